@@ -1,0 +1,48 @@
+# A thin front for CMake: `make demo` runs the tour, `make test` runs every
+# test in a debug build with AddressSanitizer and UndefinedBehaviorSanitizer,
+# in an optimized build, and the threads test under ThreadSanitizer.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+CMAKE ?= cmake
+
+.PHONY: all demo test test-debug test-release test-tsan test-stress install clean format
+
+all:
+	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS)
+
+demo: all
+	$(BUILD)/release/tour
+
+test: test-debug test-release test-tsan
+
+test-debug:
+	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON
+	$(CMAKE) --build $(BUILD)/debug -j $(JOBS)
+	cd $(BUILD)/debug && ctest --output-on-failure -j $(JOBS)
+
+test-release:
+	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS)
+	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
+
+test-tsan:
+	$(CMAKE) -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCY_TSAN=ON
+	$(CMAKE) --build $(BUILD)/tsan -j $(JOBS) --target test_threads
+	cd $(BUILD)/tsan && ctest --output-on-failure -R '^test_threads$$'
+
+# The whole suite with a collection on every container allocation.
+test-stress:
+	$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON
+	$(CMAKE) --build $(BUILD)/stress -j $(JOBS)
+	cd $(BUILD)/stress && ctest --output-on-failure -j $(JOBS)
+
+install: all
+	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
+
+format:
+	clang-format -i include/*.h src/*.c src/*.h src/*/*.c tests/*.c tests/*.h examples/*.c
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,674 @@
+/*
+ * recycle: CPython's memory management for C programs and language runtimes.
+ *
+ * Reference counting with immediate reclamation, and (built on the same object
+ * layout) a generational cycle collector with CPython's observable behaviour.
+ *
+ * ---- Ownership rules ----------------------------------------------------
+ *
+ * Every object starts with an rcy_object_t header: a reference count and a
+ * type. A function documented as returning a "new reference" gives the caller
+ * one reference, which the caller must release with rcy_decref() (or hand on).
+ * A "borrowed reference" is valid only as long as something else keeps the
+ * object alive. No function steals a reference: arguments are never consumed,
+ * a container that stores an argument takes its own reference.
+ *
+ * ---- Runtimes and threads ------------------------------------------------
+ *
+ * All state lives in an rcy_runtime_t: there is no global mutable state.
+ * Several runtimes may live in one process; each is used by one thread at a
+ * time (the library takes no locks). Objects never move between runtimes.
+ *
+ * ---- Errors --------------------------------------------------------------
+ *
+ * Constructors return NULL on failure and leave every existing object as it
+ * was; rcy_last_error() tells why. Other calls return 0 on success or a
+ * negative RCY_E* code; rcy_strerror() gives its text. The library writes only
+ * through the runtime's output hook (stderr by default) and never exits, except
+ * when it detects heap corruption (a reference count taken below zero, a decref
+ * of a freed object, a traverse reporting more references than a count): then
+ * it writes a message naming the object's type and address and aborts, in
+ * release builds too.
+ *
+ * See docs/design.md for the object layout and the choices behind it.
+ */
+#ifndef RECYCLE_H
+#define RECYCLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Version --------------------------------------------------------- */
+
+#define RCY_VERSION_MAJOR 0
+#define RCY_VERSION_MINOR 1
+#define RCY_VERSION_PATCH 0
+
+/** Returns the library version as "MAJOR.MINOR.PATCH" (a static string). */
+const char *rcy_version(void);
+
+/* ---- Errors ---------------------------------------------------------- */
+
+/** Error codes returned (negated) by calls that return int. */
+enum rcy_error_e {
+    RCY_OK = 0,
+    RCY_ENOMEM = -1,  /**< an allocation failed; nothing was changed */
+    RCY_EINVAL = -2,  /**< an argument is invalid (NULL, out of range) */
+    RCY_ETYPE = -3,   /**< an object has the wrong type for the call */
+    RCY_EINDEX = -4,  /**< an index is out of range */
+    RCY_EKEY = -5,    /**< a key is missing */
+    RCY_EHASH = -6,   /**< a key is not hashable */
+    RCY_ESTATE = -7,  /**< the call is not allowed in the current state */
+    RCY_ECALLBACK = -8 /**< a user callback or finalizer reported an error */
+};
+
+/** Returns a static English description of an RCY_E* code (or of 0). */
+const char *rcy_strerror(int code);
+
+/* ---- Types ----------------------------------------------------------- */
+
+typedef struct rcy_runtime_s rcy_runtime_t;
+typedef struct rcy_type_s rcy_type_t;
+
+/**
+ * The header every object starts with. refcnt is the true number of
+ * references; type is the object's type, owned by the object's runtime.
+ * Read refcnt through rcy_getrefcount(), never write it directly.
+ */
+typedef struct rcy_object_s {
+    intptr_t refcnt;
+    rcy_type_t *type;
+} rcy_object_t;
+
+/**
+ * The header of a variable-size object (a type with itemsize > 0):
+ * size is the number of items allocated after the fixed part.
+ */
+typedef struct rcy_varobject_s {
+    rcy_object_t ob;
+    intptr_t size;
+} rcy_varobject_t;
+
+/**
+ * A visit callback, called by a traverse function once for every strong
+ * reference the object holds. label names the edge for debugging tools (the
+ * field expression given to RCY_VISIT, or NULL); index is the item index for
+ * RCY_VISIT_ITEM, else -1. A nonzero return stops the traversal and must be
+ * returned by the traverse function.
+ */
+typedef int (*rcy_visit_fn)(rcy_object_t *child, const char *label, intptr_t index, void *arg);
+
+/**
+ * traverse slot: call visit on every object reference the object owns (NULL
+ * fields may be passed to RCY_VISIT, which skips them). Must not create or
+ * release references, allocate, or run user code.
+ */
+typedef int (*rcy_traverse_fn)(rcy_object_t *self, rcy_visit_fn visit, void *arg);
+
+/**
+ * clear slot: drop the references the object owns (use RCY_CLEAR), leaving it
+ * in a consistent state. Used by the cycle collector to break cycles and, when
+ * the type has no dealloc slot, on deallocation. Returns 0.
+ */
+typedef int (*rcy_clear_fn)(rcy_object_t *self);
+
+/**
+ * finalize slot (PEP 442 `__del__`): runs at most once per container object
+ * (every time for an object of a non-container type, as in CPython), before
+ * the object's references are cleared; it may resurrect the object by storing
+ * a new reference to it. Return 0, or a negative value to report an error
+ * (reported through the error hook as "Exception ignored in ...").
+ */
+typedef int (*rcy_finalize_fn)(rcy_object_t *self);
+
+/**
+ * dealloc slot: release everything the object owns (its references and any
+ * private memory) when the object dies. It does not free the object's own
+ * memory: the runtime does that after the slot returns. When a type has no
+ * dealloc slot its clear slot is used instead.
+ */
+typedef void (*rcy_dealloc_fn)(rcy_object_t *self);
+
+/**
+ * describe slot: write a short human-readable description of the object into
+ * buf (at most size bytes including the terminating NUL), for debug output
+ * and graphs. Returns the length written. Without it, objects are described
+ * as "<TypeName 0xADDRESS>".
+ */
+typedef int (*rcy_describe_fn)(rcy_object_t *self, char *buf, size_t size);
+
+/** Type flags. */
+enum rcy_type_flags_e {
+    /** Instances are containers: they carry a GC header before the object,
+        are tracked by the cycle collector, and must have traverse and clear. */
+    RCY_TPFLAGS_GC = 1u << 0
+};
+
+/**
+ * The description of a type, from which rcy_type_new() builds a runtime-owned
+ * type (in the manner of CPython's PyType_FromSpec). basicsize includes the
+ * rcy_object_t (or rcy_varobject_t) header; a variable-size type has
+ * itemsize > 0 and its objects start with rcy_varobject_t.
+ */
+typedef struct rcy_type_spec_s {
+    const char *name;         /**< type name, shown in debug output (copied) */
+    size_t basicsize;         /**< size of the fixed part, header included */
+    size_t itemsize;          /**< size of one item, 0 for fixed-size types */
+    unsigned flags;           /**< RCY_TPFLAGS_* */
+    rcy_traverse_fn traverse; /**< required with RCY_TPFLAGS_GC */
+    rcy_clear_fn clear;       /**< required with RCY_TPFLAGS_GC */
+    rcy_finalize_fn finalize; /**< optional PEP 442 finalizer */
+    rcy_finalize_fn legacy_del; /**< optional legacy (pre-3.4 tp_del) finalizer */
+    rcy_dealloc_fn dealloc;   /**< optional; defaults to clear */
+    rcy_describe_fn describe; /**< optional debug description */
+} rcy_type_spec_t;
+
+/**
+ * Visit a reference from inside a traverse function whose parameters are
+ * named `visit` and `arg`; NULL is skipped. The edge is labelled with the
+ * expression text, e.g. RCY_VISIT(self->next) is labelled "self->next".
+ */
+#define RCY_VISIT(o)                                                                               \
+    do {                                                                                           \
+        if ((o) != NULL) {                                                                         \
+            int rcy_visit_ret_ = visit((rcy_object_t *)(o), #o, -1, arg);                          \
+            if (rcy_visit_ret_ != 0)                                                               \
+                return rcy_visit_ret_;                                                             \
+        }                                                                                          \
+    } while (0)
+
+/** Like RCY_VISIT for item i of an array (the edge is labelled by index). */
+#define RCY_VISIT_ITEM(o, i)                                                                       \
+    do {                                                                                           \
+        if ((o) != NULL) {                                                                         \
+            int rcy_visit_ret_ = visit((rcy_object_t *)(o), NULL, (intptr_t)(i), arg);             \
+            if (rcy_visit_ret_ != 0)                                                               \
+                return rcy_visit_ret_;                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* ---- Runtime --------------------------------------------------------- */
+
+/** Output hook: receives text the library prints (whole lines, ending '\n'). */
+typedef void (*rcy_output_fn)(void *arg, const char *text);
+
+/**
+ * Error hook: receives errors that cannot be returned to a caller, such as a
+ * finalizer's failure during a collection, as one line of text in CPython's
+ * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
+ * output hook.
+ */
+typedef void (*rcy_error_fn)(void *arg, const char *message);
+
+/**
+ * Allocator hooks. All three must be set, or all NULL for libc. ctx is passed
+ * back to each. realloc_fn is used for the private buffers of variable
+ * containers; a failing hook makes the library report RCY_ENOMEM.
+ */
+typedef struct rcy_allocator_s {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} rcy_allocator_t;
+
+/** Runtime configuration; start from rcy_config_init(). */
+typedef struct rcy_config_s {
+    /** Collection thresholds; defaults (700, 10, 10). threshold0 == 0
+        turns automatic collection off. */
+    int threshold0, threshold1, threshold2;
+    /** Initial gc debug flags (RCY_DEBUG_*); default 0. */
+    int debug_flags;
+    rcy_output_fn output; /**< default: write to stderr */
+    void *output_arg;
+    rcy_error_fn error;   /**< default: forward to the output hook */
+    void *error_arg;
+    rcy_allocator_t allocator; /**< default: malloc/realloc/free */
+    /** Poison freed objects and keep the last `quarantine` of them from
+        being reused, so that a use of a freed object is detected and
+        reported. -1 (the default) means on in debug builds (RCY_DEBUG),
+        off in release builds; 0 off; 1 on. */
+    int poison;
+    size_t quarantine; /**< quarantined objects when poisoning; default 1024 */
+} rcy_config_t;
+
+/** Fills cfg with the defaults described in rcy_config_t. */
+void rcy_config_init(rcy_config_t *cfg);
+
+/**
+ * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
+ * memory is exhausted or cfg is invalid (a negative threshold, a partial
+ * allocator). The environment variable RCY_GC_DEBUG, when set to a number,
+ * overrides cfg->debug_flags.
+ */
+rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
+
+/**
+ * Tears a runtime down: collects everything collectable (finalizers and
+ * callbacks may run), releases immortal objects, and then reports through the
+ * output hook the objects still alive (a count per type name), which are
+ * references someone forgot to release. Never aborts. After it returns, no
+ * object of the runtime may be used. NULL is ignored.
+ */
+void rcy_runtime_destroy(rcy_runtime_t *rt);
+
+/**
+ * Number of objects of the runtime that are alive now (immortal objects
+ * included). Tests use it to prove they end with zero live objects.
+ */
+size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
+
+/** Bytes of live objects (headers included, private buffers excluded). */
+size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
+
+/**
+ * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
+ * so the cause of a NULL from a constructor can be told.
+ */
+int rcy_last_error(const rcy_runtime_t *rt);
+
+/** Writes text through rt's output hook. */
+void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
+
+/* ---- Types ----------------------------------------------------------- */
+
+/**
+ * Creates a type in rt from spec (the spec is read, not kept; the name is
+ * copied). The type lives until the runtime is destroyed. Returns NULL with
+ * RCY_EINVAL when the spec is inconsistent (no name, basicsize smaller than
+ * the header, a GC type without traverse or clear, a variable-size type whose
+ * basicsize does not cover rcy_varobject_t) or RCY_ENOMEM.
+ */
+rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
+
+/** The type's name (borrowed, valid as long as the runtime). */
+const char *rcy_type_name(const rcy_type_t *type);
+
+/** The runtime a type belongs to. */
+rcy_runtime_t *rcy_type_runtime(const rcy_type_t *type);
+
+/** Nonzero when the type's objects are containers (RCY_TPFLAGS_GC). */
+int rcy_type_is_gc(const rcy_type_t *type);
+
+/** Number of live objects of the type, and their bytes (headers included). */
+size_t rcy_type_live_objects(const rcy_type_t *type);
+size_t rcy_type_live_bytes(const rcy_type_t *type);
+
+/* ---- Objects --------------------------------------------------------- */
+
+/**
+ * Allocates a zero-filled object of a fixed-size type with a reference count
+ * of 1; returns a new reference. A container (RCY_TPFLAGS_GC) is tracked by
+ * the collector at once (its zeroed fields are NULL, which traverse skips).
+ * Allocating a container may run an automatic collection first, and with it
+ * finalizers and callbacks. Returns NULL with RCY_ENOMEM (nothing changed) or
+ * RCY_EINVAL (variable-size type, NULL type).
+ */
+rcy_object_t *rcy_new(rcy_type_t *type);
+
+/**
+ * Like rcy_new for a variable-size type: allocates room for nitems items
+ * after the fixed part and sets the object's size to nitems. Returns NULL
+ * with RCY_EINVAL for a negative nitems or a fixed-size type, RCY_ENOMEM when
+ * the size overflows or memory is exhausted.
+ */
+rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
+
+/** The object's type (borrowed). */
+static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
+
+/** The runtime an object belongs to. */
+rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
+
+/**
+ * Writes a short description of o into buf: the type's describe slot, or
+ * "<TypeName 0xADDRESS>". Returns the length of the description (which may
+ * have been truncated to size - 1 bytes).
+ */
+int rcy_describe(rcy_object_t *o, char *buf, size_t size);
+
+/* ---- Reference counting ---------------------------------------------- */
+
+/** The reference count of immortal objects: it never changes. */
+#define RCY_REFCNT_IMMORTAL ((intptr_t)1 << (sizeof(intptr_t) * 8 - 3))
+
+/**
+ * Slow path of rcy_decref (not for direct use): deallocates an object whose
+ * count drops to zero, or reports heap corruption and aborts.
+ */
+void rcy_decref_slow(rcy_object_t *o);
+
+/** Adds a reference to o (o must not be NULL). Immortal objects are unchanged. */
+static inline void rcy_incref(rcy_object_t *o)
+{
+    if (o->refcnt < RCY_REFCNT_IMMORTAL)
+        o->refcnt++;
+}
+
+/**
+ * Releases a reference to o (o must not be NULL). When the count reaches
+ * zero the object is deallocated at once: its finalizer (if any) runs, then
+ * the references it holds are released. Deep chains are freed without deep
+ * recursion. Taking a count below zero, or releasing a freed object that is
+ * still recognisable as such, aborts with a message naming the object.
+ */
+static inline void rcy_decref(rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (r > 1) {
+        if (r < RCY_REFCNT_IMMORTAL)
+            o->refcnt = r - 1;
+        return;
+    }
+    rcy_decref_slow(o);
+}
+
+/** rcy_incref that accepts NULL. */
+static inline void rcy_xincref(rcy_object_t *o)
+{
+    if (o != NULL)
+        rcy_incref(o);
+}
+
+/** rcy_decref that accepts NULL. */
+static inline void rcy_xdecref(rcy_object_t *o)
+{
+    if (o != NULL)
+        rcy_decref(o);
+}
+
+/** Adds a reference to o and returns o (a new reference): p = rcy_newref(q). */
+static inline rcy_object_t *rcy_newref(rcy_object_t *o)
+{
+    rcy_incref(o);
+    return o;
+}
+
+/** rcy_newref that accepts NULL. */
+static inline rcy_object_t *rcy_xnewref(rcy_object_t *o)
+{
+    rcy_xincref(o);
+    return o;
+}
+
+/**
+ * The true reference count of o. Python's sys.getrefcount(x) reports one
+ * more, for the reference held by its own argument: rcy_getrefcount(o) ==
+ * sys.getrefcount(x) - 1 for the same situation. Immortal objects report
+ * RCY_REFCNT_IMMORTAL.
+ */
+static inline intptr_t rcy_getrefcount(const rcy_object_t *o) { return o->refcnt; }
+
+/**
+ * Stores value in field and releases the old value, safely: the field holds
+ * the new value before the old one is released (its deallocation may run
+ * code that reads the field). The field takes its own reference to value
+ * (unlike CPython's Py_SETREF, nothing is stolen). value may be NULL; the
+ * old value must not be NULL (use RCY_XSETREF when it may be). The field
+ * expression is evaluated more than once.
+ */
+#define RCY_SETREF(field, value)                                                                   \
+    do {                                                                                           \
+        rcy_object_t *rcy_old_ = (rcy_object_t *)(field);                                          \
+        rcy_xincref((rcy_object_t *)(value));                                                      \
+        (field) = (value);                                                                         \
+        rcy_decref(rcy_old_);                                                                      \
+    } while (0)
+
+/** RCY_SETREF where the old value may be NULL. */
+#define RCY_XSETREF(field, value)                                                                  \
+    do {                                                                                           \
+        rcy_object_t *rcy_old_ = (rcy_object_t *)(field);                                          \
+        rcy_xincref((rcy_object_t *)(value));                                                      \
+        (field) = (value);                                                                         \
+        rcy_xdecref(rcy_old_);                                                                     \
+    } while (0)
+
+/**
+ * Sets field to NULL, then releases the reference it held (if any): code
+ * run by the release never sees a field pointing at a dying object.
+ */
+#define RCY_CLEAR(field)                                                                           \
+    do {                                                                                           \
+        rcy_object_t *rcy_old_ = (rcy_object_t *)(field);                                          \
+        if (rcy_old_ != NULL) {                                                                    \
+            (field) = NULL;                                                                        \
+            rcy_decref(rcy_old_);                                                                  \
+        }                                                                                          \
+    } while (0)
+
+/**
+ * Makes o immortal: its count becomes RCY_REFCNT_IMMORTAL and never changes,
+ * incref and decref do nothing, and the runtime deallocates it at teardown
+ * (after the final collection, in reverse order of immortalization). A
+ * container is untracked, since the collector can never free it. Intended for
+ * singletons shared by the whole runtime (None-like values, small integers).
+ * Returns 0, RCY_EINVAL for NULL or an object that is already immortal, or
+ * RCY_ENOMEM (o is unchanged).
+ */
+int rcy_immortalize(rcy_object_t *o);
+
+/** Nonzero if o is immortal. */
+static inline int rcy_is_immortal(const rcy_object_t *o) { return o->refcnt >= RCY_REFCNT_IMMORTAL; }
+
+/**
+ * Initializes caller-owned static storage (at least the type's basicsize
+ * bytes, zero-filled by the caller) as an immortal object of a non-container,
+ * fixed-size type: a static singleton. The runtime never frees it and never
+ * calls its slots. Returns 0, or RCY_EINVAL for a container or variable-size
+ * type.
+ */
+int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
+
+/* ---- Tracking -------------------------------------------------------- */
+
+/**
+ * Starts tracking a container in the youngest generation. Objects from
+ * rcy_new are already tracked; this is for objects untracked with
+ * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
+ * non-container, RCY_ESTATE if already tracked or immortal.
+ */
+int rcy_gc_track(rcy_object_t *o);
+
+/**
+ * Stops tracking a container (the collector will not see it; an untracked
+ * object can hold no cycle the collector must free). No-op for an untracked
+ * object or a non-container. Returns 0 or RCY_EINVAL for NULL.
+ */
+int rcy_gc_untrack(rcy_object_t *o);
+
+/** Nonzero if o is a container currently tracked by the collector. */
+int rcy_gc_is_tracked(const rcy_object_t *o);
+
+/* ---- The cycle collector (CPython's gc module) ------------------------ */
+
+/** gc debug flags, with CPython's values. Output goes to the output hook. */
+enum rcy_gc_debug_e {
+    RCY_DEBUG_STATS = 1,         /**< "gc: collecting generation N..." and totals */
+    RCY_DEBUG_COLLECTABLE = 2,   /**< "gc: collectable <Type 0xADDR>" per object */
+    RCY_DEBUG_UNCOLLECTABLE = 4, /**< "gc: uncollectable <Type 0xADDR>" per object */
+    RCY_DEBUG_SAVEALL = 32,      /**< unreachable objects go to garbage, not freed */
+    RCY_DEBUG_LEAK = 38          /**< COLLECTABLE | UNCOLLECTABLE | SAVEALL */
+};
+
+/** Number of generations (0 youngest, 2 oldest). */
+#define RCY_GC_GENERATIONS 3
+
+/**
+ * Enables automatic collection. Returns the previous state (1 enabled, 0
+ * disabled) or RCY_EINVAL for NULL.
+ */
+int rcy_gc_enable(rcy_runtime_t *rt);
+
+/**
+ * Disables automatic collection (explicit rcy_gc_collect still works).
+ * Returns the previous state or RCY_EINVAL.
+ */
+int rcy_gc_disable(rcy_runtime_t *rt);
+
+/** 1 if automatic collection is enabled, 0 if not, RCY_EINVAL for NULL. */
+int rcy_gc_isenabled(const rcy_runtime_t *rt);
+
+/**
+ * Collects generation `generation` (0, 1 or 2) and all younger ones, as
+ * gc.collect(generation) does: survivors move to the next generation,
+ * unreachable objects are finalized and freed, objects kept alive by legacy
+ * finalizers go to the garbage list. A full collection (2) also empties the
+ * built-in types' free lists. Runs finalizers and callbacks.
+ * Returns the number of unreachable objects found (collected plus
+ * uncollectable), 0 when a collection is already running (collections never
+ * nest), or RCY_EINVAL for NULL or a generation out of range.
+ */
+intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
+
+/**
+ * Stores the three collection counts in counts: counts[0] is container
+ * allocations minus deallocations since the last collection, counts[g] for
+ * g >= 1 the number of collections of generation g-1 since the last one of
+ * g. Returns 0 or RCY_EINVAL.
+ */
+int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS]);
+
+/** Stores the three thresholds in thresholds. Returns 0 or RCY_EINVAL. */
+int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATIONS]);
+
+/**
+ * Sets the thresholds, as gc.set_threshold(t0, t1, t2). threshold0 == 0
+ * turns automatic collection off. Returns 0, or RCY_EINVAL for NULL or a
+ * negative value (nothing changed).
+ */
+int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int threshold2);
+
+/** The debug flags (RCY_DEBUG_*), or RCY_EINVAL for NULL. */
+int rcy_gc_get_debug(const rcy_runtime_t *rt);
+
+/**
+ * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
+ * is not an RCY_DEBUG_* value (nothing changed).
+ */
+int rcy_gc_set_debug(rcy_runtime_t *rt, int flags);
+
+/** Nonzero if the container o's finalizer has run (gc.is_finalized). */
+int rcy_gc_is_finalized(const rcy_object_t *o);
+
+/**
+ * A growable array of new references, filled by the introspection calls
+ * below. Release it with rcy_objarray_release().
+ */
+typedef struct rcy_objarray_s {
+    rcy_object_t **items;
+    size_t len;
+    size_t cap;
+    rcy_runtime_t *rt;
+} rcy_objarray_t;
+
+/** Releases every reference in a and frees its storage; a becomes empty. */
+void rcy_objarray_release(rcy_objarray_t *a);
+
+/**
+ * Fills out with new references to every tracked object in generation
+ * `generation` (0..2), or in all generations when generation is -1; the
+ * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
+ * generation out of range, or RCY_ENOMEM (out is left empty).
+ */
+int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
+
+/**
+ * Fills out with new references to the objects that objs[0..n) refer to,
+ * as reported by their traverse slots (non-containers contribute nothing).
+ * Returns 0, RCY_EINVAL, or RCY_ENOMEM (out is left empty).
+ */
+int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
+
+/**
+ * Fills out with new references to the tracked objects (generations 0-2,
+ * not the permanent one) whose traverse visits any of objs[0..n). For
+ * debugging: it walks the whole heap. Returns 0, RCY_EINVAL or RCY_ENOMEM.
+ */
+int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
+
+/**
+ * Moves every tracked object into the permanent generation, which
+ * collections ignore, and resets the counts (gc.freeze). Returns 0 or
+ * RCY_EINVAL.
+ */
+int rcy_gc_freeze(rcy_runtime_t *rt);
+
+/** Moves the permanent generation back into the oldest one. 0 or RCY_EINVAL. */
+int rcy_gc_unfreeze(rcy_runtime_t *rt);
+
+/** Number of objects in the permanent generation. */
+size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt);
+
+/** Per-generation statistics (gc.get_stats, with 3.15's additions). */
+typedef struct rcy_gc_stats_s {
+    intptr_t collections;   /**< collections of this generation */
+    intptr_t collected;     /**< objects freed by them */
+    intptr_t uncollectable; /**< objects they found uncollectable */
+    intptr_t candidates;    /**< objects they examined */
+    double duration;        /**< seconds spent in them */
+} rcy_gc_stats_t;
+
+/** Copies the statistics of the three generations. 0 or RCY_EINVAL. */
+int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
+
+/**
+ * The garbage list (gc.garbage): uncollectable objects and, with
+ * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
+ * reference to each entry. rcy_gc_garbage_len() is its length and
+ * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
+ * of range).
+ */
+size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
+rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
+
+/**
+ * Empties the garbage list, releasing its references (the objects may then
+ * be freed by reference counting or by a later collection). May run
+ * finalizers. Returns the number of entries removed, or RCY_EINVAL.
+ */
+intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
+
+/** What a collection callback is told (gc.callbacks' info dict). */
+typedef struct rcy_gc_info_s {
+    int generation;         /**< the oldest generation collected */
+    intptr_t collected;     /**< 0 at "start" */
+    intptr_t uncollectable; /**< 0 at "start" */
+    intptr_t candidates;    /**< objects examined; 0 at "start" */
+    double duration;        /**< seconds; 0 at "start" */
+} rcy_gc_info_t;
+
+/** Callback phases. */
+typedef enum rcy_gc_phase_e { RCY_GC_START = 0, RCY_GC_STOP = 1 } rcy_gc_phase_t;
+
+/**
+ * A collection callback (gc.callbacks): called with RCY_GC_START before a
+ * collection does anything and with RCY_GC_STOP after garbage is handled.
+ * A nonzero return is reported through the error hook ("Exception ignored
+ * while calling GC callback ...") and the collection goes on. It may not
+ * call rcy_gc_collect (that call would return 0).
+ */
+typedef int (*rcy_gc_callback_fn)(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg);
+
+/**
+ * Registers a callback, called after those registered before it. Returns
+ * 0, RCY_EINVAL for NULL, or RCY_ENOMEM.
+ */
+int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+/**
+ * Removes the first registration of (fn, arg). Returns 0, RCY_EINVAL, or
+ * RCY_EKEY when it is not registered.
+ */
+int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RECYCLE_H */

@@ -1,0 +1,538 @@
+/*
+ * The generational cycle collector: CPython's algorithm (Python/gc.c of
+ * 3.13 and 3.14.5+, Modules/gcmodule.c before), step for step. See
+ * docs/design.md and ../shared/reference/cpython-gc.md section 4.
+ *
+ * A collection of generation g merges generations 0..g into one list
+ * ("young") and finds its unreachable part by trial deletion:
+ *   update_refs       gc_refs = refcnt for every object of young
+ *   subtract_refs     gc_refs -= references from inside young (traverse)
+ *   move_unreachable  objects left with gc_refs > 0 are referenced from
+ *                     outside; they and all they reach are reachable, the
+ *                     rest moves to the "unreachable" list
+ * Survivors move to generation g+1. Unreachable objects with a legacy
+ * finalizer, and all they reach, are uncollectable and go to garbage; the
+ * others are finalized (PEP 442), checked again for resurrection, and
+ * cleared with their clear slot, which frees them by reference counting.
+ *
+ * No step recurses: traversals are breadth-first over the lists themselves,
+ * with the scratch state (gc_refs, flags) in the GC header.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- gc_refs and flag accessors (valid only during a collection) ------ */
+
+static inline intptr_t gc_get_refs(const rcy_gc_head_t *g) { return (intptr_t)(g->prev >> RCYI_PREV_SHIFT); }
+static inline void gc_set_refs(rcy_gc_head_t *g, intptr_t refs)
+{
+    g->prev = (g->prev & RCYI_PREV_MASK_FLAGS) | ((uintptr_t)refs << RCYI_PREV_SHIFT);
+}
+static inline void gc_reset_refs(rcy_gc_head_t *g, intptr_t refs)
+{
+    /* Keeps FINALIZED, sets COLLECTING. */
+    g->prev = (g->prev & RCYI_PREV_FINALIZED) | RCYI_PREV_COLLECTING | ((uintptr_t)refs << RCYI_PREV_SHIFT);
+}
+static inline void gc_decref(rcy_gc_head_t *g) { g->prev -= (uintptr_t)1 << RCYI_PREV_SHIFT; }
+static inline bool gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
+static inline void gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- Initialization -------------------------------------------------- */
+
+void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
+{
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
+        rcyi_list_init(&rt->gens[i].head);
+        rt->gens[i].count = 0;
+    }
+    rt->gens[0].threshold = cfg->threshold0;
+    rt->gens[1].threshold = cfg->threshold1;
+    rt->gens[2].threshold = cfg->threshold2;
+    rcyi_list_init(&rt->permanent);
+    rt->enabled = true;
+    rt->debug = cfg->debug_flags;
+    const char *env = getenv("RCY_GC_DEBUG");
+    if (env != NULL && *env != '\0') {
+        char *end;
+        long flags = strtol(env, &end, 0);
+        if (*end == '\0' && flags >= 0 && flags <= RCY_DEBUG_LEAK)
+            rt->debug = (int)flags;
+    }
+    rt->garbage.rt = rt;
+}
+
+/* ---- Heap validation (debug builds: after every collection) ----------- */
+
+#ifdef RCY_DEBUG
+static void validate_list(rcy_gc_head_t *head)
+{
+    rcy_gc_head_t *prev = head;
+    for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (rcyi_gc_prev(g) != prev)
+            rcyi_fatal(o, "heap validation: broken generation list links");
+        if ((g->prev & RCYI_PREV_COLLECTING) || (g->next & RCYI_NEXT_UNREACHABLE))
+            rcyi_fatal(o, "heap validation: collection flags left on a tracked object");
+        if (o->refcnt <= 0)
+            rcyi_fatal(o, "heap validation: tracked object with a reference count <= 0");
+        if (!rcyi_is_gc(o))
+            rcyi_fatal(o, "heap validation: tracked object of a non-container type");
+        prev = g;
+    }
+    if (rcyi_gc_prev(head) != prev)
+        rcyi_fatal(rcyi_from_gc(prev), "heap validation: broken list tail");
+}
+
+static void validate_heap(rcy_runtime_t *rt)
+{
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
+        validate_list(&rt->gens[i].head);
+    validate_list(&rt->permanent);
+}
+#endif
+
+/* ---- deduce_unreachable ---------------------------------------------- */
+
+static intptr_t update_refs(rcy_gc_head_t *young)
+{
+    intptr_t candidates = 0;
+    for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (RCY_UNLIKELY(o->refcnt <= 0))
+            rcyi_fatal(o, o->refcnt == RCY_REFCNT_FREED ? "a freed object is still tracked by the collector"
+                                                        : "a tracked object has a reference count <= 0");
+        gc_reset_refs(g, o->refcnt);
+        candidates++;
+    }
+    return candidates;
+}
+
+static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    (void)arg;
+    if (rcyi_is_gc(child)) {
+        rcy_gc_head_t *g = rcyi_as_gc(child);
+        if (gc_is_collecting(g)) {
+            if (RCY_UNLIKELY(gc_get_refs(g) <= 0))
+                rcyi_fatal(child, "traverse reports more references to this object than its reference count "
+                                  "(refcount is too small: a missing incref)");
+            gc_decref(g);
+        }
+    }
+    return 0;
+}
+
+static void subtract_refs(rcy_gc_head_t *young)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        o->type->traverse(o, visit_decref, NULL);
+    }
+}
+
+static int visit_reachable(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    rcy_gc_head_t *reachable = arg;
+    if (!rcyi_is_gc(child))
+        return 0;
+    rcy_gc_head_t *g = rcyi_as_gc(child);
+    /* Objects of other generations, untracked ones and those already scanned
+       (to the left of the scan) have COLLECTING clear. */
+    if (!gc_is_collecting(g))
+        return 0;
+    if (g->next & RCYI_NEXT_UNREACHABLE) {
+        /* Tentatively unreachable, reached after all: move it back to the
+           tail of young, where the scan will reach it again. */
+        rcy_gc_head_t *prev = rcyi_gc_prev(g);
+        rcy_gc_head_t *next = (rcy_gc_head_t *)(g->next & ~RCYI_NEXT_UNREACHABLE);
+        prev->next = g->next; /* keeps the tag of the unreachable list */
+        rcyi_gc_set_prev(next, prev);
+        rcyi_list_append(g, reachable);
+        gc_set_refs(g, 1);
+    } else if (gc_get_refs(g) == 0) {
+        /* Not scanned yet: mark reachable so that the scan keeps it. */
+        gc_set_refs(g, 1);
+    }
+    return 0;
+}
+
+/* Moves the objects of young with gc_refs == 0 (after subtract_refs) that
+   are not reachable from the others to unreachable, tagged with
+   NEXT_UNREACHABLE; restores prev links and clears COLLECTING on the rest. */
+static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable)
+{
+    rcy_gc_head_t *prev = young;
+    rcy_gc_head_t *g = rcyi_gc_next(young);
+    while (g != young) {
+        if (gc_get_refs(g) != 0) {
+            rcy_object_t *o = rcyi_from_gc(g);
+            o->type->traverse(o, visit_reachable, young);
+            rcyi_gc_set_prev(g, prev);
+            gc_clear_collecting(g);
+            prev = g;
+        } else {
+            prev->next = g->next;
+            rcy_gc_head_t *last = rcyi_gc_prev(unreachable);
+            last->next = RCYI_NEXT_UNREACHABLE | (uintptr_t)g;
+            rcyi_gc_set_prev(g, last);
+            g->next = RCYI_NEXT_UNREACHABLE | (uintptr_t)unreachable;
+            unreachable->prev = (uintptr_t)g;
+        }
+        g = (rcy_gc_head_t *)prev->next;
+    }
+    young->prev = (uintptr_t)prev;
+    unreachable->next &= ~RCYI_NEXT_UNREACHABLE;
+}
+
+static intptr_t deduce_unreachable(rcy_gc_head_t *base, rcy_gc_head_t *unreachable)
+{
+    intptr_t candidates = update_refs(base);
+    subtract_refs(base);
+    rcyi_list_init(unreachable);
+    move_unreachable(base, unreachable);
+    return candidates;
+}
+
+/* Strips the NEXT_UNREACHABLE tags of a list made by move_unreachable. */
+static void clear_unreachable_mask(rcy_gc_head_t *unreachable)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g))
+        g->next &= ~RCYI_NEXT_UNREACHABLE;
+}
+
+/* ---- Legacy finalizers ----------------------------------------------- */
+
+static bool has_legacy_finalizer(const rcy_object_t *o) { return o->type->legacy_del != NULL; }
+
+/* Strips the unreachable tags from every object and moves those with a
+   legacy finalizer to finalizers (COLLECTING cleared). At teardown's last
+   pass (ignore_legacy) nothing is moved: those cycles are cleared too. */
+static void move_legacy_finalizers(rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers, bool ignore_legacy)
+{
+    rcy_gc_head_t *next;
+    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = next) {
+        g->next &= ~RCYI_NEXT_UNREACHABLE;
+        next = rcyi_gc_next(g);
+        if (!ignore_legacy && has_legacy_finalizer(rcyi_from_gc(g))) {
+            gc_clear_collecting(g);
+            rcyi_list_move(g, finalizers);
+        }
+    }
+}
+
+static int visit_move(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    if (rcyi_is_gc(child)) {
+        rcy_gc_head_t *g = rcyi_as_gc(child);
+        if (g->next != 0 && gc_is_collecting(g)) {
+            gc_clear_collecting(g);
+            rcyi_list_move(g, (rcy_gc_head_t *)arg);
+        }
+    }
+    return 0;
+}
+
+/* Moves everything reachable from finalizers (and still in unreachable)
+   into finalizers; the list grows while it is scanned. */
+static void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        o->type->traverse(o, visit_move, finalizers);
+    }
+}
+
+/* ---- Finalization and clearing --------------------------------------- */
+
+/* Calls the PEP 442 finalizer of every object of collectable that has one
+   and has not been finalized. Finalizers may free objects of the list (by
+   reference counting) or resurrect them; the list is consumed from the
+   head into `seen` so that both are safe. */
+static void finalize_garbage(rcy_gc_head_t *collectable)
+{
+    rcy_gc_head_t seen;
+    rcyi_list_init(&seen);
+    while (!rcyi_list_is_empty(collectable)) {
+        rcy_gc_head_t *g = rcyi_gc_next(collectable);
+        rcy_object_t *o = rcyi_from_gc(g);
+        rcyi_list_move(g, &seen);
+        if (!rcyi_gc_is_finalized(g) && o->type->finalize != NULL) {
+            rcy_incref(o);
+            rcyi_call_finalizer(o);
+            rcy_decref(o);
+        }
+    }
+    rcyi_list_merge(&seen, collectable);
+}
+
+/* After finalizers ran: what is reachable again from outside (resurrected
+   objects and all they reach) goes to old; still_unreachable gets the rest. */
+static void handle_resurrected_objects(rcy_gc_head_t *unreachable, rcy_gc_head_t *still_unreachable,
+                                       rcy_gc_head_t *old)
+{
+    deduce_unreachable(unreachable, still_unreachable);
+    clear_unreachable_mask(still_unreachable);
+    rcyi_list_merge(unreachable, old);
+}
+
+static void debug_cycle(rcy_runtime_t *rt, const char *msg, rcy_object_t *o)
+{
+    rcyi_printf(rt, "gc: %s <%s %p>\n", msg, o->type->name, (void *)o);
+}
+
+/* Breaks the cycles of collectable by clearing each object (or, with
+   DEBUG_SAVEALL, saves them in garbage). An object still alive after its
+   clear slot ran is moved to old: it may die later. */
+static void delete_garbage(rcy_runtime_t *rt, rcy_gc_head_t *collectable, rcy_gc_head_t *old, bool saveall)
+{
+    while (!rcyi_list_is_empty(collectable)) {
+        rcy_gc_head_t *g = rcyi_gc_next(collectable);
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (saveall) {
+            if (rcyi_objarray_append(&rt->garbage, o) < 0)
+                rcyi_report_error(rt, "Exception ignored in garbage collection: out of memory saving %s <%p> "
+                                      "to garbage", o->type->name, (void *)o);
+        } else {
+            rcy_incref(o);
+            if (o->type->clear(o) < 0) {
+                char desc[128];
+                rcy_describe(o, desc, sizeof desc);
+                rcyi_report_error(rt, "Exception ignored in tp_clear of %s: %s", o->type->name, desc);
+            }
+            rcy_decref(o);
+        }
+        if (rcyi_gc_next(collectable) == g) {
+            gc_clear_collecting(g);
+            rcyi_list_move(g, old);
+        }
+    }
+}
+
+/* Appends the uncollectable objects that have a legacy finalizer (all of
+   them with DEBUG_SAVEALL) to garbage, then moves them all to old. */
+static void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old, bool saveall)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (saveall || has_legacy_finalizer(o)) {
+            if (rcyi_objarray_append(&rt->garbage, o) < 0) {
+                rcyi_report_error(rt, "Exception ignored in garbage collection: out of memory appending to garbage");
+                break;
+            }
+        }
+    }
+    rcyi_list_merge(finalizers, old);
+}
+
+/* ---- One collection -------------------------------------------------- */
+
+typedef struct collect_result_s {
+    intptr_t collected, uncollectable, candidates;
+    double duration;
+} collect_result_t;
+
+static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shutdown)
+{
+    collect_result_t res = {0, 0, 0, 0.0};
+    bool stats = (rt->debug & RCY_DEBUG_STATS) != 0;
+    bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !(shutdown && rt->tearing_down_final);
+    double t0 = now_seconds();
+
+    if (stats) {
+        rcyi_printf(rt, "gc: collecting generation %d...\n", generation);
+        rcyi_printf(rt, "gc: objects in each generation: %zu %zu %zu\n", rcyi_list_size(&rt->gens[0].head),
+                    rcyi_list_size(&rt->gens[1].head), rcyi_list_size(&rt->gens[2].head));
+        rcyi_printf(rt, "gc: objects in permanent generation: %zu\n", rcyi_list_size(&rt->permanent));
+    }
+
+    /* Counters: one more collection of this generation for the next one. */
+    if (generation + 1 < RCY_NUM_GENERATIONS)
+        rt->gens[generation + 1].count += 1;
+    for (int i = 0; i <= generation; i++)
+        rt->gens[i].count = 0;
+
+    /* Merge the younger generations into the one collected. */
+    for (int i = 0; i < generation; i++)
+        rcyi_list_merge(&rt->gens[i].head, &rt->gens[generation].head);
+    rcy_gc_head_t *young = &rt->gens[generation].head;
+    rcy_gc_head_t *old = generation < RCY_NUM_GENERATIONS - 1 ? &rt->gens[generation + 1].head : young;
+
+    rcy_gc_head_t unreachable;
+    res.candidates = deduce_unreachable(young, &unreachable);
+
+    /* Survivors move up a generation. */
+    if (young != old) {
+        if (generation == RCY_NUM_GENERATIONS - 2)
+            rt->long_lived_pending += (intptr_t)rcyi_list_size(young);
+        rcyi_list_merge(young, old);
+    } else {
+        rt->long_lived_pending = 0;
+        rt->long_lived_total = (intptr_t)rcyi_list_size(young);
+    }
+
+    /* Objects with legacy finalizers, and all they reach, can't be freed. */
+    rcy_gc_head_t finalizers;
+    rcyi_list_init(&finalizers);
+    move_legacy_finalizers(&unreachable, &finalizers, shutdown && rt->tearing_down_final);
+    move_legacy_finalizer_reachable(&finalizers);
+
+    if (rt->debug & RCY_DEBUG_COLLECTABLE) {
+        for (rcy_gc_head_t *g = rcyi_gc_next(&unreachable); g != &unreachable; g = rcyi_gc_next(g))
+            debug_cycle(rt, "collectable", rcyi_from_gc(g));
+    }
+
+    /* PEP 442: finalize everything before anything is cleared, then see
+       what the finalizers resurrected. */
+    finalize_garbage(&unreachable);
+    rcy_gc_head_t final_unreachable;
+    handle_resurrected_objects(&unreachable, &final_unreachable, old);
+
+    res.collected = (intptr_t)rcyi_list_size(&final_unreachable);
+    delete_garbage(rt, &final_unreachable, old, saveall);
+
+    for (rcy_gc_head_t *g = rcyi_gc_next(&finalizers); g != &finalizers; g = rcyi_gc_next(g)) {
+        res.uncollectable++;
+        if (rt->debug & RCY_DEBUG_UNCOLLECTABLE)
+            debug_cycle(rt, "uncollectable", rcyi_from_gc(g));
+    }
+    res.duration = now_seconds() - t0;
+    if (stats)
+        rcyi_printf(rt, "gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
+                    (ptrdiff_t)(res.collected + res.uncollectable), (ptrdiff_t)res.uncollectable, res.duration);
+    handle_legacy_finalizers(rt, &finalizers, old, saveall);
+
+#ifdef RCY_DEBUG
+    validate_heap(rt);
+#endif
+
+    rcy_gc_stats_t *st = &rt->stats[generation];
+    st->collections++;
+    st->collected += res.collected;
+    st->uncollectable += res.uncollectable;
+    st->candidates += res.candidates;
+    st->duration += res.duration;
+    return res;
+}
+
+intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
+{
+    if (rt->collecting)
+        return 0;
+    rt->collecting = true;
+    rcy_gc_info_t info = {generation, 0, 0, 0, 0.0};
+    if (!shutdown)
+        rcyi_gc_invoke_callbacks(rt, RCY_GC_START, &info);
+    collect_result_t res = collect_main(rt, generation, shutdown);
+    info.collected = res.collected;
+    info.uncollectable = res.uncollectable;
+    info.candidates = res.candidates;
+    info.duration = res.duration;
+    if (!shutdown)
+        rcyi_gc_invoke_callbacks(rt, RCY_GC_STOP, &info);
+    rt->collecting = false;
+    return res.collected + res.uncollectable;
+}
+
+/* ---- Automatic collection -------------------------------------------- */
+
+/* CPython's collect_generations: the oldest generation whose count exceeds
+   its threshold is collected, except that a full collection waits until
+   the objects awaiting their first full collection exceed 25 % of those
+   that survived the last one (amortized linear cost, bpo-4074). */
+static void collect_generations(rcy_runtime_t *rt)
+{
+    for (int i = RCY_NUM_GENERATIONS - 1; i >= 0; i--) {
+        if (rt->gens[i].count > rt->gens[i].threshold) {
+            if (i == RCY_NUM_GENERATIONS - 1 && rt->long_lived_pending < rt->long_lived_total / 4)
+                continue;
+            rcyi_gc_collect(rt, i, false);
+            return;
+        }
+    }
+#ifdef RCY_GC_STRESS
+    rcyi_gc_collect(rt, 0, false);
+#endif
+}
+
+void rcyi_gc_on_alloc(rcy_runtime_t *rt)
+{
+    rt->gens[0].count++;
+#ifdef RCY_GC_STRESS
+    if (rt->enabled && !rt->collecting && !rt->tearing_down)
+        collect_generations(rt);
+#else
+    if (rt->gens[0].count > rt->gens[0].threshold && rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting &&
+        !rt->tearing_down)
+        collect_generations(rt);
+#endif
+}
+
+void rcyi_gc_on_free(rcy_runtime_t *rt)
+{
+    if (rt->gens[0].count > 0)
+        rt->gens[0].count--;
+}
+
+/* ---- Teardown -------------------------------------------------------- */
+
+#define SHUTDOWN_MAX_PASSES 100
+
+static void collect_until_quiet(rcy_runtime_t *rt)
+{
+    for (int pass = 0; pass < SHUTDOWN_MAX_PASSES; pass++) {
+        size_t garbage_before = rt->garbage.len;
+        intptr_t found = rcyi_gc_collect(rt, RCY_NUM_GENERATIONS - 1, true);
+        if (found == 0 || rt->garbage.len > garbage_before)
+            break;
+    }
+}
+
+void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
+{
+    rcy_gc_unfreeze(rt);
+    collect_until_quiet(rt);
+    if (rt->garbage.len > 0 && !(rt->debug & RCY_DEBUG_SAVEALL)) {
+        if (rt->debug & RCY_DEBUG_UNCOLLECTABLE) {
+            rcyi_printf(rt, "ResourceWarning: gc: %zu uncollectable objects at shutdown\n", rt->garbage.len);
+            for (size_t i = 0; i < rt->garbage.len; i++) {
+                char desc[128];
+                rcy_describe(rt->garbage.items[i], desc, sizeof desc);
+                rcyi_printf(rt, "      %s\n", desc);
+            }
+        } else {
+            rcyi_printf(rt,
+                        "ResourceWarning: gc: %zu uncollectable objects at shutdown; use "
+                        "rcy_gc_set_debug(rt, RCY_DEBUG_UNCOLLECTABLE) to list them\n",
+                        rt->garbage.len);
+        }
+    }
+    /* The runtime goes away: release garbage and clear even the cycles that
+       legacy finalizers kept (without calling those finalizers). */
+    rt->tearing_down_final = true;
+    rcy_gc_garbage_clear(rt);
+    collect_until_quiet(rt);
+}
+
+void rcyi_gc_fini(rcy_runtime_t *rt)
+{
+    rcy_objarray_release(&rt->garbage);
+    rcyi_free(rt, rt->callbacks);
+    rt->callbacks = NULL;
+    rt->n_callbacks = rt->cap_callbacks = 0;
+}

@@ -1,0 +1,313 @@
+/*
+ * The gc module's surface: enable/disable, explicit collection, counts,
+ * thresholds, debug flags, introspection (objects, referents, referrers),
+ * freeze, statistics, the garbage list and collection callbacks.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- Object arrays --------------------------------------------------- */
+
+int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o)
+{
+    if (a->len == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        rcy_object_t **items = rcyi_realloc(a->rt, a->items, cap * sizeof *items);
+        if (items == NULL)
+            return RCY_ENOMEM;
+        a->items = items;
+        a->cap = cap;
+    }
+    rcy_incref(o);
+    a->items[a->len++] = o;
+    return 0;
+}
+
+void rcy_objarray_release(rcy_objarray_t *a)
+{
+    if (a == NULL || a->rt == NULL)
+        return;
+    /* Detach first: releasing may run finalizers that look at the array. */
+    rcy_object_t **items = a->items;
+    size_t len = a->len;
+    a->items = NULL;
+    a->len = a->cap = 0;
+    for (size_t i = 0; i < len; i++)
+        rcy_decref(items[i]);
+    rcyi_free(a->rt, items);
+}
+
+static void objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out)
+{
+    out->items = NULL;
+    out->len = out->cap = 0;
+    out->rt = rt;
+}
+
+/* ---- Switches, counts, thresholds, debug ----------------------------- */
+
+int rcy_gc_enable(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    int old = rt->enabled;
+    rt->enabled = true;
+    return old;
+}
+
+int rcy_gc_disable(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    int old = rt->enabled;
+    rt->enabled = false;
+    return old;
+}
+
+int rcy_gc_isenabled(const rcy_runtime_t *rt) { return rt == NULL ? RCY_EINVAL : rt->enabled; }
+
+intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    if (generation < 0 || generation >= RCY_NUM_GENERATIONS)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    return rcyi_gc_collect(rt, generation, false);
+}
+
+int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS])
+{
+    if (rt == NULL || counts == NULL)
+        return RCY_EINVAL;
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
+        counts[i] = rt->gens[i].count;
+    return 0;
+}
+
+int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATIONS])
+{
+    if (rt == NULL || thresholds == NULL)
+        return RCY_EINVAL;
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
+        thresholds[i] = rt->gens[i].threshold;
+    return 0;
+}
+
+int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int threshold2)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    if (threshold0 < 0 || threshold1 < 0 || threshold2 < 0)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    rt->gens[0].threshold = threshold0;
+    rt->gens[1].threshold = threshold1;
+    rt->gens[2].threshold = threshold2;
+    return 0;
+}
+
+int rcy_gc_get_debug(const rcy_runtime_t *rt) { return rt == NULL ? RCY_EINVAL : rt->debug; }
+
+int rcy_gc_set_debug(rcy_runtime_t *rt, int flags)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    if (flags < 0 || (flags & ~RCY_DEBUG_LEAK & ~RCY_DEBUG_STATS) != 0)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    rt->debug = flags;
+    return 0;
+}
+
+int rcy_gc_is_finalized(const rcy_object_t *o)
+{
+    return o != NULL && rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o));
+}
+
+/* ---- Introspection --------------------------------------------------- */
+
+static int append_list(rcy_objarray_t *out, rcy_gc_head_t *head)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g)) {
+        if (rcyi_objarray_append(out, rcyi_from_gc(g)) < 0)
+            return RCY_ENOMEM;
+    }
+    return 0;
+}
+
+int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
+{
+    if (rt == NULL || out == NULL)
+        return RCY_EINVAL;
+    objarray_start(rt, out);
+    if (generation < -1 || generation >= RCY_NUM_GENERATIONS)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    int lo = generation < 0 ? 0 : generation;
+    int hi = generation < 0 ? RCY_NUM_GENERATIONS - 1 : generation;
+    for (int i = lo; i <= hi; i++) {
+        if (append_list(out, &rt->gens[i].head) < 0) {
+            rcy_objarray_release(out);
+            return rcyi_set_error(rt, RCY_ENOMEM);
+        }
+    }
+    return 0;
+}
+
+static int visit_append(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    return rcyi_objarray_append(arg, child);
+}
+
+int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out)
+{
+    if (rt == NULL || out == NULL || (objs == NULL && n > 0))
+        return RCY_EINVAL;
+    objarray_start(rt, out);
+    for (size_t i = 0; i < n; i++) {
+        rcy_object_t *o = objs[i];
+        if (o == NULL) {
+            rcy_objarray_release(out);
+            return rcyi_set_error(rt, RCY_EINVAL);
+        }
+        if (!rcyi_is_gc(o))
+            continue;
+        if (o->type->traverse(o, visit_append, out) != 0) {
+            rcy_objarray_release(out);
+            return rcyi_set_error(rt, RCY_ENOMEM);
+        }
+    }
+    return 0;
+}
+
+typedef struct referrers_ctx_s {
+    rcy_object_t *const *objs;
+    size_t n;
+} referrers_ctx_t;
+
+static int visit_is_referrer(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    const referrers_ctx_t *ctx = arg;
+    for (size_t i = 0; i < ctx->n; i++) {
+        if (ctx->objs[i] == child)
+            return 1; /* found: stop traversing this object */
+    }
+    return 0;
+}
+
+int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out)
+{
+    if (rt == NULL || out == NULL || (objs == NULL && n > 0))
+        return RCY_EINVAL;
+    objarray_start(rt, out);
+    referrers_ctx_t ctx = {objs, n};
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
+        rcy_gc_head_t *head = &rt->gens[i].head;
+        for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g)) {
+            rcy_object_t *o = rcyi_from_gc(g);
+            if (o->type->traverse(o, visit_is_referrer, &ctx) == 1 && rcyi_objarray_append(out, o) < 0) {
+                rcy_objarray_release(out);
+                return rcyi_set_error(rt, RCY_ENOMEM);
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- Freeze ---------------------------------------------------------- */
+
+int rcy_gc_freeze(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
+        rcyi_list_merge(&rt->gens[i].head, &rt->permanent);
+        rt->gens[i].count = 0;
+    }
+    return 0;
+}
+
+int rcy_gc_unfreeze(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head);
+    return 0;
+}
+
+size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt) { return rt ? rcyi_list_size(&rt->permanent) : 0; }
+
+/* ---- Statistics and garbage ------------------------------------------ */
+
+int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS])
+{
+    if (rt == NULL || stats == NULL)
+        return RCY_EINVAL;
+    memcpy(stats, rt->stats, sizeof rt->stats);
+    return 0;
+}
+
+size_t rcy_gc_garbage_len(const rcy_runtime_t *rt) { return rt ? rt->garbage.len : 0; }
+
+rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i)
+{
+    return rt != NULL && i < rt->garbage.len ? rt->garbage.items[i] : NULL;
+}
+
+intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    intptr_t n = (intptr_t)rt->garbage.len;
+    rcy_objarray_release(&rt->garbage);
+    rt->garbage.rt = rt;
+    return n;
+}
+
+/* ---- Callbacks ------------------------------------------------------- */
+
+int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
+{
+    if (rt == NULL || fn == NULL)
+        return RCY_EINVAL;
+    if (rt->n_callbacks == rt->cap_callbacks) {
+        size_t cap = rt->cap_callbacks ? rt->cap_callbacks * 2 : 4;
+        rcyi_gc_callback_t *cbs = rcyi_realloc(rt, rt->callbacks, cap * sizeof *cbs);
+        if (cbs == NULL)
+            return RCY_ENOMEM;
+        rt->callbacks = cbs;
+        rt->cap_callbacks = cap;
+    }
+    rt->callbacks[rt->n_callbacks].fn = fn;
+    rt->callbacks[rt->n_callbacks].arg = arg;
+    rt->n_callbacks++;
+    return 0;
+}
+
+int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
+{
+    if (rt == NULL || fn == NULL)
+        return RCY_EINVAL;
+    for (size_t i = 0; i < rt->n_callbacks; i++) {
+        if (rt->callbacks[i].fn == fn && rt->callbacks[i].arg == arg) {
+            memmove(&rt->callbacks[i], &rt->callbacks[i + 1], (rt->n_callbacks - i - 1) * sizeof rt->callbacks[0]);
+            rt->n_callbacks--;
+            return 0;
+        }
+    }
+    return rcyi_set_error(rt, RCY_EKEY);
+}
+
+void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
+{
+    /* A callback may remove itself (or others): index, and re-check the
+       bound on every step, as iterating CPython's list does. */
+    for (size_t i = 0; i < rt->n_callbacks; i++) {
+        rcyi_gc_callback_t cb = rt->callbacks[i];
+        if (cb.fn(rt, phase, info, cb.arg) != 0)
+            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
+                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
+    }
+}

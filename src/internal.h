@@ -1,0 +1,254 @@
+/*
+ * Cross-file internals of recycle: the runtime and type structures, the GC
+ * header and its list helpers. Nothing here is part of the public API; the
+ * rcyi_ functions are hidden from the shared library's symbol table.
+ * docs/design.md describes the layout.
+ */
+#ifndef RCY_INTERNAL_H
+#define RCY_INTERNAL_H
+
+#include "recycle.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define RCYI_FUNC __attribute__((visibility("hidden")))
+#define RCY_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RCY_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RCY_NORETURN __attribute__((noreturn))
+#define RCY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RCYI_FUNC
+#define RCY_LIKELY(x) (x)
+#define RCY_UNLIKELY(x) (x)
+#define RCY_NORETURN
+#define RCY_PRINTF(f, a)
+#endif
+
+#define RCY_NUM_GENERATIONS 3
+
+/* The reference count a freed object is left with (poisoning keeps it
+   readable): negative, so any decref of it takes the slow path. */
+#define RCY_REFCNT_FREED ((intptr_t)-0x5EEDF4EE)
+/* Byte written over the body of a freed object when poisoning. */
+#define RCY_POISON_BYTE 0xDD
+
+/* ---- GC header (CPython's PyGC_Head) ----------------------------------
+
+   Two words before every container object:
+     next: pointer to the next header in a generation list, 0 when the object
+           is untracked; bit 0 (NEXT_MASK_UNREACHABLE) only during a collection.
+     prev: pointer to the previous header; bit 0 FINALIZED (the finalizer has
+           run, kept for the object's whole life), bit 1 COLLECTING (member of
+           the set being collected). During a collection the bits above the
+           two flags hold gc_refs instead of a pointer. */
+typedef struct rcy_gc_head_s {
+    uintptr_t next;
+    uintptr_t prev;
+} rcy_gc_head_t;
+
+#define RCYI_PREV_FINALIZED ((uintptr_t)1)
+#define RCYI_PREV_COLLECTING ((uintptr_t)2)
+#define RCYI_PREV_SHIFT 2
+#define RCYI_PREV_MASK_FLAGS ((uintptr_t)3)
+#define RCYI_NEXT_UNREACHABLE ((uintptr_t)1)
+
+static inline rcy_gc_head_t *rcyi_as_gc(const rcy_object_t *o) { return ((rcy_gc_head_t *)(uintptr_t)o) - 1; }
+static inline rcy_object_t *rcyi_from_gc(rcy_gc_head_t *g) { return (rcy_object_t *)(g + 1); }
+
+static inline rcy_gc_head_t *rcyi_gc_next(const rcy_gc_head_t *g) { return (rcy_gc_head_t *)g->next; }
+static inline void rcyi_gc_set_next(rcy_gc_head_t *g, rcy_gc_head_t *n) { g->next = (uintptr_t)n; }
+static inline rcy_gc_head_t *rcyi_gc_prev(const rcy_gc_head_t *g)
+{
+    return (rcy_gc_head_t *)(g->prev & ~RCYI_PREV_MASK_FLAGS);
+}
+static inline void rcyi_gc_set_prev(rcy_gc_head_t *g, rcy_gc_head_t *p)
+{
+    g->prev = ((uintptr_t)p) | (g->prev & RCYI_PREV_MASK_FLAGS);
+}
+static inline bool rcyi_gc_is_finalized(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_FINALIZED) != 0; }
+static inline void rcyi_gc_set_finalized(rcy_gc_head_t *g) { g->prev |= RCYI_PREV_FINALIZED; }
+
+/* Circular list with a sentinel head. */
+static inline void rcyi_list_init(rcy_gc_head_t *head)
+{
+    head->next = (uintptr_t)head;
+    head->prev = (uintptr_t)head;
+}
+static inline bool rcyi_list_is_empty(const rcy_gc_head_t *head) { return head->next == (uintptr_t)head; }
+static inline void rcyi_list_append(rcy_gc_head_t *node, rcy_gc_head_t *head)
+{
+    rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
+    rcyi_gc_set_prev(node, last);
+    rcyi_gc_set_next(node, head);
+    rcyi_gc_set_next(last, node);
+    head->prev = (uintptr_t)node;
+}
+static inline void rcyi_list_remove(rcy_gc_head_t *node)
+{
+    rcy_gc_head_t *prev = rcyi_gc_prev(node);
+    rcy_gc_head_t *next = rcyi_gc_next(node);
+    rcyi_gc_set_next(prev, next);
+    rcyi_gc_set_prev(next, prev);
+    node->next = 0; /* untracked */
+    node->prev &= RCYI_PREV_FINALIZED; /* only FINALIZED outlives tracking */
+}
+/* Moves node from its list to the end of head. */
+static inline void rcyi_list_move(rcy_gc_head_t *node, rcy_gc_head_t *head)
+{
+    rcy_gc_head_t *prev = rcyi_gc_prev(node);
+    rcy_gc_head_t *next = rcyi_gc_next(node);
+    rcyi_gc_set_next(prev, next);
+    rcyi_gc_set_prev(next, prev);
+    rcyi_list_append(node, head);
+}
+/* Appends all of from to the end of to; from becomes empty. */
+static inline void rcyi_list_merge(rcy_gc_head_t *from, rcy_gc_head_t *to)
+{
+    if (!rcyi_list_is_empty(from)) {
+        rcy_gc_head_t *to_tail = (rcy_gc_head_t *)to->prev;
+        rcy_gc_head_t *from_head = rcyi_gc_next(from);
+        rcy_gc_head_t *from_tail = (rcy_gc_head_t *)from->prev;
+        rcyi_gc_set_next(to_tail, from_head);
+        rcyi_gc_set_prev(from_head, to_tail);
+        rcyi_gc_set_next(from_tail, to);
+        to->prev = (uintptr_t)from_tail;
+    }
+    rcyi_list_init(from);
+}
+static inline size_t rcyi_list_size(const rcy_gc_head_t *head)
+{
+    size_t n = 0;
+    for (const rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g))
+        n++;
+    return n;
+}
+
+/* ---- Types --------------------------------------------------------------- */
+
+struct rcy_type_s {
+    rcy_runtime_t *rt;
+    char *name;
+    size_t basicsize;
+    size_t itemsize;
+    unsigned flags;
+    rcy_traverse_fn traverse;
+    rcy_clear_fn clear;
+    rcy_finalize_fn finalize;
+    rcy_finalize_fn legacy_del;
+    rcy_dealloc_fn dealloc;
+    rcy_describe_fn describe;
+    size_t live_objects; /* census, kept as objects are created and freed */
+    size_t live_bytes;
+    rcy_type_t *next_type; /* all types of the runtime, newest first */
+};
+
+static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
+
+/* ---- Runtime --------------------------------------------------------- */
+
+typedef struct rcyi_gc_callback_s {
+    rcy_gc_callback_fn fn;
+    void *arg;
+} rcyi_gc_callback_t;
+
+typedef struct rcyi_generation_s {
+    rcy_gc_head_t head;
+    int threshold;
+    int count;
+} rcyi_generation_t;
+
+struct rcy_runtime_s {
+    rcy_allocator_t alloc;
+    rcy_output_fn output;
+    void *output_arg;
+    rcy_error_fn error;
+    void *error_arg;
+    int last_error;
+
+    /* The collector's state (gc.c). */
+    rcyi_generation_t gens[RCY_NUM_GENERATIONS];
+    rcy_gc_head_t permanent;
+    bool enabled;
+    bool collecting;
+    int debug;
+    intptr_t long_lived_total;   /* survivors of the last full collection */
+    intptr_t long_lived_pending; /* promoted into gen 2 since then */
+    rcy_gc_stats_t stats[RCY_NUM_GENERATIONS];
+    rcy_objarray_t garbage;      /* gc.garbage: strong references */
+    struct rcyi_gc_callback_s *callbacks;
+    size_t n_callbacks, cap_callbacks;
+
+    /* Objects. */
+    rcy_type_t *types;
+    size_t live_objects;
+    size_t live_bytes;
+
+    /* Trashcan: deallocations deeper than RCYI_TRASH_DEPTH are deferred on a
+       list threaded through the dead objects' refcnt fields. */
+    int dealloc_depth;
+    rcy_object_t *trash;
+
+    /* Immortal heap objects, released at teardown. */
+    rcy_object_t **immortals;
+    size_t n_immortals, cap_immortals;
+
+    /* Poisoning of freed objects (debugging aid). */
+    bool poison;
+    void **quarantine;
+    size_t quarantine_cap, quarantine_len, quarantine_pos;
+
+    bool tearing_down;
+    bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
+};
+
+#define RCYI_TRASH_DEPTH 50
+
+/* ---- runtime.c ------------------------------------------------------- */
+
+RCYI_FUNC void *rcyi_malloc(rcy_runtime_t *rt, size_t size);
+RCYI_FUNC void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size);
+RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
+RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
+RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
+RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
+/* Reports heap corruption concerning o through the output hook and aborts. */
+RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
+
+/* ---- object.c -------------------------------------------------------- */
+
+RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
+/* Frees the memory of an object whose references are already released. */
+RCYI_FUNC void rcyi_object_free(rcy_object_t *o);
+/* Calls o's finalizer (o must be alive), reporting a failure through the
+   error hook; marks a container finalized first. */
+RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
+/* Releases immortal objects and the quarantine (teardown). */
+RCYI_FUNC void rcyi_release_immortals(rcy_runtime_t *rt);
+RCYI_FUNC void rcyi_quarantine_flush(rcy_runtime_t *rt);
+
+/* ---- gc.c ------------------------------------------------------------ */
+
+RCYI_FUNC void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
+/* Called when a container is allocated: counts it and may collect. */
+RCYI_FUNC void rcyi_gc_on_alloc(rcy_runtime_t *rt);
+/* Called when a container's memory is freed. */
+RCYI_FUNC void rcyi_gc_on_free(rcy_runtime_t *rt);
+/* Collects everything collectable at teardown, repeating while a collection
+   finds something; reports uncollectable garbage left over. */
+RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
+/* Runs one collection of `generation` (callbacks unless shutdown). Returns
+   collected + uncollectable, or 0 when a collection is already running. */
+RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
+/* Releases the collector's own allocations (teardown, after the last collection). */
+RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
+
+/* ---- gc_api.c -------------------------------------------------------- */
+
+/* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
+RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
+RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
+
+#endif /* RCY_INTERNAL_H */

@@ -1,0 +1,361 @@
+/*
+ * Types, allocation, deallocation dispatch, the trashcan (deferred
+ * deallocation of deep chains), immortal objects, poisoning of freed memory,
+ * and the refcount checks that turn heap corruption into a clear message.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Types ----------------------------------------------------------- */
+
+rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
+{
+    if (rt == NULL)
+        return NULL;
+    if (spec == NULL || spec->name == NULL || spec->name[0] == '\0' || spec->basicsize < sizeof(rcy_object_t) ||
+        (spec->itemsize > 0 && spec->basicsize < sizeof(rcy_varobject_t)) ||
+        ((spec->flags & RCY_TPFLAGS_GC) && (spec->traverse == NULL || spec->clear == NULL)) ||
+        (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcy_type_t *t = rcyi_malloc(rt, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    size_t len = strlen(spec->name);
+    char *name = rcyi_malloc(rt, len + 1);
+    if (name == NULL) {
+        rcyi_free(rt, t);
+        return NULL;
+    }
+    memcpy(name, spec->name, len + 1);
+    memset(t, 0, sizeof *t);
+    t->rt = rt;
+    t->name = name;
+    t->basicsize = spec->basicsize;
+    t->itemsize = spec->itemsize;
+    t->flags = spec->flags;
+    t->traverse = spec->traverse;
+    t->clear = spec->clear;
+    t->finalize = spec->finalize;
+    t->legacy_del = spec->legacy_del;
+    t->dealloc = spec->dealloc;
+    t->describe = spec->describe;
+    t->next_type = rt->types;
+    rt->types = t;
+    return t;
+}
+
+const char *rcy_type_name(const rcy_type_t *type) { return type ? type->name : NULL; }
+rcy_runtime_t *rcy_type_runtime(const rcy_type_t *type) { return type ? type->rt : NULL; }
+int rcy_type_is_gc(const rcy_type_t *type) { return type != NULL && (type->flags & RCY_TPFLAGS_GC) != 0; }
+size_t rcy_type_live_objects(const rcy_type_t *type) { return type ? type->live_objects : 0; }
+size_t rcy_type_live_bytes(const rcy_type_t *type) { return type ? type->live_bytes : 0; }
+
+rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o) { return o->type->rt; }
+
+/* ---- Allocation ------------------------------------------------------ */
+
+static size_t var_size(const rcy_type_t *type, intptr_t nitems)
+{
+    return type->basicsize + (size_t)nitems * type->itemsize;
+}
+
+size_t rcyi_object_size(const rcy_object_t *o)
+{
+    const rcy_type_t *t = o->type;
+    size_t size = t->itemsize ? var_size(t, ((const rcy_varobject_t *)o)->size) : t->basicsize;
+    if (t->flags & RCY_TPFLAGS_GC)
+        size += sizeof(rcy_gc_head_t);
+    return size;
+}
+
+static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems)
+{
+    rcy_runtime_t *rt = type->rt;
+    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
+    size_t pre = gc ? sizeof(rcy_gc_head_t) : 0;
+    if (size > SIZE_MAX - pre) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    char *mem = rcyi_malloc(rt, pre + size);
+    if (mem == NULL)
+        return NULL;
+    memset(mem, 0, pre + size);
+    rcy_object_t *o = (rcy_object_t *)(mem + pre);
+    o->refcnt = 1;
+    o->type = type;
+    if (type->itemsize)
+        ((rcy_varobject_t *)o)->size = nitems;
+    type->live_objects++;
+    type->live_bytes += pre + size;
+    rt->live_objects++;
+    rt->live_bytes += pre + size;
+    if (gc) {
+        /* Count the allocation (and perhaps collect) before tracking, as
+           CPython does: the new object is never part of that collection. */
+        rcyi_gc_on_alloc(rt);
+        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+    }
+    return o;
+}
+
+rcy_object_t *rcy_new(rcy_type_t *type)
+{
+    if (type == NULL)
+        return NULL;
+    if (type->itemsize != 0) {
+        rcyi_set_error(type->rt, RCY_EINVAL);
+        return NULL;
+    }
+    return alloc_object(type, type->basicsize, 0);
+}
+
+rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems)
+{
+    if (type == NULL)
+        return NULL;
+    if (type->itemsize == 0 || nitems < 0) {
+        rcyi_set_error(type->rt, RCY_EINVAL);
+        return NULL;
+    }
+    if ((size_t)nitems > (SIZE_MAX - type->basicsize) / type->itemsize) {
+        rcyi_set_error(type->rt, RCY_ENOMEM);
+        return NULL;
+    }
+    return alloc_object(type, var_size(type, nitems), nitems);
+}
+
+int rcy_describe(rcy_object_t *o, char *buf, size_t size)
+{
+    if (buf == NULL || size == 0)
+        return 0;
+    if (o == NULL)
+        return snprintf(buf, size, "NULL");
+    if (o->type->describe != NULL) {
+        int n = o->type->describe(o, buf, size);
+        buf[size - 1] = '\0';
+        return n;
+    }
+    return snprintf(buf, size, "<%s %p>", o->type->name, (void *)o);
+}
+
+/* ---- Freeing --------------------------------------------------------- */
+
+/* With poisoning on, a freed object's body is overwritten, its refcnt set to
+   RCY_REFCNT_FREED and its type pointer kept, and its memory is held in a
+   ring for a while before it really goes back to the allocator: a decref of
+   it in that time is reported with its type and address. */
+static void quarantine_push(rcy_runtime_t *rt, void *block)
+{
+    if (rt->quarantine_cap == 0) {
+        rcyi_free(rt, block);
+        return;
+    }
+    if (rt->quarantine_len == rt->quarantine_cap) {
+        rcyi_free(rt, rt->quarantine[rt->quarantine_pos]);
+        rt->quarantine_len--;
+    }
+    rt->quarantine[rt->quarantine_pos] = block;
+    rt->quarantine_pos = (rt->quarantine_pos + 1) % rt->quarantine_cap;
+    rt->quarantine_len++;
+}
+
+void rcyi_quarantine_flush(rcy_runtime_t *rt)
+{
+    for (size_t i = 0; i < rt->quarantine_len; i++) {
+        size_t at = (rt->quarantine_pos + rt->quarantine_cap - 1 - i) % rt->quarantine_cap;
+        rcyi_free(rt, rt->quarantine[at]);
+    }
+    rt->quarantine_len = 0;
+    rt->quarantine_pos = 0;
+}
+
+void rcyi_object_free(rcy_object_t *o)
+{
+    rcy_type_t *type = o->type;
+    rcy_runtime_t *rt = type->rt;
+    size_t size = rcyi_object_size(o);
+    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
+    void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
+    type->live_objects--;
+    type->live_bytes -= size;
+    rt->live_objects--;
+    rt->live_bytes -= size;
+    if (gc)
+        rcyi_gc_on_free(rt);
+    if (rt->poison) {
+        memset(block, RCY_POISON_BYTE, size);
+        o->refcnt = RCY_REFCNT_FREED;
+        o->type = type;
+        quarantine_push(rt, block);
+    } else {
+        o->refcnt = RCY_REFCNT_FREED; /* may survive in the allocator's block */
+        rcyi_free(rt, block);
+    }
+}
+
+/* ---- Deallocation ---------------------------------------------------- */
+
+void rcyi_call_finalizer(rcy_object_t *o)
+{
+    rcy_type_t *type = o->type;
+    if (rcyi_is_gc(o))
+        rcyi_gc_set_finalized(rcyi_as_gc(o));
+    if (type->finalize(o) < 0) {
+        char desc[128];
+        rcy_describe(o, desc, sizeof desc);
+        rcyi_report_error(type->rt, "Exception ignored in: %s", desc);
+    }
+}
+
+/* Runs the PEP 442 finalizer of an object whose count reached zero. Returns
+   true if the finalizer resurrected it (then the dealloc stops). */
+static bool finalize_on_death(rcy_object_t *o)
+{
+    if (o->type->finalize == NULL)
+        return false;
+    if (rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o)))
+        return false;
+    o->refcnt = 1; /* a temporary reference for the duration of the call */
+    rcyi_call_finalizer(o);
+    if (o->refcnt <= 0)
+        rcyi_fatal(o, "the finalizer released a reference it did not own");
+    if (--o->refcnt == 0)
+        return false;
+    return true; /* resurrected: somebody stored a new reference */
+}
+
+/* Releases the references o holds and frees it. o is untracked. */
+static void destroy(rcy_object_t *o)
+{
+    rcy_type_t *type = o->type;
+    if (type->dealloc != NULL)
+        type->dealloc(o);
+    else if (type->clear != NULL)
+        type->clear(o);
+    rcyi_object_free(o);
+}
+
+static void drain_trash(rcy_runtime_t *rt)
+{
+    while (rt->trash != NULL) {
+        rcy_object_t *o = rt->trash;
+        rt->trash = (rcy_object_t *)o->refcnt;
+        o->refcnt = 0;
+        rt->dealloc_depth++;
+        destroy(o);
+        rt->dealloc_depth--;
+    }
+}
+
+static void dealloc(rcy_object_t *o)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    if (finalize_on_death(o))
+        return;
+    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+        rcyi_list_remove(rcyi_as_gc(o));
+    if (rt->dealloc_depth >= RCYI_TRASH_DEPTH) {
+        /* Too deep: defer. The dead object's refcnt field links the list. */
+        o->refcnt = (intptr_t)rt->trash;
+        rt->trash = o;
+        return;
+    }
+    rt->dealloc_depth++;
+    destroy(o);
+    rt->dealloc_depth--;
+    if (rt->dealloc_depth == 0 && rt->trash != NULL)
+        drain_trash(rt); /* raises the depth itself, so it never nests */
+}
+
+void rcy_decref_slow(rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (RCY_LIKELY(r == 1)) {
+        o->refcnt = 0;
+        dealloc(o);
+        return;
+    }
+    if (r >= RCY_REFCNT_IMMORTAL)
+        return;
+    if (r == RCY_REFCNT_FREED)
+        rcyi_fatal(o, "decref of a freed object");
+    rcyi_fatal(o, "decref took the reference count below zero");
+}
+
+/* ---- Immortal objects ------------------------------------------------ */
+
+int rcy_immortalize(rcy_object_t *o)
+{
+    if (o == NULL)
+        return RCY_EINVAL;
+    rcy_runtime_t *rt = o->type->rt;
+    if (rcy_is_immortal(o))
+        return rcyi_set_error(rt, RCY_EINVAL);
+    if (rt->n_immortals == rt->cap_immortals) {
+        size_t cap = rt->cap_immortals ? rt->cap_immortals * 2 : 16;
+        rcy_object_t **a = rcyi_realloc(rt, rt->immortals, cap * sizeof *a);
+        if (a == NULL)
+            return RCY_ENOMEM;
+        rt->immortals = a;
+        rt->cap_immortals = cap;
+    }
+    rt->immortals[rt->n_immortals++] = o;
+    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+        rcyi_list_remove(rcyi_as_gc(o));
+    o->refcnt = RCY_REFCNT_IMMORTAL;
+    return 0;
+}
+
+void rcyi_release_immortals(rcy_runtime_t *rt)
+{
+    while (rt->n_immortals > 0) {
+        rcy_object_t *o = rt->immortals[--rt->n_immortals];
+        o->refcnt = 1;
+        rcy_decref(o);
+    }
+}
+
+int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type)
+{
+    if (storage == NULL || type == NULL)
+        return RCY_EINVAL;
+    if ((type->flags & RCY_TPFLAGS_GC) || type->itemsize != 0)
+        return rcyi_set_error(type->rt, RCY_EINVAL);
+    storage->refcnt = RCY_REFCNT_IMMORTAL;
+    storage->type = type;
+    return 0;
+}
+
+/* ---- Tracking -------------------------------------------------------- */
+
+int rcy_gc_track(rcy_object_t *o)
+{
+    if (o == NULL)
+        return RCY_EINVAL;
+    rcy_runtime_t *rt = o->type->rt;
+    if (!rcyi_is_gc(o))
+        return rcyi_set_error(rt, RCY_ETYPE);
+    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o))
+        return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+    return 0;
+}
+
+int rcy_gc_untrack(rcy_object_t *o)
+{
+    if (o == NULL)
+        return RCY_EINVAL;
+    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+        rcyi_list_remove(rcyi_as_gc(o));
+    return 0;
+}
+
+int rcy_gc_is_tracked(const rcy_object_t *o)
+{
+    return o != NULL && rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * A small test harness: TEST(name) functions registered in main with RUN(),
+ * CHECK/CHECK_EQ assertions that record failures and go on, and helpers that
+ * make a runtime whose output is captured and that prove, at the end of each
+ * test, that the runtime holds zero live objects.
+ */
+#ifndef RCY_TEST_HARNESS_H
+#define RCY_TEST_HARNESS_H
+
+#include "recycle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int harness_failures;
+static int harness_checks;
+static const char *harness_current;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        harness_checks++;                                                                          \
+        if (!(cond)) {                                                                             \
+            harness_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s: CHECK failed: %s\n", __FILE__, __LINE__, harness_current, #cond); \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long harness_a_ = (long long)(a), harness_b_ = (long long)(b);                        \
+        harness_checks++;                                                                          \
+        if (harness_a_ != harness_b_) {                                                            \
+            harness_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s: CHECK_EQ failed: %s == %lld, %s == %lld\n", __FILE__, __LINE__, \
+                    harness_current, #a, harness_a_, #b, harness_b_);                              \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(hay, needle)                                                            \
+    do {                                                                                           \
+        harness_checks++;                                                                          \
+        if ((hay) == NULL || strstr((hay), (needle)) == NULL) {                                    \
+            harness_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s: expected to find \"%s\" in:\n%s\n", __FILE__, __LINE__,    \
+                    harness_current, (needle), (hay) ? (hay) : "(null)");                          \
+        }                                                                                          \
+    } while (0)
+
+#define TEST(name) static void name(void)
+#define RUN(name)                                                                                  \
+    do {                                                                                           \
+        harness_current = #name;                                                                   \
+        int harness_before_ = harness_failures;                                                    \
+        name();                                                                                    \
+        fprintf(stderr, "%s %s\n", harness_failures == harness_before_ ? "ok  " : "FAIL", #name);  \
+    } while (0)
+
+static inline int harness_summary(void)
+{
+    fprintf(stderr, "%d checks, %d failures\n", harness_checks, harness_failures);
+    return harness_failures == 0 ? 0 : 1;
+}
+
+/* Captured output of a runtime. */
+typedef struct capture_s {
+    char *text;
+    size_t len, cap;
+} capture_t;
+
+static inline void capture_output(void *arg, const char *text)
+{
+    capture_t *c = arg;
+    size_t n = strlen(text);
+    if (c->len + n + 1 > c->cap) {
+        size_t cap = (c->len + n + 1) * 2;
+        char *t = realloc(c->text, cap);
+        if (t == NULL)
+            abort();
+        c->text = t;
+        c->cap = cap;
+    }
+    memcpy(c->text + c->len, text, n + 1);
+    c->len += n;
+}
+
+static inline void capture_reset(capture_t *c)
+{
+    if (c->text)
+        c->text[0] = '\0';
+    c->len = 0;
+}
+
+static inline void capture_free(capture_t *c)
+{
+    free(c->text);
+    c->text = NULL;
+    c->len = c->cap = 0;
+}
+
+/* A runtime with default thresholds whose output (and errors) go to cap. */
+static inline rcy_runtime_t *test_runtime(capture_t *cap)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    if (cap != NULL) {
+        cfg.output = capture_output;
+        cfg.output_arg = cap;
+    }
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    if (rt == NULL) {
+        fprintf(stderr, "cannot create a runtime\n");
+        exit(2);
+    }
+    return rt;
+}
+
+/* Ends a test: no object may be alive once the test dropped its references
+   and everything collectable was collected. */
+static inline void test_runtime_end(rcy_runtime_t *rt)
+{
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    rcy_runtime_destroy(rt);
+}
+
+#endif
