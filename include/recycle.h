@@ -166,6 +166,10 @@ typedef struct rcy_type_spec_s {
     rcy_finalize_fn legacy_del; /**< optional legacy (pre-3.4 tp_del) finalizer */
     rcy_dealloc_fn dealloc;   /**< optional; defaults to clear */
     rcy_describe_fn describe; /**< optional debug description */
+    /** Offset of an `rcy_object_t *` field that holds the head of the
+        object's weak-reference list (zeroed at allocation, managed by the
+        library); 0 when the type does not support weak references. */
+    size_t weaklistoffset;
 } rcy_type_spec_t;
 
 /**

@@ -214,6 +214,18 @@ static void clear_unreachable_mask(rcy_gc_head_t *unreachable)
         g->next &= ~RCYI_NEXT_UNREACHABLE;
 }
 
+/* CPython's untrack_tuples, for any type with a maybe_untrack slot. */
+static void untrack_survivors(rcy_gc_head_t *young)
+{
+    rcy_gc_head_t *next;
+    for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = next) {
+        next = rcyi_gc_next(g);
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (o->type->maybe_untrack != NULL && o->type->maybe_untrack(o))
+            rcyi_list_remove(g);
+    }
+}
+
 /* ---- Legacy finalizers ----------------------------------------------- */
 
 static bool has_legacy_finalizer(const rcy_object_t *o) { return o->type->legacy_del != NULL; }
@@ -375,6 +387,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shu
 
     rcy_gc_head_t unreachable;
     res.candidates = deduce_unreachable(young, &unreachable);
+    untrack_survivors(young);
 
     /* Survivors move up a generation. */
     if (young != old) {
@@ -416,6 +429,9 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shu
         rcyi_printf(rt, "gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
                     (ptrdiff_t)(res.collected + res.uncollectable), (ptrdiff_t)res.uncollectable, res.duration);
     handle_legacy_finalizers(rt, &finalizers, old, saveall);
+
+    if (generation == RCY_NUM_GENERATIONS - 1 && rt->clear_freelists != NULL)
+        rt->clear_freelists(rt);
 
 #ifdef RCY_DEBUG
     validate_heap(rt);

@@ -140,6 +140,11 @@ struct rcy_type_s {
     rcy_finalize_fn legacy_del;
     rcy_dealloc_fn dealloc;
     rcy_describe_fn describe;
+    size_t weaklistoffset;
+    /* Internal slot for built-in types: called on every survivor of a
+       collection; returns true when the object can be untracked (CPython's
+       untrack_tuples). */
+    bool (*maybe_untrack)(rcy_object_t *o);
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
     rcy_type_t *next_type; /* all types of the runtime, newest first */
@@ -199,6 +204,11 @@ struct rcy_runtime_s {
     bool poison;
     void **quarantine;
     size_t quarantine_cap, quarantine_len, quarantine_pos;
+
+    /* Built-in types (src/types/), and the hook that empties their free
+       lists, called at the end of every full collection and at teardown. */
+    struct rcyi_builtins_s *builtins;
+    void (*clear_freelists)(rcy_runtime_t *rt);
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */

@@ -17,7 +17,10 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
     if (spec == NULL || spec->name == NULL || spec->name[0] == '\0' || spec->basicsize < sizeof(rcy_object_t) ||
         (spec->itemsize > 0 && spec->basicsize < sizeof(rcy_varobject_t)) ||
         ((spec->flags & RCY_TPFLAGS_GC) && (spec->traverse == NULL || spec->clear == NULL)) ||
-        (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0) {
+        (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0 ||
+        (spec->weaklistoffset != 0 &&
+         (spec->weaklistoffset < sizeof(rcy_object_t) || spec->weaklistoffset + sizeof(rcy_object_t *) > spec->basicsize ||
+          spec->weaklistoffset % sizeof(rcy_object_t *) != 0))) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
     }
@@ -43,6 +46,7 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
     t->legacy_del = spec->legacy_del;
     t->dealloc = spec->dealloc;
     t->describe = spec->describe;
+    t->weaklistoffset = spec->weaklistoffset;
     t->next_type = rt->types;
     rt->types = t;
     return t;

@@ -253,6 +253,8 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
     }
     report_survivors(rt);
     rcyi_gc_fini(rt);
+    if (rt->clear_freelists != NULL)
+        rt->clear_freelists(rt);
     rcyi_quarantine_flush(rt);
     rcyi_free(rt, rt->immortals);
     rcyi_free(rt, rt->quarantine);
