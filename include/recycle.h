@@ -489,6 +489,332 @@ int rcy_gc_untrack(rcy_object_t *o);
 /** Nonzero if o is a container currently tracked by the collector. */
 int rcy_gc_is_tracked(const rcy_object_t *o);
 
+/* ---- Built-in types ---------------------------------------------------- */
+
+/*
+ * Ready-made object types, created with every runtime: int, float, str,
+ * tuple, list, dict, and classes whose instances hold attributes. They are
+ * ordinary objects of the runtime (release them with rcy_decref) and sit
+ * beside user-defined types on equal terms: a list may hold any object.
+ *
+ * Containers (tuple, list, dict, classes, instances) are tracked by the
+ * cycle collector; creating one may run an automatic collection, and with
+ * it finalizers and callbacks. Releasing a reference (including the
+ * references a container drops when an item is replaced or removed) may
+ * run finalizers. Equality, hashing and repr never run user code.
+ *
+ * Constructors return a new reference, or NULL with rcy_last_error(rt) set.
+ * Calls returning int give 0 or a negative RCY_E* code (also stored as the
+ * runtime's last error); calls returning a borrowed reference give NULL on
+ * failure with the last error set (RCY_EINDEX, RCY_EKEY, ...). A failed call
+ * leaves every object as it was. Passing NULL where an object is expected
+ * gives RCY_EINVAL; an object of the wrong type gives RCY_ETYPE.
+ *
+ * Free lists: freed tuples (sizes 1 to 20, up to 2,000 of each), lists and
+ * dicts (up to 80 each) keep their memory for the next object of their kind,
+ * as in CPython; a full collection (generation 2) empties them. They are
+ * compiled out with the CMake option RCY_FREELISTS=OFF (and in sanitizer
+ * builds), and bypassed while the runtime poisons freed memory.
+ */
+
+/** Smallest and largest ints of the small-int cache (CPython's -5..256). */
+#define RCY_SMALL_INT_MIN (-5)
+#define RCY_SMALL_INT_MAX 256
+
+/**
+ * The built-in types of rt (borrowed, valid as long as rt), for comparing
+ * with rcy_type(o) and for the census: "int", "float", "str", "tuple",
+ * "list", "dict", and "type", the type of class objects. Each class has a
+ * type of its own for its instances (rcy_class_instance_type). NULL for a
+ * NULL rt.
+ */
+rcy_type_t *rcy_int_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_float_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_str_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_tuple_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_list_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_dict_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_class_type(const rcy_runtime_t *rt);
+
+/** Type checks: nonzero if o (which may be NULL) is of that built-in type. */
+int rcy_is_int(const rcy_object_t *o);
+int rcy_is_float(const rcy_object_t *o);
+int rcy_is_str(const rcy_object_t *o);
+int rcy_is_tuple(const rcy_object_t *o);
+int rcy_is_list(const rcy_object_t *o);
+int rcy_is_dict(const rcy_object_t *o);
+int rcy_is_class(const rcy_object_t *o);
+int rcy_is_instance(const rcy_object_t *o);
+
+/**
+ * 1 if rt's free lists are in use (compiled in and the runtime does not
+ * poison freed memory), else 0. When they are, a freed list's memory is
+ * handed to the next list created (Python's `id(s) == id(n)`).
+ */
+int rcy_freelists_enabled(const rcy_runtime_t *rt);
+
+/**
+ * Equality as Python's == on built-in values: ints and floats by numeric
+ * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
+ * by their items; anything else (instances, classes, user types) only
+ * equals itself. Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, or
+ * RCY_ESTATE when nesting is deeper than 1,000 (a recursive structure;
+ * Python raises RecursionError).
+ */
+int rcy_equal(rcy_object_t *a, rcy_object_t *b);
+
+/**
+ * Stores o's hash in *out; equal objects have equal hashes (an int and the
+ * equal float, as in Python). Ints and floats hash as CPython hashes them;
+ * strs hash their bytes (deterministically: no per-process seed); tuples
+ * combine their items' hashes; other objects hash by identity. Returns 0,
+ * RCY_EHASH for a list, a dict, or a tuple holding one, RCY_EINVAL, or
+ * RCY_ESTATE when nesting is deeper than 1,000.
+ */
+int rcy_hash(rcy_object_t *o, int64_t *out);
+
+/*
+ * Reprs: rcy_describe() writes a built-in object's repr as Python does:
+ * `42`, `0.1`, `'text'`, `(1,)`, `[1, 2, 3]`, `{'a': 1}`, `<class 'ClassA'>`,
+ * and `<ClassA 0x...>` for instances; a container that contains itself is
+ * written `[...]`, and a repr cut short by the buffer ends in "...". These
+ * are the descriptions debug output and graphs use.
+ */
+
+/* int: 64-bit signed integers. Not containers (not tracked). */
+
+/**
+ * Returns a new reference to the int value. Values in RCY_SMALL_INT_MIN..
+ * RCY_SMALL_INT_MAX come from the small-int cache: immortal objects shared
+ * by the whole runtime (asking for 11 twice gives the same object) that are
+ * not counted as live objects. NULL with RCY_EINVAL or RCY_ENOMEM.
+ */
+rcy_object_t *rcy_int_new(rcy_runtime_t *rt, int64_t value);
+
+/** Stores the value of the int o in *out. 0, RCY_EINVAL or RCY_ETYPE. */
+int rcy_int_value(const rcy_object_t *o, int64_t *out);
+
+/* float: doubles. Not containers. */
+
+/** Returns a new reference to a float. NULL with RCY_EINVAL or RCY_ENOMEM. */
+rcy_object_t *rcy_float_new(rcy_runtime_t *rt, double value);
+
+/** Stores the value of the float o in *out. 0, RCY_EINVAL or RCY_ETYPE. */
+int rcy_float_value(const rcy_object_t *o, double *out);
+
+/* str: immutable UTF-8 text with a length and a cached hash. Not containers. */
+
+/**
+ * Returns a new reference to a str holding a copy of the NUL-terminated
+ * UTF-8 text utf8. NULL with RCY_EINVAL (utf8 NULL or not well-formed
+ * UTF-8) or RCY_ENOMEM.
+ */
+rcy_object_t *rcy_str_new(rcy_runtime_t *rt, const char *utf8);
+
+/** Like rcy_str_new for the len bytes at utf8 (which may contain NULs). */
+rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len);
+
+/**
+ * The text of the str o: NUL-terminated UTF-8, valid as long as o lives
+ * (borrowed); NULL if o is not a str.
+ */
+const char *rcy_str_data(const rcy_object_t *o);
+
+/** The length of the str o in bytes, or RCY_EINVAL / RCY_ETYPE. */
+intptr_t rcy_str_len(const rcy_object_t *o);
+
+/* tuple: immutable sequences. Containers, tracked at creation; a
+   collection untracks a surviving tuple whose items are all atoms (objects
+   that are not containers) or untracked tuples, as CPython's
+   untrack_tuples does. The empty tuple is an immortal singleton. */
+
+/**
+ * Returns a new reference to a tuple of the n objects items[0..n) (items
+ * may be NULL when n is 0). The tuple takes its own reference to each item:
+ * nothing is stolen. NULL with RCY_EINVAL (n < 0, a NULL item) or
+ * RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
+
+/** The number of items of the tuple t, or RCY_EINVAL / RCY_ETYPE. */
+intptr_t rcy_tuple_len(const rcy_object_t *t);
+
+/**
+ * Item i of the tuple t (negative i counts from the end): a borrowed
+ * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL.
+ */
+rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
+
+/* list: growable sequences. Containers. Indices may be negative (counted
+   from the end, as in Python). */
+
+/** Returns a new, empty list. NULL with RCY_ENOMEM. May run a collection. */
+rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
+
+/** Appends item (the list takes a reference). 0, RCY_EINVAL, RCY_ETYPE or
+    RCY_ENOMEM (the list unchanged). */
+int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
+
+/**
+ * Inserts item before position index, which is clamped to the list as
+ * Python's list.insert does (an index past the end appends). 0, RCY_EINVAL,
+ * RCY_ETYPE or RCY_ENOMEM (the list unchanged).
+ */
+int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
+
+/** Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
+    RCY_EINVAL. */
+rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
+
+/**
+ * Replaces item index with item (the list takes a reference and releases
+ * the old item after storing the new one, which may run finalizers).
+ * 0, RCY_EINDEX, RCY_EINVAL or RCY_ETYPE.
+ */
+int rcy_list_set(rcy_object_t *list, intptr_t index, rcy_object_t *item);
+
+/**
+ * Removes item index (-1: the last) and returns it as a new reference (the
+ * list's reference passes to the caller). NULL with RCY_EINDEX (also for an
+ * empty list), RCY_ETYPE or RCY_EINVAL.
+ */
+rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index);
+
+/** The number of items, or RCY_EINVAL / RCY_ETYPE. */
+intptr_t rcy_list_len(const rcy_object_t *list);
+
+/* dict: hash maps with insertion-ordered iteration. Containers, always
+   tracked (CPython 3.14's rule). Keys must be hashable (see rcy_hash):
+   ints, floats, strs, tuples of hashables, and any other object by
+   identity; lists and dicts are not. */
+
+/** Returns a new, empty dict. NULL with RCY_ENOMEM. May run a collection. */
+rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
+
+/**
+ * d[key] = value: the dict takes references to both (an existing key keeps
+ * its original key object; the old value is released, which may run
+ * finalizers). 0, RCY_EHASH (unhashable key), RCY_EINVAL, RCY_ETYPE,
+ * RCY_ENOMEM or RCY_ESTATE (a key nested too deeply); d is unchanged on
+ * error.
+ */
+int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
+
+/**
+ * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing), RCY_EHASH,
+ * RCY_EINVAL, RCY_ETYPE or RCY_ESTATE.
+ */
+rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
+
+/**
+ * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
+ * RCY_EHASH, RCY_EINVAL, RCY_ETYPE or RCY_ESTATE.
+ */
+int rcy_dict_del(rcy_object_t *d, rcy_object_t *key);
+
+/** The number of items, or RCY_EINVAL / RCY_ETYPE. */
+intptr_t rcy_dict_len(const rcy_object_t *d);
+
+/**
+ * Iterates over d in insertion order. Start with *pos = 0; each call stores
+ * the next item's key and value (borrowed references; either pointer may be
+ * NULL) and returns 1, or returns 0 at the end. Values may be replaced and
+ * items deleted during an iteration; adding keys may reorder the storage,
+ * so the iteration must then start again. RCY_EINVAL or RCY_ETYPE on error.
+ */
+int rcy_dict_next(const rcy_object_t *d, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
+
+/* ---- Classes and instances --------------------------------------------- */
+
+/**
+ * A class's finalizer, called with the instance (a borrowed reference)
+ * and the class's arg. Return 0, or a negative value to report an error
+ * through the error hook ("Exception ignored in: <ClassA 0x...>").
+ */
+typedef int (*rcy_class_del_fn)(rcy_object_t *self, void *arg);
+
+/** What rcy_class_new needs beyond the name; all fields optional. */
+typedef struct rcy_class_spec_s {
+    /** `__del__` as in Python 3.4+ (PEP 442): runs at most once per
+        instance, when it dies by reference counting or before its cycle is
+        cleared by the collector; it may resurrect the instance. */
+    rcy_class_del_fn finalize;
+    /** A legacy (pre-3.4) `__del__`: the collector never breaks a cycle
+        that reaches an instance of the class; such cycles go to the
+        garbage list (rcy_gc_garbage_len), as in Python 2 and 3.3. */
+    rcy_class_del_fn legacy_del;
+    void *arg; /**< passed to both */
+} rcy_class_spec_t;
+
+/**
+ * Creates a class named name (copied; shown in debug output and reprs:
+ * "gc: collectable <ClassA 0x...>"), with an optional spec (NULL: no
+ * finalizer). The class is an object of type "type" (a container: it may
+ * sit in cycles with its instances) and holds class attributes set with
+ * rcy_setattr. Its instances get a type of their own, named name, created
+ * here and kept until the runtime is destroyed. Returns a new reference, or
+ * NULL with RCY_EINVAL (no name, invalid UTF-8, finalize and legacy_del
+ * both set) or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);
+
+/** The type of cls's instances (borrowed), or NULL if cls is not a class. */
+rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls);
+
+/**
+ * Creates an instance of cls with no attributes (its attribute dict is
+ * created on the first rcy_setattr, as CPython materializes it lazily). The
+ * instance holds a reference to its class and supports weak references.
+ * Returns a new reference, or NULL with RCY_EINVAL, RCY_ETYPE (cls is not a
+ * class) or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_instance_new(rcy_object_t *cls);
+
+/** The class of an instance (borrowed), or NULL if inst is not one. */
+rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
+
+/**
+ * obj.name = value, for an instance or a class (obj takes a reference to
+ * value; a replaced value is released, which may run finalizers). name is
+ * NUL-terminated UTF-8. 0, RCY_EINVAL (NULL argument, invalid name),
+ * RCY_ETYPE (obj has no attributes) or RCY_ENOMEM (nothing changed). May
+ * run an automatic collection (the first attribute creates a dict).
+ */
+int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
+
+/**
+ * obj.name: looks in the instance's attributes, then in its class's (for
+ * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
+ * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
+ */
+rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
+
+/**
+ * del obj.name (the object's own attribute, not its class's). Releases the
+ * value, which may run finalizers. 0, RCY_EKEY, RCY_ETYPE or RCY_EINVAL.
+ */
+int rcy_delattr(rcy_object_t *obj, const char *name);
+
+/* ---- Memory figures ----------------------------------------------------- */
+
+/** Memory figures of the calling process, in bytes (Linux /proc). */
+typedef struct rcy_process_memory_s {
+    size_t rss;      /**< resident set size */
+    size_t uss;      /**< unique set size: Private_Clean + Private_Dirty (psutil's uss) */
+    size_t pss;      /**< proportional set size */
+    size_t swap;     /**< swapped out */
+    size_t peak_rss; /**< highest rss so far (VmHWM); 0 if unknown */
+} rcy_process_memory_t;
+
+/**
+ * Fills *out from /proc/self/smaps_rollup (or /proc/self/smaps on older
+ * kernels) and /proc/self/status: the figures psutil's memory_full_info()
+ * reports, so "USS" means what the seeds print. Needs no runtime and never
+ * allocates through one. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE when
+ * /proc is unavailable (*out is zeroed).
+ */
+int rcy_process_memory(rcy_process_memory_t *out);
+
 /* ---- The cycle collector (CPython's gc module) ------------------------ */
 
 /** gc debug flags, with CPython's values. Output goes to the output hook. */
@@ -670,6 +996,86 @@ int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
  * RCY_EKEY when it is not registered.
  */
 int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+/* ---- Weak references ------------------------------------------------- */
+
+/**
+ * A weak-reference callback: called with the weak reference (a borrowed
+ * reference, already cleared: rcy_weakref_get returns NULL) once its
+ * referent dies. It may run inside rcy_decref or inside a collection. A
+ * negative return is reported through the error hook ("Exception ignored
+ * on calling weakref callback ...").
+ */
+typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
+
+/**
+ * Creates a weak reference to obj, whose type must support weak references
+ * (spec.weaklistoffset != 0). Returns a new reference to a weakref object.
+ * Without a callback, the existing callback-less weak reference to obj is
+ * returned when there is one (as weakref.ref(o) is weakref.ref(o) in
+ * CPython). When obj dies by reference counting, its weak references are
+ * cleared and then their callbacks called, the most recently created first.
+ * When obj dies in a collection, its weak references are cleared before any
+ * finalizer runs, and a callback runs only if the weak reference itself is
+ * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
+ * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
+ * run an automatic collection.
+ */
+rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
+
+/**
+ * The referent of a weak reference: a new reference, or NULL once the
+ * referent is gone (or when wr is not a weak reference).
+ */
+rcy_object_t *rcy_weakref_get(rcy_object_t *wr);
+
+/** Nonzero if wr is a weak reference whose referent is alive. */
+int rcy_weakref_is_alive(const rcy_object_t *wr);
+
+/** Nonzero if o is a weak reference (or a finalize registration). */
+int rcy_is_weakref(const rcy_object_t *o);
+
+/** Number of weak references to obj (weakref.getweakrefcount). */
+size_t rcy_weakref_count(const rcy_object_t *obj);
+
+/* ---- Finalize registrations (weakref.finalize) ------------------------ */
+
+/** A finalize callback; a negative return is reported through the error hook. */
+typedef int (*rcy_finalize_callback_fn)(void *arg);
+
+/**
+ * Registers fn(arg) to run once when obj dies, whether by reference
+ * counting or in a collection (the registration is kept alive by the
+ * runtime, so its callback always runs), or at runtime teardown if obj is
+ * still alive then (remaining registrations run in reverse order of
+ * registration, before the final collection). arg must not keep obj alive.
+ * Returns a new reference to the registration (releasing it does not
+ * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
+ * references) or RCY_ENOMEM.
+ */
+rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
+
+/**
+ * Runs a registration's callback now if it has not run and was not
+ * detached (weakref.finalize.__call__). Returns 1 if it ran, 0 if not,
+ * RCY_EINVAL if f is not a registration.
+ */
+int rcy_finalize_call(rcy_object_t *f);
+
+/**
+ * Cancels a registration (finalize.detach). Returns 1 if it was alive, 0
+ * if it had already run or been detached, RCY_EINVAL if f is not one.
+ */
+int rcy_finalize_detach(rcy_object_t *f);
+
+/** 1 if the registration will still run (finalize.alive), else 0. */
+int rcy_finalize_alive(const rcy_object_t *f);
+
+/**
+ * Controls whether a registration still alive at teardown runs then
+ * (finalize.atexit, default 1). Returns 0 or RCY_EINVAL.
+ */
+int rcy_finalize_set_atexit(rcy_object_t *f, int atexit);
 
 #ifdef __cplusplus
 }

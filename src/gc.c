@@ -65,7 +65,9 @@ void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
     if (env != NULL && *env != '\0') {
         char *end;
         long flags = strtol(env, &end, 0);
-        if (*end == '\0' && flags >= 0 && flags <= RCY_DEBUG_LEAK)
+        /* The flags rcy_gc_set_debug accepts: any combination of the
+           RCY_DEBUG_* bits (39 included, 8 or 16 not). */
+        if (*end == '\0' && flags >= 0 && (flags & ~(long)(RCY_DEBUG_LEAK | RCY_DEBUG_STATS)) == 0)
             rt->debug = (int)flags;
     }
     rt->garbage.rt = rt;
@@ -93,12 +95,6 @@ static void validate_list(rcy_gc_head_t *head)
         rcyi_fatal(rcyi_from_gc(prev), "heap validation: broken list tail");
 }
 
-static void validate_heap(rcy_runtime_t *rt)
-{
-    for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
-        validate_list(&rt->gens[i].head);
-    validate_list(&rt->permanent);
-}
 #endif
 
 /* ---- deduce_unreachable ---------------------------------------------- */
@@ -410,13 +406,20 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shu
             debug_cycle(rt, "collectable", rcyi_from_gc(g));
     }
 
+    /* Weak references to the garbage are cleared before any finalizer
+       runs; callbacks run for those that are not garbage themselves. */
+    res.collected += rcyi_gc_handle_weakrefs(&unreachable);
+
     /* PEP 442: finalize everything before anything is cleared, then see
        what the finalizers resurrected. */
     finalize_garbage(&unreachable);
     rcy_gc_head_t final_unreachable;
     handle_resurrected_objects(&unreachable, &final_unreachable, old);
+    /* Weak references created by finalizers to what is now certainly
+       garbage are cleared too, so no callback sees a cleared object. */
+    rcyi_gc_clear_weakrefs(&final_unreachable);
 
-    res.collected = (intptr_t)rcyi_list_size(&final_unreachable);
+    res.collected += (intptr_t)rcyi_list_size(&final_unreachable);
     delete_garbage(rt, &final_unreachable, old, saveall);
 
     for (rcy_gc_head_t *g = rcyi_gc_next(&finalizers); g != &finalizers; g = rcyi_gc_next(g)) {
@@ -434,7 +437,11 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shu
         rt->clear_freelists(rt);
 
 #ifdef RCY_DEBUG
-    validate_heap(rt);
+    /* Every object the collection touched ended in old (or was freed):
+       validating that list keeps the check proportional to the work. */
+    validate_list(old);
+    for (int i = 0; i < generation; i++)
+        validate_list(&rt->gens[i].head);
 #endif
 
     rcy_gc_stats_t *st = &rt->stats[generation];

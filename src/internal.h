@@ -145,6 +145,13 @@ struct rcy_type_s {
        collection; returns true when the object can be untracked (CPython's
        untrack_tuples). */
     bool (*maybe_untrack)(rcy_object_t *o);
+    /* Internal slot for built-in types with a free list: offered each dead
+       object of the type by rcyi_object_free, after its references are
+       released and the live counters updated; returns true when it keeps
+       the memory on its free list (the object stays dead, refcnt
+       RCY_REFCNT_FREED, until rcyi_object_reuse or rcyi_object_discard).
+       Not consulted when the runtime poisons freed memory. */
+    bool (*freelist_push)(rcy_object_t *o);
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
     rcy_type_t *next_type; /* all types of the runtime, newest first */
@@ -210,6 +217,11 @@ struct rcy_runtime_s {
     struct rcyi_builtins_s *builtins;
     void (*clear_freelists)(rcy_runtime_t *rt);
 
+    /* Weak references (weakref.c): their type, and the finalize
+       registrations, oldest first, each holding a reference to itself. */
+    rcy_type_t *weakref_type;
+    struct rcyi_weakref_s *registry_head, *registry_tail;
+
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
 };
@@ -232,6 +244,13 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
 /* Frees the memory of an object whose references are already released. */
 RCYI_FUNC void rcyi_object_free(rcy_object_t *o);
+/* Brings back an object kept by its type's free list: re-initializes it as
+   a fresh allocation of the same size would be (zero-filled, refcnt 1,
+   counted live, counted by the collector, which may collect, and tracked
+   if a container). Variable-size objects keep their size. */
+RCYI_FUNC rcy_object_t *rcyi_object_reuse(rcy_object_t *o);
+/* Gives the memory of an object kept by a free list back to the allocator. */
+RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
 /* Calls o's finalizer (o must be alive), reporting a failure through the
    error hook; marks a container finalized first. */
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
@@ -254,6 +273,38 @@ RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
 RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
 /* Releases the collector's own allocations (teardown, after the last collection). */
 RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
+
+/* ---- weakref.c ------------------------------------------------------- */
+
+/* The weak-reference list head inside o, or NULL if o's type has none. */
+static inline struct rcyi_weakref_s **rcyi_weaklist(const rcy_object_t *o)
+{
+    size_t off = o->type->weaklistoffset;
+    return off ? (struct rcyi_weakref_s **)(void *)((char *)(uintptr_t)o + off) : NULL;
+}
+RCYI_FUNC int rcyi_weakref_init(rcy_runtime_t *rt);
+/* Refcount death of o: clear its weak references, then call their
+   callbacks, newest first (PyObject_ClearWeakRefs). */
+RCYI_FUNC void rcyi_weakrefs_clear_on_death(rcy_object_t *o);
+/* Collection step 8 (handle_weakrefs): clears every weak reference to an
+   object of unreachable and every weak reference inside it; calls the
+   callbacks of those that are not themselves unreachable. Returns the
+   number of weak references freed by their callbacks. */
+RCYI_FUNC intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable);
+/* Clears (without callbacks) the weak references inside a list and those
+   to its objects: weak references created by finalizers (GH-91636). */
+RCYI_FUNC void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list);
+/* Teardown: runs the live finalize registrations, newest first. */
+RCYI_FUNC void rcyi_finalize_atexit(rcy_runtime_t *rt);
+
+/* ---- Built-in types (src/types/) --------------------------------------- */
+
+/* Creates the built-in types and their per-runtime state (rt->builtins,
+   rt->clear_freelists). Returns 0, or RCY_ENOMEM having freed what it made. */
+RCYI_FUNC int rcyi_builtins_init(rcy_runtime_t *rt);
+/* Empties the free lists and frees the built-in state (teardown, after the
+   last collection; the types themselves are freed with the runtime's). */
+RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
 
 /* ---- gc_api.c -------------------------------------------------------- */
 

@@ -76,18 +76,13 @@ size_t rcyi_object_size(const rcy_object_t *o)
     return size;
 }
 
-static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems)
+/* Makes the block mem (a GC header first for containers, then size bytes)
+   a fresh object of type: zero-filled, refcnt 1, counted, tracked. */
+static rcy_object_t *init_object(rcy_type_t *type, char *mem, size_t size, intptr_t nitems)
 {
     rcy_runtime_t *rt = type->rt;
     bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
     size_t pre = gc ? sizeof(rcy_gc_head_t) : 0;
-    if (size > SIZE_MAX - pre) {
-        rcyi_set_error(rt, RCY_ENOMEM);
-        return NULL;
-    }
-    char *mem = rcyi_malloc(rt, pre + size);
-    if (mem == NULL)
-        return NULL;
     memset(mem, 0, pre + size);
     rcy_object_t *o = (rcy_object_t *)(mem + pre);
     o->refcnt = 1;
@@ -105,6 +100,36 @@ static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems
         rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     }
     return o;
+}
+
+static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems)
+{
+    rcy_runtime_t *rt = type->rt;
+    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
+    size_t pre = gc ? sizeof(rcy_gc_head_t) : 0;
+    if (size > SIZE_MAX - pre) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    char *mem = rcyi_malloc(rt, pre + size);
+    if (mem == NULL)
+        return NULL;
+    return init_object(type, mem, size, nitems);
+}
+
+rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
+{
+    rcy_type_t *type = o->type;
+    intptr_t nitems = type->itemsize ? ((rcy_varobject_t *)o)->size : 0;
+    size_t size = type->itemsize ? var_size(type, nitems) : type->basicsize;
+    char *mem = (type->flags & RCY_TPFLAGS_GC) ? (char *)rcyi_as_gc(o) : (char *)o;
+    return init_object(type, mem, size, nitems);
+}
+
+void rcyi_object_discard(rcy_object_t *o)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    rcyi_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o);
 }
 
 rcy_object_t *rcy_new(rcy_type_t *type)
@@ -191,6 +216,11 @@ void rcyi_object_free(rcy_object_t *o)
     rt->live_bytes -= size;
     if (gc)
         rcyi_gc_on_free(rt);
+    if (type->freelist_push != NULL && !rt->poison) {
+        o->refcnt = RCY_REFCNT_FREED; /* dead while it waits for reuse */
+        if (type->freelist_push(o))
+            return;
+    }
     if (rt->poison) {
         memset(block, RCY_POISON_BYTE, size);
         o->refcnt = RCY_REFCNT_FREED;
@@ -233,6 +263,31 @@ static bool finalize_on_death(rcy_object_t *o)
     return true; /* resurrected: somebody stored a new reference */
 }
 
+/* Runs the legacy finalizer of an object whose count reached zero, on
+   every death (legacy finalizers have no run-once bit), tracked for the
+   duration so that a collection sees a live object. Returns true if it
+   resurrected the object, which then stays tracked. */
+static bool legacy_del_on_death(rcy_object_t *o)
+{
+    bool gc = rcyi_is_gc(o);
+    rcy_runtime_t *rt = o->type->rt;
+    if (gc)
+        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+    o->refcnt = 1;
+    if (o->type->legacy_del(o) < 0) {
+        char desc[128];
+        rcy_describe(o, desc, sizeof desc);
+        rcyi_report_error(rt, "Exception ignored in: %s", desc);
+    }
+    if (o->refcnt <= 0)
+        rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
+    if (--o->refcnt != 0)
+        return true;
+    if (gc)
+        rcyi_list_remove(rcyi_as_gc(o));
+    return false;
+}
+
 /* Releases the references o holds and frees it. o is untracked. */
 static void destroy(rcy_object_t *o)
 {
@@ -244,12 +299,40 @@ static void destroy(rcy_object_t *o)
     rcyi_object_free(o);
 }
 
+/* The trashcan list is threaded through the dead objects themselves: the
+   GC header's prev word for containers (untracked by then; their refcnt
+   stays 0, so anything that still points at them, such as a weak-reference
+   list, sees a dead object), the refcnt field for other objects. */
+static void trash_push(rcy_runtime_t *rt, rcy_object_t *o)
+{
+    uintptr_t link = (uintptr_t)rt->trash;
+    if (rcyi_is_gc(o)) {
+        rcy_gc_head_t *g = rcyi_as_gc(o);
+        g->prev = (g->prev & RCYI_PREV_FINALIZED) | link;
+    } else {
+        o->refcnt = (intptr_t)link;
+    }
+    rt->trash = o;
+}
+
+static rcy_object_t *trash_pop(rcy_runtime_t *rt)
+{
+    rcy_object_t *o = rt->trash;
+    if (rcyi_is_gc(o)) {
+        rcy_gc_head_t *g = rcyi_as_gc(o);
+        rt->trash = (rcy_object_t *)(g->prev & ~RCYI_PREV_MASK_FLAGS);
+        g->prev &= RCYI_PREV_FINALIZED;
+    } else {
+        rt->trash = (rcy_object_t *)o->refcnt;
+        o->refcnt = 0;
+    }
+    return o;
+}
+
 static void drain_trash(rcy_runtime_t *rt)
 {
     while (rt->trash != NULL) {
-        rcy_object_t *o = rt->trash;
-        rt->trash = (rcy_object_t *)o->refcnt;
-        o->refcnt = 0;
+        rcy_object_t *o = trash_pop(rt);
         rt->dealloc_depth++;
         destroy(o);
         rt->dealloc_depth--;
@@ -263,10 +346,17 @@ static void dealloc(rcy_object_t *o)
         return;
     if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
+    /* Weak references are cleared and their callbacks called after the
+       finalizer and before the object's references are released; the
+       object is untracked by then, so a collection run by a callback
+       never sees it. */
+    struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+    if (weaklist != NULL && *weaklist != NULL)
+        rcyi_weakrefs_clear_on_death(o);
+    if (o->type->legacy_del != NULL && legacy_del_on_death(o))
+        return;
     if (rt->dealloc_depth >= RCYI_TRASH_DEPTH) {
-        /* Too deep: defer. The dead object's refcnt field links the list. */
-        o->refcnt = (intptr_t)rt->trash;
-        rt->trash = o;
+        trash_push(rt, o); /* too deep: defer */
         return;
     }
     rt->dealloc_depth++;

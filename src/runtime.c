@@ -214,6 +214,14 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         rt->quarantine_cap = cfg->quarantine;
     }
     rcyi_gc_init(rt, cfg);
+    if (rcyi_builtins_init(rt) < 0) {
+        rcy_runtime_destroy(rt);
+        return NULL;
+    }
+    if (rcyi_weakref_init(rt) < 0) {
+        rcy_runtime_destroy(rt);
+        return NULL;
+    }
     return rt;
 }
 
@@ -245,6 +253,8 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return;
+    /* Like CPython's atexit: live finalize registrations run first. */
+    rcyi_finalize_atexit(rt);
     rt->tearing_down = true;
     rcyi_gc_collect_shutdown(rt);
     if (rt->n_immortals > 0) {
@@ -255,6 +265,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
     rcyi_gc_fini(rt);
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
+    rcyi_builtins_fini(rt);
     rcyi_quarantine_flush(rt);
     rcyi_free(rt, rt->immortals);
     rcyi_free(rt, rt->quarantine);

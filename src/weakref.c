@@ -1,0 +1,420 @@
+/*
+ * Weak references with callbacks, and finalize registrations (in the
+ * manner of weakref.finalize), cleared and called under CPython's rules:
+ *
+ * - Refcount death (PyObject_ClearWeakRefs): all weak references to the
+ *   object are cleared first, then the callbacks run, newest first.
+ * - Cyclic garbage (gc.c step 8, handle_weakrefs): every weak reference to
+ *   an unreachable object, and every weak reference that is itself
+ *   unreachable, is cleared before any finalizer runs; a callback runs only
+ *   if the weak reference is not part of the garbage. After finalizers and
+ *   resurrection, weak references that finalizers created to the final
+ *   garbage are cleared too, without callbacks (GH-91636), so no callback
+ *   can see a cleared object.
+ *
+ * The referent holds the head of a doubly linked list of its weak
+ * references at its type's weaklistoffset. Callback-less references come
+ * first (at most one, shared), then the others, newest first, so walking
+ * the list from the head gives CPython's callback order.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+typedef struct rcyi_weakref_s {
+    rcy_object_t ob;
+    rcy_object_t *referent; /* borrowed; NULL once cleared */
+    rcy_weakref_callback_fn callback;
+    void *arg;
+    struct rcyi_weakref_s *prev, *next; /* in the referent's list */
+    struct rcyi_weakref_s *pending;     /* chain of callbacks to call */
+    /* Finalize registrations only. */
+    bool is_finalizer;
+    bool registered; /* in the runtime's registry, which holds a reference */
+    bool atexit;
+    rcy_finalize_callback_fn fin_fn;
+    void *fin_arg;
+    struct rcyi_weakref_s *reg_prev, *reg_next;
+} rcyi_weakref_t;
+
+static inline bool is_weakref(const rcy_object_t *o) { return o != NULL && o->type == o->type->rt->weakref_type; }
+static inline rcyi_weakref_t *as_wr(rcy_object_t *o) { return (rcyi_weakref_t *)o; }
+
+/* ---- Referent lists -------------------------------------------------- */
+
+/* Unlinks wr from its referent's list and forgets the referent; the
+   callback is kept (_PyWeakref_ClearRef). */
+static void clear_ref(rcyi_weakref_t *wr)
+{
+    if (wr->referent == NULL)
+        return;
+    rcyi_weakref_t **head = rcyi_weaklist(wr->referent);
+    if (wr->prev != NULL)
+        wr->prev->next = wr->next;
+    else
+        *head = wr->next;
+    if (wr->next != NULL)
+        wr->next->prev = wr->prev;
+    wr->prev = wr->next = NULL;
+    wr->referent = NULL;
+}
+
+static void insert_after(rcyi_weakref_t **head, rcyi_weakref_t *after, rcyi_weakref_t *wr)
+{
+    wr->prev = after;
+    wr->next = after ? after->next : *head;
+    if (wr->next != NULL)
+        wr->next->prev = wr;
+    if (after != NULL)
+        after->next = wr;
+    else
+        *head = wr;
+}
+
+static bool is_basic(const rcyi_weakref_t *wr) { return wr->callback == NULL && !wr->is_finalizer; }
+
+/* ---- The weakref type ------------------------------------------------ */
+
+static void registry_unlink(rcy_runtime_t *rt, rcyi_weakref_t *wr)
+{
+    if (wr->reg_prev)
+        wr->reg_prev->reg_next = wr->reg_next;
+    else
+        rt->registry_head = wr->reg_next;
+    if (wr->reg_next)
+        wr->reg_next->reg_prev = wr->reg_prev;
+    else
+        rt->registry_tail = wr->reg_prev;
+    wr->reg_prev = wr->reg_next = NULL;
+    wr->registered = false;
+}
+
+static int weakref_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    /* A weak reference owns no strong references; it is a container only
+       so that the collector can tell when it is itself garbage. */
+    (void)self;
+    (void)visit;
+    (void)arg;
+    return 0;
+}
+
+static int weakref_clear(rcy_object_t *self)
+{
+    rcyi_weakref_t *wr = as_wr(self);
+    clear_ref(wr);
+    wr->callback = NULL;
+    return 0;
+}
+
+static int weakref_describe(rcy_object_t *self, char *buf, size_t size)
+{
+    rcyi_weakref_t *wr = as_wr(self);
+    const char *kind = wr->is_finalizer ? "finalize" : "weakref";
+    if (wr->referent == NULL)
+        return snprintf(buf, size, "<%s at %p; dead>", kind, (void *)self);
+    return snprintf(buf, size, "<%s at %p; to '%s' at %p>", kind, (void *)self, wr->referent->type->name,
+                    (void *)wr->referent);
+}
+
+int rcyi_weakref_init(rcy_runtime_t *rt)
+{
+    rcy_type_spec_t spec;
+    memset(&spec, 0, sizeof spec);
+    spec.name = "weakref";
+    spec.basicsize = sizeof(rcyi_weakref_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = weakref_traverse;
+    spec.clear = weakref_clear;
+    spec.describe = weakref_describe;
+    rt->weakref_type = rcy_type_new(rt, &spec);
+    return rt->weakref_type ? 0 : RCY_ENOMEM;
+}
+
+static rcyi_weakref_t *weakref_alloc(rcy_object_t *obj)
+{
+    if (obj == NULL)
+        return NULL;
+    rcy_runtime_t *rt = obj->type->rt;
+    if (rcyi_weaklist(obj) == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    return (rcyi_weakref_t *)rcy_new(rt->weakref_type);
+}
+
+rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg)
+{
+    if (obj == NULL)
+        return NULL;
+    rcyi_weakref_t **head = rcyi_weaklist(obj);
+    if (head == NULL) {
+        rcyi_set_error(obj->type->rt, RCY_ETYPE);
+        return NULL;
+    }
+    if (callback == NULL && *head != NULL && is_basic(*head))
+        return rcy_newref(&(*head)->ob);
+    rcyi_weakref_t *wr = weakref_alloc(obj);
+    if (wr == NULL)
+        return NULL;
+    wr->referent = obj;
+    wr->callback = callback;
+    wr->arg = arg;
+    if (callback == NULL) {
+        /* The allocation may have run a collection that created a basic
+           reference; keep only one. */
+        if (*head != NULL && is_basic(*head)) {
+            rcy_object_t *existing = rcy_newref(&(*head)->ob);
+            wr->referent = NULL;
+            rcy_decref(&wr->ob);
+            return existing;
+        }
+        insert_after(head, NULL, wr);
+    } else {
+        insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
+    }
+    return &wr->ob;
+}
+
+rcy_object_t *rcy_weakref_get(rcy_object_t *wr)
+{
+    if (!is_weakref(wr) || as_wr(wr)->referent == NULL)
+        return NULL;
+    return rcy_newref(as_wr(wr)->referent);
+}
+
+int rcy_weakref_is_alive(const rcy_object_t *wr)
+{
+    return is_weakref(wr) && ((const rcyi_weakref_t *)wr)->referent != NULL;
+}
+
+int rcy_is_weakref(const rcy_object_t *o) { return is_weakref(o); }
+
+size_t rcy_weakref_count(const rcy_object_t *obj)
+{
+    if (obj == NULL || rcyi_weaklist(obj) == NULL)
+        return 0;
+    size_t n = 0;
+    for (rcyi_weakref_t *wr = *rcyi_weaklist(obj); wr != NULL; wr = wr->next)
+        n++;
+    return n;
+}
+
+/* ---- Calling callbacks ----------------------------------------------- */
+
+static void report_callback_error(rcyi_weakref_t *wr, const char *what)
+{
+    char desc[160];
+    rcy_describe(&wr->ob, desc, sizeof desc);
+    rcyi_report_error(wr->ob.type->rt, "Exception ignored %s: %s", what, desc);
+}
+
+/* Calls wr's callback (wr is cleared; the caller holds a reference). */
+static void call_callback(rcyi_weakref_t *wr)
+{
+    if (wr->is_finalizer) {
+        if (wr->registered) {
+            rcy_finalize_callback_fn fn = wr->fin_fn;
+            void *fin_arg = wr->fin_arg;
+            rcy_runtime_t *rt = wr->ob.type->rt;
+            registry_unlink(rt, wr);
+            wr->fin_fn = NULL;
+            if (fn(fin_arg) < 0)
+                report_callback_error(wr, "in finalize callback");
+            rcy_decref(&wr->ob); /* the registry's reference */
+        }
+        return;
+    }
+    if (wr->callback != NULL && wr->callback(&wr->ob, wr->arg) < 0)
+        report_callback_error(wr, "on calling weakref callback");
+}
+
+/* Appends wr (with a new reference) to the pending chain. */
+static void pend(rcyi_weakref_t ***tail, rcyi_weakref_t *wr)
+{
+    rcy_incref(&wr->ob);
+    wr->pending = NULL;
+    **tail = wr;
+    *tail = &wr->pending;
+}
+
+/* Calls and releases every weak reference of a pending chain. Returns how
+   many of them were freed by the release. */
+static intptr_t call_pending(rcyi_weakref_t *chain)
+{
+    intptr_t freed = 0;
+    while (chain != NULL) {
+        rcyi_weakref_t *wr = chain;
+        chain = wr->pending;
+        wr->pending = NULL;
+        call_callback(wr);
+        if (rcy_getrefcount(&wr->ob) == 1)
+            freed++;
+        rcy_decref(&wr->ob);
+    }
+    return freed;
+}
+
+static bool wants_call(const rcyi_weakref_t *wr)
+{
+    return wr->ob.refcnt > 0 && (wr->is_finalizer ? wr->registered : wr->callback != NULL);
+}
+
+void rcyi_weakrefs_clear_on_death(rcy_object_t *o)
+{
+    rcyi_weakref_t **head = rcyi_weaklist(o);
+    rcyi_weakref_t *chain = NULL, **tail = &chain;
+    while (*head != NULL) {
+        rcyi_weakref_t *wr = *head;
+        clear_ref(wr);
+        if (wants_call(wr))
+            pend(&tail, wr);
+    }
+    call_pending(chain);
+}
+
+/* ---- Collector steps ------------------------------------------------- */
+
+static bool is_collecting(rcy_object_t *o)
+{
+    return rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0 && (rcyi_as_gc(o)->prev & RCYI_PREV_COLLECTING) != 0;
+}
+
+intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable)
+{
+    rcyi_weakref_t *chain = NULL, **tail = &chain;
+    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        /* A weak reference inside the garbage is cleared: its callback
+           must never see objects that are being cleared (bpo-38006). */
+        if (is_weakref(o))
+            clear_ref(as_wr(o));
+        rcyi_weakref_t **head = rcyi_weaklist(o);
+        if (head == NULL)
+            continue;
+        while (*head != NULL) {
+            rcyi_weakref_t *wr = *head;
+            clear_ref(wr);
+            /* A weak reference that is garbage too never calls back: it is
+               legitimate to pretend it went away first. */
+            if (!wants_call(wr) || is_collecting(&wr->ob))
+                continue;
+            pend(&tail, wr);
+        }
+    }
+    return call_pending(chain);
+}
+
+void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(list); g != list; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (is_weakref(o))
+            clear_ref(as_wr(o));
+        rcyi_weakref_t **head = rcyi_weaklist(o);
+        while (head != NULL && *head != NULL)
+            clear_ref(*head);
+    }
+}
+
+/* ---- Finalize registrations ------------------------------------------ */
+
+rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg)
+{
+    if (obj == NULL)
+        return NULL;
+    rcy_runtime_t *rt = obj->type->rt;
+    if (fn == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcyi_weakref_t **head = rcyi_weaklist(obj);
+    if (head == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    rcyi_weakref_t *wr = weakref_alloc(obj);
+    if (wr == NULL)
+        return NULL;
+    wr->referent = obj;
+    wr->is_finalizer = true;
+    wr->atexit = true;
+    wr->fin_fn = fn;
+    wr->fin_arg = arg;
+    insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
+    /* The registry keeps the registration alive: it is never garbage, so
+       its callback runs even when obj dies in a cycle. */
+    rcy_incref(&wr->ob);
+    wr->registered = true;
+    wr->reg_prev = rt->registry_tail;
+    if (rt->registry_tail)
+        rt->registry_tail->reg_next = wr;
+    else
+        rt->registry_head = wr;
+    rt->registry_tail = wr;
+    return &wr->ob;
+}
+
+static rcyi_weakref_t *as_finalizer(const rcy_object_t *f)
+{
+    return is_weakref(f) && ((const rcyi_weakref_t *)f)->is_finalizer ? (rcyi_weakref_t *)(uintptr_t)f : NULL;
+}
+
+int rcy_finalize_call(rcy_object_t *f)
+{
+    rcyi_weakref_t *wr = as_finalizer(f);
+    if (wr == NULL)
+        return RCY_EINVAL;
+    if (!wr->registered)
+        return 0;
+    rcy_incref(f);
+    clear_ref(wr);
+    call_callback(wr);
+    rcy_decref(f);
+    return 1;
+}
+
+int rcy_finalize_detach(rcy_object_t *f)
+{
+    rcyi_weakref_t *wr = as_finalizer(f);
+    if (wr == NULL)
+        return RCY_EINVAL;
+    if (!wr->registered)
+        return 0;
+    clear_ref(wr);
+    registry_unlink(f->type->rt, wr);
+    rcy_decref(f); /* the registry's reference */
+    return 1;
+}
+
+int rcy_finalize_alive(const rcy_object_t *f)
+{
+    const rcyi_weakref_t *wr = as_finalizer(f);
+    return wr != NULL && wr->registered;
+}
+
+int rcy_finalize_set_atexit(rcy_object_t *f, int atexit)
+{
+    rcyi_weakref_t *wr = as_finalizer(f);
+    if (wr == NULL)
+        return RCY_EINVAL;
+    wr->atexit = atexit != 0;
+    return 0;
+}
+
+void rcyi_finalize_atexit(rcy_runtime_t *rt)
+{
+    /* Newest first; a callback may register or detach others, so restart
+       from the tail after every call. */
+    for (;;) {
+        rcyi_weakref_t *wr = rt->registry_tail;
+        while (wr != NULL && !wr->atexit)
+            wr = wr->reg_prev;
+        if (wr == NULL)
+            break;
+        rcy_finalize_call(&wr->ob);
+    }
+    /* Registrations that do not run at exit are dropped without running. */
+    while (rt->registry_head != NULL)
+        rcy_finalize_detach(&rt->registry_head->ob);
+}

@@ -1,0 +1,552 @@
+/*
+ * Weak references and finalize registrations: the garbage-collection parts
+ * of CPython's Lib/test/test_weakref.py, scenario by scenario, named after
+ * the CPython tests. CPython's callbacks are Python objects (bound methods,
+ * functions) that can themselves be garbage; here callbacks are C functions,
+ * and where a scenario needs "the callback object" it is modelled by a node
+ * that the callback's owner holds, which is what makes it garbage or not.
+ */
+#include "harness.h"
+
+typedef struct wobj_s {
+    rcy_object_t ob;
+    rcy_object_t *a;
+    rcy_object_t *b;
+    rcy_object_t *c;
+    rcy_object_t *weaklist;
+    long id;
+} wobj_t;
+
+static int wobj_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    wobj_t *o = (wobj_t *)self;
+    RCY_VISIT(o->a);
+    RCY_VISIT(o->b);
+    RCY_VISIT(o->c);
+    return 0;
+}
+
+static int wobj_clear(rcy_object_t *self)
+{
+    wobj_t *o = (wobj_t *)self;
+    RCY_CLEAR(o->a);
+    RCY_CLEAR(o->b);
+    RCY_CLEAR(o->c);
+    return 0;
+}
+
+static rcy_type_t *T; /* "C": a container that supports weak references */
+
+static rcy_runtime_t *setup(capture_t *cap)
+{
+    rcy_runtime_t *rt = test_runtime(cap);
+    rcy_type_spec_t spec = {0};
+    spec.name = "C";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.weaklistoffset = offsetof(wobj_t, weaklist);
+    T = rcy_type_new(rt, &spec);
+    rcy_gc_disable(rt);
+    return rt;
+}
+
+static wobj_t *C(long id)
+{
+    wobj_t *o = (wobj_t *)rcy_new(T);
+    o->id = id;
+    return o;
+}
+
+#define SET(field, v) RCY_XSETREF(field, (rcy_object_t *)(v))
+
+/* A log of callback events. */
+static char events[64][48];
+static int n_events;
+
+static void log_event(long v)
+{
+    if (n_events < 64)
+        snprintf(events[n_events++], sizeof events[0], "cb %ld", v);
+}
+
+static int callback(rcy_object_t *wr, void *arg)
+{
+    CHECK(!rcy_weakref_is_alive(wr)); /* cleared before the call */
+    log_event((long)(intptr_t)arg);
+    return 0;
+}
+
+TEST(test_basic_callback)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    wobj_t *o = C(1);
+    rcy_object_t *wr = rcy_weakref_new(&o->ob, callback, (void *)1);
+    CHECK(wr != NULL);
+    CHECK(rcy_weakref_is_alive(wr));
+    rcy_object_t *got = rcy_weakref_get(wr);
+    CHECK(got == &o->ob);
+    CHECK_EQ(rcy_getrefcount(&o->ob), 2); /* get returns a new reference */
+    rcy_decref(got);
+    CHECK_EQ(rcy_weakref_count(&o->ob), 1);
+    rcy_decref(&o->ob);
+    CHECK_EQ(n_events, 1);
+    CHECK(rcy_weakref_get(wr) == NULL);
+    rcy_decref(wr);
+    test_runtime_end(rt);
+}
+
+TEST(test_multiple_callbacks)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    wobj_t *o = C(1);
+    rcy_object_t *r1 = rcy_weakref_new(&o->ob, callback, (void *)1);
+    rcy_object_t *r2 = rcy_weakref_new(&o->ob, callback, (void *)2);
+    CHECK(r1 != r2);
+    CHECK_EQ(rcy_weakref_count(&o->ob), 2);
+    rcy_decref(&o->ob);
+    CHECK_EQ(n_events, 2);
+    /* Most recently registered first (weakref documentation). */
+    CHECK(strcmp(events[0], "cb 2") == 0);
+    CHECK(strcmp(events[1], "cb 1") == 0);
+    rcy_decref(r1);
+    rcy_decref(r2);
+    test_runtime_end(rt);
+}
+
+/* All references are invalidated before any callback is called. */
+static rcy_object_t *selfref_wr[2];
+static int selfref_bad;
+static int selfref_callback(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    (void)arg;
+    selfref_bad += rcy_weakref_is_alive(selfref_wr[0]) + rcy_weakref_is_alive(selfref_wr[1]);
+    n_events++;
+    return 0;
+}
+
+TEST(test_multiple_selfref_callbacks)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    selfref_bad = 0;
+    wobj_t *o = C(1);
+    selfref_wr[0] = rcy_weakref_new(&o->ob, selfref_callback, NULL);
+    selfref_wr[1] = rcy_weakref_new(&o->ob, selfref_callback, NULL);
+    rcy_decref(&o->ob);
+    CHECK_EQ(n_events, 2);
+    CHECK_EQ(selfref_bad, 0);
+    rcy_decref(selfref_wr[0]);
+    rcy_decref(selfref_wr[1]);
+    test_runtime_end(rt);
+}
+
+static int failing_callback(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    (void)arg;
+    n_events++;
+    return -1;
+}
+
+TEST(test_callbacks_protected)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = setup(&cap);
+    n_events = 0;
+    wobj_t *o = C(1);
+    rcy_object_t *r1 = rcy_weakref_new(&o->ob, failing_callback, NULL);
+    rcy_object_t *r2 = rcy_weakref_new(&o->ob, callback, (void *)2);
+    rcy_decref(&o->ob);
+    /* The error is reported, not propagated, and the other callback runs. */
+    CHECK_EQ(n_events, 2);
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored on calling weakref callback");
+    rcy_decref(r1);
+    rcy_decref(r2);
+    test_runtime_end(rt);
+    capture_free(&cap);
+}
+
+TEST(test_ref_reuse)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    wobj_t *o = C(1);
+    rcy_object_t *r1 = rcy_weakref_new(&o->ob, NULL, NULL);
+    rcy_object_t *r2 = rcy_weakref_new(&o->ob, NULL, NULL);
+    CHECK(r1 == r2); /* weakref.ref(o) is weakref.ref(o) */
+    rcy_object_t *r3 = rcy_weakref_new(&o->ob, callback, NULL);
+    CHECK(r3 != r1);
+    CHECK_EQ(rcy_weakref_count(&o->ob), 2);
+    CHECK(rcy_is_weakref(r1));
+    CHECK(!rcy_is_weakref(&o->ob));
+    rcy_decref(r3);
+    CHECK_EQ(rcy_weakref_count(&o->ob), 1);
+    rcy_decref(r1);
+    rcy_decref(r2);
+    CHECK_EQ(rcy_weakref_count(&o->ob), 0);
+    rcy_decref(&o->ob);
+    test_runtime_end(rt);
+}
+
+TEST(test_weakref_errors)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "NoWeak";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    rcy_type_t *nw = rcy_type_new(rt, &spec);
+    rcy_object_t *o = rcy_new(nw);
+    CHECK(rcy_weakref_new(o, NULL, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    CHECK(rcy_weakref_new(NULL, NULL, NULL) == NULL);
+    CHECK(rcy_weakref_get(o) == NULL); /* not a weak reference */
+    CHECK(rcy_weakref_get(NULL) == NULL);
+    CHECK_EQ(rcy_weakref_count(o), 0);
+    rcy_decref(o);
+    test_runtime_end(rt);
+}
+
+/* c1 <-> c2 each hold a weak reference (with callback) to the other, and
+   both reference K ("the class C"), to which an external weak reference
+   with a callback points. The trash weak references never call back; the
+   external one does. */
+TEST(test_callback_in_cycle_resurrection)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    wobj_t *k = C(99);
+    wobj_t *c1 = C(1), *c2 = C(2);
+    SET(c1->a, c2);
+    SET(c2->a, c1);
+    SET(c1->c, k);
+    SET(c2->c, k);
+    rcy_object_t *w = rcy_weakref_new(&c2->ob, callback, (void *)1);
+    SET(c1->b, w);
+    rcy_decref(w);
+    w = rcy_weakref_new(&c1->ob, callback, (void *)2);
+    SET(c2->b, w);
+    rcy_decref(w);
+    rcy_object_t *wr = rcy_weakref_new(&k->ob, callback, (void *)3);
+    rcy_decref(&c1->ob);
+    rcy_decref(&c2->ob);
+    rcy_decref(&k->ob);
+    CHECK_EQ(n_events, 0); /* del is not enough to reclaim anything */
+    CHECK_EQ(rcy_gc_collect(rt, 2), 5);
+    CHECK_EQ(n_events, 1);
+    CHECK(strcmp(events[0], "cb 3") == 0); /* "C went away" */
+    CHECK(rcy_weakref_get(wr) == NULL);
+    rcy_decref(wr);
+    test_runtime_end(rt);
+}
+
+/* Weak references *on* callbacks: c <-> d; m is "c.cb" (held by c, holds
+   c). c.wr = ref(d, cb), d.wr = ref(m, cb), external_wr = ref(m, safe).
+   Only the external one runs, when m is reclaimed. */
+TEST(test_callbacks_on_callback)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    wobj_t *c = C(1), *d = C(2), *m = C(3);
+    SET(c->a, d);
+    SET(d->a, c);
+    SET(c->c, m);
+    SET(m->a, c);
+    rcy_object_t *w = rcy_weakref_new(&d->ob, callback, (void *)1);
+    SET(c->b, w);
+    rcy_decref(w);
+    w = rcy_weakref_new(&m->ob, callback, (void *)2);
+    SET(d->b, w);
+    rcy_decref(w);
+    rcy_object_t *external = rcy_weakref_new(&m->ob, callback, (void *)3);
+    rcy_decref(&c->ob);
+    rcy_decref(&d->ob);
+    rcy_decref(&m->ob);
+    CHECK_EQ(n_events, 0);
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(n_events, 1);
+    CHECK(strcmp(events[0], "cb 3") == 0);
+    CHECK(!rcy_weakref_is_alive(external));
+    rcy_decref(external);
+    test_runtime_end(rt);
+}
+
+/* A reachable object holds the weak reference whose referent is cyclic
+   trash: the callback runs (the weak reference outlived the trash). */
+TEST(test_callback_reachable_one_way)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    wobj_t *holder = C(1);
+    wobj_t *t1 = C(2), *t2 = C(3);
+    SET(t1->a, t2);
+    SET(t2->a, t1);
+    rcy_object_t *w = rcy_weakref_new(&t1->ob, callback, (void *)7);
+    SET(holder->a, w);
+    rcy_decref(w);
+    rcy_decref(&t1->ob);
+    rcy_decref(&t2->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+    CHECK_EQ(n_events, 1);
+    rcy_decref(&holder->ob);
+    test_runtime_end(rt);
+}
+
+/* test_gc_during_ref_creation: a collection run by the allocation of a
+   weak reference (threshold 1) while trash holds weak references. */
+TEST(test_gc_during_ref_creation)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_gc_enable(rt);
+    rcy_gc_set_threshold(rt, 1, 1, 1);
+    rcy_gc_collect(rt, 2);
+    wobj_t *referenced = C(1);
+    wobj_t *a = C(2);
+    SET(a->a, a);
+    rcy_object_t *w = rcy_weakref_new(&referenced->ob, NULL, NULL);
+    SET(a->b, w);
+    rcy_decref(w);
+    rcy_decref(&a->ob); /* a is now cyclic trash holding a weak reference */
+    for (int i = 0; i < 20; i++) {
+        w = rcy_weakref_new(&referenced->ob, callback, NULL);
+        CHECK(w != NULL);
+        rcy_decref(w);
+    }
+    rcy_decref(&referenced->ob);
+    rcy_gc_set_threshold(rt, 700, 10, 10);
+    test_runtime_end(rt);
+}
+
+/* test_ref_created_during_del (bug #1377858): a weak reference created by
+   a finalizer to its dying object is cleared, by refcount death and by a
+   collection (GH-91636), and never points at freed memory. */
+static rcy_object_t *ref_from_del;
+static int make_ref_finalize(rcy_object_t *self)
+{
+    RCY_XSETREF(ref_from_del, NULL);
+    ref_from_del = rcy_weakref_new(self, callback, (void *)5);
+    return 0;
+}
+
+TEST(test_ref_created_during_del)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Target";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.finalize = make_ref_finalize;
+    spec.weaklistoffset = offsetof(wobj_t, weaklist);
+    rcy_type_t *target = rcy_type_new(rt, &spec);
+
+    n_events = 0;
+    rcy_object_t *w = rcy_new(target);
+    rcy_decref(w); /* refcount death */
+    CHECK(ref_from_del != NULL);
+    CHECK(!rcy_weakref_is_alive(ref_from_del));
+    CHECK_EQ(n_events, 1); /* its callback ran: the weak reference is not garbage */
+
+    n_events = 0;
+    wobj_t *cyc = (wobj_t *)rcy_new(target);
+    SET(cyc->a, cyc);
+    rcy_decref(&cyc->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 1);
+    CHECK(!rcy_weakref_is_alive(ref_from_del));
+    CHECK_EQ(n_events, 0); /* cleared after finalization, without callback */
+    RCY_CLEAR(ref_from_del);
+    test_runtime_end(rt);
+}
+
+/* test_sf_bug_840829: a weak reference (with callback) to an object
+   that dies in a cycle, the weak reference itself held by a survivor. */
+TEST(test_sf_bug_840829)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_events = 0;
+    wobj_t *cls = C(1);
+    SET(cls->a, cls); /* "class" in a self cycle */
+    rcy_object_t *wr = rcy_weakref_new(&cls->ob, callback, (void *)1);
+    rcy_decref(&cls->ob);
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(n_events, 1);
+    rcy_decref(wr);
+    test_runtime_end(rt);
+}
+
+/* ---- FinalizeTestCase ------------------------------------------------- */
+
+static char fin_log[32][8];
+static int n_fin;
+
+static int fin_append(void *arg)
+{
+    if (n_fin < 32)
+        snprintf(fin_log[n_fin++], sizeof fin_log[0], "%s", (const char *)arg);
+    return 0;
+}
+
+static void mark(const char *s) { fin_append((void *)(uintptr_t)s); }
+
+TEST(test_finalize)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_fin = 0;
+    wobj_t *a = C(1);
+    rcy_object_t *f = rcy_finalize_register(&a->ob, fin_append, "f");
+    CHECK(f != NULL);
+    CHECK_EQ(rcy_finalize_alive(f), 1);
+    CHECK_EQ(rcy_finalize_call(f), 1);
+    CHECK_EQ(n_fin, 1);
+    CHECK_EQ(rcy_finalize_alive(f), 0);
+    CHECK_EQ(rcy_finalize_call(f), 0); /* only once */
+    CHECK_EQ(rcy_finalize_detach(f), 0);
+    rcy_decref(f);
+
+    f = rcy_finalize_register(&a->ob, fin_append, "g");
+    CHECK_EQ(rcy_finalize_detach(f), 1);
+    CHECK_EQ(rcy_finalize_alive(f), 0);
+    rcy_decref(f);
+    rcy_decref(&a->ob); /* nothing registered any more */
+    CHECK_EQ(n_fin, 1);
+
+    /* Also for an object that dies in a cycle. */
+    a = C(2);
+    SET(a->a, a);
+    rcy_decref(rcy_finalize_register(&a->ob, fin_append, "cyc"));
+    rcy_decref(&a->ob);
+    CHECK_EQ(n_fin, 1);
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(n_fin, 2);
+    CHECK(strcmp(fin_log[1], "cyc") == 0);
+    test_runtime_end(rt);
+}
+
+TEST(test_arg_errors)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    wobj_t *a = C(1);
+    CHECK(rcy_finalize_register(&a->ob, NULL, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_finalize_register(NULL, fin_append, NULL) == NULL);
+    CHECK_EQ(rcy_finalize_call(&a->ob), RCY_EINVAL);
+    CHECK_EQ(rcy_finalize_detach(&a->ob), RCY_EINVAL);
+    CHECK_EQ(rcy_finalize_alive(&a->ob), 0);
+    rcy_object_t *wr = rcy_weakref_new(&a->ob, NULL, NULL);
+    CHECK_EQ(rcy_finalize_call(wr), RCY_EINVAL); /* a plain weak reference */
+    rcy_decref(wr);
+    rcy_decref(&a->ob);
+    test_runtime_end(rt);
+}
+
+TEST(test_order)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_fin = 0;
+    wobj_t *a = C(1);
+    rcy_object_t *f1 = rcy_finalize_register(&a->ob, fin_append, "f1");
+    rcy_object_t *f2 = rcy_finalize_register(&a->ob, fin_append, "f2");
+    rcy_object_t *f3 = rcy_finalize_register(&a->ob, fin_append, "f3");
+    rcy_object_t *f4 = rcy_finalize_register(&a->ob, fin_append, "f4");
+    rcy_object_t *f5 = rcy_finalize_register(&a->ob, fin_append, "f5");
+    /* Registrations keep themselves alive. */
+    rcy_decref(f1);
+    rcy_decref(f4);
+    CHECK(rcy_finalize_alive(f2) && rcy_finalize_alive(f3) && rcy_finalize_alive(f5));
+    CHECK_EQ(rcy_finalize_detach(f5), 1);
+    CHECK(!rcy_finalize_alive(f5));
+    rcy_finalize_call(f5); /* nothing: detached */
+    mark("A");
+    rcy_finalize_call(f3);
+    CHECK(!rcy_finalize_alive(f3));
+    mark("B");
+    rcy_finalize_call(f3); /* nothing: already called */
+    mark("C");
+    rcy_decref(&a->ob); /* f4, f2, f1: newest first */
+    CHECK(!rcy_finalize_alive(f2));
+    mark("D");
+    rcy_finalize_call(f2);
+    const char *expected[] = {"A", "f3", "B", "C", "f4", "f2", "f1", "D"};
+    CHECK_EQ(n_fin, 8);
+    for (int i = 0; i < 8 && i < n_fin; i++)
+        CHECK(strcmp(fin_log[i], expected[i]) == 0);
+    rcy_decref(f2);
+    rcy_decref(f3);
+    rcy_decref(f5);
+    test_runtime_end(rt);
+}
+
+/* test_all_freed: a registration that is the only thing keeping an
+   object's data alive releases everything when it runs. */
+static int release_node(void *arg)
+{
+    rcy_decref((rcy_object_t *)arg);
+    return 0;
+}
+
+TEST(test_all_freed)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    wobj_t *a = C(1);
+    wobj_t *data = C(2);
+    rcy_decref(rcy_finalize_register(&a->ob, release_node, data)); /* owns data */
+    rcy_decref(&a->ob);
+    test_runtime_end(rt);
+}
+
+/* test_atexit: live registrations run at teardown, newest first, except
+   those with atexit off. */
+TEST(test_atexit)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = setup(&cap);
+    n_fin = 0;
+    wobj_t *a = C(1), *b = C(2);
+    rcy_decref(rcy_finalize_register(&a->ob, fin_append, "fa1"));
+    rcy_object_t *off = rcy_finalize_register(&b->ob, fin_append, "fb");
+    CHECK_EQ(rcy_finalize_set_atexit(off, 0), 0);
+    rcy_decref(off);
+    rcy_decref(rcy_finalize_register(&a->ob, fin_append, "fa2"));
+    /* a and b stay alive until teardown: a C variable holds them. */
+    wobj_t *keep = C(3);
+    SET(keep->a, a);
+    SET(keep->b, b);
+    SET(keep->c, keep); /* and keep is cyclic garbage once released */
+    rcy_decref(&a->ob);
+    rcy_decref(&b->ob);
+    rcy_decref(&keep->ob);
+    rcy_runtime_destroy(rt);
+    CHECK_EQ(n_fin, 2);
+    CHECK(n_fin == 2 && strcmp(fin_log[0], "fa2") == 0 && strcmp(fin_log[1], "fa1") == 0);
+    CHECK(cap.text == NULL || strstr(cap.text, "still alive") == NULL);
+    capture_free(&cap);
+}
+
+int main(void)
+{
+    RUN(test_basic_callback);
+    RUN(test_multiple_callbacks);
+    RUN(test_multiple_selfref_callbacks);
+    RUN(test_callbacks_protected);
+    RUN(test_ref_reuse);
+    RUN(test_weakref_errors);
+    RUN(test_callback_in_cycle_resurrection);
+    RUN(test_callbacks_on_callback);
+    RUN(test_callback_reachable_one_way);
+    RUN(test_gc_during_ref_creation);
+    RUN(test_ref_created_during_del);
+    RUN(test_sf_bug_840829);
+    RUN(test_finalize);
+    RUN(test_arg_errors);
+    RUN(test_order);
+    RUN(test_all_freed);
+    RUN(test_atexit);
+    return harness_summary();
+}
