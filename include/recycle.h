@@ -1038,6 +1038,58 @@ int rcy_is_weakref(const rcy_object_t *o);
 /** Number of weak references to obj (weakref.getweakrefcount). */
 size_t rcy_weakref_count(const rcy_object_t *obj);
 
+/* ---- Weak maps (WeakValueDictionary, WeakKeyDictionary) --------------- */
+
+/**
+ * Creates an empty weak-value map (weakref.WeakValueDictionary): keys are
+ * held strongly (any hashable object, see rcy_hash), values weakly; an
+ * entry disappears as soon as its value dies, by reference counting or in
+ * a collection (while the map itself is alive). Returns a new reference, or
+ * NULL with RCY_EINVAL or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_weakvaluedict_new(rcy_runtime_t *rt);
+
+/**
+ * Creates an empty weak-key map (weakref.WeakKeyDictionary): keys are held
+ * weakly and compared by identity (keys are objects whose type supports
+ * weak references, which compare by identity), values strongly; an entry
+ * disappears as soon as its key dies. Returns a new reference, or NULL.
+ */
+rcy_object_t *rcy_weakkeydict_new(rcy_runtime_t *rt);
+
+/** Nonzero if o is a weak map. */
+int rcy_is_weakmap(const rcy_object_t *o);
+
+/**
+ * map[key] = value. The weakly held side (the value of a weak-value map,
+ * the key of a weak-key map) must support weak references. Returns 0,
+ * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
+ * RCY_EHASH (unhashable key) or RCY_ENOMEM (the map unchanged). May run an
+ * automatic collection, and releasing a replaced value may run finalizers.
+ */
+int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
+
+/**
+ * map[key]: a new reference to the value, or NULL with rcy_last_error
+ * RCY_EKEY when the key is absent (or its entry's object just died).
+ */
+rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
+
+/** del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM. May run finalizers. */
+int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
+
+/** Number of entries (dead entries are removed at once), or RCY_EINVAL. */
+intptr_t rcy_weakmap_len(const rcy_object_t *map);
+
+/**
+ * Iterates a weak map in insertion order: start with *pos = 0; each call
+ * stores new references to the next live entry's key and value (release
+ * both) and returns 1, or returns 0 at the end (RCY_EINVAL on bad
+ * arguments). Releasing references during iteration may remove entries;
+ * iteration stays safe and simply does not return them.
+ */
+int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
+
 /* ---- Finalize registrations (weakref.finalize) ------------------------ */
 
 /** A finalize callback; a negative return is reported through the error hook. */

@@ -220,6 +220,7 @@ struct rcy_runtime_s {
     /* Weak references (weakref.c): their type, and the finalize
        registrations, oldest first, each holding a reference to itself. */
     rcy_type_t *weakref_type;
+    rcy_type_t *weakmap_type; /* weakmap.c, created on first use */
     struct rcyi_weakref_s *registry_head, *registry_tail;
 
     bool tearing_down;
@@ -294,6 +295,13 @@ RCYI_FUNC intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable);
 /* Clears (without callbacks) the weak references inside a list and those
    to its objects: weak references created by finalizers (GH-91636). */
 RCYI_FUNC void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list);
+/* A weak reference with a callback that also holds a strong reference to
+   key (a weak map's entry key: CPython's KeyedRef). */
+RCYI_FUNC rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                               rcy_object_t *key);
+RCYI_FUNC rcy_object_t *rcyi_weakref_key(rcy_object_t *wr); /* borrowed */
+/* Forgets wr's callback (its owner is going away). */
+RCYI_FUNC void rcyi_weakref_drop_callback(rcy_object_t *wr);
 /* Teardown: runs the live finalize registrations, newest first. */
 RCYI_FUNC void rcyi_finalize_atexit(rcy_runtime_t *rt);
 

@@ -28,6 +28,7 @@ typedef struct rcyi_weakref_s {
     void *arg;
     struct rcyi_weakref_s *prev, *next; /* in the referent's list */
     struct rcyi_weakref_s *pending;     /* chain of callbacks to call */
+    rcy_object_t *key; /* strong; weak maps' entry key (CPython's KeyedRef) */
     /* Finalize registrations only. */
     bool is_finalizer;
     bool registered; /* in the runtime's registry, which holds a reference */
@@ -91,11 +92,9 @@ static void registry_unlink(rcy_runtime_t *rt, rcyi_weakref_t *wr)
 
 static int weakref_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
-    /* A weak reference owns no strong references; it is a container only
-       so that the collector can tell when it is itself garbage. */
-    (void)self;
-    (void)visit;
-    (void)arg;
+    /* A weak reference owns no strong reference but a weak map's key; it
+       is a container so that the collector can tell when it is garbage. */
+    RCY_VISIT(as_wr(self)->key);
     return 0;
 }
 
@@ -104,6 +103,7 @@ static int weakref_clear(rcy_object_t *self)
     rcyi_weakref_t *wr = as_wr(self);
     clear_ref(wr);
     wr->callback = NULL;
+    RCY_CLEAR(wr->key);
     return 0;
 }
 
@@ -175,6 +175,19 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
     }
     return &wr->ob;
 }
+
+rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                     rcy_object_t *key)
+{
+    rcy_object_t *wr = rcy_weakref_new(obj, callback, arg);
+    if (wr != NULL)
+        as_wr(wr)->key = rcy_newref(key);
+    return wr;
+}
+
+rcy_object_t *rcyi_weakref_key(rcy_object_t *wr) { return as_wr(wr)->key; }
+
+void rcyi_weakref_drop_callback(rcy_object_t *wr) { as_wr(wr)->callback = NULL; }
 
 rcy_object_t *rcy_weakref_get(rcy_object_t *wr)
 {

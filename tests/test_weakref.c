@@ -529,6 +529,168 @@ TEST(test_atexit)
     capture_free(&cap);
 }
 
+
+/* ---- Weak maps ---------------------------------------------------------- */
+
+TEST(test_weak_values)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_object_t *d = rcy_weakvaluedict_new(rt);
+    CHECK(rcy_is_weakmap(d));
+    wobj_t *v1 = C(1), *v2 = C(2);
+    rcy_object_t *k1 = rcy_str_new(rt, "one"), *k2 = rcy_int_new(rt, 2);
+    CHECK_EQ(rcy_weakmap_set(d, k1, &v1->ob), 0);
+    CHECK_EQ(rcy_weakmap_set(d, k2, &v2->ob), 0);
+    CHECK_EQ(rcy_weakmap_len(d), 2);
+    rcy_object_t *got = rcy_weakmap_get(d, k1);
+    CHECK(got == &v1->ob);
+    rcy_xdecref(got);
+    /* The map does not keep values alive: the entry goes with the value. */
+    rcy_decref(&v1->ob);
+    CHECK_EQ(rcy_weakmap_len(d), 1);
+    CHECK(rcy_weakmap_get(d, k1) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    /* Replacing a value: the old one's death does not remove the new entry. */
+    wobj_t *v3 = C(3);
+    CHECK_EQ(rcy_weakmap_set(d, k2, &v3->ob), 0);
+    rcy_decref(&v2->ob);
+    CHECK_EQ(rcy_weakmap_len(d), 1);
+    got = rcy_weakmap_get(d, k2);
+    CHECK(got == &v3->ob);
+    rcy_xdecref(got);
+    /* Errors. */
+    rcy_object_t *lst = rcy_list_new(rt);
+    CHECK_EQ(rcy_weakmap_set(d, lst, &v3->ob), RCY_EHASH);
+    CHECK_EQ(rcy_weakmap_set(d, k1, k2), RCY_ETYPE); /* ints have no weak references */
+    CHECK_EQ(rcy_weakmap_del(d, k1), RCY_EKEY);
+    CHECK_EQ(rcy_weakmap_set(lst, k1, &v3->ob), RCY_EINVAL);
+    CHECK_EQ(rcy_weakmap_del(d, k2), 0);
+    CHECK_EQ(rcy_weakmap_len(d), 0);
+    rcy_decref(lst);
+    rcy_decref(&v3->ob);
+    rcy_decref(k1);
+    rcy_decref(k2);
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+TEST(test_weak_keys)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_object_t *d = rcy_weakkeydict_new(rt);
+    wobj_t *k1 = C(1), *k2 = C(2);
+    rcy_object_t *v1 = rcy_str_new(rt, "v1"), *v2 = rcy_str_new(rt, "v2");
+    CHECK_EQ(rcy_weakmap_set(d, &k1->ob, v1), 0);
+    CHECK_EQ(rcy_weakmap_set(d, &k2->ob, v2), 0);
+    CHECK_EQ(rcy_weakmap_set(d, &k2->ob, v1), 0); /* replace the value */
+    CHECK_EQ(rcy_weakmap_len(d), 2);
+    CHECK_EQ(rcy_getrefcount(&k1->ob), 1); /* keys are not kept alive */
+    rcy_object_t *got = rcy_weakmap_get(d, &k2->ob);
+    CHECK(got == v1);
+    rcy_xdecref(got);
+    /* Iteration in insertion order, new references. */
+    intptr_t pos = 0;
+    rcy_object_t *k, *v;
+    int n = 0;
+    while (rcy_weakmap_next(d, &pos, &k, &v) == 1) {
+        CHECK(k == (n == 0 ? &k1->ob : &k2->ob));
+        CHECK(v == v1);
+        rcy_decref(k);
+        rcy_decref(v);
+        n++;
+    }
+    CHECK_EQ(n, 2);
+    rcy_decref(&k1->ob);
+    CHECK_EQ(rcy_weakmap_len(d), 1);
+    got = rcy_weakmap_get(d, &k2->ob);
+    CHECK(got == v1);
+    rcy_xdecref(got);
+    rcy_decref(v1);
+    rcy_decref(&k2->ob);
+    CHECK_EQ(rcy_weakmap_len(d), 0);
+    CHECK_EQ(rcy_weakmap_set(d, v2, v2), RCY_ETYPE);
+    rcy_decref(v2);
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+/* test_weak_keyed_len_cycles / test_weak_valued_len_cycles: objects in
+   cycles die in a collection and their entries go, except one an
+   iteration still holds. */
+static void check_len_cycles(int weak_keys)
+{
+    enum { N = 20 };
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_object_t *d = weak_keys ? rcy_weakkeydict_new(rt) : rcy_weakvaluedict_new(rt);
+    for (int i = 0; i < N; i++) {
+        wobj_t *o = C(i);
+        SET(o->a, o); /* RefCycle */
+        rcy_object_t *num = rcy_int_new(rt, 1000 + i);
+        CHECK_EQ(weak_keys ? rcy_weakmap_set(d, &o->ob, num) : rcy_weakmap_set(d, num, &o->ob), 0);
+        rcy_decref(num);
+        rcy_decref(&o->ob);
+    }
+    CHECK_EQ(rcy_weakmap_len(d), N);
+    intptr_t pos = 0;
+    rcy_object_t *k = NULL, *v = NULL;
+    CHECK_EQ(rcy_weakmap_next(d, &pos, &k, &v), 1); /* keep an iteration alive */
+    rcy_gc_collect(rt, 2);
+    intptr_t n1 = rcy_weakmap_len(d);
+    rcy_decref(k);
+    rcy_decref(v);
+    rcy_gc_collect(rt, 2);
+    intptr_t n2 = rcy_weakmap_len(d);
+    CHECK(n1 == 0 || n1 == 1);
+    CHECK_EQ(n2, 0);
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+TEST(test_weak_keyed_len_cycles) { check_len_cycles(1); }
+TEST(test_weak_valued_len_cycles) { check_len_cycles(0); }
+
+/* test_weak_keyed_cascading_deletes: deleting one entry releases the only
+   reference to another entry's key, whose entry goes during the delete. */
+TEST(test_weak_keyed_cascading_deletes)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_object_t *d = rcy_weakkeydict_new(rt);
+    wobj_t *objs[4];
+    for (int i = 0; i < 4; i++)
+        objs[i] = C(i);
+    /* d[objs[i]] = objs[i+1]: each value is the next key. */
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(rcy_weakmap_set(d, &objs[i]->ob, i < 3 ? &objs[i + 1]->ob : &objs[0]->ob), 0);
+    for (int i = 1; i < 4; i++)
+        rcy_decref(&objs[i]->ob); /* keys 1..3 live only as values */
+    CHECK_EQ(rcy_weakmap_len(d), 4);
+    CHECK_EQ(rcy_weakmap_del(d, &objs[0]->ob), 0); /* releases objs[1], then 2, then 3 */
+    CHECK_EQ(rcy_weakmap_len(d), 0);
+    rcy_decref(&objs[0]->ob);
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+/* A weak map that is itself garbage: no callback runs into it, and its
+   dying values do not touch it. */
+TEST(test_weakmap_in_garbage)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_object_t *d = rcy_weakvaluedict_new(rt);
+    wobj_t *holder = C(1), *v = C(2);
+    SET(holder->a, d);
+    SET(holder->b, v);
+    SET(v->a, holder); /* holder <-> v, holder -> map -> (weak) v */
+    rcy_object_t *key = rcy_str_new(rt, "v");
+    CHECK_EQ(rcy_weakmap_set(d, key, &v->ob), 0);
+    rcy_decref(key);
+    rcy_decref(d);
+    rcy_decref(&v->ob);
+    rcy_decref(&holder->ob);
+    CHECK(rcy_gc_collect(rt, 2) >= 3);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_basic_callback);
@@ -548,5 +710,11 @@ int main(void)
     RUN(test_order);
     RUN(test_all_freed);
     RUN(test_atexit);
+    RUN(test_weak_values);
+    RUN(test_weak_keys);
+    RUN(test_weak_keyed_len_cycles);
+    RUN(test_weak_valued_len_cycles);
+    RUN(test_weak_keyed_cascading_deletes);
+    RUN(test_weakmap_in_garbage);
     return harness_summary();
 }
