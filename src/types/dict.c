@@ -1,0 +1,441 @@
+/*
+ * dict: hash maps keyed by any hashable object, iterated in insertion
+ * order. CPython's compact layout: an array of entries in insertion order
+ * and a power-of-two table of 32-bit indices into it, probed with
+ * CPython's perturbed sequence. Containers, always tracked (CPython 3.14:
+ * no lazy untracking). A free list keeps up to 80 dead dict objects
+ * (without their tables).
+ */
+#include "types.h"
+
+#include <string.h>
+
+#define DKIX_EMPTY (-1)
+#define DKIX_DUMMY (-2)
+#define DICT_MINSIZE 8
+#define DICT_MAXSLOTS ((intptr_t)1 << 30) /* 32-bit indices */
+#define USABLE_FRACTION(n) (((n) << 1) / 3)
+
+static inline rcyi_dict_t *as_dict(const rcy_object_t *o) { return (rcyi_dict_t *)(uintptr_t)o; }
+
+/* What to look for: an object key, or (key == NULL) the str with the
+   bytes s[0..n). */
+typedef struct probe_s {
+    rcy_object_t *key;
+    const char *s;
+    size_t n;
+    int64_t hash;
+} probe_t;
+
+/* Finds p in d. Returns 0 with *ix the entry's index (or -1 when absent)
+   and *slot its slot in indices, or an error from the key comparison. */
+static int lookup(const rcyi_dict_t *d, const probe_t *p, int depth, intptr_t *ix, size_t *slot)
+{
+    *ix = -1;
+    if (d->nslots == 0)
+        return 0;
+    size_t mask = (size_t)d->nslots - 1;
+    uint64_t perturb = (uint64_t)p->hash;
+    size_t i = (size_t)((uint64_t)p->hash & mask);
+    for (;;) {
+        int32_t k = d->indices[i];
+        if (k == DKIX_EMPTY)
+            return 0;
+        if (k >= 0) {
+            const rcyi_dict_entry_t *e = &d->entries[k];
+            bool match = false;
+            if (p->key != NULL && e->key == p->key) {
+                match = true;
+            } else if (e->hash == p->hash) {
+                if (p->key != NULL) {
+                    int r = rcyi_equal(e->key, p->key, depth);
+                    if (r < 0)
+                        return r;
+                    match = r == 1;
+                } else if (rcyi_is_str(e->key)) {
+                    const rcyi_str_t *s = (const rcyi_str_t *)e->key;
+                    match = (size_t)s->ob.size == p->n && memcmp(s->data, p->s, p->n) == 0;
+                }
+            }
+            if (match) {
+                *ix = k;
+                *slot = i;
+                return 0;
+            }
+        }
+        perturb >>= 5;
+        i = (i * 5 + (size_t)perturb + 1) & mask;
+    }
+}
+
+/* The first slot for hash that holds no live entry. */
+static size_t find_free_slot(const rcyi_dict_t *d, int64_t hash)
+{
+    size_t mask = (size_t)d->nslots - 1;
+    uint64_t perturb = (uint64_t)hash;
+    size_t i = (size_t)((uint64_t)hash & mask);
+    while (d->indices[i] >= 0) {
+        perturb >>= 5;
+        i = (i * 5 + (size_t)perturb + 1) & mask;
+    }
+    return i;
+}
+
+/* Rebuilds the table with at least minslots slots, compacting the entries
+   (deleted ones go). Returns 0 or RCY_ENOMEM with d unchanged. */
+static int dict_resize(rcyi_dict_t *d, intptr_t minslots)
+{
+    rcy_runtime_t *rt = d->ob.type->rt;
+    intptr_t nslots = DICT_MINSIZE;
+    while (nslots < minslots && nslots < DICT_MAXSLOTS)
+        nslots <<= 1;
+    if (nslots < minslots)
+        return rcyi_set_error(rt, RCY_ENOMEM);
+    intptr_t usable = USABLE_FRACTION(nslots);
+    size_t bytes = (size_t)usable * sizeof(rcyi_dict_entry_t) + (size_t)nslots * sizeof(int32_t);
+    rcyi_dict_entry_t *entries = rcyi_malloc(rt, bytes);
+    if (entries == NULL)
+        return RCY_ENOMEM;
+    int32_t *indices = (int32_t *)(void *)(entries + usable);
+    memset(indices, 0xff, (size_t)nslots * sizeof(int32_t)); /* DKIX_EMPTY */
+    rcyi_dict_entry_t *old = d->entries;
+    intptr_t j = 0;
+    for (intptr_t i = 0; i < d->nentries; i++) {
+        if (old[i].key != NULL)
+            entries[j++] = old[i];
+    }
+    d->entries = entries;
+    d->indices = indices;
+    d->nslots = nslots;
+    d->usable = usable;
+    d->nentries = j;
+    for (intptr_t i = 0; i < j; i++)
+        indices[find_free_slot(d, entries[i].hash)] = (int32_t)i;
+    rcyi_free(rt, old);
+    return 0;
+}
+
+/* Adds an entry for a key known to be absent; the dict takes references.
+   Returns 0 or RCY_ENOMEM with d unchanged. */
+static int insert_new(rcyi_dict_t *d, rcy_object_t *key, int64_t hash, rcy_object_t *value)
+{
+    if (d->nentries >= d->usable) {
+        /* CPython's growth rate: room for three times the live items. */
+        intptr_t want = d->used > DICT_MAXSLOTS / 3 ? DICT_MAXSLOTS + 1 : d->used * 3;
+        if (dict_resize(d, want) < 0)
+            return RCY_ENOMEM;
+    }
+    size_t slot = find_free_slot(d, hash);
+    rcyi_dict_entry_t *e = &d->entries[d->nentries];
+    e->hash = hash;
+    e->key = rcy_newref(key);
+    e->value = rcy_newref(value);
+    d->indices[slot] = (int32_t)d->nentries;
+    d->nentries++;
+    d->used++;
+    return 0;
+}
+
+/* Removes the entry ix found at slot; releases its key and value after the
+   dict is consistent again. */
+static void delete_entry(rcyi_dict_t *d, intptr_t ix, size_t slot)
+{
+    rcyi_dict_entry_t *e = &d->entries[ix];
+    rcy_object_t *key = e->key, *value = e->value;
+    d->indices[slot] = DKIX_DUMMY;
+    e->key = NULL;
+    e->value = NULL;
+    d->used--;
+    rcy_decref(key);
+    rcy_decref(value);
+}
+
+/* ---- The type -------------------------------------------------------- */
+
+static int dict_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    rcyi_dict_t *d = as_dict(self);
+    for (intptr_t i = 0; i < d->nentries; i++) {
+        rcy_object_t *key = d->entries[i].key;
+        rcy_object_t *value = d->entries[i].value;
+        RCY_VISIT(key);
+        RCY_VISIT(value);
+    }
+    return 0;
+}
+
+/* Detaches the table first: finalizers run by the releases see an empty,
+   consistent dict (and may even fill it again). */
+static int dict_clear(rcy_object_t *self)
+{
+    rcyi_dict_t *d = as_dict(self);
+    rcyi_dict_entry_t *entries = d->entries;
+    intptr_t n = d->nentries;
+    d->entries = NULL;
+    d->indices = NULL;
+    d->nslots = d->usable = d->nentries = d->used = 0;
+    for (intptr_t i = 0; i < n; i++) {
+        rcy_xdecref(entries[i].key);
+        rcy_xdecref(entries[i].value);
+    }
+    rcyi_free(self->type->rt, entries);
+    return 0;
+}
+
+#if RCY_FREELISTS
+static bool dict_freelist_push(rcy_object_t *o)
+{
+    rcyi_builtins_t *b = rcyi_builtins(o);
+    if (b->dict.numfree >= RCY_DICT_MAXFREELIST)
+        return false;
+    b->dict.free_list[b->dict.numfree++] = o;
+    return true;
+}
+#endif
+
+void rcyi_dict_clear_freelist(rcyi_builtins_t *b)
+{
+    while (b->dict.numfree > 0)
+        rcyi_object_discard(b->dict.free_list[--b->dict.numfree]);
+}
+
+int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "dict";
+    spec.basicsize = sizeof(rcyi_dict_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = dict_traverse;
+    spec.clear = dict_clear;
+    spec.describe = rcyi_describe_repr;
+    b->dict_type = rcy_type_new(rt, &spec);
+    if (b->dict_type == NULL)
+        return RCY_ENOMEM;
+#if RCY_FREELISTS
+    b->dict_type->freelist_push = dict_freelist_push;
+#endif
+    return 0;
+}
+
+/* ---- The public API ---------------------------------------------------- */
+
+rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return NULL;
+    rcyi_builtins_t *b = rt->builtins;
+    if (b->dict.numfree > 0)
+        return rcyi_object_reuse(b->dict.free_list[--b->dict.numfree]);
+    return rcy_new(b->dict_type);
+}
+
+static int check(const rcy_object_t *d, const rcy_object_t *key, bool need_key)
+{
+    if (d == NULL)
+        return RCY_EINVAL;
+    if (need_key && key == NULL)
+        return rcyi_set_error(d->type->rt, RCY_EINVAL);
+    if (!rcyi_is_dict(d))
+        return rcyi_set_error(d->type->rt, RCY_ETYPE);
+    return 0;
+}
+
+/* Hashes key and looks it up. */
+static int find(const rcy_object_t *d, rcy_object_t *key, probe_t *p, intptr_t *ix, size_t *slot)
+{
+    int err = check(d, key, true);
+    if (err < 0)
+        return err;
+    p->key = key;
+    p->s = NULL;
+    p->n = 0;
+    err = rcyi_hash(key, &p->hash, 0);
+    if (err < 0)
+        return err;
+    return lookup(as_dict(d), p, 0, ix, slot);
+}
+
+int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
+{
+    if (d != NULL && value == NULL)
+        return rcyi_set_error(d->type->rt, RCY_EINVAL);
+    probe_t p;
+    intptr_t ix;
+    size_t slot;
+    int err = find(d, key, &p, &ix, &slot);
+    if (err < 0)
+        return err;
+    rcyi_dict_t *dict = as_dict(d);
+    if (ix >= 0) {
+        rcy_object_t *old = dict->entries[ix].value;
+        dict->entries[ix].value = rcy_newref(value);
+        rcy_decref(old);
+        return 0;
+    }
+    return insert_new(dict, key, p.hash, value);
+}
+
+rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key)
+{
+    probe_t p;
+    intptr_t ix;
+    size_t slot;
+    if (find(d, key, &p, &ix, &slot) < 0)
+        return NULL;
+    if (ix < 0) {
+        rcyi_set_error(d->type->rt, RCY_EKEY);
+        return NULL;
+    }
+    return as_dict(d)->entries[ix].value;
+}
+
+int rcy_dict_del(rcy_object_t *d, rcy_object_t *key)
+{
+    probe_t p;
+    intptr_t ix;
+    size_t slot;
+    int err = find(d, key, &p, &ix, &slot);
+    if (err < 0)
+        return err;
+    if (ix < 0)
+        return rcyi_set_error(d->type->rt, RCY_EKEY);
+    delete_entry(as_dict(d), ix, slot);
+    return 0;
+}
+
+intptr_t rcy_dict_len(const rcy_object_t *d)
+{
+    int err = check(d, NULL, false);
+    if (err < 0)
+        return err;
+    return as_dict(d)->used;
+}
+
+int rcy_dict_next(const rcy_object_t *d, intptr_t *pos, rcy_object_t **key, rcy_object_t **value)
+{
+    int err = check(d, NULL, false);
+    if (err < 0)
+        return err;
+    if (pos == NULL || *pos < 0)
+        return rcyi_set_error(d->type->rt, RCY_EINVAL);
+    const rcyi_dict_t *dict = as_dict(d);
+    for (intptr_t i = *pos; i < dict->nentries; i++) {
+        const rcyi_dict_entry_t *e = &dict->entries[i];
+        if (e->key != NULL) {
+            if (key != NULL)
+                *key = e->key;
+            if (value != NULL)
+                *value = e->value;
+            *pos = i + 1;
+            return 1;
+        }
+    }
+    *pos = dict->nentries;
+    return 0;
+}
+
+/* ---- str keys given as C strings (attributes) ------------------------- */
+
+static void cstr_probe(probe_t *p, const char *name, size_t n)
+{
+    p->key = NULL;
+    p->s = name;
+    p->n = n;
+    p->hash = rcyi_str_hash_bytes(name, n);
+}
+
+rcy_object_t *rcyi_dict_get_cstr(rcy_object_t *d, const char *name, size_t n)
+{
+    probe_t p;
+    intptr_t ix;
+    size_t slot;
+    cstr_probe(&p, name, n);
+    lookup(as_dict(d), &p, 0, &ix, &slot); /* comparing bytes cannot fail */
+    return ix >= 0 ? as_dict(d)->entries[ix].value : NULL;
+}
+
+int rcyi_dict_set_cstr(rcy_object_t *d, const char *name, size_t n, rcy_object_t *value)
+{
+    probe_t p;
+    intptr_t ix;
+    size_t slot;
+    cstr_probe(&p, name, n);
+    lookup(as_dict(d), &p, 0, &ix, &slot);
+    rcyi_dict_t *dict = as_dict(d);
+    if (ix >= 0) {
+        rcy_object_t *old = dict->entries[ix].value;
+        dict->entries[ix].value = rcy_newref(value);
+        rcy_decref(old);
+        return 0;
+    }
+    rcy_object_t *key = rcy_str_new_len(d->type->rt, name, n);
+    if (key == NULL)
+        return RCY_ENOMEM;
+    ((rcyi_str_t *)key)->hash = p.hash;
+    int err = insert_new(dict, key, p.hash, value);
+    rcy_decref(key);
+    return err;
+}
+
+int rcyi_dict_del_cstr(rcy_object_t *d, const char *name, size_t n)
+{
+    probe_t p;
+    intptr_t ix;
+    size_t slot;
+    cstr_probe(&p, name, n);
+    lookup(as_dict(d), &p, 0, &ix, &slot);
+    if (ix < 0)
+        return RCY_EKEY;
+    delete_entry(as_dict(d), ix, slot);
+    return 0;
+}
+
+/* ---- Equality and repr ------------------------------------------------ */
+
+int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth)
+{
+    rcyi_dict_t *x = as_dict(a), *y = as_dict(b);
+    if (x->used != y->used)
+        return 0;
+    for (intptr_t i = 0; i < x->nentries; i++) {
+        const rcyi_dict_entry_t *e = &x->entries[i];
+        if (e->key == NULL)
+            continue;
+        probe_t p = {e->key, NULL, 0, e->hash};
+        intptr_t ix;
+        size_t slot;
+        int r = lookup(y, &p, depth, &ix, &slot);
+        if (r < 0)
+            return r;
+        if (ix < 0)
+            return 0;
+        r = rcyi_equal(e->value, y->entries[ix].value, depth);
+        if (r != 1)
+            return r;
+    }
+    return 1;
+}
+
+void rcyi_dict_repr(rcyi_writer_t *w, rcy_object_t *o)
+{
+    rcyi_dict_t *d = as_dict(o);
+    if (!rcyi_repr_enter(w, o)) {
+        rcyi_writes(w, "{...}");
+        return;
+    }
+    rcyi_writes(w, "{");
+    bool first = true;
+    for (intptr_t i = 0; i < d->nentries && !w->full; i++) {
+        const rcyi_dict_entry_t *e = &d->entries[i];
+        if (e->key == NULL)
+            continue;
+        if (!first)
+            rcyi_writes(w, ", ");
+        first = false;
+        rcyi_repr(w, e->key);
+        rcyi_writes(w, ": ");
+        rcyi_repr(w, e->value);
+    }
+    rcyi_writes(w, "}");
+    rcyi_repr_leave(w);
+}

@@ -1,0 +1,246 @@
+/*
+ * list: growable sequences of references. Containers. A free list keeps up
+ * to 80 dead list objects (without their item arrays) for the next lists,
+ * as CPython's PyList_MAXFREELIST does.
+ */
+#include "types.h"
+
+#include <string.h>
+
+static inline rcyi_list_t *as_list(const rcy_object_t *o) { return (rcyi_list_t *)(uintptr_t)o; }
+
+static int list_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    rcyi_list_t *l = as_list(self);
+    for (intptr_t i = 0; i < l->size; i++)
+        RCY_VISIT_ITEM(l->items[i], i);
+    return 0;
+}
+
+/* Empties the list first, then releases the items, last first: code run
+   by a release (a finalizer) sees a consistent, empty list. */
+static int list_clear(rcy_object_t *self)
+{
+    rcyi_list_t *l = as_list(self);
+    rcy_object_t **items = l->items;
+    intptr_t n = l->size;
+    l->items = NULL;
+    l->size = 0;
+    l->allocated = 0;
+    while (n-- > 0)
+        rcy_xdecref(items[n]);
+    rcyi_free(self->type->rt, items);
+    return 0;
+}
+
+#if RCY_FREELISTS
+static bool list_freelist_push(rcy_object_t *o)
+{
+    rcyi_builtins_t *b = rcyi_builtins(o);
+    if (b->list.numfree >= RCY_LIST_MAXFREELIST)
+        return false;
+    b->list.free_list[b->list.numfree++] = o;
+    return true;
+}
+#endif
+
+void rcyi_listobj_clear_freelist(rcyi_builtins_t *b)
+{
+    while (b->list.numfree > 0)
+        rcyi_object_discard(b->list.free_list[--b->list.numfree]);
+}
+
+int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "list";
+    spec.basicsize = sizeof(rcyi_list_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = list_traverse;
+    spec.clear = list_clear;
+    spec.describe = rcyi_describe_repr;
+    b->list_type = rcy_type_new(rt, &spec);
+    if (b->list_type == NULL)
+        return RCY_ENOMEM;
+#if RCY_FREELISTS
+    b->list_type->freelist_push = list_freelist_push;
+#endif
+    return 0;
+}
+
+rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return NULL;
+    rcyi_builtins_t *b = rt->builtins;
+    if (b->list.numfree > 0)
+        return rcyi_object_reuse(b->list.free_list[--b->list.numfree]);
+    return rcy_new(b->list_type);
+}
+
+/* Validates list (and item, when needed); returns 0 or the error code. */
+static int check(const rcy_object_t *list, bool need_item, const rcy_object_t *item)
+{
+    if (list == NULL || (need_item && item == NULL))
+        return list != NULL ? rcyi_set_error(list->type->rt, RCY_EINVAL) : RCY_EINVAL;
+    if (!rcyi_is_list(list))
+        return rcyi_set_error(list->type->rt, RCY_ETYPE);
+    return 0;
+}
+
+/* Makes room for newsize items, over-allocating as CPython does (about
+   1/8 more, so that appends are amortized O(1)), and shrinks the array
+   when less than half of it is used. Returns 0 or RCY_ENOMEM with the list
+   unchanged. */
+static int list_resize(rcyi_list_t *l, intptr_t newsize)
+{
+    if (newsize <= l->allocated && newsize >= l->allocated / 2)
+        return 0;
+    size_t want = (size_t)newsize + ((size_t)newsize >> 3) + 6;
+    want &= ~(size_t)3;
+    if (newsize == 0)
+        want = 0;
+    if (want > SIZE_MAX / sizeof(rcy_object_t *) || want > (size_t)INTPTR_MAX)
+        return rcyi_set_error(l->ob.type->rt, RCY_ENOMEM);
+    rcy_runtime_t *rt = l->ob.type->rt;
+    if (want == 0) {
+        rcyi_free(rt, l->items);
+        l->items = NULL;
+        l->allocated = 0;
+        return 0;
+    }
+    rcy_object_t **items = rcyi_realloc(rt, l->items, want * sizeof *items);
+    if (items == NULL) {
+        if (newsize <= l->allocated)
+            return 0; /* a failed shrink is harmless */
+        return RCY_ENOMEM;
+    }
+    l->items = items;
+    l->allocated = (intptr_t)want;
+    return 0;
+}
+
+int rcy_list_append(rcy_object_t *list, rcy_object_t *item)
+{
+    int err = check(list, true, item);
+    if (err < 0)
+        return err;
+    rcyi_list_t *l = as_list(list);
+    if (l->size == l->allocated && list_resize(l, l->size + 1) < 0)
+        return RCY_ENOMEM;
+    l->items[l->size++] = rcy_newref(item);
+    return 0;
+}
+
+int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item)
+{
+    int err = check(list, true, item);
+    if (err < 0)
+        return err;
+    rcyi_list_t *l = as_list(list);
+    intptr_t n = l->size;
+    if (index < 0) {
+        index += n;
+        if (index < 0)
+            index = 0;
+    }
+    if (index > n)
+        index = n;
+    if (list_resize(l, n + 1) < 0)
+        return RCY_ENOMEM;
+    memmove(&l->items[index + 1], &l->items[index], (size_t)(n - index) * sizeof l->items[0]);
+    l->items[index] = rcy_newref(item);
+    l->size = n + 1;
+    return 0;
+}
+
+/* Resolves a Python index (negative from the end); -1 when out of range. */
+static intptr_t resolve(const rcyi_list_t *l, intptr_t index)
+{
+    if (index < 0)
+        index += l->size;
+    return index >= 0 && index < l->size ? index : -1;
+}
+
+rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index)
+{
+    if (check(list, false, NULL) < 0)
+        return NULL;
+    const rcyi_list_t *l = as_list(list);
+    intptr_t i = resolve(l, index);
+    if (i < 0) {
+        rcyi_set_error(list->type->rt, RCY_EINDEX);
+        return NULL;
+    }
+    return l->items[i];
+}
+
+int rcy_list_set(rcy_object_t *list, intptr_t index, rcy_object_t *item)
+{
+    int err = check(list, true, item);
+    if (err < 0)
+        return err;
+    rcyi_list_t *l = as_list(list);
+    intptr_t i = resolve(l, index);
+    if (i < 0)
+        return rcyi_set_error(list->type->rt, RCY_EINDEX);
+    rcy_object_t *old = l->items[i];
+    l->items[i] = rcy_newref(item);
+    rcy_xdecref(old);
+    return 0;
+}
+
+rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index)
+{
+    if (check(list, false, NULL) < 0)
+        return NULL;
+    rcyi_list_t *l = as_list(list);
+    intptr_t i = resolve(l, index);
+    if (i < 0) {
+        rcyi_set_error(list->type->rt, RCY_EINDEX);
+        return NULL;
+    }
+    rcy_object_t *item = l->items[i];
+    memmove(&l->items[i], &l->items[i + 1], (size_t)(l->size - i - 1) * sizeof l->items[0]);
+    l->size--;
+    list_resize(l, l->size); /* may shrink; never fails when shrinking */
+    return item;
+}
+
+intptr_t rcy_list_len(const rcy_object_t *list)
+{
+    int err = check(list, false, NULL);
+    if (err < 0)
+        return err;
+    return as_list(list)->size;
+}
+
+int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth)
+{
+    rcyi_list_t *x = as_list(a), *y = as_list(b);
+    if (x->size != y->size)
+        return 0;
+    for (intptr_t i = 0; i < x->size && i < y->size; i++) {
+        int r = rcyi_equal(x->items[i], y->items[i], depth);
+        if (r != 1)
+            return r;
+    }
+    return x->size == y->size;
+}
+
+void rcyi_listobj_repr(rcyi_writer_t *w, rcy_object_t *o)
+{
+    rcyi_list_t *l = as_list(o);
+    if (!rcyi_repr_enter(w, o)) {
+        rcyi_writes(w, "[...]");
+        return;
+    }
+    rcyi_writes(w, "[");
+    for (intptr_t i = 0; i < l->size && !w->full; i++) {
+        if (i > 0)
+            rcyi_writes(w, ", ");
+        rcyi_repr(w, l->items[i]);
+    }
+    rcyi_writes(w, "]");
+    rcyi_repr_leave(w);
+}

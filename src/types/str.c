@@ -1,0 +1,167 @@
+/*
+ * str: immutable UTF-8 text, its length in bytes, and a hash computed on
+ * first use. Not containers.
+ */
+#include "types.h"
+
+#include <string.h>
+
+int rcyi_init_str_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "str";
+    spec.basicsize = offsetof(rcyi_str_t, data) + 1; /* the terminating NUL */
+    spec.itemsize = 1;
+    spec.describe = rcyi_describe_repr;
+    b->str_type = rcy_type_new(rt, &spec);
+    return b->str_type != NULL ? 0 : RCY_ENOMEM;
+}
+
+bool rcyi_utf8_valid(const char *s, size_t n)
+{
+    if (n == 0)
+        return true;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t len;
+        unsigned min, cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2, min = 0x80, cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3, min = 0x800, cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4, min = 0x10000, cp = c & 0x07;
+        } else {
+            return false; /* a continuation byte, or C0, C1, F5..FF */
+        }
+        if ((size_t)(end - p) < len)
+            return false;
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false; /* overlong, out of range, or a surrogate */
+        p += len;
+    }
+    return true;
+}
+
+rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len)
+{
+    if (rt == NULL)
+        return NULL;
+    if ((utf8 == NULL && len > 0) || len > (size_t)INTPTR_MAX || !rcyi_utf8_valid(utf8, len)) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcyi_str_t *s = (rcyi_str_t *)rcy_new_var(rt->builtins->str_type, (intptr_t)len);
+    if (s == NULL)
+        return NULL;
+    if (len > 0)
+        memcpy(s->data, utf8, len);
+    s->data[len] = '\0';
+    s->hash = -1;
+    return (rcy_object_t *)s;
+}
+
+rcy_object_t *rcy_str_new(rcy_runtime_t *rt, const char *utf8)
+{
+    if (rt == NULL)
+        return NULL;
+    if (utf8 == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    return rcy_str_new_len(rt, utf8, strlen(utf8));
+}
+
+const char *rcy_str_data(const rcy_object_t *o)
+{
+    if (o == NULL || !rcyi_is_str(o))
+        return NULL;
+    return ((const rcyi_str_t *)o)->data;
+}
+
+intptr_t rcy_str_len(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return RCY_EINVAL;
+    if (!rcyi_is_str(o))
+        return rcyi_set_error(o->type->rt, RCY_ETYPE);
+    return ((const rcyi_str_t *)o)->ob.size;
+}
+
+/* FNV-1a over the bytes, then a final mix (splitmix64's) so that the low
+   bits, which pick the dict slot, depend on every byte. Deterministic:
+   there is no per-process seed as in CPython's SipHash. */
+int64_t rcyi_str_hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3u;
+    }
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9u;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebu;
+    h ^= h >> 31;
+    int64_t r = (int64_t)h;
+    return r == -1 ? -2 : r;
+}
+
+int64_t rcyi_str_hash(rcy_object_t *o)
+{
+    rcyi_str_t *s = (rcyi_str_t *)o;
+    if (s->hash == -1)
+        s->hash = rcyi_str_hash_bytes(s->data, (size_t)s->ob.size);
+    return s->hash;
+}
+
+int rcyi_str_equal(const rcy_object_t *a, const rcy_object_t *b)
+{
+    const rcyi_str_t *x = (const rcyi_str_t *)a, *y = (const rcyi_str_t *)b;
+    if (x->ob.size != y->ob.size)
+        return 0;
+    if (x->hash != -1 && y->hash != -1 && x->hash != y->hash)
+        return 0;
+    return memcmp(x->data, y->data, (size_t)x->ob.size) == 0;
+}
+
+/* Python's repr: single quotes unless the text holds a single quote and no
+   double quote; backslash escapes for the quote, the backslash, \t \n \r
+   and other control characters. Non-ASCII text is kept as it is. */
+void rcyi_str_repr(rcyi_writer_t *w, rcy_object_t *o)
+{
+    const rcyi_str_t *s = (const rcyi_str_t *)o;
+    size_t n = (size_t)s->ob.size;
+    char quote = '\'';
+    if (memchr(s->data, '\'', n) != NULL && memchr(s->data, '"', n) == NULL)
+        quote = '"';
+    rcyi_write(w, &quote, 1);
+    for (size_t i = 0; i < n && !w->full; i++) {
+        unsigned char c = (unsigned char)s->data[i];
+        if (c == (unsigned char)quote || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            rcyi_write(w, esc, 2);
+        } else if (c == '\n') {
+            rcyi_writes(w, "\\n");
+        } else if (c == '\t') {
+            rcyi_writes(w, "\\t");
+        } else if (c == '\r') {
+            rcyi_writes(w, "\\r");
+        } else if (c < 0x20 || c == 0x7F) {
+            rcyi_writef(w, "\\x%02x", c);
+        } else {
+            rcyi_write(w, (const char *)&s->data[i], 1);
+        }
+    }
+    rcyi_write(w, &quote, 1);
+}

@@ -1,0 +1,222 @@
+/*
+ * tuple: immutable sequences. Containers, tracked at creation; the
+ * collector untracks survivors that can never be part of a cycle
+ * (CPython's untrack_tuples). Free lists for sizes 1..20, up to 2,000
+ * tuples of each size, chained through items[0]; one immortal empty tuple.
+ */
+#include "types.h"
+
+#include <assert.h>
+#include <string.h>
+
+static_assert(offsetof(rcyi_tuple_t, items) == sizeof(rcy_varobject_t), "the empty tuple has no items");
+static_assert(offsetof(rcyi_builtins_t, empty_tuple.ob) - offsetof(rcyi_builtins_t, empty_tuple.gc) ==
+                  sizeof(rcy_gc_head_t),
+              "the empty tuple's GC header sits right before it");
+
+static inline rcyi_tuple_t *as_tuple(const rcy_object_t *o) { return (rcyi_tuple_t *)(uintptr_t)o; }
+
+static int tuple_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    rcyi_tuple_t *t = as_tuple(self);
+    for (intptr_t i = 0; i < t->ob.size; i++)
+        RCY_VISIT_ITEM(t->items[i], i);
+    return 0;
+}
+
+/* Used by the collector and on deallocation. CPython's tuples have no
+   tp_clear (a cycle through a tuple is broken elsewhere); clearing here
+   guarantees that a collection frees cycles of any shape, and a cleared
+   tuple is only ever seen by code that holds cyclic garbage. */
+static int tuple_clear(rcy_object_t *self)
+{
+    rcyi_tuple_t *t = as_tuple(self);
+    for (intptr_t i = t->ob.size - 1; i >= 0; i--)
+        RCY_CLEAR(t->items[i]);
+    return 0;
+}
+
+/* _PyTuple_MaybeUntrack: a tuple can be untracked when none of its items
+   can ever be tracked: atoms, untracked tuples (tuples never become tracked
+   again), and immortal objects (never freed, so never garbage). Any other
+   container may be, or become, tracked. */
+static bool tuple_maybe_untrack(rcy_object_t *o)
+{
+    rcyi_tuple_t *t = as_tuple(o);
+    for (intptr_t i = 0; i < t->ob.size; i++) {
+        rcy_object_t *item = t->items[i];
+        if (item == NULL || !rcyi_is_gc(item) || rcy_is_immortal(item))
+            continue;
+        if (rcyi_is_tuple(item) && !rcy_gc_is_tracked(item))
+            continue;
+        return false;
+    }
+    return true;
+}
+
+#if RCY_FREELISTS
+static bool tuple_freelist_push(rcy_object_t *o)
+{
+    rcyi_builtins_t *b = rcyi_builtins(o);
+    rcyi_tuple_t *t = as_tuple(o);
+    intptr_t n = t->ob.size;
+    if (n < 1 || n > RCY_TUPLE_MAXSAVESIZE || b->tuple.numfree[n] >= RCY_TUPLE_MAXFREELIST)
+        return false;
+    t->items[0] = b->tuple.free_list[n];
+    b->tuple.free_list[n] = o;
+    b->tuple.numfree[n]++;
+    return true;
+}
+#endif
+
+void rcyi_tuple_clear_freelist(rcyi_builtins_t *b)
+{
+    for (int n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++) {
+        while (b->tuple.free_list[n] != NULL) {
+            rcy_object_t *o = b->tuple.free_list[n];
+            b->tuple.free_list[n] = as_tuple(o)->items[0];
+            rcyi_object_discard(o);
+        }
+        b->tuple.numfree[n] = 0;
+    }
+}
+
+int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "tuple";
+    spec.basicsize = sizeof(rcyi_tuple_t);
+    spec.itemsize = sizeof(rcy_object_t *);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = tuple_traverse;
+    spec.clear = tuple_clear;
+    spec.describe = rcyi_describe_repr;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    if (t == NULL)
+        return RCY_ENOMEM;
+    t->maybe_untrack = tuple_maybe_untrack;
+#if RCY_FREELISTS
+    t->freelist_push = tuple_freelist_push;
+#endif
+    b->tuple_type = t;
+    /* The empty tuple: immortal, never tracked, stored in b (its GC header
+       is zero: untracked), so not a live object. */
+    b->empty_tuple.ob.ob.refcnt = RCY_REFCNT_IMMORTAL;
+    b->empty_tuple.ob.ob.type = t;
+    b->empty_tuple.ob.size = 0;
+    return 0;
+}
+
+rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+{
+    if (rt == NULL)
+        return NULL;
+    if (n < 0 || (n > 0 && items == NULL)) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    for (intptr_t i = 0; i < n; i++) {
+        if (items[i] == NULL) {
+            rcyi_set_error(rt, RCY_EINVAL);
+            return NULL;
+        }
+    }
+    rcyi_builtins_t *b = rt->builtins;
+    if (n == 0)
+        return &b->empty_tuple.ob.ob;
+    rcy_object_t *o;
+    if (n <= RCY_TUPLE_MAXSAVESIZE && b->tuple.free_list[n] != NULL) {
+        o = b->tuple.free_list[n];
+        b->tuple.free_list[n] = as_tuple(o)->items[0];
+        b->tuple.numfree[n]--;
+        o = rcyi_object_reuse(o);
+    } else {
+        o = rcy_new_var(b->tuple_type, n);
+        if (o == NULL)
+            return NULL;
+    }
+    rcyi_tuple_t *t = as_tuple(o);
+    for (intptr_t i = 0; i < n; i++)
+        t->items[i] = rcy_newref(items[i]);
+    return o;
+}
+
+intptr_t rcy_tuple_len(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return RCY_EINVAL;
+    if (!rcyi_is_tuple(o))
+        return rcyi_set_error(o->type->rt, RCY_ETYPE);
+    return as_tuple(o)->ob.size;
+}
+
+rcy_object_t *rcy_tuple_get(const rcy_object_t *o, intptr_t i)
+{
+    if (o == NULL)
+        return NULL;
+    if (!rcyi_is_tuple(o)) {
+        rcyi_set_error(o->type->rt, RCY_ETYPE);
+        return NULL;
+    }
+    rcyi_tuple_t *t = as_tuple(o);
+    if (i < 0)
+        i += t->ob.size;
+    if (i < 0 || i >= t->ob.size) {
+        rcyi_set_error(o->type->rt, RCY_EINDEX);
+        return NULL;
+    }
+    return t->items[i];
+}
+
+int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth)
+{
+    rcyi_tuple_t *x = as_tuple(a), *y = as_tuple(b);
+    if (x->ob.size != y->ob.size)
+        return 0;
+    for (intptr_t i = 0; i < x->ob.size; i++) {
+        int r = rcyi_equal(x->items[i], y->items[i], depth);
+        if (r != 1)
+            return r;
+    }
+    return 1;
+}
+
+/* Mixes the items' hashes in order (the position matters: (1, 2) and
+   (2, 1) differ). Unhashable as soon as one item is. */
+int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth)
+{
+    rcyi_tuple_t *t = as_tuple(o);
+    uint64_t acc = 0x27d4eb2f165667c5u ^ (uint64_t)t->ob.size;
+    for (intptr_t i = 0; i < t->ob.size; i++) {
+        int64_t h = 0;
+        if (t->items[i] != NULL) {
+            int r = rcyi_hash(t->items[i], &h, depth);
+            if (r < 0)
+                return r;
+        }
+        acc = (acc ^ (uint64_t)h) * 0x9e3779b97f4a7c15u;
+        acc ^= acc >> 29;
+    }
+    int64_t r = (int64_t)acc;
+    *out = r == -1 ? -2 : r;
+    return 0;
+}
+
+void rcyi_tuple_repr(rcyi_writer_t *w, rcy_object_t *o)
+{
+    rcyi_tuple_t *t = as_tuple(o);
+    if (!rcyi_repr_enter(w, o)) {
+        rcyi_writes(w, "(...)");
+        return;
+    }
+    rcyi_writes(w, "(");
+    for (intptr_t i = 0; i < t->ob.size && !w->full; i++) {
+        if (i > 0)
+            rcyi_writes(w, ", ");
+        rcyi_repr(w, t->items[i]);
+    }
+    if (t->ob.size == 1)
+        rcyi_writes(w, ",");
+    rcyi_writes(w, ")");
+    rcyi_repr_leave(w);
+}

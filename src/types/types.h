@@ -1,0 +1,222 @@
+/*
+ * Internals shared by the built-in types (the files of src/types/): their object
+ * layouts, the per-runtime state (small ints, the empty tuple, the free
+ * lists), and the helpers behind equality, hashing and repr. Each type's
+ * file owns its part of the state; builtins.c creates and frees it.
+ */
+#ifndef RCY_TYPES_H
+#define RCY_TYPES_H
+
+#include "internal.h"
+
+#include <stddef.h>
+
+/* Free lists are compiled in unless the build turns them off (CMake option
+   RCY_FREELISTS, off in sanitizer builds so that every object is really
+   freed where ASan and Valgrind can see it). */
+#ifndef RCY_FREELISTS
+#define RCY_FREELISTS 1
+#endif
+
+#define RCY_SMALL_INTS (RCY_SMALL_INT_MAX - RCY_SMALL_INT_MIN + 1)
+#define RCY_TUPLE_MAXSAVESIZE 20  /* largest tuple kept on a free list */
+#define RCY_TUPLE_MAXFREELIST 2000 /* tuples kept per size */
+#define RCY_LIST_MAXFREELIST 80
+#define RCY_DICT_MAXFREELIST 80
+
+/* Nesting limit of equality, hashing and repr (CPython raises
+   RecursionError; equality and hashing fail with RCY_ESTATE, repr writes
+   "..."). */
+#define RCYI_MAX_DEPTH 1000
+#define RCYI_REPR_DEPTH 64
+
+/* ---- Object layouts -------------------------------------------------- */
+
+typedef struct rcyi_int_s {
+    rcy_object_t ob;
+    int64_t value;
+} rcyi_int_t;
+
+typedef struct rcyi_float_s {
+    rcy_object_t ob;
+    double value;
+} rcyi_float_t;
+
+/* ob.size is the length in bytes; data holds them and a terminating NUL. */
+typedef struct rcyi_str_s {
+    rcy_varobject_t ob;
+    int64_t hash; /* -1 until computed */
+    char data[];
+} rcyi_str_t;
+
+typedef struct rcyi_tuple_s {
+    rcy_varobject_t ob;
+    rcy_object_t *items[];
+} rcyi_tuple_t;
+
+typedef struct rcyi_list_s {
+    rcy_object_t ob;
+    intptr_t size;      /* items in use */
+    intptr_t allocated; /* capacity of items */
+    rcy_object_t **items;
+} rcyi_list_t;
+
+typedef struct rcyi_dict_entry_s {
+    int64_t hash;
+    rcy_object_t *key;   /* NULL for a deleted entry */
+    rcy_object_t *value; /* NULL for a deleted entry */
+} rcyi_dict_entry_t;
+
+/* CPython's compact layout: entries in insertion order, and a power-of-two
+   table of indices into them (open addressing, CPython's probe sequence).
+   Both live in one block, entries first; no block while the dict has never
+   held anything. */
+typedef struct rcyi_dict_s {
+    rcy_object_t ob;
+    intptr_t used;     /* live items */
+    intptr_t nentries; /* entries[0..nentries) written, deleted ones included */
+    intptr_t usable;   /* capacity of entries (2/3 of nslots) */
+    intptr_t nslots;   /* size of indices: a power of two, or 0 */
+    rcyi_dict_entry_t *entries;
+    int32_t *indices; /* entry index, or DKIX_EMPTY / DKIX_DUMMY */
+} rcyi_dict_t;
+
+typedef struct rcyi_class_s {
+    rcy_object_t ob;
+    rcy_type_t *instance_type; /* named after the class; lives with the runtime */
+    rcy_object_t *dict;        /* class attributes, created on first use */
+    rcy_class_del_fn finalize;
+    rcy_class_del_fn legacy_del;
+    void *arg;
+    rcy_object_t *weaklist;
+} rcyi_class_t;
+
+typedef struct rcyi_instance_s {
+    rcy_object_t ob;
+    rcy_object_t *cls;  /* a strong reference to the class */
+    rcy_object_t *dict; /* attributes, created on the first rcy_setattr */
+    rcy_object_t *weaklist;
+} rcyi_instance_t;
+
+/* ---- Per-runtime state ----------------------------------------------- */
+
+typedef struct rcyi_builtins_s {
+    rcy_type_t *int_type, *float_type, *str_type, *tuple_type, *list_type, *dict_type, *class_type;
+    bool freelists; /* compiled in and the runtime does not poison */
+
+    /* Immortal singletons stored here rather than allocated (as CPython
+       3.12+ keeps them in the interpreter state): not live objects, not in
+       any census, freed with this struct. */
+    rcyi_int_t small_ints[RCY_SMALL_INTS];
+    struct {
+        rcy_gc_head_t gc; /* never tracked */
+        rcy_varobject_t ob;
+    } empty_tuple;
+
+    struct {
+        /* free_list[n]: tuples of size n, chained through items[0]. */
+        rcy_object_t *free_list[RCY_TUPLE_MAXSAVESIZE + 1];
+        int numfree[RCY_TUPLE_MAXSAVESIZE + 1];
+    } tuple;
+    struct {
+        rcy_object_t *free_list[RCY_LIST_MAXFREELIST];
+        int numfree;
+    } list;
+    struct {
+        rcy_object_t *free_list[RCY_DICT_MAXFREELIST];
+        int numfree;
+    } dict;
+} rcyi_builtins_t;
+
+static inline rcyi_builtins_t *rcyi_builtins(const rcy_object_t *o) { return o->type->rt->builtins; }
+
+static inline bool rcyi_is_int(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->int_type; }
+static inline bool rcyi_is_float(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->float_type; }
+static inline bool rcyi_is_str(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->str_type; }
+static inline bool rcyi_is_tuple(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->tuple_type; }
+static inline bool rcyi_is_list(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->list_type; }
+static inline bool rcyi_is_dict(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->dict_type; }
+static inline bool rcyi_is_class(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->class_type; }
+RCYI_FUNC bool rcyi_is_instance(const rcy_object_t *o);
+
+/* Per-type setup (called by rcyi_builtins_init in this order) and free-list
+   clearing. Each init returns 0 or RCY_ENOMEM. (List functions are named
+   rcyi_listobj_ to stay apart from the GC-list helpers of internal.h.) */
+RCYI_FUNC int rcyi_init_int_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_float_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_str_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_class_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC void rcyi_tuple_clear_freelist(rcyi_builtins_t *b);
+RCYI_FUNC void rcyi_listobj_clear_freelist(rcyi_builtins_t *b);
+RCYI_FUNC void rcyi_dict_clear_freelist(rcyi_builtins_t *b);
+
+/* ---- Equality and hashing (protocol.c dispatches to the types) -------- */
+
+/* 1 if equal, 0 if not, RCY_ESTATE when nested deeper than RCYI_MAX_DEPTH.
+   Never runs user code. */
+RCYI_FUNC int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth);
+/* 0 and *out, RCY_EHASH for an unhashable object, RCY_ESTATE when too deep. */
+RCYI_FUNC int rcyi_hash(rcy_object_t *o, int64_t *out, int depth);
+
+RCYI_FUNC int64_t rcyi_int_hash_value(int64_t v);
+RCYI_FUNC int64_t rcyi_float_hash_value(double v, const rcy_object_t *o);
+RCYI_FUNC int64_t rcyi_pointer_hash(const void *p);
+RCYI_FUNC int64_t rcyi_str_hash_bytes(const char *s, size_t n);
+RCYI_FUNC int64_t rcyi_str_hash(rcy_object_t *o);
+RCYI_FUNC int rcyi_number_equal(const rcy_object_t *a, const rcy_object_t *b); /* ints and floats */
+RCYI_FUNC int rcyi_str_equal(const rcy_object_t *a, const rcy_object_t *b);
+RCYI_FUNC int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth);
+RCYI_FUNC int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth);
+RCYI_FUNC int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth);
+RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
+
+/* Checks that s[0..n) is well-formed UTF-8. */
+RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
+
+/* ---- Dicts with C-string keys (attributes) ---------------------------- */
+
+/* Borrowed value for the str key name[0..n), or NULL. */
+RCYI_FUNC rcy_object_t *rcyi_dict_get_cstr(rcy_object_t *d, const char *name, size_t n);
+/* Sets the str key name[0..n) (creating the key object if new). 0 or RCY_ENOMEM. */
+RCYI_FUNC int rcyi_dict_set_cstr(rcy_object_t *d, const char *name, size_t n, rcy_object_t *value);
+/* 0, or RCY_EKEY when the key is missing. */
+RCYI_FUNC int rcyi_dict_del_cstr(rcy_object_t *d, const char *name, size_t n);
+
+/* ---- repr ------------------------------------------------------------ */
+
+/* Writes into a caller's buffer, remembering the containers being written
+   (to print a recursive one as "[...]") and stopping when the buffer is
+   full; the result then ends in "...". */
+typedef struct rcyi_writer_s {
+    char *buf;
+    size_t size;
+    size_t len;
+    bool full;
+    int depth;
+    const rcy_object_t *stack[RCYI_REPR_DEPTH];
+} rcyi_writer_t;
+
+RCYI_FUNC void rcyi_write(rcyi_writer_t *w, const char *s, size_t n);
+RCYI_FUNC void rcyi_writes(rcyi_writer_t *w, const char *s);
+RCYI_FUNC void rcyi_writef(rcyi_writer_t *w, const char *fmt, ...) RCY_PRINTF(2, 3);
+/* Writes o's repr (a built-in type's own, else rcy_describe's). */
+RCYI_FUNC void rcyi_repr(rcyi_writer_t *w, rcy_object_t *o);
+/* Enters a container: false when it is already being written or the
+   nesting is too deep (write "[...]" then); else rcyi_repr_leave after. */
+RCYI_FUNC bool rcyi_repr_enter(rcyi_writer_t *w, const rcy_object_t *o);
+RCYI_FUNC void rcyi_repr_leave(rcyi_writer_t *w);
+/* The describe slot of every built-in type: its repr. */
+RCYI_FUNC int rcyi_describe_repr(rcy_object_t *o, char *buf, size_t size);
+
+RCYI_FUNC void rcyi_int_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_float_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_str_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_tuple_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_listobj_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_dict_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o);
+
+#endif /* RCY_TYPES_H */
