@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs a built recycle into a temporary prefix and builds a small
+# consumer against it two ways: with pkg-config (shared and static) and
+# with CMake's find_package(recycle). Run by ctest as `install_check`.
+#
+# usage: install_check.sh SOURCE_DIR BUILD_DIR WORK_DIR C_COMPILER [SANITIZER_FLAGS]
+#
+# SANITIZER_FLAGS are the flags the library was built with (the debug build
+# uses -fsanitize=address,undefined): a program linked with an instrumented
+# library must be built with them too.
+# Exits 77 (ctest's skip) only when pkg-config is missing; .ci/run installs it.
+set -euo pipefail
+
+src=$1
+build=$2
+work=$3
+cc=$4
+san=${5:-}
+
+if ! command -v pkg-config >/dev/null 2>&1; then
+    echo "install_check: pkg-config not found: skipped"
+    exit 77
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+prefix=$work/prefix
+
+echo "== cmake --install into $prefix"
+cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+
+pc=$(find "$prefix" -name recycle.pc | head -n 1)
+if [ -z "$pc" ]; then
+    echo "install_check: recycle.pc was not installed" >&2
+    exit 1
+fi
+pcdir=$(dirname "$pc")
+test -f "$prefix/include/recycle.h"
+
+# The installed .pc names the prefix chosen at configure time; this install
+# went elsewhere, so tell pkg-config where (--define-variable works with both
+# pkg-config and pkgconf).
+pkgconf() {
+    PKG_CONFIG_PATH=$pcdir pkg-config --define-variable=prefix="$prefix" "$@"
+}
+libdir=$(pkgconf --variable=libdir recycle)
+echo "== pkg-config: recycle $(pkgconf --modversion recycle), libdir $libdir"
+test -f "$libdir/librecycle.a"
+
+# shellcheck disable=SC2086 # the flag lists are meant to be split
+{
+    echo "== pkg-config, shared library"
+    "$cc" $san -o "$work/consumer_pc_shared" "$src/tests/consumer/main.c" $(pkgconf --cflags --libs recycle)
+    LD_LIBRARY_PATH=$libdir "$work/consumer_pc_shared"
+    LD_LIBRARY_PATH=$libdir ldd "$work/consumer_pc_shared" | grep "$libdir/librecycle.so" >/dev/null
+
+    echo "== pkg-config, static library"
+    "$cc" $san -o "$work/consumer_pc_static" "$src/tests/consumer/main.c" $(pkgconf --cflags recycle) \
+        $(pkgconf --libs-only-L recycle) -Wl,-Bstatic -lrecycle -Wl,-Bdynamic $(pkgconf --static --libs-only-other recycle) -lpthread
+    "$work/consumer_pc_static"
+    if ldd "$work/consumer_pc_static" | grep librecycle >/dev/null; then
+        echo "install_check: the static consumer links the shared library" >&2
+        exit 1
+    fi
+}
+
+echo "== CMake find_package(recycle)"
+cmake -S "$src/tests/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_BUILD_TYPE=Release >"$work/consumer-configure.log"
+cmake --build "$work/consumer" >"$work/consumer-build.log"
+"$work/consumer/consumer_shared"
+"$work/consumer/consumer_static"
+
+echo "install_check: ok"
