@@ -14,6 +14,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Whether the library was built with RCY_GC_STRESS (`make test-stress`: a
+   collection on every container allocation, whatever the thresholds):
+   the checks of exactly when automatic collections run hold only without. */
+static bool gc_stress_build(void)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.threshold0 = 0; /* automatic collection off */
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    if (rt == NULL)
+        return false;
+    rcy_object_t *o = rcy_new(node_type_new(rt, "StressProbe"));
+    rcy_gc_stats_t stats[RCY_GC_GENERATIONS];
+    rcy_gc_get_stats(rt, stats);
+    rcy_xdecref(o);
+    rcy_runtime_destroy(rt);
+    return stats[0].collections + stats[1].collections + stats[2].collections > 0;
+}
+
 /* ---- The failing allocator ------------------------------------------- */
 
 typedef struct failalloc_s {
@@ -316,8 +335,10 @@ TEST(test_new_fails_and_changes_nothing)
     rcy_object_t *keep = rcy_new(types[0]);
     int counts[RCY_GC_GENERATIONS];
     rcy_gc_get_count(rt, counts);
-    CHECK_EQ(counts[0], 1);
-    CHECK_EQ(counts[1], 1);
+    if (!gc_stress_build()) {
+        CHECK_EQ(counts[0], 1);
+        CHECK_EQ(counts[1], 1);
+    }
     CHECK_EQ(rcy_gc_set_threshold(rt, 1, 10, 10), 0);
 
     snapshot_t before, after;
@@ -364,7 +385,8 @@ TEST(test_new_fails_and_changes_nothing)
     list_t *l = (list_t *)rcy_new_var(types[1], 2);
     CHECK(l != NULL);
     take_snapshot(&after, rt, nodes, types, &fa);
-    CHECK_EQ(after.stats[0].collections, before.stats[0].collections + 1);
+    CHECK_EQ(after.stats[0].collections + after.stats[1].collections + after.stats[2].collections,
+             before.stats[0].collections + before.stats[1].collections + before.stats[2].collections + 1);
     CHECK_EQ(after.live_objects, before.live_objects + 1);
     CHECK_EQ(l->ob.size, 2);
     CHECK(l->items[0] == NULL && l->items[1] == NULL);
