@@ -47,7 +47,7 @@ libdir=$(pkgconf --variable=libdir recycle)
 echo "== pkg-config: recycle $(pkgconf --modversion recycle), libdir $libdir"
 test -f "$libdir/librecycle.a"
 
-# shellcheck disable=SC2086 # the flag lists are meant to be split
+# shellcheck disable=SC2046,SC2086 # the flag lists are meant to be split
 {
     echo "== pkg-config, shared library"
     "$cc" $san -o "$work/consumer_pc_shared" "$src/tests/consumer/main.c" $(pkgconf --cflags --libs recycle)
@@ -56,7 +56,7 @@ test -f "$libdir/librecycle.a"
 
     echo "== pkg-config, static library"
     "$cc" $san -o "$work/consumer_pc_static" "$src/tests/consumer/main.c" $(pkgconf --cflags recycle) \
-        $(pkgconf --libs-only-L recycle) -Wl,-Bstatic -lrecycle -Wl,-Bdynamic $(pkgconf --static --libs-only-other recycle) -lpthread
+        $(pkgconf --libs-only-L recycle) -Wl,-Bstatic -lrecycle -Wl,-Bdynamic -lpthread
     "$work/consumer_pc_static"
     if ldd "$work/consumer_pc_static" | grep librecycle >/dev/null; then
         echo "install_check: the static consumer links the shared library" >&2
