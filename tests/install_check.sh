@@ -37,11 +37,10 @@ fi
 pcdir=$(dirname "$pc")
 test -f "$prefix/include/recycle.h"
 
-# The installed .pc names the prefix chosen at configure time; this install
-# went elsewhere, so tell pkg-config where (--define-variable works with both
-# pkg-config and pkgconf).
+# The installed .pc derives its prefix from its own location (${pcfiledir}),
+# so an install under any --prefix is found as it is.
 pkgconf() {
-    PKG_CONFIG_PATH=$pcdir pkg-config --define-variable=prefix="$prefix" "$@"
+    PKG_CONFIG_PATH=$pcdir pkg-config "$@"
 }
 libdir=$(pkgconf --variable=libdir recycle)
 echo "== pkg-config: recycle $(pkgconf --modversion recycle), libdir $libdir"
