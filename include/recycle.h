@@ -554,6 +554,13 @@ int rcy_is_instance(const rcy_object_t *o);
 int rcy_freelists_enabled(const rcy_runtime_t *rt);
 
 /**
+ * The number of dead objects the free lists of rt hold for reuse now (0 when
+ * free lists are not in use). They are not live objects: neither
+ * rcy_runtime_live_objects nor the census counts them.
+ */
+size_t rcy_freelists_size(const rcy_runtime_t *rt);
+
+/**
  * Equality as Python's == on built-in values: ints and floats by numeric
  * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
  * by their items; anything else (instances, classes, user types) only

@@ -50,6 +50,17 @@ int rcy_freelists_enabled(const rcy_runtime_t *rt)
     return rt != NULL && rt->builtins != NULL && rt->builtins->freelists;
 }
 
+size_t rcy_freelists_size(const rcy_runtime_t *rt)
+{
+    if (rt == NULL || rt->builtins == NULL)
+        return 0;
+    const rcyi_builtins_t *b = rt->builtins;
+    size_t n = (size_t)b->list.numfree + (size_t)b->dict.numfree;
+    for (int i = 1; i <= RCY_TUPLE_MAXSAVESIZE; i++)
+        n += (size_t)b->tuple.numfree[i];
+    return n;
+}
+
 /* ---- Accessors and type checks ---------------------------------------- */
 
 #define TYPE_ACCESSOR(fn, field)                                                                   \
