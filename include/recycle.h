@@ -246,8 +246,8 @@ void rcy_config_init(rcy_config_t *cfg);
 
 /**
  * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
- * memory is exhausted or cfg is invalid (a negative threshold, a partial
- * allocator). The environment variable RCY_GC_DEBUG, when set to a number,
+ * memory is exhausted or cfg is invalid (a negative threshold, debug flags
+ * that are not RCY_DEBUG_* values, a partial allocator). The environment variable RCY_GC_DEBUG, when set to a number,
  * overrides cfg->debug_flags.
  */
 rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);

@@ -49,6 +49,11 @@ static double now_seconds(void)
 
 /* ---- Initialization -------------------------------------------------- */
 
+bool rcyi_gc_debug_flags_valid(int flags)
+{
+    return flags >= 0 && (flags & ~(RCY_DEBUG_LEAK | RCY_DEBUG_STATS)) == 0;
+}
+
 void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
 {
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
@@ -67,7 +72,7 @@ void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
         long flags = strtol(env, &end, 0);
         /* The flags rcy_gc_set_debug accepts: any combination of the
            RCY_DEBUG_* bits (39 included, 8 or 16 not). */
-        if (*end == '\0' && flags >= 0 && (flags & ~(long)(RCY_DEBUG_LEAK | RCY_DEBUG_STATS)) == 0)
+        if (*end == '\0' && flags >= 0 && flags <= INT32_MAX && rcyi_gc_debug_flags_valid((int)flags))
             rt->debug = (int)flags;
     }
     rt->garbage.rt = rt;

@@ -112,7 +112,7 @@ int rcy_gc_set_debug(rcy_runtime_t *rt, int flags)
 {
     if (rt == NULL)
         return RCY_EINVAL;
-    if (flags < 0 || (flags & ~RCY_DEBUG_LEAK & ~RCY_DEBUG_STATS) != 0)
+    if (!rcyi_gc_debug_flags_valid(flags))
         return rcyi_set_error(rt, RCY_EINVAL);
     rt->debug = flags;
     return 0;

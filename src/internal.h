@@ -262,6 +262,9 @@ RCYI_FUNC void rcyi_quarantine_flush(rcy_runtime_t *rt);
 /* ---- gc.c ------------------------------------------------------------ */
 
 RCYI_FUNC void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
+/* True for a combination of RCY_DEBUG_* flags (what rcy_gc_set_debug,
+   rcy_config_t.debug_flags and RCY_GC_DEBUG accept). */
+RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);
 /* Called when a container is allocated: counts it and may collect. */
 RCYI_FUNC void rcyi_gc_on_alloc(rcy_runtime_t *rt);
 /* Called when a container's memory is freed. */

@@ -181,7 +181,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         rcy_config_init(&defaults);
         cfg = &defaults;
     }
-    if (cfg->threshold0 < 0 || cfg->threshold1 < 0 || cfg->threshold2 < 0)
+    if (cfg->threshold0 < 0 || cfg->threshold1 < 0 || cfg->threshold2 < 0 || !rcyi_gc_debug_flags_valid(cfg->debug_flags))
         return NULL;
     const rcy_allocator_t *a = &cfg->allocator;
     bool any = a->malloc_fn || a->realloc_fn || a->free_fn;

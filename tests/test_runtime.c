@@ -279,6 +279,20 @@ TEST(test_invalid_configs)
             cfg.threshold2 = -5;
         CHECK(rcy_runtime_new(&cfg) == NULL);
     }
+    /* Debug flags that rcy_gc_set_debug would refuse are refused here too
+       (regression: the config accepted 8, which is no flag). */
+    int bad_flags[] = {8, 16, 64, -1, RCY_DEBUG_LEAK | 8};
+    for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
+        rcy_config_init(&cfg);
+        cfg.debug_flags = bad_flags[i];
+        CHECK(rcy_runtime_new(&cfg) == NULL);
+    }
+    rcy_config_init(&cfg);
+    cfg.debug_flags = RCY_DEBUG_LEAK | RCY_DEBUG_STATS;
+    rcy_runtime_t *ok = rcy_runtime_new(&cfg);
+    CHECK(ok != NULL);
+    CHECK_EQ(rcy_gc_get_debug(ok), RCY_DEBUG_LEAK | RCY_DEBUG_STATS);
+    rcy_runtime_destroy(ok);
     /* A partial allocator: every combination of one or two of the three. */
     for (int mask = 1; mask < 7; mask++) {
         rcy_config_init(&cfg);
