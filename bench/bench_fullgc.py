@@ -1,0 +1,64 @@
+"""Workload 1, Python twin of bench_fullgc.c: full collection of a live heap.
+
+    python3 bench_fullgc.py CASE N [REPS]     CASE: tree, listtree, graph
+"""
+import gc
+
+from bench_common import Node, Rng, args, emit, median, now, uss
+
+
+def build_tree(n):
+    nodes = [Node() for _ in range(n)]
+    for i in range(n):
+        x = nodes[i]
+        if 2 * i + 1 < n:
+            x.a = nodes[2 * i + 1]
+        if 2 * i + 2 < n:
+            x.b = nodes[2 * i + 2]
+    return nodes[0]
+
+
+def build_listtree(n):
+    nodes = [[] for _ in range(n)]
+    for i in range(n):
+        x = nodes[i]
+        if 2 * i + 1 < n:
+            x.append(nodes[2 * i + 1])
+        if 2 * i + 2 < n:
+            x.append(nodes[2 * i + 2])
+    return nodes[0]
+
+
+def build_graph(n):
+    holder = [Node() for _ in range(n)]
+    rng = Rng(1)
+    for i in range(n):
+        x = holder[i]
+        x.a = holder[rng.below(n)]
+        x.b = holder[rng.below(n)]
+    return holder
+
+
+def main():
+    case, n, reps = args(5)
+    gc.disable()
+    builders = {"tree": build_tree, "listtree": build_listtree, "graph": build_graph}
+    keep = builders[case](n)
+    gc.collect()
+    tracked = len(gc.get_objects())
+    ns, ms = [], []
+    for _ in range(reps):
+        t0 = now()
+        found = gc.collect()
+        t = now() - t0
+        assert found == 0, "a live heap had garbage"
+        ns.append(t * 1e9 / tracked)
+        ms.append(t * 1e3)
+    emit("fullgc", case, n, "ns_per_obj", median(ns))
+    emit("fullgc", case, n, "ms_per_collect", median(ms))
+    emit("fullgc", case, n, "tracked", tracked)
+    emit("fullgc", case, n, "uss_mb", uss() / 1048576.0)
+    del keep
+
+
+main()
