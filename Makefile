@@ -1,12 +1,13 @@
-# A thin front for CMake: `make demo` runs the tour, `make test` runs every
-# test in a debug build with AddressSanitizer and UndefinedBehaviorSanitizer,
-# in an optimized build, and the threads test under ThreadSanitizer.
+# A thin front for CMake: `make demo` runs the tours, `make bench` the
+# benchmarks against CPython, `make test` runs every test in a debug build
+# with AddressSanitizer and UndefinedBehaviorSanitizer, in an optimized build,
+# and the threads test under ThreadSanitizer.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress install clean format
+.PHONY: all demo test test-debug test-release test-tsan test-stress bench install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -14,6 +15,7 @@ all:
 
 demo: all
 	$(BUILD)/release/tour
+	$(BUILD)/release/memory_tour
 
 test: test-debug test-release test-tsan
 
@@ -37,6 +39,13 @@ test-stress:
 	$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON
 	$(CMAKE) --build $(BUILD)/stress -j $(JOBS)
 	cd $(BUILD)/stress && ctest --output-on-failure -j $(JOBS)
+
+# Benchmarks against their CPython twins, on the release build (python3 is
+# the CPython compared with; PYTHON=... picks another).
+PYTHON ?= python3
+bench: all
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target benchmarks
+	$(PYTHON) bench/run_churn.py --build $(BUILD)/release --python $(PYTHON)
 
 install: all
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)

@@ -1,0 +1,158 @@
+/*
+ * Allocation churn of the built-in types: create and drop N objects of one
+ * kind, one at a time, and report the time per object (the median of REPS
+ * timed loops). No cycles: every object dies by reference counting, so the
+ * free lists (when enabled) hand the same memory back each time, as
+ * CPython's do. The twin is churn.py; bench/run_churn.py runs both.
+ *
+ *   tuple     t = (x, y)
+ *   list      l = [x, y]
+ *   dict      d = {'a': x}
+ *   instance  o = C()        (a class without attributes or finalizer)
+ *
+ * Usage: churn CASE N [REPS]   (CASE: tuple, list, dict, instance or all)
+ * Prints one JSON line per case, in the format of the other benchmarks:
+ *   {"bench": "churn", "case": ..., "n": ..., "impl": "recycle", "metric": "ns_per_object", "value": ...}
+ */
+#include "recycle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "churn: %s\n", what);
+    exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+typedef struct churn_s {
+    rcy_runtime_t *rt;
+    rcy_object_t *x, *y, *key, *cls;
+} churn_t;
+
+static void churn_tuple(churn_t *c, long n)
+{
+    rcy_object_t *items[2] = {c->x, c->y};
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *t = rcy_tuple_new(c->rt, 2, items);
+        if (t == NULL)
+            die("tuple");
+        rcy_decref(t);
+    }
+}
+
+static void churn_list(churn_t *c, long n)
+{
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *l = rcy_list_new(c->rt);
+        if (l == NULL || rcy_list_append(l, c->x) < 0 || rcy_list_append(l, c->y) < 0)
+            die("list");
+        rcy_decref(l);
+    }
+}
+
+static void churn_dict(churn_t *c, long n)
+{
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *d = rcy_dict_new(c->rt);
+        if (d == NULL || rcy_dict_set(d, c->key, c->x) < 0)
+            die("dict");
+        rcy_decref(d);
+    }
+}
+
+static void churn_instance(churn_t *c, long n)
+{
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *o = rcy_instance_new(c->cls);
+        if (o == NULL)
+            die("instance");
+        rcy_decref(o);
+    }
+}
+
+static const struct {
+    const char *name;
+    void (*run)(churn_t *c, long n);
+} cases[] = {
+    {"tuple", churn_tuple},
+    {"list", churn_list},
+    {"dict", churn_dict},
+    {"instance", churn_instance},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: churn CASE N [REPS]   (CASE: tuple, list, dict, instance or all)\n");
+        return 2;
+    }
+    const char *kase = argv[1];
+    long n = strtol(argv[2], NULL, 10);
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
+    if (n <= 0 || reps <= 0)
+        die("N and REPS must be positive");
+    churn_t c;
+    c.rt = rcy_runtime_new(NULL);
+    if (c.rt == NULL)
+        die("no runtime");
+    c.x = rcy_int_new(c.rt, 1000);
+    c.y = rcy_int_new(c.rt, 2000);
+    c.key = rcy_str_new(c.rt, "a");
+    c.cls = rcy_class_new(c.rt, "C", NULL);
+    if (c.x == NULL || c.y == NULL || c.key == NULL || c.cls == NULL)
+        die("setup");
+    int matched = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        if (strcmp(kase, "all") != 0 && strcmp(kase, cases[k].name) != 0)
+            continue;
+        matched = 1;
+        cases[k].run(&c, n / 10 + 1); /* warm up: fill the free lists and caches */
+        double *ns = malloc((size_t)reps * sizeof *ns);
+        if (ns == NULL)
+            die("out of memory");
+        for (int r = 0; r < reps; r++) {
+            double t0 = now();
+            cases[k].run(&c, n);
+            ns[r] = (now() - t0) * 1e9 / (double)n;
+        }
+        printf("{\"bench\": \"churn\", \"case\": \"%s\", \"n\": %ld, \"impl\": \"recycle\", "
+               "\"metric\": \"ns_per_object\", \"value\": %.6g}\n",
+               cases[k].name, n, median(ns, (size_t)reps));
+        fflush(stdout);
+        free(ns);
+    }
+    if (!matched)
+        die("unknown case (tuple, list, dict, instance or all)");
+    rcy_decref(c.x);
+    rcy_decref(c.y);
+    rcy_decref(c.key);
+    rcy_decref(c.cls);
+    rcy_gc_collect(c.rt, 2);
+    size_t live = rcy_runtime_live_objects(c.rt);
+    rcy_runtime_destroy(c.rt);
+    if (live != 0)
+        die("objects still alive at the end");
+    return 0;
+}
