@@ -822,6 +822,364 @@ typedef struct rcy_process_memory_s {
  */
 int rcy_process_memory(rcy_process_memory_t *out);
 
+/* ---- Leak-debugging tools ---------------------------------------------- */
+
+/*
+ * objgraph for C, built on per-type counters and exact traverse edges; see
+ * docs/leak-hunting.md for a walk-through and docs/design.md for the
+ * choices. None of these calls runs a collection or user code unless its
+ * comment says so. The calls that look at the heap (by_type, the chains,
+ * leaking objects, external counts, the graphs) take one pass over every
+ * tracked object (all generations and the permanent one), plus the
+ * untracked objects those reach (strs, ints, untracked tuples); an
+ * untracked object that only C code holds cannot be found that way (the
+ * census still counts it). They refuse to run during a collection
+ * (RCY_ESTATE) and allocate their scratch memory through the runtime's
+ * allocator (RCY_ENOMEM when it fails; nothing is changed).
+ *
+ * Edge labels. The graph tools label every edge with what the visit
+ * callback was given: a list or tuple item by its index ("[2]"), a dict
+ * value by its key ("name", or "[42]" for a key that is not an identifier),
+ * a dict's reference to a key as "key", a class or instance's attribute
+ * dict as "__dict__" and an instance's class as "__class__", and a field of
+ * a user type by the expression given to RCY_VISIT without its leading
+ * "self->" part (RCY_VISIT(self->next) gives "next"). A built-in dict's
+ * traverse labels a value by the text of its key when the key is a str (the
+ * label then points into the key and is valid during the visit call), else
+ * "value"; keys are labelled "key" and always come just before their value.
+ */
+
+/**
+ * Like RCY_VISIT, with an explicit edge label (a string that outlives the
+ * call): RCY_VISIT_NAMED(self->slots[k], "handler") is labelled "handler".
+ */
+#define RCY_VISIT_NAMED(o, name)                                                                   \
+    do {                                                                                           \
+        if ((o) != NULL) {                                                                         \
+            int rcy_visit_ret_ = visit((rcy_object_t *)(o), (name), -1, arg);                      \
+            if (rcy_visit_ret_ != 0)                                                               \
+                return rcy_visit_ret_;                                                             \
+        }                                                                                          \
+    } while (0)
+
+typedef struct rcy_objarray_s rcy_objarray_t; /* defined with the gc module below */
+
+/* -- Census: counts kept as objects are created and freed (no heap walk) -- */
+
+/** One row of the census: a type name, its live objects and their bytes. */
+typedef struct rcy_typestat_s {
+    const char *name; /**< borrowed from the type: valid as long as the runtime */
+    size_t count;     /**< live objects of every type with this name */
+    size_t bytes;     /**< their bytes, GC headers included, private buffers not */
+} rcy_typestat_t;
+
+/** A census: rows allocated by the runtime; release with rcy_typestats_release. */
+typedef struct rcy_typestats_s {
+    rcy_typestat_t *items;
+    size_t len;
+    rcy_runtime_t *rt;
+} rcy_typestats_t;
+
+/**
+ * Number of live objects whose type is named type_name (objgraph's count):
+ * types that share a name (two classes called "Node") are counted together.
+ * Untracked objects (ints, strs, untracked tuples) are counted too; the
+ * immortal built-in singletons (small ints, the empty tuple) are not. O(number
+ * of types). 0 for NULL arguments or an unknown name.
+ */
+size_t rcy_census_count(const rcy_runtime_t *rt, const char *type_name);
+
+/** Bytes of the live objects counted by rcy_census_count(rt, type_name). */
+size_t rcy_census_bytes(const rcy_runtime_t *rt, const char *type_name);
+
+/**
+ * Fills out with one row per type name that has live objects, sorted by
+ * name (objgraph's typestats, with bytes). Returns 0, RCY_EINVAL or
+ * RCY_ENOMEM (out left empty). Release out with rcy_typestats_release.
+ */
+int rcy_census_typestats(rcy_runtime_t *rt, rcy_typestats_t *out);
+
+/**
+ * Like rcy_census_typestats, sorted by count (most first; ties by name) and
+ * cut to limit rows (0: all): objgraph's most_common_types.
+ */
+int rcy_census_most_common_types(rcy_runtime_t *rt, size_t limit, rcy_typestats_t *out);
+
+/** Frees a census' rows; s becomes empty. NULL is ignored. */
+void rcy_typestats_release(rcy_typestats_t *s);
+
+/**
+ * Prints the limit (0: all) most common types, one "name count bytes" row
+ * each, names padded to the widest (objgraph's show_most_common_types, with
+ * a bytes column), to out, or through the runtime's output hook when out is
+ * NULL. Returns 0, RCY_EINVAL or RCY_ENOMEM.
+ */
+int rcy_census_show_most_common_types(rcy_runtime_t *rt, size_t limit, FILE *out);
+
+/**
+ * Fills out with new references to the live objects whose type is named
+ * type_name (objgraph's by_type): the tracked ones, and the untracked ones
+ * that some tracked object (or an untracked container it reaches) refers
+ * to. Objects held only from C variables and not tracked cannot be found:
+ * compare out->len with rcy_census_count. Returns 0, RCY_EINVAL, RCY_ESTATE
+ * (during a collection) or RCY_ENOMEM (out left empty).
+ */
+int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t *out);
+
+/* -- Growth: what increased since the last call, and over the peak -- */
+
+/**
+ * A growth tracker: the counts of the previous call and the highest counts
+ * seen, per type name (objgraph's peak_stats, as an explicit handle).
+ */
+typedef struct rcy_growth_s rcy_growth_t;
+
+/** Creates a tracker that has seen nothing yet. NULL with RCY_ENOMEM/EINVAL. */
+rcy_growth_t *rcy_growth_new(rcy_runtime_t *rt);
+
+/** Frees a tracker (before its runtime is destroyed). NULL is ignored. */
+void rcy_growth_free(rcy_growth_t *g);
+
+/** Which increase selects and orders the rows of a growth report. */
+typedef enum rcy_growth_since_e {
+    RCY_GROWTH_SINCE_PEAK = 0, /**< count above the highest count of earlier calls (objgraph) */
+    RCY_GROWTH_SINCE_LAST = 1  /**< count above the count of the previous call */
+} rcy_growth_since_t;
+
+/** Growth options; start from rcy_growth_options_init (or pass NULL). */
+typedef struct rcy_growth_options_s {
+    size_t limit;             /**< rows at most, 0 for all; default 10 */
+    int collect;              /**< nonzero: full collection first (objgraph does); default 1 */
+    rcy_growth_since_t since; /**< default RCY_GROWTH_SINCE_PEAK */
+} rcy_growth_options_t;
+
+/** Fills opts with the defaults: limit 10, collect first, since the peak. */
+void rcy_growth_options_init(rcy_growth_options_t *opts);
+
+/** One type that grew. Both deltas are against the state before this call. */
+typedef struct rcy_growth_row_s {
+    const char *name;   /**< borrowed from the type */
+    size_t count;       /**< live objects now */
+    intptr_t delta;     /**< count minus the count of the previous call */
+    intptr_t delta_peak; /**< count minus the highest count of earlier calls */
+    size_t bytes;       /**< their bytes now */
+    intptr_t bytes_delta; /**< bytes minus the bytes of the previous call */
+} rcy_growth_row_t;
+
+/** A growth report; release with rcy_growth_report_release. */
+typedef struct rcy_growth_report_s {
+    rcy_growth_row_t *items;
+    size_t len;
+    rcy_runtime_t *rt;
+} rcy_growth_report_t;
+
+/**
+ * Takes the census (after a full collection when opts->collect, which runs
+ * finalizers and callbacks), reports the type names that grew (over the
+ * peak or since the last call, per opts->since), largest increase first,
+ * and remembers the counts for the next call (the first call reports every
+ * type). Returns 0, RCY_EINVAL or RCY_ENOMEM (out empty, g unchanged).
+ */
+int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_report_t *out);
+
+/** Frees a report's rows. NULL is ignored. */
+void rcy_growth_report_release(rcy_growth_report_t *r);
+
+/**
+ * rcy_growth, printed as "name count +delta" rows (objgraph's show_growth;
+ * the third column is the increase since the last call, the fourth over the
+ * peak) to out, or through the output hook when out is NULL. Prints nothing
+ * when nothing grew. Returns 0, RCY_EINVAL or RCY_ENOMEM.
+ */
+int rcy_show_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, FILE *out);
+
+/* -- Roots, external references, leaking objects, chains -- */
+
+/**
+ * Registers obj as a named root (a module, a global table, an interpreter's
+ * globals): the chain tools stop at it and the graphs draw it in green with
+ * its name. The registry holds a strong reference (a root is something the
+ * program keeps for the runtime's life), released by rcy_root_remove or at
+ * runtime teardown; that reference is not counted by rcy_external_refcount.
+ * name is copied. Returns 0, RCY_EINVAL (NULL), RCY_ESTATE (already a root)
+ * or RCY_ENOMEM.
+ */
+int rcy_root_add(rcy_object_t *obj, const char *name);
+
+/**
+ * Unregisters a root and releases the registry's reference (which may run
+ * finalizers). Returns 0, RCY_EINVAL or RCY_EKEY (not a root).
+ */
+int rcy_root_remove(rcy_object_t *obj);
+
+/** The name obj was registered with (borrowed), or NULL if it is no root. */
+const char *rcy_root_name(const rcy_object_t *obj);
+
+/**
+ * The exact number of references to obj from outside the heap: its
+ * reference count minus the references from containers the tools see
+ * (tracked ones, and untracked containers they reach) and minus those held
+ * by the runtime's own tables (the root registry, the garbage list). What
+ * is left is held by C code: local and global variables, or a missing
+ * decref. Immortal objects give RCY_REFCNT_IMMORTAL. Walks the heap once.
+ * Returns the count, or RCY_EINVAL, RCY_ESTATE or RCY_ENOMEM.
+ */
+intptr_t rcy_external_refcount(rcy_object_t *obj);
+
+/**
+ * Fills out with new references to the tracked objects that no object of
+ * the heap refers to (objgraph's get_leaking_objects), registered roots and
+ * garbage-list entries left out: each is held only from outside the heap,
+ * by C code, legitimately or by a forgotten reference; rcy_external_refcount
+ * tells by how many. Does not collect. Returns 0, RCY_EINVAL, RCY_ESTATE or
+ * RCY_ENOMEM (out left empty).
+ */
+int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out);
+
+/**
+ * A chain predicate, called for the objects a chain search reaches (the
+ * start object included, at depth 0) with their exact external reference
+ * count (see rcy_external_refcount). Return > 0 to end the chain at obj, 0
+ * to go on through it, < 0 to ignore obj (never pass through it: objgraph's
+ * extra_ignore). It must not create or release references.
+ */
+typedef int (*rcy_chain_predicate_fn)(rcy_object_t *obj, intptr_t external, void *arg);
+
+/**
+ * Why is obj alive? Searches the referrers of obj breadth first (with a
+ * reverse index built in one pass over the heap) for the nearest object
+ * that is_root accepts, going at most max_depth references back (0 means
+ * objgraph's 20), and fills out with new references to the chain
+ * [root, ..., obj], each item referring to the next. With is_root NULL the
+ * roots are the registered roots (found first if any is within max_depth),
+ * else the nearest object held from outside the heap (external count > 0;
+ * for obj itself only a registration counts, as the caller holds it). When
+ * no root is found, out holds [obj] alone. Does not collect. Returns 1
+ * (found), 0 (not found), or RCY_EINVAL, RCY_ESTATE, RCY_ENOMEM (out empty).
+ */
+int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, void *arg, int max_depth,
+                           rcy_objarray_t *out);
+
+/**
+ * The forward twin: searches what obj refers to, breadth first, for the
+ * nearest object predicate accepts (must not be NULL) and fills out with
+ * [obj, ..., match]; [obj] when none is within max_depth (0: 20). Returns
+ * 1, 0, or RCY_EINVAL, RCY_ESTATE, RCY_ENOMEM.
+ */
+int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void *arg, int max_depth,
+                       rcy_objarray_t *out);
+
+/**
+ * Writes a chain (each item referring to the next, as both chain searches
+ * give) as a path: the first item by its root name or description, then
+ * every edge by its label, e.g. "registry['sessions'][2].user" (an
+ * instance attribute reached through its __dict__ is written ".name").
+ * Returns the length of the whole path (snprintf's convention: it was cut if
+ * >= size), or RCY_EINVAL.
+ */
+int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
+
+/* -- Graphs: Graphviz DOT, objgraph's show_refs / show_backrefs / show_chain -- */
+
+/** Filter and highlight callbacks: nonzero keeps / highlights obj. They
+    must not create or release references. */
+typedef int (*rcy_graph_pred_fn)(rcy_object_t *obj, void *arg);
+
+/** Extra information for obj's node: write at most size bytes (NUL
+    included) into buf; return the length (0: nothing). */
+typedef int (*rcy_graph_info_fn)(rcy_object_t *obj, char *buf, size_t size, void *arg);
+
+/** Image formats, for a graph written without a filename. */
+typedef enum rcy_graph_format_e {
+    RCY_GRAPH_PNG = 0, /**< objgraph's default */
+    RCY_GRAPH_SVG = 1,
+    RCY_GRAPH_DOT = 2 /**< no rendering */
+} rcy_graph_format_t;
+
+/** Graph options; start from rcy_graph_options_init (or pass NULL). */
+typedef struct rcy_graph_options_s {
+    int max_depth;              /**< nodes this far from the start are drawn, not expanded; default 3 */
+    int too_many;               /**< edges drawn per node, the rest summed in a "N more" node; default 10 */
+    rcy_graph_pred_fn filter;   /**< NULL, or: neighbours it rejects are left out */
+    rcy_graph_pred_fn highlight; /**< NULL, or: nodes it accepts are drawn in blue */
+    rcy_graph_info_fn extra_info; /**< NULL, or: an extra line in each node */
+    void *arg;                  /**< passed to the three callbacks */
+    rcy_object_t *const *extra_ignore; /**< objects never drawn as neighbours */
+    size_t n_extra_ignore;
+    int refcounts;              /**< nonzero: "[refcount]" after the type, and the external count */
+    FILE *output;               /**< write the DOT text to this stream (no file, no rendering) */
+    /** Write to this file: ".dot" or ".gv" as DOT; any other extension
+        (".png", ".svg", ...) is rendered with Graphviz's `dot -T<ext>` from
+        the DOT text kept beside it (name.dot). With neither output nor
+        filename, a temporary rcy-graph-XXXXXX.dot is written (in $TMPDIR or
+        /tmp) and rendered in `format`. */
+    const char *filename;
+    rcy_graph_format_t format;  /**< for the temporary file; default PNG */
+    char *path_out;             /**< NULL, or receives the path of the image (the DOT file when not rendered) */
+    size_t path_out_size;
+} rcy_graph_options_t;
+
+/** Fills opts with the defaults (max_depth 3, too_many 10, PNG, no callbacks). */
+void rcy_graph_options_init(rcy_graph_options_t *opts);
+
+/**
+ * Draws the objects objs[0..n) and what they refer to, breadth first to
+ * max_depth (objgraph's show_refs), every edge labelled (see "Edge labels"
+ * above); nodes are shaded by depth, start objects have red text,
+ * registered roots are green, a type with a finalizer gets a red "__del__"
+ * mark. Prints "Graph written to PATH (N nodes)" and "Image generated as
+ * PATH" through the output hook (not when writing to opts->output). When
+ * Graphviz's dot is missing or fails, says so there and keeps the DOT file.
+ * Runs no collection; runs only the callbacks of opts, and dot in a child
+ * process. Returns 0 (written, and rendered when asked), 1 (DOT written but
+ * not rendered), RCY_EINVAL (no objects, both output and filename), RCY_ESTATE
+ * (a file cannot be written, or during a collection) or RCY_ENOMEM.
+ */
+int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
+
+/**
+ * Like rcy_show_refs over referrers (objgraph's show_backrefs): draws what
+ * refers to objs, and what refers to those, up to max_depth; registered
+ * roots are drawn but not expanded (objgraph stops at modules). Edges still
+ * point from the referrer to the object it refers to.
+ */
+int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
+
+/**
+ * Draws chains found by rcy_find_backref_chain (backrefs nonzero) or
+ * rcy_find_ref_chain: only their objects (opts->filter, if any, must accept
+ * them too), to the depth of the longest chain (objgraph's show_chain).
+ * Empty chains are skipped. Returns as rcy_show_refs.
+ */
+int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, const rcy_graph_options_t *opts);
+
+/* -- The runtime's own memory, and giving memory back -- */
+
+/** What the runtime holds, in its own terms and in the allocator's. */
+typedef struct rcy_runtime_memory_s {
+    size_t objects;          /**< live objects (rcy_runtime_live_objects) */
+    size_t object_bytes;     /**< their bytes, GC headers included, private buffers not */
+    size_t tracked;          /**< containers tracked by the collector (all generations and the permanent one) */
+    size_t freelist_objects; /**< dead objects kept by the free lists (rcy_freelists_size) */
+    size_t freelist_bytes;   /**< their bytes */
+    size_t quarantined;      /**< freed objects held in the poisoning quarantine */
+    /** Process-wide figures of the C allocator (glibc's mallinfo2; 0 elsewhere). */
+    size_t malloc_in_use;    /**< bytes handed out by malloc (uordblks + hblkhd) */
+    size_t malloc_free;      /**< bytes malloc keeps free for reuse (fordblks) */
+} rcy_runtime_memory_t;
+
+/** Fills *out. Walks the generation lists. Returns 0 or RCY_EINVAL. */
+int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
+
+/**
+ * Gives free memory back to the system: empties the built-in free lists
+ * (as a full collection does), then asks the C allocator to return its free
+ * pages (glibc's malloc_trim(0)). Runs no collection and no user code.
+ * Returns 1 if the allocator returned memory, 0 if not (or not glibc), or
+ * RCY_EINVAL.
+ */
+int rcy_memory_trim(rcy_runtime_t *rt);
+
 /* ---- The cycle collector (CPython's gc module) ------------------------ */
 
 /** gc debug flags, with CPython's values. Output goes to the output hook. */

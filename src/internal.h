@@ -225,6 +225,11 @@ struct rcy_runtime_s {
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
+
+    /* Registered roots of the leak-debugging tools (tools/refchain.c):
+       strong references with names, released at teardown. */
+    struct rcyi_root_s *roots;
+    size_t n_roots, cap_roots;
 };
 
 #define RCYI_TRASH_DEPTH 50
@@ -322,5 +327,10 @@ RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
 /* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
 RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
 RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
+
+/* ---- tools/refchain.c -------------------------------------------------- */
+
+/* Releases the registered roots (teardown, before the collections). */
+RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
 
 #endif /* RCY_INTERNAL_H */

@@ -255,6 +255,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
         return;
     /* Like CPython's atexit: live finalize registrations run first. */
     rcyi_finalize_atexit(rt);
+    rcyi_roots_release(rt);
     rt->tearing_down = true;
     rcyi_gc_collect_shutdown(rt);
     if (rt->n_immortals > 0) {

@@ -1,12 +1,17 @@
 /*
  * Process memory figures from /proc: the numbers psutil's
  * memory_full_info() gives (rss, uss, pss, swap), so that "USS" means what
- * the seeds print, plus the peak RSS.
+ * the seeds print, plus the peak RSS. Also the runtime's own figures
+ * (objects, free lists, the allocator's in-use and free bytes) and a trim
+ * that gives free memory back to the system.
  */
-#include "internal.h"
+#include "types/types.h"
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Adds the "Name:   123 kB" fields of one smaps file to out. Returns false
    if the file cannot be opened. */
@@ -26,7 +31,8 @@ static bool read_smaps(const char *path, rcy_process_memory_t *out)
             out->rss += bytes;
         else if (strcmp(name, "Pss") == 0)
             out->pss += bytes;
-        else if (strcmp(name, "Private_Clean") == 0 || strcmp(name, "Private_Dirty") == 0)
+        else if (strcmp(name, "Private_Clean") == 0 || strcmp(name, "Private_Dirty") == 0 ||
+                 strcmp(name, "Private_Hugetlb") == 0) /* psutil sums all three */
             out->uss += bytes;
         else if (strcmp(name, "Swap") == 0)
             out->swap += bytes;
@@ -64,4 +70,49 @@ int rcy_process_memory(rcy_process_memory_t *out)
         return RCY_ESTATE;
     out->peak_rss = read_peak_rss();
     return 0;
+}
+
+/* ---- The runtime's own figures ---------------------------------------- */
+
+int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
+{
+    if (rt == NULL || out == NULL)
+        return RCY_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->objects = rt->live_objects;
+    out->object_bytes = rt->live_bytes;
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
+        out->tracked += rcyi_list_size(&rt->gens[i].head);
+    out->tracked += rcyi_list_size(&rt->permanent);
+    const rcyi_builtins_t *b = rt->builtins;
+    if (b != NULL) {
+        /* Dead objects keep their size (a tuple's item count) on the lists. */
+        size_t head = sizeof(rcy_gc_head_t);
+        out->freelist_objects = rcy_freelists_size(rt);
+        out->freelist_bytes = (size_t)b->list.numfree * (b->list_type->basicsize + head) +
+                              (size_t)b->dict.numfree * (b->dict_type->basicsize + head);
+        for (size_t n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++)
+            out->freelist_bytes +=
+                (size_t)b->tuple.numfree[n] * (b->tuple_type->basicsize + n * b->tuple_type->itemsize + head);
+    }
+    out->quarantined = rt->quarantine_len;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    out->malloc_in_use = mi.uordblks + mi.hblkhd;
+    out->malloc_free = mi.fordblks;
+#endif
+    return 0;
+}
+
+int rcy_memory_trim(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    if (rt->clear_freelists != NULL)
+        rt->clear_freelists(rt);
+#ifdef __GLIBC__
+    return malloc_trim(0) ? 1 : 0;
+#else
+    return 0;
+#endif
 }

@@ -18,7 +18,7 @@ static inline rcyi_instance_t *as_instance(const rcy_object_t *o) { return (rcyi
 static int class_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     rcyi_class_t *c = as_class(self);
-    RCY_VISIT(c->dict);
+    RCY_VISIT_NAMED(c->dict, "__dict__");
     return 0;
 }
 
@@ -53,8 +53,8 @@ void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o)
 static int instance_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     rcyi_instance_t *inst = as_instance(self);
-    RCY_VISIT(inst->cls);
-    RCY_VISIT(inst->dict);
+    RCY_VISIT_NAMED(inst->cls, "__class__");
+    RCY_VISIT_NAMED(inst->dict, "__dict__");
     return 0;
 }
 

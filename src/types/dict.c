@@ -155,11 +155,14 @@ static void delete_entry(rcyi_dict_t *d, intptr_t ix, size_t slot)
 static int dict_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     rcyi_dict_t *d = as_dict(self);
+    const rcy_type_t *str_type = self->type->rt->builtins->str_type;
     for (intptr_t i = 0; i < d->nentries; i++) {
         rcy_object_t *key = d->entries[i].key;
         rcy_object_t *value = d->entries[i].value;
-        RCY_VISIT(key);
-        RCY_VISIT(value);
+        /* Edge labels for the graph tools: a value is labelled by its key's
+           text when the key is a str (an attribute name), else "value". */
+        RCY_VISIT_NAMED(key, "key");
+        RCY_VISIT_NAMED(value, key != NULL && key->type == str_type ? ((rcyi_str_t *)key)->data : "value");
     }
     return 0;
 }
