@@ -1,0 +1,130 @@
+/* Memory figures: the process's (RSS, USS, PSS, peak RSS from /proc), the
+   runtime's own (objects, tracked containers, free lists, the allocator),
+   and rcy_memory_trim giving free memory back. */
+#include "harness.h"
+
+#include <stdint.h>
+
+TEST(process_memory_figures)
+{
+    rcy_process_memory_t m;
+    CHECK_EQ(rcy_process_memory(NULL), RCY_EINVAL);
+    int r = rcy_process_memory(&m);
+    if (r == RCY_ESTATE) {
+        fprintf(stderr, "note: no /proc here: process figures not checked\n");
+        return;
+    }
+    CHECK_EQ(r, 0);
+    CHECK(m.rss > 0);
+    CHECK(m.uss > 0 && m.uss <= m.rss);
+    CHECK(m.pss >= m.uss && m.pss <= m.rss);
+    CHECK(m.peak_rss >= m.rss / 2); /* VmHWM is read a moment apart from smaps */
+
+    /* Touching 64 MiB of fresh private memory shows in USS and RSS. */
+    size_t big = (size_t)64 << 20;
+    char *p = malloc(big);
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < big; i += 4096)
+        p[i] = (char)i;
+    rcy_process_memory_t m2;
+    CHECK_EQ(rcy_process_memory(&m2), 0);
+    CHECK(m2.uss >= m.uss + big / 2);
+    CHECK(m2.rss >= m.rss + big / 2);
+    CHECK(m2.peak_rss >= m2.rss / 2);
+    free(p);
+}
+
+TEST(runtime_memory_figures)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_runtime_memory_t m0, m;
+    CHECK_EQ(rcy_runtime_memory(NULL, &m0), RCY_EINVAL);
+    CHECK_EQ(rcy_runtime_memory(rt, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_runtime_memory(rt, &m0), 0);
+    rcy_object_t *lists[100];
+    for (int i = 0; i < 100; i++)
+        lists[i] = rcy_list_new(rt);
+    rcy_object_t *s = rcy_str_new(rt, "an untracked object");
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK_EQ(m.objects, m0.objects + 101);
+    CHECK_EQ(m.objects, rcy_runtime_live_objects(rt));
+    CHECK_EQ(m.object_bytes, rcy_runtime_live_bytes(rt));
+    CHECK_EQ(m.tracked, m0.tracked + 100);
+    CHECK_EQ(m.freelist_objects, rcy_freelists_size(rt));
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) /* ASan replaces malloc: mallinfo2 says 0 */
+    CHECK(m.malloc_in_use > 0);
+#endif
+    for (int i = 0; i < 100; i++)
+        rcy_decref(lists[i]);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK_EQ(m.tracked, m0.tracked);
+    CHECK_EQ(m.freelist_objects, rcy_freelists_size(rt));
+    if (rcy_freelists_enabled(rt)) {
+        /* 80 dead lists are kept for reuse (CPython's PyList_MAXFREELIST). */
+        CHECK(m.freelist_objects >= 80);
+        CHECK(m.freelist_bytes > 0);
+        CHECK_EQ(m.freelist_bytes % m.freelist_objects, 0); /* lists are all one size */
+    } else {
+        CHECK_EQ(m.freelist_objects, 0);
+        CHECK_EQ(m.freelist_bytes, 0);
+    }
+    rcy_decref(s);
+    test_runtime_end(rt);
+}
+
+TEST(trim_empties_the_free_lists)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.poison = 1; /* quarantine on: counted */
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    rcy_object_t *l = rcy_list_new(rt);
+    rcy_decref(l);
+    rcy_runtime_memory_t m;
+    rcy_runtime_memory(rt, &m);
+    CHECK(m.quarantined >= 1);
+    rcy_runtime_destroy(rt);
+
+    rt = test_runtime(NULL);
+    rcy_object_t *item = rcy_str_new(rt, "item");
+    rcy_object_t *objs[200];
+    for (int i = 0; i < 200; i++) {
+        rcy_object_t *pair[2] = {item, item};
+        objs[i] = i % 2 ? rcy_tuple_new(rt, 2, pair) : rcy_dict_new(rt);
+    }
+    for (int i = 0; i < 200; i++)
+        rcy_decref(objs[i]);
+    rcy_decref(item);
+    int r = rcy_memory_trim(rt);
+    CHECK(r == 0 || r == 1);
+    CHECK_EQ(rcy_freelists_size(rt), 0);
+    rcy_runtime_memory(rt, &m);
+    CHECK_EQ(m.freelist_objects, 0);
+    CHECK_EQ(m.freelist_bytes, 0);
+    CHECK_EQ(rcy_memory_trim(NULL), RCY_EINVAL);
+
+    /* A big heap released, then trimmed: the allocator keeps less free. */
+    rcy_object_t *big = rcy_list_new(rt);
+    for (int i = 0; i < 200000; i++) {
+        rcy_object_t *x = rcy_float_new(rt, (double)i);
+        rcy_list_append(big, x);
+        rcy_decref(x);
+    }
+    rcy_decref(big);
+    rcy_runtime_memory_t before, after;
+    rcy_runtime_memory(rt, &before);
+    rcy_memory_trim(rt);
+    rcy_runtime_memory(rt, &after);
+    CHECK(after.malloc_free <= before.malloc_free);
+    test_runtime_end(rt);
+}
+
+int main(void)
+{
+    RUN(process_memory_figures);
+    RUN(runtime_memory_figures);
+    RUN(trim_empties_the_free_lists);
+    return harness_summary();
+}
