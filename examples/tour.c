@@ -7,6 +7,10 @@
  *   4. The generation counters and automatic collection.
  *   5. Finalizers in cycles (Python 3.4+), legacy finalizers and garbage.
  *   6. Weak references break cycles.
+ *   7. objgraph for C: show_refs / show_backrefs of two lists in a cycle.
+ *   8. show_most_common_types and show_growth around a leaking loop.
+ *   9. The leak hunt: collect, count, find_backref_chain, fix with weakrefs.
+ *  10. Memory figures: RSS/USS/PSS, the runtime's own, trim.
  *
  * Run it with `make demo`.
  */
@@ -258,6 +262,172 @@ static void tour_weakref(rcy_runtime_t *rt, rcy_type_t *class_a)
     printf("  live objects: %zu (the collector was disabled)\n", rcy_runtime_live_objects(rt));
 }
 
+/* ---- 7. objgraph for C: the seeds' two lists ------------------------- */
+
+/* Sets globals[name] = value (a module's global variable). */
+static void set_global(rcy_object_t *globals, const char *name, rcy_object_t *value)
+{
+    rcy_object_t *key = rcy_str_new(rcy_object_runtime(globals), name);
+    rcy_dict_set(globals, key, value);
+    rcy_decref(key);
+}
+
+static rcy_object_t *int_list(rcy_runtime_t *rt, int first, int n)
+{
+    rcy_object_t *l = rcy_list_new(rt);
+    for (int i = 0; i < n; i++) {
+        rcy_object_t *x = rcy_int_new(rt, first + i);
+        rcy_list_append(l, x);
+        rcy_decref(x);
+    }
+    return l;
+}
+
+static void tour_show_refs(rcy_runtime_t *rt, rcy_object_t *globals)
+{
+    heading("7. show_refs and show_backrefs: two lists that reference each other");
+    printf("  a = [1, 2, 3]; b = [4, 5, 6]; a.append(b); b.append(a)\n");
+    rcy_object_t *a = int_list(rt, 1, 3), *b = int_list(rt, 4, 3);
+    rcy_list_append(a, b);
+    rcy_list_append(b, a);
+    set_global(globals, "a", a); /* module globals, as in the seeds' script */
+    set_global(globals, "b", b);
+    rcy_decref(a);
+    rcy_decref(b);
+
+    /* objgraph.show_refs([a]): a temporary DOT file, and a PNG made with
+       Graphviz's dot when it is installed; the paths are printed. */
+    char path[512];
+    rcy_graph_options_t opts;
+    rcy_graph_options_init(&opts);
+    opts.path_out = path;
+    opts.path_out_size = sizeof path;
+    int r = rcy_show_refs(&a, 1, &opts);
+    printf("  show_refs([a]) -> %s%s\n", path, r == 1 ? " (DOT only: dot is not installed)" : "");
+    r = rcy_show_backrefs(&a, 1, &opts);
+    printf("  show_backrefs([a]) -> %s%s\n", path, r == 1 ? " (DOT only)" : "");
+
+    /* The same graph as text: every edge is labelled. */
+    printf("  the DOT text of show_refs([a], max_depth=1):\n");
+    opts.max_depth = 1;
+    opts.output = stdout;
+    opts.path_out = NULL;
+    rcy_show_refs(&a, 1, &opts);
+}
+
+/* ---- 8. Census and growth around a leaking loop ----------------------- */
+
+static void handle_request(rcy_object_t *session_cls, rcy_object_t *cache, int i)
+{
+    rcy_object_t *s = rcy_instance_new(session_cls);
+    rcy_object_t *id = rcy_int_new(rcy_object_runtime(s), 1000 + i);
+    rcy_setattr(s, "id", id);
+    rcy_decref(id);
+    rcy_list_append(cache, s); /* the bug: every session is cached forever */
+    rcy_decref(s);
+}
+
+static void tour_growth(rcy_runtime_t *rt, rcy_object_t *globals, rcy_object_t *session_cls)
+{
+    heading("8. show_most_common_types and show_growth around a leaking loop");
+    rcy_object_t *cache = rcy_list_new(rt);
+    set_global(globals, "cache", cache);
+    rcy_decref(cache);
+    rcy_growth_t *growth = rcy_growth_new(rt);
+    printf("  show_growth() before the loop (the first call reports everything):\n");
+    rcy_show_growth(growth, NULL, stdout);
+    for (int i = 0; i < 100; i++)
+        handle_request(session_cls, cache, i);
+    printf("  show_most_common_types(limit=5) after 100 requests (count, bytes):\n");
+    rcy_census_show_most_common_types(rt, 5, stdout);
+    printf("  show_growth() (count, since the last call, over the peak):\n");
+    rcy_show_growth(growth, NULL, stdout);
+    for (int i = 100; i < 150; i++)
+        handle_request(session_cls, cache, i);
+    printf("  50 more requests; show_growth():\n");
+    rcy_show_growth(growth, NULL, stdout);
+    rcy_growth_free(growth);
+}
+
+/* ---- 9. The seeds' leak hunt ------------------------------------------ */
+
+static void tour_leak_hunt(rcy_runtime_t *rt, rcy_object_t *globals)
+{
+    heading("9. Hunting the leak: collect, count, find the holder, fix");
+    size_t before = rcy_census_count(rt, "Session");
+    rcy_gc_collect(rt, 2);
+    size_t after = rcy_census_count(rt, "Session");
+    printf("  count('Session') = %zu; after gc.collect(): %zu -> %s\n", before, after,
+           after < before ? "collected" : "the count does not fall: a leak");
+
+    /* Why is a session alive? by_type, then find_backref_chain. */
+    rcy_objarray_t sessions, chain;
+    rcy_census_by_type(rt, "Session", &sessions);
+    rcy_object_t *one = rcy_newref(sessions.items[sessions.len / 2]);
+    rcy_objarray_release(&sessions);
+    rcy_find_backref_chain(one, NULL, NULL, 0, &chain);
+    char text[256];
+    rcy_chain_format(&chain, text, sizeof text);
+    printf("  find_backref_chain(a Session from by_type): %s\n", text);
+    char path[512];
+    rcy_graph_options_t opts;
+    rcy_graph_options_init(&opts);
+    opts.path_out = path;
+    opts.path_out_size = sizeof path;
+    if (rcy_show_chain(&chain, 1, 1, &opts) >= 0)
+        printf("  show_chain -> %s\n", path);
+    rcy_objarray_release(&chain);
+    printf("  external references to it (held by C, not by the heap): %ld\n", (long)rcy_external_refcount(one));
+    rcy_decref(one);
+
+    /* A forgotten C variable: get_leaking_objects finds what only C holds. */
+    rcy_object_t *forgotten = rcy_list_new(rt);
+    rcy_objarray_t leaking;
+    rcy_get_leaking_objects(rt, &leaking);
+    for (size_t i = 0; i < leaking.len; i++) {
+        if (leaking.items[i] == forgotten)
+            printf("  get_leaking_objects() finds the list held only by a C variable "
+                   "(external references: %ld, the array's own one included)\n",
+                   (long)rcy_external_refcount(forgotten));
+    }
+    rcy_objarray_release(&leaking);
+    rcy_decref(forgotten);
+
+    /* The fix: the cache keeps weak references (or is cleared). */
+    rcy_object_t *key = rcy_str_new(rt, "cache");
+    rcy_object_t *cache = rcy_dict_get(globals, key);
+    rcy_object_t *weak = rcy_list_new(rt);
+    for (intptr_t i = 0; i < rcy_list_len(cache); i++) {
+        rcy_object_t *wr = rcy_weakref_new(rcy_list_get(cache, i), NULL, NULL);
+        rcy_list_append(weak, wr);
+        rcy_decref(wr);
+    }
+    rcy_dict_set(globals, key, weak); /* cache = [weakref.ref(s) for s in cache] */
+    rcy_decref(weak);
+    rcy_decref(key);
+    rcy_gc_collect(rt, 2);
+    printf("  cache made of weak references: count('Session') = %zu\n", rcy_census_count(rt, "Session"));
+}
+
+/* ---- 10. Memory figures --------------------------------------------- */
+
+static void tour_memory(rcy_runtime_t *rt)
+{
+    heading("10. Memory figures: the process, the runtime, trim");
+    rcy_process_memory_t pm;
+    if (rcy_process_memory(&pm) == 0)
+        printf("  process: rss %.1f MiB, uss %.1f MiB, pss %.1f MiB, peak rss %.1f MiB\n", pm.rss / 1048576.0,
+               pm.uss / 1048576.0, pm.pss / 1048576.0, pm.peak_rss / 1048576.0);
+    rcy_runtime_memory_t m;
+    rcy_runtime_memory(rt, &m);
+    printf("  runtime: %zu objects (%zu bytes), %zu tracked, free lists %zu objects (%zu bytes)\n", m.objects,
+           m.object_bytes, m.tracked, m.freelist_objects, m.freelist_bytes);
+    int trimmed = rcy_memory_trim(rt);
+    rcy_runtime_memory(rt, &m);
+    printf("  trim: free lists emptied (%zu left), malloc_trim %s\n", m.freelist_objects,
+           trimmed == 1 ? "returned memory to the system" : "had nothing to return");
+}
+
 /* The runtime's output (gc debug lines) goes to stdout, in order with ours. */
 static void to_stdout(void *arg, const char *text)
 {
@@ -284,6 +454,19 @@ int main(void)
     tour_counters(rt, plain);
     tour_finalizers(rt, class_a, t2);
     tour_weakref(rt, class_a);
+
+    /* Leak-debugging tools (objgraph for C): a module's globals as a root. */
+    rcy_object_t *globals = rcy_dict_new(rt);
+    rcy_root_add(globals, "globals");
+    rcy_object_t *session_cls = rcy_class_new(rt, "Session", NULL);
+    tour_show_refs(rt, globals);
+    tour_growth(rt, globals, session_cls);
+    tour_leak_hunt(rt, globals);
+    tour_memory(rt);
+    rcy_root_remove(globals);
+    rcy_decref(globals);
+    rcy_decref(session_cls);
+    rcy_gc_collect(rt, 2);
 
     printf("\nlive objects at the end: %zu\n", rcy_runtime_live_objects(rt));
     rcy_runtime_destroy(rt);
