@@ -15,41 +15,29 @@
  * binding, a call argument, a container slot, each changing the count) and
  * an empty list passed to a function and bound to seven names.
  *
- * recycle frees an object the moment its count reaches zero, into the C
- * allocator. CPython's own allocator gives empty 1 MiB arenas back to the
- * system, so the seeds see USS fall; glibc's malloc instead keeps freed
- * small blocks for reuse, so before each measurement the tour asks it to
- * return what it can (malloc_trim). With --no-trim the figures show glibc
- * as it is: freed memory stays in the process and is reused by the next
- * list (the next scenario grows by less).
+ * recycle frees an object the moment its count reaches zero. Ints and
+ * floats live in 256 KiB arenas that go back to the system as soon as all
+ * their objects are dead, as CPython's arenas do, so USS falls as in the
+ * seeds. (In a build without free lists, or with poisoning, they are plain
+ * malloc blocks, which glibc keeps for reuse rather than returning.)
  *
- * Usage: memory_tour [--no-trim] [N]   (N ints per list; default 10,000,000)
+ * Usage: memory_tour [N]   (N ints per list; default 10,000,000)
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 
 #include "recycle.h"
 
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 static rcy_runtime_t *rt;
 static long n_items = 10000000;
-static bool trim = true;
 
 /* def show_memory_info(hint): ... print('{} memory used: {} MB'.format(hint, uss / 1024 / 1024)) */
 static void show_memory_info(const char *hint)
 {
-#ifdef __GLIBC__
-    if (trim)
-        malloc_trim(0);
-#endif
     rcy_process_memory_t m;
     if (rcy_process_memory(&m) == 0)
         printf("%s memory used: %.2f MB\n", hint, (double)m.uss / 1024.0 / 1024.0);
@@ -204,12 +192,11 @@ static double seconds(void)
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
+    if (argc > 1) {
         char *end;
-        if (strcmp(argv[i], "--no-trim") == 0) {
-            trim = false;
-        } else if ((n_items = strtol(argv[i], &end, 10)) < 0 || *end != '\0') {
-            fprintf(stderr, "usage: memory_tour [--no-trim] [N]\n");
+        n_items = strtol(argv[1], &end, 10);
+        if (n_items < 0 || *end != '\0' || argc > 2) {
+            fprintf(stderr, "usage: memory_tour [N]\n");
             return 2;
         }
     }
@@ -221,12 +208,9 @@ int main(int argc, char **argv)
     }
     printf("recycle %s: the seeds' memory scenarios with lists of %ld ints.\n", rcy_version(), n_items);
     printf("Memory is the process's USS (Private_Clean + Private_Dirty of /proc/self/smaps_rollup).\n");
-#ifdef __GLIBC__
-    if (trim)
-        printf("Objects are freed at once into malloc; glibc keeps freed blocks for reuse, so each\n"
-               "measurement first asks it to return them to the system (malloc_trim), as CPython's\n"
-               "arena allocator does by itself. Run with --no-trim to see glibc as it is.\n");
-#endif
+    if (!rcy_freelists_enabled(rt))
+        printf("(Free lists and int arenas are off in this build: freed ints go back to malloc,\n"
+               "which keeps them for reuse, so USS will not fall as in the seeds.)\n");
 
     heading("1. a = [i for i in range(N)] inside a function, freed when it returns");
     func_local();

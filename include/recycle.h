@@ -514,7 +514,10 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * dicts (up to 80 each) keep their memory for the next object of their kind,
  * as in CPython; a full collection (generation 2) empties them. They are
  * compiled out with the CMake option RCY_FREELISTS=OFF (and in sanitizer
- * builds), and bypassed while the runtime poisons freed memory.
+ * builds), and bypassed while the runtime poisons freed memory. Under the
+ * same switch, ints and floats come from arenas (as CPython's pymalloc):
+ * 256 KiB blocks given back to the system as soon as their objects are all
+ * dead, so memory returns when a big list of numbers dies.
  */
 
 /** Smallest and largest ints of the small-int cache (CPython's -5..256). */

@@ -183,6 +183,43 @@ TEST(test_number_repr)
     test_runtime_end(rt);
 }
 
+/* Ints and floats by the hundred thousand, freed in scattered orders:
+   every value survives its neighbours' deaths and every object goes. */
+TEST(test_many_atoms)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    enum { N = 100000 };
+    static rcy_object_t *objs[N];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++)
+            objs[i] = i % 3 == 0 ? rcy_float_new(rt, i + 0.5) : rcy_int_new(rt, 1000 + (int64_t)i);
+        CHECK_EQ(rcy_runtime_live_objects(rt), N);
+        /* Free every other one (by a stride), then refill the holes. */
+        for (int i = round; i < N; i += 2)
+            RCY_CLEAR(objs[i]);
+        for (int i = round; i < N; i += 2)
+            objs[i] = rcy_int_new(rt, 1000 + (int64_t)i);
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+            int64_t v;
+            double f;
+            if (rcy_int_value(objs[i], &v) == 0)
+                bad += v != 1000 + i;
+            else
+                bad += rcy_float_value(objs[i], &f) != 0 || f != i + 0.5;
+        }
+        CHECK_EQ(bad, 0);
+        /* Free from the end, from the front, from the middle out. */
+        for (int i = 0; i < N; i++) {
+            int k = round == 0 ? N - 1 - i : round == 1 ? i : (i % 2 ? N / 2 + i / 2 : N / 2 - 1 - i / 2);
+            RCY_CLEAR(objs[k]);
+        }
+        CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+        CHECK_EQ(rcy_type_live_bytes(rcy_int_type(rt)), 0);
+    }
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_int_values);
@@ -190,5 +227,6 @@ int main(void)
     RUN(test_float_values);
     RUN(test_number_equality_and_hash);
     RUN(test_number_repr);
+    RUN(test_many_atoms);
     return harness_summary();
 }

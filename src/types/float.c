@@ -1,6 +1,7 @@
 /*
  * float: doubles, with Python's repr (the shortest text that reads back as
- * the same double). Not containers.
+ * the same double). Allocated from the atom arenas (arena.c). Not
+ * containers.
  */
 #include "types.h"
 
@@ -15,14 +16,19 @@ int rcyi_init_float_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     spec.basicsize = sizeof(rcyi_float_t);
     spec.describe = rcyi_describe_repr;
     b->float_type = rcy_type_new(rt, &spec);
-    return b->float_type != NULL ? 0 : RCY_ENOMEM;
+    if (b->float_type == NULL)
+        return RCY_ENOMEM;
+#if RCY_FREELISTS
+    b->float_type->freelist_push = rcyi_atom_release;
+#endif
+    return 0;
 }
 
 rcy_object_t *rcy_float_new(rcy_runtime_t *rt, double value)
 {
     if (rt == NULL)
         return NULL;
-    rcyi_float_t *o = (rcyi_float_t *)rcy_new(rt->builtins->float_type);
+    rcyi_float_t *o = (rcyi_float_t *)rcyi_atom_new(rt->builtins->float_type);
     if (o == NULL)
         return NULL;
     o->value = value;
