@@ -66,10 +66,7 @@ static rcy_object_t *int_list(void)
     return a;
 }
 
-static void heading(const char *text)
-{
-    printf("\n== %s\n", text);
-}
+static void heading(const char *text) { printf("\n== %s\n", text); }
 
 /* ---- 1. A local list dies with its function --------------------------- */
 
@@ -119,10 +116,7 @@ static void func_cycle(void)
 /* ---- The reference-count walk-throughs -------------------------------- */
 
 /* def func(c): print('in func function', sys.getrefcount(c) - 1) */
-static void func(rcy_object_t *c)
-{
-    printf("in func function %" PRIdPTR "\n", rcy_getrefcount(c));
-}
+static void func(rcy_object_t *c) { printf("in func function %" PRIdPTR "\n", rcy_getrefcount(c)); }
 
 static void refcount_walkthrough(void)
 {
@@ -175,9 +169,8 @@ static void refcount_walkthrough(void)
     rcy_object_t *lb = rcy_newref(la); /* b = a */
     printf("%" PRIdPTR "   (b = a)\n", rcy_getrefcount(la));
     rcy_object_t *lc = rcy_newref(lb), *ld = rcy_newref(lb), *le = rcy_newref(lc); /* c = b; d = b; e = c */
-    rcy_object_t *lf = rcy_newref(le), *lg = rcy_newref(ld);                      /* f = e; g = d */
-    printf("%" PRIdPTR "   (a, b, c, d, e, f, g: seven names, one object; the seed prints 8)\n",
-           rcy_getrefcount(la));
+    rcy_object_t *lf = rcy_newref(le), *lg = rcy_newref(ld);                       /* f = e; g = d */
+    printf("%" PRIdPTR "   (a, b, c, d, e, f, g: seven names, one object; the seed prints 8)\n", rcy_getrefcount(la));
     rcy_object_t *names[] = {la, lb, lc, ld, le, lf, lg};
     for (int i = 0; i < 7; i++)
         rcy_decref(names[i]);

@@ -11,7 +11,7 @@ TEST(test_runtime_creates_builtins)
     rcy_runtime_t *rt = test_runtime(NULL);
     CHECK_EQ(rcy_runtime_live_objects(rt), 0); /* singletons are not live objects */
     const char *names[] = {"int", "float", "str", "tuple", "list", "dict", "type"};
-    rcy_type_t *types[] = {rcy_int_type(rt),  rcy_float_type(rt), rcy_str_type(rt), rcy_tuple_type(rt),
+    rcy_type_t *types[] = {rcy_int_type(rt),  rcy_float_type(rt), rcy_str_type(rt),  rcy_tuple_type(rt),
                            rcy_list_type(rt), rcy_dict_type(rt),  rcy_class_type(rt)};
     for (int i = 0; i < 7; i++) {
         CHECK(types[i] != NULL);

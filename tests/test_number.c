@@ -106,7 +106,8 @@ TEST(test_number_equality_and_hash)
     rcy_object_t *half = rcy_float_new(rt, 0.5), *big = rcy_int_new(rt, INT64_MAX);
     rcy_object_t *m1 = rcy_int_new(rt, -1), *m2 = rcy_int_new(rt, -2);
     rcy_object_t *p53 = rcy_int_new(rt, ((int64_t)1 << 53) + 1), *f53 = rcy_float_new(rt, 9007199254740992.0);
-    rcy_object_t *nan = rcy_float_new(rt, NAN), *inf = rcy_float_new(rt, INFINITY), *ninf = rcy_float_new(rt, -INFINITY);
+    rcy_object_t *nan = rcy_float_new(rt, NAN), *inf = rcy_float_new(rt, INFINITY),
+                 *ninf = rcy_float_new(rt, -INFINITY);
     rcy_object_t *big_f = rcy_float_new(rt, 1e300);
 
     CHECK_EQ(rcy_equal(one, onef), 1); /* 1 == 1.0 */
@@ -162,11 +163,22 @@ TEST(test_number_repr)
         double v;
         const char *text;
     } floats[] = {
-        {0.1, "0.1"},        {1.0, "1.0"},         {-0.0, "-0.0"},      {1.5, "1.5"},
-        {123456789.0, "123456789.0"}, {1e16, "1e+16"}, {1e15, "1000000000000000.0"},
-        {0.0001, "0.0001"},  {1e-05, "1e-05"},     {1.0 / 3, "0.3333333333333333"},
-        {2.5e-300, "2.5e-300"}, {INFINITY, "inf"}, {-INFINITY, "-inf"}, {NAN, "nan"},
-        {1e22, "1e+22"},     {-12.75, "-12.75"},
+        {0.1, "0.1"},
+        {1.0, "1.0"},
+        {-0.0, "-0.0"},
+        {1.5, "1.5"},
+        {123456789.0, "123456789.0"},
+        {1e16, "1e+16"},
+        {1e15, "1000000000000000.0"},
+        {0.0001, "0.0001"},
+        {1e-05, "1e-05"},
+        {1.0 / 3, "0.3333333333333333"},
+        {2.5e-300, "2.5e-300"},
+        {INFINITY, "inf"},
+        {-INFINITY, "-inf"},
+        {NAN, "nan"},
+        {1e22, "1e+22"},
+        {-12.75, "-12.75"},
     };
     for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
         rcy_object_t *f = rcy_float_new(rt, floats[i].v);

@@ -211,7 +211,7 @@ TEST(test_tuple_free_lists)
     rcy_object_t *t = rcy_tuple_new(rt, 2, items);
     void *old = t;
     rcy_decref(t);
-    CHECK_EQ(rcy_runtime_live_objects(rt), 0); /* free-listed objects are dead */
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);      /* free-listed objects are dead */
     rcy_object_t *t3 = rcy_tuple_new(rt, 3, items); /* another size: another list */
     rcy_object_t *u = rcy_tuple_new(rt, 2, items);
     if (rcy_freelists_enabled(rt)) {
@@ -262,7 +262,7 @@ TEST(test_tuple_out_of_memory)
     a.failing = true;
     CHECK(rcy_tuple_new(rt, 2, items) == NULL);
     CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
-    CHECK_EQ(rcy_getrefcount(x), 1); /* items untouched */
+    CHECK_EQ(rcy_getrefcount(x), 1);           /* items untouched */
     CHECK(rcy_tuple_new(rt, 0, NULL) != NULL); /* the singleton needs none */
     a.failing = false;
     CHECK_EQ(a.live, live);

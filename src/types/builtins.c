@@ -65,7 +65,7 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt)
 
 /* ---- Accessors and type checks ---------------------------------------- */
 
-#define TYPE_ACCESSOR(fn, field)                                                                   \
+#define TYPE_ACCESSOR(fn, field)                                                                                       \
     rcy_type_t *fn(const rcy_runtime_t *rt) { return rt != NULL && rt->builtins != NULL ? rt->builtins->field : NULL; }
 
 TYPE_ACCESSOR(rcy_int_type, int_type)

@@ -19,7 +19,7 @@
 #endif
 
 #define RCY_SMALL_INTS (RCY_SMALL_INT_MAX - RCY_SMALL_INT_MIN + 1)
-#define RCY_TUPLE_MAXSAVESIZE 20  /* largest tuple kept on a free list */
+#define RCY_TUPLE_MAXSAVESIZE 20   /* largest tuple kept on a free list */
 #define RCY_TUPLE_MAXFREELIST 2000 /* tuples kept per size */
 #define RCY_LIST_MAXFREELIST 80
 #define RCY_DICT_MAXFREELIST 80
