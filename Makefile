@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress bench install clean format
+.PHONY: all demo test test-debug test-release test-tsan test-stress bench bench-quick install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -40,12 +40,19 @@ test-stress:
 	$(CMAKE) --build $(BUILD)/stress -j $(JOBS)
 	cd $(BUILD)/stress && ctest --output-on-failure -j $(JOBS)
 
-# Benchmarks against their CPython twins, on the release build (python3 is
-# the CPython compared with; PYTHON=... picks another).
+# Benchmarks side by side with every CPython on the machine (python3 and
+# pyenv's), on the release build: bench/run.py prints the table and writes
+# it with the raw results and a chart to $(BUILD)/bench-results.
+# QUICK=1 (or `make bench-quick`) runs the smallest sizes once, to prove the
+# harness works; BENCH_ARGS passes options to bench/run.py (see its --help).
 PYTHON ?= python3
+BENCH_OUT ?= $(BUILD)/bench-results
 bench: all
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target benchmarks
-	$(PYTHON) bench/run_churn.py --build $(BUILD)/release --python $(PYTHON)
+	$(PYTHON) bench/run.py --bindir $(BUILD)/release/bench --out $(BENCH_OUT) --chart $(if $(QUICK),--quick --check) $(BENCH_ARGS)
+
+bench-quick:
+	$(MAKE) bench QUICK=1
 
 install: all
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)

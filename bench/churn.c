@@ -10,6 +10,10 @@
  *   dict      d = {'a': x}
  *   instance  o = C()        (a class without attributes or finalizer)
  *
+ * Beside each case, impl "malloc" is the baseline: N malloc + free pairs of
+ * the very blocks recycle allocates for that object (its header-and-body
+ * block, plus the list's item array or the dict's table), timed the same way.
+ *
  * Usage: churn CASE N [REPS]   (CASE: tuple, list, dict, instance or all)
  * Prints one JSON line per case, in the format of the other benchmarks:
  *   {"bench": "churn", "case": ..., "n": ..., "impl": "recycle", "metric": "ns_per_object", "value": ...}
@@ -92,14 +96,59 @@ static void churn_instance(churn_t *c, long n)
     }
 }
 
+/* The malloc + free baseline. */
+static void *volatile sink; /* keeps the compiler from eliding the pairs */
+
+static void malloc_pairs(long n, size_t block, size_t extra)
+{
+    for (long i = 0; i < n; i++) {
+        char *p = malloc(block);
+        char *q = extra ? malloc(extra) : NULL;
+        if (p == NULL || (extra && q == NULL))
+            die("out of memory");
+        p[0] = 1;
+        sink = p;
+        if (q != NULL) {
+            q[0] = 1;
+            sink = q;
+        }
+        free(q);
+        free(p);
+    }
+}
+
+/* The bytes of the object's own block (its GC header included): what one
+   object of the case adds to its type's live bytes. */
+static size_t block_of(churn_t *c, void (*run)(churn_t *, long), rcy_type_t *type)
+{
+    size_t before = rcy_type_live_bytes(type);
+    rcy_object_t *o = NULL;
+    if (run == churn_tuple) {
+        rcy_object_t *items[2] = {c->x, c->y};
+        o = rcy_tuple_new(c->rt, 2, items);
+    } else if (run == churn_list) {
+        o = rcy_list_new(c->rt);
+    } else if (run == churn_dict) {
+        o = rcy_dict_new(c->rt);
+    } else {
+        o = rcy_instance_new(c->cls);
+    }
+    if (o == NULL)
+        die("out of memory");
+    size_t size = rcy_type_live_bytes(type) - before;
+    rcy_decref(o);
+    return size;
+}
+
 static const struct {
     const char *name;
     void (*run)(churn_t *c, long n);
+    size_t extra; /* the list's item array (two appends: 4 slots), the dict's table (8 slots) */
 } cases[] = {
-    {"tuple", churn_tuple},
-    {"list", churn_list},
-    {"dict", churn_dict},
-    {"instance", churn_instance},
+    {"tuple", churn_tuple, 0},
+    {"list", churn_list, 4 * sizeof(void *)},
+    {"dict", churn_dict, 5 * (8 + 2 * sizeof(void *)) + 8 * 4},
+    {"instance", churn_instance, 0},
 };
 
 int main(int argc, char **argv)
@@ -138,6 +187,20 @@ int main(int argc, char **argv)
             ns[r] = (now() - t0) * 1e9 / (double)n;
         }
         printf("{\"bench\": \"churn\", \"case\": \"%s\", \"n\": %ld, \"impl\": \"recycle\", "
+               "\"metric\": \"ns_per_object\", \"value\": %.6g}\n",
+               cases[k].name, n, median(ns, (size_t)reps));
+        rcy_type_t *type = k == 0   ? rcy_tuple_type(c.rt)
+                           : k == 1 ? rcy_list_type(c.rt)
+                           : k == 2 ? rcy_dict_type(c.rt)
+                                    : rcy_class_instance_type(c.cls);
+        size_t block = block_of(&c, cases[k].run, type);
+        malloc_pairs(n / 10 + 1, block, cases[k].extra);
+        for (int r = 0; r < reps; r++) {
+            double t0 = now();
+            malloc_pairs(n, block, cases[k].extra);
+            ns[r] = (now() - t0) * 1e9 / (double)n;
+        }
+        printf("{\"bench\": \"churn\", \"case\": \"%s\", \"n\": %ld, \"impl\": \"malloc\", "
                "\"metric\": \"ns_per_object\", \"value\": %.6g}\n",
                cases[k].name, n, median(ns, (size_t)reps));
         fflush(stdout);
