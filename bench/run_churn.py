@@ -17,12 +17,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = ["tuple", "list", "dict", "instance"]
 
 
-def run(cmd):
+def run(cmd, impl):
+    """The ns_per_object values of impl ("recycle" or "python") by case; other
+    lines (a baseline the program may print) are skipped."""
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     values = {}
     for line in out.splitlines():
         rec = json.loads(line)
-        values[rec["case"]] = rec["value"]
+        if rec.get("impl") == impl and rec.get("metric") == "ns_per_object":
+            values[rec["case"]] = rec["value"]
     return values
 
 
@@ -47,11 +50,11 @@ def main():
     results = {"recycle": {c: [] for c in CASES}, "cpython": {c: [] for c in CASES}}
     for r in range(args.runs):
         # Alternate which side goes first, so neither always runs on a warmer machine.
-        order = [("recycle", c_cmd), ("cpython", py_cmd)]
+        order = [("recycle", c_cmd, "recycle"), ("cpython", py_cmd, "python")]
         if r % 2:
             order.reverse()
-        for side, cmd in order:
-            for case, value in run(cmd).items():
+        for side, cmd, impl in order:
+            for case, value in run(cmd, impl).items():
                 results[side][case].append(value)
     version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
                              stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
