@@ -152,6 +152,11 @@ struct rcy_type_s {
        RCY_REFCNT_FREED, until rcyi_object_reuse or rcyi_object_discard).
        Not consulted when the runtime poisons freed memory. */
     bool (*freelist_push)(rcy_object_t *o);
+    /* Internal slot for built-in types that allocate their objects
+       themselves (ints and floats from arenas): when set, rcy_new calls it,
+       so that every object of the type comes from where freelist_push
+       gives it back. */
+    rcy_object_t *(*alloc)(rcy_type_t *type);
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
     rcy_type_t *next_type; /* all types of the runtime, newest first */

@@ -140,6 +140,8 @@ rcy_object_t *rcy_new(rcy_type_t *type)
         rcyi_set_error(type->rt, RCY_EINVAL);
         return NULL;
     }
+    if (type->alloc != NULL)
+        return type->alloc(type);
     return alloc_object(type, type->basicsize, 0);
 }
 

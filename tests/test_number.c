@@ -232,6 +232,34 @@ TEST(test_many_atoms)
     test_runtime_end(rt);
 }
 
+/* rcy_new on a built-in type gives a zero (or empty) object that lives and
+   dies like the others: ints and floats then come from the same place as
+   rcy_int_new's. */
+TEST(test_rcy_new_on_builtin_types)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *i = rcy_new(rcy_int_type(rt)), *f = rcy_new(rcy_float_type(rt));
+    rcy_object_t *l = rcy_new(rcy_list_type(rt)), *d = rcy_new(rcy_dict_type(rt));
+    CHECK(i != NULL && f != NULL && l != NULL && d != NULL);
+    int64_t v = -1;
+    double x = -1;
+    CHECK_EQ(rcy_int_value(i, &v), 0);
+    CHECK_EQ(v, 0);
+    CHECK_EQ(rcy_float_value(f, &x), 0);
+    CHECK(x == 0.0);
+    CHECK_EQ(rcy_equal(i, rcy_int_new(rt, 0)), 1);
+    CHECK_EQ(rcy_list_append(l, i), 0);
+    CHECK_EQ(rcy_dict_set(d, i, f), 0);
+    CHECK(rcy_new(rcy_str_type(rt)) == NULL); /* variable-size: rcy_str_new */
+    CHECK(rcy_new(rcy_tuple_type(rt)) == NULL);
+    rcy_decref(i);
+    rcy_decref(f);
+    rcy_decref(l);
+    rcy_decref(d);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_int_values);
@@ -240,5 +268,6 @@ int main(void)
     RUN(test_number_equality_and_hash);
     RUN(test_number_repr);
     RUN(test_many_atoms);
+    RUN(test_rcy_new_on_builtin_types);
     return harness_summary();
 }

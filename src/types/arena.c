@@ -7,12 +7,13 @@
  * objects have all died goes back to the allocator at once (one spare is
  * kept), so memory returns to the system as a big list dies.
  *
- * It rides on the free-list mechanism: objects are made with
- * rcyi_object_reuse and come back through the types' freelist_push slot, so
- * the counts and the census are those of ordinary objects. Like the free
- * lists, the arenas are used only when free lists are (compiled in, and the
- * runtime does not poison freed memory); otherwise ints and floats are
- * ordinary allocations.
+ * It rides on the free-list mechanism: the types' alloc slot (which
+ * rcy_new calls) makes objects with rcyi_object_reuse, and they come back
+ * through the freelist_push slot, so the counts and the census are those of
+ * ordinary objects. Like the free lists, the arenas are used only when free
+ * lists are (compiled in, and the runtime does not poison freed memory);
+ * otherwise the slots are not set and ints and floats are ordinary
+ * allocations.
  */
 #include "types.h"
 
@@ -78,8 +79,6 @@ rcy_object_t *rcyi_atom_new(rcy_type_t *type)
 {
     rcy_runtime_t *rt = type->rt;
     rcyi_builtins_t *b = rt->builtins;
-    if (!b->freelists)
-        return rcy_new(type);
     rcyi_arena_t *a = b->atoms.usable;
     if (a == NULL) {
         a = rcyi_malloc(rt, ARENA_BYTES);
@@ -146,5 +145,13 @@ void rcyi_atom_free_arenas(rcy_runtime_t *rt, rcyi_builtins_t *b, bool all)
             b->atoms.narenas--;
             rcyi_free(rt, a);
         }
+    }
+}
+
+void rcyi_atom_use_arenas(rcyi_builtins_t *b, rcy_type_t *type)
+{
+    if (b->freelists) {
+        type->alloc = rcyi_atom_new;
+        type->freelist_push = rcyi_atom_release;
     }
 }

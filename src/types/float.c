@@ -18,9 +18,7 @@ int rcyi_init_float_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     b->float_type = rcy_type_new(rt, &spec);
     if (b->float_type == NULL)
         return RCY_ENOMEM;
-#if RCY_FREELISTS
-    b->float_type->freelist_push = rcyi_atom_release;
-#endif
+    rcyi_atom_use_arenas(b, b->float_type);
     return 0;
 }
 
@@ -28,7 +26,7 @@ rcy_object_t *rcy_float_new(rcy_runtime_t *rt, double value)
 {
     if (rt == NULL)
         return NULL;
-    rcyi_float_t *o = (rcyi_float_t *)rcyi_atom_new(rt->builtins->float_type);
+    rcyi_float_t *o = (rcyi_float_t *)rcy_new(rt->builtins->float_type);
     if (o == NULL)
         return NULL;
     o->value = value;

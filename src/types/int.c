@@ -17,9 +17,7 @@ int rcyi_init_int_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     b->int_type = rcy_type_new(rt, &spec);
     if (b->int_type == NULL)
         return RCY_ENOMEM;
-#if RCY_FREELISTS
-    b->int_type->freelist_push = rcyi_atom_release;
-#endif
+    rcyi_atom_use_arenas(b, b->int_type);
     /* The cache lives inside the built-in state: immortal, never counted
        as live objects, never freed one by one. */
     for (int i = 0; i < RCY_SMALL_INTS; i++) {
@@ -36,7 +34,7 @@ rcy_object_t *rcy_int_new(rcy_runtime_t *rt, int64_t value)
     rcyi_builtins_t *b = rt->builtins;
     if (value >= RCY_SMALL_INT_MIN && value <= RCY_SMALL_INT_MAX)
         return &b->small_ints[value - RCY_SMALL_INT_MIN].ob; /* immortal: no incref needed */
-    rcyi_int_t *o = (rcyi_int_t *)rcyi_atom_new(b->int_type);
+    rcyi_int_t *o = (rcyi_int_t *)rcy_new(b->int_type);
     if (o == NULL)
         return NULL;
     o->value = value;

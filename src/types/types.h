@@ -161,12 +161,14 @@ RCYI_FUNC void rcyi_listobj_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_dict_clear_freelist(rcyi_builtins_t *b);
 
 /* Ints and floats come from arenas when free lists are in use (arena.c):
-   rcyi_atom_new makes one (as rcy_new does: a new reference, or NULL with
-   RCY_ENOMEM), rcyi_atom_release is their freelist_push slot, and
-   rcyi_atom_free_arenas frees the empty arenas (every arena when all). */
+   rcyi_atom_new is their alloc slot (a new reference, or NULL with
+   RCY_ENOMEM), rcyi_atom_release their freelist_push slot, and
+   rcyi_atom_free_arenas frees the empty arenas (every arena when all).
+   rcyi_atom_use_arenas sets both slots when the runtime uses free lists. */
 RCYI_FUNC rcy_object_t *rcyi_atom_new(rcy_type_t *type);
 RCYI_FUNC bool rcyi_atom_release(rcy_object_t *o);
 RCYI_FUNC void rcyi_atom_free_arenas(rcy_runtime_t *rt, rcyi_builtins_t *b, bool all);
+RCYI_FUNC void rcyi_atom_use_arenas(rcyi_builtins_t *b, rcy_type_t *type);
 
 /* ---- Equality and hashing (protocol.c dispatches to the types) -------- */
 
