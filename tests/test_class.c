@@ -267,6 +267,12 @@ TEST(test_class_new_errors)
     CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
     CHECK(rcy_class_new(NULL, "X", NULL) == NULL);
     CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    /* A bare object of type "type" (rcy_new) is no class to instantiate. */
+    rcy_object_t *bare = rcy_new(rcy_class_type(rt));
+    CHECK(bare != NULL);
+    CHECK(rcy_instance_new(bare) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    rcy_decref(bare);
     test_runtime_end(rt);
 }
 

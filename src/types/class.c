@@ -137,7 +137,7 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
 {
     if (cls == NULL)
         return NULL;
-    if (!rcyi_is_class(cls)) {
+    if (!rcyi_is_class(cls) || as_class(cls)->instance_type == NULL) { /* not one made by rcy_class_new */
         rcyi_set_error(cls->type->rt, RCY_ETYPE);
         return NULL;
     }
