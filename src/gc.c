@@ -360,11 +360,13 @@ typedef struct collect_result_s {
     double duration;
 } collect_result_t;
 
-static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shutdown)
+static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
 {
     collect_result_t res = {0, 0, 0, 0.0};
     bool stats = (rt->debug & RCY_DEBUG_STATS) != 0;
-    bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !(shutdown && rt->tearing_down_final);
+    /* In teardown's last phase no collection keeps anything in garbage,
+       not even one a finalizer asks for (garbage was emptied for good). */
+    bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !rt->tearing_down_final;
     double t0 = now_seconds();
 
     if (stats) {
@@ -403,7 +405,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation, bool shu
     /* Objects with legacy finalizers, and all they reach, can't be freed. */
     rcy_gc_head_t finalizers;
     rcyi_list_init(&finalizers);
-    move_legacy_finalizers(&unreachable, &finalizers, shutdown && rt->tearing_down_final);
+    move_legacy_finalizers(&unreachable, &finalizers, rt->tearing_down_final);
     move_legacy_finalizer_reachable(&finalizers);
 
     if (rt->debug & RCY_DEBUG_COLLECTABLE) {
@@ -466,7 +468,7 @@ intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
     rcy_gc_info_t info = {generation, 0, 0, 0, 0.0};
     if (!shutdown)
         rcyi_gc_invoke_callbacks(rt, RCY_GC_START, &info);
-    collect_result_t res = collect_main(rt, generation, shutdown);
+    collect_result_t res = collect_main(rt, generation);
     info.collected = res.collected;
     info.uncollectable = res.uncollectable;
     info.candidates = res.candidates;
@@ -526,7 +528,11 @@ static void collect_until_quiet(rcy_runtime_t *rt)
     for (int pass = 0; pass < SHUTDOWN_MAX_PASSES; pass++) {
         size_t garbage_before = rt->garbage.len;
         intptr_t found = rcyi_gc_collect(rt, RCY_NUM_GENERATIONS - 1, true);
-        if (found == 0 || rt->garbage.len > garbage_before)
+        /* A pass whose garbage all died by reference counting during its
+           finalizers finds 0, yet those finalizers may have made new
+           objects (in generation 0 now): quiet means nothing was found
+           and nothing new is tracked. */
+        if ((found == 0 && rcyi_list_is_empty(&rt->gens[0].head)) || rt->garbage.len > garbage_before)
             break;
     }
 }

@@ -300,6 +300,9 @@ RCYI_FUNC int rcyi_weakref_init(rcy_runtime_t *rt);
 /* Refcount death of o: clear its weak references, then call their
    callbacks, newest first (PyObject_ClearWeakRefs). */
 RCYI_FUNC void rcyi_weakrefs_clear_on_death(rcy_object_t *o);
+/* Clears o's weak references without calling their callbacks (those a
+   legacy finalizer created while o was dying). */
+RCYI_FUNC void rcyi_weakrefs_clear_silently(rcy_object_t *o);
 /* Collection step 8 (handle_weakrefs): clears every weak reference to an
    object of unreachable and every weak reference inside it; calls the
    callbacks of those that are not themselves unreachable. Returns the
@@ -317,6 +320,8 @@ RCYI_FUNC rcy_object_t *rcyi_weakref_key(rcy_object_t *wr); /* borrowed */
 RCYI_FUNC void rcyi_weakref_drop_callback(rcy_object_t *wr);
 /* Teardown: runs the live finalize registrations, newest first. */
 RCYI_FUNC void rcyi_finalize_atexit(rcy_runtime_t *rt);
+/* Teardown, after the last collection: detaches every registration left. */
+RCYI_FUNC void rcyi_finalize_drop_all(rcy_runtime_t *rt);
 
 /* ---- Built-in types (src/types/) --------------------------------------- */
 

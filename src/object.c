@@ -355,8 +355,15 @@ static void dealloc(rcy_object_t *o)
     struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
     if (weaklist != NULL && *weaklist != NULL)
         rcyi_weakrefs_clear_on_death(o);
-    if (o->type->legacy_del != NULL && legacy_del_on_death(o))
-        return;
+    if (o->type->legacy_del != NULL) {
+        if (legacy_del_on_death(o))
+            return;
+        /* Weak references the legacy finalizer made to the object are
+           cleared without callbacks, as CPython's subtype_dealloc does:
+           the object is about to be freed. */
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_silently(o);
+    }
     if (rt->dealloc_depth >= RCYI_TRASH_DEPTH) {
         trash_push(rt, o); /* too deep: defer */
         return;

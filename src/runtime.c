@@ -102,7 +102,7 @@ void rcy_runtime_print(rcy_runtime_t *rt, const char *text)
         rt->output(rt->output_arg, text);
 }
 
-static void vformat_to(rcy_runtime_t *rt, bool as_error, const char *fmt, va_list ap)
+RCY_PRINTF(3, 0) static void vformat_to(rcy_runtime_t *rt, bool as_error, const char *fmt, va_list ap)
 {
     char small[512];
     va_list ap2;
@@ -262,6 +262,10 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
         rcyi_release_immortals(rt);
         rcyi_gc_collect_shutdown(rt);
     }
+    /* Registrations made by finalizers during these collections can no
+       longer run: drop them unrun (CPython's finalize during late
+       shutdown); the registry's references are not leaks. */
+    rcyi_finalize_drop_all(rt);
     report_survivors(rt);
     rcyi_gc_fini(rt);
     if (rt->clear_freelists != NULL)

@@ -273,6 +273,13 @@ static bool wants_call(const rcyi_weakref_t *wr)
     return wr->ob.refcnt > 0 && (wr->is_finalizer ? wr->registered : wr->callback != NULL);
 }
 
+void rcyi_weakrefs_clear_silently(rcy_object_t *o)
+{
+    rcyi_weakref_t **head = rcyi_weaklist(o);
+    while (head != NULL && *head != NULL)
+        clear_ref(*head);
+}
+
 void rcyi_weakrefs_clear_on_death(rcy_object_t *o)
 {
     rcyi_weakref_t **head = rcyi_weaklist(o);
@@ -428,6 +435,12 @@ void rcyi_finalize_atexit(rcy_runtime_t *rt)
         rcy_finalize_call(&wr->ob);
     }
     /* Registrations that do not run at exit are dropped without running. */
+    while (rt->registry_head != NULL)
+        rcy_finalize_detach(&rt->registry_head->ob);
+}
+
+void rcyi_finalize_drop_all(rcy_runtime_t *rt)
+{
     while (rt->registry_head != NULL)
         rcy_finalize_detach(&rt->registry_head->ob);
 }
