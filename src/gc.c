@@ -415,7 +415,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
 
     /* Weak references to the garbage are cleared before any finalizer
        runs; callbacks run for those that are not garbage themselves. */
-    res.collected += rcyi_gc_handle_weakrefs(&unreachable);
+    res.collected += rcyi_gc_handle_weakrefs(&unreachable, old);
 
     /* PEP 442: finalize everything before anything is cleared, then see
        what the finalizers resurrected. */

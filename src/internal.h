@@ -305,9 +305,10 @@ RCYI_FUNC void rcyi_weakrefs_clear_on_death(rcy_object_t *o);
 RCYI_FUNC void rcyi_weakrefs_clear_silently(rcy_object_t *o);
 /* Collection step 8 (handle_weakrefs): clears every weak reference to an
    object of unreachable and every weak reference inside it; calls the
-   callbacks of those that are not themselves unreachable. Returns the
-   number of weak references freed by their callbacks. */
-RCYI_FUNC intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable);
+   callbacks of those that are not themselves unreachable; those that
+   outlive their callback move to the end of old. Returns the number of
+   weak references freed by their callbacks. */
+RCYI_FUNC intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable, rcy_gc_head_t *old);
 /* Clears (without callbacks) the weak references inside a list and those
    to its objects: weak references created by finalizers (GH-91636). */
 RCYI_FUNC void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list);

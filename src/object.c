@@ -256,6 +256,14 @@ static bool finalize_on_death(rcy_object_t *o)
         return false;
     if (rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o)))
         return false;
+    /* CPython's subtype_dealloc untracks the object and tracks it again
+       for the call: a tracked object runs its finalizer, and stays if
+       resurrected, at the end of the youngest generation, out of any
+       collection it was part of (untracking clears the collection flags). */
+    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0) {
+        rcyi_list_remove(rcyi_as_gc(o));
+        rcyi_list_append(rcyi_as_gc(o), &o->type->rt->gens[0].head);
+    }
     o->refcnt = 1; /* a temporary reference for the duration of the call */
     rcyi_call_finalizer(o);
     if (o->refcnt <= 0)

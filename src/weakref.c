@@ -252,8 +252,12 @@ static void pend(rcyi_weakref_t ***tail, rcyi_weakref_t *wr)
 }
 
 /* Calls and releases every weak reference of a pending chain. Returns how
-   many of them were freed by the release. */
-static intptr_t call_pending(rcyi_weakref_t *chain)
+   many of them were freed by the release. In a collection (old != NULL), a
+   weak reference that outlives its callback moves to the end of old, the
+   generation the survivors went to, as CPython's handle_weakrefs does (it
+   takes each such weak reference out of its generation into wrcb_to_call
+   and then puts it in old). */
+static intptr_t call_pending(rcyi_weakref_t *chain, rcy_gc_head_t *old)
 {
     intptr_t freed = 0;
     while (chain != NULL) {
@@ -261,8 +265,11 @@ static intptr_t call_pending(rcyi_weakref_t *chain)
         chain = wr->pending;
         wr->pending = NULL;
         call_callback(wr);
-        if (rcy_getrefcount(&wr->ob) == 1)
+        if (rcy_getrefcount(&wr->ob) == 1) {
             freed++;
+        } else if (old != NULL && rcyi_as_gc(&wr->ob)->next != 0) {
+            rcyi_list_move(rcyi_as_gc(&wr->ob), old);
+        }
         rcy_decref(&wr->ob);
     }
     return freed;
@@ -290,7 +297,7 @@ void rcyi_weakrefs_clear_on_death(rcy_object_t *o)
         if (wants_call(wr))
             pend(&tail, wr);
     }
-    call_pending(chain);
+    call_pending(chain, NULL);
 }
 
 /* ---- Collector steps ------------------------------------------------- */
@@ -300,7 +307,7 @@ static bool is_collecting(rcy_object_t *o)
     return rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0 && (rcyi_as_gc(o)->prev & RCYI_PREV_COLLECTING) != 0;
 }
 
-intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable)
+intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable, rcy_gc_head_t *old)
 {
     rcyi_weakref_t *chain = NULL, **tail = &chain;
     for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
@@ -322,7 +329,7 @@ intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable)
             pend(&tail, wr);
         }
     }
-    return call_pending(chain);
+    return call_pending(chain, old);
 }
 
 void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list)
