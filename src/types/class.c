@@ -4,7 +4,8 @@
  * after the class, for its instances, whose finalize (or legacy_del) slot
  * is set only when the class has such a finalizer: a trampoline that calls
  * the class's C function. Instances hold a reference to their class and
- * their attributes in a dict created on the first rcy_setattr.
+ * their attributes in a private, untracked dict created on the first
+ * rcy_setattr (see instance_traverse).
  */
 #include "types.h"
 
@@ -50,11 +51,16 @@ void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o)
 
 /* ---- Instances ------------------------------------------------------- */
 
+/* An instance's attribute dict is private and untracked: the instance
+   reports the attributes as its own references (each labelled with its
+   name), so an instance is one object for the collector, as in CPython
+   3.11+, where attributes live inline until __dict__ is asked for. */
 static int instance_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     rcyi_instance_t *inst = as_instance(self);
     RCY_VISIT_NAMED(inst->cls, "__class__");
-    RCY_VISIT_NAMED(inst->dict, "__dict__");
+    if (inst->dict != NULL)
+        return inst->dict->type->traverse(inst->dict, visit, arg);
     return 0;
 }
 
@@ -184,6 +190,8 @@ int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
         if (d == NULL)
             return RCY_ENOMEM;
         if (*slot == NULL) {
+            if (rcyi_is_instance(obj))
+                rcy_gc_untrack(d); /* private to the instance (see instance_traverse) */
             *slot = d;
             created = true;
         } else {
