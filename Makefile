@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress bench bench-quick install clean format
+.PHONY: all demo test test-debug test-release test-tsan test-stress bench bench-quick difftest install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -53,6 +53,14 @@ bench: all
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+# Differential tests: N random programs through recycle and through every
+# CPython found (pyenv versions, python3); see docs/testing.md.
+N ?= 1000
+difftest:
+	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target replay
+	python3 difftest/run.py --replay $(BUILD)/release/difftest/replay --all-pythons -n $(N) --jobs $(JOBS)
 
 install: all
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
