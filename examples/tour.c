@@ -19,76 +19,37 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ClassA of the seeds: prints when born and when it dies (__del__). */
-typedef struct obj_s {
-    rcy_object_t ob;
-    rcy_object_t *t;       /* the seeds' attribute t */
-    rcy_object_t *child;
-    rcy_object_t *weaklist;
-    char name;
-} obj_t;
-
-static int obj_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+/* The seeds' ClassA: prints when born and when it dies (its __del__). */
+static int class_a_del(rcy_object_t *self, void *arg)
 {
-    obj_t *o = (obj_t *)self;
-    RCY_VISIT(o->t);
-    RCY_VISIT(o->child);
-    return 0;
-}
-
-static int obj_clear(rcy_object_t *self)
-{
-    obj_t *o = (obj_t *)self;
-    RCY_CLEAR(o->t);
-    RCY_CLEAR(o->child);
-    return 0;
-}
-
-static int class_a_del(rcy_object_t *self)
-{
+    (void)arg;
     printf("object del,id:%p\n", (void *)self);
     return 0;
 }
 
-static void dealloc_named(rcy_object_t *self)
+/* T2 of the seeds, with a pre-3.4 (legacy) __del__. */
+static int t2_legacy_del(rcy_object_t *self, void *arg)
 {
-    obj_t *o = (obj_t *)self;
-    if (o->name)
-        printf("  freed %c\n", o->name);
-    obj_clear(self);
-}
-
-static int legacy_del(rcy_object_t *self)
-{
+    (void)arg;
     printf("  legacy __del__ of %p\n", (void *)self);
     return 0;
 }
 
-static rcy_type_t *make_type(rcy_runtime_t *rt, const char *name, rcy_finalize_fn fin, rcy_finalize_fn legacy,
-                             rcy_dealloc_fn dealloc)
+/* The graph's nodes say when they are freed. */
+static int node_del(rcy_object_t *self, void *arg)
 {
-    rcy_type_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    spec.name = name;
-    spec.basicsize = sizeof(obj_t);
-    spec.flags = RCY_TPFLAGS_GC;
-    spec.traverse = obj_traverse;
-    spec.clear = obj_clear;
-    spec.finalize = fin;
-    spec.legacy_del = legacy;
-    spec.dealloc = dealloc;
-    spec.weaklistoffset = offsetof(obj_t, weaklist);
-    return rcy_type_new(rt, &spec);
+    (void)arg;
+    rcy_object_t *name = rcy_getattr(self, "name");
+    printf("  freed %s\n", name != NULL ? rcy_str_data(name) : "?");
+    return 0;
 }
 
-static obj_t *born(rcy_type_t *t)
+static rcy_object_t *born(rcy_object_t *cls)
 {
-    obj_t *o = (obj_t *)rcy_new(t);
+    rcy_object_t *o = rcy_instance_new(cls);
     printf("object born,id:%p\n", (void *)o);
     return o;
 }
-
-static void set(rcy_object_t **field, void *value) { RCY_XSETREF(*field, (rcy_object_t *)value); }
 
 static void print_count(rcy_runtime_t *rt, const char *when)
 {
@@ -101,10 +62,10 @@ static void heading(const char *title) { printf("\n==== %s ====\n", title); }
 
 /* ---- 1. Reference counting ------------------------------------------- */
 
-static void f1(rcy_type_t *class_a)
+static void f1(rcy_object_t *class_a)
 {
-    obj_t *c1 = born(class_a);
-    rcy_decref(&c1->ob); /* del c1: the count reaches 0, __del__ runs now */
+    rcy_object_t *c1 = born(class_a);
+    rcy_decref(c1); /* del c1: the count reaches 0, __del__ runs now */
 }
 
 static void show_count(const char *what, rcy_object_t *o)
@@ -120,92 +81,99 @@ static void func(rcy_object_t *c)
     rcy_decref(c);
 }
 
-static void tour_refcount(rcy_runtime_t *rt, rcy_type_t *class_a, rcy_type_t *plain)
+static void tour_refcount(rcy_runtime_t *rt, rcy_object_t *class_a)
 {
     heading("1. Reference counting frees at once");
     f1(class_a);
-    printf("  live objects after f1(): %zu\n", rcy_runtime_live_objects(rt));
+    printf("  ClassA instances alive after f1(): %zu\n", rcy_type_live_objects(rcy_class_instance_type(class_a)));
 
-    rcy_object_t *a = rcy_new(plain); /* a = [] */
+    rcy_object_t *a = rcy_list_new(rt); /* a = [] */
     show_count("a = []", a);
     rcy_object_t *b = rcy_newref(a); /* b = a */
     show_count("b = a", a);
     func(a);
     show_count("after func(a)", a);
-    obj_t *holder = (obj_t *)rcy_new(plain);
-    set(&holder->t, a); /* list1 = [a] */
-    show_count("stored in a container", a);
+    rcy_object_t *list1 = rcy_list_new(rt);
+    rcy_list_append(list1, a); /* list1 = [a, a] */
+    rcy_list_append(list1, a);
+    show_count("list1 = [a, a]", a);
     RCY_CLEAR(b); /* del b */
     show_count("del b", a);
-    rcy_decref(&holder->ob); /* del list1 */
-    show_count("container released", a);
+    rcy_decref(list1); /* del list1 */
+    show_count("del list1", a);
     rcy_decref(a);
-    printf("  live objects now: %zu\n", rcy_runtime_live_objects(rt));
+    printf("  lists alive now: %zu\n", rcy_type_live_objects(rcy_list_type(rt)));
 }
 
 /* ---- 2. Cycles ------------------------------------------------------- */
 
-static void f2(rcy_type_t *class_a)
+static void f2(rcy_object_t *class_a)
 {
-    obj_t *c1 = born(class_a), *c2 = born(class_a);
-    set(&c1->t, c2); /* c1.t = c2 */
-    set(&c2->t, c1); /* c2.t = c1 */
-    rcy_decref(&c1->ob); /* del c1 */
-    rcy_decref(&c2->ob); /* del c2 */
+    rcy_object_t *c1 = born(class_a), *c2 = born(class_a);
+    rcy_setattr(c1, "t", c2); /* c1.t = c2 */
+    rcy_setattr(c2, "t", c1); /* c2.t = c1 */
+    rcy_decref(c1);           /* del c1 */
+    rcy_decref(c2);           /* del c2 */
 }
 
-static void tour_cycles(rcy_runtime_t *rt, rcy_type_t *class_a)
+static void tour_cycles(rcy_runtime_t *rt, rcy_object_t *class_a)
 {
     heading("2. A cycle leaks under reference counting; the collector frees it");
     rcy_gc_disable(rt);
     f2(class_a);
-    printf("  gc disabled: after f2() %zu objects are still alive (nothing printed 'del')\n",
-           rcy_runtime_live_objects(rt));
+    printf("  gc disabled: after f2() %zu instances are still alive (nothing printed 'del')\n",
+           rcy_type_live_objects(rcy_class_instance_type(class_a)));
     rcy_gc_set_debug(rt, RCY_DEBUG_STATS);
     intptr_t n = rcy_gc_collect(rt, 2);
     rcy_gc_set_debug(rt, 0);
-    printf("  gc.collect() returned %ld; live objects: %zu\n", (long)n, rcy_runtime_live_objects(rt));
+    printf("  gc.collect() returned %ld (as CPython 3.11+); instances alive: %zu\n", (long)n,
+           rcy_type_live_objects(rcy_class_instance_type(class_a)));
     rcy_gc_enable(rt);
 }
 
 /* ---- 3. The six-node graph ------------------------------------------- */
 
-static void tour_graph(rcy_runtime_t *rt, rcy_type_t *named)
+static void tour_graph(rcy_runtime_t *rt)
 {
     heading("3. The seeds' graph: A->B->E, A->C->E, B->A, D->F, F->D; root A");
-    obj_t *n[6];
+    rcy_class_spec_t spec = {node_del, NULL, NULL};
+    rcy_object_t *graph = rcy_class_new(rt, "Graph", &spec);
+    rcy_object_t *n[6];
     for (int i = 0; i < 6; i++) {
-        n[i] = (obj_t *)rcy_new(named);
-        n[i]->name = (char)('A' + i);
+        char name[2] = {(char)('A' + i), 0};
+        rcy_object_t *s = rcy_str_new(rt, name);
+        n[i] = rcy_instance_new(graph);
+        rcy_setattr(n[i], "name", s);
+        rcy_setattr(n[i], "nodes", rcy_list_new(rt));
+        rcy_decref(rcy_getattr(n[i], "nodes")); /* the instance holds it now */
+        rcy_decref(s);
     }
     enum { A, B, C, D, E, F };
-    set(&n[A]->t, n[B]);
-    set(&n[A]->child, n[C]);
-    set(&n[B]->t, n[E]);
-    set(&n[B]->child, n[A]);
-    set(&n[C]->t, n[E]);
-    set(&n[D]->t, n[F]);
-    set(&n[F]->t, n[D]);
+    int edges[][2] = {{A, B}, {A, C}, {B, A}, {B, E}, {C, E}, {D, F}, {F, D}};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        rcy_list_append(rcy_getattr(n[edges[i][0]], "nodes"), n[edges[i][1]]);
     for (int i = 1; i < 6; i++)
-        rcy_decref(&n[i]->ob); /* only A is held (the root) */
+        rcy_decref(n[i]); /* only A is held (the root) */
     intptr_t found = rcy_gc_collect(rt, 2);
-    printf("  collect() found %ld unreachable objects (D and F); A, B, C, E live on\n", (long)found);
-    rcy_decref(&n[A]->ob); /* A <-> B is a cycle too */
+    printf("  collect() found %ld unreachable objects: D and F with their node lists; A, B, C, E live on\n",
+           (long)found);
+    rcy_decref(n[A]); /* A <-> B is a cycle too */
     printf("  root dropped; collect() found %ld more\n", (long)rcy_gc_collect(rt, 2));
+    rcy_decref(graph);
 }
 
 /* ---- 4. Counters ----------------------------------------------------- */
 
-static void tour_counters(rcy_runtime_t *rt, rcy_type_t *plain)
+static void tour_counters(rcy_runtime_t *rt)
 {
     heading("4. Generation counters with thresholds (700, 10, 10)");
     rcy_gc_collect(rt, 2);
     print_count(rt, "after collect():");
-    rcy_object_t *keep[800];
+    rcy_object_t *keep[701];
     for (int i = 0; i < 700; i++)
-        keep[i] = rcy_new(plain);
-    print_count(rt, "700 containers later:");
-    keep[700] = rcy_new(plain);
+        keep[i] = rcy_list_new(rt);
+    print_count(rt, "700 lists later:");
+    keep[700] = rcy_list_new(rt);
     print_count(rt, "one more (count0 > 700):");
     printf("  the 701st allocation ran collect(0): survivors moved to generation 1\n");
     for (int i = 0; i < 701; i++)
@@ -215,26 +183,31 @@ static void tour_counters(rcy_runtime_t *rt, rcy_type_t *plain)
 
 /* ---- 5. Finalizers --------------------------------------------------- */
 
-static void tour_finalizers(rcy_runtime_t *rt, rcy_type_t *class_a, rcy_type_t *t2)
+static void tour_finalizers(rcy_runtime_t *rt, rcy_object_t *class_a)
 {
     heading("5. Finalizers in a cycle are collectable (Python 3.4+)");
     f2(class_a);
     printf("  collect() = %ld\n", (long)rcy_gc_collect(rt, 2));
 
     heading("5b. A legacy finalizer in a cycle: uncollectable, kept in garbage");
+    rcy_class_spec_t spec = {NULL, t2_legacy_del, NULL};
+    rcy_object_t *t2 = rcy_class_new(rt, "T2", &spec);
     rcy_gc_set_debug(rt, RCY_DEBUG_UNCOLLECTABLE);
-    obj_t *a = (obj_t *)rcy_new(t2), *b = (obj_t *)rcy_new(t2);
-    set(&a->child, b); /* a.child = b */
-    set(&b->t, a);     /* b.parent = a */
-    rcy_decref(&a->ob);
-    rcy_decref(&b->ob);
+    rcy_object_t *a = rcy_instance_new(t2), *b = rcy_instance_new(t2);
+    rcy_setattr(a, "child", b);  /* a.child = b */
+    rcy_setattr(b, "parent", a); /* b.parent = a */
+    rcy_decref(a);
+    rcy_decref(b);
     intptr_t found = rcy_gc_collect(rt, 2);
     printf("  collect() = %ld, len(garbage) = %zu\n", (long)found, rcy_gc_garbage_len(rt));
     rcy_gc_set_debug(rt, 0);
     /* Break the cycle by hand, as the seeds advise, then let it go. */
-    RCY_CLEAR(((obj_t *)rcy_gc_garbage_get(rt, 0))->child);
+    for (size_t i = 0; i < rcy_gc_garbage_len(rt); i++)
+        rcy_delattr(rcy_gc_garbage_get(rt, i), "child");
     rcy_gc_garbage_clear(rt);
-    printf("  cycle broken by hand, garbage cleared: live objects %zu\n", rcy_runtime_live_objects(rt));
+    printf("  cycle broken by hand, garbage cleared: T2 instances alive %zu\n",
+           rcy_type_live_objects(rcy_class_instance_type(t2)));
+    rcy_decref(t2);
 }
 
 /* ---- 6. Weak references ---------------------------------------------- */
@@ -246,25 +219,23 @@ static int went_away(rcy_object_t *wr, void *arg)
     return 0;
 }
 
-static void tour_weakref(rcy_runtime_t *rt, rcy_type_t *class_a)
+static void tour_weakref(rcy_runtime_t *rt, rcy_object_t *class_a)
 {
     heading("6. A weak reference breaks a cycle");
-    obj_t *parent = born(class_a), *child = born(class_a);
-    set(&parent->child, child);
+    rcy_object_t *parent = born(class_a), *child = born(class_a);
+    rcy_setattr(parent, "child", child);
     /* The child points back to its parent weakly: no cycle. */
-    rcy_object_t *back = rcy_weakref_new(&parent->ob, went_away, "parent");
-    set(&child->t, back);
+    rcy_object_t *back = rcy_weakref_new(parent, went_away, "parent");
+    rcy_setattr(child, "parent", back);
     rcy_decref(back);
-    rcy_decref(&child->ob);
+    rcy_decref(child);
     rcy_gc_disable(rt);
-    rcy_decref(&parent->ob); /* freed at once: no collector needed */
+    rcy_decref(parent); /* freed at once: no collector needed */
     rcy_gc_enable(rt);
-    printf("  live objects: %zu (the collector was disabled)\n", rcy_runtime_live_objects(rt));
+    printf("  ClassA instances alive: %zu (the collector was disabled)\n",
+           rcy_type_live_objects(rcy_class_instance_type(class_a)));
 }
 
-/* ---- 7. objgraph for C: the seeds' two lists ------------------------- */
-
-/* Sets globals[name] = value (a module's global variable). */
 static void set_global(rcy_object_t *globals, const char *name, rcy_object_t *value)
 {
     rcy_object_t *key = rcy_str_new(rcy_object_runtime(globals), name);
@@ -443,17 +414,16 @@ int main(void)
     rcy_runtime_t *rt = rcy_runtime_new(&cfg);
     if (rt == NULL)
         return 1;
-    rcy_type_t *class_a = make_type(rt, "ClassA", class_a_del, NULL, NULL);
-    rcy_type_t *plain = make_type(rt, "list", NULL, NULL, NULL);
-    rcy_type_t *named = make_type(rt, "Graph", NULL, NULL, dealloc_named);
-    rcy_type_t *t2 = make_type(rt, "T2", NULL, legacy_del, NULL);
+    rcy_class_spec_t class_a_spec = {class_a_del, NULL, NULL};
+    rcy_object_t *class_a = rcy_class_new(rt, "ClassA", &class_a_spec);
 
-    tour_refcount(rt, class_a, plain);
+    tour_refcount(rt, class_a);
     tour_cycles(rt, class_a);
-    tour_graph(rt, named);
-    tour_counters(rt, plain);
-    tour_finalizers(rt, class_a, t2);
+    tour_graph(rt);
+    tour_counters(rt);
+    tour_finalizers(rt, class_a);
     tour_weakref(rt, class_a);
+    rcy_decref(class_a);
 
     /* Leak-debugging tools (objgraph for C): a module's globals as a root. */
     rcy_object_t *globals = rcy_dict_new(rt);
