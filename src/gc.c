@@ -104,42 +104,105 @@ static void validate_list(rcy_gc_head_t *head)
 
 /* ---- deduce_unreachable ---------------------------------------------- */
 
-static intptr_t update_refs(rcy_gc_head_t *young)
+/* The scan state shared by the passes of deduce_unreachable. zeros counts
+   the objects not yet scanned by move_unreachable whose gc_refs is 0, and
+   unreachable the objects in the tentatively unreachable list: when both
+   are zero, the rest of the scan can only find reachable objects whose
+   references lead nowhere new, and it stops traversing (move_unreachable).
+   untrack asks move_unreachable to untrack the survivors that a type's
+   maybe_untrack slot allows (CPython's untrack_tuples, in the same order:
+   the order in which the scan confirms objects reachable is their final
+   order in the list). */
+typedef struct scan_state_s {
+    rcy_gc_head_t *young;
+    intptr_t candidates;
+    intptr_t zeros;
+    intptr_t unreachable;
+    intptr_t untracked;
+    bool untrack;
+} scan_state_t;
+
+static inline void check_tracked_refcnt(const rcy_object_t *o)
 {
-    intptr_t candidates = 0;
+    if (RCY_UNLIKELY(o->refcnt <= 0))
+        rcyi_fatal(o, o->refcnt == RCY_REFCNT_FREED ? "a freed object is still tracked by the collector"
+                                                    : "a tracked object has a reference count <= 0");
+}
+
+static void update_refs(rcy_gc_head_t *young, scan_state_t *scan)
+{
     for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
         rcy_object_t *o = rcyi_from_gc(g);
-        if (RCY_UNLIKELY(o->refcnt <= 0))
-            rcyi_fatal(o, o->refcnt == RCY_REFCNT_FREED ? "a freed object is still tracked by the collector"
-                                                        : "a tracked object has a reference count <= 0");
+        check_tracked_refcnt(o);
         gc_reset_refs(g, o->refcnt);
-        candidates++;
+        scan->candidates++;
     }
-    return candidates;
+}
+
+static inline void decref_child(rcy_object_t *child, rcy_gc_head_t *g, scan_state_t *scan)
+{
+    if (RCY_UNLIKELY(gc_get_refs(g) <= 0))
+        rcyi_fatal(child, "traverse reports more references to this object than its reference count "
+                          "(refcount is too small: a missing incref)");
+    gc_decref(g);
+    if (gc_get_refs(g) == 0)
+        scan->zeros++;
 }
 
 static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
     (void)index;
-    (void)arg;
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (gc_is_collecting(g)) {
-            if (RCY_UNLIKELY(gc_get_refs(g) <= 0))
-                rcyi_fatal(child, "traverse reports more references to this object than its reference count "
-                                  "(refcount is too small: a missing incref)");
-            gc_decref(g);
-        }
+        if (gc_is_collecting(g))
+            decref_child(child, g, arg);
     }
     return 0;
 }
 
-static void subtract_refs(rcy_gc_head_t *young)
+static void subtract_refs(rcy_gc_head_t *young, scan_state_t *scan)
 {
     for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
         rcy_object_t *o = rcyi_from_gc(g);
-        o->type->traverse(o, visit_decref, NULL);
+        o->type->traverse(o, visit_decref, scan);
+    }
+}
+
+/* update_refs and subtract_refs in one pass, for a full collection while
+   the permanent generation is empty: then every tracked object belongs to
+   young, so an object is initialized (gc_refs = refcnt, COLLECTING set)
+   when the pass first touches it, as a child or in list order, and one pass
+   over the heap is saved. */
+static int visit_decref_full(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    if (!rcyi_is_gc(child))
+        return 0;
+    rcy_gc_head_t *g = rcyi_as_gc(child);
+    if (g->next == 0)
+        return 0; /* untracked */
+    scan_state_t *scan = arg;
+    if (!gc_is_collecting(g)) {
+        check_tracked_refcnt(child);
+        gc_reset_refs(g, child->refcnt);
+        scan->candidates++;
+    }
+    decref_child(child, g, scan);
+    return 0;
+}
+
+static void update_and_subtract_refs(rcy_gc_head_t *young, scan_state_t *scan)
+{
+    for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (!gc_is_collecting(g)) {
+            check_tracked_refcnt(o);
+            gc_reset_refs(g, o->refcnt);
+            scan->candidates++;
+        }
+        o->type->traverse(o, visit_decref_full, scan);
     }
 }
 
@@ -147,7 +210,7 @@ static int visit_reachable(rcy_object_t *child, const char *label, intptr_t inde
 {
     (void)label;
     (void)index;
-    rcy_gc_head_t *reachable = arg;
+    scan_state_t *scan = arg;
     if (!rcyi_is_gc(child))
         return 0;
     rcy_gc_head_t *g = rcyi_as_gc(child);
@@ -162,30 +225,70 @@ static int visit_reachable(rcy_object_t *child, const char *label, intptr_t inde
         rcy_gc_head_t *next = (rcy_gc_head_t *)(g->next & ~RCYI_NEXT_UNREACHABLE);
         prev->next = g->next; /* keeps the tag of the unreachable list */
         rcyi_gc_set_prev(next, prev);
-        rcyi_list_append(g, reachable);
+        rcyi_list_append(g, scan->young);
         gc_set_refs(g, 1);
+        scan->unreachable--;
     } else if (gc_get_refs(g) == 0) {
         /* Not scanned yet: mark reachable so that the scan keeps it. */
         gc_set_refs(g, 1);
+        scan->zeros--;
     }
     return 0;
 }
 
+/* A survivor that its type's maybe_untrack slot lets go (g is linked only
+   forward, after prev, while the scan runs). */
+static inline bool untrack_if_possible(rcy_gc_head_t *prev, rcy_gc_head_t *g, scan_state_t *scan)
+{
+    rcy_object_t *o = rcyi_from_gc(g);
+    if (o->type->maybe_untrack == NULL || !o->type->maybe_untrack(o))
+        return false;
+    prev->next = g->next;
+    g->next = 0;
+    g->prev &= RCYI_PREV_FINALIZED;
+    scan->untracked++;
+    return true;
+}
+
 /* Moves the objects of young with gc_refs == 0 (after subtract_refs) that
    are not reachable from the others to unreachable, tagged with
-   NEXT_UNREACHABLE; restores prev links and clears COLLECTING on the rest. */
-static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable)
+   NEXT_UNREACHABLE; restores prev links and clears COLLECTING on the rest
+   (and untracks those it may, if scan->untrack).
+
+   Once no object left to scan has gc_refs == 0 and the unreachable list is
+   empty, every object left is reachable, and traversing it could only
+   visit objects already scanned or objects with gc_refs > 0: both visits
+   change nothing. The rest of the scan then only restores the links. In a
+   live heap this skips most traversals (a heap held by one container
+   allocated early stops traversing right after it). */
+static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan)
 {
     rcy_gc_head_t *prev = young;
     rcy_gc_head_t *g = rcyi_gc_next(young);
     while (g != young) {
+        if (scan->zeros == 0 && scan->unreachable == 0) {
+            /* Everything left is reachable: restore the links only. */
+            rcy_gc_head_t *next;
+            for (; g != young; g = next) {
+                next = (rcy_gc_head_t *)g->next;
+                if (scan->untrack && untrack_if_possible(prev, g, scan))
+                    continue;
+                g->prev = (uintptr_t)prev | (g->prev & RCYI_PREV_FINALIZED);
+                prev = g;
+            }
+            break;
+        }
         if (gc_get_refs(g) != 0) {
             rcy_object_t *o = rcyi_from_gc(g);
-            o->type->traverse(o, visit_reachable, young);
-            rcyi_gc_set_prev(g, prev);
-            gc_clear_collecting(g);
-            prev = g;
+            o->type->traverse(o, visit_reachable, scan);
+            if (!scan->untrack || !untrack_if_possible(prev, g, scan)) {
+                rcyi_gc_set_prev(g, prev);
+                gc_clear_collecting(g);
+                prev = g;
+            }
         } else {
+            scan->zeros--;
+            scan->unreachable++;
             prev->next = g->next;
             rcy_gc_head_t *last = rcyi_gc_prev(unreachable);
             last->next = RCYI_NEXT_UNREACHABLE | (uintptr_t)g;
@@ -199,13 +302,25 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable)
     unreachable->next &= ~RCYI_NEXT_UNREACHABLE;
 }
 
-static intptr_t deduce_unreachable(rcy_gc_head_t *base, rcy_gc_head_t *unreachable)
+/* Fills unreachable with the objects of base that trial deletion finds
+   unreachable. full: base holds every tracked object (see
+   update_and_subtract_refs). untrack: survivors are untracked where their
+   type allows. scan reports the candidates, the objects found unreachable
+   and those untracked. */
+static void deduce_unreachable(rcy_gc_head_t *base, rcy_gc_head_t *unreachable, bool full, bool untrack,
+                               scan_state_t *scan)
 {
-    intptr_t candidates = update_refs(base);
-    subtract_refs(base);
+    memset(scan, 0, sizeof *scan);
+    scan->young = base;
+    scan->untrack = untrack;
+    if (full) {
+        update_and_subtract_refs(base, scan);
+    } else {
+        update_refs(base, scan);
+        subtract_refs(base, scan);
+    }
     rcyi_list_init(unreachable);
-    move_unreachable(base, unreachable);
-    return candidates;
+    move_unreachable(base, unreachable, scan);
 }
 
 /* Strips the NEXT_UNREACHABLE tags of a list made by move_unreachable. */
@@ -213,18 +328,6 @@ static void clear_unreachable_mask(rcy_gc_head_t *unreachable)
 {
     for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g))
         g->next &= ~RCYI_NEXT_UNREACHABLE;
-}
-
-/* CPython's untrack_tuples, for any type with a maybe_untrack slot. */
-static void untrack_survivors(rcy_gc_head_t *young)
-{
-    rcy_gc_head_t *next;
-    for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = next) {
-        next = rcyi_gc_next(g);
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (o->type->maybe_untrack != NULL && o->type->maybe_untrack(o))
-            rcyi_list_remove(g);
-    }
 }
 
 /* ---- Legacy finalizers ----------------------------------------------- */
@@ -299,9 +402,28 @@ static void finalize_garbage(rcy_gc_head_t *collectable)
 static void handle_resurrected_objects(rcy_gc_head_t *unreachable, rcy_gc_head_t *still_unreachable,
                                        rcy_gc_head_t *old)
 {
-    deduce_unreachable(unreachable, still_unreachable);
+    scan_state_t scan;
+    deduce_unreachable(unreachable, still_unreachable, false, false, &scan);
     clear_unreachable_mask(still_unreachable);
     rcyi_list_merge(unreachable, old);
+}
+
+/* The length of unreachable if none of its objects has weak references,
+   is a weak reference, or has a finalizer still to run (then handling weak
+   references, finalizing and looking for resurrected objects would all do
+   nothing); -1 otherwise. */
+static intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
+{
+    intptr_t n = 0;
+    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+        if (o->type == rt->weakref_type || (weaklist != NULL && *weaklist != NULL) ||
+            (o->type->finalize != NULL && !rcyi_gc_is_finalized(g)))
+            return -1;
+        n++;
+    }
+    return n;
 }
 
 static void debug_cycle(rcy_runtime_t *rt, const char *msg, rcy_object_t *o)
@@ -389,17 +511,23 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     rcy_gc_head_t *old = generation < RCY_NUM_GENERATIONS - 1 ? &rt->gens[generation + 1].head : young;
 
     rcy_gc_head_t unreachable;
-    res.candidates = deduce_unreachable(young, &unreachable);
-    untrack_survivors(young);
+    scan_state_t scan;
+    /* A full collection while nothing is frozen examines every tracked
+       object: update_refs and subtract_refs can then share one pass. */
+    bool full = young == old && rcyi_list_is_empty(&rt->permanent);
+    deduce_unreachable(young, &unreachable, full, true, &scan);
+    res.candidates = scan.candidates;
+    /* Survivors: counted, not walked (CPython walks the list). */
+    intptr_t survivors = scan.candidates - scan.unreachable - scan.untracked;
 
     /* Survivors move up a generation. */
     if (young != old) {
         if (generation == RCY_NUM_GENERATIONS - 2)
-            rt->long_lived_pending += (intptr_t)rcyi_list_size(young);
+            rt->long_lived_pending += survivors;
         rcyi_list_merge(young, old);
     } else {
         rt->long_lived_pending = 0;
-        rt->long_lived_total = (intptr_t)rcyi_list_size(young);
+        rt->long_lived_total = survivors;
     }
 
     /* Objects with legacy finalizers, and all they reach, can't be freed. */
@@ -413,20 +541,29 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
             debug_cycle(rt, "collectable", rcyi_from_gc(g));
     }
 
-    /* Weak references to the garbage are cleared before any finalizer
-       runs; callbacks run for those that are not garbage themselves. */
-    res.collected += rcyi_gc_handle_weakrefs(&unreachable, old);
-
-    /* PEP 442: finalize everything before anything is cleared, then see
-       what the finalizers resurrected. */
-    finalize_garbage(&unreachable);
     rcy_gc_head_t final_unreachable;
-    handle_resurrected_objects(&unreachable, &final_unreachable, old);
-    /* Weak references created by finalizers to what is now certainly
-       garbage are cleared too, so no callback sees a cleared object. */
-    rcyi_gc_clear_weakrefs(&final_unreachable);
+    intptr_t plain = plain_garbage(rt, &unreachable);
+    if (plain < 0) {
+        /* Weak references to the garbage are cleared before any finalizer
+           runs; callbacks run for those that are not garbage themselves. */
+        res.collected += rcyi_gc_handle_weakrefs(&unreachable, old);
 
-    res.collected += (intptr_t)rcyi_list_size(&final_unreachable);
+        /* PEP 442: finalize everything before anything is cleared, then
+           see what the finalizers resurrected. */
+        finalize_garbage(&unreachable);
+        handle_resurrected_objects(&unreachable, &final_unreachable, old);
+        /* Weak references created by finalizers to what is now certainly
+           garbage are cleared too, so no callback sees a cleared object. */
+        rcyi_gc_clear_weakrefs(&final_unreachable);
+        res.collected += (intptr_t)rcyi_list_size(&final_unreachable);
+    } else {
+        /* Nothing to clear, call or finalize: no code runs before the
+           garbage is cleared, so none of it can be resurrected, and the
+           steps above would leave the list as it is. */
+        rcyi_list_init(&final_unreachable);
+        rcyi_list_merge(&unreachable, &final_unreachable);
+        res.collected += plain;
+    }
     delete_garbage(rt, &final_unreachable, old, saveall);
 
     for (rcy_gc_head_t *g = rcyi_gc_next(&finalizers); g != &finalizers; g = rcyi_gc_next(g)) {
