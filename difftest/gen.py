@@ -14,26 +14,31 @@ thresholds make automatic collections and promotions frequent.
 Options remove what an interpreter cannot compare: --no-legacy drops the
 classes with legacy finalizers (L, M, N: they need _testcapi.with_tp_del),
 --no-resurrect drops class R, whose finalizer resurrects objects found in a
-collection (before 3.9 one resurrection kept all the garbage alive).
+collection (before 3.9 one resurrection kept all the garbage alive),
+--no-alloc drops class G, whose finalizer allocates (3.12+ would run the
+collection that allocation may trigger at some later eval-breaker check).
 """
 import argparse
 import random
 
 NROOTS = 12
 # Must match CLASSES in twin.py and replay.c: name, slots.
-CLASSES = [("A", 2), ("B", 3), ("F", 2), ("R", 2), ("K", 2), ("D", 2), ("L", 2), ("M", 2), ("N", 2)]
+CLASSES = [("A", 2), ("B", 3), ("F", 2), ("R", 2), ("K", 2), ("D", 2), ("L", 2), ("M", 2), ("N", 2),
+           ("G", 2)]
 LEGACY = {"L", "M", "N"}
 RESURRECTING = {"R"}
+ALLOCATING = {"G"}
 # At most this many weak references with callbacks per program: an object
 # dying by reference counting with k of them makes CPython build a tuple of
 # 2k items, which must come from a free list (twin.py restocks up to 20).
 MAX_CALLBACK_WEAKREFS = 10
 
 
-def generate(seed, steps=60, legacy=True, resurrect=True):
+def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
     rnd = random.Random(seed)
     kinds = [i for i, (name, _) in enumerate(CLASSES)
-             if (legacy or name not in LEGACY) and (resurrect or name not in RESURRECTING)]
+             if (legacy or name not in LEGACY) and (resurrect or name not in RESURRECTING)
+             and (alloc or name not in ALLOCATING)]
     # Each program favours a few classes, so that some are all plain and
     # some are full of finalizers.
     class_weights = [rnd.choice((0, 1, 1, 3, 6)) for _ in kinds]
@@ -51,7 +56,8 @@ def generate(seed, steps=60, legacy=True, resurrect=True):
     nslots = {}
     callback_weakrefs = 0
     next_id = 0
-    lines = ["# gen.py seed=%d steps=%d legacy=%d resurrect=%d" % (seed, steps, legacy, resurrect)]
+    lines = ["# gen.py seed=%d steps=%d legacy=%d resurrect=%d alloc=%d" % (seed, steps, legacy, resurrect,
+                                                                             alloc)]
     t0 = rnd.choice((0, 2, 3, 5, 8, 12, 20))
     lines.append("threshold %d %d %d" % (t0, rnd.randint(0, 4), rnd.randint(0, 4)))
     enabled = True
@@ -174,8 +180,9 @@ def main():
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--no-legacy", action="store_true")
     ap.add_argument("--no-resurrect", action="store_true")
+    ap.add_argument("--no-alloc", action="store_true")
     a = ap.parse_args()
-    print(generate(a.seed, a.steps, not a.no_legacy, not a.no_resurrect), end="")
+    print(generate(a.seed, a.steps, not a.no_legacy, not a.no_resurrect, not a.no_alloc), end="")
 
 
 if __name__ == "__main__":

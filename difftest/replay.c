@@ -33,7 +33,7 @@
 
 /* ---- The classes (the same table as CLASSES in twin.py) ---------------- */
 
-enum fin_kind { FIN_NONE, FIN_LOG, FIN_RESURRECT, FIN_SUICIDE, FIN_DROP };
+enum fin_kind { FIN_NONE, FIN_LOG, FIN_RESURRECT, FIN_SUICIDE, FIN_DROP, FIN_ALLOC };
 enum legacy_kind { LEG_NONE, LEG_LOG, LEG_RESURRECT };
 
 typedef struct class_info_s {
@@ -53,6 +53,7 @@ static const class_info_t classes[] = {
     {"L", 2, FIN_NONE, LEG_LOG},       /* 6: legacy finalizer (tp_del) */
     {"M", 2, FIN_NONE, LEG_RESURRECT}, /* 7: tp_del resurrecting on its first two calls */
     {"N", 2, FIN_LOG, LEG_LOG},        /* 8: both */
+    {"G", 2, FIN_ALLOC, LEG_NONE},     /* 9: __del__ creates an A into survivors (may collect) */
 };
 #define NCLASSES ((int)(sizeof classes / sizeof classes[0]))
 
@@ -75,6 +76,10 @@ static rcy_object_t **survivors;
 static size_t n_survivors, cap_survivors;
 static long next_obj = 1, next_wr = 1;
 static int deferred;
+/* 0 while a collection may run (inside every program allocation and every
+   collect): class G's finalizer allocates only when it is 1 (twin.py,
+   fin_alloc, says why). */
+static int armed = 1;
 
 /* Weak references have no room for a label: a table maps addresses to
    labels, newest entry first (a freed address may be reused). */
@@ -257,6 +262,22 @@ static int pobj_finalize(rcy_object_t *self)
     case FIN_DROP:
         root_set((int)(p->label % NROOTS), NULL);
         break;
+    case FIN_ALLOC: {
+        /* The allocation may run an automatic collection, while self is
+           being deallocated. */
+        if (!armed)
+            break;
+        armed = 0;
+        pobj_t *n = (pobj_t *)rcy_new(types[0]);
+        armed = 1;
+        if (n == NULL)
+            die("out of memory");
+        n->cls = 0;
+        n->label = next_obj++;
+        survivors_append(&n->ob);
+        rcy_decref(&n->ob);
+        break;
+    }
     default:
         break;
     }
@@ -329,6 +350,7 @@ static int wr_callback(rcy_object_t *wr, void *arg)
 
 static void alloc_begin(int *was_enabled)
 {
+    armed = 0;
     *was_enabled = deferred && rcy_gc_isenabled(rt) == 1;
     if (*was_enabled)
         rcy_gc_disable(rt);
@@ -338,8 +360,10 @@ static void alloc_begin(int *was_enabled)
    the new object tracked. */
 static void alloc_end(int was_enabled)
 {
-    if (!was_enabled)
+    if (!was_enabled) {
+        armed = 1;
         return;
+    }
     rcy_gc_enable(rt);
     int count[RCY_GC_GENERATIONS], thr[RCY_GC_GENERATIONS];
     rcy_gc_get_count(rt, count);
@@ -350,6 +374,7 @@ static void alloc_end(int was_enabled)
             die("out of memory");
         rcy_decref(s);
     }
+    armed = 1;
 }
 
 /* ---- The record --------------------------------------------------------- */
@@ -443,8 +468,10 @@ static void op_new(long r, long k)
     if (p == NULL)
         die("out of memory");
     p->cls = (int)k;
-    p->label = next_obj++;
     alloc_end(was);
+    /* Labelled after any collection the allocation ran, as in the twin
+       (finalizers run by it may have labelled objects of their own). */
+    p->label = next_obj++;
     /* Root R is empty: finalizers and callbacks only ever clear roots. */
     roots[r] = &p->ob;
 }
@@ -627,7 +654,9 @@ static void run_line(char *text, long step)
         if (a[0] < 0 || a[0] > 2)
             die("step %ld: bad generation", step);
         has_ret = 1;
+        armed = 0;
         ret = rcy_gc_collect(rt, (int)a[0]);
+        armed = 1;
     } else if (strcmp(name, "freeze") == 0) {
         NEED(0);
         rcy_gc_freeze(rt);

@@ -62,6 +62,8 @@ class Interp:
             out.append("no _testcapi.with_tp_del: programs without legacy finalizers (L, M, N)")
         if not c["partial_resurrection"]:
             out.append("before 3.9 a resurrection revives all the garbage: programs without class R")
+        if c["deferred"]:
+            out.append("programs without class G, whose finalizer allocates")
         return out
 
 
@@ -248,8 +250,12 @@ def uses_legacy(prog):
     return False
 
 
+def uses_class(prog, k):
+    return any(l.split()[:1] == ["new"] and l.split()[2:3] == [str(k)] for l in program_lines(prog))
+
+
 def uses_resurrect(prog):
-    return any(l.split()[:1] == ["new"] and l.split()[2:3] == ["3"] for l in program_lines(prog))
+    return uses_class(prog, 3)
 
 
 def main():
@@ -286,12 +292,14 @@ def main():
                 if fn.endswith(".txt"):
                     with open(os.path.join(REGRESS, fn)) as f:
                         text = f.read()
-                    if (uses_legacy(text) and not legacy) or (uses_resurrect(text) and not resurrect):
+                    if ((uses_legacy(text) and not legacy) or (uses_resurrect(text) and not resurrect)
+                            or (uses_class(text, 9) and interp.caps["deferred"])):
                         print("  regress/%s: skipped (needs what %s lacks)" % (fn, interp.label))
                         continue
                     progs.append(("regress/" + fn, text))
         for s in range(a.seed, a.seed + a.n):
-            progs.append(("seed %d" % s, gen.generate(s, a.steps, legacy, resurrect)))
+            progs.append(("seed %d" % s, gen.generate(s, a.steps, legacy, resurrect,
+                                                      not interp.caps["deferred"])))
         failures = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
             futs = [(name, prog, ex.submit(compare, a.replay, interp, prog)) for name, prog in progs]

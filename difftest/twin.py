@@ -65,6 +65,7 @@ CLASSES = [
     ("L", 2, None, "log"),
     ("M", 2, None, "resurrect"),
     ("N", 2, "log", "log"),
+    ("G", 2, "alloc", None),
 ]
 SLOTNAMES = ("a", "b", "c")
 OPS = {
@@ -113,6 +114,9 @@ WRLAB = {}          # id(weakref) -> label, set when the weakref is created
 OUT = []
 SPARES = []
 STATE = {"base_freeze": 0}
+COUNTERS = [1]      # the next object label (finalizers create objects too)
+PLAIN = [None]      # class A
+ARMED = [1]         # 0 while a collection may run: class G does not allocate then
 STAT_KEYS = ("collections", "collected", "uncollectable")
 BASE_STATS = [0] * 9
 
@@ -135,6 +139,28 @@ def fin_suicide(self):
 def fin_drop(self):
     EV.append(EV_FIN * EVK + self.label)
     ROOTS[self.label % NROOTS] = None
+
+
+def fin_alloc(self):
+    """Creates an A into the survivors, unless a collection may be running
+    (ARMED is 0 inside every allocation and every gc.collect): a full
+    collection empties CPython's free lists, and freeing free-listed
+    containers decrements count0, which would take back what a finalizer
+    allocated during that collection; recycle's count0 is not affected by
+    its free lists. The allocation may itself run an automatic collection
+    (3.8 - 3.11: right here), while this object is being deallocated."""
+    EV.append(EV_FIN * EVK + self.label)
+    if not ARMED[0]:
+        return
+    ARMED[0] = 0
+    o = PLAIN[0]()
+    ARMED[0] = 1
+    o.a = None
+    o.b = None
+    o.label = COUNTERS[0]
+    o.n = 0
+    COUNTERS[0] += 1
+    SURV.append(o)
 
 
 def leg_log(self):
@@ -192,7 +218,8 @@ class TpDel:
         self.fn(obj)
 
 
-FINS = {"log": fin_log, "resurrect": fin_resurrect, "suicide": fin_suicide, "drop": fin_drop}
+FINS = {"log": fin_log, "resurrect": fin_resurrect, "suicide": fin_suicide, "drop": fin_drop,
+        "alloc": fin_alloc}
 LEGS = {"log": TpDel(leg_log), "resurrect": TpDel(leg_resurrect)}
 
 
@@ -213,6 +240,7 @@ def make_classes():
         if leg and with_tp_del is not None:
             cls = with_tp_del(cls)
         out.append(cls)
+    PLAIN[0] = out[0]
     return out
 
 
@@ -229,6 +257,7 @@ def warm_up():
     x.label = 0
     x.n = 0
     tick()
+    settle()
     for f in FINS.values():
         f(x)
     for d in LEGS.values():
@@ -239,6 +268,7 @@ def warm_up():
     cb_log(w)
     cb_drop(w)
     del EV[:], SURV[:]
+    COUNTERS[0] = 1
     WRLAB.clear()
     ROOTS[:] = [None] * NROOTS
 
@@ -354,6 +384,14 @@ def record(step, text, ret, classes, c0, c1, c2, gens):
     compensate(c0)
 
 
+def settle():
+    """Restocks the free lists in the middle of a step (automatic collection
+    off), leaving count0 as it was."""
+    count0 = gc.get_count()[0]
+    restock()
+    compensate(count0)
+
+
 def compensate(count0):
     """Brings count0 back to its value before the bookkeeping."""
     drift = gc.get_count()[0] - count0
@@ -397,7 +435,8 @@ def run(ops, classes):
     gc_freeze, gc_set_threshold = gc.freeze, gc.set_threshold
     gc_get_count, gc_get_objects = gc.get_count, gc.get_objects
     classset = frozenset(classes)
-    next_obj = 1
+    counters = COUNTERS
+    armed = ARMED
     next_wr = 1
     auto = True
     n = len(ops)
@@ -431,15 +470,17 @@ def run(ops, classes):
         if code == NEW:
             if 0 <= a < NROOTS and 0 <= b < ncls:
                 roots[a] = None
+                armed[0] = 0
                 o = classlist[b]()
                 tick()
+                armed[0] = 1
                 o.a = None
                 o.b = None
                 if nslots[o.__class__] == 3:
                     o.c = None
-                o.label = next_obj
+                o.label = counters[0]
                 o.n = 0
-                next_obj += 1
+                counters[0] += 1
                 roots[a] = o
                 o = None
         elif code == SET:
@@ -471,6 +512,7 @@ def run(ops, classes):
                 o = roots[b]
                 if o.__class__ in classset:
                     roots[a] = None
+                    armed[0] = 0
                     if c == 0:
                         w = ref(o)
                     elif c == 1:
@@ -481,8 +523,18 @@ def run(ops, classes):
                         wrlab[id(w)] = next_wr
                         next_wr += 1
                     tick()
+                    armed[0] = 1
                     roots[a] = w
                     w = None
+                    if getrefcount(o) == 2:
+                        # A finalizer or callback run by an automatic
+                        # collection just now dropped the target's root: it
+                        # dies below, perhaps with the free lists emptied by
+                        # that collection. Restock them first, out of sight.
+                        gc_disable()
+                        settle()
+                        if auto:
+                            gc_enable()
                 o = None
         elif code == DEREF:
             if 0 <= a < NROOTS and 0 <= b < NROOTS:
@@ -495,7 +547,9 @@ def run(ops, classes):
         elif code == COLLECT:
             if not 0 <= a <= 2:
                 raise SystemExit("twin: bad generation")
+            armed[0] = 0
             ret = gc_collect(a)
+            armed[0] = 1
         elif code == FREEZE:
             gc_freeze()
         elif code == THRESHOLD:
