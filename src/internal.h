@@ -217,6 +217,10 @@ struct rcy_runtime_s {
     void **quarantine;
     size_t quarantine_cap, quarantine_len, quarantine_pos;
 
+    /* The small-object allocator (pool.c), or NULL when objects come from
+       the allocator hooks. */
+    struct rcyi_pool_s *pool;
+
     /* Built-in types (src/types/), and the hook that empties their free
        lists, called at the end of every full collection and at teardown. */
     struct rcyi_builtins_s *builtins;
@@ -249,6 +253,21 @@ RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
+
+/* ---- pool.c ---------------------------------------------------------- */
+
+/* Object blocks (GC header included) of at most this many bytes come from
+   the pools when the runtime has them. */
+#define RCYI_POOL_MAX 512
+/* Whether a runtime should have pools: builds with free lists, the default
+   allocator, no poisoning. */
+RCYI_FUNC bool rcyi_pool_wanted(const rcy_runtime_t *rt, bool default_allocator);
+RCYI_FUNC int rcyi_pool_init(rcy_runtime_t *rt);
+/* size: 1..RCYI_POOL_MAX. NULL (RCY_ENOMEM) when memory is exhausted. */
+RCYI_FUNC void *rcyi_pool_alloc(rcy_runtime_t *rt, size_t size);
+RCYI_FUNC void rcyi_pool_free(rcy_runtime_t *rt, void *block);
+/* Teardown, after the last object is freed. */
+RCYI_FUNC void rcyi_pool_fini(rcy_runtime_t *rt);
 
 /* ---- object.c -------------------------------------------------------- */
 

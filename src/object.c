@@ -102,6 +102,24 @@ static rcy_object_t *init_object(rcy_type_t *type, char *mem, size_t size, intpt
     return o;
 }
 
+/* An object's block: from the pools when small enough (and the runtime has
+   them), else from the allocator hooks. The size given back must be the
+   size asked for, which rcyi_object_size recomputes. */
+static inline void *block_alloc(rcy_runtime_t *rt, size_t size)
+{
+    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
+        return rcyi_pool_alloc(rt, size);
+    return rcyi_malloc(rt, size);
+}
+
+static inline void block_free(rcy_runtime_t *rt, void *block, size_t size)
+{
+    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
+        rcyi_pool_free(rt, block);
+    else
+        rcyi_free(rt, block);
+}
+
 static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems)
 {
     rcy_runtime_t *rt = type->rt;
@@ -111,7 +129,7 @@ static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems
         rcyi_set_error(rt, RCY_ENOMEM);
         return NULL;
     }
-    char *mem = rcyi_malloc(rt, pre + size);
+    char *mem = block_alloc(rt, pre + size);
     if (mem == NULL)
         return NULL;
     return init_object(type, mem, size, nitems);
@@ -129,7 +147,7 @@ rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
 void rcyi_object_discard(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    rcyi_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o);
+    block_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o, rcyi_object_size(o));
 }
 
 rcy_object_t *rcy_new(rcy_type_t *type)
@@ -230,7 +248,7 @@ void rcyi_object_free(rcy_object_t *o)
         quarantine_push(rt, block);
     } else {
         o->refcnt = RCY_REFCNT_FREED; /* may survive in the allocator's block */
-        rcyi_free(rt, block);
+        block_free(rt, block, size);
     }
 }
 

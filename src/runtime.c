@@ -213,6 +213,11 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         }
         rt->quarantine_cap = cfg->quarantine;
     }
+    if (rcyi_pool_wanted(rt, !all) && rcyi_pool_init(rt) < 0) {
+        alloc.free_fn(alloc.ctx, rt->quarantine);
+        alloc.free_fn(alloc.ctx, rt);
+        return NULL;
+    }
     rcyi_gc_init(rt, cfg);
     if (rcyi_builtins_init(rt) < 0) {
         rcy_runtime_destroy(rt);
@@ -274,6 +279,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
     rcyi_quarantine_flush(rt);
     rcyi_free(rt, rt->immortals);
     rcyi_free(rt, rt->quarantine);
+    rcyi_pool_fini(rt);
     /* Survivors keep pointing at their types; leaking the types with them
        would only hide the report above, so the types go as well. */
     rcy_type_t *t = rt->types;
