@@ -127,6 +127,7 @@ static void bputs(buf_t *b, const char *s)
     b->len += n;
 }
 
+/* Appends formatted text of at most 255 bytes (labels and numbers). */
 static void bprintf(buf_t *b, const char *fmt, ...)
 {
     char tmp[256];
@@ -392,8 +393,12 @@ static void print_objects(const char *head, rcy_objarray_t *a)
 
 static void print_record(long step, const char *line, int has_ret, intptr_t ret)
 {
-    bprintf(&out, "@%ld %s\n", step, line);
-    bprintf(&out, "ev%s\n", events.s ? events.s : "");
+    bprintf(&out, "@%ld ", step);
+    bputs(&out, line);
+    bputs(&out, "\n");
+    bputs(&out, "ev");
+    bputs(&out, events.s ? events.s : "");
+    bputs(&out, "\n");
     events.len = 0;
     if (events.s)
         events.s[0] = '\0';

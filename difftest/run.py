@@ -4,7 +4,8 @@
     run.py --replay BUILD/difftest/replay [--python python3 | --all-pythons]
            [-n N] [--seed S] [--steps K] [--quick] [--jobs J]
 
-Generates N programs (gen.py, seeds S..S+N-1), runs each through the
+Generates N programs (gen.py, seeds S..S+N-1, of K operations, or 20 to
+150 varying with the seed when K is 0, the default), runs each through the
 replayer and through twin.py in every interpreter asked for, and compares
 the records line for line. A disagreement is shrunk (lines are removed while
 the records still disagree) and the shortest program is printed with both
@@ -265,7 +266,8 @@ def main():
     ap.add_argument("--all-pythons", action="store_true")
     ap.add_argument("-n", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--steps", type=int, default=0,
+                    help="operations per program; 0 (the default): 20 to 150, varying with the seed")
     ap.add_argument("--quick", action="store_true", help="the ctest: 300 programs, python3")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--max-failures", type=int, default=3,
@@ -298,8 +300,8 @@ def main():
                         continue
                     progs.append(("regress/" + fn, text))
         for s in range(a.seed, a.seed + a.n):
-            progs.append(("seed %d" % s, gen.generate(s, a.steps, legacy, resurrect,
-                                                      not interp.caps["deferred"])))
+            steps = a.steps or 20 + (s * 7919) % 131
+            progs.append(("seed %d" % s, gen.generate(s, steps, legacy, resurrect, not interp.caps["deferred"])))
         failures = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
             futs = [(name, prog, ex.submit(compare, a.replay, interp, prog)) for name, prog in progs]
