@@ -241,7 +241,7 @@ typedef struct rcy_config_s {
     size_t quarantine; /**< quarantined objects when poisoning; default 1024 */
 } rcy_config_t;
 
-/** Fills cfg with the defaults described in rcy_config_t. */
+/** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
 void rcy_config_init(rcy_config_t *cfg);
 
 /**
@@ -326,7 +326,7 @@ rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
 /** The object's type (borrowed). */
 static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
 
-/** The runtime an object belongs to. */
+/** The runtime an object belongs to (NULL for NULL). */
 rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
 /**
@@ -1052,7 +1052,7 @@ typedef int (*rcy_chain_predicate_fn)(rcy_object_t *obj, intptr_t external, void
  * Why is obj alive? Searches the referrers of obj breadth first (with a
  * reverse index built in one pass over the heap) for the nearest object
  * that is_root accepts, going at most max_depth references back (0 means
- * objgraph's 20), and fills out with new references to the chain
+ * objgraph's 20; negative is RCY_EINVAL), and fills out with new references to the chain
  * [root, ..., obj], each item referring to the next. With is_root NULL the
  * roots are the registered roots (found first if any is within max_depth),
  * else the nearest object held from outside the heap (external count > 0;

@@ -235,6 +235,12 @@ struct rcy_runtime_s {
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
 
+    /* The objects whose legacy finalizer runs on refcount death, innermost
+       first (a chain through the callers' frames): a legacy finalizer has
+       no run-once flag, so one that releases its own object would start
+       the object's deallocation over and over (object.c catches it). */
+    struct rcyi_legacy_frame_s *legacy_running;
+
     /* Registered roots of the leak-debugging tools (tools/refchain.c):
        strong references with names, released at teardown. */
     struct rcyi_root_s *roots;

@@ -58,7 +58,7 @@ int rcy_type_is_gc(const rcy_type_t *type) { return type != NULL && (type->flags
 size_t rcy_type_live_objects(const rcy_type_t *type) { return type ? type->live_objects : 0; }
 size_t rcy_type_live_bytes(const rcy_type_t *type) { return type ? type->live_bytes : 0; }
 
-rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o) { return o->type->rt; }
+rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o) { return o != NULL ? o->type->rt : NULL; }
 
 /* ---- Allocation ------------------------------------------------------ */
 
@@ -295,14 +295,28 @@ static bool finalize_on_death(rcy_object_t *o)
    every death (legacy finalizers have no run-once bit), tracked for the
    duration so that a collection sees a live object. Returns true if it
    resurrected the object, which then stays tracked. */
+struct rcyi_legacy_frame_s {
+    const rcy_object_t *o;
+    struct rcyi_legacy_frame_s *up;
+};
+
 static bool legacy_del_on_death(rcy_object_t *o)
 {
     bool gc = rcyi_is_gc(o);
     rcy_runtime_t *rt = o->type->rt;
+    /* Dying again while its own legacy finalizer runs: it released the
+       reference it was lent. */
+    for (const struct rcyi_legacy_frame_s *f = rt->legacy_running; f != NULL; f = f->up)
+        if (f->o == o)
+            rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
+    struct rcyi_legacy_frame_s frame = {o, rt->legacy_running};
     if (gc)
         rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     o->refcnt = 1;
-    if (o->type->legacy_del(o) < 0) {
+    rt->legacy_running = &frame;
+    int ret = o->type->legacy_del(o);
+    rt->legacy_running = frame.up;
+    if (ret < 0) {
         char desc[128];
         rcy_describe(o, desc, sizeof desc);
         rcyi_report_error(rt, "Exception ignored in: %s", desc);

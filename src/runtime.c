@@ -166,6 +166,8 @@ void rcyi_fatal(const rcy_object_t *o, const char *what)
 
 void rcy_config_init(rcy_config_t *cfg)
 {
+    if (cfg == NULL)
+        return;
     memset(cfg, 0, sizeof *cfg);
     cfg->threshold0 = 700;
     cfg->threshold1 = 10;

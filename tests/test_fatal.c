@@ -312,12 +312,74 @@ TEST(test_no_false_alarm)
     CHECK(strstr(res.out, "fatal") == NULL);
 }
 
+/* A legacy finalizer that releases the object itself (the same bug as
+   case_finalizer_overrelease, in the legacy slot). */
+static void case_legacy_overrelease(enum hook_e hook)
+{
+    rcy_runtime_t *rt = child_runtime(hook, 1);
+    rcy_type_spec_t spec = {0};
+    spec.name = "OldStyle";
+    spec.basicsize = sizeof(node_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.legacy_del = selfish_finalize;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    rcy_object_t *o = rcy_new(t);
+    announce(o);
+    rcy_decref(o);
+}
+
+TEST(test_legacy_finalizer_releases_what_it_does_not_own)
+{
+    result_t res;
+    run_child(case_legacy_overrelease, HOOK_PIPE, &res);
+    check_fatal(&res, "OldStyle", "the legacy finalizer released a reference it did not own");
+}
+
+/* A dealloc slot that tracks its object again: the object is freed while
+   the collector still lists it, and the next collection meets it first
+   (it is alone in generation 0). Needs poisoning, which keeps the freed
+   object recognisable. */
+static void zombie_dealloc(rcy_object_t *self)
+{
+    node_clear(self);
+    rcy_gc_track(self); /* the bug */
+}
+
+static void case_freed_but_tracked(enum hook_e hook)
+{
+    rcy_runtime_t *rt = child_runtime(hook, 1);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Zombie";
+    spec.basicsize = sizeof(node_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.dealloc = zombie_dealloc;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    rcy_gc_collect(rt, 2); /* generation 0 empty */
+    rcy_object_t *o = rcy_new(t);
+    announce(o);
+    rcy_decref(o);
+    rcy_gc_collect(rt, 0);
+}
+
+TEST(test_freed_object_still_tracked)
+{
+    result_t res;
+    run_child(case_freed_but_tracked, HOOK_STDERR, &res);
+    check_fatal(&res, "Zombie", "a freed object is still tracked by the collector");
+}
+
 int main(void)
 {
     RUN(test_decref_below_zero);
     RUN(test_decref_of_freed_object);
     RUN(test_finalizer_releases_what_it_does_not_own);
+    RUN(test_legacy_finalizer_releases_what_it_does_not_own);
     RUN(test_traverse_reports_too_many);
+    RUN(test_freed_object_still_tracked);
     RUN(test_no_false_alarm);
     return harness_summary();
 }

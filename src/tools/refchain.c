@@ -514,7 +514,9 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
 {
     rcy_runtime_t *rt = obj->type->rt;
     objarray_start(rt, out);
-    if (max_depth <= 0)
+    if (max_depth < 0)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    if (max_depth == 0)
         max_depth = DEFAULT_CHAIN_DEPTH;
     rcyi_heap_t h;
     int err = rcyi_heap_build(rt, &h, &obj, 1, true);
