@@ -637,23 +637,15 @@ static void collect_generations(rcy_runtime_t *rt)
 #endif
 }
 
-void rcyi_gc_on_alloc(rcy_runtime_t *rt)
+void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 {
-    rt->gens[0].count++;
 #ifdef RCY_GC_STRESS
     if (rt->enabled && !rt->collecting && !rt->tearing_down)
         collect_generations(rt);
 #else
-    if (rt->gens[0].count > rt->gens[0].threshold && rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting &&
-        !rt->tearing_down)
+    if (rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting && !rt->tearing_down)
         collect_generations(rt);
 #endif
-}
-
-void rcyi_gc_on_free(rcy_runtime_t *rt)
-{
-    if (rt->gens[0].count > 0)
-        rt->gens[0].count--;
 }
 
 /* ---- Teardown -------------------------------------------------------- */

@@ -274,6 +274,14 @@ RCYI_FUNC void *rcyi_pool_alloc(rcy_runtime_t *rt, size_t size);
 RCYI_FUNC void rcyi_pool_free(rcy_runtime_t *rt, void *block);
 /* Teardown, after the last object is freed. */
 RCYI_FUNC void rcyi_pool_fini(rcy_runtime_t *rt);
+/* Memory whose size its owner knows when it frees it (a list's item array,
+   a dict's table): from the pools when small, else from the allocator
+   hooks. rcyi_mem_free and rcyi_mem_realloc take the size given when the
+   block was allocated (or last reallocated). rcyi_mem_realloc returns NULL
+   (RCY_ENOMEM) leaving p as it was. */
+RCYI_FUNC void *rcyi_mem_alloc(rcy_runtime_t *rt, size_t size);
+RCYI_FUNC void rcyi_mem_free(rcy_runtime_t *rt, void *p, size_t size);
+RCYI_FUNC void *rcyi_mem_realloc(rcy_runtime_t *rt, void *p, size_t oldsize, size_t newsize);
 
 /* ---- object.c -------------------------------------------------------- */
 
@@ -300,10 +308,27 @@ RCYI_FUNC void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
 /* True for a combination of RCY_DEBUG_* flags (what rcy_gc_set_debug,
    rcy_config_t.debug_flags and RCY_GC_DEBUG accept). */
 RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);
-/* Called when a container is allocated: counts it and may collect. */
-RCYI_FUNC void rcyi_gc_on_alloc(rcy_runtime_t *rt);
+/* The slow part of rcyi_gc_on_alloc: count0 passed threshold0; collects
+   if automatic collection may run now. */
+RCYI_FUNC void rcyi_gc_maybe_collect(rcy_runtime_t *rt);
+/* Called when a container is allocated: counts it and may collect (inline:
+   it runs for every container). */
+static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
+{
+    rt->gens[0].count++;
+#ifdef RCY_GC_STRESS
+    rcyi_gc_maybe_collect(rt);
+#else
+    if (RCY_UNLIKELY(rt->gens[0].count > rt->gens[0].threshold))
+        rcyi_gc_maybe_collect(rt);
+#endif
+}
 /* Called when a container's memory is freed. */
-RCYI_FUNC void rcyi_gc_on_free(rcy_runtime_t *rt);
+static inline void rcyi_gc_on_free(rcy_runtime_t *rt)
+{
+    if (rt->gens[0].count > 0)
+        rt->gens[0].count--;
+}
 /* Collects everything collectable at teardown, repeating while a collection
    finds something; reports uncollectable garbage left over. */
 RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);

@@ -227,6 +227,12 @@ void rcyi_pool_free(rcy_runtime_t *rt, void *block)
     }
     if (pool->used > 0)
         return;
+    if (!was_full && pool->prev == NULL && pool->next == NULL) {
+        /* The only pool of its class with room stays, empty: giving it
+           back would make the next allocation of the class take a pool
+           again (allocate-and-free churn would do that every time). */
+        return;
+    }
     /* Empty: back to its arena. */
     if (!was_full) {
         if (pool->prev != NULL)
@@ -265,4 +271,40 @@ void rcyi_pool_fini(rcy_runtime_t *rt)
     }
     free(p);
     rt->pool = NULL;
+}
+
+/* ---- Sized memory for object internals --------------------------------- */
+
+void *rcyi_mem_alloc(rcy_runtime_t *rt, size_t size)
+{
+    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
+        return rcyi_pool_alloc(rt, size ? size : 1);
+    return rcyi_malloc(rt, size);
+}
+
+void rcyi_mem_free(rcy_runtime_t *rt, void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
+        rcyi_pool_free(rt, p);
+    else
+        rcyi_free(rt, p);
+}
+
+void *rcyi_mem_realloc(rcy_runtime_t *rt, void *p, size_t oldsize, size_t newsize)
+{
+    if (rt->pool == NULL || (oldsize > RCYI_POOL_MAX && newsize > RCYI_POOL_MAX) || (p == NULL && newsize > RCYI_POOL_MAX))
+        return rcyi_realloc(rt, p, newsize);
+    if (p != NULL && oldsize <= RCYI_POOL_MAX && newsize <= RCYI_POOL_MAX && newsize > 0 &&
+        (oldsize + ALIGNMENT - 1) / ALIGNMENT == (newsize + ALIGNMENT - 1) / ALIGNMENT)
+        return p; /* the same size class */
+    void *q = rcyi_mem_alloc(rt, newsize);
+    if (q == NULL)
+        return NULL;
+    if (p != NULL) {
+        memcpy(q, p, oldsize < newsize ? oldsize : newsize);
+        rcyi_mem_free(rt, p, oldsize);
+    }
+    return q;
 }

@@ -18,6 +18,18 @@
 
 static inline rcyi_dict_t *as_dict(const rcy_object_t *o) { return (rcyi_dict_t *)(uintptr_t)o; }
 
+/* The capacity of entries, the index table after them, and the bytes of
+   the block holding both. */
+static inline intptr_t dict_usable(const rcyi_dict_t *d) { return USABLE_FRACTION(d->nslots); }
+static inline int32_t *dict_indices(const rcyi_dict_t *d)
+{
+    return (int32_t *)(void *)(d->entries + dict_usable(d));
+}
+static inline size_t table_bytes(intptr_t nslots)
+{
+    return (size_t)USABLE_FRACTION(nslots) * sizeof(rcyi_dict_entry_t) + (size_t)nslots * sizeof(int32_t);
+}
+
 /* What to look for: an object key, or (key == NULL) the str with the
    bytes s[0..n). */
 typedef struct probe_s {
@@ -35,10 +47,11 @@ static int lookup(const rcyi_dict_t *d, const probe_t *p, int depth, intptr_t *i
     if (d->nslots == 0)
         return 0;
     size_t mask = (size_t)d->nslots - 1;
+    const int32_t *indices = dict_indices(d);
     uint64_t perturb = (uint64_t)p->hash;
     size_t i = (size_t)((uint64_t)p->hash & mask);
     for (;;) {
-        int32_t k = d->indices[i];
+        int32_t k = indices[i];
         if (k == DKIX_EMPTY)
             return 0;
         if (k >= 0) {
@@ -74,7 +87,8 @@ static size_t find_free_slot(const rcyi_dict_t *d, int64_t hash)
     size_t mask = (size_t)d->nslots - 1;
     uint64_t perturb = (uint64_t)hash;
     size_t i = (size_t)((uint64_t)hash & mask);
-    while (d->indices[i] >= 0) {
+    const int32_t *indices = dict_indices(d);
+    while (indices[i] >= 0) {
         perturb >>= 5;
         i = (i * 5 + (size_t)perturb + 1) & mask;
     }
@@ -92,26 +106,24 @@ static int dict_resize(rcyi_dict_t *d, intptr_t minslots)
     if (nslots < minslots)
         return rcyi_set_error(rt, RCY_ENOMEM);
     intptr_t usable = USABLE_FRACTION(nslots);
-    size_t bytes = (size_t)usable * sizeof(rcyi_dict_entry_t) + (size_t)nslots * sizeof(int32_t);
-    rcyi_dict_entry_t *entries = rcyi_malloc(rt, bytes);
+    rcyi_dict_entry_t *entries = rcyi_mem_alloc(rt, table_bytes(nslots));
     if (entries == NULL)
         return RCY_ENOMEM;
     int32_t *indices = (int32_t *)(void *)(entries + usable);
     memset(indices, 0xff, (size_t)nslots * sizeof(int32_t)); /* DKIX_EMPTY */
     rcyi_dict_entry_t *old = d->entries;
+    size_t old_bytes = table_bytes(d->nslots);
     intptr_t j = 0;
     for (intptr_t i = 0; i < d->nentries; i++) {
         if (old[i].key != NULL)
             entries[j++] = old[i];
     }
     d->entries = entries;
-    d->indices = indices;
     d->nslots = nslots;
-    d->usable = usable;
     d->nentries = j;
     for (intptr_t i = 0; i < j; i++)
         indices[find_free_slot(d, entries[i].hash)] = (int32_t)i;
-    rcyi_free(rt, old);
+    rcyi_mem_free(rt, old, old_bytes);
     return 0;
 }
 
@@ -119,7 +131,7 @@ static int dict_resize(rcyi_dict_t *d, intptr_t minslots)
    Returns 0 or RCY_ENOMEM with d unchanged. */
 static int insert_new(rcyi_dict_t *d, rcy_object_t *key, int64_t hash, rcy_object_t *value)
 {
-    if (d->nentries >= d->usable) {
+    if (d->nentries >= dict_usable(d)) {
         /* CPython's growth rate: room for three times the live items. */
         intptr_t want = d->used > DICT_MAXSLOTS / 3 ? DICT_MAXSLOTS + 1 : d->used * 3;
         if (dict_resize(d, want) < 0)
@@ -130,7 +142,7 @@ static int insert_new(rcyi_dict_t *d, rcy_object_t *key, int64_t hash, rcy_objec
     e->hash = hash;
     e->key = rcy_newref(key);
     e->value = rcy_newref(value);
-    d->indices[slot] = (int32_t)d->nentries;
+    dict_indices(d)[slot] = (int32_t)d->nentries;
     d->nentries++;
     d->used++;
     return 0;
@@ -142,7 +154,7 @@ static void delete_entry(rcyi_dict_t *d, intptr_t ix, size_t slot)
 {
     rcyi_dict_entry_t *e = &d->entries[ix];
     rcy_object_t *key = e->key, *value = e->value;
-    d->indices[slot] = DKIX_DUMMY;
+    dict_indices(d)[slot] = DKIX_DUMMY;
     e->key = NULL;
     e->value = NULL;
     d->used--;
@@ -174,14 +186,14 @@ static int dict_clear(rcy_object_t *self)
     rcyi_dict_t *d = as_dict(self);
     rcyi_dict_entry_t *entries = d->entries;
     intptr_t n = d->nentries;
+    size_t bytes = table_bytes(d->nslots);
     d->entries = NULL;
-    d->indices = NULL;
-    d->nslots = d->usable = d->nentries = d->used = 0;
+    d->nslots = d->nentries = d->used = 0;
     for (intptr_t i = 0; i < n; i++) {
         rcy_xdecref(entries[i].key);
         rcy_xdecref(entries[i].value);
     }
-    rcyi_free(self->type->rt, entries);
+    rcyi_mem_free(self->type->rt, entries, bytes);
     return 0;
 }
 

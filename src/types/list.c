@@ -24,12 +24,13 @@ static int list_clear(rcy_object_t *self)
     rcyi_list_t *l = as_list(self);
     rcy_object_t **items = l->items;
     intptr_t n = l->size;
+    size_t bytes = (size_t)l->allocated * sizeof *items;
     l->items = NULL;
     l->size = 0;
     l->allocated = 0;
     while (n-- > 0)
         rcy_xdecref(items[n]);
-    rcyi_free(self->type->rt, items);
+    rcyi_mem_free(self->type->rt, items, bytes);
     return 0;
 }
 
@@ -104,12 +105,13 @@ static int list_resize(rcyi_list_t *l, intptr_t newsize)
         return rcyi_set_error(l->ob.type->rt, RCY_ENOMEM);
     rcy_runtime_t *rt = l->ob.type->rt;
     if (want == 0) {
-        rcyi_free(rt, l->items);
+        rcyi_mem_free(rt, l->items, (size_t)l->allocated * sizeof *l->items);
         l->items = NULL;
         l->allocated = 0;
         return 0;
     }
-    rcy_object_t **items = rcyi_realloc(rt, l->items, want * sizeof *items);
+    rcy_object_t **items =
+        rcyi_mem_realloc(rt, l->items, (size_t)l->allocated * sizeof *items, want * sizeof *items);
     if (items == NULL) {
         if (newsize <= l->allocated)
             return 0; /* a failed shrink is harmless */

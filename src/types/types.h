@@ -70,15 +70,15 @@ typedef struct rcyi_dict_entry_s {
 /* CPython's compact layout: entries in insertion order, and a power-of-two
    table of indices into them (open addressing, CPython's probe sequence).
    Both live in one block, entries first; no block while the dict has never
-   held anything. */
+   held anything. The capacity of entries (2/3 of nslots) and where the
+   indices start both follow from nslots (dict.c), which keeps the object at
+   48 bytes, 64 with its GC header: CPython's size for an empty dict. */
 typedef struct rcyi_dict_s {
     rcy_object_t ob;
     intptr_t used;     /* live items */
     intptr_t nentries; /* entries[0..nentries) written, deleted ones included */
-    intptr_t usable;   /* capacity of entries (2/3 of nslots) */
-    intptr_t nslots;   /* size of indices: a power of two, or 0 */
-    rcyi_dict_entry_t *entries;
-    int32_t *indices; /* entry index, or DKIX_EMPTY / DKIX_DUMMY */
+    intptr_t nslots;   /* size of the index table: a power of two, or 0 */
+    rcyi_dict_entry_t *entries; /* then the int32_t indices: entry index, or DKIX_EMPTY / DKIX_DUMMY */
 } rcyi_dict_t;
 
 typedef struct rcyi_class_s {
