@@ -26,15 +26,18 @@ interpreter's own objects must not take part in collections:
   references from it are external references, as roots are in C.
 * A step creates no container besides the program's own: its code only
   assigns to slots and to preallocated lists, calls gc functions, and
-  creates instances and weak references. Callbacks and finalizers only
-  append ints to preallocated lists.
+  creates instances and weak references (no type(x), no bound methods).
+  Callbacks and finalizers append ints to preallocated lists (class G's
+  finalizer creates a program object).
 * CPython allocates some temporaries behind our back: the argument tuple of
-  a call to a type (weakref.ref(obj, cb)) and the tuple PyObject_ClearWeakRefs
-  builds when an object dies with two or more callback weak references. A
-  tuple taken from a free list does not touch the counts; a fresh one does
-  (count0 + 1, and it may even trigger a collection), and a full collection
-  empties the free lists. So after every step the tuple free lists are
-  restocked: the step that follows takes its tuples from them.
+  a call to a type (weakref.ref(obj, cb)), the tuple PyObject_ClearWeakRefs
+  builds when an object dies with two or more callback weak references, and
+  before 3.11 a frame object for every Python call. Taken from a free list
+  (or, for frames, the code object's cached frame) they do not touch the
+  counts; a fresh one does (count0 + 1, and it may even trigger a
+  collection), and a full collection empties the free lists. So after every
+  step the tuple and frame free lists are restocked, and every function a
+  step may call is called once before the run.
 * The record is computed with automatic collection disabled, and what the
   bookkeeping did to count0 (fresh lists and tuples that went to free lists
   when released: the count only ever grows) is undone by releasing as many
