@@ -334,20 +334,54 @@ static void clear_unreachable_mask(rcy_gc_head_t *unreachable)
 
 static bool has_legacy_finalizer(const rcy_object_t *o) { return o->type->legacy_del != NULL; }
 
+/* Whether clearing o needs the steps that run code first: o has weak
+   references, is one, or has a finalizer still to run. */
+static inline bool needs_weakref_or_finalizer_steps(rcy_runtime_t *rt, rcy_object_t *o)
+{
+    struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+    return o->type == rt->weakref_type || (weaklist != NULL && *weaklist != NULL) ||
+           (o->type->finalize != NULL && !rcyi_gc_is_finalized(rcyi_as_gc(o)));
+}
+
+/* The length of unreachable if none of its objects needs those steps
+   (then handling weak references, finalizing and looking for resurrected
+   objects would all do nothing), else -1. */
+static intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
+{
+    intptr_t n = 0;
+    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
+        if (needs_weakref_or_finalizer_steps(rt, rcyi_from_gc(g)))
+            return -1;
+        n++;
+    }
+    return n;
+}
+
 /* Strips the unreachable tags from every object and moves those with a
    legacy finalizer to finalizers (COLLECTING cleared). At teardown's last
-   pass (ignore_legacy) nothing is moved: those cycles are cleared too. */
-static void move_legacy_finalizers(rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers, bool ignore_legacy)
+   pass (ignore_legacy) nothing is moved: those cycles are cleared too.
+   Returns what plain_garbage would return for the objects left (the same
+   pass answers it). */
+static intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
+                                       bool ignore_legacy)
 {
+    intptr_t n = 0;
+    bool plain = true;
     rcy_gc_head_t *next;
     for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = next) {
         g->next &= ~RCYI_NEXT_UNREACHABLE;
         next = rcyi_gc_next(g);
-        if (!ignore_legacy && has_legacy_finalizer(rcyi_from_gc(g))) {
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (!ignore_legacy && has_legacy_finalizer(o)) {
             gc_clear_collecting(g);
             rcyi_list_move(g, finalizers);
+        } else {
+            n++;
+            if (plain && needs_weakref_or_finalizer_steps(rt, o))
+                plain = false;
         }
     }
+    return plain ? n : -1;
 }
 
 static int visit_move(rcy_object_t *child, const char *label, intptr_t index, void *arg)
@@ -406,24 +440,6 @@ static void handle_resurrected_objects(rcy_gc_head_t *unreachable, rcy_gc_head_t
     deduce_unreachable(unreachable, still_unreachable, false, false, &scan);
     clear_unreachable_mask(still_unreachable);
     rcyi_list_merge(unreachable, old);
-}
-
-/* The length of unreachable if none of its objects has weak references,
-   is a weak reference, or has a finalizer still to run (then handling weak
-   references, finalizing and looking for resurrected objects would all do
-   nothing); -1 otherwise. */
-static intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
-{
-    intptr_t n = 0;
-    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
-        if (o->type == rt->weakref_type || (weaklist != NULL && *weaklist != NULL) ||
-            (o->type->finalize != NULL && !rcyi_gc_is_finalized(g)))
-            return -1;
-        n++;
-    }
-    return n;
 }
 
 static void debug_cycle(rcy_runtime_t *rt, const char *msg, rcy_object_t *o)
@@ -533,8 +549,10 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     /* Objects with legacy finalizers, and all they reach, can't be freed. */
     rcy_gc_head_t finalizers;
     rcyi_list_init(&finalizers);
-    move_legacy_finalizers(&unreachable, &finalizers, rt->tearing_down_final);
+    intptr_t plain = move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
     move_legacy_finalizer_reachable(&finalizers);
+    if (plain >= 0 && !rcyi_list_is_empty(&finalizers))
+        plain = plain_garbage(rt, &unreachable); /* some moved out: count again */
 
     if (rt->debug & RCY_DEBUG_COLLECTABLE) {
         for (rcy_gc_head_t *g = rcyi_gc_next(&unreachable); g != &unreachable; g = rcyi_gc_next(g))
@@ -542,7 +560,6 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     }
 
     rcy_gc_head_t final_unreachable;
-    intptr_t plain = plain_garbage(rt, &unreachable);
     if (plain < 0) {
         /* Weak references to the garbage are cleared before any finalizer
            runs; callbacks run for those that are not garbage themselves. */
