@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress bench bench-quick difftest install clean format
+.PHONY: all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-merge bench bench-quick difftest install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -17,7 +17,7 @@ demo: all
 	$(BUILD)/release/tour
 	$(BUILD)/release/memory_tour
 
-test: test-debug test-release test-tsan
+test: test-debug test-release test-tsan test-fuzz
 
 test-debug:
 	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON
@@ -61,6 +61,57 @@ difftest:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target replay
 	python3 difftest/run.py --replay $(BUILD)/release/difftest/replay --all-pythons -n $(N) --jobs $(JOBS)
+
+# ---- Fuzzing: fuzz/fuzz_graph.c under libFuzzer, ASan and UBSan (clang) ----
+# The library is compiled into the target directly, with RCY_DEBUG (the heap
+# is validated after every collection) and without free lists or pools.
+# `make fuzz FUZZ_SECONDS=600` fuzzes from the seed corpus fuzz/corpus; new
+# inputs go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*; replay one
+# with `$(FUZZ_DIR)/fuzz_graph FILE` (FUZZ_GRAPH_TRACE=1 prints the steps).
+# `make fuzz-merge` adds the inputs that reach new code to fuzz/corpus.
+# `make test-fuzz` (part of `make test`) replays the corpus, then fuzzes 60 s.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR = $(BUILD)/fuzz
+FUZZ_SOURCES = $(wildcard src/*.c src/types/*.c src/tools/*.c) fuzz/fuzz_graph.c
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -DRCY_DEBUG=1 -DRCY_FREELISTS=0 -Iinclude -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Werror
+FUZZ_ARGS = -max_len=2048 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1
+
+$(FUZZ_DIR)/fuzz_graph: $(FUZZ_SOURCES) $(wildcard include/*.h src/*.h src/*/*.h)
+	mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_SOURCES) -o $@ -lpthread
+
+fuzz: $(FUZZ_DIR)/fuzz_graph
+	mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/ \
+		$(FUZZ_DIR)/corpus fuzz/corpus
+
+fuzz-merge: $(FUZZ_DIR)/fuzz_graph
+	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -merge=1 fuzz/corpus $(FUZZ_DIR)/corpus
+
+test-fuzz: $(FUZZ_DIR)/fuzz_graph
+	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -runs=0 fuzz/corpus
+	$(MAKE) fuzz FUZZ_SECONDS=60
+
+# ---- Valgrind: memcheck over every test program ----------------------------
+# A Debug build without sanitizers, free lists or pools; each test program
+# runs under memcheck (errors and definite/indirect leaks fail it). The
+# programs that build 10-million-object structures run at RCY_TEST_SCALE
+# (a fraction of their size; docs/testing.md). Not part of `make test`.
+VALGRIND ?= valgrind
+VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--show-leak-kinds=definite,indirect --child-silent-after-fork=yes --quiet
+RCY_TEST_SCALE ?= 0.01
+test-valgrind:
+	$(CMAKE) -S . -B $(BUILD)/valgrind -DCMAKE_BUILD_TYPE=Debug -DRCY_FREELISTS=OFF -DRCY_SANITIZE=OFF
+	$(CMAKE) --build $(BUILD)/valgrind -j $(JOBS)
+	cd $(BUILD)/valgrind/tests && ls test_* | grep -v '\.' | \
+		RCY_TEST_SCALE=$(RCY_TEST_SCALE) xargs -P $(JOBS) -I{} sh -c \
+		'$(VALGRIND) $(VALGRIND_FLAGS) --log-file={}.valgrind ./{} > {}.out 2>&1; r=$$?; \
+		 if [ $$r -eq 0 ]; then echo "valgrind ok   {}"; else echo "valgrind FAIL {} (exit $$r)"; cat {}.valgrind; tail -20 {}.out; exit 255; fi'
+	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_replay $(CURDIR)/fuzz/corpus
 
 install: all
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
