@@ -254,6 +254,14 @@ void rcyi_object_free(rcy_object_t *o)
 
 /* ---- Deallocation ---------------------------------------------------- */
 
+/* Out of the deallocation's hot path (which every object takes): the
+   finalizer calls, with their error reporting buffers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define COLD __attribute__((noinline))
+#else
+#define COLD
+#endif
+
 void rcyi_call_finalizer(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
@@ -268,10 +276,8 @@ void rcyi_call_finalizer(rcy_object_t *o)
 
 /* Runs the PEP 442 finalizer of an object whose count reached zero. Returns
    true if the finalizer resurrected it (then the dealloc stops). */
-static bool finalize_on_death(rcy_object_t *o)
+static COLD bool finalize_on_death(rcy_object_t *o)
 {
-    if (o->type->finalize == NULL)
-        return false;
     if (rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o)))
         return false;
     /* CPython's subtype_dealloc untracks the object and tracks it again
@@ -300,7 +306,7 @@ struct rcyi_legacy_frame_s {
     struct rcyi_legacy_frame_s *up;
 };
 
-static bool legacy_del_on_death(rcy_object_t *o)
+static COLD bool legacy_del_on_death(rcy_object_t *o)
 {
     bool gc = rcyi_is_gc(o);
     rcy_runtime_t *rt = o->type->rt;
@@ -384,7 +390,7 @@ static void drain_trash(rcy_runtime_t *rt)
 static void dealloc(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (finalize_on_death(o))
+    if (o->type->finalize != NULL && finalize_on_death(o))
         return;
     if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
