@@ -171,6 +171,8 @@ def plan(args):
                     extra = [str(QUICK_PAUSE_ITERATIONS)]
                 elif w["name"] == "pyperf" and args.quick:
                     extra = ["3"]
+                elif w["name"] in ("fullgc", "cycles") and n >= 5000000:
+                    extra = ["3"]  # in-process repetitions: each builds a big heap
                 todo.append((w, case, n, extra))
     return todo
 
