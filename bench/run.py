@@ -78,12 +78,19 @@ def spread_pct(v):
 PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
 
 
+def python_cmd(env_version):
+    """The command running python3 of a pyenv version: `PYENV_VERSION=v python3`
+    through pyenv itself, since a runner started by pyenv's python3 has that
+    version's directory first on its PATH."""
+    return ["pyenv", "exec", "python3"] if env_version else ["python3"]
+
+
 def probe(env_version):
     env = dict(os.environ)
     if env_version:
         env["PYENV_VERSION"] = env_version
     try:
-        out = subprocess.run(["python3", "-c", PROBE], env=env, stdout=subprocess.PIPE,
+        out = subprocess.run(python_cmd(env_version) + ["-c", PROBE], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, universal_newlines=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -210,7 +217,8 @@ def main():
             env = dict(os.environ)
             if p["pyenv"]:
                 env["PYENV_VERSION"] = p["pyenv"]
-            sides.append((p["label"], ["python3", os.path.join(HERE, w["twin"]), case, str(n)] + extra, env))
+            sides.append((p["label"], python_cmd(p["pyenv"]) + [os.path.join(HERE, w["twin"]), case, str(n)] + extra,
+                          env))
         for rep in range(reps):
             # Interleaved: each repetition runs every side once, starting
             # with a different one each time.
