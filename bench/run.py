@@ -17,6 +17,11 @@ recycle / CPython and the heap size. Python standard library only.
   --other-sizes N   run the non-reference CPythons only at these sizes
   --out DIR         where results.json, table.md and ratios.png go
   --chart           draw ratios.png (bench/chart.py)
+  --peers-only      run only the peers (to --merge with an earlier run)
+  --merge FILE      add the samples of an earlier results.json to the table
+  --no-peers        leave out the peers (Boehm GC when bench/peers/boehm.c was
+                    built against libgc-dev, PHP when php is installed); the
+                    quick mode always does
 
 Each program prints JSON lines {"bench", "case", "n", "impl", "metric",
 "value"}; a program's "impl" is "recycle" (or "malloc" for the plain
@@ -26,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -39,10 +45,10 @@ SIZES = [100000, 1000000, 10000000]
 WORKLOADS = [
     {"name": "fullgc", "prog": "bench_fullgc", "twin": "bench_fullgc.py",
      "cases": ["tree", "listtree", "graph"], "sizes": SIZES,
-     "metrics": ["ns_per_obj"], "heap": ["tracked", "uss_mb"]},
+     "metrics": ["ns_per_obj"], "heap": ["tracked", "uss_mb"], "peers": {"boehm": ["tree", "graph"]}},
     {"name": "cycles", "prog": "bench_cycles", "twin": "bench_cycles.py",
      "cases": ["pair", "ring10"], "sizes": SIZES,
-     "metrics": ["ns_per_freed"], "heap": ["uss_mb"]},
+     "metrics": ["ns_per_freed"], "heap": ["uss_mb"], "peers": {"php": ["pair", "ring10"]}},
     {"name": "pyperf", "prog": "bench_pyperf", "twin": "bench_pyperf.py",
      "cases": ["gc_collect", "gc_traversal"], "fixed": {"gc_collect": 2100, "gc_traversal": 1000},
      "metrics": ["us_per_collect"], "heap": []},
@@ -53,12 +59,26 @@ WORKLOADS = [
      "heap": ["gen0_count", "gen1_count", "gen2_count", "wall_s"]},
     {"name": "churn", "prog": "churn", "twin": "churn.py",
      "cases": ["tuple", "list", "dict", "instance"], "sizes": SIZES,
-     "metrics": ["ns_per_object"], "heap": []},
+     "metrics": ["ns_per_object"], "heap": [], "peers": {"boehm": ["instance"], "php": ["instance"]}},
     {"name": "memory", "prog": "bench_memory", "twin": "bench_memory.py",
      "cases": ["node", "list", "dict"], "sizes": SIZES,
-     "metrics": ["bytes_per_obj"], "heap": []},
+     "metrics": ["bytes_per_obj"], "heap": [], "peers": {"boehm": ["node"], "php": ["node"]}},
 ]
 QUICK_PAUSE_ITERATIONS = 100000
+PEERS = ["boehm", "php"]
+
+
+def peer_cmd(peer, bindir, bench, case, n):
+    """The command running a peer on a workload, or None when it is not here:
+    the Boehm-Demers-Weiser collector (bench/peers/boehm.c, built when
+    Debian's libgc-dev is installed) and PHP (php-cli, bench/peers/php.php)."""
+    if peer == "boehm":
+        exe = os.path.join(bindir, "peer_boehm")
+        return [exe, bench, case, str(n)] if os.path.exists(exe) else None
+    if peer == "php":
+        php = shutil.which("php")
+        return [php, "-d", "memory_limit=-1", os.path.join(HERE, "peers", "php.php"), bench, case, str(n)] if php else None
+    return None
 
 
 def median(v):
@@ -143,6 +163,8 @@ def run_one(cmd, env, timeout):
                              universal_newlines=True, timeout=timeout, cwd=HERE)
     except subprocess.TimeoutExpired:
         return None, "timeout after %ds" % timeout
+    except OSError as e:
+        return None, "cannot run %s: %s" % (cmd[0], e)
     if out.returncode != 0:
         return None, "exit %d: %s" % (out.returncode, out.stderr.strip()[-500:])
     recs = []
@@ -196,8 +218,12 @@ def main():
     ap.add_argument("--other-sizes", default="")
     ap.add_argument("--out", default=os.path.join("build", "bench-results"))
     ap.add_argument("--chart", action="store_true")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--peers-only", action="store_true")
+    ap.add_argument("--merge", default="", help="add the samples of an earlier results.json")
     ap.add_argument("--timeout", type=int, default=3600)
     args = ap.parse_args()
+    args.bindir = os.path.abspath(args.bindir)  # the programs run in bench/
 
     pythons = find_pythons(args.pythons or ("ref" if args.quick else "all"))
     ref_label = pythons[0]["label"]
@@ -219,6 +245,13 @@ def main():
                 env["PYENV_VERSION"] = p["pyenv"]
             sides.append((p["label"], python_cmd(p["pyenv"]) + [os.path.join(HERE, w["twin"]), case, str(n)] + extra,
                           env))
+        if not args.quick and not args.no_peers:
+            for peer, cases in sorted(w.get("peers", {}).items()):
+                cmd = peer_cmd(peer, args.bindir, w["name"], case, n) if case in cases else None
+                if cmd is not None:
+                    sides.append((peer, cmd, None))
+        if args.peers_only:
+            sides = [s for s in sides if s[0] in PEERS]
         for rep in range(reps):
             # Interleaved: each repetition runs every side once, starting
             # with a different one each time.
@@ -232,11 +265,20 @@ def main():
                     continue
                 for r in recs:
                     impl = label if r["impl"] == "python" else r["impl"]
+                    if r["bench"] != w["name"] or r["case"] != case:
+                        continue
                     samples.setdefault((r["bench"], r["case"], r["n"], impl, r["metric"]), []).append(r["value"])
         for label, _, _ in sides:
             for m in w["metrics"][:1]:
                 expected.append((w["name"], case, n, label, m))
 
+    if args.merge:
+        with open(args.merge) as f:
+            earlier = json.load(f)
+        for s in earlier["samples"]:
+            samples.setdefault(tuple(s[:5]), []).extend(s[5])
+        known = set(p["label"] for p in pythons)
+        pythons += [p for p in earlier["pythons"] if p["label"] not in known]
     rows = table(samples, pythons, ref_label)
     text = render(rows, pythons, ref_label)
     print(text)
@@ -272,7 +314,7 @@ def table(samples, pythons, ref_label):
         if w is None or m not in w["metrics"]:
             continue
         row = {"bench": b, "case": c, "n": n, "metric": m, "impls": {}}
-        for impl in ["recycle", "malloc"] + [p["label"] for p in pythons]:
+        for impl in ["recycle", "malloc"] + PEERS + [p["label"] for p in pythons]:
             v = samples.get((b, c, n, impl, m))
             if v:
                 row["impls"][impl] = {"median": median(v), "spread_pct": spread_pct(v), "runs": len(v)}
@@ -305,7 +347,7 @@ def fmt(x):
 def render(rows, pythons, ref_label):
     others = [p["label"] for p in pythons[1:]]
     head = ["workload", "case", "n", "metric", "recycle", ref_label, "ratio"]
-    head += [o.replace("CPython ", "") for o in others] + ["malloc", "rcy/malloc", "heap"]
+    head += [o.replace("CPython ", "") for o in others] + ["malloc", "rcy/malloc"] + PEERS + ["heap"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         im = r["impls"]
@@ -320,7 +362,7 @@ def render(rows, pythons, ref_label):
         cells = [r["bench"], r["case"], "{:,}".format(r["n"]), r["metric"], cell("recycle"), cell(ref_label),
                  fmt(r["ratio"])]
         cells += [fmt(im[o]["median"]) if o in im else "-" for o in others]
-        cells += [cell("malloc"), fmt(r["ratio_malloc"]), "; ".join(heap)]
+        cells += [cell("malloc"), fmt(r["ratio_malloc"])] + [cell(p) for p in PEERS] + ["; ".join(heap)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
