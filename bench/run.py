@@ -252,6 +252,8 @@ def main():
                     sides.append((peer, cmd, None))
         if args.peers_only:
             sides = [s for s in sides if s[0] in PEERS]
+            if not sides:
+                continue
         for rep in range(reps):
             # Interleaved: each repetition runs every side once, starting
             # with a different one each time.
