@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define POOL_SIZE ((size_t)16 * 1024)
 #define ARENA_SIZE ((size_t)1024 * 1024)
@@ -48,7 +49,7 @@ typedef struct pool_s {
 struct arena_s {
     arena_t *next, *prev;         /* all arenas */
     arena_t *use_next, *use_prev; /* arenas with an empty pool */
-    void *base;                   /* as allocated */
+    void *base;                   /* as mapped (ARENA_SIZE bytes) */
     char *first;                  /* first pool (POOL_SIZE aligned) */
     pool_t *empty;                /* pools given back, ready for any class */
     unsigned untouched;           /* pools never carved yet (after the others) */
@@ -108,14 +109,21 @@ static arena_t *arena_new(struct rcyi_pool_s *p)
     arena_t *a = malloc(sizeof *a);
     if (a == NULL)
         return NULL;
-    void *base = malloc(ARENA_SIZE + POOL_SIZE);
-    if (base == NULL) {
+    /* Straight from the system, aligned to a pool by unmapping the
+       misaligned head and tail: no allocator header shares a page with the
+       pools, and an arena given back leaves at once. */
+    char *raw = mmap(NULL, ARENA_SIZE + POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
         free(a);
         return NULL;
     }
-    uintptr_t first = ((uintptr_t)base + POOL_SIZE - 1) & ~(uintptr_t)(POOL_SIZE - 1);
-    a->base = base;
-    a->first = (char *)first;
+    char *first = (char *)(((uintptr_t)raw + POOL_SIZE - 1) & ~(uintptr_t)(POOL_SIZE - 1));
+    if (first > raw)
+        munmap(raw, (size_t)(first - raw));
+    if (first + ARENA_SIZE < raw + ARENA_SIZE + POOL_SIZE)
+        munmap(first + ARENA_SIZE, (size_t)(raw + POOL_SIZE - first));
+    a->base = first;
+    a->first = first;
     a->empty = NULL;
     a->npools = (unsigned)POOLS_PER_ARENA;
     a->untouched = a->npools;
@@ -140,7 +148,7 @@ static void arena_release(struct rcyi_pool_s *p, arena_t *a)
     if (a->next != NULL)
         a->next->prev = a->prev;
     p->narenas--;
-    free(a->base);
+    munmap(a->base, ARENA_SIZE);
     free(a);
 }
 
@@ -264,7 +272,7 @@ void rcyi_pool_fini(rcy_runtime_t *rt)
     while (a != NULL) {
         arena_t *next = a->next;
         if (a->nempty == a->npools) {
-            free(a->base);
+            munmap(a->base, ARENA_SIZE);
             free(a);
         }
         a = next;
