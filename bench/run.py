@@ -273,6 +273,7 @@ def main():
         for label, _, _ in sides:
             for m in w["metrics"][:1]:
                 expected.append((w["name"], case, n, label, m))
+        save(args, samples, pythons, ref_label)  # so far: a run cut short still leaves its results
 
     if args.merge:
         with open(args.merge) as f:
@@ -281,16 +282,8 @@ def main():
             samples.setdefault(tuple(s[:5]), []).extend(s[5])
         known = set(p["label"] for p in pythons)
         pythons += [p for p in earlier["pythons"] if p["label"] not in known]
-    rows = table(samples, pythons, ref_label)
-    text = render(rows, pythons, ref_label)
+    rows, text = save(args, samples, pythons, ref_label)
     print(text)
-    with open(os.path.join(args.out, "table.md"), "w") as f:
-        f.write(text + "\n")
-    machine = machine_info()
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine,
-                   "pythons": pythons, "reference": ref_label, "rows": rows,
-                   "samples": [list(k) + [v] for k, v in sorted(samples.items(), key=str)]}, f, indent=1)
     if args.chart:
         sys.path.insert(0, HERE)
         import chart
@@ -304,6 +297,19 @@ def main():
         sys.exit(1)
     if args.check:
         print("bench_quick: %d runs parsed, every expected metric present" % len(expected))
+
+
+def save(args, samples, pythons, ref_label):
+    """Writes table.md and results.json; returns the rows and the table."""
+    rows = table(samples, pythons, ref_label)
+    text = render(rows, pythons, ref_label)
+    with open(os.path.join(args.out, "table.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine_info(),
+                   "pythons": pythons, "reference": ref_label, "rows": rows,
+                   "samples": [list(k) + [v] for k, v in sorted(samples.items(), key=str)]}, f, indent=1)
+    return rows, text
 
 
 def table(samples, pythons, ref_label):
