@@ -71,6 +71,18 @@ typedef struct pobj_s {
 static rcy_runtime_t *rt;
 static rcy_type_t *types[NCLASSES];
 static rcy_type_t *scratch_type; /* -d: the container that fires a pending collection */
+/* The twin creates a weak reference by calling weakref.ref(obj, callback):
+   CPython builds an argument tuple, a tracked container that refers to obj,
+   before allocating the weak reference. Up to 3.11 an automatic collection
+   run by that allocation sees the tuple in generation 0: it survives (it is
+   referenced from the C stack) and is counted in long_lived_pending (a
+   generation-1 collection) or long_lived_total (a full one), which decide
+   the 25 % rule later. The replayer tracks this object, holding obj, for the
+   duration of each weak-reference allocation (not with -d: in 3.12+ the
+   collection runs after the call, when the tuple is gone). It is made
+   before the program runs and is untracked otherwise; tracking does not
+   touch the counts, as taking a tuple from CPython's free list does not. */
+static pobj_t *argtuple;
 static rcy_object_t *roots[NROOTS];
 static rcy_object_t **survivors;
 static size_t n_survivors, cap_survivors;
@@ -335,6 +347,14 @@ static void make_types(void)
     scratch_type = rcy_type_new(rt, &spec);
     if (scratch_type == NULL)
         die("cannot create the scratch type");
+    /* The argument tuple: an object of class A, used with one slot. Making
+       it counted an allocation: freezing the (otherwise empty) heap resets
+       the counts. */
+    argtuple = (pobj_t *)rcy_new(types[0]);
+    if (argtuple == NULL)
+        die("cannot create the argument tuple");
+    rcy_gc_untrack(&argtuple->ob);
+    rcy_gc_freeze(rt);
 }
 
 /* ---- Weak-reference callbacks ------------------------------------------ */
@@ -543,9 +563,17 @@ static void op_weak(long r, long v, long c)
     root_set((int)r, NULL);
     int was;
     alloc_begin(&was);
+    if (!deferred) {
+        RCY_XSETREF(argtuple->slot[0], &p->ob);
+        rcy_gc_track(&argtuple->ob);
+    }
     rcy_object_t *wr = rcy_weakref_new(&p->ob, c ? wr_callback : NULL, (void *)(intptr_t)c);
     if (wr == NULL)
         die("weakref_new failed: %s", rcy_strerror(rcy_last_error(rt)));
+    if (!deferred) {
+        rcy_gc_untrack(&argtuple->ob);
+        RCY_CLEAR(argtuple->slot[0]);
+    }
     if (rcy_getrefcount(wr) == 1)
         wr_label_set(wr, next_wr++);
     alloc_end(was);
@@ -698,6 +726,7 @@ static void run_line(char *text, long step)
 static void finish(void)
 {
     rcy_gc_set_debug(rt, 0);
+    rcy_decref(&argtuple->ob);
     for (int r = 0; r < NROOTS; r++)
         root_set(r, NULL);
     for (int round = 0; round < 100; round++) {
