@@ -1,7 +1,8 @@
 # A thin front for CMake: `make demo` runs the tours, `make bench` the
 # benchmarks against CPython, `make test` runs every test in a debug build
 # with AddressSanitizer and UndefinedBehaviorSanitizer, in an optimized build,
-# and the threads test under ThreadSanitizer.
+# in the GC-stress build, and the threads test under ThreadSanitizer, then
+# replays the fuzz corpus and fuzzes for a minute (docs/testing.md).
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
@@ -17,7 +18,7 @@ demo: all
 	$(BUILD)/release/tour
 	$(BUILD)/release/memory_tour
 
-test: test-debug test-release test-tsan test-fuzz
+test: test-debug test-release test-tsan test-stress test-fuzz
 
 test-debug:
 	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON
@@ -109,8 +110,10 @@ test-valgrind:
 	$(CMAKE) --build $(BUILD)/valgrind -j $(JOBS)
 	cd $(BUILD)/valgrind/tests && ls test_* | grep -v '\.' | \
 		RCY_TEST_SCALE=$(RCY_TEST_SCALE) xargs -P $(JOBS) -I{} sh -c \
-		'$(VALGRIND) $(VALGRIND_FLAGS) --log-file={}.valgrind ./{} > {}.out 2>&1; r=$$?; \
-		 if [ $$r -eq 0 ]; then echo "valgrind ok   {}"; else echo "valgrind FAIL {} (exit $$r)"; cat {}.valgrind; tail -20 {}.out; exit 255; fi'
+		's=$$(date +%s); $(VALGRIND) $(VALGRIND_FLAGS) --log-file={}.valgrind ./{} > {}.out 2>&1; r=$$?; \
+		 t=$$(( $$(date +%s) - s )); \
+		 if [ $$r -eq 0 ]; then echo "valgrind ok   {} ($${t}s)"; \
+		 else echo "valgrind FAIL {} (exit $$r)"; cat {}.valgrind; tail -20 {}.out; exit 255; fi'
 	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_replay $(CURDIR)/fuzz/corpus
 
 install: all

@@ -1266,7 +1266,12 @@ static int gc_user(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t 
 static void check_heap(void)
 {
     size_t live = 0, tracked = 0, per_type[T_NTYPES] = {0}, weak_live = 0;
+    static size_t weakrefs_to[MAXOBJ];
     REQUIRE(F.ntmp == 0 && F.depth == 0 && !F.rt_collecting && !F.in_gc, "harness state leaked", 0);
+    memset(weakrefs_to, 0, sizeof weakrefs_to);
+    for (int w = 1; w < F.nobj; w++)
+        if (alive(w) && (M(w)->kind == K_WEAKREF || M(w)->kind == K_FINREG) && M(w)->referent > 0)
+            weakrefs_to[M(w)->referent]++;
     for (int id = 1; id < F.nobj; id++) {
         mobj_t *m = M(id);
         if (m->state != S_ALIVE)
@@ -1310,13 +1315,8 @@ static void check_heap(void)
         default:
             fuzz_fail("unknown kind", id);
         }
-        if (m->kind == K_NODE || m->kind == K_LEAF) {
-            size_t nw = 0;
-            for (int w = 1; w < F.nobj; w++)
-                if (alive(w) && (M(w)->kind == K_WEAKREF || M(w)->kind == K_FINREG) && M(w)->referent == id)
-                    nw++;
-            REQUIRE(rcy_weakref_count(m->ptr) == nw, "weak reference count differs", id);
-        }
+        if (m->kind == K_NODE || m->kind == K_LEAF)
+            REQUIRE(rcy_weakref_count(m->ptr) == weakrefs_to[id], "weak reference count differs", id);
     }
     REQUIRE(rcy_runtime_live_objects(F.rt) == live, "live objects differ from the model", (int)live);
     for (int t = 0; t < T_NTYPES; t++)

@@ -23,6 +23,31 @@
 #define HARNESS_GC_STRESS 0
 #endif
 
+/* RCY_TEST_SCALE in the environment, a number in (0, 1] (default 1),
+   scales down the tests that build millions of objects, for slow runs:
+   make test-valgrind sets 0.01. Returns n scaled, and at least min. */
+static inline long harness_scaled(long n, long min)
+{
+    static double scale = -1.0;
+    if (scale < 0.0) {
+        const char *env = getenv("RCY_TEST_SCALE");
+        char *end = NULL;
+        scale = env != NULL ? strtod(env, &end) : 1.0;
+        if (env != NULL && (end == env || *end != '\0' || !(scale > 0.0 && scale <= 1.0)))
+            scale = 1.0;
+    }
+    long s = (long)((double)n * scale);
+    return s < min ? min : s;
+}
+
+/* Nonzero when the program runs under Valgrind (which preloads its own
+   malloc: glibc's malloc statistics then stay at 0, as under ASan). */
+static inline int harness_under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
 static int harness_failures;
 static int harness_checks;
 static const char *harness_current;

@@ -49,7 +49,7 @@ static double now(void)
 
 /* ---- A chain of fixed-size containers (node.h), each holding the next ---- */
 
-#define CHAIN_LEN 10000000L
+#define CHAIN_LEN harness_scaled(10000000L, 10000) /* RCY_TEST_SCALE */
 
 TEST(test_chain_of_ten_million)
 {
@@ -109,7 +109,7 @@ TEST(test_chain_of_ten_million)
 /* The same chain, freed through the cycle collector: the last node points
    back at the head, so reference counting alone frees nothing, and the
    collector's clear of one node starts the deep cascade. */
-#define CYCLE_LEN 1000000L
+#define CYCLE_LEN harness_scaled(1000000L, 10000)
 
 TEST(test_long_cycle_collected)
 {
@@ -174,7 +174,7 @@ static rcy_type_t *list_type_new(rcy_runtime_t *rt)
     return rcy_type_new(rt, &spec);
 }
 
-#define NEST_DEPTH 1000000L
+#define NEST_DEPTH harness_scaled(1000000L, 100000) /* enough for full collections */
 
 TEST(test_nested_lists)
 {

@@ -177,7 +177,7 @@ static long graph_size(int stress)
             return n;
         fprintf(stderr, "ignoring RCY_STRESS_N=%s (want 2..100000000)\n", env);
     }
-    return stress ? RCY_STRESS_SMALL_N : RCY_STRESS_DEFAULT_N;
+    return harness_scaled(stress ? RCY_STRESS_SMALL_N : RCY_STRESS_DEFAULT_N, 1000); /* RCY_TEST_SCALE */
 }
 
 static long N;
