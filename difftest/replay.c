@@ -720,7 +720,8 @@ static void run_line(char *text, long step)
 }
 
 /* Releases everything the program holds and collects until nothing is
-   left. Cycles kept by legacy finalizers are broken here, slot by slot, so
+   left (before the teardown, whose collections would run class G's
+   finalizer, which stores into the survivors). Cycles kept by legacy finalizers are broken here, slot by slot, so
    that their objects die by reference counting (running their legacy
    finalizers, which may resurrect them once or twice more). */
 static void finish(void)
@@ -738,8 +739,11 @@ static void finish(void)
                 pobj_clear(&p->ob);
         }
         rcy_gc_garbage_clear(rt);
-        rcy_gc_collect(rt, 2);
-        if (n_survivors == 0 && rcy_gc_garbage_len(rt) == 0)
+        /* A collection may leave collectable garbage for the next one (a
+           cycle reachable from an uncollectable object that died while the
+           collection ran): go on until one finds nothing. */
+        intptr_t found = rcy_gc_collect(rt, 2);
+        if (found == 0 && n_survivors == 0 && rcy_gc_garbage_len(rt) == 0)
             break;
     }
 }
