@@ -401,7 +401,10 @@ static void dealloc(rcy_object_t *o)
     struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
     if (weaklist != NULL && *weaklist != NULL)
         rcyi_weakrefs_clear_on_death(o);
-    if (o->type->legacy_del != NULL) {
+    /* In teardown's last phase the cycles that legacy finalizers kept are
+       cleared without calling them (docs/design.md): their peers may be
+       cleared already, which is why they were kept. */
+    if (o->type->legacy_del != NULL && !rt->tearing_down_final) {
         if (legacy_del_on_death(o))
             return;
         /* Weak references the legacy finalizer made to the object are

@@ -234,11 +234,11 @@ TEST(test_teardown_collects_garbage_made_while_garbage_died)
 
 /* Bug: teardown's last phase empties garbage and collects treating legacy
    finalizers as ordinary objects, but only in its own collections: a
-   collection that user code ran in that phase (here a legacy finalizer
-   running on refcount death when garbage is emptied) put new legacy
-   cycles back into garbage, which was never emptied again, and teardown
-   reported them as leaked. Every collection of that phase now clears
-   legacy cycles. */
+   collection that user code ran in that phase (here the finalizer of an
+   object garbage kept, running on refcount death when garbage is emptied)
+   put new legacy cycles back into garbage, which was never emptied again,
+   and teardown reported them as leaked. Every collection of that phase now
+   clears legacy cycles. */
 static rcy_type_t *legacy_type;
 static int legacy_noop(rcy_object_t *self)
 {
@@ -246,7 +246,7 @@ static int legacy_noop(rcy_object_t *self)
     return 0;
 }
 
-static int legacy_makes_cycle_and_collects(rcy_object_t *self)
+static int makes_cycle_and_collects(rcy_object_t *self)
 {
     make_garbage_cycle(legacy_type);
     rcy_gc_collect(rcy_object_runtime(self), 2);
@@ -259,7 +259,9 @@ TEST(test_collection_in_last_teardown_phase_keeps_no_legacy_cycle)
     rcy_runtime_t *rt = test_runtime(&cap);
     rcy_gc_disable(rt);
     legacy_type = rnode_type(rt, "Legacy", NULL, legacy_noop);
-    rcy_type_t *trigger = rnode_type(rt, "Trigger", NULL, legacy_makes_cycle_and_collects);
+    /* Kept by garbage for its legacy finalizer, so never finalized: its
+       PEP 442 finalizer runs when garbage releases it. */
+    rcy_type_t *trigger = rnode_type(rt, "Trigger", makes_cycle_and_collects, legacy_noop);
     deallocs = 0;
     /* A legacy self-cycle goes to garbage; then its cycle is broken
        (gc.garbage[0].a = None): garbage holds its only reference. */
@@ -272,12 +274,51 @@ TEST(test_collection_in_last_teardown_phase_keeps_no_legacy_cycle)
     RCY_CLEAR(((rnode_t *)l)->a);
     CHECK_EQ(rcy_getrefcount(l), 1);
     CHECK_EQ(deallocs, 0);
-    /* Teardown releases l: its legacy finalizer makes a legacy cycle and
+    /* Teardown releases l: its finalizer makes a legacy cycle and
        collects; that cycle is freed as well. */
     rcy_runtime_destroy(rt);
     CHECK_EQ(deallocs, 3);
     CHECK(cap.text == NULL || strstr(cap.text, "still alive") == NULL);
     capture_free(&cap);
+}
+
+/* Bug: teardown's last phase is documented to clear the cycles that
+   legacy finalizers kept without calling those finalizers, but each
+   object's legacy finalizer still ran on its refcount death, after its
+   peers had been cleared (what keeping them was meant to prevent), and
+   could resurrect it into a leak report. */
+static int legacy_calls;
+static int count_legacy(rcy_object_t *self)
+{
+    (void)self;
+    legacy_calls++;
+    return 0;
+}
+
+TEST(test_teardown_clears_legacy_cycles_without_their_finalizers)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_type_t *t = rnode_type(rt, "OldStyle", NULL, count_legacy);
+    legacy_calls = 0;
+    deallocs = 0;
+    make_garbage_cycle(t);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+    CHECK_EQ(rcy_gc_garbage_len(rt), 2);
+    rcy_runtime_destroy(rt);
+    CHECK_EQ(legacy_calls, 0);
+    CHECK_EQ(deallocs, 2);
+    CHECK_STR_CONTAINS(cap.text, "gc: 2 uncollectable objects at shutdown");
+    CHECK(strstr(cap.text, "still alive") == NULL);
+    capture_free(&cap);
+
+    /* Before teardown, a legacy finalizer runs on every refcount death. */
+    rt = test_runtime(NULL);
+    t = rnode_type(rt, "OldStyle", NULL, count_legacy);
+    rcy_object_t *o = rnode_new(t, NULL);
+    rcy_decref(o);
+    CHECK_EQ(legacy_calls, 1);
+    test_runtime_end(rt);
 }
 
 int main(void)
@@ -286,5 +327,6 @@ int main(void)
     RUN(test_weakref_made_by_legacy_finalizer_is_cleared);
     RUN(test_teardown_collects_garbage_made_while_garbage_died);
     RUN(test_collection_in_last_teardown_phase_keeps_no_legacy_cycle);
+    RUN(test_teardown_clears_legacy_cycles_without_their_finalizers);
     return harness_summary();
 }
