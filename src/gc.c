@@ -149,10 +149,21 @@ static inline void decref_child(rcy_object_t *child, rcy_gc_head_t *g, scan_stat
         scan->zeros++;
 }
 
+/* A referenced object has a positive count; a freed one (recognisable
+   while poisoning keeps it) means a missing incref. Objects outside the
+   collection are otherwise never looked at. */
+static inline void check_visited_refcnt(const rcy_object_t *child)
+{
+    if (RCY_UNLIKELY(child->refcnt <= 0))
+        rcyi_fatal(child, child->refcnt == RCY_REFCNT_FREED ? "traverse reports a freed object (a missing incref)"
+                                                             : "traverse reports an object whose reference count is <= 0");
+}
+
 static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
     (void)index;
+    check_visited_refcnt(child);
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
         if (gc_is_collecting(g))
@@ -178,6 +189,7 @@ static int visit_decref_full(rcy_object_t *child, const char *label, intptr_t in
 {
     (void)label;
     (void)index;
+    check_visited_refcnt(child);
     if (!rcyi_is_gc(child))
         return 0;
     rcy_gc_head_t *g = rcyi_as_gc(child);

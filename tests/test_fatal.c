@@ -365,6 +365,32 @@ static void case_freed_but_tracked(enum hook_e hook)
     rcy_gc_collect(rt, 0);
 }
 
+/* A container holding a stale pointer to a freed container (a missing
+   incref), met by a young collection and by a full one: the freed object
+   is in no generation, only the traverse reaches it. */
+static int traverse_gen = 0;
+static void case_traverse_reaches_freed(enum hook_e hook)
+{
+    rcy_runtime_t *rt = child_runtime(hook, 1);
+    rcy_type_t *t = node_type_new(rt, "Holder");
+    rcy_type_t *u = node_type_new(rt, "Gone");
+    node_t *holder = node_new(t, 0);
+    node_t *gone = node_new(u, 1);
+    holder->a = OB(gone); /* the bug: stored without rcy_incref */
+    announce(gone);
+    rcy_decref(OB(gone));
+    rcy_gc_collect(rt, traverse_gen);
+}
+
+TEST(test_traverse_reaches_freed_object)
+{
+    result_t res;
+    for (traverse_gen = 0; traverse_gen <= 2; traverse_gen += 2) { /* young, and full */
+        run_child(case_traverse_reaches_freed, HOOK_PIPE, &res);
+        check_fatal(&res, "Gone", "traverse reports a freed object");
+    }
+}
+
 TEST(test_freed_object_still_tracked)
 {
     result_t res;
@@ -380,6 +406,7 @@ int main(void)
     RUN(test_legacy_finalizer_releases_what_it_does_not_own);
     RUN(test_traverse_reports_too_many);
     RUN(test_freed_object_still_tracked);
+    RUN(test_traverse_reaches_freed_object);
     RUN(test_no_false_alarm);
     return harness_summary();
 }
