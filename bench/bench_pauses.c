@@ -10,16 +10,42 @@
  * two-object cycle. Every collection's pause is recorded through the
  * collection callbacks. Reports per generation the number of pauses and
  * their median, 99th percentile and maximum in microseconds, and the share
- * of the run's time spent collecting.
+ * of the run's time spent collecting. The same figures for the thread's
+ * CPU time in each pause (metrics gen<g>_cpu_*) leave out the time the
+ * scheduler gave to other processes.
  */
 #include "bench.h"
 
 typedef struct pauses_s {
-    double t0;
-    double *v[RCY_GC_GENERATIONS];
+    double t0, c0;
+    double *v[RCY_GC_GENERATIONS];   /* wall-clock pauses */
+    double *cpu[RCY_GC_GENERATIONS]; /* the thread's CPU time in them */
     size_t len[RCY_GC_GENERATIONS], cap[RCY_GC_GENERATIONS];
     double total;
 } pauses_t;
+
+/* CPU time of the calling thread: a pause less the time the scheduler gave
+   to other processes (this machine is shared). */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void report(const char *kase, long n, const char *what, int g, double *v, size_t k)
+{
+    char metric[48];
+    qsort(v, k, sizeof(double), bench_cmp_double);
+    size_t i99 = (99 * k + 99) / 100 - 1; /* nearest rank: ceil(0.99 k) - 1 */
+    double med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+    snprintf(metric, sizeof metric, "gen%d_%smedian_us", g, what);
+    bench_emit("pauses", kase, n, metric, med * 1e6);
+    snprintf(metric, sizeof metric, "gen%d_%sp99_us", g, what);
+    bench_emit("pauses", kase, n, metric, v[i99] * 1e6);
+    snprintf(metric, sizeof metric, "gen%d_%smax_us", g, what);
+    bench_emit("pauses", kase, n, metric, v[k - 1] * 1e6);
+}
 
 static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
 {
@@ -27,16 +53,20 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
     pauses_t *p = arg;
     if (phase == RCY_GC_START) {
         p->t0 = bench_now();
+        p->c0 = thread_cpu();
         return 0;
     }
     double d = bench_now() - p->t0;
+    double c = thread_cpu() - p->c0;
     int g = info->generation;
     if (p->len[g] == p->cap[g]) {
         p->cap[g] = p->cap[g] ? 2 * p->cap[g] : 1024;
         p->v[g] = realloc(p->v[g], p->cap[g] * sizeof(double));
-        if (p->v[g] == NULL)
+        p->cpu[g] = realloc(p->cpu[g], p->cap[g] * sizeof(double));
+        if (p->v[g] == NULL || p->cpu[g] == NULL)
             bench_die("out of memory");
     }
+    p->cpu[g][p->len[g]] = c;
     p->v[g][p->len[g]++] = d;
     p->total += d;
     return 0;
@@ -104,17 +134,10 @@ int main(int argc, char **argv)
         bench_emit("pauses", kase, n, metric, (double)p.len[g]);
         if (p.len[g] == 0)
             continue;
-        qsort(p.v[g], p.len[g], sizeof(double), bench_cmp_double);
-        size_t k = p.len[g];
-        size_t i99 = (99 * k + 99) / 100 - 1; /* nearest rank: ceil(0.99 k) - 1 */
-        double med = k % 2 ? p.v[g][k / 2] : (p.v[g][k / 2 - 1] + p.v[g][k / 2]) / 2;
-        snprintf(metric, sizeof metric, "gen%d_median_us", g);
-        bench_emit("pauses", kase, n, metric, med * 1e6);
-        snprintf(metric, sizeof metric, "gen%d_p99_us", g);
-        bench_emit("pauses", kase, n, metric, p.v[g][i99] * 1e6);
-        snprintf(metric, sizeof metric, "gen%d_max_us", g);
-        bench_emit("pauses", kase, n, metric, p.v[g][k - 1] * 1e6);
+        report(kase, n, "", g, p.v[g], p.len[g]);
+        report(kase, n, "cpu_", g, p.cpu[g], p.len[g]);
         free(p.v[g]);
+        free(p.cpu[g]);
     }
     bench_emit("pauses", kase, n, "gc_share_pct", 100.0 * p.total / wall);
     bench_emit("pauses", kase, n, "wall_s", wall);

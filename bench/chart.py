@@ -87,6 +87,9 @@ TARGETS = {
     ("pauses", "gen0_median_us", None): 0.5, ("pauses", "gen0_p99_us", None): 0.5,
     ("pauses", "gen1_median_us", None): 0.5, ("pauses", "gen1_p99_us", None): 0.5,
     ("pauses", "gen2_median_us", None): 0.25, ("pauses", "gen2_p99_us", None): 0.25,
+    ("pauses", "gen0_cpu_median_us", None): 0.5, ("pauses", "gen0_cpu_p99_us", None): 0.5,
+    ("pauses", "gen1_cpu_median_us", None): 0.5, ("pauses", "gen1_cpu_p99_us", None): 0.5,
+    ("pauses", "gen2_cpu_median_us", None): 0.25, ("pauses", "gen2_cpu_p99_us", None): 0.25,
     ("churn", "ns_per_object", None): 0.5, ("memory", "bytes_per_obj", None): 1.0,
 }
 
