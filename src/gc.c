@@ -684,13 +684,15 @@ void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 static void collect_until_quiet(rcy_runtime_t *rt)
 {
     for (int pass = 0; pass < SHUTDOWN_MAX_PASSES; pass++) {
-        size_t garbage_before = rt->garbage.len;
+        size_t garbage_before = rt->garbage.len, live_before = rt->live_objects;
         intptr_t found = rcyi_gc_collect(rt, RCY_NUM_GENERATIONS - 1, true);
         /* A pass whose garbage all died by reference counting during its
            finalizers finds 0, yet those finalizers may have made new
-           objects (in generation 0 now): quiet means nothing was found
-           and nothing new is tracked. */
-        if ((found == 0 && rcyi_list_is_empty(&rt->gens[0].head)) || rt->garbage.len > garbage_before)
+           objects (in generation 0 now) or released the last outside
+           reference to an old cycle: quiet means nothing was found, nothing
+           was freed and nothing new is tracked. */
+        if ((found == 0 && rt->live_objects == live_before && rcyi_list_is_empty(&rt->gens[0].head)) ||
+            rt->garbage.len > garbage_before)
             break;
     }
 }

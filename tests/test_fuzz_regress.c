@@ -232,6 +232,54 @@ TEST(test_teardown_collects_garbage_made_while_garbage_died)
     capture_free(&cap);
 }
 
+/* Bug (the same loop, found again by fuzzing): a pass whose garbage all
+   died by refcount during its finalizers, and that made nothing new, may
+   still have released the last outside reference to an old cycle (here a
+   finalizer drops a C global). Teardown stopped there and reported that
+   cycle as leaked; quiet now also means that the pass freed nothing. */
+#define RELEASERS 3
+static rcy_object_t *held[RELEASERS]; /* C globals holding old cycles */
+static int next_release;
+
+static int releases_next_and_breaks(rcy_object_t *self)
+{
+    if (next_release < RELEASERS) {
+        int k = next_release++;
+        RCY_CLEAR(held[k]);
+    }
+    RCY_CLEAR(((rnode_t *)self)->a); /* its own cycle dies by refcount */
+    return 0;
+}
+
+/* x <-> y, x's finalizer releasing the next held cycle; returns x. */
+static rcy_object_t *make_releaser(rcy_type_t *releaser, rcy_type_t *plain)
+{
+    rcy_object_t *x = rnode_new(releaser, NULL);
+    rcy_object_t *y = rnode_new(plain, x);
+    RCY_XSETREF(((rnode_t *)x)->a, y);
+    rcy_decref(y);
+    return x;
+}
+
+TEST(test_teardown_collects_cycles_released_while_garbage_died)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_type_t *plain = rnode_type(rt, "Plain", NULL, NULL);
+    rcy_type_t *releaser = rnode_type(rt, "Releaser", releases_next_and_breaks, NULL);
+    next_release = 0;
+    for (int i = 0; i < RELEASERS; i++)
+        held[i] = make_releaser(releaser, plain);
+    rcy_gc_collect(rt, 2); /* they are old now */
+    rcy_decref(make_releaser(releaser, plain)); /* garbage, which starts it */
+    deallocs = 0;
+    rcy_runtime_destroy(rt);
+    CHECK_EQ(next_release, RELEASERS);
+    CHECK_EQ(deallocs, 2 * (RELEASERS + 1));
+    CHECK(cap.text == NULL || strstr(cap.text, "still alive") == NULL);
+    capture_free(&cap);
+}
+
 /* Bug: teardown's last phase empties garbage and collects treating legacy
    finalizers as ordinary objects, but only in its own collections: a
    collection that user code ran in that phase (here the finalizer of an
@@ -326,6 +374,7 @@ int main(void)
     RUN(test_registration_made_during_teardown_is_not_a_leak);
     RUN(test_weakref_made_by_legacy_finalizer_is_cleared);
     RUN(test_teardown_collects_garbage_made_while_garbage_died);
+    RUN(test_teardown_collects_cycles_released_while_garbage_died);
     RUN(test_collection_in_last_teardown_phase_keeps_no_legacy_cycle);
     RUN(test_teardown_clears_legacy_cycles_without_their_finalizers);
     return harness_summary();
