@@ -716,8 +716,9 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
                         rt->garbage.len);
         }
     }
-    /* The runtime goes away: release garbage and clear even the cycles that
-       legacy finalizers kept (without calling those finalizers). */
+    /* The runtime goes away: release garbage and break even the cycles that
+       legacy finalizers kept (the collector clears them; each object then
+       dies by reference counting, which runs its legacy finalizer). */
     rt->tearing_down_final = true;
     rcy_gc_garbage_clear(rt);
     collect_until_quiet(rt);
