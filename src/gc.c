@@ -585,6 +585,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     bool full = young == old && rcyi_list_is_empty(&rt->permanent);
     deduce_unreachable(young, &unreachable, full, true, &scan);
     res.candidates = scan.candidates;
+    rt->last_unreachable = scan.unreachable;
     /* Survivors: counted, not walked (CPython walks the list). */
     intptr_t survivors = scan.candidates - scan.unreachable - scan.untracked;
 
@@ -724,15 +725,14 @@ void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 static void collect_until_quiet(rcy_runtime_t *rt)
 {
     for (int pass = 0; pass < SHUTDOWN_MAX_PASSES; pass++) {
-        size_t garbage_before = rt->garbage.len, live_before = rt->live_objects;
-        intptr_t found = rcyi_gc_collect(rt, RCY_NUM_GENERATIONS - 1, true);
-        /* A pass whose garbage all died by reference counting during its
-           finalizers finds 0, yet those finalizers may have made new
-           objects (in generation 0 now) or released the last outside
-           reference to an old cycle: quiet means nothing was found, nothing
-           was freed and nothing new is tracked. */
-        if ((found == 0 && rt->live_objects == live_before && rcyi_list_is_empty(&rt->gens[0].head)) ||
-            rt->garbage.len > garbage_before)
+        size_t garbage_before = rt->garbage.len;
+        rcyi_gc_collect(rt, RCY_NUM_GENERATIONS - 1, true);
+        /* Quiet means the pass found nothing unreachable, and so ran no
+           finalizer or callback. Its result is no guide: a pass whose
+           garbage all died by refcount during its finalizers, or was
+           resurrected, finds 0, yet those finalizers may have made new
+           garbage or released the last outside reference to an old cycle. */
+        if (rt->last_unreachable == 0 || rt->garbage.len > garbage_before)
             break;
     }
 }

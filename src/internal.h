@@ -234,6 +234,7 @@ struct rcy_runtime_s {
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
+    intptr_t last_unreachable; /* objects the last collection found unreachable (before finalizers) */
 
     /* The objects whose legacy finalizer runs on refcount death, innermost
        first (a chain through the callers' frames): a legacy finalizer has
