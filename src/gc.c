@@ -757,8 +757,8 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
         }
     }
     /* The runtime goes away: release garbage and break even the cycles that
-       legacy finalizers kept (the collector clears them; each object then
-       dies by reference counting, which runs its legacy finalizer). */
+       legacy finalizers kept (the collector clears them, and in this last
+       phase no legacy finalizer runs: it would see its peers cleared). */
     rt->tearing_down_final = true;
     rcy_gc_garbage_clear(rt);
     collect_until_quiet(rt);
