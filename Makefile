@@ -18,7 +18,7 @@ demo: all
 	$(BUILD)/release/tour
 	$(BUILD)/release/memory_tour
 
-test: test-debug test-release test-tsan test-stress test-fuzz
+test: test-debug test-release test-tsan test-stress test-fuzz test-valgrind
 
 test-debug:
 	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON
