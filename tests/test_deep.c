@@ -21,25 +21,6 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Whether the library was built with RCY_GC_STRESS (`make test-stress`: a
-   collection on every container allocation, whatever the thresholds):
-   the checks of exactly when automatic collections run hold only without. */
-static bool gc_stress_build(void)
-{
-    rcy_config_t cfg;
-    rcy_config_init(&cfg);
-    cfg.threshold0 = 0; /* automatic collection off */
-    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
-    if (rt == NULL)
-        return false;
-    rcy_object_t *o = rcy_new(node_type_new(rt, "StressProbe"));
-    rcy_gc_stats_t stats[RCY_GC_GENERATIONS];
-    rcy_gc_get_stats(rt, stats);
-    rcy_xdecref(o);
-    rcy_runtime_destroy(rt);
-    return stats[0].collections + stats[1].collections + stats[2].collections > 0;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -195,7 +176,7 @@ TEST(test_nested_lists)
 
     /* In the GC-stress build (a collection on every container allocation,
        each validating the whole heap) that would be quadratic: off there. */
-    bool stress = gc_stress_build();
+    bool stress = HARNESS_GC_STRESS;
     if (stress)
         rcy_gc_disable(rt);
 

@@ -133,40 +133,6 @@ static void *xmalloc(size_t size)
     return p;
 }
 
-static int probe_cb(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
-{
-    (void)rt;
-    (void)info;
-    if (phase == RCY_GC_START)
-        ++*(int *)arg;
-    return 0;
-}
-
-/* The GC-stress build collects at every container allocation: with the
-   default thresholds, two allocations collect nothing anywhere else. */
-static int detect_stress_build(void)
-{
-    rcy_runtime_t *rt = test_runtime(NULL);
-    rcy_type_t *t = snode_type(rt);
-    int starts = 0;
-    rcy_gc_callback_add(rt, probe_cb, &starts);
-    dead = calloc(2, 1);
-    rcy_object_t *a = rcy_new(t), *b = rcy_new(t);
-    ((snode_t *)b)->id = 1;
-    ((snode_t *)a)->check = mix(0);
-    ((snode_t *)b)->check = mix(1);
-    int stress = starts > 0;
-    rcy_decref(a);
-    rcy_decref(b);
-    rcy_gc_callback_remove(rt, probe_cb, &starts);
-    test_runtime_end(rt);
-    free(dead);
-    dead = NULL;
-    n_dead = 0;
-    bad_deaths = 0;
-    return stress;
-}
-
 static long graph_size(int stress)
 {
     const char *env = getenv("RCY_STRESS_N");
@@ -450,7 +416,7 @@ TEST(test_long_ring)
 
 int main(void)
 {
-    int stress = detect_stress_build();
+    int stress = HARNESS_GC_STRESS;
     N = graph_size(stress);
     fprintf(stderr, "test_gc_stress: N = %ld%s\n", N,
             stress ? " (GC-stress build detected: every container allocation collects)" : "");
