@@ -285,8 +285,9 @@ void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
  * Creates a type in rt from spec (the spec is read, not kept; the name is
  * copied). The type lives until the runtime is destroyed. Returns NULL with
  * RCY_EINVAL when the spec is inconsistent (no name, basicsize smaller than
- * the header, a GC type without traverse or clear, a variable-size type whose
- * basicsize does not cover rcy_varobject_t) or RCY_ENOMEM.
+ * the header or larger than SIZE_MAX / 2, a GC type without traverse or
+ * clear, a variable-size type whose basicsize does not cover
+ * rcy_varobject_t) or RCY_ENOMEM.
  */
 rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
 

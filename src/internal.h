@@ -141,22 +141,31 @@ struct rcy_type_s {
     rcy_dealloc_fn dealloc;
     rcy_describe_fn describe;
     size_t weaklistoffset;
+    /* The bytes of an object's block without its items: basicsize, plus the
+       GC header for containers (an object's block is block_base + nitems *
+       itemsize bytes). */
+    size_t block_base;
     /* Internal slot for built-in types: called on every survivor of a
        collection; returns true when the object can be untracked (CPython's
        untrack_tuples). */
     bool (*maybe_untrack)(rcy_object_t *o);
-    /* Internal slot for built-in types with a free list: offered each dead
-       object of the type by rcyi_object_free, after its references are
-       released and the live counters updated; returns true when it keeps
-       the memory on its free list (the object stays dead, refcnt
-       RCY_REFCNT_FREED, until rcyi_object_reuse or rcyi_object_discard).
-       Not consulted when the runtime poisons freed memory. */
+    /* Internal slot for built-in types with a free list, set only in
+       runtimes that do not poison freed memory: offered each dead object of
+       the type once its references are released and the live counters
+       updated (lifecycle.h); returns true when it keeps the memory on its
+       free list (the object stays dead, refcnt RCY_REFCNT_FREED, until
+       rcyi_object_reuse, rcyi_object_revive or rcyi_object_discard). */
     bool (*freelist_push)(rcy_object_t *o);
     /* Internal slot for built-in types that allocate their objects
        themselves (ints and floats from arenas): when set, rcy_new calls it,
        so that every object of the type comes from where freelist_push
        gives it back. */
     rcy_object_t *(*alloc)(rcy_type_t *type);
+    /* Refcount death (rcy_decref_slow calls it when the count reaches 0):
+       object.c's generic deallocation, which follows the slots above; a
+       built-in type with a free list sets its own copy of it
+       (lifecycle.h), the same steps with its slots inlined. */
+    void (*on_death)(rcy_object_t *o);
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
     rcy_type_t *next_type; /* all types of the runtime, newest first */
@@ -198,10 +207,9 @@ struct rcy_runtime_s {
     struct rcyi_gc_callback_s *callbacks;
     size_t n_callbacks, cap_callbacks;
 
-    /* Objects. */
+    /* Objects: every type, each with its census (the runtime's totals are
+       their sums, so a life updates one set of counters). */
     rcy_type_t *types;
-    size_t live_objects;
-    size_t live_bytes;
 
     /* Trashcan: deallocations deeper than RCYI_TRASH_DEPTH are deferred on a
        list threaded through the dead objects' refcnt fields. */
@@ -253,6 +261,9 @@ struct rcy_runtime_s {
 /* ---- runtime.c ------------------------------------------------------- */
 
 RCYI_FUNC void *rcyi_malloc(rcy_runtime_t *rt, size_t size);
+/* The runtime's live objects (the sum of its types' census), and their
+   bytes in *bytes when bytes is not NULL. */
+RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
 RCYI_FUNC void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size);
 RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
@@ -287,8 +298,6 @@ RCYI_FUNC void *rcyi_mem_realloc(rcy_runtime_t *rt, void *p, size_t oldsize, siz
 /* ---- object.c -------------------------------------------------------- */
 
 RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
-/* Frees the memory of an object whose references are already released. */
-RCYI_FUNC void rcyi_object_free(rcy_object_t *o);
 /* Brings back an object kept by its type's free list: re-initializes it as
    a fresh allocation of the same size would be (zero-filled, refcnt 1,
    counted live, counted by the collector, which may collect, and tracked

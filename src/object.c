@@ -4,11 +4,14 @@
  * and the refcount checks that turn heap corruption into a clear message.
  */
 #include "internal.h"
+#include "lifecycle.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- Types ----------------------------------------------------------- */
+
+static void dealloc(rcy_object_t *o);
 
 rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
 {
@@ -17,7 +20,7 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
     if (spec == NULL || spec->name == NULL || spec->name[0] == '\0' || spec->basicsize < sizeof(rcy_object_t) ||
         (spec->itemsize > 0 && spec->basicsize < sizeof(rcy_varobject_t)) ||
         ((spec->flags & RCY_TPFLAGS_GC) && (spec->traverse == NULL || spec->clear == NULL)) ||
-        (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0 ||
+        (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0 || spec->basicsize > SIZE_MAX / 2 ||
         (spec->weaklistoffset != 0 &&
          (spec->weaklistoffset < sizeof(rcy_object_t) || spec->weaklistoffset + sizeof(rcy_object_t *) > spec->basicsize ||
           spec->weaklistoffset % sizeof(rcy_object_t *) != 0))) {
@@ -47,6 +50,8 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
     t->dealloc = spec->dealloc;
     t->describe = spec->describe;
     t->weaklistoffset = spec->weaklistoffset;
+    t->on_death = dealloc;
+    t->block_base = spec->basicsize + ((spec->flags & RCY_TPFLAGS_GC) ? sizeof(rcy_gc_head_t) : 0);
     t->next_type = rt->types;
     rt->types = t;
     return t;
@@ -62,37 +67,27 @@ rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o) { return o != NULL ? o-
 
 /* ---- Allocation ------------------------------------------------------ */
 
-static size_t var_size(const rcy_type_t *type, intptr_t nitems)
-{
-    return type->basicsize + (size_t)nitems * type->itemsize;
-}
-
 size_t rcyi_object_size(const rcy_object_t *o)
 {
     const rcy_type_t *t = o->type;
-    size_t size = t->itemsize ? var_size(t, ((const rcy_varobject_t *)o)->size) : t->basicsize;
-    if (t->flags & RCY_TPFLAGS_GC)
-        size += sizeof(rcy_gc_head_t);
-    return size;
+    return rcyi_block_size(t, t->itemsize ? ((const rcy_varobject_t *)o)->size : 0);
 }
 
-/* Makes the block mem (a GC header first for containers, then size bytes)
-   a fresh object of type: zero-filled, refcnt 1, counted, tracked. */
+/* Makes the block mem (a GC header first for containers, then the object)
+   of `size` bytes a fresh object of type: zero-filled, refcnt 1, counted,
+   tracked. */
 static rcy_object_t *init_object(rcy_type_t *type, char *mem, size_t size, intptr_t nitems)
 {
     rcy_runtime_t *rt = type->rt;
     bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
-    size_t pre = gc ? sizeof(rcy_gc_head_t) : 0;
-    memset(mem, 0, pre + size);
-    rcy_object_t *o = (rcy_object_t *)(mem + pre);
+    memset(mem, 0, size);
+    rcy_object_t *o = (rcy_object_t *)(mem + (gc ? sizeof(rcy_gc_head_t) : 0));
     o->refcnt = 1;
     o->type = type;
     if (type->itemsize)
         ((rcy_varobject_t *)o)->size = nitems;
     type->live_objects++;
-    type->live_bytes += pre + size;
-    rt->live_objects++;
-    rt->live_bytes += pre + size;
+    type->live_bytes += size;
     if (gc) {
         /* Count the allocation (and perhaps collect) before tracking, as
            CPython does: the new object is never part of that collection. */
@@ -112,24 +107,11 @@ static inline void *block_alloc(rcy_runtime_t *rt, size_t size)
     return rcyi_malloc(rt, size);
 }
 
-static inline void block_free(rcy_runtime_t *rt, void *block, size_t size)
+/* nitems: 0 for fixed-size types; checked against overflow by the caller. */
+static rcy_object_t *alloc_object(rcy_type_t *type, intptr_t nitems)
 {
-    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
-        rcyi_pool_free(rt, block);
-    else
-        rcyi_free(rt, block);
-}
-
-static rcy_object_t *alloc_object(rcy_type_t *type, size_t size, intptr_t nitems)
-{
-    rcy_runtime_t *rt = type->rt;
-    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
-    size_t pre = gc ? sizeof(rcy_gc_head_t) : 0;
-    if (size > SIZE_MAX - pre) {
-        rcyi_set_error(rt, RCY_ENOMEM);
-        return NULL;
-    }
-    char *mem = block_alloc(rt, pre + size);
+    size_t size = rcyi_block_size(type, nitems);
+    char *mem = block_alloc(type->rt, size);
     if (mem == NULL)
         return NULL;
     return init_object(type, mem, size, nitems);
@@ -139,15 +121,14 @@ rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
     intptr_t nitems = type->itemsize ? ((rcy_varobject_t *)o)->size : 0;
-    size_t size = type->itemsize ? var_size(type, nitems) : type->basicsize;
     char *mem = (type->flags & RCY_TPFLAGS_GC) ? (char *)rcyi_as_gc(o) : (char *)o;
-    return init_object(type, mem, size, nitems);
+    return init_object(type, mem, rcyi_block_size(type, nitems), nitems);
 }
 
 void rcyi_object_discard(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    block_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o, rcyi_object_size(o));
+    rcyi_block_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o, rcyi_object_size(o));
 }
 
 rcy_object_t *rcy_new(rcy_type_t *type)
@@ -160,7 +141,7 @@ rcy_object_t *rcy_new(rcy_type_t *type)
     }
     if (type->alloc != NULL)
         return type->alloc(type);
-    return alloc_object(type, type->basicsize, 0);
+    return alloc_object(type, 0);
 }
 
 rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems)
@@ -171,11 +152,11 @@ rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems)
         rcyi_set_error(type->rt, RCY_EINVAL);
         return NULL;
     }
-    if ((size_t)nitems > (SIZE_MAX - type->basicsize) / type->itemsize) {
+    if ((size_t)nitems > (SIZE_MAX - type->block_base) / type->itemsize) {
         rcyi_set_error(type->rt, RCY_ENOMEM);
         return NULL;
     }
-    return alloc_object(type, var_size(type, nitems), nitems);
+    return alloc_object(type, nitems);
 }
 
 int rcy_describe(rcy_object_t *o, char *buf, size_t size)
@@ -223,33 +204,13 @@ void rcyi_quarantine_flush(rcy_runtime_t *rt)
     rt->quarantine_pos = 0;
 }
 
-void rcyi_object_free(rcy_object_t *o)
+void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size)
 {
     rcy_type_t *type = o->type;
-    rcy_runtime_t *rt = type->rt;
-    size_t size = rcyi_object_size(o);
-    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
-    void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
-    type->live_objects--;
-    type->live_bytes -= size;
-    rt->live_objects--;
-    rt->live_bytes -= size;
-    if (gc)
-        rcyi_gc_on_free(rt);
-    if (type->freelist_push != NULL && !rt->poison) {
-        o->refcnt = RCY_REFCNT_FREED; /* dead while it waits for reuse */
-        if (type->freelist_push(o))
-            return;
-    }
-    if (rt->poison) {
-        memset(block, RCY_POISON_BYTE, size);
-        o->refcnt = RCY_REFCNT_FREED;
-        o->type = type;
-        quarantine_push(rt, block);
-    } else {
-        o->refcnt = RCY_REFCNT_FREED; /* may survive in the allocator's block */
-        block_free(rt, block, size);
-    }
+    memset(block, RCY_POISON_BYTE, size);
+    o->refcnt = RCY_REFCNT_FREED;
+    o->type = type;
+    quarantine_push(type->rt, block);
 }
 
 /* ---- Deallocation ---------------------------------------------------- */
@@ -336,22 +297,22 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
     return false;
 }
 
-/* Releases the references o holds and frees it. o is untracked. */
-static void destroy(rcy_object_t *o)
+/* The generic release of an object's references: its type's dealloc slot,
+   else its clear slot. */
+static void release_refs(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
     if (type->dealloc != NULL)
         type->dealloc(o);
     else if (type->clear != NULL)
         type->clear(o);
-    rcyi_object_free(o);
 }
 
 /* The trashcan list is threaded through the dead objects themselves: the
    GC header's prev word for containers (untracked by then; their refcnt
    stays 0, so anything that still points at them, such as a weak-reference
    list, sees a dead object), the refcnt field for other objects. */
-static void trash_push(rcy_runtime_t *rt, rcy_object_t *o)
+void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o)
 {
     uintptr_t link = (uintptr_t)rt->trash;
     if (rcyi_is_gc(o)) {
@@ -377,17 +338,22 @@ static rcy_object_t *trash_pop(rcy_runtime_t *rt)
     return o;
 }
 
-static void drain_trash(rcy_runtime_t *rt)
+/* Releases the deferred objects, each with its type's own slots; the depth
+   is raised meanwhile, so a release never drains recursively. */
+void rcyi_trash_drain(rcy_runtime_t *rt)
 {
     while (rt->trash != NULL) {
         rcy_object_t *o = trash_pop(rt);
         rt->dealloc_depth++;
-        destroy(o);
+        release_refs(o);
+        rcyi_object_free_with(o, o->type->freelist_push);
         rt->dealloc_depth--;
     }
 }
 
-static void dealloc(rcy_object_t *o)
+/* The deallocation of an object with a finalizer or a legacy finalizer:
+   either may resurrect it. */
+static COLD void dealloc_finalizable(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
     if (o->type->finalize != NULL && finalize_on_death(o))
@@ -413,15 +379,19 @@ static void dealloc(rcy_object_t *o)
         if (weaklist != NULL && *weaklist != NULL)
             rcyi_weakrefs_clear_silently(o);
     }
-    if (rt->dealloc_depth >= RCYI_TRASH_DEPTH) {
-        trash_push(rt, o); /* too deep: defer */
-        return;
-    }
-    rt->dealloc_depth++;
-    destroy(o);
-    rt->dealloc_depth--;
-    if (rt->dealloc_depth == 0 && rt->trash != NULL)
-        drain_trash(rt); /* raises the depth itself, so it never nests */
+    rcyi_release_with(o, release_refs, o->type->freelist_push);
+}
+
+/* Every type's on_death slot unless it sets its own: finalizers (which may
+   resurrect), untracking, weak references, legacy finalizer, then the
+   object's references and its memory. */
+static void dealloc(rcy_object_t *o)
+{
+    rcy_type_t *type = o->type;
+    if (RCY_UNLIKELY(type->finalize != NULL || type->legacy_del != NULL))
+        dealloc_finalizable(o);
+    else
+        rcyi_dealloc_with(o, release_refs, type->freelist_push);
 }
 
 void rcy_decref_slow(rcy_object_t *o)
@@ -429,7 +399,7 @@ void rcy_decref_slow(rcy_object_t *o)
     intptr_t r = o->refcnt;
     if (RCY_LIKELY(r == 1)) {
         o->refcnt = 0;
-        dealloc(o);
+        o->type->on_death(o);
         return;
     }
     if (r >= RCY_REFCNT_IMMORTAL)

@@ -232,17 +232,37 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     return rt;
 }
 
-size_t rcy_runtime_live_objects(const rcy_runtime_t *rt) { return rt ? rt->live_objects : 0; }
-size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt) { return rt ? rt->live_bytes : 0; }
+size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes)
+{
+    size_t n = 0, b = 0;
+    for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
+        n += t->live_objects;
+        b += t->live_bytes;
+    }
+    if (bytes != NULL)
+        *bytes = b;
+    return n;
+}
+
+size_t rcy_runtime_live_objects(const rcy_runtime_t *rt) { return rt ? rcyi_live_objects(rt, NULL) : 0; }
+
+size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt)
+{
+    size_t bytes = 0;
+    if (rt != NULL)
+        rcyi_live_objects(rt, &bytes);
+    return bytes;
+}
 
 /* Reports the objects still alive after teardown's collections: references
    someone forgot to release. Types are listed oldest first. */
 static void report_survivors(rcy_runtime_t *rt)
 {
-    if (rt->live_objects == 0)
+    size_t live = rcyi_live_objects(rt, NULL);
+    if (live == 0)
         return;
-    rcyi_printf(rt, "recycle: %zu object%s still alive at runtime teardown (leaked references):\n",
-                rt->live_objects, rt->live_objects == 1 ? "" : "s");
+    rcyi_printf(rt, "recycle: %zu object%s still alive at runtime teardown (leaked references):\n", live,
+                live == 1 ? "" : "s");
     /* The type list is newest first; print it reversed without allocating. */
     size_t ntypes = 0;
     for (rcy_type_t *t = rt->types; t; t = t->next_type)

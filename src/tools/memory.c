@@ -79,8 +79,7 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
     memset(out, 0, sizeof *out);
-    out->objects = rt->live_objects;
-    out->object_bytes = rt->live_bytes;
+    out->objects = rcyi_live_objects(rt, &out->object_bytes);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
         out->tracked += rcyi_list_size(&rt->gens[i].head);
     out->tracked += rcyi_list_size(&rt->permanent);

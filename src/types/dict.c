@@ -7,6 +7,7 @@
  * (without their tables).
  */
 #include "types.h"
+#include "lifecycle.h"
 
 #include <string.h>
 
@@ -206,6 +207,16 @@ static bool dict_freelist_push(rcy_object_t *o)
     b->dict.free_list[b->dict.numfree++] = o;
     return true;
 }
+
+static void dict_release(rcy_object_t *o) { dict_clear(o); }
+
+/* The on_death slot in runtimes with free lists: lifecycle.h's steps with
+   this file's slots inlined (a dict has no finalizer, no weak references);
+   dict_clear leaves the object empty, as a new dict is. */
+static void dict_on_death(rcy_object_t *o)
+{
+    rcyi_dealloc_with(o, dict_release, dict_freelist_push);
+}
 #endif
 
 void rcyi_dict_clear_freelist(rcyi_builtins_t *b)
@@ -227,7 +238,10 @@ int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     if (b->dict_type == NULL)
         return RCY_ENOMEM;
 #if RCY_FREELISTS
-    b->dict_type->freelist_push = dict_freelist_push;
+    if (b->freelists) { /* not when the runtime poisons freed memory */
+        b->dict_type->freelist_push = dict_freelist_push;
+        b->dict_type->on_death = dict_on_death;
+    }
 #endif
     return 0;
 }
@@ -239,8 +253,9 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
     if (rt == NULL)
         return NULL;
     rcyi_builtins_t *b = rt->builtins;
+    /* A dict on the free list was emptied by dict_clear: no table. */
     if (b->dict.numfree > 0)
-        return rcyi_object_reuse(b->dict.free_list[--b->dict.numfree]);
+        return rcyi_object_revive(b->dict.free_list[--b->dict.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t));
     return rcy_new(b->dict_type);
 }
 

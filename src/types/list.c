@@ -4,6 +4,7 @@
  * as CPython's PyList_MAXFREELIST does.
  */
 #include "types.h"
+#include "lifecycle.h"
 
 #include <string.h>
 
@@ -43,6 +44,16 @@ static bool list_freelist_push(rcy_object_t *o)
     b->list.free_list[b->list.numfree++] = o;
     return true;
 }
+
+static void list_release(rcy_object_t *o) { list_clear(o); }
+
+/* The on_death slot in runtimes with free lists: lifecycle.h's steps with
+   this file's slots inlined (a list has no finalizer, no weak references);
+   list_clear leaves the object empty, as a new list is. */
+static void list_on_death(rcy_object_t *o)
+{
+    rcyi_dealloc_with(o, list_release, list_freelist_push);
+}
 #endif
 
 void rcyi_listobj_clear_freelist(rcyi_builtins_t *b)
@@ -64,7 +75,10 @@ int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     if (b->list_type == NULL)
         return RCY_ENOMEM;
 #if RCY_FREELISTS
-    b->list_type->freelist_push = list_freelist_push;
+    if (b->freelists) { /* not when the runtime poisons freed memory */
+        b->list_type->freelist_push = list_freelist_push;
+        b->list_type->on_death = list_on_death;
+    }
 #endif
     return 0;
 }
@@ -74,8 +88,9 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
     if (rt == NULL)
         return NULL;
     rcyi_builtins_t *b = rt->builtins;
+    /* A list on the free list was emptied by list_clear: no items, no array. */
     if (b->list.numfree > 0)
-        return rcyi_object_reuse(b->list.free_list[--b->list.numfree]);
+        return rcyi_object_revive(b->list.free_list[--b->list.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
     return rcy_new(b->list_type);
 }
 

@@ -5,6 +5,7 @@
  * tuples of each size, chained through items[0]; one immortal empty tuple.
  */
 #include "types.h"
+#include "lifecycle.h"
 
 #include <assert.h>
 #include <string.h>
@@ -34,6 +35,17 @@ static int tuple_clear(rcy_object_t *self)
     for (intptr_t i = t->ob.size - 1; i >= 0; i--)
         RCY_CLEAR(t->items[i]);
     return 0;
+}
+
+/* Refcount death: the items are released, last first, as CPython's
+   tupledealloc does, without clearing the slots: nothing can reach a dead
+   tuple (it is untracked and has no weak references), and a tuple kept by
+   the free list gets new items when it comes back. */
+static void tuple_dealloc(rcy_object_t *self)
+{
+    rcyi_tuple_t *t = as_tuple(self);
+    for (intptr_t i = t->ob.size - 1; i >= 0; i--)
+        rcy_xdecref(t->items[i]);
 }
 
 /* _PyTuple_MaybeUntrack: a tuple can be untracked when none of its items
@@ -67,6 +79,13 @@ static bool tuple_freelist_push(rcy_object_t *o)
     b->tuple.numfree[n]++;
     return true;
 }
+
+/* The on_death slot in runtimes with free lists: lifecycle.h's steps with
+   this file's slots inlined (tuples have no finalizer, no weak references). */
+static void tuple_on_death(rcy_object_t *o)
+{
+    rcyi_dealloc_with(o, tuple_dealloc, tuple_freelist_push);
+}
 #endif
 
 void rcyi_tuple_clear_freelist(rcyi_builtins_t *b)
@@ -90,13 +109,17 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     spec.flags = RCY_TPFLAGS_GC;
     spec.traverse = tuple_traverse;
     spec.clear = tuple_clear;
+    spec.dealloc = tuple_dealloc;
     spec.describe = rcyi_describe_repr;
     rcy_type_t *t = rcy_type_new(rt, &spec);
     if (t == NULL)
         return RCY_ENOMEM;
     t->maybe_untrack = tuple_maybe_untrack;
 #if RCY_FREELISTS
-    t->freelist_push = tuple_freelist_push;
+    if (b->freelists) { /* not when the runtime poisons freed memory */
+        t->freelist_push = tuple_freelist_push;
+        t->on_death = tuple_on_death;
+    }
 #endif
     b->tuple_type = t;
     /* The empty tuple: immortal, never tracked, stored in b (its GC header
@@ -116,7 +139,7 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
         return NULL;
     }
     for (intptr_t i = 0; i < n; i++) {
-        if (items[i] == NULL) {
+        if (RCY_UNLIKELY(items[i] == NULL)) {
             rcyi_set_error(rt, RCY_EINVAL);
             return NULL;
         }
@@ -129,12 +152,13 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
         o = b->tuple.free_list[n];
         b->tuple.free_list[n] = as_tuple(o)->items[0];
         b->tuple.numfree[n]--;
-        o = rcyi_object_reuse(o);
+        o = rcyi_object_revive(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)n * sizeof(rcy_object_t *));
     } else {
         o = rcy_new_var(b->tuple_type, n);
         if (o == NULL)
             return NULL;
     }
+    /* The items are read after the allocation, which may have collected. */
     rcyi_tuple_t *t = as_tuple(o);
     for (intptr_t i = 0; i < n; i++)
         t->items[i] = rcy_newref(items[i]);

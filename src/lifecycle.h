@@ -1,0 +1,129 @@
+/*
+ * The life of an object on its fast paths, inline: revival from a free
+ * list, and the refcount death of an object whose type has no finalizer
+ * (untrack, clear its weak references, release its references, free its
+ * memory, with the trashcan's depth limit around it).
+ *
+ * object.c builds every type's deallocation from these functions, passing
+ * the type's slots as it finds them; a built-in type with a free list
+ * builds its own copy (its on_death slot) passing its static slot
+ * functions, which the compiler then inlines: the same steps, without the
+ * indirect calls (CPython's tupledealloc and list_dealloc are written out
+ * by hand for the same reason). The out-of-line parts (the trashcan's
+ * deferral, poisoning) live in object.c.
+ */
+#ifndef RCY_LIFECYCLE_H
+#define RCY_LIFECYCLE_H
+
+#include "internal.h"
+
+/* object.c: defers o's release (deallocations nest RCYI_TRASH_DEPTH deep),
+   releases what was deferred (when the depth is back to 0), and overwrites
+   and quarantines the block of a freed object (runtimes that poison). */
+RCYI_FUNC void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o);
+RCYI_FUNC void rcyi_trash_drain(rcy_runtime_t *rt);
+RCYI_FUNC void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size);
+
+/* The bytes of the block of an object of type with nitems items. */
+static inline size_t rcyi_block_size(const rcy_type_t *type, intptr_t nitems)
+{
+    return type->block_base + (size_t)nitems * type->itemsize;
+}
+
+/* Gives an object's block back: to the pools when it came from them (the
+   runtime has pools and the block is small enough), else to the allocator
+   hooks. size must be the size it was allocated with. */
+static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
+{
+    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
+        rcyi_pool_free(rt, block);
+    else
+        rcyi_free(rt, block);
+}
+
+/* Brings back a container kept by its type's free list, without touching
+   its body: the caller sets every field (or its type's deallocation left
+   them as a new object has them). Refcnt 1, counted live with its block of
+   `block` bytes, counted by the collector (which may collect: the object is
+   not tracked yet, so that collection does not see it), then tracked at the
+   end of the youngest generation with its header's flags clear. */
+static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
+{
+    rcy_type_t *type = o->type;
+    rcy_runtime_t *rt = type->rt;
+    o->refcnt = 1;
+    type->live_objects++;
+    type->live_bytes += block;
+    rcyi_gc_on_alloc(rt);
+    rcy_gc_head_t *g = rcyi_as_gc(o), *head = &rt->gens[0].head;
+    rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
+    g->prev = (uintptr_t)last;
+    g->next = (uintptr_t)head;
+    last->next = (uintptr_t)g;
+    head->prev = (uintptr_t)g;
+    return o;
+}
+
+/* Frees the memory of a dead object whose references are released: out of
+   the census and the collector's count, then onto its type's free list
+   (fl_push: the type's freelist_push slot, set only in runtimes that do not
+   poison), into the quarantine (runtimes that poison), or back to the
+   pools or the allocator. */
+static inline void rcyi_object_free_with(rcy_object_t *o, bool (*fl_push)(rcy_object_t *))
+{
+    rcy_type_t *type = o->type;
+    rcy_runtime_t *rt = type->rt;
+    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
+    size_t size = rcyi_block_size(type, type->itemsize ? ((rcy_varobject_t *)o)->size : 0);
+    void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
+    type->live_objects--;
+    type->live_bytes -= size;
+    if (gc)
+        rcyi_gc_on_free(rt);
+    o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
+    if (fl_push != NULL && fl_push(o))
+        return;
+    if (RCY_UNLIKELY(rt->poison)) {
+        rcyi_object_poison_free(o, block, size);
+        return;
+    }
+    rcyi_block_free(rt, block, size);
+}
+
+/* Releases the references of a dying, untracked object (release_refs: the
+   type's dealloc slot, else its clear slot, or NULL) and frees it; or, when
+   deallocations nest too deep, defers both (the trashcan): they happen when
+   the outermost deallocation ends, with the object's type's own slots. */
+static inline void rcyi_release_with(rcy_object_t *o, void (*release_refs)(rcy_object_t *),
+                                     bool (*fl_push)(rcy_object_t *))
+{
+    rcy_runtime_t *rt = o->type->rt;
+    if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH)) {
+        rcyi_trash_push(rt, o);
+        return;
+    }
+    rt->dealloc_depth++;
+    if (release_refs != NULL)
+        release_refs(o);
+    rcyi_object_free_with(o, fl_push);
+    rt->dealloc_depth--;
+    if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+        rcyi_trash_drain(rt);
+}
+
+/* Refcount death of an object whose type has neither finalizer nor legacy
+   finalizer: it is untracked, its weak references are cleared and their
+   callbacks called (the object is untracked by then, so a collection run
+   by a callback never sees it), then rcyi_release_with. */
+static inline void rcyi_dealloc_with(rcy_object_t *o, void (*release_refs)(rcy_object_t *),
+                                     bool (*fl_push)(rcy_object_t *))
+{
+    rcy_type_t *type = o->type;
+    if ((type->flags & RCY_TPFLAGS_GC) && rcyi_as_gc(o)->next != 0)
+        rcyi_list_remove(rcyi_as_gc(o));
+    if (type->weaklistoffset != 0 && *rcyi_weaklist(o) != NULL)
+        rcyi_weakrefs_clear_on_death(o);
+    rcyi_release_with(o, release_refs, fl_push);
+}
+
+#endif /* RCY_LIFECYCLE_H */
