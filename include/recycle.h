@@ -662,6 +662,15 @@ rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
 /** Returns a new, empty list. NULL with RCY_ENOMEM. May run a collection. */
 rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
 
+/**
+ * Returns a new list of the n objects items[0..n) (it takes a reference to
+ * each), with room for exactly n: Python's [a, b, c], or CPython's
+ * PyList_New(n) followed by PyList_SET_ITEM. n == 0 gives an empty list
+ * (items may then be NULL). NULL with RCY_EINVAL (n < 0, or items or one
+ * of them NULL) or RCY_ENOMEM, nothing kept. May run a collection.
+ */
+rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
+
 /** Appends item (the list takes a reference). 0, RCY_EINVAL, RCY_ETYPE or
     RCY_ENOMEM (the list unchanged). */
 int rcy_list_append(rcy_object_t *list, rcy_object_t *item);

@@ -1,6 +1,6 @@
 /*
- * The life of an object on its fast paths, inline: revival from a free
- * list, and the refcount death of an object whose type has no finalizer
+ * The life of an object on its fast paths, inline: allocation and
+ * initialization, revival from a free list, and the refcount death of an object whose type has no finalizer
  * (untrack, clear its weak references, release its references, free its
  * memory, with the trashcan's depth limit around it).
  *
@@ -17,6 +17,8 @@
 
 #include "internal.h"
 
+#include <string.h>
+
 /* object.c: defers o's release (deallocations nest RCYI_TRASH_DEPTH deep),
    releases what was deferred (when the depth is back to 0), and overwrites
    and quarantines the block of a freed object (runtimes that poison). */
@@ -28,6 +30,48 @@ RCYI_FUNC void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size
 static inline size_t rcyi_block_size(const rcy_type_t *type, intptr_t nitems)
 {
     return type->block_base + (size_t)nitems * type->itemsize;
+}
+
+/* An object's block: from the pools when small enough (and the runtime has
+   them), else from the allocator hooks. The size given back must be the
+   size asked for, which rcyi_object_size recomputes. NULL (RCY_ENOMEM). */
+static inline void *rcyi_block_alloc(rcy_runtime_t *rt, size_t size)
+{
+    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
+        return rcyi_pool_alloc(rt, size);
+    return rcyi_malloc(rt, size);
+}
+
+/* Makes the block mem (a GC header first for containers, then the object)
+   of `size` bytes a fresh object of type with nitems items: zero-filled,
+   refcnt 1, counted live, and for a container counted by the collector
+   (which may collect: the object is not tracked yet, so that collection
+   does not see it, as in CPython) and then tracked. */
+static inline rcy_object_t *rcyi_object_init(rcy_type_t *type, char *mem, size_t size, intptr_t nitems)
+{
+    rcy_runtime_t *rt = type->rt;
+    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
+    memset(mem, 0, size);
+    rcy_object_t *o = (rcy_object_t *)(mem + (gc ? sizeof(rcy_gc_head_t) : 0));
+    o->refcnt = 1;
+    o->type = type;
+    if (type->itemsize)
+        ((rcy_varobject_t *)o)->size = nitems;
+    type->live_objects++;
+    type->live_bytes += size;
+    if (gc) {
+        rcyi_gc_on_alloc(rt);
+        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+    }
+    return o;
+}
+
+/* A new object of a fixed-size type whose block has `size` bytes (a
+   constant at the call site, so the zeroing is inlined). NULL (RCY_ENOMEM). */
+static inline rcy_object_t *rcyi_object_new_sized(rcy_type_t *type, size_t size)
+{
+    char *mem = rcyi_block_alloc(type->rt, size);
+    return mem != NULL ? rcyi_object_init(type, mem, size, 0) : NULL;
 }
 
 /* Gives an object's block back: to the pools when it came from them (the

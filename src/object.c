@@ -73,48 +73,14 @@ size_t rcyi_object_size(const rcy_object_t *o)
     return rcyi_block_size(t, t->itemsize ? ((const rcy_varobject_t *)o)->size : 0);
 }
 
-/* Makes the block mem (a GC header first for containers, then the object)
-   of `size` bytes a fresh object of type: zero-filled, refcnt 1, counted,
-   tracked. */
-static rcy_object_t *init_object(rcy_type_t *type, char *mem, size_t size, intptr_t nitems)
-{
-    rcy_runtime_t *rt = type->rt;
-    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
-    memset(mem, 0, size);
-    rcy_object_t *o = (rcy_object_t *)(mem + (gc ? sizeof(rcy_gc_head_t) : 0));
-    o->refcnt = 1;
-    o->type = type;
-    if (type->itemsize)
-        ((rcy_varobject_t *)o)->size = nitems;
-    type->live_objects++;
-    type->live_bytes += size;
-    if (gc) {
-        /* Count the allocation (and perhaps collect) before tracking, as
-           CPython does: the new object is never part of that collection. */
-        rcyi_gc_on_alloc(rt);
-        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
-    }
-    return o;
-}
-
-/* An object's block: from the pools when small enough (and the runtime has
-   them), else from the allocator hooks. The size given back must be the
-   size asked for, which rcyi_object_size recomputes. */
-static inline void *block_alloc(rcy_runtime_t *rt, size_t size)
-{
-    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
-        return rcyi_pool_alloc(rt, size);
-    return rcyi_malloc(rt, size);
-}
-
 /* nitems: 0 for fixed-size types; checked against overflow by the caller. */
 static rcy_object_t *alloc_object(rcy_type_t *type, intptr_t nitems)
 {
     size_t size = rcyi_block_size(type, nitems);
-    char *mem = block_alloc(type->rt, size);
+    char *mem = rcyi_block_alloc(type->rt, size);
     if (mem == NULL)
         return NULL;
-    return init_object(type, mem, size, nitems);
+    return rcyi_object_init(type, mem, size, nitems);
 }
 
 rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
@@ -122,7 +88,7 @@ rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
     rcy_type_t *type = o->type;
     intptr_t nitems = type->itemsize ? ((rcy_varobject_t *)o)->size : 0;
     char *mem = (type->flags & RCY_TPFLAGS_GC) ? (char *)rcyi_as_gc(o) : (char *)o;
-    return init_object(type, mem, rcyi_block_size(type, nitems), nitems);
+    return rcyi_object_init(type, mem, rcyi_block_size(type, nitems), nitems);
 }
 
 void rcyi_object_discard(rcy_object_t *o)

@@ -28,6 +28,14 @@ static void set_int(rcy_object_t *d, int64_t k, int64_t v)
     rcy_decref(val);
 }
 
+static rcy_object_t *get_str(rcy_object_t *d, const char *k)
+{
+    rcy_object_t *key = rcy_str_new(rcy_object_runtime(d), k);
+    rcy_object_t *v = rcy_dict_get(d, key); /* borrowed */
+    rcy_decref(key);
+    return v;
+}
+
 static int64_t get_int(rcy_object_t *d, int64_t k)
 {
     rcy_object_t *key = rcy_int_new(rcy_object_runtime(d), k);
@@ -334,6 +342,72 @@ TEST(test_dict_out_of_memory)
     CHECK_EQ(a.live, 0);
 }
 
+/* The first item of an empty dict under a str key takes a shorter path
+   (no lookup): the dict must behave exactly as one filled the long way,
+   including for a dict revived from the free list and one emptied by a
+   collection of a cycle through it. */
+TEST(test_dict_first_str_key)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    for (int round = 0; round < 3; round++) { /* new, then from the free list */
+        rcy_object_t *d = rcy_dict_new(rt);
+        rcy_object_t *v = rcy_int_new(rt, 5000 + round);
+        set_str(d, "a", v);
+        CHECK_EQ(rcy_dict_len(d), 1);
+        CHECK(get_str(d, "a") == v);
+        CHECK_EQ(rcy_getrefcount(v), 2);
+        /* The same key again replaces the value: the entry was indexed. */
+        rcy_object_t *w = rcy_int_new(rt, 6000);
+        set_str(d, "a", w);
+        CHECK_EQ(rcy_dict_len(d), 1);
+        CHECK_EQ(rcy_getrefcount(v), 1);
+        /* More keys go through the table the first insert made. */
+        for (int i = 0; i < 20; i++)
+            set_int(d, i, i * 10);
+        CHECK_EQ(rcy_dict_len(d), 21);
+        CHECK_EQ(get_int(d, 19), 190);
+        CHECK(get_str(d, "a") == w);
+        CHECK(strncmp(repr(d), "{'a': 6000, 0: 0, 1: 10", 23) == 0);
+        rcy_decref(v);
+        rcy_decref(w);
+        rcy_decref(d);
+    }
+    /* A first key that is not a str takes the general path. */
+    rcy_object_t *d = rcy_dict_new(rt);
+    set_int(d, 7, 70);
+    set_str(d, "a", d); /* and a cycle through the dict */
+    CHECK_EQ(get_int(d, 7), 70);
+    rcy_decref(d);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 1);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    test_runtime_end(rt);
+}
+
+/* The first insert's table cannot be had: the dict stays empty. */
+TEST(test_dict_first_insert_out_of_memory)
+{
+    oom_alloc_t a = {0};
+    rcy_runtime_t *rt = oom_runtime(&a, NULL);
+    rcy_object_t *d = rcy_dict_new(rt);
+    rcy_object_t *k = rcy_str_new(rt, "key"), *v = rcy_int_new(rt, 3000);
+    long live = a.live;
+    a.failing = true;
+    CHECK_EQ(rcy_dict_set(d, k, v), RCY_ENOMEM);
+    CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
+    CHECK_EQ(rcy_dict_len(d), 0);
+    CHECK_EQ(rcy_getrefcount(k), 1);
+    CHECK_EQ(rcy_getrefcount(v), 1);
+    CHECK_EQ(a.live, live);
+    a.failing = false;
+    CHECK_EQ(rcy_dict_set(d, k, v), 0);
+    CHECK(rcy_dict_get(d, k) == v);
+    rcy_decref(k);
+    rcy_decref(v);
+    rcy_decref(d);
+    test_runtime_end(rt);
+    CHECK_EQ(a.live, 0);
+}
+
 int main(void)
 {
     RUN(test_dict_basics);
@@ -344,5 +418,7 @@ int main(void)
     RUN(test_dict_cycles);
     RUN(test_dict_free_list);
     RUN(test_dict_out_of_memory);
+    RUN(test_dict_first_str_key);
+    RUN(test_dict_first_insert_out_of_memory);
     return harness_summary();
 }

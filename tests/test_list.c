@@ -1,4 +1,4 @@
-/* list: append, insert, get, set, pop, len; Python's index rules; error
+/* list: new_from, append, insert, get, set, pop, len; Python's index rules; error
    handling; the free list of 80 (the seeds' id(s) == id(n) experiment);
    cycles; reprs; and allocation failures that leave the list unchanged. */
 #include "harness.h"
@@ -353,6 +353,78 @@ TEST(test_list_out_of_memory)
     CHECK_EQ(a.live, 0);
 }
 
+TEST(test_list_new_from)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *a = rcy_int_new(rt, 1000), *b = rcy_str_new(rt, "b");
+    rcy_object_t *items[3] = {a, b, a};
+    rcy_object_t *l = rcy_list_new_from(rt, 3, items); /* [a, b, a] */
+    CHECK(rcy_is_list(l));
+    CHECK(rcy_gc_is_tracked(l));
+    CHECK_EQ(rcy_list_len(l), 3);
+    CHECK(strcmp(repr(l), "[1000, 'b', 1000]") == 0);
+    CHECK_EQ(rcy_getrefcount(a), 3);
+    CHECK_EQ(rcy_getrefcount(b), 2);
+    /* Exactly n slots: the next append grows the array, as in CPython. */
+    CHECK_EQ(rcy_list_append(l, b), 0);
+    CHECK_EQ(rcy_list_len(l), 4);
+    CHECK(rcy_list_get(l, 3) == b);
+    rcy_decref(l);
+    CHECK_EQ(rcy_getrefcount(a), 1);
+    CHECK_EQ(rcy_getrefcount(b), 1);
+
+    /* n == 0: an empty list, items may be NULL. */
+    rcy_object_t *e = rcy_list_new_from(rt, 0, NULL);
+    CHECK(e != NULL && rcy_list_len(e) == 0);
+    CHECK_EQ(rcy_list_append(e, a), 0);
+    rcy_decref(e);
+
+    /* Bad arguments: nothing is kept, no reference taken. */
+    rcy_object_t *holey[3] = {a, NULL, b};
+    CHECK(rcy_list_new_from(rt, 3, holey) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_list_new_from(rt, -1, items) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_list_new_from(rt, 2, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_list_new_from(NULL, 1, items) == NULL);
+    CHECK_EQ(rcy_getrefcount(a), 1);
+    CHECK_EQ(rcy_getrefcount(b), 1);
+    rcy_decref(a);
+    rcy_decref(b);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    test_runtime_end(rt);
+}
+
+/* A list made from items, whose item array cannot be had: nothing kept. */
+TEST(test_list_new_from_out_of_memory)
+{
+    oom_alloc_t a = {0};
+    rcy_runtime_t *rt = oom_runtime(&a, NULL);
+    rcy_object_t *x = rcy_int_new(rt, 1000);
+    rcy_object_t *items[40];
+    for (int i = 0; i < 40; i++)
+        items[i] = x; /* 320 bytes of items */
+    size_t before = rcy_runtime_live_objects(rt);
+    long blocks = a.live;
+    a.fail_after = 2; /* the list object comes, its item array does not */
+    CHECK(rcy_list_new_from(rt, 40, items) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
+    a.failing = false;
+    a.fail_after = 0;
+    CHECK_EQ(rcy_getrefcount(x), 1);
+    CHECK_EQ(rcy_runtime_live_objects(rt), before);
+    rcy_gc_collect(rt, 2); /* empties the free list the list object went to */
+    CHECK_EQ(a.live, blocks);
+    rcy_object_t *l = rcy_list_new_from(rt, 40, items);
+    CHECK_EQ(rcy_list_len(l), 40);
+    CHECK_EQ(rcy_getrefcount(x), 41);
+    rcy_decref(l);
+    rcy_decref(x);
+    test_runtime_end(rt);
+    CHECK_EQ(a.live, 0);
+}
+
 int main(void)
 {
     RUN(test_list_basics);
@@ -366,5 +438,7 @@ int main(void)
     RUN(test_list_repr_truncated);
     RUN(test_list_set_runs_finalizer_safely);
     RUN(test_list_out_of_memory);
+    RUN(test_list_new_from);
+    RUN(test_list_new_from_out_of_memory);
     return harness_summary();
 }

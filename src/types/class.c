@@ -8,6 +8,7 @@
  * rcy_setattr (see instance_traverse).
  */
 #include "types.h"
+#include "lifecycle.h"
 
 #include <string.h>
 
@@ -92,6 +93,13 @@ static int instance_legacy_del(rcy_object_t *self)
     return c != NULL && c->legacy_del != NULL ? c->legacy_del(self, c->arg) : 0;
 }
 
+/* The on_death slot of the instances of a class without finalizers:
+   lifecycle.h's steps with instance_dealloc inlined. */
+static void instance_on_death(rcy_object_t *self)
+{
+    rcyi_dealloc_with(self, instance_dealloc, NULL);
+}
+
 bool rcyi_is_instance(const rcy_object_t *o) { return o->type->traverse == instance_traverse; }
 
 /* ---- The public API ---------------------------------------------------- */
@@ -129,6 +137,8 @@ rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class
         rcyi_set_error(rt, RCY_ENOMEM);
         return NULL;
     }
+    if (ispec.finalize == NULL && ispec.legacy_del == NULL)
+        c->instance_type->on_death = instance_on_death;
     return &c->ob;
 }
 
@@ -147,7 +157,8 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
         rcyi_set_error(cls->type->rt, RCY_ETYPE);
         return NULL;
     }
-    rcyi_instance_t *inst = (rcyi_instance_t *)rcy_new(as_class(cls)->instance_type);
+    rcyi_instance_t *inst = (rcyi_instance_t *)rcyi_object_new_sized(
+        as_class(cls)->instance_type, sizeof(rcy_gc_head_t) + sizeof(rcyi_instance_t));
     if (inst == NULL)
         return NULL;
     inst->cls = rcy_newref(cls);

@@ -149,6 +149,26 @@ static int insert_new(rcyi_dict_t *d, rcy_object_t *key, int64_t hash, rcy_objec
     return 0;
 }
 
+/* The first entry of a dict without a table: a table of the smallest size
+   (the same as insert_new's resize would make, in fewer steps). Returns 0
+   or RCY_ENOMEM with d unchanged. */
+static int insert_first(rcyi_dict_t *d, rcy_object_t *key, int64_t hash, rcy_object_t *value)
+{
+    rcyi_dict_entry_t *entries = rcyi_mem_alloc(d->ob.type->rt, table_bytes(DICT_MINSIZE));
+    if (entries == NULL)
+        return RCY_ENOMEM;
+    int32_t *indices = (int32_t *)(void *)(entries + USABLE_FRACTION(DICT_MINSIZE));
+    memset(indices, 0xff, DICT_MINSIZE * sizeof(int32_t)); /* DKIX_EMPTY */
+    indices[(uint64_t)hash & (DICT_MINSIZE - 1)] = 0;
+    entries[0].hash = hash;
+    entries[0].key = rcy_newref(key);
+    entries[0].value = rcy_newref(value);
+    d->entries = entries;
+    d->nslots = DICT_MINSIZE;
+    d->nentries = d->used = 1;
+    return 0;
+}
+
 /* Removes the entry ix found at slot; releases its key and value after the
    dict is consistent again. */
 static void delete_entry(rcyi_dict_t *d, intptr_t ix, size_t slot)
@@ -289,13 +309,18 @@ int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
 {
     if (d != NULL && value == NULL)
         return rcyi_set_error(d->type->rt, RCY_EINVAL);
+    rcyi_dict_t *dict = as_dict(d);
+    if (d != NULL && key != NULL && rcyi_is_dict(d) && dict->nslots == 0 && rcyi_is_str(key)) {
+        /* The first item of a dict, under a str key (attributes, keyword
+           dicts, {'a': x}): nothing to look up. */
+        return insert_first(dict, key, rcyi_str_hash(key), value);
+    }
     probe_t p;
     intptr_t ix;
     size_t slot;
     int err = find(d, key, &p, &ix, &slot);
     if (err < 0)
         return err;
-    rcyi_dict_t *dict = as_dict(d);
     if (ix >= 0) {
         rcy_object_t *old = dict->entries[ix].value;
         dict->entries[ix].value = rcy_newref(value);

@@ -94,6 +94,37 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
     return rcy_new(b->list_type);
 }
 
+rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+{
+    if (rt == NULL)
+        return NULL;
+    if (n < 0 || (n > 0 && items == NULL) || (size_t)n > SIZE_MAX / sizeof *items) {
+        rcyi_set_error(rt, n < 0 || items == NULL ? RCY_EINVAL : RCY_ENOMEM);
+        return NULL;
+    }
+    for (intptr_t i = 0; i < n; i++) {
+        if (RCY_UNLIKELY(items[i] == NULL)) {
+            rcyi_set_error(rt, RCY_EINVAL);
+            return NULL;
+        }
+    }
+    rcy_object_t *o = rcy_list_new(rt);
+    if (o == NULL || n == 0)
+        return o;
+    rcyi_list_t *l = as_list(o);
+    /* The items are read after the allocations, which may have collected. */
+    rcy_object_t **array = rcyi_mem_alloc(rt, (size_t)n * sizeof *array);
+    if (array == NULL) {
+        rcy_decref(o);
+        return NULL;
+    }
+    for (intptr_t i = 0; i < n; i++)
+        array[i] = rcy_newref(items[i]);
+    l->items = array;
+    l->size = l->allocated = n;
+    return o;
+}
+
 /* Validates list (and item, when needed); returns 0 or the error code. */
 static int check(const rcy_object_t *list, bool need_item, const rcy_object_t *item)
 {
