@@ -274,26 +274,8 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 
 /* ---- pool.c ---------------------------------------------------------- */
 
-/* Object blocks (GC header included) of at most this many bytes come from
-   the pools when the runtime has them. */
-#define RCYI_POOL_MAX 512
-/* Whether a runtime should have pools: builds with free lists, the default
-   allocator, no poisoning. */
-RCYI_FUNC bool rcyi_pool_wanted(const rcy_runtime_t *rt, bool default_allocator);
-RCYI_FUNC int rcyi_pool_init(rcy_runtime_t *rt);
-/* size: 1..RCYI_POOL_MAX. NULL (RCY_ENOMEM) when memory is exhausted. */
-RCYI_FUNC void *rcyi_pool_alloc(rcy_runtime_t *rt, size_t size);
-RCYI_FUNC void rcyi_pool_free(rcy_runtime_t *rt, void *block);
-/* Teardown, after the last object is freed. */
-RCYI_FUNC void rcyi_pool_fini(rcy_runtime_t *rt);
-/* Memory whose size its owner knows when it frees it (a list's item array,
-   a dict's table): from the pools when small, else from the allocator
-   hooks. rcyi_mem_free and rcyi_mem_realloc take the size given when the
-   block was allocated (or last reallocated). rcyi_mem_realloc returns NULL
-   (RCY_ENOMEM) leaving p as it was. */
-RCYI_FUNC void *rcyi_mem_alloc(rcy_runtime_t *rt, size_t size);
-RCYI_FUNC void rcyi_mem_free(rcy_runtime_t *rt, void *p, size_t size);
-RCYI_FUNC void *rcyi_mem_realloc(rcy_runtime_t *rt, void *p, size_t oldsize, size_t newsize);
+/* The small-object allocator, its fast paths inline. */
+#include "pool.h"
 
 /* ---- object.c -------------------------------------------------------- */
 

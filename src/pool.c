@@ -1,52 +1,65 @@
 /*
  * The small-object allocator: CPython's pymalloc design for the memory of
  * objects (header and body, GC header included) of at most RCYI_POOL_MAX
- * bytes. glibc's malloc rounds a 48-byte request up to a 64-byte chunk and
- * costs a few dozen instructions each way; here blocks come in size classes
- * of 16 bytes, packed in 16 KiB pools (one size class each, found from a
- * block's address by masking), carved from 1 MiB arenas:
+ * bytes, and for the small item arrays and tables of lists and dicts
+ * (rcyi_mem_alloc). glibc's malloc rounds a 48-byte request up to a 64-byte
+ * chunk and costs a few dozen instructions each way; here blocks come in
+ * size classes of 16 bytes, packed in 16 KiB pools (one size class each,
+ * found from a block's address by masking), carved from 1 MiB arenas.
  *
- *   allocation  the first pool of the class with room: pop its chain of
- *               freed blocks, or bump its never-used part
- *   free        push the block on its pool's chain; a pool that was full
- *               becomes usable again, an empty pool goes back to its arena,
- *               and an arena whose pools are all empty goes back to the
- *               system (one empty arena is kept as a spare)
+ * The fast paths are inline in pool.h, about ten instructions each way,
+ * thanks to pymalloc's invariant: a pool is on its class's usable list if
+ * and only if its freeblock (the head of its chain of blocks to hand out)
+ * is not NULL. This file holds the rest, off those paths:
+ *
+ *   rcyi_pool_extend     an allocation emptied a pool's chain: carve the
+ *                        next never-used block into it (a pool's blocks are
+ *                        carved one at a time, as needed), or, when none
+ *                        is left, take the full pool off the usable list
+ *   rcyi_pool_alloc_new  a class without a usable pool: take an empty pool
+ *                        from an arena (or map a new arena) and set it up
+ *   rcyi_pool_usable_again
+ *                        a block freed into a full pool: the pool goes back
+ *                        on the usable list, first (it is likely warm)
+ *   rcyi_pool_release    a pool emptied by a free goes back to its arena,
+ *                        ready for any class, and an arena whose pools are
+ *                        all empty goes back to the system, unless it is
+ *                        the last one. The only usable pool of a class is
+ *                        kept, empty (pool.h checks), or allocate-and-free
+ *                        churn would take and give back a pool every time.
  *
  * A block carries no header: the object's size, known when it is freed,
  * tells whether it came from a pool. So the pools are used only for object
- * memory (rcyi_object_free and rcyi_object_discard pass the size), and only
- * in runtimes that use the default allocator and do not poison freed
- * memory, in builds with free lists (not in sanitizer builds, so that
- * AddressSanitizer and Valgrind see every object).
+ * memory (rcyi_object_free and rcyi_object_discard pass the size) and for
+ * memory whose owner knows its size (rcyi_mem_*), and only in runtimes that
+ * use the default allocator and do not poison freed memory, in builds with
+ * free lists (not in sanitizer builds, so that AddressSanitizer and
+ * Valgrind see every object).
  */
-#include "internal.h"
+#include "internal.h" /* and pool.h */
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#define POOL_SIZE ((size_t)16 * 1024)
+#define POOL_SIZE RCYI_POOL_SIZE
 #define ARENA_SIZE ((size_t)1024 * 1024)
 #define POOLS_PER_ARENA (ARENA_SIZE / POOL_SIZE)
-#define ALIGNMENT 16
-#define NCLASSES (RCYI_POOL_MAX / ALIGNMENT)
+#define ALIGNMENT RCYI_POOL_ALIGNMENT
 
-typedef struct arena_s arena_t;
-
-typedef struct pool_s {
-    arena_t *arena;
-    struct pool_s *next, *prev; /* in the usable list of the class, or the arena's empty pools */
-    void *freeblock;            /* chain of freed blocks, through their first word */
-    uint32_t used;              /* blocks in use */
-    uint32_t nextoffset;        /* first never-used byte */
-    uint32_t maxoffset;         /* last offset where a block fits */
-    uint32_t szidx;             /* size class */
-} pool_t;
+typedef rcyi_poolhdr_t pool_t;
+typedef struct rcyi_arena_s arena_t;
 
 #define POOL_HEADER (((sizeof(pool_t) + ALIGNMENT - 1) / ALIGNMENT) * ALIGNMENT)
 
-struct arena_s {
+/* A new pool hands out its first block and carves the second (below); a
+   pool that was full was so with at least two blocks in use, so a freed
+   block never empties it. */
+static_assert(POOL_HEADER + 2 * RCYI_POOL_MAX <= POOL_SIZE, "a pool holds two blocks of every class");
+static_assert(RCYI_POOL_MAX % ALIGNMENT == 0, "whole size classes");
+
+struct rcyi_arena_s {
     arena_t *next, *prev;         /* all arenas */
     arena_t *use_next, *use_prev; /* arenas with an empty pool */
     void *base;                   /* as mapped (ARENA_SIZE bytes) */
@@ -55,13 +68,6 @@ struct arena_s {
     unsigned untouched;           /* pools never carved yet (after the others) */
     unsigned npools;              /* pools in this arena */
     unsigned nempty;              /* pools on empty, plus the untouched */
-};
-
-struct rcyi_pool_s {
-    pool_t *usable[NCLASSES]; /* pools with room, per class */
-    arena_t *arenas;          /* all arenas */
-    arena_t *usable_arenas;   /* arenas with an empty pool */
-    size_t narenas;
 };
 
 bool rcyi_pool_wanted(const rcy_runtime_t *rt, bool default_allocator)
@@ -152,14 +158,19 @@ static void arena_release(struct rcyi_pool_s *p, arena_t *a)
     free(a);
 }
 
-/* An empty pool set up for class szidx and put first in its usable list. */
-static pool_t *pool_new(struct rcyi_pool_s *p, unsigned szidx)
+/* The block size of class szidx. */
+static inline uint32_t class_size(size_t szidx) { return (uint32_t)((szidx + 1) * ALIGNMENT); }
+
+void *rcyi_pool_alloc_new(rcy_runtime_t *rt, size_t szidx)
 {
+    struct rcyi_pool_s *p = rt->pool;
     arena_t *a = p->usable_arenas;
     if (a == NULL) {
         a = arena_new(p);
-        if (a == NULL)
+        if (a == NULL) {
+            rcyi_set_error(rt, RCY_ENOMEM);
             return NULL;
+        }
     }
     pool_t *pool;
     if (a->empty != NULL) {
@@ -171,85 +182,62 @@ static pool_t *pool_new(struct rcyi_pool_s *p, unsigned szidx)
     }
     if (--a->nempty == 0)
         use_unlink(p, a);
-    size_t size = ((size_t)szidx + 1) * ALIGNMENT;
+    /* The first block is handed out, the second carved as the next. */
+    uint32_t size = class_size(szidx);
+    char *block = (char *)pool + POOL_HEADER;
     pool->arena = a;
-    pool->freeblock = NULL;
-    pool->used = 0;
-    pool->nextoffset = (uint32_t)POOL_HEADER;
-    pool->maxoffset = (uint32_t)(POOL_SIZE - size);
-    pool->szidx = szidx;
-    pool->prev = NULL;
-    pool->next = p->usable[szidx];
-    if (pool->next != NULL)
-        pool->next->prev = pool;
+    pool->szidx = (uint32_t)szidx;
+    pool->used = 1;
+    pool->freeblock = block + size;
+    rcyi_pool_set_link(block + size, NULL);
+    pool->nextoffset = (uint32_t)POOL_HEADER + 2 * size;
+    pool->maxoffset = (uint32_t)POOL_SIZE - size;
+    /* The class had no usable pool: this one is the list. */
+    pool->prev = pool->next = NULL;
     p->usable[szidx] = pool;
-    return pool;
-}
-
-void *rcyi_pool_alloc(rcy_runtime_t *rt, size_t size)
-{
-    struct rcyi_pool_s *p = rt->pool;
-    unsigned szidx = (unsigned)((size + ALIGNMENT - 1) / ALIGNMENT) - 1;
-    pool_t *pool = p->usable[szidx];
-    if (RCY_UNLIKELY(pool == NULL)) {
-        pool = pool_new(p, szidx);
-        if (pool == NULL) {
-            rcyi_set_error(rt, RCY_ENOMEM);
-            return NULL;
-        }
-    }
-    void *block = pool->freeblock;
-    if (block != NULL) {
-        pool->freeblock = *(void **)block;
-    } else {
-        block = (char *)pool + pool->nextoffset;
-        pool->nextoffset += (uint32_t)((szidx + 1) * ALIGNMENT);
-    }
-    pool->used++;
-    if (pool->freeblock == NULL && pool->nextoffset > pool->maxoffset) {
-        /* Full: out of the usable list until a block comes back. */
-        p->usable[szidx] = pool->next;
-        if (pool->next != NULL)
-            pool->next->prev = NULL;
-        pool->next = pool->prev = NULL;
-    }
     return block;
 }
 
-void rcyi_pool_free(rcy_runtime_t *rt, void *block)
+void rcyi_pool_extend(struct rcyi_pool_s *p, pool_t *pool)
 {
-    struct rcyi_pool_s *p = rt->pool;
-    pool_t *pool = (pool_t *)((uintptr_t)block & ~(uintptr_t)(POOL_SIZE - 1));
-    bool was_full = pool->freeblock == NULL && pool->nextoffset > pool->maxoffset;
-    *(void **)block = pool->freeblock;
-    pool->freeblock = block;
+    if (pool->nextoffset <= pool->maxoffset) {
+        char *block = (char *)pool + pool->nextoffset;
+        pool->nextoffset += class_size(pool->szidx);
+        rcyi_pool_set_link(block, NULL);
+        pool->freeblock = block;
+        return;
+    }
+    /* Full: out of the usable list (allocations take the first pool of the
+       class, so it is first) until a block comes back. */
+    p->usable[pool->szidx] = pool->next;
+    if (pool->next != NULL)
+        pool->next->prev = NULL;
+    pool->next = pool->prev = NULL;
+}
+
+void rcyi_pool_usable_again(struct rcyi_pool_s *p, pool_t *pool)
+{
+    /* The fast path left the count alone. The pool was full, so it does
+       not empty (it holds two blocks or more). First in its class: it is
+       likely warm. */
     pool->used--;
-    if (was_full && pool->used > 0) {
-        /* Usable again: first in its class (it is likely warm). */
-        pool->prev = NULL;
-        pool->next = p->usable[pool->szidx];
-        if (pool->next != NULL)
-            pool->next->prev = pool;
-        p->usable[pool->szidx] = pool;
-        return;
-    }
-    if (pool->used > 0)
-        return;
-    if (!was_full && pool->prev == NULL && pool->next == NULL) {
-        /* The only pool of its class with room stays, empty: giving it
-           back would make the next allocation of the class take a pool
-           again (allocate-and-free churn would do that every time). */
-        return;
-    }
-    /* Empty: back to its arena. */
-    if (!was_full) {
-        if (pool->prev != NULL)
-            pool->prev->next = pool->next;
-        else
-            p->usable[pool->szidx] = pool->next;
-        if (pool->next != NULL)
-            pool->next->prev = pool->prev;
-    }
+    pool->prev = NULL;
+    pool->next = p->usable[pool->szidx];
+    if (pool->next != NULL)
+        pool->next->prev = pool;
+    p->usable[pool->szidx] = pool;
+}
+
+void rcyi_pool_release(struct rcyi_pool_s *p, pool_t *pool)
+{
+    /* Empty, and not the only pool on the usable list of its class. */
+    if (pool->prev != NULL)
+        pool->prev->next = pool->next;
+    else
+        p->usable[pool->szidx] = pool->next;
+    if (pool->next != NULL)
+        pool->next->prev = pool->prev;
+    /* Back to its arena. */
     arena_t *a = pool->arena;
     pool->next = a->empty;
     a->empty = pool;
@@ -282,23 +270,6 @@ void rcyi_pool_fini(rcy_runtime_t *rt)
 }
 
 /* ---- Sized memory for object internals --------------------------------- */
-
-void *rcyi_mem_alloc(rcy_runtime_t *rt, size_t size)
-{
-    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
-        return rcyi_pool_alloc(rt, size ? size : 1);
-    return rcyi_malloc(rt, size);
-}
-
-void rcyi_mem_free(rcy_runtime_t *rt, void *p, size_t size)
-{
-    if (p == NULL)
-        return;
-    if (rt->pool != NULL && size <= RCYI_POOL_MAX)
-        rcyi_pool_free(rt, p);
-    else
-        rcyi_free(rt, p);
-}
 
 void *rcyi_mem_realloc(rcy_runtime_t *rt, void *p, size_t oldsize, size_t newsize)
 {
