@@ -145,6 +145,14 @@ struct rcy_type_s {
        GC header for containers (an object's block is block_base + nitems *
        itemsize bytes). */
     size_t block_base;
+    /* Internal, for built-in types whose references are exactly an array
+       of object pointers, possibly with NULLs (tuple: inline; list: through
+       a pointer): the collector's hottest passes visit the array directly
+       instead of calling traverse (same objects, same order). refs_count
+       is the offset of the intptr_t count, refs_items that of the array
+       (refs_indirect: of the pointer to it); refs_count == 0: traverse. */
+    uint16_t refs_count, refs_items;
+    bool refs_indirect;
     /* Internal slot for built-in types: called on every survivor of a
        collection; returns true when the object can be untracked (CPython's
        untrack_tuples). */
@@ -172,6 +180,18 @@ struct rcy_type_s {
 };
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
+
+/* The reference array of an object whose type declares one (refs_count),
+   its length in *n; NULL for other types. */
+static inline rcy_object_t **rcyi_ref_array(rcy_object_t *o, intptr_t *n)
+{
+    const rcy_type_t *t = o->type;
+    if (t->refs_count == 0)
+        return NULL;
+    *n = *(const intptr_t *)(const void *)((const char *)o + t->refs_count);
+    char *p = (char *)o + t->refs_items;
+    return t->refs_indirect ? *(rcy_object_t ***)(void *)p : (rcy_object_t **)(void *)p;
+}
 
 /* ---- Runtime --------------------------------------------------------- */
 

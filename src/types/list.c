@@ -74,6 +74,9 @@ int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     b->list_type = rcy_type_new(rt, &spec);
     if (b->list_type == NULL)
         return RCY_ENOMEM;
+    b->list_type->refs_count = offsetof(rcyi_list_t, size); /* what list_traverse visits */
+    b->list_type->refs_items = offsetof(rcyi_list_t, items);
+    b->list_type->refs_indirect = true;
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         b->list_type->freelist_push = list_freelist_push;
