@@ -54,6 +54,22 @@ TEST(test_tuple_errors)
     CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
     CHECK(rcy_tuple_new(rt, 1, NULL) == NULL);
     CHECK(rcy_tuple_new(NULL, 1, items) == NULL);
+    /* A NULL item anywhere, in a tuple from the free list or a new one
+       (25 items: no free list): no reference kept, nothing left alive. */
+    rcy_object_t *big = rcy_str_new(rt, "held");
+    rcy_object_t *many[25];
+    for (int n = 1; n <= 25; n += 12) {
+        for (int hole = 0; hole < n; hole++) {
+            for (int i = 0; i < n; i++)
+                many[i] = i == hole ? NULL : big;
+            size_t live = rcy_runtime_live_objects(rt);
+            CHECK(rcy_tuple_new(rt, n, many) == NULL);
+            CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+            CHECK_EQ(rcy_getrefcount(big), 1);
+            CHECK_EQ(rcy_runtime_live_objects(rt), live);
+        }
+    }
+    rcy_decref(big);
     rcy_object_t *l = rcy_list_new(rt);
     CHECK_EQ(rcy_tuple_len(l), RCY_ETYPE);
     CHECK(rcy_tuple_get(l, 0) == NULL);

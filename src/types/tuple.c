@@ -115,6 +115,8 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     if (t == NULL)
         return RCY_ENOMEM;
     t->maybe_untrack = tuple_maybe_untrack;
+    t->refs_count = offsetof(rcyi_tuple_t, ob.size); /* what tuple_traverse visits */
+    t->refs_items = offsetof(rcyi_tuple_t, items);
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         t->freelist_push = tuple_freelist_push;
@@ -138,12 +140,6 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
     }
-    for (intptr_t i = 0; i < n; i++) {
-        if (RCY_UNLIKELY(items[i] == NULL)) {
-            rcyi_set_error(rt, RCY_EINVAL);
-            return NULL;
-        }
-    }
     rcyi_builtins_t *b = rt->builtins;
     if (n == 0)
         return &b->empty_tuple.ob.ob;
@@ -158,10 +154,19 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
         if (o == NULL)
             return NULL;
     }
-    /* The items are read after the allocation, which may have collected. */
+    /* The items are read after the allocation, which may have collected,
+       and checked as they are stored: a NULL one gives the tuple back
+       (its deallocation releases the items stored so far). */
     rcyi_tuple_t *t = as_tuple(o);
-    for (intptr_t i = 0; i < n; i++)
+    for (intptr_t i = 0; i < n; i++) {
+        if (RCY_UNLIKELY(items[i] == NULL)) {
+            memset(&t->items[i], 0, (size_t)(n - i) * sizeof *items);
+            rcy_decref(o);
+            rcyi_set_error(rt, RCY_EINVAL);
+            return NULL;
+        }
         t->items[i] = rcy_newref(items[i]);
+    }
     return o;
 }
 
