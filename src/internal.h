@@ -19,7 +19,9 @@
 #define RCY_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RCY_NORETURN __attribute__((noreturn))
 #define RCY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RCYI_NOINLINE __attribute__((noinline))
 #else
+#define RCYI_NOINLINE
 #define RCYI_FUNC
 #define RCY_LIKELY(x) (x)
 #define RCY_UNLIKELY(x) (x)
@@ -335,6 +337,19 @@ static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
         rcyi_gc_maybe_collect(rt);
 #endif
 }
+/* True when the next container allocation will not start a collection
+   (rcyi_gc_on_alloc will count it and stay under threshold0): an
+   allocation fast path may then count it with rcyi_gc_count_alloc. */
+static inline bool rcyi_gc_alloc_wont_collect(const rcy_runtime_t *rt)
+{
+#ifdef RCY_GC_STRESS
+    (void)rt;
+    return false;
+#else
+    return rt->gens[0].count < rt->gens[0].threshold;
+#endif
+}
+static inline void rcyi_gc_count_alloc(rcy_runtime_t *rt) { rt->gens[0].count++; }
 /* Called when a container's memory is freed. */
 static inline void rcyi_gc_on_free(rcy_runtime_t *rt)
 {

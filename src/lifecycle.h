@@ -90,15 +90,20 @@ static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
    them as a new object has them). Refcnt 1, counted live with its block of
    `block` bytes, counted by the collector (which may collect: the object is
    not tracked yet, so that collection does not see it), then tracked at the
-   end of the youngest generation with its header's flags clear. */
-static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
+   end of the youngest generation with its header's flags clear.
+   rcyi_object_revive_counted: the same when the caller has checked
+   rcyi_gc_alloc_wont_collect, so that no collection can start (no call). */
+static inline rcy_object_t *rcyi_revive_(rcy_object_t *o, size_t block, bool may_collect)
 {
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
     o->refcnt = 1;
     type->live_objects++;
     type->live_bytes += block;
-    rcyi_gc_on_alloc(rt);
+    if (may_collect)
+        rcyi_gc_on_alloc(rt);
+    else
+        rcyi_gc_count_alloc(rt);
     rcy_gc_head_t *g = rcyi_as_gc(o), *head = &rt->gens[0].head;
     rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
     g->prev = (uintptr_t)last;
@@ -107,25 +112,40 @@ static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
     head->prev = (uintptr_t)g;
     return o;
 }
+static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block) { return rcyi_revive_(o, block, true); }
+static inline rcy_object_t *rcyi_object_revive_counted(rcy_object_t *o, size_t block)
+{
+    return rcyi_revive_(o, block, false);
+}
+
+/* What a type's deallocation is made of, for the functions below: its
+   slots, and what it knows of its objects. A type's own copy passes a
+   static const one, which the compiler folds away. */
+typedef struct rcyi_death_s {
+    void (*release_refs)(rcy_object_t *o); /* the dealloc slot, else clear (or NULL) */
+    bool (*fl_push)(rcy_object_t *o);      /* the freelist_push slot (or NULL) */
+    size_t (*block_size)(const rcy_object_t *o); /* the bytes of o's block (rcyi_object_size) */
+    bool weakrefs;                         /* the type has a weak-reference list */
+} rcyi_death_t;
 
 /* Frees the memory of a dead object whose references are released: out of
    the census and the collector's count, then onto its type's free list
-   (fl_push: the type's freelist_push slot, set only in runtimes that do not
-   poison), into the quarantine (runtimes that poison), or back to the
-   pools or the allocator. */
-static inline void rcyi_object_free_with(rcy_object_t *o, bool (*fl_push)(rcy_object_t *))
+   (d->fl_push: set only in runtimes that do not poison), into the
+   quarantine (runtimes that poison), or back to the pools or the
+   allocator. */
+static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
     bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
-    size_t size = rcyi_block_size(type, type->itemsize ? ((rcy_varobject_t *)o)->size : 0);
+    size_t size = d->block_size(o);
     void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
     type->live_objects--;
     type->live_bytes -= size;
     if (gc)
         rcyi_gc_on_free(rt);
     o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
-    if (fl_push != NULL && fl_push(o))
+    if (d->fl_push != NULL && d->fl_push(o))
         return;
     if (RCY_UNLIKELY(rt->poison)) {
         rcyi_object_poison_free(o, block, size);
@@ -134,12 +154,11 @@ static inline void rcyi_object_free_with(rcy_object_t *o, bool (*fl_push)(rcy_ob
     rcyi_block_free(rt, block, size);
 }
 
-/* Releases the references of a dying, untracked object (release_refs: the
-   type's dealloc slot, else its clear slot, or NULL) and frees it; or, when
-   deallocations nest too deep, defers both (the trashcan): they happen when
-   the outermost deallocation ends, with the object's type's own slots. */
-static inline void rcyi_release_with(rcy_object_t *o, void (*release_refs)(rcy_object_t *),
-                                     bool (*fl_push)(rcy_object_t *))
+/* Releases the references of a dying, untracked object (d->release_refs)
+   and frees it; or, when deallocations nest too deep, defers both (the
+   trashcan): they happen when the outermost deallocation ends, with the
+   object's type's own slots. */
+static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_runtime_t *rt = o->type->rt;
     if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH)) {
@@ -147,9 +166,9 @@ static inline void rcyi_release_with(rcy_object_t *o, void (*release_refs)(rcy_o
         return;
     }
     rt->dealloc_depth++;
-    if (release_refs != NULL)
-        release_refs(o);
-    rcyi_object_free_with(o, fl_push);
+    if (d->release_refs != NULL)
+        d->release_refs(o);
+    rcyi_object_free_with(o, d);
     rt->dealloc_depth--;
     if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
         rcyi_trash_drain(rt);
@@ -159,15 +178,14 @@ static inline void rcyi_release_with(rcy_object_t *o, void (*release_refs)(rcy_o
    finalizer: it is untracked, its weak references are cleared and their
    callbacks called (the object is untracked by then, so a collection run
    by a callback never sees it), then rcyi_release_with. */
-static inline void rcyi_dealloc_with(rcy_object_t *o, void (*release_refs)(rcy_object_t *),
-                                     bool (*fl_push)(rcy_object_t *))
+static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_type_t *type = o->type;
     if ((type->flags & RCY_TPFLAGS_GC) && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
-    if (type->weaklistoffset != 0 && *rcyi_weaklist(o) != NULL)
+    if (d->weakrefs && *rcyi_weaklist(o) != NULL)
         rcyi_weakrefs_clear_on_death(o);
-    rcyi_release_with(o, release_refs, fl_push);
+    rcyi_release_with(o, d);
 }
 
 #endif /* RCY_LIFECYCLE_H */

@@ -183,11 +183,7 @@ void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size)
 
 /* Out of the deallocation's hot path (which every object takes): the
    finalizer calls, with their error reporting buffers. */
-#if defined(__GNUC__) || defined(__clang__)
-#define COLD __attribute__((noinline))
-#else
-#define COLD
-#endif
+#define COLD RCYI_NOINLINE
 
 void rcyi_call_finalizer(rcy_object_t *o)
 {
@@ -274,6 +270,13 @@ static void release_refs(rcy_object_t *o)
         type->clear(o);
 }
 
+/* The deallocation of an object of type, as its slots say. */
+static inline rcyi_death_t generic_death(const rcy_type_t *type)
+{
+    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset != 0};
+    return d;
+}
+
 /* The trashcan list is threaded through the dead objects themselves: the
    GC header's prev word for containers (untracked by then; their refcnt
    stays 0, so anything that still points at them, such as a weak-reference
@@ -311,8 +314,9 @@ void rcyi_trash_drain(rcy_runtime_t *rt)
     while (rt->trash != NULL) {
         rcy_object_t *o = trash_pop(rt);
         rt->dealloc_depth++;
+        rcyi_death_t d = generic_death(o->type);
         release_refs(o);
-        rcyi_object_free_with(o, o->type->freelist_push);
+        rcyi_object_free_with(o, &d);
         rt->dealloc_depth--;
     }
 }
@@ -345,7 +349,8 @@ static COLD void dealloc_finalizable(rcy_object_t *o)
         if (weaklist != NULL && *weaklist != NULL)
             rcyi_weakrefs_clear_silently(o);
     }
-    rcyi_release_with(o, release_refs, o->type->freelist_push);
+    rcyi_death_t d = generic_death(o->type);
+    rcyi_release_with(o, &d);
 }
 
 /* Every type's on_death slot unless it sets its own: finalizers (which may
@@ -356,8 +361,10 @@ static void dealloc(rcy_object_t *o)
     rcy_type_t *type = o->type;
     if (RCY_UNLIKELY(type->finalize != NULL || type->legacy_del != NULL))
         dealloc_finalizable(o);
-    else
-        rcyi_dealloc_with(o, release_refs, type->freelist_push);
+    else {
+        rcyi_death_t d = generic_death(type);
+        rcyi_dealloc_with(o, &d);
+    }
 }
 
 void rcy_decref_slow(rcy_object_t *o)

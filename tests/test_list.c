@@ -380,9 +380,17 @@ TEST(test_list_new_from)
     rcy_decref(e);
 
     /* Bad arguments: nothing is kept, no reference taken. */
-    rcy_object_t *holey[3] = {a, NULL, b};
-    CHECK(rcy_list_new_from(rt, 3, holey) == NULL);
-    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    rcy_object_t *holey[3];
+    for (int hole = 0; hole < 3; hole++) {
+        for (int i = 0; i < 3; i++)
+            holey[i] = i == hole ? NULL : (i == 1 ? b : a);
+        size_t live = rcy_runtime_live_objects(rt);
+        CHECK(rcy_list_new_from(rt, 3, holey) == NULL);
+        CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+        CHECK_EQ(rcy_runtime_live_objects(rt), live);
+        CHECK_EQ(rcy_getrefcount(a), 1);
+        CHECK_EQ(rcy_getrefcount(b), 1);
+    }
     CHECK(rcy_list_new_from(rt, -1, items) == NULL);
     CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
     CHECK(rcy_list_new_from(rt, 2, NULL) == NULL);

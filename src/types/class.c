@@ -93,11 +93,19 @@ static int instance_legacy_del(rcy_object_t *self)
     return c != NULL && c->legacy_del != NULL ? c->legacy_del(self, c->arg) : 0;
 }
 
+static size_t instance_block_size(const rcy_object_t *o)
+{
+    (void)o;
+    return sizeof(rcy_gc_head_t) + sizeof(rcyi_instance_t);
+}
+
+static const rcyi_death_t instance_death = {instance_dealloc, NULL, instance_block_size, true};
+
 /* The on_death slot of the instances of a class without finalizers:
    lifecycle.h's steps with instance_dealloc inlined. */
 static void instance_on_death(rcy_object_t *self)
 {
-    rcyi_dealloc_with(self, instance_dealloc, NULL);
+    rcyi_dealloc_with(self, &instance_death);
 }
 
 bool rcyi_is_instance(const rcy_object_t *o) { return o->type->traverse == instance_traverse; }

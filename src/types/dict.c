@@ -230,12 +230,20 @@ static bool dict_freelist_push(rcy_object_t *o)
 
 static void dict_release(rcy_object_t *o) { dict_clear(o); }
 
+static size_t dict_block_size(const rcy_object_t *o)
+{
+    (void)o;
+    return sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t);
+}
+
+static const rcyi_death_t dict_death = {dict_release, dict_freelist_push, dict_block_size, false};
+
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (a dict has no finalizer, no weak references);
    dict_clear leaves the object empty, as a new dict is. */
 static void dict_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, dict_release, dict_freelist_push);
+    rcyi_dealloc_with(o, &dict_death);
 }
 #endif
 

@@ -19,8 +19,9 @@ static int list_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 }
 
 /* Empties the list first, then releases the items, last first: code run
-   by a release (a finalizer) sees a consistent, empty list. */
-static int list_clear(rcy_object_t *self)
+   by a release (a finalizer) sees a consistent, empty list. Inline: the
+   clear slot and the on_death slot are both made of it. */
+static inline void list_release(rcy_object_t *self)
 {
     rcyi_list_t *l = as_list(self);
     rcy_object_t **items = l->items;
@@ -32,6 +33,11 @@ static int list_clear(rcy_object_t *self)
     while (n-- > 0)
         rcy_xdecref(items[n]);
     rcyi_mem_free(self->type->rt, items, bytes);
+}
+
+static int list_clear(rcy_object_t *self)
+{
+    list_release(self);
     return 0;
 }
 
@@ -45,14 +51,20 @@ static bool list_freelist_push(rcy_object_t *o)
     return true;
 }
 
-static void list_release(rcy_object_t *o) { list_clear(o); }
+static size_t list_block_size(const rcy_object_t *o)
+{
+    (void)o;
+    return sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t);
+}
+
+static const rcyi_death_t list_death = {list_release, list_freelist_push, list_block_size, false};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (a list has no finalizer, no weak references);
-   list_clear leaves the object empty, as a new list is. */
+   list_release leaves the object empty, as a new list is. */
 static void list_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, list_release, list_freelist_push);
+    rcyi_dealloc_with(o, &list_death);
 }
 #endif
 
@@ -86,45 +98,59 @@ int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     return 0;
 }
 
-rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
+/* A new, empty list (rt not NULL). */
+static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
 {
-    if (rt == NULL)
-        return NULL;
     rcyi_builtins_t *b = rt->builtins;
-    /* A list on the free list was emptied by list_clear: no items, no array. */
+    /* A list on the free list was emptied by list_release: no items, no array. */
     if (b->list.numfree > 0)
         return rcyi_object_revive(b->list.free_list[--b->list.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
     return rcy_new(b->list_type);
+}
+
+rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
+{
+    return rt != NULL ? list_alloc(rt) : NULL;
 }
 
 rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
         return NULL;
-    if (n < 0 || (n > 0 && items == NULL) || (size_t)n > SIZE_MAX / sizeof *items) {
-        rcyi_set_error(rt, n < 0 || items == NULL ? RCY_EINVAL : RCY_ENOMEM);
+    if (RCY_UNLIKELY(n <= 0 || items == NULL)) {
+        if (n == 0)
+            return list_alloc(rt);
+        rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
     }
-    for (intptr_t i = 0; i < n; i++) {
-        if (RCY_UNLIKELY(items[i] == NULL)) {
-            rcyi_set_error(rt, RCY_EINVAL);
-            return NULL;
-        }
+    if (RCY_UNLIKELY((size_t)n > SIZE_MAX / sizeof *items)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
     }
-    rcy_object_t *o = rcy_list_new(rt);
-    if (o == NULL || n == 0)
-        return o;
-    rcyi_list_t *l = as_list(o);
-    /* The items are read after the allocations, which may have collected. */
+    rcy_object_t *o = list_alloc(rt);
+    if (o == NULL)
+        return NULL;
     rcy_object_t **array = rcyi_mem_alloc(rt, (size_t)n * sizeof *array);
     if (array == NULL) {
         rcy_decref(o);
         return NULL;
     }
-    for (intptr_t i = 0; i < n; i++)
-        array[i] = rcy_newref(items[i]);
+    rcyi_list_t *l = as_list(o);
     l->items = array;
-    l->size = l->allocated = n;
+    l->allocated = n;
+    /* The items are read after the allocations, which may have collected,
+       and checked as they are stored: a NULL one gives the list back (its
+       deallocation releases the items stored so far). */
+    for (intptr_t i = 0; i < n; i++) {
+        if (RCY_UNLIKELY(items[i] == NULL)) {
+            l->size = i;
+            rcy_decref(o);
+            rcyi_set_error(rt, RCY_EINVAL);
+            return NULL;
+        }
+        array[i] = rcy_newref(items[i]);
+    }
+    l->size = n;
     return o;
 }
 

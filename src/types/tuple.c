@@ -80,11 +80,18 @@ static bool tuple_freelist_push(rcy_object_t *o)
     return true;
 }
 
+static size_t tuple_block_size(const rcy_object_t *o)
+{
+    return sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)as_tuple(o)->ob.size * sizeof(rcy_object_t *);
+}
+
+static const rcyi_death_t tuple_death = {tuple_dealloc, tuple_freelist_push, tuple_block_size, false};
+
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (tuples have no finalizer, no weak references). */
 static void tuple_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, tuple_dealloc, tuple_freelist_push);
+    rcyi_dealloc_with(o, &tuple_death);
 }
 #endif
 
@@ -132,7 +139,9 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     return 0;
 }
 
-rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+/* rcy_tuple_new in every case: argument errors, the empty tuple, tuples
+   not on a free list, an allocation that collects. */
+static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
         return NULL;
@@ -168,6 +177,38 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
         t->items[i] = rcy_newref(items[i]);
     }
     return o;
+}
+
+/* The common case makes no call (so no stack frame either): a tuple from
+   the free list when the allocation will not start a collection. The
+   items are checked as they are stored into the tuple still on the free
+   list; a NULL one undoes the increfs (nothing reaches zero: the caller
+   holds each item) and leaves the error to tuple_new_general. */
+rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+{
+    if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
+        rcyi_builtins_t *b = rt->builtins;
+        rcy_object_t *o = b->tuple.free_list[n];
+        if (RCY_LIKELY(o != NULL && rcyi_gc_alloc_wont_collect(rt))) {
+            rcyi_tuple_t *t = as_tuple(o);
+            rcy_object_t *next = t->items[0];
+            intptr_t i = 0;
+            for (; i < n && items[i] != NULL; i++)
+                t->items[i] = rcy_newref(items[i]);
+            if (RCY_LIKELY(i == n)) {
+                b->tuple.free_list[n] = next;
+                b->tuple.numfree[n]--;
+                return rcyi_object_revive_counted(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) +
+                                                         (size_t)n * sizeof(rcy_object_t *));
+            }
+            while (i-- > 0) {
+                if (!rcy_is_immortal(items[i]))
+                    items[i]->refcnt--;
+            }
+            t->items[0] = next;
+        }
+    }
+    return tuple_new_general(rt, n, items);
 }
 
 intptr_t rcy_tuple_len(const rcy_object_t *o)
