@@ -167,8 +167,8 @@ __attribute__((always_inline))
 static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, void *arg)
 {
     intptr_t n;
-    rcy_object_t **items = rcyi_ref_array(o, &n);
-    if (items == NULL) {
+    rcy_object_t **items;
+    if (!rcyi_ref_array(o, &items, &n)) {
         o->type->traverse(o, visit, arg);
         return;
     }

@@ -183,16 +183,17 @@ struct rcy_type_s {
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
 
-/* The reference array of an object whose type declares one (refs_count),
-   its length in *n; NULL for other types. */
-static inline rcy_object_t **rcyi_ref_array(rcy_object_t *o, intptr_t *n)
+/* Whether o's type declares its references as an array (refs_count): then
+   *items and *n are the array (NULL when empty) and its length. */
+static inline bool rcyi_ref_array(rcy_object_t *o, rcy_object_t ***items, intptr_t *n)
 {
     const rcy_type_t *t = o->type;
     if (t->refs_count == 0)
-        return NULL;
+        return false;
     *n = *(const intptr_t *)(const void *)((const char *)o + t->refs_count);
     char *p = (char *)o + t->refs_items;
-    return t->refs_indirect ? *(rcy_object_t ***)(void *)p : (rcy_object_t **)(void *)p;
+    *items = t->refs_indirect ? *(rcy_object_t ***)(void *)p : (rcy_object_t **)(void *)p;
+    return true;
 }
 
 /* ---- Runtime --------------------------------------------------------- */
