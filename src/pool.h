@@ -4,7 +4,7 @@
  * every caller (object blocks in object.c, item arrays and tables through
  * rcyi_mem_alloc and rcyi_mem_free).
  *
- * A pool is a 16 KiB aligned block of memory serving one size class (16,
+ * A pool is a 64 KiB aligned block of memory serving one size class (16,
  * 32, ..., RCYI_POOL_MAX bytes), its header first; a block's pool is its
  * address with the low bits masked off. The fast paths rest on one
  * invariant: a pool is on its class's usable list if and only if its
@@ -39,7 +39,7 @@
 /* Object blocks (GC header included) of at most this many bytes come from
    the pools when the runtime has them. */
 #define RCYI_POOL_MAX 512
-#define RCYI_POOL_SIZE ((size_t)16 * 1024)
+#define RCYI_POOL_SIZE ((size_t)64 * 1024)
 #define RCYI_POOL_ALIGNMENT 16
 #define RCYI_POOL_NCLASSES (RCYI_POOL_MAX / RCYI_POOL_ALIGNMENT)
 

@@ -6,7 +6,7 @@
  * builds, poisoning) the same tests check plain allocations.
  *
  * With the pools, the addresses of objects show the allocator's layout and
- * policy (16-byte size classes in 16 KiB pools, 1 MiB arenas): a pool's
+ * policy (16-byte size classes in 64 KiB pools, 1 MiB arenas): a pool's
  * blocks are carved in address order up to the last one that fits; a block
  * freed into a full pool is the next one handed out; the only usable pool
  * of a class is kept when it empties, any other empty pool goes back to its
@@ -141,8 +141,9 @@ TEST(test_pools_change_size)
 
 /* ---- The pools' layout and policy --------------------------------------- */
 
-#define POOL_BYTES ((uintptr_t)16 * 1024)
-#define ARENA_POOLS 64 /* 1 MiB arenas */
+#define POOL_BYTES ((uintptr_t)64 * 1024)
+#define POOL_HEADER_BYTES 48
+#define ARENA_POOLS 16 /* 1 MiB arenas */
 
 /* Whether objects of rt come from the pools: test_runtime uses the default
    allocator, so exactly when its free lists are in use. */
@@ -265,7 +266,7 @@ TEST(test_pool_empty_kept_or_returned)
     CHECK_EQ(pool_of(a), pa);
 
     /* Class A fills its pool and starts a second one. */
-    enum { N = 2 * 16384 / A };
+    enum { N = 2 * (int)POOL_BYTES / A };
     blob_t *objs[N];
     objs[0] = a;
     size_t n = 1;
@@ -323,7 +324,7 @@ TEST(test_pool_arenas_released)
         test_runtime_end(rt);
         return;
     }
-    enum { SIZE = 512, PER_POOL = 31, NPOOLS = 5 * ARENA_POOLS, N = NPOOLS * PER_POOL };
+    enum { SIZE = 512, PER_POOL = ((int)POOL_BYTES - POOL_HEADER_BYTES) / SIZE, NPOOLS = 5 * ARENA_POOLS, N = NPOOLS * PER_POOL };
     blob_t **objs = calloc(N, sizeof *objs);
     uintptr_t *pools = calloc(N, sizeof *pools);
     CHECK(objs != NULL && pools != NULL);
