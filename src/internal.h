@@ -164,7 +164,8 @@ struct rcy_type_s {
        the type once its references are released and the live counters
        updated (lifecycle.h); returns true when it keeps the memory on its
        free list (the object stays dead, refcnt RCY_REFCNT_FREED, until
-       rcyi_object_reuse, rcyi_object_revive or rcyi_object_discard). */
+       rcyi_object_reuse, rcyi_object_revive or rcyi_object_discard; the
+       collector's count is lowered only by the discard). */
     bool (*freelist_push)(rcy_object_t *o);
     /* Internal slot for built-in types that allocate their objects
        themselves (ints and floats from arenas): when set, rcy_new calls it,
@@ -338,19 +339,6 @@ static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
         rcyi_gc_maybe_collect(rt);
 #endif
 }
-/* True when the next container allocation will not start a collection
-   (rcyi_gc_on_alloc will count it and stay under threshold0): an
-   allocation fast path may then count it with rcyi_gc_count_alloc. */
-static inline bool rcyi_gc_alloc_wont_collect(const rcy_runtime_t *rt)
-{
-#ifdef RCY_GC_STRESS
-    (void)rt;
-    return false;
-#else
-    return rt->gens[0].count < rt->gens[0].threshold;
-#endif
-}
-static inline void rcyi_gc_count_alloc(rcy_runtime_t *rt) { rt->gens[0].count++; }
 /* Called when a container's memory is freed. */
 static inline void rcyi_gc_on_free(rcy_runtime_t *rt)
 {

@@ -88,22 +88,18 @@ static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
 /* Brings back a container kept by its type's free list, without touching
    its body: the caller sets every field (or its type's deallocation left
    them as a new object has them). Refcnt 1, counted live with its block of
-   `block` bytes, counted by the collector (which may collect: the object is
-   not tracked yet, so that collection does not see it), then tracked at the
-   end of the youngest generation with its header's flags clear.
-   rcyi_object_revive_counted: the same when the caller has checked
-   rcyi_gc_alloc_wont_collect, so that no collection can start (no call). */
-static inline rcy_object_t *rcyi_revive_(rcy_object_t *o, size_t block, bool may_collect)
+   `block` bytes, and tracked at the end of the youngest generation with its
+   header's flags clear. Not counted as an allocation by the collector, and
+   so never the start of a collection: in CPython too, an object taken from
+   a free list does not change gc.get_count() (its memory was never given
+   back, see rcyi_object_free_with). */
+static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
 {
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
     o->refcnt = 1;
     type->live_objects++;
     type->live_bytes += block;
-    if (may_collect)
-        rcyi_gc_on_alloc(rt);
-    else
-        rcyi_gc_count_alloc(rt);
     rcy_gc_head_t *g = rcyi_as_gc(o), *head = &rt->gens[0].head;
     rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
     g->prev = (uintptr_t)last;
@@ -111,11 +107,6 @@ static inline rcy_object_t *rcyi_revive_(rcy_object_t *o, size_t block, bool may
     last->next = (uintptr_t)g;
     head->prev = (uintptr_t)g;
     return o;
-}
-static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block) { return rcyi_revive_(o, block, true); }
-static inline rcy_object_t *rcyi_object_revive_counted(rcy_object_t *o, size_t block)
-{
-    return rcyi_revive_(o, block, false);
 }
 
 /* What a type's deallocation is made of, for the functions below: its
@@ -129,9 +120,9 @@ typedef struct rcyi_death_s {
 } rcyi_death_t;
 
 /* Frees the memory of a dead object whose references are released: out of
-   the census and the collector's count, then onto its type's free list
-   (d->fl_push: set only in runtimes that do not poison), into the
-   quarantine (runtimes that poison), or back to the pools or the
+   the census, then onto its type's free list (d->fl_push: set only in
+   runtimes that do not poison), or out of the collector's count and into
+   the quarantine (runtimes that poison) or back to the pools or the
    allocator. */
 static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 {
@@ -142,11 +133,13 @@ static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
     void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
     type->live_objects--;
     type->live_bytes -= size;
-    if (gc)
-        rcyi_gc_on_free(rt);
     o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
     if (d->fl_push != NULL && d->fl_push(o))
         return;
+    /* The collector's count goes down when a container's memory really
+       goes (CPython's PyObject_GC_Del), not when a free list keeps it. */
+    if (gc)
+        rcyi_gc_on_free(rt);
     if (RCY_UNLIKELY(rt->poison)) {
         rcyi_object_poison_free(o, block, size);
         return;

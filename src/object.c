@@ -94,6 +94,8 @@ rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
 void rcyi_object_discard(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
+    if (rcyi_is_gc(o))
+        rcyi_gc_on_free(rt); /* the memory goes now: see rcyi_object_free_with */
     rcyi_block_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o, rcyi_object_size(o));
 }
 

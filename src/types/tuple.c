@@ -140,7 +140,7 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 }
 
 /* rcy_tuple_new in every case: argument errors, the empty tuple, tuples
-   not on a free list, an allocation that collects. */
+   not on a free list. */
 static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
@@ -180,7 +180,7 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 }
 
 /* The common case makes no call (so no stack frame either): a tuple from
-   the free list when the allocation will not start a collection. The
+   the free list (which never starts a collection: rcyi_object_revive). The
    items are checked as they are stored into the tuple still on the free
    list; a NULL one undoes the increfs (nothing reaches zero: the caller
    holds each item) and leaves the error to tuple_new_general. */
@@ -189,7 +189,7 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
         rcyi_builtins_t *b = rt->builtins;
         rcy_object_t *o = b->tuple.free_list[n];
-        if (RCY_LIKELY(o != NULL && rcyi_gc_alloc_wont_collect(rt))) {
+        if (RCY_LIKELY(o != NULL)) {
             rcyi_tuple_t *t = as_tuple(o);
             rcy_object_t *next = t->items[0];
             intptr_t i = 0;
@@ -198,8 +198,8 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
             if (RCY_LIKELY(i == n)) {
                 b->tuple.free_list[n] = next;
                 b->tuple.numfree[n]--;
-                return rcyi_object_revive_counted(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) +
-                                                         (size_t)n * sizeof(rcy_object_t *));
+                return rcyi_object_revive(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) +
+                                                 (size_t)n * sizeof(rcy_object_t *));
             }
             while (i-- > 0) {
                 if (!rcy_is_immortal(items[i]))
