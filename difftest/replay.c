@@ -109,6 +109,13 @@ typedef struct buf_s {
 } buf_t;
 static buf_t events, out, captured;
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+static void die(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -140,6 +147,7 @@ static void bputs(buf_t *b, const char *s)
 }
 
 /* Appends formatted text of at most 255 bytes (labels and numbers). */
+static void bprintf(buf_t *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static void bprintf(buf_t *b, const char *fmt, ...)
 {
     char tmp[256];

@@ -1,7 +1,7 @@
 /* Across the built-in types: the runtime creates them (and a failed
    creation leaves nothing allocated), type accessors and checks, equality
-   and hashing between types, nesting limits, reprs mixing user types, the
-   free-list switch, and the process memory figures. */
+   and hashing between types, nesting limits, reprs mixing user types, and
+   the free-list switch (the process memory figures: test_memory.c). */
 #include "harness.h"
 #include "node.h"
 #include "oom_alloc.h"
@@ -161,29 +161,6 @@ TEST(test_repr_mixes_types)
     test_runtime_end(rt);
 }
 
-TEST(test_process_memory)
-{
-    rcy_process_memory_t m;
-    CHECK_EQ(rcy_process_memory(NULL), RCY_EINVAL);
-    CHECK_EQ(rcy_process_memory(&m), 0);
-    CHECK(m.rss > 0);
-    CHECK(m.uss > 0);
-    CHECK(m.uss <= m.rss);
-    CHECK(m.pss > 0);
-    CHECK(m.peak_rss >= m.rss / 2);
-    /* 64 MiB touched raises USS by about as much. */
-    size_t size = (size_t)64 << 20;
-    char *p = malloc(size);
-    CHECK(p != NULL);
-    if (p != NULL) {
-        memset(p, 1, size);
-        rcy_process_memory_t m2;
-        CHECK_EQ(rcy_process_memory(&m2), 0);
-        CHECK(m2.uss >= m.uss + size / 2);
-        free(p);
-    }
-}
-
 int main(void)
 {
     RUN(test_runtime_creates_builtins);
@@ -191,6 +168,5 @@ int main(void)
     RUN(test_cross_type_equality);
     RUN(test_nesting_limits);
     RUN(test_repr_mixes_types);
-    RUN(test_process_memory);
     return harness_summary();
 }
