@@ -574,11 +574,14 @@ def run(ops, classes):
         elif code == SAVEALL:
             gc_set_debug(DEBUG_SAVEALL if a else 0)
         elif code == GCCLEAR:
+            # gc.garbage.clear(), which releases the entries last first;
+            # spelled out so that entries appended by the finalizers it
+            # runs stay, as rcy_gc_garbage_clear keeps them.
             k = len(garbage)
-            j = 0
-            while j < k:
+            j = k
+            while j > 0:
+                j -= 1
                 garbage[j] = None
-                j += 1
             del garbage[:k]
         elif code == UNSURV:
             k = len(surv)

@@ -1275,7 +1275,11 @@ typedef struct rcy_objarray_s {
     rcy_runtime_t *rt;
 } rcy_objarray_t;
 
-/** Releases every reference in a and frees its storage; a becomes empty. */
+/**
+ * Releases every reference in a, last first (as CPython releases a list's
+ * items), and frees its storage; a becomes empty first, so finalizers run
+ * by the releases see it empty.
+ */
 void rcy_objarray_release(rcy_objarray_t *a);
 
 /**
@@ -1336,9 +1340,10 @@ size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
 rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
 
 /**
- * Empties the garbage list, releasing its references (the objects may then
- * be freed by reference counting or by a later collection). May run
- * finalizers. Returns the number of entries removed, or RCY_EINVAL.
+ * Empties the garbage list, releasing its references last first, as
+ * gc.garbage.clear() does (the objects may then be freed by reference
+ * counting or by a later collection). May run finalizers, which see the
+ * list empty. Returns the number of entries removed, or RCY_EINVAL.
  */
 intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
 

@@ -33,8 +33,8 @@ void rcy_objarray_release(rcy_objarray_t *a)
     size_t len = a->len;
     a->items = NULL;
     a->len = a->cap = 0;
-    for (size_t i = 0; i < len; i++)
-        rcy_decref(items[i]);
+    while (len-- > 0) /* last first: CPython's list_clear */
+        rcy_decref(items[len]);
     rcyi_free(a->rt, items);
 }
 

@@ -1324,6 +1324,33 @@ TEST(test_legacy_finalizer)
     test_runtime_end(rt);
 }
 
+/* rcy_gc_garbage_clear releases the entries last first, as
+   gc.garbage.clear() (list_clear) does: python3 3.8-3.13, four objects
+   with __del__ in gc.garbage print "del 3; del 2; del 1; del 0". */
+TEST(test_garbage_clear_order)
+{
+    rcy_runtime_t *rt = gc_runtime(NULL, NULL);
+    rcy_type_t *t = rnode_type(rt);
+    rcy_gc_set_debug(rt, RCY_DEBUG_SAVEALL);
+    for (long v = 1; v <= 4; v++)
+        rcy_decref(OB(self_cycle(t, v)));
+    CHECK_EQ(rcy_gc_collect(rt, 2), 4);
+    rcy_gc_set_debug(rt, 0);
+    CHECK_EQ(rcy_gc_garbage_len(rt), 4);
+    long order[4];
+    for (size_t i = 0; i < 4; i++) {
+        node_t *n = (node_t *)rcy_gc_garbage_get(rt, i);
+        order[i] = n->value;
+        node_set_a(n, NULL); /* now held by garbage alone */
+    }
+    deaths_reset();
+    CHECK_EQ(rcy_gc_garbage_clear(rt), 4);
+    CHECK_EQ(n_deaths, 4);
+    for (int i = 0; i < 4 && i < n_deaths; i++)
+        CHECK_EQ(deaths[i], order[3 - i]);
+    test_runtime_end(rt);
+}
+
 /* DEBUG_SAVEALL (CPython test_saveall): unreachable objects go to garbage
    instead of being cleared, and garbage holds references to them; python3
    3.11.7: `L = []; L.append(L); del L; gc.set_debug(gc.DEBUG_SAVEALL)`
@@ -2278,6 +2305,7 @@ int main(void)
     RUN(test_collect_generations);
     RUN(test_get_count);
     RUN(test_get_count_free_lists);
+    RUN(test_garbage_clear_order);
     RUN(test_thresholds);
     RUN(test_threshold_zero_disables);
     RUN(test_automatic_collection_default_thresholds);
