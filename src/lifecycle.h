@@ -1,15 +1,17 @@
 /*
  * The life of an object on its fast paths, inline: allocation and
- * initialization, revival from a free list, and the refcount death of an object whose type has no finalizer
- * (untrack, clear its weak references, release its references, free its
- * memory, with the trashcan's depth limit around it).
+ * initialization, revival from a free list, and the refcount death of an
+ * object whose type has no finalizer (untrack, clear its weak references,
+ * release its references, free its memory, with the trashcan's depth limit
+ * around it).
  *
  * object.c builds every type's deallocation from these functions, passing
- * the type's slots as it finds them; a built-in type with a free list
- * builds its own copy (its on_death slot) passing its static slot
- * functions, which the compiler then inlines: the same steps, without the
- * indirect calls (CPython's tupledealloc and list_dealloc are written out
- * by hand for the same reason). The out-of-line parts (the trashcan's
+ * a description of the type (rcyi_death_t) made from its slots; a built-in
+ * type (tuple, list, dict, instances of classes without finalizers) builds
+ * its own copy (its on_death slot) from a static const description, which
+ * the compiler folds: the same steps, without the indirect calls (CPython's
+ * tupledealloc and list_dealloc are written out by hand for the same
+ * reason). The out-of-line parts (the trashcan's
  * deferral, poisoning) live in object.c.
  */
 #ifndef RCY_LIFECYCLE_H
@@ -117,6 +119,7 @@ typedef struct rcyi_death_s {
     bool (*fl_push)(rcy_object_t *o);      /* the freelist_push slot (or NULL) */
     size_t (*block_size)(const rcy_object_t *o); /* the bytes of o's block (rcyi_object_size) */
     bool weakrefs;                         /* the type has a weak-reference list */
+    bool gc;                               /* the type is a container (RCY_TPFLAGS_GC) */
 } rcyi_death_t;
 
 /* Frees the memory of a dead object whose references are released: out of
@@ -128,7 +131,7 @@ static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
-    bool gc = (type->flags & RCY_TPFLAGS_GC) != 0;
+    bool gc = d->gc;
     size_t size = d->block_size(o);
     void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
     type->live_objects--;
@@ -173,8 +176,7 @@ static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
    by a callback never sees it), then rcyi_release_with. */
 static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
 {
-    rcy_type_t *type = o->type;
-    if ((type->flags & RCY_TPFLAGS_GC) && rcyi_as_gc(o)->next != 0)
+    if (d->gc && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
     if (d->weakrefs && *rcyi_weaklist(o) != NULL)
         rcyi_weakrefs_clear_on_death(o);

@@ -275,7 +275,8 @@ static void release_refs(rcy_object_t *o)
 /* The deallocation of an object of type, as its slots say. */
 static inline rcyi_death_t generic_death(const rcy_type_t *type)
 {
-    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset != 0};
+    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset != 0,
+                      (type->flags & RCY_TPFLAGS_GC) != 0};
     return d;
 }
 

@@ -99,7 +99,7 @@ static size_t instance_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_instance_t);
 }
 
-static const rcyi_death_t instance_death = {instance_dealloc, NULL, instance_block_size, true};
+static const rcyi_death_t instance_death = {instance_dealloc, NULL, instance_block_size, true, true};
 
 /* The on_death slot of the instances of a class without finalizers:
    lifecycle.h's steps with instance_dealloc inlined. */

@@ -57,7 +57,7 @@ static size_t list_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t);
 }
 
-static const rcyi_death_t list_death = {list_release, list_freelist_push, list_block_size, false};
+static const rcyi_death_t list_death = {list_release, list_freelist_push, list_block_size, false, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (a list has no finalizer, no weak references);

@@ -85,7 +85,7 @@ static size_t tuple_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)as_tuple(o)->ob.size * sizeof(rcy_object_t *);
 }
 
-static const rcyi_death_t tuple_death = {tuple_dealloc, tuple_freelist_push, tuple_block_size, false};
+static const rcyi_death_t tuple_death = {tuple_dealloc, tuple_freelist_push, tuple_block_size, false, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (tuples have no finalizer, no weak references). */
