@@ -99,7 +99,7 @@ def main_table(samples, ref):
         rcell = "-" if not rc else "%s ±%.0f%%" % (fmt(median(rc), digits), spread(rc))
         pcell = "-" if not py else "%s ±%.0f%%" % (fmt(median(py), digits), spread(py))
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            b, c, "{:,}".format(n), UNITS[m], rcell, pcell, fmt(ratio), "<= %s" % t if t else "-", met,
+            b, c, "{:,}".format(n), UNITS[m], rcell, pcell, fmt(ratio, digits and 3), "<= %s" % t if t else "-", met,
             cell(mal), cell(samples.get((b, c, n, "boehm", m))), cell(samples.get((b, c, n, "php", m)))))
     return "\n".join(out)
 
