@@ -12,7 +12,11 @@ first file's. --at N picks the size of the every-CPython table (1,000,000).
 """
 import argparse
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import median, spread_pct as spread  # noqa: E402  (the runner's own statistics)
 
 # The targets of issue 8, as ratios recycle / reference CPython (at most).
 TARGETS = {
@@ -31,18 +35,6 @@ HEADLINE = {"fullgc": "ns_per_obj", "cycles": "ns_per_freed", "pyperf": "us_per_
 UNITS = {"ns_per_obj": "ns per obj", "ns_per_freed": "ns per freed", "us_per_collect": "us per collect",
          "ns_per_object": "ns per object", "bytes_per_obj": "bytes per obj"}
 ORDER = ["fullgc", "cycles", "pyperf", "pauses", "churn", "memory"]
-
-
-def median(v):
-    v = sorted(v)
-    k = len(v)
-    return v[k // 2] if k % 2 else (v[k // 2 - 1] + v[k // 2]) / 2.0
-
-
-def spread(v):
-    """Half the range, in percent of the median."""
-    m = median(v)
-    return 50.0 * (max(v) - min(v)) / m if m else 0.0
 
 
 def fmt(x, digits=None):
