@@ -304,10 +304,11 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 /* ---- object.c -------------------------------------------------------- */
 
 RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
-/* Brings back an object kept by its type's free list: re-initializes it as
-   a fresh allocation of the same size would be (zero-filled, refcnt 1,
-   counted live, counted by the collector, which may collect, and tracked
-   if a container). Variable-size objects keep their size. */
+/* Brings back an object kept by its type's allocator (the atom arenas of
+   ints and floats): re-initializes it as a fresh allocation of the same
+   size would be (zero-filled, refcnt 1, counted live). Variable-size
+   objects keep their size. Containers on a free list come back through
+   rcyi_object_revive (lifecycle.h), which the collector does not count. */
 RCYI_FUNC rcy_object_t *rcyi_object_reuse(rcy_object_t *o);
 /* Gives the memory of an object kept by a free list back to the allocator. */
 RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
