@@ -487,6 +487,9 @@ TEST(test_type_new_validation)
     bad[n] = good, bad[n++].traverse = NULL;
     bad[n] = good, bad[n++].clear = NULL;
     bad[n] = good, bad[n++].flags = 1u << 7; /* unknown flag */
+    /* A fixed part no allocation could hold (its block size would overflow). */
+    bad[n] = good, bad[n++].basicsize = SIZE_MAX / 2 + 1;
+    bad[n] = good, bad[n++].basicsize = SIZE_MAX;
     /* A variable-size type whose basicsize does not cover rcy_varobject_t. */
     bad[n] = good, bad[n].itemsize = sizeof(void *), bad[n++].basicsize = sizeof(rcy_object_t);
     /* Weak-list offsets: inside the header, past the end, misaligned. */
