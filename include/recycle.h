@@ -664,7 +664,7 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
 
 /**
  * Returns a new list of the n objects items[0..n) (it takes a reference to
- * each), with room for exactly n: Python's [a, b, c], or CPython's
+ * each), with room for n (or a few more): Python's [a, b, c], or CPython's
  * PyList_New(n) followed by PyList_SET_ITEM. n == 0 gives an empty list
  * (items may then be NULL). NULL with RCY_EINVAL (n < 0, or items or one
  * of them NULL) or RCY_ENOMEM, nothing kept. May run a collection.

@@ -433,6 +433,47 @@ TEST(test_list_new_from_out_of_memory)
     CHECK_EQ(a.live, 0);
 }
 
+/* Lists on the free list keep a small item array (at most 8 slots): a list
+   from the free list is empty whatever room it has, and every kept array is
+   given back when the list leaves the free list for good (more than 80
+   dead lists, a full collection) or grows past it. Counted with an
+   allocator that tracks its blocks (no pools: every array is a block). */
+TEST(test_list_free_list_keeps_small_arrays)
+{
+    oom_alloc_t a = {0};
+    rcy_runtime_t *rt = oom_runtime(&a, NULL);
+    rcy_object_t *x = rcy_int_new(rt, 1000);
+    rcy_object_t *items[9] = {x, x, x, x, x, x, x, x, x};
+    rcy_gc_collect(rt, 2);
+    long base = a.live;
+    rcy_object_t *ls[100];
+    for (int i = 0; i < 100; i++) /* 2, 8 or 9 slots: the 9-slot arrays are never kept */
+        ls[i] = rcy_list_new_from(rt, i % 3 == 0 ? 2 : i % 3 == 1 ? 8 : 9, items);
+    for (int i = 0; i < 100; i++)
+        rcy_decref(ls[i]); /* 80 go to the free list, 20 are freed */
+    CHECK_EQ(rcy_getrefcount(x), 1);
+    for (int i = 0; i < 100; i++) {
+        ls[i] = i % 2 ? rcy_list_new(rt) : rcy_list_new_from(rt, 3, items);
+        CHECK_EQ(rcy_list_len(ls[i]), i % 2 ? 0 : 3);
+        CHECK(i % 2 || rcy_list_get(ls[i], 2) == x);
+        CHECK(i % 2 == 0 || rcy_list_get(ls[i], 0) == NULL);
+    }
+    for (int i = 0; i < 100; i += 2) { /* grow past any kept room */
+        for (int k = 0; k < 20; k++)
+            CHECK_EQ(rcy_list_append(ls[i], x), 0);
+        CHECK_EQ(rcy_list_len(ls[i]), 23);
+    }
+    CHECK_EQ(rcy_getrefcount(x), 1 + 50 * 23);
+    for (int i = 0; i < 100; i++)
+        rcy_decref(ls[i]);
+    CHECK_EQ(rcy_getrefcount(x), 1);
+    rcy_gc_collect(rt, 2); /* empties the free lists: the arrays go too */
+    CHECK_EQ(a.live, base);
+    rcy_decref(x);
+    test_runtime_end(rt);
+    CHECK_EQ(a.live, 0);
+}
+
 int main(void)
 {
     RUN(test_list_basics);
@@ -448,5 +489,6 @@ int main(void)
     RUN(test_list_out_of_memory);
     RUN(test_list_new_from);
     RUN(test_list_new_from_out_of_memory);
+    RUN(test_list_free_list_keeps_small_arrays);
     return harness_summary();
 }

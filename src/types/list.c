@@ -1,7 +1,9 @@
 /*
  * list: growable sequences of references. Containers. A free list keeps up
- * to 80 dead list objects (without their item arrays) for the next lists,
- * as CPython's PyList_MAXFREELIST does.
+ * to 80 dead list objects for the next lists, as CPython's
+ * PyList_MAXFREELIST does; unlike CPython's, a list that dies with an item
+ * array of at most LIST_KEEP_SLOTS slots keeps it there (emptied), so that
+ * the next small list needs no allocation for its items.
  */
 #include "types.h"
 #include "lifecycle.h"
@@ -41,12 +43,42 @@ static int list_clear(rcy_object_t *self)
     return 0;
 }
 
+#define LIST_KEEP_SLOTS 8 /* 64 bytes: the item array a free-listed list may keep */
+
+/* Gives back the item array a dead list kept (list_release_keeping). */
+static void list_drop_array(rcy_object_t *o)
+{
+    rcyi_list_t *l = as_list(o);
+    rcyi_mem_free(o->type->rt, l->items, (size_t)l->allocated * sizeof *l->items);
+    l->items = NULL;
+    l->allocated = 0;
+}
+
 #if RCY_FREELISTS
+/* on_death's release: list_release, except that a small item array stays
+   with the (dead, unreachable) list, emptied, for the free list to hand on;
+   list_freelist_push gives it back when the list does not go there. */
+static inline void list_release_keeping(rcy_object_t *self)
+{
+    rcyi_list_t *l = as_list(self);
+    if (l->allocated > LIST_KEEP_SLOTS) {
+        list_release(self);
+        return;
+    }
+    rcy_object_t **items = l->items;
+    intptr_t n = l->size;
+    l->size = 0;
+    while (n-- > 0)
+        rcy_xdecref(items[n]);
+}
+
 static bool list_freelist_push(rcy_object_t *o)
 {
     rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->list.numfree >= RCY_LIST_MAXFREELIST)
+    if (b->list.numfree >= RCY_LIST_MAXFREELIST) {
+        list_drop_array(o);
         return false;
+    }
     b->list.free_list[b->list.numfree++] = o;
     return true;
 }
@@ -57,11 +89,12 @@ static size_t list_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t);
 }
 
-static const rcyi_death_t list_death = {list_release, list_freelist_push, list_block_size, false, true};
+static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, false, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (a list has no finalizer, no weak references);
-   list_release leaves the object empty, as a new list is. */
+   list_release_keeping leaves the object empty, as a new list is, perhaps
+   with room for a few items. */
 static void list_on_death(rcy_object_t *o)
 {
     rcyi_dealloc_with(o, &list_death);
@@ -70,8 +103,11 @@ static void list_on_death(rcy_object_t *o)
 
 void rcyi_listobj_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->list.numfree > 0)
-        rcyi_object_discard(b->list.free_list[--b->list.numfree]);
+    while (b->list.numfree > 0) {
+        rcy_object_t *o = b->list.free_list[--b->list.numfree];
+        list_drop_array(o);
+        rcyi_object_discard(o);
+    }
 }
 
 int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
@@ -102,7 +138,8 @@ int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
 {
     rcyi_builtins_t *b = rt->builtins;
-    /* A list on the free list was emptied by list_release: no items, no array. */
+    /* A list on the free list was emptied by list_release_keeping: no
+       items, perhaps a small array. */
     if (b->list.numfree > 0)
         return rcyi_object_revive(b->list.free_list[--b->list.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
     return rcy_new(b->list_type);
@@ -130,14 +167,18 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
     rcy_object_t *o = list_alloc(rt);
     if (o == NULL)
         return NULL;
-    rcy_object_t **array = rcyi_mem_alloc(rt, (size_t)n * sizeof *array);
-    if (array == NULL) {
-        rcy_decref(o);
-        return NULL;
-    }
     rcyi_list_t *l = as_list(o);
-    l->items = array;
-    l->allocated = n;
+    rcy_object_t **array = l->items; /* a list from the free list may have room */
+    if (l->allocated < n) {
+        array = rcyi_mem_alloc(rt, (size_t)n * sizeof *array);
+        if (array == NULL) {
+            rcy_decref(o);
+            return NULL;
+        }
+        rcyi_mem_free(rt, l->items, (size_t)l->allocated * sizeof *array);
+        l->items = array;
+        l->allocated = n;
+    }
     /* The items are read after the allocations, which may have collected,
        and checked as they are stored: a NULL one gives the list back (its
        deallocation releases the items stored so far). */
