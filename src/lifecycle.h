@@ -102,12 +102,9 @@ static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
     o->refcnt = 1;
     type->live_objects++;
     type->live_bytes += block;
-    rcy_gc_head_t *g = rcyi_as_gc(o), *head = &rt->gens[0].head;
-    rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
-    g->prev = (uintptr_t)last;
-    g->next = (uintptr_t)head;
-    last->next = (uintptr_t)g;
-    head->prev = (uintptr_t)g;
+    rcy_gc_head_t *g = rcyi_as_gc(o);
+    g->prev = 0; /* no flags: a new object's header */
+    rcyi_list_append(g, &rt->gens[0].head);
     return o;
 }
 

@@ -139,8 +139,8 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     return 0;
 }
 
-/* rcy_tuple_new in every case: argument errors, the empty tuple, tuples
-   not on a free list. */
+/* rcy_tuple_new when its fast path cannot serve: argument errors, the
+   empty tuple, tuples not on a free list. */
 static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
@@ -152,19 +152,19 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     rcyi_builtins_t *b = rt->builtins;
     if (n == 0)
         return &b->empty_tuple.ob.ob;
-    rcy_object_t *o;
-    if (n <= RCY_TUPLE_MAXSAVESIZE && b->tuple.free_list[n] != NULL) {
-        o = b->tuple.free_list[n];
-        b->tuple.free_list[n] = as_tuple(o)->items[0];
-        b->tuple.numfree[n]--;
-        o = rcyi_object_revive(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)n * sizeof(rcy_object_t *));
-    } else {
-        o = rcy_new_var(b->tuple_type, n);
-        if (o == NULL)
+    for (intptr_t i = 0; i < n; i++) {
+        if (items[i] == NULL) { /* before anything is allocated or counted */
+            rcyi_set_error(rt, RCY_EINVAL);
             return NULL;
+        }
     }
-    /* The items are read after the allocation, which may have collected,
-       and checked as they are stored: a NULL one gives the tuple back
+    /* The free list is rcy_tuple_new's: a tuple it could not give is a new
+       one (an empty free list, or more than RCY_TUPLE_MAXSAVESIZE items). */
+    rcy_object_t *o = rcy_new_var(b->tuple_type, n);
+    if (o == NULL)
+        return NULL;
+    /* The items are read again after the allocation, which may have
+       collected (and so run code): a NULL one then gives the tuple back
        (its deallocation releases the items stored so far). */
     rcyi_tuple_t *t = as_tuple(o);
     for (intptr_t i = 0; i < n; i++) {
