@@ -79,6 +79,29 @@ static inline bnode_t *bnode_new(rcy_type_t *t)
 /* Stores v in a slot (a new reference), releasing the old value. */
 static inline void bnode_set(rcy_object_t **slot, rcy_object_t *v) { RCY_XSETREF(*slot, v); }
 
+/* A complete binary tree of n 2-slot objects, built breadth first (node i
+   holds nodes 2i+1 and 2i+2, allocation order = list order, as the Python
+   twins build it); returns the root, the only reference left. */
+static inline rcy_object_t *bench_build_tree(rcy_type_t *node, long n)
+{
+    bnode_t **nodes = (bnode_t **)calloc((size_t)n, sizeof *nodes);
+    if (nodes == NULL)
+        bench_die("out of memory");
+    for (long i = 0; i < n; i++)
+        nodes[i] = bnode_new(node);
+    for (long i = 0; i < n; i++) {
+        if (2 * i + 1 < n)
+            bnode_set(&nodes[i]->a, &nodes[2 * i + 1]->ob);
+        if (2 * i + 2 < n)
+            bnode_set(&nodes[i]->b, &nodes[2 * i + 2]->ob);
+    }
+    rcy_object_t *root = &nodes[0]->ob;
+    for (long i = 1; i < n; i++)
+        rcy_decref(&nodes[i]->ob);
+    free(nodes);
+    return root;
+}
+
 /* ---- Random numbers (the Python twins compute the same sequence) ------ */
 
 typedef struct bench_rng_s {

@@ -16,26 +16,6 @@
  */
 #include "bench.h"
 
-static rcy_object_t *build_tree(rcy_type_t *node, long n)
-{
-    bnode_t **nodes = calloc((size_t)n, sizeof *nodes);
-    if (nodes == NULL)
-        bench_die("out of memory");
-    for (long i = 0; i < n; i++)
-        nodes[i] = bnode_new(node);
-    for (long i = 0; i < n; i++) {
-        if (2 * i + 1 < n)
-            bnode_set(&nodes[i]->a, &nodes[2 * i + 1]->ob);
-        if (2 * i + 2 < n)
-            bnode_set(&nodes[i]->b, &nodes[2 * i + 2]->ob);
-    }
-    rcy_object_t *root = &nodes[0]->ob;
-    for (long i = 1; i < n; i++)
-        rcy_decref(&nodes[i]->ob);
-    free(nodes);
-    return root;
-}
-
 static rcy_object_t *build_listtree(rcy_runtime_t *rt, long n)
 {
     rcy_object_t **nodes = calloc((size_t)n, sizeof *nodes);
@@ -94,7 +74,7 @@ int main(int argc, char **argv)
 
     rcy_object_t *keep;
     if (strcmp(kase, "tree") == 0)
-        keep = build_tree(node, n);
+        keep = bench_build_tree(node, n);
     else if (strcmp(kase, "listtree") == 0)
         keep = build_listtree(rt, n);
     else if (strcmp(kase, "graph") == 0)

@@ -92,21 +92,7 @@ int main(int argc, char **argv)
 
     double start = bench_now();
     /* The resident heap, built breadth first. */
-    bnode_t **nodes = calloc((size_t)n, sizeof *nodes);
-    if (nodes == NULL)
-        bench_die("out of memory");
-    for (long i = 0; i < n; i++)
-        nodes[i] = bnode_new(node);
-    for (long i = 0; i < n; i++) {
-        if (2 * i + 1 < n)
-            bnode_set(&nodes[i]->a, &nodes[2 * i + 1]->ob);
-        if (2 * i + 2 < n)
-            bnode_set(&nodes[i]->b, &nodes[2 * i + 2]->ob);
-    }
-    rcy_object_t *root = &nodes[0]->ob;
-    for (long i = 1; i < n; i++)
-        rcy_decref(&nodes[i]->ob);
-    free(nodes);
+    rcy_object_t *root = bench_build_tree(node, n);
 
     /* The mutator. */
     for (long i = 0; i < iterations; i++) {

@@ -121,39 +121,6 @@ TEST(test_long_cycle_collected)
 
 /* ---- A "list" nested a million deep ---------------------------------- */
 
-/* A variable-size container: a list whose items follow the header. */
-typedef struct list_s {
-    rcy_varobject_t ob;
-    rcy_object_t *items[];
-} list_t;
-
-static int list_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
-{
-    list_t *l = (list_t *)self;
-    for (intptr_t i = 0; i < l->ob.size; i++)
-        RCY_VISIT_ITEM(l->items[i], i);
-    return 0;
-}
-
-static int list_clear(rcy_object_t *self)
-{
-    list_t *l = (list_t *)self;
-    for (intptr_t i = 0; i < l->ob.size; i++)
-        RCY_CLEAR(l->items[i]);
-    return 0;
-}
-
-static rcy_type_t *list_type_new(rcy_runtime_t *rt)
-{
-    rcy_type_spec_t spec = {0};
-    spec.name = "List";
-    spec.basicsize = offsetof(list_t, items);
-    spec.itemsize = sizeof(rcy_object_t *);
-    spec.flags = RCY_TPFLAGS_GC;
-    spec.traverse = list_traverse;
-    spec.clear = list_clear;
-    return rcy_type_new(rt, &spec);
-}
 
 #define NEST_DEPTH harness_scaled(1000000L, 100000) /* enough for full collections */
 
