@@ -64,7 +64,9 @@ enum rcy_error_e {
     RCY_EKEY = -5,    /**< a key is missing */
     RCY_EHASH = -6,   /**< a key is not hashable */
     RCY_ESTATE = -7,  /**< the call is not allowed in the current state */
-    RCY_ECALLBACK = -8 /**< a user callback or finalizer reported an error */
+    RCY_ECALLBACK = -8, /**< a user callback or finalizer reported an error */
+    RCY_ERUNTIME = -9,  /**< the objects belong to different runtimes */
+    RCY_EDEPTH = -10    /**< nesting too deep for the stack (a recursive structure) */
 };
 
 /** Returns a static English description of an RCY_E* code (or of 0). */

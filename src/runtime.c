@@ -22,6 +22,8 @@ const char *rcy_strerror(int code)
     case RCY_EHASH: return "unhashable object";
     case RCY_ESTATE: return "operation not allowed in the current state";
     case RCY_ECALLBACK: return "a callback reported an error";
+    case RCY_ERUNTIME: return "the objects belong to different runtimes";
+    case RCY_EDEPTH: return "nesting too deep for the stack";
     default: return "unknown error";
     }
 }

@@ -558,6 +558,8 @@ TEST(test_strerror)
         {RCY_EHASH, "unhashable object"},
         {RCY_ESTATE, "operation not allowed in the current state"},
         {RCY_ECALLBACK, "a callback reported an error"},
+        {RCY_ERUNTIME, "the objects belong to different runtimes"},
+        {RCY_EDEPTH, "nesting too deep for the stack"},
     };
     size_t n = sizeof known / sizeof known[0];
     for (size_t i = 0; i < n; i++) {
