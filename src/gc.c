@@ -188,27 +188,39 @@ static inline void decref_child(rcy_object_t *child, rcy_gc_head_t *g, scan_stat
         scan->zeros++;
 }
 
-/* A referenced object has a positive count; a freed one (recognisable
-   while poisoning keeps it) means a missing incref. It belongs to the
-   collecting runtime: the built-in containers refuse objects of another
-   runtime (RCY_ERUNTIME), so such an edge comes from a user type's slot,
-   and following it would write this collection's scratch state over the
-   other runtime's generation list. The check costs one load from the
-   child's type, which rcyi_is_gc reads next anyway. Objects outside the
-   collection are otherwise never looked at. */
+/* An object a traverse reports belongs to the collecting runtime: the
+   built-in containers refuse objects of another runtime (RCY_ERUNTIME), so
+   such an edge comes from a user type's slot (a misuse the library cannot
+   refuse), and following it would write this collection's scratch state
+   (gc_refs, COLLECTING) over the other runtime's generation list. Where
+   that write happens, decref_full's first touch of a tracked object, the
+   check costs nothing measurable (once per object, beside a write); debug
+   builds also check every edge (check_visited). */
 static RCYI_NOINLINE RCY_NORETURN void foreign_edge(const rcy_object_t *child)
 {
     rcyi_fatal(child, "a traverse reports this object of another runtime (objects never move between "
                       "runtimes: a user type stored it in an object of the collecting runtime)");
 }
 
+static inline void check_same_runtime(const rcy_object_t *child, const scan_state_t *scan)
+{
+    if (RCY_UNLIKELY(!rcyi_same_runtime(child, scan->rt)))
+        foreign_edge(child);
+}
+
+/* A referenced object has a positive count; a freed one (recognisable
+   while poisoning keeps it) means a missing incref. Objects outside the
+   collection are otherwise never looked at. */
 static inline void check_visited(const rcy_object_t *child, const scan_state_t *scan)
 {
     if (RCY_UNLIKELY(child->refcnt <= 0))
         rcyi_fatal(child, child->refcnt == RCY_REFCNT_FREED ? "traverse reports a freed object (a missing incref)"
                                                              : "traverse reports an object whose reference count is <= 0");
-    if (RCY_UNLIKELY(!rcyi_same_runtime(child, scan->rt)))
-        foreign_edge(child);
+#if defined(RCY_DEBUG) && RCY_DEBUG >= 1
+    check_same_runtime(child, scan);
+#else
+    (void)scan;
+#endif
 }
 
 static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, void *arg)
@@ -247,6 +259,7 @@ static void decref_full(rcy_object_t *child, scan_state_t *scan)
         return; /* untracked */
     if (!gc_is_collecting(g)) {
         check_tracked_refcnt(child);
+        check_same_runtime(child, scan); /* before gc_reset_refs writes over its list link */
         gc_reset_refs(g, child->refcnt);
         scan->candidates++;
     }
