@@ -144,11 +144,11 @@ int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value)
     if (m == NULL || key == NULL || value == NULL)
         return RCY_EINVAL;
     rcy_runtime_t *rt = map->type->rt;
-    if (!rcyi_same_runtime(key, rt) || !rcyi_same_runtime(value, rt))
-        return rcyi_set_error(rt, RCY_ERUNTIME);
     rcy_object_t *weak = m->weak_keys ? key : value;
     if (rcyi_weaklist(weak) == NULL)
         return rcyi_set_error(rt, RCY_ETYPE);
+    if (!rcyi_same_runtime(key, rt) || !rcyi_same_runtime(value, rt))
+        return rcyi_set_error(rt, RCY_ERUNTIME);
     int64_t h;
     int err = rcy_hash(key, &h);
     if (err < 0)

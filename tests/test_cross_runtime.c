@@ -313,10 +313,13 @@ TEST(test_weakmap_set_refuses_other_runtime)
     CHECK_EQ(rcy_weakmap_set(wk, inst, k), 0);
     size_t live_a = rcy_runtime_live_objects(a);
     intptr_t inst_count = rcy_getrefcount(inst);
+    /* The weakly held side must support weak references (RCY_ETYPE comes
+       first): B's instance. The strongly held side: any of B's objects. */
+    CHECK_ERUNTIME(a, rcy_weakmap_set(wv, k, f.inst));
+    CHECK_ERUNTIME(a, rcy_weakmap_set(wk, f.inst, k));
+    CHECK_EQ(rcy_weakmap_set(wv, k, f.str), RCY_ETYPE);
     for (int i = 0; i < N_FOREIGN; i++) {
-        CHECK_ERUNTIME(a, rcy_weakmap_set(wv, k, objs[i]));
         CHECK_ERUNTIME(a, rcy_weakmap_set(wv, objs[i], inst));
-        CHECK_ERUNTIME(a, rcy_weakmap_set(wk, objs[i], k));
         CHECK_ERUNTIME(a, rcy_weakmap_set(wk, inst, objs[i]));
         CHECK_EQ(rcy_weakmap_len(wv), 1);
         CHECK_EQ(rcy_weakmap_len(wk), 1);
