@@ -581,8 +581,12 @@ static void case_full_collection(void)
     rcy_gc_collect(b, 2);
 }
 
+#ifndef NDEBUG
 /* The same through the permanent generation (a full collection that is
-   not the one-pass kind) and through a younger generation. */
+   not the one-pass kind) and through a younger generation: caught in
+   debug builds, which check every edge the collector follows (release
+   builds check only where the collector would write into the object, the
+   one-pass full collection of case_full_collection). */
 static void case_frozen_then_young(void)
 {
     rcy_runtime_t *a = rcy_runtime_new(NULL), *b = rcy_runtime_new(NULL);
@@ -597,6 +601,7 @@ static void case_frozen_then_young(void)
     rcy_gc_collect(a, 0);
     (void)frozen;
 }
+#endif
 
 TEST(test_user_slot_of_other_runtime_is_fatal)
 {
@@ -604,9 +609,6 @@ TEST(test_user_slot_of_other_runtime_is_fatal)
     run_child(case_full_collection, &res);
     check_fatal(&res, "list", "object of another runtime");
 #ifndef NDEBUG
-    /* Debug builds check every edge the collector follows; release builds
-       only where the collector would write into the object (the full,
-       one-pass collection of case_full_collection). */
     run_child(case_frozen_then_young, &res);
     check_fatal(&res, "list", "object of another runtime");
 #endif
