@@ -17,7 +17,17 @@
  *
  * All state lives in an rcy_runtime_t: there is no global mutable state.
  * Several runtimes may live in one process; each is used by one thread at a
- * time (the library takes no locks). Objects never move between runtimes.
+ * time (the library takes no locks). Objects never move between runtimes: an
+ * object belongs to the runtime of its type (statics of
+ * rcy_object_init_static included), and no object may refer to an object of
+ * another runtime. Every call that stores an object into an object of a
+ * runtime (a container's item, key or value, an attribute, a weak map's
+ * entry) refuses one of another runtime with RCY_ERUNTIME before changing
+ * anything. Lookups (rcy_dict_get, rcy_weakmap_get, ...) may be given one:
+ * objects of two runtimes are never equal, so they find nothing. A user
+ * type's own slots cannot be checked: storing an object of another runtime
+ * there is a misuse, which the collector reports as heap corruption (see
+ * rcy_type_spec_t).
  *
  * ---- Errors --------------------------------------------------------------
  *
@@ -26,9 +36,9 @@
  * negative RCY_E* code; rcy_strerror() gives its text. The library writes only
  * through the runtime's output hook (stderr by default) and never exits, except
  * when it detects heap corruption (a reference count taken below zero, a decref
- * of a freed object, a traverse reporting more references than a count): then
- * it writes a message naming the object's type and address and aborts, in
- * release builds too.
+ * of a freed object, a traverse reporting more references than a count, or an
+ * object of another runtime): then it writes a message naming the object's
+ * type and address and aborts, in release builds too.
  *
  * See docs/design.md for the object layout and the choices behind it.
  */
@@ -156,6 +166,15 @@ enum rcy_type_flags_e {
  * type (in the manner of CPython's PyType_FromSpec). basicsize includes the
  * rcy_object_t (or rcy_varobject_t) header; a variable-size type has
  * itemsize > 0 and its objects start with rcy_varobject_t.
+ *
+ * The objects a type's slots refer to must belong to the type's runtime:
+ * the library cannot check what a type's code stores in its own fields, and
+ * a reference into another runtime would dangle once that runtime is
+ * destroyed and hold cycles neither collector can free. The collector
+ * aborts (naming the object) when a full collection finds a tracked object
+ * of another runtime among an object's references, before it would corrupt
+ * that runtime's lists; builds with RCY_DEBUG check every reference it
+ * follows.
  */
 typedef struct rcy_type_spec_s {
     const char *name;         /**< type name, shown in debug output (copied) */
@@ -511,7 +530,9 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * runtime's last error); calls returning a borrowed reference give NULL on
  * failure with the last error set (RCY_EINDEX, RCY_EKEY, ...). A failed call
  * leaves every object as it was. Passing NULL where an object is expected
- * gives RCY_EINVAL; an object of the wrong type gives RCY_ETYPE.
+ * gives RCY_EINVAL; an object of the wrong type gives RCY_ETYPE; an object
+ * to be stored that belongs to another runtime than the container (or than
+ * rt, for a constructor) gives RCY_ERUNTIME, checked in that order.
  *
  * Free lists: freed tuples (sizes 1 to 20, up to 2,000 of each), lists and
  * dicts (up to 80 each) keep their memory for the next object of their kind,
@@ -644,8 +665,9 @@ intptr_t rcy_str_len(const rcy_object_t *o);
 /**
  * Returns a new reference to a tuple of the n objects items[0..n) (items
  * may be NULL when n is 0). The tuple takes its own reference to each item:
- * nothing is stolen. NULL with RCY_EINVAL (n < 0, a NULL item) or
- * RCY_ENOMEM. May run an automatic collection.
+ * nothing is stolen. NULL with RCY_EINVAL (n < 0, a NULL item), RCY_ERUNTIME
+ * (an item of another runtime than rt) or RCY_ENOMEM. May run an automatic
+ * collection.
  */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
@@ -669,18 +691,21 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
  * each), with room for n (or a few more): Python's [a, b, c], or CPython's
  * PyList_New(n) followed by PyList_SET_ITEM. n == 0 gives an empty list
  * (items may then be NULL). NULL with RCY_EINVAL (n < 0, or items or one
- * of them NULL) or RCY_ENOMEM, nothing kept. May run a collection.
+ * of them NULL), RCY_ERUNTIME (an item of another runtime than rt) or
+ * RCY_ENOMEM, nothing kept. May run a collection.
  */
 rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
-/** Appends item (the list takes a reference). 0, RCY_EINVAL, RCY_ETYPE or
-    RCY_ENOMEM (the list unchanged). */
+/** Appends item (the list takes a reference). 0, RCY_EINVAL, RCY_ETYPE,
+    RCY_ERUNTIME (item of another runtime than the list) or RCY_ENOMEM (the
+    list unchanged). */
 int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
 
 /**
  * Inserts item before position index, which is clamped to the list as
  * Python's list.insert does (an index past the end appends). 0, RCY_EINVAL,
- * RCY_ETYPE or RCY_ENOMEM (the list unchanged).
+ * RCY_ETYPE, RCY_ERUNTIME (item of another runtime) or RCY_ENOMEM (the list
+ * unchanged).
  */
 int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
@@ -691,7 +716,8 @@ rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
 /**
  * Replaces item index with item (the list takes a reference and releases
  * the old item after storing the new one, which may run finalizers).
- * 0, RCY_EINDEX, RCY_EINVAL or RCY_ETYPE.
+ * 0, RCY_EINDEX, RCY_EINVAL, RCY_ETYPE or RCY_ERUNTIME (item of another
+ * runtime; the list unchanged).
  */
 int rcy_list_set(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
@@ -717,14 +743,16 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
  * d[key] = value: the dict takes references to both (an existing key keeps
  * its original key object; the old value is released, which may run
  * finalizers). 0, RCY_EHASH (unhashable key), RCY_EINVAL, RCY_ETYPE,
- * RCY_ENOMEM or RCY_ESTATE (a key nested too deeply); d is unchanged on
- * error.
+ * RCY_ERUNTIME (key or value of another runtime than d, even when the key is
+ * already in), RCY_ENOMEM or RCY_ESTATE (a key nested too deeply); d is
+ * unchanged on error.
  */
 int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 
 /**
- * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing), RCY_EHASH,
- * RCY_EINVAL, RCY_ETYPE or RCY_ESTATE.
+ * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing; also for a
+ * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
+ * RCY_ETYPE or RCY_ESTATE.
  */
 rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
 
@@ -799,8 +827,9 @@ rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
  * obj.name = value, for an instance or a class (obj takes a reference to
  * value; a replaced value is released, which may run finalizers). name is
  * NUL-terminated UTF-8. 0, RCY_EINVAL (NULL argument, invalid name),
- * RCY_ETYPE (obj has no attributes) or RCY_ENOMEM (nothing changed). May
- * run an automatic collection (the first attribute creates a dict).
+ * RCY_ETYPE (obj has no attributes), RCY_ERUNTIME (value of another runtime
+ * than obj) or RCY_ENOMEM (nothing changed). May run an automatic collection
+ * (the first attribute creates a dict).
  */
 int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
 
@@ -1147,8 +1176,10 @@ void rcy_graph_options_init(rcy_graph_options_t *opts);
  * Graphviz's dot is missing or fails, says so there and keeps the DOT file.
  * Runs no collection; runs only the callbacks of opts, and dot in a child
  * process. Returns 0 (written, and rendered when asked), 1 (DOT written but
- * not rendered), RCY_EINVAL (no objects, both output and filename), RCY_ESTATE
- * (a file cannot be written, or during a collection) or RCY_ENOMEM.
+ * not rendered), RCY_EINVAL (no objects, a NULL one, both output and
+ * filename), RCY_ERUNTIME (objects of two runtimes: a graph shows one
+ * runtime's heap), RCY_ESTATE (a file cannot be written, or during a
+ * collection) or RCY_ENOMEM.
  */
 int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
 
@@ -1295,7 +1326,8 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
 /**
  * Fills out with new references to the objects that objs[0..n) refer to,
  * as reported by their traverse slots (non-containers contribute nothing).
- * Returns 0, RCY_EINVAL, or RCY_ENOMEM (out is left empty).
+ * Returns 0, RCY_EINVAL, RCY_ERUNTIME (an object of another runtime than
+ * rt), or RCY_ENOMEM (out is left empty).
  */
 int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 
@@ -1449,14 +1481,16 @@ int rcy_is_weakmap(const rcy_object_t *o);
  * map[key] = value. The weakly held side (the value of a weak-value map,
  * the key of a weak-key map) must support weak references. Returns 0,
  * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
- * RCY_EHASH (unhashable key) or RCY_ENOMEM (the map unchanged). May run an
- * automatic collection, and releasing a replaced value may run finalizers.
+ * RCY_ERUNTIME (key or value of another runtime than the map), RCY_EHASH
+ * (unhashable key) or RCY_ENOMEM (the map unchanged). May run an automatic
+ * collection, and releasing a replaced value may run finalizers.
  */
 int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
 
 /**
  * map[key]: a new reference to the value, or NULL with rcy_last_error
- * RCY_EKEY when the key is absent (or its entry's object just died).
+ * RCY_EKEY when the key is absent (or its entry's object just died; a key
+ * of another runtime is never in the map).
  */
 rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
 

@@ -116,6 +116,7 @@ static void validate_list(rcy_gc_head_t *head)
 #define SCAN_RING 16 /* visits in flight in update_and_subtract_refs (a power of two) */
 
 typedef struct scan_state_s {
+    rcy_runtime_t *rt; /* the collecting runtime */
     rcy_gc_head_t *young;
     intptr_t candidates;
     intptr_t zeros;
@@ -187,21 +188,46 @@ static inline void decref_child(rcy_object_t *child, rcy_gc_head_t *g, scan_stat
         scan->zeros++;
 }
 
+/* An object a traverse reports belongs to the collecting runtime: the
+   built-in containers refuse objects of another runtime (RCY_ERUNTIME), so
+   such an edge comes from a user type's slot (a misuse the library cannot
+   refuse), and following it would write this collection's scratch state
+   (gc_refs, COLLECTING) over the other runtime's generation list. Where
+   that write happens, decref_full's first touch of a tracked object, the
+   check costs nothing measurable (once per object, beside a write); debug
+   builds also check every edge (check_visited). */
+static RCYI_NOINLINE RCY_NORETURN void foreign_edge(const rcy_object_t *child)
+{
+    rcyi_fatal(child, "a traverse reports this object of another runtime (objects never move between "
+                      "runtimes: a user type stored it in an object of the collecting runtime)");
+}
+
+static inline void check_same_runtime(const rcy_object_t *child, const scan_state_t *scan)
+{
+    if (RCY_UNLIKELY(!rcyi_same_runtime(child, scan->rt)))
+        foreign_edge(child);
+}
+
 /* A referenced object has a positive count; a freed one (recognisable
    while poisoning keeps it) means a missing incref. Objects outside the
    collection are otherwise never looked at. */
-static inline void check_visited_refcnt(const rcy_object_t *child)
+static inline void check_visited(const rcy_object_t *child, const scan_state_t *scan)
 {
     if (RCY_UNLIKELY(child->refcnt <= 0))
         rcyi_fatal(child, child->refcnt == RCY_REFCNT_FREED ? "traverse reports a freed object (a missing incref)"
                                                              : "traverse reports an object whose reference count is <= 0");
+#if defined(RCY_DEBUG) && RCY_DEBUG >= 1
+    check_same_runtime(child, scan);
+#else
+    (void)scan;
+#endif
 }
 
 static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
     (void)index;
-    check_visited_refcnt(child);
+    check_visited(child, arg);
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
         if (gc_is_collecting(g))
@@ -225,7 +251,7 @@ static void subtract_refs(rcy_gc_head_t *young, scan_state_t *scan)
    over the heap is saved. */
 static void decref_full(rcy_object_t *child, scan_state_t *scan)
 {
-    check_visited_refcnt(child);
+    check_visited(child, scan);
     if (!rcyi_is_gc(child))
         return;
     rcy_gc_head_t *g = rcyi_as_gc(child);
@@ -233,6 +259,7 @@ static void decref_full(rcy_object_t *child, scan_state_t *scan)
         return; /* untracked */
     if (!gc_is_collecting(g)) {
         check_tracked_refcnt(child);
+        check_same_runtime(child, scan); /* before gc_reset_refs writes over its list link */
         gc_reset_refs(g, child->refcnt);
         scan->candidates++;
     }
@@ -380,10 +407,11 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
    update_and_subtract_refs). untrack: survivors are untracked where their
    type allows. scan reports the candidates, the objects found unreachable
    and those untracked. */
-static void deduce_unreachable(rcy_gc_head_t *base, rcy_gc_head_t *unreachable, bool full, bool untrack,
-                               scan_state_t *scan)
+static void deduce_unreachable(rcy_runtime_t *rt, rcy_gc_head_t *base, rcy_gc_head_t *unreachable, bool full,
+                               bool untrack, scan_state_t *scan)
 {
     memset(scan, 0, sizeof *scan);
+    scan->rt = rt;
     scan->young = base;
     scan->untrack = untrack;
     if (full) {
@@ -506,11 +534,11 @@ static void finalize_garbage(rcy_gc_head_t *collectable)
 
 /* After finalizers ran: what is reachable again from outside (resurrected
    objects and all they reach) goes to old; still_unreachable gets the rest. */
-static void handle_resurrected_objects(rcy_gc_head_t *unreachable, rcy_gc_head_t *still_unreachable,
-                                       rcy_gc_head_t *old)
+static void handle_resurrected_objects(rcy_runtime_t *rt, rcy_gc_head_t *unreachable,
+                                       rcy_gc_head_t *still_unreachable, rcy_gc_head_t *old)
 {
     scan_state_t scan;
-    deduce_unreachable(unreachable, still_unreachable, false, false, &scan);
+    deduce_unreachable(rt, unreachable, still_unreachable, false, false, &scan);
     clear_unreachable_mask(still_unreachable);
     rcyi_list_merge(unreachable, old);
 }
@@ -604,7 +632,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     /* A full collection while nothing is frozen examines every tracked
        object: update_refs and subtract_refs can then share one pass. */
     bool full = young == old && rcyi_list_is_empty(&rt->permanent);
-    deduce_unreachable(young, &unreachable, full, true, &scan);
+    deduce_unreachable(rt, young, &unreachable, full, true, &scan);
     res.candidates = scan.candidates;
     rt->last_unreachable = scan.unreachable;
     /* Survivors: counted, not walked (CPython walks the list). */
@@ -642,7 +670,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
         /* PEP 442: finalize everything before anything is cleared, then
            see what the finalizers resurrected. */
         finalize_garbage(&unreachable);
-        handle_resurrected_objects(&unreachable, &final_unreachable, old);
+        handle_resurrected_objects(rt, &unreachable, &final_unreachable, old);
         /* Weak references created by finalizers to what is now certainly
            garbage are cleared too, so no callback sees a cleared object. */
         rcyi_gc_clear_weakrefs(&final_unreachable);

@@ -164,12 +164,15 @@ int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
     if (rt == NULL || out == NULL || (objs == NULL && n > 0))
         return RCY_EINVAL;
     objarray_start(rt, out);
+    /* Every object first: out would hold references into another runtime. */
+    for (size_t i = 0; i < n; i++) {
+        if (objs[i] == NULL)
+            return rcyi_set_error(rt, RCY_EINVAL);
+        if (!rcyi_same_runtime(objs[i], rt))
+            return rcyi_set_error(rt, RCY_ERUNTIME);
+    }
     for (size_t i = 0; i < n; i++) {
         rcy_object_t *o = objs[i];
-        if (o == NULL) {
-            rcy_objarray_release(out);
-            return rcyi_set_error(rt, RCY_EINVAL);
-        }
         if (!rcyi_is_gc(o))
             continue;
         if (o->type->traverse(o, visit_append, out) != 0) {

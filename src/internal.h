@@ -184,6 +184,19 @@ struct rcy_type_s {
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
 
+/* Objects never move between runtimes. An object belongs to the runtime of
+   its type (every type has one, so this holds for statics too: an object of
+   rcy_object_init_static, a small int or the empty tuple belongs to the
+   runtime whose type it has, and that type is freed with it). Every call
+   that stores a caller-supplied object into an object of a runtime (a
+   container's item, key or value, an attribute, a weak map's entry, ...)
+   first checks each one with this, before it changes anything: one
+   comparison. */
+static inline bool rcyi_same_runtime(const rcy_object_t *item, const rcy_runtime_t *rt)
+{
+    return item->type->rt == rt;
+}
+
 /* Whether o's type declares its references as an array (refs_count): then
    *items and *n are the array (NULL when empty) and its length. */
 static inline bool rcyi_ref_array(rcy_object_t *o, rcy_object_t ***items, intptr_t *n)
@@ -380,7 +393,8 @@ RCYI_FUNC intptr_t rcyi_gc_handle_weakrefs(rcy_gc_head_t *unreachable, rcy_gc_he
    to its objects: weak references created by finalizers (GH-91636). */
 RCYI_FUNC void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list);
 /* A weak reference with a callback that also holds a strong reference to
-   key (a weak map's entry key: CPython's KeyedRef). */
+   key (a weak map's entry key: CPython's KeyedRef). key must belong to
+   obj's runtime: else NULL with RCY_ERUNTIME. */
 RCYI_FUNC rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
                                                rcy_object_t *key);
 RCYI_FUNC rcy_object_t *rcyi_weakref_key(rcy_object_t *wr); /* borrowed */

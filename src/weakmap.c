@@ -130,10 +130,12 @@ static int entry_died(rcy_object_t *wr, void *arg)
     return 0;
 }
 
-/* The identity key of a weak-key map: the key's address as an int. */
-static rcy_object_t *identity(rcy_object_t *key)
+/* The identity key of a weak-key map: the key's address as an int of the
+   map's runtime (a lookup with a key of another runtime creates nothing
+   there). */
+static rcy_object_t *identity(const weakmap_t *m, rcy_object_t *key)
 {
-    return rcy_int_new(key->type->rt, (int64_t)(intptr_t)key);
+    return rcy_int_new(m->ob.type->rt, (int64_t)(intptr_t)key);
 }
 
 int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value)
@@ -145,11 +147,13 @@ int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value)
     rcy_object_t *weak = m->weak_keys ? key : value;
     if (rcyi_weaklist(weak) == NULL)
         return rcyi_set_error(rt, RCY_ETYPE);
+    if (!rcyi_same_runtime(key, rt) || !rcyi_same_runtime(value, rt))
+        return rcyi_set_error(rt, RCY_ERUNTIME);
     int64_t h;
     int err = rcy_hash(key, &h);
     if (err < 0)
         return err;
-    rcy_object_t *ident = m->weak_keys ? identity(key) : rcy_newref(key);
+    rcy_object_t *ident = m->weak_keys ? identity(m, key) : rcy_newref(key);
     if (ident == NULL)
         return RCY_ENOMEM;
     int ret = 0;
@@ -185,7 +189,7 @@ static rcy_object_t *lookup(weakmap_t *m, rcy_object_t *key, rcy_object_t **iden
 {
     if (ident_out != NULL)
         *ident_out = NULL;
-    rcy_object_t *ident = m->weak_keys ? identity(key) : rcy_newref(key);
+    rcy_object_t *ident = m->weak_keys ? identity(m, key) : rcy_newref(key);
     if (ident == NULL)
         return NULL;
     rcy_object_t *wr = rcy_dict_get(m->refs, ident);

@@ -179,6 +179,10 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
 rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
                                      rcy_object_t *key)
 {
+    if (obj != NULL && !rcyi_same_runtime(key, obj->type->rt)) {
+        rcyi_set_error(obj->type->rt, RCY_ERUNTIME);
+        return NULL;
+    }
     rcy_object_t *wr = rcy_weakref_new(obj, callback, arg);
     if (wr != NULL)
         as_wr(wr)->key = rcy_newref(key);

@@ -458,29 +458,33 @@ out:
     return result;
 }
 
+/* 0, RCY_EINVAL (no objects, a NULL one) or RCY_ERUNTIME (objects of two
+   runtimes: a graph is drawn from one runtime's heap), set as the first
+   object's runtime's last error. */
 static int check_objs(rcy_object_t *const *objs, size_t n)
 {
-    if (objs == NULL || n == 0)
+    if (objs == NULL || n == 0 || objs[0] == NULL)
         return RCY_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        if (objs[i] == NULL || objs[i]->type->rt != objs[0]->type->rt)
-            return RCY_EINVAL;
+    rcy_runtime_t *rt = objs[0]->type->rt;
+    for (size_t i = 1; i < n; i++) {
+        if (objs[i] == NULL)
+            return rcyi_set_error(rt, RCY_EINVAL);
+        if (!rcyi_same_runtime(objs[i], rt))
+            return rcyi_set_error(rt, RCY_ERUNTIME);
     }
     return 0;
 }
 
 int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts)
 {
-    if (check_objs(objs, n) < 0)
-        return RCY_EINVAL;
-    return show(objs, n, opts, false, NULL, 0);
+    int err = check_objs(objs, n);
+    return err < 0 ? err : show(objs, n, opts, false, NULL, 0);
 }
 
 int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts)
 {
-    if (check_objs(objs, n) < 0)
-        return RCY_EINVAL;
-    return show(objs, n, opts, true, NULL, 0);
+    int err = check_objs(objs, n);
+    return err < 0 ? err : show(objs, n, opts, true, NULL, 0);
 }
 
 int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, const rcy_graph_options_t *opts)
@@ -515,7 +519,9 @@ int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, 
     else
         rcy_graph_options_init(&o);
     o.max_depth = (int)(longest - 1);
-    int result = check_objs(objs, n) < 0 ? RCY_EINVAL : show(objs, n, &o, backrefs != 0, chains, n_chains);
+    int result = check_objs(objs, n);
+    if (result == 0)
+        result = show(objs, n, &o, backrefs != 0, chains, n_chains);
     rcyi_free(rt, objs);
     return result;
 }

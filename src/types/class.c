@@ -203,6 +203,8 @@ int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
     rcy_object_t **slot = dict_slot(obj);
     if (slot == NULL)
         return rcyi_set_error(rt, RCY_ETYPE);
+    if (!rcyi_same_runtime(value, rt))
+        return rcyi_set_error(rt, RCY_ERUNTIME);
     bool created = false;
     if (*slot == NULL) {
         rcy_object_t *d = rcy_dict_new(rt); /* may collect, and so run finalizers */

@@ -318,10 +318,16 @@ int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
     if (d != NULL && value == NULL)
         return rcyi_set_error(d->type->rt, RCY_EINVAL);
     rcyi_dict_t *dict = as_dict(d);
-    if (d != NULL && key != NULL && rcyi_is_dict(d) && dict->nslots == 0 && rcyi_is_str(key)) {
-        /* The first item of a dict, under a str key (attributes, keyword
-           dicts, {'a': x}): nothing to look up. */
-        return insert_first(dict, key, rcyi_str_hash(key), value);
+    if (d != NULL && key != NULL && rcyi_is_dict(d)) {
+        /* Both are checked, even when key is already in and only value is
+           stored: the outcome does not depend on the dict's contents. */
+        if (!rcyi_same_runtime(key, d->type->rt) || !rcyi_same_runtime(value, d->type->rt))
+            return rcyi_set_error(d->type->rt, RCY_ERUNTIME);
+        if (dict->nslots == 0 && rcyi_is_str(key)) {
+            /* The first item of a dict, under a str key (attributes,
+               keyword dicts, {'a': x}): nothing to look up. */
+            return insert_first(dict, key, rcyi_str_hash(key), value);
+        }
     }
     probe_t p;
     intptr_t ix;

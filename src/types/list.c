@@ -180,13 +180,15 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
         l->allocated = n;
     }
     /* The items are read after the allocations, which may have collected,
-       and checked as they are stored: a NULL one gives the list back (its
-       deallocation releases the items stored so far). */
+       and checked as they are stored: a NULL one, or one of another
+       runtime, gives the list back (its deallocation releases the items
+       stored so far). */
     for (intptr_t i = 0; i < n; i++) {
-        if (RCY_UNLIKELY(items[i] == NULL)) {
+        if (RCY_UNLIKELY(items[i] == NULL || !rcyi_same_runtime(items[i], rt))) {
+            int err = items[i] == NULL ? RCY_EINVAL : RCY_ERUNTIME;
             l->size = i;
             rcy_decref(o);
-            rcyi_set_error(rt, RCY_EINVAL);
+            rcyi_set_error(rt, err);
             return NULL;
         }
         array[i] = rcy_newref(items[i]);
@@ -202,6 +204,8 @@ static int check(const rcy_object_t *list, bool need_item, const rcy_object_t *i
         return list != NULL ? rcyi_set_error(list->type->rt, RCY_EINVAL) : RCY_EINVAL;
     if (!rcyi_is_list(list))
         return rcyi_set_error(list->type->rt, RCY_ETYPE);
+    if (need_item && !rcyi_same_runtime(item, list->type->rt))
+        return rcyi_set_error(list->type->rt, RCY_ERUNTIME);
     return 0;
 }
 

@@ -157,6 +157,10 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
             rcyi_set_error(rt, RCY_EINVAL);
             return NULL;
         }
+        if (!rcyi_same_runtime(items[i], rt)) {
+            rcyi_set_error(rt, RCY_ERUNTIME);
+            return NULL;
+        }
     }
     /* The free list is rcy_tuple_new's: a tuple it could not give is a new
        one (an empty free list, or more than RCY_TUPLE_MAXSAVESIZE items). */
@@ -164,14 +168,16 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     if (o == NULL)
         return NULL;
     /* The items are read again after the allocation, which may have
-       collected (and so run code): a NULL one then gives the tuple back
-       (its deallocation releases the items stored so far). */
+       collected (and so run code): a NULL one, or one of another runtime,
+       then gives the tuple back (its deallocation releases the items
+       stored so far). */
     rcyi_tuple_t *t = as_tuple(o);
     for (intptr_t i = 0; i < n; i++) {
-        if (RCY_UNLIKELY(items[i] == NULL)) {
+        if (RCY_UNLIKELY(items[i] == NULL || !rcyi_same_runtime(items[i], rt))) {
+            int err = items[i] == NULL ? RCY_EINVAL : RCY_ERUNTIME;
             memset(&t->items[i], 0, (size_t)(n - i) * sizeof *items);
             rcy_decref(o);
-            rcyi_set_error(rt, RCY_EINVAL);
+            rcyi_set_error(rt, err);
             return NULL;
         }
         t->items[i] = rcy_newref(items[i]);
@@ -182,8 +188,9 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 /* The common case makes no call (so no stack frame either): a tuple from
    the free list (which never starts a collection: rcyi_object_revive). The
    items are checked as they are stored into the tuple still on the free
-   list; a NULL one undoes the increfs (nothing reaches zero: the caller
-   holds each item) and leaves the error to tuple_new_general. */
+   list; a NULL one, or one of another runtime, undoes the increfs (nothing
+   reaches zero: the caller holds each item) and leaves the error to
+   tuple_new_general. */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
@@ -193,7 +200,7 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
             rcyi_tuple_t *t = as_tuple(o);
             rcy_object_t *next = t->items[0];
             intptr_t i = 0;
-            for (; i < n && items[i] != NULL; i++)
+            for (; i < n && items[i] != NULL && rcyi_same_runtime(items[i], rt); i++)
                 t->items[i] = rcy_newref(items[i]);
             if (RCY_LIKELY(i == n)) {
                 b->tuple.free_list[n] = next;
