@@ -350,7 +350,20 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size);
  */
 void rcy_decref_slow(rcy_object_t *o);
 
-/** Adds a reference to o (o must not be NULL). Immortal objects are unchanged. */
+/**
+ * Reports the use of a freed object (naming its type and address) and
+ * aborts; not for direct use: the inline functions below call it when they
+ * meet a freed object (docs/design.md, "Freed objects").
+ */
+void rcy_fatal_freed(const rcy_object_t *o);
+
+/**
+ * Adds a reference to o (o must not be NULL). Immortal objects are unchanged.
+ * An incref of a freed object is not checked here (it stays one compare and
+ * one add); the count it leaves still reads as a freed object's, so the next
+ * decref, or any library function given the object, reports "use of a freed
+ * object".
+ */
 static inline void rcy_incref(rcy_object_t *o)
 {
     if (o->refcnt < RCY_REFCNT_IMMORTAL)
@@ -362,7 +375,8 @@ static inline void rcy_incref(rcy_object_t *o)
  * zero the object is deallocated at once: its finalizer (if any) runs, then
  * the references it holds are released. Deep chains are freed without deep
  * recursion. Taking a count below zero, or releasing a freed object that is
- * still recognisable as such, aborts with a message naming the object.
+ * still recognisable as such (its memory is still kept by the library: see
+ * docs/design.md, "Freed objects"), aborts with a message naming the object.
  */
 static inline void rcy_decref(rcy_object_t *o)
 {
@@ -407,9 +421,16 @@ static inline rcy_object_t *rcy_xnewref(rcy_object_t *o)
  * The true reference count of o. Python's sys.getrefcount(x) reports one
  * more, for the reference held by its own argument: rcy_getrefcount(o) ==
  * sys.getrefcount(x) - 1 for the same situation. Immortal objects report
- * RCY_REFCNT_IMMORTAL.
+ * RCY_REFCNT_IMMORTAL. A freed object still recognisable as one aborts
+ * with "use of a freed object" (rcy_fatal_freed).
  */
-static inline intptr_t rcy_getrefcount(const rcy_object_t *o) { return o->refcnt; }
+static inline intptr_t rcy_getrefcount(const rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (r < 0)
+        rcy_fatal_freed(o);
+    return r;
+}
 
 /**
  * Stores value in field and releases the old value, safely: the field holds

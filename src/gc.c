@@ -142,8 +142,8 @@ typedef struct scan_state_s {
 static inline void check_tracked_refcnt(const rcy_object_t *o)
 {
     if (RCY_UNLIKELY(o->refcnt <= 0))
-        rcyi_fatal(o, o->refcnt == RCY_REFCNT_FREED ? "a freed object is still tracked by the collector"
-                                                    : "a tracked object has a reference count <= 0");
+        rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
+                                       : "a tracked object has a reference count <= 0");
 }
 
 static void update_refs(rcy_gc_head_t *young, scan_state_t *scan)
@@ -188,13 +188,14 @@ static inline void decref_child(rcy_object_t *child, rcy_gc_head_t *g, scan_stat
 }
 
 /* A referenced object has a positive count; a freed one (recognisable
-   while poisoning keeps it) means a missing incref. Objects outside the
+   while the library keeps its block: docs/design.md, "Freed objects")
+   means a missing incref. Objects outside the
    collection are otherwise never looked at. */
 static inline void check_visited_refcnt(const rcy_object_t *child)
 {
     if (RCY_UNLIKELY(child->refcnt <= 0))
-        rcyi_fatal(child, child->refcnt == RCY_REFCNT_FREED ? "traverse reports a freed object (a missing incref)"
-                                                             : "traverse reports an object whose reference count is <= 0");
+        rcyi_fatal(child, rcyi_is_freed(child) ? "traverse reports a freed object (a missing incref)"
+                                               : "traverse reports an object whose reference count is <= 0");
 }
 
 static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, void *arg)

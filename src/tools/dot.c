@@ -463,7 +463,10 @@ static int check_objs(rcy_object_t *const *objs, size_t n)
     if (objs == NULL || n == 0)
         return RCY_EINVAL;
     for (size_t i = 0; i < n; i++) {
-        if (objs[i] == NULL || objs[i]->type->rt != objs[0]->type->rt)
+        if (objs[i] == NULL)
+            return RCY_EINVAL;
+        rcyi_check_live(objs[i]);
+        if (objs[i]->type->rt != objs[0]->type->rt)
             return RCY_EINVAL;
     }
     return 0;
