@@ -401,9 +401,11 @@ static RCYI_NOINLINE const char *negative_count_report(const rcy_object_t *o, in
                 return "decref took the reference count below zero (the object is being deallocated)";
         uintptr_t next = (uintptr_t)rcyi_freed_unlink((uintptr_t)r);
         uintptr_t pool_mask = ~(uintptr_t)(RCYI_POOL_SIZE - 1);
+        /* A free block of a pool, linked to the next free block of the
+           same pool (aligned: an incref since would have moved it). */
         if (rt->pool != NULL && rcyi_object_size(o) <= RCYI_POOL_MAX &&
-            (next == 0 || (next & pool_mask) == ((uintptr_t)o & pool_mask)))
-            return freed; /* a free block of its pool, linked to the next one */
+            (next == 0 || ((next & pool_mask) == ((uintptr_t)o & pool_mask) && next % RCYI_POOL_ALIGNMENT == 0)))
+            return freed;
     }
     return "use of a freed object (a reference was taken after it was freed)";
 }
