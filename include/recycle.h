@@ -329,13 +329,13 @@ rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
 /** The object's type (borrowed). */
 static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
 
-/** The runtime an object belongs to (NULL for NULL). */
+/** The runtime an object belongs to (NULL for NULL). Aborts on a freed object. */
 rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
 /**
  * Writes a short description of o into buf: the type's describe slot, or
  * "<TypeName 0xADDRESS>". Returns the length of the description (which may
- * have been truncated to size - 1 bytes).
+ * have been truncated to size - 1 bytes). Aborts on a freed object.
  */
 int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
@@ -499,7 +499,8 @@ int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
  * Starts tracking a container in the youngest generation. Objects from
  * rcy_new are already tracked; this is for objects untracked with
  * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal.
+ * non-container, RCY_ESTATE if already tracked or immortal. The tracking
+ * functions abort on a freed object.
  */
 int rcy_gc_track(rcy_object_t *o);
 
@@ -532,7 +533,11 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * runtime's last error); calls returning a borrowed reference give NULL on
  * failure with the last error set (RCY_EINDEX, RCY_EKEY, ...). A failed call
  * leaves every object as it was. Passing NULL where an object is expected
- * gives RCY_EINVAL; an object of the wrong type gives RCY_ETYPE.
+ * gives RCY_EINVAL; an object of the wrong type gives RCY_ETYPE. Passing a
+ * freed object still recognisable as one (its block is still kept by the
+ * library: docs/design.md, "Freed objects") aborts with "use of a freed
+ * object", naming its type and address, as every public function that reads
+ * an object does.
  *
  * Free lists: freed tuples (sizes 1 to 20, up to 2,000 of each), lists and
  * dicts (up to 80 each) keep their memory for the next object of their kind,
@@ -1425,7 +1430,8 @@ typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
  * finalizer runs, and a callback runs only if the weak reference itself is
  * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
  * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
- * run an automatic collection.
+ * run an automatic collection. Aborts on a freed obj (its weak-reference
+ * list is gone), as do the other weak-reference and finalize functions.
  */
 rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
 
