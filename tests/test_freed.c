@@ -7,7 +7,9 @@
    object (rcy_list_len, rcy_weakref_new, rcy_getrefcount, the type checks,
    ...). When the block was reused by a new object first, the stale decref
    cannot be told from the new object's own, and the report comes at the
-   new object's next use, naming the same address.
+   new object's next use, naming the same address. A decref of a
+   non-container whose deallocation the trashcan deferred is reported too
+   (its count field holds the trashcan's link).
 
    Each case runs twice: with poisoning (freed memory is overwritten and
    held in quarantine: caught in every build) and in the release
@@ -260,6 +262,59 @@ TEST(test_double_decref_after_reuse)
     for_each_config(case_reused_block, 0, "freed object");
 }
 
+/* ---- A decref of an object whose deallocation the trashcan deferred ----- */
+
+/* A non-container link of a chain whose dealloc slot releases its child
+   twice (the bug). Deallocations nest first: the first second release to
+   run is the deepest one, of the link whose deallocation the trashcan
+   deferred (deeper than 50, docs/design.md): that object is dying, not yet
+   freed, and its count field holds the trashcan's link, which the decref
+   must not count down. */
+typedef struct link_s {
+    rcy_object_t ob;
+    rcy_object_t *child;
+} link_t;
+
+static void link_dealloc(rcy_object_t *self)
+{
+    rcy_object_t *c = ((link_t *)self)->child;
+    ((link_t *)self)->child = NULL;
+    if (c != NULL) {
+        rcy_decref(c);
+        rcy_decref(c); /* the bug */
+    }
+}
+
+static int trash_poison;
+
+static void case_decref_of_deferred(enum hook_e hook)
+{
+    rcy_runtime_t *rt = child_runtime(hook, trash_poison);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Link";
+    spec.basicsize = sizeof(link_t);
+    spec.dealloc = link_dealloc;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    rcy_object_t *head = NULL;
+    for (int i = 100; i >= 1; i--) { /* head is link 1 */
+        link_t *l = (link_t *)rcy_new(t);
+        l->child = head;
+        head = &l->ob;
+        if (i == 51)
+            announce(l); /* released at depth 51: deferred */
+    }
+    rcy_decref(head);
+}
+
+TEST(test_decref_of_deferred_object)
+{
+    for (trash_poison = 0; trash_poison <= 1; trash_poison++) {
+        result_t res;
+        run_child(case_decref_of_deferred, HOOK_PIPE, &res);
+        check_fatal(&res, "Link", "decref took the reference count below zero (the object is being deallocated)");
+    }
+}
+
 int main(void)
 {
     RUN(test_double_decref_every_kind);
@@ -267,5 +322,6 @@ int main(void)
     RUN(test_getrefcount_of_freed_object);
     RUN(test_readers_of_freed_object);
     RUN(test_double_decref_after_reuse);
+    RUN(test_decref_of_deferred_object);
     return harness_summary();
 }
