@@ -348,13 +348,13 @@ rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
 /** The object's type (borrowed). */
 static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
 
-/** The runtime an object belongs to (NULL for NULL). */
+/** The runtime an object belongs to (NULL for NULL). Aborts on a freed object. */
 rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
 /**
  * Writes a short description of o into buf: the type's describe slot, or
  * "<TypeName 0xADDRESS>". Returns the length of the description (which may
- * have been truncated to size - 1 bytes).
+ * have been truncated to size - 1 bytes). Aborts on a freed object.
  */
 int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
@@ -369,7 +369,20 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size);
  */
 void rcy_decref_slow(rcy_object_t *o);
 
-/** Adds a reference to o (o must not be NULL). Immortal objects are unchanged. */
+/**
+ * Reports the use of a freed object (naming its type and address) and
+ * aborts; not for direct use: the inline functions below call it when they
+ * meet a freed object (docs/design.md, "Freed objects").
+ */
+void rcy_fatal_freed(const rcy_object_t *o);
+
+/**
+ * Adds a reference to o (o must not be NULL). Immortal objects are unchanged.
+ * An incref of a freed object is not checked here (it stays one compare and
+ * one add); the count it leaves still reads as a freed object's, so the next
+ * decref, or any library function given the object, reports "use of a freed
+ * object".
+ */
 static inline void rcy_incref(rcy_object_t *o)
 {
     if (o->refcnt < RCY_REFCNT_IMMORTAL)
@@ -381,7 +394,8 @@ static inline void rcy_incref(rcy_object_t *o)
  * zero the object is deallocated at once: its finalizer (if any) runs, then
  * the references it holds are released. Deep chains are freed without deep
  * recursion. Taking a count below zero, or releasing a freed object that is
- * still recognisable as such, aborts with a message naming the object.
+ * still recognisable as such (its memory is still kept by the library: see
+ * docs/design.md, "Freed objects"), aborts with a message naming the object.
  */
 static inline void rcy_decref(rcy_object_t *o)
 {
@@ -426,9 +440,16 @@ static inline rcy_object_t *rcy_xnewref(rcy_object_t *o)
  * The true reference count of o. Python's sys.getrefcount(x) reports one
  * more, for the reference held by its own argument: rcy_getrefcount(o) ==
  * sys.getrefcount(x) - 1 for the same situation. Immortal objects report
- * RCY_REFCNT_IMMORTAL.
+ * RCY_REFCNT_IMMORTAL. A freed object still recognisable as one aborts
+ * with "use of a freed object" (rcy_fatal_freed).
  */
-static inline intptr_t rcy_getrefcount(const rcy_object_t *o) { return o->refcnt; }
+static inline intptr_t rcy_getrefcount(const rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (r < 0)
+        rcy_fatal_freed(o);
+    return r;
+}
 
 /**
  * Stores value in field and releases the old value, safely: the field holds
@@ -497,7 +518,8 @@ int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
  * Starts tracking a container in the youngest generation. Objects from
  * rcy_new are already tracked; this is for objects untracked with
  * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal.
+ * non-container, RCY_ESTATE if already tracked or immortal. The tracking
+ * functions abort on a freed object.
  */
 int rcy_gc_track(rcy_object_t *o);
 
@@ -532,7 +554,11 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * leaves every object as it was. Passing NULL where an object is expected
  * gives RCY_EINVAL; an object of the wrong type gives RCY_ETYPE; an object
  * to be stored that belongs to another runtime than the container (or than
- * rt, for a constructor) gives RCY_ERUNTIME, checked in that order.
+ * rt, for a constructor) gives RCY_ERUNTIME, checked in that order. Passing a
+ * freed object still recognisable as one (its block is still kept by the
+ * library: docs/design.md, "Freed objects") aborts with "use of a freed
+ * object", naming its type and address, as every public function that reads
+ * an object does.
  *
  * Free lists: freed tuples (sizes 1 to 20, up to 2,000 of each), lists and
  * dicts (up to 80 each) keep their memory for the next object of their kind,
@@ -1436,7 +1462,8 @@ typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
  * finalizer runs, and a callback runs only if the weak reference itself is
  * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
  * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
- * run an automatic collection.
+ * run an automatic collection. Aborts on a freed obj (its weak-reference
+ * list is gone), as do the other weak-reference and finalize functions.
  */
 rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
 

@@ -143,8 +143,8 @@ typedef struct scan_state_s {
 static inline void check_tracked_refcnt(const rcy_object_t *o)
 {
     if (RCY_UNLIKELY(o->refcnt <= 0))
-        rcyi_fatal(o, o->refcnt == RCY_REFCNT_FREED ? "a freed object is still tracked by the collector"
-                                                    : "a tracked object has a reference count <= 0");
+        rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
+                                       : "a tracked object has a reference count <= 0");
 }
 
 static void update_refs(rcy_gc_head_t *young, scan_state_t *scan)
@@ -209,13 +209,14 @@ static inline void check_same_runtime(const rcy_object_t *child, const scan_stat
 }
 
 /* A referenced object has a positive count; a freed one (recognisable
-   while poisoning keeps it) means a missing incref. Objects outside the
+   while the library keeps its block: docs/design.md, "Freed objects")
+   means a missing incref. Objects outside the
    collection are otherwise never looked at. */
 static inline void check_visited(const rcy_object_t *child, const scan_state_t *scan)
 {
     if (RCY_UNLIKELY(child->refcnt <= 0))
-        rcyi_fatal(child, child->refcnt == RCY_REFCNT_FREED ? "traverse reports a freed object (a missing incref)"
-                                                             : "traverse reports an object whose reference count is <= 0");
+        rcyi_fatal(child, rcyi_is_freed(child) ? "traverse reports a freed object (a missing incref)"
+                                                : "traverse reports an object whose reference count is <= 0");
 #if defined(RCY_DEBUG) && RCY_DEBUG >= 1
     check_same_runtime(child, scan);
 #else

@@ -120,7 +120,10 @@ int rcy_gc_set_debug(rcy_runtime_t *rt, int flags)
 
 int rcy_gc_is_finalized(const rcy_object_t *o)
 {
-    return o != NULL && rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o));
+    if (o == NULL)
+        return 0;
+    rcyi_check_live(o);
+    return rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o));
 }
 
 /* ---- Introspection --------------------------------------------------- */
@@ -168,6 +171,7 @@ int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (objs[i] == NULL)
             return rcyi_set_error(rt, RCY_EINVAL);
+        rcyi_check_live(objs[i]);
         if (!rcyi_same_runtime(objs[i], rt))
             return rcyi_set_error(rt, RCY_ERUNTIME);
     }

@@ -31,8 +31,13 @@
 
 #define RCY_NUM_GENERATIONS 3
 
-/* The reference count a freed object is left with (poisoning keeps it
-   readable): negative, so any decref of it takes the slow path. */
+/* The reference count a freed object is left with, poisoning on or off:
+   negative, so any decref of it takes the slow path. A live or dying
+   object's count is never negative (decref stops at 0), so a negative count
+   always means a freed object (docs/design.md, "Freed objects"): exactly
+   RCY_REFCNT_FREED, or a little more after increfs through a stale pointer,
+   or a pool's or the trashcan's tagged link (RCYI_FREED_LINK) for a
+   non-container whose first word holds the link. */
 #define RCY_REFCNT_FREED ((intptr_t)-0x5EEDF4EE)
 /* Byte written over the body of a freed object when poisoning. */
 #define RCY_POISON_BYTE 0xDD
@@ -308,6 +313,31 @@ RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
+
+/* ---- Freed objects --------------------------------------------------
+
+   A pointer stored in the first word of a dead non-container (the pools'
+   chain of free blocks, the trashcan's list) is tagged so that the word
+   still reads as a negative count: the pointer (even) shifted right by one,
+   with the sign bit set. NULL is tagged too. */
+#define RCYI_FREED_LINK_BIT ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
+static inline uintptr_t rcyi_freed_link(const void *p) { return ((uintptr_t)p >> 1) | RCYI_FREED_LINK_BIT; }
+static inline void *rcyi_freed_unlink(uintptr_t w) { return (void *)(w << 1); }
+
+/* Whether o is a freed object still recognisable as one (its block is
+   kept by the library: a pool, a free list, an atom arena, the
+   quarantine): its count is negative. */
+static inline bool rcyi_is_freed(const rcy_object_t *o) { return o->refcnt < 0; }
+
+/* The freed-object check of every public function that reads an object
+   (one load of the header, which the function reads anyway): aborts
+   naming o's type and address when o is a recognisable freed object. The
+   type pointer of a freed object is kept, so the report can name it. */
+static inline void rcyi_check_live(const rcy_object_t *o)
+{
+    if (RCY_UNLIKELY(o->refcnt < 0))
+        rcyi_fatal(o, "use of a freed object");
+}
 
 /* ---- pool.c ---------------------------------------------------------- */
 

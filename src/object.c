@@ -63,7 +63,13 @@ int rcy_type_is_gc(const rcy_type_t *type) { return type != NULL && (type->flags
 size_t rcy_type_live_objects(const rcy_type_t *type) { return type ? type->live_objects : 0; }
 size_t rcy_type_live_bytes(const rcy_type_t *type) { return type ? type->live_bytes : 0; }
 
-rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o) { return o != NULL ? o->type->rt : NULL; }
+rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return NULL;
+    rcyi_check_live(o);
+    return o->type->rt;
+}
 
 /* ---- Allocation ------------------------------------------------------ */
 
@@ -133,6 +139,7 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
         return 0;
     if (o == NULL)
         return snprintf(buf, size, "NULL");
+    rcyi_check_live(o);
     if (o->type->describe != NULL) {
         int n = o->type->describe(o, buf, size);
         buf[size - 1] = '\0';
@@ -283,30 +290,36 @@ static inline rcyi_death_t generic_death(const rcy_type_t *type)
 /* The trashcan list is threaded through the dead objects themselves: the
    GC header's prev word for containers (untracked by then; their refcnt
    stays 0, so anything that still points at them, such as a weak-reference
-   list, sees a dead object), the refcnt field for other objects. */
+   list, sees a dead object), the refcnt field for other objects, tagged
+   (rcyi_freed_link) so that a decref of the deferred object takes the slow
+   path and is reported instead of counting the link down. */
 void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o)
 {
-    uintptr_t link = (uintptr_t)rt->trash;
     if (rcyi_is_gc(o)) {
         rcy_gc_head_t *g = rcyi_as_gc(o);
-        g->prev = (g->prev & RCYI_PREV_FINALIZED) | link;
+        g->prev = (g->prev & RCYI_PREV_FINALIZED) | (uintptr_t)rt->trash;
     } else {
-        o->refcnt = (intptr_t)link;
+        o->refcnt = (intptr_t)rcyi_freed_link(rt->trash);
     }
     rt->trash = o;
+}
+
+/* The object deferred after o. */
+static rcy_object_t *trash_next(const rcy_object_t *o)
+{
+    if (rcyi_is_gc(o))
+        return (rcy_object_t *)(rcyi_as_gc(o)->prev & ~RCYI_PREV_MASK_FLAGS);
+    return (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt);
 }
 
 static rcy_object_t *trash_pop(rcy_runtime_t *rt)
 {
     rcy_object_t *o = rt->trash;
-    if (rcyi_is_gc(o)) {
-        rcy_gc_head_t *g = rcyi_as_gc(o);
-        rt->trash = (rcy_object_t *)(g->prev & ~RCYI_PREV_MASK_FLAGS);
-        g->prev &= RCYI_PREV_FINALIZED;
-    } else {
-        rt->trash = (rcy_object_t *)o->refcnt;
+    rt->trash = trash_next(o);
+    if (rcyi_is_gc(o))
+        rcyi_as_gc(o)->prev &= RCYI_PREV_FINALIZED;
+    else
         o->refcnt = 0;
-    }
     return o;
 }
 
@@ -370,6 +383,33 @@ static void dealloc(rcy_object_t *o)
     }
 }
 
+/* What a decref met in an object whose count is negative (docs/design.md,
+   "Freed objects"): the count a free left, or a pool's tagged link in a
+   freed non-container's first word; a non-container deferred by the
+   trashcan (dying, its count 0); else a freed object whose count was
+   raised since (an incref through a stale pointer). Out of line: it only
+   chooses the words of the fatal report. */
+static RCYI_NOINLINE const char *negative_count_report(const rcy_object_t *o, intptr_t r)
+{
+    static const char freed[] = "decref of a freed object";
+    if (r == RCY_REFCNT_FREED)
+        return freed;
+    rcy_runtime_t *rt = o->type->rt;
+    if (!rcyi_is_gc(o)) {
+        for (const rcy_object_t *t = rt->trash; t != NULL; t = trash_next(t))
+            if (t == o)
+                return "decref took the reference count below zero (the object is being deallocated)";
+        uintptr_t next = (uintptr_t)rcyi_freed_unlink((uintptr_t)r);
+        uintptr_t pool_mask = ~(uintptr_t)(RCYI_POOL_SIZE - 1);
+        /* A free block of a pool, linked to the next free block of the
+           same pool (aligned: an incref since would have moved it). */
+        if (rt->pool != NULL && rcyi_object_size(o) <= RCYI_POOL_MAX &&
+            (next == 0 || ((next & pool_mask) == ((uintptr_t)o & pool_mask) && next % RCYI_POOL_ALIGNMENT == 0)))
+            return freed;
+    }
+    return "use of a freed object (a reference was taken after it was freed)";
+}
+
 void rcy_decref_slow(rcy_object_t *o)
 {
     intptr_t r = o->refcnt;
@@ -380,10 +420,12 @@ void rcy_decref_slow(rcy_object_t *o)
     }
     if (r >= RCY_REFCNT_IMMORTAL)
         return;
-    if (r == RCY_REFCNT_FREED)
-        rcyi_fatal(o, "decref of a freed object");
+    if (r < 0)
+        rcyi_fatal(o, negative_count_report(o, r));
     rcyi_fatal(o, "decref took the reference count below zero");
 }
+
+void rcy_fatal_freed(const rcy_object_t *o) { rcyi_fatal(o, "use of a freed object"); }
 
 /* ---- Immortal objects ------------------------------------------------ */
 
@@ -391,6 +433,7 @@ int rcy_immortalize(rcy_object_t *o)
 {
     if (o == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(o);
     rcy_runtime_t *rt = o->type->rt;
     if (rcy_is_immortal(o))
         return rcyi_set_error(rt, RCY_EINVAL);
@@ -435,6 +478,7 @@ int rcy_gc_track(rcy_object_t *o)
 {
     if (o == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(o);
     rcy_runtime_t *rt = o->type->rt;
     if (!rcyi_is_gc(o))
         return rcyi_set_error(rt, RCY_ETYPE);
@@ -448,6 +492,7 @@ int rcy_gc_untrack(rcy_object_t *o)
 {
     if (o == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(o);
     if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
     return 0;
@@ -455,5 +500,8 @@ int rcy_gc_untrack(rcy_object_t *o)
 
 int rcy_gc_is_tracked(const rcy_object_t *o)
 {
-    return o != NULL && rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0;
+    if (o == NULL)
+        return 0;
+    rcyi_check_live(o);
+    return rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0;
 }

@@ -77,15 +77,23 @@ RCYI_FUNC void rcyi_pool_usable_again(struct rcyi_pool_s *p, rcyi_poolhdr_t *poo
 RCYI_FUNC void rcyi_pool_release(struct rcyi_pool_s *p, rcyi_poolhdr_t *pool);
 
 /* The link of a free block. Through memcpy: the block's memory was (or
-   will be) an object of some other type, and a char access aliases any. */
+   will be) an object of some other type, and a char access aliases any.
+   Tagged (rcyi_freed_link, internal.h): the first word of a freed
+   non-container is its reference count, which must still read as a freed
+   object's (negative) so that a decref of it is reported, not counted
+   down in the middle of the chain. A shift each way. */
 static inline void *rcyi_pool_link(const void *block)
 {
-    void *next;
-    memcpy(&next, block, sizeof next);
-    return next;
+    uintptr_t w;
+    memcpy(&w, block, sizeof w);
+    return rcyi_freed_unlink(w);
 }
 
-static inline void rcyi_pool_set_link(void *block, const void *next) { memcpy(block, &next, sizeof next); }
+static inline void rcyi_pool_set_link(void *block, const void *next)
+{
+    uintptr_t w = rcyi_freed_link(next);
+    memcpy(block, &w, sizeof w);
+}
 
 /* size: 1..RCYI_POOL_MAX. NULL (RCY_ENOMEM) when memory is exhausted. */
 static inline void *rcyi_pool_alloc(rcy_runtime_t *rt, size_t size)

@@ -105,9 +105,13 @@ static rcy_object_t *weakmap_new(rcy_runtime_t *rt, bool weak_keys)
 rcy_object_t *rcy_weakvaluedict_new(rcy_runtime_t *rt) { return weakmap_new(rt, false); }
 rcy_object_t *rcy_weakkeydict_new(rcy_runtime_t *rt) { return weakmap_new(rt, true); }
 
+/* Also the freed-object check of the rcy_weakmap_* functions. */
 static weakmap_t *as_map(const rcy_object_t *o)
 {
-    return o != NULL && o->type == o->type->rt->weakmap_type ? (weakmap_t *)(uintptr_t)o : NULL;
+    if (o == NULL)
+        return NULL;
+    rcyi_check_live(o);
+    return o->type == o->type->rt->weakmap_type ? (weakmap_t *)(uintptr_t)o : NULL;
 }
 
 int rcy_is_weakmap(const rcy_object_t *o) { return as_map(o) != NULL; }

@@ -38,7 +38,15 @@ typedef struct rcyi_weakref_s {
     struct rcyi_weakref_s *reg_prev, *reg_next;
 } rcyi_weakref_t;
 
-static inline bool is_weakref(const rcy_object_t *o) { return o != NULL && o->type == o->type->rt->weakref_type; }
+/* Also the freed-object check of the functions taking a weak reference or
+   a finalize registration. */
+static inline bool is_weakref(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return false;
+    rcyi_check_live(o);
+    return o->type == o->type->rt->weakref_type;
+}
 static inline rcyi_weakref_t *as_wr(rcy_object_t *o) { return (rcyi_weakref_t *)o; }
 
 /* ---- Referent lists -------------------------------------------------- */
@@ -147,6 +155,7 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
 {
     if (obj == NULL)
         return NULL;
+    rcyi_check_live(obj); /* a freed object's weak-reference list is gone */
     rcyi_weakref_t **head = rcyi_weaklist(obj);
     if (head == NULL) {
         rcyi_set_error(obj->type->rt, RCY_ETYPE);
@@ -209,7 +218,10 @@ int rcy_is_weakref(const rcy_object_t *o) { return is_weakref(o); }
 
 size_t rcy_weakref_count(const rcy_object_t *obj)
 {
-    if (obj == NULL || rcyi_weaklist(obj) == NULL)
+    if (obj == NULL)
+        return 0;
+    rcyi_check_live(obj);
+    if (rcyi_weaklist(obj) == NULL)
         return 0;
     size_t n = 0;
     for (rcyi_weakref_t *wr = *rcyi_weaklist(obj); wr != NULL; wr = wr->next)
@@ -354,6 +366,7 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
 {
     if (obj == NULL)
         return NULL;
+    rcyi_check_live(obj);
     rcy_runtime_t *rt = obj->type->rt;
     if (fn == NULL) {
         rcyi_set_error(rt, RCY_EINVAL);

@@ -465,10 +465,12 @@ static int check_objs(rcy_object_t *const *objs, size_t n)
 {
     if (objs == NULL || n == 0 || objs[0] == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(objs[0]);
     rcy_runtime_t *rt = objs[0]->type->rt;
     for (size_t i = 1; i < n; i++) {
         if (objs[i] == NULL)
             return rcyi_set_error(rt, RCY_EINVAL);
+        rcyi_check_live(objs[i]);
         if (!rcyi_same_runtime(objs[i], rt))
             return rcyi_set_error(rt, RCY_ERUNTIME);
     }

@@ -36,6 +36,7 @@ int rcy_root_add(rcy_object_t *obj, const char *name)
 {
     if (obj == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(obj);
     rcy_runtime_t *rt = obj->type->rt;
     if (name == NULL)
         return rcyi_set_error(rt, RCY_EINVAL);
@@ -453,6 +454,7 @@ intptr_t rcy_external_refcount(rcy_object_t *obj)
 {
     if (obj == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(obj);
     rcy_runtime_t *rt = obj->type->rt;
     if (rcy_is_immortal(obj))
         return RCY_REFCNT_IMMORTAL;
@@ -608,6 +610,7 @@ int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, vo
 {
     if (obj == NULL || out == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(obj);
     return find_chain(obj, is_root, arg, max_depth, true, out);
 }
 
@@ -616,6 +619,7 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
 {
     if (obj == NULL || out == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(obj);
     if (predicate == NULL) {
         objarray_start(obj->type->rt, out);
         return rcyi_set_error(obj->type->rt, RCY_EINVAL);

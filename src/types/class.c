@@ -108,7 +108,11 @@ static void instance_on_death(rcy_object_t *self)
     rcyi_dealloc_with(self, &instance_death);
 }
 
-bool rcyi_is_instance(const rcy_object_t *o) { return o->type->traverse == instance_traverse; }
+bool rcyi_is_instance(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type->traverse == instance_traverse;
+}
 
 /* ---- The public API ---------------------------------------------------- */
 

@@ -42,6 +42,8 @@ int rcy_equal(rcy_object_t *a, rcy_object_t *b)
 {
     if (a == NULL || b == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(a);
+    rcyi_check_live(b);
     return rcyi_equal(a, b, 0);
 }
 
@@ -133,6 +135,7 @@ int rcy_hash(rcy_object_t *o, int64_t *out)
 {
     if (o == NULL || out == NULL)
         return RCY_EINVAL;
+    rcyi_check_live(o);
     return rcyi_hash(o, out, 0);
 }
 

@@ -137,13 +137,44 @@ typedef struct rcyi_builtins_s {
 
 static inline rcyi_builtins_t *rcyi_builtins(const rcy_object_t *o) { return o->type->rt->builtins; }
 
-static inline bool rcyi_is_int(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->int_type; }
-static inline bool rcyi_is_float(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->float_type; }
-static inline bool rcyi_is_str(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->str_type; }
-static inline bool rcyi_is_tuple(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->tuple_type; }
-static inline bool rcyi_is_list(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->list_type; }
-static inline bool rcyi_is_dict(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->dict_type; }
-static inline bool rcyi_is_class(const rcy_object_t *o) { return o->type == rcyi_builtins(o)->class_type; }
+/* The type checks. Each is also the freed-object check (rcyi_check_live)
+   of the public functions of its type, which all start with one: a freed
+   object aborts with "use of a freed object". */
+static inline bool rcyi_is_int(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->int_type;
+}
+static inline bool rcyi_is_float(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->float_type;
+}
+static inline bool rcyi_is_str(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->str_type;
+}
+static inline bool rcyi_is_tuple(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->tuple_type;
+}
+static inline bool rcyi_is_list(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->list_type;
+}
+static inline bool rcyi_is_dict(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->dict_type;
+}
+static inline bool rcyi_is_class(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    return o->type == rcyi_builtins(o)->class_type;
+}
 RCYI_FUNC bool rcyi_is_instance(const rcy_object_t *o);
 
 /* Per-type setup (called by rcyi_builtins_init in this order) and free-list
