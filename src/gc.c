@@ -566,7 +566,7 @@ static void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizer
 
 /* ---- One collection -------------------------------------------------- */
 
-static const char COLLECTOR_WALK[] = "the collector's traversal";
+static const char COLLECTOR_WALK[] = "the collector";
 
 typedef struct collect_result_s {
     intptr_t collected, uncollectable, candidates;

@@ -253,7 +253,7 @@ static void describe_busy(const rcy_runtime_t *rt, char *buf, size_t size, bool 
 #define BUSY_ADD(...)                                                                                                  \
     do {                                                                                                               \
         if (len < size) {                                                                                              \
-            int n_ = snprintf(buf + len, size - len, "%s", len ? ", " : "");                                          \
+            int n_ = snprintf(buf + len, size - len, "%s", len ? "; " : "");                                          \
             len += n_ > 0 ? (size_t)n_ : 0;                                                                            \
         }                                                                                                              \
         if (len < size) {                                                                                              \
@@ -272,7 +272,7 @@ static void describe_busy(const rcy_runtime_t *rt, char *buf, size_t size, bool 
     for (const struct rcyi_legacy_frame_s *f = rt->legacy_running; f != NULL; f = f->up)
         BUSY_ADD("a legacy finalizer of <%s %p>", f->o->type->name, (const void *)f->o);
     if (rt->walk != NULL)
-        BUSY_ADD("%s (traverse slots or the walk's callbacks)", rt->walk);
+        BUSY_ADD("a heap walk by %s", rt->walk);
     if (rt->dealloc_depth > 0)
         BUSY_ADD("a deallocation (a dealloc or clear slot)");
     if (rt->collecting)
@@ -434,7 +434,7 @@ static void destroy_begin(rcy_runtime_t *rt)
     }
     char msg[600];
     snprintf(msg, sizeof msg,
-             "recycle: fatal error: rcy_runtime_destroy called from inside the runtime's own code (%s): "
+             "recycle: fatal error: rcy_runtime_destroy called from inside the runtime's own code [%s]: "
              "runtime <%p>\n"
              "recycle: a runtime can be destroyed only when none of its callbacks or slots is running; aborting\n",
              busy, (void *)rt);
