@@ -15,9 +15,11 @@
  *
  * ---- Runtimes and threads ------------------------------------------------
  *
- * All state lives in an rcy_runtime_t: there is no global mutable state.
- * Several runtimes may live in one process; each is used by one thread at a
- * time (the library takes no locks). Objects never move between runtimes.
+ * All state lives in an rcy_runtime_t; the one global is the list of live
+ * runtimes, under a mutex taken only by rcy_runtime_new and
+ * rcy_runtime_destroy (so that a destroyed handle is recognised). Several
+ * runtimes may live in one process; each is used by one thread at a time
+ * (no other call takes a lock). Objects never move between runtimes.
  *
  * ---- Errors --------------------------------------------------------------
  *
