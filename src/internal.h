@@ -221,8 +221,9 @@ typedef struct rcyi_running_s {
 } rcyi_running_t;
 
 /* The magic of a live runtime, and what rcy_runtime_destroy writes over it
-   just before freeing the block (offset 32: past the words a C allocator
-   usually writes into a freed block). */
+   just before freeing the block. It follows the allocator hooks (offset 32
+   on 64-bit targets), past the words a C allocator usually writes into a
+   freed block. */
 #define RCYI_RUNTIME_MAGIC ((uint64_t)0x52435952554e5431ULL) /* "RCYRUNT1" */
 #define RCYI_RUNTIME_DEAD ((uint64_t)0x444541442052554eULL)  /* "DEAD RUN" */
 
