@@ -15,9 +15,11 @@
  *
  * ---- Runtimes and threads ------------------------------------------------
  *
- * All state lives in an rcy_runtime_t: there is no global mutable state.
- * Several runtimes may live in one process; each is used by one thread at a
- * time (the library takes no locks). Objects never move between runtimes: an
+ * All state lives in an rcy_runtime_t; the one global is the list of live
+ * runtimes, under a mutex taken only by rcy_runtime_new and
+ * rcy_runtime_destroy (so that a destroyed handle is recognised). Several
+ * runtimes may live in one process; each is used by one thread at a time
+ * (no other call takes a lock). Objects never move between runtimes: an
  * object belongs to the runtime of its type (statics of
  * rcy_object_init_static included), and no object may refer to an object of
  * another runtime. Every call that stores an object into an object of a
@@ -118,7 +120,12 @@ typedef int (*rcy_visit_fn)(rcy_object_t *child, const char *label, intptr_t ind
 /**
  * traverse slot: call visit on every object reference the object owns (NULL
  * fields may be passed to RCY_VISIT, which skips them). Must not create or
- * release references, allocate, or run user code.
+ * release references, allocate, or run user code. It runs inside a heap walk
+ * (a collection's passes, the introspection calls, the tools), during which
+ * the calls that would disturb the walk are refused: rcy_gc_collect returns
+ * 0, rcy_gc_freeze/unfreeze, rcy_gc_track/untrack, rcy_gc_garbage_clear,
+ * rcy_runtime_memory and every walk (rcy_gc_get_objects/referents/referrers,
+ * the tools) return RCY_ESTATE, and rcy_runtime_destroy aborts.
  */
 typedef int (*rcy_traverse_fn)(rcy_object_t *self, rcy_visit_fn visit, void *arg);
 
@@ -233,7 +240,8 @@ typedef void (*rcy_error_fn)(void *arg, const char *message);
 /**
  * Allocator hooks. All three must be set, or all NULL for libc. ctx is passed
  * back to each. realloc_fn is used for the private buffers of variable
- * containers; a failing hook makes the library report RCY_ENOMEM.
+ * containers; a failing hook makes the library report RCY_ENOMEM. The hooks
+ * must not call the library for the runtime they serve (not checked).
  */
 typedef struct rcy_allocator_s {
     void *(*malloc_fn)(void *ctx, size_t size);
@@ -277,8 +285,20 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
  * Tears a runtime down: collects everything collectable (finalizers and
  * callbacks may run), releases immortal objects, and then reports through the
  * output hook the objects still alive (a count per type name), which are
- * references someone forgot to release. Never aborts. After it returns, no
- * object of the runtime may be used. NULL is ignored.
+ * references someone forgot to release. After it returns, no object of the
+ * runtime may be used, nor rt itself. NULL is ignored.
+ *
+ * Misuse aborts with a "recycle: fatal error: ... runtime <0xADDR>" message
+ * (docs/design.md, "Re-entrancy"): destroying rt from inside its own code
+ * (a finalizer, legacy finalizer, weakref or finalize callback, gc callback,
+ * traverse, clear, dealloc or describe slot, a tool's callback, the output
+ * or error hook, or teardown itself; the message names what runs), and
+ * destroying a pointer that is not a live runtime (destroyed already, or
+ * never created: found out from a process-wide list of live runtimes,
+ * without reading the pointer). Any other call given a destroyed runtime
+ * aborts too ("<function> called with a destroyed runtime"), as long as its
+ * memory was not reused (under AddressSanitizer, as long as it is freed).
+ * Destroying another runtime from a callback is allowed.
  */
 void rcy_runtime_destroy(rcy_runtime_t *rt);
 
@@ -518,15 +538,17 @@ int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
  * Starts tracking a container in the youngest generation. Objects from
  * rcy_new are already tracked; this is for objects untracked with
  * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal. The tracking
- * functions abort on a freed object.
+ * non-container, RCY_ESTATE if already tracked or immortal, or inside a
+ * heap walk (see rcy_traverse_fn). The tracking functions abort on a freed
+ * object.
  */
 int rcy_gc_track(rcy_object_t *o);
 
 /**
  * Stops tracking a container (the collector will not see it; an untracked
  * object can hold no cycle the collector must free). No-op for an untracked
- * object or a non-container. Returns 0 or RCY_EINVAL for NULL.
+ * object or a non-container. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE
+ * for a tracked object inside a heap walk (see rcy_traverse_fn).
  */
 int rcy_gc_untrack(rcy_object_t *o);
 
@@ -903,9 +925,15 @@ int rcy_process_memory(rcy_process_memory_t *out);
  * tracked object (all generations and the permanent one), plus the
  * untracked objects those reach (strs, ints, untracked tuples); an
  * untracked object that only C code holds cannot be found that way (the
- * census still counts it). They refuse to run during a collection
- * (RCY_ESTATE) and allocate their scratch memory through the runtime's
- * allocator (RCY_ENOMEM when it fails; nothing is changed).
+ * census still counts it). They refuse to run during a collection or
+ * another heap walk (RCY_ESTATE) and allocate their scratch memory through
+ * the runtime's allocator (RCY_ENOMEM when it fails; nothing is changed).
+ * They are heap walks themselves, from start to return: the traverse slots
+ * they call and their own callbacks (predicates, filters, extra_info, and
+ * describe slots and the output hook when they print) run inside the walk,
+ * where a collection is refused (rcy_gc_collect returns 0), as are freeze,
+ * track/untrack and other walks (RCY_ESTATE; see rcy_traverse_fn); these
+ * callbacks must not release references either (the snapshot holds none).
  *
  * Edge labels. The graph tools label every edge with what the visit
  * callback was given: a list or tuple item by its index ("[2]"), a dict
@@ -1144,8 +1172,10 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
  * give) as a path: the first item by its root name or description, then
  * every edge by its label, e.g. "registry['sessions'][2].user" (an
  * instance attribute reached through its __dict__ is written ".name").
- * Returns the length of the whole path (snprintf's convention: it was cut if
- * >= size), or RCY_EINVAL.
+ * Finding the edges calls traverse slots and describes keys: a heap walk
+ * (see rcy_traverse_fn). Returns the length of the whole path (snprintf's
+ * convention: it was cut if >= size), RCY_EINVAL, or RCY_ESTATE inside
+ * another heap walk.
  */
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 
@@ -1205,7 +1235,7 @@ void rcy_graph_options_init(rcy_graph_options_t *opts);
  * not rendered), RCY_EINVAL (no objects, a NULL one, both output and
  * filename), RCY_ERUNTIME (objects of two runtimes: a graph shows one
  * runtime's heap), RCY_ESTATE (a file cannot be written, or during a
- * collection) or RCY_ENOMEM.
+ * collection or another heap walk) or RCY_ENOMEM.
  */
 int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
 
@@ -1240,7 +1270,10 @@ typedef struct rcy_runtime_memory_s {
     size_t malloc_free;      /**< bytes malloc keeps free for reuse (fordblks) */
 } rcy_runtime_memory_t;
 
-/** Fills *out. Walks the generation lists. Returns 0 or RCY_EINVAL. */
+/**
+ * Fills *out. Walks the generation lists. Returns 0, RCY_EINVAL, or
+ * RCY_ESTATE inside a heap walk (from a traverse slot; see rcy_traverse_fn).
+ */
 int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
 
 /**
@@ -1289,7 +1322,8 @@ int rcy_gc_isenabled(const rcy_runtime_t *rt);
  * built-in types' free lists. Runs finalizers and callbacks.
  * Returns the number of unreachable objects found (collected plus
  * uncollectable), 0 when a collection is already running (collections never
- * nest), or RCY_EINVAL for NULL or a generation out of range.
+ * nest) or a heap walk runs (from a traverse slot or a tool's callback: see
+ * rcy_traverse_fn), or RCY_EINVAL for NULL or a generation out of range.
  */
 intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
 
@@ -1345,33 +1379,46 @@ void rcy_objarray_release(rcy_objarray_t *a);
  * Fills out with new references to every tracked object in generation
  * `generation` (0..2), or in all generations when generation is -1; the
  * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
- * generation out of range, or RCY_ENOMEM (out is left empty).
+ * generation out of range, RCY_ESTATE inside another heap walk (from a
+ * traverse slot; see rcy_traverse_fn), or RCY_ENOMEM (out is left empty).
+ * Allowed during a collection, from a finalizer or callback (the objects
+ * being collected are not in it), as in CPython.
  */
 int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
 
 /**
  * Fills out with new references to the objects that objs[0..n) refer to,
  * as reported by their traverse slots (non-containers contribute nothing).
- * Returns 0, RCY_EINVAL, RCY_ERUNTIME (an object of another runtime than
- * rt), or RCY_ENOMEM (out is left empty).
+ * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL, RCY_ERUNTIME (an
+ * object of another runtime than rt), RCY_ESTATE inside another heap walk, or
+ * RCY_ENOMEM (out is left empty).
  */
 int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 
 /**
  * Fills out with new references to the tracked objects (generations 0-2,
  * not the permanent one) whose traverse visits any of objs[0..n). For
- * debugging: it walks the whole heap. Returns 0, RCY_EINVAL or RCY_ENOMEM.
+ * debugging: it walks the whole heap, a heap walk (see rcy_traverse_fn).
+ * Returns 0, RCY_EINVAL, RCY_ESTATE inside another heap walk (from a
+ * traverse slot), or RCY_ENOMEM (out is left empty). Allowed from a
+ * finalizer or callback during a collection, as in CPython.
  */
 int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 
 /**
  * Moves every tracked object into the permanent generation, which
- * collections ignore, and resets the counts (gc.freeze). Returns 0 or
- * RCY_EINVAL.
+ * collections ignore, and resets the counts (gc.freeze). Returns 0,
+ * RCY_EINVAL, or RCY_ESTATE inside a heap walk (from a traverse slot or a
+ * tool's callback, including the collector's own passes: see
+ * rcy_traverse_fn); from a finalizer or callback during a collection it
+ * works, as in CPython.
  */
 int rcy_gc_freeze(rcy_runtime_t *rt);
 
-/** Moves the permanent generation back into the oldest one. 0 or RCY_EINVAL. */
+/**
+ * Moves the permanent generation back into the oldest one. 0, RCY_EINVAL,
+ * or RCY_ESTATE inside a heap walk (as rcy_gc_freeze).
+ */
 int rcy_gc_unfreeze(rcy_runtime_t *rt);
 
 /** Number of objects in the permanent generation. */
@@ -1403,7 +1450,8 @@ rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
  * Empties the garbage list, releasing its references last first, as
  * gc.garbage.clear() does (the objects may then be freed by reference
  * counting or by a later collection). May run finalizers, which see the
- * list empty. Returns the number of entries removed, or RCY_EINVAL.
+ * list empty. Returns the number of entries removed, RCY_EINVAL, or
+ * RCY_ESTATE inside a heap walk (see rcy_traverse_fn).
  */
 intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
 
@@ -1424,7 +1472,8 @@ typedef enum rcy_gc_phase_e { RCY_GC_START = 0, RCY_GC_STOP = 1 } rcy_gc_phase_t
  * collection does anything and with RCY_GC_STOP after garbage is handled.
  * A nonzero return is reported through the error hook ("Exception ignored
  * while calling GC callback ...") and the collection goes on. It may not
- * call rcy_gc_collect (that call would return 0).
+ * call rcy_gc_collect (that call would return 0), nor destroy rt (that
+ * aborts: see rcy_runtime_destroy).
  */
 typedef int (*rcy_gc_callback_fn)(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg);
 

@@ -595,6 +595,8 @@ static void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizer
 
 /* ---- One collection -------------------------------------------------- */
 
+static const char COLLECTOR_WALK[] = "the collector";
+
 typedef struct collect_result_s {
     intptr_t collected, uncollectable, candidates;
     double duration;
@@ -633,6 +635,10 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     /* A full collection while nothing is frozen examines every tracked
        object: update_refs and subtract_refs can then share one pass. */
     bool full = young == old && rcyi_list_is_empty(&rt->permanent);
+    /* The passes that call traverse slots, with gc_refs in the headers:
+       a heap walk (rcyi_walk_begin), so that a traverse slot that
+       collects, freezes, walks or tracks is refused. */
+    rt->walk = COLLECTOR_WALK;
     deduce_unreachable(rt, young, &unreachable, full, true, &scan);
     res.candidates = scan.candidates;
     rt->last_unreachable = scan.unreachable;
@@ -654,6 +660,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     rcyi_list_init(&finalizers);
     intptr_t plain = move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
     move_legacy_finalizer_reachable(&finalizers);
+    rt->walk = NULL;
     if (plain >= 0 && !rcyi_list_is_empty(&finalizers))
         plain = plain_garbage(rt, &unreachable); /* some moved out: count again */
 
@@ -671,7 +678,9 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
         /* PEP 442: finalize everything before anything is cleared, then
            see what the finalizers resurrected. */
         finalize_garbage(&unreachable);
+        rt->walk = COLLECTOR_WALK;
         handle_resurrected_objects(rt, &unreachable, &final_unreachable, old);
+        rt->walk = NULL;
         /* Weak references created by finalizers to what is now certainly
            garbage are cleared too, so no callback sees a cleared object. */
         rcyi_gc_clear_weakrefs(&final_unreachable);
@@ -719,8 +728,8 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
 
 intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
 {
-    if (rt->collecting)
-        return 0;
+    if (rt->collecting || rt->walk != NULL)
+        return 0; /* collections never nest, nor run during a heap walk */
     rt->collecting = true;
     rcy_gc_info_t info = {generation, 0, 0, 0, 0.0};
     if (!shutdown)
@@ -760,10 +769,10 @@ static void collect_generations(rcy_runtime_t *rt)
 void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 {
 #ifdef RCY_GC_STRESS
-    if (rt->enabled && !rt->collecting && !rt->tearing_down)
+    if (rt->enabled && !rt->collecting && !rt->tearing_down && rt->walk == NULL)
         collect_generations(rt);
 #else
-    if (rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting && !rt->tearing_down)
+    if (rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting && !rt->tearing_down && rt->walk == NULL)
         collect_generations(rt);
 #endif
 }

@@ -28,6 +28,7 @@ void rcy_objarray_release(rcy_objarray_t *a)
 {
     if (a == NULL || a->rt == NULL)
         return;
+    RCYI_CHECK_RT(a->rt);
     /* Detach first: releasing may run finalizers that look at the array. */
     rcy_object_t **items = a->items;
     size_t len = a->len;
@@ -51,6 +52,7 @@ int rcy_gc_enable(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     int old = rt->enabled;
     rt->enabled = true;
     return old;
@@ -60,17 +62,25 @@ int rcy_gc_disable(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     int old = rt->enabled;
     rt->enabled = false;
     return old;
 }
 
-int rcy_gc_isenabled(const rcy_runtime_t *rt) { return rt == NULL ? RCY_EINVAL : rt->enabled; }
+int rcy_gc_isenabled(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    return rt->enabled;
+}
 
 intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     if (generation < 0 || generation >= RCY_NUM_GENERATIONS)
         return rcyi_set_error(rt, RCY_EINVAL);
     return rcyi_gc_collect(rt, generation, false);
@@ -80,6 +90,7 @@ int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS])
 {
     if (rt == NULL || counts == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
         counts[i] = rt->gens[i].count;
     return 0;
@@ -89,6 +100,7 @@ int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATI
 {
     if (rt == NULL || thresholds == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
         thresholds[i] = rt->gens[i].threshold;
     return 0;
@@ -98,6 +110,7 @@ int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int 
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     if (threshold0 < 0 || threshold1 < 0 || threshold2 < 0)
         return rcyi_set_error(rt, RCY_EINVAL);
     rt->gens[0].threshold = threshold0;
@@ -106,12 +119,19 @@ int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int 
     return 0;
 }
 
-int rcy_gc_get_debug(const rcy_runtime_t *rt) { return rt == NULL ? RCY_EINVAL : rt->debug; }
+int rcy_gc_get_debug(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    return rt->debug;
+}
 
 int rcy_gc_set_debug(rcy_runtime_t *rt, int flags)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     if (!rcyi_gc_debug_flags_valid(flags))
         return rcyi_set_error(rt, RCY_EINVAL);
     rt->debug = flags;
@@ -141,17 +161,22 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     objarray_start(rt, out);
     if (generation < -1 || generation >= RCY_NUM_GENERATIONS)
         return rcyi_set_error(rt, RCY_EINVAL);
+    if (!rcyi_walk_begin(rt, "rcy_gc_get_objects"))
+        return rcyi_set_error(rt, RCY_ESTATE);
     int lo = generation < 0 ? 0 : generation;
     int hi = generation < 0 ? RCY_NUM_GENERATIONS - 1 : generation;
     for (int i = lo; i <= hi; i++) {
         if (append_list(out, &rt->gens[i].head) < 0) {
+            rcyi_walk_end(rt);
             rcy_objarray_release(out);
             return rcyi_set_error(rt, RCY_ENOMEM);
         }
     }
+    rcyi_walk_end(rt);
     return 0;
 }
 
@@ -166,6 +191,7 @@ int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
 {
     if (rt == NULL || out == NULL || (objs == NULL && n > 0))
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     objarray_start(rt, out);
     /* Every object first: out would hold references into another runtime. */
     for (size_t i = 0; i < n; i++) {
@@ -175,15 +201,19 @@ int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
         if (!rcyi_same_runtime(objs[i], rt))
             return rcyi_set_error(rt, RCY_ERUNTIME);
     }
+    if (!rcyi_walk_begin(rt, "rcy_gc_get_referents"))
+        return rcyi_set_error(rt, RCY_ESTATE);
     for (size_t i = 0; i < n; i++) {
         rcy_object_t *o = objs[i];
         if (!rcyi_is_gc(o))
             continue;
         if (o->type->traverse(o, visit_append, out) != 0) {
+            rcyi_walk_end(rt);
             rcy_objarray_release(out);
             return rcyi_set_error(rt, RCY_ENOMEM);
         }
     }
+    rcyi_walk_end(rt);
     return 0;
 }
 
@@ -208,18 +238,23 @@ int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
 {
     if (rt == NULL || out == NULL || (objs == NULL && n > 0))
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     objarray_start(rt, out);
+    if (!rcyi_walk_begin(rt, "rcy_gc_get_referrers"))
+        return rcyi_set_error(rt, RCY_ESTATE);
     referrers_ctx_t ctx = {objs, n};
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
         rcy_gc_head_t *head = &rt->gens[i].head;
         for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g)) {
             rcy_object_t *o = rcyi_from_gc(g);
             if (o->type->traverse(o, visit_is_referrer, &ctx) == 1 && rcyi_objarray_append(out, o) < 0) {
+                rcyi_walk_end(rt);
                 rcy_objarray_release(out);
                 return rcyi_set_error(rt, RCY_ENOMEM);
             }
         }
     }
+    rcyi_walk_end(rt);
     return 0;
 }
 
@@ -229,6 +264,9 @@ int rcy_gc_freeze(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    if (rt->walk != NULL)
+        return rcyi_set_error(rt, RCY_ESTATE);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
         rcyi_list_merge(&rt->gens[i].head, &rt->permanent);
         rt->gens[i].count = 0;
@@ -240,11 +278,20 @@ int rcy_gc_unfreeze(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    if (rt->walk != NULL)
+        return rcyi_set_error(rt, RCY_ESTATE);
     rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head);
     return 0;
 }
 
-size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt) { return rt ? rcyi_list_size(&rt->permanent) : 0; }
+size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return 0;
+    RCYI_CHECK_RT(rt);
+    return rcyi_list_size(&rt->permanent);
+}
 
 /* ---- Statistics and garbage ------------------------------------------ */
 
@@ -252,21 +299,35 @@ int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERA
 {
     if (rt == NULL || stats == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     memcpy(stats, rt->stats, sizeof rt->stats);
     return 0;
 }
 
-size_t rcy_gc_garbage_len(const rcy_runtime_t *rt) { return rt ? rt->garbage.len : 0; }
+size_t rcy_gc_garbage_len(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return 0;
+    RCYI_CHECK_RT(rt);
+    return rt->garbage.len;
+}
 
 rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i)
 {
-    return rt != NULL && i < rt->garbage.len ? rt->garbage.items[i] : NULL;
+    if (rt == NULL)
+        return NULL;
+    RCYI_CHECK_RT(rt);
+    return i < rt->garbage.len ? rt->garbage.items[i] : NULL;
 }
 
 intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    /* Releasing may free tracked objects: not while the lists are walked. */
+    if (rt->walk != NULL)
+        return rcyi_set_error(rt, RCY_ESTATE);
     intptr_t n = (intptr_t)rt->garbage.len;
     rcy_objarray_release(&rt->garbage);
     rt->garbage.rt = rt;
@@ -279,6 +340,7 @@ int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
 {
     if (rt == NULL || fn == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     if (rt->n_callbacks == rt->cap_callbacks) {
         size_t cap = rt->cap_callbacks ? rt->cap_callbacks * 2 : 4;
         rcyi_gc_callback_t *cbs = rcyi_realloc(rt, rt->callbacks, cap * sizeof *cbs);
@@ -297,6 +359,7 @@ int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
 {
     if (rt == NULL || fn == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     for (size_t i = 0; i < rt->n_callbacks; i++) {
         if (rt->callbacks[i].fn == fn && rt->callbacks[i].arg == arg) {
             memmove(&rt->callbacks[i], &rt->callbacks[i + 1], (rt->n_callbacks - i - 1) * sizeof rt->callbacks[0]);
@@ -313,7 +376,11 @@ void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy
        bound on every step, as iterating CPython's list does. */
     for (size_t i = 0; i < rt->n_callbacks; i++) {
         rcyi_gc_callback_t cb = rt->callbacks[i];
-        if (cb.fn(rt, phase, info, cb.arg) != 0)
+        rcyi_running_t f;
+        rcyi_enter(rt, &f, "a gc callback", NULL);
+        int ret = cb.fn(rt, phase, info, cb.arg);
+        rcyi_leave(rt, &f);
+        if (ret != 0)
             rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
                               (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
     }

@@ -228,8 +228,26 @@ typedef struct rcyi_generation_s {
     int count;
 } rcyi_generation_t;
 
+/* What user code of a runtime is running (re-entrancy, docs/design.md): a
+   frame on the caller's stack, pushed around a callback or slot that the
+   other state below does not already tell (a finalizer, a weak-reference
+   or finalize callback, a gc callback, a describe slot, a hook). */
+typedef struct rcyi_running_s {
+    const char *what;        /* "a finalizer", ... */
+    const rcy_object_t *obj; /* whose slot or callback runs, or NULL */
+    struct rcyi_running_s *up;
+} rcyi_running_t;
+
+/* The magic of a live runtime, and what rcy_runtime_destroy writes over it
+   just before freeing the block. It follows the allocator hooks (offset 32
+   on 64-bit targets), past the words a C allocator usually writes into a
+   freed block. */
+#define RCYI_RUNTIME_MAGIC ((uint64_t)0x52435952554e5431ULL) /* "RCYRUNT1" */
+#define RCYI_RUNTIME_DEAD ((uint64_t)0x444541442052554eULL)  /* "DEAD RUN" */
+
 struct rcy_runtime_s {
     rcy_allocator_t alloc;
+    uint64_t magic; /* RCYI_RUNTIME_MAGIC while alive (rcyi_check_runtime) */
     rcy_output_fn output;
     void *output_arg;
     rcy_error_fn error;
@@ -290,12 +308,26 @@ struct rcy_runtime_s {
        first (a chain through the callers' frames): a legacy finalizer has
        no run-once flag, so one that releases its own object would start
        the object's deallocation over and over (object.c catches it). */
-    struct rcyi_legacy_frame_s *legacy_running;
+    struct rcyi_legacy_frame_s {
+        const rcy_object_t *o;
+        struct rcyi_legacy_frame_s *up;
+    } *legacy_running;
 
     /* Registered roots of the leak-debugging tools (tools/refchain.c):
        strong references with names, released at teardown. */
     struct rcyi_root_s *roots;
     size_t n_roots, cap_roots;
+
+    /* Re-entrancy (docs/design.md, "Re-entrancy"). running: the innermost
+       callback frame. walk: non-NULL (the walk's name) while traverse slots
+       or the tools' callbacks run over the heap (the collector's passes,
+       get_referrers, the tools): collections, freeze, track/untrack and
+       other walks are refused meanwhile. destroying: rcy_runtime_destroy
+       has started. */
+    rcyi_running_t *running;
+    const char *walk;
+    bool destroying;
+    rcy_runtime_t *live_next; /* the process-wide list of live runtimes (runtime.c) */
 };
 
 #define RCYI_TRASH_DEPTH 50
@@ -313,6 +345,58 @@ RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
+/* Reports that fn was given rt, which is not a live runtime (destroyed, or
+   never created), on stderr (its hooks may be gone), and aborts. */
+RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn);
+
+/* The handle check of every public call that takes a runtime (after its
+   NULL check): one load and compare. The magic of a destroyed runtime is
+   read from its freed block, which tells while the block is not reused;
+   under AddressSanitizer the block's poisoning is asked instead, so that
+   the check never reads freed memory. rcy_runtime_destroy itself looks the
+   pointer up in the list of live runtimes and reads nothing. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RCYI_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RCYI_ASAN 1
+#endif
+#endif
+#ifdef RCYI_ASAN
+int __asan_address_is_poisoned(void const volatile *addr);
+#endif
+static inline void rcyi_check_runtime(const rcy_runtime_t *rt, const char *fn)
+{
+#ifdef RCYI_ASAN
+    if (RCY_UNLIKELY(__asan_address_is_poisoned(&rt->magic)))
+        rcyi_fatal_runtime(rt, fn);
+#endif
+    if (RCY_UNLIKELY(rt->magic != RCYI_RUNTIME_MAGIC))
+        rcyi_fatal_runtime(rt, fn);
+}
+#define RCYI_CHECK_RT(rt) rcyi_check_runtime((rt), __func__)
+
+/* Callback frames (rcyi_running_t): push before calling user code, pop
+   after. */
+static inline void rcyi_enter(rcy_runtime_t *rt, rcyi_running_t *f, const char *what, const rcy_object_t *obj)
+{
+    f->what = what;
+    f->obj = obj;
+    f->up = rt->running;
+    rt->running = f;
+}
+static inline void rcyi_leave(rcy_runtime_t *rt, const rcyi_running_t *f) { rt->running = f->up; }
+
+/* A heap walk: rcyi_walk_begin refuses (false) while another walk runs,
+   else marks the runtime busy with the walk's name until rcyi_walk_end. */
+static inline bool rcyi_walk_begin(rcy_runtime_t *rt, const char *name)
+{
+    if (rt->walk != NULL)
+        return false;
+    rt->walk = name;
+    return true;
+}
+static inline void rcyi_walk_end(rcy_runtime_t *rt) { rt->walk = NULL; }
 
 /* ---- Freed objects --------------------------------------------------
 

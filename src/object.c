@@ -17,6 +17,7 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     if (spec == NULL || spec->name == NULL || spec->name[0] == '\0' || spec->basicsize < sizeof(rcy_object_t) ||
         (spec->itemsize > 0 && spec->basicsize < sizeof(rcy_varobject_t)) ||
         ((spec->flags & RCY_TPFLAGS_GC) && (spec->traverse == NULL || spec->clear == NULL)) ||
@@ -141,7 +142,11 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
         return snprintf(buf, size, "NULL");
     rcyi_check_live(o);
     if (o->type->describe != NULL) {
+        rcy_runtime_t *rt = o->type->rt;
+        rcyi_running_t f;
+        rcyi_enter(rt, &f, "a describe slot", o);
         int n = o->type->describe(o, buf, size);
+        rcyi_leave(rt, &f);
         buf[size - 1] = '\0';
         return n;
     }
@@ -199,7 +204,11 @@ void rcyi_call_finalizer(rcy_object_t *o)
     rcy_type_t *type = o->type;
     if (rcyi_is_gc(o))
         rcyi_gc_set_finalized(rcyi_as_gc(o));
-    if (type->finalize(o) < 0) {
+    rcyi_running_t f;
+    rcyi_enter(type->rt, &f, "a finalizer", o);
+    int ret = type->finalize(o);
+    rcyi_leave(type->rt, &f);
+    if (ret < 0) {
         char desc[128];
         rcy_describe(o, desc, sizeof desc);
         rcyi_report_error(type->rt, "Exception ignored in: %s", desc);
@@ -233,11 +242,6 @@ static COLD bool finalize_on_death(rcy_object_t *o)
    every death (legacy finalizers have no run-once bit), tracked for the
    duration so that a collection sees a live object. Returns true if it
    resurrected the object, which then stays tracked. */
-struct rcyi_legacy_frame_s {
-    const rcy_object_t *o;
-    struct rcyi_legacy_frame_s *up;
-};
-
 static COLD bool legacy_del_on_death(rcy_object_t *o)
 {
     bool gc = rcyi_is_gc(o);
@@ -482,7 +486,9 @@ int rcy_gc_track(rcy_object_t *o)
     rcy_runtime_t *rt = o->type->rt;
     if (!rcyi_is_gc(o))
         return rcyi_set_error(rt, RCY_ETYPE);
-    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o))
+    /* During a heap walk (a traverse slot calling), the lists are being
+       walked: they must not change. */
+    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o) || rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
     rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     return 0;
@@ -493,8 +499,12 @@ int rcy_gc_untrack(rcy_object_t *o)
     if (o == NULL)
         return RCY_EINVAL;
     rcyi_check_live(o);
-    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0) {
+        rcy_runtime_t *rt = o->type->rt;
+        if (rt->walk != NULL)
+            return rcyi_set_error(rt, RCY_ESTATE);
         rcyi_list_remove(rcyi_as_gc(o));
+    }
     return 0;
 }
 

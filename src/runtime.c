@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,13 @@ int rcyi_set_error(rcy_runtime_t *rt, int code)
     return code;
 }
 
-int rcy_last_error(const rcy_runtime_t *rt) { return rt ? rt->last_error : RCY_EINVAL; }
+int rcy_last_error(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    return rt->last_error;
+}
 
 /* ---- Output ---------------------------------------------------------- */
 
@@ -85,23 +92,45 @@ static void stderr_output(void *arg, const char *text)
     fflush(stderr);
 }
 
+static const char OUTPUT_HOOK[] = "the output hook", ERROR_HOOK[] = "the error hook";
+
+/* The hooks are user code: they run in a callback frame. */
+static void call_output(rcy_runtime_t *rt, const char *text)
+{
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, OUTPUT_HOOK, NULL);
+    rt->output(rt->output_arg, text);
+    rcyi_leave(rt, &f);
+}
+
+static void call_error(rcy_runtime_t *rt, const char *text)
+{
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, ERROR_HOOK, NULL);
+    rt->error(rt->error_arg, text);
+    rcyi_leave(rt, &f);
+}
+
 static void default_error(void *arg, const char *message)
 {
     rcy_runtime_t *rt = arg;
     size_t n = strlen(message);
     if (n > 0 && message[n - 1] == '\n') {
-        rt->output(rt->output_arg, message);
+        call_output(rt, message);
     } else {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s\n", message);
-        rt->output(rt->output_arg, buf);
+        call_output(rt, buf);
     }
 }
 
 void rcy_runtime_print(rcy_runtime_t *rt, const char *text)
 {
-    if (rt != NULL && text != NULL)
-        rt->output(rt->output_arg, text);
+    if (rt == NULL)
+        return;
+    RCYI_CHECK_RT(rt);
+    if (text != NULL)
+        call_output(rt, text);
 }
 
 RCY_PRINTF(3, 0) static void vformat_to(rcy_runtime_t *rt, bool as_error, const char *fmt, va_list ap)
@@ -123,9 +152,9 @@ RCY_PRINTF(3, 0) static void vformat_to(rcy_runtime_t *rt, bool as_error, const 
     }
     va_end(ap2);
     if (as_error)
-        rt->error(rt->error_arg, text);
+        call_error(rt, text);
     else
-        rt->output(rt->output_arg, text);
+        call_output(rt, text);
     free(big);
 }
 
@@ -164,6 +193,95 @@ void rcyi_fatal(const rcy_object_t *o, const char *what)
     abort();
 }
 
+void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn)
+{
+    /* Nothing of rt is read but its magic, and under AddressSanitizer not
+       even that while its block is freed. */
+    bool dead;
+#ifdef RCYI_ASAN
+    dead = __asan_address_is_poisoned(&rt->magic) || rt->magic == RCYI_RUNTIME_DEAD;
+#else
+    dead = rt->magic == RCYI_RUNTIME_DEAD;
+#endif
+    fprintf(stderr,
+            "recycle: fatal error: %s called with %s: runtime <%p>\n"
+            "recycle: a runtime handle was used after rcy_runtime_destroy (or was never one); aborting\n",
+            fn, dead ? "a destroyed runtime" : "a pointer that is not a live runtime", (const void *)rt);
+    fflush(stderr);
+    abort();
+}
+
+/* ---- Live runtimes ---------------------------------------------------- */
+
+/* Every live runtime, in a process-wide list threaded through the runtimes
+   (live_next) under a mutex: rcy_runtime_destroy finds out whether its
+   argument is alive without reading it, so that destroying a runtime twice
+   (or a pointer that never was one) is reported instead of reading freed
+   memory. Creation and destruction only: no other call takes the lock. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static rcy_runtime_t *live_head;
+
+static void live_add(rcy_runtime_t *rt)
+{
+    pthread_mutex_lock(&live_lock);
+    rt->live_next = live_head;
+    live_head = rt;
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(rcy_runtime_t *rt)
+{
+    pthread_mutex_lock(&live_lock);
+    for (rcy_runtime_t **p = &live_head; *p != NULL; p = &(*p)->live_next) {
+        if (*p == rt) {
+            *p = rt->live_next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+/* What of rt's own code is running, for rcy_runtime_destroy's refusal:
+   the callback frames innermost first, then the walks, deallocations,
+   collection and teardown under way. Empty when nothing runs. Sets
+   *in_hook when the output or error hook is among them. */
+static void describe_busy(const rcy_runtime_t *rt, char *buf, size_t size, bool *in_hook)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    *in_hook = false;
+#define BUSY_ADD(...)                                                                                                  \
+    do {                                                                                                               \
+        if (len < size) {                                                                                              \
+            int n_ = snprintf(buf + len, size - len, "%s", len ? "; " : "");                                          \
+            len += n_ > 0 ? (size_t)n_ : 0;                                                                            \
+        }                                                                                                              \
+        if (len < size) {                                                                                              \
+            int n_ = snprintf(buf + len, size - len, __VA_ARGS__);                                                     \
+            len += n_ > 0 ? (size_t)n_ : 0;                                                                            \
+        }                                                                                                              \
+    } while (0)
+    for (const rcyi_running_t *f = rt->running; f != NULL; f = f->up) {
+        if (f->what == OUTPUT_HOOK || f->what == ERROR_HOOK)
+            *in_hook = true;
+        if (f->obj != NULL)
+            BUSY_ADD("%s of <%s %p>", f->what, f->obj->type->name, (const void *)f->obj);
+        else
+            BUSY_ADD("%s", f->what);
+    }
+    for (const struct rcyi_legacy_frame_s *f = rt->legacy_running; f != NULL; f = f->up)
+        BUSY_ADD("a legacy finalizer of <%s %p>", f->o->type->name, (const void *)f->o);
+    if (rt->walk != NULL)
+        BUSY_ADD("a heap walk by %s", rt->walk);
+    if (rt->dealloc_depth > 0)
+        BUSY_ADD("a deallocation (a dealloc or clear slot)");
+    if (rt->collecting)
+        BUSY_ADD("a collection");
+    if (rt->destroying)
+        BUSY_ADD("rcy_runtime_destroy (its teardown)");
+#undef BUSY_ADD
+}
+
 /* ---- Lifecycle ------------------------------------------------------- */
 
 void rcy_config_init(rcy_config_t *cfg)
@@ -199,6 +317,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         return NULL;
     memset(rt, 0, sizeof *rt);
     rt->alloc = alloc;
+    rt->magic = RCYI_RUNTIME_MAGIC;
     rt->output = cfg->output ? cfg->output : stderr_output;
     rt->output_arg = cfg->output ? cfg->output_arg : NULL;
     rt->error = cfg->error ? cfg->error : default_error;
@@ -222,6 +341,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         alloc.free_fn(alloc.ctx, rt);
         return NULL;
     }
+    live_add(rt); /* from here on, a failure is undone by rcy_runtime_destroy */
     rcyi_gc_init(rt, cfg);
     if (rcyi_builtins_init(rt) < 0) {
         rcy_runtime_destroy(rt);
@@ -246,13 +366,21 @@ size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes)
     return n;
 }
 
-size_t rcy_runtime_live_objects(const rcy_runtime_t *rt) { return rt ? rcyi_live_objects(rt, NULL) : 0; }
+size_t rcy_runtime_live_objects(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return 0;
+    RCYI_CHECK_RT(rt);
+    return rcyi_live_objects(rt, NULL);
+}
 
 size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt)
 {
     size_t bytes = 0;
-    if (rt != NULL)
+    if (rt != NULL) {
+        RCYI_CHECK_RT(rt);
         rcyi_live_objects(rt, &bytes);
+    }
     return bytes;
 }
 
@@ -278,10 +406,53 @@ static void report_survivors(rcy_runtime_t *rt)
     }
 }
 
+/* The check at the top of rcy_runtime_destroy: rt must be a live runtime
+   (looked up without reading it) none of whose code is running; then it
+   is marked as being destroyed. Otherwise reports and aborts. */
+static void destroy_begin(rcy_runtime_t *rt)
+{
+    pthread_mutex_lock(&live_lock);
+    rcy_runtime_t *p = live_head;
+    while (p != NULL && p != rt)
+        p = p->live_next;
+    pthread_mutex_unlock(&live_lock);
+    if (p == NULL) {
+        fprintf(stderr,
+                "recycle: fatal error: rcy_runtime_destroy called with a pointer that is not a live runtime: "
+                "runtime <%p>\n"
+                "recycle: it was destroyed already (or never created); aborting\n",
+                (void *)rt);
+        fflush(stderr);
+        abort();
+    }
+    char busy[400];
+    bool in_hook;
+    describe_busy(rt, busy, sizeof busy, &in_hook);
+    if (busy[0] == '\0') {
+        rt->destroying = true;
+        return;
+    }
+    char msg[600];
+    snprintf(msg, sizeof msg,
+             "recycle: fatal error: rcy_runtime_destroy called from inside the runtime's own code [%s]: "
+             "runtime <%p>\n"
+             "recycle: a runtime can be destroyed only when none of its callbacks or slots is running; aborting\n",
+             busy, (void *)rt);
+    /* Through the output hook, as rcyi_fatal reports, unless a hook is
+       what called: then straight to stderr. */
+    if (in_hook)
+        fputs(msg, stderr);
+    else
+        rt->output(rt->output_arg, msg);
+    fflush(stderr);
+    abort();
+}
+
 void rcy_runtime_destroy(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return;
+    destroy_begin(rt);
     /* Like CPython's atexit: live finalize registrations run first. */
     rcyi_finalize_atexit(rt);
     rcyi_roots_release(rt);
@@ -314,5 +485,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
         t = next;
     }
     rcy_allocator_t alloc = rt->alloc;
+    live_remove(rt);
+    rt->magic = RCYI_RUNTIME_DEAD; /* what later calls with the handle find (rcyi_check_runtime) */
     alloc.free_fn(alloc.ctx, rt);
 }

@@ -79,6 +79,7 @@ static rcy_object_t *weakmap_new(rcy_runtime_t *rt, bool weak_keys)
 {
     if (rt == NULL)
         return NULL;
+    rcyi_check_runtime(rt, weak_keys ? "rcy_weakkeydict_new" : "rcy_weakvaluedict_new");
     rcy_type_t *t = weakmap_type(rt);
     if (t == NULL)
         return NULL;

@@ -241,20 +241,29 @@ static void report_callback_error(rcyi_weakref_t *wr, const char *what)
 /* Calls wr's callback (wr is cleared; the caller holds a reference). */
 static void call_callback(rcyi_weakref_t *wr)
 {
+    rcy_runtime_t *rt = wr->ob.type->rt;
+    rcyi_running_t f;
     if (wr->is_finalizer) {
         if (wr->registered) {
             rcy_finalize_callback_fn fn = wr->fin_fn;
             void *fin_arg = wr->fin_arg;
-            rcy_runtime_t *rt = wr->ob.type->rt;
             registry_unlink(rt, wr);
             wr->fin_fn = NULL;
-            if (fn(fin_arg) < 0)
+            rcyi_enter(rt, &f, "a finalize callback", &wr->ob);
+            int ret = fn(fin_arg);
+            rcyi_leave(rt, &f);
+            if (ret < 0)
                 report_callback_error(wr, "in finalize callback");
             rcy_decref(&wr->ob); /* the registry's reference */
         }
         return;
     }
-    if (wr->callback != NULL && wr->callback(&wr->ob, wr->arg) < 0)
+    if (wr->callback == NULL)
+        return;
+    rcyi_enter(rt, &f, "a weakref callback", &wr->ob);
+    int ret = wr->callback(&wr->ob, wr->arg);
+    rcyi_leave(rt, &f);
+    if (ret < 0)
         report_callback_error(wr, "on calling weakref callback");
 }
 

@@ -30,6 +30,8 @@ static void count_name(const rcy_runtime_t *rt, const char *name, size_t *count,
 
 size_t rcy_census_count(const rcy_runtime_t *rt, const char *type_name)
 {
+    if (rt != NULL)
+        RCYI_CHECK_RT(rt);
     size_t count, bytes;
     count_name(rt, type_name, &count, &bytes);
     return count;
@@ -37,6 +39,8 @@ size_t rcy_census_count(const rcy_runtime_t *rt, const char *type_name)
 
 size_t rcy_census_bytes(const rcy_runtime_t *rt, const char *type_name)
 {
+    if (rt != NULL)
+        RCYI_CHECK_RT(rt);
     size_t count, bytes;
     count_name(rt, type_name, &count, &bytes);
     return bytes;
@@ -97,6 +101,7 @@ int rcy_census_typestats(rcy_runtime_t *rt, rcy_typestats_t *out)
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     return collect_stats(rt, out, false);
 }
 
@@ -104,6 +109,7 @@ int rcy_census_most_common_types(rcy_runtime_t *rt, size_t limit, rcy_typestats_
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     int err = collect_stats(rt, out, false);
     if (err < 0)
         return err;
@@ -117,6 +123,7 @@ void rcy_typestats_release(rcy_typestats_t *s)
 {
     if (s == NULL || s->rt == NULL)
         return;
+    RCYI_CHECK_RT(s->rt);
     rcyi_free(s->rt, s->items);
     s->items = NULL;
     s->len = 0;
@@ -150,6 +157,7 @@ int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t 
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     out->items = NULL;
     out->len = out->cap = 0;
     out->rt = rt;
@@ -160,7 +168,7 @@ int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t 
     if (count == 0)
         return 0;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, NULL, 0, false);
+    int err = rcyi_heap_build(rt, &h, NULL, 0, false, "rcy_census_by_type");
     if (err < 0)
         return err;
     for (uint32_t i = 0; i < h.n && out->len < count; i++) {
@@ -195,6 +203,7 @@ rcy_growth_t *rcy_growth_new(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     rcy_growth_t *g = rcyi_malloc(rt, sizeof *g);
     if (g == NULL)
         return NULL;
@@ -208,6 +217,7 @@ void rcy_growth_free(rcy_growth_t *g)
 {
     if (g == NULL)
         return;
+    RCYI_CHECK_RT(g->rt);
     rcyi_free(g->rt, g->entries);
     rcyi_free(g->rt, g);
 }
@@ -259,6 +269,7 @@ int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_rep
     if (g == NULL || out == NULL)
         return RCY_EINVAL;
     rcy_runtime_t *rt = g->rt;
+    RCYI_CHECK_RT(rt);
     out->items = NULL;
     out->len = 0;
     out->rt = rt;
@@ -320,6 +331,7 @@ void rcy_growth_report_release(rcy_growth_report_t *r)
 {
     if (r == NULL || r->rt == NULL)
         return;
+    RCYI_CHECK_RT(r->rt);
     rcyi_free(r->rt, r->items);
     r->items = NULL;
     r->len = 0;

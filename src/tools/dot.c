@@ -386,6 +386,7 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
                 const rcy_objarray_t *chains, size_t n_chains)
 {
     rcy_runtime_t *rt = objs[0]->type->rt;
+    RCYI_CHECK_RT(rt);
     rcy_graph_options_t opts;
     if (user_opts != NULL)
         opts = *user_opts;
@@ -401,7 +402,7 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
     memset(&g, 0, sizeof g);
     g.opts = &opts;
     g.backrefs = backrefs;
-    int err = rcyi_heap_build(rt, &g.h, objs, n, true);
+    int err = rcyi_heap_build(rt, &g.h, objs, n, true, backrefs ? "rcy_show_backrefs" : "rcy_show_refs");
     if (err < 0)
         return err;
     int result = RCY_ENOMEM;

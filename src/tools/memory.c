@@ -78,7 +78,11 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     memset(out, 0, sizeof *out);
+    /* During a heap walk the lists may hold the collector's marks. */
+    if (rt->walk != NULL)
+        return RCY_ESTATE;
     out->objects = rcyi_live_objects(rt, &out->object_bytes);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
         out->tracked += rcyi_list_size(&rt->gens[i].head);
@@ -107,6 +111,7 @@ int rcy_memory_trim(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
 #ifdef __GLIBC__

@@ -253,6 +253,7 @@ void rcyi_heap_free(rcyi_heap_t *h)
     rcy_runtime_t *rt = h->rt;
     if (rt == NULL)
         return;
+    rcyi_walk_end(rt);
     rcyi_free(rt, h->objs);
     rcyi_free(rt, h->map);
     rcyi_free(rt, h->edges);
@@ -332,12 +333,13 @@ static int build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, 
     return 0;
 }
 
-int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, size_t n_extra, bool with_edges)
+int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, size_t n_extra, bool with_edges,
+                    const char *walk)
 {
     memset(h, 0, sizeof *h);
-    if (rt->collecting)
+    if (rt->collecting || !rcyi_walk_begin(rt, walk))
         return rcyi_set_error(rt, RCY_ESTATE);
-    h->rt = rt;
+    h->rt = rt; /* the walk ends with rcyi_heap_free */
     h->with_edges = with_edges;
     if (build(rt, h, extra, n_extra) < 0) {
         rcyi_heap_free(h);
@@ -459,7 +461,7 @@ intptr_t rcy_external_refcount(rcy_object_t *obj)
     if (rcy_is_immortal(obj))
         return RCY_REFCNT_IMMORTAL;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, &obj, 1, true);
+    int err = rcyi_heap_build(rt, &h, &obj, 1, true, "rcy_external_refcount");
     if (err < 0)
         return err;
     if (rcyi_heap_index_referrers(&h) < 0) {
@@ -482,9 +484,10 @@ int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out)
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
     objarray_start(rt, out);
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, NULL, 0, true);
+    int err = rcyi_heap_build(rt, &h, NULL, 0, true, "rcy_get_leaking_objects");
     if (err < 0)
         return err;
     if (rcyi_heap_index_referrers(&h) < 0)
@@ -521,7 +524,7 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
     if (max_depth == 0)
         max_depth = DEFAULT_CHAIN_DEPTH;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, &obj, 1, true);
+    int err = rcyi_heap_build(rt, &h, &obj, 1, true, backwards ? "rcy_find_backref_chain" : "rcy_find_ref_chain");
     if (err < 0)
         return err;
     uint32_t *parent = NULL, *queue = NULL;
@@ -701,7 +704,12 @@ int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size)
     if (chain->len == 0)
         return 0;
     rcy_object_t *first = chain->items[0];
-    const char *name = rcyi_root_name(first->type->rt, first);
+    rcy_runtime_t *rt = first->type->rt;
+    RCYI_CHECK_RT(rt);
+    /* The edges are found with traverse slots, and keys described: a walk. */
+    if (!rcyi_walk_begin(rt, "rcy_chain_format"))
+        return rcyi_set_error(rt, RCY_ESTATE);
+    const char *name = rcyi_root_name(rt, first);
     char tmp[160];
     if (name != NULL)
         snprintf(tmp, sizeof tmp, "%s", name);
@@ -727,5 +735,6 @@ int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size)
         rcyi_edge_label(&e, RCYI_LABEL_PATH, tmp, sizeof tmp);
         sb_add(&s, tmp);
     }
+    rcyi_walk_end(rt);
     return (int)s.len;
 }

@@ -55,10 +55,12 @@ typedef struct rcyi_heap_s {
 /* Builds the snapshot: the tracked objects, extra[0..n_extra) (objects a
    tool starts from, which may be untracked), and every object they reach
    through untracked containers. With edges, records every edge and the
-   references from the runtime's tables. Returns 0 or RCY_ENOMEM (h freed),
-   RCY_ESTATE during a collection. */
+   references from the runtime's tables. The snapshot is a heap walk named
+   walk (rcyi_walk_begin) from here until rcyi_heap_free: the tool's
+   callbacks may not collect, freeze or walk meanwhile. Returns 0 or
+   RCY_ENOMEM (h freed), RCY_ESTATE during a collection or another walk. */
 RCYI_FUNC int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, size_t n_extra,
-                              bool with_edges);
+                              bool with_edges, const char *walk);
 /* Builds the reverse index. 0 or RCY_ENOMEM (the snapshot stays usable). */
 RCYI_FUNC int rcyi_heap_index_referrers(rcyi_heap_t *h);
 RCYI_FUNC void rcyi_heap_free(rcyi_heap_t *h);

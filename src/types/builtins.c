@@ -49,12 +49,18 @@ void rcyi_builtins_fini(rcy_runtime_t *rt)
 
 int rcy_freelists_enabled(const rcy_runtime_t *rt)
 {
-    return rt != NULL && rt->builtins != NULL && rt->builtins->freelists;
+    if (rt == NULL)
+        return 0;
+    RCYI_CHECK_RT(rt);
+    return rt->builtins != NULL && rt->builtins->freelists;
 }
 
 size_t rcy_freelists_size(const rcy_runtime_t *rt)
 {
-    if (rt == NULL || rt->builtins == NULL)
+    if (rt == NULL)
+        return 0;
+    RCYI_CHECK_RT(rt);
+    if (rt->builtins == NULL)
         return 0;
     const rcyi_builtins_t *b = rt->builtins;
     size_t n = (size_t)b->list.numfree + (size_t)b->dict.numfree;
@@ -66,7 +72,13 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt)
 /* ---- Accessors and type checks ---------------------------------------- */
 
 #define TYPE_ACCESSOR(fn, field)                                                                                       \
-    rcy_type_t *fn(const rcy_runtime_t *rt) { return rt != NULL && rt->builtins != NULL ? rt->builtins->field : NULL; }
+    rcy_type_t *fn(const rcy_runtime_t *rt)                                                                           \
+    {                                                                                                                  \
+        if (rt == NULL)                                                                                                \
+            return NULL;                                                                                               \
+        RCYI_CHECK_RT(rt);                                                                                             \
+        return rt->builtins != NULL ? rt->builtins->field : NULL;                                                      \
+    }
 
 TYPE_ACCESSOR(rcy_int_type, int_type)
 TYPE_ACCESSOR(rcy_float_type, float_type)

@@ -280,6 +280,7 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     rcyi_builtins_t *b = rt->builtins;
     /* A dict on the free list was emptied by dict_clear: no table. */
     if (b->dict.numfree > 0)

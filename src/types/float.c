@@ -26,6 +26,7 @@ rcy_object_t *rcy_float_new(rcy_runtime_t *rt, double value)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     rcyi_float_t *o = (rcyi_float_t *)rcy_new(rt->builtins->float_type);
     if (o == NULL)
         return NULL;

@@ -31,6 +31,7 @@ rcy_object_t *rcy_int_new(rcy_runtime_t *rt, int64_t value)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     rcyi_builtins_t *b = rt->builtins;
     if (value >= RCY_SMALL_INT_MIN && value <= RCY_SMALL_INT_MAX)
         return &b->small_ints[value - RCY_SMALL_INT_MIN].ob; /* immortal: no incref needed */

@@ -147,13 +147,17 @@ static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
 
 rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
 {
-    return rt != NULL ? list_alloc(rt) : NULL;
+    if (rt == NULL)
+        return NULL;
+    RCYI_CHECK_RT(rt);
+    return list_alloc(rt);
 }
 
 rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     if (RCY_UNLIKELY(n <= 0 || items == NULL)) {
         if (n == 0)
             return list_alloc(rt);

@@ -57,6 +57,7 @@ rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     if ((utf8 == NULL && len > 0) || len > (size_t)INTPTR_MAX || !rcyi_utf8_valid(utf8, len)) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
@@ -75,6 +76,7 @@ rcy_object_t *rcy_str_new(rcy_runtime_t *rt, const char *utf8)
 {
     if (rt == NULL)
         return NULL;
+    RCYI_CHECK_RT(rt);
     if (utf8 == NULL) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;

@@ -145,6 +145,7 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 {
     if (rt == NULL)
         return NULL;
+    rcyi_check_runtime(rt, "rcy_tuple_new");
     if (n < 0 || (n > 0 && items == NULL)) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
@@ -194,6 +195,7 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
+        RCYI_CHECK_RT(rt);
         rcyi_builtins_t *b = rt->builtins;
         rcy_object_t *o = b->tuple.free_list[n];
         if (RCY_LIKELY(o != NULL)) {
