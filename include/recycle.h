@@ -1090,7 +1090,7 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
  * every edge by its label, e.g. "registry['sessions'][2].user" (an
  * instance attribute reached through its __dict__ is written ".name").
  * Returns the length of the whole path (snprintf's convention: it was cut if
- * >= size), or RCY_EINVAL.
+ * >= size; a path longer than INT_MAX bytes gives INT_MAX), or RCY_EINVAL.
  */
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 

@@ -31,6 +31,49 @@
 
 #define RCY_NUM_GENERATIONS 3
 
+/* ---- Size arithmetic ----------------------------------------------------
+
+   Every product or sum of sizes that a caller can influence goes through
+   these (docs/design.md, "Size arithmetic"): they return false instead of
+   wrapping, and the caller refuses (RCY_ENOMEM for a size no memory could
+   hold, RCY_EINVAL for an argument that is invalid in itself). */
+static inline bool rcyi_size_mul(size_t a, size_t b, size_t *out)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return !__builtin_mul_overflow(a, b, out);
+#else
+    if (b != 0 && a > SIZE_MAX / b)
+        return false;
+    *out = a * b;
+    return true;
+#endif
+}
+
+static inline bool rcyi_size_add(size_t a, size_t b, size_t *out)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return !__builtin_add_overflow(a, b, out);
+#else
+    if (a > SIZE_MAX - b)
+        return false;
+    *out = a + b;
+    return true;
+#endif
+}
+
+/* The capacity a growing array of `cap` elements of `elem` bytes moves to:
+   twice cap (at least `first`), or 0 when the doubled array's bytes would
+   not fit in a size_t (the caller reports RCY_ENOMEM). */
+static inline size_t rcyi_grow_cap(size_t cap, size_t first, size_t elem)
+{
+    size_t next, bytes;
+    if (cap == 0)
+        next = first;
+    else if (!rcyi_size_mul(cap, 2, &next))
+        return 0;
+    return rcyi_size_mul(next, elem, &bytes) ? next : 0;
+}
+
 /* The reference count a freed object is left with (poisoning keeps it
    readable): negative, so any decref of it takes the slow path. */
 #define RCY_REFCNT_FREED ((intptr_t)-0x5EEDF4EE)
@@ -290,6 +333,10 @@ RCYI_FUNC void *rcyi_malloc(rcy_runtime_t *rt, size_t size);
 RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
 RCYI_FUNC void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size);
 RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
+/* n elements of elem bytes (malloc / realloc): NULL with RCY_ENOMEM, and
+   nothing allocated, when n * elem does not fit in a size_t. */
+RCYI_FUNC void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem);
+RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);

@@ -395,10 +395,10 @@ int rcy_immortalize(rcy_object_t *o)
     if (rcy_is_immortal(o))
         return rcyi_set_error(rt, RCY_EINVAL);
     if (rt->n_immortals == rt->cap_immortals) {
-        size_t cap = rt->cap_immortals ? rt->cap_immortals * 2 : 16;
-        rcy_object_t **a = rcyi_realloc(rt, rt->immortals, cap * sizeof *a);
+        size_t cap = rcyi_grow_cap(rt->cap_immortals, 16, sizeof *rt->immortals);
+        rcy_object_t **a = cap != 0 ? rcyi_realloc_array(rt, rt->immortals, cap, sizeof *a) : NULL;
         if (a == NULL)
-            return RCY_ENOMEM;
+            return rcyi_set_error(rt, RCY_ENOMEM);
         rt->immortals = a;
         rt->cap_immortals = cap;
     }

@@ -62,6 +62,26 @@ void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size)
     return p;
 }
 
+void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem)
+{
+    size_t size;
+    if (!rcyi_size_mul(n, elem, &size)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    return rcyi_malloc(rt, size);
+}
+
+void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem)
+{
+    size_t size;
+    if (!rcyi_size_mul(n, elem, &size)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    return rcyi_realloc(rt, ptr, size);
+}
+
 void rcyi_free(rcy_runtime_t *rt, void *ptr)
 {
     if (ptr != NULL)
@@ -85,17 +105,32 @@ static void stderr_output(void *arg, const char *text)
     fflush(stderr);
 }
 
+/* Forwards an error message to the output hook as one line, whatever its
+   length: the message and its newline in one call (copied on the stack, or
+   with plain malloc when long, so that an injected allocation failure
+   cannot lose it), or, when even that copy fails, the message and then the
+   newline, in two calls. */
 static void default_error(void *arg, const char *message)
 {
     rcy_runtime_t *rt = arg;
     size_t n = strlen(message);
     if (n > 0 && message[n - 1] == '\n') {
         rt->output(rt->output_arg, message);
-    } else {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s\n", message);
-        rt->output(rt->output_arg, buf);
+        return;
     }
+    char small[512];
+    char *line = n + 2 <= sizeof small ? small : (n < SIZE_MAX - 1 ? malloc(n + 2) : NULL);
+    if (line == NULL) {
+        rt->output(rt->output_arg, message);
+        rt->output(rt->output_arg, "\n");
+        return;
+    }
+    memcpy(line, message, n);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    rt->output(rt->output_arg, line);
+    if (line != small)
+        free(line);
 }
 
 void rcy_runtime_print(rcy_runtime_t *rt, const char *text)
@@ -187,6 +222,12 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     }
     if (cfg->threshold0 < 0 || cfg->threshold1 < 0 || cfg->threshold2 < 0 || !rcyi_gc_debug_flags_valid(cfg->debug_flags))
         return NULL;
+    /* poison: -1, 0 or 1 only; the quarantine's ring of pointers must have
+       a size that fits in a size_t (it is allocated only when poisoning,
+       but a value that cannot be honoured is refused either way). */
+    size_t quarantine_bytes;
+    if (cfg->poison < -1 || cfg->poison > 1 || !rcyi_size_mul(cfg->quarantine, sizeof(void *), &quarantine_bytes))
+        return NULL;
     const rcy_allocator_t *a = &cfg->allocator;
     bool any = a->malloc_fn || a->realloc_fn || a->free_fn;
     bool all = a->malloc_fn && a->realloc_fn && a->free_fn;
@@ -210,7 +251,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     rt->poison = cfg->poison > 0;
 #endif
     if (rt->poison && cfg->quarantine > 0) {
-        rt->quarantine = alloc.malloc_fn(alloc.ctx, cfg->quarantine * sizeof(void *));
+        rt->quarantine = alloc.malloc_fn(alloc.ctx, quarantine_bytes);
         if (rt->quarantine == NULL) {
             alloc.free_fn(alloc.ctx, rt);
             return NULL;
