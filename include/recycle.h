@@ -341,8 +341,14 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
 /* ---- Reference counting ---------------------------------------------- */
 
-/** The reference count of immortal objects: it never changes. */
+/** The reference count of immortal objects: it never changes. 2^61 with a
+    64-bit intptr_t, 2^29 with a 32-bit one. */
 #define RCY_REFCNT_IMMORTAL ((intptr_t)1 << (sizeof(intptr_t) * 8 - 3))
+
+/** The highest count of a mortal object. An incref past it saturates: the
+    object becomes immortal (never freed) and the output hook says so. Out
+    of reach on 64-bit targets; on 32-bit ones, 2^29 - 1 references. */
+#define RCY_REFCNT_MAX (RCY_REFCNT_IMMORTAL - 1)
 
 /**
  * Slow path of rcy_decref (not for direct use): deallocates an object whose
@@ -350,11 +356,26 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size);
  */
 void rcy_decref_slow(rcy_object_t *o);
 
-/** Adds a reference to o (o must not be NULL). Immortal objects are unchanged. */
+/**
+ * Slow path of rcy_incref (not for direct use): o has RCY_REFCNT_MAX
+ * references and receives one more. Its count becomes RCY_REFCNT_IMMORTAL
+ * (it is never freed, and teardown reports it among the objects still
+ * alive) and a warning naming it goes to the output hook.
+ */
+void rcy_incref_overflow(rcy_object_t *o);
+
+/**
+ * Adds a reference to o (o must not be NULL). Immortal objects are
+ * unchanged; a count that would pass RCY_REFCNT_MAX saturates instead of
+ * wrapping into the immortal range unnoticed (rcy_incref_overflow).
+ */
 static inline void rcy_incref(rcy_object_t *o)
 {
-    if (o->refcnt < RCY_REFCNT_IMMORTAL)
-        o->refcnt++;
+    intptr_t r = o->refcnt;
+    if (r < RCY_REFCNT_MAX)
+        o->refcnt = r + 1;
+    else if (r == RCY_REFCNT_MAX)
+        rcy_incref_overflow(o);
 }
 
 /**
@@ -455,8 +476,15 @@ static inline intptr_t rcy_getrefcount(const rcy_object_t *o) { return o->refcnt
  * (after the final collection, in reverse order of immortalization). A
  * container is untracked, since the collector can never free it. Intended for
  * singletons shared by the whole runtime (None-like values, small integers).
- * Returns 0, RCY_EINVAL for NULL or an object that is already immortal, or
- * RCY_ENOMEM (o is unchanged).
+ * Immortal objects may refer to each other and to themselves in any way
+ * (cycles included), and may be made immortal at any time before teardown
+ * releases them, by a finalizer too: teardown first runs the weak-reference
+ * callbacks and finalizers of all of them, then each one's dealloc (or
+ * clear) slot, newest first, while every immortal's memory is still there,
+ * collects what that left, and only then frees them; their legacy
+ * finalizers do not run. Returns 0, RCY_EINVAL for NULL or an object that is
+ * already immortal, RCY_ESTATE once teardown has started releasing the
+ * immortals (from code it runs), or RCY_ENOMEM (o is unchanged).
  */
 int rcy_immortalize(rcy_object_t *o);
 

@@ -77,6 +77,11 @@ static inline size_t rcyi_grow_cap(size_t cap, size_t first, size_t elem)
 /* The reference count a freed object is left with (poisoning keeps it
    readable): negative, so any decref of it takes the slow path. */
 #define RCY_REFCNT_FREED ((intptr_t)-0x5EEDF4EE)
+/* The count teardown gives the immortal objects while it releases them
+   (rcyi_release_immortals): mortal, so that incref and decref count again,
+   and beyond the reach of any sequence of decrefs, so that the releases of
+   references between immortals never free one of them. */
+#define RCYI_REFCNT_RELEASING (RCY_REFCNT_IMMORTAL / 2)
 /* Byte written over the body of a freed object when poisoning. */
 #define RCY_POISON_BYTE 0xDD
 
@@ -286,6 +291,7 @@ struct rcy_runtime_s {
     /* Immortal heap objects, released at teardown. */
     rcy_object_t **immortals;
     size_t n_immortals, cap_immortals;
+    bool releasing_immortals; /* teardown has made them mortal: no new ones */
 
     /* Poisoning of freed objects (debugging aid). */
     bool poison;
@@ -309,6 +315,14 @@ struct rcy_runtime_s {
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
+    /* Teardown is bounded by work, not only by passes (docs/design.md,
+       Teardown): the finalize callbacks it runs and the objects its
+       collections find unreachable each spend from teardown_budget, set by
+       rcy_runtime_destroy from the live objects; teardown_cut is set when a
+       phase stopped on its bound (it was reported then). */
+    size_t teardown_budget;
+    size_t teardown_work;
+    bool teardown_cut;
     intptr_t last_unreachable; /* objects the last collection found unreachable (before finalizers) */
 
     /* The objects whose legacy finalizer runs on refcount death, innermost
@@ -340,6 +354,9 @@ RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
+/* Prints, through the output hook, one line per type with live objects
+   ("recycle:   Name: count (bytes)"), oldest type first. */
+RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 
@@ -362,8 +379,13 @@ RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
 /* Calls o's finalizer (o must be alive), reporting a failure through the
    error hook; marks a container finalized first. */
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
-/* Releases immortal objects and the quarantine (teardown). */
+/* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING
+   and runs their weak-reference callbacks, finalizers and then dealloc (or
+   clear) slots, keeping their memory; after the collection that follows,
+   rcyi_free_immortals gives their memory back without running anything. */
 RCYI_FUNC void rcyi_release_immortals(rcy_runtime_t *rt);
+RCYI_FUNC void rcyi_free_immortals(rcy_runtime_t *rt);
+/* Empties the poisoning quarantine (teardown). */
 RCYI_FUNC void rcyi_quarantine_flush(rcy_runtime_t *rt);
 
 /* ---- gc.c ------------------------------------------------------------ */

@@ -192,6 +192,10 @@ void rcyi_call_finalizer(rcy_object_t *o)
     rcy_type_t *type = o->type;
     if (rcyi_is_gc(o))
         rcyi_gc_set_finalized(rcyi_as_gc(o));
+    /* Teardown stopped the finalizers that kept making garbage: the rest
+       is freed without running any (gc.c, collect_until_quiet). */
+    if (RCY_UNLIKELY(type->rt->teardown_cut))
+        return;
     if (type->finalize(o) < 0) {
         char desc[128];
         rcy_describe(o, desc, sizeof desc);
@@ -392,6 +396,10 @@ int rcy_immortalize(rcy_object_t *o)
     if (o == NULL)
         return RCY_EINVAL;
     rcy_runtime_t *rt = o->type->rt;
+    /* Once teardown releases the immortals, a new one could never be
+       released (nor one of those being released registered twice). */
+    if (rt->releasing_immortals)
+        return rcyi_set_error(rt, RCY_ESTATE);
     if (rcy_is_immortal(o))
         return rcyi_set_error(rt, RCY_EINVAL);
     if (rt->n_immortals == rt->cap_immortals) {
@@ -409,13 +417,87 @@ int rcy_immortalize(rcy_object_t *o)
     return 0;
 }
 
+/* Teardown releases the immortal objects in two steps, so that any graph
+   of them (cycles, references between them, references to them from the
+   objects they free) is released exactly once and nothing is freed while
+   it can still be reached: rcyi_release_immortals makes them mortal with
+   the count RCYI_REFCNT_RELEASING, which no sequence of decrefs exhausts,
+   and runs their slots; the collector then frees what that left as
+   garbage; rcyi_free_immortals finally gives their memory back without
+   running anything (docs/design.md, Teardown). */
 void rcyi_release_immortals(rcy_runtime_t *rt)
 {
-    while (rt->n_immortals > 0) {
-        rcy_object_t *o = rt->immortals[--rt->n_immortals];
-        o->refcnt = 1;
-        rcy_decref(o);
+    rt->releasing_immortals = true;
+    rcy_object_t **imm = rt->immortals; /* stable: rcy_immortalize refuses now */
+    size_t n = rt->n_immortals;
+    for (size_t i = 0; i < n; i++)
+        imm[i]->refcnt = RCYI_REFCNT_RELEASING;
+    /* As if they were one collection's garbage: weak references cleared
+       (their callbacks called) and then finalizers called, newest first,
+       while every immortal is whole. */
+    for (size_t i = n; i-- > 0;) {
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(imm[i]);
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_on_death(imm[i]);
     }
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        if (o->type->finalize != NULL && !(rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o))))
+            rcyi_call_finalizer(o);
+    }
+    /* Then each releases its references (dealloc, else clear), newest
+       first, as rcy_immortalize's documentation promises; weak references
+       the finalizers made go without callbacks (GH-91636). The legacy
+       finalizers do not run: this is teardown's last phase. A release
+       that reaches another immortal only lowers its count. */
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+            rcyi_list_remove(rcyi_as_gc(o));
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_silently(o);
+        rt->dealloc_depth++;
+        release_refs(o);
+        rt->dealloc_depth--;
+        if (rt->dealloc_depth == 0 && rt->trash != NULL)
+            rcyi_trash_drain(rt);
+    }
+}
+
+void rcyi_free_immortals(rcy_runtime_t *rt)
+{
+    rcy_object_t **imm = rt->immortals;
+    size_t n = rt->n_immortals;
+    /* Weak references made to them since are cleared before any of them
+       is freed: one freed later must not find its referent's memory gone. */
+    for (size_t i = 0; i < n; i++) {
+        rcy_object_t *o = imm[i];
+        if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+            rcyi_list_remove(rcyi_as_gc(o));
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_silently(o);
+    }
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        rcyi_death_t d = generic_death(o->type);
+        rcyi_object_free_with(o, &d);
+    }
+    rt->n_immortals = 0;
+}
+
+void rcy_incref_overflow(rcy_object_t *o)
+{
+    /* The count saturates: the object is immortal from now on, as a
+       32-bit CPython's would be (docs/design.md, Reference counts). Only
+       the report is ours; nothing is allocated or moved, so this is safe
+       wherever an incref is. */
+    o->refcnt = RCY_REFCNT_IMMORTAL;
+    rcyi_printf(o->type->rt,
+                "recycle: warning: reference count overflow: object <%s %p> has RCY_REFCNT_MAX references; "
+                "it is immortal from now on (never freed)\n",
+                o->type->name, (void *)o);
 }
 
 int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type)
@@ -438,7 +520,8 @@ int rcy_gc_track(rcy_object_t *o)
     rcy_runtime_t *rt = o->type->rt;
     if (!rcyi_is_gc(o))
         return rcyi_set_error(rt, RCY_ETYPE);
-    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o))
+    /* Nor an immortal that teardown is releasing (its slots have run). */
+    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o) || (rt->releasing_immortals && o->refcnt >= RCYI_REFCNT_RELEASING))
         return rcyi_set_error(rt, RCY_ESTATE);
     rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     return 0;

@@ -306,6 +306,11 @@ static void report_survivors(rcy_runtime_t *rt)
         return;
     rcyi_printf(rt, "recycle: %zu object%s still alive at runtime teardown (leaked references):\n", live,
                 live == 1 ? "" : "s");
+    rcyi_print_live_types(rt);
+}
+
+void rcyi_print_live_types(rcy_runtime_t *rt)
+{
     /* The type list is newest first; print it reversed without allocating. */
     size_t ntypes = 0;
     for (rcy_type_t *t = rt->types; t; t = t->next_type)
@@ -319,18 +324,41 @@ static void report_survivors(rcy_runtime_t *rt)
     }
 }
 
+/* The work teardown may do (rt->teardown_budget): its finalize callbacks,
+   and the objects its collections find unreachable, each at most
+   TEARDOWN_MIN_WORK plus TEARDOWN_WORK_PER_OBJECT per object alive when it
+   starts. A heap whose finalizers make no garbage needs at most one unit per
+   object; finalizers that keep making garbage (or keep registering finalize
+   callbacks) spend the rest and are then stopped, with a report, instead of
+   running for ever. */
+#define TEARDOWN_MIN_WORK ((size_t)100000)
+#define TEARDOWN_WORK_PER_OBJECT ((size_t)4)
+
+static size_t teardown_budget(const rcy_runtime_t *rt)
+{
+    size_t budget;
+    if (!rcyi_size_mul(rcyi_live_objects(rt, NULL), TEARDOWN_WORK_PER_OBJECT, &budget) ||
+        !rcyi_size_add(budget, TEARDOWN_MIN_WORK, &budget))
+        budget = SIZE_MAX;
+    return budget;
+}
+
 void rcy_runtime_destroy(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return;
+    rt->teardown_budget = teardown_budget(rt);
     /* Like CPython's atexit: live finalize registrations run first. */
     rcyi_finalize_atexit(rt);
     rcyi_roots_release(rt);
     rt->tearing_down = true;
     rcyi_gc_collect_shutdown(rt);
     if (rt->n_immortals > 0) {
+        /* Their slots run, then what they left is collected while all of
+           their memory is still there, then it is freed. */
         rcyi_release_immortals(rt);
         rcyi_gc_collect_shutdown(rt);
+        rcyi_free_immortals(rt);
     }
     /* Registrations made by finalizers during these collections can no
        longer run: drop them unrun (CPython's finalize during late
