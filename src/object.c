@@ -469,6 +469,20 @@ void rcyi_free_immortals(rcy_runtime_t *rt)
 {
     rcy_object_t **imm = rt->immortals;
     size_t n = rt->n_immortals;
+    /* Code run since their release (finalizers of the objects it freed)
+       may have stored references in them again: a container released by
+       its clear slot is cleared once more (clear may always run again),
+       while all of them are still there. A dealloc slot is never run twice. */
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        if (!rcyi_is_gc(o) || o->type->dealloc != NULL)
+            continue;
+        rt->dealloc_depth++;
+        o->type->clear(o);
+        rt->dealloc_depth--;
+        if (rt->dealloc_depth == 0 && rt->trash != NULL)
+            rcyi_trash_drain(rt);
+    }
     /* Weak references made to them since are cleared before any of them
        is freed: one freed later must not find its referent's memory gone. */
     for (size_t i = 0; i < n; i++) {

@@ -387,6 +387,40 @@ TEST(test_no_new_immortals_while_releasing)
     capture_free(&cap);
 }
 
+/* A finalizer that runs after an immortal list was released (its object
+   dies when an older immortal is released) and stores a new object in
+   that list: the list is cleared again before it is freed. */
+static rcy_object_t *refill_target;
+
+static int fin_refill(rcy_object_t *self)
+{
+    (void)self;
+    finalize_calls++;
+    rcy_object_t *s = rcy_str_new(rcy_object_runtime(refill_target), "late");
+    CHECK_EQ(rcy_list_append(refill_target, s), 0);
+    rcy_decref(s);
+    return 0;
+}
+
+TEST(test_released_immortal_refilled)
+{
+    blocks_t bs;
+    capture_t cap = {0};
+    rcy_runtime_t *rt = counted_runtime(&bs, &cap);
+    rcy_type_t *t = counting_type(rt, "Refiller", fin_refill);
+    counts_reset();
+    rcy_object_t *older = rcy_list_new(rt);
+    node_t *m = node_new(t, 1);
+    CHECK_EQ(rcy_list_append(older, OB(m)), 0);
+    rcy_decref(OB(m));
+    refill_target = rcy_list_new(rt);
+    CHECK_EQ(rcy_immortalize(older), 0);
+    CHECK_EQ(rcy_immortalize(refill_target), 0); /* newer: released first */
+    destroy_clean(rt, &bs, &cap);
+    CHECK_EQ(finalize_calls, 1);
+    capture_free(&cap);
+}
+
 /* ---- Teardown bounded by work ------------------------------------------ */
 
 static rcy_type_t *breeder_type;
@@ -725,6 +759,7 @@ int main(void)
     RUN(test_immortal_graph_released_once);
     RUN(test_finalizer_immortalizes_garbage_peer);
     RUN(test_no_new_immortals_while_releasing);
+    RUN(test_released_immortal_refilled);
     RUN(test_teardown_stops_doubling_garbage);
     RUN(test_teardown_stops_endless_garbage);
     RUN(test_teardown_runs_bounded_garbage_making);
