@@ -200,14 +200,16 @@ typedef struct rcy_type_spec_s {
 
 /* ---- Runtime --------------------------------------------------------- */
 
-/** Output hook: receives text the library prints (whole lines, ending '\n'). */
+/** Output hook: receives text the library prints (whole lines, ending '\n';
+    only when memory runs out may the default error hook pass a long line
+    in two calls, the text and then its "\n"). */
 typedef void (*rcy_output_fn)(void *arg, const char *text);
 
 /**
  * Error hook: receives errors that cannot be returned to a caller, such as a
  * finalizer's failure during a collection, as one line of text in CPython's
  * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
- * output hook.
+ * output hook, whole whatever its length, with a newline added.
  */
 typedef void (*rcy_error_fn)(void *arg, const char *message);
 
@@ -238,9 +240,12 @@ typedef struct rcy_config_s {
     /** Poison freed objects and keep the last `quarantine` of them from
         being reused, so that a use of a freed object is detected and
         reported. -1 (the default) means on in debug builds (RCY_DEBUG),
-        off in release builds; 0 off; 1 on. */
+        off in release builds; 0 off; 1 on. Any other value is invalid. */
     int poison;
-    size_t quarantine; /**< quarantined objects when poisoning; default 1024 */
+    /** Quarantined objects when poisoning; default 1024. A value whose ring
+        of pointers (quarantine * sizeof(void *) bytes) would not fit in a
+        size_t is invalid, poisoning on or off. */
+    size_t quarantine;
 } rcy_config_t;
 
 /** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
@@ -249,17 +254,26 @@ void rcy_config_init(rcy_config_t *cfg);
 /**
  * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
  * memory is exhausted or cfg is invalid (a negative threshold, debug flags
- * that are not RCY_DEBUG_* values, a partial allocator). The environment variable RCY_GC_DEBUG, when set to a number,
- * overrides cfg->debug_flags.
+ * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
+ * than -1, 0 and 1, a quarantine whose size overflows). The environment
+ * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags.
  */
 rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
 
 /**
- * Tears a runtime down: collects everything collectable (finalizers and
- * callbacks may run), releases immortal objects, and then reports through the
- * output hook the objects still alive (a count per type name), which are
- * references someone forgot to release. Never aborts. After it returns, no
- * object of the runtime may be used. NULL is ignored.
+ * Tears a runtime down: runs the finalize registrations still alive (and
+ * those their callbacks register), collects everything collectable
+ * (finalizers and callbacks may run), releases immortal objects (see
+ * rcy_immortalize), and then reports through the output hook the objects
+ * still alive (a count per type name), which are references someone forgot
+ * to release. Its work is bounded: finalize callbacks that keep registering
+ * new ones, and finalizers or weak-reference callbacks that keep making
+ * garbage, are stopped after a budget of 100,000 plus 4 per object alive when
+ * teardown starts (finalize calls, or objects found unreachable; collections
+ * also stop after 100 passes), with a report of what was left through the
+ * output hook; from then on no finalizer or callback runs and the garbage
+ * left is freed without them. Never aborts. After it returns, no object of
+ * the runtime may be used. NULL is ignored.
  */
 void rcy_runtime_destroy(rcy_runtime_t *rt);
 
@@ -506,7 +520,8 @@ int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
  * Starts tracking a container in the youngest generation. Objects from
  * rcy_new are already tracked; this is for objects untracked with
  * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal.
+ * non-container, RCY_ESTATE if already tracked or immortal (also an
+ * immortal that teardown is releasing).
  */
 int rcy_gc_track(rcy_object_t *o);
 
@@ -1513,7 +1528,9 @@ typedef int (*rcy_finalize_callback_fn)(void *arg);
  * counting or in a collection (the registration is kept alive by the
  * runtime, so its callback always runs), or at runtime teardown if obj is
  * still alive then (remaining registrations run in reverse order of
- * registration, before the final collection). arg must not keep obj alive.
+ * registration, before the final collection; registrations made by those
+ * callbacks run too, as in CPython's weakref.finalize, within teardown's
+ * work budget: see rcy_runtime_destroy). arg must not keep obj alive.
  * Returns a new reference to the registration (releasing it does not
  * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
  * references) or RCY_ENOMEM.

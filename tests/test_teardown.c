@@ -97,6 +97,11 @@ static long blocks_free_all(blocks_t *bs)
     return n;
 }
 
+/* The poison setting of counted_runtime's runtimes: main runs the
+   immortal tests with poisoning on and off (off, freed blocks go straight
+   back to the allocator, so that AddressSanitizer sees every use of one). */
+static int counted_poison = -1;
+
 /* A runtime allocating through bs, its output captured in cap. */
 static rcy_runtime_t *counted_runtime(blocks_t *bs, capture_t *cap)
 {
@@ -110,6 +115,7 @@ static rcy_runtime_t *counted_runtime(blocks_t *bs, capture_t *cap)
     cfg.allocator.ctx = bs;
     cfg.output = capture_output;
     cfg.output_arg = cap;
+    cfg.poison = counted_poison;
     rcy_runtime_t *rt = rcy_runtime_new(&cfg);
     if (rt == NULL) {
         fprintf(stderr, "cannot create a runtime\n");
@@ -753,13 +759,16 @@ TEST(test_refcount_saturates)
 
 int main(void)
 {
-    RUN(test_immortal_list_holding_itself);
-    RUN(test_immortal_dict_holding_immortal_str);
-    RUN(test_immortal_class_holding_its_instance);
-    RUN(test_immortal_graph_released_once);
-    RUN(test_finalizer_immortalizes_garbage_peer);
-    RUN(test_no_new_immortals_while_releasing);
-    RUN(test_released_immortal_refilled);
+    for (counted_poison = -1; counted_poison <= 0; counted_poison++) {
+        RUN(test_immortal_list_holding_itself);
+        RUN(test_immortal_dict_holding_immortal_str);
+        RUN(test_immortal_class_holding_its_instance);
+        RUN(test_immortal_graph_released_once);
+        RUN(test_finalizer_immortalizes_garbage_peer);
+        RUN(test_no_new_immortals_while_releasing);
+        RUN(test_released_immortal_refilled);
+    }
+    counted_poison = -1;
     RUN(test_teardown_stops_doubling_garbage);
     RUN(test_teardown_stops_endless_garbage);
     RUN(test_teardown_runs_bounded_garbage_making);
