@@ -535,7 +535,8 @@ int rcy_gc_track(rcy_object_t *o)
     if (!rcyi_is_gc(o))
         return rcyi_set_error(rt, RCY_ETYPE);
     /* Nor an immortal that teardown is releasing (its slots have run). */
-    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o) || (rt->releasing_immortals && o->refcnt >= RCYI_REFCNT_RELEASING))
+    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o) ||
+        (rt->releasing_immortals && o->refcnt >= RCYI_REFCNT_RELEASING))
         return rcyi_set_error(rt, RCY_ESTATE);
     rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     return 0;

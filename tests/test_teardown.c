@@ -314,9 +314,9 @@ TEST(test_immortal_graph_released_once)
     CHECK_EQ(finalize_calls, 0);
 
     rcy_runtime_destroy(rt);
-    CHECK_EQ(finalize_calls, 4);  /* a, b, ca, cb */
-    CHECK_EQ(dealloc_calls, 5);   /* and the box */
-    CHECK_EQ(weak_callbacks, 1);  /* wa's (wb died with its last reference) */
+    CHECK_EQ(finalize_calls, 4); /* a, b, ca, cb */
+    CHECK_EQ(dealloc_calls, 5);  /* and the box */
+    CHECK_EQ(weak_callbacks, 1); /* wa's (wb died with its last reference) */
     CHECK(cap.text == NULL || strstr(cap.text, "still alive") == NULL);
     CHECK_EQ(blocks_free_all(&bs), 0);
     capture_free(&cap);
@@ -490,7 +490,8 @@ TEST(test_teardown_stops_endless_garbage)
     blocks_t bs;
     capture_t cap = {0};
     breed_and_destroy(1, 0, &cap, &bs);
-    CHECK_STR_CONTAINS(cap.text, "recycle: teardown stopped running finalizers and callbacks after 100 collection passes");
+    CHECK_STR_CONTAINS(cap.text,
+                       "recycle: teardown stopped running finalizers and callbacks after 100 collection passes");
     CHECK_STR_CONTAINS(cap.text, "recycle:   Record: 1 (");
     CHECK(breeder_calls > 50 && breeder_calls < 1000);
     CHECK_EQ(blocks_free_all(&bs), 0);
