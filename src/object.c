@@ -221,6 +221,8 @@ static COLD bool finalize_on_death(rcy_object_t *o)
     rcyi_call_finalizer(o);
     if (o->refcnt <= 0)
         rcyi_fatal(o, "the finalizer released a reference it did not own");
+    if (rcy_is_immortal(o))
+        return true; /* the finalizer made it immortal: its count stays */
     if (--o->refcnt == 0)
         return false;
     return true; /* resurrected: somebody stored a new reference */
@@ -258,8 +260,8 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
     }
     if (o->refcnt <= 0)
         rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
-    if (--o->refcnt != 0)
-        return true;
+    if (rcy_is_immortal(o) || --o->refcnt != 0)
+        return true; /* resurrected, or made immortal (its count stays) */
     if (gc)
         rcyi_list_remove(rcyi_as_gc(o));
     return false;

@@ -358,6 +358,60 @@ TEST(test_finalizer_immortalizes_garbage_peer)
     }
 }
 
+/* A finalizer run by a refcount death that makes its own object immortal:
+   the object is resurrected with the immortal count (the temporary
+   reference of the call is not taken off it), and released at teardown. */
+static int fin_immortalize_self(rcy_object_t *self)
+{
+    finalize_calls++;
+    CHECK_EQ(rcy_immortalize(self), 0);
+    return 0;
+}
+
+static int legacy_immortalize_self(rcy_object_t *self)
+{
+    finalize_calls++;
+    if (!rcy_is_immortal(self))
+        CHECK_EQ(rcy_immortalize(self), 0);
+    return 0;
+}
+
+TEST(test_finalizer_immortalizes_itself)
+{
+    for (int legacy = 0; legacy < 2; legacy++) {
+        blocks_t bs;
+        capture_t cap = {0};
+        rcy_runtime_t *rt = counted_runtime(&bs, &cap);
+        rcy_type_spec_t spec = {0};
+        spec.name = legacy ? "LegacySelfish" : "Selfish";
+        spec.basicsize = sizeof(node_t);
+        spec.flags = RCY_TPFLAGS_GC;
+        spec.traverse = node_traverse;
+        spec.clear = node_clear;
+        spec.dealloc = counting_dealloc;
+        if (legacy)
+            spec.legacy_del = legacy_immortalize_self;
+        else
+            spec.finalize = fin_immortalize_self;
+        rcy_type_t *t = rcy_type_new(rt, &spec);
+        counts_reset();
+        node_t *n = node_new(t, 1);
+        rcy_decref(OB(n));
+        CHECK_EQ(finalize_calls, 1);
+        CHECK(rcy_is_immortal(OB(n)));
+        CHECK_EQ(rcy_getrefcount(OB(n)), RCY_REFCNT_IMMORTAL);
+        CHECK(!rcy_gc_is_tracked(OB(n)));
+        rcy_incref(OB(n));
+        rcy_decref(OB(n));
+        rcy_decref(OB(n));
+        CHECK_EQ(rcy_runtime_live_objects(rt), 1);
+        destroy_clean(rt, &bs, &cap);
+        CHECK(cap.text == NULL || strstr(cap.text, "overflow") == NULL);
+        CHECK_EQ(dealloc_calls, 1);
+        capture_free(&cap);
+    }
+}
+
 /* While teardown releases the immortals, code it runs can make none
    immortal, nor track one of those being released. */
 static rcy_object_t *late_candidate;
@@ -766,6 +820,7 @@ int main(void)
         RUN(test_immortal_class_holding_its_instance);
         RUN(test_immortal_graph_released_once);
         RUN(test_finalizer_immortalizes_garbage_peer);
+        RUN(test_finalizer_immortalizes_itself);
         RUN(test_no_new_immortals_while_releasing);
         RUN(test_released_immortal_refilled);
     }
