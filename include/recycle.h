@@ -497,8 +497,9 @@ static inline intptr_t rcy_getrefcount(const rcy_object_t *o) { return o->refcnt
  * clear) slot, newest first, while every immortal's memory is still there,
  * collects what that left, and only then frees them; their legacy
  * finalizers do not run. Returns 0, RCY_EINVAL for NULL or an object that is
- * already immortal, RCY_ESTATE once teardown has started releasing the
- * immortals (from code it runs), or RCY_ENOMEM (o is unchanged).
+ * already immortal, RCY_ESTATE for an object being deallocated (from its
+ * dealloc slot) or once teardown has started releasing the immortals (from
+ * code it runs), or RCY_ENOMEM (o is unchanged).
  */
 int rcy_immortalize(rcy_object_t *o);
 

@@ -402,6 +402,10 @@ int rcy_immortalize(rcy_object_t *o)
        released (nor one of those being released registered twice). */
     if (rt->releasing_immortals)
         return rcyi_set_error(rt, RCY_ESTATE);
+    /* Nor can an object being deallocated (its dealloc slot runs with the
+       count 0): it would be freed all the same, and released again. */
+    if (o->refcnt <= 0)
+        return rcyi_set_error(rt, RCY_ESTATE);
     if (rcy_is_immortal(o))
         return rcyi_set_error(rt, RCY_EINVAL);
     if (rt->n_immortals == rt->cap_immortals) {

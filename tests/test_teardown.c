@@ -412,6 +412,37 @@ TEST(test_finalizer_immortalizes_itself)
     }
 }
 
+/* A dealloc slot cannot make its dying object immortal: it is freed all
+   the same. */
+static int dying_immortalize_result;
+
+static void dealloc_immortalize_self(rcy_object_t *self)
+{
+    dealloc_calls++;
+    dying_immortalize_result = rcy_immortalize(self);
+}
+
+TEST(test_dying_object_not_immortalized)
+{
+    blocks_t bs;
+    capture_t cap = {0};
+    rcy_runtime_t *rt = counted_runtime(&bs, &cap);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Dying";
+    spec.basicsize = sizeof(node_t);
+    spec.dealloc = dealloc_immortalize_self;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    counts_reset();
+    dying_immortalize_result = 0;
+    rcy_decref(rcy_new(t));
+    CHECK_EQ(dealloc_calls, 1);
+    CHECK_EQ(dying_immortalize_result, RCY_ESTATE);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    destroy_clean(rt, &bs, &cap);
+    CHECK_EQ(dealloc_calls, 1);
+    capture_free(&cap);
+}
+
 /* While teardown releases the immortals, code it runs can make none
    immortal, nor track one of those being released. */
 static rcy_object_t *late_candidate;
@@ -821,6 +852,7 @@ int main(void)
         RUN(test_immortal_graph_released_once);
         RUN(test_finalizer_immortalizes_garbage_peer);
         RUN(test_finalizer_immortalizes_itself);
+        RUN(test_dying_object_not_immortalized);
         RUN(test_no_new_immortals_while_releasing);
         RUN(test_released_immortal_refilled);
     }
