@@ -226,14 +226,16 @@ typedef struct rcy_type_spec_s {
 
 /* ---- Runtime --------------------------------------------------------- */
 
-/** Output hook: receives text the library prints (whole lines, ending '\n'). */
+/** Output hook: receives text the library prints (whole lines, ending '\n';
+    only when memory runs out may the default error hook pass a long line
+    in two calls, the text and then its "\n"). */
 typedef void (*rcy_output_fn)(void *arg, const char *text);
 
 /**
  * Error hook: receives errors that cannot be returned to a caller, such as a
  * finalizer's failure during a collection, as one line of text in CPython's
  * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
- * output hook.
+ * output hook, whole whatever its length, with a newline added.
  */
 typedef void (*rcy_error_fn)(void *arg, const char *message);
 
@@ -265,9 +267,12 @@ typedef struct rcy_config_s {
     /** Poison freed objects and keep the last `quarantine` of them from
         being reused, so that a use of a freed object is detected and
         reported. -1 (the default) means on in debug builds (RCY_DEBUG),
-        off in release builds; 0 off; 1 on. */
+        off in release builds; 0 off; 1 on. Any other value is invalid. */
     int poison;
-    size_t quarantine; /**< quarantined objects when poisoning; default 1024 */
+    /** Quarantined objects when poisoning; default 1024. A value whose ring
+        of pointers (quarantine * sizeof(void *) bytes) would not fit in a
+        size_t is invalid, poisoning on or off. */
+    size_t quarantine;
 } rcy_config_t;
 
 /** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
@@ -276,17 +281,26 @@ void rcy_config_init(rcy_config_t *cfg);
 /**
  * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
  * memory is exhausted or cfg is invalid (a negative threshold, debug flags
- * that are not RCY_DEBUG_* values, a partial allocator). The environment variable RCY_GC_DEBUG, when set to a number,
- * overrides cfg->debug_flags.
+ * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
+ * than -1, 0 and 1, a quarantine whose size overflows). The environment
+ * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags.
  */
 rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
 
 /**
- * Tears a runtime down: collects everything collectable (finalizers and
- * callbacks may run), releases immortal objects, and then reports through the
- * output hook the objects still alive (a count per type name), which are
- * references someone forgot to release. After it returns, no object of the
- * runtime may be used, nor rt itself. NULL is ignored.
+ * Tears a runtime down: runs the finalize registrations still alive (and
+ * those their callbacks register), collects everything collectable
+ * (finalizers and callbacks may run), releases immortal objects (see
+ * rcy_immortalize), and then reports through the output hook the objects
+ * still alive (a count per type name), which are references someone forgot
+ * to release. Its work is bounded: finalize callbacks that keep registering
+ * new ones, and finalizers or weak-reference callbacks that keep making
+ * garbage, are stopped after a budget of 100,000 plus 4 per object alive when
+ * teardown starts (finalize calls, or objects found unreachable; collections
+ * also stop after 100 passes), with a report of what was left through the
+ * output hook; from then on no finalizer or callback runs and the garbage
+ * left is freed without them. After it returns, no object of the runtime may
+ * be used, nor rt itself. NULL is ignored.
  *
  * Misuse aborts with a "recycle: fatal error: ... runtime <0xADDR>" message
  * (docs/design.md, "Re-entrancy"): destroying rt from inside its own code
@@ -380,8 +394,14 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
 /* ---- Reference counting ---------------------------------------------- */
 
-/** The reference count of immortal objects: it never changes. */
+/** The reference count of immortal objects: it never changes. 2^61 with a
+    64-bit intptr_t, 2^29 with a 32-bit one. */
 #define RCY_REFCNT_IMMORTAL ((intptr_t)1 << (sizeof(intptr_t) * 8 - 3))
+
+/** The highest count of a mortal object. An incref past it saturates: the
+    object becomes immortal (never freed) and the output hook says so. Out
+    of reach on 64-bit targets; on 32-bit ones, 2^29 - 1 references. */
+#define RCY_REFCNT_MAX (RCY_REFCNT_IMMORTAL - 1)
 
 /**
  * Slow path of rcy_decref (not for direct use): deallocates an object whose
@@ -397,7 +417,17 @@ void rcy_decref_slow(rcy_object_t *o);
 void rcy_fatal_freed(const rcy_object_t *o);
 
 /**
- * Adds a reference to o (o must not be NULL). Immortal objects are unchanged.
+ * Slow path of rcy_incref (not for direct use): o has RCY_REFCNT_MAX
+ * references and receives one more. Its count becomes RCY_REFCNT_IMMORTAL
+ * (it is never freed, and teardown reports it among the objects still
+ * alive) and a warning naming it goes to the output hook.
+ */
+void rcy_incref_overflow(rcy_object_t *o);
+
+/**
+ * Adds a reference to o (o must not be NULL). Immortal objects are
+ * unchanged; a count that would pass RCY_REFCNT_MAX saturates instead of
+ * wrapping into the immortal range unnoticed (rcy_incref_overflow).
  * An incref of a freed object is not checked here (it stays one compare and
  * one add); the count it leaves still reads as a freed object's, so the next
  * decref, or any library function given the object, reports "use of a freed
@@ -405,8 +435,11 @@ void rcy_fatal_freed(const rcy_object_t *o);
  */
 static inline void rcy_incref(rcy_object_t *o)
 {
-    if (o->refcnt < RCY_REFCNT_IMMORTAL)
-        o->refcnt++;
+    intptr_t r = o->refcnt;
+    if (r < RCY_REFCNT_MAX)
+        o->refcnt = r + 1;
+    else if (r == RCY_REFCNT_MAX)
+        rcy_incref_overflow(o);
 }
 
 /**
@@ -515,8 +548,16 @@ static inline intptr_t rcy_getrefcount(const rcy_object_t *o)
  * (after the final collection, in reverse order of immortalization). A
  * container is untracked, since the collector can never free it. Intended for
  * singletons shared by the whole runtime (None-like values, small integers).
- * Returns 0, RCY_EINVAL for NULL or an object that is already immortal, or
- * RCY_ENOMEM (o is unchanged).
+ * Immortal objects may refer to each other and to themselves in any way
+ * (cycles included), and may be made immortal at any time before teardown
+ * releases them, by a finalizer too: teardown first runs the weak-reference
+ * callbacks and finalizers of all of them, then each one's dealloc (or
+ * clear) slot, newest first, while every immortal's memory is still there,
+ * collects what that left, and only then frees them; their legacy
+ * finalizers do not run. Returns 0, RCY_EINVAL for NULL or an object that is
+ * already immortal, RCY_ESTATE for an object being deallocated (from its
+ * dealloc slot) or once teardown has started releasing the immortals (from
+ * code it runs), or RCY_ENOMEM (o is unchanged).
  */
 int rcy_immortalize(rcy_object_t *o);
 
@@ -538,9 +579,9 @@ int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
  * Starts tracking a container in the youngest generation. Objects from
  * rcy_new are already tracked; this is for objects untracked with
  * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal, or inside a
- * heap walk (see rcy_traverse_fn). The tracking functions abort on a freed
- * object.
+ * non-container, RCY_ESTATE if already tracked or immortal (also an
+ * immortal that teardown is releasing), or inside a heap walk (see
+ * rcy_traverse_fn). The tracking functions abort on a freed object.
  */
 int rcy_gc_track(rcy_object_t *o);
 
@@ -1174,8 +1215,8 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
  * instance attribute reached through its __dict__ is written ".name").
  * Finding the edges calls traverse slots and describes keys: a heap walk
  * (see rcy_traverse_fn). Returns the length of the whole path (snprintf's
- * convention: it was cut if >= size), RCY_EINVAL, or RCY_ESTATE inside
- * another heap walk.
+ * convention: it was cut if >= size; a path longer than INT_MAX bytes gives
+ * INT_MAX), RCY_EINVAL, or RCY_ESTATE inside another heap walk.
  */
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 
@@ -1595,7 +1636,9 @@ typedef int (*rcy_finalize_callback_fn)(void *arg);
  * counting or in a collection (the registration is kept alive by the
  * runtime, so its callback always runs), or at runtime teardown if obj is
  * still alive then (remaining registrations run in reverse order of
- * registration, before the final collection). arg must not keep obj alive.
+ * registration, before the final collection; registrations made by those
+ * callbacks run too, as in CPython's weakref.finalize, within teardown's
+ * work budget: see rcy_runtime_destroy). arg must not keep obj alive.
  * Returns a new reference to the registration (releasing it does not
  * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
  * references) or RCY_ENOMEM.

@@ -781,9 +781,13 @@ void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 
 #define SHUTDOWN_MAX_PASSES 100
 
-static void collect_until_quiet(rcy_runtime_t *rt)
+/* Full collections until one is quiet, at most SHUTDOWN_MAX_PASSES of
+   them; with `budgeted`, also until teardown's work budget is spent (every
+   pass costs one unit plus the objects it found unreachable). Returns true
+   when a pass was quiet; *passes is the number run. */
+static bool collect_passes(rcy_runtime_t *rt, bool budgeted, int *passes)
 {
-    for (int pass = 0; pass < SHUTDOWN_MAX_PASSES; pass++) {
+    for (*passes = 1; *passes <= SHUTDOWN_MAX_PASSES; ++*passes) {
         size_t garbage_before = rt->garbage.len;
         rcyi_gc_collect(rt, RCY_NUM_GENERATIONS - 1, true);
         /* Quiet means the pass found nothing unreachable, and so ran no
@@ -792,8 +796,41 @@ static void collect_until_quiet(rcy_runtime_t *rt)
            resurrected, finds 0, yet those finalizers may have made new
            garbage or released the last outside reference to an old cycle. */
         if (rt->last_unreachable == 0 || rt->garbage.len > garbage_before)
-            break;
+            return true;
+        size_t cost = (size_t)rt->last_unreachable + 1;
+        rt->teardown_work = rt->teardown_work > SIZE_MAX - cost ? SIZE_MAX : rt->teardown_work + cost;
+        if (budgeted && rt->teardown_work >= rt->teardown_budget)
+            return false;
     }
+    *passes = SHUTDOWN_MAX_PASSES;
+    return false;
+}
+
+/* Collects until a pass is quiet. Finalizers that keep making garbage
+   (each call leaving a new cycle, so that the garbage can double at every
+   pass) would keep teardown going for ever: after SHUTDOWN_MAX_PASSES
+   passes, or once teardown's work budget is spent, teardown reports them
+   with what is left, and from then on no finalizer and no weak-reference
+   callback runs (teardown_cut): the rest is freed without them, in passes
+   that run no user code. Objects even those passes cannot free are
+   reported as still alive, as leaked references are. */
+static void collect_until_quiet(rcy_runtime_t *rt)
+{
+    int passes;
+    if (collect_passes(rt, !rt->teardown_cut, &passes) || rt->teardown_cut)
+        return;
+    rt->teardown_cut = true;
+    size_t tracked = 0;
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
+        tracked += rcyi_list_size(&rt->gens[i].head);
+    rcyi_printf(rt,
+                "recycle: teardown stopped running finalizers and callbacks after %d collection passes: they keep "
+                "making garbage "
+                "(the last pass found %zd unreachable); live objects: %zu (%zu tracked), by type:\n",
+                passes, (ptrdiff_t)rt->last_unreachable, rcyi_live_objects(rt, NULL), tracked);
+    rcyi_print_live_types(rt);
+    rcyi_printf(rt, "recycle: the garbage left is freed without running finalizers or weak-reference callbacks\n");
+    collect_passes(rt, false, &passes);
 }
 
 void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)

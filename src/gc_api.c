@@ -12,10 +12,10 @@
 int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o)
 {
     if (a->len == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        rcy_object_t **items = rcyi_realloc(a->rt, a->items, cap * sizeof *items);
+        size_t cap = rcyi_grow_cap(a->cap, 16, sizeof *a->items);
+        rcy_object_t **items = cap != 0 ? rcyi_realloc_array(a->rt, a->items, cap, sizeof *items) : NULL;
         if (items == NULL)
-            return RCY_ENOMEM;
+            return rcyi_set_error(a->rt, RCY_ENOMEM);
         a->items = items;
         a->cap = cap;
     }
@@ -342,10 +342,10 @@ int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
     if (rt->n_callbacks == rt->cap_callbacks) {
-        size_t cap = rt->cap_callbacks ? rt->cap_callbacks * 2 : 4;
-        rcyi_gc_callback_t *cbs = rcyi_realloc(rt, rt->callbacks, cap * sizeof *cbs);
+        size_t cap = rcyi_grow_cap(rt->cap_callbacks, 4, sizeof *rt->callbacks);
+        rcyi_gc_callback_t *cbs = cap != 0 ? rcyi_realloc_array(rt, rt->callbacks, cap, sizeof *cbs) : NULL;
         if (cbs == NULL)
-            return RCY_ENOMEM;
+            return rcyi_set_error(rt, RCY_ENOMEM);
         rt->callbacks = cbs;
         rt->cap_callbacks = cap;
     }

@@ -31,6 +31,49 @@
 
 #define RCY_NUM_GENERATIONS 3
 
+/* ---- Size arithmetic ----------------------------------------------------
+
+   Every product or sum of sizes that a caller can influence goes through
+   these (docs/design.md, "Size arithmetic"): they return false instead of
+   wrapping, and the caller refuses (RCY_ENOMEM for a size no memory could
+   hold, RCY_EINVAL for an argument that is invalid in itself). */
+static inline bool rcyi_size_mul(size_t a, size_t b, size_t *out)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return !__builtin_mul_overflow(a, b, out);
+#else
+    if (b != 0 && a > SIZE_MAX / b)
+        return false;
+    *out = a * b;
+    return true;
+#endif
+}
+
+static inline bool rcyi_size_add(size_t a, size_t b, size_t *out)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return !__builtin_add_overflow(a, b, out);
+#else
+    if (a > SIZE_MAX - b)
+        return false;
+    *out = a + b;
+    return true;
+#endif
+}
+
+/* The capacity a growing array of `cap` elements of `elem` bytes moves to:
+   twice cap (at least `first`), or 0 when the doubled array's bytes would
+   not fit in a size_t (the caller reports RCY_ENOMEM). */
+static inline size_t rcyi_grow_cap(size_t cap, size_t first, size_t elem)
+{
+    size_t next, bytes;
+    if (cap == 0)
+        next = first;
+    else if (!rcyi_size_mul(cap, 2, &next))
+        return 0;
+    return rcyi_size_mul(next, elem, &bytes) ? next : 0;
+}
+
 /* The reference count a freed object is left with, poisoning on or off:
    negative, so any decref of it takes the slow path. A live or dying
    object's count is never negative (decref stops at 0), so a negative count
@@ -39,6 +82,11 @@
    or a pool's or the trashcan's tagged link (RCYI_FREED_LINK) for a
    non-container whose first word holds the link. */
 #define RCY_REFCNT_FREED ((intptr_t)-0x5EEDF4EE)
+/* The count teardown gives the immortal objects while it releases them
+   (rcyi_release_immortals): mortal, so that incref and decref count again,
+   and beyond the reach of any sequence of decrefs, so that the releases of
+   references between immortals never free one of them. */
+#define RCYI_REFCNT_RELEASING (RCY_REFCNT_IMMORTAL / 2)
 /* Byte written over the body of a freed object when poisoning. */
 #define RCY_POISON_BYTE 0xDD
 
@@ -279,6 +327,7 @@ struct rcy_runtime_s {
     /* Immortal heap objects, released at teardown. */
     rcy_object_t **immortals;
     size_t n_immortals, cap_immortals;
+    bool releasing_immortals; /* teardown has made them mortal: no new ones */
 
     /* Poisoning of freed objects (debugging aid). */
     bool poison;
@@ -302,6 +351,14 @@ struct rcy_runtime_s {
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
+    /* Teardown is bounded by work, not only by passes (docs/design.md,
+       Teardown): the finalize callbacks it runs and the objects its
+       collections find unreachable each spend from teardown_budget, set by
+       rcy_runtime_destroy from the live objects; teardown_cut is set when a
+       phase stopped on its bound (it was reported then). */
+    size_t teardown_budget;
+    size_t teardown_work;
+    bool teardown_cut;
     intptr_t last_unreachable; /* objects the last collection found unreachable (before finalizers) */
 
     /* The objects whose legacy finalizer runs on refcount death, innermost
@@ -340,9 +397,16 @@ RCYI_FUNC void *rcyi_malloc(rcy_runtime_t *rt, size_t size);
 RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
 RCYI_FUNC void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size);
 RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
+/* n elements of elem bytes (malloc / realloc): NULL with RCY_ENOMEM, and
+   nothing allocated, when n * elem does not fit in a size_t. */
+RCYI_FUNC void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem);
+RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
+/* Prints, through the output hook, one line per type with live objects
+   ("recycle:   Name: count (bytes)"), oldest type first. */
+RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 /* Reports that fn was given rt, which is not a live runtime (destroyed, or
@@ -442,8 +506,13 @@ RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
 /* Calls o's finalizer (o must be alive), reporting a failure through the
    error hook; marks a container finalized first. */
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
-/* Releases immortal objects and the quarantine (teardown). */
+/* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING
+   and runs their weak-reference callbacks, finalizers and then dealloc (or
+   clear) slots, keeping their memory; after the collection that follows,
+   rcyi_free_immortals gives their memory back without running anything. */
 RCYI_FUNC void rcyi_release_immortals(rcy_runtime_t *rt);
+RCYI_FUNC void rcyi_free_immortals(rcy_runtime_t *rt);
+/* Empties the poisoning quarantine (teardown). */
 RCYI_FUNC void rcyi_quarantine_flush(rcy_runtime_t *rt);
 
 /* ---- gc.c ------------------------------------------------------------ */

@@ -204,6 +204,10 @@ void rcyi_call_finalizer(rcy_object_t *o)
     rcy_type_t *type = o->type;
     if (rcyi_is_gc(o))
         rcyi_gc_set_finalized(rcyi_as_gc(o));
+    /* Teardown stopped the finalizers that kept making garbage: the rest
+       is freed without running any (gc.c, collect_until_quiet). */
+    if (RCY_UNLIKELY(type->rt->teardown_cut))
+        return;
     rcyi_running_t f;
     rcyi_enter(type->rt, &f, "a finalizer", o);
     int ret = type->finalize(o);
@@ -233,6 +237,8 @@ static COLD bool finalize_on_death(rcy_object_t *o)
     rcyi_call_finalizer(o);
     if (o->refcnt <= 0)
         rcyi_fatal(o, "the finalizer released a reference it did not own");
+    if (rcy_is_immortal(o))
+        return true; /* the finalizer made it immortal: its count stays */
     if (--o->refcnt == 0)
         return false;
     return true; /* resurrected: somebody stored a new reference */
@@ -265,8 +271,8 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
     }
     if (o->refcnt <= 0)
         rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
-    if (--o->refcnt != 0)
-        return true;
+    if (rcy_is_immortal(o) || --o->refcnt != 0)
+        return true; /* resurrected, or made immortal (its count stays) */
     if (gc)
         rcyi_list_remove(rcyi_as_gc(o));
     return false;
@@ -439,13 +445,21 @@ int rcy_immortalize(rcy_object_t *o)
         return RCY_EINVAL;
     rcyi_check_live(o);
     rcy_runtime_t *rt = o->type->rt;
+    /* Once teardown releases the immortals, a new one could never be
+       released (nor one of those being released registered twice). */
+    if (rt->releasing_immortals)
+        return rcyi_set_error(rt, RCY_ESTATE);
+    /* Nor can an object being deallocated (its dealloc slot runs with the
+       count 0): it would be freed all the same, and released again. */
+    if (o->refcnt <= 0)
+        return rcyi_set_error(rt, RCY_ESTATE);
     if (rcy_is_immortal(o))
         return rcyi_set_error(rt, RCY_EINVAL);
     if (rt->n_immortals == rt->cap_immortals) {
-        size_t cap = rt->cap_immortals ? rt->cap_immortals * 2 : 16;
-        rcy_object_t **a = rcyi_realloc(rt, rt->immortals, cap * sizeof *a);
+        size_t cap = rcyi_grow_cap(rt->cap_immortals, 16, sizeof *rt->immortals);
+        rcy_object_t **a = cap != 0 ? rcyi_realloc_array(rt, rt->immortals, cap, sizeof *a) : NULL;
         if (a == NULL)
-            return RCY_ENOMEM;
+            return rcyi_set_error(rt, RCY_ENOMEM);
         rt->immortals = a;
         rt->cap_immortals = cap;
     }
@@ -456,13 +470,101 @@ int rcy_immortalize(rcy_object_t *o)
     return 0;
 }
 
+/* Teardown releases the immortal objects in two steps, so that any graph
+   of them (cycles, references between them, references to them from the
+   objects they free) is released exactly once and nothing is freed while
+   it can still be reached: rcyi_release_immortals makes them mortal with
+   the count RCYI_REFCNT_RELEASING, which no sequence of decrefs exhausts,
+   and runs their slots; the collector then frees what that left as
+   garbage; rcyi_free_immortals finally gives their memory back without
+   running anything (docs/design.md, Teardown). */
 void rcyi_release_immortals(rcy_runtime_t *rt)
 {
-    while (rt->n_immortals > 0) {
-        rcy_object_t *o = rt->immortals[--rt->n_immortals];
-        o->refcnt = 1;
-        rcy_decref(o);
+    rt->releasing_immortals = true;
+    rcy_object_t **imm = rt->immortals; /* stable: rcy_immortalize refuses now */
+    size_t n = rt->n_immortals;
+    for (size_t i = 0; i < n; i++)
+        imm[i]->refcnt = RCYI_REFCNT_RELEASING;
+    /* As if they were one collection's garbage: weak references cleared
+       (their callbacks called) and then finalizers called, newest first,
+       while every immortal is whole. */
+    for (size_t i = n; i-- > 0;) {
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(imm[i]);
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_on_death(imm[i]);
     }
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        if (o->type->finalize != NULL && !(rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o))))
+            rcyi_call_finalizer(o);
+    }
+    /* Then each releases its references (dealloc, else clear), newest
+       first, as rcy_immortalize's documentation promises; weak references
+       the finalizers made go without callbacks (GH-91636). The legacy
+       finalizers do not run: this is teardown's last phase. A release
+       that reaches another immortal only lowers its count. */
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+            rcyi_list_remove(rcyi_as_gc(o));
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_silently(o);
+        rt->dealloc_depth++;
+        release_refs(o);
+        rt->dealloc_depth--;
+        if (rt->dealloc_depth == 0 && rt->trash != NULL)
+            rcyi_trash_drain(rt);
+    }
+}
+
+void rcyi_free_immortals(rcy_runtime_t *rt)
+{
+    rcy_object_t **imm = rt->immortals;
+    size_t n = rt->n_immortals;
+    /* Code run since their release (finalizers of the objects it freed)
+       may have stored references in them again: a container released by
+       its clear slot is cleared once more (clear may always run again),
+       while all of them are still there. A dealloc slot is never run twice. */
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        if (!rcyi_is_gc(o) || o->type->dealloc != NULL)
+            continue;
+        rt->dealloc_depth++;
+        o->type->clear(o);
+        rt->dealloc_depth--;
+        if (rt->dealloc_depth == 0 && rt->trash != NULL)
+            rcyi_trash_drain(rt);
+    }
+    /* Weak references made to them since are cleared before any of them
+       is freed: one freed later must not find its referent's memory gone. */
+    for (size_t i = 0; i < n; i++) {
+        rcy_object_t *o = imm[i];
+        if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
+            rcyi_list_remove(rcyi_as_gc(o));
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+        if (weaklist != NULL && *weaklist != NULL)
+            rcyi_weakrefs_clear_silently(o);
+    }
+    for (size_t i = n; i-- > 0;) {
+        rcy_object_t *o = imm[i];
+        rcyi_death_t d = generic_death(o->type);
+        rcyi_object_free_with(o, &d);
+    }
+    rt->n_immortals = 0;
+}
+
+void rcy_incref_overflow(rcy_object_t *o)
+{
+    /* The count saturates: the object is immortal from now on, as a
+       32-bit CPython's would be (docs/design.md, Reference counts). Only
+       the report is ours; nothing is allocated or moved, so this is safe
+       wherever an incref is. */
+    o->refcnt = RCY_REFCNT_IMMORTAL;
+    rcyi_printf(o->type->rt,
+                "recycle: warning: reference count overflow: object <%s %p> has RCY_REFCNT_MAX references; "
+                "it is immortal from now on (never freed)\n",
+                o->type->name, (void *)o);
 }
 
 int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type)
@@ -487,8 +589,10 @@ int rcy_gc_track(rcy_object_t *o)
     if (!rcyi_is_gc(o))
         return rcyi_set_error(rt, RCY_ETYPE);
     /* During a heap walk (a traverse slot calling), the lists are being
-       walked: they must not change. */
-    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o) || rt->walk != NULL)
+       walked: they must not change; nor may an immortal that teardown is
+       releasing (its slots have run). */
+    if (rcyi_as_gc(o)->next != 0 || rcy_is_immortal(o) || rt->walk != NULL ||
+        (rt->releasing_immortals && o->refcnt >= RCYI_REFCNT_RELEASING))
         return rcyi_set_error(rt, RCY_ESTATE);
     rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     return 0;

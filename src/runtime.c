@@ -63,6 +63,26 @@ void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size)
     return p;
 }
 
+void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem)
+{
+    size_t size;
+    if (!rcyi_size_mul(n, elem, &size)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    return rcyi_malloc(rt, size);
+}
+
+void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem)
+{
+    size_t size;
+    if (!rcyi_size_mul(n, elem, &size)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    return rcyi_realloc(rt, ptr, size);
+}
+
 void rcyi_free(rcy_runtime_t *rt, void *ptr)
 {
     if (ptr != NULL)
@@ -111,17 +131,32 @@ static void call_error(rcy_runtime_t *rt, const char *text)
     rcyi_leave(rt, &f);
 }
 
+/* Forwards an error message to the output hook as one line, whatever its
+   length: the message and its newline in one call (copied on the stack, or
+   with plain malloc when long, so that an injected allocation failure
+   cannot lose it), or, when even that copy fails, the message and then the
+   newline, in two calls. */
 static void default_error(void *arg, const char *message)
 {
     rcy_runtime_t *rt = arg;
     size_t n = strlen(message);
     if (n > 0 && message[n - 1] == '\n') {
         call_output(rt, message);
-    } else {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s\n", message);
-        call_output(rt, buf);
+        return;
     }
+    char small[512];
+    char *line = n + 2 <= sizeof small ? small : (n < SIZE_MAX - 1 ? malloc(n + 2) : NULL);
+    if (line == NULL) {
+        call_output(rt, message);
+        call_output(rt, "\n");
+        return;
+    }
+    memcpy(line, message, n);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    call_output(rt, line);
+    if (line != small)
+        free(line);
 }
 
 void rcy_runtime_print(rcy_runtime_t *rt, const char *text)
@@ -305,6 +340,12 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     }
     if (cfg->threshold0 < 0 || cfg->threshold1 < 0 || cfg->threshold2 < 0 || !rcyi_gc_debug_flags_valid(cfg->debug_flags))
         return NULL;
+    /* poison: -1, 0 or 1 only; the quarantine's ring of pointers must have
+       a size that fits in a size_t (it is allocated only when poisoning,
+       but a value that cannot be honoured is refused either way). */
+    size_t quarantine_bytes;
+    if (cfg->poison < -1 || cfg->poison > 1 || !rcyi_size_mul(cfg->quarantine, sizeof(void *), &quarantine_bytes))
+        return NULL;
     const rcy_allocator_t *a = &cfg->allocator;
     bool any = a->malloc_fn || a->realloc_fn || a->free_fn;
     bool all = a->malloc_fn && a->realloc_fn && a->free_fn;
@@ -329,7 +370,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     rt->poison = cfg->poison > 0;
 #endif
     if (rt->poison && cfg->quarantine > 0) {
-        rt->quarantine = alloc.malloc_fn(alloc.ctx, cfg->quarantine * sizeof(void *));
+        rt->quarantine = alloc.malloc_fn(alloc.ctx, quarantine_bytes);
         if (rt->quarantine == NULL) {
             alloc.free_fn(alloc.ctx, rt);
             return NULL;
@@ -393,6 +434,11 @@ static void report_survivors(rcy_runtime_t *rt)
         return;
     rcyi_printf(rt, "recycle: %zu object%s still alive at runtime teardown (leaked references):\n", live,
                 live == 1 ? "" : "s");
+    rcyi_print_live_types(rt);
+}
+
+void rcyi_print_live_types(rcy_runtime_t *rt)
+{
     /* The type list is newest first; print it reversed without allocating. */
     size_t ntypes = 0;
     for (rcy_type_t *t = rt->types; t; t = t->next_type)
@@ -448,19 +494,42 @@ static void destroy_begin(rcy_runtime_t *rt)
     abort();
 }
 
+/* The work teardown may do (rt->teardown_budget): its finalize callbacks,
+   and the objects its collections find unreachable, each at most
+   TEARDOWN_MIN_WORK plus TEARDOWN_WORK_PER_OBJECT per object alive when it
+   starts. A heap whose finalizers make no garbage needs at most one unit per
+   object; finalizers that keep making garbage (or keep registering finalize
+   callbacks) spend the rest and are then stopped, with a report, instead of
+   running for ever. */
+#define TEARDOWN_MIN_WORK ((size_t)100000)
+#define TEARDOWN_WORK_PER_OBJECT ((size_t)4)
+
+static size_t teardown_budget(const rcy_runtime_t *rt)
+{
+    size_t budget;
+    if (!rcyi_size_mul(rcyi_live_objects(rt, NULL), TEARDOWN_WORK_PER_OBJECT, &budget) ||
+        !rcyi_size_add(budget, TEARDOWN_MIN_WORK, &budget))
+        budget = SIZE_MAX;
+    return budget;
+}
+
 void rcy_runtime_destroy(rcy_runtime_t *rt)
 {
     if (rt == NULL)
         return;
     destroy_begin(rt);
+    rt->teardown_budget = teardown_budget(rt);
     /* Like CPython's atexit: live finalize registrations run first. */
     rcyi_finalize_atexit(rt);
     rcyi_roots_release(rt);
     rt->tearing_down = true;
     rcyi_gc_collect_shutdown(rt);
     if (rt->n_immortals > 0) {
+        /* Their slots run, then what they left is collected while all of
+           their memory is still there, then it is freed. */
         rcyi_release_immortals(rt);
         rcyi_gc_collect_shutdown(rt);
+        rcyi_free_immortals(rt);
     }
     /* Registrations made by finalizers during these collections can no
        longer run: drop them unrun (CPython's finalize during late

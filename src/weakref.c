@@ -238,7 +238,9 @@ static void report_callback_error(rcyi_weakref_t *wr, const char *what)
     rcyi_report_error(wr->ob.type->rt, "Exception ignored %s: %s", what, desc);
 }
 
-/* Calls wr's callback (wr is cleared; the caller holds a reference). */
+/* Calls wr's callback (wr is cleared; the caller holds a reference). Once
+   teardown stopped the finalizers that kept making garbage (teardown_cut),
+   no callback runs either: a registration is dropped unrun. */
 static void call_callback(rcyi_weakref_t *wr)
 {
     rcy_runtime_t *rt = wr->ob.type->rt;
@@ -249,16 +251,19 @@ static void call_callback(rcyi_weakref_t *wr)
             void *fin_arg = wr->fin_arg;
             registry_unlink(rt, wr);
             wr->fin_fn = NULL;
-            rcyi_enter(rt, &f, "a finalize callback", &wr->ob);
-            int ret = fn(fin_arg);
-            rcyi_leave(rt, &f);
+            int ret = 0;
+            if (!rt->teardown_cut) {
+                rcyi_enter(rt, &f, "a finalize callback", &wr->ob);
+                ret = fn(fin_arg);
+                rcyi_leave(rt, &f);
+            }
             if (ret < 0)
                 report_callback_error(wr, "in finalize callback");
             rcy_decref(&wr->ob); /* the registry's reference */
         }
         return;
     }
-    if (wr->callback == NULL)
+    if (wr->callback == NULL || rt->teardown_cut)
         return;
     rcyi_enter(rt, &f, "a weakref callback", &wr->ob);
     int ret = wr->callback(&wr->ob, wr->arg);
@@ -458,13 +463,28 @@ int rcy_finalize_set_atexit(rcy_object_t *f, int atexit)
 void rcyi_finalize_atexit(rcy_runtime_t *rt)
 {
     /* Newest first; a callback may register or detach others, so restart
-       from the tail after every call. */
+       from the tail after every call. Registrations made by these
+       callbacks run too, as in CPython (finalize._exitfunc selects again
+       when the registry changed), but within teardown's budget: a callback
+       that registers a new one every time would otherwise never end. */
+    size_t calls = 0;
     for (;;) {
         rcyi_weakref_t *wr = rt->registry_tail;
         while (wr != NULL && !wr->atexit)
             wr = wr->reg_prev;
         if (wr == NULL)
             break;
+        if (calls >= rt->teardown_budget) {
+            size_t left = 0;
+            for (; wr != NULL; wr = wr->reg_prev)
+                left += wr->atexit;
+            rcyi_printf(rt,
+                        "recycle: teardown stopped running finalize callbacks after %zu calls: they keep "
+                        "registering new ones; %zu registrations are dropped without running\n",
+                        calls, left);
+            break;
+        }
+        calls++;
         rcy_finalize_call(&wr->ob);
     }
     /* Registrations that do not run at exit are dropped without running. */

@@ -69,7 +69,7 @@ static int collect_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_names
     size_t ntypes = 0;
     for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type)
         ntypes++;
-    rcy_typestat_t *rows = rcyi_malloc(rt, (ntypes ? ntypes : 1) * sizeof *rows);
+    rcy_typestat_t *rows = rcyi_malloc_array(rt, ntypes ? ntypes : 1, sizeof *rows);
     if (rows == NULL)
         return RCY_ENOMEM;
     size_t n = 0;
@@ -288,8 +288,8 @@ int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_rep
     rcy_typestats_t now;
     if (collect_stats(rt, &now, true) < 0)
         return RCY_ENOMEM;
-    rcy_growth_row_t *rows = rcyi_malloc(rt, (now.len ? now.len : 1) * sizeof *rows);
-    growth_entry_t *entries = rcyi_malloc(rt, (now.len ? now.len : 1) * sizeof *entries);
+    rcy_growth_row_t *rows = rcyi_malloc_array(rt, now.len ? now.len : 1, sizeof *rows);
+    growth_entry_t *entries = rcyi_malloc_array(rt, now.len ? now.len : 1, sizeof *entries);
     if (rows == NULL || entries == NULL) {
         rcyi_free(rt, rows);
         rcyi_free(rt, entries);

@@ -310,7 +310,9 @@ static int emit(graph_t *g, const uint32_t *starts, size_t n_starts)
     const char *tmpdir = getenv("TMPDIR");
     if (tmpdir == NULL || tmpdir[0] == '\0')
         tmpdir = "/tmp";
-    size_t cap = plen + strlen(tmpdir) + 64;
+    size_t cap;
+    if (!rcyi_size_add(plen, strlen(tmpdir), &cap) || !rcyi_size_add(cap, 64, &cap))
+        return rcyi_set_error(rt, RCY_ENOMEM);
     char *dot_path = rcyi_malloc(rt, cap), *image = rcyi_malloc(rt, cap);
     if (dot_path == NULL || image == NULL) {
         rcyi_free(rt, dot_path);
@@ -411,11 +413,11 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
     if (rcyi_heap_index_referrers(&g.h) < 0)
         goto out;
     size_t nn = (size_t)g.h.n;
-    g.ignored = rcyi_malloc(rt, nn * sizeof *g.ignored);
-    g.is_start = rcyi_malloc(rt, nn * sizeof *g.is_start);
-    g.depth = rcyi_malloc(rt, nn * sizeof *g.depth);
-    g.queue = rcyi_malloc(rt, nn * sizeof *g.queue);
-    starts = rcyi_malloc(rt, n * sizeof *starts);
+    g.ignored = rcyi_malloc_array(rt, nn, sizeof *g.ignored);
+    g.is_start = rcyi_malloc_array(rt, nn, sizeof *g.is_start);
+    g.depth = rcyi_malloc_array(rt, nn, sizeof *g.depth);
+    g.queue = rcyi_malloc_array(rt, nn, sizeof *g.queue);
+    starts = rcyi_malloc_array(rt, n, sizeof *starts);
     if (g.ignored == NULL || g.is_start == NULL || g.depth == NULL || g.queue == NULL || starts == NULL)
         goto out;
     memset(g.ignored, 0, nn * sizeof *g.ignored);
@@ -432,7 +434,7 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
         g.is_start[starts[k]] = true;
     }
     if (chains != NULL) {
-        allowed = rcyi_malloc(rt, nn * sizeof *allowed);
+        allowed = rcyi_malloc_array(rt, nn, sizeof *allowed);
         if (allowed == NULL)
             goto out;
         memset(allowed, 0, nn * sizeof *allowed);
@@ -508,7 +510,7 @@ int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, 
     }
     if (n == 0)
         return RCY_EINVAL;
-    rcy_object_t **objs = rcyi_malloc(rt, n * sizeof *objs);
+    rcy_object_t **objs = rcyi_malloc_array(rt, n, sizeof *objs);
     if (objs == NULL)
         return RCY_ENOMEM;
     n = 0;

@@ -10,6 +10,7 @@
 
 #include "types/types.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,10 @@ int rcy_root_add(rcy_object_t *obj, const char *name)
     if (root_index(rt, obj) >= 0)
         return rcyi_set_error(rt, RCY_ESTATE);
     if (rt->n_roots == rt->cap_roots) {
-        size_t cap = rt->cap_roots ? rt->cap_roots * 2 : 8;
-        rcyi_root_t *roots = rcyi_realloc(rt, rt->roots, cap * sizeof *roots);
+        size_t cap = rcyi_grow_cap(rt->cap_roots, 8, sizeof *rt->roots);
+        rcyi_root_t *roots = cap != 0 ? rcyi_realloc_array(rt, rt->roots, cap, sizeof *roots) : NULL;
         if (roots == NULL)
-            return RCY_ENOMEM;
+            return rcyi_set_error(rt, RCY_ENOMEM);
         rt->roots = roots;
         rt->cap_roots = cap;
     }
@@ -156,7 +157,7 @@ uint32_t rcyi_heap_find(const rcyi_heap_t *h, const rcy_object_t *o)
 static int map_grow(rcyi_heap_t *h)
 {
     size_t cap = h->map ? (h->map_mask + 1) * 2 : 1024;
-    uint32_t *map = rcyi_malloc(h->rt, cap * sizeof *map);
+    uint32_t *map = rcyi_malloc_array(h->rt, cap, sizeof *map);
     if (map == NULL)
         return RCY_ENOMEM;
     memset(map, 0, cap * sizeof *map);
@@ -186,7 +187,7 @@ static uint32_t add_node(rcyi_heap_t *h, rcy_object_t *o)
         if (h->cap >= UINT32_MAX / 2)
             return RCYI_NO_NODE;
         uint32_t cap = h->cap ? h->cap * 2 : 1024;
-        rcy_object_t **objs = rcyi_realloc(h->rt, h->objs, cap * sizeof *objs);
+        rcy_object_t **objs = rcyi_realloc_array(h->rt, h->objs, cap, sizeof *objs);
         if (objs == NULL)
             return RCYI_NO_NODE;
         h->objs = objs;
@@ -221,7 +222,7 @@ static int visit_build(rcy_object_t *child, const char *label, intptr_t index, v
         size_t cap = h->cap_edges ? h->cap_edges * 2 : 4096;
         if (cap > UINT32_MAX)
             return RCY_ENOMEM;
-        rcyi_edge_t *edges = rcyi_realloc(h->rt, h->edges, cap * sizeof *edges);
+        rcyi_edge_t *edges = rcyi_realloc_array(h->rt, h->edges, cap, sizeof *edges);
         if (edges == NULL)
             return RCY_ENOMEM;
         h->edges = edges;
@@ -309,9 +310,9 @@ static int build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, 
     }
     if (!h->with_edges)
         return 0;
-    h->out_start = rcyi_malloc(rt, ((size_t)h->n + 1) * sizeof *h->out_start);
-    h->table_refs = rcyi_malloc(rt, ((size_t)h->n + 1) * sizeof *h->table_refs);
-    h->root = rcyi_malloc(rt, ((size_t)h->n + 1) * sizeof *h->root);
+    h->out_start = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->out_start);
+    h->table_refs = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->table_refs);
+    h->root = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->root);
     if (h->out_start == NULL || h->table_refs == NULL || h->root == NULL)
         return RCY_ENOMEM;
     size_t e = 0;
@@ -351,8 +352,8 @@ int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extr
 int rcyi_heap_index_referrers(rcyi_heap_t *h)
 {
     rcy_runtime_t *rt = h->rt;
-    h->in_start = rcyi_malloc(rt, ((size_t)h->n + 1) * sizeof *h->in_start);
-    h->in_edges = rcyi_malloc(rt, (h->n_edges ? h->n_edges : 1) * sizeof *h->in_edges);
+    h->in_start = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->in_start);
+    h->in_edges = rcyi_malloc_array(rt, h->n_edges ? h->n_edges : 1, sizeof *h->in_edges);
     if (h->in_start == NULL || h->in_edges == NULL)
         return RCY_ENOMEM;
     /* Counting sort of the edges by destination; stable, so each node's
@@ -531,9 +532,9 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
     int32_t *depth = NULL;
     if (rcyi_heap_index_referrers(&h) < 0)
         goto nomem;
-    parent = rcyi_malloc(rt, (size_t)h.n * sizeof *parent);
-    queue = rcyi_malloc(rt, (size_t)h.n * sizeof *queue);
-    depth = rcyi_malloc(rt, (size_t)h.n * sizeof *depth);
+    parent = rcyi_malloc_array(rt, (size_t)h.n, sizeof *parent);
+    queue = rcyi_malloc_array(rt, (size_t)h.n, sizeof *queue);
+    depth = rcyi_malloc_array(rt, (size_t)h.n, sizeof *depth);
     if (parent == NULL || queue == NULL || depth == NULL)
         goto nomem;
     for (uint32_t i = 0; i < h.n; i++)
@@ -691,7 +692,9 @@ static void sb_add(sbuf_t *s, const char *text)
         memcpy(s->buf + s->len, text, n < room ? n : room);
         s->buf[s->len + (n < room ? n : room)] = '\0';
     }
-    s->len += n;
+    /* The whole length saturates instead of wrapping (a path longer than
+       INT_MAX is reported as INT_MAX: see rcy_chain_format). */
+    s->len = s->len > SIZE_MAX - n ? SIZE_MAX : s->len + n;
 }
 
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size)
@@ -736,5 +739,5 @@ int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size)
         sb_add(&s, tmp);
     }
     rcyi_walk_end(rt);
-    return (int)s.len;
+    return s.len > INT_MAX ? INT_MAX : (int)s.len;
 }

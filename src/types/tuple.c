@@ -153,6 +153,14 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     rcyi_builtins_t *b = rt->builtins;
     if (n == 0)
         return &b->empty_tuple.ob.ob;
+    /* A size no array of n pointers could have (nor a tuple's block) is
+       refused before the caller's array is read. */
+    size_t bytes;
+    if (!rcyi_size_mul((size_t)n, sizeof(rcy_object_t *), &bytes) || bytes > (size_t)PTRDIFF_MAX ||
+        !rcyi_size_add(bytes, b->tuple_type->block_base, &bytes)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
     for (intptr_t i = 0; i < n; i++) {
         if (items[i] == NULL) { /* before anything is allocated or counted */
             rcyi_set_error(rt, RCY_EINVAL);
