@@ -334,8 +334,10 @@ rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
 /**
  * Writes a short description of o into buf: the type's describe slot, or
- * "<TypeName 0xADDRESS>". Returns the length of the description (which may
- * have been truncated to size - 1 bytes).
+ * "<TypeName 0xADDRESS>" (also when the calling thread has too little stack
+ * left to run the slot, which may describe other objects in turn: nesting
+ * is bounded by the stack, docs/design.md, Recursion). Returns the length
+ * of the description (which may have been truncated to size - 1 bytes).
  */
 int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
@@ -571,8 +573,10 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt);
  * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
  * by their items; anything else (instances, classes, user types) only
  * equals itself. Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, or
- * RCY_ESTATE when nesting is deeper than 1,000 (a recursive structure;
- * Python raises RecursionError).
+ * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
+ * calling thread's stack allows (a recursive structure; Python raises
+ * RecursionError): each level first checks that a margin of stack is left
+ * (16 KiB, less on a thread stack under 64 KiB; docs/design.md, Recursion).
  */
 int rcy_equal(rcy_object_t *a, rcy_object_t *b);
 
@@ -582,7 +586,8 @@ int rcy_equal(rcy_object_t *a, rcy_object_t *b);
  * strs hash their bytes (deterministically: no per-process seed); tuples
  * combine their items' hashes; other objects hash by identity. Returns 0,
  * RCY_EHASH for a list, a dict, or a tuple holding one, RCY_EINVAL, or
- * RCY_ESTATE when nesting is deeper than 1,000.
+ * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
+ * calling thread's stack allows (as rcy_equal).
  */
 int rcy_hash(rcy_object_t *o, int64_t *out);
 
@@ -590,8 +595,9 @@ int rcy_hash(rcy_object_t *o, int64_t *out);
  * Reprs: rcy_describe() writes a built-in object's repr as Python does:
  * `42`, `0.1`, `'text'`, `(1,)`, `[1, 2, 3]`, `{'a': 1}`, `<class 'ClassA'>`,
  * and `<ClassA 0x...>` for instances; a container that contains itself is
- * written `[...]`, and a repr cut short by the buffer ends in "...". These
- * are the descriptions debug output and graphs use.
+ * written `[...]`, as is one nested deeper than 64 levels or than the
+ * thread's stack allows, and a repr cut short by the buffer ends in "...".
+ * These are the descriptions debug output and graphs use.
  */
 
 /* int: 64-bit signed integers. Not containers (not tracked). */
@@ -717,20 +723,20 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
  * d[key] = value: the dict takes references to both (an existing key keeps
  * its original key object; the old value is released, which may run
  * finalizers). 0, RCY_EHASH (unhashable key), RCY_EINVAL, RCY_ETYPE,
- * RCY_ENOMEM or RCY_ESTATE (a key nested too deeply); d is unchanged on
- * error.
+ * RCY_ENOMEM or RCY_EDEPTH (a key nested too deeply to hash or compare:
+ * see rcy_equal); d is unchanged on error.
  */
 int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 
 /**
  * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing), RCY_EHASH,
- * RCY_EINVAL, RCY_ETYPE or RCY_ESTATE.
+ * RCY_EINVAL, RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
  */
 rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
 
 /**
  * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
- * RCY_EHASH, RCY_EINVAL, RCY_ETYPE or RCY_ESTATE.
+ * RCY_EHASH, RCY_EINVAL, RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
  */
 int rcy_dict_del(rcy_object_t *d, rcy_object_t *key);
 

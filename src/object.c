@@ -133,7 +133,9 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
         return 0;
     if (o == NULL)
         return snprintf(buf, size, "NULL");
-    if (o->type->describe != NULL) {
+    /* A describe slot may describe other objects (through rcy_describe):
+       with too little stack left the plain description is written. */
+    if (o->type->describe != NULL && !rcyi_stack_low()) {
         int n = o->type->describe(o, buf, size);
         buf[size - 1] = '\0';
         return n;
