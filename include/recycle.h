@@ -363,7 +363,8 @@ static inline void rcy_incref(rcy_object_t *o)
  * Releases a reference to o (o must not be NULL). When the count reaches
  * zero the object is deallocated at once: its finalizer (if any) runs, then
  * the references it holds are released. Deep chains are freed without deep
- * recursion. Taking a count below zero, or releasing a freed object that is
+ * recursion (nested deallocations are deferred past 50 levels, or earlier
+ * when the thread's stack runs low). Taking a count below zero, or releasing a freed object that is
  * still recognisable as such, aborts with a message naming the object.
  */
 static inline void rcy_decref(rcy_object_t *o)
@@ -576,7 +577,8 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt);
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (a recursive structure; Python raises
  * RecursionError): each level first checks that a margin of stack is left
- * (16 KiB, less on a thread stack under 64 KiB; docs/design.md, Recursion).
+ * (a quarter of the thread's stack, between 8 and 16 KiB; docs/design.md,
+ * Recursion).
  */
 int rcy_equal(rcy_object_t *a, rcy_object_t *b);
 

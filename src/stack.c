@@ -58,18 +58,20 @@ static bool stack_bounds(uintptr_t *bottom, uintptr_t *size)
 #endif
 
 /* The stack kept free below the deepest check: what one level of a
-   recursive operation and the leaf calls it makes (vsnprintf, a describe
-   slot, the error path) need between two checks. AddressSanitizer's
-   redzones make frames two to three times larger. A small stack keeps a
-   quarter (ThreadSanitizer, which fails when a thread uses more than about
-   half its stack, as CPython notes: a half), so that a 32 KiB thread can
-   still nest a few dozen levels and fail cleanly. */
+   recursive operation and the leaf calls it makes between two checks need
+   (the error path; vsnprintf and strtod in a float's repr take 3.5 KiB
+   under AddressSanitizer; a describe slot). A quarter of the stack, at
+   least 8 KiB and at most 16 KiB (32 KiB under AddressSanitizer, whose
+   redzones make frames two to three times larger), so that a 32 KiB
+   thread still nests some dozens of levels and fails cleanly; under
+   ThreadSanitizer, which fails when a thread uses more than about half its
+   stack (as CPython notes), at least half. */
 #ifdef __SANITIZE_ADDRESS__
 #define STACK_MARGIN ((uintptr_t)32 * 1024)
 #else
 #define STACK_MARGIN ((uintptr_t)16 * 1024)
 #endif
-#define STACK_MARGIN_FLOOR ((uintptr_t)4 * 1024)
+#define STACK_MARGIN_FLOOR ((uintptr_t)8 * 1024)
 
 static uintptr_t stack_margin(uintptr_t size)
 {
