@@ -24,9 +24,29 @@
    __tls_get_addr call (the library's few bytes of TLS fit the static
    block dlopen keeps spare). */
 #define RCYI_TLS _Thread_local __attribute__((tls_model("initial-exec")))
-/* The current frame's address: under AddressSanitizer the address of a
-   local may lie on its "fake stack" on the heap, the frame address never. */
+/* The stack pointer, read from its register where we know it: neither
+   __builtin_frame_address (which forces a frame pointer on the functions
+   that inline the check: the dealloc path, hashing) nor the address of a
+   local (which AddressSanitizer may put on its "fake stack" on the heap). */
+#if defined(__x86_64__)
+#define RCYI_STACK_HERE() rcyi_stack_pointer()
+static inline uintptr_t rcyi_stack_pointer(void)
+{
+    uintptr_t sp;
+    __asm__("movq %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+#elif defined(__aarch64__)
+#define RCYI_STACK_HERE() rcyi_stack_pointer()
+static inline uintptr_t rcyi_stack_pointer(void)
+{
+    uintptr_t sp;
+    __asm__("mov %0, sp" : "=r"(sp));
+    return sp;
+}
+#else
 #define RCYI_STACK_HERE() ((uintptr_t)__builtin_frame_address(0))
+#endif
 #else
 #define RCYI_TLS _Thread_local
 #define RCYI_STACK_HERE() rcyi_stack_here()

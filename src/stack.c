@@ -13,12 +13,19 @@
 #define RCYI_HAVE_STACK_BOUNDS 1
 #endif
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
-#define __SANITIZE_ADDRESS__ 1
+/* The sanitizers, as gcc and clang tell. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RCYI_ASAN 1
 #endif
-#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
-#define __SANITIZE_THREAD__ 1
+#if defined(__SANITIZE_THREAD__)
+#define RCYI_TSAN 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RCYI_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define RCYI_TSAN 1
 #endif
 #endif
 
@@ -66,7 +73,7 @@ static bool stack_bounds(uintptr_t *bottom, uintptr_t *size)
    thread still nests some dozens of levels and fails cleanly; under
    ThreadSanitizer, which fails when a thread uses more than about half its
    stack (as CPython notes), at least half. */
-#ifdef __SANITIZE_ADDRESS__
+#ifdef RCYI_ASAN
 #define STACK_MARGIN ((uintptr_t)32 * 1024)
 #else
 #define STACK_MARGIN ((uintptr_t)16 * 1024)
@@ -75,7 +82,7 @@ static bool stack_bounds(uintptr_t *bottom, uintptr_t *size)
 
 static uintptr_t stack_margin(uintptr_t size)
 {
-#ifdef __SANITIZE_THREAD__
+#ifdef RCYI_TSAN
     uintptr_t share = size / 2;
     return share > STACK_MARGIN ? share : STACK_MARGIN;
 #else

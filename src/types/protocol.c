@@ -29,15 +29,14 @@ int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth)
         return 0;
     if (ta == bt->str_type)
         return rcyi_str_equal(a, b);
-    if (ta != bt->tuple_type && ta != bt->list_type && ta != bt->dict_type)
-        return 0; /* identity only */
-    if (RCY_UNLIKELY(rcyi_stack_low()))
-        return rcyi_set_error(ta->rt, RCY_EDEPTH);
+    /* Each container checks the stack before comparing its items. */
     if (ta == bt->tuple_type)
         return rcyi_tuple_equal(a, b, depth + 1);
     if (ta == bt->list_type)
         return rcyi_listobj_equal(a, b, depth + 1);
-    return rcyi_dict_equal(a, b, depth + 1);
+    if (ta == bt->dict_type)
+        return rcyi_dict_equal(a, b, depth + 1);
+    return 0; /* identity only */
 }
 
 int rcy_equal(rcy_object_t *a, rcy_object_t *b)
@@ -123,11 +122,8 @@ int rcyi_hash(rcy_object_t *o, int64_t *out, int depth)
         *out = rcyi_str_hash(o);
         return 0;
     }
-    if (t == b->tuple_type) {
-        if (RCY_UNLIKELY(rcyi_stack_low()))
-            return rcyi_set_error(t->rt, RCY_EDEPTH);
-        return rcyi_tuple_hash(o, out, depth + 1);
-    }
+    if (t == b->tuple_type)
+        return rcyi_tuple_hash(o, out, depth + 1); /* checks the stack */
     if (t == b->list_type || t == b->dict_type)
         return rcyi_set_error(t->rt, RCY_EHASH);
     *out = rcyi_pointer_hash(o);
