@@ -67,8 +67,8 @@ static bool stack_bounds(uintptr_t *bottom, uintptr_t *size)
 /* The stack kept free below the deepest check: what one level of a
    recursive operation and the leaf calls it makes between two checks need
    (the error path; vsnprintf and strtod in a float's repr take 3.5 KiB
-   under AddressSanitizer; a describe slot). A quarter of the stack, at
-   least 8 KiB and at most 16 KiB (32 KiB under AddressSanitizer, whose
+   under AddressSanitizer; a describe slot). A quarter of the stack (as
+   much as is left below the thread's first check), at least 8 KiB and at most 16 KiB (32 KiB under AddressSanitizer, whose
    redzones make frames two to three times larger), so that a 32 KiB
    thread still nests some dozens of levels and fails cleanly; under
    ThreadSanitizer, which fails when a thread uses more than about half its
@@ -104,7 +104,12 @@ bool rcyi_stack_low_slow(uintptr_t here)
 #ifdef RCYI_HAVE_STACK_BOUNDS
         known = stack_bounds(&bottom, &size);
 #endif
-        uintptr_t margin = known ? stack_margin(size) : 0;
+        /* The margin is sized from the stack left below the first check:
+           the size glibc reports includes the static TLS block it carves
+           from the top of a thread's stack (a few KiB; most of a small
+           stack under ThreadSanitizer). */
+        uintptr_t left = here >= bottom && here - bottom < size ? here - bottom : size;
+        uintptr_t margin = known ? stack_margin(left) : 0;
         if (!known || margin >= size) {
             /* Unknown bounds: the fast path never finds the stack low. */
             s->bottom = 0;
