@@ -28,7 +28,7 @@
    __builtin_frame_address (which forces a frame pointer on the functions
    that inline the check: the dealloc path, hashing) nor the address of a
    local (which AddressSanitizer may put on its "fake stack" on the heap). */
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__LP64__)
 #define RCYI_STACK_HERE() rcyi_stack_pointer()
 static inline uintptr_t rcyi_stack_pointer(void)
 {
@@ -317,7 +317,7 @@ struct rcy_runtime_s {
    Every recursive operation (equality, hashing, repr, describe slots
    calling each other, deallocations nesting through the trashcan) checks,
    before going one level deeper, that the thread keeps a margin of stack
-   below the current frame: rcyi_stack_low() compares the frame's address
+   below the current frame: rcyi_stack_low() compares the stack pointer
    with the thread's limit (its stack's lowest address plus the margin,
    stack.c), found once per thread. Where the bounds cannot be found (no
    pthread_getattr_np) the check never fires and the operations' level caps
@@ -342,8 +342,9 @@ static inline uintptr_t rcyi_stack_here(void)
 #endif
 
 /* True when less than the margin is left below the current frame (the
-   operation must fail with RCY_EDEPTH, or write "..."): one subtraction and
-   one comparison while the frame lies within [limit, top). */
+   operation must fail with RCY_EDEPTH, or write "..."): one thread-local
+   load, one subtraction and one comparison while the stack pointer lies
+   within [limit, top). */
 static inline bool rcyi_stack_low(void)
 {
     uintptr_t here = RCYI_STACK_HERE();
