@@ -387,8 +387,11 @@ rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
 /**
  * Writes a short description of o into buf: the type's describe slot, or
- * "<TypeName 0xADDRESS>". Returns the length of the description (which may
- * have been truncated to size - 1 bytes). Aborts on a freed object.
+ * "<TypeName 0xADDRESS>" (also when the calling thread has too little stack
+ * left to run the slot, which may describe other objects in turn: nesting
+ * is bounded by the stack, docs/design.md, Recursion). Returns the length
+ * of the description (which may have been truncated to size - 1 bytes).
+ * Aborts on a freed object.
  */
 int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
@@ -446,9 +449,11 @@ static inline void rcy_incref(rcy_object_t *o)
  * Releases a reference to o (o must not be NULL). When the count reaches
  * zero the object is deallocated at once: its finalizer (if any) runs, then
  * the references it holds are released. Deep chains are freed without deep
- * recursion. Taking a count below zero, or releasing a freed object that is
- * still recognisable as such (its memory is still kept by the library: see
- * docs/design.md, "Freed objects"), aborts with a message naming the object.
+ * recursion (nested deallocations are deferred past 50 levels, or earlier
+ * when the thread's stack runs low). Taking a count below zero, or releasing
+ * a freed object that is still recognisable as such (its memory is still
+ * kept by the library: see docs/design.md, "Freed objects"), aborts with a
+ * message naming the object.
  */
 static inline void rcy_decref(rcy_object_t *o)
 {
@@ -681,8 +686,11 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt);
  * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
  * by their items; anything else (instances, classes, user types) only
  * equals itself. Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, or
- * RCY_ESTATE when nesting is deeper than 1,000 (a recursive structure;
- * Python raises RecursionError).
+ * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
+ * calling thread's stack allows (a recursive structure; Python raises
+ * RecursionError): each level first checks that a margin of stack is left
+ * (a quarter of the thread's stack, between 8 and 16 KiB; docs/design.md,
+ * Recursion).
  */
 int rcy_equal(rcy_object_t *a, rcy_object_t *b);
 
@@ -692,7 +700,8 @@ int rcy_equal(rcy_object_t *a, rcy_object_t *b);
  * strs hash their bytes (deterministically: no per-process seed); tuples
  * combine their items' hashes; other objects hash by identity. Returns 0,
  * RCY_EHASH for a list, a dict, or a tuple holding one, RCY_EINVAL, or
- * RCY_ESTATE when nesting is deeper than 1,000.
+ * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
+ * calling thread's stack allows (as rcy_equal).
  */
 int rcy_hash(rcy_object_t *o, int64_t *out);
 
@@ -700,8 +709,9 @@ int rcy_hash(rcy_object_t *o, int64_t *out);
  * Reprs: rcy_describe() writes a built-in object's repr as Python does:
  * `42`, `0.1`, `'text'`, `(1,)`, `[1, 2, 3]`, `{'a': 1}`, `<class 'ClassA'>`,
  * and `<ClassA 0x...>` for instances; a container that contains itself is
- * written `[...]`, and a repr cut short by the buffer ends in "...". These
- * are the descriptions debug output and graphs use.
+ * written `[...]`, as is one nested deeper than 64 levels or than the
+ * thread's stack allows, and a repr cut short by the buffer ends in "...".
+ * These are the descriptions debug output and graphs use.
  */
 
 /* int: 64-bit signed integers. Not containers (not tracked). */
@@ -833,21 +843,21 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
  * its original key object; the old value is released, which may run
  * finalizers). 0, RCY_EHASH (unhashable key), RCY_EINVAL, RCY_ETYPE,
  * RCY_ERUNTIME (key or value of another runtime than d, even when the key is
- * already in), RCY_ENOMEM or RCY_ESTATE (a key nested too deeply); d is
- * unchanged on error.
+ * already in), RCY_ENOMEM or RCY_EDEPTH (a key nested too deeply to hash or
+ * compare: see rcy_equal); d is unchanged on error.
  */
 int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 
 /**
  * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing; also for a
  * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
- * RCY_ETYPE or RCY_ESTATE.
+ * RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
  */
 rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
 
 /**
  * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
- * RCY_EHASH, RCY_EINVAL, RCY_ETYPE or RCY_ESTATE.
+ * RCY_EHASH, RCY_EINVAL, RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
  */
 int rcy_dict_del(rcy_object_t *d, rcy_object_t *key);
 

@@ -20,7 +20,36 @@
 #define RCY_NORETURN __attribute__((noreturn))
 #define RCY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define RCYI_NOINLINE __attribute__((noinline))
+/* The initial-exec model: one load from the thread pointer, no
+   __tls_get_addr call (the library's few bytes of TLS fit the static
+   block dlopen keeps spare). */
+#define RCYI_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+/* The stack pointer, read from its register where we know it: neither
+   __builtin_frame_address (which forces a frame pointer on the functions
+   that inline the check: the dealloc path, hashing) nor the address of a
+   local (which AddressSanitizer may put on its "fake stack" on the heap). */
+#if defined(__x86_64__) && defined(__LP64__)
+#define RCYI_STACK_HERE() rcyi_stack_pointer()
+static inline uintptr_t rcyi_stack_pointer(void)
+{
+    uintptr_t sp;
+    __asm__("movq %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+#elif defined(__aarch64__)
+#define RCYI_STACK_HERE() rcyi_stack_pointer()
+static inline uintptr_t rcyi_stack_pointer(void)
+{
+    uintptr_t sp;
+    __asm__("mov %0, sp" : "=r"(sp));
+    return sp;
+}
 #else
+#define RCYI_STACK_HERE() ((uintptr_t)__builtin_frame_address(0))
+#endif
+#else
+#define RCYI_TLS _Thread_local
+#define RCYI_STACK_HERE() rcyi_stack_here()
 #define RCYI_NOINLINE
 #define RCYI_FUNC
 #define RCY_LIKELY(x) (x)
@@ -319,8 +348,9 @@ struct rcy_runtime_s {
        their sums, so a life updates one set of counters). */
     rcy_type_t *types;
 
-    /* Trashcan: deallocations deeper than RCYI_TRASH_DEPTH are deferred on a
-       list threaded through the dead objects' refcnt fields. */
+    /* Trashcan: deallocations deeper than RCYI_TRASH_DEPTH (or nested at
+       all when the stack is low) are deferred on a list threaded through
+       the dead objects' refcnt fields. */
     int dealloc_depth;
     rcy_object_t *trash;
 
@@ -388,6 +418,47 @@ struct rcy_runtime_s {
 };
 
 #define RCYI_TRASH_DEPTH 50
+
+/* ---- stack.c: recursion bounded by the stack actually used ----------
+
+   Every recursive operation (equality, hashing, repr, describe slots
+   calling each other, deallocations nesting through the trashcan) checks,
+   before going one level deeper, that the thread keeps a margin of stack
+   below the current frame: rcyi_stack_low() compares the stack pointer
+   with the thread's limit (its stack's lowest address plus the margin,
+   stack.c), found once per thread. Where the bounds cannot be found (no
+   pthread_getattr_np) the check never fires and the operations' level caps
+   alone bound the recursion. */
+
+typedef struct rcyi_stack_s {
+    uintptr_t limit; /* the stack's bottom plus the margin */
+    uintptr_t span;  /* the stack's top minus limit; 0 until first found */
+    uintptr_t bottom;
+} rcyi_stack_t;
+
+extern RCYI_FUNC RCYI_TLS rcyi_stack_t rcyi_stack_tls;
+
+RCYI_FUNC bool rcyi_stack_low_slow(uintptr_t here);
+
+#if !(defined(__GNUC__) || defined(__clang__))
+static inline uintptr_t rcyi_stack_here(void)
+{
+    volatile char here = 0;
+    return (uintptr_t)&here;
+}
+#endif
+
+/* True when less than the margin is left below the current frame (the
+   operation must fail with RCY_EDEPTH, or write "..."): one thread-local
+   load, one subtraction and one comparison while the stack pointer lies
+   within [limit, top). */
+static inline bool rcyi_stack_low(void)
+{
+    uintptr_t here = RCYI_STACK_HERE();
+    if (RCY_LIKELY(here - rcyi_stack_tls.limit < rcyi_stack_tls.span))
+        return false;
+    return rcyi_stack_low_slow(here);
+}
 
 /* ---- runtime.c ------------------------------------------------------- */
 

@@ -148,13 +148,15 @@ static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 }
 
 /* Releases the references of a dying, untracked object (d->release_refs)
-   and frees it; or, when deallocations nest too deep, defers both (the
-   trashcan): they happen when the outermost deallocation ends, with the
-   object's type's own slots. */
+   and frees it; or, when deallocations nest too deep (RCYI_TRASH_DEPTH
+   levels, or less when the thread's stack is low: a small thread stack,
+   large frames in the types' slots), defers both (the trashcan): they
+   happen when the outermost deallocation ends, with the object's type's
+   own slots. */
 static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH)) {
+    if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH || (rt->dealloc_depth > 0 && rcyi_stack_low()))) {
         rcyi_trash_push(rt, o);
         return;
     }

@@ -141,7 +141,9 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
     if (o == NULL)
         return snprintf(buf, size, "NULL");
     rcyi_check_live(o);
-    if (o->type->describe != NULL) {
+    /* A describe slot may describe other objects (through rcy_describe):
+       with too little stack left the plain description is written. */
+    if (o->type->describe != NULL && !rcyi_stack_low()) {
         rcy_runtime_t *rt = o->type->rt;
         rcyi_running_t f;
         rcyi_enter(rt, &f, "a describe slot", o);

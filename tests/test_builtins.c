@@ -95,8 +95,9 @@ TEST(test_cross_type_equality)
     test_runtime_end(rt);
 }
 
-/* Nesting deeper than 1,000 fails (CPython: RecursionError) instead of
-   overflowing the C stack; the repr prints "..." past its own limit. */
+/* Nesting deeper than 1,000 fails with RCY_EDEPTH (CPython:
+   RecursionError) instead of overflowing the C stack; the repr prints
+   "..." past its own limit. Small thread stacks: test_recursion.c. */
 TEST(test_nesting_limits)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -112,8 +113,8 @@ TEST(test_nesting_limits)
         u = nu;
     }
     int64_t h;
-    CHECK_EQ(rcy_hash(t, &h), RCY_ESTATE);
-    CHECK_EQ(rcy_equal(t, u), RCY_ESTATE);
+    CHECK_EQ(rcy_hash(t, &h), RCY_EDEPTH);
+    CHECK_EQ(rcy_equal(t, u), RCY_EDEPTH);
     char text[512];
     const char *buf = text;
     rcy_describe(t, text, sizeof text);
@@ -121,7 +122,7 @@ TEST(test_nesting_limits)
     CHECK_STR_CONTAINS(buf, "(...)");
     /* A dict refuses such a key. */
     rcy_object_t *d = rcy_dict_new(rt);
-    CHECK_EQ(rcy_dict_set(d, t, one), RCY_ESTATE);
+    CHECK_EQ(rcy_dict_set(d, t, one), RCY_EDEPTH);
     CHECK_EQ(rcy_dict_len(d), 0);
     rcy_decref(d);
     rcy_decref(t);

@@ -217,7 +217,7 @@ TEST(test_list_cycles)
     CHECK_EQ(rcy_equal(self, self), 1);
     rcy_object_t *other = rcy_list_new(rt);
     rcy_list_append(other, other);
-    CHECK_EQ(rcy_equal(self, other), RCY_ESTATE); /* Python: RecursionError */
+    CHECK_EQ(rcy_equal(self, other), RCY_EDEPTH); /* Python: RecursionError */
     rcy_decref(self);
     rcy_decref(other);
     CHECK_EQ(rcy_gc_collect(rt, 2), 2);

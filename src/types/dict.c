@@ -467,6 +467,8 @@ int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth)
     rcyi_dict_t *x = as_dict(a), *y = as_dict(b);
     if (x->used != y->used)
         return 0;
+    if (RCY_UNLIKELY(rcyi_stack_low())) /* one level deeper would not fit */
+        return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     for (intptr_t i = 0; i < x->nentries; i++) {
         const rcyi_dict_entry_t *e = &x->entries[i];
         if (e->key == NULL)

@@ -346,6 +346,8 @@ int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth)
     rcyi_list_t *x = as_list(a), *y = as_list(b);
     if (x->size != y->size)
         return 0;
+    if (RCY_UNLIKELY(rcyi_stack_low())) /* one level deeper would not fit */
+        return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     for (intptr_t i = 0; i < x->size && i < y->size; i++) {
         int r = rcyi_equal(x->items[i], y->items[i], depth);
         if (r != 1)

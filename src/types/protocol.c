@@ -18,7 +18,7 @@ int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth)
     if (a == NULL || b == NULL)
         return 0; /* a cleared slot equals nothing */
     if (depth > RCYI_MAX_DEPTH)
-        return rcyi_set_error(a->type->rt, RCY_ESTATE);
+        return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     rcyi_builtins_t *bt = rcyi_builtins(a);
     rcy_type_t *ta = a->type, *tb = b->type;
     bool num_a = ta == bt->int_type || ta == bt->float_type;
@@ -29,6 +29,7 @@ int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth)
         return 0;
     if (ta == bt->str_type)
         return rcyi_str_equal(a, b);
+    /* Each container checks the stack before comparing its items. */
     if (ta == bt->tuple_type)
         return rcyi_tuple_equal(a, b, depth + 1);
     if (ta == bt->list_type)
@@ -108,7 +109,7 @@ int64_t rcyi_float_hash_value(double v, const rcy_object_t *o)
 int rcyi_hash(rcy_object_t *o, int64_t *out, int depth)
 {
     if (depth > RCYI_MAX_DEPTH)
-        return rcyi_set_error(o->type->rt, RCY_ESTATE);
+        return rcyi_set_error(o->type->rt, RCY_EDEPTH);
     rcyi_builtins_t *b = rcyi_builtins(o);
     rcy_type_t *t = o->type;
     if (t == b->int_type) {
@@ -124,7 +125,7 @@ int rcyi_hash(rcy_object_t *o, int64_t *out, int depth)
         return 0;
     }
     if (t == b->tuple_type)
-        return rcyi_tuple_hash(o, out, depth + 1);
+        return rcyi_tuple_hash(o, out, depth + 1); /* checks the stack */
     if (t == b->list_type || t == b->dict_type)
         return rcyi_set_error(t->rt, RCY_EHASH);
     *out = rcyi_pointer_hash(o);
@@ -170,7 +171,7 @@ void rcyi_writef(rcyi_writer_t *w, const char *fmt, ...)
 
 bool rcyi_repr_enter(rcyi_writer_t *w, const rcy_object_t *o)
 {
-    if (w->depth >= RCYI_REPR_DEPTH)
+    if (w->depth >= RCYI_REPR_DEPTH || rcyi_stack_low())
         return false;
     for (int i = 0; i < w->depth; i++) {
         if (w->stack[i] == o)
@@ -181,6 +182,16 @@ bool rcyi_repr_enter(rcyi_writer_t *w, const rcy_object_t *o)
 }
 
 void rcyi_repr_leave(rcyi_writer_t *w) { w->depth--; }
+
+/* Another type's object: its describe slot. Out of line, so that the
+   buffer is not part of every level of a nested repr's frames. */
+static RCYI_NOINLINE void repr_other(rcyi_writer_t *w, rcy_object_t *o)
+{
+    char tmp[256];
+    int n = rcy_describe(o, tmp, sizeof tmp);
+    if (n > 0)
+        rcyi_write(w, tmp, strlen(tmp));
+}
 
 void rcyi_repr(rcyi_writer_t *w, rcy_object_t *o)
 {
@@ -206,12 +217,8 @@ void rcyi_repr(rcyi_writer_t *w, rcy_object_t *o)
         rcyi_dict_repr(w, o);
     else if (t == b->class_type)
         rcyi_class_repr(w, o);
-    else {
-        char tmp[256];
-        int n = rcy_describe(o, tmp, sizeof tmp);
-        if (n > 0)
-            rcyi_write(w, tmp, strlen(tmp));
-    }
+    else
+        repr_other(w, o);
 }
 
 int rcyi_describe_repr(rcy_object_t *o, char *buf, size_t size)

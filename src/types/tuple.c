@@ -260,6 +260,8 @@ int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth)
     rcyi_tuple_t *x = as_tuple(a), *y = as_tuple(b);
     if (x->ob.size != y->ob.size)
         return 0;
+    if (RCY_UNLIKELY(rcyi_stack_low())) /* one level deeper would not fit */
+        return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     for (intptr_t i = 0; i < x->ob.size; i++) {
         int r = rcyi_equal(x->items[i], y->items[i], depth);
         if (r != 1)
@@ -273,6 +275,8 @@ int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth)
 int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth)
 {
     rcyi_tuple_t *t = as_tuple(o);
+    if (RCY_UNLIKELY(rcyi_stack_low())) /* one level deeper would not fit */
+        return rcyi_set_error(o->type->rt, RCY_EDEPTH);
     uint64_t acc = 0x27d4eb2f165667c5u ^ (uint64_t)t->ob.size;
     for (intptr_t i = 0; i < t->ob.size; i++) {
         int64_t h = 0;

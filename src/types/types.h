@@ -24,9 +24,10 @@
 #define RCY_LIST_MAXFREELIST 80
 #define RCY_DICT_MAXFREELIST 80
 
-/* Nesting limit of equality, hashing and repr (CPython raises
-   RecursionError; equality and hashing fail with RCY_ESTATE, repr writes
-   "..."). */
+/* Nesting limits of equality, hashing and repr, in levels; each level
+   also checks the stack left (rcyi_stack_low). Past either, equality and
+   hashing fail with RCY_EDEPTH (CPython raises RecursionError) and repr
+   writes "...". */
 #define RCYI_MAX_DEPTH 1000
 #define RCYI_REPR_DEPTH 64
 
@@ -203,10 +204,10 @@ RCYI_FUNC void rcyi_atom_use_arenas(rcyi_builtins_t *b, rcy_type_t *type);
 
 /* ---- Equality and hashing (protocol.c dispatches to the types) -------- */
 
-/* 1 if equal, 0 if not, RCY_ESTATE when nested deeper than RCYI_MAX_DEPTH.
-   Never runs user code. */
+/* 1 if equal, 0 if not, RCY_EDEPTH when nested deeper than RCYI_MAX_DEPTH
+   or than the stack allows. Never runs user code. */
 RCYI_FUNC int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth);
-/* 0 and *out, RCY_EHASH for an unhashable object, RCY_ESTATE when too deep. */
+/* 0 and *out, RCY_EHASH for an unhashable object, RCY_EDEPTH when too deep. */
 RCYI_FUNC int rcyi_hash(rcy_object_t *o, int64_t *out, int depth);
 
 RCYI_FUNC int64_t rcyi_int_hash_value(int64_t v);
@@ -253,7 +254,8 @@ RCYI_FUNC void rcyi_writef(rcyi_writer_t *w, const char *fmt, ...) RCY_PRINTF(2,
 /* Writes o's repr (a built-in type's own, else rcy_describe's). */
 RCYI_FUNC void rcyi_repr(rcyi_writer_t *w, rcy_object_t *o);
 /* Enters a container: false when it is already being written or the
-   nesting is too deep (write "[...]" then); else rcyi_repr_leave after. */
+   nesting is too deep, in levels or for the stack (write "[...]" then);
+   else rcyi_repr_leave after. */
 RCYI_FUNC bool rcyi_repr_enter(rcyi_writer_t *w, const rcy_object_t *o);
 RCYI_FUNC void rcyi_repr_leave(rcyi_writer_t *w);
 /* The describe slot of every built-in type: its repr. */

@@ -1,0 +1,320 @@
+/* Recursion bounded by the stack actually used: on threads with small
+   stacks (16, 32 and 64 KiB, as PTHREAD_STACK_MIN permits) hashing,
+   equality, dict keys and reprs of 5,000-deep tuples, lists and dicts fail
+   cleanly with RCY_EDEPTH (or write "..."), describe slots that describe
+   each other stop, and deep deallocation cascades whose slots have large
+   frames are deferred by the trashcan; every object is freed. Nesting
+   below the level cap that the main thread handles fails on a 32 KiB
+   stack, so the stack check, not the level count, is what fires there. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "harness.h"
+#include "node.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#define DEEP 5000
+#define BELOW_CAP 900 /* under the 1,000-level cap of equality and hashing */
+
+/* Two equal nests, depth levels deep, of one kind: tuples (k 0), lists
+   (1) or dicts ({1: inner}, 2), around the int 1. */
+static void make_nests(rcy_runtime_t *rt, int kind, int depth, rcy_object_t **x, rcy_object_t **y)
+{
+    rcy_object_t *one = rcy_int_new(rt, 1);
+    rcy_object_t *t[2] = {rcy_newref(one), rcy_newref(one)};
+    for (int i = 0; i < depth; i++) {
+        for (int k = 0; k < 2; k++) {
+            rcy_object_t *o;
+            if (kind == 0) {
+                o = rcy_tuple_new(rt, 1, &t[k]);
+            } else if (kind == 1) {
+                o = rcy_list_new(rt);
+                CHECK_EQ(rcy_list_append(o, t[k]), 0);
+            } else {
+                o = rcy_dict_new(rt);
+                CHECK_EQ(rcy_dict_set(o, one, t[k]), 0);
+            }
+            CHECK(o != NULL);
+            rcy_decref(t[k]);
+            t[k] = o;
+        }
+    }
+    rcy_decref(one);
+    *x = t[0];
+    *y = t[1];
+}
+
+/* The parentheses of a repr balance, and it was cut short with "...". */
+static int balanced(const char *s, char open, char close)
+{
+    int depth = 0;
+    for (; *s; s++) {
+        if (*s == open)
+            depth++;
+        else if (*s == close && --depth < 0)
+            return 0;
+    }
+    return depth == 0;
+}
+
+/* ---- Deep built-in structures on a small stack ------------------------ */
+
+typedef struct deep_s {
+    size_t stack;
+    int kind;
+} deep_t;
+
+static char repr_buf[200000];
+
+static void *deep_main(void *arg)
+{
+    deep_t *job = arg;
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *x, *y;
+    make_nests(rt, job->kind, DEEP, &x, &y);
+    int64_t h = 0;
+    if (job->kind == 0) {
+        CHECK_EQ(rcy_hash(x, &h), RCY_EDEPTH);
+        CHECK_EQ(rcy_last_error(rt), RCY_EDEPTH);
+        /* A dict refuses such a key, unchanged, for each use. */
+        rcy_object_t *d = rcy_dict_new(rt), *one = rcy_int_new(rt, 1);
+        CHECK_EQ(rcy_dict_set(d, x, one), RCY_EDEPTH);
+        CHECK_EQ(rcy_dict_len(d), 0);
+        CHECK(rcy_dict_get(d, x) == NULL);
+        CHECK_EQ(rcy_last_error(rt), RCY_EDEPTH);
+        CHECK_EQ(rcy_dict_del(d, x), RCY_EDEPTH);
+        rcy_decref(one);
+        rcy_decref(d);
+    } else {
+        CHECK_EQ(rcy_hash(x, &h), RCY_EHASH); /* unhashable before any depth */
+    }
+    CHECK_EQ(rcy_equal(x, y), RCY_EDEPTH);
+    CHECK_EQ(rcy_equal(x, x), 1); /* identity needs no recursion */
+    /* The repr stops at the nesting the stack allows. */
+    int n = rcy_describe(x, repr_buf, sizeof repr_buf);
+    CHECK(n > 0 && (size_t)n < sizeof repr_buf);
+    const char *opens = "([{", *closes = ")]}";
+    char open = opens[job->kind], close = closes[job->kind];
+    const char *starts[] = {"(((((", "[[[[[", "{1: {1: {1: "};
+    CHECK(strncmp(repr_buf, starts[job->kind], strlen(starts[job->kind])) == 0);
+    const char *text = repr_buf;
+    CHECK_STR_CONTAINS(text, "...");
+    CHECK(balanced(repr_buf, open, close));
+    /* Nesting that the main thread handles (test_below_cap_main_thread)
+       exceeds this stack: the stack check fails it, not the level cap. */
+    if (job->stack <= 32 * 1024) {
+        rcy_object_t *u, *v;
+        make_nests(rt, job->kind, BELOW_CAP, &u, &v);
+        if (job->kind == 0)
+            CHECK_EQ(rcy_hash(u, &h), RCY_EDEPTH);
+        CHECK_EQ(rcy_equal(u, v), RCY_EDEPTH);
+        rcy_decref(u);
+        rcy_decref(v);
+    }
+    /* The 5,000-deep nests are freed on this stack too (the trashcan). */
+    rcy_decref(x);
+    rcy_decref(y);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    test_runtime_end(rt);
+    return NULL;
+}
+
+/* Runs fn(arg) on a new thread with a stack of size bytes (the checks
+   counted once it has ended: the harness's counters are not atomic). */
+static void run_on_stack(size_t size, void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    CHECK_EQ(pthread_attr_init(&attr), 0);
+    CHECK_EQ(pthread_attr_setstacksize(&attr, size), 0);
+    pthread_t th;
+    int created = pthread_create(&th, &attr, fn, arg);
+    int joined = created == 0 ? pthread_join(th, NULL) : -1;
+    CHECK_EQ(created, 0);
+    CHECK_EQ(joined, 0);
+    pthread_attr_destroy(&attr);
+}
+
+/* ThreadSanitizer needs half of a thread's stack for itself (the library
+   keeps that much free under it): the stacks are four times larger there. */
+#if defined(__SANITIZE_THREAD__)
+#define STACK_SCALE 4
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STACK_SCALE 4
+#endif
+#endif
+#ifndef STACK_SCALE
+#define STACK_SCALE 1
+#endif
+
+/* The small stacks the system allows. */
+static int small_stacks(size_t out[3])
+{
+    long min = sysconf(_SC_THREAD_STACK_MIN);
+    if (min < PTHREAD_STACK_MIN)
+        min = PTHREAD_STACK_MIN;
+    size_t sizes[3] = {STACK_SCALE * 16 * 1024, STACK_SCALE * 32 * 1024, STACK_SCALE * 64 * 1024};
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (sizes[i] >= (size_t)min)
+            out[n++] = sizes[i];
+    }
+    return n;
+}
+
+TEST(test_deep_nesting_small_stacks)
+{
+    size_t sizes[3];
+    int n = small_stacks(sizes);
+    CHECK(n >= 2); /* 32 and 64 KiB at least */
+    for (int i = 0; i < n; i++) {
+        for (int kind = 0; kind < 3; kind++) {
+            deep_t job = {sizes[i], kind};
+            run_on_stack(sizes[i], deep_main, &job);
+        }
+    }
+}
+
+/* On the main thread's stack the same nesting works; past the level cap
+   it fails (CPython: RecursionError), whatever the stack. */
+TEST(test_below_cap_main_thread)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    for (int kind = 0; kind < 3; kind++) {
+        rcy_object_t *u, *v;
+        make_nests(rt, kind, BELOW_CAP, &u, &v);
+        int64_t h;
+        if (kind == 0) {
+            CHECK_EQ(rcy_hash(u, &h), 0);
+            int64_t h2;
+            CHECK_EQ(rcy_hash(v, &h2), 0);
+            CHECK_EQ(h, h2);
+            rcy_object_t *d = rcy_dict_new(rt);
+            CHECK_EQ(rcy_dict_set(d, u, u), 0);
+            CHECK(rcy_dict_get(d, v) == u);
+            rcy_decref(d);
+        }
+        CHECK_EQ(rcy_equal(u, v), 1);
+        rcy_decref(u);
+        rcy_decref(v);
+        make_nests(rt, kind, DEEP, &u, &v);
+        if (kind == 0)
+            CHECK_EQ(rcy_hash(u, &h), RCY_EDEPTH);
+        CHECK_EQ(rcy_equal(u, v), RCY_EDEPTH);
+        rcy_decref(u);
+        rcy_decref(v);
+    }
+    CHECK(strcmp(rcy_strerror(RCY_EDEPTH), "nesting too deep for the stack") == 0);
+    test_runtime_end(rt);
+}
+
+/* ---- describe slots that describe each other -------------------------- */
+
+/* A node describes itself with the description of its a (through
+   rcy_describe): a node whose a is itself recurses until the stack is
+   low, then rcy_describe writes the plain "<Node 0x...>". */
+static int node_describe(rcy_object_t *self, char *buf, size_t size)
+{
+    char inner[160];
+    node_t *n = (node_t *)self;
+    rcy_describe(n->a, inner, sizeof inner);
+    return snprintf(buf, size, "<Node %s>", inner);
+}
+
+static void *describe_main(void *arg)
+{
+    (void)arg;
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Node";
+    spec.basicsize = sizeof(node_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.describe = node_describe;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    node_t *n = node_new(t, 0);
+    node_set_a(n, n); /* n describes itself, for ever */
+    char buf[160];
+    int len = rcy_describe(OB(n), buf, sizeof buf);
+    CHECK(len > 0);
+    CHECK(strncmp(buf, "<Node <Node ", 12) == 0);
+    /* In a list, it ends as well (the list's repr calls the slot). */
+    rcy_object_t *l = rcy_list_new(rt);
+    rcy_list_append(l, OB(n));
+    len = rcy_describe(l, buf, sizeof buf);
+    CHECK(len > 0);
+    CHECK(strncmp(buf, "[<Node <Node ", 13) == 0);
+    rcy_decref(l);
+    rcy_decref(OB(n));
+    test_runtime_end(rt);
+    return NULL;
+}
+
+TEST(test_describe_recursion_bounded)
+{
+    size_t sizes[3];
+    int n = small_stacks(sizes);
+    for (int i = 0; i < n; i++)
+        run_on_stack(sizes[i], describe_main, NULL);
+    describe_main(NULL); /* and on the main thread's 8 MiB */
+}
+
+/* ---- deallocation cascades with large frames --------------------------- */
+
+/* A dealloc slot with a kilobyte frame: the trashcan's 50 levels of such
+   deallocations need more than a 32 KiB stack has. */
+static void big_frame_dealloc(rcy_object_t *self)
+{
+    volatile char pad[1024];
+    node_t *n = (node_t *)self;
+    pad[0] = (char)n->value;
+    pad[sizeof pad - 1] = pad[0];
+    RCY_CLEAR(n->a);
+    RCY_CLEAR(n->b);
+}
+
+static void *dealloc_main(void *arg)
+{
+    (void)arg;
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "BigFrame";
+    spec.basicsize = sizeof(node_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.dealloc = big_frame_dealloc;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    node_t *head = node_new(t, 0);
+    for (long i = 1; i < DEEP; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(n, head);
+        rcy_decref(OB(head));
+        head = n;
+    }
+    CHECK_EQ(rcy_type_live_objects(t), DEEP);
+    rcy_decref(OB(head));
+    CHECK_EQ(rcy_type_live_objects(t), 0);
+    test_runtime_end(rt);
+    return NULL;
+}
+
+TEST(test_dealloc_cascade_small_stacks)
+{
+    size_t sizes[3];
+    int n = small_stacks(sizes);
+    for (int i = 0; i < n; i++)
+        run_on_stack(sizes[i], dealloc_main, NULL);
+}
+
+int main(void)
+{
+    RUN(test_deep_nesting_small_stacks);
+    RUN(test_below_cap_main_thread);
+    RUN(test_describe_recursion_bounded);
+    RUN(test_dealloc_cascade_small_stacks);
+    return harness_summary();
+}
