@@ -983,8 +983,13 @@ int rcy_process_memory(rcy_process_memory_t *out);
  * they call and their own callbacks (predicates, filters, extra_info, and
  * describe slots and the output hook when they print) run inside the walk,
  * where a collection is refused (rcy_gc_collect returns 0), as are freeze,
- * track/untrack and other walks (RCY_ESTATE; see rcy_traverse_fn); these
- * callbacks must not release references either (the snapshot holds none).
+ * track/untrack and other walks (RCY_ESTATE; see rcy_traverse_fn). The
+ * tools that run callbacks (chain searches with a predicate, the graphs)
+ * hold a reference to every object of their snapshot until they return, so
+ * a callback that releases references frees nothing under the walk (what
+ * it released goes when the tool returns); rcy_getrefcount inside a
+ * callback counts that reference, the external counts given to
+ * predicates and drawn in graphs do not.
  *
  * Edge labels. The graph tools label every edge with what the visit
  * callback was given: a list or tuple item by its index ("[2]"), a dict
@@ -1190,7 +1195,8 @@ int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out);
  * start object included, at depth 0) with their exact external reference
  * count (see rcy_external_refcount). Return > 0 to end the chain at obj, 0
  * to go on through it, < 0 to ignore obj (never pass through it: objgraph's
- * extra_ignore). It must not create or release references.
+ * extra_ignore). It runs inside the search's heap walk (see the tools'
+ * introduction above): it may release references, not collect.
  */
 typedef int (*rcy_chain_predicate_fn)(rcy_object_t *obj, intptr_t external, void *arg);
 
@@ -1232,8 +1238,8 @@ int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 
 /* -- Graphs: Graphviz DOT, objgraph's show_refs / show_backrefs / show_chain -- */
 
-/** Filter and highlight callbacks: nonzero keeps / highlights obj. They
-    must not create or release references. */
+/** Filter and highlight callbacks: nonzero keeps / highlights obj. They run
+    inside the graph's heap walk: they may release references, not collect. */
 typedef int (*rcy_graph_pred_fn)(rcy_object_t *obj, void *arg);
 
 /** Extra information for obj's node: write at most size bytes (NUL

@@ -841,8 +841,12 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
         if (rt->debug & RCY_DEBUG_UNCOLLECTABLE) {
             rcyi_printf(rt, "ResourceWarning: gc: %zu uncollectable objects at shutdown\n", rt->garbage.len);
             for (size_t i = 0; i < rt->garbage.len; i++) {
+                /* describe slots and the output hook are user code: hold
+                   the entry, and read the list again each time. */
+                rcy_object_t *o = rcy_newref(rt->garbage.items[i]);
                 char desc[128];
-                rcy_describe(rt->garbage.items[i], desc, sizeof desc);
+                rcy_describe(o, desc, sizeof desc);
+                rcy_decref(o);
                 rcyi_printf(rt, "      %s\n", desc);
             }
         } else {

@@ -644,6 +644,56 @@ static int file_contains(const char *path, const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
+/* The filter is user code: one that releases the last reference to an
+   object of the graph frees nothing under the walk (the snapshot holds what
+   it shows), and the counts drawn leave the snapshot's references out. */
+typedef struct pop_ctx_s {
+    rcy_object_t *list;
+    size_t live_before, live_during;
+    int calls;
+} pop_ctx_t;
+
+static int filter_pops(rcy_object_t *o, void *arg)
+{
+    (void)o;
+    pop_ctx_t *c = arg;
+    if (c->calls++ == 0) {
+        rcy_object_t *item = rcy_list_pop(c->list, 0);
+        rcy_decref(item); /* item's last reference */
+        c->live_during = rcy_runtime_live_objects(rcy_object_runtime(c->list));
+    }
+    return 1;
+}
+
+TEST(filter_may_release_references)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *a = rcy_list_new(rt), *b = rcy_list_new(rt), *c = rcy_list_new(rt);
+    rcy_list_append(a, b);
+    rcy_list_append(b, c);
+    rcy_decref(b); /* held by a only */
+    pop_ctx_t ctx = {a, rcy_runtime_live_objects(rt), 0, 0};
+    FILE *f = tmpfile();
+    rcy_graph_options_t o;
+    rcy_graph_options_init(&o);
+    o.output = f;
+    o.filter = filter_pops;
+    o.arg = &ctx;
+    o.refcounts = 1;
+    CHECK_EQ(rcy_show_refs(&a, 1, &o), 0);
+    char *text = stream_text(f);
+    fclose(f);
+    CHECK(ctx.calls > 0);
+    CHECK_EQ(ctx.live_during, ctx.live_before);
+    CHECK_STR_CONTAINS(text, "list [1]"); /* a: the caller's reference only */
+    free(text);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 2); /* b went when the walk ended */
+    CHECK_EQ(rcy_list_len(a), 0);
+    rcy_decref(a);
+    rcy_decref(c);
+    test_runtime_end(rt);
+}
+
 TEST(files_and_rendering)
 {
     capture_t cap = {0};
@@ -765,6 +815,7 @@ int main(void)
     RUN(too_many_filter_ignore_highlight_info_refcounts);
     RUN(roots_and_finalizers_are_marked);
     RUN(show_chain_draws_only_the_chain);
+    RUN(filter_may_release_references);
     RUN(files_and_rendering);
     return harness_summary();
 }

@@ -328,6 +328,56 @@ TEST(predicate_can_ignore_objects)
     test_runtime_end(rt);
 }
 
+/* A predicate is user code: one that releases the last reference to objects
+   of the heap frees nothing under the search (the snapshot holds every node
+   until the search returns), and the external counts it is given leave the
+   snapshot's own references out. */
+typedef struct release_ctx_s {
+    rcy_runtime_t *rt;
+    rcy_object_t *start, *root, *release;
+    size_t live_before;
+    intptr_t start_external;
+    int freed_under_walk;
+} release_ctx_t;
+
+static int release_then_find_root(rcy_object_t *o, intptr_t external, void *arg)
+{
+    release_ctx_t *c = arg;
+    if (o == c->start) {
+        c->start_external = external;
+        c->live_before = rcy_runtime_live_objects(c->rt);
+        rcy_decref(c->release); /* the last reference from C to root */
+        c->release = NULL;
+        if (rcy_runtime_live_objects(c->rt) != c->live_before)
+            c->freed_under_walk = 1;
+        return 0;
+    }
+    return o == c->root;
+}
+
+TEST(predicate_may_release_references)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    /* root -> p -> target; C holds root and target; p only by root. */
+    node_t *root = node_new(t, 0), *p = node_new(t, 1), *target = node_new(t, 2);
+    node_set_a(root, p);
+    node_set_a(p, target);
+    rcy_decref(OB(p));
+    release_ctx_t ctx = {rt, OB(target), OB(root), OB(root), 0, 0, 0};
+    rcy_objarray_t c;
+    CHECK_EQ(rcy_find_backref_chain(OB(target), release_then_find_root, &ctx, 0, &c), 1);
+    CHECK_EQ(ctx.start_external, 1);
+    CHECK_EQ(ctx.freed_under_walk, 0);
+    /* root and p are alive now only through the chain's references. */
+    CHECK(c.len == 3 && c.items[0] == OB(root) && c.items[2] == OB(target));
+    CHECK_EQ(rcy_getrefcount(OB(root)), 1);
+    rcy_objarray_release(&c);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 1); /* target */
+    rcy_decref(OB(target));
+    test_runtime_end(rt);
+}
+
 TEST(chains_through_untracked_containers)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -445,6 +495,7 @@ int main(void)
     RUN(backref_chain_from_a_registered_root);
     RUN(ref_chain_forward_to_a_match);
     RUN(predicate_can_ignore_objects);
+    RUN(predicate_may_release_references);
     RUN(chains_through_untracked_containers);
     RUN(tools_refuse_to_run_during_a_collection);
     RUN(chain_tools_out_of_memory);

@@ -105,14 +105,17 @@ static void write_node(graph_t *g, FILE *f, uint32_t i)
         if (rcy_is_immortal(o))
             n = snprintf(text, sizeof text, "%s [immortal]", o->type->name);
         else
-            n = snprintf(text, sizeof text, "%s [%td]", o->type->name, (ptrdiff_t)o->refcnt);
+            n = snprintf(text, sizeof text, "%s [%td]", o->type->name,
+                         (ptrdiff_t)(o->refcnt - (g->h.held ? 1 : 0))); /* without the snapshot's */
     } else {
         n = snprintf(text, sizeof text, "%s", o->type->name);
     }
     size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
     short_repr(o, part, sizeof part);
     len += (size_t)snprintf(text + len, sizeof text - len, "\n%s", part);
-    const char *root = g->h.root[i] >= 0 ? rt->roots[g->h.root[i]].name : NULL;
+    /* Looked up now: a callback may have changed the registry since the
+       snapshot was built. */
+    const char *root = g->h.root[i] >= 0 ? rcyi_root_name(rt, o) : NULL;
     if (root != NULL && len < sizeof text)
         len += (size_t)snprintf(text + len, sizeof text - len, "\nroot: %s", root);
     intptr_t ext = rcyi_heap_external(&g->h, i);
@@ -407,6 +410,9 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
     int err = rcyi_heap_build(rt, &g.h, objs, n, true, backrefs ? "rcy_show_backrefs" : "rcy_show_refs");
     if (err < 0)
         return err;
+    /* Filters, highlight, extra_info, describe slots and the output hook
+       are user code: the snapshot holds what it shows. */
+    rcyi_heap_hold(&g.h);
     int result = RCY_ENOMEM;
     uint32_t *starts = NULL;
     bool *allowed = NULL;

@@ -254,8 +254,10 @@ void rcyi_heap_free(rcyi_heap_t *h)
     rcy_runtime_t *rt = h->rt;
     if (rt == NULL)
         return;
+    rcy_object_t **objs = h->objs;
+    uint32_t n = h->n;
+    bool held = h->held;
     rcyi_walk_end(rt);
-    rcyi_free(rt, h->objs);
     rcyi_free(rt, h->map);
     rcyi_free(rt, h->edges);
     rcyi_free(rt, h->out_start);
@@ -264,6 +266,22 @@ void rcyi_heap_free(rcyi_heap_t *h)
     rcyi_free(rt, h->table_refs);
     rcyi_free(rt, h->root);
     memset(h, 0, sizeof *h);
+    /* After the walk ended: the releases may run finalizers, which may use
+       the tools again. */
+    if (held) {
+        while (n > 0)
+            rcy_decref(objs[--n]);
+    }
+    rcyi_free(rt, objs);
+}
+
+void rcyi_heap_hold(rcyi_heap_t *h)
+{
+    if (h->held)
+        return;
+    for (uint32_t i = 0; i < h->n; i++)
+        rcy_incref(h->objs[i]);
+    h->held = true;
 }
 
 static int add_list(rcyi_heap_t *h, rcy_gc_head_t *head)
@@ -380,7 +398,7 @@ intptr_t rcyi_heap_external(const rcyi_heap_t *h, uint32_t i)
     if (rcy_is_immortal(o))
         return RCY_REFCNT_IMMORTAL;
     intptr_t internal = (intptr_t)(h->in_start[i + 1] - h->in_start[i]);
-    return o->refcnt - internal - (intptr_t)h->table_refs[i];
+    return o->refcnt - internal - (intptr_t)h->table_refs[i] - (h->held ? 1 : 0);
 }
 
 /* ---- Labels ---------------------------------------------------------- */
@@ -528,6 +546,8 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
     int err = rcyi_heap_build(rt, &h, &obj, 1, true, backwards ? "rcy_find_backref_chain" : "rcy_find_ref_chain");
     if (err < 0)
         return err;
+    if (pred != NULL)
+        rcyi_heap_hold(&h); /* pred is user code */
     uint32_t *parent = NULL, *queue = NULL;
     int32_t *depth = NULL;
     if (rcyi_heap_index_referrers(&h) < 0)

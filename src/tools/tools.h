@@ -48,6 +48,7 @@ typedef struct rcyi_heap_s {
     uint32_t *table_refs;
     int32_t *root;
     bool with_edges;
+    bool held; /* rcyi_heap_hold: the snapshot holds a reference to every node */
 } rcyi_heap_t;
 
 #define RCYI_NO_NODE UINT32_MAX
@@ -63,6 +64,14 @@ RCYI_FUNC int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *c
                               bool with_edges, const char *walk);
 /* Builds the reverse index. 0 or RCY_ENOMEM (the snapshot stays usable). */
 RCYI_FUNC int rcyi_heap_index_referrers(rcyi_heap_t *h);
+/* Makes the snapshot hold a reference to every node until rcyi_heap_free,
+   for the tools that run user code over it (predicates, filters, describe
+   slots, the output hook): no borrowed reference is held across user code,
+   so a callback that releases references frees nothing under the walk.
+   rcyi_heap_external leaves the snapshot's own references out. */
+RCYI_FUNC void rcyi_heap_hold(rcyi_heap_t *h);
+/* Frees the snapshot and ends its walk; then, for a held snapshot, releases
+   its references (last node first), which may run finalizers. */
 RCYI_FUNC void rcyi_heap_free(rcyi_heap_t *h);
 /* The node of o, or RCYI_NO_NODE. */
 RCYI_FUNC uint32_t rcyi_heap_find(const rcyi_heap_t *h, const rcy_object_t *o);
