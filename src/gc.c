@@ -198,8 +198,9 @@ static inline void decref_child(rcy_object_t *child, rcy_gc_head_t *g, scan_stat
    builds also check every edge (check_visited). */
 static RCYI_NOINLINE RCY_NORETURN void foreign_edge(const rcy_object_t *child)
 {
-    rcyi_fatal(child, "a traverse reports this object of another runtime (objects never move between "
-                      "runtimes: a user type stored it in an object of the collecting runtime)");
+    rcyi_fatal_because(child, "a traverse reports this object of another runtime",
+                       "objects never move between runtimes: a user type stored it in an object of the "
+                       "collecting runtime");
 }
 
 static inline void check_same_runtime(const rcy_object_t *child, const scan_state_t *scan)

@@ -480,6 +480,8 @@ RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PR
 RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
+/* The same with the likely cause named instead of the refcounting error. */
+RCYI_FUNC RCY_NORETURN void rcyi_fatal_because(const rcy_object_t *o, const char *what, const char *cause);
 /* Reports that fn was given rt, which is not a live runtime (destroyed, or
    never created), on stderr (its hooks may be gone), and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn);

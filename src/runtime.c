@@ -211,6 +211,11 @@ void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...)
 
 void rcyi_fatal(const rcy_object_t *o, const char *what)
 {
+    rcyi_fatal_because(o, what, "a missing incref or an extra decref");
+}
+
+void rcyi_fatal_because(const rcy_object_t *o, const char *what, const char *cause)
+{
     /* The object may be freed: read only its type pointer, which poisoning
        keeps intact, and the type's runtime, which outlives every object. */
     const rcy_type_t *type = o->type;
@@ -218,8 +223,8 @@ void rcyi_fatal(const rcy_object_t *o, const char *what)
     char buf[512];
     snprintf(buf, sizeof buf,
              "recycle: fatal error: %s: object <%s %p>\n"
-             "recycle: the heap is corrupt (a missing incref or an extra decref); aborting\n",
-             what, type && type->name ? type->name : "?", (const void *)o);
+             "recycle: the heap is corrupt (%s); aborting\n",
+             what, type && type->name ? type->name : "?", (const void *)o, cause);
     if (rt != NULL && rt->output != NULL)
         rt->output(rt->output_arg, buf);
     else
