@@ -579,8 +579,8 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
        with the flags it must carry, as CPython's validate_list does. The
        old generation of a generation-1 collection is the whole oldest
        generation, which the collection only appends to: checking it at
-       every phase would make the GC-stress build quadratic, so it is
-       checked at the end only (level 1), like every old generation. */
+       every phase would make the GC-stress build quadratic, so only the
+       part the collection appended is checked, at the end (level 1). */
     bool check_old = generation != RCY_NUM_GENERATIONS - 2;
     if (young != old && check_old)
         RCYI_VALIDATE_PHASE(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
@@ -671,9 +671,17 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
         rt->clear_freelists(rt);
 
 #if RCY_DEBUG >= 1
-    /* Every object the collection touched ended in old (or was freed):
-       validating that list keeps the check proportional to the work. */
-    rcyi_validate_list(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    /* Every object the collection touched ended in old (or was freed),
+       appended at its end: the survivors, then what left the unreachable
+       set (at most the candidates again) and the weak references whose
+       callbacks ran. old is checked whole when it was collected or is the
+       middle generation; the oldest generation, after a generation-1
+       collection, only along the part a collection may have appended
+       (checking it whole made the GC-stress build quadratic). */
+    if (young == old || generation == 0)
+        rcyi_validate_list(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    else
+        rcyi_validate_list_tail(rt, old, 2 * (size_t)res.candidates + 64);
     for (int i = 0; i < generation; i++)
         rcyi_validate_list(rt, &rt->gens[i].head, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
 #endif

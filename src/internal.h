@@ -411,6 +411,10 @@ typedef enum rcyi_flagstates_e {
    naming the first object that is not so (the hooks below; level 1 calls
    it at the end of every collection). */
 RCYI_FUNC void rcyi_validate_list(rcy_runtime_t *rt, rcy_gc_head_t *head, rcyi_flagstates_t flags);
+/* The same checks for the last n objects of a list (and its head's link
+   when the list is no longer), walking back from its tail: what a
+   collection appended to an old generation. */
+RCYI_FUNC void rcyi_validate_list_tail(rcy_runtime_t *rt, rcy_gc_head_t *head, size_t n);
 /* Checks that every object of a list whose type declares its references as
    an array (rcyi_ref_array) has a traverse that visits exactly that array's
    non-NULL items, in order, with their indexes; aborts on the first that

@@ -226,6 +226,44 @@ void rcyi_validate_list(rcy_runtime_t *rt, rcy_gc_head_t *head, rcyi_flagstates_
         die(rt, &v.p, "during a collection");
 }
 
+void rcyi_validate_list_tail(rcy_runtime_t *rt, rcy_gc_head_t *head, size_t n)
+{
+    vstate_t v;
+    vstate_init(&v, rt);
+    if ((head->prev & RCYI_PREV_MASK_FLAGS) != 0 || (head->next & RCYI_NEXT_UNREACHABLE) != 0) {
+        fail(&v, "a list head carries collection flags", NULL, false);
+        die(rt, &v.p, "during a collection");
+    }
+    rcy_gc_head_t *next = head;
+    rcy_gc_head_t *g = rcyi_gc_prev(head);
+    for (; g != head && n > 0; n--) {
+        if (g == NULL) {
+            fail(&v, "a list is cut: a tracked object's prev link is NULL", next == head ? NULL : rcyi_from_gc(next),
+                 next != head);
+            break;
+        }
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (!check_tracked(&v, o))
+            break;
+        if (g->next != (uintptr_t)next) {
+            fail(&v, (g->next & RCYI_NEXT_UNREACHABLE) ? "the UNREACHABLE flag is set on an object outside the unreachable list"
+                                                       : "broken list links: a tracked object's next link is not the object after it",
+                 o, true);
+            break;
+        }
+        if (g->prev & RCYI_PREV_COLLECTING) {
+            fail(&v, "the COLLECTING flag is set on an object outside a collection's set", o, true);
+            break;
+        }
+        next = g;
+        g = rcyi_gc_prev(g);
+    }
+    if (!v.failed && g == head && head->next != (uintptr_t)next)
+        fail(&v, "broken list head: the head's next link is not the first object", rcyi_from_gc(next), true);
+    if (v.failed)
+        die(rt, &v.p, "during a collection");
+}
+
 /* ---- The reference-array shortcut ------------------------------------- */
 
 static int visit_compare(rcy_object_t *child, const char *label, intptr_t index, void *arg)

@@ -390,6 +390,54 @@ TEST(test_object_of_another_runtime_is_reported)
     capture_free(&cap);
 }
 
+/* ---- RCY_POISON ------------------------------------------------------------ */
+
+/* Whether a runtime made with poison = cfg_poison under RCY_POISON = env
+   (NULL: unset) has free lists, which exist only in runtimes that do not
+   poison (and in builds that have them). */
+static int freelists_with(const char *env, int cfg_poison)
+{
+    if (env != NULL)
+        setenv("RCY_POISON", env, 1);
+    else
+        unsetenv("RCY_POISON");
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.poison = cfg_poison;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    int r = rcy_freelists_enabled(rt);
+    rcy_runtime_destroy(rt);
+    return r;
+}
+
+/* RCY_POISON=0 or 1 decides poisoning when the configuration leaves it to
+   the build (-1); an explicit configuration wins; other values are
+   ignored. Observable through the free lists, in builds that have them
+   (not the sanitizer builds). */
+TEST(test_poison_environment_override)
+{
+    const char *saved = getenv("RCY_POISON");
+    char copy[16] = "";
+    if (saved != NULL)
+        snprintf(copy, sizeof copy, "%s", saved);
+    if (freelists_with(NULL, 0)) { /* free lists compiled in */
+        CHECK_EQ(freelists_with("1", -1), 0);
+        CHECK_EQ(freelists_with("0", -1), 1);
+        CHECK_EQ(freelists_with("1", 0), 1);
+        CHECK_EQ(freelists_with("0", 1), 0);
+        int build_default = freelists_with(NULL, -1);
+        CHECK_EQ(build_default, RCY_TEST_DEBUG_LEVEL >= 1 ? 0 : 1);
+        CHECK_EQ(freelists_with("yes", -1), build_default);
+        CHECK_EQ(freelists_with("", -1), build_default);
+    } else {
+        CHECK_EQ(freelists_with("0", -1), 0);
+    }
+    if (saved != NULL)
+        setenv("RCY_POISON", copy, 1);
+    else
+        unsetenv("RCY_POISON");
+}
+
 /* ---- Cases that leave the heap corrupt, in a child ----------------------- */
 
 typedef struct child_result_s {
@@ -581,6 +629,7 @@ int main(void)
     RUN(test_extra_decref_is_reported);
     RUN(test_freed_object_reached_by_traverse_is_reported);
     RUN(test_object_of_another_runtime_is_reported);
+    RUN(test_poison_environment_override);
     RUN(test_freed_object_still_tracked_is_reported);
     RUN(test_debug_level_3_validates_every_collection);
     return harness_summary();
