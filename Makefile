@@ -1,8 +1,18 @@
 # A thin front for CMake: `make demo` runs the tours, `make bench` the
 # benchmarks against CPython, `make test` runs every test in a debug build
 # with AddressSanitizer and UndefinedBehaviorSanitizer, in an optimized build,
-# in the GC-stress build, and the threads test under ThreadSanitizer, then
-# replays the fuzz corpus and fuzzes for a minute (docs/testing.md).
+# in the GC-stress build (twice: poisoning on, then off), and the threads
+# test under ThreadSanitizer, then replays the fuzz corpus and fuzzes for a
+# minute (docs/testing.md).
+#
+# Debug builds compile the library at debug level 2 (RCY_DEBUG, described in
+# src/internal.h and docs/design.md): 0 release, 1 cheap invariant checks
+# (poisoning on by default, the lists a collection touched validated after
+# it), 2 the collector's lists validated between its phases and the
+# list/tuple traverse shortcut compared with the real traverse, 3 the whole
+# heap validated (rcy_gc_validate) before and after every collection and at
+# teardown. Choose another with RCY_DEBUG_LEVEL, e.g.
+# `cmake -B build/l3 -DCMAKE_BUILD_TYPE=Debug -DRCY_DEBUG_LEVEL=3`.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
@@ -35,11 +45,16 @@ test-tsan:
 	$(CMAKE) --build $(BUILD)/tsan -j $(JOBS) --target test_threads
 	cd $(BUILD)/tsan && ctest --output-on-failure -R '^test_threads$$'
 
-# The whole suite with a collection on every container allocation.
+# The whole suite with a collection on every container allocation, twice:
+# with poisoning on (the debug default: freed objects stay recognisable in
+# quarantine), then with RCY_POISON=0, which turns it off in every runtime
+# whose configuration leaves it to the build, so that every free reaches
+# the allocator and AddressSanitizer sees any later use.
 test-stress:
 	$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON
 	$(CMAKE) --build $(BUILD)/stress -j $(JOBS)
 	cd $(BUILD)/stress && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD)/stress && RCY_POISON=0 ctest --output-on-failure -j $(JOBS)
 
 # Benchmarks side by side with every CPython on the machine (python3 and
 # pyenv's), on the release build: bench/run.py prints the table and writes
@@ -64,8 +79,10 @@ difftest:
 	python3 difftest/run.py --replay $(BUILD)/release/difftest/replay --all-pythons -n $(N) --jobs $(JOBS)
 
 # ---- Fuzzing: fuzz/fuzz_graph.c under libFuzzer, ASan and UBSan (clang) ----
-# The library is compiled into the target directly, with RCY_DEBUG (the heap
-# is validated after every collection) and without free lists or pools.
+# The library is compiled into the target directly, at debug level 3
+# (RCY_DEBUG=3: the whole heap is validated before and after every
+# collection, and the collector's lists between its phases; the fuzzer's
+# heaps are small) and without free lists or pools.
 # `make fuzz FUZZ_SECONDS=600` fuzzes from the seed corpus fuzz/corpus; new
 # inputs go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*; replay one
 # with `$(FUZZ_DIR)/fuzz_graph FILE` (FUZZ_GRAPH_TRACE=1 prints the steps).
@@ -75,7 +92,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR = $(BUILD)/fuzz
 FUZZ_SOURCES = $(wildcard src/*.c src/types/*.c src/tools/*.c) fuzz/fuzz_graph.c
-FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -DRCY_DEBUG=1 -DRCY_FREELISTS=0 -Iinclude -Isrc \
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -DRCY_DEBUG=3 -DRCY_FREELISTS=0 -Iinclude -Isrc \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Werror
 FUZZ_ARGS = -max_len=2048 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1

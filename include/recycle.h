@@ -78,7 +78,8 @@ enum rcy_error_e {
     RCY_ESTATE = -7,  /**< the call is not allowed in the current state */
     RCY_ECALLBACK = -8, /**< a user callback or finalizer reported an error */
     RCY_ERUNTIME = -9,  /**< the objects belong to different runtimes */
-    RCY_EDEPTH = -10    /**< nesting too deep for the stack (a recursive structure) */
+    RCY_EDEPTH = -10,   /**< nesting too deep for the stack (a recursive structure) */
+    RCY_ECORRUPT = -11  /**< heap validation found an inconsistency (rcy_gc_validate) */
 };
 
 /** Returns a static English description of an RCY_E* code (or of 0). */
@@ -267,7 +268,9 @@ typedef struct rcy_config_s {
     /** Poison freed objects and keep the last `quarantine` of them from
         being reused, so that a use of a freed object is detected and
         reported. -1 (the default) means on in debug builds (RCY_DEBUG),
-        off in release builds; 0 off; 1 on. Any other value is invalid. */
+        off in release builds, unless the environment variable RCY_POISON
+        is 0 (off) or 1 (on) when the runtime is created; 0 off; 1 on. Any
+        other value is invalid. */
     int poison;
     /** Quarantined objects when poisoning; default 1024. A value whose ring
         of pointers (quarantine * sizeof(void *) bytes) would not fit in a
@@ -283,7 +286,8 @@ void rcy_config_init(rcy_config_t *cfg);
  * memory is exhausted or cfg is invalid (a negative threshold, debug flags
  * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
  * than -1, 0 and 1, a quarantine whose size overflows). The environment
- * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags.
+ * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
+ * RCY_POISON (0 or 1) decides poisoning when cfg->poison is -1.
  */
 rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
 
@@ -1383,6 +1387,42 @@ int rcy_gc_isenabled(const rcy_runtime_t *rt);
  * rcy_traverse_fn), or RCY_EINVAL for NULL or a generation out of range.
  */
 intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
+
+/**
+ * Validates the whole heap of rt, as a debugging aid (O(heap); a library
+ * compiled with RCY_DEBUG=3 does it before and after every collection and
+ * at teardown, aborting on a failure). Checks that:
+ * - every generation list and the permanent one is well formed (next and
+ *   prev links agree, no list loops or is cut) and no tracked object
+ *   carries a collection's flags;
+ * - every tracked object is a container of one of rt's types, neither freed
+ *   nor immortal, with a reference count > 0;
+ * - no object has more references from tracked objects (as their traverse
+ *   slots report them) than its reference count, which the collector would
+ *   take for a heap corruption ("refcount is too small": a missing incref,
+ *   an extra decref, or a traverse reporting a reference twice); no
+ *   traverse reports a freed object, an object with a count <= 0, or an
+ *   object of another runtime (immortal static objects excepted);
+ * - the built-in lists' and tuples' traverse visits exactly the items the
+ *   collector's shortcut for them visits;
+ * - the census agrees: no type has more tracked objects than live ones,
+ *   and its live bytes fit its live objects;
+ * - the deferred-deallocation (trash) list is empty outside a deallocation
+ *   and holds dead, untracked objects; each quarantined block (when
+ *   poisoning) still reads as a freed object; the garbage list holds live
+ *   objects and the immortal heap objects keep their count.
+ * Returns 0 when all hold. On the first inconsistency, writes one line
+ * through the output hook, "recycle: heap validation: <what>: object <Type
+ * 0xADDR>" (with ", visited by the traverse of <Type 0xADDR>" when a
+ * traverse reported it; a type that is not rt's is shown as "?"), leaves
+ * the heap as it found it, and returns RCY_ECORRUPT. RCY_EINVAL for NULL;
+ * RCY_ESTATE while a collection runs (from its callbacks, finalizers and
+ * weak-reference callbacks), when the lists are in the collection's hands,
+ * and inside another heap walk. Does not collect, allocate or change any
+ * object; it calls the traverse slots of the tracked objects, a heap walk
+ * (see rcy_traverse_fn).
+ */
+int rcy_gc_validate(rcy_runtime_t *rt);
 
 /**
  * Stores the three collection counts in counts: counts[0] is container

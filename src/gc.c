@@ -78,30 +78,6 @@ void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
     rt->garbage.rt = rt;
 }
 
-/* ---- Heap validation (debug builds: after every collection) ----------- */
-
-#ifdef RCY_DEBUG
-static void validate_list(rcy_gc_head_t *head)
-{
-    rcy_gc_head_t *prev = head;
-    for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (rcyi_gc_prev(g) != prev)
-            rcyi_fatal(o, "heap validation: broken generation list links");
-        if ((g->prev & RCYI_PREV_COLLECTING) || (g->next & RCYI_NEXT_UNREACHABLE))
-            rcyi_fatal(o, "heap validation: collection flags left on a tracked object");
-        if (o->refcnt <= 0)
-            rcyi_fatal(o, "heap validation: tracked object with a reference count <= 0");
-        if (!rcyi_is_gc(o))
-            rcyi_fatal(o, "heap validation: tracked object of a non-container type");
-        prev = g;
-    }
-    if (rcyi_gc_prev(head) != prev)
-        rcyi_fatal(rcyi_from_gc(prev), "heap validation: broken list tail");
-}
-
-#endif
-
 /* ---- deduce_unreachable ---------------------------------------------- */
 
 /* The scan state shared by the passes of deduce_unreachable. zeros counts
@@ -631,6 +607,18 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     rcy_gc_head_t *young = &rt->gens[generation].head;
     rcy_gc_head_t *old = generation < RCY_NUM_GENERATIONS - 1 ? &rt->gens[generation + 1].head : young;
 
+    /* Debug level 2 (internal.h): each list checked between the phases,
+       with the flags it must carry, as CPython's validate_list does. The
+       old generation of a generation-1 collection is the whole oldest
+       generation, which the collection only appends to: checking it at
+       every phase would make the GC-stress build quadratic, so only the
+       part the collection appended is checked, at the end (level 1). */
+    bool check_old = generation != RCY_NUM_GENERATIONS - 2;
+    if (young != old && check_old)
+        RCYI_VALIDATE_PHASE(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    RCYI_VALIDATE_PHASE(rt, young, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    RCYI_VALIDATE_REF_ARRAYS(rt, young);
+
     rcy_gc_head_t unreachable;
     scan_state_t scan;
     /* A full collection while nothing is frozen examines every tracked
@@ -641,6 +629,8 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
        collects, freezes, walks or tracks is refused. */
     rt->walk = COLLECTOR_WALK;
     deduce_unreachable(rt, young, &unreachable, full, true, &scan);
+    RCYI_VALIDATE_PHASE(rt, young, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_SET);
     res.candidates = scan.candidates;
     rt->last_unreachable = scan.unreachable;
     /* Survivors: counted, not walked (CPython walks the list). */
@@ -664,6 +654,8 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     rt->walk = NULL;
     if (plain >= 0 && !rcyi_list_is_empty(&finalizers))
         plain = plain_garbage(rt, &unreachable); /* some moved out: count again */
+    RCYI_VALIDATE_PHASE(rt, &finalizers, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
 
     if (rt->debug & RCY_DEBUG_COLLECTABLE) {
         for (rcy_gc_head_t *g = rcyi_gc_next(&unreachable); g != &unreachable; g = rcyi_gc_next(g))
@@ -675,13 +667,19 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
         /* Weak references to the garbage are cleared before any finalizer
            runs; callbacks run for those that are not garbage themselves. */
         res.collected += rcyi_gc_handle_weakrefs(&unreachable, old);
+        if (check_old)
+            RCYI_VALIDATE_PHASE(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+        RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
 
         /* PEP 442: finalize everything before anything is cleared, then
            see what the finalizers resurrected. */
         finalize_garbage(&unreachable);
+        RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
         rt->walk = COLLECTOR_WALK;
         handle_resurrected_objects(rt, &unreachable, &final_unreachable, old);
         rt->walk = NULL;
+        if (check_old)
+            RCYI_VALIDATE_PHASE(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
         /* Weak references created by finalizers to what is now certainly
            garbage are cleared too, so no callback sees a cleared object. */
         rcyi_gc_clear_weakrefs(&final_unreachable);
@@ -694,6 +692,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
         rcyi_list_merge(&unreachable, &final_unreachable);
         res.collected += plain;
     }
+    RCYI_VALIDATE_PHASE(rt, &final_unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
     delete_garbage(rt, &final_unreachable, old, saveall);
 
     for (rcy_gc_head_t *g = rcyi_gc_next(&finalizers); g != &finalizers; g = rcyi_gc_next(g)) {
@@ -710,12 +709,20 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     if (generation == RCY_NUM_GENERATIONS - 1 && rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
 
-#ifdef RCY_DEBUG
-    /* Every object the collection touched ended in old (or was freed):
-       validating that list keeps the check proportional to the work. */
-    validate_list(old);
+#if RCY_DEBUG >= 1
+    /* Every object the collection touched ended in old (or was freed),
+       appended at its end: the survivors, then what left the unreachable
+       set (at most the candidates again) and the weak references whose
+       callbacks ran. old is checked whole when it was collected or is the
+       middle generation; the oldest generation, after a generation-1
+       collection, only along the part a collection may have appended
+       (checking it whole made the GC-stress build quadratic). */
+    if (young == old || generation == 0)
+        rcyi_validate_list(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    else
+        rcyi_validate_list_tail(rt, old, 2 * (size_t)res.candidates + 64);
     for (int i = 0; i < generation; i++)
-        validate_list(&rt->gens[i].head);
+        rcyi_validate_list(rt, &rt->gens[i].head, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
 #endif
 
     rcy_gc_stats_t *st = &rt->stats[generation];
@@ -731,6 +738,7 @@ intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
 {
     if (rt->collecting || rt->walk != NULL)
         return 0; /* collections never nest, nor run during a heap walk */
+    RCYI_VALIDATE_HEAP(rt, "before a collection");
     rt->collecting = true;
     rcy_gc_info_t info = {generation, 0, 0, 0, 0.0};
     if (!shutdown)
@@ -743,6 +751,7 @@ intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
     if (!shutdown)
         rcyi_gc_invoke_callbacks(rt, RCY_GC_STOP, &info);
     rt->collecting = false;
+    RCYI_VALIDATE_HEAP(rt, "after a collection");
     return res.collected + res.uncollectable;
 }
 

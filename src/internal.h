@@ -58,6 +58,43 @@ static inline uintptr_t rcyi_stack_pointer(void)
 #define RCY_PRINTF(f, a)
 #endif
 
+/* ---- Debug levels (like mimalloc's MI_DEBUG) ----------------------------
+
+   RCY_DEBUG, fixed when the library is compiled (CMake: RCY_DEBUG_LEVEL;
+   Debug builds default to 2, other builds to 0). Each level adds to the
+   ones below it:
+
+     0  release: only the checks every build makes (a decref of a freed
+        object or below zero, a traverse reporting more references than a
+        count, a finalizer releasing a reference it does not own).
+     1  cheap invariant checks: poisoning of freed objects on by default;
+        every collection ends by validating the lists it touched (links,
+        flags, counts, types).
+     2  heap validation between the collector's phases: each list a phase
+        hands to the next is checked with the flag states it must have
+        (COLLECTING and UNREACHABLE set or clear, as CPython's validate_list
+        checks them), and for every object collected the list/tuple
+        traverse shortcut (rcyi_ref_array) is compared with the type's real
+        traverse. The cost is proportional to the collection's own work.
+     3  full heap validation (what rcy_gc_validate checks) before and after
+        every collection and at teardown: O(heap) per collection.
+
+   A failed check aborts with the object's type and address (rcyi_fatal).
+   Level 0 leaves RCY_DEBUG undefined, so `#ifdef RCY_DEBUG` keeps meaning
+   "level 1 or more"; test a level with `#if RCY_DEBUG >= n` (an undefined
+   macro is 0 there). RCYI_DEBUG_LEVEL is the level as a C expression. */
+#if defined(RCY_DEBUG) && RCY_DEBUG == 0
+#undef RCY_DEBUG
+#endif
+#if defined(RCY_DEBUG) && (RCY_DEBUG < 1 || RCY_DEBUG > 3)
+#error "RCY_DEBUG must be 0, 1, 2 or 3"
+#endif
+#ifdef RCY_DEBUG
+#define RCYI_DEBUG_LEVEL RCY_DEBUG
+#else
+#define RCYI_DEBUG_LEVEL 0
+#endif
+
 #define RCY_NUM_GENERATIONS 3
 
 /* ---- Size arithmetic ----------------------------------------------------
@@ -261,6 +298,7 @@ struct rcy_type_s {
     void (*on_death)(rcy_object_t *o);
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
+    size_t validate_tracked; /* scratch of heap validation (validate.c) */
     rcy_type_t *next_type; /* all types of the runtime, newest first */
 };
 
@@ -623,6 +661,54 @@ RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
 RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
 /* Releases the collector's own allocations (teardown, after the last collection). */
 RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
+
+/* ---- validate.c ------------------------------------------------------ */
+
+/* The flag states a list may be in during a collection (CPython's
+   enum flagstates): PREV_COLLECTING and NEXT_UNREACHABLE each set or
+   clear on every object of the list. */
+typedef enum rcyi_flagstates_e {
+    RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR = 0,
+    RCYI_COLLECTING_CLEAR_UNREACHABLE_SET = 1,
+    RCYI_COLLECTING_SET_UNREACHABLE_CLEAR = 2,
+    RCYI_COLLECTING_SET_UNREACHABLE_SET = 3
+} rcyi_flagstates_t;
+
+/* Checks one list of rt (a generation, or one of a collection's own lists):
+   its head is clean, next and prev agree, every object carries exactly the
+   given flags, has a count > 0 and is a container of a type of rt. Aborts
+   naming the first object that is not so (the hooks below; level 1 calls
+   it at the end of every collection). */
+RCYI_FUNC void rcyi_validate_list(rcy_runtime_t *rt, rcy_gc_head_t *head, rcyi_flagstates_t flags);
+/* The same checks for the last n objects of a list (and its head's link
+   when the list is no longer), walking back from its tail: what a
+   collection appended to an old generation. */
+RCYI_FUNC void rcyi_validate_list_tail(rcy_runtime_t *rt, rcy_gc_head_t *head, size_t n);
+/* Checks that every object of a list whose type declares its references as
+   an array (rcyi_ref_array) has a traverse that visits exactly that array's
+   non-NULL items, in order, with their indexes; aborts on the first that
+   does not. */
+RCYI_FUNC void rcyi_validate_ref_arrays(rcy_runtime_t *rt, rcy_gc_head_t *head);
+/* rcy_gc_validate's checks, aborting on the first inconsistency; `when`
+   names the moment in the message ("before a collection", ...). rt must
+   not be collecting. */
+RCYI_FUNC void rcyi_validate_heap_or_die(rcy_runtime_t *rt, const char *when);
+
+/* The collector's validation hooks: level 2 checks each list between
+   phases, level 3 the whole heap before and after each collection and at
+   teardown. Nothing at lower levels. */
+#if RCY_DEBUG >= 2
+#define RCYI_VALIDATE_PHASE(rt, head, flags) rcyi_validate_list((rt), (head), (flags))
+#define RCYI_VALIDATE_REF_ARRAYS(rt, head) rcyi_validate_ref_arrays((rt), (head))
+#else
+#define RCYI_VALIDATE_PHASE(rt, head, flags) ((void)0)
+#define RCYI_VALIDATE_REF_ARRAYS(rt, head) ((void)0)
+#endif
+#if RCY_DEBUG >= 3
+#define RCYI_VALIDATE_HEAP(rt, when) rcyi_validate_heap_or_die((rt), (when))
+#else
+#define RCYI_VALIDATE_HEAP(rt, when) ((void)0)
+#endif
 
 /* ---- weakref.c ------------------------------------------------------- */
 

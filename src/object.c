@@ -560,9 +560,13 @@ void rcy_incref_overflow(rcy_object_t *o)
 {
     /* The count saturates: the object is immortal from now on, as a
        32-bit CPython's would be (docs/design.md, Reference counts). Only
-       the report is ours; nothing is allocated or moved, so this is safe
-       wherever an incref is. */
+       the report is ours; nothing is allocated, so this is safe wherever
+       an incref is. Like rcy_immortalize, it leaves the collector's lists
+       (an immortal is never garbage), except inside a heap walk, whose
+       lists must not change. */
     o->refcnt = RCY_REFCNT_IMMORTAL;
+    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0 && o->type->rt->walk == NULL)
+        rcyi_list_remove(rcyi_as_gc(o));
     rcyi_printf(o->type->rt,
                 "recycle: warning: reference count overflow: object <%s %p> has RCY_REFCNT_MAX references; "
                 "it is immortal from now on (never freed)\n",

@@ -25,6 +25,7 @@ const char *rcy_strerror(int code)
     case RCY_ECALLBACK: return "a callback reported an error";
     case RCY_ERUNTIME: return "the objects belong to different runtimes";
     case RCY_EDEPTH: return "nesting too deep for the stack";
+    case RCY_ECORRUPT: return "heap validation found an inconsistency (reported through the output hook)";
     default: return "unknown error";
     }
 }
@@ -369,10 +370,17 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     rt->error = cfg->error ? cfg->error : default_error;
     rt->error_arg = cfg->error ? cfg->error_arg : rt;
 
-#ifdef RCY_DEBUG
-    rt->poison = cfg->poison != 0;
+    /* RCY_POISON=0 or 1 in the environment decides for a configuration
+       that leaves it to the build (-1): the GC-stress suite runs once with
+       poisoning off, so that AddressSanitizer sees every free. */
+    int poison = cfg->poison;
+    const char *poison_env = getenv("RCY_POISON");
+    if (poison < 0 && poison_env != NULL && (strcmp(poison_env, "0") == 0 || strcmp(poison_env, "1") == 0))
+        poison = poison_env[0] - '0';
+#if RCY_DEBUG >= 1
+    rt->poison = poison != 0;
 #else
-    rt->poison = cfg->poison > 0;
+    rt->poison = poison > 0;
 #endif
     if (rt->poison && cfg->quarantine > 0) {
         rt->quarantine = alloc.malloc_fn(alloc.ctx, quarantine_bytes);
@@ -523,6 +531,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
     if (rt == NULL)
         return;
     destroy_begin(rt);
+    RCYI_VALIDATE_HEAP(rt, "at teardown");
     rt->teardown_budget = teardown_budget(rt);
     /* Like CPython's atexit: live finalize registrations run first. */
     rcyi_finalize_atexit(rt);
@@ -540,6 +549,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
        longer run: drop them unrun (CPython's finalize during late
        shutdown); the registry's references are not leaks. */
     rcyi_finalize_drop_all(rt);
+    RCYI_VALIDATE_HEAP(rt, "after teardown's collections");
     report_survivors(rt);
     rcyi_gc_fini(rt);
     if (rt->clear_freelists != NULL)

@@ -560,6 +560,7 @@ TEST(test_strerror)
         {RCY_ECALLBACK, "a callback reported an error"},
         {RCY_ERUNTIME, "the objects belong to different runtimes"},
         {RCY_EDEPTH, "nesting too deep for the stack"},
+        {RCY_ECORRUPT, "heap validation found an inconsistency (reported through the output hook)"},
     };
     size_t n = sizeof known / sizeof known[0];
     for (size_t i = 0; i < n; i++) {
