@@ -442,6 +442,27 @@ TEST(test_weakmap_misuse)
     EXPECT(rcy_weakmap_len(x.d), RCY_EINVAL);
     EXPECT(rcy_weakmap_next(NULL, &pos, &k, &v), RCY_EINVAL);
     EXPECT(rcy_weakmap_next(x.wv, NULL, &k, &v), RCY_EINVAL);
+    /* A negative position is an error, not the end (with an entry to find). */
+    rcy_object_t *wk = rcy_weakkeydict_new(x.rt);
+    EXPECT(rcy_weakmap_set(x.wv, x.s, x.node), 0);
+    EXPECT(rcy_weakmap_set(wk, x.node, x.s), 0);
+    for (int kind = 0; kind < 2; kind++) {
+        rcy_object_t *map = kind == 0 ? x.wv : wk;
+        pos = -5;
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), RCY_EINVAL);
+        EXPECT(rcy_last_error(x.rt), RCY_EINVAL);
+        EXPECT(pos, -5);
+        pos = INTPTR_MIN;
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), RCY_EINVAL);
+        pos = 0;
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), 1);
+        rcy_decref(k);
+        rcy_decref(v);
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), 0);
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), 0); /* past the end stays there */
+    }
+    EXPECT(rcy_weakmap_del(x.wv, x.s), 0);
+    rcy_decref(wk);
     fx_check_intact(&x, live);
     fx_teardown(&x);
 }

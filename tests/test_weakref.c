@@ -691,6 +691,139 @@ TEST(test_weakmap_in_garbage)
     test_runtime_end(rt);
 }
 
+/* ---- Weak maps and collections run inside their calls ---------------- */
+
+/* A runtime that does not poison freed memory (the release default), so
+   that AddressSanitizer sees a use of a freed weak reference at once: the
+   weak-map defect of issue 12 hid behind poisoning. Collections on. */
+static rcy_runtime_t *setup_unpoisoned(void)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.poison = 0;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    rcy_type_spec_t spec = {0};
+    spec.name = "C";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.weaklistoffset = offsetof(wobj_t, weaklist);
+    T = rcy_type_new(rt, &spec);
+    return rt;
+}
+
+/* Replacing a value whose old value is cyclic garbage: the allocation of
+   the new entry's weak reference runs a collection (threshold 1), which
+   frees the old value and, through the entry's callback, the old weak
+   reference. The set must not touch it afterwards. */
+TEST(test_weakmap_set_old_entry_collected)
+{
+    rcy_runtime_t *rt = setup_unpoisoned();
+    rcy_object_t *d = rcy_weakvaluedict_new(rt);
+    rcy_object_t *key = rcy_str_new(rt, "k");
+    wobj_t *a = C(1), *b = C(2);
+    SET(a->a, a); /* a is in a cycle */
+    CHECK_EQ(rcy_weakmap_set(d, key, &a->ob), 0);
+    rcy_decref(&a->ob); /* cyclic garbage, not collected yet */
+    rcy_gc_set_threshold(rt, 1, 10, 10);
+    CHECK_EQ(rcy_weakmap_set(d, key, &b->ob), 0); /* collects a, and its entry */
+    CHECK_EQ(rcy_weakmap_len(d), 1);
+    rcy_object_t *got = rcy_weakmap_get(d, key);
+    CHECK(got == &b->ob);
+    rcy_xdecref(got);
+    rcy_gc_set_threshold(rt, 700, 10, 10);
+    rcy_decref(&b->ob);
+    CHECK_EQ(rcy_weakmap_len(d), 0);
+    rcy_decref(key);
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+/* Finalizers run by the collection inside rcy_weakmap_set change the very
+   entry being set: one deletes it, one sets it to another value. */
+static rcy_object_t *fin_map, *fin_key, *fin_value;
+static int fin_mode; /* 1: del map[key]; 2: map[key] = fin_value */
+static int map_finalize(rcy_object_t *self)
+{
+    (void)self;
+    if (fin_mode == 1)
+        CHECK_EQ(rcy_weakmap_del(fin_map, fin_key), 0);
+    else if (fin_mode == 2)
+        CHECK_EQ(rcy_weakmap_set(fin_map, fin_key, fin_value), 0);
+    fin_mode = 0;
+    return 0;
+}
+
+static void check_set_while_finalizer_changes_entry(int weak_keys, int mode)
+{
+    rcy_runtime_t *rt = setup_unpoisoned();
+    rcy_type_spec_t spec = {0};
+    spec.name = "Fin";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.finalize = map_finalize;
+    rcy_type_t *fin_type = rcy_type_new(rt, &spec);
+    fin_map = weak_keys ? rcy_weakkeydict_new(rt) : rcy_weakvaluedict_new(rt);
+    wobj_t *k = C(1), *v1 = C(2), *v2 = C(3), *v3 = C(4);
+    fin_key = weak_keys ? &k->ob : rcy_str_new(rt, "k");
+    fin_value = &v3->ob;
+    /* For a weak-key map the set that allocates is the key's first one. */
+    if (!weak_keys)
+        CHECK_EQ(rcy_weakmap_set(fin_map, fin_key, &v1->ob), 0);
+    rcy_gc_collect(rt, 2);
+    /* Cyclic garbage with a finalizer, found by the next collection. */
+    wobj_t *g = (wobj_t *)rcy_new(fin_type);
+    SET(g->a, g);
+    rcy_decref(&g->ob);
+    fin_mode = mode;
+    rcy_gc_set_threshold(rt, 1, 10, 10);
+    CHECK_EQ(rcy_weakmap_set(fin_map, fin_key, &v2->ob), 0); /* the finalizer runs inside */
+    rcy_gc_set_threshold(rt, 700, 10, 10);
+    CHECK_EQ(fin_mode, 0); /* it ran */
+    /* The set came last: its value is the entry's. */
+    CHECK_EQ(rcy_weakmap_len(fin_map), 1);
+    rcy_object_t *got = rcy_weakmap_get(fin_map, fin_key);
+    CHECK(got == &v2->ob);
+    rcy_xdecref(got);
+    /* The values the set replaced die without removing its entry. */
+    rcy_decref(&v1->ob);
+    rcy_decref(&v3->ob);
+    CHECK_EQ(rcy_weakmap_len(fin_map), 1);
+    intptr_t pos = 0;
+    rcy_object_t *ik, *iv;
+    CHECK_EQ(rcy_weakmap_next(fin_map, &pos, &ik, &iv), 1);
+    CHECK(ik == fin_key && iv == &v2->ob);
+    rcy_decref(ik);
+    rcy_decref(iv);
+    CHECK_EQ(rcy_weakmap_next(fin_map, &pos, &ik, &iv), 0);
+    if (weak_keys) {
+        rcy_decref(&v2->ob);
+        rcy_decref(&k->ob); /* the key dies: the entry goes */
+    } else {
+        rcy_decref(&k->ob);
+        rcy_decref(&v2->ob); /* the value dies: the entry goes */
+        rcy_decref(fin_key);
+    }
+    CHECK_EQ(rcy_weakmap_len(fin_map), 0);
+    RCY_CLEAR(fin_map);
+    fin_key = fin_value = NULL;
+    test_runtime_end(rt);
+}
+
+TEST(test_weakmap_set_while_finalizer_deletes)
+{
+    check_set_while_finalizer_changes_entry(0, 1);
+}
+
+TEST(test_weakmap_set_while_finalizer_sets)
+{
+    check_set_while_finalizer_changes_entry(0, 2);
+    check_set_while_finalizer_changes_entry(1, 2);
+}
+
 int main(void)
 {
     RUN(test_basic_callback);
@@ -716,5 +849,8 @@ int main(void)
     RUN(test_weak_valued_len_cycles);
     RUN(test_weak_keyed_cascading_deletes);
     RUN(test_weakmap_in_garbage);
+    RUN(test_weakmap_set_while_finalizer_deletes);
+    RUN(test_weakmap_set_while_finalizer_sets);
+    RUN(test_weakmap_set_old_entry_collected);
     return harness_summary();
 }
