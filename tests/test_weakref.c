@@ -824,6 +824,106 @@ TEST(test_weakmap_set_while_finalizer_sets)
     check_set_while_finalizer_changes_entry(1, 2);
 }
 
+/* An entry's callback releases the entry's value, whose finalizer releases
+   the last reference to the map: the map outlives the callback. */
+static rcy_object_t *held_map;
+static int release_map_finalize(rcy_object_t *self)
+{
+    (void)self;
+    RCY_CLEAR(held_map);
+    return 0;
+}
+
+TEST(test_weakmap_callback_value_releases_map)
+{
+    rcy_runtime_t *rt = setup_unpoisoned();
+    rcy_type_spec_t spec = {0};
+    spec.name = "ReleasesMap";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.finalize = release_map_finalize;
+    rcy_type_t *vt = rcy_type_new(rt, &spec);
+    held_map = rcy_weakkeydict_new(rt);
+    wobj_t *k = C(1), *k2 = C(2);
+    rcy_object_t *v = rcy_new(vt);
+    CHECK_EQ(rcy_weakmap_set(held_map, &k->ob, v), 0);
+    CHECK_EQ(rcy_weakmap_set(held_map, &k2->ob, v), 0);
+    rcy_decref(v); /* held by the map only */
+    CHECK_EQ(rcy_weakmap_len(held_map), 2);
+    rcy_decref(&k2->ob); /* its entry goes; v lives on in the other one */
+    CHECK_EQ(rcy_weakmap_len(held_map), 1);
+    rcy_decref(&k->ob); /* the entry goes, v dies, its finalizer releases the map */
+    CHECK(held_map == NULL);
+    test_runtime_end(rt);
+}
+
+/* A weak map cleared by the collector (its clear slot ran) and then used by
+   a peer's deallocation, as CPython lets a tp_clear'ed object be seen:
+   it reads as empty and refuses to be filled. */
+static rcy_object_t *peer_key;
+static int peer_results[6];
+static void peer_dealloc(rcy_object_t *self)
+{
+    wobj_t *o = (wobj_t *)self;
+    rcy_object_t *map = o->a;
+    intptr_t pos = 0;
+    rcy_object_t *k, *v;
+    peer_results[0] = 1;
+    peer_results[1] = (int)rcy_weakmap_len(map);
+    peer_results[2] = rcy_weakmap_next(map, &pos, &k, &v);
+    peer_results[3] = rcy_weakmap_get(map, peer_key) == NULL ? rcy_last_error(rcy_object_runtime(self)) : 1;
+    peer_results[4] = rcy_weakmap_del(map, peer_key);
+    peer_results[5] = rcy_weakmap_set(map, peer_key, peer_key);
+    wobj_clear(self);
+}
+
+TEST(test_weakmap_used_after_collector_cleared_it)
+{
+    rcy_runtime_t *rt = setup_unpoisoned();
+    rcy_gc_disable(rt);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Peer";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.dealloc = peer_dealloc;
+    rcy_type_t *pt = rcy_type_new(rt, &spec);
+    memset(peer_results, 0, sizeof peer_results);
+    wobj_t *key = C(1);
+    peer_key = &key->ob;
+    rcy_object_t *map = rcy_weakkeydict_new(rt);
+    wobj_t *peer = (wobj_t *)rcy_new(pt);
+    SET(peer->a, map); /* peer -> map -> (its values dict) -> peer */
+    CHECK_EQ(rcy_weakmap_set(map, &key->ob, &peer->ob), 0);
+    /* The map first in the collector's list, its dicts last: the map is
+       cleared first, and releasing its values dict kills the peer. */
+    rcy_objarray_t inner = {0};
+    CHECK_EQ(rcy_gc_get_referents(rt, &map, 1, &inner), 0);
+    CHECK_EQ(inner.len, 2);
+    rcy_gc_untrack(&peer->ob);
+    rcy_gc_track(&peer->ob);
+    for (size_t i = 0; i < inner.len; i++) {
+        rcy_gc_untrack(inner.items[i]);
+        rcy_gc_track(inner.items[i]);
+    }
+    rcy_objarray_release(&inner);
+    rcy_decref(map);
+    rcy_decref(&peer->ob);
+    CHECK(rcy_gc_collect(rt, 2) >= 4);
+    CHECK_EQ(peer_results[0], 1); /* the peer died */
+    CHECK_EQ(peer_results[1], 0); /* len */
+    CHECK_EQ(peer_results[2], 0); /* next: the end */
+    CHECK_EQ(peer_results[3], RCY_EKEY);
+    CHECK_EQ(peer_results[4], RCY_EKEY);
+    CHECK_EQ(peer_results[5], RCY_ESTATE);
+    rcy_decref(&key->ob);
+    peer_key = NULL;
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_basic_callback);
@@ -852,5 +952,7 @@ int main(void)
     RUN(test_weakmap_set_while_finalizer_deletes);
     RUN(test_weakmap_set_while_finalizer_sets);
     RUN(test_weakmap_set_old_entry_collected);
+    RUN(test_weakmap_callback_value_releases_map);
+    RUN(test_weakmap_used_after_collector_cleared_it);
     return harness_summary();
 }
