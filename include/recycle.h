@@ -158,7 +158,7 @@ enum rcy_type_flags_e {
  * itemsize > 0 and its objects start with rcy_varobject_t.
  */
 typedef struct rcy_type_spec_s {
-    const char *name;         /**< type name, shown in debug output (copied) */
+    const char *name;         /**< type name, shown in debug output (copied; UTF-8, no control characters) */
     size_t basicsize;         /**< size of the fixed part, header included */
     size_t itemsize;          /**< size of one item, 0 for fixed-size types */
     unsigned flags;           /**< RCY_TPFLAGS_* */
@@ -286,10 +286,16 @@ void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
 /**
  * Creates a type in rt from spec (the spec is read, not kept; the name is
  * copied). The type lives until the runtime is destroyed. Returns NULL with
- * RCY_EINVAL when the spec is inconsistent (no name, basicsize smaller than
- * the header or larger than SIZE_MAX / 2, a GC type without traverse or
- * clear, a variable-size type whose basicsize does not cover
- * rcy_varobject_t) or RCY_ENOMEM.
+ * RCY_EINVAL when the spec is inconsistent, or RCY_ENOMEM. Inconsistent:
+ * - a name that is empty, not well-formed UTF-8, or holds a control
+ *   character (C0 such as newline or tab, DEL, C1): names appear in
+ *   one-line messages and graph labels;
+ * - an unknown flag; a GC type without traverse or clear; a traverse slot
+ *   without RCY_TPFLAGS_GC (the collector would never call it);
+ * - basicsize smaller than the header (rcy_object_t, or rcy_varobject_t
+ *   for a variable-size type) or larger than SIZE_MAX / 2;
+ * - a weaklistoffset that is not pointer-aligned, lies in the header, or
+ *   whose pointer does not end within basicsize.
  */
 rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
 
@@ -775,7 +781,8 @@ typedef struct rcy_class_spec_s {
  * sit in cycles with its instances) and holds class attributes set with
  * rcy_setattr. Its instances get a type of their own, named name, created
  * here and kept until the runtime is destroyed. Returns a new reference, or
- * NULL with RCY_EINVAL (no name, invalid UTF-8, finalize and legacy_del
+ * NULL with RCY_EINVAL (a name rcy_type_new would refuse: empty, invalid
+ * UTF-8 or a control character; finalize and legacy_del
  * both set) or RCY_ENOMEM. May run an automatic collection.
  */
 rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);

@@ -399,6 +399,10 @@ RCYI_FUNC int rcyi_builtins_init(rcy_runtime_t *rt);
 /* Empties the free lists and frees the built-in state (teardown, after the
    last collection; the types themselves are freed with the runtime's). */
 RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
+/* A name for a type or class (str.c): non-empty, well-formed UTF-8, and no
+   control character (C0, DEL, C1), so that it prints on one line of a
+   message and needs no escaping beyond quotes in a DOT label. */
+RCYI_FUNC bool rcyi_name_valid(const char *name);
 
 /* ---- gc_api.c -------------------------------------------------------- */
 

@@ -198,9 +198,59 @@ TEST(test_type_misuse)
     EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
     spec.weaklistoffset = sizeof(rcy_object_t); /* past basicsize */
     EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    /* Offsets whose bound check would wrap, or that overlap a header. */
+    spec.basicsize = sizeof(rcy_object_t) + 8;
+    const size_t bad_offsets[] = {SIZE_MAX - 7, SIZE_MAX, SIZE_MAX - 15, SIZE_MAX / 2 + 1,
+                                  sizeof(rcy_object_t) + 8, sizeof(rcy_object_t) + 4};
+    for (size_t i = 0; i < sizeof bad_offsets / sizeof bad_offsets[0]; i++) {
+        spec.weaklistoffset = bad_offsets[i];
+        EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    }
+    spec.weaklistoffset = sizeof(rcy_object_t); /* the last field: fits */
+    CHECK(rcy_type_new(x.rt, &spec) != NULL);
+    spec.itemsize = 8; /* a variable-size type: the weak list would overlap `size` */
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.basicsize = sizeof(rcy_varobject_t) + 8;
+    spec.weaklistoffset = sizeof(rcy_varobject_t);
+    CHECK(rcy_type_new(x.rt, &spec) != NULL);
+    spec.itemsize = 0;
+    spec.basicsize = SIZE_MAX / 2 + 1; /* no block could hold it */
+    spec.weaklistoffset = SIZE_MAX / 2 - 7;
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.basicsize = sizeof(rcy_object_t);
     spec.weaklistoffset = 0;
-    spec.name = "bad\xff utf8? names are only copied";
-    CHECK(rcy_type_new(x.rt, &spec) != NULL); /* type names are bytes: accepted */
+
+    /* A traverse slot on a type without RCY_TPFLAGS_GC would never be
+       called: a forgotten flag, refused. */
+    spec.traverse = node_traverse;
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.clear = node_clear; /* clear alone is the deallocation: fine */
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.traverse = NULL;
+    CHECK(rcy_type_new(x.rt, &spec) != NULL);
+    spec.clear = NULL;
+
+    /* Names reach one-line messages and DOT labels: well-formed UTF-8
+       without control characters (types and classes alike). */
+    const char *bad_names[] = {"",           "bad\xff utf8",   "two\nlines", "cr\r",     "tab\there",
+                               "esc\x1b[31m", "del\x7f",       "c1\xc2\x85", "c1\xc2\x9f", "\xc0\xaf",
+                               "\xed\xa0\x80", "cut\xe2\x82", "\xf4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        spec.name = bad_names[i];
+        EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+        EXPECT_NULL(rcy_class_new(x.rt, bad_names[i], NULL), x.rt, RCY_EINVAL);
+    }
+    const char *good_names[] = {"T", "my type", "Caf\xc3\xa9", "\xe5\x90\x8d\xe5\x89\x8d", "nbsp\xc2\xa0",
+                                "quote\"s<&>", "\xf0\x9f\x90\x8d"};
+    for (size_t i = 0; i < sizeof good_names / sizeof good_names[0]; i++) {
+        spec.name = good_names[i];
+        rcy_type_t *t = rcy_type_new(x.rt, &spec);
+        CHECK(t != NULL && strcmp(rcy_type_name(t), good_names[i]) == 0);
+        rcy_object_t *cls = rcy_class_new(x.rt, good_names[i], NULL);
+        CHECK(cls != NULL);
+        rcy_xdecref(cls);
+    }
+    spec.name = "T";
 
     CHECK(rcy_type_name(NULL) == NULL);
     CHECK(rcy_type_runtime(NULL) == NULL);
