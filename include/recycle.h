@@ -651,7 +651,8 @@ intptr_t rcy_str_len(const rcy_object_t *o);
  * Returns a new reference to a tuple of the n objects items[0..n) (items
  * may be NULL when n is 0). The tuple takes its own reference to each item:
  * nothing is stolen. NULL with RCY_EINVAL (n < 0, a NULL item) or
- * RCY_ENOMEM. May run an automatic collection.
+ * RCY_ENOMEM (also for an n no block could hold, refused before items is
+ * read). May run an automatic collection.
  */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
@@ -943,8 +944,9 @@ int rcy_census_show_most_common_types(rcy_runtime_t *rt, size_t limit, FILE *out
  * type_name (objgraph's by_type): the tracked ones, and the untracked ones
  * that some tracked object (or an untracked container it reaches) refers
  * to. Objects held only from C variables and not tracked cannot be found:
- * compare out->len with rcy_census_count. Returns 0, RCY_EINVAL, RCY_ESTATE
- * (during a collection) or RCY_ENOMEM (out left empty).
+ * compare out->len with rcy_census_count. Returns 0, RCY_EINVAL (also: out
+ * not empty, see rcy_objarray_t), RCY_ESTATE (during a collection) or
+ * RCY_ENOMEM (out left empty).
  */
 int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t *out);
 
@@ -1053,8 +1055,8 @@ intptr_t rcy_external_refcount(rcy_object_t *obj);
  * the heap refers to (objgraph's get_leaking_objects), registered roots and
  * garbage-list entries left out: each is held only from outside the heap,
  * by C code, legitimately or by a forgotten reference; rcy_external_refcount
- * tells by how many. Does not collect. Returns 0, RCY_EINVAL, RCY_ESTATE or
- * RCY_ENOMEM (out left empty).
+ * tells by how many. Does not collect. Returns 0, RCY_EINVAL (also: out not
+ * empty, see rcy_objarray_t), RCY_ESTATE or RCY_ENOMEM (out left empty).
  */
 int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out);
 
@@ -1077,7 +1079,8 @@ typedef int (*rcy_chain_predicate_fn)(rcy_object_t *obj, intptr_t external, void
  * else the nearest object held from outside the heap (external count > 0;
  * for obj itself only a registration counts, as the caller holds it). When
  * no root is found, out holds [obj] alone. Does not collect. Returns 1
- * (found), 0 (not found), or RCY_EINVAL, RCY_ESTATE, RCY_ENOMEM (out empty).
+ * (found), 0 (not found), or RCY_EINVAL (also: out not empty, see
+ * rcy_objarray_t), RCY_ESTATE, RCY_ENOMEM (out empty).
  */
 int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, void *arg, int max_depth,
                            rcy_objarray_t *out);
@@ -1086,7 +1089,7 @@ int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, vo
  * The forward twin: searches what obj refers to, breadth first, for the
  * nearest object predicate accepts (must not be NULL) and fills out with
  * [obj, ..., match]; [obj] when none is within max_depth (0: 20). Returns
- * 1, 0, or RCY_EINVAL, RCY_ESTATE, RCY_ENOMEM.
+ * 1, 0, or RCY_EINVAL (also: out not empty), RCY_ESTATE, RCY_ENOMEM.
  */
 int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void *arg, int max_depth,
                        rcy_objarray_t *out);
@@ -1097,7 +1100,8 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
  * every edge by its label, e.g. "registry['sessions'][2].user" (an
  * instance attribute reached through its __dict__ is written ".name").
  * Returns the length of the whole path (snprintf's convention: it was cut if
- * >= size), or RCY_EINVAL.
+ * >= size), or RCY_EINVAL (chain NULL, len > 0 with items NULL or a NULL
+ * item, buf NULL with size > 0).
  */
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 
@@ -1171,7 +1175,8 @@ int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_optio
  * Draws chains found by rcy_find_backref_chain (backrefs nonzero) or
  * rcy_find_ref_chain: only their objects (opts->filter, if any, must accept
  * them too), to the depth of the longest chain (objgraph's show_chain).
- * Empty chains are skipped. Returns as rcy_show_refs.
+ * Empty chains are skipped. Returns as rcy_show_refs (RCY_EINVAL also for
+ * a chain with len > 0 and items NULL, or a NULL item).
  */
 int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, const rcy_graph_options_t *opts);
 
@@ -1275,7 +1280,15 @@ int rcy_gc_is_finalized(const rcy_object_t *o);
 
 /**
  * A growable array of new references, filled by the introspection calls
- * below. Release it with rcy_objarray_release().
+ * below, rcy_census_by_type, rcy_get_leaking_objects and the chain searches.
+ * Release it with rcy_objarray_release().
+ *
+ * Every call that fills one takes it empty: declare it zeroed
+ * (`rcy_objarray_t a = {0};`) or pass one emptied by rcy_objarray_release.
+ * An array that still holds references (len > 0) is refused with
+ * RCY_EINVAL and left exactly as it was: overwriting it would leak its
+ * references, and releasing them would run finalizers inside the call. On
+ * any other failure the call leaves it empty.
  */
 typedef struct rcy_objarray_s {
     rcy_object_t **items;
@@ -1287,7 +1300,8 @@ typedef struct rcy_objarray_s {
 /**
  * Releases every reference in a, last first (as CPython releases a list's
  * items), and frees its storage; a becomes empty first, so finalizers run
- * by the releases see it empty.
+ * by the releases see it empty, and it may be filled again. A zeroed array
+ * and NULL are ignored.
  */
 void rcy_objarray_release(rcy_objarray_t *a);
 
@@ -1295,21 +1309,24 @@ void rcy_objarray_release(rcy_objarray_t *a);
  * Fills out with new references to every tracked object in generation
  * `generation` (0..2), or in all generations when generation is -1; the
  * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
- * generation out of range, or RCY_ENOMEM (out is left empty).
+ * generation out of range or an out that is not empty (see rcy_objarray_t),
+ * or RCY_ENOMEM (out is left empty).
  */
 int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
 
 /**
  * Fills out with new references to the objects that objs[0..n) refer to,
  * as reported by their traverse slots (non-containers contribute nothing).
- * Returns 0, RCY_EINVAL, or RCY_ENOMEM (out is left empty).
+ * Returns 0, RCY_EINVAL (also: out not empty), or RCY_ENOMEM (out is left
+ * empty).
  */
 int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 
 /**
  * Fills out with new references to the tracked objects (generations 0-2,
  * not the permanent one) whose traverse visits any of objs[0..n). For
- * debugging: it walks the whole heap. Returns 0, RCY_EINVAL or RCY_ENOMEM.
+ * debugging: it walks the whole heap. Returns 0, RCY_EINVAL (also: out not
+ * empty) or RCY_ENOMEM (out is left empty).
  */
 int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 

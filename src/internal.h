@@ -406,6 +406,11 @@ RCYI_FUNC bool rcyi_name_valid(const char *name);
 
 /* ---- gc_api.c -------------------------------------------------------- */
 
+/* Starts filling a caller's out-array: it must be empty (len 0: zeroed, or
+   emptied by rcy_objarray_release); one that still holds references is
+   refused with RCY_EINVAL and left alone. Otherwise it is reset to an empty
+   array of rt. Returns 0 or RCY_EINVAL. */
+RCYI_FUNC int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out);
 /* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
 RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
 RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);

@@ -678,7 +678,7 @@ static rcy_object_t *probe_self;
 
 static int probe_finalize(rcy_object_t *self)
 {
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     if (rcy_gc_get_objects(probe_rt, -1, &arr) == 0) {
         for (size_t i = 0; i < arr.len; i++)
             probe_saw_garbage += arr.items[i] == self;

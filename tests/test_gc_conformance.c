@@ -185,7 +185,7 @@ TEST(test_get_referents)
 {
     rcy_runtime_t *rt = setup(NULL);
     char buf[128];
-    rcy_objarray_t got;
+    rcy_objarray_t got = {0};
     rcy_object_t *alist = rcy_list_new(rt);
     int64_t vals[] = {1, 3, 5};
     for (int i = 0; i < 3; i++) {

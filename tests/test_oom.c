@@ -491,7 +491,7 @@ TEST(test_introspection_fails)
     for (int i = 0; i < INTRO_N; i++)
         objs[i] = OB(n[i]);
     long blocks = fa.live;
-    rcy_objarray_t out;
+    rcy_objarray_t out = {0};
 
     /* Fail the first allocation of the result, then its growth. */
     for (long k = 1; k <= 2; k++) {
@@ -622,7 +622,7 @@ static bool scenario(failalloc_t *fa)
         goto out;
     }
 
-    rcy_objarray_t objs;
+    rcy_objarray_t objs = {0};
     size_t before = rcy_runtime_live_objects(rt);
     if (rcy_gc_get_objects(rt, -1, &objs) < 0) {
         check_empty(&objs);

@@ -152,6 +152,13 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     rcyi_builtins_t *b = rt->builtins;
     if (n == 0)
         return &b->empty_tuple.ob.ob;
+    /* The size first, as rcy_new_var would check it, and only then the
+       items: a size no block can hold must not send the scan below past
+       the end of the caller's array (n = INTPTR_MAX). */
+    if ((size_t)n > (SIZE_MAX - b->tuple_type->block_base) / sizeof(rcy_object_t *)) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
     for (intptr_t i = 0; i < n; i++) {
         if (items[i] == NULL) { /* before anything is allocated or counted */
             rcyi_set_error(rt, RCY_EINVAL);
