@@ -1487,15 +1487,30 @@ rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
 /** del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM. May run finalizers. */
 int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
 
-/** Number of entries (dead entries are removed at once), or RCY_EINVAL. */
+/**
+ * Removes every entry (WeakKeyDictionary.clear). Returns 0 or RCY_EINVAL.
+ * Releasing the entries' objects may run finalizers; they see the map
+ * empty (and may fill it again).
+ */
+int rcy_weakmap_clear(rcy_object_t *map);
+
+/**
+ * Number of entries, or RCY_EINVAL. An entry goes the moment its weakly
+ * held object dies, also during an iteration, so the count never includes
+ * a dead entry (CPython gets the same count by subtracting the removals an
+ * iterator deferred).
+ */
 intptr_t rcy_weakmap_len(const rcy_object_t *map);
 
 /**
  * Iterates a weak map in insertion order: start with *pos = 0; each call
  * stores new references to the next live entry's key and value (release
- * both) and returns 1, or returns 0 at the end (RCY_EINVAL on bad
- * arguments). Releasing references during iteration may remove entries;
- * iteration stays safe and simply does not return them.
+ * both) and returns 1, or returns 0 at the end, or RCY_EINVAL (bad
+ * arguments, *pos < 0). The map may change during an iteration (entries
+ * whose objects die, set, del, clear): iteration stays safe, never returns
+ * a dead or removed entry, and ends; after a set or clear it may miss or
+ * repeat entries (the map's table can be rebuilt), where CPython raises
+ * "dictionary changed size during iteration".
  */
 int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
 

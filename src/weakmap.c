@@ -300,6 +300,32 @@ int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key)
     return 0;
 }
 
+int rcy_weakmap_clear(rcy_object_t *map)
+{
+    weakmap_t *m = as_map(map);
+    if (m == NULL)
+        return RCY_EINVAL;
+    if (m->refs == NULL)
+        return 0;
+    /* The releases may run finalizers that use or release the map: hold
+       it. No entry's callback may run into the emptied dicts. The dicts'
+       clear slot detaches each table before releasing what it held, so
+       finalizers see an empty map, which they may fill again. As in del:
+       refs first, the values (whose release may run code) last. */
+    rcy_incref(map);
+    detach_callbacks(m);
+    rcy_object_t *refs = rcy_newref(m->refs);
+    refs->type->clear(refs);
+    rcy_decref(refs);
+    if (m->values != NULL) {
+        rcy_object_t *values = rcy_newref(m->values);
+        values->type->clear(values);
+        rcy_decref(values);
+    }
+    rcy_decref(map);
+    return 0;
+}
+
 intptr_t rcy_weakmap_len(const rcy_object_t *map)
 {
     const weakmap_t *m = as_map(map);

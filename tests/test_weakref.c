@@ -277,9 +277,42 @@ TEST(test_callbacks_on_callback)
     test_runtime_end(rt);
 }
 
-/* A reachable object holds the weak reference whose referent is cyclic
-   trash: the callback runs (the weak reference outlived the trash). */
+/* test_callback_reachable_one_way: c2 is in a self cycle (c2.me = c2) and
+   holds c1 and wr = ref(c1, c2.cb); c1 can be reached from c2, not the
+   other way. All of them are trash, wr included, so its callback never
+   runs: had it run, it would have seen c2 cleared (the bug this CPython
+   test guards). CPython collects 4 (c1, c2, wr, the bound method c2.cb);
+   here the callback is a C function, so 3. */
+static int n_one_way_calls;
+static int one_way_callback(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    wobj_t *c2 = arg; /* self.me, self.c1, self.wr */
+    CHECK(c2->a != NULL && c2->b != NULL && c2->c != NULL);
+    n_one_way_calls++;
+    return 0;
+}
+
 TEST(test_callback_reachable_one_way)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    n_one_way_calls = 0;
+    wobj_t *c1 = C(1), *c2 = C(2);
+    SET(c2->a, c2); /* c2.me = c2 */
+    SET(c2->b, c1); /* c2.c1 = c1 */
+    rcy_object_t *w = rcy_weakref_new(&c1->ob, one_way_callback, c2);
+    SET(c2->c, w); /* c2.wr = weakref.ref(c1, c2.cb) */
+    rcy_decref(w);
+    rcy_decref(&c1->ob);
+    rcy_decref(&c2->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 3);
+    CHECK_EQ(n_one_way_calls, 0);
+    test_runtime_end(rt);
+}
+
+/* The other way round: a weak reference held from outside the trash, to
+   trash, calls back (it outlives its referent). */
+TEST(test_callback_held_outside_trash)
 {
     rcy_runtime_t *rt = setup(NULL);
     n_events = 0;
@@ -365,19 +398,115 @@ TEST(test_ref_created_during_del)
     test_runtime_end(rt);
 }
 
-/* test_sf_bug_840829: a weak reference (with callback) to an object
-   that dies in a cycle, the weak reference itself held by a survivor. */
+/* test_sf_bug_840829 ("weakref callbacks and gc corrupt memory"): a
+   callback that runs a collection while its referent is being deallocated
+   by reference counting, first the referent alone, then an object torn
+   down inside the deallocation of its holders (c2 -> c1 -> c1.i: "any gc
+   triggered by weakref callbacks associated with anything torn down by a
+   base class dealloc"). The objects being deallocated must be invisible to
+   that collection (it would deallocate them a second time); it still finds
+   the cyclic trash that waits (CPython: gc.collect() in the second callback
+   returns 1, the trash). */
+static rcy_runtime_t *collecting_rt;
+static intptr_t collected_in_callback;
+static int collect_callback(rcy_object_t *wr, void *arg)
+{
+    CHECK(!rcy_weakref_is_alive(wr));
+    log_event((long)(intptr_t)arg);
+    collected_in_callback = rcy_gc_collect(collecting_rt, 2);
+    return 0;
+}
+
+static void make_trash(void)
+{
+    wobj_t *t = C(100);
+    SET(t->a, t);
+    rcy_decref(&t->ob);
+}
+
 TEST(test_sf_bug_840829)
 {
     rcy_runtime_t *rt = setup(NULL);
+    collecting_rt = rt;
     n_events = 0;
-    wobj_t *cls = C(1);
-    SET(cls->a, cls); /* "class" in a self cycle */
-    rcy_object_t *wr = rcy_weakref_new(&cls->ob, callback, (void *)1);
-    rcy_decref(&cls->ob);
-    rcy_gc_collect(rt, 2);
+    make_trash();
+    wobj_t *c = C(1);
+    rcy_object_t *wr = rcy_weakref_new(&c->ob, collect_callback, (void *)1);
+    collected_in_callback = -1;
+    rcy_decref(&c->ob); /* the callback collects inside c's deallocation */
     CHECK_EQ(n_events, 1);
+    CHECK_EQ(collected_in_callback, 1); /* the trash, not c */
     rcy_decref(wr);
+
+    make_trash();
+    wobj_t *c1 = C(2), *i = C(3);
+    SET(c1->a, i);
+    wr = rcy_weakref_new(&i->ob, collect_callback, (void *)2);
+    rcy_decref(&i->ob);
+    wobj_t *c2 = C(4);
+    SET(c2->a, c1);
+    rcy_decref(&c1->ob); /* still alive because c2 points to it */
+    collected_in_callback = -1;
+    rcy_decref(&c2->ob); /* c2, then c1, then c1.i, whose callback collects */
+    CHECK_EQ(n_events, 2);
+    CHECK_EQ(collected_in_callback, 1);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 1); /* wr */
+    rcy_decref(wr);
+    test_runtime_end(rt);
+}
+
+/* test_callback_gcs: an object with a finalizer dies by reference
+   counting and its weak reference's callback runs a collection. The
+   finalizer runs first, then the callback (CPython's subtype_dealloc
+   order: ['del', callback]); the dying object is not seen by that
+   collection, which finds the trash (CPython: 1). */
+static int log_del_finalize(rcy_object_t *self)
+{
+    if (n_events < 64)
+        snprintf(events[n_events++], sizeof events[0], "del %ld", ((wobj_t *)self)->id);
+    return 0;
+}
+
+TEST(test_callback_gcs)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    collecting_rt = rt;
+    n_events = 0;
+    rcy_type_spec_t spec = {0};
+    spec.name = "ObjectWithDel";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.finalize = log_del_finalize;
+    spec.weaklistoffset = offsetof(wobj_t, weaklist);
+    rcy_type_t *with_del = rcy_type_new(rt, &spec);
+    make_trash();
+    wobj_t *x = (wobj_t *)rcy_new(with_del);
+    x->id = 1;
+    rcy_object_t *ref1 = rcy_weakref_new(&x->ob, collect_callback, (void *)1);
+    collected_in_callback = -1;
+    rcy_decref(&x->ob);
+    CHECK_EQ(n_events, 2);
+    CHECK(n_events == 2 && strcmp(events[0], "del 1") == 0 && strcmp(events[1], "cb 1") == 0);
+    CHECK_EQ(collected_in_callback, 1);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 0);
+    rcy_decref(ref1);
+
+    /* The same object in a cycle: the finalizer runs in the collection,
+       which is running, so the callback's collection is refused (0). */
+    n_events = 0;
+    x = (wobj_t *)rcy_new(with_del);
+    x->id = 2;
+    SET(x->a, x);
+    ref1 = rcy_weakref_new(&x->ob, collect_callback, (void *)2);
+    rcy_decref(&x->ob);
+    collected_in_callback = -1;
+    CHECK_EQ(rcy_gc_collect(rt, 2), 1);
+    CHECK_EQ(n_events, 2);
+    CHECK(n_events == 2 && strcmp(events[0], "cb 2") == 0 && strcmp(events[1], "del 2") == 0);
+    CHECK_EQ(collected_in_callback, 0);
+    rcy_decref(ref1);
     test_runtime_end(rt);
 }
 
@@ -935,9 +1064,11 @@ int main(void)
     RUN(test_callback_in_cycle_resurrection);
     RUN(test_callbacks_on_callback);
     RUN(test_callback_reachable_one_way);
+    RUN(test_callback_held_outside_trash);
     RUN(test_gc_during_ref_creation);
     RUN(test_ref_created_during_del);
     RUN(test_sf_bug_840829);
+    RUN(test_callback_gcs);
     RUN(test_finalize);
     RUN(test_arg_errors);
     RUN(test_order);
