@@ -263,6 +263,11 @@ struct rcy_runtime_s {
     rcy_type_t *weakref_type;
     rcy_type_t *weakmap_type; /* weakmap.c, created on first use */
     struct rcyi_weakref_s *registry_head, *registry_tail;
+    /* Callbacks of weak references to objects that died RCYI_TRASH_DEPTH
+       deallocations deep (already cleared; held, chained through
+       `pending`, oldest first): the trashcan drain calls them, so that
+       deaths cascading through callbacks do not recurse without bound. */
+    struct rcyi_weakref_s *deferred_head, **deferred_tail;
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
@@ -365,8 +370,15 @@ static inline struct rcyi_weakref_s **rcyi_weaklist(const rcy_object_t *o)
 }
 RCYI_FUNC int rcyi_weakref_init(rcy_runtime_t *rt);
 /* Refcount death of o: clear its weak references, then call their
-   callbacks, newest first (PyObject_ClearWeakRefs). */
+   callbacks, newest first (PyObject_ClearWeakRefs). The callbacks count as
+   one level of deallocation for the trashcan; at RCYI_TRASH_DEPTH they are
+   deferred to the drain (the caller then releases o, which the trashcan
+   defers as well: the drain is sure to run), unless o has a legacy
+   finalizer still to run, which may resurrect it. */
 RCYI_FUNC void rcyi_weakrefs_clear_on_death(rcy_object_t *o);
+/* Calls the callbacks deferred by rcyi_weakrefs_clear_on_death (the
+   trashcan drain, with the depth raised). Returns false if there were none. */
+RCYI_FUNC bool rcyi_weakrefs_call_deferred(rcy_runtime_t *rt);
 /* Clears o's weak references without calling their callbacks (those a
    legacy finalizer created while o was dying). */
 RCYI_FUNC void rcyi_weakrefs_clear_silently(rcy_object_t *o);

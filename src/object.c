@@ -329,11 +329,17 @@ static rcy_object_t *trash_pop(rcy_runtime_t *rt)
     return o;
 }
 
-/* Releases the deferred objects, each with its type's own slots; the depth
-   is raised meanwhile, so a release never drains recursively. */
+/* Releases the deferred objects, each with its type's own slots, and calls
+   the deferred weak-reference callbacks (weakref.c), until neither is left;
+   the depth is raised meanwhile, so a release never drains recursively. */
 void rcyi_trash_drain(rcy_runtime_t *rt)
 {
-    while (rt->trash != NULL) {
+    for (;;) {
+        if (rt->trash == NULL) {
+            if (rcyi_weakrefs_call_deferred(rt))
+                continue;
+            break;
+        }
         rcy_object_t *o = trash_pop(rt);
         rt->dealloc_depth++;
         rcyi_death_t d = generic_death(o->type);

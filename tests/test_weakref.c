@@ -1053,6 +1053,393 @@ TEST(test_weakmap_used_after_collector_cleared_it)
     test_runtime_end(rt);
 }
 
+/* test_trashcan_16602 (issue #16602): a chain deeper than the trashcan's
+   limit (50) dies in one cascade: d[c] = c = C(c), a weak-key map from each
+   node to its child, and each child's weak reference to its parent has a
+   callback whose closure holds the child's own weak reference (wself) and
+   calls it. When the trashcan delayed the clearing of weak references, a
+   callback got back an object whose count had already dropped to 0. The
+   closures are the test's (wselves[]), as a Python closure outlives the
+   frame that made it. The deaths nest through the map's callbacks, not
+   through released references: with CPython's 100 nodes, and with enough
+   to overflow the stack if the trashcan did not bound that nesting. */
+static rcy_object_t **wselves;
+static int calls_16602, dead_seen_16602;
+
+static int cb_16602(rcy_object_t *wparent, void *arg)
+{
+    (void)wparent;
+    calls_16602++;
+    rcy_object_t *o = rcy_weakref_get(wselves[(intptr_t)arg]); /* o = wself() */
+    if (o != NULL && rcy_getrefcount(o) < 2) {
+        dead_seen_16602++; /* a dying object, seen from outside: do not release it again */
+        return 0;
+    }
+    rcy_xdecref(o);
+    return 0;
+}
+
+static void check_trashcan_16602(int chain)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    calls_16602 = dead_seen_16602 = 0;
+    wselves = calloc((size_t)chain + 1, sizeof *wselves);
+    rcy_object_t *d = rcy_weakkeydict_new(rt);
+    wobj_t *root = C(0);
+    wobj_t *c = root; /* borrowed from here on: the map's values hold them */
+    for (int n = 1; n <= chain; n++) {
+        wobj_t *child = C(n); /* C(parent) */
+        wselves[n] = rcy_weakref_new(&child->ob, NULL, NULL);
+        rcy_object_t *wparent = rcy_weakref_new(&c->ob, cb_16602, (void *)(intptr_t)n);
+        SET(child->c, wparent);
+        rcy_decref(wparent);
+        CHECK_EQ(rcy_weakmap_set(d, &c->ob, &child->ob), 0); /* d[c] = child */
+        if (n < chain)
+            rcy_decref(&child->ob);
+        c = child;
+    }
+    CHECK_EQ(rcy_weakmap_len(d), chain);
+    rcy_decref(&root->ob); /* del root: the whole chain but the last node dies */
+    CHECK_EQ(calls_16602, chain);
+    CHECK_EQ(dead_seen_16602, 0);
+    CHECK_EQ(rcy_weakmap_len(d), 0);
+    int alive = 0;
+    for (int n = 1; n <= chain; n++)
+        alive += rcy_weakref_is_alive(wselves[n]);
+    CHECK_EQ(alive, 1);
+    CHECK(rcy_weakref_is_alive(wselves[chain]));
+    CHECK_EQ(rcy_runtime_live_objects(rt), (size_t)chain + 5); /* d and its 2 dicts, c, c.wparent, wselves */
+    CHECK_EQ(rcy_gc_collect(rt, 2), 0);
+    rcy_decref(&c->ob);
+    for (int n = 1; n <= chain; n++)
+        RCY_CLEAR(wselves[n]);
+    free(wselves);
+    wselves = NULL;
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+TEST(test_trashcan_16602)
+{
+    check_trashcan_16602(100);
+    check_trashcan_16602((int)harness_scaled(30000, 1000));
+}
+
+/* ---- Weak maps changed during an iteration ----------------------------- */
+
+/* make_weak_keyed_dict / make_weak_valued_dict: COUNT objects o with
+   d[o] = o.arg, or d[o.arg] = o. */
+enum { COUNT = 10 };
+static rcy_object_t *make_map(rcy_runtime_t *rt, int weak_keys, wobj_t **objects)
+{
+    rcy_object_t *d = weak_keys ? rcy_weakkeydict_new(rt) : rcy_weakvaluedict_new(rt);
+    for (int i = 0; i < COUNT; i++) {
+        objects[i] = C(i);
+        rcy_object_t *arg = rcy_int_new(rt, i);
+        CHECK_EQ(weak_keys ? rcy_weakmap_set(d, &objects[i]->ob, arg) : rcy_weakmap_set(d, arg, &objects[i]->ob), 0);
+        rcy_decref(arg);
+    }
+    return d;
+}
+
+/* The rest of an iteration: every entry it returns is live (its weakly
+   held object alive); returns how many. */
+static int finish_iteration(rcy_object_t *d, intptr_t *pos)
+{
+    rcy_object_t *k, *v;
+    int n = 0, r;
+    while ((r = rcy_weakmap_next(d, pos, &k, &v)) == 1) {
+        CHECK(rcy_getrefcount(k) >= 2 && rcy_getrefcount(v) >= 2);
+        rcy_decref(k);
+        rcy_decref(v);
+        n++;
+    }
+    CHECK_EQ(r, 0);
+    return n;
+}
+
+static void next_and_drop(rcy_object_t *d, intptr_t *pos)
+{
+    rcy_object_t *k, *v;
+    CHECK_EQ(rcy_weakmap_next(d, pos, &k, &v), 1);
+    rcy_decref(k);
+    rcy_decref(v);
+}
+
+/* check_weak_destroy_while_iterating: one object dies after the first
+   step; the rest of the iteration skips it and len is n - 1 at once
+   (CPython: len(list(it)) in [len(objects), len(objects) - 1]; here the
+   consumed entry is objects[0], so exactly len(objects) - 1). The object
+   dies by reference counting, or (cyclic) in the collection. */
+static void check_weak_destroy_while_iterating(rcy_runtime_t *rt, rcy_object_t *d, wobj_t **objects, int *count,
+                                               int cyclic)
+{
+    intptr_t n = rcy_weakmap_len(d);
+    intptr_t pos = 0;
+    next_and_drop(d, &pos); /* trigger internal iteration */
+    wobj_t *victim = objects[--*count]; /* del objects[-1] */
+    if (cyclic)
+        SET(victim->a, victim);
+    rcy_decref(&victim->ob);
+    CHECK_EQ(rcy_weakmap_len(d), cyclic ? n : n - 1);
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(finish_iteration(d, &pos), *count - 1);
+    CHECK_EQ(rcy_weakmap_len(d), n - 1); /* the removal has been committed */
+}
+
+/* The key (weak keys: a new object with the same arg; weak values: the
+   dead object's arg) and value of the entry a context just destroyed. */
+typedef struct ctx_s {
+    rcy_object_t *d;
+    wobj_t **objects;
+    int *count;
+    int weak_keys;
+    intptr_t pos;
+    rcy_object_t *k, *v;
+} ctx_t;
+
+static void ctx_begin(ctx_t *c)
+{
+    rcy_runtime_t *rt = rcy_object_runtime(c->d);
+    c->pos = 0;
+    next_and_drop(c->d, &c->pos);
+    wobj_t *victim = c->objects[--*c->count]; /* objects.pop() */
+    long arg = victim->id;
+    rcy_decref(&victim->ob);
+    rcy_gc_collect(rt, 2); /* just in case */
+    if (c->weak_keys) {
+        c->k = &C(arg)->ob; /* Object(v), v */
+        c->v = rcy_int_new(rt, arg);
+    } else {
+        c->k = rcy_int_new(rt, arg); /* k, Object(k) */
+        c->v = &C(arg)->ob;
+    }
+}
+
+static void ctx_end(ctx_t *c)
+{
+    finish_iteration(c->d, &c->pos); /* it = None */
+    rcy_gc_collect(rcy_object_runtime(c->d), 2);
+}
+
+static void ctx_drop(ctx_t *c)
+{
+    RCY_CLEAR(c->k);
+    RCY_CLEAR(c->v);
+}
+
+static void check_get(rcy_object_t *d, rcy_object_t *k, rcy_object_t *expect)
+{
+    rcy_object_t *got = rcy_weakmap_get(d, k);
+    CHECK(got == expect);
+    if (expect == NULL)
+        CHECK_EQ(rcy_last_error(rcy_object_runtime(d)), RCY_EKEY);
+    rcy_xdecref(got);
+}
+
+/* check_weak_destroy_and_mutate_while_iterating: mutating the map
+   explicitly while an iteration runs and an entry just died. */
+static void check_weak_destroy_and_mutate_while_iterating(ctx_t *c)
+{
+    ctx_begin(c);
+    check_get(c->d, c->k, NULL); /* k not in dict */
+    ctx_end(c);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_del(c->d, c->k), RCY_EKEY); /* dict.__delitem__, dict.pop */
+    ctx_end(c);
+    check_get(c->d, c->k, NULL);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_set(c->d, c->k, c->v), 0); /* dict[k] = v */
+    ctx_end(c);
+    check_get(c->d, c->k, c->v);
+    /* dict.update(ddict): set every entry of a snapshot of the map, during
+       an iteration; the map then equals the snapshot. */
+    rcy_object_t *snap[2 * COUNT + 4];
+    int n_snap = 0;
+    intptr_t pos = 0;
+    while (n_snap + 2 <= 2 * COUNT + 4 && rcy_weakmap_next(c->d, &pos, &snap[n_snap], &snap[n_snap + 1]) == 1)
+        n_snap += 2;
+    rcy_object_t *old_k = c->k, *old_v = c->v;
+    c->k = c->v = NULL;
+    ctx_begin(c);
+    for (int i = 0; i < n_snap; i += 2)
+        CHECK_EQ(rcy_weakmap_set(c->d, snap[i], snap[i + 1]), 0);
+    ctx_end(c);
+    CHECK_EQ(rcy_weakmap_len(c->d), n_snap / 2);
+    for (int i = 0; i < n_snap; i += 2)
+        check_get(c->d, snap[i], snap[i + 1]);
+    for (int i = 0; i < n_snap; i++)
+        rcy_decref(snap[i]);
+    rcy_decref(old_k);
+    rcy_decref(old_v);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_clear(c->d), 0); /* dict.clear() */
+    ctx_end(c);
+    CHECK_EQ(rcy_weakmap_len(c->d), 0);
+    ctx_drop(c);
+}
+
+/* The key of the first (last) entry in iteration order, a new reference. */
+static rcy_object_t *entry_key(rcy_object_t *d, int last)
+{
+    intptr_t pos = 0;
+    rcy_object_t *k, *v, *found = NULL;
+    while (rcy_weakmap_next(d, &pos, &k, &v) == 1) {
+        rcy_decref(v);
+        rcy_xdecref(found);
+        found = k;
+        if (!last)
+            break;
+    }
+    return found;
+}
+
+static void del_entry(rcy_object_t *d, int last)
+{
+    rcy_object_t *k = entry_key(d, last);
+    CHECK(k != NULL);
+    if (k != NULL) {
+        CHECK_EQ(rcy_weakmap_del(d, k), 0);
+        rcy_decref(k);
+    }
+}
+
+/* check_weak_del_and_len_while_iterating (issue #21173): len stays right
+   when keys are removed both implicitly (a context destroys one object)
+   and explicitly (del, popitem: the last entry, clear). */
+static void check_weak_del_and_len_while_iterating(ctx_t *c)
+{
+    wobj_t *o = C(123456);
+    ctx_begin(c);
+    intptr_t n = rcy_weakmap_len(c->d);
+    del_entry(c->d, 0); /* dict.pop(next(dict.keys())) */
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 1);
+    CHECK_EQ(rcy_weakmap_set(c->d, &o->ob, &o->ob), 0); /* dict[o] = o */
+    CHECK_EQ(rcy_weakmap_len(c->d), n);
+    ctx_end(c);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 1);
+    del_entry(c->d, 1); /* dict.popitem(): (o, o) */
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 2);
+    ctx_end(c);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 3);
+    del_entry(c->d, 0); /* del dict[next(dict.keys())] */
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 4);
+    ctx_end(c);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 5);
+    del_entry(c->d, 1);
+    CHECK_EQ(rcy_weakmap_len(c->d), n - 6);
+    ctx_end(c);
+    ctx_drop(c);
+    ctx_begin(c);
+    CHECK_EQ(rcy_weakmap_clear(c->d), 0);
+    CHECK_EQ(rcy_weakmap_len(c->d), 0);
+    ctx_end(c);
+    ctx_drop(c);
+    CHECK_EQ(rcy_weakmap_len(c->d), 0);
+    rcy_decref(&o->ob);
+}
+
+static void weak_destroy_while_iterating(int weak_keys)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    wobj_t *objects[COUNT];
+    int count = COUNT;
+    /* Issue #7105: iterations must not crash when an entry goes. */
+    rcy_object_t *d = make_map(rt, weak_keys, objects);
+    for (int i = 0; i < 4 + !weak_keys; i++) /* keys, items, values, keyrefs (, valuerefs) */
+        check_weak_destroy_while_iterating(rt, d, objects, &count, i % 2);
+    while (count > 0)
+        rcy_decref(&objects[--count]->ob);
+    rcy_decref(d);
+
+    count = COUNT;
+    d = make_map(rt, weak_keys, objects);
+    ctx_t c = {d, objects, &count, weak_keys, 0, NULL, NULL};
+    check_weak_destroy_and_mutate_while_iterating(&c);
+    while (count > 0)
+        rcy_decref(&objects[--count]->ob);
+    rcy_decref(d);
+
+    count = COUNT;
+    d = make_map(rt, weak_keys, objects);
+    c.d = d;
+    check_weak_del_and_len_while_iterating(&c);
+    while (count > 0)
+        rcy_decref(&objects[--count]->ob);
+    rcy_decref(d);
+    test_runtime_end(rt);
+}
+
+TEST(test_weak_keys_destroy_while_iterating) { weak_destroy_while_iterating(1); }
+TEST(test_weak_values_destroy_while_iterating) { weak_destroy_while_iterating(0); }
+
+/* test_weak_keyed_len_race / test_weak_valued_len_race: automatic
+   collections at thresholds 1..99 while a map of N objects in cycles is
+   built, iterated and measured. CPython checks 0 <= n1 <= N and
+   0 <= n2 <= n1; here an entry goes the moment its object dies, so len is
+   also exactly what an iteration returns, at every step, and the entry an
+   iteration holds keeps its object alive. (CPython's valued variant keys
+   every entry by 1, one entry in all; here the keys differ.) */
+static intptr_t live_entries(rcy_object_t *d)
+{
+    intptr_t pos = 0;
+    return finish_iteration(d, &pos);
+}
+
+static void check_len_race(int weak_keys)
+{
+    enum { N = 20 };
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_gc_enable(rt);
+    for (int th = 1; th < 100; th++) {
+        rcy_gc_collect(rt, 0);
+        rcy_gc_set_threshold(rt, th, th, th);
+        rcy_object_t *d = weak_keys ? rcy_weakkeydict_new(rt) : rcy_weakvaluedict_new(rt);
+        for (int i = 0; i < N; i++) {
+            wobj_t *o = C(i);
+            SET(o->a, o); /* RefCycle */
+            rcy_object_t *num = rcy_int_new(rt, 1000 + i);
+            CHECK_EQ(weak_keys ? rcy_weakmap_set(d, &o->ob, num) : rcy_weakmap_set(d, num, &o->ob), 0);
+            rcy_decref(num);
+            rcy_decref(&o->ob); /* del items: garbage for the next collection */
+            CHECK_EQ(rcy_weakmap_len(d), live_entries(d));
+        }
+        intptr_t pos = 0;
+        rcy_object_t *k = NULL, *v = NULL;
+        int r = rcy_weakmap_next(d, &pos, &k, &v); /* next(it) */
+        /* Allocations that may collect while the iteration holds one. */
+        for (int i = 0; i < 3; i++)
+            rcy_decref(rcy_list_new(rt));
+        intptr_t n1 = rcy_weakmap_len(d);
+        CHECK(n1 >= (r == 1) && n1 <= N);
+        CHECK_EQ(n1, live_entries(d));
+        if (r == 1) {
+            rcy_decref(k);
+            rcy_decref(v);
+        }
+        for (int i = 0; i < 3; i++)
+            rcy_decref(rcy_list_new(rt));
+        intptr_t n2 = rcy_weakmap_len(d);
+        CHECK(n2 >= 0 && n2 <= n1);
+        CHECK_EQ(n2, live_entries(d));
+        rcy_decref(d);
+    }
+    rcy_gc_set_threshold(rt, 700, 10, 10);
+    test_runtime_end(rt);
+}
+
+TEST(test_weak_keyed_len_race) { check_len_race(1); }
+TEST(test_weak_valued_len_race) { check_len_race(0); }
+
 int main(void)
 {
     RUN(test_basic_callback);
@@ -1085,5 +1472,10 @@ int main(void)
     RUN(test_weakmap_set_old_entry_collected);
     RUN(test_weakmap_callback_value_releases_map);
     RUN(test_weakmap_used_after_collector_cleared_it);
+    RUN(test_trashcan_16602);
+    RUN(test_weak_keys_destroy_while_iterating);
+    RUN(test_weak_values_destroy_while_iterating);
+    RUN(test_weak_keyed_len_race);
+    RUN(test_weak_valued_len_race);
     return harness_summary();
 }
