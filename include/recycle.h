@@ -1473,18 +1473,28 @@ int rcy_is_weakmap(const rcy_object_t *o);
  * map[key] = value. The weakly held side (the value of a weak-value map,
  * the key of a weak-key map) must support weak references. Returns 0,
  * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
- * RCY_EHASH (unhashable key) or RCY_ENOMEM (the map unchanged). May run an
- * automatic collection, and releasing a replaced value may run finalizers.
+ * RCY_EHASH (unhashable key), RCY_ESTATE (a map the collector has cleared)
+ * or RCY_ENOMEM (the map unchanged); a failure is also recorded for
+ * rcy_last_error, a success records nothing. May run an automatic
+ * collection (whose finalizers and callbacks may change the map: the entry
+ * is stored last, whatever they did), and releasing a replaced value may
+ * run finalizers.
  */
 int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
 
 /**
  * map[key]: a new reference to the value, or NULL with rcy_last_error
- * RCY_EKEY when the key is absent (or its entry's object just died).
+ * RCY_EKEY when the key is absent (or its entry's object just died), or
+ * RCY_ENOMEM (a weak-key map's lookup makes an int of the key's address,
+ * which may need memory). Never collects.
  */
 rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
 
-/** del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM. May run finalizers. */
+/**
+ * del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM (as
+ * rcy_weakmap_get). Releasing the entry may run finalizers, which may
+ * change or release the map.
+ */
 int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
 
 /**
