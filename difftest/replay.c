@@ -433,7 +433,7 @@ static void print_record(long step, const char *line, int has_ret, intptr_t ret)
     if (has_ret)
         bprintf(&out, "ret %ld\n", (long)ret);
     for (int g = 0; g < RCY_GC_GENERATIONS; g++) {
-        rcy_objarray_t a;
+        rcy_objarray_t a = {0};
         if (rcy_gc_get_objects(rt, g, &a) != 0)
             die("get_objects failed");
         char head[8];

@@ -332,7 +332,7 @@ static void tour_leak_hunt(rcy_runtime_t *rt, rcy_object_t *globals)
            after < before ? "collected" : "the count does not fall: a leak");
 
     /* Why is a session alive? by_type, then find_backref_chain. */
-    rcy_objarray_t sessions, chain;
+    rcy_objarray_t sessions = {0}, chain = {0};
     rcy_census_by_type(rt, "Session", &sessions);
     rcy_object_t *one = rcy_newref(sessions.items[sessions.len / 2]);
     rcy_objarray_release(&sessions);
@@ -353,7 +353,7 @@ static void tour_leak_hunt(rcy_runtime_t *rt, rcy_object_t *globals)
 
     /* A forgotten C variable: get_leaking_objects finds what only C holds. */
     rcy_object_t *forgotten = rcy_list_new(rt);
-    rcy_objarray_t leaking;
+    rcy_objarray_t leaking = {0};
     rcy_get_leaking_objects(rt, &leaking);
     for (size_t i = 0; i < leaking.len; i++) {
         if (leaking.items[i] == forgotten)

@@ -684,7 +684,7 @@ static int run_action(int self, uint8_t act, uint8_t arg, int ctx)
         }
         break;
     case 12: { /* take a census (a collection may be running) */
-        rcy_objarray_t a;
+        rcy_objarray_t a = {0};
         int r = rcy_gc_get_objects(F.rt, arg % 4 == 3 ? -1 : (int)(arg % 4), &a);
         REQUIRE(r == 0 || r == RCY_ENOMEM, "rcy_gc_get_objects failed", self);
         rcy_objarray_release(&a);
@@ -989,7 +989,7 @@ static void predict(int gen)
     bool fail_ok = F.fail_ok;
     F.fail_ok = false;
     for (int g = 0; g <= gen; g++) {
-        rcy_objarray_t a;
+        rcy_objarray_t a = {0};
         REQUIRE(rcy_gc_get_objects(F.rt, g, &a) == 0, "rcy_gc_get_objects failed in a gc callback", g);
         for (size_t i = 0; i < a.len; i++) {
             int id = id_of(a.items[i]);
@@ -1336,7 +1336,7 @@ static void check_heap(void)
         REQUIRE(id > 0 && M(id)->garb > 0, "the garbage list holds an unexpected object", id);
     }
     /* Every tracked object is known. */
-    rcy_objarray_t a;
+    rcy_objarray_t a = {0};
     bool fail_ok = F.fail_ok;
     F.fail_ok = false;
     REQUIRE(rcy_gc_get_objects(F.rt, -1, &a) == 0, "rcy_gc_get_objects failed", 0);
@@ -1377,7 +1377,7 @@ static bool collect_until_quiet(void)
 static void introspect(int id)
 {
     rcy_object_t *p = P(id);
-    rcy_objarray_t a;
+    rcy_objarray_t a = {0};
     bool fail_ok = F.fail_ok;
     F.fail_ok = false;
     REQUIRE(rcy_gc_get_referents(F.rt, &p, 1, &a) == 0, "rcy_gc_get_referents failed", id);

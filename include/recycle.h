@@ -185,7 +185,7 @@ enum rcy_type_flags_e {
  * follows.
  */
 typedef struct rcy_type_spec_s {
-    const char *name;         /**< type name, shown in debug output (copied) */
+    const char *name;         /**< type name, shown in debug output (copied; UTF-8, no control characters) */
     size_t basicsize;         /**< size of the fixed part, header included */
     size_t itemsize;          /**< size of one item, 0 for fixed-size types */
     unsigned flags;           /**< RCY_TPFLAGS_* */
@@ -343,10 +343,16 @@ void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
 /**
  * Creates a type in rt from spec (the spec is read, not kept; the name is
  * copied). The type lives until the runtime is destroyed. Returns NULL with
- * RCY_EINVAL when the spec is inconsistent (no name, basicsize smaller than
- * the header or larger than SIZE_MAX / 2, a GC type without traverse or
- * clear, a variable-size type whose basicsize does not cover
- * rcy_varobject_t) or RCY_ENOMEM.
+ * RCY_EINVAL when the spec is inconsistent, or RCY_ENOMEM. Inconsistent:
+ * - a name that is empty, not well-formed UTF-8, or holds a control
+ *   character (C0 such as newline or tab, DEL, C1): names appear in
+ *   one-line messages and graph labels;
+ * - an unknown flag; a GC type without traverse or clear; a traverse slot
+ *   without RCY_TPFLAGS_GC (the collector would never call it);
+ * - basicsize smaller than the header (rcy_object_t, or rcy_varobject_t
+ *   for a variable-size type) or larger than SIZE_MAX / 2;
+ * - a weaklistoffset that is not pointer-aligned, lies in the header, or
+ *   whose pointer does not end within basicsize.
  */
 rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
 
@@ -769,7 +775,8 @@ intptr_t rcy_str_len(const rcy_object_t *o);
  * Returns a new reference to a tuple of the n objects items[0..n) (items
  * may be NULL when n is 0). The tuple takes its own reference to each item:
  * nothing is stolen. NULL with RCY_EINVAL (n < 0, a NULL item), RCY_ERUNTIME
- * (an item of another runtime than rt) or RCY_ENOMEM. May run an automatic
+ * (an item of another runtime than rt) or RCY_ENOMEM (also for an n no block
+ * could hold, refused before items is read). May run an automatic
  * collection.
  */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
@@ -906,7 +913,8 @@ typedef struct rcy_class_spec_s {
  * sit in cycles with its instances) and holds class attributes set with
  * rcy_setattr. Its instances get a type of their own, named name, created
  * here and kept until the runtime is destroyed. Returns a new reference, or
- * NULL with RCY_EINVAL (no name, invalid UTF-8, finalize and legacy_del
+ * NULL with RCY_EINVAL (a name rcy_type_new would refuse: empty, invalid
+ * UTF-8 or a control character; finalize and legacy_del
  * both set) or RCY_ENOMEM. May run an automatic collection.
  */
 rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);
@@ -1079,8 +1087,9 @@ int rcy_census_show_most_common_types(rcy_runtime_t *rt, size_t limit, FILE *out
  * type_name (objgraph's by_type): the tracked ones, and the untracked ones
  * that some tracked object (or an untracked container it reaches) refers
  * to. Objects held only from C variables and not tracked cannot be found:
- * compare out->len with rcy_census_count. Returns 0, RCY_EINVAL, RCY_ESTATE
- * (during a collection) or RCY_ENOMEM (out left empty).
+ * compare out->len with rcy_census_count. Returns 0, RCY_EINVAL (also: out
+ * not empty, see rcy_objarray_t), RCY_ESTATE (during a collection) or
+ * RCY_ENOMEM (out left empty).
  */
 int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t *out);
 
@@ -1189,8 +1198,8 @@ intptr_t rcy_external_refcount(rcy_object_t *obj);
  * the heap refers to (objgraph's get_leaking_objects), registered roots and
  * garbage-list entries left out: each is held only from outside the heap,
  * by C code, legitimately or by a forgotten reference; rcy_external_refcount
- * tells by how many. Does not collect. Returns 0, RCY_EINVAL, RCY_ESTATE or
- * RCY_ENOMEM (out left empty).
+ * tells by how many. Does not collect. Returns 0, RCY_EINVAL (also: out not
+ * empty, see rcy_objarray_t), RCY_ESTATE or RCY_ENOMEM (out left empty).
  */
 int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out);
 
@@ -1214,7 +1223,8 @@ typedef int (*rcy_chain_predicate_fn)(rcy_object_t *obj, intptr_t external, void
  * else the nearest object held from outside the heap (external count > 0;
  * for obj itself only a registration counts, as the caller holds it). When
  * no root is found, out holds [obj] alone. Does not collect. Returns 1
- * (found), 0 (not found), or RCY_EINVAL, RCY_ESTATE, RCY_ENOMEM (out empty).
+ * (found), 0 (not found), or RCY_EINVAL (also: out not empty, see
+ * rcy_objarray_t), RCY_ESTATE, RCY_ENOMEM (out empty).
  */
 int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, void *arg, int max_depth,
                            rcy_objarray_t *out);
@@ -1223,7 +1233,7 @@ int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, vo
  * The forward twin: searches what obj refers to, breadth first, for the
  * nearest object predicate accepts (must not be NULL) and fills out with
  * [obj, ..., match]; [obj] when none is within max_depth (0: 20). Returns
- * 1, 0, or RCY_EINVAL, RCY_ESTATE, RCY_ENOMEM.
+ * 1, 0, or RCY_EINVAL (also: out not empty), RCY_ESTATE, RCY_ENOMEM.
  */
 int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void *arg, int max_depth,
                        rcy_objarray_t *out);
@@ -1236,7 +1246,8 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
  * Finding the edges calls traverse slots and describes keys: a heap walk
  * (see rcy_traverse_fn). Returns the length of the whole path (snprintf's
  * convention: it was cut if >= size; a path longer than INT_MAX bytes gives
- * INT_MAX), RCY_EINVAL, or RCY_ESTATE inside another heap walk.
+ * INT_MAX), RCY_EINVAL (chain NULL, len > 0 with items NULL or a NULL item,
+ * buf NULL with size > 0), or RCY_ESTATE inside another heap walk.
  */
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 
@@ -1312,7 +1323,8 @@ int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_optio
  * Draws chains found by rcy_find_backref_chain (backrefs nonzero) or
  * rcy_find_ref_chain: only their objects (opts->filter, if any, must accept
  * them too), to the depth of the longest chain (objgraph's show_chain).
- * Empty chains are skipped. Returns as rcy_show_refs.
+ * Empty chains are skipped. Returns as rcy_show_refs (RCY_EINVAL also for
+ * a chain with len > 0 and items NULL, or a NULL item).
  */
 int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, const rcy_graph_options_t *opts);
 
@@ -1456,7 +1468,15 @@ int rcy_gc_is_finalized(const rcy_object_t *o);
 
 /**
  * A growable array of new references, filled by the introspection calls
- * below. Release it with rcy_objarray_release().
+ * below, rcy_census_by_type, rcy_get_leaking_objects and the chain searches.
+ * Release it with rcy_objarray_release().
+ *
+ * Every call that fills one takes it empty: declare it zeroed
+ * (`rcy_objarray_t a = {0};`) or pass one emptied by rcy_objarray_release.
+ * An array that still holds references (len > 0) is refused with
+ * RCY_EINVAL and left exactly as it was: overwriting it would leak its
+ * references, and releasing them would run finalizers inside the call. On
+ * any other failure the call leaves it empty.
  */
 typedef struct rcy_objarray_s {
     rcy_object_t **items;
@@ -1468,7 +1488,8 @@ typedef struct rcy_objarray_s {
 /**
  * Releases every reference in a, last first (as CPython releases a list's
  * items), and frees its storage; a becomes empty first, so finalizers run
- * by the releases see it empty.
+ * by the releases see it empty, and it may be filled again. A zeroed array
+ * and NULL are ignored.
  */
 void rcy_objarray_release(rcy_objarray_t *a);
 
@@ -1476,19 +1497,20 @@ void rcy_objarray_release(rcy_objarray_t *a);
  * Fills out with new references to every tracked object in generation
  * `generation` (0..2), or in all generations when generation is -1; the
  * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
- * generation out of range, RCY_ESTATE inside another heap walk (from a
- * traverse slot; see rcy_traverse_fn), or RCY_ENOMEM (out is left empty).
- * Allowed during a collection, from a finalizer or callback (the objects
- * being collected are not in it), as in CPython.
+ * generation out of range or an out that is not empty (see rcy_objarray_t),
+ * RCY_ESTATE inside another heap walk (from a traverse slot; see
+ * rcy_traverse_fn), or RCY_ENOMEM (out is left empty). Allowed during a
+ * collection, from a finalizer or callback (the objects being collected are
+ * not in it), as in CPython.
  */
 int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
 
 /**
  * Fills out with new references to the objects that objs[0..n) refer to,
  * as reported by their traverse slots (non-containers contribute nothing).
- * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL, RCY_ERUNTIME (an
- * object of another runtime than rt), RCY_ESTATE inside another heap walk, or
- * RCY_ENOMEM (out is left empty).
+ * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL (also: out not
+ * empty), RCY_ERUNTIME (an object of another runtime than rt), RCY_ESTATE
+ * inside another heap walk, or RCY_ENOMEM (out is left empty).
  */
 int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 
@@ -1496,9 +1518,9 @@ int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
  * Fills out with new references to the tracked objects (generations 0-2,
  * not the permanent one) whose traverse visits any of objs[0..n). For
  * debugging: it walks the whole heap, a heap walk (see rcy_traverse_fn).
- * Returns 0, RCY_EINVAL, RCY_ESTATE inside another heap walk (from a
- * traverse slot), or RCY_ENOMEM (out is left empty). Allowed from a
- * finalizer or callback during a collection, as in CPython.
+ * Returns 0, RCY_EINVAL (also: out not empty), RCY_ESTATE inside another
+ * heap walk (from a traverse slot), or RCY_ENOMEM (out is left empty).
+ * Allowed from a finalizer or callback during a collection, as in CPython.
  */
 int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
 
@@ -1655,30 +1677,55 @@ int rcy_is_weakmap(const rcy_object_t *o);
  * the key of a weak-key map) must support weak references. Returns 0,
  * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
  * RCY_ERUNTIME (key or value of another runtime than the map), RCY_EHASH
- * (unhashable key) or RCY_ENOMEM (the map unchanged). May run an automatic
- * collection, and releasing a replaced value may run finalizers.
+ * (unhashable key), RCY_ESTATE (a map the collector has cleared) or
+ * RCY_ENOMEM (the map unchanged); a failure is also recorded for
+ * rcy_last_error, a success records nothing. May run an automatic
+ * collection (whose finalizers and callbacks may change the map: the entry
+ * is stored last, whatever they did), and releasing a replaced value may
+ * run finalizers.
  */
 int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
 
 /**
  * map[key]: a new reference to the value, or NULL with rcy_last_error
  * RCY_EKEY when the key is absent (or its entry's object just died; a key
- * of another runtime is never in the map).
+ * of another runtime is never in the map), or RCY_ENOMEM (a weak-key map's
+ * lookup makes an int of the key's address, which may need memory). Never
+ * collects.
  */
 rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
 
-/** del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM. May run finalizers. */
+/**
+ * del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM (as
+ * rcy_weakmap_get). Releasing the entry may run finalizers, which may
+ * change or release the map.
+ */
 int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
 
-/** Number of entries (dead entries are removed at once), or RCY_EINVAL. */
+/**
+ * Removes every entry (WeakKeyDictionary.clear). Returns 0 or RCY_EINVAL.
+ * Releasing the entries' objects may run finalizers; they see the map
+ * empty (and may fill it again).
+ */
+int rcy_weakmap_clear(rcy_object_t *map);
+
+/**
+ * Number of entries, or RCY_EINVAL. An entry goes the moment its weakly
+ * held object dies, also during an iteration, so the count never includes
+ * a dead entry (CPython gets the same count by subtracting the removals an
+ * iterator deferred).
+ */
 intptr_t rcy_weakmap_len(const rcy_object_t *map);
 
 /**
  * Iterates a weak map in insertion order: start with *pos = 0; each call
  * stores new references to the next live entry's key and value (release
- * both) and returns 1, or returns 0 at the end (RCY_EINVAL on bad
- * arguments). Releasing references during iteration may remove entries;
- * iteration stays safe and simply does not return them.
+ * both) and returns 1, or returns 0 at the end, or RCY_EINVAL (bad
+ * arguments, *pos < 0). The map may change during an iteration (entries
+ * whose objects die, set, del, clear): iteration stays safe, never returns
+ * a dead or removed entry, and ends; after a set or clear it may miss or
+ * repeat entries (the map's table can be rebuilt), where CPython raises
+ * "dictionary changed size during iteration".
  */
 int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
 

@@ -39,11 +39,14 @@ void rcy_objarray_release(rcy_objarray_t *a)
     rcyi_free(a->rt, items);
 }
 
-static void objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out)
+int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out)
 {
+    if (out->len != 0)
+        return rcyi_set_error(rt, RCY_EINVAL);
     out->items = NULL;
     out->len = out->cap = 0;
     out->rt = rt;
+    return 0;
 }
 
 /* ---- Switches, counts, thresholds, debug ----------------------------- */
@@ -162,7 +165,8 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    objarray_start(rt, out);
+    if (rcyi_objarray_start(rt, out) < 0)
+        return RCY_EINVAL;
     if (generation < -1 || generation >= RCY_NUM_GENERATIONS)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (!rcyi_walk_begin(rt, "rcy_gc_get_objects"))
@@ -192,7 +196,8 @@ int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
     if (rt == NULL || out == NULL || (objs == NULL && n > 0))
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    objarray_start(rt, out);
+    if (rcyi_objarray_start(rt, out) < 0)
+        return RCY_EINVAL;
     /* Every object first: out would hold references into another runtime. */
     for (size_t i = 0; i < n; i++) {
         if (objs[i] == NULL)
@@ -239,7 +244,8 @@ int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
     if (rt == NULL || out == NULL || (objs == NULL && n > 0))
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    objarray_start(rt, out);
+    if (rcyi_objarray_start(rt, out) < 0)
+        return RCY_EINVAL;
     if (!rcyi_walk_begin(rt, "rcy_gc_get_referrers"))
         return rcyi_set_error(rt, RCY_ESTATE);
     referrers_ctx_t ctx = {objs, n};

@@ -416,6 +416,11 @@ struct rcy_runtime_s {
     rcy_type_t *weakref_type;
     rcy_type_t *weakmap_type; /* weakmap.c, created on first use */
     struct rcyi_weakref_s *registry_head, *registry_tail;
+    /* Callbacks of weak references to objects that died RCYI_TRASH_DEPTH
+       deallocations deep (already cleared; held, chained through
+       `pending`, oldest first): the trashcan drain calls them, so that
+       deaths cascading through callbacks do not recurse without bound. */
+    struct rcyi_weakref_s *deferred_head, **deferred_tail;
 
     bool tearing_down;
     bool tearing_down_final; /* last teardown passes: legacy cycles are cleared too */
@@ -720,8 +725,15 @@ static inline struct rcyi_weakref_s **rcyi_weaklist(const rcy_object_t *o)
 }
 RCYI_FUNC int rcyi_weakref_init(rcy_runtime_t *rt);
 /* Refcount death of o: clear its weak references, then call their
-   callbacks, newest first (PyObject_ClearWeakRefs). */
+   callbacks, newest first (PyObject_ClearWeakRefs). The callbacks count as
+   one level of deallocation for the trashcan; at RCYI_TRASH_DEPTH they are
+   deferred to the drain (the caller then releases o, which the trashcan
+   defers as well: the drain is sure to run), unless o has a legacy
+   finalizer still to run, which may resurrect it. */
 RCYI_FUNC void rcyi_weakrefs_clear_on_death(rcy_object_t *o);
+/* Calls the callbacks deferred by rcyi_weakrefs_clear_on_death (the
+   trashcan drain, with the depth raised). Returns false if there were none. */
+RCYI_FUNC bool rcyi_weakrefs_call_deferred(rcy_runtime_t *rt);
 /* Clears o's weak references without calling their callbacks (those a
    legacy finalizer created while o was dying). */
 RCYI_FUNC void rcyi_weakrefs_clear_silently(rcy_object_t *o);
@@ -755,9 +767,18 @@ RCYI_FUNC int rcyi_builtins_init(rcy_runtime_t *rt);
 /* Empties the free lists and frees the built-in state (teardown, after the
    last collection; the types themselves are freed with the runtime's). */
 RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
+/* A name for a type or class (str.c): non-empty, well-formed UTF-8, and no
+   control character (C0, DEL, C1), so that it prints on one line of a
+   message and needs no escaping beyond quotes in a DOT label. */
+RCYI_FUNC bool rcyi_name_valid(const char *name);
 
 /* ---- gc_api.c -------------------------------------------------------- */
 
+/* Starts filling a caller's out-array: it must be empty (len 0: zeroed, or
+   emptied by rcy_objarray_release); one that still holds references is
+   refused with RCY_EINVAL and left alone. Otherwise it is reset to an empty
+   array of rt. Returns 0 or RCY_EINVAL. */
+RCYI_FUNC int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out);
 /* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
 RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
 RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);

@@ -13,18 +13,37 @@
 
 static void dealloc(rcy_object_t *o);
 
+/* Whether spec describes a type that can be built. Every bound is written
+   so that no caller-supplied size is added to or multiplied by another
+   (weaklistoffset = SIZE_MAX - 7 once wrapped past the basicsize check). */
+static bool spec_valid(const rcy_type_spec_t *spec)
+{
+    if (spec == NULL || !rcyi_name_valid(spec->name) || (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0)
+        return false;
+    if (spec->flags & RCY_TPFLAGS_GC) {
+        if (spec->traverse == NULL || spec->clear == NULL)
+            return false;
+    } else if (spec->traverse != NULL) {
+        return false; /* the collector never calls it: a forgotten RCY_TPFLAGS_GC */
+    }
+    size_t header = spec->itemsize > 0 ? sizeof(rcy_varobject_t) : sizeof(rcy_object_t);
+    if (spec->basicsize < header || spec->basicsize > SIZE_MAX / 2)
+        return false;
+    /* The weak-list head: a pointer-aligned field after the header, inside
+       the fixed part (basicsize >= header > sizeof(pointer): no wrap). */
+    if (spec->weaklistoffset != 0 &&
+        (spec->weaklistoffset < header || spec->weaklistoffset % sizeof(rcy_object_t *) != 0 ||
+         spec->weaklistoffset > spec->basicsize - sizeof(rcy_object_t *)))
+        return false;
+    return true;
+}
+
 rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
 {
     if (rt == NULL)
         return NULL;
     RCYI_CHECK_RT(rt);
-    if (spec == NULL || spec->name == NULL || spec->name[0] == '\0' || spec->basicsize < sizeof(rcy_object_t) ||
-        (spec->itemsize > 0 && spec->basicsize < sizeof(rcy_varobject_t)) ||
-        ((spec->flags & RCY_TPFLAGS_GC) && (spec->traverse == NULL || spec->clear == NULL)) ||
-        (spec->flags & ~(unsigned)RCY_TPFLAGS_GC) != 0 || spec->basicsize > SIZE_MAX / 2 ||
-        (spec->weaklistoffset != 0 &&
-         (spec->weaklistoffset < sizeof(rcy_object_t) || spec->weaklistoffset + sizeof(rcy_object_t *) > spec->basicsize ||
-          spec->weaklistoffset % sizeof(rcy_object_t *) != 0))) {
+    if (!spec_valid(spec)) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
     }
@@ -335,11 +354,17 @@ static rcy_object_t *trash_pop(rcy_runtime_t *rt)
     return o;
 }
 
-/* Releases the deferred objects, each with its type's own slots; the depth
-   is raised meanwhile, so a release never drains recursively. */
+/* Releases the deferred objects, each with its type's own slots, and calls
+   the deferred weak-reference callbacks (weakref.c), until neither is left;
+   the depth is raised meanwhile, so a release never drains recursively. */
 void rcyi_trash_drain(rcy_runtime_t *rt)
 {
-    while (rt->trash != NULL) {
+    for (;;) {
+        if (rt->trash == NULL) {
+            if (rcyi_weakrefs_call_deferred(rt))
+                continue;
+            break;
+        }
         rcy_object_t *o = trash_pop(rt);
         rt->dealloc_depth++;
         rcyi_death_t d = generic_death(o->type);

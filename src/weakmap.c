@@ -117,21 +117,62 @@ static weakmap_t *as_map(const rcy_object_t *o)
 
 int rcy_is_weakmap(const rcy_object_t *o) { return as_map(o) != NULL; }
 
-/* The entry of `ident` in refs, if it is still wr: remove it. */
+/* The weak reference stored under ident (borrowed), or NULL. An absent
+   entry is not an error of the caller's call: rcy_last_error is left as it
+   was. Nothing here allocates or runs user code (hashing and equality of
+   keys never do), but the result is borrowed: it must not be kept across
+   anything that may (see "Borrowed references" in docs/design.md). */
+static rcy_object_t *entry_of(weakmap_t *m, rcy_object_t *ident)
+{
+    if (m->refs == NULL)
+        return NULL; /* cleared by the collector: empty */
+    rcy_runtime_t *rt = m->ob.type->rt;
+    int saved = rt->last_error;
+    rcy_object_t *wr = rcy_dict_get(m->refs, ident);
+    rt->last_error = saved;
+    return wr;
+}
+
+/* A weak-key map's value under ident (borrowed), or NULL; as entry_of. */
+static rcy_object_t *entry_of_values(weakmap_t *m, rcy_object_t *ident)
+{
+    if (m->values == NULL)
+        return NULL;
+    rcy_runtime_t *rt = m->ob.type->rt;
+    int saved = rt->last_error;
+    rcy_object_t *v = rcy_dict_get(m->values, ident);
+    rt->last_error = saved;
+    return v;
+}
+
+/* The callback of an entry's weak reference: when the entry still holds
+   wr, removes it. Runs inside a deallocation or a collection. */
 static int entry_died(rcy_object_t *wr, void *arg)
 {
     weakmap_t *m = arg;
-    rcy_object_t *ident = rcyi_weakref_key(wr);
-    if (m->refs == NULL || ident == NULL || rcy_dict_get(m->refs, ident) != wr)
+    /* A map whose count is 0 is being deallocated (its clear, which drops
+       these callbacks, may be deferred by the trashcan): its entries go
+       with it, and it must not be revived by an incref. */
+    if (m->ob.refcnt <= 0)
         return 0;
-    /* Keep the identity key alive while both entries go. */
+    rcy_object_t *ident = rcyi_weakref_key(wr);
+    if (ident == NULL || entry_of(m, ident) != wr)
+        return 0;
+    /* Releasing the entry's objects may run finalizers, which may release
+       the map or change it: hold the map, the identity key and the weak
+       reference until both entries are gone. */
+    rcy_incref(&m->ob);
     rcy_incref(ident);
     rcy_incref(wr);
+    /* refs first: for a weak-key map, its key (an int) and value (wr, held)
+       release nothing that could run code, so the two deletions see the
+       same map; the value's release, which may, comes last. */
+    rcy_dict_del(m->refs, ident);
     if (m->values != NULL)
         rcy_dict_del(m->values, ident);
-    rcy_dict_del(m->refs, ident);
     rcy_decref(wr);
     rcy_decref(ident);
+    rcy_decref(&m->ob);
     return 0;
 }
 
@@ -141,6 +182,28 @@ static int entry_died(rcy_object_t *wr, void *arg)
 static rcy_object_t *identity(const weakmap_t *m, rcy_object_t *key)
 {
     return rcy_int_new(m->ob.type->rt, (int64_t)(intptr_t)key);
+}
+
+/* Stores wr under ident in refs (and value in values for a weak-key map).
+   The entry it replaces is looked up only now, after everything that may
+   have run a collection or user code. Returns 0 or RCY_ENOMEM (the map
+   unchanged). */
+static int store_entry(weakmap_t *m, rcy_object_t *ident, rcy_object_t *wr, rcy_object_t *value)
+{
+    if (m->values != NULL) {
+        int ret = rcy_dict_set(m->values, ident, value);
+        if (ret < 0)
+            return ret;
+    }
+    /* Held, not borrowed: the store below releases the dict's reference. */
+    rcy_object_t *old = rcy_xnewref(entry_of(m, ident));
+    int ret = rcy_dict_set(m->refs, ident, wr);
+    if (ret == 0 && old != NULL)
+        rcyi_weakref_drop_callback(old); /* replaced: it must not delete the new entry */
+    if (ret < 0 && m->values != NULL && old == NULL)
+        rcy_dict_del(m->values, ident); /* undo: there was no entry */
+    rcy_xdecref(old);
+    return ret;
 }
 
 int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value)
@@ -158,51 +221,41 @@ int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value)
     int err = rcy_hash(key, &h);
     if (err < 0)
         return err;
+    if (m->refs == NULL)
+        return rcyi_set_error(rt, RCY_ESTATE); /* cleared by the collector */
     rcy_object_t *ident = m->weak_keys ? identity(m, key) : rcy_newref(key);
     if (ident == NULL)
         return RCY_ENOMEM;
-    int ret = 0;
-    rcy_object_t *old = rcy_dict_get(m->refs, ident);
-    if (m->weak_keys && old != NULL) {
-        /* The key is already in: only the value changes. */
+    int ret;
+    rcy_object_t *cur = entry_of(m, ident);
+    if (m->weak_keys && cur != NULL && rcy_weakref_is_alive(cur)) {
+        /* The key is already in (a live entry at the key's address is the
+           key's): only the value changes; cur is not used again. */
         ret = rcy_dict_set(m->values, ident, value);
     } else {
+        /* The allocation may run a collection whose callbacks and
+           finalizers change the map and free the entry's old weak
+           reference: nothing looked up before it is used after it. */
         rcy_object_t *wr = rcyi_weakref_new_keyed(weak, entry_died, m, ident);
         if (wr == NULL) {
             ret = RCY_ENOMEM;
         } else {
-            if (m->weak_keys)
-                ret = rcy_dict_set(m->values, ident, value);
-            if (ret == 0) {
-                if (old != NULL)
-                    rcyi_weakref_drop_callback(old); /* replaced: it must not delete the new entry */
-                ret = rcy_dict_set(m->refs, ident, wr);
-                if (ret < 0 && m->weak_keys)
-                    rcy_dict_del(m->values, ident);
-            }
+            ret = store_entry(m, ident, wr, value);
             if (ret < 0)
                 rcyi_weakref_drop_callback(wr);
             rcy_decref(wr);
         }
     }
     rcy_decref(ident);
-    return ret;
+    return ret < 0 ? rcyi_set_error(rt, ret) : 0;
 }
 
-/* Finds the entry of key: its weak reference (borrowed) and identity key. */
-static rcy_object_t *lookup(weakmap_t *m, rcy_object_t *key, rcy_object_t **ident_out)
+/* The identity key of key's entry (a new reference), or NULL with
+   RCY_ENOMEM recorded (a weak-key map's identity is an int that may need
+   allocating). */
+static rcy_object_t *ident_of(weakmap_t *m, rcy_object_t *key)
 {
-    if (ident_out != NULL)
-        *ident_out = NULL;
-    rcy_object_t *ident = m->weak_keys ? identity(m, key) : rcy_newref(key);
-    if (ident == NULL)
-        return NULL;
-    rcy_object_t *wr = rcy_dict_get(m->refs, ident);
-    if (ident_out != NULL)
-        *ident_out = ident;
-    else
-        rcy_decref(ident);
-    return wr;
+    return m->weak_keys ? identity(m, key) : rcy_newref(key);
 }
 
 rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key)
@@ -210,22 +263,23 @@ rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key)
     weakmap_t *m = as_map(map);
     if (m == NULL || key == NULL)
         return NULL;
-    rcy_object_t *ident;
-    rcy_object_t *wr = lookup(m, key, &ident);
-    if (wr == NULL) {
-        if (ident != NULL)
-            rcy_decref(ident);
-        rcyi_set_error(map->type->rt, RCY_EKEY);
+    rcy_runtime_t *rt = map->type->rt;
+    rcy_object_t *ident = ident_of(m, key);
+    if (ident == NULL) {
+        rcyi_set_error(rt, RCY_ENOMEM);
         return NULL;
     }
+    /* Borrowed results, used at once: nothing between allocates or runs
+       user code. */
+    rcy_object_t *wr = entry_of(m, ident);
     rcy_object_t *result = NULL;
-    if (m->weak_keys)
-        result = rcy_xnewref(rcy_dict_get(m->values, ident));
-    else
+    if (wr != NULL && m->weak_keys)
+        result = rcy_weakref_is_alive(wr) ? rcy_xnewref(entry_of_values(m, ident)) : NULL;
+    else if (wr != NULL)
         result = rcy_weakref_get(wr);
     rcy_decref(ident);
     if (result == NULL)
-        rcyi_set_error(map->type->rt, RCY_EKEY);
+        rcyi_set_error(rt, RCY_EKEY);
     return result;
 }
 
@@ -234,25 +288,59 @@ int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key)
     weakmap_t *m = as_map(map);
     if (m == NULL || key == NULL)
         return RCY_EINVAL;
-    rcy_object_t *ident;
-    rcy_object_t *wr = lookup(m, key, &ident);
+    rcy_runtime_t *rt = map->type->rt;
+    rcy_object_t *ident = ident_of(m, key);
+    if (ident == NULL)
+        return rcyi_set_error(rt, RCY_ENOMEM);
+    /* Held, not borrowed: deleting releases the map's reference. */
+    rcy_object_t *wr = rcy_xnewref(entry_of(m, ident));
     if (wr == NULL) {
-        if (ident != NULL)
-            rcy_decref(ident);
-        return rcyi_set_error(map->type->rt, ident ? RCY_EKEY : RCY_ENOMEM);
+        rcy_decref(ident);
+        return rcyi_set_error(rt, RCY_EKEY);
     }
     rcyi_weakref_drop_callback(wr);
+    /* As in entry_died: refs first (for a weak-key map nothing released
+       there runs code), the value, which may run finalizers, last. */
+    rcy_dict_del(m->refs, ident);
     if (m->values != NULL)
         rcy_dict_del(m->values, ident);
-    int ret = rcy_dict_del(m->refs, ident);
+    rcy_decref(wr);
     rcy_decref(ident);
-    return ret;
+    return 0;
+}
+
+int rcy_weakmap_clear(rcy_object_t *map)
+{
+    weakmap_t *m = as_map(map);
+    if (m == NULL)
+        return RCY_EINVAL;
+    if (m->refs == NULL)
+        return 0;
+    /* The releases may run finalizers that use or release the map: hold
+       it. No entry's callback may run into the emptied dicts. The dicts'
+       clear slot detaches each table before releasing what it held, so
+       finalizers see an empty map, which they may fill again. As in del:
+       refs first, the values (whose release may run code) last. */
+    rcy_incref(map);
+    detach_callbacks(m);
+    rcy_object_t *refs = rcy_newref(m->refs);
+    refs->type->clear(refs);
+    rcy_decref(refs);
+    if (m->values != NULL) {
+        rcy_object_t *values = rcy_newref(m->values);
+        values->type->clear(values);
+        rcy_decref(values);
+    }
+    rcy_decref(map);
+    return 0;
 }
 
 intptr_t rcy_weakmap_len(const rcy_object_t *map)
 {
     const weakmap_t *m = as_map(map);
-    return m == NULL ? RCY_EINVAL : rcy_dict_len(m->refs);
+    if (m == NULL)
+        return RCY_EINVAL;
+    return m->refs != NULL ? rcy_dict_len(m->refs) : 0;
 }
 
 int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value)
@@ -260,19 +348,26 @@ int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_o
     weakmap_t *m = as_map(map);
     if (m == NULL || pos == NULL || key == NULL || value == NULL)
         return RCY_EINVAL;
+    if (*pos < 0)
+        return rcyi_set_error(map->type->rt, RCY_EINVAL);
+    if (m->refs == NULL)
+        return 0; /* cleared by the collector: empty */
     rcy_object_t *k, *wr;
-    while (rcy_dict_next(m->refs, pos, &k, &wr) > 0) {
+    int r;
+    /* k and wr are borrowed and used at once: rcy_weakref_get and the
+       values lookup allocate nothing and run no user code. */
+    while ((r = rcy_dict_next(m->refs, pos, &k, &wr)) > 0) {
         rcy_object_t *referent = rcy_weakref_get(wr);
         if (referent == NULL)
             continue; /* dying: its callback is about to remove it */
         if (m->weak_keys) {
             *key = referent;
-            *value = rcy_xnewref(rcy_dict_get(m->values, k));
+            *value = rcy_xnewref(entry_of_values(m, k));
         } else {
             *key = rcy_newref(k);
             *value = referent;
         }
         return 1;
     }
-    return 0;
+    return r;
 }

@@ -18,6 +18,7 @@
  * the list from the head gives CPython's callback order.
  */
 #include "internal.h"
+#include "lifecycle.h"
 
 #include <string.h>
 
@@ -319,6 +320,7 @@ void rcyi_weakrefs_clear_silently(rcy_object_t *o)
 
 void rcyi_weakrefs_clear_on_death(rcy_object_t *o)
 {
+    rcy_runtime_t *rt = o->type->rt;
     rcyi_weakref_t **head = rcyi_weaklist(o);
     rcyi_weakref_t *chain = NULL, **tail = &chain;
     while (*head != NULL) {
@@ -327,7 +329,40 @@ void rcyi_weakrefs_clear_on_death(rcy_object_t *o)
         if (wants_call(wr))
             pend(&tail, wr);
     }
+    if (chain == NULL)
+        return;
+    /* A callback may release the last reference to another object with
+       weak references, whose callbacks may do the same (a chain of
+       weak-map entries, test_trashcan_16602): deaths nest through
+       callbacks as they do through released references, and are bounded
+       by the same depth. The references are cleared already, so nothing
+       can see o while its callbacks wait. */
+    bool may_resurrect = o->type->legacy_del != NULL && !rt->tearing_down_final;
+    if (rt->dealloc_depth >= RCYI_TRASH_DEPTH && !may_resurrect) {
+        if (rt->deferred_head == NULL)
+            rt->deferred_tail = &rt->deferred_head;
+        *rt->deferred_tail = chain;
+        rt->deferred_tail = tail;
+        return;
+    }
+    rt->dealloc_depth++;
     call_pending(chain, NULL);
+    rt->dealloc_depth--;
+    if (rt->dealloc_depth == 0 && rt->trash != NULL)
+        rcyi_trash_drain(rt);
+}
+
+bool rcyi_weakrefs_call_deferred(rcy_runtime_t *rt)
+{
+    rcyi_weakref_t *chain = rt->deferred_head;
+    if (chain == NULL)
+        return false;
+    rt->deferred_head = NULL;
+    rt->deferred_tail = &rt->deferred_head;
+    rt->dealloc_depth++;
+    call_pending(chain, NULL);
+    rt->dealloc_depth--;
+    return true;
 }
 
 /* ---- Collector steps ------------------------------------------------- */

@@ -174,7 +174,7 @@ TEST(by_type_finds_tracked_and_reachable_untracked)
     rcy_gc_collect(rt, 2); /* the tuple holds only a str: it is untracked now */
     CHECK(!rcy_gc_is_tracked(tup));
 
-    rcy_objarray_t a;
+    rcy_objarray_t a = {0};
     CHECK_EQ(rcy_census_by_type(rt, "list", &a), 0);
     CHECK_EQ(a.len, 1);
     CHECK(a.len == 1 && a.items[0] == list);
@@ -371,7 +371,7 @@ TEST(census_out_of_memory_changes_nothing)
         long live = a.live;
         a.fail_after = k;
         rcy_typestats_t st;
-        rcy_objarray_t arr;
+        rcy_objarray_t arr = {0};
         rcy_growth_report_t r;
         int e1 = rcy_census_typestats(rt, &st);
         int e2 = rcy_census_by_type(rt, "str", &arr);

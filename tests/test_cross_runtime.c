@@ -364,7 +364,7 @@ TEST(test_introspection_refuses_other_runtime)
     intptr_t item_count = rcy_getrefcount(item);
 
     /* gc_get_referents(A, [B's list]) would hand A's array references into B. */
-    rcy_objarray_t out;
+    rcy_objarray_t out = {0};
     CHECK_ERUNTIME(a, rcy_gc_get_referents(a, (rcy_object_t *[]){la, lb}, 2, &out));
     CHECK_EQ(out.len, 0);
     CHECK_EQ(rcy_getrefcount(item), item_count);

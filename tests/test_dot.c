@@ -577,7 +577,7 @@ TEST(show_chain_draws_only_the_chain)
     rcy_list_append(other, leak); /* another referrer, not on the chain */
     rcy_list_append(cache, other);
     rcy_list_append(cache, leak);
-    rcy_objarray_t chain;
+    rcy_objarray_t chain = {0};
     CHECK_EQ(rcy_find_backref_chain(leak, NULL, NULL, 0, &chain), 1);
     CHECK_EQ(chain.len, 3);
     FILE *f = tmpfile();

@@ -646,6 +646,142 @@ TEST(test_is_finalized)
     teardown(rt);
 }
 
+/* test_function_tp_clear_leaves_consistent_state (GH-91636): cyc <-> func
+   is garbage; latefin is held from outside. cyc's finalizer (the only one
+   in the garbage) creates latefin.ref = weakref(func) and drops the outside
+   reference to latefin, whose last holder is now cyc. Clearing func then
+   frees cyc, which frees latefin, whose finalizer reads latefin.ref: in
+   CPython 3.11 it gets func, half cleared (the test checks that it is in a
+   consistent state); since the GH-91636 fix (3.13, and recycle) the weak
+   reference, created by a finalizer to an object still garbage, is cleared
+   before anything is, so it gets nothing. Run with three container types
+   of our own, then with three classes (instances cleared through their
+   attribute dicts). */
+typedef struct gh_s {
+    rcy_object_t ob;
+    rcy_object_t *a; /* cyc: func; func: __module__ (cyc); latefin: ref */
+    rcy_object_t *b; /* cyc: latefin */
+    rcy_object_t *weaklist;
+} gh_t;
+
+static rcy_object_t *gh_latefin; /* the outside reference ("global latefin") */
+static int gh_latefin_calls, gh_cyclic_calls;
+static int gh_func_seen; /* 1: latefin's finalizer got an object from ref */
+
+static int gh_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    gh_t *o = (gh_t *)self;
+    RCY_VISIT(o->a);
+    RCY_VISIT(o->b);
+    return 0;
+}
+
+static int gh_clear(rcy_object_t *self)
+{
+    gh_t *o = (gh_t *)self;
+    RCY_CLEAR(o->a);
+    RCY_CLEAR(o->b);
+    return 0;
+}
+
+static void gh_latefin_saw(rcy_object_t *ref)
+{
+    gh_latefin_calls++;
+    rcy_object_t *func = ref != NULL ? rcy_weakref_get(ref) : NULL;
+    gh_func_seen = func != NULL;
+    rcy_xdecref(func);
+}
+
+static int gh_latefin_finalize(rcy_object_t *self)
+{
+    gh_latefin_saw(((gh_t *)self)->a);
+    return 0;
+}
+
+static int gh_cyclic_finalize(rcy_object_t *self)
+{
+    gh_t *cyc = (gh_t *)self;
+    gh_cyclic_calls++;
+    rcy_object_t *w = rcy_weakref_new(cyc->a, NULL, NULL); /* 5. a weak reference to func, now */
+    RCY_XSETREF(((gh_t *)cyc->b)->a, w);
+    rcy_decref(w);
+    RCY_CLEAR(gh_latefin); /* 6. cyc holds the last reference to latefin */
+    return 0;
+}
+
+static rcy_type_t *gh_type(rcy_runtime_t *rt, const char *name, rcy_finalize_fn fin)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = name;
+    spec.basicsize = sizeof(gh_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = gh_traverse;
+    spec.clear = gh_clear;
+    spec.finalize = fin;
+    spec.weaklistoffset = offsetof(gh_t, weaklist);
+    return rcy_type_new(rt, &spec);
+}
+
+static int gh_class_latefin_del(rcy_object_t *self, void *arg)
+{
+    (void)arg;
+    gh_latefin_saw(rcy_getattr(self, "ref"));
+    return 0;
+}
+
+static int gh_class_cyclic_del(rcy_object_t *self, void *arg)
+{
+    (void)arg;
+    gh_cyclic_calls++;
+    rcy_object_t *w = rcy_weakref_new(rcy_getattr(self, "func"), NULL, NULL);
+    CHECK_EQ(rcy_setattr(rcy_getattr(self, "latefin"), "ref", w), 0);
+    rcy_decref(w);
+    RCY_CLEAR(gh_latefin);
+    return 0;
+}
+
+TEST(test_function_tp_clear_leaves_consistent_state)
+{
+    for (int classes = 0; classes < 2; classes++) {
+        rcy_runtime_t *rt = setup();
+        gh_latefin_calls = gh_cyclic_calls = 0;
+        gh_func_seen = -1;
+        rcy_object_t *func, *cyc, *cls_latefin = NULL, *cls_func = NULL, *cls_cyclic = NULL;
+        if (!classes) {
+            gh_latefin = rcy_new(gh_type(rt, "LateFin", gh_latefin_finalize));
+            func = rcy_new(gh_type(rt, "function", NULL));
+            cyc = rcy_new(gh_type(rt, "Cyclic", gh_cyclic_finalize));
+            ((gh_t *)cyc)->a = rcy_newref(func);
+            ((gh_t *)cyc)->b = rcy_newref(gh_latefin);
+            ((gh_t *)func)->a = rcy_newref(cyc); /* 1. func.__module__ = cyc */
+        } else {
+            rcy_class_spec_t latefin_spec = {gh_class_latefin_del, NULL, NULL};
+            rcy_class_spec_t cyclic_spec = {gh_class_cyclic_del, NULL, NULL};
+            cls_latefin = rcy_class_new(rt, "LateFin", &latefin_spec);
+            cls_func = rcy_class_new(rt, "function", NULL);
+            cls_cyclic = rcy_class_new(rt, "Cyclic", &cyclic_spec);
+            gh_latefin = rcy_instance_new(cls_latefin);
+            func = rcy_instance_new(cls_func);
+            cyc = rcy_instance_new(cls_cyclic);
+            CHECK_EQ(rcy_setattr(cyc, "func", func), 0);
+            CHECK_EQ(rcy_setattr(cyc, "latefin", gh_latefin), 0);
+            CHECK_EQ(rcy_setattr(func, "__module__", cyc), 0);
+        }
+        rcy_decref(func); /* 2. the cycle is unreachable; latefin is not */
+        rcy_decref(cyc);
+        /* 3. cyc and func are the garbage (CPython: gc.collect() == 2). */
+        CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+        CHECK_EQ(gh_cyclic_calls, 1);
+        CHECK_EQ(gh_latefin_calls, 1); /* 8. it ran, in the clearing */
+        CHECK_EQ(gh_func_seen, 0);     /* 9. and saw no half-cleared func */
+        CHECK(gh_latefin == NULL);
+        rcy_xdecref(cls_latefin);
+        rcy_xdecref(cls_func);
+        rcy_xdecref(cls_cyclic);
+        teardown(rt);
+    }
+}
+
 /* test_bug21435: a finalizer that mutates the garbage while
    finalize_garbage walks it must not crash. B's finalizer drops its
    reference to A (which is also garbage). */
@@ -678,7 +814,7 @@ static rcy_object_t *probe_self;
 
 static int probe_finalize(rcy_object_t *self)
 {
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     if (rcy_gc_get_objects(probe_rt, -1, &arr) == 0) {
         for (size_t i = 0; i < arr.len; i++)
             probe_saw_garbage += arr.items[i] == self;
@@ -911,6 +1047,7 @@ int main(void)
     RUN(test_resurrection_is_transitive);
     RUN(test_resurrection_does_not_block_cleanup_of_other_objects);
     RUN(test_is_finalized);
+    RUN(test_function_tp_clear_leaves_consistent_state);
     RUN(test_bug21435);
     RUN(test_get_objects_during_gc);
     RUN(test_del);

@@ -145,7 +145,7 @@ static int gen_of(rcy_runtime_t *rt, const void *o)
 {
     int found = -1;
     for (int g = 0; g < RCY_GC_GENERATIONS; g++) {
-        rcy_objarray_t arr;
+        rcy_objarray_t arr = {0};
         if (rcy_gc_get_objects(rt, g, &arr) != 0)
             return -2;
         for (size_t i = 0; i < arr.len; i++) {
@@ -159,7 +159,7 @@ static int gen_of(rcy_runtime_t *rt, const void *o)
 
 static size_t gen_size(rcy_runtime_t *rt, int g)
 {
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     if (rcy_gc_get_objects(rt, g, &arr) != 0)
         return (size_t)-1;
     size_t n = arr.len;
@@ -1532,7 +1532,7 @@ TEST(test_get_objects)
     rcy_runtime_t *rt = gc_runtime(NULL, NULL);
     rcy_type_t *t = rnode_type(rt);
     rcy_type_t *at = atom_type(rt);
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     CHECK_EQ(rcy_gc_get_objects(rt, -1, &arr), 0);
     CHECK_EQ(arr.len, 0);
     rcy_objarray_release(&arr);
@@ -1604,7 +1604,7 @@ TEST(test_get_referents)
     node_set_b(n, c2);
     node_set_a(c1, atom);
 
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     rcy_object_t *args1[] = {OB(n)};
     CHECK_EQ(rcy_gc_get_referents(rt, args1, 1, &arr), 0);
     CHECK_EQ(arr.len, 2);
@@ -1668,7 +1668,7 @@ TEST(test_get_referrers)
     node_t *r4 = node_new(t, 7);
     node_set_a(r4, target);
 
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     rcy_object_t *objs[] = {OB(target)};
     CHECK_EQ(rcy_gc_get_referrers(rt, objs, 1, &arr), 0);
     CHECK_EQ(arr.len, 3);

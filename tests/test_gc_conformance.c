@@ -185,7 +185,7 @@ TEST(test_get_referents)
 {
     rcy_runtime_t *rt = setup(NULL);
     char buf[128];
-    rcy_objarray_t got;
+    rcy_objarray_t got = {0};
     rcy_object_t *alist = rcy_list_new(rt);
     int64_t vals[] = {1, 3, 5};
     for (int i = 0; i < 3; i++) {
@@ -403,8 +403,7 @@ TEST(test_indirect_calls_with_gc_disabled)
  *   __mro__; recycle's classes have no MRO, so a class alone dies by
  *   reference counting (test_class covers a class in a cycle).
  * - test_method: needs bound method objects.
- * - test_function, test_function_tp_clear_leaves_consistent_state: need
- *   function objects and their globals.
+ * - test_function: needs function objects and their globals.
  * - test_frame: needs frames (sys._getframe).
  * - test_boom, test_boom2: need __getattr__; recycle's test for a legacy
  *   finalizer is a slot test that never runs user code, which is what these
@@ -420,7 +419,9 @@ TEST(test_indirect_calls_with_gc_disabled)
  * - test_ast_fini, test_deferred_refcount_frozen: CPython internals.
  * Finalizer scenarios (test_resurrection_*, test_is_finalized, test_bug21435,
  * test_get_objects_during_gc, test_del, test_trashcan, test_bug1055820b,
- * test_trash_weakref_clear) are in test_finalization.c; gc API scenarios
+ * test_trash_weakref_clear, test_function_tp_clear_leaves_consistent_state
+ * with container types and classes standing for the function) are in
+ * test_finalization.c; gc API scenarios
  * (test_get_count, test_collect_generations, test_get_stats, test_freeze,
  * test_get_objects*, callbacks) in test_gc.c.
  */

@@ -198,9 +198,59 @@ TEST(test_type_misuse)
     EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
     spec.weaklistoffset = sizeof(rcy_object_t); /* past basicsize */
     EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    /* Offsets whose bound check would wrap, or that overlap a header. */
+    spec.basicsize = sizeof(rcy_object_t) + 8;
+    const size_t bad_offsets[] = {SIZE_MAX - 7, SIZE_MAX, SIZE_MAX - 15, SIZE_MAX / 2 + 1,
+                                  sizeof(rcy_object_t) + 8, sizeof(rcy_object_t) + 4};
+    for (size_t i = 0; i < sizeof bad_offsets / sizeof bad_offsets[0]; i++) {
+        spec.weaklistoffset = bad_offsets[i];
+        EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    }
+    spec.weaklistoffset = sizeof(rcy_object_t); /* the last field: fits */
+    CHECK(rcy_type_new(x.rt, &spec) != NULL);
+    spec.itemsize = 8; /* a variable-size type: the weak list would overlap `size` */
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.basicsize = sizeof(rcy_varobject_t) + 8;
+    spec.weaklistoffset = sizeof(rcy_varobject_t);
+    CHECK(rcy_type_new(x.rt, &spec) != NULL);
+    spec.itemsize = 0;
+    spec.basicsize = SIZE_MAX / 2 + 1; /* no block could hold it */
+    spec.weaklistoffset = SIZE_MAX / 2 - 7;
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.basicsize = sizeof(rcy_object_t);
     spec.weaklistoffset = 0;
-    spec.name = "bad\xff utf8? names are only copied";
-    CHECK(rcy_type_new(x.rt, &spec) != NULL); /* type names are bytes: accepted */
+
+    /* A traverse slot on a type without RCY_TPFLAGS_GC would never be
+       called: a forgotten flag, refused. */
+    spec.traverse = node_traverse;
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.clear = node_clear; /* clear alone is the deallocation: fine */
+    EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+    spec.traverse = NULL;
+    CHECK(rcy_type_new(x.rt, &spec) != NULL);
+    spec.clear = NULL;
+
+    /* Names reach one-line messages and DOT labels: well-formed UTF-8
+       without control characters (types and classes alike). */
+    const char *bad_names[] = {"",           "bad\xff utf8",   "two\nlines", "cr\r",     "tab\there",
+                               "esc\x1b[31m", "del\x7f",       "c1\xc2\x85", "c1\xc2\x9f", "\xc0\xaf",
+                               "\xed\xa0\x80", "cut\xe2\x82", "\xf4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        spec.name = bad_names[i];
+        EXPECT_NULL(rcy_type_new(x.rt, &spec), x.rt, RCY_EINVAL);
+        EXPECT_NULL(rcy_class_new(x.rt, bad_names[i], NULL), x.rt, RCY_EINVAL);
+    }
+    const char *good_names[] = {"T", "my type", "Caf\xc3\xa9", "\xe5\x90\x8d\xe5\x89\x8d", "nbsp\xc2\xa0",
+                                "quote\"s<&>", "\xf0\x9f\x90\x8d"};
+    for (size_t i = 0; i < sizeof good_names / sizeof good_names[0]; i++) {
+        spec.name = good_names[i];
+        rcy_type_t *t = rcy_type_new(x.rt, &spec);
+        CHECK(t != NULL && strcmp(rcy_type_name(t), good_names[i]) == 0);
+        rcy_object_t *cls = rcy_class_new(x.rt, good_names[i], NULL);
+        CHECK(cls != NULL);
+        rcy_xdecref(cls);
+    }
+    spec.name = "T";
 
     CHECK(rcy_type_name(NULL) == NULL);
     CHECK(rcy_type_runtime(NULL) == NULL);
@@ -352,7 +402,7 @@ TEST(test_introspection_misuse)
     fx_t x;
     fx_setup(&x);
     size_t live = rcy_runtime_live_objects(x.rt);
-    rcy_objarray_t out;
+    rcy_objarray_t out = {0};
     rcy_object_t *objs[2] = {x.node, NULL};
     rcy_objarray_release(NULL);
     EXPECT(rcy_gc_get_objects(NULL, 0, &out), RCY_EINVAL);
@@ -370,6 +420,59 @@ TEST(test_introspection_misuse)
     EXPECT(rcy_gc_get_referrers(NULL, objs, 1, &out), RCY_EINVAL);
     EXPECT(rcy_gc_get_referrers(x.rt, NULL, 1, &out), RCY_EINVAL);
     EXPECT(rcy_gc_get_referrers(x.rt, objs, 1, NULL), RCY_EINVAL);
+    fx_check_intact(&x, live);
+    fx_teardown(&x);
+}
+
+/* Every call that fills a caller's array wants it empty (zeroed, or
+   emptied by rcy_objarray_release). One that still holds references is
+   refused with RCY_EINVAL and left as it was: overwriting it leaked them. */
+static int any_object(rcy_object_t *obj, intptr_t external, void *arg)
+{
+    (void)obj;
+    (void)external;
+    (void)arg;
+    return 1;
+}
+
+TEST(test_out_array_must_be_empty)
+{
+    fx_t x;
+    fx_setup(&x);
+    size_t live = rcy_runtime_live_objects(x.rt);
+    rcy_object_t *objs[1] = {x.l};
+    rcy_objarray_t held = {0};
+    EXPECT(rcy_gc_get_objects(x.rt, -1, &held), 0);
+    CHECK(held.len > 0);
+    size_t len = held.len;
+    rcy_object_t **items = held.items;
+    rcy_object_t *first = held.items[0];
+    intptr_t count = rcy_getrefcount(first);
+    for (int call = 0; call < 7; call++) {
+        int r = 0;
+        switch (call) {
+        case 0: r = rcy_gc_get_objects(x.rt, -1, &held); break;
+        case 1: r = rcy_gc_get_referents(x.rt, objs, 1, &held); break;
+        case 2: r = rcy_gc_get_referrers(x.rt, objs, 1, &held); break;
+        case 3: r = rcy_census_by_type(x.rt, "Node", &held); break;
+        case 4: r = rcy_get_leaking_objects(x.rt, &held); break;
+        case 5: r = rcy_find_backref_chain(x.node, NULL, NULL, 0, &held); break;
+        default: r = rcy_find_ref_chain(x.l, any_object, NULL, 0, &held); break;
+        }
+        EXPECT(r, RCY_EINVAL);
+        EXPECT(rcy_last_error(x.rt), RCY_EINVAL);
+        CHECK(held.len == len && held.items == items && held.items[0] == first);
+        EXPECT(rcy_getrefcount(first), count); /* nothing taken or released */
+    }
+    rcy_objarray_release(&held);
+    EXPECT(held.len, 0);
+    /* Released, it is empty: it can be filled again. */
+    EXPECT(rcy_gc_get_referents(x.rt, objs, 1, &held), 0);
+    EXPECT(held.len, 1); /* the list's one item */
+    rcy_objarray_release(&held);
+    EXPECT(rcy_census_by_type(x.rt, "Node", &held), 0);
+    EXPECT(held.len, 1);
+    rcy_objarray_release(&held);
     fx_check_intact(&x, live);
     fx_teardown(&x);
 }
@@ -442,6 +545,27 @@ TEST(test_weakmap_misuse)
     EXPECT(rcy_weakmap_len(x.d), RCY_EINVAL);
     EXPECT(rcy_weakmap_next(NULL, &pos, &k, &v), RCY_EINVAL);
     EXPECT(rcy_weakmap_next(x.wv, NULL, &k, &v), RCY_EINVAL);
+    /* A negative position is an error, not the end (with an entry to find). */
+    rcy_object_t *wk = rcy_weakkeydict_new(x.rt);
+    EXPECT(rcy_weakmap_set(x.wv, x.s, x.node), 0);
+    EXPECT(rcy_weakmap_set(wk, x.node, x.s), 0);
+    for (int kind = 0; kind < 2; kind++) {
+        rcy_object_t *map = kind == 0 ? x.wv : wk;
+        pos = -5;
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), RCY_EINVAL);
+        EXPECT(rcy_last_error(x.rt), RCY_EINVAL);
+        EXPECT(pos, -5);
+        pos = INTPTR_MIN;
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), RCY_EINVAL);
+        pos = 0;
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), 1);
+        rcy_decref(k);
+        rcy_decref(v);
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), 0);
+        EXPECT(rcy_weakmap_next(map, &pos, &k, &v), 0); /* past the end stays there */
+    }
+    EXPECT(rcy_weakmap_del(x.wv, x.s), 0);
+    rcy_decref(wk);
     fx_check_intact(&x, live);
     fx_teardown(&x);
 }
@@ -521,6 +645,13 @@ TEST(test_tuple_misuse)
     EXPECT_NULL(rcy_tuple_new(x.rt, 2, NULL), x.rt, RCY_EINVAL);
     EXPECT_NULL(rcy_tuple_new(x.rt, 2, items), x.rt, RCY_EINVAL); /* a NULL item */
     EXPECT(rcy_getrefcount(x.i), refs); /* no reference taken */
+    /* Sizes no block can hold are refused before the items are read: the
+       array has two items, and the scan for NULL must not run past them. */
+    rcy_object_t *two[2] = {x.i, x.s};
+    EXPECT_NULL(rcy_tuple_new(x.rt, INTPTR_MAX, two), x.rt, RCY_ENOMEM);
+    EXPECT_NULL(rcy_tuple_new(x.rt, (intptr_t)(SIZE_MAX / sizeof(void *)), two), x.rt, RCY_ENOMEM);
+    EXPECT_NULL(rcy_list_new_from(x.rt, INTPTR_MAX, two), x.rt, RCY_ENOMEM);
+    EXPECT(rcy_getrefcount(x.i), refs);
     EXPECT(rcy_tuple_len(NULL), RCY_EINVAL);
     EXPECT(rcy_tuple_len(x.l), RCY_ETYPE);
     EXPECT_NULL(rcy_tuple_get(NULL, 0), NULL, 0);
@@ -656,7 +787,7 @@ TEST(test_tools_misuse)
     fx_setup(&x);
     size_t live = rcy_runtime_live_objects(x.rt);
     rcy_typestats_t ts;
-    rcy_objarray_t out;
+    rcy_objarray_t out = {0};
     char buf[64];
     EXPECT(rcy_census_count(NULL, "Node"), 0);
     EXPECT(rcy_census_count(x.rt, NULL), 0);
@@ -697,6 +828,14 @@ TEST(test_tools_misuse)
     EXPECT(rcy_find_ref_chain(x.node, NULL, NULL, 0, &out), RCY_EINVAL);
     EXPECT(rcy_find_ref_chain(NULL, pred_never, NULL, 0, &out), RCY_EINVAL);
     EXPECT(rcy_chain_format(NULL, buf, sizeof buf), RCY_EINVAL);
+    /* A chain whose length promises items it does not have. */
+    rcy_objarray_t no_items = {NULL, 3, 3, x.rt};
+    rcy_object_t *with_null[3] = {x.l, NULL, x.i};
+    rcy_objarray_t null_item = {with_null, 3, 3, x.rt};
+    EXPECT(rcy_chain_format(&no_items, buf, sizeof buf), RCY_EINVAL);
+    EXPECT(rcy_chain_format(&null_item, buf, sizeof buf), RCY_EINVAL);
+    EXPECT(rcy_show_chain(&no_items, 1, 1, NULL), RCY_EINVAL);
+    EXPECT(rcy_show_chain(&null_item, 1, 0, NULL), RCY_EINVAL);
     rcy_graph_options_init(NULL);
     EXPECT(rcy_show_refs(NULL, 1, NULL), RCY_EINVAL);
     EXPECT(rcy_show_refs(&x.node, 0, NULL), RCY_EINVAL);
@@ -720,6 +859,7 @@ int main(void)
     RUN(test_tracking_misuse);
     RUN(test_gc_misuse);
     RUN(test_introspection_misuse);
+    RUN(test_out_array_must_be_empty);
     RUN(test_weakref_misuse);
     RUN(test_weakmap_misuse);
     RUN(test_builtin_type_checks);

@@ -491,7 +491,7 @@ TEST(test_introspection_fails)
     for (int i = 0; i < INTRO_N; i++)
         objs[i] = OB(n[i]);
     long blocks = fa.live;
-    rcy_objarray_t out;
+    rcy_objarray_t out = {0};
 
     /* Fail the first allocation of the result, then its growth. */
     for (long k = 1; k <= 2; k++) {
@@ -622,7 +622,7 @@ static bool scenario(failalloc_t *fa)
         goto out;
     }
 
-    rcy_objarray_t objs;
+    rcy_objarray_t objs = {0};
     size_t before = rcy_runtime_live_objects(rt);
     if (rcy_gc_get_objects(rt, -1, &objs) < 0) {
         check_empty(&objs);
@@ -668,6 +668,73 @@ TEST(test_fail_each_allocation_in_turn)
     }
 }
 
+/* ---- Weak maps ----------------------------------------------------------- */
+
+/* A weak-map call that runs out of memory says so: RCY_ENOMEM, returned
+   and recorded (not the "key not found" a lookup inside left behind), with
+   the map unchanged; a call that succeeds records nothing. */
+TEST(test_weakmap_fails_with_enomem)
+{
+    enum { N = 6 };
+    failalloc_t fa = {0};
+    rcy_runtime_t *rt = failalloc_runtime(&fa, NULL);
+    rcy_object_t *cls = rcy_class_new(rt, "K", NULL);
+    for (int weak_keys = 0; weak_keys < 2; weak_keys++) {
+        rcy_object_t *d = weak_keys ? rcy_weakkeydict_new(rt) : rcy_weakvaluedict_new(rt);
+        rcy_object_t *objs[N], *nums[N];
+        for (int i = 0; i < N; i++) {
+            objs[i] = rcy_instance_new(cls);
+            nums[i] = rcy_int_new(rt, 1000000 + i);
+        }
+#define KEY(i) (weak_keys ? objs[i] : nums[i])
+#define VALUE(i) (weak_keys ? nums[i] : objs[i])
+        for (int i = 0; i < N - 1; i++)
+            CHECK_EQ(rcy_weakmap_set(d, KEY(i), VALUE(i)), 0);
+        /* The last entry: fail each of its set's allocations in turn (the
+           identity, the weak reference, the growth of the tables). */
+        int failures = 0;
+        for (long k = 1; k < 100; k++) {
+            fail_none(&fa);
+            CHECK_EQ(rcy_gc_collect(rt, -1), RCY_EINVAL); /* a known last error */
+            fail_next(&fa, k);
+            int r = rcy_weakmap_set(d, KEY(N - 1), VALUE(N - 1));
+            fail_none(&fa);
+            if (r == 0) {
+                CHECK_EQ(rcy_last_error(rt), RCY_EINVAL); /* untouched */
+                break;
+            }
+            failures++;
+            CHECK_EQ(r, RCY_ENOMEM);
+            CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
+            CHECK_EQ(rcy_weakmap_len(d), N - 1);
+            CHECK(rcy_weakmap_get(d, KEY(N - 1)) == NULL);
+            CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+        }
+        CHECK(failures >= 1);
+        CHECK_EQ(rcy_weakmap_len(d), N);
+        /* Lookups of a weak-key map make an identity key, which may need
+           memory: a failure is RCY_ENOMEM, never RCY_EKEY. */
+        fail_all(&fa);
+        rcy_object_t *got = rcy_weakmap_get(d, KEY(0));
+        CHECK(got != NULL ? got == VALUE(0) : rcy_last_error(rt) == RCY_ENOMEM);
+        rcy_xdecref(got);
+        int r = rcy_weakmap_del(d, KEY(0));
+        CHECK(r == 0 || r == RCY_ENOMEM);
+        CHECK_EQ(rcy_weakmap_len(d), r == 0 ? N - 1 : N);
+        fail_none(&fa);
+        for (int i = 0; i < N; i++) {
+            rcy_decref(objs[i]);
+            rcy_decref(nums[i]);
+        }
+        CHECK_EQ(rcy_weakmap_len(d), 0);
+        rcy_decref(d);
+#undef KEY
+#undef VALUE
+    }
+    rcy_decref(cls);
+    failalloc_end(rt, &fa);
+}
+
 int main(void)
 {
     RUN(test_runtime_new_fails);
@@ -676,6 +743,7 @@ int main(void)
     RUN(test_new_var_size_limits);
     RUN(test_immortalize_fails);
     RUN(test_introspection_fails);
+    RUN(test_weakmap_fails_with_enomem);
     RUN(test_fail_each_allocation_in_turn);
     return harness_summary();
 }

@@ -251,7 +251,7 @@ static void case_traverse_referrers(void)
     spec.traverse = traverse_destroy;
     rcy_type_t *t = slot_type(child_runtime(), "Walker", &spec);
     rcy_object_t *o = OB(node_new(t, 0));
-    rcy_objarray_t out;
+    rcy_objarray_t out = {0};
     rcy_gc_get_referrers(child_rt, &o, 1, &out);
 }
 
@@ -507,7 +507,7 @@ static struct probe_s {
 static void run_probes(void)
 {
     rcy_runtime_t *rt = probe.rt;
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     rcy_runtime_memory_t mem;
     probe.armed = 0;
     probe.collect = rcy_gc_collect(rt, 2);
@@ -579,7 +579,7 @@ TEST(test_traverse_inside_walks_is_refused)
     for (int i = 0; i < 3; i++) /* cycles a nested collection would free under the walk */
         garbage_cycle(victim_type);
     rcy_object_t *xo = OB(x);
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
 
     probe.armed = 1;
     CHECK_EQ(rcy_gc_get_referrers(rt, &xo, 1, &arr), 0);
@@ -667,7 +667,7 @@ TEST(test_tool_callbacks_inside_walk)
     node_t *a = node_new(t, 0), *b = node_new(t, 0);
     node_set_a(a, b);
     garbage_cycle(t);
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     pred_collect = -1;
     CHECK_EQ(rcy_find_ref_chain(OB(a), collecting_pred, rt, 0, &arr), 0);
     rcy_objarray_release(&arr);
@@ -697,7 +697,7 @@ static int fin_status[3];
 static int fin_freezes(rcy_object_t *self)
 {
     rcy_runtime_t *rt = rcy_object_runtime(self);
-    rcy_objarray_t arr;
+    rcy_objarray_t arr = {0};
     fin_status[0] = rcy_gc_freeze(rt);
     fin_status[1] = rcy_gc_unfreeze(rt);
     fin_status[2] = rcy_gc_get_objects(rt, -1, &arr);

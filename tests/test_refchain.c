@@ -80,7 +80,7 @@ TEST(external_refcount_finds_a_forgotten_c_variable)
     CHECK_EQ(rcy_gc_collect(rt, 2), 0); /* kept alive */
     CHECK_EQ(rcy_external_refcount(OB(a)), 1);
     CHECK_EQ(rcy_external_refcount(OB(b)), 0);
-    rcy_objarray_t leaking;
+    rcy_objarray_t leaking = {0};
     CHECK_EQ(rcy_get_leaking_objects(rt, &leaking), 0);
     for (size_t i = 0; i < leaking.len; i++)
         CHECK(leaking.items[i] != OB(a) && leaking.items[i] != OB(b));
@@ -136,7 +136,7 @@ TEST(leaking_objects_are_held_only_from_outside)
     rcy_gc_collect(rt, 2);
     CHECK_EQ(rcy_gc_garbage_len(rt), 2);
 
-    rcy_objarray_t a;
+    rcy_objarray_t a = {0};
     CHECK_EQ(rcy_get_leaking_objects(rt, &a), 0);
     int found_lost = 0;
     for (size_t i = 0; i < a.len; i++) {
@@ -212,7 +212,7 @@ TEST(backref_chain_from_a_registered_root)
     rcy_runtime_t *rt = test_runtime(NULL);
     scene_t sc;
     scene_make(rt, &sc);
-    rcy_objarray_t c;
+    rcy_objarray_t c = {0};
     /* Our C variables hold every session: the registered root still wins.
        (An instance's attributes are its own edges: no dict in the chain.) */
     CHECK_EQ(rcy_find_backref_chain(sc.user, NULL, NULL, 0, &c), 1);
@@ -258,7 +258,7 @@ TEST(ref_chain_forward_to_a_match)
     rcy_runtime_t *rt = test_runtime(NULL);
     scene_t sc;
     scene_make(rt, &sc);
-    rcy_objarray_t c;
+    rcy_objarray_t c = {0};
     CHECK_EQ(rcy_find_ref_chain(sc.registry, is_type_named, "User", 0, &c), 1);
     rcy_object_t *expect[] = {sc.registry, sc.sessions, sc.s[2], sc.user};
     CHECK(chain_is(&c, expect, 4));
@@ -305,7 +305,7 @@ TEST(predicate_can_ignore_objects)
     node_set_a(p2, q);
     node_set_b(q, target);
     ignore_ctx_t ctx = {NULL, OB(root)};
-    rcy_objarray_t c;
+    rcy_objarray_t c = {0};
     CHECK_EQ(rcy_find_backref_chain(OB(target), root_or_ignore, &ctx, 0, &c), 1);
     rcy_object_t *short_way[] = {OB(root), OB(p1), OB(target)};
     CHECK(chain_is(&c, short_way, 3));
@@ -365,7 +365,7 @@ TEST(predicate_may_release_references)
     node_set_a(p, target);
     rcy_decref(OB(p));
     release_ctx_t ctx = {rt, OB(target), OB(root), OB(root), 0, 0, 0};
-    rcy_objarray_t c;
+    rcy_objarray_t c = {0};
     CHECK_EQ(rcy_find_backref_chain(OB(target), release_then_find_root, &ctx, 0, &c), 1);
     CHECK_EQ(ctx.start_external, 1);
     CHECK_EQ(ctx.freed_under_walk, 0);
@@ -394,7 +394,7 @@ TEST(chains_through_untracked_containers)
     rcy_decref(d);
     rcy_gc_collect(rt, 2);
     CHECK(!rcy_gc_is_tracked(tup));
-    rcy_objarray_t c;
+    rcy_objarray_t c = {0};
     CHECK_EQ(rcy_find_backref_chain(s, NULL, NULL, 0, &c), 1);
     rcy_object_t *expect[] = {l, tup, s};
     CHECK(chain_is(&c, expect, 3));
@@ -432,7 +432,7 @@ static int tools_in_callback(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_
     (void)info;
     in_callback_t *r = arg;
     if (phase == RCY_GC_START) {
-        rcy_objarray_t a;
+        rcy_objarray_t a = {0};
         r->ext = rcy_external_refcount(r->obj);
         r->leaking = rcy_get_leaking_objects(rt, &a);
     }
@@ -462,7 +462,7 @@ TEST(chain_tools_out_of_memory)
     for (long k = 1; k < 200; k++) {
         long live = a.live;
         a.fail_after = k;
-        rcy_objarray_t c1, c2, lk;
+        rcy_objarray_t c1 = {0}, c2 = {0}, lk = {0};
         intptr_t e4 = rcy_external_refcount(sc.user); /* before the chains hold it too */
         int e1 = rcy_find_backref_chain(sc.user, NULL, NULL, 0, &c1);
         int e2 = rcy_find_ref_chain(sc.registry, is_type_named, "User", 0, &c2);

@@ -907,7 +907,7 @@ TEST(test_track_untrack)
     /* An untracked object is invisible to the collector: an untracked
        self-cycle is not collected ... */
     node_set_a(n, n);
-    rcy_objarray_t objs;
+    rcy_objarray_t objs = {0};
     CHECK_EQ(rcy_gc_get_objects(rt, -1, &objs), 0);
     CHECK_EQ(objs.len, 0);
     rcy_objarray_release(&objs);

@@ -158,9 +158,8 @@ int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t 
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    out->items = NULL;
-    out->len = out->cap = 0;
-    out->rt = rt;
+    if (rcyi_objarray_start(rt, out) < 0)
+        return RCY_EINVAL;
     if (type_name == NULL)
         return rcyi_set_error(rt, RCY_EINVAL);
     size_t count, bytes;

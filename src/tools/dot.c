@@ -502,6 +502,14 @@ int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, 
 {
     if (chains == NULL || n_chains == 0)
         return RCY_EINVAL;
+    for (size_t c = 0; c < n_chains; c++) {
+        if (chains[c].len > 0 && chains[c].items == NULL)
+            return RCY_EINVAL;
+        for (size_t k = 0; k < chains[c].len; k++) {
+            if (chains[c].items[k] == NULL)
+                return RCY_EINVAL;
+        }
+    }
     /* Start from each chain's object (its last item backwards, its first
        forwards), to the depth of the longest chain. */
     size_t n = 0, longest = 0;

@@ -492,19 +492,13 @@ intptr_t rcy_external_refcount(rcy_object_t *obj)
     return ext;
 }
 
-static void objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out)
-{
-    out->items = NULL;
-    out->len = out->cap = 0;
-    out->rt = rt;
-}
-
 int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out)
 {
     if (rt == NULL || out == NULL)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    objarray_start(rt, out);
+    if (rcyi_objarray_start(rt, out) < 0)
+        return RCY_EINVAL;
     rcyi_heap_t h;
     int err = rcyi_heap_build(rt, &h, NULL, 0, true, "rcy_get_leaking_objects");
     if (err < 0)
@@ -537,7 +531,8 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
                       rcy_objarray_t *out)
 {
     rcy_runtime_t *rt = obj->type->rt;
-    objarray_start(rt, out);
+    if (rcyi_objarray_start(rt, out) < 0)
+        return RCY_EINVAL;
     if (max_depth < 0)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (max_depth == 0)
@@ -645,7 +640,7 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
         return RCY_EINVAL;
     rcyi_check_live(obj);
     if (predicate == NULL) {
-        objarray_start(obj->type->rt, out);
+        rcyi_objarray_start(obj->type->rt, out);
         return rcyi_set_error(obj->type->rt, RCY_EINVAL);
     }
     return find_chain(obj, predicate, arg, max_depth, false, out);
@@ -719,8 +714,12 @@ static void sb_add(sbuf_t *s, const char *text)
 
 int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size)
 {
-    if (chain == NULL || (buf == NULL && size > 0))
+    if (chain == NULL || (buf == NULL && size > 0) || (chain->len > 0 && chain->items == NULL))
         return RCY_EINVAL;
+    for (size_t k = 0; k < chain->len; k++) {
+        if (chain->items[k] == NULL)
+            return RCY_EINVAL;
+    }
     sbuf_t s = {buf, size, 0};
     if (size > 0)
         buf[0] = '\0';

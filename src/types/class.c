@@ -121,7 +121,7 @@ rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class
     if (rt == NULL)
         return NULL;
     RCYI_CHECK_RT(rt);
-    if (name == NULL || name[0] == '\0' || !rcyi_utf8_valid(name, strlen(name)) ||
+    if (!rcyi_name_valid(name) ||
         (spec != NULL && spec->finalize != NULL && spec->legacy_del != NULL)) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;

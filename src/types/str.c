@@ -53,6 +53,21 @@ bool rcyi_utf8_valid(const char *s, size_t n)
     return true;
 }
 
+bool rcyi_name_valid(const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return false;
+    size_t n = strlen(name);
+    const unsigned char *p = (const unsigned char *)name;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7F)
+            return false; /* C0 controls (newline, tab, escape...) and DEL */
+        if (p[i] == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F)
+            return false; /* C1 controls, U+0080..U+009F */
+    }
+    return rcyi_utf8_valid(name, n);
+}
+
 rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len)
 {
     if (rt == NULL)
