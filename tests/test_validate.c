@@ -133,6 +133,28 @@ TEST(test_healthy_heap_validates)
     rcy_decref(OB(head));
     CHECK_EQ(probe_calls, 200);
     CHECK_EQ(probe_failures, 0);
+    /* The same with objects that are not containers: the trash list runs
+       through their count fields, as tagged links. Each link also holds a
+       leaf, so that several deferred objects wait at once. */
+    rcy_type_spec_t aspec = {0};
+    aspec.name = "AtomProbe";
+    aspec.basicsize = sizeof(node_t);
+    aspec.dealloc = probe_dealloc;
+    rcy_type_t *at = rcy_type_new(rt, &aspec);
+    probe_failures = probe_calls = 0;
+    head = node_new(at, 0);
+    tail = head;
+    for (int i = 1; i < 200; i++) {
+        node_t *next = node_new(at, i), *leaf = node_new(at, -i);
+        node_set_a(tail, next);
+        node_set_b(tail, leaf);
+        rcy_decref(OB(next));
+        rcy_decref(OB(leaf));
+        tail = next;
+    }
+    rcy_decref(OB(head));
+    CHECK_EQ(probe_calls, 399);
+    CHECK_EQ(probe_failures, 0);
 
     rcy_decref(x);
     rcy_decref(y);
