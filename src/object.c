@@ -354,17 +354,19 @@ static rcy_object_t *trash_pop(rcy_runtime_t *rt)
     return o;
 }
 
-/* Releases the deferred objects, each with its type's own slots, and calls
-   the deferred weak-reference callbacks (weakref.c), until neither is left;
+/* Calls the deferred weak-reference callbacks (weakref.c) and releases the
+   deferred objects, each with its type's own slots, until neither is left;
    the depth is raised meanwhile, so a release never drains recursively. */
 void rcyi_trash_drain(rcy_runtime_t *rt)
 {
     for (;;) {
-        if (rt->trash == NULL) {
-            if (rcyi_weakrefs_call_deferred(rt))
-                continue;
+        /* Deferred callbacks first: the object whose death deferred them
+           is on the trash list, and its references are released after its
+           callbacks ran, in the order of a death that was not deferred. */
+        if (rcyi_weakrefs_call_deferred(rt))
+            continue;
+        if (rt->trash == NULL)
             break;
-        }
         rcy_object_t *o = trash_pop(rt);
         rt->dealloc_depth++;
         rcyi_death_t d = generic_death(o->type);

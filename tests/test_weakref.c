@@ -1119,6 +1119,58 @@ static void check_trashcan_16602(int chain)
     test_runtime_end(rt);
 }
 
+/* In a chain deeper than the trashcan's limit, a dying node's callbacks run
+   before the node's references are released, as for a shallow death
+   (CPython's subtype_dealloc clears weak references, calling their
+   callbacks, before it clears the slots): each node holds a leaf, and its
+   callback finds the leaf still alive. The deferred callbacks were once
+   called only after the deferred releases. */
+static rcy_object_t **leafrefs;
+static int deep_calls, deep_leaf_dead;
+
+static int cb_deep_order(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    deep_calls++;
+    if (!rcy_weakref_is_alive(leafrefs[(intptr_t)arg]))
+        deep_leaf_dead++;
+    return 0;
+}
+
+TEST(test_deep_chain_callbacks_before_release)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    enum { N = 300 };
+    leafrefs = calloc(N, sizeof *leafrefs);
+    rcy_object_t *refs[N];
+    deep_calls = deep_leaf_dead = 0;
+    wobj_t *head = C(0), *c = head;
+    for (intptr_t i = 0; i < N; i++) {
+        wobj_t *leaf = C(-1);
+        SET(c->b, leaf);
+        leafrefs[i] = rcy_weakref_new(&leaf->ob, NULL, NULL);
+        rcy_decref(&leaf->ob);
+        refs[i] = rcy_weakref_new(&c->ob, cb_deep_order, (void *)i);
+        if (i + 1 < N) {
+            wobj_t *next = C(i + 1);
+            SET(c->a, next);
+            rcy_decref(&next->ob);
+            c = next;
+        }
+    }
+    rcy_decref(&head->ob);
+    CHECK_EQ(deep_calls, N);
+    CHECK_EQ(deep_leaf_dead, 0);
+    for (int i = 0; i < N; i++) {
+        CHECK(!rcy_weakref_is_alive(leafrefs[i]));
+        rcy_decref(leafrefs[i]);
+        rcy_decref(refs[i]);
+    }
+    free(leafrefs);
+    leafrefs = NULL;
+    test_runtime_end(rt);
+}
+
 TEST(test_trashcan_16602)
 {
     check_trashcan_16602(100);
@@ -1473,6 +1525,7 @@ int main(void)
     RUN(test_weakmap_callback_value_releases_map);
     RUN(test_weakmap_used_after_collector_cleared_it);
     RUN(test_trashcan_16602);
+    RUN(test_deep_chain_callbacks_before_release);
     RUN(test_weak_keys_destroy_while_iterating);
     RUN(test_weak_values_destroy_while_iterating);
     RUN(test_weak_keyed_len_race);
