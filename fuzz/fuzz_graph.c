@@ -1185,11 +1185,22 @@ static void check_collection(const rcy_gc_info_t *info)
         }
         garbage_gone = gone;
         /* GH-91636: references finalizers made to the final garbage were
-           cleared without callbacks, also when DEBUG_SAVEALL keeps it. */
+           cleared without callbacks, also when DEBUG_SAVEALL keeps it. An
+           object of the garbage that the trashcan holds (count 0; the
+           collection ran inside a deep deallocation) was final garbage
+           too: its clearing released the last reference to it, after the
+           weak references were cleared, and its deallocation was only
+           deferred. (Had it died by refcount before, during the
+           finalizers, its callbacks would have run at that death and the
+           model would not point at it any more.) The seeding above counts
+           it as outside, which keeps it from being reported as a
+           survivor, but it is no resurrection. */
         for (int w = 1; w < F.nobj; w++) {
             mobj_t *x = M(w);
+            int r = x->referent;
             if (alive(w) && (x->kind == K_WEAKREF || x->kind == K_FINREG) && x->created_gc == F.gc_seq &&
-                is_garbage_now(x->referent) && alive(x->referent) && !mark[x->referent]) {
+                is_garbage_now(r) && alive(r) &&
+                (!mark[r] || (!M(r)->died_in_gc && rcy_getrefcount(M(r)->ptr) == 0))) {
                 REQUIRE(!rcy_weakref_is_alive(x->ptr), "a weak reference to the final garbage was not cleared", w);
                 x->referent = 0;
             }
