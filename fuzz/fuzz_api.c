@@ -465,14 +465,16 @@ static void check_runtime(int k)
     NO_FAIL_BEGIN;
     rcy_typestats_t ts;
     REQUIRE(rcy_census_typestats(r->rt, &ts) == 0, "typestats failed");
-    size_t sum = 0;
+    size_t sum = 0, bytes = 0;
     for (size_t i = 0; i < ts.len; i++) {
         sum += ts.items[i].count;
+        bytes += ts.items[i].bytes;
         REQUIRE(rcy_census_count(r->rt, ts.items[i].name) == ts.items[i].count, "census count differs from typestats");
         if (i > 0)
             REQUIRE(strcmp(ts.items[i - 1].name, ts.items[i].name) < 0, "typestats not sorted by name");
     }
     REQUIRE(sum == rcy_runtime_live_objects(r->rt), "the census does not sum to the live objects");
+    REQUIRE(bytes == rcy_runtime_live_bytes(r->rt), "the census does not sum to the live bytes");
     rcy_typestats_release(&ts);
     rcy_runtime_memory_t mem;
     REQUIRE(rcy_runtime_memory(r->rt, &mem) == 0, "runtime_memory failed");
@@ -1219,12 +1221,18 @@ static void op_gc(int k)
         break;
     }
     case 3:
-        if (w & 8)
+        if (w & 8) {
             REQUIRE(rcy_gc_freeze(rt) == 0, "freeze");
-        else
-            REQUIRE(rcy_gc_unfreeze(rt) == 0, "unfreeze");
+            REQUIRE(rcy_gc_get_freeze_count(rt) > 0, "nothing frozen");
+        } else {
+            REQUIRE(rcy_gc_unfreeze(rt) == 0 && rcy_gc_get_freeze_count(rt) == 0, "unfreeze");
+        }
         break;
     case 4: {
+        size_t len = rcy_gc_garbage_len(rt);
+        for (size_t i = 0; i < len; i++)
+            REQUIRE(rcy_gc_garbage_get(rt, i) != NULL, "garbage_get in range");
+        REQUIRE(rcy_gc_garbage_get(rt, len) == NULL, "garbage_get past the end");
         intptr_t n = rcy_gc_garbage_clear(rt);
         REQUIRE(n >= 0 && rcy_gc_garbage_len(rt) == 0, "garbage_clear");
         break;
@@ -1421,10 +1429,54 @@ static void op_misuse(int k)
     }
 }
 
+/* A chain deeper than the trashcan's limit (lists, tuples or instances
+   through an attribute), and the recursive operations over it. */
+static void op_deep(int k)
+{
+    rcy_runtime_t *rt = RT(k);
+    unsigned w = byte();
+    int n = 40 + (int)(byte() % 4) * 60;
+    rcy_object_t *head = rcy_int_new(rt, 7);
+    if (head == NULL)
+        return;
+    for (int i = 0; i < n && head != NULL; i++) {
+        rcy_object_t *next = NULL;
+        switch (w % 3) {
+        case 0: next = rcy_list_new_from(rt, 1, &head); break;
+        case 1: next = rcy_tuple_new(rt, 1, &head); break;
+        default:
+            next = new_instance(k, (int)((w >> 2) % 3));
+            if (next != NULL && rcy_setattr(next, "next", head) != 0)
+                RCY_CLEAR(next);
+            break;
+        }
+        if (next == NULL)
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "a deep chain failed without ENOMEM");
+        rcy_decref(head);
+        head = next;
+    }
+    if (head == NULL)
+        return;
+    NO_FAIL_BEGIN;
+    int64_t h;
+    int hr = rcy_hash(head, &h);
+    REQUIRE(w % 3 == 0 ? hr == RCY_EHASH : (hr == 0 || hr == RCY_ESTATE || hr == RCY_EDEPTH), "hash of a deep chain");
+    REQUIRE(rcy_equal(head, head) == 1, "a deep chain differs from itself");
+    char buf[64];
+    REQUIRE(rcy_describe(head, buf, sizeof buf) >= 0, "repr of a deep chain");
+    NO_FAIL_END;
+    if ((w >> 4) & 1) { /* a cycle through the chain's end: the collector frees it */
+        int j = pick_rt(byte(), k);
+        if (j >= 0 && rcy_is_list(head))
+            REQUIRE_OK(rcy_list_append(head, F.s[j].o), "append to a deep chain");
+    }
+    slot_take((int)(byte() % NSLOT), head, k);
+}
+
 static void op(unsigned code)
 {
     int k = (int)(byte() % NRT);
-    switch (code % 14) {
+    switch (code % 15) {
     case 0:
     case 1:
     case 2: {
@@ -1446,6 +1498,7 @@ static void op(unsigned code)
     case 10: op_compare(k); break;
     case 11: op_tools(k); break;
     case 12: op_gc(k); break;
+    case 13: op_deep(k); break;
     default: {
         unsigned w = byte();
         if (w % 4 == 0) {
@@ -1570,7 +1623,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t ops = 0;
     while (F.pos < F.size && ops < MAXOPS) {
         unsigned code = byte();
-        TRACE("op %u at %zu\n", code % 14, F.pos);
+        TRACE("op %u at %zu\n", code % 15, F.pos);
         F.fail_ok = true;
         op(code);
         F.fail_ok = false;
