@@ -137,6 +137,7 @@ test-valgrind:
 		 if [ $$r -eq 0 ]; then echo "valgrind ok   {} ($${t}s)"; \
 		 else echo "valgrind FAIL {} (exit $$r)"; cat {}.valgrind; tail -20 {}.out; exit 255; fi'
 	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_replay $(CURDIR)/fuzz/corpus
+	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_api_replay $(CURDIR)/fuzz/corpus-api
 
 install: all
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)

@@ -30,6 +30,7 @@
  * with `$(FUZZ_DIR)/fuzz_api FILE` (FUZZ_API_TRACE=1 prints the steps).
  * fuzz/replay.c runs the seed corpus fuzz/corpus-api in every build.
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "recycle.h"
 
 #include <math.h>
