@@ -112,21 +112,27 @@ static weakmap_t *as_map(const rcy_object_t *o)
 
 int rcy_is_weakmap(const rcy_object_t *o) { return as_map(o) != NULL; }
 
-/* The entry of `ident` in refs, if it is still wr: remove it. */
+/* The entry of `ident` in refs, if it is still wr: remove it. The map is
+   alive (a dying map detaches these callbacks before it releases
+   anything), but releasing the entry's value runs code that may release
+   the map's last reference: the map, the identity key and wr are held
+   until both entries are gone, and the weak reference's entry goes first,
+   so that code sees the entry removed. */
 static int entry_died(rcy_object_t *wr, void *arg)
 {
     weakmap_t *m = arg;
     rcy_object_t *ident = rcyi_weakref_key(wr);
     if (m->refs == NULL || ident == NULL || rcy_dict_get(m->refs, ident) != wr)
         return 0;
-    /* Keep the identity key alive while both entries go. */
+    rcy_incref(&m->ob);
     rcy_incref(ident);
     rcy_incref(wr);
+    rcy_dict_del(m->refs, ident);
     if (m->values != NULL)
         rcy_dict_del(m->values, ident);
-    rcy_dict_del(m->refs, ident);
     rcy_decref(wr);
     rcy_decref(ident);
+    rcy_decref(&m->ob);
     return 0;
 }
 

@@ -446,6 +446,32 @@ TEST(test_registration_on_final_garbage_freed_through_the_trash)
     deep_registration = NULL;
 }
 
+/* Bug (fuzz_api): when the key of a weak-key map died, the callback that
+   removes its entry released the entry's value while it held the map only
+   as a borrowed pointer; a value that held the last reference to the map
+   freed it, and the callback went on to delete from the freed map's dicts.
+   The callback now holds the map, and removes the weak reference's entry
+   before the value's, so that code run by the value's release sees the
+   entry gone. */
+TEST(test_weakkey_entry_whose_value_holds_the_map)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *cls = rcy_class_new(rt, "Key", NULL);
+    rcy_object_t *key = rcy_instance_new(cls);
+    rcy_object_t *map = rcy_weakkeydict_new(rt);
+    rcy_object_t *value = rcy_list_new_from(rt, 1, &map); /* the value holds the map */
+    CHECK_EQ(rcy_weakmap_set(map, key, value), 0);
+    CHECK_EQ(rcy_weakmap_len(map), 1);
+    rcy_decref(value);
+    rcy_decref(map); /* the map lives through its own value: map -> value -> map */
+    CHECK_EQ(rcy_getrefcount(map), 1);
+    rcy_decref(key); /* the entry goes, its value with it, and the map with that */
+    CHECK_EQ(rcy_census_count(rt, "weakmap"), 0);
+    CHECK_EQ(rcy_census_count(rt, "list"), 0);
+    rcy_decref(cls);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_registration_made_during_teardown_is_not_a_leak);
@@ -455,5 +481,6 @@ int main(void)
     RUN(test_collection_in_last_teardown_phase_keeps_no_legacy_cycle);
     RUN(test_teardown_clears_legacy_cycles_without_their_finalizers);
     RUN(test_registration_on_final_garbage_freed_through_the_trash);
+    RUN(test_weakkey_entry_whose_value_holds_the_map);
     return harness_summary();
 }
