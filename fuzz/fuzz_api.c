@@ -562,7 +562,7 @@ static rcy_object_t *make_value(int k, unsigned b)
     case 2:
     case 3: { /* a str from the input's bytes */
         size_t n = byte() % 12;
-        uint8_t buf[16];
+        uint8_t buf[16] = {0};
         for (size_t i = 0; i < n; i++)
             buf[i] = (uint8_t)byte();
         o = rcy_str_new_len(rt, (const char *)buf, n);
