@@ -18,7 +18,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-merge bench bench-quick difftest install clean format
+.PHONY: all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-api fuzz-merge bench bench-quick difftest install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -78,40 +78,62 @@ difftest:
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target replay
 	python3 difftest/run.py --replay $(BUILD)/release/difftest/replay --all-pythons -n $(N) --jobs $(JOBS)
 
-# ---- Fuzzing: fuzz/fuzz_graph.c under libFuzzer, ASan and UBSan (clang) ----
-# The library is compiled into the target directly, at debug level 3
-# (RCY_DEBUG=3: the whole heap is validated before and after every
-# collection, and the collector's lists between its phases; the fuzzer's
-# heaps are small) and without free lists or pools.
-# `make fuzz FUZZ_SECONDS=600` fuzzes from the seed corpus fuzz/corpus; new
-# inputs go to $(FUZZ_DIR)/corpus, crashes to $(FUZZ_DIR)/crash-*; replay one
-# with `$(FUZZ_DIR)/fuzz_graph FILE` (FUZZ_GRAPH_TRACE=1 prints the steps).
-# `make fuzz-merge` adds the inputs that reach new code to fuzz/corpus.
-# `make test-fuzz` (part of `make test`) replays the corpus, then fuzzes 60 s.
+# ---- Fuzzing under libFuzzer, ASan and UBSan (clang) -------------------------
+# Two targets: fuzz/fuzz_graph.c (the collector, finalizers and weak
+# references against an exact model of one graph) and fuzz/fuzz_api.c (the
+# whole public API over several runtimes: built-in types, classes, weak
+# maps, finalize registrations, the leak tools, misuse). The library is
+# compiled into each target directly, at debug level 3 (RCY_DEBUG=3: the
+# whole heap is validated before and after every collection, and the
+# collector's lists between its phases; the fuzzers' heaps are small) and
+# without free lists or pools.
+# `make fuzz FUZZ_SECONDS=600` fuzzes fuzz_graph from the seed corpus
+# fuzz/corpus, `make fuzz-api FUZZ_SECONDS=600` fuzz_api from fuzz/corpus-api;
+# new inputs go to $(FUZZ_DIR)/corpus (corpus-api), crashes to
+# $(FUZZ_DIR)/crash-* (api-crash-*); replay one with `$(FUZZ_DIR)/fuzz_graph
+# FILE` (FUZZ_GRAPH_TRACE=1 prints the steps; FUZZ_API_TRACE=1 for fuzz_api).
+# `make fuzz-merge` adds the inputs that reach new code to the seed corpora.
+# `make test-fuzz` (part of `make test`) replays both corpora, then fuzzes
+# each target for half of FUZZ_TEST_SECONDS (60 s in all).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 60
 FUZZ_DIR = $(BUILD)/fuzz
-FUZZ_SOURCES = $(wildcard src/*.c src/types/*.c src/tools/*.c) fuzz/fuzz_graph.c
+FUZZ_LIB_SOURCES = $(wildcard src/*.c src/types/*.c src/tools/*.c)
+FUZZ_HEADERS = $(wildcard include/*.h src/*.h src/*/*.h)
 FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -DRCY_DEBUG=3 -DRCY_FREELISTS=0 -Iinclude -Isrc \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Werror
 FUZZ_ARGS = -max_len=2048 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1
 
-$(FUZZ_DIR)/fuzz_graph: $(FUZZ_SOURCES) $(wildcard include/*.h src/*.h src/*/*.h)
+$(FUZZ_DIR)/fuzz_graph: $(FUZZ_LIB_SOURCES) fuzz/fuzz_graph.c $(FUZZ_HEADERS)
 	mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_SOURCES) -o $@ -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LIB_SOURCES) fuzz/fuzz_graph.c -o $@ -lpthread -lm
+
+$(FUZZ_DIR)/fuzz_api: $(FUZZ_LIB_SOURCES) fuzz/fuzz_api.c $(FUZZ_HEADERS)
+	mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LIB_SOURCES) fuzz/fuzz_api.c -o $@ -lpthread -lm
 
 fuzz: $(FUZZ_DIR)/fuzz_graph
 	mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_DIR)/corpus fuzz/corpus
 
-fuzz-merge: $(FUZZ_DIR)/fuzz_graph
-	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -merge=1 fuzz/corpus $(FUZZ_DIR)/corpus
+fuzz-api: $(FUZZ_DIR)/fuzz_api
+	mkdir -p $(FUZZ_DIR)/corpus-api
+	$(FUZZ_DIR)/fuzz_api $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/api- \
+		$(FUZZ_DIR)/corpus-api fuzz/corpus-api
 
-test-fuzz: $(FUZZ_DIR)/fuzz_graph
+fuzz-merge: $(FUZZ_DIR)/fuzz_graph $(FUZZ_DIR)/fuzz_api
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-api
+	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -merge=1 fuzz/corpus $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_api $(FUZZ_ARGS) -merge=1 fuzz/corpus-api $(FUZZ_DIR)/corpus-api
+
+test-fuzz: $(FUZZ_DIR)/fuzz_graph $(FUZZ_DIR)/fuzz_api
 	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -runs=0 fuzz/corpus
-	$(MAKE) fuzz FUZZ_SECONDS=60
+	$(FUZZ_DIR)/fuzz_api $(FUZZ_ARGS) -runs=0 fuzz/corpus-api
+	$(MAKE) fuzz FUZZ_SECONDS=$$(( $(FUZZ_TEST_SECONDS) / 2 ))
+	$(MAKE) fuzz-api FUZZ_SECONDS=$$(( $(FUZZ_TEST_SECONDS) - $(FUZZ_TEST_SECONDS) / 2 ))
 
 # ---- Valgrind: memcheck over every test program ----------------------------
 # A Debug build without sanitizers, free lists or pools; each test program
@@ -132,6 +154,7 @@ test-valgrind:
 		 if [ $$r -eq 0 ]; then echo "valgrind ok   {} ($${t}s)"; \
 		 else echo "valgrind FAIL {} (exit $$r)"; cat {}.valgrind; tail -20 {}.out; exit 255; fi'
 	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_replay $(CURDIR)/fuzz/corpus
+	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_api_replay $(CURDIR)/fuzz/corpus-api
 
 install: all
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)

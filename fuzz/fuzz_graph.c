@@ -970,6 +970,7 @@ static int id_of(rcy_object_t *p)
 }
 
 static long gc_refs[MAXOBJ];
+static unsigned char trash_mark[MAXOBJ]; /* held or reached by the trashcan at a collection's end */
 
 static void predict(int gen)
 {
@@ -1148,6 +1149,26 @@ static void check_collection(const rcy_gc_info_t *info)
                     if (IN_SET(m->slot[k]))
                         gc_refs[m->slot[k]]--;
         }
+        /* What the trashcan holds (count 0: the collection ran inside a
+           deep deallocation), and what that reaches in the garbage: freed
+           when the trash drains, so not survivors; but the model cannot
+           tell whether they were final garbage (their deaths came in the
+           clearing) or left the collection before the weak references
+           were cleared (a death during the finalizers, deferred: what it
+           still references counted as resurrected). */
+        memset(mark, 0, sizeof mark);
+        qlen = 0;
+        for (int id = 1; id < F.nobj; id++)
+            if (is_garbage_now(id) && alive(id) && !M(id)->died_in_gc && rcy_getrefcount(M(id)->ptr) == 0)
+                seed(id);
+        for (int i = 0; i < qlen; i++) {
+            mobj_t *m = M(queue[i]);
+            if (m->kind == K_NODE)
+                for (int k = 0; k < NSLOTS; k++)
+                    if (is_garbage_now(m->slot[k]))
+                        seed(m->slot[k]);
+        }
+        memcpy(trash_mark, mark, sizeof mark);
         memset(mark, 0, sizeof mark);
         qlen = 0;
         for (int id = 1; id < F.nobj; id++)
@@ -1185,12 +1206,20 @@ static void check_collection(const rcy_gc_info_t *info)
         }
         garbage_gone = gone;
         /* GH-91636: references finalizers made to the final garbage were
-           cleared without callbacks, also when DEBUG_SAVEALL keeps it. */
+           cleared without callbacks, also when DEBUG_SAVEALL keeps it. For
+           what the trash holds or reaches (see above) the model adopts the
+           library's answer: a registration cleared so is not called when
+           the trash drains (the fuzz case of issue 12). */
         for (int w = 1; w < F.nobj; w++) {
             mobj_t *x = M(w);
-            if (alive(w) && (x->kind == K_WEAKREF || x->kind == K_FINREG) && x->created_gc == F.gc_seq &&
-                is_garbage_now(x->referent) && alive(x->referent) && !mark[x->referent]) {
+            int r = x->referent;
+            if (!alive(w) || (x->kind != K_WEAKREF && x->kind != K_FINREG) || x->created_gc != F.gc_seq ||
+                !is_garbage_now(r) || !alive(r))
+                continue;
+            if (!mark[r]) {
                 REQUIRE(!rcy_weakref_is_alive(x->ptr), "a weak reference to the final garbage was not cleared", w);
+                x->referent = 0;
+            } else if (trash_mark[r] && !rcy_weakref_is_alive(x->ptr)) {
                 x->referent = 0;
             }
         }

@@ -369,6 +369,109 @@ TEST(test_teardown_clears_legacy_cycles_without_their_finalizers)
     test_runtime_end(rt);
 }
 
+/* Not a library bug (fuzz-crash-min15.bin of issue 12, fixed in the
+   model): a collection that runs inside a deep deallocation, under the
+   trashcan's limit, finds a garbage cycle whose finalizer registers a
+   finalize callback on its peer. The peer is final garbage, so the
+   registration is cleared without its callback (GH-91636: no code may see
+   that garbage) before anything is cleared; clearing then releases the
+   peer's last reference, deep enough that its deallocation is deferred to
+   the trash, which drains after the collection. Its death must not call
+   the callback either; the registration stays registered (as CPython's
+   finalize stays in its registry) and runs at exit. */
+static rcy_object_t *deep_registration;
+static rcy_type_t *deep_collector_type;
+static int registers_on_peer(rcy_object_t *self)
+{
+    rcy_object_t *peer = ((rnode_t *)self)->a;
+    CHECK(peer != NULL && deep_registration == NULL);
+    deep_registration = rcy_finalize_register(peer, count_call, NULL);
+    CHECK(deep_registration != NULL);
+    return 0;
+}
+
+static int collects_once(rcy_object_t *self)
+{
+    static int done;
+    if (!done) {
+        done = 1;
+        CHECK_EQ(rcy_gc_collect(rcy_object_runtime(self), 2), 2);
+        /* Only the 50 nodes above have begun their deallocation: a and b
+           wait in the trash. */
+        CHECK_EQ(deallocs, 50);
+        CHECK_EQ(calls, 0);
+        CHECK(!rcy_weakref_is_alive(deep_registration));
+    }
+    return 0;
+}
+
+TEST(test_registration_on_final_garbage_freed_through_the_trash)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_gc_disable(rt);
+    rcy_type_t *plain = rnode_type(rt, "Plain", NULL, NULL);
+    rcy_type_t *registers = rnode_type(rt, "Registers", registers_on_peer, NULL);
+    deep_collector_type = rnode_type(rt, "Collector", collects_once, NULL);
+    calls = 0;
+    deallocs = 0;
+    /* The garbage: a <-> b, a's finalizer registering on b. */
+    rcy_object_t *b = rnode_new(plain, NULL);
+    rcy_object_t *a = rnode_new(registers, b);
+    RCY_XSETREF(((rnode_t *)b)->a, a);
+    rcy_decref(a);
+    rcy_decref(b);
+    /* A chain of 70 nodes whose 51st collects when it dies: it dies at
+       the trashcan's limit (depth 50), so the collection runs there, and
+       what dies in it is deferred. */
+    rcy_object_t *head = NULL;
+    for (int i = 70; i >= 1; i--) {
+        rcy_object_t *n = rnode_new(i == 51 ? deep_collector_type : plain, head);
+        rcy_xdecref(head);
+        head = n;
+    }
+    rcy_decref(head); /* the chain dies, collecting on the way */
+    CHECK_EQ(deallocs, 70 + 2);
+    CHECK_EQ(calls, 0);
+    CHECK(deep_registration != NULL);
+    CHECK(!rcy_weakref_is_alive(deep_registration));
+    CHECK(rcy_finalize_alive(deep_registration));
+    rcy_decref(deep_registration);
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 1); /* the registration, which the registry holds */
+    rcy_runtime_destroy(rt);                   /* the registry runs it at exit */
+    CHECK_EQ(calls, 1);
+    CHECK(cap.text == NULL || strstr(cap.text, "still alive") == NULL);
+    capture_free(&cap);
+    deep_registration = NULL;
+}
+
+/* Bug (fuzz_api): when the key of a weak-key map died, the callback that
+   removes its entry released the entry's value while it held the map only
+   as a borrowed pointer; a value that held the last reference to the map
+   freed it, and the callback went on to delete from the freed map's dicts.
+   The callback now holds the map, and removes the weak reference's entry
+   before the value's, so that code run by the value's release sees the
+   entry gone. */
+TEST(test_weakkey_entry_whose_value_holds_the_map)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *cls = rcy_class_new(rt, "Key", NULL);
+    rcy_object_t *key = rcy_instance_new(cls);
+    rcy_object_t *map = rcy_weakkeydict_new(rt);
+    rcy_object_t *value = rcy_list_new_from(rt, 1, &map); /* the value holds the map */
+    CHECK_EQ(rcy_weakmap_set(map, key, value), 0);
+    CHECK_EQ(rcy_weakmap_len(map), 1);
+    rcy_decref(value);
+    rcy_decref(map); /* the map lives through its own value: map -> value -> map */
+    CHECK_EQ(rcy_getrefcount(map), 1);
+    rcy_decref(key); /* the entry goes, its value with it, and the map with that */
+    CHECK_EQ(rcy_census_count(rt, "weakmap"), 0);
+    CHECK_EQ(rcy_census_count(rt, "list"), 0);
+    rcy_decref(cls);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_registration_made_during_teardown_is_not_a_leak);
@@ -377,5 +480,7 @@ int main(void)
     RUN(test_teardown_collects_cycles_released_while_garbage_died);
     RUN(test_collection_in_last_teardown_phase_keeps_no_legacy_cycle);
     RUN(test_teardown_clears_legacy_cycles_without_their_finalizers);
+    RUN(test_registration_on_final_garbage_freed_through_the_trash);
+    RUN(test_weakkey_entry_whose_value_holds_the_map);
     return harness_summary();
 }
