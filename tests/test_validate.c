@@ -175,6 +175,43 @@ TEST(test_healthy_heap_validates)
 
 /* Immortal heap objects live until teardown (so this runtime cannot end
    with zero live objects). */
+/* A finalizer that validates the heap, run while teardown releases the
+   immortal objects (they hold a huge mortal count then). */
+static rcy_runtime_t *checker_rt;
+static int checker_results[4], checker_calls;
+
+static int checker_finalize(rcy_object_t *self)
+{
+    (void)self;
+    if (checker_calls < 4)
+        checker_results[checker_calls] = rcy_gc_validate(checker_rt);
+    checker_calls++;
+    return 0;
+}
+
+TEST(test_heap_validates_while_immortals_are_released)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Checker";
+    spec.basicsize = sizeof(node_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.finalize = checker_finalize;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    checker_rt = rt;
+    checker_calls = 0;
+    rcy_object_t *forever = rcy_list_new(rt);
+    node_t *c = node_new(t, 1);
+    CHECK_EQ(rcy_list_append(forever, OB(c)), 0);
+    rcy_decref(OB(c));
+    CHECK_EQ(rcy_immortalize(forever), 0);
+    rcy_runtime_destroy(rt); /* the list's release frees c: its finalizer validates */
+    CHECK_EQ(checker_calls, 1);
+    CHECK_EQ(checker_results[0], 0);
+}
+
 TEST(test_heap_with_immortals_validates)
 {
     capture_t cap = {0};
@@ -645,6 +682,7 @@ int main(void)
 {
     RUN(test_healthy_heap_validates);
     RUN(test_heap_with_immortals_validates);
+    RUN(test_heap_validates_while_immortals_are_released);
     RUN(test_validate_arguments);
     RUN(test_validate_refused_during_collection);
     RUN(test_traverse_reporting_twice_is_reported);
