@@ -1448,11 +1448,19 @@ static void op_deep(int k)
         case 1: next = rcy_tuple_new(rt, 1, &head); break;
         default:
             next = new_instance(k, (int)((w >> 2) % 3));
-            if (next != NULL && rcy_setattr(next, "next", head) != 0)
-                RCY_CLEAR(next);
+            if (next != NULL) {
+                int rc = rcy_setattr(next, "next", head);
+                REQUIRE_OK(rc, "setattr in a deep chain");
+                if (rc != 0) /* (checked first: the release runs a finalizer, which sets other errors) */
+                    RCY_CLEAR(next);
+                if (next == NULL)
+                    break;
+            } else {
+                REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "a deep chain failed without ENOMEM");
+            }
             break;
         }
-        if (next == NULL)
+        if (next == NULL && w % 3 != 2)
             REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "a deep chain failed without ENOMEM");
         rcy_decref(head);
         head = next;
