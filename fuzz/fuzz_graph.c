@@ -783,6 +783,10 @@ static void object_dies(int id, rcy_object_t *self)
     if (F.checks)
         REQUIRE(m->refs == 0, "an object was freed while references to it remain (reachable object freed)", id);
     REQUIRE(m->running == 0, "an object was freed while its finalizer runs", id);
+    /* Also when the trashcan deferred its death (deferred_whole): the
+       finalizer runs when the trash drains, before the object is freed. */
+    if (F.checks && !F.tearing_down && type_has_finalizer(m->type))
+        REQUIRE(m->fin_calls > 0, "an object with a finalizer was freed without its finalizer running", id);
     TRACE("  dies %d%s\n", id, F.in_gc ? " (in gc)" : "");
     m->died_in_gc |= F.in_gc;
     weakrefs_cleared(id);
@@ -1081,6 +1085,23 @@ static void predict(int gen)
     }
 }
 
+/* A container whose refcount death, during the collection (its last
+   reference released by a finalizer, or by the clearing of the garbage),
+   came deeper than the trashcan's limit: deferred whole, before its
+   finalizers, as CPython's subtype_dealloc defers it (PyObject_GC_UnTrack,
+   then Py_TRASHCAN_BEGIN before tp_finalize and tp_del). It left the
+   collection untracked, its count 0: the collection neither finalizes it
+   nor keeps it for a legacy finalizer (it is on no list of the
+   collection), its finalizers run when the trash drains (a refcount
+   death: object_dies checks that they ran), and what it references
+   counts as referenced from outside the garbage (not IN_SET below). */
+static bool deferred_death(int id)
+{
+    mobj_t *m = M(id);
+    return alive(id) && m->kind == K_NODE && m->refs == 0 && m->running == 0 && rcy_getrefcount(m->ptr) == 0 &&
+           !rcy_gc_is_tracked(m->ptr);
+}
+
 static void check_collection(const rcy_gc_info_t *info)
 {
     REQUIRE(info->generation == F.gen, "gc callbacks disagree on the generation", F.gen);
@@ -1091,7 +1112,7 @@ static void check_collection(const rcy_gc_info_t *info)
         REQUIRE(!m->pin_gc, "a weak reference to the garbage did not get its callback", id);
         if (!m->u0 || m->lh)
             continue;
-        if (m->kind == K_NODE && type_has_finalizer(m->type))
+        if (m->kind == K_NODE && type_has_finalizer(m->type) && !deferred_death(id))
             REQUIRE(m->fin_calls > 0, "a finalizer of the garbage did not run (PEP 442)", id);
     }
 
@@ -1107,7 +1128,8 @@ static void check_collection(const rcy_gc_info_t *info)
     /* What legacy finalizers keep stays, untouched, and their objects go
        to garbage (all of it with DEBUG_SAVEALL). A kept object only
        referenced from the collected garbage dies by reference counting
-       when that is cleared (CPython alike): it is no longer kept. */
+       when that is cleared (CPython alike): it is no longer kept, also
+       when the trashcan defers that death (deferred_death). */
     size_t kept = 0;
     for (int id = 1; id < F.nobj; id++) {
         mobj_t *m = M(id);
@@ -1115,7 +1137,7 @@ static void check_collection(const rcy_gc_info_t *info)
             continue;
         /* A weak reference the collection called back leaves for the old
            generation after its callback (CPython's handle_weakrefs). */
-        if (m->died_in_gc || m->called_in_gc) {
+        if (m->died_in_gc || m->called_in_gc || deferred_death(id)) {
             REQUIRE(actual[id] == m->garb, "an object no longer kept went to garbage", id);
             continue;
         }

@@ -464,7 +464,7 @@ static bool check_trash(vstate_t *v, size_t max)
                 return fail(v, "an object on the trash list has a reference count other than 0", o, true);
             o = (rcy_object_t *)(g->prev & ~RCYI_PREV_MASK_FLAGS);
         } else {
-            o = (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt); /* a tagged link */
+            o = (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt & ~(uintptr_t)1); /* a tagged link (bit 0: a whole death) */
         }
     }
     return true;
