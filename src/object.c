@@ -404,12 +404,22 @@ void rcyi_trash_drain(rcy_runtime_t *rt)
 }
 
 /* The finalizer steps of the death of an object with a finalizer or a
-   legacy finalizer: either may resurrect it (then false). */
+   legacy finalizer: either may resurrect it (then false). Each finalizer
+   call counts as a level of deallocation (one that releases the next link
+   of a chain whose links have finalizers nests another death). The weak
+   references are cleared at the object's own level, where their callbacks
+   count theirs (rcyi_weakrefs_clear_on_death): callbacks deferred there
+   are sure of a drain, as the object's release is deferred at that level. */
 static bool finalize_for_death(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (o->type->finalize != NULL && finalize_on_death(o))
-        return false;
+    if (o->type->finalize != NULL) {
+        rt->dealloc_depth++;
+        bool resurrected = finalize_on_death(o);
+        rt->dealloc_depth--;
+        if (resurrected)
+            return false;
+    }
     if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
     /* Weak references are cleared and their callbacks called after the
@@ -423,7 +433,10 @@ static bool finalize_for_death(rcy_object_t *o)
        cleared without calling them (docs/design.md): their peers may be
        cleared already, which is why they were kept. */
     if (o->type->legacy_del != NULL && !rt->tearing_down_final) {
-        if (legacy_del_on_death(o))
+        rt->dealloc_depth++;
+        bool resurrected = legacy_del_on_death(o);
+        rt->dealloc_depth--;
+        if (resurrected)
             return false;
         /* Weak references the legacy finalizer made to the object are
            cleared without callbacks, as CPython's subtype_dealloc does:
@@ -435,16 +448,12 @@ static bool finalize_for_death(rcy_object_t *o)
 }
 
 /* The finalizers of a dying object with a finalizer or a legacy finalizer,
-   counted as a level of deallocation (one that releases the next link of
-   a chain whose links have finalizers nests another death), then, unless
-   they resurrected it, the release of its references and its memory. */
+   then, unless they resurrected it, the release of its references and its
+   memory. */
 static void finalize_and_release(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    rt->dealloc_depth++;
-    bool dies = finalize_for_death(o);
-    rt->dealloc_depth--;
-    if (dies) {
+    if (finalize_for_death(o)) {
         rcyi_death_t d = generic_death(o->type);
         rcyi_release_with(o, &d); /* drains at depth 0 */
     } else if (rt->dealloc_depth == 0 && rt->trash != NULL) {

@@ -3,13 +3,13 @@
    equality, dict keys and reprs of 5,000-deep tuples, lists and dicts fail
    cleanly with RCY_EDEPTH (or write "..."), describe slots that describe
    each other stop, and deep deallocation cascades whose slots have large
-   frames are deferred by the trashcan, and so are 150,000-link chains
-   whose finalizers release the next link (containers and not, also on
-   the main thread), whose deferred finalizer may resurrect, in CPython's
-   order around a collection run at the trashcan's depth; every object is
-   freed. Nesting
-   below the level cap that the main thread handles fails on a 32 KiB
-   stack, so the stack check, not the level count, is what fires there. */
+   frames are deferred by the trashcan, as are 150,000-link chains whose
+   finalizers release the next link (containers and not, on the main
+   thread too); a deferred finalizer may resurrect, a collection at the
+   trashcan's depth sees CPython's order, and the callbacks of a finalizer
+   at the last level run. Every object is freed. Nesting below the level
+   cap that the main thread handles fails on a 32 KiB stack, so the stack
+   check, not the level count, is what fires there. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness.h"
@@ -582,6 +582,69 @@ TEST(test_finalizer_chain_collection_at_depth)
     }
 }
 
+/* A finalizer that runs 49 deaths deep (the trashcan's last level) counts
+   as the 50th: the callbacks of the weak references to its object, which
+   come after it, are not the finalizer's and run before the outermost
+   decref returns (they are not left waiting for a drain that never comes). */
+typedef struct fin_weak_s {
+    rcy_object_t ob;
+    rcy_object_t *next;
+    long index;
+    struct rcyi_weakref_s *weaklist;
+} fin_weak_t;
+
+static long fin_weak_finalized, fin_weak_called;
+
+static int fin_weak_finalize(rcy_object_t *self)
+{
+    (void)self;
+    fin_weak_finalized++;
+    return 0;
+}
+
+static int fin_weak_callback(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    (void)arg;
+    fin_weak_called++;
+    return 0;
+}
+
+TEST(test_finalizer_at_trash_depth_weakref_callback)
+{
+    for (long depth = 45; depth <= 55; depth++) {
+        rcy_runtime_t *rt = test_runtime(NULL);
+        rcy_type_t *plain = node_type_new(rt, "Plain");
+        rcy_type_spec_t spec = {0};
+        spec.name = "FinWeak";
+        spec.basicsize = sizeof(fin_weak_t);
+        spec.flags = RCY_TPFLAGS_GC;
+        spec.traverse = fin_link_traverse;
+        spec.clear = fin_link_clear;
+        spec.finalize = fin_weak_finalize;
+        spec.weaklistoffset = offsetof(fin_weak_t, weaklist);
+        rcy_type_t *t = rcy_type_new(rt, &spec);
+        rcy_object_t *w = rcy_new(t);
+        rcy_object_t *wr = rcy_weakref_new(w, fin_weak_callback, NULL);
+        CHECK(w != NULL && wr != NULL);
+        node_t *head = NULL;
+        rcy_object_t *inner = w; /* a chain of depth plain nodes around w */
+        for (long i = 0; i < depth; i++) {
+            head = node_new(plain, i);
+            head->a = inner; /* the reference new gave */
+            inner = OB(head);
+        }
+        fin_weak_finalized = fin_weak_called = 0;
+        rcy_decref(inner);
+        CHECK_EQ(fin_weak_finalized, 1);
+        CHECK_EQ(fin_weak_called, 1);
+        CHECK_EQ(rcy_type_live_objects(t), 0);
+        CHECK_EQ(rcy_type_live_objects(plain), 0);
+        rcy_decref(wr);
+        test_runtime_end(rt);
+    }
+}
+
 int main(void)
 {
     RUN(test_deep_nesting_small_stacks);
@@ -592,5 +655,6 @@ int main(void)
     RUN(test_finalizer_chain_small_stacks);
     RUN(test_finalizer_chain_deferred_resurrection);
     RUN(test_finalizer_chain_collection_at_depth);
+    RUN(test_finalizer_at_trash_depth_weakref_callback);
     return harness_summary();
 }
