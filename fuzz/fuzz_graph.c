@@ -1102,6 +1102,21 @@ static bool deferred_death(int id)
            !rcy_gc_is_tracked(m->ptr);
 }
 
+/* Whether the library cleared weak reference w to r. A referent whose
+   whole death waits in the trash (deferred_death) keeps the weak
+   references it had, and they read as dead meanwhile (rcy_weakref_get
+   returns NULL for a count of 0, as CPython's do): its list tells. Those
+   made during the collection are cleared together or not at all: all
+   when r died in the clearing (it was final garbage when they were
+   cleared, GH-91636), none when it died during the finalizers (it had
+   left the collection by then). */
+static bool reads_cleared(int w, int r)
+{
+    if (deferred_death(r))
+        return rcy_weakref_count(M(r)->ptr) == 0;
+    return !rcy_weakref_is_alive(M(w)->ptr);
+}
+
 static void check_collection(const rcy_gc_info_t *info)
 {
     REQUIRE(info->generation == F.gen, "gc callbacks disagree on the generation", F.gen);
@@ -1241,7 +1256,7 @@ static void check_collection(const rcy_gc_info_t *info)
             if (!mark[r]) {
                 REQUIRE(!rcy_weakref_is_alive(x->ptr), "a weak reference to the final garbage was not cleared", w);
                 x->referent = 0;
-            } else if (trash_mark[r] && !rcy_weakref_is_alive(x->ptr)) {
+            } else if (trash_mark[r] && reads_cleared(w, r)) {
                 x->referent = 0;
             }
         }
@@ -1253,7 +1268,7 @@ static void check_collection(const rcy_gc_info_t *info)
         for (int w = 1; w < F.nobj; w++) {
             mobj_t *x = M(w);
             if (alive(w) && (x->kind == K_WEAKREF || x->kind == K_FINREG) && x->created_gc == F.gc_seq &&
-                is_garbage_now(x->referent) && alive(x->referent) && !rcy_weakref_is_alive(x->ptr))
+                is_garbage_now(x->referent) && alive(x->referent) && reads_cleared(w, x->referent))
                 x->referent = 0;
         }
     }

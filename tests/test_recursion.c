@@ -660,6 +660,73 @@ TEST(test_finalizer_at_trash_depth_weakref_callback)
     }
 }
 
+/* While its whole death waits on the trash list, an object's weak
+   references are still set (they are cleared after its finalizer, which
+   has not run): they return NULL meanwhile, as CPython's return None for
+   an object whose count is 0, instead of reviving it on the list. Each
+   link's finalizer asks for the next link after releasing it; the 50th
+   link's death is deferred then. */
+static rcy_object_t **chain_wrs;
+static long chain_len, chain_revived, chain_alive;
+
+static int fin_weak_chain_finalize(rcy_object_t *self)
+{
+    fin_weak_t *l = (fin_weak_t *)self;
+    fin_total++;
+    RCY_CLEAR(l->next);
+    long k = l->index + 1;
+    if (k < chain_len) {
+        rcy_object_t *o = rcy_weakref_get(chain_wrs[k]);
+        if (o != NULL) {
+            chain_revived++;
+            rcy_decref(o);
+        }
+        chain_alive += rcy_weakref_is_alive(chain_wrs[k]) != 0;
+    }
+    return 0;
+}
+
+TEST(test_weakref_to_deferred_death)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "FinWeakChain";
+    spec.basicsize = sizeof(fin_weak_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = fin_link_traverse;
+    spec.clear = fin_link_clear;
+    spec.finalize = fin_weak_chain_finalize;
+    spec.weaklistoffset = offsetof(fin_weak_t, weaklist);
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    chain_len = 200;
+    rcy_object_t *wrs[200];
+    chain_wrs = wrs;
+    fin_weak_t *next = NULL;
+    for (long i = chain_len; i-- > 0;) {
+        fin_weak_t *l = (fin_weak_t *)rcy_new(t);
+        CHECK(l != NULL);
+        if (l == NULL)
+            return;
+        l->index = i;
+        l->next = (rcy_object_t *)next;
+        wrs[i] = rcy_weakref_new(OB(l), NULL, NULL);
+        CHECK(wrs[i] != NULL);
+        next = l;
+    }
+    fin_total = chain_revived = chain_alive = 0;
+    rcy_decref(OB(next));
+    CHECK_EQ(fin_total, chain_len);
+    CHECK_EQ(chain_revived, 0);
+    CHECK_EQ(chain_alive, 0);
+    CHECK_EQ(rcy_type_live_objects(t), 0);
+    for (long i = 0; i < chain_len; i++) {
+        CHECK(!rcy_weakref_is_alive(wrs[i]));
+        rcy_decref(wrs[i]);
+    }
+    chain_wrs = NULL;
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_deep_nesting_small_stacks);
@@ -671,5 +738,6 @@ int main(void)
     RUN(test_finalizer_chain_deferred_resurrection);
     RUN(test_finalizer_chain_collection_at_depth);
     RUN(test_finalizer_at_trash_depth_weakref_callback);
+    RUN(test_weakref_to_deferred_death);
     return harness_summary();
 }
