@@ -783,6 +783,10 @@ static void object_dies(int id, rcy_object_t *self)
     if (F.checks)
         REQUIRE(m->refs == 0, "an object was freed while references to it remain (reachable object freed)", id);
     REQUIRE(m->running == 0, "an object was freed while its finalizer runs", id);
+    /* Also when the trashcan deferred its death (deferred_whole): the
+       finalizer runs when the trash drains, before the object is freed. */
+    if (F.checks && !F.tearing_down && type_has_finalizer(m->type))
+        REQUIRE(m->fin_calls > 0, "an object with a finalizer was freed without its finalizer running", id);
     TRACE("  dies %d%s\n", id, F.in_gc ? " (in gc)" : "");
     m->died_in_gc |= F.in_gc;
     weakrefs_cleared(id);
@@ -1081,6 +1085,38 @@ static void predict(int gen)
     }
 }
 
+/* A container whose refcount death, during the collection (its last
+   reference released by a finalizer, or by the clearing of the garbage),
+   came deeper than the trashcan's limit: deferred whole, before its
+   finalizers, as CPython's subtype_dealloc defers it (PyObject_GC_UnTrack,
+   then Py_TRASHCAN_BEGIN before tp_finalize and tp_del). It left the
+   collection untracked, its count 0: the collection neither finalizes it
+   nor keeps it for a legacy finalizer (it is on no list of the
+   collection), its finalizers run when the trash drains (a refcount
+   death: object_dies checks that they ran), and what it references
+   counts as referenced from outside the garbage (not IN_SET below). */
+static bool deferred_death(int id)
+{
+    mobj_t *m = M(id);
+    return alive(id) && m->kind == K_NODE && m->refs == 0 && m->running == 0 && rcy_getrefcount(m->ptr) == 0 &&
+           !rcy_gc_is_tracked(m->ptr);
+}
+
+/* Whether the library cleared weak reference w to r. A referent whose
+   whole death waits in the trash (deferred_death) keeps the weak
+   references it had, and they read as dead meanwhile (rcy_weakref_get
+   returns NULL for a count of 0, as CPython's do): its list tells. Those
+   made during the collection are cleared together or not at all: all
+   when r died in the clearing (it was final garbage when they were
+   cleared, GH-91636), none when it died during the finalizers (it had
+   left the collection by then). */
+static bool reads_cleared(int w, int r)
+{
+    if (deferred_death(r))
+        return rcy_weakref_count(M(r)->ptr) == 0;
+    return !rcy_weakref_is_alive(M(w)->ptr);
+}
+
 static void check_collection(const rcy_gc_info_t *info)
 {
     REQUIRE(info->generation == F.gen, "gc callbacks disagree on the generation", F.gen);
@@ -1091,7 +1127,7 @@ static void check_collection(const rcy_gc_info_t *info)
         REQUIRE(!m->pin_gc, "a weak reference to the garbage did not get its callback", id);
         if (!m->u0 || m->lh)
             continue;
-        if (m->kind == K_NODE && type_has_finalizer(m->type))
+        if (m->kind == K_NODE && type_has_finalizer(m->type) && !deferred_death(id))
             REQUIRE(m->fin_calls > 0, "a finalizer of the garbage did not run (PEP 442)", id);
     }
 
@@ -1107,7 +1143,8 @@ static void check_collection(const rcy_gc_info_t *info)
     /* What legacy finalizers keep stays, untouched, and their objects go
        to garbage (all of it with DEBUG_SAVEALL). A kept object only
        referenced from the collected garbage dies by reference counting
-       when that is cleared (CPython alike): it is no longer kept. */
+       when that is cleared (CPython alike): it is no longer kept, also
+       when the trashcan defers that death (deferred_death). */
     size_t kept = 0;
     for (int id = 1; id < F.nobj; id++) {
         mobj_t *m = M(id);
@@ -1115,7 +1152,7 @@ static void check_collection(const rcy_gc_info_t *info)
             continue;
         /* A weak reference the collection called back leaves for the old
            generation after its callback (CPython's handle_weakrefs). */
-        if (m->died_in_gc || m->called_in_gc) {
+        if (m->died_in_gc || m->called_in_gc || deferred_death(id)) {
             REQUIRE(actual[id] == m->garb, "an object no longer kept went to garbage", id);
             continue;
         }
@@ -1219,7 +1256,7 @@ static void check_collection(const rcy_gc_info_t *info)
             if (!mark[r]) {
                 REQUIRE(!rcy_weakref_is_alive(x->ptr), "a weak reference to the final garbage was not cleared", w);
                 x->referent = 0;
-            } else if (trash_mark[r] && !rcy_weakref_is_alive(x->ptr)) {
+            } else if (trash_mark[r] && reads_cleared(w, r)) {
                 x->referent = 0;
             }
         }
@@ -1231,7 +1268,7 @@ static void check_collection(const rcy_gc_info_t *info)
         for (int w = 1; w < F.nobj; w++) {
             mobj_t *x = M(w);
             if (alive(w) && (x->kind == K_WEAKREF || x->kind == K_FINREG) && x->created_gc == F.gc_seq &&
-                is_garbage_now(x->referent) && alive(x->referent) && !rcy_weakref_is_alive(x->ptr))
+                is_garbage_now(x->referent) && alive(x->referent) && reads_cleared(w, x->referent))
                 x->referent = 0;
         }
     }

@@ -1637,11 +1637,16 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
 
 /**
  * The referent of a weak reference: a new reference, or NULL once the
- * referent is gone (or when wr is not a weak reference).
+ * referent is gone (or when wr is not a weak reference). Also NULL while
+ * the referent's death waits in the trashcan (deallocations nested past
+ * its depth: its count is 0, its finalizer not run yet), as CPython's
+ * weak references return None for an object whose count is 0; if that
+ * finalizer resurrects it, the weak reference returns it again.
  */
 rcy_object_t *rcy_weakref_get(rcy_object_t *wr);
 
-/** Nonzero if wr is a weak reference whose referent is alive. */
+/** Nonzero if wr is a weak reference whose referent is alive (as
+    rcy_weakref_get would return it). */
 int rcy_weakref_is_alive(const rcy_object_t *wr);
 
 /** Nonzero if o is a weak reference (or a finalize registration). */

@@ -323,36 +323,52 @@ static inline rcyi_death_t generic_death(const rcy_type_t *type)
    stays 0, so anything that still points at them, such as a weak-reference
    list, sees a dead object), the refcnt field for other objects, tagged
    (rcyi_freed_link) so that a decref of the deferred object takes the slow
-   path and is reported instead of counting the link down. */
-void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o)
+   path and is reported instead of counting the link down. An entry is a
+   release (its finalizers ran, its references are still to be released)
+   or, marked with TRASH_WHOLE, a whole death deferred before its
+   finalizers (dealloc_finalizable): bit 1 of prev, whose COLLECTING flag
+   an untracked object never has, or bit 0 of the tagged link, which is 0
+   for any aligned pointer. */
+#define TRASH_WHOLE_GC RCYI_PREV_COLLECTING
+#define TRASH_WHOLE_ATOM ((uintptr_t)1)
+
+static void trash_push_as(rcy_runtime_t *rt, rcy_object_t *o, bool whole)
 {
     if (rcyi_is_gc(o)) {
         rcy_gc_head_t *g = rcyi_as_gc(o);
-        g->prev = (g->prev & RCYI_PREV_FINALIZED) | (uintptr_t)rt->trash;
+        g->prev = (g->prev & RCYI_PREV_FINALIZED) | (uintptr_t)rt->trash | (whole ? TRASH_WHOLE_GC : 0);
     } else {
-        o->refcnt = (intptr_t)rcyi_freed_link(rt->trash);
+        o->refcnt = (intptr_t)(rcyi_freed_link(rt->trash) | (whole ? TRASH_WHOLE_ATOM : 0));
     }
     rt->trash = o;
 }
+
+void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o) { trash_push_as(rt, o, false); }
 
 /* The object deferred after o. */
 static rcy_object_t *trash_next(const rcy_object_t *o)
 {
     if (rcyi_is_gc(o))
         return (rcy_object_t *)(rcyi_as_gc(o)->prev & ~RCYI_PREV_MASK_FLAGS);
-    return (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt);
+    return (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt & ~TRASH_WHOLE_ATOM);
 }
 
-static rcy_object_t *trash_pop(rcy_runtime_t *rt)
+/* Takes the newest entry off the list; *whole tells its kind. */
+static rcy_object_t *trash_pop(rcy_runtime_t *rt, bool *whole)
 {
     rcy_object_t *o = rt->trash;
     rt->trash = trash_next(o);
-    if (rcyi_is_gc(o))
+    if (rcyi_is_gc(o)) {
+        *whole = (rcyi_as_gc(o)->prev & TRASH_WHOLE_GC) != 0;
         rcyi_as_gc(o)->prev &= RCYI_PREV_FINALIZED;
-    else
+    } else {
+        *whole = ((uintptr_t)o->refcnt & TRASH_WHOLE_ATOM) != 0;
         o->refcnt = 0;
+    }
     return o;
 }
+
+static void finalize_and_release(rcy_object_t *o);
 
 /* Calls the deferred weak-reference callbacks (weakref.c) and releases the
    deferred objects, each with its type's own slots, until neither is left;
@@ -367,22 +383,43 @@ void rcyi_trash_drain(rcy_runtime_t *rt)
             continue;
         if (rt->trash == NULL)
             break;
-        rcy_object_t *o = trash_pop(rt);
+        bool whole;
+        rcy_object_t *o = trash_pop(rt, &whole);
         rt->dealloc_depth++;
-        rcyi_death_t d = generic_death(o->type);
-        release_refs(o);
-        rcyi_object_free_with(o, &d);
+        if (whole) {
+            /* As CPython's subtype_dealloc, a container runs its finalizer
+               tracked (it was untracked while deferred, its count 0). Not
+               deferred again: the drain runs with the stack its caller
+               had, and each entry must make progress. */
+            if (rcyi_is_gc(o) && o->type->finalize != NULL)
+                rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+            finalize_and_release(o);
+        } else {
+            rcyi_death_t d = generic_death(o->type);
+            release_refs(o);
+            rcyi_object_free_with(o, &d);
+        }
         rt->dealloc_depth--;
     }
 }
 
-/* The deallocation of an object with a finalizer or a legacy finalizer:
-   either may resurrect it. */
-static COLD void dealloc_finalizable(rcy_object_t *o)
+/* The finalizer steps of the death of an object with a finalizer or a
+   legacy finalizer: either may resurrect it (then false). Each finalizer
+   call counts as a level of deallocation (one that releases the next link
+   of a chain whose links have finalizers nests another death). The weak
+   references are cleared at the object's own level, where their callbacks
+   count theirs (rcyi_weakrefs_clear_on_death): callbacks deferred there
+   are sure of a drain, as the object's release is deferred at that level. */
+static bool finalize_for_death(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (o->type->finalize != NULL && finalize_on_death(o))
-        return;
+    if (o->type->finalize != NULL) {
+        rt->dealloc_depth++;
+        bool resurrected = finalize_on_death(o);
+        rt->dealloc_depth--;
+        if (resurrected)
+            return false;
+    }
     if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
     /* Weak references are cleared and their callbacks called after the
@@ -396,16 +433,60 @@ static COLD void dealloc_finalizable(rcy_object_t *o)
        cleared without calling them (docs/design.md): their peers may be
        cleared already, which is why they were kept. */
     if (o->type->legacy_del != NULL && !rt->tearing_down_final) {
-        if (legacy_del_on_death(o))
-            return;
+        rt->dealloc_depth++;
+        bool resurrected = legacy_del_on_death(o);
+        rt->dealloc_depth--;
+        if (resurrected)
+            return false;
         /* Weak references the legacy finalizer made to the object are
            cleared without callbacks, as CPython's subtype_dealloc does:
            the object is about to be freed. */
         if (weaklist != NULL && *weaklist != NULL)
             rcyi_weakrefs_clear_silently(o);
     }
-    rcyi_death_t d = generic_death(o->type);
-    rcyi_release_with(o, &d);
+    return true;
+}
+
+/* The finalizers of a dying object with a finalizer or a legacy finalizer,
+   then, unless they resurrected it, the release of its references and its
+   memory. */
+static void finalize_and_release(rcy_object_t *o)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    if (finalize_for_death(o)) {
+        rcyi_death_t d = generic_death(o->type);
+        rcyi_release_with(o, &d); /* drains at depth 0 */
+    } else if (rt->dealloc_depth == 0 && rt->trash != NULL) {
+        rcyi_trash_drain(rt);
+    }
+}
+
+/* The deallocation of an object with a finalizer or a legacy finalizer.
+   Past RCYI_TRASH_DEPTH levels (or when the stack is low) the death is
+   deferred whole, before its finalizers, as CPython's trashcan (which
+   begins before tp_finalize in subtype_dealloc) does: a container leaves
+   the collector's lists meanwhile (its count is 0; a collection that runs
+   before the trash drains, as one run by a finalizer, no longer sees it
+   and does not finalize it), and runs its finalizer tracked when the
+   trash drains. A non-container is deferred only without weak
+   references, whose list must not meet the tagged link in its count. */
+static COLD void dealloc_finalizable(rcy_object_t *o)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH || (rt->dealloc_depth > 0 && rcyi_stack_low()))) {
+        if (rcyi_is_gc(o)) {
+            if (rcyi_as_gc(o)->next != 0)
+                rcyi_list_remove(rcyi_as_gc(o));
+            trash_push_as(rt, o, true);
+            return;
+        }
+        struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
+        if (weaklist == NULL || *weaklist == NULL) {
+            trash_push_as(rt, o, true);
+            return;
+        }
+    }
+    finalize_and_release(o);
 }
 
 /* Every type's on_death slot unless it sets its own: finalizers (which may

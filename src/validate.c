@@ -440,7 +440,10 @@ static bool check_refs(vstate_t *v, rcy_gc_head_t *lists[NLISTS])
 
 /* The trash list (deferred deallocations): empty outside a deallocation;
    its objects are dead (count 0 for containers, whose count is not the
-   link), untracked, of the runtime's types. */
+   link), untracked, of the runtime's types. An entry may be marked as a
+   whole death deferred before its finalizers (object.c, trash_push_as):
+   bit 1 of a container's prev word, which the flag mask drops, or bit 0
+   of a non-container's tagged link, dropped here. */
 static bool check_trash(vstate_t *v, size_t max)
 {
     rcy_runtime_t *rt = v->rt;
@@ -464,7 +467,7 @@ static bool check_trash(vstate_t *v, size_t max)
                 return fail(v, "an object on the trash list has a reference count other than 0", o, true);
             o = (rcy_object_t *)(g->prev & ~RCYI_PREV_MASK_FLAGS);
         } else {
-            o = (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt); /* a tagged link */
+            o = (rcy_object_t *)rcyi_freed_unlink((uintptr_t)o->refcnt & ~(uintptr_t)1); /* a tagged link (bit 0: a whole death) */
         }
     }
     return true;

@@ -203,16 +203,28 @@ rcy_object_t *rcyi_weakref_key(rcy_object_t *wr) { return as_wr(wr)->key; }
 
 void rcyi_weakref_drop_callback(rcy_object_t *wr) { as_wr(wr)->callback = NULL; }
 
+/* The referent of wr, or NULL: cleared, or dying with its weak references
+   still set, which happens only while the trashcan holds its whole death
+   (count 0, before its finalizer, which may yet resurrect it: then it is
+   back). CPython's PyWeakref_GET_OBJECT checks the count alike; handing
+   the object out would revive it on the trash list. */
+static rcy_object_t *live_referent(const rcyi_weakref_t *wr)
+{
+    rcy_object_t *o = wr->referent;
+    return o != NULL && o->refcnt > 0 ? o : NULL;
+}
+
 rcy_object_t *rcy_weakref_get(rcy_object_t *wr)
 {
-    if (!is_weakref(wr) || as_wr(wr)->referent == NULL)
+    if (!is_weakref(wr))
         return NULL;
-    return rcy_newref(as_wr(wr)->referent);
+    rcy_object_t *o = live_referent(as_wr(wr));
+    return o != NULL ? rcy_newref(o) : NULL;
 }
 
 int rcy_weakref_is_alive(const rcy_object_t *wr)
 {
-    return is_weakref(wr) && ((const rcyi_weakref_t *)wr)->referent != NULL;
+    return is_weakref(wr) && live_referent((const rcyi_weakref_t *)wr) != NULL;
 }
 
 int rcy_is_weakref(const rcy_object_t *o) { return is_weakref(o); }
