@@ -485,6 +485,13 @@ static COLD void dealloc_finalizable(rcy_object_t *o)
             trash_push_as(rt, o, true);
             return;
         }
+        /* A non-container with weak references cannot wait in the trash
+           (its tagged count would meet its weak references): with the
+           stack nearly gone, stop cleanly rather than overflow it. */
+        if (rcyi_stack_low())
+            rcyi_fatal_because(o, "finalizers nest too deep for the thread's stack",
+                               "a chain of objects of a type without RCY_TPFLAGS_GC, with weak references, "
+                               "whose finalizers release one another: give the type RCY_TPFLAGS_GC");
     }
     finalize_and_release(o);
 }

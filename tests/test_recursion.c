@@ -19,6 +19,9 @@
 #include <stdbool.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #define DEEP 5000
 #define BELOW_CAP 900 /* under the 1,000-level cap of equality and hashing */
@@ -727,6 +730,91 @@ TEST(test_weakref_to_deferred_death)
     test_runtime_end(rt);
 }
 
+/* The one chain the trashcan cannot defer: non-containers with weak
+   references (their deaths cannot wait in the trash). On a small stack it
+   ends in a clear fatal report naming the object, not an overflow. */
+typedef struct wlink_s {
+    rcy_object_t ob;
+    rcy_object_t *next;
+    rcy_object_t *weaklist;
+} wlink_t;
+
+static void wlink_dealloc(rcy_object_t *self) { RCY_CLEAR(((wlink_t *)self)->next); }
+static int wlink_finalize(rcy_object_t *self)
+{
+    RCY_CLEAR(((wlink_t *)self)->next);
+    return 0;
+}
+
+static void *wlink_chain_main(void *arg)
+{
+    (void)arg;
+    rcy_runtime_t *rt = rcy_runtime_new(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "WeakLink";
+    spec.basicsize = sizeof(wlink_t);
+    spec.finalize = wlink_finalize;
+    spec.dealloc = wlink_dealloc;
+    spec.weaklistoffset = offsetof(wlink_t, weaklist);
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    enum { N = 20000 };
+    static rcy_object_t *refs[N];
+    wlink_t *next = NULL;
+    for (int i = N; i-- > 0;) {
+        wlink_t *l = (wlink_t *)rcy_new(t);
+        l->next = (rcy_object_t *)next;
+        refs[i] = rcy_weakref_new(&l->ob, NULL, NULL);
+        next = l;
+    }
+    if (refs[0] == NULL)
+        _exit(5);
+    rcy_decref(&next->ob);
+    _exit(0); /* reached only if the chain fitted */
+}
+
+static void wlink_child(void)
+{
+    /* A quarter of the thread's stack is kept free: 64 KiB cannot hold
+       20,000 nested finalizer calls. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)64 * 1024 * STACK_SCALE);
+    pthread_t th;
+    if (pthread_create(&th, &attr, wlink_chain_main, NULL) != 0)
+        _exit(4);
+    pthread_join(th, NULL);
+    _exit(0);
+}
+
+TEST(test_weakref_atom_finalizer_chain_fails_cleanly)
+{
+    int fds[2];
+    CHECK_EQ(pipe(fds), 0);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        wlink_child();
+    }
+    close(fds[1]);
+    char out[4096];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof out - 1 && (r = read(fds[0], out + len, sizeof out - 1 - len)) > 0)
+        len += (size_t)r;
+    out[len] = '\0';
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+    }
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    const char *text = out;
+    CHECK_STR_CONTAINS(text, "recycle: fatal error: finalizers nest too deep for the thread's stack: object <WeakLink 0x");
+}
+
 int main(void)
 {
     RUN(test_deep_nesting_small_stacks);
@@ -739,5 +827,6 @@ int main(void)
     RUN(test_finalizer_chain_collection_at_depth);
     RUN(test_finalizer_at_trash_depth_weakref_callback);
     RUN(test_weakref_to_deferred_death);
+    RUN(test_weakref_atom_finalizer_chain_fails_cleanly);
     return harness_summary();
 }
