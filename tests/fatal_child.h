@@ -1,5 +1,5 @@
 /* Running a case that must abort in a forked child, and checking its fatal
-   report (test_fatal.c, test_freed.c).
+   report (test_fatal.c, test_freed.c, test_cross_runtime.c, test_recursion.c).
 
    The child's output (through the default stderr hook, redirected, or
    through a custom hook) goes to a pipe. The child first writes the line
@@ -18,7 +18,7 @@
 
 static int child_fd = -1; /* the write end of the pipe, in the child */
 
-static void write_all(int fd, const char *s, size_t n)
+static inline void write_all(int fd, const char *s, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, s, n);
@@ -30,13 +30,13 @@ static void write_all(int fd, const char *s, size_t n)
 }
 
 /* An output hook that writes to the pipe directly. */
-static void pipe_output(void *arg, const char *text)
+static inline void pipe_output(void *arg, const char *text)
 {
     write_all(*(int *)arg, text, strlen(text));
 }
 
 /* Called by the child: tells the parent which object the report must name. */
-static void announce(const void *o)
+static inline void announce(const void *o)
 {
     char line[64];
     int n = snprintf(line, sizeof line, "ADDR %p\n", o);
@@ -46,7 +46,7 @@ static void announce(const void *o)
 /* How the child's runtime reports. */
 enum hook_e { HOOK_STDERR, HOOK_PIPE };
 
-static rcy_runtime_t *child_runtime(enum hook_e hook, int poison)
+static inline rcy_runtime_t *child_runtime(enum hook_e hook, int poison)
 {
     rcy_config_t cfg;
     rcy_config_init(&cfg);
@@ -68,7 +68,7 @@ typedef struct result_s {
 
 /* Forks, runs fn(hook) in the child with stderr redirected to the pipe, and
    collects the child's output and exit status. */
-static void run_child(void (*fn)(enum hook_e), enum hook_e hook, result_t *res)
+static inline void run_child(void (*fn)(enum hook_e), enum hook_e hook, result_t *res)
 {
     int fds[2];
     memset(res, 0, sizeof *res);
@@ -110,7 +110,7 @@ static void run_child(void (*fn)(enum hook_e), enum hook_e hook, result_t *res)
 
 /* Checks that the child aborted and named "<type_name ADDR>" after
    announcing ADDR, with the given text in the message. */
-static void check_fatal(const result_t *res, const char *type_name, const char *what)
+static inline void check_fatal(const result_t *res, const char *type_name, const char *what)
 {
     if (getenv("RCY_TEST_VERBOSE") != NULL)
         fprintf(stderr, "child output:\n%s", res->out);

@@ -15,12 +15,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "harness.h"
+#include "fatal_child.h"
 #include "node.h"
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* Sets rt's last error to something else than RCY_ERUNTIME, so that a
    check of rcy_last_error afterwards sees what the call under test set. */
@@ -476,101 +473,12 @@ TEST(test_no_cycle_across_runtimes)
 
 /* ---- A user type's own slot: the collector aborts ----------------------- */
 
-static int child_fd = -1;
-
-static void write_all(int fd, const char *s, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-static void announce(const void *o)
-{
-    char line[64];
-    int n = snprintf(line, sizeof line, "ADDR %p\n", o);
-    write_all(child_fd, line, (size_t)n);
-}
-
-typedef struct result_s {
-    int status;
-    char out[8192];
-} result_t;
-
-/* Runs fn in a forked child, its stderr (the default output hook) sent to
-   a pipe; collects the output and the exit status. */
-static void run_child(void (*fn)(void), result_t *res)
-{
-    int fds[2];
-    memset(res, 0, sizeof *res);
-    if (pipe(fds) != 0) {
-        perror("pipe");
-        exit(2);
-    }
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        exit(2);
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_fd = fds[1];
-        dup2(fds[1], STDERR_FILENO);
-        struct rlimit no_core = {0, 0};
-        setrlimit(RLIMIT_CORE, &no_core);
-        fn();
-        write_all(child_fd, "NO ABORT\n", 9);
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t len = 0;
-    for (;;) {
-        ssize_t r = read(fds[0], res->out + len, sizeof res->out - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        if (len == sizeof res->out - 1)
-            break;
-    }
-    res->out[len] = '\0';
-    close(fds[0]);
-    while (waitpid(pid, &res->status, 0) < 0) {
-    }
-}
-
-/* The child aborted with a message naming "<type_name ADDR>" (ADDR as
-   announced) and saying what. */
-static void check_fatal(const result_t *res, const char *type_name, const char *what)
-{
-    CHECK(WIFSIGNALED(res->status) && WTERMSIG(res->status) == SIGABRT);
-    const char *addr = strstr(res->out, "ADDR ");
-    CHECK(addr != NULL);
-    if (addr == NULL) {
-        fprintf(stderr, "child output:\n%s\n", res->out);
-        return;
-    }
-    char ptr[32] = {0};
-    size_t i = 0;
-    for (const char *p = addr + 5; *p && *p != '\n' && i < sizeof ptr - 1; p++)
-        ptr[i++] = *p;
-    char expected[128];
-    snprintf(expected, sizeof expected, "<%s %s>", type_name, ptr);
-    CHECK_STR_CONTAINS(res->out, "recycle: fatal error: ");
-    CHECK_STR_CONTAINS(res->out, expected);
-    CHECK_STR_CONTAINS(res->out, what);
-    CHECK(strstr(res->out, "NO ABORT") == NULL);
-}
-
 /* A node of A whose slot holds B's tracked list (stored by hand, as a user
    type's code would), then a full collection of A: without the check it
    would overwrite the list's link in B's generation list. */
-static void case_full_collection(void)
+static void case_full_collection(enum hook_e hook)
 {
+    (void)hook;
     rcy_runtime_t *a = rcy_runtime_new(NULL), *b = rcy_runtime_new(NULL);
     node_t *n = node_new(node_type_new(a, "Node"), 0);
     rcy_object_t *lb = rcy_list_new(b);
@@ -587,8 +495,9 @@ static void case_full_collection(void)
    debug builds, which check every edge the collector follows (release
    builds check only where the collector would write into the object, the
    one-pass full collection of case_full_collection). */
-static void case_frozen_then_young(void)
+static void case_frozen_then_young(enum hook_e hook)
 {
+    (void)hook;
     rcy_runtime_t *a = rcy_runtime_new(NULL), *b = rcy_runtime_new(NULL);
     rcy_type_t *t = node_type_new(a, "Node");
     node_t *frozen = node_new(t, 0);
@@ -606,10 +515,10 @@ static void case_frozen_then_young(void)
 TEST(test_user_slot_of_other_runtime_is_fatal)
 {
     result_t res;
-    run_child(case_full_collection, &res);
+    run_child(case_full_collection, HOOK_STDERR, &res);
     check_fatal(&res, "list", "object of another runtime");
 #ifndef NDEBUG
-    run_child(case_frozen_then_young, &res);
+    run_child(case_frozen_then_young, HOOK_STDERR, &res);
     check_fatal(&res, "list", "object of another runtime");
 #endif
 }
