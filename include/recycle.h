@@ -1328,6 +1328,93 @@ int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_optio
  */
 int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, const rcy_graph_options_t *opts);
 
+/* -- Retained sizes: the dominator tree of the heap -- */
+
+/*
+ * Object d dominates object o when every path from the roots to o passes
+ * through d; what d retains is what it dominates, itself included: the
+ * objects that would be freed if the references to d went away (heapy's
+ * domisize). The roots are the registered roots (rcy_root_add), the
+ * gc.garbage list's entries and the objects held from outside the heap
+ * (external count > 0, see rcy_external_refcount: C variables, immortal
+ * objects); an object none of them reaches (cyclic garbage awaiting a
+ * collection) is a root of its own. An object a C variable holds is a
+ * root: it is not retained by the containers that also refer to it. Bytes
+ * are counted as the census counts them (GC headers included, private
+ * buffers such as a list's item array not). The tree is computed in one
+ * heap walk and O(m log n) time (Lengauer-Tarjan), without recursion; the
+ * calls below run no collection and no user code except where said.
+ */
+
+/** Why an object is a root of the dominator tree (rcy_retainer_t.root_kind). */
+typedef enum rcy_root_kind_e {
+    RCY_ROOT_KIND_NONE = 0,       /**< not a root: some other object dominates it */
+    RCY_ROOT_KIND_REGISTERED = 1, /**< registered with rcy_root_add */
+    RCY_ROOT_KIND_GARBAGE = 2,    /**< on the gc.garbage list */
+    RCY_ROOT_KIND_EXTERNAL = 3,   /**< held from outside the heap (or immortal) */
+    RCY_ROOT_KIND_UNREACHED = 4   /**< reached from no other root (cyclic garbage) */
+} rcy_root_kind_t;
+
+/** What one object keeps alive. */
+typedef struct rcy_retained_s {
+    size_t bytes;             /**< retained bytes: obj and everything it dominates */
+    size_t objects;           /**< retained objects, obj included */
+    size_t self_bytes;        /**< obj's own bytes */
+    rcy_object_t *dominator;  /**< a new reference to obj's immediate dominator, NULL for a root */
+    int is_root;              /**< nonzero when obj is a root of the tree */
+} rcy_retained_t;
+
+/**
+ * Fills *out with the bytes and objects kept alive only through obj, and
+ * its immediate dominator (a new reference the caller releases; NULL when
+ * obj is a root, which it is whenever the caller holds the only path to
+ * it). Walks the heap once and builds the whole tree: for many objects,
+ * rcy_largest_retainers or a snapshot is cheaper. Returns 0, RCY_EINVAL,
+ * RCY_ESTATE (during a collection or another heap walk) or RCY_ENOMEM.
+ */
+int rcy_retained_size(rcy_object_t *obj, rcy_retained_t *out);
+
+/** One of the largest retainers. */
+typedef struct rcy_retainer_s {
+    rcy_object_t *obj;        /**< a new reference */
+    const char *type_name;    /**< borrowed from the type */
+    size_t bytes;             /**< retained bytes */
+    size_t objects;           /**< retained objects */
+    size_t self_bytes;        /**< its own bytes */
+    int root_kind;            /**< an rcy_root_kind_t */
+    rcy_object_t *dominator;  /**< a new reference to its immediate dominator, or NULL */
+} rcy_retainer_t;
+
+/** The largest retainers; release with rcy_retainers_release. */
+typedef struct rcy_retainers_s {
+    rcy_retainer_t *items;
+    size_t len;
+    rcy_runtime_t *rt;
+} rcy_retainers_t;
+
+/**
+ * Fills out with the n objects (0: 10) that retain the most bytes, most
+ * first (ties: heap order), the static singletons left out. A retainer's
+ * dominator retains at least as much, so a chain's head comes before its
+ * links. Returns 0, RCY_EINVAL, RCY_ESTATE or RCY_ENOMEM (out empty).
+ */
+int rcy_largest_retainers(rcy_runtime_t *rt, size_t n, rcy_retainers_t *out);
+
+/** Releases the rows' references (which may run finalizers) and frees them. NULL is ignored. */
+void rcy_retainers_release(rcy_retainers_t *r);
+
+/**
+ * Prints rcy_largest_retainers as a table (type, retained bytes, retained
+ * objects, own bytes, description and why it is a root) to out, or through
+ * the output hook when out is NULL. Runs describe slots and the output
+ * hook (the rows hold their objects meanwhile). Returns as
+ * rcy_largest_retainers.
+ */
+int rcy_show_largest_retainers(rcy_runtime_t *rt, size_t n, FILE *out);
+
+/** "root", "gc.garbage", "held from outside", "unreachable", or "" (static strings). */
+const char *rcy_retainer_root_kind_name(int kind);
+
 /* -- The runtime's own memory, and giving memory back -- */
 
 /** What the runtime holds, in its own terms and in the allocator's. */

@@ -1,0 +1,71 @@
+/*
+ * Internals of the heap tools of issue 18, on top of the snapshot of
+ * tools.h: the dominator tree (dominators.c), the side table of stable
+ * object ids and allocation sites (sites.c), and what the snapshots, the
+ * heap dump and the report (snapshot.c, heapdump.c, report.c) share.
+ * docs/design.md ("Retained sizes", "Allocation sites and object ids").
+ */
+#ifndef RCY_HEAPTOOLS_H
+#define RCY_HEAPTOOLS_H
+
+#include "tools.h"
+
+/* ---- Dominator tree (dominators.c) ------------------------------------
+
+   Computed on a snapshot with edges and its reverse index. The graph has
+   one virtual root (node h->n) whose successors are the roots of the heap:
+   the registered roots, the garbage list's entries, and the objects held
+   from outside the heap (external count > 0), in that order; every node
+   the search from those does not reach (cyclic garbage awaiting a
+   collection, an object only a borrowed pointer reaches) becomes a root of
+   its own afterwards, in heap order, so that every node is in the tree.
+   Lengauer and Tarjan's algorithm (the simple version, path compression
+   without balancing: O(m log n)), iterative throughout: a heap may be a
+   chain of ten million links. Nodes are numbered in depth-first preorder
+   (1 is the virtual root); a node's immediate dominator has a smaller
+   number, so sizes add up in one backward sweep. */
+
+/* Why a node is a successor of the virtual root. */
+enum {
+    RCYI_DOM_NOT_ROOT = 0,
+    RCYI_DOM_REGISTERED = 1, /* rcy_root_add */
+    RCYI_DOM_GARBAGE = 2,    /* on the gc.garbage list */
+    RCYI_DOM_EXTERNAL = 3,   /* held from outside the heap */
+    RCYI_DOM_UNREACHED = 4   /* reached from none of those */
+};
+
+typedef struct rcyi_domtree_s {
+    const rcyi_heap_t *h;
+    uint32_t n_nums;   /* numbered vertices, the virtual root included (h->n + 1) */
+    uint32_t *num;     /* node (0..h->n, h->n the virtual root) -> preorder number */
+    uint32_t *vertex;  /* preorder number -> node */
+    uint32_t *idom;    /* preorder number -> its immediate dominator's number (0 for the root) */
+    uint64_t *bytes;   /* preorder number -> retained bytes */
+    uint32_t *objects; /* preorder number -> retained objects */
+    uint8_t *root_kind; /* node -> RCYI_DOM_* */
+} rcyi_domtree_t;
+
+/* Computes the tree. h must have edges and the reverse index. 0 or
+   RCY_ENOMEM (d freed). Runs no user code. */
+RCYI_FUNC int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d);
+RCYI_FUNC void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d);
+/* A node's immediate dominator (a node, h->n for the virtual root). */
+static inline uint32_t rcyi_domtree_idom(const rcyi_domtree_t *d, uint32_t node)
+{
+    return d->vertex[d->idom[d->num[node]]];
+}
+static inline uint64_t rcyi_domtree_bytes(const rcyi_domtree_t *d, uint32_t node) { return d->bytes[d->num[node]]; }
+static inline uint32_t rcyi_domtree_objects(const rcyi_domtree_t *d, uint32_t node)
+{
+    return d->objects[d->num[node]];
+}
+/* The nodes with the most retained bytes (ties: earlier node first), the
+   virtual root left out: at most n of them in out[], largest first.
+   Returns how many, or RCY_ENOMEM. */
+RCYI_FUNC int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint32_t *out);
+/* Builds a snapshot with edges and its reverse index, and its tree.
+   0, RCY_ENOMEM or RCY_ESTATE (h and d freed). */
+RCYI_FUNC int rcyi_domtree_snapshot(rcy_runtime_t *rt, rcyi_heap_t *h, rcyi_domtree_t *d, rcy_object_t *const *extra,
+                                    size_t n_extra, const char *walk);
+
+#endif /* RCY_HEAPTOOLS_H */
