@@ -29,6 +29,9 @@ typedef struct lt_s {
     uint32_t *roots; /* the virtual root's successors */
     uint32_t n_roots;
     size_t *stack_pos; /* DFS: the next edge of each node on the stack */
+    uint32_t *succ;    /* the edges' destinations, as h->edges (4 bytes an edge, not 40) */
+    size_t *pred_start; /* by preorder number: pred[pred_start[w] .. pred_start[w+1]) */
+    uint32_t *pred;     /* the predecessors' preorder numbers (1 for the virtual root) */
 } lt_t;
 
 /* EVAL with path compression (Lengauer and Tarjan's COMPRESS), with an
@@ -60,7 +63,7 @@ static uint32_t succ_count(const rcyi_heap_t *h, const lt_t *t, uint32_t node)
 
 static uint32_t succ_at(const rcyi_heap_t *h, const lt_t *t, uint32_t node, size_t k)
 {
-    return node == h->n ? t->roots[k] : h->edges[h->out_start[node] + k].dst;
+    return node == h->n ? t->roots[k] : t->succ[h->out_start[node] + k];
 }
 
 /* Depth-first preorder from node `start` (already numbered), iteratively.
@@ -104,6 +107,9 @@ static void lt_free(rcy_runtime_t *rt, lt_t *t)
     rcyi_free(rt, t->stack);
     rcyi_free(rt, t->stack_pos);
     rcyi_free(rt, t->roots);
+    rcyi_free(rt, t->succ);
+    rcyi_free(rt, t->pred_start);
+    rcyi_free(rt, t->pred);
 }
 
 int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
@@ -127,10 +133,13 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     t.stack = rcyi_malloc_array(rt, nv, sizeof *t.stack);
     t.stack_pos = rcyi_malloc_array(rt, nv, sizeof *t.stack_pos);
     t.roots = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *t.roots);
+    t.succ = rcyi_malloc_array(rt, h->n_edges ? h->n_edges : 1, sizeof *t.succ);
     if (d->num == NULL || d->vertex == NULL || d->idom == NULL || d->root_kind == NULL || t.parent == NULL ||
         t.semi == NULL || t.label == NULL || t.ancestor == NULL || t.bucket_head == NULL || t.bucket_next == NULL ||
-        t.stack == NULL || t.stack_pos == NULL || t.roots == NULL)
+        t.stack == NULL || t.stack_pos == NULL || t.roots == NULL || t.succ == NULL)
         goto nomem;
+    for (size_t e = 0; e < h->n_edges; e++)
+        t.succ[e] = h->edges[e].dst;
     memset(d->num, 0, ((size_t)h->n + 1) * sizeof *d->num);
     memset(d->root_kind, 0, (size_t)h->n + 1);
 
@@ -172,6 +181,29 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     }
     uint32_t n = next - 1; /* every node is numbered: n == h->n + 1 */
     d->n_nums = n;
+    rcyi_free(rt, t.succ);
+    t.succ = NULL;
+    rcyi_free(rt, t.stack_pos);
+    t.stack_pos = NULL;
+
+    /* The predecessors by preorder number, for the backward sweep to read
+       in order: the virtual root (number 1) first for a root. */
+    t.pred_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t.pred_start);
+    t.pred = rcyi_malloc_array(rt, h->n_edges + t.n_roots + 1, sizeof *t.pred);
+    if (t.pred_start == NULL || t.pred == NULL)
+        goto nomem;
+    {
+        size_t at = 0;
+        t.pred_start[0] = t.pred_start[1] = t.pred_start[2] = 0;
+        for (uint32_t w = 2; w <= n; w++) {
+            uint32_t node = d->vertex[w];
+            if (d->root_kind[node] != RCYI_DOM_NOT_ROOT)
+                t.pred[at++] = 1;
+            for (size_t k = h->in_start[node]; k < h->in_start[node + 1]; k++)
+                t.pred[at++] = d->num[h->edges[h->in_edges[k]].src];
+            t.pred_start[w + 1] = at;
+        }
+    }
 
     for (uint32_t k = 0; k <= n; k++) {
         t.semi[k] = k;
@@ -181,16 +213,9 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         d->idom[k] = 0;
     }
     for (uint32_t w = n; w >= 2; w--) {
-        uint32_t node = d->vertex[w];
-        /* Semidominator: the predecessors, the virtual root for a root. */
-        if (d->root_kind[node] != RCYI_DOM_NOT_ROOT) {
-            uint32_t u = lt_eval(&t, 1);
-            if (t.semi[u] < t.semi[w])
-                t.semi[w] = t.semi[u];
-        }
-        for (size_t k = h->in_start[node]; k < h->in_start[node + 1]; k++) {
-            uint32_t v = d->num[h->edges[h->in_edges[k]].src];
-            uint32_t u = lt_eval(&t, v);
+        /* Semidominator: from the predecessors (the virtual root for a root). */
+        for (size_t k = t.pred_start[w]; k < t.pred_start[w + 1]; k++) {
+            uint32_t u = lt_eval(&t, t.pred[k]);
             if (t.semi[u] < t.semi[w])
                 t.semi[w] = t.semi[u];
         }
