@@ -1415,6 +1415,116 @@ int rcy_show_largest_retainers(rcy_runtime_t *rt, size_t n, FILE *out);
 /** "root", "gc.garbage", "held from outside", "unreachable", or "" (static strings). */
 const char *rcy_retainer_root_kind_name(int kind);
 
+/* -- Allocation sites and stable object ids -- */
+
+/*
+ * Where was this allocated? Compile the code whose allocations you want to
+ * see with RCY_TRACE_SITES defined before including recycle.h: the
+ * allocation calls (rcy_new, rcy_new_var, rcy_list_new, rcy_list_new_from,
+ * rcy_dict_new, rcy_tuple_new, rcy_instance_new) become macros that pass
+ * their __FILE__ and __LINE__ to rcy_record_site. Then rcy_sites_start
+ * records, for every such container allocated (or 1 in `sample`), its
+ * site, and optionally a backtrace from a hook (glibc's backtrace fits).
+ * Without RCY_TRACE_SITES nothing changes: the library's allocation paths
+ * are the same code with or without tracing (docs/design.md, "Allocation
+ * sites and object ids"). The site is kept in a side table keyed by the
+ * object, not in its header, and forgotten when the object dies; it is
+ * shown by the census by site, the graphs (an "at file:line" line), the
+ * chain paths, the snapshots, the heap dump and the report.
+ *
+ * Stable ids: rcy_object_id gives an object a serial number (from 1) that
+ * it keeps until it dies and that no other object ever gets, unlike its
+ * address, which the allocator reuses. The snapshots and the heap dump
+ * give one to every object they see.
+ */
+
+/** A backtrace hook: fills frames[0..max) with return addresses, returns how many (glibc's backtrace). */
+typedef int (*rcy_backtrace_fn)(void **frames, int max);
+
+/** Options of rcy_sites_start; start from rcy_sites_options_init. */
+typedef struct rcy_sites_options_s {
+    unsigned sample;            /**< record 1 allocation in `sample` on average (random); 0 or 1: all; default 1 */
+    rcy_backtrace_fn backtrace; /**< NULL (default): the file:line tag only */
+    int max_frames;             /**< frames kept per site, at most 64; default 8 */
+} rcy_sites_options_t;
+
+/** Fills opts with the defaults: every allocation, no backtrace. */
+void rcy_sites_options_init(rcy_sites_options_t *opts);
+
+/**
+ * Starts (or restarts with new options) recording allocation sites. The
+ * backtrace hook runs inside the allocation call that is recorded; it may
+ * not use the runtime. Returns 0, RCY_EINVAL or RCY_ENOMEM.
+ */
+int rcy_sites_start(rcy_runtime_t *rt, const rcy_sites_options_t *opts);
+
+/**
+ * Stops recording; every object forgets its site (the census by site
+ * becomes empty; the site names stay valid for the runtime's life). Ids
+ * are kept. Returns 0 or RCY_EINVAL.
+ */
+int rcy_sites_stop(rcy_runtime_t *rt);
+
+/** Nonzero while sites are recorded. */
+int rcy_sites_is_tracing(const rcy_runtime_t *rt);
+
+/**
+ * Records obj's allocation site (what the RCY_TRACE_SITES macros call;
+ * file must outlive the runtime, as __FILE__ does) when recording is on and
+ * the sampling picks this call; returns obj (NULL stays NULL). Never fails:
+ * without memory the object goes unrecorded. Runs the backtrace hook.
+ */
+rcy_object_t *rcy_record_site(rcy_object_t *obj, const char *file, int line);
+
+/** obj's allocation site as "file:line" (borrowed, valid for the runtime's life), or NULL if none was recorded. */
+const char *rcy_object_site(const rcy_object_t *obj);
+
+/**
+ * Copies up to max frames of obj's recorded backtrace into frames; returns
+ * the number of frames recorded (0: none), or RCY_EINVAL.
+ */
+int rcy_object_backtrace(const rcy_object_t *obj, void **frames, int max);
+
+/**
+ * obj's stable id (from 1), given now if it had none: it stays the same
+ * until obj dies and is never given to another object. 0 (with RCY_ENOMEM)
+ * when memory runs out, or for NULL. Allocates; runs no user code.
+ */
+uint64_t rcy_object_id(rcy_object_t *obj);
+
+/**
+ * The census by allocation site (tracemalloc's statistics('lineno'), over
+ * live objects): one row per "file:line" (its name), with the live objects
+ * recorded there and their bytes, most bytes first (ties: most objects,
+ * then name), cut to limit rows (0: all). Objects allocated while
+ * recording was off, or not picked by the sampling, are not in any row.
+ * O(number of sites). Returns 0, RCY_EINVAL or RCY_ENOMEM. Release with
+ * rcy_typestats_release.
+ */
+int rcy_census_by_site(rcy_runtime_t *rt, size_t limit, rcy_typestats_t *out);
+
+/** Prints rcy_census_by_site as "file:line count bytes" rows to out or through the output hook. */
+int rcy_census_show_by_site(rcy_runtime_t *rt, size_t limit, FILE *out);
+
+/**
+ * A growth tracker by allocation site: rcy_growth and rcy_show_growth on
+ * it report the sites ("file:line") whose live objects grew, as they
+ * report types. NULL with RCY_ENOMEM or RCY_EINVAL.
+ */
+rcy_growth_t *rcy_growth_new_by_site(rcy_runtime_t *rt);
+
+#ifdef RCY_TRACE_SITES
+/* The allocation calls, with their call site. A name in parentheses,
+   (rcy_list_new)(rt), calls the function itself. */
+#define rcy_new(type) rcy_record_site(rcy_new(type), __FILE__, __LINE__)
+#define rcy_new_var(type, nitems) rcy_record_site(rcy_new_var((type), (nitems)), __FILE__, __LINE__)
+#define rcy_list_new(rt) rcy_record_site(rcy_list_new(rt), __FILE__, __LINE__)
+#define rcy_list_new_from(rt, n, items) rcy_record_site(rcy_list_new_from((rt), (n), (items)), __FILE__, __LINE__)
+#define rcy_dict_new(rt) rcy_record_site(rcy_dict_new(rt), __FILE__, __LINE__)
+#define rcy_tuple_new(rt, n, items) rcy_record_site(rcy_tuple_new((rt), (n), (items)), __FILE__, __LINE__)
+#define rcy_instance_new(cls) rcy_record_site(rcy_instance_new(cls), __FILE__, __LINE__)
+#endif
+
 /* -- The runtime's own memory, and giving memory back -- */
 
 /** What the runtime holds, in its own terms and in the allocator's. */

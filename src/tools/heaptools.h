@@ -68,4 +68,56 @@ RCYI_FUNC int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_
 RCYI_FUNC int rcyi_domtree_snapshot(rcy_runtime_t *rt, rcyi_heap_t *h, rcyi_domtree_t *d, rcy_object_t *const *extra,
                                     size_t n_extra, const char *walk);
 
+/* ---- Stable ids and allocation sites (sites.c) ------------------------
+
+   A side table keyed by object address: no header word. An object gets an
+   entry when it is given a stable id (a snapshot, a dump, rcy_object_id)
+   or its allocation site is recorded (rcy_record_site); its type's
+   on_death slot is then wrapped (type->untraced_on_death keeps the slot),
+   so that the entry is forgotten when the object dies, before its address
+   can be reused. Types none of whose objects has an entry keep their own
+   slot: nothing changes on their paths. */
+
+typedef struct rcyi_site_s {
+    const char *file; /* the caller's __FILE__ (a string literal) */
+    int line;
+    uint32_t n_frames;
+    void **frames;    /* the backtrace hook's frames, or NULL */
+    char *name;       /* "file:line" */
+    size_t live, live_bytes, allocated;
+} rcyi_site_t;
+
+typedef struct rcyi_trace_entry_s {
+    const rcy_object_t *obj; /* NULL: an empty slot */
+    uint64_t id;             /* 0: none yet */
+    uint32_t site;           /* index + 1 in sites, 0: unknown */
+} rcyi_trace_entry_t;
+
+typedef struct rcyi_trace_s {
+    rcyi_trace_entry_t *map; /* open addressing, linear probing */
+    size_t mask, len;
+    uint64_t next_id;
+    rcyi_site_t *sites;
+    uint32_t n_sites, cap_sites;
+    uint32_t *site_map; /* index + 1, 0 empty */
+    size_t site_mask;
+    bool sites_on;
+    unsigned sample;
+    uint64_t countdown, rng;
+    rcy_backtrace_fn backtrace;
+    int max_frames;
+} rcyi_trace_t;
+
+/* The side table, created on first use (NULL with RCY_ENOMEM). */
+RCYI_FUNC rcyi_trace_t *rcyi_trace_get(rcy_runtime_t *rt);
+/* o's stable id, given now if it had none (0: out of memory). */
+RCYI_FUNC uint64_t rcyi_object_id(rcy_runtime_t *rt, const rcy_object_t *o);
+/* o's id, or 0 if it has none. */
+RCYI_FUNC uint64_t rcyi_object_id_peek(const rcy_runtime_t *rt, const rcy_object_t *o);
+/* Census rows by site name ("file:line": sites that differ only by their
+   frames are merged), live ones only unless all_names, sorted by name. */
+RCYI_FUNC int rcyi_site_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_names);
+/* o's allocation site, or NULL. */
+RCYI_FUNC const rcyi_site_t *rcyi_object_site(const rcy_runtime_t *rt, const rcy_object_t *o);
+
 #endif /* RCY_HEAPTOOLS_H */
