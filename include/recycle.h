@@ -1513,6 +1513,83 @@ int rcy_census_show_by_site(rcy_runtime_t *rt, size_t limit, FILE *out);
  */
 rcy_growth_t *rcy_growth_new_by_site(rcy_runtime_t *rt);
 
+/* -- Snapshots: what changed between two moments -- */
+
+/**
+ * A snapshot of the heap: for every object the heap walk sees (tracked
+ * objects and the untracked ones they reach, the static singletons left
+ * out), its stable id, type, allocation site, bytes and retained size. It
+ * holds no references: keep it as long as you like (it must be freed
+ * before its runtime is destroyed).
+ */
+typedef struct rcy_snapshot_s rcy_snapshot_t;
+
+/**
+ * Takes a snapshot: one heap walk, the dominator tree, and a stable id for
+ * every object that had none (see rcy_object_id). Runs no collection and
+ * no user code. NULL with RCY_EINVAL, RCY_ESTATE (during a collection or
+ * another heap walk) or RCY_ENOMEM.
+ */
+rcy_snapshot_t *rcy_snapshot_take(rcy_runtime_t *rt);
+
+/** Frees a snapshot. NULL is ignored. */
+void rcy_snapshot_free(rcy_snapshot_t *s);
+
+/** The objects in a snapshot, and their bytes. */
+size_t rcy_snapshot_len(const rcy_snapshot_t *s);
+size_t rcy_snapshot_bytes(const rcy_snapshot_t *s);
+
+/** An object in both snapshots whose retained size grew. */
+typedef struct rcy_retainer_growth_s {
+    uint64_t id;            /**< its stable id: rcy_object_from_id finds it while it lives */
+    const char *type_name;  /**< borrowed from the type */
+    const char *site;       /**< its allocation site, or NULL */
+    size_t bytes_before, bytes_after; /**< retained bytes */
+    intptr_t delta;         /**< bytes_after - bytes_before (> 0) */
+    size_t objects_before, objects_after; /**< retained objects */
+} rcy_retainer_growth_t;
+
+/**
+ * The difference between two snapshots. The rows (rcy_typestat_t: a name,
+ * a count, bytes) are sorted by bytes, most first; a site row's name is
+ * "file:line", or "(site not recorded)".
+ */
+typedef struct rcy_snapshot_diff_s {
+    rcy_typestat_t *new_by_type;  /**< objects in `after` only, by type name */
+    size_t n_new_by_type;
+    rcy_typestat_t *new_by_site;  /**< the same, by allocation site */
+    size_t n_new_by_site;
+    rcy_typestat_t *died_by_type; /**< objects in `before` only (they died), by type name */
+    size_t n_died_by_type;
+    rcy_retainer_growth_t *grown; /**< the retainers whose retained bytes grew most, most first */
+    size_t n_grown;
+    size_t new_objects, new_bytes, died_objects, died_bytes; /**< totals, before any limit */
+    rcy_runtime_t *rt;
+} rcy_snapshot_diff_t;
+
+/**
+ * Compares two snapshots of one runtime by stable id (not by address,
+ * which is reused): objects created since `before` (by type and by site),
+ * objects that died, and the objects in both whose retained size grew.
+ * Each list is cut to limit rows (0: all). Returns 0, RCY_EINVAL,
+ * RCY_ERUNTIME (two runtimes) or RCY_ENOMEM (out empty). Release out with
+ * rcy_snapshot_diff_release.
+ */
+int rcy_snapshot_diff(const rcy_snapshot_t *before, const rcy_snapshot_t *after, size_t limit,
+                      rcy_snapshot_diff_t *out);
+
+/** Frees a difference's rows. NULL is ignored. */
+void rcy_snapshot_diff_release(rcy_snapshot_diff_t *d);
+
+/** Prints a difference (totals, new by type and by site, died, grown retainers) to out or through the output hook. */
+int rcy_snapshot_diff_show(const rcy_snapshot_diff_t *d, FILE *out);
+
+/**
+ * A new reference to the live object with this stable id, or NULL (it
+ * died, or no object had that id). O(objects with an id).
+ */
+rcy_object_t *rcy_object_from_id(rcy_runtime_t *rt, uint64_t id);
+
 #ifdef RCY_TRACE_SITES
 /* The allocation calls, with their call site. A name in parentheses,
    (rcy_list_new)(rt), calls the function itself. */
