@@ -1590,6 +1590,32 @@ int rcy_snapshot_diff_show(const rcy_snapshot_diff_t *d, FILE *out);
  */
 rcy_object_t *rcy_object_from_id(rcy_runtime_t *rt, uint64_t id);
 
+/* -- The heap dump and the HTML report -- */
+
+/**
+ * Writes the whole object graph to path in the documented heap-dump format
+ * (docs/heap-dump-format.md: JSON Lines; a header, then one record per
+ * type, allocation site, object and edge): every object with its stable
+ * id, type, size, reference count, external count, site, root name,
+ * immediate dominator and retained size, and every edge with its label.
+ * Gives every object a stable id. Runs describe slots (the dump holds a
+ * reference to every object meanwhile); no collection. Returns 0,
+ * RCY_EINVAL, RCY_ESTATE (the file cannot be written, or during a
+ * collection or another heap walk) or RCY_ENOMEM.
+ */
+int rcy_heap_dump(rcy_runtime_t *rt, const char *path);
+
+/**
+ * Writes one self-contained HTML file (no network, no external scripts or
+ * styles) to path: the type table, the largest retainers, the dominator
+ * tree to expand, and for any object in it the shortest chain of
+ * references from a root, with allocation sites when recorded. Large heaps
+ * are cut to their largest retainers (and the chains and dominators that
+ * lead to them); the page says how many objects it shows. Runs describe
+ * slots as rcy_heap_dump; returns as rcy_heap_dump.
+ */
+int rcy_heap_report(rcy_runtime_t *rt, const char *path);
+
 #ifdef RCY_TRACE_SITES
 /* The allocation calls, with their call site. A name in parentheses,
    (rcy_list_new)(rt), calls the function itself. */

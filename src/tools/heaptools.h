@@ -120,4 +120,37 @@ RCYI_FUNC int rcyi_site_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_
 /* o's allocation site, or NULL. */
 RCYI_FUNC const rcyi_site_t *rcyi_object_site(const rcy_runtime_t *rt, const rcy_object_t *o);
 
+/* ---- The heap dump's records (heapdump.c), shared with the report ------ */
+
+/* Writes text as a JSON string: quotes, backslashes and control characters
+   escaped, bytes that are not UTF-8 replaced by U+FFFD; for_html also
+   escapes <, > and & (inside a <script> element). */
+RCYI_FUNC void rcyi_json_string(FILE *f, const char *text, bool for_html);
+
+/* The runtime's types, sorted by address, for their index in a dump. */
+typedef struct rcyi_types_s {
+    const rcy_type_t **types;
+    size_t n;
+} rcyi_types_t;
+RCYI_FUNC int rcyi_types_index(rcy_runtime_t *rt, rcyi_types_t *ti);
+RCYI_FUNC size_t rcyi_types_find(const rcyi_types_t *ti, const rcy_type_t *t);
+static inline bool rcyi_is_gc_type(const rcy_type_t *t) { return (t->flags & RCY_TPFLAGS_GC) != 0; }
+
+/* A dump's model: the snapshot (held: describe slots run while it is
+   written), its dominator tree, the types' index; every object has an id. */
+typedef struct rcyi_dump_s {
+    rcyi_heap_t h;
+    rcyi_domtree_t d;
+    rcyi_types_t ti;
+} rcyi_dump_t;
+RCYI_FUNC int rcyi_dump_prepare(rcy_runtime_t *rt, rcyi_dump_t *dp, const char *walk);
+RCYI_FUNC void rcyi_dump_finish(rcy_runtime_t *rt, rcyi_dump_t *dp);
+/* One record each, without the newline (docs/heap-dump-format.md). */
+RCYI_FUNC void rcyi_dump_type(FILE *f, const rcyi_types_t *ti, size_t k, bool for_html);
+RCYI_FUNC void rcyi_dump_site(FILE *f, const rcyi_trace_t *tr, uint32_t k, bool for_html);
+RCYI_FUNC void rcyi_dump_object(FILE *f, const rcyi_heap_t *h, const rcyi_domtree_t *d, const rcyi_types_t *ti,
+                                uint32_t i, bool for_html);
+RCYI_FUNC void rcyi_dump_edge(FILE *f, const rcyi_heap_t *h, size_t e, bool for_html);
+RCYI_FUNC const char *rcyi_root_kind_json(int kind);
+
 #endif /* RCY_HEAPTOOLS_H */
