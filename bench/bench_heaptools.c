@@ -12,9 +12,25 @@
  *       the retained sizes). Reports the thread CPU seconds of each (median)
  *       and the peak RSS the process grew by during the tool calls.
  *
+ *   bench_heaptools sites N [REPS]
+ *       The cost of allocation sites: N allocations and deaths of a 2-slot
+ *       object and of a list, in batches of 1000, in six modes,
+ *       interleaved REPS times: plain (the function itself, (rcy_new)(t): a
+ *       program built without RCY_TRACE_SITES), macro (the RCY_TRACE_SITES
+ *       macro with recording stopped), on (every allocation recorded),
+ *       sampled (1 in 64), backtrace (every one, glibc's backtrace, 8
+ *       frames) and sampled-backtrace (both). Recording stops between
+ *       modes, which gives the types their own on_death slots back. Reports the median thread CPU nanoseconds per allocation
+ *       and death, and the ratio to plain.
+ *   bench_heaptools sites-MODE N
+ *       One mode alone, for `perf stat -e instructions:u` (docs/benchmarks.md).
+ *
  * Every case ends with zero live objects.
  */
+#define RCY_TRACE_SITES 1 /* the allocation macros; (name)(args) calls the plain function */
 #include "bench.h"
+
+#include <execinfo.h>
 
 static double thread_cpu(void)
 {
@@ -108,15 +124,107 @@ static void case_dominators(long n, int reps)
     bench_finish(rt);
 }
 
+enum { MODE_PLAIN, MODE_MACRO, MODE_ON, MODE_SAMPLED, MODE_BACKTRACE, MODE_SAMPLED_BT, N_MODES };
+static const char *const mode_names[N_MODES] = {"plain", "macro", "on", "sampled", "backtrace", "sampled-backtrace"};
+
+#define BATCH 1000
+
+/* n allocations (half 2-slot objects, half lists) and their deaths. */
+static void churn(rcy_runtime_t *rt, rcy_type_t *node, long n, int mode)
+{
+    rcy_object_t *batch[BATCH];
+    for (long done = 0; done < n; done += BATCH) {
+        if (mode == MODE_PLAIN) {
+            for (int i = 0; i < BATCH; i += 2) {
+                batch[i] = (rcy_new)(node);
+                batch[i + 1] = (rcy_list_new)(rt);
+            }
+        } else {
+            for (int i = 0; i < BATCH; i += 2) {
+                batch[i] = rcy_new(node);
+                batch[i + 1] = rcy_list_new(rt);
+            }
+        }
+        for (int i = BATCH; i > 0; i--)
+            rcy_decref(batch[i - 1]);
+    }
+}
+
+static void set_mode(rcy_runtime_t *rt, int mode)
+{
+    rcy_sites_stop(rt);
+    if (mode < MODE_ON)
+        return;
+    rcy_sites_options_t opts;
+    rcy_sites_options_init(&opts);
+    if (mode == MODE_SAMPLED || mode == MODE_SAMPLED_BT)
+        opts.sample = 64;
+    if (mode == MODE_BACKTRACE || mode == MODE_SAMPLED_BT)
+        opts.backtrace = backtrace;
+    if (rcy_sites_start(rt, &opts) != 0)
+        bench_die("sites_start");
+}
+
+static void case_sites(long n, int reps, int only)
+{
+    rcy_runtime_t *rt = rcy_runtime_new(NULL);
+    if (rt == NULL)
+        bench_die("no runtime");
+    rcy_type_t *node = bnode_type_new(rt);
+    double *t[N_MODES];
+    for (int m = 0; m < N_MODES; m++) {
+        t[m] = calloc((size_t)reps, sizeof *t[m]);
+        if (t[m] == NULL)
+            bench_die("out of memory");
+    }
+    if (only >= 0) {
+        set_mode(rt, only);
+        churn(rt, node, n, only);
+    } else {
+        churn(rt, node, n / 10 + BATCH, MODE_PLAIN); /* warm the pools and free lists */
+        for (int r = 0; r < reps; r++) {
+            for (int m = 0; m < N_MODES; m++) {
+                set_mode(rt, m);
+                double c = thread_cpu();
+                churn(rt, node, n, m);
+                t[m][r] = thread_cpu() - c;
+            }
+        }
+        double plain = bench_median(t[MODE_PLAIN], (size_t)reps);
+        for (int m = 0; m < N_MODES; m++) {
+            double med = bench_median(t[m], (size_t)reps);
+            char kase[32];
+            snprintf(kase, sizeof kase, "sites-%s", mode_names[m]);
+            bench_emit("heaptools", kase, n, "ns_per_alloc", med * 1e9 / (double)n);
+            bench_emit("heaptools", kase, n, "ratio_to_plain", med / plain);
+        }
+    }
+    rcy_sites_stop(rt);
+    for (int m = 0; m < N_MODES; m++)
+        free(t[m]);
+    bench_finish(rt);
+}
+
 int main(int argc, char **argv)
 {
     const char *kase;
     long n;
     int reps;
     bench_args(argc, argv, &kase, &n, &reps, 3);
-    if (strcmp(kase, "dominators") == 0)
+    if (strcmp(kase, "dominators") == 0) {
         case_dominators(n, reps);
-    else
-        bench_die("unknown case");
+        return 0;
+    }
+    if (strcmp(kase, "sites") == 0) {
+        case_sites(n, reps, -1);
+        return 0;
+    }
+    for (int m = 0; m < N_MODES; m++) {
+        if (strncmp(kase, "sites-", 6) == 0 && strcmp(kase + 6, mode_names[m]) == 0) {
+            case_sites(n, 1, m);
+            return 0;
+        }
+    }
+    bench_die("unknown case");
     return 0;
 }

@@ -420,6 +420,16 @@ int rcy_sites_stop(rcy_runtime_t *rt)
             i++;
         }
     }
+    /* With no entry left, the types get their own slots back: nothing of
+       the table is left on any path. */
+    if (t->len == 0) {
+        for (rcy_type_t *type = rt->types; type != NULL; type = type->next_type) {
+            if (type->on_death == on_death_traced) {
+                type->on_death = type->untraced_on_death;
+                type->untraced_on_death = NULL;
+            }
+        }
+    }
     /* The sites stay interned (their names stay valid for the runtime's
        life, as growth trackers keep them), with nothing live. */
     for (uint32_t i = 0; i < t->n_sites; i++) {
