@@ -55,6 +55,9 @@
 extern "C" {
 #endif
 
+typedef struct rcy_runtime_s rcy_runtime_t;
+typedef struct rcy_type_s rcy_type_t;
+
 /* ---- Version --------------------------------------------------------- */
 
 #define RCY_VERSION_MAJOR 0
@@ -85,10 +88,120 @@ enum rcy_error_e {
 /** Returns a static English description of an RCY_E* code (or of 0). */
 const char *rcy_strerror(int code);
 
-/* ---- Types ----------------------------------------------------------- */
+/* ---- Runtime --------------------------------------------------------- */
 
-typedef struct rcy_runtime_s rcy_runtime_t;
-typedef struct rcy_type_s rcy_type_t;
+/** Output hook: receives text the library prints (whole lines, ending '\n';
+    only when memory runs out may the default error hook pass a long line
+    in two calls, the text and then its "\n"). */
+typedef void (*rcy_output_fn)(void *arg, const char *text);
+
+/**
+ * Error hook: receives errors that cannot be returned to a caller, such as a
+ * finalizer's failure during a collection, as one line of text in CPython's
+ * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
+ * output hook, whole whatever its length, with a newline added.
+ */
+typedef void (*rcy_error_fn)(void *arg, const char *message);
+
+/**
+ * Allocator hooks. All three must be set, or all NULL for libc. ctx is passed
+ * back to each. realloc_fn is used for the private buffers of variable
+ * containers; a failing hook makes the library report RCY_ENOMEM. The hooks
+ * must not call the library for the runtime they serve (not checked).
+ */
+typedef struct rcy_allocator_s {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} rcy_allocator_t;
+
+/** Runtime configuration; start from rcy_config_init(). */
+typedef struct rcy_config_s {
+    /** Collection thresholds; defaults (700, 10, 10). threshold0 == 0
+        turns automatic collection off. */
+    int threshold0, threshold1, threshold2;
+    /** Initial gc debug flags (RCY_DEBUG_*); default 0. */
+    int debug_flags;
+    rcy_output_fn output; /**< default: write to stderr */
+    void *output_arg;
+    rcy_error_fn error;   /**< default: forward to the output hook */
+    void *error_arg;
+    rcy_allocator_t allocator; /**< default: malloc/realloc/free */
+    /** Poison freed objects and keep the last `quarantine` of them from
+        being reused, so that a use of a freed object is detected and
+        reported. -1 (the default) means on in debug builds (RCY_DEBUG),
+        off in release builds, unless the environment variable RCY_POISON
+        is 0 (off) or 1 (on) when the runtime is created; 0 off; 1 on. Any
+        other value is invalid. */
+    int poison;
+    /** Quarantined objects when poisoning; default 1024. A value whose ring
+        of pointers (quarantine * sizeof(void *) bytes) would not fit in a
+        size_t is invalid, poisoning on or off. */
+    size_t quarantine;
+} rcy_config_t;
+
+/** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
+void rcy_config_init(rcy_config_t *cfg);
+
+/**
+ * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
+ * memory is exhausted or cfg is invalid (a negative threshold, debug flags
+ * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
+ * than -1, 0 and 1, a quarantine whose size overflows). The environment
+ * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
+ * RCY_POISON (0 or 1) decides poisoning when cfg->poison is -1.
+ */
+rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
+
+/**
+ * Tears a runtime down: runs the finalize registrations still alive (and
+ * those their callbacks register), collects everything collectable
+ * (finalizers and callbacks may run), releases immortal objects (see
+ * rcy_immortalize), and then reports through the output hook the objects
+ * still alive (a count per type name), which are references someone forgot
+ * to release. Its work is bounded: finalize callbacks that keep registering
+ * new ones, and finalizers or weak-reference callbacks that keep making
+ * garbage, are stopped after a budget of 100,000 plus 4 per object alive when
+ * teardown starts (finalize calls, or objects found unreachable; collections
+ * also stop after 100 passes), with a report of what was left through the
+ * output hook; from then on no finalizer or callback runs and the garbage
+ * left is freed without them. After it returns, no object of the runtime may
+ * be used, nor rt itself. NULL is ignored.
+ *
+ * Misuse aborts with a "recycle: fatal error: ... runtime <0xADDR>" message
+ * (docs/design.md, "Re-entrancy"): destroying rt from inside its own code
+ * (a finalizer, legacy finalizer, weakref or finalize callback, gc callback,
+ * traverse, clear, dealloc or describe slot, a tool's callback, the output
+ * or error hook, or teardown itself; the message names what runs), and
+ * destroying a pointer that is not a live runtime (destroyed already, or
+ * never created: found out from a process-wide list of live runtimes,
+ * without reading the pointer). Any other call given a destroyed runtime
+ * aborts too ("<function> called with a destroyed runtime"), as long as its
+ * memory was not reused (under AddressSanitizer, as long as it is freed).
+ * Destroying another runtime from a callback is allowed.
+ */
+void rcy_runtime_destroy(rcy_runtime_t *rt);
+
+/**
+ * Number of objects of the runtime that are alive now (immortal objects
+ * included). Tests use it to prove they end with zero live objects.
+ */
+size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
+
+/** Bytes of live objects (headers included, private buffers excluded). */
+size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
+
+/**
+ * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
+ * so the cause of a NULL from a constructor can be told.
+ */
+int rcy_last_error(const rcy_runtime_t *rt);
+
+/** Writes text through rt's output hook. */
+void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
+
+/* ---- Types ----------------------------------------------------------- */
 
 /**
  * The header every object starts with. refcnt is the true number of
@@ -224,119 +337,6 @@ typedef struct rcy_type_spec_s {
                 return rcy_visit_ret_;                                                             \
         }                                                                                          \
     } while (0)
-
-/* ---- Runtime --------------------------------------------------------- */
-
-/** Output hook: receives text the library prints (whole lines, ending '\n';
-    only when memory runs out may the default error hook pass a long line
-    in two calls, the text and then its "\n"). */
-typedef void (*rcy_output_fn)(void *arg, const char *text);
-
-/**
- * Error hook: receives errors that cannot be returned to a caller, such as a
- * finalizer's failure during a collection, as one line of text in CPython's
- * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
- * output hook, whole whatever its length, with a newline added.
- */
-typedef void (*rcy_error_fn)(void *arg, const char *message);
-
-/**
- * Allocator hooks. All three must be set, or all NULL for libc. ctx is passed
- * back to each. realloc_fn is used for the private buffers of variable
- * containers; a failing hook makes the library report RCY_ENOMEM. The hooks
- * must not call the library for the runtime they serve (not checked).
- */
-typedef struct rcy_allocator_s {
-    void *(*malloc_fn)(void *ctx, size_t size);
-    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
-    void (*free_fn)(void *ctx, void *ptr);
-    void *ctx;
-} rcy_allocator_t;
-
-/** Runtime configuration; start from rcy_config_init(). */
-typedef struct rcy_config_s {
-    /** Collection thresholds; defaults (700, 10, 10). threshold0 == 0
-        turns automatic collection off. */
-    int threshold0, threshold1, threshold2;
-    /** Initial gc debug flags (RCY_DEBUG_*); default 0. */
-    int debug_flags;
-    rcy_output_fn output; /**< default: write to stderr */
-    void *output_arg;
-    rcy_error_fn error;   /**< default: forward to the output hook */
-    void *error_arg;
-    rcy_allocator_t allocator; /**< default: malloc/realloc/free */
-    /** Poison freed objects and keep the last `quarantine` of them from
-        being reused, so that a use of a freed object is detected and
-        reported. -1 (the default) means on in debug builds (RCY_DEBUG),
-        off in release builds, unless the environment variable RCY_POISON
-        is 0 (off) or 1 (on) when the runtime is created; 0 off; 1 on. Any
-        other value is invalid. */
-    int poison;
-    /** Quarantined objects when poisoning; default 1024. A value whose ring
-        of pointers (quarantine * sizeof(void *) bytes) would not fit in a
-        size_t is invalid, poisoning on or off. */
-    size_t quarantine;
-} rcy_config_t;
-
-/** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
-void rcy_config_init(rcy_config_t *cfg);
-
-/**
- * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
- * memory is exhausted or cfg is invalid (a negative threshold, debug flags
- * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
- * than -1, 0 and 1, a quarantine whose size overflows). The environment
- * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
- * RCY_POISON (0 or 1) decides poisoning when cfg->poison is -1.
- */
-rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
-
-/**
- * Tears a runtime down: runs the finalize registrations still alive (and
- * those their callbacks register), collects everything collectable
- * (finalizers and callbacks may run), releases immortal objects (see
- * rcy_immortalize), and then reports through the output hook the objects
- * still alive (a count per type name), which are references someone forgot
- * to release. Its work is bounded: finalize callbacks that keep registering
- * new ones, and finalizers or weak-reference callbacks that keep making
- * garbage, are stopped after a budget of 100,000 plus 4 per object alive when
- * teardown starts (finalize calls, or objects found unreachable; collections
- * also stop after 100 passes), with a report of what was left through the
- * output hook; from then on no finalizer or callback runs and the garbage
- * left is freed without them. After it returns, no object of the runtime may
- * be used, nor rt itself. NULL is ignored.
- *
- * Misuse aborts with a "recycle: fatal error: ... runtime <0xADDR>" message
- * (docs/design.md, "Re-entrancy"): destroying rt from inside its own code
- * (a finalizer, legacy finalizer, weakref or finalize callback, gc callback,
- * traverse, clear, dealloc or describe slot, a tool's callback, the output
- * or error hook, or teardown itself; the message names what runs), and
- * destroying a pointer that is not a live runtime (destroyed already, or
- * never created: found out from a process-wide list of live runtimes,
- * without reading the pointer). Any other call given a destroyed runtime
- * aborts too ("<function> called with a destroyed runtime"), as long as its
- * memory was not reused (under AddressSanitizer, as long as it is freed).
- * Destroying another runtime from a callback is allowed.
- */
-void rcy_runtime_destroy(rcy_runtime_t *rt);
-
-/**
- * Number of objects of the runtime that are alive now (immortal objects
- * included). Tests use it to prove they end with zero live objects.
- */
-size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
-
-/** Bytes of live objects (headers included, private buffers excluded). */
-size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
-
-/**
- * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
- * so the cause of a NULL from a constructor can be told.
- */
-int rcy_last_error(const rcy_runtime_t *rt);
-
-/** Writes text through rt's output hook. */
-void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
 
 /* ---- Types ----------------------------------------------------------- */
 
@@ -587,29 +587,6 @@ static inline int rcy_is_immortal(const rcy_object_t *o) { return o->refcnt >= R
  * type.
  */
 int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
-
-/* ---- Tracking -------------------------------------------------------- */
-
-/**
- * Starts tracking a container in the youngest generation. Objects from
- * rcy_new are already tracked; this is for objects untracked with
- * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal (also an
- * immortal that teardown is releasing), or inside a heap walk (see
- * rcy_traverse_fn). The tracking functions abort on a freed object.
- */
-int rcy_gc_track(rcy_object_t *o);
-
-/**
- * Stops tracking a container (the collector will not see it; an untracked
- * object can hold no cycle the collector must free). No-op for an untracked
- * object or a non-container. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE
- * for a tracked object inside a heap walk (see rcy_traverse_fn).
- */
-int rcy_gc_untrack(rcy_object_t *o);
-
-/** Nonzero if o is a container currently tracked by the collector. */
-int rcy_gc_is_tracked(const rcy_object_t *o);
 
 /* ---- Built-in types ---------------------------------------------------- */
 
@@ -957,25 +934,445 @@ rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
  */
 int rcy_delattr(rcy_object_t *obj, const char *name);
 
-/* ---- Memory figures ----------------------------------------------------- */
+/* ---- The cycle collector (CPython's gc module) ------------------------ */
 
-/** Memory figures of the calling process, in bytes (Linux /proc). */
-typedef struct rcy_process_memory_s {
-    size_t rss;      /**< resident set size */
-    size_t uss;      /**< unique set size: Private_Clean + Private_Dirty (psutil's uss) */
-    size_t pss;      /**< proportional set size */
-    size_t swap;     /**< swapped out */
-    size_t peak_rss; /**< highest rss so far (VmHWM); 0 if unknown */
-} rcy_process_memory_t;
+/** gc debug flags, with CPython's values. Output goes to the output hook. */
+enum rcy_gc_debug_e {
+    RCY_DEBUG_STATS = 1,         /**< "gc: collecting generation N..." and totals */
+    RCY_DEBUG_COLLECTABLE = 2,   /**< "gc: collectable <Type 0xADDR>" per object */
+    RCY_DEBUG_UNCOLLECTABLE = 4, /**< "gc: uncollectable <Type 0xADDR>" per object */
+    RCY_DEBUG_SAVEALL = 32,      /**< unreachable objects go to garbage, not freed */
+    RCY_DEBUG_LEAK = 38          /**< COLLECTABLE | UNCOLLECTABLE | SAVEALL */
+};
+
+/** Number of generations (0 youngest, 2 oldest). */
+#define RCY_GC_GENERATIONS 3
 
 /**
- * Fills *out from /proc/self/smaps_rollup (or /proc/self/smaps on older
- * kernels) and /proc/self/status: the figures psutil's memory_full_info()
- * reports, so "USS" means what the seeds print. Needs no runtime and never
- * allocates through one. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE when
- * /proc is unavailable (*out is zeroed).
+ * Enables automatic collection. Returns the previous state (1 enabled, 0
+ * disabled) or RCY_EINVAL for NULL.
  */
-int rcy_process_memory(rcy_process_memory_t *out);
+int rcy_gc_enable(rcy_runtime_t *rt);
+
+/**
+ * Disables automatic collection (explicit rcy_gc_collect still works).
+ * Returns the previous state or RCY_EINVAL.
+ */
+int rcy_gc_disable(rcy_runtime_t *rt);
+
+/** 1 if automatic collection is enabled, 0 if not, RCY_EINVAL for NULL. */
+int rcy_gc_isenabled(const rcy_runtime_t *rt);
+
+/**
+ * Collects generation `generation` (0, 1 or 2) and all younger ones, as
+ * gc.collect(generation) does: survivors move to the next generation,
+ * unreachable objects are finalized and freed, objects kept alive by legacy
+ * finalizers go to the garbage list. A full collection (2) also empties the
+ * built-in types' free lists. Runs finalizers and callbacks.
+ * Returns the number of unreachable objects found (collected plus
+ * uncollectable), 0 when a collection is already running (collections never
+ * nest) or a heap walk runs (from a traverse slot or a tool's callback: see
+ * rcy_traverse_fn), or RCY_EINVAL for NULL or a generation out of range.
+ */
+intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
+
+/**
+ * Validates the whole heap of rt, as a debugging aid (O(heap); a library
+ * compiled with RCY_DEBUG=3 does it before and after every collection and
+ * at teardown, aborting on a failure). Checks that:
+ * - every generation list and the permanent one is well formed (next and
+ *   prev links agree, no list loops or is cut) and no tracked object
+ *   carries a collection's flags;
+ * - every tracked object is a container of one of rt's types, neither freed
+ *   nor immortal, with a reference count > 0;
+ * - no object has more references from tracked objects (as their traverse
+ *   slots report them) than its reference count, which the collector would
+ *   take for a heap corruption ("refcount is too small": a missing incref,
+ *   an extra decref, or a traverse reporting a reference twice); no
+ *   traverse reports a freed object, an object with a count <= 0, or an
+ *   object of another runtime (immortal static objects excepted);
+ * - the built-in lists' and tuples' traverse visits exactly the items the
+ *   collector's shortcut for them visits;
+ * - the census agrees: no type has more tracked objects than live ones,
+ *   and its live bytes fit its live objects;
+ * - the deferred-deallocation (trash) list is empty outside a deallocation
+ *   and holds dead, untracked objects; each quarantined block (when
+ *   poisoning) still reads as a freed object; the garbage list holds live
+ *   objects and the immortal heap objects keep their count.
+ * Returns 0 when all hold. On the first inconsistency, writes one line
+ * through the output hook, "recycle: heap validation: <what>: object <Type
+ * 0xADDR>" (with ", visited by the traverse of <Type 0xADDR>" when a
+ * traverse reported it; a type that is not rt's is shown as "?"), leaves
+ * the heap as it found it, and returns RCY_ECORRUPT. RCY_EINVAL for NULL;
+ * RCY_ESTATE while a collection runs (from its callbacks, finalizers and
+ * weak-reference callbacks), when the lists are in the collection's hands,
+ * and inside another heap walk. Does not collect, allocate or change any
+ * object; it calls the traverse slots of the tracked objects, a heap walk
+ * (see rcy_traverse_fn).
+ */
+int rcy_gc_validate(rcy_runtime_t *rt);
+
+/**
+ * Stores the three collection counts in counts: counts[0] is container
+ * allocations minus deallocations since the last collection, counts[g] for
+ * g >= 1 the number of collections of generation g-1 since the last one of
+ * g. Returns 0 or RCY_EINVAL.
+ */
+int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS]);
+
+/** Stores the three thresholds in thresholds. Returns 0 or RCY_EINVAL. */
+int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATIONS]);
+
+/**
+ * Sets the thresholds, as gc.set_threshold(t0, t1, t2). threshold0 == 0
+ * turns automatic collection off. Returns 0, or RCY_EINVAL for NULL or a
+ * negative value (nothing changed).
+ */
+int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int threshold2);
+
+/** The debug flags (RCY_DEBUG_*), or RCY_EINVAL for NULL. */
+int rcy_gc_get_debug(const rcy_runtime_t *rt);
+
+/**
+ * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
+ * is not an RCY_DEBUG_* value (nothing changed).
+ */
+int rcy_gc_set_debug(rcy_runtime_t *rt, int flags);
+
+/** Nonzero if the container o's finalizer has run (gc.is_finalized). */
+int rcy_gc_is_finalized(const rcy_object_t *o);
+
+/**
+ * A growable array of new references, filled by the introspection calls
+ * below, rcy_census_by_type, rcy_get_leaking_objects and the chain searches.
+ * Release it with rcy_objarray_release().
+ *
+ * Every call that fills one takes it empty: declare it zeroed
+ * (`rcy_objarray_t a = {0};`) or pass one emptied by rcy_objarray_release.
+ * An array that still holds references (len > 0) is refused with
+ * RCY_EINVAL and left exactly as it was: overwriting it would leak its
+ * references, and releasing them would run finalizers inside the call. On
+ * any other failure the call leaves it empty.
+ */
+typedef struct rcy_objarray_s {
+    rcy_object_t **items;
+    size_t len;
+    size_t cap;
+    rcy_runtime_t *rt;
+} rcy_objarray_t;
+
+/**
+ * Releases every reference in a, last first (as CPython releases a list's
+ * items), and frees its storage; a becomes empty first, so finalizers run
+ * by the releases see it empty, and it may be filled again. A zeroed array
+ * and NULL are ignored.
+ */
+void rcy_objarray_release(rcy_objarray_t *a);
+
+/**
+ * Fills out with new references to every tracked object in generation
+ * `generation` (0..2), or in all generations when generation is -1; the
+ * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
+ * generation out of range or an out that is not empty (see rcy_objarray_t),
+ * RCY_ESTATE inside another heap walk (from a traverse slot; see
+ * rcy_traverse_fn), or RCY_ENOMEM (out is left empty). Allowed during a
+ * collection, from a finalizer or callback (the objects being collected are
+ * not in it), as in CPython.
+ */
+int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
+
+/**
+ * Fills out with new references to the objects that objs[0..n) refer to,
+ * as reported by their traverse slots (non-containers contribute nothing).
+ * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL (also: out not
+ * empty), RCY_ERUNTIME (an object of another runtime than rt), RCY_ESTATE
+ * inside another heap walk, or RCY_ENOMEM (out is left empty).
+ */
+int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
+
+/**
+ * Fills out with new references to the tracked objects (generations 0-2,
+ * not the permanent one) whose traverse visits any of objs[0..n). For
+ * debugging: it walks the whole heap, a heap walk (see rcy_traverse_fn).
+ * Returns 0, RCY_EINVAL (also: out not empty), RCY_ESTATE inside another
+ * heap walk (from a traverse slot), or RCY_ENOMEM (out is left empty).
+ * Allowed from a finalizer or callback during a collection, as in CPython.
+ */
+int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
+
+/**
+ * Moves every tracked object into the permanent generation, which
+ * collections ignore, and resets the counts (gc.freeze). Returns 0,
+ * RCY_EINVAL, or RCY_ESTATE inside a heap walk (from a traverse slot or a
+ * tool's callback, including the collector's own passes: see
+ * rcy_traverse_fn); from a finalizer or callback during a collection it
+ * works, as in CPython.
+ */
+int rcy_gc_freeze(rcy_runtime_t *rt);
+
+/**
+ * Moves the permanent generation back into the oldest one. 0, RCY_EINVAL,
+ * or RCY_ESTATE inside a heap walk (as rcy_gc_freeze).
+ */
+int rcy_gc_unfreeze(rcy_runtime_t *rt);
+
+/** Number of objects in the permanent generation. */
+size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt);
+
+/** Per-generation statistics (gc.get_stats, with 3.15's additions). */
+typedef struct rcy_gc_stats_s {
+    intptr_t collections;   /**< collections of this generation */
+    intptr_t collected;     /**< objects freed by them */
+    intptr_t uncollectable; /**< objects they found uncollectable */
+    intptr_t candidates;    /**< objects they examined */
+    double duration;        /**< seconds spent in them */
+} rcy_gc_stats_t;
+
+/** Copies the statistics of the three generations. 0 or RCY_EINVAL. */
+int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
+
+/**
+ * The garbage list (gc.garbage): uncollectable objects and, with
+ * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
+ * reference to each entry. rcy_gc_garbage_len() is its length and
+ * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
+ * of range).
+ */
+size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
+rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
+
+/**
+ * Empties the garbage list, releasing its references last first, as
+ * gc.garbage.clear() does (the objects may then be freed by reference
+ * counting or by a later collection). May run finalizers, which see the
+ * list empty. Returns the number of entries removed, RCY_EINVAL, or
+ * RCY_ESTATE inside a heap walk (see rcy_traverse_fn).
+ */
+intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
+
+/** What a collection callback is told (gc.callbacks' info dict). */
+typedef struct rcy_gc_info_s {
+    int generation;         /**< the oldest generation collected */
+    intptr_t collected;     /**< 0 at "start" */
+    intptr_t uncollectable; /**< 0 at "start" */
+    intptr_t candidates;    /**< objects examined; 0 at "start" */
+    double duration;        /**< seconds; 0 at "start" */
+} rcy_gc_info_t;
+
+/** Callback phases. */
+typedef enum rcy_gc_phase_e { RCY_GC_START = 0, RCY_GC_STOP = 1 } rcy_gc_phase_t;
+
+/**
+ * A collection callback (gc.callbacks): called with RCY_GC_START before a
+ * collection does anything and with RCY_GC_STOP after garbage is handled.
+ * A nonzero return is reported through the error hook ("Exception ignored
+ * while calling GC callback ...") and the collection goes on. It may not
+ * call rcy_gc_collect (that call would return 0), nor destroy rt (that
+ * aborts: see rcy_runtime_destroy).
+ */
+typedef int (*rcy_gc_callback_fn)(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg);
+
+/**
+ * Registers a callback, called after those registered before it. Returns
+ * 0, RCY_EINVAL for NULL, or RCY_ENOMEM.
+ */
+int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+/**
+ * Removes the first registration of (fn, arg). Returns 0, RCY_EINVAL, or
+ * RCY_EKEY when it is not registered.
+ */
+int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+/* ---- Tracking -------------------------------------------------------- */
+
+/**
+ * Starts tracking a container in the youngest generation. Objects from
+ * rcy_new are already tracked; this is for objects untracked with
+ * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
+ * non-container, RCY_ESTATE if already tracked or immortal (also an
+ * immortal that teardown is releasing), or inside a heap walk (see
+ * rcy_traverse_fn). The tracking functions abort on a freed object.
+ */
+int rcy_gc_track(rcy_object_t *o);
+
+/**
+ * Stops tracking a container (the collector will not see it; an untracked
+ * object can hold no cycle the collector must free). No-op for an untracked
+ * object or a non-container. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE
+ * for a tracked object inside a heap walk (see rcy_traverse_fn).
+ */
+int rcy_gc_untrack(rcy_object_t *o);
+
+/** Nonzero if o is a container currently tracked by the collector. */
+int rcy_gc_is_tracked(const rcy_object_t *o);
+
+/* ---- Weak references ------------------------------------------------- */
+
+/**
+ * A weak-reference callback: called with the weak reference (a borrowed
+ * reference, already cleared: rcy_weakref_get returns NULL) once its
+ * referent dies. It may run inside rcy_decref or inside a collection. A
+ * negative return is reported through the error hook ("Exception ignored
+ * on calling weakref callback ...").
+ */
+typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
+
+/**
+ * Creates a weak reference to obj, whose type must support weak references
+ * (spec.weaklistoffset != 0). Returns a new reference to a weakref object.
+ * Without a callback, the existing callback-less weak reference to obj is
+ * returned when there is one (as weakref.ref(o) is weakref.ref(o) in
+ * CPython). When obj dies by reference counting, its weak references are
+ * cleared and then their callbacks called, the most recently created first.
+ * When obj dies in a collection, its weak references are cleared before any
+ * finalizer runs, and a callback runs only if the weak reference itself is
+ * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
+ * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
+ * run an automatic collection. Aborts on a freed obj (its weak-reference
+ * list is gone), as do the other weak-reference and finalize functions.
+ */
+rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
+
+/**
+ * The referent of a weak reference: a new reference, or NULL once the
+ * referent is gone (or when wr is not a weak reference). Also NULL while
+ * the referent's death waits in the trashcan (deallocations nested past
+ * its depth: its count is 0, its finalizer not run yet), as CPython's
+ * weak references return None for an object whose count is 0; if that
+ * finalizer resurrects it, the weak reference returns it again.
+ */
+rcy_object_t *rcy_weakref_get(rcy_object_t *wr);
+
+/** Nonzero if wr is a weak reference whose referent is alive (as
+    rcy_weakref_get would return it). */
+int rcy_weakref_is_alive(const rcy_object_t *wr);
+
+/** Nonzero if o is a weak reference (or a finalize registration). */
+int rcy_is_weakref(const rcy_object_t *o);
+
+/** Number of weak references to obj (weakref.getweakrefcount). */
+size_t rcy_weakref_count(const rcy_object_t *obj);
+
+/* ---- Weak maps (WeakValueDictionary, WeakKeyDictionary) --------------- */
+
+/**
+ * Creates an empty weak-value map (weakref.WeakValueDictionary): keys are
+ * held strongly (any hashable object, see rcy_hash), values weakly; an
+ * entry disappears as soon as its value dies, by reference counting or in
+ * a collection (while the map itself is alive). Returns a new reference, or
+ * NULL with RCY_EINVAL or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_weakvaluedict_new(rcy_runtime_t *rt);
+
+/**
+ * Creates an empty weak-key map (weakref.WeakKeyDictionary): keys are held
+ * weakly and compared by identity (keys are objects whose type supports
+ * weak references, which compare by identity), values strongly; an entry
+ * disappears as soon as its key dies. Returns a new reference, or NULL.
+ */
+rcy_object_t *rcy_weakkeydict_new(rcy_runtime_t *rt);
+
+/** Nonzero if o is a weak map. */
+int rcy_is_weakmap(const rcy_object_t *o);
+
+/**
+ * map[key] = value. The weakly held side (the value of a weak-value map,
+ * the key of a weak-key map) must support weak references. Returns 0,
+ * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
+ * RCY_ERUNTIME (key or value of another runtime than the map), RCY_EHASH
+ * (unhashable key), RCY_ESTATE (a map the collector has cleared) or
+ * RCY_ENOMEM (the map unchanged); a failure is also recorded for
+ * rcy_last_error, a success records nothing. May run an automatic
+ * collection (whose finalizers and callbacks may change the map: the entry
+ * is stored last, whatever they did), and releasing a replaced value may
+ * run finalizers.
+ */
+int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
+
+/**
+ * map[key]: a new reference to the value, or NULL with rcy_last_error
+ * RCY_EKEY when the key is absent (or its entry's object just died; a key
+ * of another runtime is never in the map), or RCY_ENOMEM (a weak-key map's
+ * lookup makes an int of the key's address, which may need memory). Never
+ * collects.
+ */
+rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
+
+/**
+ * del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM (as
+ * rcy_weakmap_get). Releasing the entry may run finalizers, which may
+ * change or release the map.
+ */
+int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
+
+/**
+ * Removes every entry (WeakKeyDictionary.clear). Returns 0 or RCY_EINVAL.
+ * Releasing the entries' objects may run finalizers; they see the map
+ * empty (and may fill it again).
+ */
+int rcy_weakmap_clear(rcy_object_t *map);
+
+/**
+ * Number of entries, or RCY_EINVAL. An entry goes the moment its weakly
+ * held object dies, also during an iteration, so the count never includes
+ * a dead entry (CPython gets the same count by subtracting the removals an
+ * iterator deferred).
+ */
+intptr_t rcy_weakmap_len(const rcy_object_t *map);
+
+/**
+ * Iterates a weak map in insertion order: start with *pos = 0; each call
+ * stores new references to the next live entry's key and value (release
+ * both) and returns 1, or returns 0 at the end, or RCY_EINVAL (bad
+ * arguments, *pos < 0). The map may change during an iteration (entries
+ * whose objects die, set, del, clear): iteration stays safe, never returns
+ * a dead or removed entry, and ends; after a set or clear it may miss or
+ * repeat entries (the map's table can be rebuilt), where CPython raises
+ * "dictionary changed size during iteration".
+ */
+int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
+
+/* ---- Finalize registrations (weakref.finalize) ------------------------ */
+
+/** A finalize callback; a negative return is reported through the error hook. */
+typedef int (*rcy_finalize_callback_fn)(void *arg);
+
+/**
+ * Registers fn(arg) to run once when obj dies, whether by reference
+ * counting or in a collection (the registration is kept alive by the
+ * runtime, so its callback always runs), or at runtime teardown if obj is
+ * still alive then (remaining registrations run in reverse order of
+ * registration, before the final collection; registrations made by those
+ * callbacks run too, as in CPython's weakref.finalize, within teardown's
+ * work budget: see rcy_runtime_destroy). arg must not keep obj alive.
+ * Returns a new reference to the registration (releasing it does not
+ * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
+ * references) or RCY_ENOMEM.
+ */
+rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
+
+/**
+ * Runs a registration's callback now if it has not run and was not
+ * detached (weakref.finalize.__call__). Returns 1 if it ran, 0 if not,
+ * RCY_EINVAL if f is not a registration.
+ */
+int rcy_finalize_call(rcy_object_t *f);
+
+/**
+ * Cancels a registration (finalize.detach). Returns 1 if it was alive, 0
+ * if it had already run or been detached, RCY_EINVAL if f is not one.
+ */
+int rcy_finalize_detach(rcy_object_t *f);
+
+/** 1 if the registration will still run (finalize.alive), else 0. */
+int rcy_finalize_alive(const rcy_object_t *f);
+
+/**
+ * Controls whether a registration still alive at teardown runs then
+ * (finalize.atexit, default 1). Returns 0 or RCY_EINVAL.
+ */
+int rcy_finalize_set_atexit(rcy_object_t *f, int atexit);
 
 /* ---- Leak-debugging tools ---------------------------------------------- */
 
@@ -1358,422 +1755,25 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
  */
 int rcy_memory_trim(rcy_runtime_t *rt);
 
-/* ---- The cycle collector (CPython's gc module) ------------------------ */
+/* ---- Memory figures ----------------------------------------------------- */
 
-/** gc debug flags, with CPython's values. Output goes to the output hook. */
-enum rcy_gc_debug_e {
-    RCY_DEBUG_STATS = 1,         /**< "gc: collecting generation N..." and totals */
-    RCY_DEBUG_COLLECTABLE = 2,   /**< "gc: collectable <Type 0xADDR>" per object */
-    RCY_DEBUG_UNCOLLECTABLE = 4, /**< "gc: uncollectable <Type 0xADDR>" per object */
-    RCY_DEBUG_SAVEALL = 32,      /**< unreachable objects go to garbage, not freed */
-    RCY_DEBUG_LEAK = 38          /**< COLLECTABLE | UNCOLLECTABLE | SAVEALL */
-};
-
-/** Number of generations (0 youngest, 2 oldest). */
-#define RCY_GC_GENERATIONS 3
+/** Memory figures of the calling process, in bytes (Linux /proc). */
+typedef struct rcy_process_memory_s {
+    size_t rss;      /**< resident set size */
+    size_t uss;      /**< unique set size: Private_Clean + Private_Dirty (psutil's uss) */
+    size_t pss;      /**< proportional set size */
+    size_t swap;     /**< swapped out */
+    size_t peak_rss; /**< highest rss so far (VmHWM); 0 if unknown */
+} rcy_process_memory_t;
 
 /**
- * Enables automatic collection. Returns the previous state (1 enabled, 0
- * disabled) or RCY_EINVAL for NULL.
+ * Fills *out from /proc/self/smaps_rollup (or /proc/self/smaps on older
+ * kernels) and /proc/self/status: the figures psutil's memory_full_info()
+ * reports, so "USS" means what the seeds print. Needs no runtime and never
+ * allocates through one. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE when
+ * /proc is unavailable (*out is zeroed).
  */
-int rcy_gc_enable(rcy_runtime_t *rt);
-
-/**
- * Disables automatic collection (explicit rcy_gc_collect still works).
- * Returns the previous state or RCY_EINVAL.
- */
-int rcy_gc_disable(rcy_runtime_t *rt);
-
-/** 1 if automatic collection is enabled, 0 if not, RCY_EINVAL for NULL. */
-int rcy_gc_isenabled(const rcy_runtime_t *rt);
-
-/**
- * Collects generation `generation` (0, 1 or 2) and all younger ones, as
- * gc.collect(generation) does: survivors move to the next generation,
- * unreachable objects are finalized and freed, objects kept alive by legacy
- * finalizers go to the garbage list. A full collection (2) also empties the
- * built-in types' free lists. Runs finalizers and callbacks.
- * Returns the number of unreachable objects found (collected plus
- * uncollectable), 0 when a collection is already running (collections never
- * nest) or a heap walk runs (from a traverse slot or a tool's callback: see
- * rcy_traverse_fn), or RCY_EINVAL for NULL or a generation out of range.
- */
-intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
-
-/**
- * Validates the whole heap of rt, as a debugging aid (O(heap); a library
- * compiled with RCY_DEBUG=3 does it before and after every collection and
- * at teardown, aborting on a failure). Checks that:
- * - every generation list and the permanent one is well formed (next and
- *   prev links agree, no list loops or is cut) and no tracked object
- *   carries a collection's flags;
- * - every tracked object is a container of one of rt's types, neither freed
- *   nor immortal, with a reference count > 0;
- * - no object has more references from tracked objects (as their traverse
- *   slots report them) than its reference count, which the collector would
- *   take for a heap corruption ("refcount is too small": a missing incref,
- *   an extra decref, or a traverse reporting a reference twice); no
- *   traverse reports a freed object, an object with a count <= 0, or an
- *   object of another runtime (immortal static objects excepted);
- * - the built-in lists' and tuples' traverse visits exactly the items the
- *   collector's shortcut for them visits;
- * - the census agrees: no type has more tracked objects than live ones,
- *   and its live bytes fit its live objects;
- * - the deferred-deallocation (trash) list is empty outside a deallocation
- *   and holds dead, untracked objects; each quarantined block (when
- *   poisoning) still reads as a freed object; the garbage list holds live
- *   objects and the immortal heap objects keep their count.
- * Returns 0 when all hold. On the first inconsistency, writes one line
- * through the output hook, "recycle: heap validation: <what>: object <Type
- * 0xADDR>" (with ", visited by the traverse of <Type 0xADDR>" when a
- * traverse reported it; a type that is not rt's is shown as "?"), leaves
- * the heap as it found it, and returns RCY_ECORRUPT. RCY_EINVAL for NULL;
- * RCY_ESTATE while a collection runs (from its callbacks, finalizers and
- * weak-reference callbacks), when the lists are in the collection's hands,
- * and inside another heap walk. Does not collect, allocate or change any
- * object; it calls the traverse slots of the tracked objects, a heap walk
- * (see rcy_traverse_fn).
- */
-int rcy_gc_validate(rcy_runtime_t *rt);
-
-/**
- * Stores the three collection counts in counts: counts[0] is container
- * allocations minus deallocations since the last collection, counts[g] for
- * g >= 1 the number of collections of generation g-1 since the last one of
- * g. Returns 0 or RCY_EINVAL.
- */
-int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS]);
-
-/** Stores the three thresholds in thresholds. Returns 0 or RCY_EINVAL. */
-int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATIONS]);
-
-/**
- * Sets the thresholds, as gc.set_threshold(t0, t1, t2). threshold0 == 0
- * turns automatic collection off. Returns 0, or RCY_EINVAL for NULL or a
- * negative value (nothing changed).
- */
-int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int threshold2);
-
-/** The debug flags (RCY_DEBUG_*), or RCY_EINVAL for NULL. */
-int rcy_gc_get_debug(const rcy_runtime_t *rt);
-
-/**
- * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
- * is not an RCY_DEBUG_* value (nothing changed).
- */
-int rcy_gc_set_debug(rcy_runtime_t *rt, int flags);
-
-/** Nonzero if the container o's finalizer has run (gc.is_finalized). */
-int rcy_gc_is_finalized(const rcy_object_t *o);
-
-/**
- * A growable array of new references, filled by the introspection calls
- * below, rcy_census_by_type, rcy_get_leaking_objects and the chain searches.
- * Release it with rcy_objarray_release().
- *
- * Every call that fills one takes it empty: declare it zeroed
- * (`rcy_objarray_t a = {0};`) or pass one emptied by rcy_objarray_release.
- * An array that still holds references (len > 0) is refused with
- * RCY_EINVAL and left exactly as it was: overwriting it would leak its
- * references, and releasing them would run finalizers inside the call. On
- * any other failure the call leaves it empty.
- */
-typedef struct rcy_objarray_s {
-    rcy_object_t **items;
-    size_t len;
-    size_t cap;
-    rcy_runtime_t *rt;
-} rcy_objarray_t;
-
-/**
- * Releases every reference in a, last first (as CPython releases a list's
- * items), and frees its storage; a becomes empty first, so finalizers run
- * by the releases see it empty, and it may be filled again. A zeroed array
- * and NULL are ignored.
- */
-void rcy_objarray_release(rcy_objarray_t *a);
-
-/**
- * Fills out with new references to every tracked object in generation
- * `generation` (0..2), or in all generations when generation is -1; the
- * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
- * generation out of range or an out that is not empty (see rcy_objarray_t),
- * RCY_ESTATE inside another heap walk (from a traverse slot; see
- * rcy_traverse_fn), or RCY_ENOMEM (out is left empty). Allowed during a
- * collection, from a finalizer or callback (the objects being collected are
- * not in it), as in CPython.
- */
-int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
-
-/**
- * Fills out with new references to the objects that objs[0..n) refer to,
- * as reported by their traverse slots (non-containers contribute nothing).
- * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL (also: out not
- * empty), RCY_ERUNTIME (an object of another runtime than rt), RCY_ESTATE
- * inside another heap walk, or RCY_ENOMEM (out is left empty).
- */
-int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
-
-/**
- * Fills out with new references to the tracked objects (generations 0-2,
- * not the permanent one) whose traverse visits any of objs[0..n). For
- * debugging: it walks the whole heap, a heap walk (see rcy_traverse_fn).
- * Returns 0, RCY_EINVAL (also: out not empty), RCY_ESTATE inside another
- * heap walk (from a traverse slot), or RCY_ENOMEM (out is left empty).
- * Allowed from a finalizer or callback during a collection, as in CPython.
- */
-int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
-
-/**
- * Moves every tracked object into the permanent generation, which
- * collections ignore, and resets the counts (gc.freeze). Returns 0,
- * RCY_EINVAL, or RCY_ESTATE inside a heap walk (from a traverse slot or a
- * tool's callback, including the collector's own passes: see
- * rcy_traverse_fn); from a finalizer or callback during a collection it
- * works, as in CPython.
- */
-int rcy_gc_freeze(rcy_runtime_t *rt);
-
-/**
- * Moves the permanent generation back into the oldest one. 0, RCY_EINVAL,
- * or RCY_ESTATE inside a heap walk (as rcy_gc_freeze).
- */
-int rcy_gc_unfreeze(rcy_runtime_t *rt);
-
-/** Number of objects in the permanent generation. */
-size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt);
-
-/** Per-generation statistics (gc.get_stats, with 3.15's additions). */
-typedef struct rcy_gc_stats_s {
-    intptr_t collections;   /**< collections of this generation */
-    intptr_t collected;     /**< objects freed by them */
-    intptr_t uncollectable; /**< objects they found uncollectable */
-    intptr_t candidates;    /**< objects they examined */
-    double duration;        /**< seconds spent in them */
-} rcy_gc_stats_t;
-
-/** Copies the statistics of the three generations. 0 or RCY_EINVAL. */
-int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
-
-/**
- * The garbage list (gc.garbage): uncollectable objects and, with
- * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
- * reference to each entry. rcy_gc_garbage_len() is its length and
- * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
- * of range).
- */
-size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
-rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
-
-/**
- * Empties the garbage list, releasing its references last first, as
- * gc.garbage.clear() does (the objects may then be freed by reference
- * counting or by a later collection). May run finalizers, which see the
- * list empty. Returns the number of entries removed, RCY_EINVAL, or
- * RCY_ESTATE inside a heap walk (see rcy_traverse_fn).
- */
-intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
-
-/** What a collection callback is told (gc.callbacks' info dict). */
-typedef struct rcy_gc_info_s {
-    int generation;         /**< the oldest generation collected */
-    intptr_t collected;     /**< 0 at "start" */
-    intptr_t uncollectable; /**< 0 at "start" */
-    intptr_t candidates;    /**< objects examined; 0 at "start" */
-    double duration;        /**< seconds; 0 at "start" */
-} rcy_gc_info_t;
-
-/** Callback phases. */
-typedef enum rcy_gc_phase_e { RCY_GC_START = 0, RCY_GC_STOP = 1 } rcy_gc_phase_t;
-
-/**
- * A collection callback (gc.callbacks): called with RCY_GC_START before a
- * collection does anything and with RCY_GC_STOP after garbage is handled.
- * A nonzero return is reported through the error hook ("Exception ignored
- * while calling GC callback ...") and the collection goes on. It may not
- * call rcy_gc_collect (that call would return 0), nor destroy rt (that
- * aborts: see rcy_runtime_destroy).
- */
-typedef int (*rcy_gc_callback_fn)(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg);
-
-/**
- * Registers a callback, called after those registered before it. Returns
- * 0, RCY_EINVAL for NULL, or RCY_ENOMEM.
- */
-int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
-
-/**
- * Removes the first registration of (fn, arg). Returns 0, RCY_EINVAL, or
- * RCY_EKEY when it is not registered.
- */
-int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
-
-/* ---- Weak references ------------------------------------------------- */
-
-/**
- * A weak-reference callback: called with the weak reference (a borrowed
- * reference, already cleared: rcy_weakref_get returns NULL) once its
- * referent dies. It may run inside rcy_decref or inside a collection. A
- * negative return is reported through the error hook ("Exception ignored
- * on calling weakref callback ...").
- */
-typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
-
-/**
- * Creates a weak reference to obj, whose type must support weak references
- * (spec.weaklistoffset != 0). Returns a new reference to a weakref object.
- * Without a callback, the existing callback-less weak reference to obj is
- * returned when there is one (as weakref.ref(o) is weakref.ref(o) in
- * CPython). When obj dies by reference counting, its weak references are
- * cleared and then their callbacks called, the most recently created first.
- * When obj dies in a collection, its weak references are cleared before any
- * finalizer runs, and a callback runs only if the weak reference itself is
- * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
- * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
- * run an automatic collection. Aborts on a freed obj (its weak-reference
- * list is gone), as do the other weak-reference and finalize functions.
- */
-rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
-
-/**
- * The referent of a weak reference: a new reference, or NULL once the
- * referent is gone (or when wr is not a weak reference). Also NULL while
- * the referent's death waits in the trashcan (deallocations nested past
- * its depth: its count is 0, its finalizer not run yet), as CPython's
- * weak references return None for an object whose count is 0; if that
- * finalizer resurrects it, the weak reference returns it again.
- */
-rcy_object_t *rcy_weakref_get(rcy_object_t *wr);
-
-/** Nonzero if wr is a weak reference whose referent is alive (as
-    rcy_weakref_get would return it). */
-int rcy_weakref_is_alive(const rcy_object_t *wr);
-
-/** Nonzero if o is a weak reference (or a finalize registration). */
-int rcy_is_weakref(const rcy_object_t *o);
-
-/** Number of weak references to obj (weakref.getweakrefcount). */
-size_t rcy_weakref_count(const rcy_object_t *obj);
-
-/* ---- Weak maps (WeakValueDictionary, WeakKeyDictionary) --------------- */
-
-/**
- * Creates an empty weak-value map (weakref.WeakValueDictionary): keys are
- * held strongly (any hashable object, see rcy_hash), values weakly; an
- * entry disappears as soon as its value dies, by reference counting or in
- * a collection (while the map itself is alive). Returns a new reference, or
- * NULL with RCY_EINVAL or RCY_ENOMEM. May run an automatic collection.
- */
-rcy_object_t *rcy_weakvaluedict_new(rcy_runtime_t *rt);
-
-/**
- * Creates an empty weak-key map (weakref.WeakKeyDictionary): keys are held
- * weakly and compared by identity (keys are objects whose type supports
- * weak references, which compare by identity), values strongly; an entry
- * disappears as soon as its key dies. Returns a new reference, or NULL.
- */
-rcy_object_t *rcy_weakkeydict_new(rcy_runtime_t *rt);
-
-/** Nonzero if o is a weak map. */
-int rcy_is_weakmap(const rcy_object_t *o);
-
-/**
- * map[key] = value. The weakly held side (the value of a weak-value map,
- * the key of a weak-key map) must support weak references. Returns 0,
- * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
- * RCY_ERUNTIME (key or value of another runtime than the map), RCY_EHASH
- * (unhashable key), RCY_ESTATE (a map the collector has cleared) or
- * RCY_ENOMEM (the map unchanged); a failure is also recorded for
- * rcy_last_error, a success records nothing. May run an automatic
- * collection (whose finalizers and callbacks may change the map: the entry
- * is stored last, whatever they did), and releasing a replaced value may
- * run finalizers.
- */
-int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
-
-/**
- * map[key]: a new reference to the value, or NULL with rcy_last_error
- * RCY_EKEY when the key is absent (or its entry's object just died; a key
- * of another runtime is never in the map), or RCY_ENOMEM (a weak-key map's
- * lookup makes an int of the key's address, which may need memory). Never
- * collects.
- */
-rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
-
-/**
- * del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM (as
- * rcy_weakmap_get). Releasing the entry may run finalizers, which may
- * change or release the map.
- */
-int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
-
-/**
- * Removes every entry (WeakKeyDictionary.clear). Returns 0 or RCY_EINVAL.
- * Releasing the entries' objects may run finalizers; they see the map
- * empty (and may fill it again).
- */
-int rcy_weakmap_clear(rcy_object_t *map);
-
-/**
- * Number of entries, or RCY_EINVAL. An entry goes the moment its weakly
- * held object dies, also during an iteration, so the count never includes
- * a dead entry (CPython gets the same count by subtracting the removals an
- * iterator deferred).
- */
-intptr_t rcy_weakmap_len(const rcy_object_t *map);
-
-/**
- * Iterates a weak map in insertion order: start with *pos = 0; each call
- * stores new references to the next live entry's key and value (release
- * both) and returns 1, or returns 0 at the end, or RCY_EINVAL (bad
- * arguments, *pos < 0). The map may change during an iteration (entries
- * whose objects die, set, del, clear): iteration stays safe, never returns
- * a dead or removed entry, and ends; after a set or clear it may miss or
- * repeat entries (the map's table can be rebuilt), where CPython raises
- * "dictionary changed size during iteration".
- */
-int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
-
-/* ---- Finalize registrations (weakref.finalize) ------------------------ */
-
-/** A finalize callback; a negative return is reported through the error hook. */
-typedef int (*rcy_finalize_callback_fn)(void *arg);
-
-/**
- * Registers fn(arg) to run once when obj dies, whether by reference
- * counting or in a collection (the registration is kept alive by the
- * runtime, so its callback always runs), or at runtime teardown if obj is
- * still alive then (remaining registrations run in reverse order of
- * registration, before the final collection; registrations made by those
- * callbacks run too, as in CPython's weakref.finalize, within teardown's
- * work budget: see rcy_runtime_destroy). arg must not keep obj alive.
- * Returns a new reference to the registration (releasing it does not
- * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
- * references) or RCY_ENOMEM.
- */
-rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
-
-/**
- * Runs a registration's callback now if it has not run and was not
- * detached (weakref.finalize.__call__). Returns 1 if it ran, 0 if not,
- * RCY_EINVAL if f is not a registration.
- */
-int rcy_finalize_call(rcy_object_t *f);
-
-/**
- * Cancels a registration (finalize.detach). Returns 1 if it was alive, 0
- * if it had already run or been detached, RCY_EINVAL if f is not one.
- */
-int rcy_finalize_detach(rcy_object_t *f);
-
-/** 1 if the registration will still run (finalize.alive), else 0. */
-int rcy_finalize_alive(const rcy_object_t *f);
-
-/**
- * Controls whether a registration still alive at teardown runs then
- * (finalize.atexit, default 1). Returns 0 or RCY_EINVAL.
- */
-int rcy_finalize_set_atexit(rcy_object_t *f, int atexit);
+int rcy_process_memory(rcy_process_memory_t *out);
 
 #ifdef __cplusplus
 }
