@@ -42,6 +42,22 @@
  * object of another runtime): then it writes a message naming the object's
  * type and address and aborts, in release builds too.
  *
+ * ---- Names ---------------------------------------------------------------
+ *
+ * One rule: rcy_ + subject + action, the subject being what the call acts on
+ * and the section it sits in: rcy_runtime_new, rcy_type_name, rcy_list_append,
+ * rcy_gc_collect, rcy_weakref_get, rcy_census_count. Calls that take any
+ * object drop the subject (rcy_new, rcy_incref, rcy_hash, rcy_setattr), type
+ * checks read rcy_is_<kind>, and the tools keep objgraph's names
+ * (rcy_show_refs, rcy_get_leaking_objects) so its documentation reads
+ * across. Types end in _t, callback types in _fn; macros and enum constants
+ * are RCY_*. Names starting with rcyi_ are internal and never exported.
+ *
+ * The sections: version and errors, the runtime, types, objects, reference
+ * counting, the built-in types, classes, the cycle collector (CPython's gc
+ * module) and tracking, weak references, weak maps and finalize
+ * registrations, then the leak-debugging tools and memory figures.
+ *
  * See docs/design.md for the object layout and the choices behind it.
  */
 #ifndef RECYCLE_H
@@ -337,8 +353,6 @@ typedef struct rcy_type_spec_s {
                 return rcy_visit_ret_;                                                             \
         }                                                                                          \
     } while (0)
-
-/* ---- Types ----------------------------------------------------------- */
 
 /**
  * Creates a type in rt from spec (the spec is read, not kept; the name is
@@ -1424,8 +1438,6 @@ int rcy_finalize_set_atexit(rcy_object_t *f, int atexit);
                 return rcy_visit_ret_;                                                             \
         }                                                                                          \
     } while (0)
-
-typedef struct rcy_objarray_s rcy_objarray_t; /* defined with the gc module below */
 
 /* -- Census: counts kept as objects are created and freed (no heap walk) -- */
 
