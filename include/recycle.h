@@ -42,6 +42,18 @@
  * object of another runtime): then it writes a message naming the object's
  * type and address and aborts, in release builds too.
  *
+ * ---- Versioned structs ---------------------------------------------------
+ *
+ * The structs a caller hands in for the library to read or fill (the
+ * configuration, the gc statistics, the tools' options, the memory figures)
+ * start with a size field, sizeof the struct as the caller's header
+ * declares it, set by the struct's init function (rcy_config_init,
+ * rcy_gc_stats_init, ...). Every call that takes one checks it and refuses a
+ * mismatch with RCY_EINVAL, changing nothing, so a program compiled against
+ * another version's header fails cleanly instead of having fields read or
+ * written past its struct. Declare the struct, call its init function, then
+ * set fields.
+ *
  * ---- Names ---------------------------------------------------------------
  *
  * One rule: rcy_ + subject + action, the subject being what the call acts on
@@ -95,11 +107,20 @@ typedef struct rcy_type_s rcy_type_t;
 
 /* ---- Version --------------------------------------------------------- */
 
+/* The one place the version is written: CMakeLists.txt reads these three
+   lines for the project version, the shared library's SOVERSION (MAJOR),
+   recycle.pc and recycleConfigVersion.cmake. */
 #define RCY_VERSION_MAJOR 0
 #define RCY_VERSION_MINOR 1
 #define RCY_VERSION_PATCH 0
 
-/** Returns the library version as "MAJOR.MINOR.PATCH" (a static string). */
+/** The version as one number, for #if: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define RCY_VERSION_NUMBER (RCY_VERSION_MAJOR * 10000 + RCY_VERSION_MINOR * 100 + RCY_VERSION_PATCH)
+
+/**
+ * Returns the version of the library linked (not of the header compiled
+ * against) as "MAJOR.MINOR.PATCH" (a static string).
+ */
 RCY_API const char *rcy_version(void);
 
 /* ---- Errors ---------------------------------------------------------- */
@@ -120,7 +141,9 @@ enum rcy_error_e {
     RCY_ECORRUPT = -11  /**< heap validation found an inconsistency (rcy_gc_validate) */
 };
 
-/** Returns a static English description of an RCY_E* code (or of 0). */
+/** Returns a static English description of an RCY_E* code (or of 0). The
+    text of RCY_EINVAL names the versioned structs' size field among the
+    causes. */
 RCY_API const char *rcy_strerror(int code);
 
 /* ---- Runtime --------------------------------------------------------- */
@@ -153,6 +176,9 @@ typedef struct rcy_allocator_s {
 
 /** Runtime configuration; start from rcy_config_init(). */
 typedef struct rcy_config_s {
+    /** sizeof(rcy_config_t), set by rcy_config_init (see "Versioned
+        structs" at the top): rcy_runtime_new refuses any other value. */
+    size_t size;
     /** Collection thresholds; defaults (700, 10, 10). threshold0 == 0
         turns automatic collection off. */
     int threshold0, threshold1, threshold2;
@@ -176,12 +202,14 @@ typedef struct rcy_config_s {
     size_t quarantine;
 } rcy_config_t;
 
-/** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
+/** Fills cfg with the defaults described in rcy_config_t and sets its size
+    field. NULL is ignored. */
 RCY_API void rcy_config_init(rcy_config_t *cfg);
 
 /**
  * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
- * memory is exhausted or cfg is invalid (a negative threshold, debug flags
+ * memory is exhausted or cfg is invalid (a size field rcy_config_init did
+ * not set, for this version's rcy_config_t; a negative threshold, debug flags
  * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
  * than -1, 0 and 1, a quarantine whose size overflows). The environment
  * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
@@ -1154,6 +1182,7 @@ RCY_API size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt);
 
 /** Per-generation statistics (gc.get_stats, with 3.15's additions). */
 typedef struct rcy_gc_stats_s {
+    size_t size;            /**< sizeof(rcy_gc_stats_t), set by rcy_gc_stats_init */
     intptr_t collections;   /**< collections of this generation */
     intptr_t collected;     /**< objects freed by them */
     intptr_t uncollectable; /**< objects they found uncollectable */
@@ -1161,7 +1190,16 @@ typedef struct rcy_gc_stats_s {
     double duration;        /**< seconds spent in them */
 } rcy_gc_stats_t;
 
-/** Copies the statistics of the three generations. 0 or RCY_EINVAL. */
+/** Zeroes the three entries of stats and sets their size fields. NULL is
+    ignored. */
+RCY_API void rcy_gc_stats_init(rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
+
+/**
+ * Copies the statistics of the three generations into stats, which
+ * rcy_gc_stats_init prepared (the size fields are kept). 0, or RCY_EINVAL
+ * for NULL or an entry whose size field is not sizeof(rcy_gc_stats_t)
+ * (nothing written). Never allocates.
+ */
 RCY_API int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
 
 /**
@@ -1543,12 +1581,14 @@ typedef enum rcy_growth_since_e {
 
 /** Growth options; start from rcy_growth_options_init (or pass NULL). */
 typedef struct rcy_growth_options_s {
+    size_t size;              /**< sizeof(rcy_growth_options_t), set by rcy_growth_options_init */
     size_t limit;             /**< rows at most, 0 for all; default 10 */
     int collect;              /**< nonzero: full collection first (objgraph does); default 1 */
     rcy_growth_since_t since; /**< default RCY_GROWTH_SINCE_PEAK */
 } rcy_growth_options_t;
 
-/** Fills opts with the defaults: limit 10, collect first, since the peak. */
+/** Fills opts with the defaults (limit 10, collect first, since the peak)
+    and sets its size field. NULL is ignored. */
 RCY_API void rcy_growth_options_init(rcy_growth_options_t *opts);
 
 /** One type that grew. Both deltas are against the state before this call. */
@@ -1573,7 +1613,8 @@ typedef struct rcy_growth_report_s {
  * finalizers and callbacks), reports the type names that grew (over the
  * peak or since the last call, per opts->since), largest increase first,
  * and remembers the counts for the next call (the first call reports every
- * type). Returns 0, RCY_EINVAL or RCY_ENOMEM (out empty, g unchanged).
+ * type). Returns 0, RCY_EINVAL (also for opts whose size field is not
+ * sizeof(rcy_growth_options_t)) or RCY_ENOMEM (out empty, g unchanged).
  */
 RCY_API int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_report_t *out);
 
@@ -1698,6 +1739,7 @@ typedef enum rcy_graph_format_e {
 
 /** Graph options; start from rcy_graph_options_init (or pass NULL). */
 typedef struct rcy_graph_options_s {
+    size_t size;                /**< sizeof(rcy_graph_options_t), set by rcy_graph_options_init */
     int max_depth;              /**< nodes this far from the start are drawn, not expanded; default 3 */
     int too_many;               /**< edges drawn per node, the rest summed in a "N more" node; default 10 */
     rcy_graph_pred_fn filter;   /**< NULL, or: neighbours it rejects are left out */
@@ -1719,7 +1761,8 @@ typedef struct rcy_graph_options_s {
     size_t path_out_size;
 } rcy_graph_options_t;
 
-/** Fills opts with the defaults (max_depth 3, too_many 10, PNG, no callbacks). */
+/** Fills opts with the defaults (max_depth 3, too_many 10, PNG, no
+    callbacks) and sets its size field. NULL is ignored. */
 RCY_API void rcy_graph_options_init(rcy_graph_options_t *opts);
 
 /**
@@ -1733,7 +1776,8 @@ RCY_API void rcy_graph_options_init(rcy_graph_options_t *opts);
  * Runs no collection; runs only the callbacks of opts, and dot in a child
  * process. Returns 0 (written, and rendered when asked), 1 (DOT written but
  * not rendered), RCY_EINVAL (no objects, a NULL one, both output and
- * filename), RCY_ERUNTIME (objects of two runtimes: a graph shows one
+ * filename, opts whose size field is not sizeof(rcy_graph_options_t)),
+ * RCY_ERUNTIME (objects of two runtimes: a graph shows one
  * runtime's heap), RCY_ESTATE (a file cannot be written, or during a
  * collection or another heap walk) or RCY_ENOMEM.
  */
@@ -1761,6 +1805,7 @@ RCY_API int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int ba
 
 /** What the runtime holds, in its own terms and in the allocator's. */
 typedef struct rcy_runtime_memory_s {
+    size_t size;             /**< sizeof(rcy_runtime_memory_t), set by rcy_runtime_memory_init */
     size_t objects;          /**< live objects (rcy_runtime_live_objects) */
     size_t object_bytes;     /**< their bytes, GC headers included, private buffers not */
     size_t tracked;          /**< containers tracked by the collector (all generations and the permanent one) */
@@ -1772,8 +1817,13 @@ typedef struct rcy_runtime_memory_s {
     size_t malloc_free;      /**< bytes malloc keeps free for reuse (fordblks) */
 } rcy_runtime_memory_t;
 
+/** Zeroes *out and sets its size field. NULL is ignored. */
+RCY_API void rcy_runtime_memory_init(rcy_runtime_memory_t *out);
+
 /**
- * Fills *out. Walks the generation lists. Returns 0, RCY_EINVAL, or
+ * Fills *out, which rcy_runtime_memory_init prepared (its size field is
+ * kept). Walks the generation lists. Returns 0, RCY_EINVAL (also for a size
+ * field that is not sizeof(rcy_runtime_memory_t): *out untouched), or
  * RCY_ESTATE inside a heap walk (from a traverse slot; see rcy_traverse_fn).
  */
 RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
@@ -1791,6 +1841,7 @@ RCY_API int rcy_memory_trim(rcy_runtime_t *rt);
 
 /** Memory figures of the calling process, in bytes (Linux /proc). */
 typedef struct rcy_process_memory_s {
+    size_t size;     /**< sizeof(rcy_process_memory_t), set by rcy_process_memory_init */
     size_t rss;      /**< resident set size */
     size_t uss;      /**< unique set size: Private_Clean + Private_Dirty (psutil's uss) */
     size_t pss;      /**< proportional set size */
@@ -1798,11 +1849,16 @@ typedef struct rcy_process_memory_s {
     size_t peak_rss; /**< highest rss so far (VmHWM); 0 if unknown */
 } rcy_process_memory_t;
 
+/** Zeroes *out and sets its size field. NULL is ignored. */
+RCY_API void rcy_process_memory_init(rcy_process_memory_t *out);
+
 /**
- * Fills *out from /proc/self/smaps_rollup (or /proc/self/smaps on older
+ * Fills *out, which rcy_process_memory_init prepared (its size field is
+ * kept), from /proc/self/smaps_rollup (or /proc/self/smaps on older
  * kernels) and /proc/self/status: the figures psutil's memory_full_info()
  * reports, so "USS" means what the seeds print. Needs no runtime and never
- * allocates through one. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE when
+ * allocates through one. Returns 0, RCY_EINVAL for NULL or a size field that
+ * is not sizeof(rcy_process_memory_t) (*out untouched), or RCY_ESTATE when
  * /proc is unavailable (*out is zeroed).
  */
 RCY_API int rcy_process_memory(rcy_process_memory_t *out);

@@ -65,6 +65,10 @@ static inline uintptr_t rcyi_stack_pointer(void)
 #define RCY_PRINTF(f, a)
 #endif
 
+/* A versioned public struct (recycle.h, "Versioned structs") whose size
+   field matches this library's declaration of it. */
+#define RCYI_SIZE_OK(p) ((p)->size == sizeof *(p))
+
 /* ---- Debug levels (like mimalloc's MI_DEBUG) ----------------------------
 
    RCY_DEBUG, fixed when the library is compiled (CMake: RCY_DEBUG_LEVEL;
