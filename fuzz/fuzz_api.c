@@ -479,6 +479,7 @@ static void check_runtime(int k)
     REQUIRE(bytes == rcy_runtime_live_bytes(r->rt), "the census does not sum to the live bytes");
     rcy_typestats_release(&ts);
     rcy_runtime_memory_t mem;
+    rcy_runtime_memory_init(&mem);
     REQUIRE(rcy_runtime_memory(r->rt, &mem) == 0, "runtime_memory failed");
     REQUIRE(mem.objects == rcy_runtime_live_objects(r->rt), "runtime_memory objects differ");
     /* Every distinct mortal object a slot holds is live (and counted). */
@@ -1293,6 +1294,7 @@ static void op_gc(int k)
         else
             rcy_gc_enable(rt);
         rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+        rcy_gc_stats_init(st);
         REQUIRE(rcy_gc_get_stats(rt, st) == 0, "get_stats");
         int counts[RCY_GC_GENERATIONS];
         REQUIRE(rcy_gc_get_count(rt, counts) == 0, "get_count");
