@@ -89,6 +89,8 @@ static void case_dominators(long n, int reps)
     rcy_object_t *root = build_heap(node, n);
     bench_emit("heaptools", "dominators", n, "build_s", bench_now() - t0);
     rcy_process_memory_t before, after;
+    rcy_process_memory_init(&before);
+    rcy_process_memory_init(&after);
     rcy_process_memory(&before);
     double *walk = calloc((size_t)reps, sizeof *walk), *dom = calloc((size_t)reps, sizeof *dom);
     if (walk == NULL || dom == NULL)

@@ -36,6 +36,7 @@ TEST(chain_and_diamond)
     rcy_decref(OB(root));
     /* Borrowed pointers from here: only the registry holds root. */
     rcy_retained_t r;
+    rcy_retained_init(&r);
     CHECK_EQ(rcy_retained_size(OB(a), &r), 0);
     CHECK_EQ(r.objects, 4); /* a, b, c, e */
     CHECK_EQ(r.bytes, 4 * nb);
@@ -98,6 +99,7 @@ TEST(cyclic_garbage_is_its_own_root)
     rcy_object_t *bx = OB(x);
     rcy_decref(OB(x)); /* garbage now, until a collection */
     rcy_retained_t r;
+    rcy_retained_init(&r);
     CHECK_EQ(rcy_retained_size(bx, &r), 0);
     CHECK(r.is_root);
     CHECK_EQ(r.objects, 3);
@@ -197,6 +199,7 @@ TEST(random_graphs_match_the_definition)
         }
         for (int x = 0; x < RG_N; x++) {
             rcy_retained_t r;
+            rcy_retained_init(&r);
             CHECK_EQ(rcy_retained_size(OB(nodes[x]), &r), 0);
             CHECK_EQ(r.objects, (size_t)retained[x]);
             CHECK_EQ(r.bytes, (size_t)retained[x] * nb);
@@ -227,6 +230,7 @@ TEST(deep_chain_without_recursion)
         tail = next;
     }
     rcy_retained_t r;
+    rcy_retained_init(&r);
     CHECK_EQ(rcy_retained_size(OB(head), &r), 0);
     CHECK_EQ(r.objects, (size_t)n);
     CHECK(r.is_root);
@@ -261,6 +265,9 @@ TEST(show_largest_retainers_prints_rows)
     CHECK_STR_CONTAINS(cap.text, "list");
     CHECK_EQ(rcy_largest_retainers(NULL, 1, NULL), RCY_EINVAL);
     CHECK_EQ(rcy_retained_size(NULL, NULL), RCY_EINVAL);
+    rcy_retained_t bad;
+    memset(&bad, 0, sizeof bad); /* no size: refused */
+    CHECK_EQ(rcy_retained_size(globals, &bad), RCY_EINVAL);
     CHECK_EQ(rcy_root_remove(globals), 0);
     rcy_decref(globals);
     test_runtime_end(rt);

@@ -341,12 +341,20 @@ int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint3
 
 /* ---- Public calls ---------------------------------------------------- */
 
+void rcy_retained_init(rcy_retained_t *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+}
+
 int rcy_retained_size(rcy_object_t *obj, rcy_retained_t *out)
 {
-    if (obj == NULL || out == NULL)
+    if (obj == NULL || out == NULL || !RCYI_SIZE_OK(out))
         return RCY_EINVAL;
     rcyi_check_live(obj);
-    memset(out, 0, sizeof *out);
+    rcy_retained_init(out);
     rcy_runtime_t *rt = obj->type->rt;
     rcyi_heap_t h;
     rcyi_domtree_t d;

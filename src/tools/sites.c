@@ -370,6 +370,7 @@ void rcy_sites_options_init(rcy_sites_options_t *opts)
     if (opts == NULL)
         return;
     memset(opts, 0, sizeof *opts);
+    opts->size = sizeof *opts;
     opts->sample = 1;
     opts->max_frames = 8;
 }
@@ -384,7 +385,7 @@ int rcy_sites_start(rcy_runtime_t *rt, const rcy_sites_options_t *opts)
         rcy_sites_options_init(&defaults);
         opts = &defaults;
     }
-    if (opts->max_frames < 0 || opts->max_frames > MAX_FRAMES)
+    if (!RCYI_SIZE_OK(opts) || opts->max_frames < 0 || opts->max_frames > MAX_FRAMES)
         return rcyi_set_error(rt, RCY_EINVAL);
     rcyi_trace_t *t = rcyi_trace_get(rt);
     if (t == NULL)
