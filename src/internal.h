@@ -772,7 +772,7 @@ RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
    message and needs no escaping beyond quotes in a DOT label. */
 RCYI_FUNC bool rcyi_name_valid(const char *name);
 
-/* ---- gc_api.c -------------------------------------------------------- */
+/* ---- objarray.c ------------------------------------------------------ */
 
 /* Starts filling a caller's out-array: it must be empty (len 0: zeroed, or
    emptied by rcy_objarray_release); one that still holds references is
@@ -781,6 +781,9 @@ RCYI_FUNC bool rcyi_name_valid(const char *name);
 RCYI_FUNC int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out);
 /* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
 RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
+
+/* ---- gc_api.c -------------------------------------------------------- */
+
 RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 
 /* ---- tools/refchain.c -------------------------------------------------- */
