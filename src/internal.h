@@ -443,7 +443,7 @@ struct rcy_runtime_s {
         struct rcyi_legacy_frame_s *up;
     } *legacy_running;
 
-    /* Registered roots of the leak-debugging tools (tools/refchain.c):
+    /* Registered roots of the leak-debugging tools (roots.c):
        strong references with names, released at teardown. */
     struct rcyi_root_s *roots;
     size_t n_roots, cap_roots;
@@ -786,7 +786,16 @@ RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
 
 RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 
-/* ---- tools/refchain.c -------------------------------------------------- */
+/* ---- roots.c --------------------------------------------------------- */
+
+/* rt->roots holds these. rcyi_root_name: the name of o's
+   registration, or NULL. */
+typedef struct rcyi_root_s {
+    rcy_object_t *obj; /* strong */
+    char *name;
+} rcyi_root_t;
+
+RCYI_FUNC const char *rcyi_root_name(const rcy_runtime_t *rt, const rcy_object_t *o);
 
 /* Releases the registered roots (teardown, before the collections). */
 RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
