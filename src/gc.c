@@ -734,6 +734,22 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     return res;
 }
 
+void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
+{
+    /* A callback may remove itself (or others): index, and re-check the
+       bound on every step, as iterating CPython's list does. */
+    for (size_t i = 0; i < rt->n_callbacks; i++) {
+        rcyi_gc_callback_t cb = rt->callbacks[i];
+        rcyi_running_t f;
+        rcyi_enter(rt, &f, "a gc callback", NULL);
+        int ret = cb.fn(rt, phase, info, cb.arg);
+        rcyi_leave(rt, &f);
+        if (ret != 0)
+            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
+                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
+    }
+}
+
 intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
 {
     if (rt->collecting || rt->walk != NULL)

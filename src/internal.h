@@ -640,6 +640,8 @@ RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);
 /* The slow part of rcyi_gc_on_alloc: count0 passed threshold0; collects
    if automatic collection may run now. */
 RCYI_FUNC void rcyi_gc_maybe_collect(rcy_runtime_t *rt);
+/* Calls the gc callbacks (rcy_gc_callback_add) for one phase of a collection. */
+RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 /* Called when a container is allocated: counts it and may collect (inline:
    it runs for every container). */
 static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
@@ -781,10 +783,6 @@ RCYI_FUNC bool rcyi_name_valid(const char *name);
 RCYI_FUNC int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out);
 /* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
 RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
-
-/* ---- gc_api.c -------------------------------------------------------- */
-
-RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 
 /* ---- roots.c --------------------------------------------------------- */
 
