@@ -37,8 +37,6 @@ static inline void gc_reset_refs(rcy_gc_head_t *g, intptr_t refs)
     g->prev = (g->prev & RCYI_PREV_FINALIZED) | RCYI_PREV_COLLECTING | ((uintptr_t)refs << RCYI_PREV_SHIFT);
 }
 static inline void gc_decref(rcy_gc_head_t *g) { g->prev -= (uintptr_t)1 << RCYI_PREV_SHIFT; }
-static inline bool gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
-static inline void gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
 
 static double now_seconds(void)
 {
@@ -409,106 +407,7 @@ static void clear_unreachable_mask(rcy_gc_head_t *unreachable)
         g->next &= ~RCYI_NEXT_UNREACHABLE;
 }
 
-/* ---- Legacy finalizers ----------------------------------------------- */
-
-static bool has_legacy_finalizer(const rcy_object_t *o) { return o->type->legacy_del != NULL; }
-
-/* Whether clearing o needs the steps that run code first: o has weak
-   references, is one, or has a finalizer still to run. */
-static inline bool needs_weakref_or_finalizer_steps(rcy_runtime_t *rt, rcy_object_t *o)
-{
-    struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
-    return o->type == rt->weakref_type || (weaklist != NULL && *weaklist != NULL) ||
-           (o->type->finalize != NULL && !rcyi_gc_is_finalized(rcyi_as_gc(o)));
-}
-
-/* The length of unreachable if none of its objects needs those steps
-   (then handling weak references, finalizing and looking for resurrected
-   objects would all do nothing), else -1. */
-static intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
-{
-    intptr_t n = 0;
-    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
-        if (needs_weakref_or_finalizer_steps(rt, rcyi_from_gc(g)))
-            return -1;
-        n++;
-    }
-    return n;
-}
-
-/* Strips the unreachable tags from every object and moves those with a
-   legacy finalizer to finalizers (COLLECTING cleared). At teardown's last
-   pass (ignore_legacy) nothing is moved: those cycles are cleared too.
-   Returns what plain_garbage would return for the objects left (the same
-   pass answers it). */
-static intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                       bool ignore_legacy)
-{
-    intptr_t n = 0;
-    bool plain = true;
-    rcy_gc_head_t *next;
-    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = next) {
-        g->next &= ~RCYI_NEXT_UNREACHABLE;
-        next = rcyi_gc_next(g);
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (!ignore_legacy && has_legacy_finalizer(o)) {
-            gc_clear_collecting(g);
-            rcyi_list_move(g, finalizers);
-        } else {
-            n++;
-            if (plain && needs_weakref_or_finalizer_steps(rt, o))
-                plain = false;
-        }
-    }
-    return plain ? n : -1;
-}
-
-static int visit_move(rcy_object_t *child, const char *label, intptr_t index, void *arg)
-{
-    (void)label;
-    (void)index;
-    if (rcyi_is_gc(child)) {
-        rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (g->next != 0 && gc_is_collecting(g)) {
-            gc_clear_collecting(g);
-            rcyi_list_move(g, (rcy_gc_head_t *)arg);
-        }
-    }
-    return 0;
-}
-
-/* Moves everything reachable from finalizers (and still in unreachable)
-   into finalizers; the list grows while it is scanned. */
-static void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers)
-{
-    for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        o->type->traverse(o, visit_move, finalizers);
-    }
-}
-
 /* ---- Finalization and clearing --------------------------------------- */
-
-/* Calls the PEP 442 finalizer of every object of collectable that has one
-   and has not been finalized. Finalizers may free objects of the list (by
-   reference counting) or resurrect them; the list is consumed from the
-   head into `seen` so that both are safe. */
-static void finalize_garbage(rcy_gc_head_t *collectable)
-{
-    rcy_gc_head_t seen;
-    rcyi_list_init(&seen);
-    while (!rcyi_list_is_empty(collectable)) {
-        rcy_gc_head_t *g = rcyi_gc_next(collectable);
-        rcy_object_t *o = rcyi_from_gc(g);
-        rcyi_list_move(g, &seen);
-        if (!rcyi_gc_is_finalized(g) && o->type->finalize != NULL) {
-            rcy_incref(o);
-            rcyi_call_finalizer(o);
-            rcy_decref(o);
-        }
-    }
-    rcyi_list_merge(&seen, collectable);
-}
 
 /* After finalizers ran: what is reachable again from outside (resurrected
    objects and all they reach) goes to old; still_unreachable gets the rest. */
@@ -552,22 +451,6 @@ static void delete_garbage(rcy_runtime_t *rt, rcy_gc_head_t *collectable, rcy_gc
             rcyi_list_move(g, old);
         }
     }
-}
-
-/* Appends the uncollectable objects that have a legacy finalizer (all of
-   them with DEBUG_SAVEALL) to garbage, then moves them all to old. */
-static void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old, bool saveall)
-{
-    for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (saveall || has_legacy_finalizer(o)) {
-            if (rcyi_objarray_append(&rt->garbage, o) < 0) {
-                rcyi_report_error(rt, "Exception ignored in garbage collection: out of memory appending to garbage");
-                break;
-            }
-        }
-    }
-    rcyi_list_merge(finalizers, old);
 }
 
 /* ---- One collection -------------------------------------------------- */

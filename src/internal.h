@@ -619,9 +619,6 @@ RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
 RCYI_FUNC rcy_object_t *rcyi_object_reuse(rcy_object_t *o);
 /* Gives the memory of an object kept by a free list back to the allocator. */
 RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
-/* Calls o's finalizer (o must be alive), reporting a failure through the
-   error hook; marks a container finalized first. */
-RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
 /* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING
    and runs their weak-reference callbacks, finalizers and then dealloc (or
    clear) slots, keeping their memory; after the collection that follows,
@@ -660,6 +657,10 @@ static inline void rcyi_gc_on_free(rcy_runtime_t *rt)
     if (rt->gens[0].count > 0)
         rt->gens[0].count--;
 }
+/* The COLLECTING flag (valid only during a collection; gc.c, finalize.c). */
+static inline bool gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
+static inline void gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
+
 /* Collects everything collectable at teardown, repeating while a collection
    finds something; reports uncollectable garbage left over. */
 RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
@@ -668,6 +669,23 @@ RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
 RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
 /* Releases the collector's own allocations (teardown, after the last collection). */
 RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
+
+/* ---- finalize.c ------------------------------------------------------ */
+
+/* Calls o's finalizer (o must be alive), reporting a failure through the
+   error hook; marks a container finalized first. */
+RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
+/* The finalizer steps of the death of an object with a finalizer or a
+   legacy finalizer: false if one of them resurrected it. */
+RCYI_FUNC bool finalize_for_death(rcy_object_t *o);
+/* The steps of a collection that deal with finalizers (gc.c, collect_main). */
+RCYI_FUNC intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable);
+RCYI_FUNC intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
+                                          bool ignore_legacy);
+RCYI_FUNC void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
+RCYI_FUNC void finalize_garbage(rcy_gc_head_t *collectable);
+RCYI_FUNC void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
+                                        bool saveall);
 
 /* ---- validate.c ------------------------------------------------------ */
 
