@@ -98,7 +98,7 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
    references are cleared at the object's own level, where their callbacks
    count theirs (rcyi_weakrefs_clear_on_death): callbacks deferred there
    are sure of a drain, as the object's release is deferred at that level. */
-bool finalize_for_death(rcy_object_t *o)
+bool rcyi_finalize_for_death(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
     if (o->type->finalize != NULL) {
@@ -151,7 +151,7 @@ static inline bool needs_weakref_or_finalizer_steps(rcy_runtime_t *rt, rcy_objec
 /* The length of unreachable if none of its objects needs those steps
    (then handling weak references, finalizing and looking for resurrected
    objects would all do nothing), else -1. */
-intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
+intptr_t rcyi_plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
 {
     intptr_t n = 0;
     for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
@@ -165,10 +165,10 @@ intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
 /* Strips the unreachable tags from every object and moves those with a
    legacy finalizer to finalizers (COLLECTING cleared). At teardown's last
    pass (ignore_legacy) nothing is moved: those cycles are cleared too.
-   Returns what plain_garbage would return for the objects left (the same
+   Returns what rcyi_plain_garbage would return for the objects left (the same
    pass answers it). */
-intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                       bool ignore_legacy)
+intptr_t rcyi_move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
+                                     bool ignore_legacy)
 {
     intptr_t n = 0;
     bool plain = true;
@@ -178,7 +178,7 @@ intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, r
         next = rcyi_gc_next(g);
         rcy_object_t *o = rcyi_from_gc(g);
         if (!ignore_legacy && has_legacy_finalizer(o)) {
-            gc_clear_collecting(g);
+            rcyi_gc_clear_collecting(g);
             rcyi_list_move(g, finalizers);
         } else {
             n++;
@@ -195,8 +195,8 @@ static int visit_move(rcy_object_t *child, const char *label, intptr_t index, vo
     (void)index;
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (g->next != 0 && gc_is_collecting(g)) {
-            gc_clear_collecting(g);
+        if (g->next != 0 && rcyi_gc_is_collecting(g)) {
+            rcyi_gc_clear_collecting(g);
             rcyi_list_move(g, (rcy_gc_head_t *)arg);
         }
     }
@@ -205,7 +205,7 @@ static int visit_move(rcy_object_t *child, const char *label, intptr_t index, vo
 
 /* Moves everything reachable from finalizers (and still in unreachable)
    into finalizers; the list grows while it is scanned. */
-void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers)
+void rcyi_move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers)
 {
     for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
         rcy_object_t *o = rcyi_from_gc(g);
@@ -219,7 +219,7 @@ void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers)
    and has not been finalized. Finalizers may free objects of the list (by
    reference counting) or resurrect them; the list is consumed from the
    head into `seen` so that both are safe. */
-void finalize_garbage(rcy_gc_head_t *collectable)
+void rcyi_finalize_garbage(rcy_gc_head_t *collectable)
 {
     rcy_gc_head_t seen;
     rcyi_list_init(&seen);
@@ -238,7 +238,7 @@ void finalize_garbage(rcy_gc_head_t *collectable)
 
 /* Appends the uncollectable objects that have a legacy finalizer (all of
    them with DEBUG_SAVEALL) to garbage, then moves them all to old. */
-void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old, bool saveall)
+void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old, bool saveall)
 {
     for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
         rcy_object_t *o = rcyi_from_gc(g);

@@ -206,7 +206,7 @@ static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, 
     check_visited(child, arg);
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (gc_is_collecting(g))
+        if (rcyi_gc_is_collecting(g))
             decref_child(child, g, arg);
     }
     return 0;
@@ -233,7 +233,7 @@ static void decref_full(rcy_object_t *child, scan_state_t *scan)
     rcy_gc_head_t *g = rcyi_as_gc(child);
     if (g->next == 0)
         return; /* untracked */
-    if (!gc_is_collecting(g)) {
+    if (!rcyi_gc_is_collecting(g)) {
         check_tracked_refcnt(child);
         check_same_runtime(child, scan); /* before gc_reset_refs writes over its list link */
         gc_reset_refs(g, child->refcnt);
@@ -266,7 +266,7 @@ static void update_and_subtract_refs(rcy_gc_head_t *young, scan_state_t *scan)
     for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
         rcy_object_t *o = rcyi_from_gc(g);
         PREFETCH_AHEAD(g);
-        if (!gc_is_collecting(g)) {
+        if (!rcyi_gc_is_collecting(g)) {
             check_tracked_refcnt(o);
             gc_reset_refs(g, o->refcnt);
             scan->candidates++;
@@ -290,7 +290,7 @@ static int visit_reachable(rcy_object_t *child, const char *label, intptr_t inde
     rcy_gc_head_t *g = rcyi_as_gc(child);
     /* Objects of other generations, untracked ones and those already scanned
        (to the left of the scan) have COLLECTING clear. */
-    if (!gc_is_collecting(g))
+    if (!rcyi_gc_is_collecting(g))
         return 0;
     if (g->next & RCYI_NEXT_UNREACHABLE) {
         /* Tentatively unreachable, reached after all: move it back to the
@@ -359,7 +359,7 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
             traverse(o, visit_reachable, scan);
             if (!scan->untrack || !untrack_if_possible(prev, g, scan)) {
                 rcyi_gc_set_prev(g, prev);
-                gc_clear_collecting(g);
+                rcyi_gc_clear_collecting(g);
                 prev = g;
             }
         } else {
@@ -447,7 +447,7 @@ static void delete_garbage(rcy_runtime_t *rt, rcy_gc_head_t *collectable, rcy_gc
             rcy_decref(o);
         }
         if (rcyi_gc_next(collectable) == g) {
-            gc_clear_collecting(g);
+            rcyi_gc_clear_collecting(g);
             rcyi_list_move(g, old);
         }
     }
@@ -532,11 +532,11 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     /* Objects with legacy finalizers, and all they reach, can't be freed. */
     rcy_gc_head_t finalizers;
     rcyi_list_init(&finalizers);
-    intptr_t plain = move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
-    move_legacy_finalizer_reachable(&finalizers);
+    intptr_t plain = rcyi_move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
+    rcyi_move_legacy_finalizer_reachable(&finalizers);
     rt->walk = NULL;
     if (plain >= 0 && !rcyi_list_is_empty(&finalizers))
-        plain = plain_garbage(rt, &unreachable); /* some moved out: count again */
+        plain = rcyi_plain_garbage(rt, &unreachable); /* some moved out: count again */
     RCYI_VALIDATE_PHASE(rt, &finalizers, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
     RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
 
@@ -556,7 +556,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
 
         /* PEP 442: finalize everything before anything is cleared, then
            see what the finalizers resurrected. */
-        finalize_garbage(&unreachable);
+        rcyi_finalize_garbage(&unreachable);
         RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
         rt->walk = COLLECTOR_WALK;
         handle_resurrected_objects(rt, &unreachable, &final_unreachable, old);
@@ -587,7 +587,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     if (stats)
         rcyi_printf(rt, "gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
                     (ptrdiff_t)(res.collected + res.uncollectable), (ptrdiff_t)res.uncollectable, res.duration);
-    handle_legacy_finalizers(rt, &finalizers, old, saveall);
+    rcyi_handle_legacy_finalizers(rt, &finalizers, old, saveall);
 
     if (generation == RCY_NUM_GENERATIONS - 1 && rt->clear_freelists != NULL)
         rt->clear_freelists(rt);

@@ -658,8 +658,8 @@ static inline void rcyi_gc_on_free(rcy_runtime_t *rt)
         rt->gens[0].count--;
 }
 /* The COLLECTING flag (valid only during a collection; gc.c, finalize.c). */
-static inline bool gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
-static inline void gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
+static inline bool rcyi_gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
+static inline void rcyi_gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
 
 /* Collects everything collectable at teardown, repeating while a collection
    finds something; reports uncollectable garbage left over. */
@@ -677,15 +677,15 @@ RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
 /* The finalizer steps of the death of an object with a finalizer or a
    legacy finalizer: false if one of them resurrected it. */
-RCYI_FUNC bool finalize_for_death(rcy_object_t *o);
+RCYI_FUNC bool rcyi_finalize_for_death(rcy_object_t *o);
 /* The steps of a collection that deal with finalizers (gc.c, collect_main). */
-RCYI_FUNC intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable);
-RCYI_FUNC intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                          bool ignore_legacy);
-RCYI_FUNC void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
-RCYI_FUNC void finalize_garbage(rcy_gc_head_t *collectable);
-RCYI_FUNC void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
-                                        bool saveall);
+RCYI_FUNC intptr_t rcyi_plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable);
+RCYI_FUNC intptr_t rcyi_move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
+                                               bool ignore_legacy);
+RCYI_FUNC void rcyi_move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
+RCYI_FUNC void rcyi_finalize_garbage(rcy_gc_head_t *collectable);
+RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
+                                             bool saveall);
 
 /* ---- validate.c ------------------------------------------------------ */
 

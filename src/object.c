@@ -329,7 +329,7 @@ void rcyi_trash_drain(rcy_runtime_t *rt)
 static void finalize_and_release(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (finalize_for_death(o)) {
+    if (rcyi_finalize_for_death(o)) {
         rcyi_death_t d = generic_death(o->type);
         rcyi_release_with(o, &d); /* drains at depth 0 */
     } else if (rt->dealloc_depth == 0 && rt->trash != NULL) {
