@@ -503,12 +503,9 @@ static inline bool rcyi_stack_low(void)
     return rcyi_stack_low_slow(here);
 }
 
-/* ---- runtime.c ------------------------------------------------------- */
+/* ---- support.c ------------------------------------------------------- */
 
 RCYI_FUNC void *rcyi_malloc(rcy_runtime_t *rt, size_t size);
-/* The runtime's live objects (the sum of its types' census), and their
-   bytes in *bytes when bytes is not NULL. */
-RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
 RCYI_FUNC void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size);
 RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
 /* n elements of elem bytes (malloc / realloc): NULL with RCY_ENOMEM, and
@@ -518,9 +515,6 @@ RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
-/* Prints, through the output hook, one line per type with live objects
-   ("recycle:   Name: count (bytes)"), oldest type first. */
-RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 /* The same with the likely cause named instead of the refcounting error. */
@@ -528,6 +522,11 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal_because(const rcy_object_t *o, const char
 /* Reports that fn was given rt, which is not a live runtime (destroyed, or
    never created), on stderr (its hooks may be gone), and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn);
+/* The default hooks (rcy_runtime_new installs them), and the names of the
+   callback frames the hooks run in (rcy_runtime_destroy's refusal). */
+RCYI_FUNC void stderr_output(void *arg, const char *text);
+RCYI_FUNC void default_error(void *arg, const char *message);
+extern RCYI_FUNC const char OUTPUT_HOOK[], ERROR_HOOK[];
 
 /* The handle check of every public call that takes a runtime (after its
    NULL check): one load and compare. The magic of a destroyed runtime is
@@ -627,6 +626,12 @@ RCYI_FUNC void rcyi_release_immortals(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_free_immortals(rcy_runtime_t *rt);
 /* Empties the poisoning quarantine (teardown). */
 RCYI_FUNC void rcyi_quarantine_flush(rcy_runtime_t *rt);
+/* The runtime's live objects (the sum of its types' census), and their
+   bytes in *bytes when bytes is not NULL. */
+RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
+/* Prints, through the output hook, one line per type with live objects
+   ("recycle:   Name: count (bytes)"), oldest type first. */
+RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 
 /* ---- gc.c ------------------------------------------------------------ */
 

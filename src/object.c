@@ -430,6 +430,35 @@ void rcy_decref_slow(rcy_object_t *o)
 
 void rcy_fatal_freed(const rcy_object_t *o) { rcyi_fatal(o, "use of a freed object"); }
 
+/* ---- Live objects ---------------------------------------------------- */
+
+size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes)
+{
+    size_t n = 0, b = 0;
+    for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
+        n += t->live_objects;
+        b += t->live_bytes;
+    }
+    if (bytes != NULL)
+        *bytes = b;
+    return n;
+}
+
+void rcyi_print_live_types(rcy_runtime_t *rt)
+{
+    /* The type list is newest first; print it reversed without allocating. */
+    size_t ntypes = 0;
+    for (rcy_type_t *t = rt->types; t; t = t->next_type)
+        ntypes++;
+    for (size_t i = ntypes; i > 0; i--) {
+        rcy_type_t *t = rt->types;
+        for (size_t k = 1; k < i; k++)
+            t = t->next_type;
+        if (t->live_objects > 0)
+            rcyi_printf(rt, "recycle:   %s: %zu (%zu bytes)\n", t->name, t->live_objects, t->live_bytes);
+    }
+}
+
 /* ---- Immortal objects ------------------------------------------------ */
 
 int rcy_immortalize(rcy_object_t *o)
