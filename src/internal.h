@@ -527,6 +527,13 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const ch
 RCYI_FUNC void stderr_output(void *arg, const char *text);
 RCYI_FUNC void default_error(void *arg, const char *message);
 extern RCYI_FUNC const char OUTPUT_HOOK[], ERROR_HOOK[];
+/* Checks that s[0..n) is well-formed UTF-8. */
+RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
+
+/* A name for a type or class (support.c): non-empty, well-formed UTF-8, and no
+   control character (C0, DEL, C1), so that it prints on one line of a
+   message and needs no escaping beyond quotes in a DOT label. */
+RCYI_FUNC bool rcyi_name_valid(const char *name);
 
 /* The handle check of every public call that takes a runtime (after its
    NULL check): one load and compare. The magic of a destroyed runtime is
@@ -792,10 +799,6 @@ RCYI_FUNC int rcyi_builtins_init(rcy_runtime_t *rt);
 /* Empties the free lists and frees the built-in state (teardown, after the
    last collection; the types themselves are freed with the runtime's). */
 RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
-/* A name for a type or class (str.c): non-empty, well-formed UTF-8, and no
-   control character (C0, DEL, C1), so that it prints on one line of a
-   message and needs no escaping beyond quotes in a DOT label. */
-RCYI_FUNC bool rcyi_name_valid(const char *name);
 
 /* ---- objarray.c ------------------------------------------------------ */
 

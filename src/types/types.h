@@ -222,9 +222,6 @@ RCYI_FUNC int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth);
 RCYI_FUNC int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 
-/* Checks that s[0..n) is well-formed UTF-8. */
-RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
-
 /* ---- Dicts with C-string keys (attributes) ---------------------------- */
 
 /* Borrowed value for the str key name[0..n), or NULL. */
