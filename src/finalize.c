@@ -251,3 +251,9 @@ void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers,
     }
     rcyi_list_merge(finalizers, old);
 }
+
+void rcyi_gc_garbage_clear(rcy_runtime_t *rt)
+{
+    rcy_objarray_release(&rt->garbage);
+    rt->garbage.rt = rt;
+}

@@ -742,9 +742,11 @@ static void collect_until_quiet(rcy_runtime_t *rt)
     collect_passes(rt, false, &passes);
 }
 
+void rcyi_gc_unfreeze(rcy_runtime_t *rt) { rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head); }
+
 void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
 {
-    rcy_gc_unfreeze(rt);
+    rcyi_gc_unfreeze(rt);
     collect_until_quiet(rt);
     if (rt->garbage.len > 0 && !(rt->debug & RCY_DEBUG_SAVEALL)) {
         if (rt->debug & RCY_DEBUG_UNCOLLECTABLE) {
@@ -769,7 +771,7 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
        legacy finalizers kept (the collector clears them, and in this last
        phase no legacy finalizer runs: it would see its peers cleared). */
     rt->tearing_down_final = true;
-    rcy_gc_garbage_clear(rt);
+    rcyi_gc_garbage_clear(rt);
     collect_until_quiet(rt);
 }
 

@@ -245,7 +245,7 @@ int rcy_gc_unfreeze(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
-    rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head);
+    rcyi_gc_unfreeze(rt);
     return 0;
 }
 
@@ -293,8 +293,7 @@ intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt)
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
     intptr_t n = (intptr_t)rt->garbage.len;
-    rcy_objarray_release(&rt->garbage);
-    rt->garbage.rt = rt;
+    rcyi_gc_garbage_clear(rt);
     return n;
 }
 

@@ -681,6 +681,9 @@ RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
 RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
 /* Releases the collector's own allocations (teardown, after the last collection). */
 RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
+/* Moves the permanent generation back into the oldest (rcy_gc_unfreeze,
+   teardown); not during a heap walk. */
+RCYI_FUNC void rcyi_gc_unfreeze(rcy_runtime_t *rt);
 
 /* ---- finalize.c ------------------------------------------------------ */
 
@@ -698,6 +701,9 @@ RCYI_FUNC void rcyi_move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
 RCYI_FUNC void rcyi_finalize_garbage(rcy_gc_head_t *collectable);
 RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
                                              bool saveall);
+/* Releases gc.garbage, leaving it empty (rcy_gc_garbage_clear, teardown);
+   not during a heap walk: the releases may free tracked objects. */
+RCYI_FUNC void rcyi_gc_garbage_clear(rcy_runtime_t *rt);
 
 /* ---- validate.c ------------------------------------------------------ */
 
