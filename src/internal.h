@@ -283,14 +283,9 @@ struct rcy_type_s {
        the type once its references are released and the live counters
        updated (lifecycle.h); returns true when it keeps the memory on its
        free list (the object stays dead, refcnt RCY_REFCNT_FREED, until
-       rcyi_object_reuse, rcyi_object_revive or rcyi_object_discard; the
+       rcyi_object_revive or rcyi_object_discard; the
        collector's count is lowered only by the discard). */
     bool (*freelist_push)(rcy_object_t *o);
-    /* Internal slot for built-in types that allocate their objects
-       themselves (ints and floats from arenas): when set, rcy_new calls it,
-       so that every object of the type comes from where freelist_push
-       gives it back. */
-    rcy_object_t *(*alloc)(rcy_type_t *type);
     /* Refcount death (rcy_decref_slow calls it when the count reaches 0):
        object.c's generic deallocation, which follows the slots above; a
        built-in type with a free list sets its own copy of it
@@ -595,7 +590,7 @@ static inline uintptr_t rcyi_freed_link(const void *p) { return ((uintptr_t)p >>
 static inline void *rcyi_freed_unlink(uintptr_t w) { return (void *)(w << 1); }
 
 /* Whether o is a freed object still recognisable as one (its block is
-   kept by the library: a pool, a free list, an atom arena, the
+   kept by the library: a pool, a free list, the
    quarantine): its count is negative. */
 static inline bool rcyi_is_freed(const rcy_object_t *o) { return o->refcnt < 0; }
 
@@ -617,12 +612,6 @@ static inline void rcyi_check_live(const rcy_object_t *o)
 /* ---- object.c -------------------------------------------------------- */
 
 RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
-/* Brings back an object kept by its type's allocator (the atom arenas of
-   ints and floats): re-initializes it as a fresh allocation of the same
-   size would be (zero-filled, refcnt 1, counted live). Variable-size
-   objects keep their size. Containers on a free list come back through
-   rcyi_object_revive (lifecycle.h), which the collector does not count. */
-RCYI_FUNC rcy_object_t *rcyi_object_reuse(rcy_object_t *o);
 /* Gives the memory of an object kept by a free list back to the allocator. */
 RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
 /* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING

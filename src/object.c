@@ -109,14 +109,6 @@ static rcy_object_t *alloc_object(rcy_type_t *type, intptr_t nitems)
     return rcyi_object_init(type, mem, size, nitems);
 }
 
-rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
-{
-    rcy_type_t *type = o->type;
-    intptr_t nitems = type->itemsize ? ((rcy_varobject_t *)o)->size : 0;
-    char *mem = (type->flags & RCY_TPFLAGS_GC) ? (char *)rcyi_as_gc(o) : (char *)o;
-    return rcyi_object_init(type, mem, rcyi_block_size(type, nitems), nitems);
-}
-
 void rcyi_object_discard(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
@@ -133,8 +125,6 @@ rcy_object_t *rcy_new(rcy_type_t *type)
         rcyi_set_error(type->rt, RCY_EINVAL);
         return NULL;
     }
-    if (type->alloc != NULL)
-        return type->alloc(type);
     return alloc_object(type, 0);
 }
 
