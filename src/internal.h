@@ -842,5 +842,8 @@ RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
 /* Frees the side table of ids and sites (teardown, after the last
    collection). */
 RCYI_FUNC void rcyi_trace_fini(rcy_runtime_t *rt);
+/* Forgets o's entry (o dies for good): called for the objects of types
+   with finalizers once their finalizers have not resurrected them. */
+RCYI_FUNC void rcyi_trace_forget(rcy_object_t *o);
 
 #endif /* RCY_INTERNAL_H */

@@ -246,6 +246,63 @@ TEST(stable_ids)
     test_runtime_end(rt);
 }
 
+/* A finalizer that resurrects its object once (PEP 442: it runs once). */
+static rcy_object_t *saved;
+static int resurrect(rcy_object_t *self)
+{
+    if (saved == NULL)
+        saved = rcy_newref(self);
+    return 0;
+}
+
+TEST(resurrected_objects_keep_their_id_and_site)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    CHECK_EQ(rcy_sites_start(rt, NULL), 0);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Phoenix";
+    spec.basicsize = sizeof(node_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.finalize = resurrect;
+    rcy_type_t *t = rcy_type_new(rt, &spec);
+    HERE_NEXT();
+    rcy_object_t *p = rcy_new(t);
+    uint64_t id = rcy_object_id(p);
+    rcy_decref(p); /* the finalizer resurrects it */
+    CHECK(saved == p);
+    CHECK_EQ(rcy_object_id(saved), id);
+    CHECK(site_is(saved, expect_site));
+    rcy_typestats_t s;
+    CHECK_EQ(rcy_census_by_site(rt, 0, &s), 0);
+    CHECK(s.len == 1 && s.items[0].count == 1);
+    rcy_typestats_release(&s);
+    rcy_object_t *last = saved;
+    rcy_decref(last); /* for good this time */
+    saved = NULL;
+    CHECK_EQ(rcy_census_by_site(rt, 0, &s), 0);
+    CHECK_EQ(s.len, 0);
+    rcy_typestats_release(&s);
+    /* In a cycle, through the collector. */
+    node_t *a = (node_t *)rcy_new(t), *b = (node_t *)rcy_new(t);
+    node_set_a(a, b);
+    node_set_a(b, a);
+    rcy_decref(OB(a));
+    rcy_decref(OB(b));
+    rcy_gc_collect(rt, 2); /* resurrects one: both survive */
+    CHECK(saved != NULL);
+    rcy_object_t *keep = saved;
+    saved = OB(keep); /* no more resurrection */
+    rcy_decref(keep);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+    CHECK_EQ(rcy_census_by_site(rt, 0, &s), 0);
+    CHECK_EQ(s.len, 0);
+    rcy_typestats_release(&s);
+    saved = NULL;
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(nothing_recorded_until_started);
@@ -255,5 +312,6 @@ int main(void)
     RUN(growth_by_site);
     RUN(sites_in_graphs);
     RUN(stable_ids);
+    RUN(resurrected_objects_keep_their_id_and_site);
     return harness_summary();
 }

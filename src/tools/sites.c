@@ -174,14 +174,23 @@ static void forget(rcyi_trace_t *t, rcy_object_t *o)
     remove_entry(t, e);
 }
 
-/* The on_death slot of a type some of whose objects have entries. */
+/* The on_death slot of a type some of whose objects have entries. A type
+   with a finalizer may resurrect its object: finalize.c forgets it once
+   the finalizers have run without doing so (rcyi_trace_forget). */
 static void on_death_traced(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
     rcyi_trace_t *t = type->rt->trace;
-    if (t != NULL && t->len > 0)
+    if (t != NULL && t->len > 0 && type->finalize == NULL && type->legacy_del == NULL)
         forget(t, o);
     type->untraced_on_death(o);
+}
+
+void rcyi_trace_forget(rcy_object_t *o)
+{
+    rcyi_trace_t *t = o->type->rt->trace;
+    if (t != NULL && t->len > 0)
+        forget(t, o);
 }
 
 uint64_t rcyi_object_id_peek(const rcy_runtime_t *rt, const rcy_object_t *o)
