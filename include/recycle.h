@@ -1712,6 +1712,9 @@ RCY_API int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predica
  * give) as a path: the first item by its root name or description, then
  * every edge by its label, e.g. "registry['sessions'][2].user" (an
  * instance attribute reached through its __dict__ is written ".name").
+ * When allocation sites were recorded (rcy_sites_start) for items of the
+ * chain, they follow, in chain order: "globals['cache'][75]  (allocated:
+ * list at app.c:65, Session at app.c:31)".
  * Finding the edges calls traverse slots and describes keys: a heap walk
  * (see rcy_traverse_fn). Returns the length of the whole path (snprintf's
  * convention: it was cut if >= size; a path longer than INT_MAX bytes gives

@@ -222,6 +222,36 @@ TEST(sites_in_graphs)
     test_runtime_end(rt);
 }
 
+TEST(sites_in_chains)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    CHECK_EQ(rcy_sites_start(rt, NULL), 0);
+    rcy_object_t *globals = (rcy_dict_new)(rt); /* no site */
+    CHECK_EQ(rcy_root_add(globals, "globals"), 0);
+    HERE_NEXT();
+    rcy_object_t *cache = rcy_list_new(rt);
+    char cache_site[64];
+    memcpy(cache_site, expect_site, sizeof cache_site);
+    rcy_object_t *key = rcy_str_new(rt, "cache");
+    rcy_dict_set(globals, key, cache);
+    rcy_decref(key);
+    HERE_NEXT();
+    rcy_object_t *item = rcy_dict_new(rt);
+    rcy_list_append(cache, item);
+    rcy_objarray_t chain = {0};
+    CHECK_EQ(rcy_find_backref_chain(item, NULL, NULL, 0, &chain), 1);
+    char text[512], want[256];
+    CHECK(rcy_chain_format(&chain, text, sizeof text) > 0);
+    snprintf(want, sizeof want, "globals['cache'][0]  (allocated: list at %s, dict at %s)", cache_site, expect_site);
+    CHECK(strcmp(text, want) == 0);
+    rcy_objarray_release(&chain);
+    rcy_decref(item);
+    rcy_decref(cache);
+    CHECK_EQ(rcy_root_remove(globals), 0);
+    rcy_decref(globals);
+    test_runtime_end(rt);
+}
+
 TEST(stable_ids)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -311,6 +341,7 @@ int main(void)
     RUN(backtraces_through_the_hook);
     RUN(growth_by_site);
     RUN(sites_in_graphs);
+    RUN(sites_in_chains);
     RUN(stable_ids);
     RUN(resurrected_objects_keep_their_id_and_site);
     return harness_summary();
