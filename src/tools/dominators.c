@@ -168,8 +168,44 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     d->vertex[1] = vroot;
     t.parent[1] = 0;
     uint32_t next = lt_dfs(h, d, &t, vroot, 2);
-    /* What none of the roots reach starts a tree of its own. */
-    for (uint32_t i = 0; i < h->n; i++) {
+    /* What none of the roots reach starts trees of its own. The starts are
+       taken in decreasing finishing time of a depth-first search over the
+       unreached nodes (Kosaraju's first pass): each is then in a source
+       component of what is left, so that an object below a garbage cycle
+       is never made a root before the cycle that holds it. */
+    uint32_t n_order = 0;
+    {
+        uint32_t *mark = t.bucket_head, *order = t.label; /* free until the sweep */
+        memset(mark, 0, nv * sizeof *mark);
+        for (uint32_t i = 0; i < h->n; i++) {
+            if (d->num[i] != 0 || mark[i])
+                continue;
+            uint32_t top = 0;
+            mark[i] = 1;
+            t.stack[top] = i;
+            t.stack_pos[top] = 0;
+            top++;
+            while (top > 0) {
+                uint32_t v = t.stack[top - 1];
+                size_t k = t.stack_pos[top - 1];
+                if (k == succ_count(h, &t, v)) {
+                    order[n_order++] = v;
+                    top--;
+                    continue;
+                }
+                t.stack_pos[top - 1] = k + 1;
+                uint32_t w = succ_at(h, &t, v, k);
+                if (d->num[w] != 0 || mark[w])
+                    continue;
+                mark[w] = 1;
+                t.stack[top] = w;
+                t.stack_pos[top] = 0;
+                top++;
+            }
+        }
+    }
+    for (uint32_t o = n_order; o > 0; o--) {
+        uint32_t i = t.label[o - 1];
         if (d->num[i] != 0)
             continue;
         d->root_kind[i] = RCYI_DOM_UNREACHED;

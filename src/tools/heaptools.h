@@ -18,7 +18,8 @@
    from outside the heap (external count > 0), in that order; every node
    the search from those does not reach (cyclic garbage awaiting a
    collection, an object only a borrowed pointer reaches) becomes a root of
-   its own afterwards, in heap order, so that every node is in the tree.
+   its own afterwards, sources of what is left first (dominators.c), so
+   that every node is in the tree.
    Lengauer and Tarjan's algorithm (the simple version, path compression
    without balancing: O(m log n)), iterative throughout: a heap may be a
    chain of ten million links. Nodes are numbered in depth-first preorder
