@@ -67,7 +67,10 @@ TEST(sites_of_the_allocation_calls)
     HERE_NEXT();
     rcy_object_t *inst = rcy_instance_new(cls);
     CHECK(inst != NULL && site_is(inst, expect_site));
-    /* A str is no container: never recorded by these macros. */
+    /* The empty tuple is a shared immortal: nobody's allocation. */
+    rcy_object_t *empty = rcy_tuple_new(rt, 0, NULL);
+    CHECK(rcy_object_site(empty) == NULL);
+    rcy_decref(empty);
 
     /* The census by site: the loop's line has 5 dicts. */
     rcy_typestats_t s;

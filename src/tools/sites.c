@@ -335,6 +335,9 @@ rcy_object_t *rcy_record_site(rcy_object_t *o, const char *file, int line)
     rcyi_trace_t *t = rt->trace;
     if (RCY_LIKELY(t == NULL || !t->sites_on))
         return o;
+    /* A shared immortal (the empty tuple) was allocated by nobody here. */
+    if (rcy_is_immortal(o))
+        return o;
     if (--t->countdown > 0)
         return o;
     t->countdown = next_countdown(t);
