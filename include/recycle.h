@@ -1351,10 +1351,11 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
 
 /**
  * Gives free memory back to the system: empties the built-in free lists
- * (as a full collection does), then asks the C allocator to return its free
- * pages (glibc's malloc_trim(0)). Runs no collection and no user code.
- * Returns 1 if the allocator returned memory, 0 if not (or not glibc), or
- * RCY_EINVAL.
+ * (as a full collection does), unmaps the small-object allocator's spare
+ * arenas (up to 4 MiB of empty arenas it keeps mapped for reuse), then asks
+ * the C allocator to return its free pages (glibc's malloc_trim(0)). Runs
+ * no collection and no user code. Returns 1 if memory was returned, 0 if
+ * not, or RCY_EINVAL.
  */
 int rcy_memory_trim(rcy_runtime_t *rt);
 
