@@ -519,9 +519,9 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal_because(const rcy_object_t *o, const char
 RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn);
 /* The default hooks (rcy_runtime_new installs them), and the names of the
    callback frames the hooks run in (rcy_runtime_destroy's refusal). */
-RCYI_FUNC void stderr_output(void *arg, const char *text);
-RCYI_FUNC void default_error(void *arg, const char *message);
-extern RCYI_FUNC const char OUTPUT_HOOK[], ERROR_HOOK[];
+RCYI_FUNC void rcyi_stderr_output(void *arg, const char *text);
+RCYI_FUNC void rcyi_default_error(void *arg, const char *message);
+extern RCYI_FUNC const char rcyi_output_hook[], rcyi_error_hook[];
 /* Checks that s[0..n) is well-formed UTF-8. */
 RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
 
@@ -638,8 +638,6 @@ RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);
 /* The slow part of rcyi_gc_on_alloc: count0 passed threshold0; collects
    if automatic collection may run now. */
 RCYI_FUNC void rcyi_gc_maybe_collect(rcy_runtime_t *rt);
-/* Calls the gc callbacks (rcy_gc_callback_add) for one phase of a collection. */
-RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 /* Called when a container is allocated: counts it and may collect (inline:
    it runs for every container). */
 static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)

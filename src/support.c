@@ -90,20 +90,20 @@ int rcy_last_error(const rcy_runtime_t *rt)
 
 /* ---- Output ---------------------------------------------------------- */
 
-void stderr_output(void *arg, const char *text)
+void rcyi_stderr_output(void *arg, const char *text)
 {
     (void)arg;
     fputs(text, stderr);
     fflush(stderr);
 }
 
-const char OUTPUT_HOOK[] = "the output hook", ERROR_HOOK[] = "the error hook";
+const char rcyi_output_hook[] = "the output hook", rcyi_error_hook[] = "the error hook";
 
 /* The hooks are user code: they run in a callback frame. */
 static void call_output(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
-    rcyi_enter(rt, &f, OUTPUT_HOOK, NULL);
+    rcyi_enter(rt, &f, rcyi_output_hook, NULL);
     rt->output(rt->output_arg, text);
     rcyi_leave(rt, &f);
 }
@@ -111,7 +111,7 @@ static void call_output(rcy_runtime_t *rt, const char *text)
 static void call_error(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
-    rcyi_enter(rt, &f, ERROR_HOOK, NULL);
+    rcyi_enter(rt, &f, rcyi_error_hook, NULL);
     rt->error(rt->error_arg, text);
     rcyi_leave(rt, &f);
 }
@@ -121,7 +121,7 @@ static void call_error(rcy_runtime_t *rt, const char *text)
    with plain malloc when long, so that an injected allocation failure
    cannot lose it), or, when even that copy fails, the message and then the
    newline, in two calls. */
-void default_error(void *arg, const char *message)
+void rcyi_default_error(void *arg, const char *message)
 {
     rcy_runtime_t *rt = arg;
     size_t n = strlen(message);
