@@ -507,6 +507,12 @@ RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
    nothing allocated, when n * elem does not fit in a size_t. */
 RCYI_FUNC void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem);
 RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem);
+/* Grows the array items (*cap elements of elem bytes, from the functions
+   above; NULL when *cap is 0) to rcyi_grow_cap's next capacity: returns it,
+   its capacity in *cap, or NULL with RCY_ENOMEM and items and *cap as they
+   were. Every growing array of the library (object arrays, gc callbacks,
+   roots, immortals) grows through it. */
+RCYI_FUNC void *rcyi_array_grow(rcy_runtime_t *rt, void *items, size_t *cap, size_t first, size_t elem);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);

@@ -68,6 +68,18 @@ void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem)
     return rcyi_realloc(rt, ptr, size);
 }
 
+void *rcyi_array_grow(rcy_runtime_t *rt, void *items, size_t *cap, size_t first, size_t elem)
+{
+    size_t next = rcyi_grow_cap(*cap, first, elem);
+    void *grown = next != 0 ? rcyi_realloc_array(rt, items, next, elem) : NULL;
+    if (grown == NULL) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    *cap = next;
+    return grown;
+}
+
 void rcyi_free(rcy_runtime_t *rt, void *ptr)
 {
     if (ptr != NULL)
