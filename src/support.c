@@ -16,7 +16,9 @@ const char *rcy_strerror(int code)
     switch (code) {
     case RCY_OK: return "success";
     case RCY_ENOMEM: return "out of memory";
-    case RCY_EINVAL: return "invalid argument";
+    case RCY_EINVAL:
+        return "invalid argument (NULL, out of range, or a struct whose size field was not set by its init "
+               "function, such as rcy_config_init, for this version of recycle.h)";
     case RCY_ETYPE: return "wrong object type";
     case RCY_EINDEX: return "index out of range";
     case RCY_EKEY: return "key not found";
