@@ -14,6 +14,9 @@
  * finalizer, and all they reach, are uncollectable and go to garbage; the
  * others are finalized (PEP 442), checked again for resurrection, and
  * cleared with their clear slot, which frees them by reference counting.
+ * The finalizer steps are in finalize.c, the weak-reference steps in
+ * weakref.c; the gc module's surface (gc_api.c) calls this file, never the
+ * reverse (docs/design.md, "Layers").
  *
  * No step recurses: traversals are breadth-first over the lists themselves,
  * with the scratch state (gc_refs, flags) in the GC header.
