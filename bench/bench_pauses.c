@@ -28,7 +28,8 @@
  * percentile and maximum in microseconds of the thread's CPU time
  * (gen<g>_median_us, gen<g>_p99_us, gen<g>_max_us) and of wall-clock time
  * (wall_gen<g>_...), the median ns per object the collection examined
- * (gen<g>_ns_per_examined; CPython's callbacks do not say how many), the
+ * (gen<g>_ns_per_examined; CPython's callbacks do not say how many) and
+ * the mean number examined (gen<g>_examined_per_pause), the
  * share of the mutator's time spent collecting, and every pause (CPU time)
  * as a distribution for the plots.
  */
@@ -43,6 +44,7 @@ typedef struct pauses_s {
     double *per[RCY_GC_GENERATIONS];  /* CPU ns per object examined */
     size_t len[RCY_GC_GENERATIONS], cap[RCY_GC_GENERATIONS];
     double total_cpu, total_wall;
+    double examined[RCY_GC_GENERATIONS]; /* objects examined, all pauses */
 } pauses_t;
 
 static void report(const char *kase, long n, const char *prefix, int g, double *v, size_t k)
@@ -82,6 +84,7 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
     p->per[g][p->len[g]++] = info->candidates > 0 ? d.cpu * 1e9 / (double)info->candidates : 0.0;
     p->total_cpu += d.cpu;
     p->total_wall += d.wall;
+    p->examined[g] += (double)info->candidates;
     return 0;
 }
 
@@ -166,6 +169,8 @@ int main(int argc, char **argv)
         report(kase, n, "wall_", g, p.wall[g], p.len[g]);
         snprintf(metric, sizeof metric, "gen%d_ns_per_examined", g);
         bench_emit("pauses", kase, n, metric, bench_median(p.per[g], p.len[g]));
+        snprintf(metric, sizeof metric, "gen%d_examined_per_pause", g);
+        bench_emit("pauses", kase, n, metric, p.examined[g] / (double)p.len[g]);
         free(p.cpu[g]);
         free(p.wall[g]);
         free(p.per[g]);

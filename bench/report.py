@@ -6,11 +6,18 @@ ratio beside), the pauses per generation, the scale table beside the
 machine's floor, and every CPython side by side at one size. Python
 standard library only.
 
-    python3 bench/report.py RESULTS.json [MORE.json ...] [--at N]
+    python3 bench/report.py RESULTS.json [MORE.json ...] [--at N] [--doc FILE]
 
 Samples of the same (workload, case, size, side, metric) from several files
 are pooled (their medians are taken together); the reference CPython is the
 first file's. --at N picks the size of the every-CPython table (1,000,000).
+
+--doc FILE (docs/benchmarks.md) rewrites, in place, only the generated
+blocks of FILE, each between a line <!-- report:NAME --> and a line
+<!-- /report:NAME --> (NAME: runs, main, pauses, scale, pythons), and leaves
+every other line as it is: the prose, and the subsections other work adds
+(instances, mal against Boehm, the incremental mode), survive a
+regeneration.
 """
 import argparse
 import json
@@ -228,24 +235,65 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", nargs="+")
     ap.add_argument("--at", type=int, default=1000000)
+    ap.add_argument("--doc", default="")
     args = ap.parse_args()
     samples, pythons, ref, meta = load(args.results)
     variants = variants_of(samples, pythons)
-    print("## Runs\n")
+    runs = []
     for m in meta:
         ld = m["load"]
-        print("- %s: %s run of %s, %s minutes, commit %s, variants %s; 1-minute load average before each run "
-              "median %s (%s-%s over %s runs)" % (
-                  m["file"], m["mode"], m["date"], m["minutes"], m["commit"], m["variants"] or "none",
-                  fmt(ld and ld["median"]), fmt(ld and ld["min"]), fmt(ld and ld["max"]), ld and ld["runs"]))
+        runs.append("- `%s`: %s run of %s, %s minutes, commit `%s`, variants: %s; 1-minute load average before "
+                    "each run: median %s (%s-%s, %s runs)" % (
+                        os.path.basename(os.path.dirname(m["file"])) + "/" + os.path.basename(m["file"]),
+                        m["mode"], m["date"], m["minutes"], m["commit"],
+                        ", ".join("`%s`" % v for v in m["variants"]) if m["variants"] else "none",
+                        fmt(ld and ld["median"]), fmt(ld and ld["min"]), fmt(ld and ld["max"]), ld and ld["runs"]))
+    blocks = {"runs": "\n".join(runs), "main": main_table(samples, ref, variants),
+              "pauses": pauses_table(samples, ref, variants), "scale": scale_table(samples, ref, variants),
+              "pythons": every_python_table(samples, pythons, args.at)}
+    if args.doc:
+        return rewrite_doc(args.doc, blocks)
+    print("## Runs\n")
+    print(blocks["runs"])
     print("\n## Against %s\n" % ref)
-    print(main_table(samples, ref, variants))
+    print(blocks["main"])
     print("\n## Pauses\n")
-    print(pauses_table(samples, ref, variants))
+    print(blocks["pauses"])
     print("\n## Scale\n")
-    print(scale_table(samples, ref, variants))
+    print(blocks["scale"])
     print("\n## Every CPython at {:,}\n".format(args.at))
-    print(every_python_table(samples, pythons, args.at))
+    print(blocks["pythons"])
+    return 0
+
+
+def rewrite_doc(path, blocks):
+    """Replaces the generated blocks of path (see the module's docstring)."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    out, inside, seen = [], None, set()
+    for line in lines:
+        t = line.strip()
+        if inside is None and t.startswith("<!-- report:") and t.endswith("-->"):
+            inside = t[len("<!-- report:"):-3].strip()
+            if inside not in blocks:
+                sys.stderr.write("report.py: %s: unknown block %r\n" % (path, inside))
+                return 1
+            out.append(line)
+            out.append(blocks[inside])
+            seen.add(inside)
+            continue
+        if inside is not None:
+            if t == "<!-- /report:%s -->" % inside:
+                out.append(line)
+                inside = None
+            continue
+        out.append(line)
+    if inside is not None:
+        sys.stderr.write("report.py: %s: block %r is not closed\n" % (path, inside))
+        return 1
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+    print("report.py: rewrote the blocks %s of %s" % (", ".join(sorted(seen)) or "(none)", path))
     return 0
 
 
