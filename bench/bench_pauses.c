@@ -11,7 +11,7 @@
  * registered: every pause recorded is one of the steady state, none of the
  * build.
  *
- * The mutator (ITERATIONS iterations, default 1.5 N, at least 1,000,000): each
+ * The mutator (ITERATIONS iterations, default N, at least 1,000,000): each
  * iteration allocates a 2-slot object x and stores it in a ring of the
  * RING (20,000) most recent objects (a list), replacing the oldest one, which
  * dies by reference counting. Every fourth x holds in its slot b a dict
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
         bench_die("usage: bench_pauses ring N [ITERATIONS]");
     const char *kase = argv[1];
     long n = strtol(argv[2], NULL, 10);
-    long iterations = argc > 3 ? strtol(argv[3], NULL, 10) : (n > 666666 ? n + n / 2 : 1000000);
+    long iterations = argc > 3 ? strtol(argv[3], NULL, 10) : (n > 1000000 ? n : 1000000);
     if (strcmp(kase, "ring") != 0 || n <= 0 || iterations <= 0)
         bench_die("usage: bench_pauses ring N [ITERATIONS]");
 

@@ -54,7 +54,7 @@ def mutate(ring, start, stop):
 def main():
     case = sys.argv[1]
     n = int(sys.argv[2])
-    iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n + n // 2, 1000000)
+    iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n, 1000000)
     assert case == "ring"
     ring = [0] * RING
     nodes = [Node() for _ in range(n)]

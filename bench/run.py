@@ -9,8 +9,12 @@ need matplotlib and are drawn by whichever python3 has it.
 
     python3 bench/run.py --bindir BUILD/release/bench [options]
 
-  (default)         the standard run (make bench, at most 15 minutes here):
-                    python3 only, the sizes of each workload below
+  (default)         the standard run (make bench; about 15 minutes here at a
+                    load average of 10, less on a quieter machine): python3
+                    only, each workload's standard sizes (full collections of
+                    trees to 1e7, of the random graph and the list tree to
+                    1e6; pauses at 1e6, 5e6, 1e7), heaps of 5e6 objects
+                    repeated twice and of 1e7 once, the others 3-5 times
   --long            the long sweep (make bench-long): the scale sizes up to
                     1e8 (recycle and the floor only at 1e8), churn and memory
                     at every size, and every CPython at 1,000,000
@@ -21,7 +25,8 @@ need matplotlib and are drawn by whichever python3 has it.
   --only W[,W]      workloads: fullgc, floor, cycles, pyperf, pauses, churn, memory
   --sizes N[,N]     override the sizes of the sized workloads
   --pythons SPEC    "ref" (python3 only), "all" (python3 and every CPython 3
-                    that `pyenv versions` lists), or a comma list of versions
+                    that `pyenv versions` lists), a comma list of versions, or
+                    "none" (recycle, its variants and the floor alone)
   --other-sizes N   run the non-reference CPythons only at these sizes
   --variant LABEL:VAR=VALUE[,VAR=VALUE]
                     also run the recycle programs with these environment
@@ -67,13 +72,14 @@ LONG = 100000000  # the scale sweep's largest size (--long): recycle and the flo
 WORKLOADS = [
     {"name": "fullgc", "prog": "bench_fullgc", "twin": "bench_fullgc.py",
      "cases": ["tree", "listtree", "graph"], "sizes": SIZES, "long": SIZES + [LONG], "long_cases": ["tree", "graph"],
+     "standard_max": {"listtree": 1000000, "graph": 1000000},  # the random graph's build is slow here
      "metrics": ["ns_per_obj"], "heap": ["tracked", "uss_mb", "rss_mb"], "peers": {"boehm": ["tree", "graph"]},
-     "reps": 3, "python_max": 10000000},
+     "reps": 3, "python_max": 10000000, "peer_max": 1000000},
     {"name": "floor", "prog": "bench_floor", "twin": None,
-     "cases": ["chase4k", "mlp4k", "seq4k", "chase2m", "mlp2m", "seq2m"], "sizes": SIZES, "long": SIZES + [LONG],
+     "cases": ["chase4k", "mlp4k", "seq4k", "chase2m", "mlp2m"], "sizes": SIZES, "long": SIZES + [LONG],
      "metrics": ["ns_per_visit"], "heap": ["huge_pct", "buffer_mb"], "reps": 3},
     {"name": "cycles", "prog": "bench_cycles", "twin": "bench_cycles.py",
-     "cases": ["pair", "ring10"], "sizes": SIZES, "long": SIZES,
+     "cases": ["pair", "ring10"], "sizes": [100000, 1000000], "long": SIZES,
      "metrics": ["ns_per_freed"], "heap": ["uss_mb"], "peers": {"php": ["pair", "ring10"]}, "reps": 3},
     {"name": "pyperf", "prog": "bench_pyperf", "twin": "bench_pyperf.py",
      "cases": ["gc_collect", "gc_traversal"], "fixed": {"gc_collect": 2100, "gc_traversal": 1000},
@@ -94,6 +100,9 @@ WORKLOADS = [
      "metrics": ["bytes_per_obj"], "heap": [], "peers": {"boehm": ["node"], "php": ["node"]}, "reps": 1},
 ]
 QUICK_PAUSE_ITERATIONS = 100000
+# The standard run repeats the largest heaps less (each builds millions of
+# objects on a machine shared with others); the long sweep repeats all alike.
+BIG_REPS = {5000000: 2, 10000000: 1}
 QUICK_PAUSE_SIZE = 100000
 PEERS = ["boehm", "php"]
 
@@ -227,7 +236,7 @@ def plan(args):
             elif args.long:
                 ns = [n for n in w["long"] if n < LONG or case in w.get("long_cases", w["cases"])]
             else:
-                ns = w["sizes"]
+                ns = [n for n in w["sizes"] if n <= w.get("standard_max", {}).get(case, n)]
             for n in ns:
                 extra = []
                 if w["name"] == "pauses" and args.quick:
@@ -242,6 +251,16 @@ def plan(args):
                     extra = ["1"]
                 todo.append((w, case, n, extra))
     return todo
+
+
+def reps_of(args, w, n):
+    if args.reps:
+        return args.reps
+    if args.quick:
+        return 1
+    if args.long:
+        return w["reps"]
+    return min([w["reps"]] + [r for size, r in BIG_REPS.items() if n >= size])
 
 
 def parse_variants(specs):
@@ -294,6 +313,8 @@ def main():
 
     pythons = find_pythons(args.pythons or ("all" if args.long else "ref"))
     ref_label = pythons[0]["label"]
+    if args.pythons == "none":
+        pythons = []
     other_sizes = set(int(x) for x in args.other_sizes.split(",")) if args.other_sizes else None
     os.makedirs(args.out, exist_ok=True)
     began = time.time()
@@ -306,7 +327,7 @@ def main():
     failures = []
     expected = []
     for w, case, n, extra in plan(args):
-        reps = args.reps or (1 if args.quick else w["reps"])
+        reps = reps_of(args, w, n)
         rc_cmd = [os.path.join(args.bindir, w["prog"]), case, str(n)] + extra
         sides = [("recycle", rc_cmd, None)]
         for label, venv in variants:
@@ -326,7 +347,7 @@ def main():
         if not args.quick and not args.no_peers:
             for peer, cases in sorted(w.get("peers", {}).items()):
                 cmd = peer_cmd(peer, args.bindir, w["name"], case, n) if case in cases else None
-                if cmd is not None and n <= w.get("python_max", n):
+                if cmd is not None and (args.long or n <= w.get("peer_max", n)):
                     sides.append((peer, cmd, None))
         if args.peers_only:
             sides = [s_ for s_ in sides if s_[0] in PEERS]
