@@ -196,6 +196,7 @@ static inline void bench_emit_dist(const char *bench, const char *kase, long n, 
 static inline double bench_uss(void)
 {
     rcy_process_memory_t m;
+    rcy_process_memory_init(&m);
     if (rcy_process_memory(&m) != 0)
         return 0.0;
     return (double)m.uss;
