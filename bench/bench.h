@@ -211,6 +211,24 @@ static inline double bench_rss(void)
     return (double)m.rss;
 }
 
+/* Bytes of the process's memory that transparent huge pages back
+   (AnonHugePages of /proc/self/smaps_rollup; 0 where unknown). */
+static inline double bench_huge_bytes(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (f == NULL)
+        return 0.0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long v;
+        if (sscanf(line, "AnonHugePages: %lu kB", &v) == 1)
+            kb = (double)v;
+    }
+    fclose(f);
+    return kb * 1024.0;
+}
+
 static int bench_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

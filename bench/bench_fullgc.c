@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     bench_emit("fullgc", kase, n, "tracked", (double)tracked);
     bench_emit("fullgc", kase, n, "uss_mb", bench_uss() / 1048576.0);
     bench_emit("fullgc", kase, n, "rss_mb", bench_rss() / 1048576.0);
+    bench_emit("fullgc", kase, n, "huge_mb", bench_huge_bytes() / 1048576.0);
     free(ns);
     free(ms);
     free(wns);

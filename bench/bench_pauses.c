@@ -180,6 +180,7 @@ int main(int argc, char **argv)
     bench_emit("pauses", kase, n, "mutator_s", run.cpu);
     bench_emit("pauses", kase, n, "iterations", (double)iterations);
     bench_emit("pauses", kase, n, "rss_mb", bench_rss() / 1048576.0);
+    bench_emit("pauses", kase, n, "huge_mb", bench_huge_bytes() / 1048576.0);
     rcy_decref(m.ring);
     rcy_decref(m.key);
     rcy_decref(root);

@@ -73,7 +73,7 @@ WORKLOADS = [
     {"name": "fullgc", "prog": "bench_fullgc", "twin": "bench_fullgc.py",
      "cases": ["tree", "listtree", "graph"], "sizes": SIZES, "long": SIZES + [LONG], "long_cases": ["tree", "graph"],
      "standard_max": {"listtree": 1000000, "graph": 1000000},  # the random graph's build is slow here
-     "metrics": ["ns_per_obj"], "heap": ["tracked", "uss_mb", "rss_mb"], "peers": {"boehm": ["tree", "graph"]},
+     "metrics": ["ns_per_obj"], "heap": ["tracked", "uss_mb", "rss_mb", "huge_mb"], "peers": {"boehm": ["tree", "graph"]},
      "reps": 3, "python_max": 10000000, "peer_max": 1000000},
     {"name": "floor", "prog": "bench_floor", "twin": None,
      "cases": ["chase4k", "mlp4k", "seq4k", "chase2m", "mlp2m"], "sizes": SIZES, "long": SIZES + [LONG],
@@ -91,13 +91,14 @@ WORKLOADS = [
                  "wall_gen0_median_us", "wall_gen0_p99_us", "wall_gen1_median_us", "wall_gen1_p99_us",
                  "wall_gen2_median_us", "wall_gen2_p99_us", "wall_gen2_max_us"],
      "heap": ["gen0_count", "gen1_count", "gen2_count", "gen0_ns_per_examined", "gen1_ns_per_examined",
-              "gen2_ns_per_examined", "mutator_s", "iterations", "rss_mb"], "reps": 3},
+              "gen2_ns_per_examined", "mutator_s", "iterations", "rss_mb", "huge_mb"], "reps": 3},
     {"name": "churn", "prog": "churn", "twin": "churn.py",
      "cases": ["tuple", "list", "dict", "instance"], "sizes": [1000000], "long": SIZES,
      "metrics": ["ns_per_object"], "heap": [], "peers": {"boehm": ["instance"], "php": ["instance"]}, "reps": 5},
     {"name": "memory", "prog": "bench_memory", "twin": "bench_memory.py",
      "cases": ["node", "list", "dict"], "sizes": [1000000, 10000000], "long": SIZES,
-     "metrics": ["bytes_per_obj"], "heap": [], "peers": {"boehm": ["node"], "php": ["node"]}, "reps": 1},
+     "metrics": ["bytes_per_obj"], "heap": ["rss_mb", "huge_mb"], "peers": {"boehm": ["node"], "php": ["node"]},
+     "reps": 1},
 ]
 QUICK_PAUSE_ITERATIONS = 100000
 # The standard run repeats the largest heaps less (each builds millions of

@@ -61,6 +61,8 @@ struct rcyi_pool_s {
     struct rcyi_arena_s *arenas;                /* all arenas */
     struct rcyi_arena_s *usable_arenas;         /* arenas with an empty pool */
     size_t narenas;
+    bool huge; /* arenas past the first RCYI_HUGE_AFTER bytes are huge (pool.c) */
+    size_t mapped; /* bytes of the arenas */
 };
 
 /* Whether a runtime should have pools: builds with free lists, the default
