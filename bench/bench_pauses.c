@@ -5,8 +5,9 @@
  *   bench_pauses ring N [ITERATIONS]
  *
  * First the resident heap: a complete binary tree of N 2-slot objects,
- * built with automatic collection on, then one full collection, so that
- * the tree sits in the oldest generation. Then RING warm-up iterations of
+ * built with automatic collection off (its collections would only slow the
+ * build), then one full collection, so that the tree sits in the oldest
+ * generation, and automatic collection back on. Then RING warm-up iterations of
  * the mutator fill its ring. Only then are the collection callbacks
  * registered: every pause recorded is one of the steady state, none of the
  * build.
@@ -141,8 +142,10 @@ int main(int argc, char **argv)
 
     /* The resident heap, built breadth first, then moved to the oldest
        generation; the ring filled. */
+    rcy_gc_disable(rt);
     rcy_object_t *root = bench_build_tree(m.node, n);
     rcy_gc_collect(rt, 2);
+    rcy_gc_enable(rt);
     mutate(&m, 0, RING);
 
     pauses_t p;

@@ -1,7 +1,8 @@
 """Workload 4, Python twin of bench_pauses.c: pauses of automatic collection
 (default thresholds) in the steady state, recorded through gc.callbacks,
-which are registered only once the resident tree is built, collected into
-the oldest generation and the ring filled.
+which are registered only once the resident tree is built (automatic
+collection off), collected into the oldest generation (and collection back
+on) and the ring filled.
 
     python3 bench_pauses.py ring N [ITERATIONS]
 """
@@ -57,6 +58,7 @@ def main():
     iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n, 1000000)
     assert case == "ring"
     ring = [0] * RING
+    gc.disable()
     nodes = [Node() for _ in range(n)]
     for i in range(n):
         x = nodes[i]
@@ -67,6 +69,7 @@ def main():
     root = nodes[0]
     del nodes, x
     gc.collect()
+    gc.enable()
     mutate(ring, 0, RING)
 
     gc.callbacks.append(on_collect)
