@@ -61,7 +61,7 @@ struct rcyi_pool_s {
     struct rcyi_arena_s *arenas;                /* all arenas */
     struct rcyi_arena_s *usable_arenas;         /* arenas with an empty pool */
     size_t narenas;
-    bool huge; /* arenas past the first RCYI_HUGE_AFTER bytes are huge (pool.c) */
+    bool huge;     /* arenas made past the first 16 MiB are huge-page arenas (pool.c) */
     size_t mapped; /* bytes of the arenas */
 };
 
