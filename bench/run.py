@@ -33,6 +33,8 @@ need matplotlib and are drawn by whichever python3 has it.
                     variables, as a side of its own named LABEL (repeatable):
                     a configuration switch (e.g. huge-page arenas) or a
                     collector mode (e.g. incremental) beside the default
+  --variant-only W[,W]
+                    run the --variant sides only on these workloads
   --out DIR         where results.json, table.md and the plots go
   --chart           draw the plots (bench/chart.py): ratios.png, pauses.png,
                     scale.png
@@ -300,6 +302,7 @@ def main():
     ap.add_argument("--pythons", default="")
     ap.add_argument("--other-sizes", default="")
     ap.add_argument("--variant", action="append", default=[])
+    ap.add_argument("--variant-only", default="")
     ap.add_argument("--out", default=os.path.join("build", "bench-results"))
     ap.add_argument("--chart", action="store_true")
     ap.add_argument("--no-peers", action="store_true")
@@ -332,6 +335,8 @@ def main():
         rc_cmd = [os.path.join(args.bindir, w["prog"]), case, str(n)] + extra
         sides = [("recycle", rc_cmd, None)]
         for label, venv in variants:
+            if args.variant_only and w["name"] not in args.variant_only.split(","):
+                continue
             env = dict(os.environ)
             env.update(venv)
             sides.append((label, rc_cmd, env))
