@@ -409,8 +409,10 @@ struct rcy_runtime_s {
     size_t quarantine_cap, quarantine_len, quarantine_pos;
 
     /* The small-object allocator (pool.c), or NULL when objects come from
-       the allocator hooks. */
+       the allocator hooks; huge_pages: its arenas past the first 16 MiB are
+       2 MiB and advised for transparent huge pages (rcy_config_t). */
     struct rcyi_pool_s *pool;
+    bool huge_pages;
 
     /* Built-in types (src/types/), and the hook that empties their free
        lists, called at the end of every full collection and at teardown. */

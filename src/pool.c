@@ -55,7 +55,15 @@
 
 #define POOL_SIZE RCYI_POOL_SIZE
 #define ARENA_SIZE ((size_t)1024 * 1024)
-#define POOLS_PER_ARENA (ARENA_SIZE / POOL_SIZE)
+/* With huge pages (rcy_config_t.huge_pages), the arenas made once the
+   others hold HUGE_AFTER bytes are HUGE_ARENA bytes, aligned to that size
+   and advised MADV_HUGEPAGE, so that one transparent huge page can back
+   each: a collection that visits a large heap in random order then misses
+   the TLB far less (docs/benchmarks.md, "Heap layout"). The first arenas
+   stay small and on 4 KiB pages, whose untouched pools cost no memory, so
+   a small heap pays nothing for it. */
+#define HUGE_ARENA ((size_t)2 * 1024 * 1024)
+#define HUGE_AFTER ((size_t)16 * 1024 * 1024)
 #define ALIGNMENT RCYI_POOL_ALIGNMENT
 
 typedef rcyi_poolhdr_t pool_t;
@@ -72,7 +80,8 @@ static_assert(RCYI_POOL_MAX % ALIGNMENT == 0, "whole size classes");
 struct rcyi_arena_s {
     arena_t *next, *prev;         /* all arenas */
     arena_t *use_next, *use_prev; /* arenas with an empty pool */
-    void *base;                   /* as mapped (ARENA_SIZE bytes) */
+    void *base;                   /* as mapped (size bytes) */
+    size_t size;                  /* ARENA_SIZE, or HUGE_ARENA */
     char *first;                  /* first pool (POOL_SIZE aligned) */
     pool_t *empty;                /* pools given back, ready for any class */
     unsigned untouched;           /* pools never carved yet (after the others) */
@@ -97,6 +106,7 @@ int rcyi_pool_init(rcy_runtime_t *rt)
     if (p == NULL)
         return RCY_ENOMEM;
     memset(p, 0, sizeof *p);
+    p->huge = rt->huge_pages;
     rt->pool = p;
     return 0;
 }
@@ -125,23 +135,36 @@ static arena_t *arena_new(struct rcyi_pool_s *p)
     arena_t *a = malloc(sizeof *a);
     if (a == NULL)
         return NULL;
-    /* Straight from the system, aligned to a pool by unmapping the
-       misaligned head and tail: no allocator header shares a page with the
-       pools, and an arena given back leaves at once. */
-    char *raw = mmap(NULL, ARENA_SIZE + POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* Straight from the system, aligned (to a pool, or to a huge page) by
+       unmapping the misaligned head and tail: no allocator header shares a
+       page with the pools, and an arena given back leaves at once. */
+#ifdef MADV_HUGEPAGE
+    bool huge = p->huge && p->mapped >= HUGE_AFTER;
+#else
+    bool huge = false;
+#endif
+    size_t size = huge ? HUGE_ARENA : ARENA_SIZE;
+    size_t align = huge ? HUGE_ARENA : POOL_SIZE;
+    char *raw = mmap(NULL, size + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
         free(a);
         return NULL;
     }
-    char *first = (char *)(((uintptr_t)raw + POOL_SIZE - 1) & ~(uintptr_t)(POOL_SIZE - 1));
+    char *first = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     if (first > raw)
         munmap(raw, (size_t)(first - raw));
-    if (first + ARENA_SIZE < raw + ARENA_SIZE + POOL_SIZE)
-        munmap(first + ARENA_SIZE, (size_t)(raw + POOL_SIZE - first));
+    if (first + size < raw + size + align)
+        munmap(first + size, (size_t)(raw + align - first));
+#ifdef MADV_HUGEPAGE
+    if (huge)
+        (void)madvise(first, size, MADV_HUGEPAGE); /* advice: a refusal leaves 4 KiB pages */
+#endif
     a->base = first;
+    a->size = size;
+    p->mapped += size;
     a->first = first;
     a->empty = NULL;
-    a->npools = (unsigned)POOLS_PER_ARENA;
+    a->npools = (unsigned)(size / POOL_SIZE);
     a->untouched = a->npools;
     a->nempty = a->npools;
     a->prev = NULL;
@@ -167,7 +190,8 @@ static void arena_release(struct rcyi_pool_s *p, arena_t *a)
     if (a->next != NULL)
         a->next->prev = a->prev;
     p->narenas--;
-    munmap(a->base, ARENA_SIZE);
+    p->mapped -= a->size;
+    munmap(a->base, a->size);
     free(a);
 }
 
@@ -295,7 +319,7 @@ void rcyi_pool_fini(rcy_runtime_t *rt)
     while (a != NULL) {
         arena_t *next = a->next;
         if (a->nempty == a->npools) {
-            munmap(a->base, ARENA_SIZE);
+            munmap(a->base, a->size);
             free(a);
         }
         a = next;

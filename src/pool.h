@@ -62,6 +62,8 @@ struct rcyi_pool_s {
     struct rcyi_arena_s *usable_arenas;         /* arenas with an empty pool */
     size_t narenas;
     size_t nspare; /* arenas all of whose pools are empty, kept mapped */
+    bool huge;     /* arenas made past the first 16 MiB are huge-page arenas (pool.c) */
+    size_t mapped; /* bytes of the arenas */
 };
 
 /* Arenas all of whose pools are empty stay mapped, up to this many (4 MiB),

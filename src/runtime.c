@@ -119,6 +119,7 @@ void rcy_config_init(rcy_config_t *cfg)
     cfg->threshold2 = 10;
     cfg->poison = -1;
     cfg->quarantine = 1024;
+    cfg->huge_pages = -1;
 }
 
 rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
@@ -137,6 +138,8 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
        but a value that cannot be honoured is refused either way). */
     size_t quarantine_bytes;
     if (cfg->poison < -1 || cfg->poison > 1 || !rcyi_size_mul(cfg->quarantine, sizeof(void *), &quarantine_bytes))
+        return NULL;
+    if (cfg->huge_pages < -1 || cfg->huge_pages > 1)
         return NULL;
     const rcy_allocator_t *a = &cfg->allocator;
     bool any = a->malloc_fn || a->realloc_fn || a->free_fn;
@@ -176,6 +179,13 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         }
         rt->quarantine_cap = cfg->quarantine;
     }
+    /* RCY_HUGE_PAGES=0 or 1 decides for a configuration that leaves it to
+       the environment (-1), as RCY_POISON does for poisoning. */
+    int huge = cfg->huge_pages;
+    const char *huge_env = getenv("RCY_HUGE_PAGES");
+    if (huge < 0 && huge_env != NULL && (strcmp(huge_env, "0") == 0 || strcmp(huge_env, "1") == 0))
+        huge = huge_env[0] - '0';
+    rt->huge_pages = huge > 0;
     if (rcyi_pool_wanted(rt, !all) && rcyi_pool_init(rt) < 0) {
         alloc.free_fn(alloc.ctx, rt->quarantine);
         alloc.free_fn(alloc.ctx, rt);
