@@ -27,6 +27,7 @@ all:
 demo: all
 	$(BUILD)/release/tour
 	$(BUILD)/release/memory_tour
+	$(BUILD)/release/heap_report $(BUILD)
 
 test: test-debug test-release test-tsan test-stress test-fuzz test-valgrind
 

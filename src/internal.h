@@ -306,6 +306,10 @@ struct rcy_type_s {
     size_t live_bytes;
     size_t validate_tracked; /* scratch of heap validation (validate.c) */
     rcy_type_t *next_type; /* all types of the runtime, newest first */
+    /* The heap tools' side table (tools/sites.c): while an object of this
+       type has a stable id or an allocation site, on_death is the table's
+       wrapper and this is the slot it calls after forgetting the object. */
+    void (*untraced_on_death)(rcy_object_t *o);
 };
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
@@ -465,6 +469,9 @@ struct rcy_runtime_s {
     rcyi_running_t *running;
     const char *walk;
     bool destroying;
+    /* Stable object ids and allocation sites (tools/sites.c), NULL until
+       first used. */
+    struct rcyi_trace_s *trace;
     rcy_runtime_t *live_next; /* the process-wide list of live runtimes (runtime.c) */
 };
 
@@ -835,5 +842,14 @@ RCYI_FUNC const char *rcyi_root_name(const rcy_runtime_t *rt, const rcy_object_t
 
 /* Releases the registered roots (teardown, before the collections). */
 RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
+
+/* ---- tools/sites.c ----------------------------------------------------- */
+
+/* Frees the side table of ids and sites (teardown, after the last
+   collection). */
+RCYI_FUNC void rcyi_trace_fini(rcy_runtime_t *rt);
+/* Forgets o's entry (o dies for good): called for the objects of types
+   with finalizers once their finalizers have not resurrected them. */
+RCYI_FUNC void rcyi_trace_forget(rcy_object_t *o);
 
 #endif /* RCY_INTERNAL_H */

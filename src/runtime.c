@@ -318,6 +318,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
        longer run: drop them unrun (CPython's finalize during late
        shutdown); the registry's references are not leaks. */
     rcyi_finalize_drop_all(rt);
+    rcyi_trace_fini(rt);
     RCYI_VALIDATE_HEAP(rt, "after teardown's collections");
     report_survivors(rt);
     rcyi_gc_fini(rt);
