@@ -12,6 +12,13 @@
  *       the retained sizes). Reports the thread CPU seconds of each (median)
  *       and the peak RSS the process grew by during the tool calls.
  *
+ *   bench_heaptools snapshot N [REPS]
+ *       The heap of `dominators`, then REPS times: rcy_snapshot_take, N/10
+ *       new objects hung under the root, rcy_snapshot_take again,
+ *       rcy_snapshot_diff, then the new objects dropped. Reports the median
+ *       thread CPU seconds of a take and of a diff, and the bytes the side
+ *       table of stable ids holds per object (as the process's RSS growth
+ *       over the first take, divided by N).
  *   bench_heaptools sites N [REPS]
  *       The cost of allocation sites: N allocations and deaths of a 2-slot
  *       object and of a list, in batches of 1000, in six modes,
@@ -126,6 +133,67 @@ static void case_dominators(long n, int reps)
     bench_finish(rt);
 }
 
+static void case_snapshot(long n, int reps)
+{
+    rcy_runtime_t *rt = rcy_runtime_new(NULL);
+    if (rt == NULL)
+        bench_die("no runtime");
+    rcy_gc_disable(rt);
+    rcy_type_t *node = bnode_type_new(rt);
+    rcy_object_t *root = build_heap(node, n);
+    double *take = calloc((size_t)reps, sizeof *take), *diff = calloc((size_t)reps, sizeof *diff);
+    if (take == NULL || diff == NULL)
+        bench_die("out of memory");
+    rcy_process_memory_t m0, m1;
+    rcy_process_memory_init(&m0);
+    rcy_process_memory_init(&m1);
+    rcy_process_memory(&m0);
+    for (int r = 0; r < reps; r++) {
+        double c = thread_cpu();
+        rcy_snapshot_t *s1 = rcy_snapshot_take(rt);
+        take[r] = thread_cpu() - c;
+        if (s1 == NULL)
+            bench_die("snapshot_take");
+        if (r == 0) {
+            rcy_process_memory(&m1);
+        }
+        /* N/10 new objects in a chain under the root's first slot */
+        bnode_t *extra = bnode_new(node), *tail = extra;
+        for (long i = 1; i < n / 10; i++) {
+            bnode_t *x = bnode_new(node);
+            bnode_set(&tail->a, &x->ob);
+            rcy_decref(&x->ob);
+            tail = x;
+        }
+        bnode_set(&tail->b, ((bnode_t *)root)->a);
+        bnode_set(&((bnode_t *)root)->a, &extra->ob);
+        rcy_decref(&extra->ob);
+        rcy_snapshot_t *s2 = rcy_snapshot_take(rt);
+        if (s2 == NULL)
+            bench_die("snapshot_take");
+        rcy_snapshot_diff_t d;
+        c = thread_cpu();
+        if (rcy_snapshot_diff(s1, s2, 10, &d) != 0)
+            bench_die("snapshot_diff");
+        diff[r] = thread_cpu() - c;
+        if (d.new_objects != (size_t)(n / 10))
+            bench_die("the diff should find the new objects");
+        rcy_snapshot_diff_release(&d);
+        rcy_snapshot_free(s1);
+        rcy_snapshot_free(s2);
+        /* drop them again: the root's slot back to the old first node */
+        bnode_set(&((bnode_t *)root)->a, tail->b);
+    }
+    bench_emit("heaptools", "snapshot", n, "take_cpu_s", bench_median(take, (size_t)reps));
+    bench_emit("heaptools", "snapshot", n, "diff_cpu_s", bench_median(diff, (size_t)reps));
+    bench_emit("heaptools", "snapshot", n, "first_take_rss_bytes_per_object",
+               (double)(m1.rss > m0.rss ? m1.rss - m0.rss : 0) / (double)n);
+    free(take);
+    free(diff);
+    rcy_root_remove(root);
+    bench_finish(rt);
+}
+
 enum { MODE_PLAIN, MODE_MACRO, MODE_ON, MODE_SAMPLED, MODE_BACKTRACE, MODE_SAMPLED_BT, N_MODES };
 static const char *const mode_names[N_MODES] = {"plain", "macro", "on", "sampled", "backtrace", "sampled-backtrace"};
 
@@ -215,6 +283,10 @@ int main(int argc, char **argv)
     bench_args(argc, argv, &kase, &n, &reps, 3);
     if (strcmp(kase, "dominators") == 0) {
         case_dominators(n, reps);
+        return 0;
+    }
+    if (strcmp(kase, "snapshot") == 0) {
+        case_snapshot(n, reps);
         return 0;
     }
     if (strcmp(kase, "sites") == 0) {
