@@ -73,7 +73,8 @@ rcy_snapshot_t *rcy_snapshot_take(rcy_runtime_t *rt)
     }
     rcyi_domtree_free(rt, &d);
     rcyi_heap_free(&h);
-    qsort(s->recs, s->len, sizeof *s->recs, by_id);
+    if (s->len > 1)
+        qsort(s->recs, s->len, sizeof *s->recs, by_id);
     return s;
 nomem:
     rcyi_domtree_free(rt, &d);
@@ -151,7 +152,8 @@ static int by_growth(const void *a, const void *b)
 
 static void finish_rows(rows_t *r, size_t limit, rcy_typestat_t **items, size_t *len)
 {
-    qsort(r->items, r->len, sizeof *r->items, by_bytes);
+    if (r->len > 1)
+        qsort(r->items, r->len, sizeof *r->items, by_bytes);
     *items = r->items;
     *len = limit > 0 && r->len > limit ? limit : r->len;
 }
