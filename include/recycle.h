@@ -1860,10 +1860,13 @@ typedef struct rcy_retained_s {
 RCY_API void rcy_retained_init(rcy_retained_t *out);
 
 /**
- * Fills *out, which rcy_retained_init prepared, with the bytes and objects kept alive only through obj, and
- * its immediate dominator (a new reference the caller releases; NULL when
- * obj is a root, which it is whenever the caller holds the only path to
- * it). Walks the heap once and builds the whole tree: for many objects,
+ * Fills *out, which rcy_retained_init prepared, with the bytes and objects
+ * kept alive only through obj, and its immediate dominator (a new reference
+ * the caller releases; NULL when obj is a root). A reference the caller
+ * holds makes obj a root (it is held from outside the heap) without
+ * changing what obj retains; to see obj's dominator, pass a pointer
+ * borrowed from the heap (rcy_list_get). Walks the heap once and builds
+ * the whole tree: for many objects,
  * rcy_largest_retainers or a snapshot is cheaper. Returns 0, RCY_EINVAL
  * (also: out's size field is not sizeof(rcy_retained_t)),
  * RCY_ESTATE (during a collection or another heap walk) or RCY_ENOMEM.
