@@ -1904,7 +1904,8 @@ RCY_API void rcy_retainers_release(rcy_retainers_t *r);
 
 /**
  * Prints rcy_largest_retainers as a table (type, retained bytes, retained
- * objects, own bytes, description and why it is a root) to out, or through
+ * objects, own bytes, description, why it is a root, and its allocation
+ * site when one was recorded) to out, or through
  * the output hook when out is NULL. Runs describe slots and the output
  * hook (the rows hold their objects meanwhile). Returns as
  * rcy_largest_retainers.

@@ -225,6 +225,22 @@ TEST(sites_in_graphs)
     test_runtime_end(rt);
 }
 
+TEST(sites_in_the_largest_retainers)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    CHECK_EQ(rcy_sites_start(rt, NULL), 0);
+    HERE_NEXT();
+    rcy_object_t *l = rcy_list_new(rt);
+    CHECK_EQ(rcy_show_largest_retainers(rt, 1, NULL), 0);
+    char want[128];
+    snprintf(want, sizeof want, "(held from outside) at %s", expect_site);
+    CHECK_STR_CONTAINS(cap.text, want);
+    rcy_decref(l);
+    test_runtime_end(rt);
+    capture_free(&cap);
+}
+
 TEST(sites_in_chains)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -344,6 +360,7 @@ int main(void)
     RUN(backtraces_through_the_hook);
     RUN(growth_by_site);
     RUN(sites_in_graphs);
+    RUN(sites_in_the_largest_retainers);
     RUN(sites_in_chains);
     RUN(stable_ids);
     RUN(resurrected_objects_keep_their_id_and_site);

@@ -514,8 +514,10 @@ int rcy_show_largest_retainers(rcy_runtime_t *rt, size_t n, FILE *out)
         char desc[80];
         rcy_describe(row->obj, desc, sizeof desc); /* user code: the rows hold their objects */
         const char *kind = root_kind_name(row->root_kind);
-        rcyi_out(rt, out, "%-*s %12zu %9zu %10zu  %s%s%s%s\n", w, row->type_name, row->bytes, row->objects,
-                 row->self_bytes, desc, *kind ? " (" : "", kind, *kind ? ")" : "");
+        const rcyi_site_t *site = rcyi_object_site(rt, row->obj);
+        rcyi_out(rt, out, "%-*s %12zu %9zu %10zu  %s%s%s%s%s%s\n", w, row->type_name, row->bytes, row->objects,
+                 row->self_bytes, desc, *kind ? " (" : "", kind, *kind ? ")" : "", site ? " at " : "",
+                 site ? site->name : "");
     }
     rcy_retainers_release(&r);
     return 0;
