@@ -271,8 +271,8 @@ static uint32_t intern_site(rcy_runtime_t *rt, rcyi_trace_t *t, const char *file
             return 0;
     }
     if (t->n_sites == t->cap_sites) {
-        size_t cap = rcyi_grow_cap(t->cap_sites, 64, sizeof *t->sites);
-        rcyi_site_t *sites = cap != 0 && cap < UINT32_MAX ? rcyi_realloc_array(rt, t->sites, cap, sizeof *sites) : NULL;
+        size_t cap = t->cap_sites;
+        rcyi_site_t *sites = t->n_sites < UINT32_MAX / 2 ? rcyi_array_grow(rt, t->sites, &cap, 64, sizeof *sites) : NULL;
         if (sites == NULL)
             return 0;
         t->sites = sites;

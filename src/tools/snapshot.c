@@ -118,12 +118,10 @@ static int rows_add(rcy_runtime_t *rt, rows_t *r, const char *name, size_t bytes
         }
     }
     if (r->len == r->cap) {
-        size_t cap = rcyi_grow_cap(r->cap, 16, sizeof *r->items);
-        rcy_typestat_t *items = cap ? rcyi_realloc_array(rt, r->items, cap, sizeof *items) : NULL;
+        rcy_typestat_t *items = rcyi_array_grow(rt, r->items, &r->cap, 16, sizeof *items);
         if (items == NULL)
             return RCY_ENOMEM;
         r->items = items;
-        r->cap = cap;
     }
     r->items[r->len].name = name;
     r->items[r->len].count = 1;
@@ -207,12 +205,10 @@ int rcy_snapshot_diff(const rcy_snapshot_t *before, const rcy_snapshot_t *after,
         } else {
             if (a->retained > b->retained) {
                 if (n_grown == cap_grown) {
-                    size_t cap = rcyi_grow_cap(cap_grown, 64, sizeof *grown);
-                    rcy_retainer_growth_t *g = cap ? rcyi_realloc_array(rt, grown, cap, sizeof *g) : NULL;
+                    rcy_retainer_growth_t *g = rcyi_array_grow(rt, grown, &cap_grown, 64, sizeof *g);
                     if (g == NULL)
                         goto nomem;
                     grown = g;
-                    cap_grown = cap;
                 }
                 rcy_retainer_growth_t *g = &grown[n_grown++];
                 g->id = a->id;
