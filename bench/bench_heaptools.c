@@ -19,6 +19,10 @@
  *       thread CPU seconds of a take and of a diff, and the bytes the side
  *       table of stable ids holds per object (as the process's RSS growth
  *       over the first take, divided by N).
+ *   bench_heaptools report N [DIR]
+ *       The heap of `dominators`: rcy_heap_dump and rcy_heap_report into DIR
+ *       (default /tmp), once each; reports their thread CPU seconds and the
+ *       files' sizes.
  *   bench_heaptools sites N [REPS]
  *       The cost of allocation sites: N allocations and deaths of a 2-slot
  *       object and of a list, in batches of 1000, in six modes,
@@ -194,6 +198,42 @@ static void case_snapshot(long n, int reps)
     bench_finish(rt);
 }
 
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void case_report(long n, const char *dir)
+{
+    rcy_runtime_t *rt = rcy_runtime_new(NULL);
+    if (rt == NULL)
+        bench_die("no runtime");
+    rcy_gc_disable(rt);
+    rcy_type_t *node = bnode_type_new(rt);
+    rcy_object_t *root = build_heap(node, n);
+    char dump[512], report[512];
+    snprintf(dump, sizeof dump, "%s/bench-heap.jsonl", dir);
+    snprintf(report, sizeof report, "%s/bench-heap-report.html", dir);
+    double c = thread_cpu();
+    if (rcy_heap_dump(rt, dump) != 0)
+        bench_die("heap_dump");
+    bench_emit("heaptools", "report", n, "dump_cpu_s", thread_cpu() - c);
+    bench_emit("heaptools", "report", n, "dump_bytes", (double)file_size(dump));
+    c = thread_cpu();
+    if (rcy_heap_report(rt, report) != 0)
+        bench_die("heap_report");
+    bench_emit("heaptools", "report", n, "report_cpu_s", thread_cpu() - c);
+    bench_emit("heaptools", "report", n, "report_bytes", (double)file_size(report));
+    rcy_root_remove(root);
+    bench_finish(rt);
+}
+
 enum { MODE_PLAIN, MODE_MACRO, MODE_ON, MODE_SAMPLED, MODE_BACKTRACE, MODE_SAMPLED_BT, N_MODES };
 static const char *const mode_names[N_MODES] = {"plain", "macro", "on", "sampled", "backtrace", "sampled-backtrace"};
 
@@ -280,6 +320,10 @@ int main(int argc, char **argv)
     const char *kase;
     long n;
     int reps;
+    if (argc > 1 && strcmp(argv[1], "report") == 0 && argc > 2) {
+        case_report(strtol(argv[2], NULL, 10), argc > 3 ? argv[3] : "/tmp");
+        return 0;
+    }
     bench_args(argc, argv, &kase, &n, &reps, 3);
     if (strcmp(kase, "dominators") == 0) {
         case_dominators(n, reps);
