@@ -470,8 +470,11 @@ struct rcy_runtime_s {
     const char *walk;
     bool destroying;
     /* Stable object ids and allocation sites (tools/sites.c), NULL until
-       first used. */
+       first used, and the hook that forgets a dying object's entry, which
+       finalize.c calls (a layer below the tools) once an object with
+       finalizers dies for good; NULL without a table. */
     struct rcyi_trace_s *trace;
+    void (*trace_forget)(rcy_object_t *o);
     rcy_runtime_t *live_next; /* the process-wide list of live runtimes (runtime.c) */
 };
 
@@ -848,8 +851,5 @@ RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
 /* Frees the side table of ids and sites (teardown, after the last
    collection). */
 RCYI_FUNC void rcyi_trace_fini(rcy_runtime_t *rt);
-/* Forgets o's entry (o dies for good): called for the objects of types
-   with finalizers once their finalizers have not resurrected them. */
-RCYI_FUNC void rcyi_trace_forget(rcy_object_t *o);
 
 #endif /* RCY_INTERNAL_H */
