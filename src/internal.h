@@ -472,6 +472,10 @@ struct rcy_runtime_s {
     /* Stable object ids and allocation sites (tools/sites.c), NULL until
        first used. */
     struct rcyi_trace_s *trace;
+    /* Set with trace: forgets a dying object's entry (finalize.c calls it
+       for the types with finalizers once they did not resurrect it). A
+       hook, because the tools sit above the object layer. */
+    void (*trace_forget)(rcy_object_t *o);
     rcy_runtime_t *live_next; /* the process-wide list of live runtimes (runtime.c) */
 };
 
@@ -848,8 +852,5 @@ RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
 /* Frees the side table of ids and sites (teardown, after the last
    collection). */
 RCYI_FUNC void rcyi_trace_fini(rcy_runtime_t *rt);
-/* Forgets o's entry (o dies for good): called for the objects of types
-   with finalizers once their finalizers have not resurrected them. */
-RCYI_FUNC void rcyi_trace_forget(rcy_object_t *o);
 
 #endif /* RCY_INTERNAL_H */
