@@ -96,6 +96,8 @@ rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o)
 size_t rcyi_object_size(const rcy_object_t *o)
 {
     const rcy_type_t *t = o->type;
+    if (t->size_of != NULL)
+        return t->size_of(o);
     return rcyi_block_size(t, t->itemsize ? ((const rcy_varobject_t *)o)->size : 0);
 }
 

@@ -42,6 +42,7 @@ void rcyi_builtins_fini(rcy_runtime_t *rt)
         return;
     clear_freelists(rt);
     rcyi_atom_free_arenas(rt, rt->builtins, true); /* with any int a leak kept alive */
+    rcyi_str_intern_fini(rt);
     rcyi_free(rt, rt->builtins);
     rt->builtins = NULL;
     rt->clear_freelists = NULL;
