@@ -353,6 +353,13 @@ static int instance_del(rcy_object_t *obj, rcy_object_t *key, const char *s, siz
 
 /* ---- The public API ---------------------------------------------------- */
 
+/* The attribute calls' general paths (after their fast paths failed), out
+   of line so that the fast paths need no stack frame. */
+static RCYI_NOINLINE int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value);
+static RCYI_NOINLINE rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name);
+static RCYI_NOINLINE int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value);
+static RCYI_NOINLINE rcy_object_t *getattr_str_slow(rcy_object_t *obj, rcy_object_t *name);
+
 rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec)
 {
     if (rt == NULL)
@@ -457,16 +464,21 @@ static int setattr_interned(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *
         err = instance_set(obj, key, value);
     } else {
         rcyi_class_t *c = as_class(obj);
+        bool created = false;
         if (c->dict == NULL) {
             rcy_object_t *d = rcy_dict_new(rt); /* may collect, and so run finalizers */
             if (d == NULL)
                 return RCY_ENOMEM;
-            if (c->dict == NULL)
+            if (c->dict == NULL) {
                 c->dict = d;
-            else
+                created = true;
+            } else {
                 rcy_decref(d); /* a finalizer gave the class a dict meanwhile */
+            }
         }
         err = rcy_dict_set(c->dict, key, value);
+        if (err < 0 && created)
+            RCY_CLEAR(c->dict); /* leave the class as it was */
     }
     return err < 0 ? rcyi_set_error(rt, err) : 0;
 }
@@ -504,7 +516,85 @@ static int delattr_text(rcy_object_t *obj, rcy_object_t *key, const char *s, siz
     return err < 0 ? rcyi_set_error(obj->type->rt, err) : 0;
 }
 
+/* The name cache of the char * forms: the interned str whose text the
+   caller's name pointer holds, if the cache remembers it (NULL if not).
+   Comparing the bytes with the NUL (the str has no NUL before its end,
+   or it could not have been cached) proves the text is the same. */
+static inline size_t name_slot(const char *name) { return ((uintptr_t)name >> 3) & 63; }
+
+static inline rcy_object_t *name_cached(const rcyi_builtins_t *b, const char *name)
+{
+    size_t i = name_slot(name);
+    rcy_object_t *key = b->name_cache[i].key;
+    if (b->name_cache[i].name != name || key == NULL)
+        return NULL;
+    const rcyi_str_t *s = (const rcyi_str_t *)key;
+    /* Byte by byte, the NUL included: a mismatch stops the loop at name's
+       NUL at the latest, so nothing past name's end is read. */
+    for (intptr_t k = 0; k <= s->ob.size; k++)
+        if (s->data[k] != name[k])
+            return NULL;
+    return key;
+}
+
+static inline void name_remember(rcyi_builtins_t *b, const char *name, rcy_object_t *key)
+{
+    const rcyi_str_t *s = (const rcyi_str_t *)key;
+    if (memchr(s->data, '\0', (size_t)s->ob.size) != NULL)
+        return; /* a name with a NUL inside is never a C string's text */
+    size_t i = name_slot(name);
+    b->name_cache[i].name = name;
+    b->name_cache[i].key = key;
+}
+
+/* The fast paths: an instance without a dict whose class knows the
+   interned name key, whose slot is within its capacity. Store: the slot
+   holds a value already (replacing it), returns 0, else -1 (nothing
+   done). Load: the value, or NULL (look further). */
+static inline int store_fast(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *value)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (RCY_UNLIKELY(l & L_DICT))
+        return -1;
+    int ix = keys_find(class_of(obj), key);
+    if (ix < 0 || ix >= l_cap(l) || inst->values[ix] == NULL)
+        return -1;
+    rcy_object_t *old = inst->values[ix];
+    inst->values[ix] = rcy_newref(value);
+    rcy_decref(old);
+    return 0;
+}
+
+static inline rcy_object_t *load_fast(rcy_object_t *obj, rcy_object_t *key)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (RCY_UNLIKELY(l & L_DICT))
+        return NULL;
+    int ix = keys_find(class_of(obj), key);
+    return ix >= 0 && ix < l_cap(l) ? inst->values[ix] : NULL;
+}
+
+/* Whether obj is a live instance (the freed-object check of every call). */
+static inline bool instance_fast(const rcy_object_t *obj)
+{
+    rcyi_check_live(obj);
+    return obj->type->traverse == instance_traverse;
+}
+
 int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL && value != NULL) && instance_fast(obj) &&
+        rcyi_same_runtime(value, obj->type->rt)) {
+        rcy_object_t *key = name_cached(obj->type->rt->builtins, name);
+        if (key != NULL && store_fast(obj, key, value) == 0)
+            return 0;
+    }
+    return setattr_slow(obj, name, value);
+}
+
+static int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value)
 {
     if (obj == NULL)
         return RCY_EINVAL;
@@ -522,10 +612,22 @@ int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
     rcy_object_t *key = rcyi_str_intern(rt, name, n, rcyi_str_hash_bytes(name, n));
     if (key == NULL)
         return RCY_ENOMEM;
+    name_remember(rt->builtins, name, key);
     return setattr_interned(obj, key, value);
 }
 
 rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL) && instance_fast(obj)) {
+        rcy_object_t *key = name_cached(obj->type->rt->builtins, name);
+        rcy_object_t *v = key != NULL ? load_fast(obj, key) : NULL;
+        if (v != NULL)
+            return v;
+    }
+    return getattr_slow(obj, name);
+}
+
+static rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name)
 {
     if (obj == NULL)
         return NULL;
@@ -538,6 +640,8 @@ rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
         return NULL;
     size_t n = strlen(name);
     rcy_object_t *key = rcyi_str_intern_find(rt, name, n, rcyi_str_hash_bytes(name, n));
+    if (key != NULL)
+        name_remember(rt->builtins, name, key);
     return getattr_text(obj, key, name, n);
 }
 
@@ -567,7 +671,18 @@ static rcy_object_t *name_key(rcy_object_t *obj, rcy_object_t *name)
     return rcyi_str_intern_find(obj->type->rt, s->data, (size_t)s->ob.size, rcyi_str_hash(name));
 }
 
+/* The fast paths of the str forms need no check of name: finding it among
+   the class's keys (by pointer) proves it an interned str of obj's
+   runtime, immortal and so never freed. */
 int rcy_setattr_str(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL && value != NULL) && instance_fast(obj) &&
+        rcyi_same_runtime(value, obj->type->rt) && store_fast(obj, name, value) == 0)
+        return 0;
+    return setattr_str_slow(obj, name, value);
+}
+
+static int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
 {
     if (obj == NULL)
         return RCY_EINVAL;
@@ -589,6 +704,16 @@ int rcy_setattr_str(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
 
 rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name)
 {
+    if (RCY_LIKELY(obj != NULL && name != NULL) && instance_fast(obj)) {
+        rcy_object_t *v = load_fast(obj, name);
+        if (v != NULL)
+            return v;
+    }
+    return getattr_str_slow(obj, name);
+}
+
+static rcy_object_t *getattr_str_slow(rcy_object_t *obj, rcy_object_t *name)
+{
     if (obj == NULL)
         return NULL;
     rcy_runtime_t *rt = obj->type->rt;
@@ -605,12 +730,6 @@ rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name)
     if (!rcyi_same_runtime(name, rt)) { /* equals no name of obj's */
         rcyi_set_error(rt, RCY_EKEY);
         return NULL;
-    }
-    if (rcyi_is_instance(obj) && !(as_instance(obj)->layout & L_DICT)) {
-        /* The fast path: an interned name the class knows. */
-        int ix = keys_find(class_of(obj), name);
-        if (ix >= 0 && ix < l_cap(as_instance(obj)->layout) && as_instance(obj)->values[ix] != NULL)
-            return as_instance(obj)->values[ix];
     }
     const rcyi_str_t *s = (const rcyi_str_t *)name;
     return getattr_text(obj, name_key(obj, name), s->data, (size_t)s->ob.size);

@@ -161,6 +161,14 @@ typedef struct rcyi_builtins_s {
         rcyi_str_t **slots;
         size_t cap, n;
     } intern;
+    /* The char * attribute calls' cache (class.c): the interned str last
+       found for a name pointer, direct-mapped by the pointer's bits. An
+       entry counts only when the text there still equals the str's (a
+       caller's buffer may change), which is checked on every hit. */
+    struct {
+        const char *name;
+        rcy_object_t *key;
+    } name_cache[64];
     struct {
         rcyi_arena_t *usable; /* arenas with free slots */
         rcyi_arena_t *full;
