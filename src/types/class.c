@@ -176,12 +176,25 @@ static int instance_clear(rcy_object_t *self)
     return 0;
 }
 
-static void instance_dealloc(rcy_object_t *self)
+/* Deallocation: nothing can reach the dying instance (its count is 0 and
+   its weak references are cleared), so its references are released where
+   they are, without detaching them first; then the class's. */
+static inline void instance_release(rcy_object_t *self)
 {
+    rcyi_instance_t *inst = as_instance(self);
     rcyi_class_t *c = class_of(self);
-    instance_clear(self);
+    uintptr_t l = inst->layout;
+    if (l & L_DICT) {
+        rcy_xdecref(inst->values[0]);
+    } else {
+        int n = l_count(l);
+        for (int p = 0; p < n; p++)
+            rcy_decref(inst->values[l_order(l, p)]);
+    }
     rcy_decref(&c->ob);
 }
+
+static void instance_dealloc(rcy_object_t *self) { instance_release(self); }
 
 static int instance_finalize(rcy_object_t *self)
 {
@@ -202,7 +215,7 @@ static inline size_t instance_bytes(int cap)
 
 static size_t instance_block_size(const rcy_object_t *o) { return instance_bytes(l_cap(as_instance(o)->layout)); }
 
-static const rcyi_death_t instance_death = {instance_dealloc, NULL, instance_block_size, true, true};
+static const rcyi_death_t instance_death = {instance_release, NULL, instance_block_size, true, true};
 
 /* The on_death slot of the instances of a class without finalizers:
    lifecycle.h's steps with instance_dealloc inlined. */
@@ -214,7 +227,7 @@ static void instance_on_death(rcy_object_t *self)
 /* The alloc slot of instance types (rcy_new and rcy_instance_new): an
    instance with as many value slots as its class has names, plus the
    class's spare ones, holding a reference to its class. */
-static rcy_object_t *instance_alloc(rcy_type_t *type)
+static inline rcy_object_t *instance_make(rcy_type_t *type)
 {
     rcyi_class_t *c = as_class(type->owner);
     if (c == NULL) { /* the class is gone: nothing to instantiate */
@@ -227,7 +240,25 @@ static rcy_object_t *instance_alloc(rcy_type_t *type)
     if (cap > RCYI_SHARED_KEYS_MAX)
         cap = RCYI_SHARED_KEYS_MAX;
     rcy_incref(&c->ob); /* before the allocation, which may collect */
-    rcyi_instance_t *inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(cap));
+    rcyi_instance_t *inst;
+    /* The common capacities as constants, so that the zeroing is inlined. */
+    switch (cap) {
+    case 1:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(1));
+        break;
+    case 2:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(2));
+        break;
+    case 3:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(3));
+        break;
+    case 4:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(4));
+        break;
+    default:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(cap));
+        break;
+    }
     if (inst == NULL) {
         rcy_decref(&c->ob);
         rcyi_set_error(type->rt, RCY_ENOMEM);
@@ -238,6 +269,8 @@ static rcy_object_t *instance_alloc(rcy_type_t *type)
         c->spare--;
     return &inst->ob;
 }
+
+static rcy_object_t *instance_alloc(rcy_type_t *type) { return instance_make(type); }
 
 bool rcyi_is_instance(const rcy_object_t *o)
 {
@@ -418,7 +451,7 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
         rcyi_set_error(cls->type->rt, RCY_ETYPE);
         return NULL;
     }
-    return instance_alloc(as_class(cls)->instance_type);
+    return instance_make(as_class(cls)->instance_type);
 }
 
 rcy_object_t *rcy_instance_class(const rcy_object_t *inst)
