@@ -301,12 +301,29 @@ size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt)
 
 /* ---- Statistics and garbage ------------------------------------------ */
 
+void rcy_gc_stats_init(rcy_gc_stats_t stats[RCY_GC_GENERATIONS])
+{
+    if (stats == NULL)
+        return;
+    for (int i = 0; i < RCY_GC_GENERATIONS; i++) {
+        memset(&stats[i], 0, sizeof stats[i]);
+        stats[i].size = sizeof stats[i];
+    }
+}
+
 int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS])
 {
     if (rt == NULL || stats == NULL)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    memcpy(stats, rt->stats, sizeof rt->stats);
+    for (int i = 0; i < RCY_GC_GENERATIONS; i++) {
+        if (!RCYI_SIZE_OK(&stats[i]))
+            return RCY_EINVAL;
+    }
+    for (int i = 0; i < RCY_GC_GENERATIONS; i++) {
+        stats[i] = rt->stats[i];
+        stats[i].size = sizeof stats[i];
+    }
     return 0;
 }
 

@@ -3,6 +3,13 @@
  * header and its list helpers. Nothing here is part of the public API; the
  * rcyi_ functions are hidden from the shared library's symbol table.
  * docs/design.md describes the layout.
+ *
+ * Symbols: the library is compiled with -fvisibility=hidden, so only the
+ * RCY_API functions of recycle.h are exported. RCYI_FUNC still marks every
+ * cross-file internal function hidden: it says at the declaration that the
+ * function is internal, and keeps it hidden when the sources are compiled
+ * without that flag (the fuzz targets of the Makefile, a project building
+ * the sources into its own library).
  */
 #ifndef RCY_INTERNAL_H
 #define RCY_INTERNAL_H
@@ -57,6 +64,10 @@ static inline uintptr_t rcyi_stack_pointer(void)
 #define RCY_NORETURN
 #define RCY_PRINTF(f, a)
 #endif
+
+/* A versioned public struct (recycle.h, "Versioned structs") whose size
+   field matches this library's declaration of it. */
+#define RCYI_SIZE_OK(p) ((p)->size == sizeof *(p))
 
 /* ---- Debug levels (like mimalloc's MI_DEBUG) ----------------------------
 

@@ -328,7 +328,8 @@ static inline rcyi_death_t generic_death(const rcy_type_t *type)
    path and is reported instead of counting the link down. An entry is a
    release (its finalizers ran, its references are still to be released)
    or, marked with TRASH_WHOLE, a whole death deferred before its
-   finalizers (dealloc_finalizable): bit 1 of prev, whose COLLECTING flag
+   finalizers (dealloc_finalizable) or, for a container with weak
+   references, before they are cleared (rcyi_dealloc_with): bit 1 of prev, whose COLLECTING flag
    an untracked object never has, or bit 0 of the tagged link, which is 0
    for any aligned pointer. */
 #define TRASH_WHOLE_GC RCYI_PREV_COLLECTING
@@ -346,6 +347,7 @@ static void trash_push_as(rcy_runtime_t *rt, rcy_object_t *o, bool whole)
 }
 
 void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o) { trash_push_as(rt, o, false); }
+void rcyi_trash_push_whole(rcy_runtime_t *rt, rcy_object_t *o) { trash_push_as(rt, o, true); }
 
 /* The object deferred after o. */
 static rcy_object_t *trash_next(const rcy_object_t *o)

@@ -9,14 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *rcy_version(void) { return "0.1.0"; }
+#define RCYI_STR(x) #x
+#define RCYI_XSTR(x) RCYI_STR(x)
+
+const char *rcy_version(void)
+{
+    return RCYI_XSTR(RCY_VERSION_MAJOR) "." RCYI_XSTR(RCY_VERSION_MINOR) "." RCYI_XSTR(RCY_VERSION_PATCH);
+}
 
 const char *rcy_strerror(int code)
 {
     switch (code) {
     case RCY_OK: return "success";
     case RCY_ENOMEM: return "out of memory";
-    case RCY_EINVAL: return "invalid argument";
+    case RCY_EINVAL:
+        return "invalid argument (NULL, out of range, or a struct whose size field was not set by its init "
+               "function, such as rcy_config_init, for this version of recycle.h)";
     case RCY_ETYPE: return "wrong object type";
     case RCY_EINDEX: return "index out of range";
     case RCY_EKEY: return "key not found";
@@ -330,6 +338,7 @@ void rcy_config_init(rcy_config_t *cfg)
     if (cfg == NULL)
         return;
     memset(cfg, 0, sizeof *cfg);
+    cfg->size = sizeof *cfg;
     cfg->threshold0 = 700;
     cfg->threshold1 = 10;
     cfg->threshold2 = 10;
@@ -344,6 +353,8 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         rcy_config_init(&defaults);
         cfg = &defaults;
     }
+    if (!RCYI_SIZE_OK(cfg))
+        return NULL;
     if (cfg->threshold0 < 0 || cfg->threshold1 < 0 || cfg->threshold2 < 0 || !rcyi_gc_debug_flags_valid(cfg->debug_flags))
         return NULL;
     /* poison: -1, 0 or 1 only; the quarantine's ring of pointers must have
