@@ -275,23 +275,37 @@ static const char *path_to(rcy_object_t *o, rcy_object_t *v, char *buf, size_t s
     return dot != NULL ? dot + 1 : buf;
 }
 
-/* What traverse reports: the class, then each attribute under its name in
-   insertion order; with a dict, the class and the dict. */
+/* What traverse reports, in CPython 3.11's order: each attribute under its
+   name in the order of the class's keys, then the class; with a dict, the
+   dict and the class. python3.11: o.b = 1001; o.a = 1002;
+   gc.get_referents(o) == [1001, 1002, C]; p.a = 5000; p.b = 6000;
+   gc.get_referents(p) == [6000, 5000, C]. */
 TEST(test_traverse_and_referents)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
     char buf[256];
     rcy_object_t *cls = rcy_class_new(rt, "C", NULL);
-    rcy_object_t *o = rcy_instance_new(cls);
+    rcy_object_t *o = rcy_instance_new(cls), *p = rcy_instance_new(cls);
     rcy_object_t *v1 = rcy_int_new(rt, 1001), *v2 = rcy_int_new(rt, 1002);
+    rcy_object_t *w1 = rcy_int_new(rt, 5000), *w2 = rcy_int_new(rt, 6000);
     rcy_setattr(o, "b", v1);
     rcy_setattr(o, "a", v2);
+    rcy_setattr(p, "a", w1);
+    rcy_setattr(p, "b", w2);
     rcy_objarray_t refs = {0};
     CHECK_EQ(rcy_gc_get_referents(rt, &o, 1, &refs), 0);
     CHECK_EQ(refs.len, 3);
     if (refs.len == 3)
-        CHECK(refs.items[0] == cls && refs.items[1] == v1 && refs.items[2] == v2);
+        CHECK(refs.items[0] == v1 && refs.items[1] == v2 && refs.items[2] == cls);
     rcy_objarray_release(&refs);
+    CHECK_EQ(rcy_gc_get_referents(rt, &p, 1, &refs), 0);
+    CHECK_EQ(refs.len, 3);
+    if (refs.len == 3)
+        CHECK(refs.items[0] == w2 && refs.items[1] == w1 && refs.items[2] == cls);
+    rcy_objarray_release(&refs);
+    rcy_decref(p);
+    rcy_decref(w1);
+    rcy_decref(w2);
     CHECK(strcmp(path_to(o, v1, buf, sizeof buf), ".b") == 0);
     CHECK(strcmp(path_to(o, v2, buf, sizeof buf), ".a") == 0);
     CHECK(strcmp(path_to(o, cls, buf, sizeof buf), ".__class__") == 0);
@@ -299,7 +313,7 @@ TEST(test_traverse_and_referents)
     CHECK_EQ(rcy_gc_get_referents(rt, &o, 1, &refs), 0);
     CHECK_EQ(refs.len, 2);
     if (refs.len == 2)
-        CHECK(refs.items[0] == cls && refs.items[1] == d);
+        CHECK(refs.items[0] == d && refs.items[1] == cls);
     rcy_objarray_release(&refs);
     CHECK(strcmp(path_to(o, v1, buf, sizeof buf), ".b") == 0);
     CHECK(strcmp(path_to(o, v2, buf, sizeof buf), ".a") == 0);

@@ -128,24 +128,25 @@ void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o)
 /* ---- Instances ------------------------------------------------------- */
 
 /* An instance is one object for the collector, as in CPython 3.11+: it
-   reports its class and each attribute as its own references, labelled
-   with the attribute's name, in insertion order (CPython visits them in key
-   order); once it has a dict, the dict, which reports the attributes. */
+   reports each attribute as its own reference, labelled with the
+   attribute's name, then its class; once it has a dict, the dict (which
+   reports the attributes), then its class. The order is CPython 3.11's
+   subtype_traverse: the values in the order of the class's keys, the type
+   last (python3.11: gc.get_referents(o) == [o.b, o.a, C] when C's first
+   instance set b first, whatever order o set them in). */
 static int instance_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     rcyi_instance_t *inst = as_instance(self);
     rcyi_class_t *c = class_of(self);
-    RCY_VISIT_NAMED(c, "__class__");
     uintptr_t l = inst->layout;
     if (l & L_DICT) {
         RCY_VISIT_NAMED(inst->values[0], "__dict__");
-        return 0;
+    } else if (l_count(l) > 0) {
+        int cap = l_cap(l);
+        for (int ix = 0; ix < cap; ix++)
+            RCY_VISIT_NAMED(inst->values[ix], ((const rcyi_str_t *)c->keys[ix])->data);
     }
-    int n = l_count(l);
-    for (int p = 0; p < n; p++) {
-        int ix = l_order(l, p);
-        RCY_VISIT_NAMED(inst->values[ix], ((const rcyi_str_t *)c->keys[ix])->data);
-    }
+    RCY_VISIT_NAMED(c, "__class__");
     return 0;
 }
 
