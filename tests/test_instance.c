@@ -620,6 +620,38 @@ TEST(test_new_of_the_instance_type)
     test_runtime_end(rt);
 }
 
+/* A long chain of instances (o.next = the next one), compact or with
+   dicts, freed from its head: the trashcan keeps the stack flat and every
+   block goes back with the size it was allocated with. */
+TEST(test_long_chains_free_iteratively)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *cls = rcy_class_new(rt, "Link", NULL);
+    long n = harness_scaled(200000, 1000);
+    for (int with_dict = 0; with_dict < 2; with_dict++) {
+        rcy_object_t *head = rcy_instance_new(cls);
+        rcy_object_t *last = rcy_newref(head);
+        long stored = 0;
+        for (long i = 1; i < n; i++) {
+            rcy_object_t *o = rcy_instance_new(cls);
+            stored += rcy_setattr(last, "next", o) == 0;
+            if (with_dict && i % 2)
+                rcy_decref(rcy_instance_dict(o));
+            rcy_decref(last);
+            last = o;
+        }
+        rcy_decref(last);
+        CHECK_EQ(stored, n - 1);
+        CHECK_EQ(rcy_type_live_objects(rcy_class_instance_type(cls)), (size_t)n);
+        rcy_decref(head);
+        CHECK_EQ(rcy_type_live_objects(rcy_class_instance_type(cls)), 0);
+        CHECK_EQ(rcy_type_live_bytes(rcy_class_instance_type(cls)), 0);
+        CHECK_EQ(rcy_type_live_objects(rcy_dict_type(rt)), 0);
+    }
+    rcy_decref(cls);
+    test_runtime_end(rt);
+}
+
 /* Immortal instances and classes: teardown releases them (their slots
    run), collects what they left, then frees them. */
 TEST(test_immortal_instances_at_teardown)
@@ -654,6 +686,7 @@ int main(void)
     RUN(test_dict_made_while_a_finalizer_meddles);
     RUN(test_collection_over_both_forms);
     RUN(test_new_of_the_instance_type);
+    RUN(test_long_chains_free_iteratively);
     RUN(test_immortal_instances_at_teardown);
     return harness_summary();
 }
