@@ -1005,14 +1005,15 @@ RCY_API rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls);
  * Creates an instance of cls with no attributes. Instances are compact, as
  * in CPython 3.11+: the class keeps one table of attribute names (interned
  * strs) for all its instances, and an instance holds only its values,
- * inline; an instance with two attributes takes 64 bytes, and no dict or
- * str is made per instance (docs/design.md, "Instance layout"). A dict is
- * made when rcy_instance_dict asks for it, or when an instance's attributes
- * outgrow the compact form (more than 30 names in its class, or more than
- * 10 attributes on one instance, 4 on 32-bit targets); the instance then
- * uses it. The instance
- * holds a reference to its class and supports weak references. Returns a
- * new reference, or NULL with RCY_EINVAL, RCY_ETYPE (cls is not a class) or
+ * inline; an instance with two attributes takes 64 bytes (64-bit), and no
+ * dict or str is made per instance (docs/design.md, "Instance layout"). A
+ * dict is made when rcy_instance_dict asks for it, or when an instance's
+ * attributes outgrow the compact form (more than 30 names in its class, a
+ * name the class learnt after the instance was made once the class stopped
+ * giving spare slots, or more than 10 attributes on one instance, 4 on
+ * 32-bit targets); the instance then uses it. The instance holds a
+ * reference to its class and supports weak references. Returns a new
+ * reference, or NULL with RCY_EINVAL, RCY_ETYPE (cls is not a class) or
  * RCY_ENOMEM. May run an automatic collection.
  */
 RCY_API rcy_object_t *rcy_instance_new(rcy_object_t *cls);
