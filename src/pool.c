@@ -26,11 +26,17 @@
  *                        a block freed into a full pool: the pool goes back
  *                        on the usable list, first (it is likely warm)
  *   rcyi_pool_release    a pool emptied by a free goes back to its arena,
- *                        ready for any class, and an arena whose pools are
- *                        all empty goes back to the system, unless it is
- *                        the last one. The only usable pool of a class is
- *                        kept, empty (pool.h checks), or allocate-and-free
- *                        churn would take and give back a pool every time.
+ *                        ready for any class; an arena whose pools are all
+ *                        empty becomes a spare, kept mapped (up to
+ *                        RCYI_POOL_SPARE_ARENAS of them), or goes back to
+ *                        the system, unless it is the last one. The only
+ *                        usable pool of a class is kept, empty (pool.h
+ *                        checks), or allocate-and-free churn would take and
+ *                        give back a pool every time.
+ *   rcyi_pool_trim       the spares go back to the system (rcy_memory_trim).
+ *
+ * Arenas come from the system in one place, arena_new, and go back to it
+ * in one place, arena_release.
  *
  * A block carries no header: the object's size, known when it is freed,
  * tells whether it came from a pool. So the pools are used only for object
@@ -167,12 +173,15 @@ static arena_t *arena_new(struct rcyi_pool_s *p)
         p->arenas->prev = a;
     p->arenas = a;
     p->narenas++;
+    p->nspare++; /* all its pools are empty, until rcyi_pool_alloc_new takes one */
     use_push(p, a);
     return a;
 }
 
+/* a: all of its pools empty (a spare). */
 static void arena_release(struct rcyi_pool_s *p, arena_t *a)
 {
+    p->nspare--;
     use_unlink(p, a);
     if (a->prev != NULL)
         a->prev->next = a->next;
@@ -208,6 +217,8 @@ void *rcyi_pool_alloc_new(rcy_runtime_t *rt, size_t szidx)
         pool = (pool_t *)(void *)(a->first + (size_t)(a->npools - a->untouched) * POOL_SIZE);
         a->untouched--;
     }
+    if (a->nempty == a->npools)
+        p->nspare--; /* a spare (or a new arena) no longer */
     if (--a->nempty == 0)
         use_unlink(p, a);
     /* The first block is handed out, the second carved as the next. */
@@ -271,10 +282,30 @@ void rcyi_pool_release(struct rcyi_pool_s *p, pool_t *pool)
     a->empty = pool;
     if (a->nempty++ == 0)
         use_push(p, a);
-    if (a->nempty == a->npools && p->narenas > 1) {
-        /* All its pools are empty: give it back, unless it is the last. */
-        arena_release(p, a);
+    if (a->nempty == a->npools) {
+        /* All its pools are empty: a spare, or, past the spares, back to
+           the system (unless it is the last arena). */
+        p->nspare++;
+        if (p->nspare > RCYI_POOL_SPARE_ARENAS && p->narenas > 1)
+            arena_release(p, a);
     }
+}
+
+size_t rcyi_pool_trim(rcy_runtime_t *rt)
+{
+    struct rcyi_pool_s *p = rt->pool;
+    size_t released = 0;
+    if (p == NULL)
+        return 0;
+    arena_t *next;
+    for (arena_t *a = p->arenas; a != NULL && p->nspare > 0; a = next) {
+        next = a->next;
+        if (a->nempty == a->npools && p->narenas > 1) {
+            arena_release(p, a);
+            released++;
+        }
+    }
+    return released;
 }
 
 void rcyi_pool_fini(rcy_runtime_t *rt)

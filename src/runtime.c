@@ -86,7 +86,7 @@ static void describe_busy(const rcy_runtime_t *rt, char *buf, size_t size, bool 
         }                                                                                                              \
     } while (0)
     for (const rcyi_running_t *f = rt->running; f != NULL; f = f->up) {
-        if (f->what == OUTPUT_HOOK || f->what == ERROR_HOOK)
+        if (f->what == rcyi_output_hook || f->what == rcyi_error_hook)
             *in_hook = true;
         if (f->obj != NULL)
             BUSY_ADD("%s of <%s %p>", f->what, f->obj->type->name, (const void *)f->obj);
@@ -154,9 +154,9 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     memset(rt, 0, sizeof *rt);
     rt->alloc = alloc;
     rt->magic = RCYI_RUNTIME_MAGIC;
-    rt->output = cfg->output ? cfg->output : stderr_output;
+    rt->output = cfg->output ? cfg->output : rcyi_stderr_output;
     rt->output_arg = cfg->output ? cfg->output_arg : NULL;
-    rt->error = cfg->error ? cfg->error : default_error;
+    rt->error = cfg->error ? cfg->error : rcyi_default_error;
     rt->error_arg = cfg->error ? cfg->error_arg : rt;
 
     /* RCY_POISON=0 or 1 in the environment decides for a configuration
@@ -318,6 +318,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
        longer run: drop them unrun (CPython's finalize during late
        shutdown); the registry's references are not leaks. */
     rcyi_finalize_drop_all(rt);
+    rcyi_trace_fini(rt);
     RCYI_VALIDATE_HEAP(rt, "after teardown's collections");
     report_survivors(rt);
     rcyi_gc_fini(rt);
