@@ -198,8 +198,8 @@ def draw_scale(d, samples, out):
                      if k[0] == "floor" and k[1] == case and k[3] == "recycle" and k[4] == "ns_per_visit")
         if pts:
             drew = True
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color="black", linestyle=style, linewidth=1,
-                    label=FLOOR_LABELS[case])
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color="#7f7f7f" if case.startswith("chase") else "black",
+                    linestyle=style, linewidth=1, label=FLOOR_LABELS[case])
     if not drew:
         plt.close(fig)
         return
