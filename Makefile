@@ -34,7 +34,7 @@ CMAKE ?= cmake
 PYTHON ?= python3
 
 .PHONY: all demo check test test-debug test-release test-tsan test-stress test-fuzz test-valgrind \
-	fuzz-build fuzz fuzz-api fuzz-merge bench bench-quick difftest docs install clean format
+	fuzz-build fuzz fuzz-api fuzz-merge bench bench-quick bench-long bench-plotdeps difftest docs install clean format
 
 # $(call quietly,LOG,COMMANDS): runs COMMANDS with their output in LOG, and
 # shows LOG if they fail.
@@ -51,14 +51,15 @@ all:
 	$(configure-release)
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS)
 
-# Only the library and the two tours (not the tests and benchmarks), so that
+# Only the library, the two tours and the heap report (not the tests and benchmarks), so that
 # the tour starts within seconds of a fresh clone.
 DEMO_LOG = $(BUILD)/release/demo-build.log
 demo:
 	@echo "demo: building the library and the tours (log: $(DEMO_LOG))"
-	@$(call quietly,$(DEMO_LOG),$(configure-release) && $(CMAKE) --build $(BUILD)/release -j $(JOBS) --target tour memory_tour)
+	@$(call quietly,$(DEMO_LOG),$(configure-release) && $(CMAKE) --build $(BUILD)/release -j $(JOBS) --target tour memory_tour heap_report)
 	@$(BUILD)/release/tour
 	@$(BUILD)/release/memory_tour
+	@$(BUILD)/release/heap_report $(BUILD)
 
 check:
 	$(call say,check: debug build with ASan and UBSan (log: $(BUILD)/debug/build.log))
@@ -107,18 +108,36 @@ test-stress:
 	$(call say,stress build: ctest with RCY_POISON=0 (2 of 2))
 	cd $(BUILD)/stress && RCY_POISON=0 ctest --output-on-failure -j $(JOBS)
 
-# Benchmarks side by side with every CPython on the machine (python3 and
-# pyenv's), on the release build: bench/run.py prints the table and writes
-# it with the raw results and a chart to $(BUILD)/bench-results.
-# QUICK=1 (or `make bench-quick`) runs the smallest sizes once, to prove the
-# harness works; BENCH_ARGS passes options to bench/run.py (see its --help).
+# Benchmarks side by side with CPython, on the release build: bench/run.py
+# prints the table and writes it with the raw results (every sample, every
+# pause, the load average before each run) and the plots to
+# $(BUILD)/bench-results. Both sides are judged on thread CPU time.
+# `make bench` is the standard run (python3 only; at most 15 minutes on this
+# machine), `make bench-long` the long sweep (full collections up to 1e8
+# objects, every CPython at 1,000,000; an hour or more), `make bench-quick`
+# (QUICK=1) the smallest sizes once, to prove the harness works.
+# BENCH_ARGS passes options to bench/run.py (see its --help). The plots need
+# matplotlib: bench-plotdeps installs Debian's python3-matplotlib when no
+# python3 has it (as root; otherwise it says how), and a run without it
+# still writes the tables.
 BENCH_OUT ?= $(BUILD)/bench-results
-bench: all
+bench: all bench-plotdeps
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target benchmarks
-	$(PYTHON) bench/run.py --bindir $(BUILD)/release/bench --out $(BENCH_OUT) --chart $(if $(QUICK),--quick --check) $(BENCH_ARGS)
+	$(PYTHON) bench/run.py --bindir $(BUILD)/release/bench --out $(BENCH_OUT) --chart $(if $(QUICK),--quick --check) $(if $(LONG),--long) $(BENCH_ARGS)
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+bench-long:
+	$(MAKE) bench LONG=1
+
+bench-plotdeps:
+	@if $(PYTHON) -c 'import matplotlib' 2>/dev/null || /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "bench: installing python3-matplotlib (Debian) for the plots"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y python3-matplotlib >/dev/null || \
+	  echo "bench: apt-get install python3-matplotlib failed; the tables are written without plots"; \
+	else echo "bench: no matplotlib; for the plots run: sudo apt-get install python3-matplotlib"; fi
 
 # Differential tests: N random programs through recycle and through every
 # CPython found (pyenv versions, python3); see docs/testing.md.
