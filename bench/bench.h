@@ -206,6 +206,7 @@ static inline double bench_uss(void)
 static inline double bench_rss(void)
 {
     rcy_process_memory_t m;
+    rcy_process_memory_init(&m);
     if (rcy_process_memory(&m) != 0)
         return 0.0;
     return (double)m.rss;
