@@ -302,6 +302,17 @@ struct rcy_type_s {
        built-in type with a free list sets its own copy of it
        (lifecycle.h), the same steps with its slots inlined. */
     void (*on_death)(rcy_object_t *o);
+    /* Internal slot for built-in types that make their objects themselves
+       (the instances of a class: their capacity, their class reference):
+       when set, rcy_new calls it instead of allocating a zeroed object. */
+    rcy_object_t *(*alloc)(rcy_type_t *type);
+    /* Internal slot for built-in types whose fixed-size objects differ in
+       size (compact instances: their inline values): the bytes of o's
+       block, which rcyi_object_size returns instead of block_base. */
+    size_t (*size_of)(const rcy_object_t *o);
+    /* The class whose instances this type describes (src/types/class.c),
+       NULL for other types and once the class is freed. */
+    rcy_object_t *owner;
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
     size_t validate_tracked; /* scratch of heap validation (validate.c) */

@@ -180,7 +180,7 @@ static void forget(rcyi_trace_t *t, rcy_object_t *o)
 
 /* The on_death slot of a type some of whose objects have entries. A type
    with a finalizer may resurrect its object: finalize.c forgets it once
-   the finalizers have run without doing so (rt->trace_forget). */
+   the finalizers have run without doing so (trace_forget, rt->trace_forget). */
 static void on_death_traced(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
@@ -190,6 +190,8 @@ static void on_death_traced(rcy_object_t *o)
     type->untraced_on_death(o);
 }
 
+/* rt->trace_forget: o dies for good (finalize.c, for the objects of types
+   with finalizers once their finalizers have not resurrected them). */
 static void trace_forget(rcy_object_t *o)
 {
     rcyi_trace_t *t = o->type->rt->trace;
