@@ -2071,7 +2071,8 @@ RCY_API uint64_t rcy_object_id(rcy_object_t *obj);
 /**
  * The census by allocation site (tracemalloc's statistics('lineno'), over
  * live objects): one row per "file:line" (its name), with the live objects
- * recorded there and their bytes, most bytes first (ties: most objects,
+ * recorded there and their bytes as they were allocated (an instance that
+ * grew since is counted at its first size), most bytes first (ties: most objects,
  * then name), cut to limit rows (0: all). Objects allocated while
  * recording was off, or not picked by the sampling, are not in any row.
  * O(number of sites). Returns 0, RCY_EINVAL or RCY_ENOMEM. Release with

@@ -92,6 +92,7 @@ typedef struct rcyi_trace_entry_s {
     const rcy_object_t *obj; /* NULL: an empty slot */
     uint64_t id;             /* 0: none yet */
     uint32_t site;           /* index + 1 in sites, 0: unknown */
+    uint32_t bytes;          /* with a site: the object's bytes when recorded (its site's census) */
 } rcyi_trace_entry_t;
 
 typedef struct rcyi_trace_s {

@@ -128,6 +128,7 @@ static rcyi_trace_entry_t *add_entry(rcy_runtime_t *rt, rcyi_trace_t *t, const r
     e->obj = o;
     e->id = 0;
     e->site = 0;
+    e->bytes = 0;
     t->len++;
     rcy_type_t *type = o->type;
     if (type->on_death != on_death_traced) {
@@ -169,11 +170,11 @@ static void forget(rcyi_trace_t *t, rcy_object_t *o)
     if (e == NULL)
         return;
     if (e->site != 0) {
+        /* What the record added: an object's size may change during its
+           life (an instance's inline values), its site's census not. */
         rcyi_site_t *s = &t->sites[e->site - 1];
-        size_t size = rcyi_object_size(o);
-        if (s->live > 0)
-            s->live--;
-        s->live_bytes = s->live_bytes >= size ? s->live_bytes - size : 0;
+        s->live--;
+        s->live_bytes -= e->bytes;
     }
     remove_entry(t, e);
 }
@@ -371,14 +372,15 @@ rcy_object_t *rcy_record_site(rcy_object_t *o, const char *file, int line)
         /* Recorded twice (a traced call inside another): the outer call,
            which returns last, wins. */
         rcyi_site_t *old = &t->sites[e->site - 1];
-        size_t size = rcyi_object_size(o);
         old->live--;
-        old->live_bytes -= size;
+        old->live_bytes -= e->bytes;
     }
+    size_t size = rcyi_object_size(o);
     e->site = site;
+    e->bytes = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
     rcyi_site_t *s = &t->sites[site - 1];
     s->live++;
-    s->live_bytes += rcyi_object_size(o);
+    s->live_bytes += e->bytes;
     s->allocated++;
     return o;
 }
@@ -431,6 +433,7 @@ int rcy_sites_stop(rcy_runtime_t *rt)
             rcyi_trace_entry_t *e = &t->map[i];
             if (e->obj != NULL && e->site != 0) {
                 e->site = 0;
+                e->bytes = 0;
                 if (e->id == 0) {
                     remove_entry(t, e); /* may move a later entry here: look again */
                     continue;
