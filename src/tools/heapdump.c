@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The library's version, from the header's macros (rcy_version() lives in
-   runtime.c, a layer above). */
-#define RCYI_STR_(x) #x
-#define RCYI_STR(x) RCYI_STR_(x)
-#define RCYI_VERSION_TEXT RCYI_STR(RCY_VERSION_MAJOR) "." RCYI_STR(RCY_VERSION_MINOR) "." RCYI_STR(RCY_VERSION_PATCH)
-
 /* ---- JSON ------------------------------------------------------------- */
 
 /* The length of the valid UTF-8 sequence at s (1 to 4), or 0. */
@@ -271,7 +265,7 @@ int rcy_heap_dump(rcy_runtime_t *rt, const char *path)
     fprintf(f,
             "{\"t\":\"header\",\"format\":\"recycle-heap-dump\",\"version\":1,\"library\":\"%s\",\"types\":%zu,"
             "\"sites\":%" PRIu32 ",\"objects\":%" PRIu32 ",\"edges\":%zu,\"bytes\":%zu,\"pointer_bits\":%zu}\n",
-            RCYI_VERSION_TEXT, dp.ti.n, n_sites, h->n, h->n_edges, bytes, sizeof(void *) * 8);
+            rcy_version(), dp.ti.n, n_sites, h->n, h->n_edges, bytes, sizeof(void *) * 8);
     for (size_t k = 0; k < dp.ti.n; k++) {
         rcyi_dump_type(f, &dp.ti, k, false);
         fputc('\n', f);
