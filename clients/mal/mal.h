@@ -1,0 +1,225 @@
+/*
+ * mal (Make-A-Lisp) on recycle: shared declarations.
+ *
+ * Every mal value is a recycle object: numbers are recycle ints, strings
+ * recycle strs, lists recycle lists (immutable once built: nothing mutates a
+ * list after the reader, a core function or EVAL has made it), hash-maps
+ * wrap a recycle dict. Our own types: symbols and keywords (interned, so
+ * they compare and hash by identity), vectors (and lists carrying metadata),
+ * hash-maps, built-in functions, closures (functions and macros),
+ * environments and atoms. The containers among them have traverse and
+ * clear, so the cycle collector frees the cycles that closures, their
+ * environments and atoms make.
+ *
+ * Errors travel by return value: a function returning an object returns a
+ * new reference, or NULL with the thrown mal value in mal.err (a strong
+ * reference, set by mal_throw*). Nothing longjmps.
+ *
+ * The code is written by us from mal's process guide (mal is MPL-2.0; its
+ * files stay in ../shared/mal and are only run from there).
+ */
+#ifndef MAL_H
+#define MAL_H
+
+#include <recycle.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- The interpreter's state ------------------------------------------ */
+
+typedef struct mal_env_s mal_env_t;
+
+typedef struct mal_state_s {
+    rcy_runtime_t *rt;
+    int step; /* the step this executable implements: 0..10 (10 is A) */
+    /* our types */
+    rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_builtin, *t_fn, *t_env, *t_atom, *t_const;
+    /* singletons */
+    rcy_object_t *nil, *true_, *false_;
+    /* intern tables: str -> symbol, str -> keyword */
+    rcy_object_t *symtab, *kwtab;
+    /* the pending error (a thrown mal value), or NULL */
+    rcy_object_t *err;
+    /* the REPL environment */
+    mal_env_t *repl_env;
+    /* special symbols, interned for pointer comparison */
+    rcy_object_t *s_def, *s_let, *s_do, *s_if, *s_fn, *s_quote, *s_quasiquote, *s_unquote,
+        *s_splice_unquote, *s_defmacro, *s_try, *s_catch, *s_amp, *s_debug_eval, *s_cons,
+        *s_concat, *s_vec, *s_deref, *s_with_meta;
+    /* stack guard: EVAL refuses to go deeper than this address */
+    char *stack_limit;
+    /* the growth tracker of show-growth (created on first use) */
+    rcy_growth_t *growth;
+} mal_state_t;
+
+extern mal_state_t mal;
+
+/* ---- Our object layouts ------------------------------------------------ */
+
+typedef struct mal_sym_s { /* symbols and keywords: not containers */
+    rcy_object_t ob;
+    rcy_object_t *name; /* str */
+} mal_sym_t;
+
+enum { MAL_SEQ_VECTOR = 0, MAL_SEQ_LIST = 1 };
+
+typedef struct mal_vec_s { /* a vector, or a list that carries metadata */
+    rcy_object_t ob;
+    rcy_object_t *items; /* a recycle list, never mutated */
+    rcy_object_t *meta;
+    int kind; /* MAL_SEQ_* */
+} mal_vec_t;
+
+typedef struct mal_map_s {
+    rcy_object_t ob;
+    rcy_object_t *dict; /* a recycle dict, never mutated once the map is built */
+    rcy_object_t *meta;
+} mal_map_t;
+
+typedef rcy_object_t *(*mal_cfn_t)(int argc, rcy_object_t **argv);
+
+typedef struct mal_builtin_s {
+    rcy_object_t ob;
+    mal_cfn_t fn;
+    const char *name;
+    rcy_object_t *meta;
+    int min_args, max_args; /* arity, checked before the call; max -1: variadic */
+} mal_builtin_t;
+
+typedef struct mal_fn_s { /* fn* closures and macros */
+    rcy_object_t ob;
+    rcy_object_t *params; /* list or vector of symbols */
+    rcy_object_t *body;
+    mal_env_t *env;
+    rcy_object_t *meta;
+    rcy_object_t *rest;   /* the symbol after &, or NULL */
+    intptr_t nfixed;      /* parameters before & */
+    int is_macro;
+} mal_fn_t;
+
+typedef struct mal_atom_s {
+    rcy_object_t ob;
+    rcy_object_t *value;
+    rcy_object_t *meta;
+} mal_atom_t;
+
+/* An environment: a few (symbol, value) pairs searched linearly, switched
+   to a recycle dict keyed by symbol when it grows past MAL_ENV_SMALL. */
+#define MAL_ENV_SMALL 8
+struct mal_env_s {
+    rcy_object_t ob;
+    mal_env_t *outer;
+    rcy_object_t *dict;   /* NULL while small */
+    intptr_t n;
+    rcy_object_t *keys[MAL_ENV_SMALL];
+    rcy_object_t *vals[MAL_ENV_SMALL];
+};
+
+/* ---- Type checks ------------------------------------------------------- */
+
+static inline int mal_is(const rcy_object_t *o, const rcy_type_t *t) { return o != NULL && rcy_type(o) == t; }
+static inline int mal_is_sym(const rcy_object_t *o) { return mal_is(o, mal.t_sym); }
+static inline int mal_is_kw(const rcy_object_t *o) { return mal_is(o, mal.t_kw); }
+static inline int mal_is_list(const rcy_object_t *o)
+{
+    return rcy_is_list(o) || (mal_is(o, mal.t_vec) && ((const mal_vec_t *)o)->kind == MAL_SEQ_LIST);
+}
+static inline int mal_is_vector(const rcy_object_t *o)
+{
+    return mal_is(o, mal.t_vec) && ((const mal_vec_t *)o)->kind == MAL_SEQ_VECTOR;
+}
+static inline int mal_is_seq(const rcy_object_t *o) { return rcy_is_list(o) || mal_is(o, mal.t_vec); }
+static inline int mal_is_map(const rcy_object_t *o) { return mal_is(o, mal.t_map); }
+static inline int mal_is_fn(const rcy_object_t *o) { return mal_is(o, mal.t_fn); }
+static inline int mal_is_builtin(const rcy_object_t *o) { return mal_is(o, mal.t_builtin); }
+static inline int mal_is_atom(const rcy_object_t *o) { return mal_is(o, mal.t_atom); }
+static inline int mal_truthy(const rcy_object_t *o) { return o != mal.nil && o != mal.false_; }
+
+/* The recycle list holding a sequence's items (borrowed; o a list or vector). */
+static inline rcy_object_t *mal_seq_list(rcy_object_t *o)
+{
+    return rcy_is_list(o) ? o : ((mal_vec_t *)o)->items;
+}
+/* The items of an immutable sequence we hold: valid while we hold the
+   sequence, since nothing mutates a mal list once built. */
+static inline intptr_t mal_seq_len(rcy_object_t *o) { return rcy_list_len(mal_seq_list(o)); }
+static inline rcy_object_t *mal_seq_get(rcy_object_t *o, intptr_t i) { return rcy_list_get(mal_seq_list(o), i); }
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/* Set the pending error to v (a new reference is taken); return NULL. */
+rcy_object_t *mal_throw(rcy_object_t *v);
+/* Set the pending error to a string made from a printf format. */
+rcy_object_t *mal_throwf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Error for a failed recycle call (out of memory, unhashable key, ...). */
+rcy_object_t *mal_throw_rcy(const char *what);
+
+/* ---- Constructors (new references, NULL with mal.err set) ---------------- */
+
+rcy_object_t *mal_sym(const char *name);
+rcy_object_t *mal_sym_len(const char *name, size_t len);
+rcy_object_t *mal_kw(const char *name); /* without the leading ':' */
+rcy_object_t *mal_kw_len(const char *name, size_t len);
+rcy_object_t *mal_int(int64_t v);
+rcy_object_t *mal_str_len(const char *s, size_t len);
+rcy_object_t *mal_list_of(intptr_t n, rcy_object_t *const *items);
+rcy_object_t *mal_vec_of(intptr_t n, rcy_object_t *const *items);
+rcy_object_t *mal_vec_wrap(rcy_object_t *list, int kind, rcy_object_t *meta);
+rcy_object_t *mal_map_new(void);        /* an empty map, to be filled by mal_map_put */
+int mal_map_put(rcy_object_t *map, rcy_object_t *key, rcy_object_t *val); /* while building */
+rcy_object_t *mal_map_copy(rcy_object_t *map);
+rcy_object_t *mal_builtin_new(const char *name, mal_cfn_t fn, int min_args, int max_args);
+rcy_object_t *mal_fn_new(rcy_object_t *params, rcy_object_t *body, mal_env_t *env);
+rcy_object_t *mal_atom_new(rcy_object_t *v);
+rcy_object_t *mal_bool(int b); /* borrowed-free: returns a new reference */
+
+/* ---- Environments -------------------------------------------------------- */
+
+mal_env_t *mal_env_new(mal_env_t *outer);
+int mal_env_set(mal_env_t *env, rcy_object_t *sym, rcy_object_t *val); /* 0 or -1 with mal.err */
+rcy_object_t *mal_env_get(mal_env_t *env, rcy_object_t *sym);       /* borrowed, NULL if absent */
+
+/* ---- Reader and printer -------------------------------------------------- */
+
+/* Reads one form. Returns a new reference; NULL with mal.err set on an
+   error, NULL with mal.err NULL when the text holds no form (a comment). */
+rcy_object_t *mal_read_str(const char *text);
+
+/* A growable C string. */
+typedef struct mal_buf_s {
+    char *data;
+    size_t len, cap;
+} mal_buf_t;
+int mal_buf_put(mal_buf_t *b, const char *s, size_t n);
+int mal_buf_puts(mal_buf_t *b, const char *s);
+void mal_buf_free(mal_buf_t *b);
+
+/* Appends the printed form of o. 0, or -1 when memory runs out. */
+int mal_pr(mal_buf_t *b, rcy_object_t *o, int readably);
+/* pr_str as a mal string: the args joined by sep. */
+rcy_object_t *mal_pr_join(int argc, rcy_object_t **argv, int readably, const char *sep);
+
+/* ---- Evaluation ---------------------------------------------------------- */
+
+rcy_object_t *mal_eval(rcy_object_t *ast, mal_env_t *env);
+/* Calls a function (builtin, closure or macro) on argv. */
+rcy_object_t *mal_apply(rcy_object_t *f, int argc, rcy_object_t **argv);
+
+/* mal equality (=): 1, 0, or -1 with mal.err set (too deep). */
+int mal_equal(rcy_object_t *a, rcy_object_t *b);
+
+/* ---- Setup --------------------------------------------------------------- */
+
+int mal_init(int step);
+/* Installs the core functions of steps <= mal.step into env. */
+int mal_core_install(mal_env_t *env);
+/* Drops every reference the interpreter holds, collects, destroys the
+   runtime; returns the number of objects still alive before the teardown
+   (0 unless something leaked). */
+size_t mal_finish(void);
+
+/* Line input: the prompt, then a malloc'd line without its newline, or NULL
+   at end of input. Uses readline when the build found it. */
+char *mal_readline(const char *prompt);
+
+#endif
