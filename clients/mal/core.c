@@ -23,7 +23,7 @@ static int64_t int_of(rcy_object_t *o)
 static int need_ints(const char *name, int argc, ARGS)
 {
     for (int i = 0; i < argc; i++) {
-        if (!rcy_is_int(argv[i])) {
+        if (!mal_is_int(argv[i])) {
             mal_throwf("%s: expected a number", name);
             return -1;
         }
@@ -96,10 +96,10 @@ static rcy_object_t *core_eq(int argc, ARGS)
 PRED(core_is_nil, o == mal.nil)
 PRED(core_is_true, o == mal.true_)
 PRED(core_is_false, o == mal.false_)
-PRED(core_is_string, rcy_is_str(o))
+PRED(core_is_string, mal_is_str(o))
 PRED(core_is_symbol, mal_is_sym(o))
 PRED(core_is_keyword, mal_is_kw(o))
-PRED(core_is_number, rcy_is_int(o))
+PRED(core_is_number, mal_is_int(o))
 PRED(core_is_fn, mal_is_builtin(o) || (mal_is_fn(o) && !((mal_fn_t *)o)->is_macro))
 PRED(core_is_macro, mal_is_fn(o) && ((mal_fn_t *)o)->is_macro)
 PRED(core_is_list, mal_is_list(o))
@@ -117,7 +117,7 @@ static rcy_object_t *core_throw(int argc, ARGS)
 static rcy_object_t *core_symbol(int argc, ARGS)
 {
     (void)argc;
-    if (!rcy_is_str(argv[0]))
+    if (!mal_is_str(argv[0]))
         return mal_throwf("symbol: expected a string");
     return mal_sym_len(rcy_str_data(argv[0]), (size_t)rcy_str_len(argv[0]));
 }
@@ -127,7 +127,7 @@ static rcy_object_t *core_keyword(int argc, ARGS)
     (void)argc;
     if (mal_is_kw(argv[0]))
         return rcy_newref(argv[0]);
-    if (!rcy_is_str(argv[0]))
+    if (!mal_is_str(argv[0]))
         return mal_throwf("keyword: expected a string");
     return mal_kw_len(rcy_str_data(argv[0]), (size_t)rcy_str_len(argv[0]));
 }
@@ -155,7 +155,7 @@ static rcy_object_t *core_println(int argc, ARGS) { return print_joined(argc, ar
 static rcy_object_t *core_read_string(int argc, ARGS)
 {
     (void)argc;
-    if (!rcy_is_str(argv[0]))
+    if (!mal_is_str(argv[0]))
         return mal_throwf("read-string: expected a string");
     rcy_object_t *o = mal_read_str(rcy_str_data(argv[0]));
     if (o == NULL && mal.err == NULL)
@@ -166,7 +166,7 @@ static rcy_object_t *core_read_string(int argc, ARGS)
 static rcy_object_t *core_readline(int argc, ARGS)
 {
     (void)argc;
-    if (!rcy_is_str(argv[0]))
+    if (!mal_is_str(argv[0]))
         return mal_throwf("readline: expected a string");
     char *line = mal_readline(rcy_str_data(argv[0]));
     if (line == NULL)
@@ -179,7 +179,7 @@ static rcy_object_t *core_readline(int argc, ARGS)
 static rcy_object_t *core_slurp(int argc, ARGS)
 {
     (void)argc;
-    if (!rcy_is_str(argv[0]))
+    if (!mal_is_str(argv[0]))
         return mal_throwf("slurp: expected a file name");
     FILE *f = fopen(rcy_str_data(argv[0]), "rb");
     if (f == NULL)
@@ -220,7 +220,7 @@ static rcy_object_t *core_count(int argc, ARGS)
         return mal_int(mal_seq_len(argv[0]));
     if (mal_is_map(argv[0]))
         return mal_int(rcy_dict_len(((mal_map_t *)argv[0])->dict));
-    if (rcy_is_str(argv[0]))
+    if (mal_is_str(argv[0]))
         return mal_int(rcy_str_len(argv[0]));
     return mal_throwf("count: expected a sequence");
 }
@@ -272,7 +272,7 @@ static rcy_object_t *core_vec(int argc, ARGS)
 static rcy_object_t *core_nth(int argc, ARGS)
 {
     (void)argc;
-    if (!mal_is_seq(argv[0]) || !rcy_is_int(argv[1]))
+    if (!mal_is_seq(argv[0]) || !mal_is_int(argv[1]))
         return mal_throwf("nth: expected a sequence and an index");
     int64_t i = int_of(argv[1]);
     if (i < 0 || i >= mal_seq_len(argv[0]))
@@ -396,11 +396,11 @@ static rcy_object_t *core_seq(int argc, ARGS)
     if (mal_is_seq(o)) {
         if (mal_seq_len(o) == 0)
             return rcy_newref(mal.nil);
-        if (rcy_is_list(o))
+        if (mal_is_plain_list(o))
             return rcy_newref(o);
         return rcy_newref(mal_seq_list(o)); /* the items as a plain list */
     }
-    if (rcy_is_str(o)) {
+    if (mal_is_str(o)) {
         intptr_t n = rcy_str_len(o);
         if (n == 0)
             return rcy_newref(mal.nil);
@@ -538,7 +538,7 @@ static rcy_object_t *core_with_meta(int argc, ARGS)
 {
     (void)argc;
     rcy_object_t *o = argv[0], *meta = argv[1];
-    if (rcy_is_list(o))
+    if (mal_is_plain_list(o))
         return mal_vec_wrap(o, MAL_SEQ_LIST, meta);
     if (mal_is(o, mal.t_vec))
         return mal_vec_wrap(((mal_vec_t *)o)->items, ((mal_vec_t *)o)->kind, meta);
@@ -624,7 +624,7 @@ static rcy_object_t *core_gc_collect(int argc, ARGS)
 {
     int gen = 2;
     if (argc > 0) {
-        if (!rcy_is_int(argv[0]))
+        if (!mal_is_int(argv[0]))
             return mal_throwf("gc-collect: expected a generation");
         gen = (int)int_of(argv[0]);
     }
@@ -687,7 +687,7 @@ static rcy_object_t *core_gc_set_debug(int argc, ARGS)
 {
     (void)argc;
     int flags;
-    if (rcy_is_int(argv[0])) {
+    if (mal_is_int(argv[0])) {
         flags = (int)int_of(argv[0]);
     } else if (mal_is_kw(argv[0])) {
         const char *k = rcy_str_data(((mal_sym_t *)argv[0])->name);
@@ -740,7 +740,7 @@ static rcy_object_t *core_show_growth(int argc, ARGS)
     rcy_growth_options_t opts;
     rcy_growth_options_init(&opts);
     if (argc > 0) {
-        if (!rcy_is_int(argv[0]))
+        if (!mal_is_int(argv[0]))
             return mal_throwf("show-growth: expected a limit");
         opts.limit = (size_t)int_of(argv[0]);
     }
@@ -757,7 +757,7 @@ static rcy_object_t *core_show_most_common_types(int argc, ARGS)
 {
     size_t limit = 10;
     if (argc > 0) {
-        if (!rcy_is_int(argv[0]))
+        if (!mal_is_int(argv[0]))
             return mal_throwf("show-most-common-types: expected a limit");
         limit = (size_t)int_of(argv[0]);
     }
@@ -773,12 +773,12 @@ static rcy_object_t *core_show_most_common_types(int argc, ARGS)
    root. Returns the file name. */
 static rcy_object_t *core_show_backrefs(int argc, ARGS)
 {
-    if (!rcy_is_str(argv[1]))
+    if (!mal_is_str(argv[1]))
         return mal_throwf("show-backrefs: expected a file name");
     rcy_graph_options_t opts;
     rcy_graph_options_init(&opts);
     if (argc > 2) {
-        if (!rcy_is_int(argv[2]))
+        if (!mal_is_int(argv[2]))
             return mal_throwf("show-backrefs: expected a depth");
         opts.max_depth = (int)int_of(argv[2]);
     }

@@ -34,9 +34,13 @@ typedef struct mal_state_s {
     int step; /* the step this executable implements: 0..10 (10 is A) */
     /* our types */
     rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_builtin, *t_fn, *t_env, *t_atom, *t_const;
+    /* recycle's built-in types, for type checks by comparison */
+    rcy_type_t *t_list, *t_int, *t_str;
     /* singletons */
     rcy_object_t *nil, *true_, *false_;
-    /* intern tables: str -> symbol, str -> keyword */
+    /* intern tables: str -> symbol, str -> keyword, weak-value maps: a
+       symbol lives while something holds it (an environment binding it, an
+       AST naming it), so gensym's fresh symbols do not pile up */
     rcy_object_t *symtab, *kwtab;
     /* the pending error (a thrown mal value), or NULL */
     rcy_object_t *err;
@@ -58,7 +62,12 @@ extern mal_state_t mal;
 
 typedef struct mal_sym_s { /* symbols and keywords: not containers */
     rcy_object_t ob;
-    rcy_object_t *name; /* str */
+    rcy_object_t *name;     /* str */
+    rcy_object_t *weaklist; /* the intern table holds symbols weakly */
+    /* Symbols only: the symbol's binding in the REPL environment, a second
+       strong reference beside the one in that environment's dict (which
+       holds the symbol alive), so that a global lookup is one load. */
+    rcy_object_t *value;
 } mal_sym_t;
 
 enum { MAL_SEQ_VECTOR = 0, MAL_SEQ_LIST = 1 };
@@ -120,15 +129,18 @@ struct mal_env_s {
 static inline int mal_is(const rcy_object_t *o, const rcy_type_t *t) { return o != NULL && rcy_type(o) == t; }
 static inline int mal_is_sym(const rcy_object_t *o) { return mal_is(o, mal.t_sym); }
 static inline int mal_is_kw(const rcy_object_t *o) { return mal_is(o, mal.t_kw); }
+static inline int mal_is_plain_list(const rcy_object_t *o) { return mal_is(o, mal.t_list); }
+static inline int mal_is_int(const rcy_object_t *o) { return mal_is(o, mal.t_int); }
+static inline int mal_is_str(const rcy_object_t *o) { return mal_is(o, mal.t_str); }
 static inline int mal_is_list(const rcy_object_t *o)
 {
-    return rcy_is_list(o) || (mal_is(o, mal.t_vec) && ((const mal_vec_t *)o)->kind == MAL_SEQ_LIST);
+    return mal_is_plain_list(o) || (mal_is(o, mal.t_vec) && ((const mal_vec_t *)o)->kind == MAL_SEQ_LIST);
 }
 static inline int mal_is_vector(const rcy_object_t *o)
 {
     return mal_is(o, mal.t_vec) && ((const mal_vec_t *)o)->kind == MAL_SEQ_VECTOR;
 }
-static inline int mal_is_seq(const rcy_object_t *o) { return rcy_is_list(o) || mal_is(o, mal.t_vec); }
+static inline int mal_is_seq(const rcy_object_t *o) { return mal_is_plain_list(o) || mal_is(o, mal.t_vec); }
 static inline int mal_is_map(const rcy_object_t *o) { return mal_is(o, mal.t_map); }
 static inline int mal_is_fn(const rcy_object_t *o) { return mal_is(o, mal.t_fn); }
 static inline int mal_is_builtin(const rcy_object_t *o) { return mal_is(o, mal.t_builtin); }
@@ -138,7 +150,7 @@ static inline int mal_truthy(const rcy_object_t *o) { return o != mal.nil && o !
 /* The recycle list holding a sequence's items (borrowed; o a list or vector). */
 static inline rcy_object_t *mal_seq_list(rcy_object_t *o)
 {
-    return rcy_is_list(o) ? o : ((mal_vec_t *)o)->items;
+    return mal_is_plain_list(o) ? o : ((mal_vec_t *)o)->items;
 }
 /* The items of an immutable sequence we hold: valid while we hold the
    sequence, since nothing mutates a mal list once built. */

@@ -4,6 +4,7 @@
 #include "mal.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,24 @@ mal_state_t mal;
 
 /* ---- Slots ------------------------------------------------------------- */
 
-static void sym_dealloc(rcy_object_t *self) { rcy_xdecref(((mal_sym_t *)self)->name); }
+static void sym_dealloc(rcy_object_t *self)
+{
+    mal_sym_t *s = (mal_sym_t *)self;
+    RCY_CLEAR(s->value);
+    RCY_CLEAR(s->name);
+}
+
+static int sym_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    RCY_VISIT(((mal_sym_t *)self)->value);
+    return 0;
+}
+
+static int sym_clear(rcy_object_t *self)
+{
+    RCY_CLEAR(((mal_sym_t *)self)->value);
+    return 0;
+}
 
 static int sym_describe(rcy_object_t *self, char *buf, size_t size)
 {
@@ -204,10 +222,10 @@ static rcy_object_t *intern(rcy_object_t *table, rcy_type_t *type, const char *n
     rcy_object_t *key = rcy_str_new_len(mal.rt, name, len);
     if (key == NULL)
         return mal_throw_rcy("intern");
-    rcy_object_t *s = rcy_dict_get(table, key);
+    rcy_object_t *s = rcy_weakmap_get(table, key);
     if (s != NULL) {
         rcy_decref(key);
-        return rcy_newref(s);
+        return s;
     }
     mal_sym_t *sym = (mal_sym_t *)rcy_new(type);
     if (sym == NULL) {
@@ -215,7 +233,7 @@ static rcy_object_t *intern(rcy_object_t *table, rcy_type_t *type, const char *n
         return mal_throw_rcy("intern");
     }
     sym->name = key; /* the reference from rcy_str_new_len passes to sym */
-    if (rcy_dict_set(table, key, &sym->ob) < 0) {
+    if (rcy_weakmap_set(table, key, &sym->ob) < 0) {
         rcy_decref(&sym->ob);
         return mal_throw_rcy("intern");
     }
@@ -282,7 +300,7 @@ rcy_object_t *mal_map_new(void)
 
 int mal_map_put(rcy_object_t *map, rcy_object_t *key, rcy_object_t *val)
 {
-    if (!rcy_is_str(key) && !mal_is_kw(key) && !mal_is_sym(key) && !rcy_is_int(key)) {
+    if (!mal_is_str(key) && !mal_is_kw(key) && !mal_is_sym(key) && !mal_is_int(key)) {
         mal_throwf("hash-map keys must be strings or keywords");
         return -1;
     }
@@ -379,6 +397,8 @@ int mal_env_set(mal_env_t *e, rcy_object_t *sym, rcy_object_t *val)
             mal_throw_rcy("def!");
             return -1;
         }
+        if (e == mal.repl_env)
+            RCY_XSETREF(((mal_sym_t *)sym)->value, val);
         return 0;
     }
     for (intptr_t i = 0; i < e->n; i++) {
@@ -423,6 +443,8 @@ int mal_env_set(mal_env_t *e, rcy_object_t *sym, rcy_object_t *val)
 rcy_object_t *mal_env_get(mal_env_t *e, rcy_object_t *sym)
 {
     for (; e != NULL; e = e->outer) {
+        if (e == mal.repl_env)
+            return ((mal_sym_t *)sym)->value;
         if (e->dict != NULL) {
             rcy_object_t *v = rcy_dict_get(e->dict, sym);
             if (v != NULL)
@@ -720,13 +742,13 @@ static int pr_seq(mal_buf_t *b, rcy_object_t *seq, const char *open, const char 
 int mal_pr(mal_buf_t *b, rcy_object_t *o, int readably)
 {
     char tmp[64];
-    if (rcy_is_int(o)) {
+    if (mal_is_int(o)) {
         int64_t v = 0;
         rcy_int_value(o, &v);
         snprintf(tmp, sizeof tmp, "%lld", (long long)v);
         return mal_buf_puts(b, tmp);
     }
-    if (rcy_is_str(o)) {
+    if (mal_is_str(o)) {
         const char *s = rcy_str_data(o);
         size_t n = (size_t)rcy_str_len(o);
         if (!readably)
@@ -832,7 +854,7 @@ static int equal_depth(rcy_object_t *a, rcy_object_t *b, int depth)
         }
         return 1;
     }
-    if ((rcy_is_int(a) && rcy_is_int(b)) || (rcy_is_str(a) && rcy_is_str(b))) {
+    if ((mal_is_int(a) && mal_is_int(b)) || (mal_is_str(a) && mal_is_str(b))) {
         int r = rcy_equal(a, b);
         return r < 0 ? 0 : r;
     }
@@ -844,9 +866,10 @@ int mal_equal(rcy_object_t *a, rcy_object_t *b) { return equal_depth(a, b, 0); }
 /* ---- Setup and teardown -------------------------------------------------- */
 
 static rcy_type_t *make_type(const char *name, size_t size, int gc, rcy_traverse_fn tr, rcy_clear_fn cl,
-                             rcy_dealloc_fn dealloc, rcy_describe_fn describe)
+                             rcy_dealloc_fn dealloc, rcy_describe_fn describe, size_t weaklistoffset)
 {
     rcy_type_spec_t spec = {
+        .weaklistoffset = weaklistoffset,
         .name = name,
         .basicsize = size,
         .flags = gc ? RCY_TPFLAGS_GC : 0,
@@ -875,16 +898,21 @@ int mal_init(int step)
     mal.rt = rcy_runtime_new(NULL);
     if (mal.rt == NULL)
         return -1;
-    mal.t_sym = make_type("mal.symbol", sizeof(mal_sym_t), 0, NULL, NULL, sym_dealloc, sym_describe);
-    mal.t_kw = make_type("mal.keyword", sizeof(mal_sym_t), 0, NULL, NULL, sym_dealloc, sym_describe);
-    mal.t_vec = make_type("mal.vector", sizeof(mal_vec_t), 1, vec_traverse, vec_clear, NULL, NULL);
-    mal.t_map = make_type("mal.hash-map", sizeof(mal_map_t), 1, map_traverse, map_clear, NULL, NULL);
+    mal.t_list = rcy_list_type(mal.rt);
+    mal.t_int = rcy_int_type(mal.rt);
+    mal.t_str = rcy_str_type(mal.rt);
+    mal.t_sym = make_type("mal.symbol", sizeof(mal_sym_t), 1, sym_traverse, sym_clear, sym_dealloc, sym_describe,
+                          offsetof(mal_sym_t, weaklist));
+    mal.t_kw = make_type("mal.keyword", sizeof(mal_sym_t), 0, NULL, NULL, sym_dealloc, sym_describe,
+                          offsetof(mal_sym_t, weaklist));
+    mal.t_vec = make_type("mal.vector", sizeof(mal_vec_t), 1, vec_traverse, vec_clear, NULL, NULL, 0);
+    mal.t_map = make_type("mal.hash-map", sizeof(mal_map_t), 1, map_traverse, map_clear, NULL, NULL, 0);
     mal.t_builtin = make_type("mal.builtin", sizeof(mal_builtin_t), 1, builtin_traverse, builtin_clear, NULL,
-                              builtin_describe);
-    mal.t_fn = make_type("mal.function", sizeof(mal_fn_t), 1, fn_traverse, fn_clear, NULL, fn_describe);
-    mal.t_env = make_type("mal.env", sizeof(mal_env_t), 1, env_traverse, env_clear, NULL, env_describe);
-    mal.t_atom = make_type("mal.atom", sizeof(mal_atom_t), 1, atom_traverse, atom_clear, NULL, NULL);
-    mal.t_const = make_type("mal.constant", sizeof(rcy_object_t), 0, NULL, NULL, NULL, const_describe);
+                              builtin_describe, 0);
+    mal.t_fn = make_type("mal.function", sizeof(mal_fn_t), 1, fn_traverse, fn_clear, NULL, fn_describe, 0);
+    mal.t_env = make_type("mal.env", sizeof(mal_env_t), 1, env_traverse, env_clear, NULL, env_describe, 0);
+    mal.t_atom = make_type("mal.atom", sizeof(mal_atom_t), 1, atom_traverse, atom_clear, NULL, NULL, 0);
+    mal.t_const = make_type("mal.constant", sizeof(rcy_object_t), 0, NULL, NULL, NULL, const_describe, 0);
     if (!mal.t_sym || !mal.t_kw || !mal.t_vec || !mal.t_map || !mal.t_builtin || !mal.t_fn || !mal.t_env ||
         !mal.t_atom || !mal.t_const)
         return -1;
@@ -894,8 +922,8 @@ int mal_init(int step)
     mal_oom = rcy_str_new(mal.rt, "out of memory");
     if (mal_oom == NULL || rcy_immortalize(mal_oom) < 0)
         return -1;
-    mal.symtab = rcy_dict_new(mal.rt);
-    mal.kwtab = rcy_dict_new(mal.rt);
+    mal.symtab = rcy_weakvaluedict_new(mal.rt);
+    mal.kwtab = rcy_weakvaluedict_new(mal.rt);
     if (!mal.nil || !mal.true_ || !mal.false_ || !mal.symtab || !mal.kwtab)
         return -1;
     struct {
@@ -928,7 +956,7 @@ int mal_init(int step)
             return -1;
     }
     mal.repl_env = mal_env_new(NULL);
-    if (mal.repl_env == NULL)
+    if (mal.repl_env == NULL || (mal.repl_env->dict = rcy_dict_new(mal.rt)) == NULL)
         return -1;
     rcy_root_add(&mal.repl_env->ob, "repl-env");
     return 0;
