@@ -677,6 +677,39 @@ int rcy_is_dict(const rcy_object_t *o);
 int rcy_is_class(const rcy_object_t *o);
 int rcy_is_instance(const rcy_object_t *o);
 
+/*
+ * None, True and False: per-runtime immortal singletons (CPython's Py_None,
+ * Py_True, Py_False). Each runtime has exactly one of each; compare by
+ * pointer (o == rcy_none(rt)). They are immortal (rcy_incref and rcy_decref
+ * do nothing to them, so a caller may release what it got or not), never
+ * counted as live objects, never tracked, freed with the runtime. A bool is
+ * an int for the built-ins, as CPython's bool subclasses int: True == 1 ==
+ * 1.0 in rcy_equal, rcy_hash(True) is 1, True and 1 are the same dict key,
+ * and rcy_int_value gives 0 or 1; its type is "bool" and its repr "True" or
+ * "False" (rcy_is_int, an exact check, is 0 for a bool). None ("NoneType",
+ * repr "None") equals only itself and hashes by identity (as CPython 3.11;
+ * 3.12 made hash(None) a constant).
+ */
+
+/** rt's None (never NULL for a live rt; NULL for a NULL rt). Never fails,
+    never allocates. The result needs no release (immortal). */
+rcy_object_t *rcy_none(rcy_runtime_t *rt);
+/** rt's True, or NULL for a NULL rt. Never fails; immortal. */
+rcy_object_t *rcy_true(rcy_runtime_t *rt);
+/** rt's False, or NULL for a NULL rt. Never fails; immortal. */
+rcy_object_t *rcy_false(rcy_runtime_t *rt);
+/** rt's True if value is nonzero, else its False (NULL for a NULL rt). */
+rcy_object_t *rcy_bool(rcy_runtime_t *rt, int value);
+/** The types of None ("NoneType") and of True and False ("bool"). */
+rcy_type_t *rcy_none_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_bool_type(const rcy_runtime_t *rt);
+/** Nonzero if o (which may be NULL) is its runtime's None. */
+int rcy_is_none(const rcy_object_t *o);
+/** Nonzero if o (which may be NULL) is True or False. */
+int rcy_is_bool(const rcy_object_t *o);
+/** Nonzero if o (which may be NULL) is its runtime's True. */
+int rcy_is_true(const rcy_object_t *o);
+
 /**
  * 1 if rt's free lists are in use (compiled in and the runtime does not
  * poison freed memory), else 0. When they are, a freed list's memory is

@@ -21,8 +21,8 @@ int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth)
         return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     rcyi_builtins_t *bt = rcyi_builtins(a);
     rcy_type_t *ta = a->type, *tb = b->type;
-    bool num_a = ta == bt->int_type || ta == bt->float_type;
-    bool num_b = tb == bt->int_type || tb == bt->float_type;
+    bool num_a = ta == bt->int_type || ta == bt->float_type || ta == bt->bool_type;
+    bool num_b = tb == bt->int_type || tb == bt->float_type || tb == bt->bool_type;
     if (num_a && num_b)
         return rcyi_number_equal(a, b);
     if (ta != tb)
@@ -112,7 +112,7 @@ int rcyi_hash(rcy_object_t *o, int64_t *out, int depth)
         return rcyi_set_error(o->type->rt, RCY_EDEPTH);
     rcyi_builtins_t *b = rcyi_builtins(o);
     rcy_type_t *t = o->type;
-    if (t == b->int_type) {
+    if (t == b->int_type || t == b->bool_type) {
         *out = rcyi_int_hash_value(((rcyi_int_t *)o)->value);
         return 0;
     }
@@ -217,6 +217,8 @@ void rcyi_repr(rcyi_writer_t *w, rcy_object_t *o)
         rcyi_dict_repr(w, o);
     else if (t == b->class_type)
         rcyi_class_repr(w, o);
+    else if (t == b->none_type || t == b->bool_type)
+        rcyi_singleton_repr(w, o);
     else
         repr_other(w, o);
 }
