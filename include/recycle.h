@@ -162,6 +162,42 @@ typedef void (*rcy_dealloc_fn)(rcy_object_t *self);
  */
 typedef int (*rcy_describe_fn)(rcy_object_t *self, char *buf, size_t size);
 
+/**
+ * hash slot: store the object's hash in *out and return 0, or return a
+ * negative RCY_E* code (RCY_EHASH: unhashable; any other error is passed
+ * on to the caller of rcy_hash, rcy_dict_set, ...). Objects that the equal
+ * slot calls equal must hash alike, also equal to built-in values (a user
+ * bignum equal to the int 5 must hash as rcy_hash(5)). A hash of -1 is
+ * taken as -2, as CPython does. See rcy_equal_fn for what it may do.
+ */
+typedef int (*rcy_hash_fn)(rcy_object_t *self, int64_t *out);
+
+/** What an equal slot returns when it does not know how to compare self
+    with other (CPython's NotImplemented): the other side is asked. */
+#define RCY_NOTIMPLEMENTED 2
+
+/**
+ * equal slot (CPython's __eq__): compare self with other, which may be of
+ * any type (rcy_equal(a, b) asks a's slot first, then b's with the
+ * arguments swapped when a's gives RCY_NOTIMPLEMENTED or a has none, as
+ * Python's reflected __eq__; when neither decides, only identity is
+ * equality). Return 1 (equal), 0 (not), RCY_NOTIMPLEMENTED, or a negative
+ * RCY_E* code, which ends the comparison (and the dict operation or
+ * rcy_equal that ran it) with that error. A type with an equal slot and
+ * no hash slot is unhashable (RCY_EHASH), as a Python class defining
+ * __eq__ without __hash__.
+ *
+ * Both slots are user code that the built-ins run inside their own
+ * operations (dict lookups, the equality and hashing of tuples, lists and
+ * dicts). They may call rcy_equal and rcy_hash on other objects (recursion
+ * is bounded by the stack: RCY_EDEPTH), allocate, release references, even
+ * change the containers being compared or searched: the built-ins hold the
+ * items they compare, and a dict lookup whose dict changed during a
+ * comparison starts again, as CPython's does. They must not destroy the
+ * runtime (that aborts).
+ */
+typedef int (*rcy_equal_fn)(rcy_object_t *self, rcy_object_t *other);
+
 /** Type flags. */
 enum rcy_type_flags_e {
     /** Instances are containers: they carry a GC header before the object,
@@ -199,6 +235,8 @@ typedef struct rcy_type_spec_s {
         object's weak-reference list (zeroed at allocation, managed by the
         library); 0 when the type does not support weak references. */
     size_t weaklistoffset;
+    rcy_hash_fn hash;         /**< optional; default: hash by identity (none, with equal: unhashable) */
+    rcy_equal_fn equal;       /**< optional; default: equal only to itself */
 } rcy_type_spec_t;
 
 /**
@@ -623,7 +661,8 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * cycle collector; creating one may run an automatic collection, and with
  * it finalizers and callbacks. Releasing a reference (including the
  * references a container drops when an item is replaced or removed) may
- * run finalizers. Equality, hashing and repr never run user code.
+ * run finalizers. Equality and hashing run no user code but the hash and
+ * equal slots of user types (rcy_equal_fn); repr runs only describe slots.
  *
  * Constructors return a new reference, or NULL with rcy_last_error(rt) set.
  * Calls returning int give 0 or a negative RCY_E* code (also stored as the
@@ -727,8 +766,13 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt);
 /**
  * Equality as Python's == on built-in values: ints and floats by numeric
  * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
- * by their items; anything else (instances, classes, user types) only
- * equals itself. Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, or
+ * by their items; an object of a user type with an equal slot as that slot
+ * says (a's slot, then b's reflected: rcy_equal_fn), anything else
+ * (instances, classes, user types without the slot) only equals itself.
+ * Identical objects are equal without asking a slot (as CPython's
+ * PyObject_RichCompareBool). May run user code: the equal slots (and what
+ * they run). Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, a slot's
+ * negative error, or
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (a recursive structure; Python raises
  * RecursionError): each level first checks that a margin of stack is left
@@ -741,8 +785,11 @@ int rcy_equal(rcy_object_t *a, rcy_object_t *b);
  * Stores o's hash in *out; equal objects have equal hashes (an int and the
  * equal float, as in Python). Ints and floats hash as CPython hashes them;
  * strs hash their bytes (deterministically: no per-process seed); tuples
- * combine their items' hashes; other objects hash by identity. Returns 0,
- * RCY_EHASH for a list, a dict, or a tuple holding one, RCY_EINVAL, or
+ * combine their items' hashes; objects of a user type with a hash slot as
+ * the slot says (a type with an equal slot but no hash slot is
+ * unhashable); other objects hash by identity. May run user code (hash
+ * slots). Returns 0, RCY_EHASH for a list, a dict, or a tuple holding one
+ * (or a slot's refusal), a slot's other errors, RCY_EINVAL, or
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (as rcy_equal).
  */
