@@ -866,9 +866,26 @@ intptr_t rcy_tuple_len(const rcy_object_t *t);
 
 /**
  * Item i of the tuple t (negative i counts from the end): a borrowed
- * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL.
+ * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL. Borrowed:
+ * valid while the tuple lives (its items never change), so as long as the
+ * caller holds the tuple; rcy_tuple_get_ref when it may not.
  */
 rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
+
+/**
+ * Item i of the tuple t as a new reference in *out: returns 1, or 0 when i
+ * is out of range (*out NULL, nothing recorded), or RCY_EINVAL / RCY_ETYPE
+ * (*out NULL). Never allocates or runs user code.
+ */
+int rcy_tuple_get_ref(const rcy_object_t *t, intptr_t i, rcy_object_t **out);
+
+/**
+ * `item in t`: 1, 0, or a negative error (RCY_EINVAL, RCY_ETYPE, or one
+ * from an equal slot, RCY_EDEPTH). Compares each item with item in order
+ * (the tuple's item first, as CPython), stopping at the first equal one;
+ * may run equal slots (user code).
+ */
+int rcy_tuple_contains(const rcy_object_t *t, rcy_object_t *item);
 
 /* list: growable sequences. Containers. Indices may be negative (counted
    from the end, as in Python). */
@@ -899,9 +916,33 @@ int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
  */
 int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
-/** Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
-    RCY_EINVAL. */
+/**
+ * Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
+ * RCY_EINVAL.
+ * Borrowed: valid only while something else holds the list and leaves the item in it, so not across
+ * anything that may run user code (a release, an allocation of a container,
+ * a call): a user function that drops the list or replaces the item frees what C still holds
+ * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
+ * closure). Hold it with rcy_newref, or use rcy_list_get_ref.
+ */
 rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
+
+/**
+ * Item index as a new reference in *out (CPython 3.13's PyList_GetItemRef,
+ * with its out-of-range case told apart): returns 1, or 0 when index is out
+ * of range (*out NULL, nothing recorded as the last error), or RCY_EINVAL /
+ * RCY_ETYPE (*out NULL). Never allocates or runs user code.
+ */
+int rcy_list_get_ref(const rcy_object_t *list, intptr_t index, rcy_object_t **out);
+
+/**
+ * `item in list`: 1, 0, or a negative error (RCY_EINVAL, RCY_ETYPE, an
+ * equal slot's error, RCY_EDEPTH). Compares each item with item (the
+ * list's item first, held across the comparison, as CPython's
+ * list_contains); may run equal slots, which may change the list: the
+ * search then goes on over the list as it is.
+ */
+int rcy_list_contains(const rcy_object_t *list, rcy_object_t *item);
 
 /**
  * Replaces item index with item (the list takes a reference and releases
@@ -942,9 +983,26 @@ int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 /**
  * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing; also for a
  * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
- * RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
+ * RCY_ETYPE, RCY_EDEPTH (as rcy_dict_set) or an error of a hash or equal
+ * slot (which the lookup may run: user code).
+ * Borrowed: valid only while something else holds the dict and leaves the item in it, so not across
+ * anything that may run user code (a release, an allocation of a container,
+ * a call): a user function that drops the dict or replaces the value frees what C still holds
+ * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
+ * closure). Hold it with rcy_newref, or use rcy_dict_get_ref.
  */
 rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
+
+/**
+ * d[key] as a new reference in *out, telling absent from error in one call
+ * (CPython 3.13's PyDict_GetItemRef): returns 1 (found), 0 (absent: *out
+ * NULL, nothing recorded as the last error), or a negative error as
+ * rcy_dict_get's (*out NULL). May run hash and equal slots (user code).
+ */
+int rcy_dict_get_ref(const rcy_object_t *d, rcy_object_t *key, rcy_object_t **out);
+
+/** `key in d`: 1, 0, or a negative error as rcy_dict_get_ref's. */
+int rcy_dict_contains(const rcy_object_t *d, rcy_object_t *key);
 
 /**
  * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
@@ -957,8 +1015,10 @@ intptr_t rcy_dict_len(const rcy_object_t *d);
 
 /**
  * Iterates over d in insertion order. Start with *pos = 0; each call stores
- * the next item's key and value (borrowed references; either pointer may be
- * NULL) and returns 1, or returns 0 at the end. Values may be replaced and
+ * the next item's key and value (borrowed references, valid until the dict
+ * changes: take references before running anything that may release or
+ * replace them; either pointer may be NULL) and returns 1, or returns 0 at
+ * the end. Values may be replaced and
  * items deleted during an iteration; adding keys may reorder the storage,
  * so the iteration must then start again. RCY_EINVAL or RCY_ETYPE on error.
  */
@@ -1028,8 +1088,24 @@ int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
  * obj.name: looks in the instance's attributes, then in its class's (for
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
  * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
+ * Borrowed: valid only while something else holds the object and leaves the attribute set, so not across
+ * anything that may run user code (a release, an allocation of a container,
+ * a call): a user function that drops the object or sets the attribute again frees what C still holds
+ * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
+ * closure). Hold it with rcy_newref, or use rcy_getattr_ref.
  */
 rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
+
+/**
+ * obj.name as a new reference in *out (CPython 3.13's
+ * PyObject_GetOptionalAttr): returns 1 (found), 0 (no such attribute: *out
+ * NULL, nothing recorded as the last error), or RCY_EINVAL / RCY_ETYPE
+ * (*out NULL). Never allocates or runs user code.
+ */
+int rcy_getattr_ref(rcy_object_t *obj, const char *name, rcy_object_t **out);
+
+/** hasattr(obj, name): 1, 0, or RCY_EINVAL / RCY_ETYPE. */
+int rcy_hasattr(rcy_object_t *obj, const char *name);
 
 /**
  * del obj.name (the object's own attribute, not its class's). Releases the
@@ -1639,8 +1715,9 @@ int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERA
  * The garbage list (gc.garbage): uncollectable objects and, with
  * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
  * reference to each entry. rcy_gc_garbage_len() is its length and
- * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
- * of range).
+ * rcy_gc_garbage_get() returns entry i (a borrowed reference, valid until
+ * the list is cleared or a collection runs: hold it with rcy_newref before
+ * running user code; NULL when out of range).
  */
 size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
 rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);

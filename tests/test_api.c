@@ -442,6 +442,149 @@ TEST(test_value_slots_recursion_bounded)
     test_runtime_end(rt);
 }
 
+/* ---- New-reference getters and contains ------------------------------ */
+
+/* Counts deaths, to show a get_ref reference outlives the container's. */
+static int probe_deaths;
+static int probe_finalize(rcy_object_t *self)
+{
+    (void)self;
+    probe_deaths++;
+    return 0;
+}
+
+TEST(test_get_ref)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Probe";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.finalize = probe_finalize;
+    rcy_type_t *pt = rcy_type_new(rt, &spec);
+    rcy_object_t *d = rcy_dict_new(rt), *k = rcy_str_new(rt, "k"), *k2 = rcy_str_new(rt, "nope");
+    rcy_object_t *p = rcy_new(pt), *out = (rcy_object_t *)1;
+    CHECK_EQ(rcy_dict_set(d, k, p), 0);
+    rcy_decref(p);
+    CHECK_EQ(rcy_dict_get_ref(d, k, &out), 1);
+    CHECK(out == p);
+    CHECK_EQ(rcy_getrefcount(p), 2);
+    /* The dict drops its value: the caller's reference keeps it alive. */
+    CHECK_EQ(rcy_dict_del(d, k), 0);
+    CHECK_EQ(probe_deaths, 0);
+    rcy_decref(out);
+    CHECK_EQ(probe_deaths, 1);
+    /* Absent: 0, *out NULL, and the last error left as it was. */
+    CHECK_EQ(rcy_dict_set(d, k, k), 0);
+    rcy_object_t *l = rcy_list_new(rt);
+    CHECK(rcy_list_get(l, 3) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINDEX);
+    out = (rcy_object_t *)1;
+    CHECK_EQ(rcy_dict_get_ref(d, k2, &out), 0);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINDEX);
+    CHECK_EQ(rcy_dict_contains(d, k), 1);
+    CHECK_EQ(rcy_dict_contains(d, k2), 0);
+    /* Errors: negative, *out NULL. */
+    CHECK_EQ(rcy_dict_get_ref(d, l, &out), RCY_EHASH);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_dict_contains(d, l), RCY_EHASH);
+    CHECK_EQ(rcy_dict_get_ref(l, k, &out), RCY_ETYPE);
+    CHECK_EQ(rcy_dict_get_ref(NULL, k, &out), RCY_EINVAL);
+    CHECK_EQ(rcy_dict_get_ref(d, k, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_dict_contains(NULL, k), RCY_EINVAL);
+    /* Lists and tuples by index. */
+    CHECK_EQ(rcy_list_append(l, k), 0);
+    CHECK_EQ(rcy_list_get_ref(l, 0, &out), 1);
+    CHECK(out == k);
+    rcy_decref(out);
+    CHECK_EQ(rcy_list_get_ref(l, -1, &out), 1);
+    rcy_decref(out);
+    CHECK_EQ(rcy_list_get_ref(l, 1, &out), 0);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_list_get_ref(l, -2, &out), 0);
+    CHECK_EQ(rcy_list_get_ref(d, 0, &out), RCY_ETYPE);
+    rcy_object_t *t = rcy_tuple_new(rt, 1, &k);
+    CHECK_EQ(rcy_tuple_get_ref(t, 0, &out), 1);
+    CHECK(out == k);
+    rcy_decref(out);
+    CHECK_EQ(rcy_tuple_get_ref(t, 1, &out), 0);
+    CHECK_EQ(rcy_tuple_get_ref(l, 0, &out), RCY_ETYPE);
+    /* contains: by equality (1 in [1.0], 'k' in ('k',)). */
+    rcy_object_t *one = rcy_int_new(rt, 1), *onef = rcy_float_new(rt, 1.0), *k3 = rcy_str_new(rt, "k");
+    CHECK_EQ(rcy_list_append(l, onef), 0);
+    CHECK_EQ(rcy_list_contains(l, one), 1);
+    CHECK_EQ(rcy_list_contains(l, k3), 1);
+    CHECK_EQ(rcy_list_contains(l, k2), 0);
+    CHECK_EQ(rcy_list_contains(l, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_list_contains(d, one), RCY_ETYPE);
+    CHECK_EQ(rcy_tuple_contains(t, k3), 1);
+    CHECK_EQ(rcy_tuple_contains(t, one), 0);
+    CHECK_EQ(rcy_tuple_contains(l, one), RCY_ETYPE);
+    /* Attributes. */
+    rcy_object_t *cls = rcy_class_new(rt, "C", NULL), *inst = rcy_instance_new(cls);
+    CHECK_EQ(rcy_setattr(cls, "shared", one), 0);
+    CHECK_EQ(rcy_setattr(inst, "x", k), 0);
+    CHECK_EQ(rcy_getattr_ref(inst, "x", &out), 1);
+    CHECK(out == k);
+    rcy_decref(out);
+    CHECK_EQ(rcy_getattr_ref(inst, "shared", &out), 1);
+    CHECK(out == one);
+    rcy_decref(out);
+    CHECK_EQ(rcy_getattr_ref(inst, "y", &out), 0);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_getattr_ref(k, "y", &out), RCY_ETYPE);
+    CHECK_EQ(rcy_getattr_ref(inst, NULL, &out), RCY_EINVAL);
+    CHECK_EQ(rcy_hasattr(inst, "x"), 1);
+    CHECK_EQ(rcy_hasattr(inst, "shared"), 1);
+    CHECK_EQ(rcy_hasattr(inst, "y"), 0);
+    CHECK_EQ(rcy_hasattr(one, "y"), RCY_ETYPE);
+    rcy_object_t *objs[] = {d, k, k2, k3, l, t, one, onef, inst, cls};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+    capture_free(&cap);
+}
+
+/* An equal slot that empties the list being searched: the search holds the
+   item it compares and stops at the new end (CPython's list_contains). */
+static rcy_object_t *shrink_list;
+static int shrink_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    (void)other;
+    if (shrink_list != NULL) {
+        while (rcy_list_len(shrink_list) > 0) {
+            rcy_object_t *x = rcy_list_pop(shrink_list, -1);
+            rcy_decref(x);
+        }
+    }
+    (void)self;
+    return 0;
+}
+
+TEST(test_contains_mutating)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Shrink";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.equal = shrink_equal;
+    rcy_type_t *st = rcy_type_new(rt, &spec);
+    rcy_object_t *l = rcy_list_new(rt), *probe = rcy_int_new(rt, 1000);
+    for (int i = 0; i < 5; i++) {
+        rcy_object_t *x = rcy_new(st);
+        rcy_list_append(l, x);
+        rcy_decref(x);
+    }
+    shrink_list = l;
+    CHECK_EQ(rcy_list_contains(l, probe), 0);
+    CHECK_EQ(rcy_list_len(l), 0);
+    shrink_list = NULL;
+    rcy_decref(l);
+    rcy_decref(probe);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_singletons);
@@ -451,5 +594,7 @@ int main(void)
     RUN(test_value_slots_errors);
     RUN(test_value_slots_mutating_lookup);
     RUN(test_value_slots_recursion_bounded);
+    RUN(test_get_ref);
+    RUN(test_contains_mutating);
     return harness_summary();
 }
