@@ -162,6 +162,42 @@ typedef void (*rcy_dealloc_fn)(rcy_object_t *self);
  */
 typedef int (*rcy_describe_fn)(rcy_object_t *self, char *buf, size_t size);
 
+/**
+ * hash slot: store the object's hash in *out and return 0, or return a
+ * negative RCY_E* code (RCY_EHASH: unhashable; any other error is passed
+ * on to the caller of rcy_hash, rcy_dict_set, ...). Objects that the equal
+ * slot calls equal must hash alike, also equal to built-in values (a user
+ * bignum equal to the int 5 must hash as rcy_hash(5)). A hash of -1 is
+ * taken as -2, as CPython does. See rcy_equal_fn for what it may do.
+ */
+typedef int (*rcy_hash_fn)(rcy_object_t *self, int64_t *out);
+
+/** What an equal slot returns when it does not know how to compare self
+    with other (CPython's NotImplemented): the other side is asked. */
+#define RCY_NOTIMPLEMENTED 2
+
+/**
+ * equal slot (CPython's __eq__): compare self with other, which may be of
+ * any type (rcy_equal(a, b) asks a's slot first, then b's with the
+ * arguments swapped when a's gives RCY_NOTIMPLEMENTED or a has none, as
+ * Python's reflected __eq__; when neither decides, only identity is
+ * equality). Return 1 (equal), 0 (not), RCY_NOTIMPLEMENTED, or a negative
+ * RCY_E* code, which ends the comparison (and the dict operation or
+ * rcy_equal that ran it) with that error. A type with an equal slot and
+ * no hash slot is unhashable (RCY_EHASH), as a Python class defining
+ * __eq__ without __hash__.
+ *
+ * Both slots are user code that the built-ins run inside their own
+ * operations (dict lookups, the equality and hashing of tuples, lists and
+ * dicts). They may call rcy_equal and rcy_hash on other objects (recursion
+ * is bounded by the stack: RCY_EDEPTH), allocate, release references, even
+ * change the containers being compared or searched: the built-ins hold the
+ * items they compare, and a dict lookup whose dict changed during a
+ * comparison starts again, as CPython's does. They must not destroy the
+ * runtime (that aborts).
+ */
+typedef int (*rcy_equal_fn)(rcy_object_t *self, rcy_object_t *other);
+
 /** Type flags. */
 enum rcy_type_flags_e {
     /** Instances are containers: they carry a GC header before the object,
@@ -199,6 +235,8 @@ typedef struct rcy_type_spec_s {
         object's weak-reference list (zeroed at allocation, managed by the
         library); 0 when the type does not support weak references. */
     size_t weaklistoffset;
+    rcy_hash_fn hash;         /**< optional; default: hash by identity (none, with equal: unhashable) */
+    rcy_equal_fn equal;       /**< optional; default: equal only to itself */
 } rcy_type_spec_t;
 
 /**
@@ -623,7 +661,8 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * cycle collector; creating one may run an automatic collection, and with
  * it finalizers and callbacks. Releasing a reference (including the
  * references a container drops when an item is replaced or removed) may
- * run finalizers. Equality, hashing and repr never run user code.
+ * run finalizers. Equality and hashing run no user code but the hash and
+ * equal slots of user types (rcy_equal_fn); repr runs only describe slots.
  *
  * Constructors return a new reference, or NULL with rcy_last_error(rt) set.
  * Calls returning int give 0 or a negative RCY_E* code (also stored as the
@@ -677,6 +716,39 @@ int rcy_is_dict(const rcy_object_t *o);
 int rcy_is_class(const rcy_object_t *o);
 int rcy_is_instance(const rcy_object_t *o);
 
+/*
+ * None, True and False: per-runtime immortal singletons (CPython's Py_None,
+ * Py_True, Py_False). Each runtime has exactly one of each; compare by
+ * pointer (o == rcy_none(rt)). They are immortal (rcy_incref and rcy_decref
+ * do nothing to them, so a caller may release what it got or not), never
+ * counted as live objects, never tracked, freed with the runtime. A bool is
+ * an int for the built-ins, as CPython's bool subclasses int: True == 1 ==
+ * 1.0 in rcy_equal, rcy_hash(True) is 1, True and 1 are the same dict key,
+ * and rcy_int_value gives 0 or 1; its type is "bool" and its repr "True" or
+ * "False" (rcy_is_int, an exact check, is 0 for a bool). None ("NoneType",
+ * repr "None") equals only itself and hashes by identity (as CPython 3.11;
+ * 3.12 made hash(None) a constant).
+ */
+
+/** rt's None (never NULL for a live rt; NULL for a NULL rt). Never fails,
+    never allocates. The result needs no release (immortal). */
+rcy_object_t *rcy_none(rcy_runtime_t *rt);
+/** rt's True, or NULL for a NULL rt. Never fails; immortal. */
+rcy_object_t *rcy_true(rcy_runtime_t *rt);
+/** rt's False, or NULL for a NULL rt. Never fails; immortal. */
+rcy_object_t *rcy_false(rcy_runtime_t *rt);
+/** rt's True if value is nonzero, else its False (NULL for a NULL rt). */
+rcy_object_t *rcy_bool(rcy_runtime_t *rt, int value);
+/** The types of None ("NoneType") and of True and False ("bool"). */
+rcy_type_t *rcy_none_type(const rcy_runtime_t *rt);
+rcy_type_t *rcy_bool_type(const rcy_runtime_t *rt);
+/** Nonzero if o (which may be NULL) is its runtime's None. */
+int rcy_is_none(const rcy_object_t *o);
+/** Nonzero if o (which may be NULL) is True or False. */
+int rcy_is_bool(const rcy_object_t *o);
+/** Nonzero if o (which may be NULL) is its runtime's True. */
+int rcy_is_true(const rcy_object_t *o);
+
 /**
  * 1 if rt's free lists are in use (compiled in and the runtime does not
  * poison freed memory), else 0. When they are, a freed list's memory is
@@ -694,8 +766,13 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt);
 /**
  * Equality as Python's == on built-in values: ints and floats by numeric
  * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
- * by their items; anything else (instances, classes, user types) only
- * equals itself. Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, or
+ * by their items; an object of a user type with an equal slot as that slot
+ * says (a's slot, then b's reflected: rcy_equal_fn), anything else
+ * (instances, classes, user types without the slot) only equals itself.
+ * Identical objects are equal without asking a slot (as CPython's
+ * PyObject_RichCompareBool). May run user code: the equal slots (and what
+ * they run). Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, a slot's
+ * negative error, or
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (a recursive structure; Python raises
  * RecursionError): each level first checks that a margin of stack is left
@@ -708,8 +785,11 @@ int rcy_equal(rcy_object_t *a, rcy_object_t *b);
  * Stores o's hash in *out; equal objects have equal hashes (an int and the
  * equal float, as in Python). Ints and floats hash as CPython hashes them;
  * strs hash their bytes (deterministically: no per-process seed); tuples
- * combine their items' hashes; other objects hash by identity. Returns 0,
- * RCY_EHASH for a list, a dict, or a tuple holding one, RCY_EINVAL, or
+ * combine their items' hashes; objects of a user type with a hash slot as
+ * the slot says (a type with an equal slot but no hash slot is
+ * unhashable); other objects hash by identity. May run user code (hash
+ * slots). Returns 0, RCY_EHASH for a list, a dict, or a tuple holding one
+ * (or a slot's refusal), a slot's other errors, RCY_EINVAL, or
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (as rcy_equal).
  */
@@ -786,9 +866,26 @@ intptr_t rcy_tuple_len(const rcy_object_t *t);
 
 /**
  * Item i of the tuple t (negative i counts from the end): a borrowed
- * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL.
+ * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL. Borrowed:
+ * valid while the tuple lives (its items never change), so as long as the
+ * caller holds the tuple; rcy_tuple_get_ref when it may not.
  */
 rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
+
+/**
+ * Item i of the tuple t as a new reference in *out: returns 1, or 0 when i
+ * is out of range (*out NULL, nothing recorded), or RCY_EINVAL / RCY_ETYPE
+ * (*out NULL). Never allocates or runs user code.
+ */
+int rcy_tuple_get_ref(const rcy_object_t *t, intptr_t i, rcy_object_t **out);
+
+/**
+ * `item in t`: 1, 0, or a negative error (RCY_EINVAL, RCY_ETYPE, or one
+ * from an equal slot, RCY_EDEPTH). Compares each item with item in order
+ * (the tuple's item first, as CPython), stopping at the first equal one;
+ * may run equal slots (user code).
+ */
+int rcy_tuple_contains(const rcy_object_t *t, rcy_object_t *item);
 
 /* list: growable sequences. Containers. Indices may be negative (counted
    from the end, as in Python). */
@@ -819,9 +916,33 @@ int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
  */
 int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
-/** Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
-    RCY_EINVAL. */
+/**
+ * Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
+ * RCY_EINVAL.
+ * Borrowed: valid only while something else holds the list and leaves the item in it, so not across
+ * anything that may run user code (a release, an allocation of a container,
+ * a call): a user function that drops the list or replaces the item frees what C still holds
+ * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
+ * closure). Hold it with rcy_newref, or use rcy_list_get_ref.
+ */
 rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
+
+/**
+ * Item index as a new reference in *out (CPython 3.13's PyList_GetItemRef,
+ * with its out-of-range case told apart): returns 1, or 0 when index is out
+ * of range (*out NULL, nothing recorded as the last error), or RCY_EINVAL /
+ * RCY_ETYPE (*out NULL). Never allocates or runs user code.
+ */
+int rcy_list_get_ref(const rcy_object_t *list, intptr_t index, rcy_object_t **out);
+
+/**
+ * `item in list`: 1, 0, or a negative error (RCY_EINVAL, RCY_ETYPE, an
+ * equal slot's error, RCY_EDEPTH). Compares each item with item (the
+ * list's item first, held across the comparison, as CPython's
+ * list_contains); may run equal slots, which may change the list: the
+ * search then goes on over the list as it is.
+ */
+int rcy_list_contains(const rcy_object_t *list, rcy_object_t *item);
 
 /**
  * Replaces item index with item (the list takes a reference and releases
@@ -862,9 +983,26 @@ int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 /**
  * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing; also for a
  * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
- * RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
+ * RCY_ETYPE, RCY_EDEPTH (as rcy_dict_set) or an error of a hash or equal
+ * slot (which the lookup may run: user code).
+ * Borrowed: valid only while something else holds the dict and leaves the item in it, so not across
+ * anything that may run user code (a release, an allocation of a container,
+ * a call): a user function that drops the dict or replaces the value frees what C still holds
+ * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
+ * closure). Hold it with rcy_newref, or use rcy_dict_get_ref.
  */
 rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
+
+/**
+ * d[key] as a new reference in *out, telling absent from error in one call
+ * (CPython 3.13's PyDict_GetItemRef): returns 1 (found), 0 (absent: *out
+ * NULL, nothing recorded as the last error), or a negative error as
+ * rcy_dict_get's (*out NULL). May run hash and equal slots (user code).
+ */
+int rcy_dict_get_ref(const rcy_object_t *d, rcy_object_t *key, rcy_object_t **out);
+
+/** `key in d`: 1, 0, or a negative error as rcy_dict_get_ref's. */
+int rcy_dict_contains(const rcy_object_t *d, rcy_object_t *key);
 
 /**
  * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
@@ -877,8 +1015,10 @@ intptr_t rcy_dict_len(const rcy_object_t *d);
 
 /**
  * Iterates over d in insertion order. Start with *pos = 0; each call stores
- * the next item's key and value (borrowed references; either pointer may be
- * NULL) and returns 1, or returns 0 at the end. Values may be replaced and
+ * the next item's key and value (borrowed references, valid until the dict
+ * changes: take references before running anything that may release or
+ * replace them; either pointer may be NULL) and returns 1, or returns 0 at
+ * the end. Values may be replaced and
  * items deleted during an iteration; adding keys may reorder the storage,
  * so the iteration must then start again. RCY_EINVAL or RCY_ETYPE on error.
  */
@@ -948,8 +1088,24 @@ int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
  * obj.name: looks in the instance's attributes, then in its class's (for
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
  * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
+ * Borrowed: valid only while something else holds the object and leaves the attribute set, so not across
+ * anything that may run user code (a release, an allocation of a container,
+ * a call): a user function that drops the object or sets the attribute again frees what C still holds
+ * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
+ * closure). Hold it with rcy_newref, or use rcy_getattr_ref.
  */
 rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
+
+/**
+ * obj.name as a new reference in *out (CPython 3.13's
+ * PyObject_GetOptionalAttr): returns 1 (found), 0 (no such attribute: *out
+ * NULL, nothing recorded as the last error), or RCY_EINVAL / RCY_ETYPE
+ * (*out NULL). Never allocates or runs user code.
+ */
+int rcy_getattr_ref(rcy_object_t *obj, const char *name, rcy_object_t **out);
+
+/** hasattr(obj, name): 1, 0, or RCY_EINVAL / RCY_ETYPE. */
+int rcy_hasattr(rcy_object_t *obj, const char *name);
 
 /**
  * del obj.name (the object's own attribute, not its class's). Releases the
@@ -1559,8 +1715,9 @@ int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERA
  * The garbage list (gc.garbage): uncollectable objects and, with
  * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
  * reference to each entry. rcy_gc_garbage_len() is its length and
- * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
- * of range).
+ * rcy_gc_garbage_get() returns entry i (a borrowed reference, valid until
+ * the list is cleared or a collection runs: hold it with rcy_newref before
+ * running user code; NULL when out of range).
  */
 size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
 rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);

@@ -262,6 +262,8 @@ struct rcy_type_s {
     rcy_dealloc_fn dealloc;
     rcy_describe_fn describe;
     size_t weaklistoffset;
+    rcy_hash_fn hash;   /* user types only; NULL for the built-ins */
+    rcy_equal_fn equal;
     /* The bytes of an object's block without its items: basicsize, plus the
        GC header for containers (an object's block is block_base + nitems *
        itemsize bytes). */

@@ -349,7 +349,11 @@ int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth)
     if (RCY_UNLIKELY(rcyi_stack_low())) /* one level deeper would not fit */
         return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     for (intptr_t i = 0; i < x->size && i < y->size; i++) {
-        int r = rcyi_equal(x->items[i], y->items[i], depth);
+        /* Held: an equal slot may change either list (list_richcompare). */
+        rcy_object_t *xi = rcy_xnewref(x->items[i]), *yi = rcy_xnewref(y->items[i]);
+        int r = rcyi_equal(xi, yi, depth);
+        rcy_xdecref(xi);
+        rcy_xdecref(yi);
         if (r != 1)
             return r;
     }

@@ -105,6 +105,7 @@ typedef struct rcyi_arena_s rcyi_arena_t; /* arena.c */
 
 typedef struct rcyi_builtins_s {
     rcy_type_t *int_type, *float_type, *str_type, *tuple_type, *list_type, *dict_type, *class_type;
+    rcy_type_t *none_type, *bool_type, *cfunction_type;
     bool freelists; /* compiled in and the runtime does not poison */
 
     /* Immortal singletons stored here rather than allocated (as CPython
@@ -115,6 +116,10 @@ typedef struct rcyi_builtins_s {
         rcy_gc_head_t gc; /* never tracked */
         rcy_varobject_t ob;
     } empty_tuple;
+    /* None, False and True (singleton.c): a bool is laid out as an int
+       (CPython's bool subclasses int), value 0 or 1. */
+    rcy_object_t none;
+    rcyi_int_t bools[2];
 
     struct {
         /* free_list[n]: tuples of size n, chained through items[0]. */
@@ -177,6 +182,13 @@ static inline bool rcyi_is_class(const rcy_object_t *o)
     return o->type == rcyi_builtins(o)->class_type;
 }
 RCYI_FUNC bool rcyi_is_instance(const rcy_object_t *o);
+/* An int or a bool (CPython's PyLong_Check): both are rcyi_int_t. */
+static inline bool rcyi_is_intlike(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    const rcyi_builtins_t *b = rcyi_builtins(o);
+    return o->type == b->int_type || o->type == b->bool_type;
+}
 
 /* Per-type setup (called by rcyi_builtins_init in this order) and free-list
    clearing. Each init returns 0 or RCY_ENOMEM. (List functions are named
@@ -188,6 +200,7 @@ RCYI_FUNC int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_class_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_tuple_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_listobj_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_dict_clear_freelist(rcyi_builtins_t *b);
@@ -268,5 +281,6 @@ RCYI_FUNC void rcyi_tuple_repr(rcyi_writer_t *w, rcy_object_t *o);
 RCYI_FUNC void rcyi_listobj_repr(rcyi_writer_t *w, rcy_object_t *o);
 RCYI_FUNC void rcyi_dict_repr(rcyi_writer_t *w, rcy_object_t *o);
 RCYI_FUNC void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_singleton_repr(rcyi_writer_t *w, rcy_object_t *o); /* None, True, False */
 
 #endif /* RCY_TYPES_H */

@@ -1,0 +1,600 @@
+/* The object API a language runtime needs (issue 14): the None/True/False
+   singletons, hash and equal slots of user types, getters that return new
+   references, callable objects and C functions, the pending error state
+   kept across callbacks, the inline fast paths and the conveniences. */
+#include "harness.h"
+
+#include <stdarg.h>
+
+static int64_t int_of(rcy_object_t *o)
+{
+    int64_t v = -999;
+    CHECK_EQ(rcy_int_value(o, &v), 0);
+    return v;
+}
+
+static void repr_is(rcy_object_t *o, const char *want)
+{
+    char buf[256];
+    rcy_describe(o, buf, sizeof buf);
+    if (strcmp(buf, want) != 0)
+        fprintf(stderr, "repr: got %s, want %s\n", buf, want);
+    CHECK(strcmp(buf, want) == 0);
+}
+
+/* ---- Singletons ----------------------------------------------------- */
+
+TEST(test_singletons)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *none = rcy_none(rt), *t = rcy_true(rt), *f = rcy_false(rt);
+    CHECK(none != NULL && t != NULL && f != NULL && t != f);
+    CHECK(rcy_bool(rt, 7) == t && rcy_bool(rt, 0) == f);
+    CHECK(rcy_none(NULL) == NULL && rcy_true(NULL) == NULL && rcy_bool(NULL, 1) == NULL);
+    CHECK(rcy_is_none(none) && !rcy_is_none(f) && !rcy_is_none(NULL));
+    CHECK(rcy_is_bool(t) && rcy_is_bool(f) && !rcy_is_bool(none) && !rcy_is_bool(NULL));
+    CHECK(rcy_is_true(t) && !rcy_is_true(f) && !rcy_is_true(NULL));
+    CHECK(rcy_is_immortal(none) && rcy_is_immortal(t) && rcy_is_immortal(f));
+    CHECK(!rcy_is_int(t)); /* exact check, as PyLong_CheckExact(True) */
+    CHECK(strcmp(rcy_type_name(rcy_type(none)), "NoneType") == 0);
+    CHECK(strcmp(rcy_type_name(rcy_type(t)), "bool") == 0);
+    CHECK(rcy_none_type(rt) == rcy_type(none) && rcy_bool_type(rt) == rcy_type(f));
+    CHECK(rcy_object_runtime(none) == rt);
+    /* Not live objects; incref/decref leave them alone. */
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    rcy_incref(none);
+    rcy_decref(none);
+    rcy_decref(t);
+    CHECK(rcy_is_immortal(t));
+    CHECK_EQ(int_of(t), 1);
+    CHECK_EQ(int_of(f), 0);
+    /* As in CPython: True == 1 == 1.0, hash(True) == 1, False == 0, None == None only. */
+    rcy_object_t *one = rcy_int_new(rt, 1), *onef = rcy_float_new(rt, 1.0), *zero = rcy_int_new(rt, 0);
+    CHECK_EQ(rcy_equal(t, one), 1);
+    CHECK_EQ(rcy_equal(onef, t), 1);
+    CHECK_EQ(rcy_equal(f, zero), 1);
+    CHECK_EQ(rcy_equal(t, f), 0);
+    CHECK_EQ(rcy_equal(none, zero), 0);
+    CHECK_EQ(rcy_equal(none, f), 0);
+    CHECK_EQ(rcy_equal(none, none), 1);
+    int64_t h = 0;
+    CHECK_EQ(rcy_hash(t, &h), 0);
+    CHECK_EQ(h, 1);
+    CHECK_EQ(rcy_hash(f, &h), 0);
+    CHECK_EQ(h, 0);
+    CHECK_EQ(rcy_hash(none, &h), 0);
+    /* {1: 'a'}; d[True] = 'b' replaces the value and keeps the key 1:
+       >>> d = {1: 'a'}; d[True] = 'b'; d  ->  {1: 'b'} */
+    rcy_object_t *d = rcy_dict_new(rt), *a = rcy_str_new(rt, "a"), *b = rcy_str_new(rt, "b");
+    CHECK_EQ(rcy_dict_set(d, one, a), 0);
+    CHECK_EQ(rcy_dict_set(d, t, b), 0);
+    CHECK_EQ(rcy_dict_len(d), 1);
+    repr_is(d, "{1: 'b'}");
+    CHECK_EQ(rcy_dict_set(d, none, f), 0);
+    CHECK(rcy_dict_get(d, none) == f);
+    repr_is(d, "{1: 'b', None: False}");
+    rcy_object_t *items[] = {none, t, f};
+    rcy_object_t *tup = rcy_tuple_new(rt, 3, items);
+    repr_is(tup, "(None, True, False)");
+    /* (None, True, False) == (None, 1, 0.0) */
+    rcy_object_t *fz = rcy_float_new(rt, 0.0);
+    rcy_object_t *items2[] = {none, one, fz};
+    rcy_object_t *tup2 = rcy_tuple_new(rt, 3, items2);
+    CHECK_EQ(rcy_equal(tup, tup2), 1);
+    int64_t h1 = 0, h2 = 1;
+    CHECK_EQ(rcy_hash(tup, &h1), 0);
+    CHECK_EQ(rcy_hash(tup2, &h2), 0);
+    CHECK_EQ(h1, h2);
+    rcy_object_t *objs[] = {tup, tup2, fz, d, a, b, one, onef, zero};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+}
+
+/* Two runtimes have their own singletons. */
+TEST(test_singletons_per_runtime)
+{
+    rcy_runtime_t *rt1 = test_runtime(NULL), *rt2 = test_runtime(NULL);
+    CHECK(rcy_none(rt1) != rcy_none(rt2) && rcy_true(rt1) != rcy_true(rt2));
+    CHECK(rcy_object_runtime(rcy_true(rt2)) == rt2);
+    rcy_object_t *l = rcy_list_new(rt1);
+    CHECK_EQ(rcy_list_append(l, rcy_none(rt2)), RCY_ERUNTIME);
+    CHECK_EQ(rcy_list_append(l, rcy_none(rt1)), 0);
+    rcy_decref(l);
+    test_runtime_end(rt1);
+    test_runtime_end(rt2);
+}
+
+/* ---- hash and equal slots -------------------------------------------- */
+
+/* A symbol: equal to another symbol of the same name, hashing as its name. */
+typedef struct sym_s {
+    rcy_object_t ob;
+    rcy_object_t *name; /* a str */
+} sym_t;
+
+static rcy_type_t *sym_type;
+static int sym_equal_calls;
+
+static int sym_hash(rcy_object_t *self, int64_t *out) { return rcy_hash(((sym_t *)self)->name, out); }
+static int sym_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    sym_equal_calls++;
+    if (rcy_type(other) != sym_type)
+        return RCY_NOTIMPLEMENTED;
+    return rcy_equal(((sym_t *)self)->name, ((sym_t *)other)->name);
+}
+static void sym_dealloc(rcy_object_t *self) { RCY_CLEAR(((sym_t *)self)->name); }
+
+static rcy_object_t *sym_new(rcy_runtime_t *rt, const char *name)
+{
+    sym_t *s = (sym_t *)rcy_new(sym_type);
+    CHECK(s != NULL);
+    s->name = rcy_str_new(rt, name);
+    return &s->ob;
+}
+
+/* A big integer that fits in 64 bits: equal to the int of its value (both
+   ways round) and hashing as it, as a bignum type of a Lisp would. */
+typedef struct big_s {
+    rcy_object_t ob;
+    int64_t v;
+} big_t;
+static rcy_type_t *big_type;
+static int big_hash(rcy_object_t *self, int64_t *out)
+{
+    rcy_runtime_t *rt = rcy_object_runtime(self);
+    rcy_object_t *i = rcy_int_new(rt, ((big_t *)self)->v);
+    if (i == NULL)
+        return RCY_ENOMEM;
+    int r = rcy_hash(i, out);
+    rcy_decref(i);
+    return r;
+}
+static int big_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    int64_t v;
+    if (rcy_type(other) == big_type)
+        return ((big_t *)self)->v == ((big_t *)other)->v;
+    if (rcy_int_value(other, &v) == 0)
+        return ((big_t *)self)->v == v;
+    return RCY_NOTIMPLEMENTED;
+}
+static rcy_object_t *big_new(int64_t v)
+{
+    big_t *b = (big_t *)rcy_new(big_type);
+    b->v = v;
+    return &b->ob;
+}
+
+/* Equality without a hash: unhashable, as __eq__ without __hash__. */
+static rcy_type_t *eqonly_type;
+static int eqonly_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    (void)self;
+    (void)other;
+    return 1;
+}
+
+/* A slot that fails. */
+static rcy_type_t *bad_type;
+static int bad_hash(rcy_object_t *self, int64_t *out)
+{
+    (void)self;
+    *out = 7;
+    return 0;
+}
+static int bad_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    (void)self;
+    (void)other;
+    return RCY_ECALLBACK;
+}
+
+static void value_types_init(rcy_runtime_t *rt)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "Symbol";
+    spec.basicsize = sizeof(sym_t);
+    spec.dealloc = sym_dealloc;
+    spec.hash = sym_hash;
+    spec.equal = sym_equal;
+    sym_type = rcy_type_new(rt, &spec);
+    memset(&spec, 0, sizeof spec);
+    spec.name = "Big";
+    spec.basicsize = sizeof(big_t);
+    spec.hash = big_hash;
+    spec.equal = big_equal;
+    big_type = rcy_type_new(rt, &spec);
+    memset(&spec, 0, sizeof spec);
+    spec.name = "EqOnly";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.equal = eqonly_equal;
+    eqonly_type = rcy_type_new(rt, &spec);
+    memset(&spec, 0, sizeof spec);
+    spec.name = "Bad";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.hash = bad_hash;
+    spec.equal = bad_equal;
+    bad_type = rcy_type_new(rt, &spec);
+    CHECK(sym_type && big_type && eqonly_type && bad_type);
+}
+
+/* class Sym: __eq__ by name, __hash__ of the name; a dict keyed by one
+   symbol finds another of the same name, and a tuple of symbols hashes and
+   compares through them:
+   >>> d = {Sym('a'): 1}; d[Sym('a')], (Sym('a'), 1) == (Sym('a'), 1.0)
+   (1, True) */
+TEST(test_value_slots_dict_keys)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    value_types_init(rt);
+    rcy_object_t *a1 = sym_new(rt, "a"), *a2 = sym_new(rt, "a"), *b = sym_new(rt, "b");
+    CHECK_EQ(rcy_equal(a1, a2), 1);
+    CHECK_EQ(rcy_equal(a1, b), 0);
+    int64_t h1, h2, hs;
+    rcy_object_t *sa = rcy_str_new(rt, "a");
+    CHECK_EQ(rcy_hash(a1, &h1), 0);
+    CHECK_EQ(rcy_hash(a2, &h2), 0);
+    CHECK_EQ(rcy_hash(sa, &hs), 0);
+    CHECK_EQ(h1, h2);
+    CHECK_EQ(h1, hs);
+    /* A symbol and the str of its name: Sym says NotImplemented, str has
+       no opinion: not equal, even with equal hashes (and both ways round). */
+    CHECK_EQ(rcy_equal(a1, sa), 0);
+    CHECK_EQ(rcy_equal(sa, a1), 0);
+    rcy_object_t *d = rcy_dict_new(rt), *one = rcy_int_new(rt, 1), *two = rcy_int_new(rt, 2);
+    CHECK_EQ(rcy_dict_set(d, a1, one), 0);
+    CHECK_EQ(rcy_dict_set(d, sa, two), 0); /* a different key: same hash, not equal */
+    CHECK_EQ(rcy_dict_len(d), 2);
+    CHECK(rcy_dict_get(d, a2) == one);
+    CHECK(rcy_dict_get(d, b) == NULL && rcy_last_error(rt) == RCY_EKEY);
+    CHECK_EQ(rcy_dict_set(d, a2, two), 0); /* replaces: a1 stays the key */
+    CHECK_EQ(rcy_dict_len(d), 2);
+    rcy_object_t *k = NULL, *v = NULL;
+    intptr_t pos = 0;
+    CHECK_EQ(rcy_dict_next(d, &pos, &k, &v), 1);
+    CHECK(k == a1 && v == two);
+    CHECK_EQ(rcy_dict_del(d, a2), 0);
+    CHECK_EQ(rcy_dict_len(d), 1);
+    /* Tuples of symbols. */
+    rcy_object_t *onef = rcy_float_new(rt, 1.0);
+    rcy_object_t *i1[] = {a1, one}, *i2[] = {a2, onef};
+    rcy_object_t *t1 = rcy_tuple_new(rt, 2, i1), *t2 = rcy_tuple_new(rt, 2, i2);
+    CHECK_EQ(rcy_equal(t1, t2), 1);
+    CHECK_EQ(rcy_hash(t1, &h1), 0);
+    CHECK_EQ(rcy_hash(t2, &h2), 0);
+    CHECK_EQ(h1, h2);
+    CHECK_EQ(rcy_dict_set(d, t1, b), 0);
+    CHECK(rcy_dict_get(d, t2) == b);
+    /* Lists and dicts compare their items through the slots. */
+    rcy_object_t *l1 = rcy_list_new_from(rt, 2, i1), *l2 = rcy_list_new_from(rt, 2, i2);
+    CHECK_EQ(rcy_equal(l1, l2), 1);
+    rcy_object_t *d2 = rcy_dict_new(rt);
+    CHECK_EQ(rcy_dict_set(d2, sa, two), 0);
+    CHECK_EQ(rcy_dict_set(d2, t2, b), 0);
+    CHECK_EQ(rcy_equal(d, d2), 1);
+    rcy_object_t *objs[] = {a1, a2, b, sa, d, one, two, onef, t1, t2, l1, l2, d2};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+}
+
+/* A bignum equal to an int, both ways round (the reflected slot), and the
+   same dict key:
+   >>> class Big: __eq__ = lambda s, o: s.v == o; __hash__ = lambda s: hash(s.v)
+   >>> 5 == Big(5), Big(5) == 5, {5: 'x'}[Big(5)]  ->  (True, True, 'x') */
+TEST(test_value_slots_reflected)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    value_types_init(rt);
+    rcy_object_t *five = rcy_int_new(rt, 5), *big5 = big_new(5), *big6 = big_new(6);
+    CHECK_EQ(rcy_equal(five, big5), 1);
+    CHECK_EQ(rcy_equal(big5, five), 1);
+    CHECK_EQ(rcy_equal(big6, five), 0);
+    CHECK_EQ(rcy_equal(rcy_true(rt), big5), 0);
+    rcy_object_t *big1 = big_new(1);
+    CHECK_EQ(rcy_equal(rcy_true(rt), big1), 1); /* a bool is an int */
+    rcy_object_t *d = rcy_dict_new(rt), *x = rcy_str_new(rt, "x");
+    CHECK_EQ(rcy_dict_set(d, five, x), 0);
+    CHECK(rcy_dict_get(d, big5) == x);
+    CHECK(rcy_dict_get(d, big6) == NULL);
+    /* A symbol and a bignum: both say NotImplemented: identity. */
+    rcy_object_t *s = sym_new(rt, "5");
+    CHECK_EQ(rcy_equal(s, big5), 0);
+    CHECK_EQ(rcy_equal(big5, s), 0);
+    rcy_object_t *objs[] = {five, big5, big6, big1, d, x, s};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+}
+
+/* Unhashable and failing slots: the errors come back as return codes. */
+TEST(test_value_slots_errors)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    value_types_init(rt);
+    rcy_object_t *e = rcy_new(eqonly_type), *bad1 = rcy_new(bad_type), *bad2 = rcy_new(bad_type);
+    int64_t h;
+    CHECK_EQ(rcy_hash(e, &h), RCY_EHASH);
+    rcy_object_t *d = rcy_dict_new(rt), *one = rcy_int_new(rt, 1);
+    CHECK_EQ(rcy_dict_set(d, e, one), RCY_EHASH);
+    rcy_object_t *it[] = {e};
+    rcy_object_t *t = rcy_tuple_new(rt, 1, it);
+    CHECK_EQ(rcy_hash(t, &h), RCY_EHASH);
+    CHECK_EQ(rcy_equal(e, one), 1); /* its slot says so */
+    CHECK_EQ(rcy_equal(bad1, bad1), 1); /* identity, no slot asked */
+    CHECK_EQ(rcy_equal(bad1, bad2), RCY_ECALLBACK);
+    CHECK_EQ(rcy_dict_set(d, bad1, one), 0);
+    CHECK_EQ(rcy_dict_set(d, bad2, one), RCY_ECALLBACK); /* same hash: compared, failed */
+    CHECK_EQ(rcy_dict_len(d), 1);
+    CHECK(rcy_dict_get(d, bad2) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ECALLBACK);
+    CHECK_EQ(rcy_dict_del(d, bad2), RCY_ECALLBACK);
+    rcy_object_t *l1 = rcy_list_new_from(rt, 1, &bad1), *l2 = rcy_list_new_from(rt, 1, &bad2);
+    CHECK_EQ(rcy_equal(l1, l2), RCY_ECALLBACK);
+    rcy_object_t *objs[] = {e, bad1, bad2, d, one, t, l1, l2};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+}
+
+/* An equal slot that changes the dict being searched: the lookup starts
+   again (CPython's lookdict) and nothing freed is read (ASan). */
+static rcy_type_t *evil_type;
+static rcy_object_t *evil_dict;
+static int evil_mutations;
+static int evil_hash(rcy_object_t *self, int64_t *out)
+{
+    (void)self;
+    *out = 42;
+    return 0;
+}
+static int evil_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    if (evil_dict != NULL && evil_mutations > 0) {
+        evil_mutations--;
+        /* Empty the dict and fill it with fresh entries: the table moves. */
+        rcy_runtime_t *rt = rcy_object_runtime(self);
+        while (rcy_dict_len(evil_dict) > 0) {
+            intptr_t pos = 0;
+            rcy_object_t *k;
+            rcy_dict_next(evil_dict, &pos, &k, NULL);
+            rcy_incref(k);
+            rcy_dict_del(evil_dict, k);
+            rcy_decref(k);
+        }
+        for (int i = 0; i < 20; i++) {
+            rcy_object_t *n = rcy_int_new(rt, 1000 + i);
+            rcy_dict_set(evil_dict, n, n);
+            rcy_decref(n);
+        }
+    }
+    return self == other;
+}
+
+TEST(test_value_slots_mutating_lookup)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Evil";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.hash = evil_hash;
+    spec.equal = evil_equal;
+    evil_type = rcy_type_new(rt, &spec);
+    rcy_object_t *d = rcy_dict_new(rt), *e1 = rcy_new(evil_type), *e2 = rcy_new(evil_type);
+    CHECK_EQ(rcy_dict_set(d, e1, e1), 0);
+    evil_dict = d;
+    evil_mutations = 1;
+    rcy_decref(e1); /* only the dict holds e1: the slot's deletion frees it */
+    /* e2 is compared with e1 (same hash), whose slot empties the dict. */
+    CHECK(rcy_dict_get(d, e2) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    CHECK_EQ(rcy_dict_len(d), 20);
+    CHECK_EQ(rcy_dict_set(d, e2, e2), 0);
+    CHECK_EQ(rcy_dict_len(d), 21);
+    evil_dict = NULL;
+    rcy_decref(d);
+    rcy_decref(e2);
+    test_runtime_end(rt);
+}
+
+/* A slot that recurses without end: bounded by the stack (RCY_EDEPTH). */
+typedef struct loop_s {
+    rcy_object_t ob;
+    rcy_object_t *next;
+} loop_t;
+static int loop_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    loop_t *o = (loop_t *)other;
+    if (o->ob.type != self->type)
+        return RCY_NOTIMPLEMENTED;
+    /* Compares (self.next, other) as a tuple would: never ends. */
+    return rcy_equal(((loop_t *)self)->next, other);
+}
+static int loop_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    RCY_VISIT(((loop_t *)self)->next);
+    return 0;
+}
+static int loop_clear(rcy_object_t *self)
+{
+    RCY_CLEAR(((loop_t *)self)->next);
+    return 0;
+}
+
+TEST(test_value_slots_recursion_bounded)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Loop";
+    spec.basicsize = sizeof(loop_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = loop_traverse;
+    spec.clear = loop_clear;
+    spec.equal = loop_equal;
+    rcy_type_t *lt = rcy_type_new(rt, &spec);
+    loop_t *a = (loop_t *)rcy_new(lt), *b = (loop_t *)rcy_new(lt);
+    a->next = rcy_newref(&a->ob); /* a cycle: a.next is a */
+    CHECK_EQ(rcy_equal(&a->ob, &b->ob), RCY_EDEPTH);
+    rcy_decref(&a->ob);
+    rcy_decref(&b->ob);
+    test_runtime_end(rt);
+}
+
+/* ---- New-reference getters and contains ------------------------------ */
+
+/* Counts deaths, to show a get_ref reference outlives the container's. */
+static int probe_deaths;
+static int probe_finalize(rcy_object_t *self)
+{
+    (void)self;
+    probe_deaths++;
+    return 0;
+}
+
+TEST(test_get_ref)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Probe";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.finalize = probe_finalize;
+    rcy_type_t *pt = rcy_type_new(rt, &spec);
+    rcy_object_t *d = rcy_dict_new(rt), *k = rcy_str_new(rt, "k"), *k2 = rcy_str_new(rt, "nope");
+    rcy_object_t *p = rcy_new(pt), *out = (rcy_object_t *)1;
+    CHECK_EQ(rcy_dict_set(d, k, p), 0);
+    rcy_decref(p);
+    CHECK_EQ(rcy_dict_get_ref(d, k, &out), 1);
+    CHECK(out == p);
+    CHECK_EQ(rcy_getrefcount(p), 2);
+    /* The dict drops its value: the caller's reference keeps it alive. */
+    CHECK_EQ(rcy_dict_del(d, k), 0);
+    CHECK_EQ(probe_deaths, 0);
+    rcy_decref(out);
+    CHECK_EQ(probe_deaths, 1);
+    /* Absent: 0, *out NULL, and the last error left as it was. */
+    CHECK_EQ(rcy_dict_set(d, k, k), 0);
+    rcy_object_t *l = rcy_list_new(rt);
+    CHECK(rcy_list_get(l, 3) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINDEX);
+    out = (rcy_object_t *)1;
+    CHECK_EQ(rcy_dict_get_ref(d, k2, &out), 0);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINDEX);
+    CHECK_EQ(rcy_dict_contains(d, k), 1);
+    CHECK_EQ(rcy_dict_contains(d, k2), 0);
+    /* Errors: negative, *out NULL. */
+    CHECK_EQ(rcy_dict_get_ref(d, l, &out), RCY_EHASH);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_dict_contains(d, l), RCY_EHASH);
+    CHECK_EQ(rcy_dict_get_ref(l, k, &out), RCY_ETYPE);
+    CHECK_EQ(rcy_dict_get_ref(NULL, k, &out), RCY_EINVAL);
+    CHECK_EQ(rcy_dict_get_ref(d, k, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_dict_contains(NULL, k), RCY_EINVAL);
+    /* Lists and tuples by index. */
+    CHECK_EQ(rcy_list_append(l, k), 0);
+    CHECK_EQ(rcy_list_get_ref(l, 0, &out), 1);
+    CHECK(out == k);
+    rcy_decref(out);
+    CHECK_EQ(rcy_list_get_ref(l, -1, &out), 1);
+    rcy_decref(out);
+    CHECK_EQ(rcy_list_get_ref(l, 1, &out), 0);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_list_get_ref(l, -2, &out), 0);
+    CHECK_EQ(rcy_list_get_ref(d, 0, &out), RCY_ETYPE);
+    rcy_object_t *t = rcy_tuple_new(rt, 1, &k);
+    CHECK_EQ(rcy_tuple_get_ref(t, 0, &out), 1);
+    CHECK(out == k);
+    rcy_decref(out);
+    CHECK_EQ(rcy_tuple_get_ref(t, 1, &out), 0);
+    CHECK_EQ(rcy_tuple_get_ref(l, 0, &out), RCY_ETYPE);
+    /* contains: by equality (1 in [1.0], 'k' in ('k',)). */
+    rcy_object_t *one = rcy_int_new(rt, 1), *onef = rcy_float_new(rt, 1.0), *k3 = rcy_str_new(rt, "k");
+    CHECK_EQ(rcy_list_append(l, onef), 0);
+    CHECK_EQ(rcy_list_contains(l, one), 1);
+    CHECK_EQ(rcy_list_contains(l, k3), 1);
+    CHECK_EQ(rcy_list_contains(l, k2), 0);
+    CHECK_EQ(rcy_list_contains(l, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_list_contains(d, one), RCY_ETYPE);
+    CHECK_EQ(rcy_tuple_contains(t, k3), 1);
+    CHECK_EQ(rcy_tuple_contains(t, one), 0);
+    CHECK_EQ(rcy_tuple_contains(l, one), RCY_ETYPE);
+    /* Attributes. */
+    rcy_object_t *cls = rcy_class_new(rt, "C", NULL), *inst = rcy_instance_new(cls);
+    CHECK_EQ(rcy_setattr(cls, "shared", one), 0);
+    CHECK_EQ(rcy_setattr(inst, "x", k), 0);
+    CHECK_EQ(rcy_getattr_ref(inst, "x", &out), 1);
+    CHECK(out == k);
+    rcy_decref(out);
+    CHECK_EQ(rcy_getattr_ref(inst, "shared", &out), 1);
+    CHECK(out == one);
+    rcy_decref(out);
+    CHECK_EQ(rcy_getattr_ref(inst, "y", &out), 0);
+    CHECK(out == NULL);
+    CHECK_EQ(rcy_getattr_ref(k, "y", &out), RCY_ETYPE);
+    CHECK_EQ(rcy_getattr_ref(inst, NULL, &out), RCY_EINVAL);
+    CHECK_EQ(rcy_hasattr(inst, "x"), 1);
+    CHECK_EQ(rcy_hasattr(inst, "shared"), 1);
+    CHECK_EQ(rcy_hasattr(inst, "y"), 0);
+    CHECK_EQ(rcy_hasattr(one, "y"), RCY_ETYPE);
+    rcy_object_t *objs[] = {d, k, k2, k3, l, t, one, onef, inst, cls};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+    capture_free(&cap);
+}
+
+/* An equal slot that empties the list being searched: the search holds the
+   item it compares and stops at the new end (CPython's list_contains). */
+static rcy_object_t *shrink_list;
+static int shrink_equal(rcy_object_t *self, rcy_object_t *other)
+{
+    (void)other;
+    if (shrink_list != NULL) {
+        while (rcy_list_len(shrink_list) > 0) {
+            rcy_object_t *x = rcy_list_pop(shrink_list, -1);
+            rcy_decref(x);
+        }
+    }
+    (void)self;
+    return 0;
+}
+
+TEST(test_contains_mutating)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Shrink";
+    spec.basicsize = sizeof(rcy_object_t);
+    spec.equal = shrink_equal;
+    rcy_type_t *st = rcy_type_new(rt, &spec);
+    rcy_object_t *l = rcy_list_new(rt), *probe = rcy_int_new(rt, 1000);
+    for (int i = 0; i < 5; i++) {
+        rcy_object_t *x = rcy_new(st);
+        rcy_list_append(l, x);
+        rcy_decref(x);
+    }
+    shrink_list = l;
+    CHECK_EQ(rcy_list_contains(l, probe), 0);
+    CHECK_EQ(rcy_list_len(l), 0);
+    shrink_list = NULL;
+    rcy_decref(l);
+    rcy_decref(probe);
+    test_runtime_end(rt);
+}
+
+int main(void)
+{
+    RUN(test_singletons);
+    RUN(test_singletons_per_runtime);
+    RUN(test_value_slots_dict_keys);
+    RUN(test_value_slots_reflected);
+    RUN(test_value_slots_errors);
+    RUN(test_value_slots_mutating_lookup);
+    RUN(test_value_slots_recursion_bounded);
+    RUN(test_get_ref);
+    RUN(test_contains_mutating);
+    return harness_summary();
+}
