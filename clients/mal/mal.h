@@ -33,10 +33,10 @@ typedef struct mal_state_s {
     rcy_runtime_t *rt;
     int step; /* the step this executable implements: 0..10 (10 is A) */
     /* our types */
-    rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_builtin, *t_fn, *t_env, *t_atom, *t_const;
+    rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_builtin, *t_fn, *t_env, *t_atom;
     /* recycle's built-in types, for type checks by comparison */
     rcy_type_t *t_list, *t_int, *t_str;
-    /* singletons */
+    /* singletons: recycle's None, True and False */
     rcy_object_t *nil, *true_, *false_;
     /* intern tables: str -> symbol, str -> keyword, weak-value maps: a
        symbol lives while something holds it (an environment binding it, an

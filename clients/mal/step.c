@@ -667,7 +667,7 @@ static void *run_main(void *p)
     }
 #endif
 #if STEP >= 10
-    rep("(println (str \"Mal [\" *host-language* \"]\"))");
+    rep_quiet("(println (str \"Mal [\" *host-language* \"]\"))"); /* the banner, not its value */
 #endif
     for (;;) {
         char *line = stop_requested ? NULL : mal_readline("user> ");

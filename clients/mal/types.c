@@ -176,11 +176,6 @@ static int atom_clear(rcy_object_t *self)
     return 0;
 }
 
-static int const_describe(rcy_object_t *self, char *buf, size_t size)
-{
-    return snprintf(buf, size, "%s", self == mal.nil ? "nil" : self == mal.true_ ? "true" : "false");
-}
-
 /* ---- Errors -------------------------------------------------------------- */
 
 rcy_object_t *mal_throw(rcy_object_t *v)
@@ -881,16 +876,6 @@ static rcy_type_t *make_type(const char *name, size_t size, int gc, rcy_traverse
     return rcy_type_new(mal.rt, &spec);
 }
 
-static rcy_object_t *make_const(void)
-{
-    rcy_object_t *o = rcy_new(mal.t_const);
-    if (o != NULL && rcy_immortalize(o) < 0) {
-        rcy_decref(o);
-        o = NULL;
-    }
-    return o;
-}
-
 int mal_init(int step)
 {
     memset(&mal, 0, sizeof mal);
@@ -912,13 +897,13 @@ int mal_init(int step)
     mal.t_fn = make_type("mal.function", sizeof(mal_fn_t), 1, fn_traverse, fn_clear, NULL, fn_describe, 0);
     mal.t_env = make_type("mal.env", sizeof(mal_env_t), 1, env_traverse, env_clear, NULL, env_describe, 0);
     mal.t_atom = make_type("mal.atom", sizeof(mal_atom_t), 1, atom_traverse, atom_clear, NULL, NULL, 0);
-    mal.t_const = make_type("mal.constant", sizeof(rcy_object_t), 0, NULL, NULL, NULL, const_describe, 0);
     if (!mal.t_sym || !mal.t_kw || !mal.t_vec || !mal.t_map || !mal.t_builtin || !mal.t_fn || !mal.t_env ||
-        !mal.t_atom || !mal.t_const)
+        !mal.t_atom)
         return -1;
-    mal.nil = make_const();
-    mal.true_ = make_const();
-    mal.false_ = make_const();
+    /* nil, true and false are recycle's None, True and False */
+    mal.nil = rcy_none(mal.rt);
+    mal.true_ = rcy_true(mal.rt);
+    mal.false_ = rcy_false(mal.rt);
     mal_oom = rcy_str_new(mal.rt, "out of memory");
     if (mal_oom == NULL || rcy_immortalize(mal_oom) < 0)
         return -1;
@@ -963,8 +948,8 @@ int mal_init(int step)
 }
 
 /* Counts the objects still alive once the interpreter has dropped all it
-   holds: its immortal singletons (nil, true, false, the out-of-memory
-   message) are expected, anything else leaked. */
+   holds: its immortal out-of-memory message is expected (None, True and
+   False are not counted as live objects), anything else leaked. */
 size_t mal_finish(void)
 {
     if (mal.growth != NULL)
@@ -983,7 +968,7 @@ size_t mal_finish(void)
     RCY_CLEAR(mal.kwtab);
     rcy_gc_collect(mal.rt, 2);
     size_t live = rcy_runtime_live_objects(mal.rt);
-    size_t expected = 4; /* nil, true, false, the out-of-memory string */
+    size_t expected = 1; /* the out-of-memory string */
     rcy_runtime_destroy(mal.rt);
     mal.rt = NULL;
     return live > expected ? live - expected : 0;
