@@ -18,7 +18,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-api fuzz-merge bench bench-quick difftest install clean format
+.PHONY: mal bench-mal all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-api fuzz-merge bench bench-quick difftest install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -69,6 +69,22 @@ bench: all
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+# mal (Make-A-Lisp) on recycle: the step executables in
+# $(BUILD)/release/clients/mal, which clients/mal/run starts (STEP=...).
+mal:
+	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target mal
+
+# mal on recycle against mal's own C implementation on the Boehm collector
+# (bench/mal/run_mal.py; the peer needs libgc-dev, libedit-dev, libffi-dev):
+# perf1-3 and a GC-heavy program, interleaved. Not part of `make test`.
+# MAL_DIR is mal's folder (default ../shared/mal); MAL_REPS repetitions.
+MAL_DIR ?= $(firstword $(wildcard ../shared/mal ../../shared/mal) ../shared/mal)
+MAL_REPS ?= 3
+bench-mal: mal
+	$(PYTHON) bench/mal/run_mal.py --ours $(BUILD)/release/clients/mal/stepA_mal --mal-dir $(MAL_DIR) \
+		--work $(BUILD)/bench-mal --reps $(MAL_REPS)
 
 # Differential tests: N random programs through recycle and through every
 # CPython found (pyenv versions, python3); see docs/testing.md.

@@ -566,6 +566,42 @@ static void on_term(int sig)
     }
 }
 
+/* ---- Collection pauses (for bench/mal) ------------------------------------- */
+
+/* With MAL_GC_PAUSES=file, every collection's duration (as the collector
+   reports it to a gc callback) is recorded, and a summary line is written
+   to the file before teardown: "collections N total_ms T max_ms M". */
+typedef struct pauses_s {
+    intptr_t count;
+    double total, max;
+} pauses_t;
+
+static pauses_t pauses;
+
+static int on_gc(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)rt;
+    (void)arg;
+    if (phase == RCY_GC_STOP) {
+        pauses.count++;
+        pauses.total += info->duration;
+        if (info->duration > pauses.max)
+            pauses.max = info->duration;
+    }
+    return 0;
+}
+
+static void write_pauses(void)
+{
+    const char *path = getenv("MAL_GC_PAUSES");
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (f == NULL)
+        return;
+    fprintf(f, "collections %ld total_ms %.3f max_ms %.3f\n", (long)pauses.count, pauses.total * 1e3,
+            pauses.max * 1e3);
+    fclose(f);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 typedef struct main_args_s {
@@ -641,7 +677,8 @@ static void *run_main(void *p)
         a->status = 2;
         return NULL;
     }
-    (void)mal.stack_limit;
+    if (getenv("MAL_GC_PAUSES") != NULL)
+        rcy_gc_callback_add(mal.rt, on_gc, NULL);
 #if STEP >= 6
     if (argc > 1) {
         /* (load-file "<file>") built as data: no quoting of the name */
@@ -679,6 +716,7 @@ static void *run_main(void *p)
 #if STEP >= 6
 finish:;
 #endif
+    write_pauses();
     size_t leaked = mal_finish();
     const char *report = getenv("MAL_LEAK_REPORT");
     if (report != NULL) {
