@@ -198,6 +198,18 @@ typedef int (*rcy_hash_fn)(rcy_object_t *self, int64_t *out);
  */
 typedef int (*rcy_equal_fn)(rcy_object_t *self, rcy_object_t *other);
 
+/**
+ * call slot (CPython's vectorcall, in spirit): called by rcy_call(self,
+ * args, nargs) with the caller's nargs arguments args[0..nargs) (borrowed:
+ * the caller holds them for the call; args may be NULL when nargs is 0).
+ * Return a new reference (the result), or NULL with an error recorded on
+ * the runtime (a failed library call records its code; rcy_error_set
+ * records one with a message); a NULL returned with no error recorded is
+ * taken as RCY_ECALLBACK. It is user code: it may do anything but destroy
+ * the runtime.
+ */
+typedef rcy_object_t *(*rcy_call_fn)(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
+
 /** Type flags. */
 enum rcy_type_flags_e {
     /** Instances are containers: they carry a GC header before the object,
@@ -237,6 +249,7 @@ typedef struct rcy_type_spec_s {
     size_t weaklistoffset;
     rcy_hash_fn hash;         /**< optional; default: hash by identity (none, with equal: unhashable) */
     rcy_equal_fn equal;       /**< optional; default: equal only to itself */
+    rcy_call_fn call;         /**< optional: the objects are callable (rcy_call) */
 } rcy_type_spec_t;
 
 /**
@@ -368,10 +381,87 @@ size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
 size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
 
 /**
- * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
- * so the cause of a NULL from a constructor can be told.
+ * Returns the RCY_E* code of the pending error of rt: the last failed call
+ * on rt, or the last rcy_error_set (0 if none, or since rcy_error_clear),
+ * so the cause of a NULL from a constructor can be told. A successful call
+ * records nothing.
+ *
+ * ---- The pending error --------------------------------------------------
+ *
+ * Besides its code, the pending error may carry a message and a value that
+ * the program set (rcy_error_set, rcy_error_set_value), as CPython's
+ * exception state does: a language runtime keeps the error it is unwinding
+ * with there. The library runs user code in the middle of its own calls
+ * (finalizers, weak-reference and finalize callbacks, gc callbacks, user
+ * dealloc, clear and describe slots, the output and error hooks) inside
+ * rcy_decref, inside value replacement in dicts and lists, and inside
+ * automatic collections: around every such callback it saves the pending
+ * error and restores it afterwards (CPython's PyErr_Fetch/PyErr_Restore,
+ * done for the user), so a callback starts with no pending error and
+ * whatever errors it records or clears are gone when it returns. A failing
+ * callback (a negative return, or NULL from a callable one) that set a
+ * message with rcy_error_set has that message appended to its "Exception
+ * ignored in ..." report (": <message>"). What a caller's own call slots,
+ * hash and equal slots return does propagate: rcy_call, rcy_equal and the
+ * dict calls give their errors back.
+ *
+ * A failed library call replaces the code; the message and value set
+ * before then no longer belong to the pending error (rcy_error_message
+ * and rcy_error_value return NULL) and are released by the next
+ * rcy_error_set*, rcy_error_clear or rcy_error_fetch.
  */
 int rcy_last_error(const rcy_runtime_t *rt);
+
+/**
+ * Sets the pending error to code (a negative RCY_E* value; the program may
+ * use its own negative codes below RCY_ECORRUPT) with a copy of message
+ * (may be NULL; dropped, keeping the code, if the copy cannot be
+ * allocated). Returns code, or RCY_EINVAL (rt NULL, code >= 0: nothing
+ * changed). Releasing the previous error's value may run a finalizer.
+ */
+int rcy_error_set(rcy_runtime_t *rt, int code, const char *message);
+
+/**
+ * rcy_error_set with a value as well (a thrown object): the runtime holds
+ * a reference to value (may be NULL) until the error is replaced, cleared
+ * or fetched, or teardown. RCY_ERUNTIME for a value of another runtime
+ * (nothing changed).
+ */
+int rcy_error_set_value(rcy_runtime_t *rt, int code, const char *message, rcy_object_t *value);
+
+/** The pending error's message (borrowed, valid until the error changes),
+    or NULL when none was set with the current code. */
+const char *rcy_error_message(const rcy_runtime_t *rt);
+
+/** The pending error's value (borrowed, valid until the error changes or a
+    release runs), or NULL. */
+rcy_object_t *rcy_error_value(const rcy_runtime_t *rt);
+
+/** No pending error any more (code 0). Releasing its value may run a
+    finalizer. NULL is ignored. */
+void rcy_error_clear(rcy_runtime_t *rt);
+
+/** A saved pending error (rcy_error_fetch); treat the fields as private. */
+typedef struct rcy_error_state_s {
+    int code;
+    char *message;       /* owned by the state */
+    rcy_object_t *value; /* a reference owned by the state */
+} rcy_error_state_t;
+
+/**
+ * Moves the pending error into *state and leaves none (PyErr_Fetch). The
+ * state owns its message and value until rcy_error_restore hands them
+ * back. A message and value made stale by a later library failure are
+ * released here (which may run a finalizer), not moved.
+ */
+void rcy_error_fetch(rcy_runtime_t *rt, rcy_error_state_t *state);
+
+/**
+ * Makes *state the pending error again, replacing (and releasing) the
+ * current one, and empties *state (PyErr_Restore). To discard a fetched
+ * state: restore it, then rcy_error_clear.
+ */
+void rcy_error_restore(rcy_runtime_t *rt, rcy_error_state_t *state);
 
 /** Writes text through rt's output hook. */
 void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
@@ -1113,6 +1203,57 @@ int rcy_hasattr(rcy_object_t *obj, const char *name);
  */
 int rcy_delattr(rcy_object_t *obj, const char *name);
 
+/* ---- Callable objects -------------------------------------------------- */
+
+/**
+ * Calls callable with the nargs arguments args[0..nargs) (borrowed: the
+ * caller keeps its references; args may be NULL when nargs is 0), through
+ * its type's call slot (rcy_call_fn), as CPython's PyObject_Vectorcall.
+ * Returns a new reference, or NULL with an error recorded on the runtime
+ * (rcy_last_error, and rcy_error_message when the callee set one):
+ * RCY_ETYPE (not callable: no call slot), RCY_EINVAL (nargs > 0 with args
+ * NULL), RCY_EDEPTH (the calling thread's stack is nearly used up: calls
+ * nest as deep as the stack allows, docs/design.md, Recursion), or the
+ * callee's error (RCY_ECALLBACK when it returned NULL without recording
+ * one). NULL callable: NULL, nothing recorded. Runs user code (the slot),
+ * which may allocate, collect and release anything the caller does not
+ * hold.
+ *
+ * Built-in callables: C functions (rcy_cfunction_new) and weak references
+ * (calling one returns its referent, or None once it is gone, as CPython's
+ * weakref.__call__; calling a finalize registration runs it now, as
+ * rcy_finalize_call, and returns None).
+ */
+rcy_object_t *rcy_call(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs);
+
+/** Nonzero if o (which may be NULL) has a call slot (Python's callable()). */
+int rcy_is_callable(const rcy_object_t *o);
+
+/**
+ * A C function wrapped by rcy_cfunction_new: called with the bound object
+ * given there (NULL if none) and rcy_call's arguments; returns as a call
+ * slot (rcy_call_fn): a new reference, or NULL with an error recorded.
+ */
+typedef rcy_object_t *(*rcy_cfunction_fn)(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
+
+/**
+ * Wraps fn as a callable object of type "builtin_function_or_method" (a
+ * container; it supports weak references), bound to self (may be NULL):
+ * the function holds a reference to self and the collector traverses it,
+ * so state captured there (a closure's environment, a bound method's
+ * object) takes part in cycles, which are collected. Returns a new
+ * reference, or NULL with RCY_EINVAL (rt or fn NULL), RCY_ERUNTIME (self of
+ * another runtime) or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_cfunction_new(rcy_runtime_t *rt, rcy_cfunction_fn fn, rcy_object_t *self);
+
+/** The object a C function is bound to (borrowed; NULL when unbound or
+    when o is not a C function). */
+rcy_object_t *rcy_cfunction_self(const rcy_object_t *o);
+
+/** The type of C functions ("builtin_function_or_method"). */
+rcy_type_t *rcy_cfunction_type(const rcy_runtime_t *rt);
+
 /* ---- Memory figures ----------------------------------------------------- */
 
 /** Memory figures of the calling process, in bytes (Linux /proc). */
@@ -1793,6 +1934,26 @@ typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
 rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
 
 /**
+ * Like rcy_weakref_new with a callable object as the callback (Python's
+ * weakref.ref(obj, callback)): when obj dies, callable is called with the
+ * weak reference as its one argument (rcy_call; the result is released; a
+ * NULL result is reported through the error hook as "Exception ignored on
+ * calling weakref callback ..."). The weak reference holds a reference to
+ * callable and the collector traverses it, so a cycle through the
+ * callback's captured state (a C function's bound object) is collected, as
+ * in CPython; CPython's rules for garbage weak references hold as for the
+ * C form (a weak reference that is garbage itself never calls back). Any
+ * object is accepted as callable, as CPython does: one without a call slot
+ * fails when it is called (RCY_ETYPE, reported). On a refcount death the
+ * weak reference lets go of callable before calling it (the call holds
+ * it), as CPython's PyObject_ClearWeakRefs. Returns a new reference (never
+ * the shared callback-less one), or NULL with RCY_EINVAL (NULL callable),
+ * RCY_ETYPE (obj without weak references), RCY_ERUNTIME (callable of
+ * another runtime) or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_weakref_new_callable(rcy_object_t *obj, rcy_object_t *callable);
+
+/**
  * The referent of a weak reference: a new reference, or NULL once the
  * referent is gone (or when wr is not a weak reference). Also NULL while
  * the referent's death waits in the trashcan (deallocations nested past
@@ -1909,6 +2070,23 @@ typedef int (*rcy_finalize_callback_fn)(void *arg);
  * references) or RCY_ENOMEM.
  */
 rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
+
+/**
+ * Like rcy_finalize_register with a callable object: registers
+ * callable(*args) (weakref.finalize(obj, func, *args)) to run once when obj
+ * dies or at teardown. The registration takes references to callable and
+ * to the nargs arguments args[0..nargs) (in a tuple), traversed by the
+ * collector, and releases them once it has run or is detached. As in
+ * CPython, they must not refer to obj (the registration is kept alive by
+ * the runtime: obj would never die). A NULL result of the call is reported
+ * through the error hook ("Exception ignored in finalize callback ...").
+ * Returns a new reference, or NULL with RCY_EINVAL (NULL callable, nargs >
+ * 0 with args NULL, a NULL argument), RCY_ETYPE, RCY_ERUNTIME (callable or
+ * an argument of another runtime) or RCY_ENOMEM. May run an automatic
+ * collection.
+ */
+rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *callable, rcy_object_t *const *args,
+                                             size_t nargs);
 
 /**
  * Runs a registration's callback now if it has not run and was not

@@ -264,6 +264,7 @@ struct rcy_type_s {
     size_t weaklistoffset;
     rcy_hash_fn hash;   /* user types only; NULL for the built-ins */
     rcy_equal_fn equal;
+    rcy_call_fn call;
     /* The bytes of an object's block without its items: basicsize, plus the
        GC header for containers (an object's block is block_base + nitems *
        itemsize bytes). */
@@ -369,7 +370,17 @@ struct rcy_runtime_s {
     void *output_arg;
     rcy_error_fn error;
     void *error_arg;
+    /* The pending error (docs/design.md, Errors): its code (rcy_last_error,
+       written by every failed call), and the message and value a user set
+       with it (rcy_error_set*), which belong to the code only while
+       error_detail_seq == error_seq: every setting of the code moves
+       error_seq on, so a later library failure makes them stale without
+       touching them (releasing a value runs code, which a failing call
+       must not do; they go at the next rcy_error_set or clear). */
     int last_error;
+    unsigned error_seq, error_detail_seq;
+    char *error_message;
+    rcy_object_t *error_value;
 
     /* The collector's state (gc.c). */
     rcyi_generation_t gens[RCY_NUM_GENERATIONS];
@@ -518,6 +529,50 @@ RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
 RCYI_FUNC void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem);
 RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
+/* The message of the pending error if a user set it with the current
+   code, else NULL. */
+static inline const char *rcyi_error_detail(const rcy_runtime_t *rt)
+{
+    return rt->error_detail_seq == rt->error_seq ? rt->error_message : NULL;
+}
+/* PyErr_Fetch / PyErr_Restore around every callback the library runs
+   (finalizers, weak-reference and finalize callbacks, gc callbacks, user
+   dealloc/clear/describe slots, the hooks, automatic collections): save
+   moves the pending error aside and leaves none for the callback; restore
+   puts it back and discards what the callback left (after reporting it:
+   rcyi_error_detail between the two is the callback's message). */
+typedef struct rcyi_errsave_s {
+    int code;
+    bool detail;
+    char *message;
+    rcy_object_t *value;
+} rcyi_errsave_t;
+static inline void rcyi_err_save(rcy_runtime_t *rt, rcyi_errsave_t *s)
+{
+    s->code = rt->last_error;
+    s->detail = rt->error_detail_seq == rt->error_seq;
+    s->message = rt->error_message;
+    s->value = rt->error_value;
+    rt->last_error = 0;
+    rt->error_message = NULL;
+    rt->error_value = NULL;
+    rt->error_seq++;
+}
+/* Frees a discarded message and releases a discarded value (which may run
+   a finalizer: it runs after the restored state is in place). */
+RCYI_FUNC void rcyi_err_discard(rcy_runtime_t *rt, char *message, rcy_object_t *value);
+static inline void rcyi_err_restore(rcy_runtime_t *rt, const rcyi_errsave_t *s)
+{
+    char *m = rt->error_message;
+    rcy_object_t *v = rt->error_value;
+    rt->last_error = s->code;
+    rt->error_message = s->message;
+    rt->error_value = s->value;
+    rt->error_seq++;
+    rt->error_detail_seq = s->detail ? rt->error_seq : rt->error_seq - 1;
+    if (RCY_UNLIKELY(m != NULL || v != NULL))
+        rcyi_err_discard(rt, m, v);
+}
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 /* Prints, through the output hook, one line per type with live objects

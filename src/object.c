@@ -72,6 +72,7 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
     t->weaklistoffset = spec->weaklistoffset;
     t->hash = spec->hash;
     t->equal = spec->equal;
+    t->call = spec->call;
     t->on_death = dealloc;
     t->block_base = spec->basicsize + ((spec->flags & RCY_TPFLAGS_GC) ? sizeof(rcy_gc_head_t) : 0);
     t->next_type = rt->types;

@@ -27,6 +27,10 @@ typedef struct rcyi_weakref_s {
     rcy_object_t *referent; /* borrowed; NULL once cleared */
     rcy_weakref_callback_fn callback;
     void *arg;
+    /* A callable object instead of the C callback (strong, traversed), and
+       for a registration the arguments it is called with (a tuple or NULL). */
+    rcy_object_t *callable;
+    rcy_object_t *call_args;
     struct rcyi_weakref_s *prev, *next; /* in the referent's list */
     struct rcyi_weakref_s *pending;     /* chain of callbacks to call */
     rcy_object_t *key; /* strong; weak maps' entry key (CPython's KeyedRef) */
@@ -81,7 +85,10 @@ static void insert_after(rcyi_weakref_t **head, rcyi_weakref_t *after, rcyi_weak
         *head = wr;
 }
 
-static bool is_basic(const rcyi_weakref_t *wr) { return wr->callback == NULL && !wr->is_finalizer; }
+static bool is_basic(const rcyi_weakref_t *wr)
+{
+    return wr->callback == NULL && wr->callable == NULL && !wr->is_finalizer;
+}
 
 /* ---- The weakref type ------------------------------------------------ */
 
@@ -101,9 +108,16 @@ static void registry_unlink(rcy_runtime_t *rt, rcyi_weakref_t *wr)
 
 static int weakref_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
-    /* A weak reference owns no strong reference but a weak map's key; it
-       is a container so that the collector can tell when it is garbage. */
-    RCY_VISIT(as_wr(self)->key);
+    /* A weak reference owns no strong reference to its referent, only a
+       weak map's key and a callable callback (with a registration's
+       arguments): the collector sees what a callback holds, so a cycle
+       through it is collected, as CPython's weakref traverses
+       wr_callback. It is a container also so that the collector can tell
+       when it is garbage. */
+    rcyi_weakref_t *wr = as_wr(self);
+    RCY_VISIT(wr->key);
+    RCY_VISIT(wr->callable);
+    RCY_VISIT(wr->call_args);
     return 0;
 }
 
@@ -113,6 +127,8 @@ static int weakref_clear(rcy_object_t *self)
     clear_ref(wr);
     wr->callback = NULL;
     RCY_CLEAR(wr->key);
+    RCY_CLEAR(wr->callable);
+    RCY_CLEAR(wr->call_args);
     return 0;
 }
 
@@ -126,6 +142,8 @@ static int weakref_describe(rcy_object_t *self, char *buf, size_t size)
                     (void *)wr->referent);
 }
 
+static rcy_object_t *weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
+
 int rcyi_weakref_init(rcy_runtime_t *rt)
 {
     rcy_type_spec_t spec;
@@ -136,6 +154,7 @@ int rcyi_weakref_init(rcy_runtime_t *rt)
     spec.traverse = weakref_traverse;
     spec.clear = weakref_clear;
     spec.describe = weakref_describe;
+    spec.call = weakref_call;
     rt->weakref_type = rcy_type_new(rt, &spec);
     return rt->weakref_type ? 0 : RCY_ENOMEM;
 }
@@ -152,7 +171,9 @@ static rcyi_weakref_t *weakref_alloc(rcy_object_t *obj)
     return (rcyi_weakref_t *)rcy_new(rt->weakref_type);
 }
 
-rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg)
+/* A weak reference to obj with a C callback, a callable one, or none. */
+static rcy_object_t *weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                 rcy_object_t *callable)
 {
     if (obj == NULL)
         return NULL;
@@ -162,7 +183,15 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
         rcyi_set_error(obj->type->rt, RCY_ETYPE);
         return NULL;
     }
-    if (callback == NULL && *head != NULL && is_basic(*head))
+    if (callable != NULL) {
+        rcyi_check_live(callable);
+        if (!rcyi_same_runtime(callable, obj->type->rt)) {
+            rcyi_set_error(obj->type->rt, RCY_ERUNTIME);
+            return NULL;
+        }
+    }
+    bool basic = callback == NULL && callable == NULL;
+    if (basic && *head != NULL && is_basic(*head))
         return rcy_newref(&(*head)->ob);
     rcyi_weakref_t *wr = weakref_alloc(obj);
     if (wr == NULL)
@@ -170,7 +199,8 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
     wr->referent = obj;
     wr->callback = callback;
     wr->arg = arg;
-    if (callback == NULL) {
+    wr->callable = rcy_xnewref(callable); /* the caller's: alive across the allocation */
+    if (basic) {
         /* The allocation may have run a collection that created a basic
            reference; keep only one. */
         if (*head != NULL && is_basic(*head)) {
@@ -184,6 +214,20 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
         insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
     }
     return &wr->ob;
+}
+
+rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg)
+{
+    return weakref_new(obj, callback, arg, NULL);
+}
+
+rcy_object_t *rcy_weakref_new_callable(rcy_object_t *obj, rcy_object_t *callable)
+{
+    if (obj != NULL && callable == NULL) {
+        rcyi_set_error(obj->type->rt, RCY_EINVAL);
+        return NULL;
+    }
+    return weakref_new(obj, NULL, NULL, callable);
 }
 
 rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
@@ -251,10 +295,26 @@ static void report_callback_error(rcyi_weakref_t *wr, const char *what)
     rcyi_report_error(wr->ob.type->rt, "Exception ignored %s: %s", what, desc);
 }
 
+/* Calls a callable callback with nargs arguments; false when it failed
+   (returned NULL). The result is released. */
+static bool call_object(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs)
+{
+    rcy_object_t *res = rcy_call(callable, args, nargs);
+    if (res == NULL)
+        return false;
+    rcy_decref(res);
+    return true;
+}
+
 /* Calls wr's callback (wr is cleared; the caller holds a reference). Once
    teardown stopped the finalizers that kept making garbage (teardown_cut),
-   no callback runs either: a registration is dropped unrun. */
-static void call_callback(rcyi_weakref_t *wr)
+   no callback runs either: a registration is dropped unrun. A callable
+   callback is held for the call; on a refcount death (drop) the weak
+   reference lets go of it first, as CPython's PyObject_ClearWeakRefs
+   (clear_weakref) does, while in a collection it keeps it until it dies
+   itself (handle_weakrefs). A registration always lets go of its callable
+   and arguments (finalize.__call__ pops them from the registry). */
+static void call_callback(rcyi_weakref_t *wr, bool drop)
 {
     rcy_runtime_t *rt = wr->ob.type->rt;
     rcyi_running_t f;
@@ -262,21 +322,57 @@ static void call_callback(rcyi_weakref_t *wr)
         if (wr->registered) {
             rcy_finalize_callback_fn fn = wr->fin_fn;
             void *fin_arg = wr->fin_arg;
+            rcy_object_t *callable = wr->callable, *args = wr->call_args;
+            wr->callable = wr->call_args = NULL; /* now ours */
             registry_unlink(rt, wr);
             wr->fin_fn = NULL;
-            int ret = 0;
+            bool ok = true;
             if (!rt->teardown_cut) {
                 rcyi_enter(rt, &f, "a finalize callback", &wr->ob);
-                ret = fn(fin_arg);
+                if (callable != NULL) {
+                    intptr_t n = args != NULL ? rcy_tuple_len(args) : 0;
+                    rcy_object_t *items[8];
+                    rcy_object_t **argv = items;
+                    if (n > 8)
+                        argv = rcyi_malloc_array(rt, (size_t)n, sizeof *argv);
+                    if (argv == NULL) {
+                        ok = false;
+                    } else {
+                        for (intptr_t i = 0; i < n; i++)
+                            argv[i] = rcy_tuple_get(args, i); /* the tuple, ours, holds them */
+                        ok = call_object(callable, argv, (size_t)n);
+                        if (argv != items)
+                            rcyi_free(rt, argv);
+                    }
+                } else {
+                    ok = fn(fin_arg) >= 0;
+                }
                 rcyi_leave(rt, &f);
             }
-            if (ret < 0)
+            if (!ok)
                 report_callback_error(wr, "in finalize callback");
+            rcy_xdecref(callable);
+            rcy_xdecref(args);
             rcy_decref(&wr->ob); /* the registry's reference */
         }
         return;
     }
-    if (wr->callback == NULL || rt->teardown_cut)
+    if (rt->teardown_cut)
+        return;
+    if (wr->callable != NULL) {
+        rcy_object_t *callable = rcy_newref(wr->callable);
+        if (drop)
+            RCY_CLEAR(wr->callable); /* ours holds it */
+        rcyi_enter(rt, &f, "a weakref callback", &wr->ob);
+        rcy_object_t *self = &wr->ob;
+        bool ok = call_object(callable, &self, 1);
+        rcyi_leave(rt, &f);
+        if (!ok)
+            report_callback_error(wr, "on calling weakref callback");
+        rcy_decref(callable);
+        return;
+    }
+    if (wr->callback == NULL)
         return;
     rcyi_enter(rt, &f, "a weakref callback", &wr->ob);
     int ret = wr->callback(&wr->ob, wr->arg);
@@ -307,7 +403,7 @@ static intptr_t call_pending(rcyi_weakref_t *chain, rcy_gc_head_t *old)
         rcyi_weakref_t *wr = chain;
         chain = wr->pending;
         wr->pending = NULL;
-        call_callback(wr);
+        call_callback(wr, old == NULL);
         if (rcy_getrefcount(&wr->ob) == 1) {
             freed++;
         } else if (old != NULL && rcyi_as_gc(&wr->ob)->next != 0) {
@@ -320,7 +416,7 @@ static intptr_t call_pending(rcyi_weakref_t *chain, rcy_gc_head_t *old)
 
 static bool wants_call(const rcyi_weakref_t *wr)
 {
-    return wr->ob.refcnt > 0 && (wr->is_finalizer ? wr->registered : wr->callback != NULL);
+    return wr->ob.refcnt > 0 && (wr->is_finalizer ? wr->registered : wr->callback != NULL || wr->callable != NULL);
 }
 
 void rcyi_weakrefs_clear_silently(rcy_object_t *o)
@@ -423,21 +519,13 @@ void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list)
 
 /* ---- Finalize registrations ------------------------------------------ */
 
-rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg)
+/* A registration calling fn(arg), or callable(*args) (args a tuple that
+   the registration takes, or NULL). */
+static rcy_object_t *finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
+                                       rcy_object_t *callable, rcy_object_t *args)
 {
-    if (obj == NULL)
-        return NULL;
-    rcyi_check_live(obj);
     rcy_runtime_t *rt = obj->type->rt;
-    if (fn == NULL) {
-        rcyi_set_error(rt, RCY_EINVAL);
-        return NULL;
-    }
     rcyi_weakref_t **head = rcyi_weaklist(obj);
-    if (head == NULL) {
-        rcyi_set_error(rt, RCY_ETYPE);
-        return NULL;
-    }
     rcyi_weakref_t *wr = weakref_alloc(obj);
     if (wr == NULL)
         return NULL;
@@ -446,6 +534,8 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
     wr->atexit = true;
     wr->fin_fn = fn;
     wr->fin_arg = arg;
+    wr->callable = rcy_xnewref(callable);
+    wr->call_args = rcy_xnewref(args);
     insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
     /* The registry keeps the registration alive: it is never garbage, so
        its callback runs even when obj dies in a cycle. */
@@ -458,6 +548,55 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
         rt->registry_head = wr;
     rt->registry_tail = wr;
     return &wr->ob;
+}
+
+rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg)
+{
+    if (obj == NULL)
+        return NULL;
+    rcyi_check_live(obj);
+    rcy_runtime_t *rt = obj->type->rt;
+    if (fn == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    if (rcyi_weaklist(obj) == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    return finalize_register(obj, fn, arg, NULL, NULL);
+}
+
+rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *callable, rcy_object_t *const *args,
+                                             size_t nargs)
+{
+    if (obj == NULL)
+        return NULL;
+    rcyi_check_live(obj);
+    rcy_runtime_t *rt = obj->type->rt;
+    if (callable == NULL || (nargs > 0 && args == NULL) || nargs > (size_t)INTPTR_MAX) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcyi_check_live(callable);
+    if (rcyi_weaklist(obj) == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    if (!rcyi_same_runtime(callable, rt)) {
+        rcyi_set_error(rt, RCY_ERUNTIME);
+        return NULL;
+    }
+    rcy_object_t *tuple = NULL;
+    if (nargs > 0) {
+        tuple = rcy_tuple_new(rt, (intptr_t)nargs, args); /* checks the arguments' runtime */
+        if (tuple == NULL)
+            return NULL;
+    }
+    /* obj and callable are the caller's, alive across the allocations. */
+    rcy_object_t *f = finalize_register(obj, NULL, NULL, callable, tuple);
+    rcy_xdecref(tuple);
+    return f;
 }
 
 static rcyi_weakref_t *as_finalizer(const rcy_object_t *f)
@@ -474,7 +613,7 @@ int rcy_finalize_call(rcy_object_t *f)
         return 0;
     rcy_incref(f);
     clear_ref(wr);
-    call_callback(wr);
+    call_callback(wr, true);
     rcy_decref(f);
     return 1;
 }
@@ -488,7 +627,12 @@ int rcy_finalize_detach(rcy_object_t *f)
         return 0;
     clear_ref(wr);
     registry_unlink(f->type->rt, wr);
+    rcy_object_t *callable = wr->callable, *args = wr->call_args;
+    wr->callable = wr->call_args = NULL;
+    wr->fin_fn = NULL;
     rcy_decref(f); /* the registry's reference */
+    rcy_xdecref(callable); /* after: their releases may run code that sees f */
+    rcy_xdecref(args);
     return 1;
 }
 
@@ -543,4 +687,25 @@ void rcyi_finalize_drop_all(rcy_runtime_t *rt)
 {
     while (rt->registry_head != NULL)
         rcy_finalize_detach(&rt->registry_head->ob);
+}
+
+/* ---- Calling a weak reference ---------------------------------------- */
+
+/* wr(): the referent, or None once it is gone (weakref.__call__); a
+   registration's call runs it now (finalize.__call__) and gives None. */
+static rcy_object_t *weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)args;
+    rcy_runtime_t *rt = self->type->rt;
+    if (nargs != 0) {
+        rcyi_set_error(rt, RCY_EINVAL); /* TypeError: takes no arguments */
+        return NULL;
+    }
+    rcyi_weakref_t *wr = as_wr(self);
+    if (wr->is_finalizer) {
+        rcy_finalize_call(self);
+        return rcy_none(rt);
+    }
+    rcy_object_t *o = live_referent(wr);
+    return o != NULL ? rcy_newref(o) : rcy_none(rt);
 }

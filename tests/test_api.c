@@ -585,6 +585,443 @@ TEST(test_contains_mutating)
     test_runtime_end(rt);
 }
 
+/* ---- Callable objects ------------------------------------------------ */
+
+/* A container with three slots and weak references (test_weakref.c's C). */
+typedef struct obj_s {
+    rcy_object_t ob;
+    rcy_object_t *a, *b, *c;
+    rcy_object_t *weaklist;
+} obj_t;
+static rcy_type_t *obj_type;
+static int obj_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    obj_t *o = (obj_t *)self;
+    RCY_VISIT(o->a);
+    RCY_VISIT(o->b);
+    RCY_VISIT(o->c);
+    return 0;
+}
+static int obj_clear(rcy_object_t *self)
+{
+    obj_t *o = (obj_t *)self;
+    RCY_CLEAR(o->a);
+    RCY_CLEAR(o->b);
+    RCY_CLEAR(o->c);
+    return 0;
+}
+static void obj_init(rcy_runtime_t *rt)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "Obj";
+    spec.basicsize = sizeof(obj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = obj_traverse;
+    spec.clear = obj_clear;
+    spec.weaklistoffset = offsetof(obj_t, weaklist);
+    obj_type = rcy_type_new(rt, &spec);
+}
+static obj_t *obj_new(rcy_runtime_t *rt)
+{
+    CHECK(rcy_type_runtime(obj_type) == rt); /* obj_init(rt) first */
+    return (obj_t *)rcy_new(obj_type);
+}
+#define SET(field, value) RCY_XSETREF(field, (rcy_object_t *)(value))
+
+/* add(*args) on ints; a bound self is added too when it is an int. */
+static rcy_object_t *c_add(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    int64_t sum = 0, v;
+    rcy_runtime_t *rt = NULL;
+    if (self != NULL && rcy_int_value(self, &v) == 0)
+        sum += v;
+    for (size_t i = 0; i < nargs; i++) {
+        rt = rcy_object_runtime(args[i]);
+        if (rcy_int_value(args[i], &v) < 0)
+            return NULL; /* rcy_int_value recorded RCY_ETYPE */
+        sum += v;
+    }
+    if (rt == NULL)
+        rt = rcy_object_runtime(self);
+    return rcy_int_new(rt, sum);
+}
+
+static rcy_object_t *c_null_no_error(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)self;
+    (void)args;
+    (void)nargs;
+    return NULL;
+}
+
+TEST(test_call_basics)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *add = rcy_cfunction_new(rt, c_add, NULL);
+    CHECK(add != NULL && rcy_is_callable(add) && rcy_gc_is_tracked(add));
+    CHECK(strcmp(rcy_type_name(rcy_type(add)), "builtin_function_or_method") == 0);
+    CHECK(rcy_type(add) == rcy_cfunction_type(rt));
+    CHECK(rcy_cfunction_self(add) == NULL);
+    rcy_object_t *two = rcy_int_new(rt, 2), *forty = rcy_int_new(rt, 40), *s = rcy_str_new(rt, "x");
+    rcy_object_t *args[] = {two, forty};
+    rcy_object_t *r = rcy_call(add, args, 2);
+    CHECK(r != NULL && int_of(r) == 42);
+    rcy_decref(r);
+    r = rcy_call(add, &two, 1);
+    CHECK(r != NULL && int_of(r) == 2);
+    rcy_xdecref(r);
+    /* Errors: the callee's code, not callable, bad arguments. */
+    rcy_object_t *bad[] = {two, s};
+    CHECK(rcy_call(add, bad, 2) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    CHECK(rcy_call(s, NULL, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    CHECK(!rcy_is_callable(s) && !rcy_is_callable(NULL));
+    CHECK(rcy_call(add, NULL, 1) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_call(NULL, NULL, 0) == NULL);
+    CHECK(rcy_cfunction_new(rt, NULL, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_cfunction_new(NULL, c_add, NULL) == NULL);
+    rcy_error_clear(rt);
+    rcy_object_t *nul = rcy_cfunction_new(rt, c_null_no_error, NULL);
+    CHECK(rcy_call(nul, NULL, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ECALLBACK); /* NULL without an error */
+    /* Bound: self is held, traversed, and passed. */
+    rcy_object_t *hundred = rcy_int_new(rt, 100);
+    rcy_object_t *add100 = rcy_cfunction_new(rt, c_add, hundred);
+    CHECK(rcy_cfunction_self(add100) == hundred);
+    r = rcy_call(add100, args, 2);
+    CHECK(r != NULL && int_of(r) == 142);
+    rcy_decref(r);
+    char buf[128];
+    rcy_describe(add, buf, sizeof buf);
+    CHECK(strncmp(buf, "<built-in function at ", 22) == 0);
+    rcy_describe(add100, buf, sizeof buf);
+    CHECK(strncmp(buf, "<built-in method of int object at ", 34) == 0);
+    rcy_object_t *objs[] = {add, two, forty, s, nul, hundred, add100};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+}
+
+/* A user type with a call slot that calls its own field: a cycle of
+   callables calling each other without end fails with RCY_EDEPTH. */
+typedef struct fwd_s {
+    rcy_object_t ob;
+    rcy_object_t *target;
+} fwd_t;
+static int fwd_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    RCY_VISIT(((fwd_t *)self)->target);
+    return 0;
+}
+static int fwd_clear(rcy_object_t *self)
+{
+    RCY_CLEAR(((fwd_t *)self)->target);
+    return 0;
+}
+static rcy_object_t *fwd_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    return rcy_call(((fwd_t *)self)->target, args, nargs);
+}
+
+TEST(test_call_slot_recursion)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Forward";
+    spec.basicsize = sizeof(fwd_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = fwd_traverse;
+    spec.clear = fwd_clear;
+    spec.call = fwd_call;
+    rcy_type_t *ft = rcy_type_new(rt, &spec);
+    fwd_t *f = (fwd_t *)rcy_new(ft);
+    f->target = rcy_newref(&f->ob); /* calls itself */
+    rcy_error_clear(rt);
+    CHECK(rcy_call(&f->ob, NULL, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EDEPTH);
+    /* A forward to add works. */
+    rcy_object_t *add = rcy_cfunction_new(rt, c_add, NULL), *one = rcy_int_new(rt, 1);
+    SET(f->target, add);
+    rcy_object_t *r = rcy_call(&f->ob, &one, 1);
+    CHECK(r != NULL && int_of(r) == 1);
+    rcy_decref(r);
+    rcy_decref(add);
+    rcy_decref(one);
+    rcy_decref(&f->ob);
+    test_runtime_end(rt);
+}
+
+/* wr(): the referent, None once dead; a registration's call runs it. */
+static int fin_runs;
+static int fin_count(void *arg)
+{
+    (void)arg;
+    fin_runs++;
+    return 0;
+}
+
+TEST(test_call_weakref)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    obj_init(rt);
+    obj_t *o = obj_new(rt);
+    rcy_object_t *wr = rcy_weakref_new(&o->ob, NULL, NULL);
+    CHECK(rcy_is_callable(wr));
+    rcy_object_t *r = rcy_call(wr, NULL, 0);
+    CHECK(r == &o->ob);
+    rcy_decref(r);
+    CHECK(rcy_call(wr, &wr, 1) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    fin_runs = 0;
+    rcy_object_t *f = rcy_finalize_register(&o->ob, fin_count, NULL);
+    r = rcy_call(f, NULL, 0);
+    CHECK(r == rcy_none(rt));
+    CHECK_EQ(fin_runs, 1);
+    CHECK_EQ(rcy_finalize_alive(f), 0);
+    rcy_decref(f);
+    rcy_decref(&o->ob);
+    r = rcy_call(wr, NULL, 0);
+    CHECK(r == rcy_none(rt));
+    rcy_decref(wr);
+    test_runtime_end(rt);
+}
+
+/* A callable weak-reference callback: records the weak reference it was
+   called with, as a Python bound method c.cb appending to a list. */
+static int cb_calls;
+static rcy_object_t *cb_last_wr;
+static rcy_object_t *c_callback(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    CHECK_EQ(nargs, 1);
+    CHECK(rcy_is_weakref(args[0]));
+    cb_calls++;
+    cb_last_wr = args[0];
+    return rcy_newref(rcy_none(rcy_object_runtime(args[0])));
+    (void)self;
+}
+
+/* CPython's test_callback_reachable_one_way, with the bound method as a
+   callable: c2.me = c2; c2.c1 = c1; c2.wr = weakref.ref(c1, c2.cb).
+   CPython 3.11 collects 4 (c1, c2, wr, the bound method) and never calls
+   the callback (wr is garbage too). */
+TEST(test_callable_callback_one_way)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    obj_init(rt);
+    rcy_gc_disable(rt);
+    cb_calls = 0;
+    obj_t *c1 = obj_new(rt), *c2 = obj_new(rt);
+    SET(c2->a, c2);
+    SET(c2->b, c1);
+    rcy_object_t *cb = rcy_cfunction_new(rt, c_callback, &c2->ob); /* c2.cb */
+    rcy_object_t *w = rcy_weakref_new_callable(&c1->ob, cb);
+    CHECK(w != NULL);
+    rcy_decref(cb);
+    SET(c2->c, w);
+    rcy_decref(w);
+    rcy_decref(&c1->ob);
+    rcy_decref(&c2->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 4);
+    CHECK_EQ(cb_calls, 0);
+    test_runtime_end(rt);
+}
+
+/* A cycle through the callback: a.wr = weakref.ref(b, a.cb) makes a -> wr
+   -> bound method -> a; CPython 3.11 collects the 3 and b lives on, its
+   death calling nothing. With the C-function form the cycle cannot be
+   seen: the callback's arg would leak. */
+TEST(test_callable_callback_cycle_collected)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    obj_init(rt);
+    rcy_gc_disable(rt);
+    cb_calls = 0;
+    obj_t *a = obj_new(rt), *b = obj_new(rt);
+    rcy_object_t *cb = rcy_cfunction_new(rt, c_callback, &a->ob);
+    rcy_object_t *w = rcy_weakref_new_callable(&b->ob, cb);
+    rcy_decref(cb);
+    SET(a->a, w);
+    rcy_decref(w);
+    rcy_decref(&a->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 3);
+    CHECK_EQ(rcy_weakref_count(&b->ob), 0);
+    rcy_decref(&b->ob);
+    CHECK_EQ(cb_calls, 0);
+    /* The same with the weak reference to a itself: a.wr = ref(a, a.cb). */
+    a = obj_new(rt);
+    cb = rcy_cfunction_new(rt, c_callback, &a->ob);
+    w = rcy_weakref_new_callable(&a->ob, cb);
+    rcy_decref(cb);
+    SET(a->a, w);
+    rcy_decref(w);
+    rcy_decref(&a->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 3);
+    CHECK_EQ(cb_calls, 0);
+    test_runtime_end(rt);
+}
+
+/* The weak reference outlives its referent's cycle: its callable is
+   called once with it, and keeps it (CPython: holder.wr.__callback__ is
+   still set after a collection, None after a refcount death). */
+TEST(test_callable_callback_called)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    obj_init(rt);
+    rcy_gc_disable(rt);
+    cb_calls = 0;
+    cb_last_wr = NULL;
+    obj_t *holder = obj_new(rt), *a = obj_new(rt), *x = obj_new(rt);
+    SET(a->a, x);
+    SET(x->a, a);
+    rcy_object_t *cb = rcy_cfunction_new(rt, c_callback, &holder->ob);
+    rcy_object_t *w = rcy_weakref_new_callable(&a->ob, cb);
+    SET(holder->a, w);
+    rcy_decref(&a->ob);
+    rcy_decref(&x->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+    CHECK_EQ(cb_calls, 1);
+    CHECK(cb_last_wr == w);
+    rcy_objarray_t refs = {0};
+    CHECK_EQ(rcy_gc_get_referents(rt, &w, 1, &refs), 0);
+    CHECK(refs.len == 1 && refs.items[0] == cb); /* kept after a collection */
+    rcy_objarray_release(&refs);
+    rcy_decref(w);
+    /* A refcount death: called, and the weak reference lets go of it. */
+    obj_t *d = obj_new(rt);
+    rcy_object_t *w2 = rcy_weakref_new_callable(&d->ob, cb);
+    rcy_object_t *basic = rcy_weakref_new(&d->ob, NULL, NULL);
+    CHECK(basic != w2); /* never the shared callback-less one */
+    rcy_decref(basic);
+    cb_calls = 0;
+    rcy_decref(&d->ob);
+    CHECK_EQ(cb_calls, 1);
+    CHECK(cb_last_wr == w2);
+    CHECK_EQ(rcy_gc_get_referents(rt, &w2, 1, &refs), 0);
+    CHECK_EQ(refs.len, 0);
+    rcy_objarray_release(&refs);
+    rcy_decref(w2);
+    rcy_decref(cb);
+    rcy_decref(&holder->ob);
+    test_runtime_end(rt);
+}
+
+/* weakref.finalize(obj, func, *args) with a callable: func(*args) once obj
+   dies, its references held and traversed until then, released after. */
+static int fin_call_calls;
+static int64_t fin_call_sum;
+static rcy_object_t *c_fin(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    fin_call_calls++;
+    int64_t v;
+    for (size_t i = 0; i < nargs; i++)
+        if (rcy_int_value(args[i], &v) == 0)
+            fin_call_sum += v;
+    if (self != NULL && rcy_int_value(self, &v) == 0 && v < 0)
+        return NULL; /* a failing callback: rcy_int_value succeeded, nothing recorded */
+    return rcy_newref(rcy_none(rcy_object_runtime(args[0])));
+}
+
+TEST(test_finalize_callable)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    obj_init(rt);
+    fin_call_calls = 0;
+    fin_call_sum = 0;
+    obj_t *o = obj_new(rt);
+    rcy_object_t *fn = rcy_cfunction_new(rt, c_fin, NULL);
+    rcy_object_t *a = rcy_int_new(rt, 1000), *b = rcy_int_new(rt, 2);
+    rcy_object_t *args[] = {a, b};
+    rcy_object_t *f = rcy_finalize_register_callable(&o->ob, fn, args, 2);
+    CHECK(f != NULL && rcy_finalize_alive(f));
+    rcy_objarray_t refs = {0};
+    CHECK_EQ(rcy_gc_get_referents(rt, &f, 1, &refs), 0);
+    CHECK_EQ(refs.len, 2); /* the callable and the tuple of arguments */
+    CHECK(refs.len == 2 && refs.items[0] == fn && rcy_is_tuple(refs.items[1]));
+    rcy_objarray_release(&refs);
+    CHECK_EQ(rcy_getrefcount(a), 2);
+    rcy_decref(&o->ob);
+    CHECK_EQ(fin_call_calls, 1);
+    CHECK_EQ(fin_call_sum, 1002);
+    CHECK_EQ(rcy_finalize_alive(f), 0);
+    CHECK_EQ(rcy_getrefcount(a), 1); /* released after the call */
+    CHECK_EQ(rcy_gc_get_referents(rt, &f, 1, &refs), 0);
+    CHECK_EQ(refs.len, 0);
+    rcy_decref(f);
+    /* Detach releases them without a call. */
+    o = obj_new(rt);
+    f = rcy_finalize_register_callable(&o->ob, fn, &a, 1);
+    CHECK_EQ(rcy_getrefcount(a), 2);
+    CHECK_EQ(rcy_finalize_detach(f), 1);
+    CHECK_EQ(rcy_getrefcount(a), 1);
+    rcy_decref(&o->ob);
+    CHECK_EQ(fin_call_calls, 1);
+    rcy_decref(f);
+    /* A failing callable is reported. */
+    rcy_object_t *neg = rcy_int_new(rt, -1);
+    rcy_object_t *bad = rcy_cfunction_new(rt, c_fin, neg);
+    o = obj_new(rt);
+    f = rcy_finalize_register_callable(&o->ob, bad, &a, 1);
+    capture_reset(&cap);
+    rcy_decref(&o->ob);
+    CHECK_EQ(fin_call_calls, 2);
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored in finalize callback");
+    rcy_decref(f);
+    /* Errors. */
+    o = obj_new(rt);
+    CHECK(rcy_finalize_register_callable(&o->ob, NULL, NULL, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_finalize_register_callable(&o->ob, fn, NULL, 1) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(rcy_finalize_register_callable(a, fn, NULL, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    CHECK(rcy_weakref_new_callable(&o->ob, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    /* Any object is accepted, and fails when called (CPython's TypeError). */
+    rcy_object_t *w = rcy_weakref_new_callable(&o->ob, a);
+    CHECK(w != NULL);
+    capture_reset(&cap);
+    rcy_decref(&o->ob);
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored on calling weakref callback");
+    rcy_decref(w);
+    /* Alive at teardown: runs then, newest first, like the C form. */
+    o = obj_new(rt);
+    f = rcy_finalize_register_callable(&o->ob, fn, &b, 1);
+    rcy_decref(f);
+    CHECK_EQ(rcy_root_add(&o->ob, "o"), 0); /* alive until after the atexit calls */
+    rcy_decref(&o->ob);
+    rcy_object_t *objs[] = {fn, a, b, neg, bad};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    fin_call_sum = 0;
+    rcy_runtime_destroy(rt); /* o still alive: the registration runs */
+    CHECK_EQ(fin_call_calls, 3);
+    CHECK_EQ(fin_call_sum, 2);
+    capture_free(&cap);
+}
+
+/* Cross-runtime: a callable of another runtime is refused. */
+TEST(test_callable_cross_runtime)
+{
+    rcy_runtime_t *rt1 = test_runtime(NULL), *rt2 = test_runtime(NULL);
+    obj_init(rt1);
+    obj_t *o = obj_new(rt1);
+    rcy_object_t *fn2 = rcy_cfunction_new(rt2, c_callback, NULL);
+    CHECK(rcy_weakref_new_callable(&o->ob, fn2) == NULL);
+    CHECK_EQ(rcy_last_error(rt1), RCY_ERUNTIME);
+    CHECK(rcy_finalize_register_callable(&o->ob, fn2, NULL, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt1), RCY_ERUNTIME);
+    CHECK(rcy_cfunction_new(rt2, c_callback, &o->ob) == NULL);
+    CHECK_EQ(rcy_last_error(rt2), RCY_ERUNTIME);
+    rcy_decref(fn2);
+    rcy_decref(&o->ob);
+    test_runtime_end(rt1);
+    test_runtime_end(rt2);
+}
+
 int main(void)
 {
     RUN(test_singletons);
@@ -596,5 +1033,13 @@ int main(void)
     RUN(test_value_slots_recursion_bounded);
     RUN(test_get_ref);
     RUN(test_contains_mutating);
+    RUN(test_call_basics);
+    RUN(test_call_slot_recursion);
+    RUN(test_call_weakref);
+    RUN(test_callable_callback_one_way);
+    RUN(test_callable_callback_cycle_collected);
+    RUN(test_callable_callback_called);
+    RUN(test_finalize_callable);
+    RUN(test_callable_cross_runtime);
     return harness_summary();
 }

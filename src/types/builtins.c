@@ -31,7 +31,8 @@ int rcyi_builtins_init(rcy_runtime_t *rt)
     rt->clear_freelists = clear_freelists;
     if (rcyi_init_int_type(rt, b) < 0 || rcyi_init_float_type(rt, b) < 0 || rcyi_init_str_type(rt, b) < 0 ||
         rcyi_init_tuple_type(rt, b) < 0 || rcyi_init_list_type(rt, b) < 0 || rcyi_init_dict_type(rt, b) < 0 ||
-        rcyi_init_class_type(rt, b) < 0 || rcyi_init_singletons(rt, b) < 0)
+        rcyi_init_class_type(rt, b) < 0 || rcyi_init_singletons(rt, b) < 0 ||
+        rcyi_init_cfunction_type(rt, b) < 0)
         return RCY_ENOMEM;
     return 0;
 }
@@ -89,6 +90,7 @@ TYPE_ACCESSOR(rcy_dict_type, dict_type)
 TYPE_ACCESSOR(rcy_class_type, class_type)
 TYPE_ACCESSOR(rcy_none_type, none_type)
 TYPE_ACCESSOR(rcy_bool_type, bool_type)
+TYPE_ACCESSOR(rcy_cfunction_type, cfunction_type)
 
 int rcy_is_int(const rcy_object_t *o) { return o != NULL && rcyi_is_int(o); }
 int rcy_is_float(const rcy_object_t *o) { return o != NULL && rcyi_is_float(o); }

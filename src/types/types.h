@@ -201,6 +201,7 @@ RCYI_FUNC int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_class_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_cfunction_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_tuple_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_listobj_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_dict_clear_freelist(rcyi_builtins_t *b);
