@@ -18,7 +18,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 
-.PHONY: mal bench-mal all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-api fuzz-merge bench bench-quick difftest install clean format
+.PHONY: mal bench-mal demo-mal all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-api fuzz-merge bench bench-quick difftest install clean format
 
 all:
 	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
@@ -27,6 +27,13 @@ all:
 demo: all
 	$(BUILD)/release/tour
 	$(BUILD)/release/memory_tour
+	$(MAKE) --no-print-directory demo-mal
+
+# A mal REPL transcript: a closure's reference cycle, kept alive after the
+# program drops it, freed by a collection (with the DEBUG_STATS lines).
+demo-mal: mal
+	@echo "== mal on recycle: a cycle made by a closure, freed by a collection"
+	@$(BUILD)/release/clients/mal/stepA_mal < clients/mal/examples/demo_repl.txt 2>&1
 
 test: test-debug test-release test-tsan test-stress test-fuzz test-valgrind
 

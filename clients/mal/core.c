@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#define ARGS rcy_object_t **argv
+#define ARGS rcy_object_t *const *argv
 #define UNUSED_ARGS (void)argc, (void)argv
 
 static int64_t int_of(rcy_object_t *o)
@@ -157,10 +157,9 @@ static rcy_object_t *core_read_string(int argc, ARGS)
     (void)argc;
     if (!mal_is_str(argv[0]))
         return mal_throwf("read-string: expected a string");
-    rcy_object_t *o = mal_read_str(rcy_str_data(argv[0]));
-    if (o == NULL && mal.err == NULL)
-        return rcy_newref(mal.nil);
-    return o;
+    rcy_object_t *o;
+    int r = mal_read_str(rcy_str_data(argv[0]), &o);
+    return r == 0 ? rcy_newref(mal.nil) : o;
 }
 
 static rcy_object_t *core_readline(int argc, ARGS)
@@ -226,7 +225,7 @@ static rcy_object_t *core_count(int argc, ARGS)
 }
 
 /* A new list of prefix[0..np) followed by the items of the sequences. */
-static rcy_object_t *concat_into(rcy_object_t *l, int n, rcy_object_t **seqs, const char *name)
+static rcy_object_t *concat_into(rcy_object_t *l, int n, rcy_object_t *const *seqs, const char *name)
 {
     for (int i = 0; i < n; i++) {
         if (seqs[i] == mal.nil)

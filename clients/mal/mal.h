@@ -12,8 +12,11 @@
  * environments and atoms make.
  *
  * Errors travel by return value: a function returning an object returns a
- * new reference, or NULL with the thrown mal value in mal.err (a strong
- * reference, set by mal_throw*). Nothing longjmps.
+ * new reference, or NULL with the thrown mal value as the value of the
+ * runtime's pending error (rcy_error_set_value, code MAL_ETHROW; the
+ * library saves and restores it around the callbacks it runs). Nothing
+ * longjmps. Builtins and closures are callable objects (a call slot), so
+ * mal calls them, and C may call them, through rcy_call.
  *
  * The code is written by us from mal's process guide (mal is MPL-2.0; its
  * files stay in ../shared/mal and are only run from there).
@@ -42,14 +45,15 @@ typedef struct mal_state_s {
        symbol lives while something holds it (an environment binding it, an
        AST naming it), so gensym's fresh symbols do not pile up */
     rcy_object_t *symtab, *kwtab;
-    /* the pending error (a thrown mal value), or NULL */
-    rcy_object_t *err;
     /* the REPL environment */
     mal_env_t *repl_env;
     /* special symbols, interned for pointer comparison */
     rcy_object_t *s_def, *s_let, *s_do, *s_if, *s_fn, *s_quote, *s_quasiquote, *s_unquote,
         *s_splice_unquote, *s_defmacro, *s_try, *s_catch, *s_amp, *s_debug_eval, *s_cons,
         *s_concat, *s_vec, *s_deref, *s_with_meta;
+    /* nonzero once DEBUG-EVAL has been bound in some environment: until
+       then EVAL skips looking it up */
+    int debug_eval_bound;
     /* stack guard: EVAL refuses to go deeper than this address */
     char *stack_limit;
     /* the growth tracker of show-growth (created on first use) */
@@ -85,7 +89,7 @@ typedef struct mal_map_s {
     rcy_object_t *meta;
 } mal_map_t;
 
-typedef rcy_object_t *(*mal_cfn_t)(int argc, rcy_object_t **argv);
+typedef rcy_object_t *(*mal_cfn_t)(int argc, rcy_object_t *const *argv);
 
 typedef struct mal_builtin_s {
     rcy_object_t ob;
@@ -159,14 +163,22 @@ static inline rcy_object_t *mal_seq_get(rcy_object_t *o, intptr_t i) { return rc
 
 /* ---- Errors ------------------------------------------------------------ */
 
-/* Set the pending error to v (a new reference is taken); return NULL. */
+/* The code of the runtime's pending error while a mal value is thrown (the
+   program's own codes lie below RCY_ECORRUPT). */
+#define MAL_ETHROW (RCY_ECORRUPT - 1)
+
+/* Set the pending error to a throw of v (the runtime takes a reference);
+   return NULL. */
 rcy_object_t *mal_throw(rcy_object_t *v);
 /* Set the pending error to a string made from a printf format. */
 rcy_object_t *mal_throwf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Error for a failed recycle call (out of memory, unhashable key, ...). */
 rcy_object_t *mal_throw_rcy(const char *what);
+/* Takes the pending error as a mal value (a new reference: the thrown
+   value, or a string saying what failed) and clears it. */
+rcy_object_t *mal_catch(void);
 
-/* ---- Constructors (new references, NULL with mal.err set) ---------------- */
+/* ---- Constructors (new references, NULL with an error thrown) ------------ */
 
 rcy_object_t *mal_sym(const char *name);
 rcy_object_t *mal_sym_len(const char *name, size_t len);
@@ -188,14 +200,14 @@ rcy_object_t *mal_bool(int b); /* borrowed-free: returns a new reference */
 /* ---- Environments -------------------------------------------------------- */
 
 mal_env_t *mal_env_new(mal_env_t *outer);
-int mal_env_set(mal_env_t *env, rcy_object_t *sym, rcy_object_t *val); /* 0 or -1 with mal.err */
+int mal_env_set(mal_env_t *env, rcy_object_t *sym, rcy_object_t *val); /* 0 or -1, thrown */
 rcy_object_t *mal_env_get(mal_env_t *env, rcy_object_t *sym);       /* borrowed, NULL if absent */
 
 /* ---- Reader and printer -------------------------------------------------- */
 
-/* Reads one form. Returns a new reference; NULL with mal.err set on an
-   error, NULL with mal.err NULL when the text holds no form (a comment). */
-rcy_object_t *mal_read_str(const char *text);
+/* Reads one form into *out (a new reference): returns 1, or 0 when the text
+   holds no form (blanks and comments), or -1 with an error thrown. */
+int mal_read_str(const char *text, rcy_object_t **out);
 
 /* A growable C string. */
 typedef struct mal_buf_s {
@@ -209,15 +221,19 @@ void mal_buf_free(mal_buf_t *b);
 /* Appends the printed form of o. 0, or -1 when memory runs out. */
 int mal_pr(mal_buf_t *b, rcy_object_t *o, int readably);
 /* pr_str as a mal string: the args joined by sep. */
-rcy_object_t *mal_pr_join(int argc, rcy_object_t **argv, int readably, const char *sep);
+rcy_object_t *mal_pr_join(int argc, rcy_object_t *const *argv, int readably, const char *sep);
 
 /* ---- Evaluation ---------------------------------------------------------- */
 
 rcy_object_t *mal_eval(rcy_object_t *ast, mal_env_t *env);
-/* Calls a function (builtin, closure or macro) on argv. */
-rcy_object_t *mal_apply(rcy_object_t *f, int argc, rcy_object_t **argv);
+/* Calls a function (builtin, closure or macro) on argv, through rcy_call. */
+rcy_object_t *mal_apply(rcy_object_t *f, int argc, rcy_object_t *const *argv);
 
-/* mal equality (=): 1, 0, or -1 with mal.err set (too deep). */
+/* The call slot of closures and macros (rcy_call_fn): binds the parameters
+   and evaluates the body. */
+rcy_object_t *mal_fn_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
+
+/* mal equality (=): 1, 0, or -1 with an error thrown (too deep). */
 int mal_equal(rcy_object_t *a, rcy_object_t *b);
 
 /* ---- Setup --------------------------------------------------------------- */

@@ -80,17 +80,9 @@ static rcy_object_t *quasiquote(rcy_object_t *ast)
 
 /* ---- Calls ----------------------------------------------------------------- */
 
-static rcy_object_t *call_builtin(rcy_object_t *f, int argc, rcy_object_t **argv)
-{
-    mal_builtin_t *b = (mal_builtin_t *)f;
-    if (argc < b->min_args || (b->max_args >= 0 && argc > b->max_args))
-        return mal_throwf("%s: wrong number of arguments (%d)", b->name, argc);
-    return b->fn(argc, argv);
-}
-
 #if STEP >= 4
 /* A new environment binding f's parameters to argv (missing ones to nil). */
-static mal_env_t *bind_args(mal_fn_t *f, int argc, rcy_object_t **argv)
+static mal_env_t *bind_args(mal_fn_t *f, int argc, rcy_object_t *const *argv)
 {
     mal_env_t *env = mal_env_new(f->env);
     if (env == NULL)
@@ -116,21 +108,35 @@ fail:
 }
 #endif
 
-rcy_object_t *mal_apply(rcy_object_t *f, int argc, rcy_object_t **argv)
+rcy_object_t *mal_fn_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
 {
-    if (mal_is_builtin(f))
-        return call_builtin(f, argc, argv);
 #if STEP >= 4
-    if (mal_is_fn(f)) {
-        mal_fn_t *fn = (mal_fn_t *)f;
-        mal_env_t *env = bind_args(fn, argc, argv);
-        if (env == NULL)
-            return NULL;
-        rcy_object_t *r = mal_eval(fn->body, env);
-        rcy_decref(&env->ob);
+    mal_fn_t *fn = (mal_fn_t *)self;
+    mal_env_t *env = bind_args(fn, (int)nargs, args);
+    if (env == NULL)
+        return NULL;
+    rcy_object_t *r = mal_eval(fn->body, env);
+    rcy_decref(&env->ob);
+    return r;
+#else
+    (void)self, (void)args, (void)nargs;
+    return mal_throwf("no closures before step 4");
+#endif
+}
+
+rcy_object_t *mal_apply(rcy_object_t *f, int argc, rcy_object_t *const *argv)
+{
+    if (rcy_is_callable(f)) {
+        rcy_object_t *r = rcy_call(f, argv, (size_t)argc);
+        if (r == NULL && rcy_error_value(mal.rt) == NULL) {
+            /* the library's own error (RCY_EDEPTH: stack nearly used up):
+               thrown as a mal string */
+            rcy_object_t *e = mal_catch();
+            mal_throw(e);
+            rcy_decref(e);
+        }
         return r;
     }
-#endif
     mal_buf_t b = {0};
     mal_pr(&b, f, 1);
     mal_throwf("%s is not a function", b.data ? b.data : "?");
@@ -182,7 +188,7 @@ rcy_object_t *mal_eval(rcy_object_t *ast_in, mal_env_t *env_in)
 
     for (;;) {
 #if STEP >= 3
-        rcy_object_t *dbg = mal_env_get(env, mal.s_debug_eval);
+        rcy_object_t *dbg = mal.debug_eval_bound ? mal_env_get(env, mal.s_debug_eval) : NULL;
         if (dbg != NULL && mal_truthy(dbg)) {
             mal_buf_t b = {0};
             if (mal_pr(&b, ast, 1) == 0)
@@ -379,10 +385,9 @@ rcy_object_t *mal_eval(rcy_object_t *ast_in, mal_env_t *env_in)
                 break;
             }
             result = mal_eval(ARG(1), env);
-            if (result != NULL || mal.err == NULL)
+            if (result != NULL)
                 break;
-            rcy_object_t *exc = mal.err; /* the pending error's reference passes to us */
-            mal.err = NULL;
+            rcy_object_t *exc = mal_catch(); /* the thrown value; no error pending now */
             mal_env_t *catch_env = mal_env_new(env);
             int ok = catch_env != NULL && mal_env_set(catch_env, mal_seq_get(clause, 1), exc) == 0;
             rcy_decref(exc);
@@ -491,14 +496,29 @@ rcy_object_t *mal_eval(rcy_object_t *ast_in, mal_env_t *env_in)
 
 /* ---- READ, PRINT, rep ------------------------------------------------------ */
 
+#if STEP >= 1
+/* Prints the pending error ("Error: " and the thrown value) and clears it. */
+static void print_error(void)
+{
+    rcy_object_t *e = mal_catch();
+    mal_buf_t b = {0};
+    if (mal_pr(&b, e, 1) == 0)
+        printf("Error: %s\n", b.data);
+    mal_buf_free(&b);
+    rcy_decref(e);
+}
+#endif
+
 /* Runs one line; prints its value or its error. */
 static void rep(const char *line)
 {
 #if STEP == 0
     printf("%s\n", line);
 #else
-    rcy_object_t *ast = mal_read_str(line);
-    rcy_object_t *v = NULL;
+    rcy_object_t *ast, *v = NULL;
+    int r = mal_read_str(line, &ast);
+    if (r == 0)
+        return; /* a comment */
     if (ast != NULL) {
         v = mal_eval(ast, mal.repl_env);
         rcy_decref(ast);
@@ -509,12 +529,8 @@ static void rep(const char *line)
             printf("%s\n", b.data);
         mal_buf_free(&b);
         rcy_decref(v);
-    } else if (mal.err != NULL) {
-        mal_buf_t b = {0};
-        if (mal_pr(&b, mal.err, 1) == 0)
-            printf("Error: %s\n", b.data);
-        mal_buf_free(&b);
-        RCY_CLEAR(mal.err);
+    } else {
+        print_error();
     }
     fflush(stdout);
 #endif
@@ -524,15 +540,14 @@ static void rep(const char *line)
 /* Runs a line of set-up code; returns -1 (after printing) on an error. */
 static int rep_quiet(const char *code)
 {
-    rcy_object_t *ast = mal_read_str(code);
+    rcy_object_t *ast;
+    mal_read_str(code, &ast);
     rcy_object_t *v = ast ? mal_eval(ast, mal.repl_env) : NULL;
     rcy_xdecref(ast);
     if (v == NULL) {
-        mal_buf_t b = {0};
-        if (mal.err != NULL && mal_pr(&b, mal.err, 1) == 0)
-            fprintf(stderr, "mal: set-up failed: %s\n", b.data);
-        mal_buf_free(&b);
-        RCY_CLEAR(mal.err);
+        fprintf(stderr, "mal: set-up failed: ");
+        fflush(stderr);
+        print_error();
         return -1;
     }
     rcy_decref(v);
@@ -541,7 +556,7 @@ static int rep_quiet(const char *code)
 #endif
 
 #if STEP >= 6
-static rcy_object_t *core_eval(int argc, rcy_object_t **argv)
+static rcy_object_t *core_eval(int argc, rcy_object_t *const *argv)
 {
     (void)argc;
     return mal_eval(argv[0], mal.repl_env);
@@ -691,11 +706,7 @@ static void *run_main(void *p)
         rcy_object_t *v = form ? mal_eval(form, mal.repl_env) : NULL;
         rcy_xdecref(form);
         if (v == NULL) {
-            mal_buf_t b = {0};
-            if (mal.err != NULL && mal_pr(&b, mal.err, 1) == 0)
-                printf("Error: %s\n", b.data);
-            mal_buf_free(&b);
-            RCY_CLEAR(mal.err);
+            print_error();
             a->status = 1;
         }
         rcy_xdecref(v);

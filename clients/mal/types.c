@@ -84,6 +84,17 @@ static int builtin_clear(rcy_object_t *self)
     return 0;
 }
 
+/* The call slot of builtins: the arity is checked here, so that each core
+   function may read its min_args arguments. */
+static rcy_object_t *builtin_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    mal_builtin_t *b = (mal_builtin_t *)self;
+    int argc = (int)nargs;
+    if (argc < b->min_args || (b->max_args >= 0 && argc > b->max_args))
+        return mal_throwf("%s: wrong number of arguments (%d)", b->name, argc);
+    return b->fn(argc, args);
+}
+
 static int builtin_describe(rcy_object_t *self, char *buf, size_t size)
 {
     return snprintf(buf, size, "<builtin %s>", ((mal_builtin_t *)self)->name);
@@ -180,7 +191,7 @@ static int atom_clear(rcy_object_t *self)
 
 rcy_object_t *mal_throw(rcy_object_t *v)
 {
-    RCY_XSETREF(mal.err, v);
+    rcy_error_set_value(mal.rt, MAL_ETHROW, NULL, v);
     return NULL;
 }
 
@@ -200,6 +211,25 @@ rcy_object_t *mal_throwf(const char *fmt, ...)
     mal_throw(s);
     rcy_decref(s);
     return NULL;
+}
+
+rcy_object_t *mal_catch(void)
+{
+    rcy_object_t *v = rcy_error_value(mal.rt);
+    if (v != NULL) {
+        rcy_incref(v);
+    } else {
+        /* an error of the library or a call slot, with no mal value */
+        const char *msg = rcy_error_message(mal.rt);
+        int code = rcy_last_error(mal.rt);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", msg ? msg : rcy_strerror(code));
+        v = rcy_str_new(mal.rt, buf);
+        if (v == NULL)
+            v = mal_oom;
+    }
+    rcy_error_clear(mal.rt);
+    return v;
 }
 
 rcy_object_t *mal_throw_rcy(const char *what)
@@ -387,6 +417,8 @@ mal_env_t *mal_env_new(mal_env_t *outer)
 
 int mal_env_set(mal_env_t *e, rcy_object_t *sym, rcy_object_t *val)
 {
+    if (sym == mal.s_debug_eval)
+        mal.debug_eval_bound = 1;
     if (e->dict != NULL) {
         if (rcy_dict_set(e->dict, sym, val) < 0) {
             mal_throw_rcy("def!");
@@ -711,13 +743,15 @@ static rcy_object_t *read_form(reader_t *r)
     return o;
 }
 
-rcy_object_t *mal_read_str(const char *text)
+int mal_read_str(const char *text, rcy_object_t **out)
 {
     reader_t r = {.p = text};
     next_token(&r);
+    *out = NULL;
     if (r.toklen == 0)
-        return NULL; /* nothing but blanks and comments */
-    return read_form(&r);
+        return 0; /* nothing but blanks and comments */
+    *out = read_form(&r);
+    return *out ? 1 : -1;
 }
 
 /* ---- Printer ------------------------------------------------------------- */
@@ -798,7 +832,7 @@ int mal_pr(mal_buf_t *b, rcy_object_t *o, int readably)
     return mal_buf_puts(b, tmp);
 }
 
-rcy_object_t *mal_pr_join(int argc, rcy_object_t **argv, int readably, const char *sep)
+rcy_object_t *mal_pr_join(int argc, rcy_object_t *const *argv, int readably, const char *sep)
 {
     mal_buf_t b = {0};
     for (int i = 0; i < argc; i++) {
@@ -861,9 +895,11 @@ int mal_equal(rcy_object_t *a, rcy_object_t *b) { return equal_depth(a, b, 0); }
 /* ---- Setup and teardown -------------------------------------------------- */
 
 static rcy_type_t *make_type(const char *name, size_t size, int gc, rcy_traverse_fn tr, rcy_clear_fn cl,
-                             rcy_dealloc_fn dealloc, rcy_describe_fn describe, size_t weaklistoffset)
+                             rcy_dealloc_fn dealloc, rcy_describe_fn describe, size_t weaklistoffset,
+                             rcy_call_fn call)
 {
     rcy_type_spec_t spec = {
+        .call = call,
         .weaklistoffset = weaklistoffset,
         .name = name,
         .basicsize = size,
@@ -887,16 +923,16 @@ int mal_init(int step)
     mal.t_int = rcy_int_type(mal.rt);
     mal.t_str = rcy_str_type(mal.rt);
     mal.t_sym = make_type("mal.symbol", sizeof(mal_sym_t), 1, sym_traverse, sym_clear, sym_dealloc, sym_describe,
-                          offsetof(mal_sym_t, weaklist));
+                          offsetof(mal_sym_t, weaklist), NULL);
     mal.t_kw = make_type("mal.keyword", sizeof(mal_sym_t), 0, NULL, NULL, sym_dealloc, sym_describe,
-                          offsetof(mal_sym_t, weaklist));
-    mal.t_vec = make_type("mal.vector", sizeof(mal_vec_t), 1, vec_traverse, vec_clear, NULL, NULL, 0);
-    mal.t_map = make_type("mal.hash-map", sizeof(mal_map_t), 1, map_traverse, map_clear, NULL, NULL, 0);
+                          offsetof(mal_sym_t, weaklist), NULL);
+    mal.t_vec = make_type("mal.vector", sizeof(mal_vec_t), 1, vec_traverse, vec_clear, NULL, NULL, 0, NULL);
+    mal.t_map = make_type("mal.hash-map", sizeof(mal_map_t), 1, map_traverse, map_clear, NULL, NULL, 0, NULL);
     mal.t_builtin = make_type("mal.builtin", sizeof(mal_builtin_t), 1, builtin_traverse, builtin_clear, NULL,
-                              builtin_describe, 0);
-    mal.t_fn = make_type("mal.function", sizeof(mal_fn_t), 1, fn_traverse, fn_clear, NULL, fn_describe, 0);
-    mal.t_env = make_type("mal.env", sizeof(mal_env_t), 1, env_traverse, env_clear, NULL, env_describe, 0);
-    mal.t_atom = make_type("mal.atom", sizeof(mal_atom_t), 1, atom_traverse, atom_clear, NULL, NULL, 0);
+                              builtin_describe, 0, builtin_call);
+    mal.t_fn = make_type("mal.function", sizeof(mal_fn_t), 1, fn_traverse, fn_clear, NULL, fn_describe, 0, mal_fn_call);
+    mal.t_env = make_type("mal.env", sizeof(mal_env_t), 1, env_traverse, env_clear, NULL, env_describe, 0, NULL);
+    mal.t_atom = make_type("mal.atom", sizeof(mal_atom_t), 1, atom_traverse, atom_clear, NULL, NULL, 0, NULL);
     if (!mal.t_sym || !mal.t_kw || !mal.t_vec || !mal.t_map || !mal.t_builtin || !mal.t_fn || !mal.t_env ||
         !mal.t_atom)
         return -1;
@@ -956,7 +992,7 @@ size_t mal_finish(void)
         rcy_growth_free(mal.growth);
     rcy_root_remove(&mal.repl_env->ob);
     RCY_CLEAR(mal.repl_env);
-    RCY_CLEAR(mal.err);
+    rcy_error_clear(mal.rt);
     rcy_object_t **specials[] = {&mal.s_def, &mal.s_let, &mal.s_do, &mal.s_if, &mal.s_fn,
                                  &mal.s_quote, &mal.s_quasiquote, &mal.s_unquote, &mal.s_splice_unquote,
                                  &mal.s_defmacro, &mal.s_try, &mal.s_catch, &mal.s_amp,
@@ -966,6 +1002,7 @@ size_t mal_finish(void)
         RCY_CLEAR(*specials[i]);
     RCY_CLEAR(mal.symtab);
     RCY_CLEAR(mal.kwtab);
+    rcy_gc_set_debug(mal.rt, 0); /* the program's debug flags do not cover teardown */
     rcy_gc_collect(mal.rt, 2);
     size_t live = rcy_runtime_live_objects(mal.rt);
     size_t expected = 1; /* the out-of-memory string */
