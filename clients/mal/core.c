@@ -733,6 +733,15 @@ static rcy_object_t *core_gc_live_objects(int argc, ARGS)
     return mal_int((int64_t)rcy_runtime_live_objects(mal.rt));
 }
 
+/* (gc-type-count "mal.env"): the live objects of a type (objgraph's count). */
+static rcy_object_t *core_gc_type_count(int argc, ARGS)
+{
+    (void)argc;
+    if (!mal_is_str(argv[0]))
+        return mal_throwf("gc-type-count: expected a type name");
+    return mal_int((int64_t)rcy_census_count(mal.rt, rcy_str_data(argv[0])));
+}
+
 /* (show-growth) or (show-growth limit): objgraph's show_growth. */
 static rcy_object_t *core_show_growth(int argc, ARGS)
 {
@@ -876,6 +885,7 @@ static const core_entry_t core_ns[] = {
     {"gc-enable", core_gc_enable, 0, 0, 10},
     {"gc-disable", core_gc_disable, 0, 0, 10},
     {"gc-live-objects", core_gc_live_objects, 0, 0, 10},
+    {"gc-type-count", core_gc_type_count, 1, 1, 10},
     {"show-growth", core_show_growth, 0, 1, 10},
     {"show-most-common-types", core_show_most_common_types, 0, 1, 10},
     {"show-backrefs", core_show_backrefs, 2, 3, 10},
