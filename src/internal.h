@@ -679,6 +679,9 @@ RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
 /* Calls o's finalizer (o must be alive), reporting a failure through the
    error hook; marks a container finalized first. */
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
+/* "Exception ignored in: <o>", with the failing callback's message (set
+   with rcy_error_set, read before the pending error is restored). */
+RCYI_FUNC void rcyi_report_ignored(rcy_runtime_t *rt, rcy_object_t *o);
 /* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING
    and runs their weak-reference callbacks, finalizers and then dealloc (or
    clear) slots, keeping their memory; after the collection that follows,

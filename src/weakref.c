@@ -288,11 +288,15 @@ size_t rcy_weakref_count(const rcy_object_t *obj)
 
 /* ---- Calling callbacks ----------------------------------------------- */
 
+/* Called before the pending error is restored: the callback's message
+   (rcy_error_set) goes with the report. */
 static void report_callback_error(rcyi_weakref_t *wr, const char *what)
 {
     char desc[160];
+    rcy_runtime_t *rt = wr->ob.type->rt;
     rcy_describe(&wr->ob, desc, sizeof desc);
-    rcyi_report_error(wr->ob.type->rt, "Exception ignored %s: %s", what, desc);
+    const char *detail = rcyi_error_detail(rt);
+    rcyi_report_error(rt, "Exception ignored %s: %s%s%s", what, desc, detail ? ": " : "", detail ? detail : "");
 }
 
 /* Calls a callable callback with nargs arguments; false when it failed
@@ -314,7 +318,20 @@ static bool call_object(rcy_object_t *callable, rcy_object_t *const *args, size_
    (clear_weakref) does, while in a collection it keeps it until it dies
    itself (handle_weakrefs). A registration always lets go of its callable
    and arguments (finalize.__call__ pops them from the registry). */
+static void call_callback_inner(rcyi_weakref_t *wr, bool drop);
+
+/* Every callback runs with the pending error kept aside (PyErr_Fetch /
+   PyErr_Restore around handle_callback), its failure reported in between. */
 static void call_callback(rcyi_weakref_t *wr, bool drop)
+{
+    rcy_runtime_t *rt = wr->ob.type->rt;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    call_callback_inner(wr, drop);
+    rcyi_err_restore(rt, &es);
+}
+
+static void call_callback_inner(rcyi_weakref_t *wr, bool drop)
 {
     rcy_runtime_t *rt = wr->ob.type->rt;
     rcyi_running_t f;

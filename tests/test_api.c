@@ -1022,6 +1022,226 @@ TEST(test_callable_cross_runtime)
     test_runtime_end(rt2);
 }
 
+/* ---- The pending error survives callbacks ---------------------------- */
+
+TEST(test_error_state_api)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == NULL);
+    rcy_object_t *v = rcy_str_new(rt, "thrown");
+    CHECK_EQ(rcy_error_set(rt, 0, "no"), RCY_EINVAL);
+    CHECK_EQ(rcy_error_set(NULL, RCY_EKEY, "no"), RCY_EINVAL);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK_EQ(rcy_error_set(rt, RCY_EKEY, "'abc' not found"), RCY_EKEY);
+    CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    CHECK(rcy_error_message(rt) != NULL && strcmp(rcy_error_message(rt), "'abc' not found") == 0);
+    CHECK_EQ(rcy_error_set_value(rt, -100, "thrown", v), -100);
+    CHECK(rcy_error_value(rt) == v);
+    CHECK_EQ(rcy_getrefcount(v), 2);
+    /* Fetch and restore. */
+    rcy_error_state_t st;
+    rcy_error_fetch(rt, &st);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == NULL);
+    CHECK_EQ(rcy_error_set(rt, RCY_ETYPE, "other"), RCY_ETYPE);
+    rcy_error_restore(rt, &st);
+    CHECK_EQ(rcy_last_error(rt), -100);
+    CHECK(strcmp(rcy_error_message(rt), "thrown") == 0 && rcy_error_value(rt) == v);
+    CHECK_EQ(st.code, 0);
+    /* A library failure replaces the code: the message and value no
+       longer belong to it. */
+    CHECK(rcy_list_get(v, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == NULL);
+    CHECK_EQ(rcy_getrefcount(v), 2); /* not released inside the failing call */
+    rcy_error_fetch(rt, &st); /* releases the stale ones */
+    CHECK_EQ(st.code, RCY_ETYPE);
+    CHECK(st.message == NULL && st.value == NULL);
+    CHECK_EQ(rcy_getrefcount(v), 1);
+    rcy_error_restore(rt, &st);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    rcy_error_clear(rt);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK_EQ(rcy_error_set_value(rt, -100, NULL, v), -100);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == v);
+    rcy_error_clear(rt);
+    CHECK_EQ(rcy_getrefcount(v), 1);
+    /* A value held at teardown is released then, not reported. */
+    CHECK_EQ(rcy_error_set_value(rt, -100, "at exit", v), -100);
+    rcy_decref(v);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 1);
+    rcy_runtime_destroy(rt);
+    CHECK(cap.text == NULL || strstr(cap.text, "alive") == NULL);
+    capture_free(&cap);
+}
+
+/* A container whose finalizer and dealloc run the runtime's error calls:
+   each checks it starts with no pending error, fails a lookup, sets and
+   clears errors of its own, and (noisy_fail) fails with a message. */
+typedef struct noisy_s {
+    rcy_object_t ob;
+    rcy_object_t *next;
+    rcy_object_t *weaklist;
+} noisy_t;
+static rcy_type_t *noisy_type;
+static int noisy_fail = 1;
+static int noisy_calls, noisy_saw_pending;
+static void noisy_mess(rcy_runtime_t *rt)
+{
+    noisy_calls++;
+    if (rcy_last_error(rt) != 0 || rcy_error_message(rt) != NULL)
+        noisy_saw_pending++;
+    rcy_object_t *d = rcy_dict_new(rt), *k = rcy_str_new(rt, "missing");
+    CHECK(rcy_dict_get(d, k) == NULL); /* records RCY_EKEY */
+    rcy_decref(k);
+    rcy_decref(d);
+    rcy_error_set(rt, RCY_ECALLBACK, "scratch");
+    rcy_error_clear(rt);
+    rcy_error_set_value(rt, RCY_ECALLBACK, "noisy says no", rcy_true(rt));
+}
+static int noisy_finalize(rcy_object_t *self)
+{
+    noisy_mess(rcy_object_runtime(self));
+    return noisy_fail ? -1 : 0;
+}
+static int noisy_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    RCY_VISIT(((noisy_t *)self)->next);
+    return 0;
+}
+static int noisy_clear(rcy_object_t *self)
+{
+    noisy_mess(rcy_object_runtime(self)); /* a user clear slot, run by dealloc and the collector */
+    RCY_CLEAR(((noisy_t *)self)->next);
+    return 0;
+}
+static noisy_t *noisy_new(void) { return (noisy_t *)rcy_new(noisy_type); }
+
+static rcy_object_t *c_failing_callback(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)self;
+    (void)nargs;
+    rcy_runtime_t *rt = rcy_object_runtime(args[0]);
+    noisy_mess(rt);
+    rcy_error_set(rt, RCY_ECALLBACK, "weakref callback says no");
+    return NULL;
+}
+static int gc_cb_calls;
+static int failing_gc_callback(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)info;
+    (void)arg;
+    gc_cb_calls++;
+    noisy_mess(rt);
+    if (phase == RCY_GC_STOP) {
+        rcy_error_set(rt, RCY_ECALLBACK, "gc callback says no");
+        return -1;
+    }
+    return 0;
+}
+
+static void check_pending_intact(rcy_runtime_t *rt, rcy_object_t *value)
+{
+    CHECK_EQ(rcy_last_error(rt), -100);
+    CHECK(rcy_error_message(rt) != NULL && strcmp(rcy_error_message(rt), "'abc' not found") == 0);
+    CHECK(rcy_error_value(rt) == value);
+}
+
+TEST(test_error_survives_callbacks)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_gc_disable(rt);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Noisy";
+    spec.basicsize = sizeof(noisy_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = noisy_traverse;
+    spec.clear = noisy_clear;
+    spec.finalize = noisy_finalize;
+    spec.weaklistoffset = offsetof(noisy_t, weaklist);
+    noisy_type = rcy_type_new(rt, &spec);
+    noisy_calls = noisy_saw_pending = 0;
+    rcy_object_t *thrown = rcy_str_new(rt, "abc");
+    /* A Lisp unwinding with "'abc' not found" pending. */
+    rcy_error_set_value(rt, -100, "'abc' not found", thrown);
+
+    /* 1. Inside rcy_decref: the finalizer and the clear slot. */
+    noisy_t *n = noisy_new();
+    capture_reset(&cap);
+    rcy_decref(&n->ob);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(noisy_calls, 2);
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored in: <Noisy ");
+    CHECK_STR_CONTAINS(cap.text, ">: noisy says no\n");
+
+    /* 2. Dict value replacement. */
+    rcy_object_t *d = rcy_dict_new(rt), *k = rcy_str_new(rt, "k");
+    n = noisy_new();
+    rcy_dict_set(d, k, &n->ob);
+    rcy_decref(&n->ob);
+    rcy_error_set_value(rt, -100, "'abc' not found", thrown); /* the sets above succeeded: still pending */
+    capture_reset(&cap);
+    CHECK_EQ(rcy_dict_set(d, k, k), 0);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(noisy_calls, 4);
+    CHECK_STR_CONTAINS(cap.text, ">: noisy says no\n");
+
+    /* 3. List item replacement. */
+    rcy_object_t *l = rcy_list_new(rt);
+    n = noisy_new();
+    rcy_list_append(l, &n->ob);
+    rcy_decref(&n->ob);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(rcy_list_set(l, 0, k), 0);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(noisy_calls, 6);
+
+    /* 4. An automatic collection: a garbage cycle of two, a weak reference
+       with a failing callable callback, a failing gc callback. */
+    noisy_t *a = noisy_new(), *b = noisy_new();
+    a->next = rcy_newref(&b->ob);
+    b->next = rcy_newref(&a->ob);
+    rcy_object_t *cb = rcy_cfunction_new(rt, c_failing_callback, NULL);
+    rcy_object_t *w = rcy_weakref_new_callable(&a->ob, cb);
+    rcy_decref(cb);
+    rcy_decref(&a->ob);
+    rcy_decref(&b->ob);
+    CHECK_EQ(rcy_gc_callback_add(rt, failing_gc_callback, NULL), 0);
+    gc_cb_calls = 0;
+    noisy_calls = 0;
+    rcy_gc_set_threshold(rt, 1, 10, 10);
+    rcy_gc_enable(rt);
+    capture_reset(&cap);
+    check_pending_intact(rt, thrown);
+    rcy_object_t *trigger1 = rcy_list_new(rt), *trigger2 = rcy_list_new(rt); /* allocations collect */
+    check_pending_intact(rt, thrown);
+    rcy_gc_disable(rt);
+    CHECK(gc_cb_calls >= 2);
+    CHECK(noisy_calls >= 2 + 2 + 1 + 2); /* two finalizers, two clears, the weakref callback, gc callbacks */
+    CHECK_STR_CONTAINS(cap.text, ">: noisy says no\n");
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored on calling weakref callback: <weakref at ");
+    CHECK_STR_CONTAINS(cap.text, "; dead>: weakref callback says no\n");
+    CHECK_STR_CONTAINS(cap.text, "(phase stop): gc callback says no\n");
+    CHECK_EQ(rcy_gc_callback_remove(rt, failing_gc_callback, NULL), 0);
+    CHECK_EQ(noisy_saw_pending, 0); /* every callback started with none */
+
+    /* Without a message, the report is as before. */
+    noisy_fail = 1;
+    n = noisy_new();
+    rcy_error_clear(rt);
+    capture_reset(&cap);
+    rcy_decref(&n->ob);
+    CHECK_EQ(rcy_last_error(rt), 0); /* nothing pending before, nothing after */
+    rcy_object_t *objs[] = {w, d, k, l, trigger1, trigger2, thrown};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+    capture_free(&cap);
+}
+
 int main(void)
 {
     RUN(test_singletons);
@@ -1041,5 +1261,7 @@ int main(void)
     RUN(test_callable_callback_called);
     RUN(test_finalize_callable);
     RUN(test_callable_cross_runtime);
+    RUN(test_error_state_api);
+    RUN(test_error_survives_callbacks);
     return harness_summary();
 }
