@@ -250,7 +250,10 @@ static inline size_t rcyi_list_size(const rcy_gc_head_t *head)
 /* ---- Types --------------------------------------------------------------- */
 
 struct rcy_type_s {
+    /* rt and kind are rcy_type_head_t of the public header (its inline
+       type checks read kind; object.c asserts the offsets). */
     rcy_runtime_t *rt;
+    unsigned kind; /* RCY_KIND_*: which built-in type, 0 for a user type */
     char *name;
     size_t basicsize;
     size_t itemsize;

@@ -11,6 +11,9 @@
 
 /* ---- Types ----------------------------------------------------------- */
 
+_Static_assert(offsetof(struct rcy_type_s, rt) == offsetof(rcy_type_head_t, rt), "rcy_type_head_t.rt");
+_Static_assert(offsetof(struct rcy_type_s, kind) == offsetof(rcy_type_head_t, kind), "rcy_type_head_t.kind");
+
 static void dealloc(rcy_object_t *o);
 
 /* Whether spec describes a type that can be built. Every bound is written

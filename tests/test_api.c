@@ -1242,6 +1242,204 @@ TEST(test_error_survives_callbacks)
     capture_free(&cap);
 }
 
+/* ---- Fast paths ------------------------------------------------------ */
+
+TEST(test_inline_checks_and_accessors)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *i = rcy_int_new(rt, 1000), *f = rcy_float_new(rt, 1.5), *s = rcy_str_new(rt, "s");
+    rcy_object_t *l = rcy_list_new(rt), *d = rcy_dict_new(rt), *cls = rcy_class_new(rt, "K", NULL);
+    rcy_object_t *items[] = {i, f, s};
+    rcy_object_t *t = rcy_tuple_new(rt, 3, items);
+    rcy_object_t *fn = rcy_cfunction_new(rt, c_add, NULL);
+    CHECK(rcy_is_int(i) && !rcy_is_int(f) && !rcy_is_int(NULL));
+    CHECK(rcy_is_float(f) && rcy_is_str(s) && rcy_is_tuple(t) && rcy_is_list(l) && rcy_is_dict(d));
+    CHECK(rcy_is_class(cls) && !rcy_is_class(l) && rcy_is_cfunction(fn) && !rcy_is_cfunction(cls));
+    CHECK(rcy_is_none(rcy_none(rt)) && !rcy_is_none(i));
+    CHECK(rcy_is_true(rcy_true(rt)) && !rcy_is_true(rcy_false(rt)) && !rcy_is_true(i));
+    CHECK_EQ(rcy_kind(i), RCY_KIND_INT);
+    CHECK_EQ(rcy_kind(cls), RCY_KIND_CLASS);
+    rcy_object_t *inst = rcy_instance_new(cls);
+    CHECK_EQ(rcy_kind(inst), RCY_KIND_USER);
+    CHECK(rcy_is_instance(inst));
+    /* NoneType() is None and bool() is False: rcy_new gives the singletons. */
+    CHECK(rcy_new(rcy_none_type(rt)) == rcy_none(rt));
+    CHECK(rcy_new(rcy_bool_type(rt)) == rcy_false(rt));
+    /* Unchecked accessors. */
+    CHECK_EQ(rcy_tuple_size_fast(t), 3);
+    CHECK(rcy_tuple_item_fast(t, 2) == s && rcy_tuple_items_fast(t)[0] == i);
+    CHECK_EQ(rcy_list_append(l, s), 0);
+    CHECK_EQ(rcy_list_append(l, i), 0);
+    CHECK_EQ(rcy_list_size_fast(l), 2);
+    CHECK(rcy_list_item_fast(l, 1) == i && rcy_list_items_fast(l)[0] == s);
+    /* list(tuple) in one call. */
+    rcy_object_t *lt = rcy_list_new_from(rt, rcy_tuple_size_fast(t), rcy_tuple_items_fast(t));
+    CHECK(lt != NULL && rcy_list_len(lt) == 3 && rcy_list_item_fast(lt, 1) == f);
+    rcy_object_t *objs[] = {i, f, s, l, d, cls, t, fn, inst, lt};
+    for (size_t k = 0; k < sizeof objs / sizeof objs[0]; k++)
+        rcy_decref(objs[k]);
+    test_runtime_end(rt);
+}
+
+static rcy_object_t *range_list(rcy_runtime_t *rt, int n)
+{
+    rcy_object_t *l = rcy_list_new(rt);
+    for (int k = 0; k < n; k++) {
+        rcy_object_t *v = rcy_int_new(rt, k);
+        rcy_list_append(l, v);
+        rcy_decref(v);
+    }
+    return l;
+}
+
+static void check_ints(rcy_object_t *seq, const int64_t *want, intptr_t n)
+{
+    intptr_t len = rcy_is_list(seq) ? rcy_list_len(seq) : rcy_tuple_len(seq);
+    CHECK_EQ(len, n);
+    for (intptr_t k = 0; k < n && k < len; k++) {
+        rcy_object_t *x = rcy_is_list(seq) ? rcy_list_get(seq, k) : rcy_tuple_get(seq, k);
+        CHECK_EQ(int_of(x), want[k]);
+    }
+}
+
+/* l = list(range(10)); l[a:b] for CPython's cases, printed by python3:
+   (2,5) [2,3,4]; (-3,100) [7,8,9]; (5,2) []; (-100,3) [0,1,2];
+   (0,-1) [0..8]; (8,-8) []; (10,20) []. */
+TEST(test_bulk_operations)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *l = range_list(rt, 10);
+    struct {
+        intptr_t a, b;
+        int64_t want[10];
+        intptr_t n;
+    } cases[] = {{2, 5, {2, 3, 4}, 3},       {-3, 100, {7, 8, 9}, 3}, {5, 2, {0}, 0},
+                 {-100, 3, {0, 1, 2}, 3},    {0, -1, {0, 1, 2, 3, 4, 5, 6, 7, 8}, 9},
+                 {8, -8, {0}, 0},            {10, 20, {0}, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        rcy_object_t *sl = rcy_list_slice(l, cases[k].a, cases[k].b);
+        CHECK(sl != NULL && rcy_is_list(sl));
+        check_ints(sl, cases[k].want, cases[k].n);
+        rcy_decref(sl);
+    }
+    rcy_object_t *t = rcy_list_to_tuple(l);
+    int64_t all[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    check_ints(t, all, 10);
+    rcy_object_t *ts = rcy_tuple_slice(t, -2, 10);
+    int64_t last2[] = {8, 9};
+    check_ints(ts, last2, 2);
+    rcy_object_t *whole = rcy_tuple_slice(t, 0, 10);
+    CHECK(whole == t); /* t[:] is t */
+    rcy_object_t *none = rcy_tuple_slice(t, 3, 3);
+    CHECK(none != NULL && rcy_tuple_len(none) == 0);
+    CHECK(rcy_tuple_slice(l, 0, 1) == NULL && rcy_last_error(rt) == RCY_ETYPE);
+    CHECK(rcy_list_slice(t, 0, 1) == NULL && rcy_last_error(rt) == RCY_ETYPE);
+    CHECK(rcy_list_to_tuple(t) == NULL && rcy_last_error(rt) == RCY_ETYPE);
+    /* extend: by a tuple, by itself (l = [1, 2]; l.extend(l) -> [1, 2, 1, 2]). */
+    rcy_object_t *l2 = range_list(rt, 2);
+    CHECK_EQ(rcy_list_extend(l2, l2), 0);
+    int64_t doubled[] = {0, 1, 0, 1};
+    check_ints(l2, doubled, 4);
+    CHECK_EQ(rcy_list_extend(l2, ts), 0);
+    int64_t more[] = {0, 1, 0, 1, 8, 9};
+    check_ints(l2, more, 6);
+    CHECK_EQ(rcy_list_extend(l2, none), 0);
+    CHECK_EQ(rcy_list_extend(l2, rcy_true(rt)), RCY_ETYPE);
+    CHECK_EQ(rcy_list_extend(t, l2), RCY_ETYPE);
+    CHECK_EQ(rcy_list_extend(l2, NULL), RCY_EINVAL);
+    /* Larger than the held array's stack part. */
+    rcy_object_t *big = range_list(rt, 100), *bt = rcy_list_to_tuple(big);
+    CHECK(bt != NULL && rcy_tuple_len(bt) == 100 && int_of(rcy_tuple_get(bt, 99)) == 99);
+    rcy_object_t *objs[] = {l, t, ts, whole, none, l2, big, bt};
+    for (size_t k = 0; k < sizeof objs / sizeof objs[0]; k++)
+        rcy_decref(objs[k]);
+    test_runtime_end(rt);
+}
+
+/* Release hooks of the C forms' arg. */
+static int releases;
+static void *released_arg;
+static void count_release(void *arg)
+{
+    releases++;
+    released_arg = arg;
+}
+static int c_weak_cb(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    CHECK_EQ(releases, 0); /* not released before its call */
+    (void)arg;
+    return 0;
+}
+static int c_fin_cb(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(releases, 0);
+    return 0;
+}
+
+TEST(test_release_hooks)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    obj_init(rt);
+    int tag = 0;
+    /* Refcount death: after the call. */
+    releases = 0;
+    obj_t *o = obj_new(rt);
+    rcy_object_t *w = rcy_weakref_new_ex(&o->ob, c_weak_cb, &tag, count_release);
+    CHECK(w != NULL);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    CHECK(released_arg == &tag);
+    rcy_decref(w);
+    CHECK_EQ(releases, 1); /* once */
+    /* The weak reference dies first: released then, never called. */
+    releases = 0;
+    o = obj_new(rt);
+    w = rcy_weakref_new_ex(&o->ob, c_weak_cb, &tag, count_release);
+    rcy_decref(w);
+    CHECK_EQ(releases, 1);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    /* Collected with its referent (a garbage weak reference). */
+    releases = 0;
+    o = obj_new(rt);
+    w = rcy_weakref_new_ex(&o->ob, c_weak_cb, &tag, count_release);
+    SET(o->a, w);
+    SET(o->b, o);
+    rcy_decref(w);
+    rcy_decref(&o->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+    CHECK_EQ(releases, 1);
+    /* Registrations: after the run, on detach, and dropped at teardown. */
+    releases = 0;
+    o = obj_new(rt);
+    rcy_object_t *f = rcy_finalize_register_ex(&o->ob, c_fin_cb, &tag, count_release);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    rcy_decref(f);
+    releases = 0;
+    o = obj_new(rt);
+    f = rcy_finalize_register_ex(&o->ob, c_fin_cb, &tag, count_release);
+    CHECK_EQ(rcy_finalize_detach(f), 1);
+    CHECK_EQ(releases, 1);
+    CHECK_EQ(rcy_finalize_detach(f), 0);
+    rcy_decref(f);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    CHECK(rcy_weakref_new_ex(&o->ob, NULL, &tag, count_release) == NULL && rcy_last_error(rt) == RCY_EINVAL);
+    /* Not at exit: dropped unrun, released. */
+    releases = 0;
+    o = obj_new(rt);
+    f = rcy_finalize_register_ex(&o->ob, c_fin_cb, &tag, count_release);
+    rcy_finalize_set_atexit(f, 0);
+    rcy_decref(f);
+    CHECK_EQ(rcy_root_add(&o->ob, "o"), 0);
+    rcy_decref(&o->ob);
+    rcy_runtime_destroy(rt);
+    CHECK_EQ(releases, 1);
+}
+
 int main(void)
 {
     RUN(test_singletons);
@@ -1263,5 +1461,8 @@ int main(void)
     RUN(test_callable_cross_runtime);
     RUN(test_error_state_api);
     RUN(test_error_survives_callbacks);
+    RUN(test_inline_checks_and_accessors);
+    RUN(test_bulk_operations);
+    RUN(test_release_hooks);
     return harness_summary();
 }
