@@ -10,8 +10,9 @@
  * type. A function documented as returning a "new reference" gives the caller
  * one reference, which the caller must release with rcy_decref() (or hand on).
  * A "borrowed reference" is valid only as long as something else keeps the
- * object alive. No function steals a reference: arguments are never consumed,
- * a container that stores an argument takes its own reference.
+ * object alive. No function steals a reference but those named *_steal
+ * (rcy_tuple_pack_steal, rcy_list_pack_steal): arguments are never
+ * consumed, a container that stores an argument takes its own reference.
  *
  * ---- Runtimes and threads ------------------------------------------------
  *
@@ -1009,6 +1010,18 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
 intptr_t rcy_tuple_len(const rcy_object_t *t);
 
 /**
+ * (a, b, ...) from n object arguments, as CPython's PyTuple_Pack: the
+ * arguments are borrowed (nothing stolen). Returns a new reference, or
+ * NULL with RCY_EINVAL (n < 0, a NULL argument), RCY_ERUNTIME or
+ * RCY_ENOMEM. n == 0 gives the empty tuple. May run an automatic
+ * collection.
+ */
+rcy_object_t *rcy_tuple_pack(rcy_runtime_t *rt, intptr_t n, ...);
+
+/** rcy_tuple_pack stealing its arguments, as rcy_list_pack_steal. */
+rcy_object_t *rcy_tuple_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
  * Item i of the tuple t (negative i counts from the end): a borrowed
  * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL. Borrowed:
  * valid while the tuple lives (its items never change), so as long as the
@@ -1170,6 +1183,32 @@ rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index);
 
 /** The number of items, or RCY_EINVAL / RCY_ETYPE. */
 intptr_t rcy_list_len(const rcy_object_t *list);
+
+/**
+ * list.clear() in CPython's order (_list_clear): the list is emptied
+ * first, then its items are released, last first, so that finalizers run
+ * by the releases see it empty (and may fill it again). 0, RCY_EINVAL or
+ * RCY_ETYPE. May run finalizers; never allocates.
+ */
+int rcy_list_clear(rcy_object_t *list);
+
+/**
+ * [a, b, ...] from n object arguments: rcy_list_pack(rt, 2, a, b). The
+ * arguments are borrowed (the list takes its own references; nothing is
+ * stolen). NULL with RCY_EINVAL (n < 0, a NULL argument), RCY_ERUNTIME or
+ * RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_list_pack(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
+ * rcy_list_pack that steals its arguments: each argument's reference is
+ * consumed, whether the call succeeds or fails, so fresh objects can be
+ * passed straight from their constructors: rcy_list_pack_steal(rt, 2,
+ * rcy_int_new(rt, 1), rcy_str_new(rt, "a")). A NULL argument (a failed
+ * constructor) makes the call fail with RCY_EINVAL after releasing the
+ * others (last first; that may run finalizers).
+ */
+rcy_object_t *rcy_list_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
 
 /**
  * list.extend(seq) for a list or tuple seq (list itself included:

@@ -1440,6 +1440,96 @@ TEST(test_release_hooks)
     CHECK_EQ(releases, 1);
 }
 
+/* ---- Conveniences ---------------------------------------------------- */
+
+/* l.clear(): emptied first, then the items released last first.
+   >>> class D:
+   ...     def __init__(s, n): s.n = n
+   ...     def __del__(s): print(s.n, len(l))
+   >>> l = [D(0), D(1), D(2)]; l.clear()
+   2 0
+   1 0
+   0 0 */
+typedef struct tagged_s {
+    rcy_object_t ob;
+    int n;
+} tagged_t;
+static rcy_object_t *clear_list;
+static int clear_order[8], clear_seen_len[8], n_cleared;
+static int tagged_finalize(rcy_object_t *self)
+{
+    clear_order[n_cleared] = ((tagged_t *)self)->n;
+    clear_seen_len[n_cleared] = (int)rcy_list_len(clear_list);
+    n_cleared++;
+    return 0;
+}
+
+TEST(test_list_clear)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "D";
+    spec.basicsize = sizeof(tagged_t);
+    spec.finalize = tagged_finalize;
+    rcy_type_t *dt = rcy_type_new(rt, &spec);
+    clear_list = rcy_list_new(rt);
+    for (int k = 0; k < 3; k++) {
+        tagged_t *x = (tagged_t *)rcy_new(dt);
+        x->n = k;
+        rcy_list_append(clear_list, &x->ob);
+        rcy_decref(&x->ob);
+    }
+    n_cleared = 0;
+    CHECK_EQ(rcy_list_clear(clear_list), 0);
+    CHECK_EQ(n_cleared, 3);
+    CHECK(clear_order[0] == 2 && clear_order[1] == 1 && clear_order[2] == 0);
+    CHECK(clear_seen_len[0] == 0 && clear_seen_len[1] == 0 && clear_seen_len[2] == 0);
+    CHECK_EQ(rcy_list_len(clear_list), 0);
+    CHECK_EQ(rcy_list_clear(clear_list), 0); /* an empty list */
+    rcy_object_t *one = rcy_int_new(rt, 1);
+    CHECK_EQ(rcy_list_append(clear_list, one), 0); /* usable again */
+    CHECK_EQ(rcy_list_clear(one), RCY_ETYPE);
+    CHECK_EQ(rcy_list_clear(NULL), RCY_EINVAL);
+    rcy_decref(clear_list);
+    clear_list = NULL;
+    test_runtime_end(rt);
+}
+
+TEST(test_pack)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *a = rcy_int_new(rt, 1000), *b = rcy_str_new(rt, "b");
+    rcy_object_t *t = rcy_tuple_pack(rt, 2, a, b);
+    CHECK(t != NULL && rcy_tuple_len(t) == 2 && rcy_tuple_get(t, 0) == a && rcy_tuple_get(t, 1) == b);
+    CHECK_EQ(rcy_getrefcount(a), 2); /* borrowed: the tuple took its own */
+    rcy_object_t *l = rcy_list_pack(rt, 3, a, b, a);
+    CHECK(l != NULL && rcy_list_len(l) == 3 && rcy_list_get(l, 2) == a);
+    CHECK_EQ(rcy_getrefcount(a), 4);
+    rcy_object_t *e = rcy_tuple_pack(rt, 0);
+    CHECK(e != NULL && rcy_tuple_len(e) == 0);
+    CHECK(rcy_tuple_pack(rt, 2, a, NULL) == NULL && rcy_last_error(rt) == RCY_EINVAL);
+    CHECK(rcy_list_pack(rt, -1) == NULL && rcy_last_error(rt) == RCY_EINVAL);
+    CHECK_EQ(rcy_getrefcount(a), 4);
+    /* Stealing: fresh objects straight from their constructors. */
+    rcy_object_t *ts = rcy_tuple_pack_steal(rt, 2, rcy_int_new(rt, 5000), rcy_str_new(rt, "x"));
+    CHECK(ts != NULL && int_of(rcy_tuple_get(ts, 0)) == 5000);
+    CHECK_EQ(rcy_getrefcount(rcy_tuple_get(ts, 0)), 1); /* only the tuple's */
+    rcy_object_t *ls = rcy_list_pack_steal(rt, 2, rcy_newref(a), rcy_newref(b));
+    CHECK(ls != NULL && rcy_getrefcount(a) == 5);
+    /* A NULL among them: fails, the others released. */
+    size_t live = rcy_runtime_live_objects(rt);
+    CHECK(rcy_list_pack_steal(rt, 3, rcy_int_new(rt, 7000), NULL, rcy_str_new(rt, "y")) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+    /* More than the small array. */
+    rcy_object_t *big = rcy_tuple_pack(rt, 20, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, b);
+    CHECK(big != NULL && rcy_tuple_len(big) == 20 && rcy_tuple_get(big, 19) == b);
+    rcy_object_t *objs[] = {a, b, t, l, e, ts, ls, big};
+    for (size_t k = 0; k < sizeof objs / sizeof objs[0]; k++)
+        rcy_decref(objs[k]);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_singletons);
@@ -1464,5 +1554,7 @@ int main(void)
     RUN(test_inline_checks_and_accessors);
     RUN(test_bulk_operations);
     RUN(test_release_hooks);
+    RUN(test_list_clear);
+    RUN(test_pack);
     return harness_summary();
 }

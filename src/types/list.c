@@ -488,3 +488,12 @@ rcy_object_t *rcy_list_to_tuple(const rcy_object_t *list)
         rcyi_free(rt, held);
     return t;
 }
+
+int rcy_list_clear(rcy_object_t *list)
+{
+    int err = check(list, false, NULL);
+    if (err < 0)
+        return err;
+    list_release(list); /* CPython's _list_clear: emptied first, then last first */
+    return 0;
+}
