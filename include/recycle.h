@@ -10,8 +10,9 @@
  * type. A function documented as returning a "new reference" gives the caller
  * one reference, which the caller must release with rcy_decref() (or hand on).
  * A "borrowed reference" is valid only as long as something else keeps the
- * object alive. No function steals a reference: arguments are never consumed,
- * a container that stores an argument takes its own reference.
+ * object alive. No function steals a reference but those named *_steal
+ * (rcy_tuple_pack_steal, rcy_list_pack_steal): arguments are never
+ * consumed, a container that stores an argument takes its own reference.
  *
  * ---- Runtimes and threads ------------------------------------------------
  *
@@ -47,6 +48,7 @@
 #ifndef RECYCLE_H
 #define RECYCLE_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -520,6 +522,38 @@ rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
 /** The object's type (borrowed). */
 static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
 
+/** Which built-in type a type is (rcy_type_head_t.kind); 0 for user types. */
+enum rcy_kind_e {
+    RCY_KIND_USER = 0,
+    RCY_KIND_INT = 1,
+    RCY_KIND_FLOAT = 2,
+    RCY_KIND_STR = 3,
+    RCY_KIND_TUPLE = 4,
+    RCY_KIND_LIST = 5,
+    RCY_KIND_DICT = 6,
+    RCY_KIND_CLASS = 7,
+    RCY_KIND_NONE = 8,
+    RCY_KIND_BOOL = 9,
+    RCY_KIND_CFUNCTION = 10
+};
+
+/**
+ * The first words of every type, readable by inline code (the rest of
+ * rcy_type_t is private): its runtime and its kind (enum rcy_kind_e). Not
+ * for writing.
+ */
+typedef struct rcy_type_head_s {
+    rcy_runtime_t *rt;
+    unsigned kind;
+} rcy_type_head_t;
+
+/** o's kind (RCY_KIND_*), inline: one load more than o->type. o must not
+    be NULL; a freed object is not detected here. */
+static inline unsigned rcy_kind(const rcy_object_t *o)
+{
+    return ((const rcy_type_head_t *)(const void *)o->type)->kind;
+}
+
 /** The runtime an object belongs to (NULL for NULL). Aborts on a freed object. */
 rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
@@ -796,14 +830,30 @@ rcy_type_t *rcy_list_type(const rcy_runtime_t *rt);
 rcy_type_t *rcy_dict_type(const rcy_runtime_t *rt);
 rcy_type_t *rcy_class_type(const rcy_runtime_t *rt);
 
-/** Type checks: nonzero if o (which may be NULL) is of that built-in type. */
-int rcy_is_int(const rcy_object_t *o);
-int rcy_is_float(const rcy_object_t *o);
-int rcy_is_str(const rcy_object_t *o);
-int rcy_is_tuple(const rcy_object_t *o);
-int rcy_is_list(const rcy_object_t *o);
-int rcy_is_dict(const rcy_object_t *o);
-int rcy_is_class(const rcy_object_t *o);
+/**
+ * Type checks: nonzero if o (which may be NULL) is exactly of that
+ * built-in type. Inline (a language runtime's inner loop calls them all
+ * the time): the NULL test, the freed-object check (a freed object still
+ * recognisable as one aborts with "use of a freed object", as every
+ * public call that reads an object), and one compare of the type's kind
+ * (rcy_kind). rcy_is_instance is a call (each class has its own type).
+ */
+static inline int rcy_is_kind_(const rcy_object_t *o, unsigned kind)
+{
+    if (o == NULL)
+        return 0;
+    if (o->refcnt < 0)
+        rcy_fatal_freed(o);
+    return rcy_kind(o) == kind;
+}
+static inline int rcy_is_int(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_INT); }
+static inline int rcy_is_float(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_FLOAT); }
+static inline int rcy_is_str(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_STR); }
+static inline int rcy_is_tuple(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_TUPLE); }
+static inline int rcy_is_list(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_LIST); }
+static inline int rcy_is_dict(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_DICT); }
+static inline int rcy_is_class(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_CLASS); }
+static inline int rcy_is_cfunction(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_CFUNCTION); }
 int rcy_is_instance(const rcy_object_t *o);
 
 /*
@@ -832,12 +882,17 @@ rcy_object_t *rcy_bool(rcy_runtime_t *rt, int value);
 /** The types of None ("NoneType") and of True and False ("bool"). */
 rcy_type_t *rcy_none_type(const rcy_runtime_t *rt);
 rcy_type_t *rcy_bool_type(const rcy_runtime_t *rt);
-/** Nonzero if o (which may be NULL) is its runtime's None. */
-int rcy_is_none(const rcy_object_t *o);
-/** Nonzero if o (which may be NULL) is True or False. */
-int rcy_is_bool(const rcy_object_t *o);
-/** Nonzero if o (which may be NULL) is its runtime's True. */
-int rcy_is_true(const rcy_object_t *o);
+/** Nonzero if o (which may be NULL) is its runtime's None (inline, as the
+    type checks above). */
+static inline int rcy_is_none(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_NONE); }
+/** Nonzero if o (which may be NULL) is True or False (inline). */
+static inline int rcy_is_bool(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_BOOL); }
+/** Nonzero if o (which may be NULL) is its runtime's True (inline: a bool
+    is an int, value 1 for True, read from the layout rcy_int_value uses). */
+static inline int rcy_is_true(const rcy_object_t *o)
+{
+    return rcy_is_kind_(o, RCY_KIND_BOOL) && *(const int64_t *)(const void *)(o + 1) != 0;
+}
 
 /**
  * 1 if rt's free lists are in use (compiled in and the runtime does not
@@ -955,6 +1010,18 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
 intptr_t rcy_tuple_len(const rcy_object_t *t);
 
 /**
+ * (a, b, ...) from n object arguments, as CPython's PyTuple_Pack: the
+ * arguments are borrowed (nothing stolen). Returns a new reference, or
+ * NULL with RCY_EINVAL (n < 0, a NULL argument), RCY_ERUNTIME or
+ * RCY_ENOMEM. n == 0 gives the empty tuple. May run an automatic
+ * collection.
+ */
+rcy_object_t *rcy_tuple_pack(rcy_runtime_t *rt, intptr_t n, ...);
+
+/** rcy_tuple_pack stealing its arguments, as rcy_list_pack_steal. */
+rcy_object_t *rcy_tuple_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
  * Item i of the tuple t (negative i counts from the end): a borrowed
  * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL. Borrowed:
  * valid while the tuple lives (its items never change), so as long as the
@@ -977,8 +1044,73 @@ int rcy_tuple_get_ref(const rcy_object_t *t, intptr_t i, rcy_object_t **out);
  */
 int rcy_tuple_contains(const rcy_object_t *t, rcy_object_t *item);
 
+/**
+ * Tuple slice t[start:stop] (Python's bounds: negative from the end,
+ * clamped; an empty slice is the empty tuple; the whole tuple is t
+ * itself, a new reference). Returns a new reference, or NULL with
+ * RCY_EINVAL, RCY_ETYPE or RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_tuple_slice(const rcy_object_t *t, intptr_t start, intptr_t stop);
+
+/*
+ * Unchecked inline accessors (CPython's PyTuple_GET_SIZE / GET_ITEM): no
+ * type, NULL, freed-object or bounds check at all in release builds; t
+ * must be a live tuple and i in [0, size). With assertions on (NDEBUG not
+ * defined where the caller compiles) they assert both. The item is
+ * borrowed, as rcy_tuple_get's.
+ */
+static inline intptr_t rcy_tuple_size_fast(const rcy_object_t *t)
+{
+    assert(rcy_is_tuple(t));
+    return ((const rcy_varobject_t *)(const void *)t)->size;
+}
+/** The tuple's item array (borrowed), for loops and rcy_list_new_from. */
+static inline rcy_object_t *const *rcy_tuple_items_fast(const rcy_object_t *t)
+{
+    assert(rcy_is_tuple(t));
+    return (rcy_object_t *const *)(const void *)((const char *)t + sizeof(rcy_varobject_t));
+}
+static inline rcy_object_t *rcy_tuple_item_fast(const rcy_object_t *t, intptr_t i)
+{
+    assert(i >= 0 && i < rcy_tuple_size_fast(t));
+    return rcy_tuple_items_fast(t)[i];
+}
+
 /* list: growable sequences. Containers. Indices may be negative (counted
    from the end, as in Python). */
+
+/** The public head of a list object, read by the unchecked accessors
+    below (never written by the user). */
+typedef struct rcy_list_head_s {
+    rcy_object_t ob;
+    intptr_t size;         /**< items in use */
+    intptr_t allocated;    /**< capacity */
+    rcy_object_t **items;  /**< items[0..size) */
+} rcy_list_head_t;
+
+/*
+ * Unchecked inline accessors (CPython's PyList_GET_SIZE / GET_ITEM): no
+ * check at all in release builds; list must be a live list and i in
+ * [0, size); asserted when NDEBUG is not defined where the caller
+ * compiles. The item is borrowed and the array pointer is valid only
+ * until the list changes (an append, an insert, a release that runs a
+ * finalizer, a collection): see rcy_list_get.
+ */
+static inline intptr_t rcy_list_size_fast(const rcy_object_t *list)
+{
+    assert(rcy_is_list(list));
+    return ((const rcy_list_head_t *)(const void *)list)->size;
+}
+static inline rcy_object_t *const *rcy_list_items_fast(const rcy_object_t *list)
+{
+    assert(rcy_is_list(list));
+    return ((const rcy_list_head_t *)(const void *)list)->items;
+}
+static inline rcy_object_t *rcy_list_item_fast(const rcy_object_t *list, intptr_t i)
+{
+    assert(i >= 0 && i < rcy_list_size_fast(list));
+    return rcy_list_items_fast(list)[i];
+}
 
 /** Returns a new, empty list. NULL with RCY_ENOMEM. May run a collection. */
 rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
@@ -1051,6 +1183,58 @@ rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index);
 
 /** The number of items, or RCY_EINVAL / RCY_ETYPE. */
 intptr_t rcy_list_len(const rcy_object_t *list);
+
+/**
+ * list.clear() in CPython's order (_list_clear): the list is emptied
+ * first, then its items are released, last first, so that finalizers run
+ * by the releases see it empty (and may fill it again). 0, RCY_EINVAL or
+ * RCY_ETYPE. May run finalizers; never allocates.
+ */
+int rcy_list_clear(rcy_object_t *list);
+
+/**
+ * [a, b, ...] from n object arguments: rcy_list_pack(rt, 2, a, b). The
+ * arguments are borrowed (the list takes its own references; nothing is
+ * stolen). NULL with RCY_EINVAL (n < 0, a NULL argument), RCY_ERUNTIME or
+ * RCY_ENOMEM. May run an automatic collection.
+ */
+rcy_object_t *rcy_list_pack(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
+ * rcy_list_pack that steals its arguments: each argument's reference is
+ * consumed, whether the call succeeds or fails, so fresh objects can be
+ * passed straight from their constructors: rcy_list_pack_steal(rt, 2,
+ * rcy_int_new(rt, 1), rcy_str_new(rt, "a")). A NULL argument (a failed
+ * constructor) makes the call fail with RCY_EINVAL after releasing the
+ * others (last first; that may run finalizers).
+ */
+rcy_object_t *rcy_list_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
+ * list.extend(seq) for a list or tuple seq (list itself included:
+ * l.extend(l) doubles it): appends a reference to each of seq's items.
+ * 0, RCY_EINVAL, RCY_ETYPE (seq neither), RCY_ERUNTIME (seq of another
+ * runtime) or RCY_ENOMEM (list unchanged). Never collects or runs user
+ * code.
+ */
+int rcy_list_extend(rcy_object_t *list, rcy_object_t *seq);
+
+/**
+ * list[start:stop] as a new list (Python's bounds: negative from the end,
+ * clamped, taken after the new list's allocation, which may collect).
+ * Returns a new reference, or NULL with RCY_EINVAL, RCY_ETYPE or
+ * RCY_ENOMEM.
+ */
+rcy_object_t *rcy_list_slice(const rcy_object_t *list, intptr_t start, intptr_t stop);
+
+/**
+ * tuple(list) (CPython's PyList_AsTuple): a new tuple of the list's items
+ * as they are when the call starts (held across the tuple's allocation,
+ * which may collect). Returns a new reference, or NULL with RCY_EINVAL,
+ * RCY_ETYPE or RCY_ENOMEM. list(tuple) is rcy_list_new_from(rt,
+ * rcy_tuple_size_fast(t), rcy_tuple_items_fast(t)).
+ */
+rcy_object_t *rcy_list_to_tuple(const rcy_object_t *list);
 
 /* dict: hash maps with insertion-ordered iteration. Containers, always
    tracked (CPython 3.14's rule). Keys must be hashable (see rcy_hash):
@@ -1954,6 +2138,27 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
 rcy_object_t *rcy_weakref_new_callable(rcy_object_t *obj, rcy_object_t *callable);
 
 /**
+ * A release hook for the `void *` of the C-function forms of callbacks:
+ * called once with that arg when the weak reference or registration lets
+ * go of it, so that what arg points to can be freed (a closure's C state).
+ * It is user code, run in a callback frame with the pending error kept
+ * aside; it may release references, but must not call back into the
+ * registration it belongs to.
+ */
+typedef void (*rcy_release_fn)(void *arg);
+
+/**
+ * rcy_weakref_new with a release hook for arg (callback must not be NULL:
+ * else RCY_EINVAL). release(arg) runs once: after the callback's call on
+ * a refcount death of obj (the weak reference then lets go of its
+ * callback, as the callable form does), or when the weak reference dies
+ * or the collector clears it. On failure (NULL) it is not called: arg
+ * stays the caller's.
+ */
+rcy_object_t *rcy_weakref_new_ex(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                 rcy_release_fn release);
+
+/**
  * The referent of a weak reference: a new reference, or NULL once the
  * referent is gone (or when wr is not a weak reference). Also NULL while
  * the referent's death waits in the trashcan (deallocations nested past
@@ -2087,6 +2292,15 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
  */
 rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *callable, rcy_object_t *const *args,
                                              size_t nargs);
+
+/**
+ * rcy_finalize_register with a release hook for arg (may be NULL: then as
+ * rcy_finalize_register): release(arg) runs once, after fn(arg) ran, or
+ * when the registration is detached (rcy_finalize_detach, or dropped unrun
+ * at teardown). On failure (NULL) it is not called.
+ */
+rcy_object_t *rcy_finalize_register_ex(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
+                                       rcy_release_fn release);
 
 /**
  * Runs a registration's callback now if it has not run and was not

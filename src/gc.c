@@ -540,11 +540,14 @@ static void delete_garbage(rcy_runtime_t *rt, rcy_gc_head_t *collectable, rcy_gc
                                       "to garbage", o->type->name, (void *)o);
         } else {
             rcy_incref(o);
+            rcyi_errsave_t es;
+            rcyi_err_save(rt, &es); /* a user clear slot: the pending error kept aside */
             if (o->type->clear(o) < 0) {
                 char desc[128];
                 rcy_describe(o, desc, sizeof desc);
                 rcyi_report_error(rt, "Exception ignored in tp_clear of %s: %s", o->type->name, desc);
             }
+            rcyi_err_restore(rt, &es);
             rcy_decref(o);
         }
         if (rcyi_gc_next(collectable) == g) {
@@ -776,14 +779,25 @@ static void collect_generations(rcy_runtime_t *rt)
 #endif
 }
 
+/* An automatic collection runs inside whatever call allocated: the
+   caller's pending error is kept aside for it (each callback it runs keeps
+   it aside as well; this covers the collector's own bookkeeping). */
+static RCYI_NOINLINE void collect_automatically(rcy_runtime_t *rt)
+{
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    collect_generations(rt);
+    rcyi_err_restore(rt, &es);
+}
+
 void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 {
 #ifdef RCY_GC_STRESS
     if (rt->enabled && !rt->collecting && !rt->tearing_down && rt->walk == NULL)
-        collect_generations(rt);
+        collect_automatically(rt);
 #else
     if (rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting && !rt->tearing_down && rt->walk == NULL)
-        collect_generations(rt);
+        collect_automatically(rt);
 #endif
 }
 

@@ -383,11 +383,17 @@ void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy
     for (size_t i = 0; i < rt->n_callbacks; i++) {
         rcyi_gc_callback_t cb = rt->callbacks[i];
         rcyi_running_t f;
+        rcyi_errsave_t es;
+        rcyi_err_save(rt, &es);
         rcyi_enter(rt, &f, "a gc callback", NULL);
         int ret = cb.fn(rt, phase, info, cb.arg);
         rcyi_leave(rt, &f);
-        if (ret != 0)
-            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
-                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
+        if (ret != 0) {
+            const char *detail = rcyi_error_detail(rt);
+            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)%s%s",
+                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop",
+                              detail ? ": " : "", detail ? detail : "");
+        }
+        rcyi_err_restore(rt, &es);
     }
 }

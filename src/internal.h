@@ -250,7 +250,10 @@ static inline size_t rcyi_list_size(const rcy_gc_head_t *head)
 /* ---- Types --------------------------------------------------------------- */
 
 struct rcy_type_s {
+    /* rt and kind are rcy_type_head_t of the public header (its inline
+       type checks read kind; object.c asserts the offsets). */
     rcy_runtime_t *rt;
+    unsigned kind; /* RCY_KIND_*: which built-in type, 0 for a user type */
     char *name;
     size_t basicsize;
     size_t itemsize;
@@ -679,6 +682,9 @@ RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
 /* Calls o's finalizer (o must be alive), reporting a failure through the
    error hook; marks a container finalized first. */
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
+/* "Exception ignored in: <o>", with the failing callback's message (set
+   with rcy_error_set, read before the pending error is restored). */
+RCYI_FUNC void rcyi_report_ignored(rcy_runtime_t *rt, rcy_object_t *o);
 /* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING
    and runs their weak-reference callbacks, finalizers and then dealloc (or
    clear) slots, keeping their memory; after the collection that follows,

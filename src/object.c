@@ -11,6 +11,9 @@
 
 /* ---- Types ----------------------------------------------------------- */
 
+_Static_assert(offsetof(struct rcy_type_s, rt) == offsetof(rcy_type_head_t, rt), "rcy_type_head_t.rt");
+_Static_assert(offsetof(struct rcy_type_s, kind) == offsetof(rcy_type_head_t, kind), "rcy_type_head_t.kind");
+
 static void dealloc(rcy_object_t *o);
 
 /* Whether spec describes a type that can be built. Every bound is written
@@ -168,9 +171,12 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
     if (o->type->describe != NULL && !rcyi_stack_low()) {
         rcy_runtime_t *rt = o->type->rt;
         rcyi_running_t f;
+        rcyi_errsave_t es;
+        rcyi_err_save(rt, &es);
         rcyi_enter(rt, &f, "a describe slot", o);
         int n = o->type->describe(o, buf, size);
         rcyi_leave(rt, &f);
+        rcyi_err_restore(rt, &es);
         buf[size - 1] = '\0';
         return n;
     }
@@ -232,15 +238,24 @@ void rcyi_call_finalizer(rcy_object_t *o)
        is freed without running any (gc.c, collect_until_quiet). */
     if (RCY_UNLIKELY(type->rt->teardown_cut))
         return;
+    rcy_runtime_t *rt = type->rt;
     rcyi_running_t f;
-    rcyi_enter(type->rt, &f, "a finalizer", o);
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es); /* the finalizer starts with no pending error, and leaves none */
+    rcyi_enter(rt, &f, "a finalizer", o);
     int ret = type->finalize(o);
-    rcyi_leave(type->rt, &f);
-    if (ret < 0) {
-        char desc[128];
-        rcy_describe(o, desc, sizeof desc);
-        rcyi_report_error(type->rt, "Exception ignored in: %s", desc);
-    }
+    rcyi_leave(rt, &f);
+    if (ret < 0)
+        rcyi_report_ignored(rt, o);
+    rcyi_err_restore(rt, &es);
+}
+
+void rcyi_report_ignored(rcy_runtime_t *rt, rcy_object_t *o)
+{
+    char desc[128];
+    rcy_describe(o, desc, sizeof desc);
+    const char *detail = rcyi_error_detail(rt);
+    rcyi_report_error(rt, "Exception ignored in: %s%s%s", desc, detail ? ": " : "", detail ? detail : "");
 }
 
 /* Runs the PEP 442 finalizer of an object whose count reached zero. Returns
@@ -286,13 +301,13 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
         rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     o->refcnt = 1;
     rt->legacy_running = &frame;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
     int ret = o->type->legacy_del(o);
     rt->legacy_running = frame.up;
-    if (ret < 0) {
-        char desc[128];
-        rcy_describe(o, desc, sizeof desc);
-        rcyi_report_error(rt, "Exception ignored in: %s", desc);
-    }
+    if (ret < 0)
+        rcyi_report_ignored(rt, o);
+    rcyi_err_restore(rt, &es);
     if (o->refcnt <= 0)
         rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
     if (rcy_is_immortal(o) || --o->refcnt != 0)
@@ -307,10 +322,15 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
 static void release_refs(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
+    /* User slots: the pending error is kept aside for them (they may
+       fail lookups, or release what runs finalizers, on their way). */
+    rcyi_errsave_t es;
+    rcyi_err_save(type->rt, &es);
     if (type->dealloc != NULL)
         type->dealloc(o);
     else if (type->clear != NULL)
         type->clear(o);
+    rcyi_err_restore(type->rt, &es);
 }
 
 /* The deallocation of an object of type, as its slots say. */

@@ -236,17 +236,23 @@ static const char OUTPUT_HOOK[] = "the output hook", ERROR_HOOK[] = "the error h
 static void call_output(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
     rcyi_enter(rt, &f, OUTPUT_HOOK, NULL);
     rt->output(rt->output_arg, text);
     rcyi_leave(rt, &f);
+    rcyi_err_restore(rt, &es);
 }
 
 static void call_error(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
     rcyi_enter(rt, &f, ERROR_HOOK, NULL);
     rt->error(rt->error_arg, text);
     rcyi_leave(rt, &f);
+    rcyi_err_restore(rt, &es);
 }
 
 /* Forwards an error message to the output hook as one line, whatever its

@@ -31,6 +31,9 @@ typedef struct rcyi_weakref_s {
        for a registration the arguments it is called with (a tuple or NULL). */
     rcy_object_t *callable;
     rcy_object_t *call_args;
+    /* Called once with the C form's arg (or fin_arg) when the weak
+       reference or registration lets go of it (_ex calls), else NULL. */
+    rcy_release_fn release;
     struct rcyi_weakref_s *prev, *next; /* in the referent's list */
     struct rcyi_weakref_s *pending;     /* chain of callbacks to call */
     rcy_object_t *key; /* strong; weak maps' entry key (CPython's KeyedRef) */
@@ -121,10 +124,30 @@ static int weakref_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
     return 0;
 }
 
+/* Lets go of the C form's arg: its release hook (user code, in a
+   callback frame, the pending error kept aside) runs once. */
+static void release_arg(rcyi_weakref_t *wr)
+{
+    rcy_release_fn fn = wr->release;
+    if (fn == NULL)
+        return;
+    wr->release = NULL;
+    void *arg = wr->is_finalizer ? wr->fin_arg : wr->arg;
+    rcy_runtime_t *rt = wr->ob.type->rt;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, "a release hook", &wr->ob);
+    fn(arg);
+    rcyi_leave(rt, &f);
+    rcyi_err_restore(rt, &es);
+}
+
 static int weakref_clear(rcy_object_t *self)
 {
     rcyi_weakref_t *wr = as_wr(self);
     clear_ref(wr);
+    release_arg(wr);
     wr->callback = NULL;
     RCY_CLEAR(wr->key);
     RCY_CLEAR(wr->callable);
@@ -221,6 +244,19 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
     return weakref_new(obj, callback, arg, NULL);
 }
 
+rcy_object_t *rcy_weakref_new_ex(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                 rcy_release_fn release)
+{
+    if (obj != NULL && callback == NULL && release != NULL) {
+        rcyi_set_error(obj->type->rt, RCY_EINVAL); /* a hook with nothing to release */
+        return NULL;
+    }
+    rcy_object_t *wr = weakref_new(obj, callback, arg, NULL);
+    if (wr != NULL)
+        as_wr(wr)->release = release;
+    return wr;
+}
+
 rcy_object_t *rcy_weakref_new_callable(rcy_object_t *obj, rcy_object_t *callable)
 {
     if (obj != NULL && callable == NULL) {
@@ -288,11 +324,15 @@ size_t rcy_weakref_count(const rcy_object_t *obj)
 
 /* ---- Calling callbacks ----------------------------------------------- */
 
+/* Called before the pending error is restored: the callback's message
+   (rcy_error_set) goes with the report. */
 static void report_callback_error(rcyi_weakref_t *wr, const char *what)
 {
     char desc[160];
+    rcy_runtime_t *rt = wr->ob.type->rt;
     rcy_describe(&wr->ob, desc, sizeof desc);
-    rcyi_report_error(wr->ob.type->rt, "Exception ignored %s: %s", what, desc);
+    const char *detail = rcyi_error_detail(rt);
+    rcyi_report_error(rt, "Exception ignored %s: %s%s%s", what, desc, detail ? ": " : "", detail ? detail : "");
 }
 
 /* Calls a callable callback with nargs arguments; false when it failed
@@ -314,7 +354,20 @@ static bool call_object(rcy_object_t *callable, rcy_object_t *const *args, size_
    (clear_weakref) does, while in a collection it keeps it until it dies
    itself (handle_weakrefs). A registration always lets go of its callable
    and arguments (finalize.__call__ pops them from the registry). */
+static void call_callback_inner(rcyi_weakref_t *wr, bool drop);
+
+/* Every callback runs with the pending error kept aside (PyErr_Fetch /
+   PyErr_Restore around handle_callback), its failure reported in between. */
 static void call_callback(rcyi_weakref_t *wr, bool drop)
+{
+    rcy_runtime_t *rt = wr->ob.type->rt;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    call_callback_inner(wr, drop);
+    rcyi_err_restore(rt, &es);
+}
+
+static void call_callback_inner(rcyi_weakref_t *wr, bool drop)
 {
     rcy_runtime_t *rt = wr->ob.type->rt;
     rcyi_running_t f;
@@ -351,6 +404,7 @@ static void call_callback(rcyi_weakref_t *wr, bool drop)
             }
             if (!ok)
                 report_callback_error(wr, "in finalize callback");
+            release_arg(wr);
             rcy_xdecref(callable);
             rcy_xdecref(args);
             rcy_decref(&wr->ob); /* the registry's reference */
@@ -379,6 +433,10 @@ static void call_callback(rcyi_weakref_t *wr, bool drop)
     rcyi_leave(rt, &f);
     if (ret < 0)
         report_callback_error(wr, "on calling weakref callback");
+    if (drop && wr->release != NULL) {
+        wr->callback = NULL; /* as the callable form: let go after a refcount death's call */
+        release_arg(wr);
+    }
 }
 
 /* Appends wr (with a new reference) to the pending chain. */
@@ -567,6 +625,15 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
     return finalize_register(obj, fn, arg, NULL, NULL);
 }
 
+rcy_object_t *rcy_finalize_register_ex(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
+                                       rcy_release_fn release)
+{
+    rcy_object_t *f = rcy_finalize_register(obj, fn, arg);
+    if (f != NULL)
+        as_wr(f)->release = release;
+    return f;
+}
+
 rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *callable, rcy_object_t *const *args,
                                              size_t nargs)
 {
@@ -630,6 +697,7 @@ int rcy_finalize_detach(rcy_object_t *f)
     rcy_object_t *callable = wr->callable, *args = wr->call_args;
     wr->callable = wr->call_args = NULL;
     wr->fin_fn = NULL;
+    release_arg(wr); /* the registry's reference still holds f */
     rcy_decref(f); /* the registry's reference */
     rcy_xdecref(callable); /* after: their releases may run code that sees f */
     rcy_xdecref(args);

@@ -1022,6 +1022,514 @@ TEST(test_callable_cross_runtime)
     test_runtime_end(rt2);
 }
 
+/* ---- The pending error survives callbacks ---------------------------- */
+
+TEST(test_error_state_api)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == NULL);
+    rcy_object_t *v = rcy_str_new(rt, "thrown");
+    CHECK_EQ(rcy_error_set(rt, 0, "no"), RCY_EINVAL);
+    CHECK_EQ(rcy_error_set(NULL, RCY_EKEY, "no"), RCY_EINVAL);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK_EQ(rcy_error_set(rt, RCY_EKEY, "'abc' not found"), RCY_EKEY);
+    CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    CHECK(rcy_error_message(rt) != NULL && strcmp(rcy_error_message(rt), "'abc' not found") == 0);
+    CHECK_EQ(rcy_error_set_value(rt, -100, "thrown", v), -100);
+    CHECK(rcy_error_value(rt) == v);
+    CHECK_EQ(rcy_getrefcount(v), 2);
+    /* Fetch and restore. */
+    rcy_error_state_t st;
+    rcy_error_fetch(rt, &st);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == NULL);
+    CHECK_EQ(rcy_error_set(rt, RCY_ETYPE, "other"), RCY_ETYPE);
+    rcy_error_restore(rt, &st);
+    CHECK_EQ(rcy_last_error(rt), -100);
+    CHECK(strcmp(rcy_error_message(rt), "thrown") == 0 && rcy_error_value(rt) == v);
+    CHECK_EQ(st.code, 0);
+    /* A library failure replaces the code: the message and value no
+       longer belong to it. */
+    CHECK(rcy_list_get(v, 0) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == NULL);
+    CHECK_EQ(rcy_getrefcount(v), 2); /* not released inside the failing call */
+    rcy_error_fetch(rt, &st); /* releases the stale ones */
+    CHECK_EQ(st.code, RCY_ETYPE);
+    CHECK(st.message == NULL && st.value == NULL);
+    CHECK_EQ(rcy_getrefcount(v), 1);
+    rcy_error_restore(rt, &st);
+    CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
+    rcy_error_clear(rt);
+    CHECK_EQ(rcy_last_error(rt), 0);
+    CHECK_EQ(rcy_error_set_value(rt, -100, NULL, v), -100);
+    CHECK(rcy_error_message(rt) == NULL && rcy_error_value(rt) == v);
+    rcy_error_clear(rt);
+    CHECK_EQ(rcy_getrefcount(v), 1);
+    /* A value held at teardown is released then, not reported. */
+    CHECK_EQ(rcy_error_set_value(rt, -100, "at exit", v), -100);
+    rcy_decref(v);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 1);
+    rcy_runtime_destroy(rt);
+    CHECK(cap.text == NULL || strstr(cap.text, "alive") == NULL);
+    capture_free(&cap);
+}
+
+/* A container whose finalizer and dealloc run the runtime's error calls:
+   each checks it starts with no pending error, fails a lookup, sets and
+   clears errors of its own, and (noisy_fail) fails with a message. */
+typedef struct noisy_s {
+    rcy_object_t ob;
+    rcy_object_t *next;
+    rcy_object_t *weaklist;
+} noisy_t;
+static rcy_type_t *noisy_type;
+static int noisy_fail = 1;
+static int noisy_calls, noisy_saw_pending;
+static void noisy_mess(rcy_runtime_t *rt)
+{
+    noisy_calls++;
+    if (rcy_last_error(rt) != 0 || rcy_error_message(rt) != NULL)
+        noisy_saw_pending++;
+    rcy_object_t *d = rcy_dict_new(rt), *k = rcy_str_new(rt, "missing");
+    CHECK(rcy_dict_get(d, k) == NULL); /* records RCY_EKEY */
+    rcy_decref(k);
+    rcy_decref(d);
+    rcy_error_set(rt, RCY_ECALLBACK, "scratch");
+    rcy_error_clear(rt);
+    rcy_error_set_value(rt, RCY_ECALLBACK, "noisy says no", rcy_true(rt));
+}
+static int noisy_finalize(rcy_object_t *self)
+{
+    noisy_mess(rcy_object_runtime(self));
+    return noisy_fail ? -1 : 0;
+}
+static int noisy_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    RCY_VISIT(((noisy_t *)self)->next);
+    return 0;
+}
+static int noisy_clear(rcy_object_t *self)
+{
+    noisy_mess(rcy_object_runtime(self)); /* a user clear slot, run by dealloc and the collector */
+    RCY_CLEAR(((noisy_t *)self)->next);
+    return 0;
+}
+static noisy_t *noisy_new(void) { return (noisy_t *)rcy_new(noisy_type); }
+
+static rcy_object_t *c_failing_callback(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)self;
+    (void)nargs;
+    rcy_runtime_t *rt = rcy_object_runtime(args[0]);
+    noisy_mess(rt);
+    rcy_error_set(rt, RCY_ECALLBACK, "weakref callback says no");
+    return NULL;
+}
+static int gc_cb_calls;
+static int failing_gc_callback(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)info;
+    (void)arg;
+    gc_cb_calls++;
+    noisy_mess(rt);
+    if (phase == RCY_GC_STOP) {
+        rcy_error_set(rt, RCY_ECALLBACK, "gc callback says no");
+        return -1;
+    }
+    return 0;
+}
+
+static void check_pending_intact(rcy_runtime_t *rt, rcy_object_t *value)
+{
+    CHECK_EQ(rcy_last_error(rt), -100);
+    CHECK(rcy_error_message(rt) != NULL && strcmp(rcy_error_message(rt), "'abc' not found") == 0);
+    CHECK(rcy_error_value(rt) == value);
+}
+
+TEST(test_error_survives_callbacks)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_gc_disable(rt);
+    rcy_type_spec_t spec = {0};
+    spec.name = "Noisy";
+    spec.basicsize = sizeof(noisy_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = noisy_traverse;
+    spec.clear = noisy_clear;
+    spec.finalize = noisy_finalize;
+    spec.weaklistoffset = offsetof(noisy_t, weaklist);
+    noisy_type = rcy_type_new(rt, &spec);
+    noisy_calls = noisy_saw_pending = 0;
+    rcy_object_t *thrown = rcy_str_new(rt, "abc");
+    /* A Lisp unwinding with "'abc' not found" pending. */
+    rcy_error_set_value(rt, -100, "'abc' not found", thrown);
+
+    /* 1. Inside rcy_decref: the finalizer and the clear slot. */
+    noisy_t *n = noisy_new();
+    capture_reset(&cap);
+    rcy_decref(&n->ob);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(noisy_calls, 2);
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored in: <Noisy ");
+    CHECK_STR_CONTAINS(cap.text, ">: noisy says no\n");
+
+    /* 2. Dict value replacement. */
+    rcy_object_t *d = rcy_dict_new(rt), *k = rcy_str_new(rt, "k");
+    n = noisy_new();
+    rcy_dict_set(d, k, &n->ob);
+    rcy_decref(&n->ob);
+    rcy_error_set_value(rt, -100, "'abc' not found", thrown); /* the sets above succeeded: still pending */
+    capture_reset(&cap);
+    CHECK_EQ(rcy_dict_set(d, k, k), 0);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(noisy_calls, 4);
+    CHECK_STR_CONTAINS(cap.text, ">: noisy says no\n");
+
+    /* 3. List item replacement. */
+    rcy_object_t *l = rcy_list_new(rt);
+    n = noisy_new();
+    rcy_list_append(l, &n->ob);
+    rcy_decref(&n->ob);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(rcy_list_set(l, 0, k), 0);
+    check_pending_intact(rt, thrown);
+    CHECK_EQ(noisy_calls, 6);
+
+    /* 4. An automatic collection: a garbage cycle of two, a weak reference
+       with a failing callable callback, a failing gc callback. */
+    noisy_t *a = noisy_new(), *b = noisy_new();
+    a->next = rcy_newref(&b->ob);
+    b->next = rcy_newref(&a->ob);
+    rcy_object_t *cb = rcy_cfunction_new(rt, c_failing_callback, NULL);
+    rcy_object_t *w = rcy_weakref_new_callable(&a->ob, cb);
+    rcy_decref(cb);
+    rcy_decref(&a->ob);
+    rcy_decref(&b->ob);
+    CHECK_EQ(rcy_gc_callback_add(rt, failing_gc_callback, NULL), 0);
+    gc_cb_calls = 0;
+    noisy_calls = 0;
+    rcy_gc_set_threshold(rt, 1, 10, 10);
+    rcy_gc_enable(rt);
+    capture_reset(&cap);
+    check_pending_intact(rt, thrown);
+    rcy_object_t *trigger1 = rcy_list_new(rt), *trigger2 = rcy_list_new(rt); /* allocations collect */
+    check_pending_intact(rt, thrown);
+    rcy_gc_disable(rt);
+    CHECK(gc_cb_calls >= 2);
+    CHECK(noisy_calls >= 2 + 2 + 1 + 2); /* two finalizers, two clears, the weakref callback, gc callbacks */
+    CHECK_STR_CONTAINS(cap.text, ">: noisy says no\n");
+    CHECK_STR_CONTAINS(cap.text, "Exception ignored on calling weakref callback: <weakref at ");
+    CHECK_STR_CONTAINS(cap.text, "; dead>: weakref callback says no\n");
+    CHECK_STR_CONTAINS(cap.text, "(phase stop): gc callback says no\n");
+    CHECK_EQ(rcy_gc_callback_remove(rt, failing_gc_callback, NULL), 0);
+    CHECK_EQ(noisy_saw_pending, 0); /* every callback started with none */
+
+    /* Without a message, the report is as before. */
+    noisy_fail = 1;
+    n = noisy_new();
+    rcy_error_clear(rt);
+    capture_reset(&cap);
+    rcy_decref(&n->ob);
+    CHECK_EQ(rcy_last_error(rt), 0); /* nothing pending before, nothing after */
+    rcy_object_t *objs[] = {w, d, k, l, trigger1, trigger2, thrown};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+    capture_free(&cap);
+}
+
+/* ---- Fast paths ------------------------------------------------------ */
+
+TEST(test_inline_checks_and_accessors)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *i = rcy_int_new(rt, 1000), *f = rcy_float_new(rt, 1.5), *s = rcy_str_new(rt, "s");
+    rcy_object_t *l = rcy_list_new(rt), *d = rcy_dict_new(rt), *cls = rcy_class_new(rt, "K", NULL);
+    rcy_object_t *items[] = {i, f, s};
+    rcy_object_t *t = rcy_tuple_new(rt, 3, items);
+    rcy_object_t *fn = rcy_cfunction_new(rt, c_add, NULL);
+    CHECK(rcy_is_int(i) && !rcy_is_int(f) && !rcy_is_int(NULL));
+    CHECK(rcy_is_float(f) && rcy_is_str(s) && rcy_is_tuple(t) && rcy_is_list(l) && rcy_is_dict(d));
+    CHECK(rcy_is_class(cls) && !rcy_is_class(l) && rcy_is_cfunction(fn) && !rcy_is_cfunction(cls));
+    CHECK(rcy_is_none(rcy_none(rt)) && !rcy_is_none(i));
+    CHECK(rcy_is_true(rcy_true(rt)) && !rcy_is_true(rcy_false(rt)) && !rcy_is_true(i));
+    CHECK_EQ(rcy_kind(i), RCY_KIND_INT);
+    CHECK_EQ(rcy_kind(cls), RCY_KIND_CLASS);
+    rcy_object_t *inst = rcy_instance_new(cls);
+    CHECK_EQ(rcy_kind(inst), RCY_KIND_USER);
+    CHECK(rcy_is_instance(inst));
+    /* NoneType() is None and bool() is False: rcy_new gives the singletons. */
+    CHECK(rcy_new(rcy_none_type(rt)) == rcy_none(rt));
+    CHECK(rcy_new(rcy_bool_type(rt)) == rcy_false(rt));
+    /* Unchecked accessors. */
+    CHECK_EQ(rcy_tuple_size_fast(t), 3);
+    CHECK(rcy_tuple_item_fast(t, 2) == s && rcy_tuple_items_fast(t)[0] == i);
+    CHECK_EQ(rcy_list_append(l, s), 0);
+    CHECK_EQ(rcy_list_append(l, i), 0);
+    CHECK_EQ(rcy_list_size_fast(l), 2);
+    CHECK(rcy_list_item_fast(l, 1) == i && rcy_list_items_fast(l)[0] == s);
+    /* list(tuple) in one call. */
+    rcy_object_t *lt = rcy_list_new_from(rt, rcy_tuple_size_fast(t), rcy_tuple_items_fast(t));
+    CHECK(lt != NULL && rcy_list_len(lt) == 3 && rcy_list_item_fast(lt, 1) == f);
+    rcy_object_t *objs[] = {i, f, s, l, d, cls, t, fn, inst, lt};
+    for (size_t k = 0; k < sizeof objs / sizeof objs[0]; k++)
+        rcy_decref(objs[k]);
+    test_runtime_end(rt);
+}
+
+static rcy_object_t *range_list(rcy_runtime_t *rt, int n)
+{
+    rcy_object_t *l = rcy_list_new(rt);
+    for (int k = 0; k < n; k++) {
+        rcy_object_t *v = rcy_int_new(rt, k);
+        rcy_list_append(l, v);
+        rcy_decref(v);
+    }
+    return l;
+}
+
+static void check_ints(rcy_object_t *seq, const int64_t *want, intptr_t n)
+{
+    intptr_t len = rcy_is_list(seq) ? rcy_list_len(seq) : rcy_tuple_len(seq);
+    CHECK_EQ(len, n);
+    for (intptr_t k = 0; k < n && k < len; k++) {
+        rcy_object_t *x = rcy_is_list(seq) ? rcy_list_get(seq, k) : rcy_tuple_get(seq, k);
+        CHECK_EQ(int_of(x), want[k]);
+    }
+}
+
+/* l = list(range(10)); l[a:b] for CPython's cases, printed by python3:
+   (2,5) [2,3,4]; (-3,100) [7,8,9]; (5,2) []; (-100,3) [0,1,2];
+   (0,-1) [0..8]; (8,-8) []; (10,20) []. */
+TEST(test_bulk_operations)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *l = range_list(rt, 10);
+    struct {
+        intptr_t a, b;
+        int64_t want[10];
+        intptr_t n;
+    } cases[] = {{2, 5, {2, 3, 4}, 3},       {-3, 100, {7, 8, 9}, 3}, {5, 2, {0}, 0},
+                 {-100, 3, {0, 1, 2}, 3},    {0, -1, {0, 1, 2, 3, 4, 5, 6, 7, 8}, 9},
+                 {8, -8, {0}, 0},            {10, 20, {0}, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        rcy_object_t *sl = rcy_list_slice(l, cases[k].a, cases[k].b);
+        CHECK(sl != NULL && rcy_is_list(sl));
+        check_ints(sl, cases[k].want, cases[k].n);
+        rcy_decref(sl);
+    }
+    rcy_object_t *t = rcy_list_to_tuple(l);
+    int64_t all[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    check_ints(t, all, 10);
+    rcy_object_t *ts = rcy_tuple_slice(t, -2, 10);
+    int64_t last2[] = {8, 9};
+    check_ints(ts, last2, 2);
+    rcy_object_t *whole = rcy_tuple_slice(t, 0, 10);
+    CHECK(whole == t); /* t[:] is t */
+    rcy_object_t *none = rcy_tuple_slice(t, 3, 3);
+    CHECK(none != NULL && rcy_tuple_len(none) == 0);
+    CHECK(rcy_tuple_slice(l, 0, 1) == NULL && rcy_last_error(rt) == RCY_ETYPE);
+    CHECK(rcy_list_slice(t, 0, 1) == NULL && rcy_last_error(rt) == RCY_ETYPE);
+    CHECK(rcy_list_to_tuple(t) == NULL && rcy_last_error(rt) == RCY_ETYPE);
+    /* extend: by a tuple, by itself (l = [1, 2]; l.extend(l) -> [1, 2, 1, 2]). */
+    rcy_object_t *l2 = range_list(rt, 2);
+    CHECK_EQ(rcy_list_extend(l2, l2), 0);
+    int64_t doubled[] = {0, 1, 0, 1};
+    check_ints(l2, doubled, 4);
+    CHECK_EQ(rcy_list_extend(l2, ts), 0);
+    int64_t more[] = {0, 1, 0, 1, 8, 9};
+    check_ints(l2, more, 6);
+    CHECK_EQ(rcy_list_extend(l2, none), 0);
+    CHECK_EQ(rcy_list_extend(l2, rcy_true(rt)), RCY_ETYPE);
+    CHECK_EQ(rcy_list_extend(t, l2), RCY_ETYPE);
+    CHECK_EQ(rcy_list_extend(l2, NULL), RCY_EINVAL);
+    /* Larger than the held array's stack part. */
+    rcy_object_t *big = range_list(rt, 100), *bt = rcy_list_to_tuple(big);
+    CHECK(bt != NULL && rcy_tuple_len(bt) == 100 && int_of(rcy_tuple_get(bt, 99)) == 99);
+    rcy_object_t *objs[] = {l, t, ts, whole, none, l2, big, bt};
+    for (size_t k = 0; k < sizeof objs / sizeof objs[0]; k++)
+        rcy_decref(objs[k]);
+    test_runtime_end(rt);
+}
+
+/* Release hooks of the C forms' arg. */
+static int releases;
+static void *released_arg;
+static void count_release(void *arg)
+{
+    releases++;
+    released_arg = arg;
+}
+static int c_weak_cb(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    CHECK_EQ(releases, 0); /* not released before its call */
+    (void)arg;
+    return 0;
+}
+static int c_fin_cb(void *arg)
+{
+    (void)arg;
+    CHECK_EQ(releases, 0);
+    return 0;
+}
+
+TEST(test_release_hooks)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    obj_init(rt);
+    int tag = 0;
+    /* Refcount death: after the call. */
+    releases = 0;
+    obj_t *o = obj_new(rt);
+    rcy_object_t *w = rcy_weakref_new_ex(&o->ob, c_weak_cb, &tag, count_release);
+    CHECK(w != NULL);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    CHECK(released_arg == &tag);
+    rcy_decref(w);
+    CHECK_EQ(releases, 1); /* once */
+    /* The weak reference dies first: released then, never called. */
+    releases = 0;
+    o = obj_new(rt);
+    w = rcy_weakref_new_ex(&o->ob, c_weak_cb, &tag, count_release);
+    rcy_decref(w);
+    CHECK_EQ(releases, 1);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    /* Collected with its referent (a garbage weak reference). */
+    releases = 0;
+    o = obj_new(rt);
+    w = rcy_weakref_new_ex(&o->ob, c_weak_cb, &tag, count_release);
+    SET(o->a, w);
+    SET(o->b, o);
+    rcy_decref(w);
+    rcy_decref(&o->ob);
+    CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+    CHECK_EQ(releases, 1);
+    /* Registrations: after the run, on detach, and dropped at teardown. */
+    releases = 0;
+    o = obj_new(rt);
+    rcy_object_t *f = rcy_finalize_register_ex(&o->ob, c_fin_cb, &tag, count_release);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    rcy_decref(f);
+    releases = 0;
+    o = obj_new(rt);
+    f = rcy_finalize_register_ex(&o->ob, c_fin_cb, &tag, count_release);
+    CHECK_EQ(rcy_finalize_detach(f), 1);
+    CHECK_EQ(releases, 1);
+    CHECK_EQ(rcy_finalize_detach(f), 0);
+    rcy_decref(f);
+    rcy_decref(&o->ob);
+    CHECK_EQ(releases, 1);
+    CHECK(rcy_weakref_new_ex(&o->ob, NULL, &tag, count_release) == NULL && rcy_last_error(rt) == RCY_EINVAL);
+    /* Not at exit: dropped unrun, released. */
+    releases = 0;
+    o = obj_new(rt);
+    f = rcy_finalize_register_ex(&o->ob, c_fin_cb, &tag, count_release);
+    rcy_finalize_set_atexit(f, 0);
+    rcy_decref(f);
+    CHECK_EQ(rcy_root_add(&o->ob, "o"), 0);
+    rcy_decref(&o->ob);
+    rcy_runtime_destroy(rt);
+    CHECK_EQ(releases, 1);
+}
+
+/* ---- Conveniences ---------------------------------------------------- */
+
+/* l.clear(): emptied first, then the items released last first.
+   >>> class D:
+   ...     def __init__(s, n): s.n = n
+   ...     def __del__(s): print(s.n, len(l))
+   >>> l = [D(0), D(1), D(2)]; l.clear()
+   2 0
+   1 0
+   0 0 */
+typedef struct tagged_s {
+    rcy_object_t ob;
+    int n;
+} tagged_t;
+static rcy_object_t *clear_list;
+static int clear_order[8], clear_seen_len[8], n_cleared;
+static int tagged_finalize(rcy_object_t *self)
+{
+    clear_order[n_cleared] = ((tagged_t *)self)->n;
+    clear_seen_len[n_cleared] = (int)rcy_list_len(clear_list);
+    n_cleared++;
+    return 0;
+}
+
+TEST(test_list_clear)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "D";
+    spec.basicsize = sizeof(tagged_t);
+    spec.finalize = tagged_finalize;
+    rcy_type_t *dt = rcy_type_new(rt, &spec);
+    clear_list = rcy_list_new(rt);
+    for (int k = 0; k < 3; k++) {
+        tagged_t *x = (tagged_t *)rcy_new(dt);
+        x->n = k;
+        rcy_list_append(clear_list, &x->ob);
+        rcy_decref(&x->ob);
+    }
+    n_cleared = 0;
+    CHECK_EQ(rcy_list_clear(clear_list), 0);
+    CHECK_EQ(n_cleared, 3);
+    CHECK(clear_order[0] == 2 && clear_order[1] == 1 && clear_order[2] == 0);
+    CHECK(clear_seen_len[0] == 0 && clear_seen_len[1] == 0 && clear_seen_len[2] == 0);
+    CHECK_EQ(rcy_list_len(clear_list), 0);
+    CHECK_EQ(rcy_list_clear(clear_list), 0); /* an empty list */
+    rcy_object_t *one = rcy_int_new(rt, 1);
+    CHECK_EQ(rcy_list_append(clear_list, one), 0); /* usable again */
+    CHECK_EQ(rcy_list_clear(one), RCY_ETYPE);
+    CHECK_EQ(rcy_list_clear(NULL), RCY_EINVAL);
+    rcy_decref(clear_list);
+    clear_list = NULL;
+    test_runtime_end(rt);
+}
+
+TEST(test_pack)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *a = rcy_int_new(rt, 1000), *b = rcy_str_new(rt, "b");
+    rcy_object_t *t = rcy_tuple_pack(rt, 2, a, b);
+    CHECK(t != NULL && rcy_tuple_len(t) == 2 && rcy_tuple_get(t, 0) == a && rcy_tuple_get(t, 1) == b);
+    CHECK_EQ(rcy_getrefcount(a), 2); /* borrowed: the tuple took its own */
+    rcy_object_t *l = rcy_list_pack(rt, 3, a, b, a);
+    CHECK(l != NULL && rcy_list_len(l) == 3 && rcy_list_get(l, 2) == a);
+    CHECK_EQ(rcy_getrefcount(a), 4);
+    rcy_object_t *e = rcy_tuple_pack(rt, 0);
+    CHECK(e != NULL && rcy_tuple_len(e) == 0);
+    CHECK(rcy_tuple_pack(rt, 2, a, NULL) == NULL && rcy_last_error(rt) == RCY_EINVAL);
+    CHECK(rcy_list_pack(rt, -1) == NULL && rcy_last_error(rt) == RCY_EINVAL);
+    CHECK_EQ(rcy_getrefcount(a), 4);
+    /* Stealing: fresh objects straight from their constructors. */
+    rcy_object_t *ts = rcy_tuple_pack_steal(rt, 2, rcy_int_new(rt, 5000), rcy_str_new(rt, "x"));
+    CHECK(ts != NULL && int_of(rcy_tuple_get(ts, 0)) == 5000);
+    CHECK_EQ(rcy_getrefcount(rcy_tuple_get(ts, 0)), 1); /* only the tuple's */
+    rcy_object_t *ls = rcy_list_pack_steal(rt, 2, rcy_newref(a), rcy_newref(b));
+    CHECK(ls != NULL && rcy_getrefcount(a) == 5);
+    /* A NULL among them: fails, the others released. */
+    size_t live = rcy_runtime_live_objects(rt);
+    CHECK(rcy_list_pack_steal(rt, 3, rcy_int_new(rt, 7000), NULL, rcy_str_new(rt, "y")) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+    /* More than the small array. */
+    rcy_object_t *big = rcy_tuple_pack(rt, 20, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, b);
+    CHECK(big != NULL && rcy_tuple_len(big) == 20 && rcy_tuple_get(big, 19) == b);
+    rcy_object_t *objs[] = {a, b, t, l, e, ts, ls, big};
+    for (size_t k = 0; k < sizeof objs / sizeof objs[0]; k++)
+        rcy_decref(objs[k]);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_singletons);
@@ -1041,5 +1549,12 @@ int main(void)
     RUN(test_callable_callback_called);
     RUN(test_finalize_callable);
     RUN(test_callable_cross_runtime);
+    RUN(test_error_state_api);
+    RUN(test_error_survives_callbacks);
+    RUN(test_inline_checks_and_accessors);
+    RUN(test_bulk_operations);
+    RUN(test_release_hooks);
+    RUN(test_list_clear);
+    RUN(test_pack);
     return harness_summary();
 }

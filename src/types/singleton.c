@@ -10,6 +10,15 @@
  */
 #include "types.h"
 
+#include <stddef.h>
+
+_Static_assert(offsetof(rcyi_int_t, value) == sizeof(rcy_object_t), "rcy_is_true reads the value there");
+
+/* rcy_new of their types gives the singletons, as NoneType() is None and
+   bool() is False in Python: no second None can exist. */
+static rcy_object_t *none_alloc(rcy_type_t *type) { return &type->rt->builtins->none; }
+static rcy_object_t *bool_alloc(rcy_type_t *type) { return &type->rt->builtins->bools[0].ob; }
+
 int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b)
 {
     rcy_type_spec_t spec = {0};
@@ -29,6 +38,8 @@ int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b)
         rcy_object_init_static(&b->bools[i].ob, b->bool_type);
         b->bools[i].value = i;
     }
+    b->none_type->alloc = none_alloc;
+    b->bool_type->alloc = bool_alloc;
     return 0;
 }
 
@@ -64,29 +75,7 @@ rcy_object_t *rcy_bool(rcy_runtime_t *rt, int value)
     return &rt->builtins->bools[value != 0].ob;
 }
 
-int rcy_is_none(const rcy_object_t *o)
-{
-    if (o == NULL)
-        return 0;
-    rcyi_check_live(o);
-    return o == &rcyi_builtins(o)->none;
-}
-
-int rcy_is_bool(const rcy_object_t *o)
-{
-    if (o == NULL)
-        return 0;
-    rcyi_check_live(o);
-    return o->type == rcyi_builtins(o)->bool_type;
-}
-
-int rcy_is_true(const rcy_object_t *o)
-{
-    if (o == NULL)
-        return 0;
-    rcyi_check_live(o);
-    return o == &rcyi_builtins(o)->bools[1].ob;
-}
+/* rcy_is_none, rcy_is_bool and rcy_is_true are inline in the header. */
 
 void rcyi_singleton_repr(rcyi_writer_t *w, rcy_object_t *o)
 {

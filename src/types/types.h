@@ -236,6 +236,10 @@ RCYI_FUNC int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth);
 RCYI_FUNC int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 
+/* Python's slice bounds (step 1) of a sequence of n items: negative from
+   the end, clamped to [0, n], stop >= start (list.c). */
+RCYI_FUNC void rcyi_slice_bounds(intptr_t n, intptr_t *start, intptr_t *stop);
+
 /* Checks that s[0..n) is well-formed UTF-8. */
 RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
 
