@@ -224,7 +224,8 @@ static rcy_object_t *core_count(int argc, ARGS)
     return mal_throwf("count: expected a sequence");
 }
 
-/* A new list of prefix[0..np) followed by the items of the sequences. */
+/* Appends the items of the sequences seqs[0..n) (nil: none) to the new list l,
+   which it returns; releases l and returns NULL on an error. */
 static rcy_object_t *concat_into(rcy_object_t *l, int n, rcy_object_t *const *seqs, const char *name)
 {
     for (int i = 0; i < n; i++) {
@@ -234,12 +235,9 @@ static rcy_object_t *concat_into(rcy_object_t *l, int n, rcy_object_t *const *se
             rcy_decref(l);
             return mal_throwf("%s: expected a sequence", name);
         }
-        intptr_t m = mal_seq_len(seqs[i]);
-        for (intptr_t j = 0; j < m; j++) {
-            if (rcy_list_append(l, mal_seq_get(seqs[i], j)) < 0) {
-                rcy_decref(l);
-                return mal_throw_rcy(name);
-            }
+        if (rcy_list_extend(l, mal_seq_list(seqs[i])) < 0) {
+            rcy_decref(l);
+            return mal_throw_rcy(name);
         }
     }
     return l;
@@ -298,15 +296,8 @@ static rcy_object_t *core_rest(int argc, ARGS)
         return mal_list_of(0, NULL);
     if (!mal_is_seq(argv[0]))
         return mal_throwf("rest: expected a sequence");
-    rcy_object_t *l = mal_list_of(0, NULL);
-    intptr_t n = mal_seq_len(argv[0]);
-    for (intptr_t i = 1; l != NULL && i < n; i++) {
-        if (rcy_list_append(l, mal_seq_get(argv[0], i)) < 0) {
-            rcy_decref(l);
-            return mal_throw_rcy("rest");
-        }
-    }
-    return l;
+    rcy_object_t *l = rcy_list_slice(mal_seq_list(argv[0]), 1, INTPTR_MAX);
+    return l ? l : mal_throw_rcy("rest");
 }
 
 /* argv[0] is the function; the middle arguments and the last sequence

@@ -37,8 +37,6 @@ typedef struct mal_state_s {
     int step; /* the step this executable implements: 0..10 (10 is A) */
     /* our types */
     rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_builtin, *t_fn, *t_env, *t_atom;
-    /* recycle's built-in types, for type checks by comparison */
-    rcy_type_t *t_list, *t_int, *t_str;
     /* singletons: recycle's None, True and False */
     rcy_object_t *nil, *true_, *false_;
     /* intern tables: str -> symbol, str -> keyword, weak-value maps: a
@@ -133,9 +131,10 @@ struct mal_env_s {
 static inline int mal_is(const rcy_object_t *o, const rcy_type_t *t) { return o != NULL && rcy_type(o) == t; }
 static inline int mal_is_sym(const rcy_object_t *o) { return mal_is(o, mal.t_sym); }
 static inline int mal_is_kw(const rcy_object_t *o) { return mal_is(o, mal.t_kw); }
-static inline int mal_is_plain_list(const rcy_object_t *o) { return mal_is(o, mal.t_list); }
-static inline int mal_is_int(const rcy_object_t *o) { return mal_is(o, mal.t_int); }
-static inline int mal_is_str(const rcy_object_t *o) { return mal_is(o, mal.t_str); }
+/* recycle's inline type checks */
+static inline int mal_is_plain_list(const rcy_object_t *o) { return rcy_is_list(o); }
+static inline int mal_is_int(const rcy_object_t *o) { return rcy_is_int(o); }
+static inline int mal_is_str(const rcy_object_t *o) { return rcy_is_str(o); }
 static inline int mal_is_list(const rcy_object_t *o)
 {
     return mal_is_plain_list(o) || (mal_is(o, mal.t_vec) && ((const mal_vec_t *)o)->kind == MAL_SEQ_LIST);
@@ -156,10 +155,11 @@ static inline rcy_object_t *mal_seq_list(rcy_object_t *o)
 {
     return mal_is_plain_list(o) ? o : ((mal_vec_t *)o)->items;
 }
-/* The items of an immutable sequence we hold: valid while we hold the
+/* The items of an immutable sequence we hold (borrowed, through recycle's
+   unchecked inline accessors; i in range): valid while we hold the
    sequence, since nothing mutates a mal list once built. */
-static inline intptr_t mal_seq_len(rcy_object_t *o) { return rcy_list_len(mal_seq_list(o)); }
-static inline rcy_object_t *mal_seq_get(rcy_object_t *o, intptr_t i) { return rcy_list_get(mal_seq_list(o), i); }
+static inline intptr_t mal_seq_len(rcy_object_t *o) { return rcy_list_size_fast(mal_seq_list(o)); }
+static inline rcy_object_t *mal_seq_get(rcy_object_t *o, intptr_t i) { return rcy_list_item_fast(mal_seq_list(o), i); }
 
 /* ---- Errors ------------------------------------------------------------ */
 

@@ -919,9 +919,6 @@ int mal_init(int step)
     mal.rt = rcy_runtime_new(NULL);
     if (mal.rt == NULL)
         return -1;
-    mal.t_list = rcy_list_type(mal.rt);
-    mal.t_int = rcy_int_type(mal.rt);
-    mal.t_str = rcy_str_type(mal.rt);
     mal.t_sym = make_type("mal.symbol", sizeof(mal_sym_t), 1, sym_traverse, sym_clear, sym_dealloc, sym_describe,
                           offsetof(mal_sym_t, weaklist), NULL);
     mal.t_kw = make_type("mal.keyword", sizeof(mal_sym_t), 0, NULL, NULL, sym_dealloc, sym_describe,
