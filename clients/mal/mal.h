@@ -65,6 +65,7 @@ extern mal_state_t mal;
 typedef struct mal_sym_s { /* symbols and keywords: not containers */
     rcy_object_t ob;
     rcy_object_t *name;     /* str */
+    const char *cname;      /* its text (borrowed from name, which we hold) */
     rcy_object_t *weaklist; /* the intern table holds symbols weakly */
     /* Symbols only: the symbol's binding in the REPL environment, a second
        strong reference beside the one in that environment's dict (which

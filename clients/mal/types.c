@@ -142,7 +142,7 @@ static int env_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
     RCY_VISIT(e->dict);
     for (intptr_t i = 0; i < e->n; i++) {
         RCY_VISIT_NAMED(e->keys[i], "key");
-        RCY_VISIT_NAMED(e->vals[i], e->keys[i] ? rcy_str_data(((mal_sym_t *)e->keys[i])->name) : "value");
+        RCY_VISIT_NAMED(e->vals[i], e->keys[i] ? ((mal_sym_t *)e->keys[i])->cname : "value");
     }
     return 0;
 }
@@ -258,6 +258,7 @@ static rcy_object_t *intern(rcy_object_t *table, rcy_type_t *type, const char *n
         return mal_throw_rcy("intern");
     }
     sym->name = key; /* the reference from rcy_str_new_len passes to sym */
+    sym->cname = rcy_str_data(key);
     if (rcy_weakmap_set(table, key, &sym->ob) < 0) {
         rcy_decref(&sym->ob);
         return mal_throw_rcy("intern");
