@@ -769,7 +769,21 @@ static int pr_seq(mal_buf_t *b, rcy_object_t *seq, const char *open, const char 
     return mal_buf_puts(b, close);
 }
 
+static int pr_depth; /* an atom may hold itself: printing stops this deep */
+
+static int pr_value(mal_buf_t *b, rcy_object_t *o, int readably);
+
 int mal_pr(mal_buf_t *b, rcy_object_t *o, int readably)
+{
+    if (pr_depth >= 10000)
+        return mal_buf_puts(b, "...");
+    pr_depth++;
+    int r = pr_value(b, o, readably);
+    pr_depth--;
+    return r;
+}
+
+static int pr_value(mal_buf_t *b, rcy_object_t *o, int readably)
 {
     char tmp[64];
     if (mal_is_int(o)) {
