@@ -518,7 +518,7 @@ static rcy_object_t *core_meta(int argc, ARGS)
     else if (mal_is_fn(o))
         m = ((mal_fn_t *)o)->meta;
     else if (mal_is_builtin(o))
-        m = ((mal_builtin_t *)o)->meta;
+        m = mal_builtin_meta(o);
     else if (mal_is_atom(o))
         m = ((mal_atom_t *)o)->meta;
     return rcy_newref(m ? m : mal.nil);
@@ -549,14 +549,8 @@ static rcy_object_t *core_with_meta(int argc, ARGS)
         f->meta = rcy_newref(meta);
         return &f->ob;
     }
-    if (mal_is_builtin(o)) {
-        mal_builtin_t *b = (mal_builtin_t *)mal_builtin_new(((mal_builtin_t *)o)->name, ((mal_builtin_t *)o)->fn,
-                                                          ((mal_builtin_t *)o)->min_args, ((mal_builtin_t *)o)->max_args);
-        if (b == NULL)
-            return NULL;
-        b->meta = rcy_newref(meta);
-        return &b->ob;
-    }
+    if (mal_is_builtin(o))
+        return mal_builtin_with_meta(o, meta);
     return mal_throwf("with-meta: expected a function or a collection");
 }
 
@@ -797,91 +791,107 @@ static rcy_object_t *core_type_name(int argc, ARGS)
 
 /* ---- The table ----------------------------------------------------------- */
 
+/* The core namespace: name, function, arity (max -1: variadic), and the
+   first step that has it. */
+#define CORE_NS(X) \
+    X("+", core_add, 2, 2, 2) \
+    X("-", core_sub, 2, 2, 2) \
+    X("*", core_mul, 2, 2, 2) \
+    X("/", core_div, 2, 2, 2) \
+    X("=", core_eq, 2, 2, 4) \
+    X("<", core_lt, 2, 2, 4) \
+    X("<=", core_le, 2, 2, 4) \
+    X(">", core_gt, 2, 2, 4) \
+    X(">=", core_ge, 2, 2, 4) \
+    X("pr-str", core_pr_str, 0, -1, 4) \
+    X("str", core_str, 0, -1, 4) \
+    X("prn", core_prn, 0, -1, 4) \
+    X("println", core_println, 0, -1, 4) \
+    X("list", core_list, 0, -1, 4) \
+    X("list?", core_is_list, 1, 1, 4) \
+    X("empty?", core_is_empty, 1, 1, 4) \
+    X("count", core_count, 1, 1, 4) \
+    X("read-string", core_read_string, 1, 1, 6) \
+    X("slurp", core_slurp, 1, 1, 6) \
+    X("atom", core_atom, 1, 1, 6) \
+    X("atom?", core_is_atom, 1, 1, 6) \
+    X("deref", core_deref, 1, 1, 6) \
+    X("reset!", core_reset, 2, 2, 6) \
+    X("swap!", core_swap, 2, -1, 6) \
+    X("cons", core_cons, 2, 2, 7) \
+    X("concat", core_concat, 0, -1, 7) \
+    X("vec", core_vec, 1, 1, 7) \
+    X("nth", core_nth, 2, 2, 8) \
+    X("first", core_first, 1, 1, 8) \
+    X("rest", core_rest, 1, 1, 8) \
+    X("throw", core_throw, 1, 1, 9) \
+    X("apply", core_apply, 2, -1, 9) \
+    X("map", core_map, 2, 2, 9) \
+    X("nil?", core_is_nil, 1, 1, 9) \
+    X("true?", core_is_true, 1, 1, 9) \
+    X("false?", core_is_false, 1, 1, 9) \
+    X("symbol?", core_is_symbol, 1, 1, 9) \
+    X("symbol", core_symbol, 1, 1, 9) \
+    X("keyword", core_keyword, 1, 1, 9) \
+    X("keyword?", core_is_keyword, 1, 1, 9) \
+    X("vector", core_vector, 0, -1, 9) \
+    X("vector?", core_is_vector, 1, 1, 9) \
+    X("sequential?", core_is_sequential, 1, 1, 9) \
+    X("hash-map", core_hash_map, 0, -1, 9) \
+    X("map?", core_is_map, 1, 1, 9) \
+    X("assoc", core_assoc, 1, -1, 9) \
+    X("dissoc", core_dissoc, 1, -1, 9) \
+    X("get", core_get, 2, 2, 9) \
+    X("contains?", core_contains, 2, 2, 9) \
+    X("keys", core_keys, 1, 1, 9) \
+    X("vals", core_vals, 1, 1, 9) \
+    X("readline", core_readline, 1, 1, 10) \
+    X("time-ms", core_time_ms, 0, 0, 10) \
+    X("meta", core_meta, 1, 1, 10) \
+    X("with-meta", core_with_meta, 2, 2, 10) \
+    X("fn?", core_is_fn, 1, 1, 10) \
+    X("macro?", core_is_macro, 1, 1, 8) \
+    X("string?", core_is_string, 1, 1, 10) \
+    X("number?", core_is_number, 1, 1, 10) \
+    X("seq", core_seq, 1, 1, 10) \
+    X("conj", core_conj, 2, -1, 10) \
+    /* the gc module */ \
+    X("gc-collect", core_gc_collect, 0, 1, 10) \
+    X("gc-count", core_gc_count, 0, 0, 10) \
+    X("gc-get-threshold", core_gc_get_threshold, 0, 0, 10) \
+    X("gc-set-threshold", core_gc_set_threshold, 1, 3, 10) \
+    X("gc-set-debug", core_gc_set_debug, 1, 1, 10) \
+    X("gc-get-debug", core_gc_get_debug, 0, 0, 10) \
+    X("gc-enable", core_gc_enable, 0, 0, 10) \
+    X("gc-disable", core_gc_disable, 0, 0, 10) \
+    X("gc-live-objects", core_gc_live_objects, 0, 0, 10) \
+    X("gc-type-count", core_gc_type_count, 1, 1, 10) \
+    X("show-growth", core_show_growth, 0, 1, 10) \
+    X("show-most-common-types", core_show_most_common_types, 0, 1, 10) \
+    X("show-backrefs", core_show_backrefs, 2, 3, 10) \
+    X("type-name", core_type_name, 1, 1, 10)
+
+/* Each core function becomes a recycle C function (rcy_cfunction_new) whose
+   C wrapper checks the arity, so that the function may read its min_args
+   arguments. */
+#define CORE_WRAP(name, cname, lo, hi, step)                                                       \
+    static rcy_object_t *cname##_cf(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)   \
+    {                                                                                              \
+        (void)self;                                                                                \
+        if (!mal_arity_ok(name, nargs, lo, hi))                                                    \
+            return NULL;                                                                           \
+        return cname((int)nargs, args);                                                            \
+    }
+CORE_NS(CORE_WRAP)
+
 typedef struct core_entry_s {
     const char *name;
-    mal_cfn_t fn;
-    int min_args, max_args; /* max -1: variadic */
-    int step;               /* the first step that has it */
+    rcy_cfunction_fn fn;
+    int step; /* the first step that has it */
 } core_entry_t;
 
-static const core_entry_t core_ns[] = {
-    {"+", core_add, 2, 2, 2},
-    {"-", core_sub, 2, 2, 2},
-    {"*", core_mul, 2, 2, 2},
-    {"/", core_div, 2, 2, 2},
-    {"=", core_eq, 2, 2, 4},
-    {"<", core_lt, 2, 2, 4},
-    {"<=", core_le, 2, 2, 4},
-    {">", core_gt, 2, 2, 4},
-    {">=", core_ge, 2, 2, 4},
-    {"pr-str", core_pr_str, 0, -1, 4},
-    {"str", core_str, 0, -1, 4},
-    {"prn", core_prn, 0, -1, 4},
-    {"println", core_println, 0, -1, 4},
-    {"list", core_list, 0, -1, 4},
-    {"list?", core_is_list, 1, 1, 4},
-    {"empty?", core_is_empty, 1, 1, 4},
-    {"count", core_count, 1, 1, 4},
-    {"read-string", core_read_string, 1, 1, 6},
-    {"slurp", core_slurp, 1, 1, 6},
-    {"atom", core_atom, 1, 1, 6},
-    {"atom?", core_is_atom, 1, 1, 6},
-    {"deref", core_deref, 1, 1, 6},
-    {"reset!", core_reset, 2, 2, 6},
-    {"swap!", core_swap, 2, -1, 6},
-    {"cons", core_cons, 2, 2, 7},
-    {"concat", core_concat, 0, -1, 7},
-    {"vec", core_vec, 1, 1, 7},
-    {"nth", core_nth, 2, 2, 8},
-    {"first", core_first, 1, 1, 8},
-    {"rest", core_rest, 1, 1, 8},
-    {"throw", core_throw, 1, 1, 9},
-    {"apply", core_apply, 2, -1, 9},
-    {"map", core_map, 2, 2, 9},
-    {"nil?", core_is_nil, 1, 1, 9},
-    {"true?", core_is_true, 1, 1, 9},
-    {"false?", core_is_false, 1, 1, 9},
-    {"symbol?", core_is_symbol, 1, 1, 9},
-    {"symbol", core_symbol, 1, 1, 9},
-    {"keyword", core_keyword, 1, 1, 9},
-    {"keyword?", core_is_keyword, 1, 1, 9},
-    {"vector", core_vector, 0, -1, 9},
-    {"vector?", core_is_vector, 1, 1, 9},
-    {"sequential?", core_is_sequential, 1, 1, 9},
-    {"hash-map", core_hash_map, 0, -1, 9},
-    {"map?", core_is_map, 1, 1, 9},
-    {"assoc", core_assoc, 1, -1, 9},
-    {"dissoc", core_dissoc, 1, -1, 9},
-    {"get", core_get, 2, 2, 9},
-    {"contains?", core_contains, 2, 2, 9},
-    {"keys", core_keys, 1, 1, 9},
-    {"vals", core_vals, 1, 1, 9},
-    {"readline", core_readline, 1, 1, 10},
-    {"time-ms", core_time_ms, 0, 0, 10},
-    {"meta", core_meta, 1, 1, 10},
-    {"with-meta", core_with_meta, 2, 2, 10},
-    {"fn?", core_is_fn, 1, 1, 10},
-    {"macro?", core_is_macro, 1, 1, 8},
-    {"string?", core_is_string, 1, 1, 10},
-    {"number?", core_is_number, 1, 1, 10},
-    {"seq", core_seq, 1, 1, 10},
-    {"conj", core_conj, 2, -1, 10},
-    /* the gc module */
-    {"gc-collect", core_gc_collect, 0, 1, 10},
-    {"gc-count", core_gc_count, 0, 0, 10},
-    {"gc-get-threshold", core_gc_get_threshold, 0, 0, 10},
-    {"gc-set-threshold", core_gc_set_threshold, 1, 3, 10},
-    {"gc-set-debug", core_gc_set_debug, 1, 1, 10},
-    {"gc-get-debug", core_gc_get_debug, 0, 0, 10},
-    {"gc-enable", core_gc_enable, 0, 0, 10},
-    {"gc-disable", core_gc_disable, 0, 0, 10},
-    {"gc-live-objects", core_gc_live_objects, 0, 0, 10},
-    {"gc-type-count", core_gc_type_count, 1, 1, 10},
-    {"show-growth", core_show_growth, 0, 1, 10},
-    {"show-most-common-types", core_show_most_common_types, 0, 1, 10},
-    {"show-backrefs", core_show_backrefs, 2, 3, 10},
-    {"type-name", core_type_name, 1, 1, 10},
-};
+#define CORE_ENTRY(name, cname, lo, hi, step) {name, cname##_cf, step},
+static const core_entry_t core_ns[] = {CORE_NS(CORE_ENTRY)};
 
 int mal_core_install(mal_env_t *env)
 {
@@ -890,7 +900,7 @@ int mal_core_install(mal_env_t *env)
         if (e->step > mal.step)
             continue;
         rcy_object_t *sym = mal_sym(e->name);
-        rcy_object_t *b = sym ? mal_builtin_new(e->name, e->fn, e->min_args, e->max_args) : NULL;
+        rcy_object_t *b = sym ? mal_builtin_new(e->fn) : NULL;
         int rc = b ? mal_env_set(env, sym, b) : -1;
         rcy_xdecref(sym);
         rcy_xdecref(b);

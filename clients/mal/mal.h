@@ -3,11 +3,11 @@
  *
  * Every mal value is a recycle object: numbers are recycle ints, strings
  * recycle strs, lists recycle lists (immutable once built: nothing mutates a
- * list after the reader, a core function or EVAL has made it), hash-maps
- * wrap a recycle dict. Our own types: symbols and keywords (interned, so
- * they compare and hash by identity), vectors (and lists carrying metadata),
- * hash-maps, built-in functions, closures (functions and macros),
- * environments and atoms. The containers among them have traverse and
+ * list after the reader, a core function or EVAL has made it), builtins
+ * recycle C functions, nil/true/false recycle's None/True/False. Our own
+ * types: symbols and keywords (interned, so they compare and hash by
+ * identity), vectors (and lists carrying metadata), hash-maps (around a
+ * recycle dict), closures (functions and macros), environments and atoms. The containers among them have traverse and
  * clear, so the cycle collector frees the cycles that closures, their
  * environments and atoms make.
  *
@@ -36,7 +36,7 @@ typedef struct mal_state_s {
     rcy_runtime_t *rt;
     int step; /* the step this executable implements: 0..10 (10 is A) */
     /* our types */
-    rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_builtin, *t_fn, *t_env, *t_atom;
+    rcy_type_t *t_sym, *t_kw, *t_vec, *t_map, *t_fn, *t_env, *t_atom;
     /* singletons: recycle's None, True and False */
     rcy_object_t *nil, *true_, *false_;
     /* intern tables: str -> symbol, str -> keyword, weak-value maps: a
@@ -88,15 +88,9 @@ typedef struct mal_map_s {
     rcy_object_t *meta;
 } mal_map_t;
 
+/* The C form of a core function (core.c wraps each in a C function). */
 typedef rcy_object_t *(*mal_cfn_t)(int argc, rcy_object_t *const *argv);
 
-typedef struct mal_builtin_s {
-    rcy_object_t ob;
-    mal_cfn_t fn;
-    const char *name;
-    rcy_object_t *meta;
-    int min_args, max_args; /* arity, checked before the call; max -1: variadic */
-} mal_builtin_t;
 
 typedef struct mal_fn_s { /* fn* closures and macros */
     rcy_object_t ob;
@@ -147,7 +141,8 @@ static inline int mal_is_vector(const rcy_object_t *o)
 static inline int mal_is_seq(const rcy_object_t *o) { return mal_is_plain_list(o) || mal_is(o, mal.t_vec); }
 static inline int mal_is_map(const rcy_object_t *o) { return mal_is(o, mal.t_map); }
 static inline int mal_is_fn(const rcy_object_t *o) { return mal_is(o, mal.t_fn); }
-static inline int mal_is_builtin(const rcy_object_t *o) { return mal_is(o, mal.t_builtin); }
+/* Builtins are recycle C functions (rcy_cfunction_new). */
+static inline int mal_is_builtin(const rcy_object_t *o) { return rcy_is_cfunction(o); }
 static inline int mal_is_atom(const rcy_object_t *o) { return mal_is(o, mal.t_atom); }
 static inline int mal_truthy(const rcy_object_t *o) { return o != mal.nil && o != mal.false_; }
 
@@ -193,7 +188,15 @@ rcy_object_t *mal_vec_wrap(rcy_object_t *list, int kind, rcy_object_t *meta);
 rcy_object_t *mal_map_new(void);        /* an empty map, to be filled by mal_map_put */
 int mal_map_put(rcy_object_t *map, rcy_object_t *key, rcy_object_t *val); /* while building */
 rcy_object_t *mal_map_copy(rcy_object_t *map);
-rcy_object_t *mal_builtin_new(const char *name, mal_cfn_t fn, int min_args, int max_args);
+/* A builtin: fn wrapped by rcy_cfunction_new, unbound. */
+rcy_object_t *mal_builtin_new(rcy_cfunction_fn fn);
+/* 1 if a builtin named name accepts nargs arguments (lo..hi, hi -1: any),
+   else 0 with the error thrown. */
+int mal_arity_ok(const char *name, size_t nargs, int lo, int hi);
+/* A builtin's metadata (borrowed, NULL for none), and a copy with meta: a
+   C function bound to the pair (builtin, meta) that calls the builtin. */
+rcy_object_t *mal_builtin_meta(rcy_object_t *b);
+rcy_object_t *mal_builtin_with_meta(rcy_object_t *b, rcy_object_t *meta);
 rcy_object_t *mal_fn_new(rcy_object_t *params, rcy_object_t *body, mal_env_t *env);
 rcy_object_t *mal_atom_new(rcy_object_t *v);
 rcy_object_t *mal_bool(int b); /* borrowed-free: returns a new reference */

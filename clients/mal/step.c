@@ -556,10 +556,12 @@ static int rep_quiet(const char *code)
 #endif
 
 #if STEP >= 6
-static rcy_object_t *core_eval(int argc, rcy_object_t *const *argv)
+static rcy_object_t *core_eval(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
 {
-    (void)argc;
-    return mal_eval(argv[0], mal.repl_env);
+    (void)self;
+    if (!mal_arity_ok("eval", nargs, 1, 1))
+        return NULL;
+    return mal_eval(args[0], mal.repl_env);
 }
 #endif
 
@@ -643,7 +645,7 @@ static int set_up(int argc, char **argv)
 #if STEP >= 6
     {
         rcy_object_t *sym = mal_sym("eval");
-        rcy_object_t *b = sym ? mal_builtin_new("eval", core_eval, 1, 1) : NULL;
+        rcy_object_t *b = sym ? mal_builtin_new(core_eval) : NULL;
         int rc = b ? mal_env_set(mal.repl_env, sym, b) : -1;
         rcy_xdecref(sym);
         rcy_xdecref(b);

@@ -72,34 +72,6 @@ static int map_clear(rcy_object_t *self)
     return 0;
 }
 
-static int builtin_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
-{
-    RCY_VISIT(((mal_builtin_t *)self)->meta);
-    return 0;
-}
-
-static int builtin_clear(rcy_object_t *self)
-{
-    RCY_CLEAR(((mal_builtin_t *)self)->meta);
-    return 0;
-}
-
-/* The call slot of builtins: the arity is checked here, so that each core
-   function may read its min_args arguments. */
-static rcy_object_t *builtin_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
-{
-    mal_builtin_t *b = (mal_builtin_t *)self;
-    int argc = (int)nargs;
-    if (argc < b->min_args || (b->max_args >= 0 && argc > b->max_args))
-        return mal_throwf("%s: wrong number of arguments (%d)", b->name, argc);
-    return b->fn(argc, args);
-}
-
-static int builtin_describe(rcy_object_t *self, char *buf, size_t size)
-{
-    return snprintf(buf, size, "<builtin %s>", ((mal_builtin_t *)self)->name);
-}
-
 static int fn_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     mal_fn_t *f = (mal_fn_t *)self;
@@ -353,16 +325,49 @@ rcy_object_t *mal_map_copy(rcy_object_t *map)
     return m;
 }
 
-rcy_object_t *mal_builtin_new(const char *name, mal_cfn_t fn, int min_args, int max_args)
+rcy_object_t *mal_builtin_new(rcy_cfunction_fn fn)
 {
-    mal_builtin_t *b = (mal_builtin_t *)rcy_new(mal.t_builtin);
-    if (b == NULL)
-        return mal_throw_rcy("function");
-    b->fn = fn;
-    b->name = name;
-    b->min_args = min_args;
-    b->max_args = max_args;
-    return &b->ob;
+    rcy_object_t *b = rcy_cfunction_new(mal.rt, fn, NULL);
+    return b ? b : mal_throw_rcy("function");
+}
+
+int mal_arity_ok(const char *name, size_t nargs, int lo, int hi)
+{
+    if ((intptr_t)nargs < lo || (hi >= 0 && (intptr_t)nargs > hi)) {
+        mal_throwf("%s: wrong number of arguments (%zu)", name, nargs);
+        return 0;
+    }
+    return 1;
+}
+
+/* A builtin with metadata is bound to the tuple (builtin, meta). */
+static rcy_object_t *meta_pair(rcy_object_t *b)
+{
+    rcy_object_t *self = rcy_cfunction_self(b);
+    return (self != NULL && rcy_is_tuple(self) && rcy_tuple_len(self) == 2) ? self : NULL;
+}
+
+static rcy_object_t *call_with_meta(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    return rcy_call(rcy_tuple_get(self, 0), args, nargs);
+}
+
+rcy_object_t *mal_builtin_meta(rcy_object_t *b)
+{
+    rcy_object_t *pair = meta_pair(b);
+    return pair ? rcy_tuple_get(pair, 1) : NULL;
+}
+
+rcy_object_t *mal_builtin_with_meta(rcy_object_t *b, rcy_object_t *meta)
+{
+    rcy_object_t *pair = meta_pair(b);
+    rcy_object_t *items[2] = {pair ? rcy_tuple_get(pair, 0) : b, meta};
+    rcy_object_t *t = rcy_tuple_new(mal.rt, 2, items);
+    if (t == NULL)
+        return mal_throw_rcy("with-meta");
+    rcy_object_t *f = rcy_cfunction_new(mal.rt, call_with_meta, t);
+    rcy_decref(t);
+    return f ? f : mal_throw_rcy("with-meta");
 }
 
 rcy_object_t *mal_fn_new(rcy_object_t *params, rcy_object_t *body, mal_env_t *env)
@@ -940,12 +945,10 @@ int mal_init(int step)
                           offsetof(mal_sym_t, weaklist), NULL);
     mal.t_vec = make_type("mal.vector", sizeof(mal_vec_t), 1, vec_traverse, vec_clear, NULL, NULL, 0, NULL);
     mal.t_map = make_type("mal.hash-map", sizeof(mal_map_t), 1, map_traverse, map_clear, NULL, NULL, 0, NULL);
-    mal.t_builtin = make_type("mal.builtin", sizeof(mal_builtin_t), 1, builtin_traverse, builtin_clear, NULL,
-                              builtin_describe, 0, builtin_call);
     mal.t_fn = make_type("mal.function", sizeof(mal_fn_t), 1, fn_traverse, fn_clear, NULL, fn_describe, 0, mal_fn_call);
     mal.t_env = make_type("mal.env", sizeof(mal_env_t), 1, env_traverse, env_clear, NULL, env_describe, 0, NULL);
     mal.t_atom = make_type("mal.atom", sizeof(mal_atom_t), 1, atom_traverse, atom_clear, NULL, NULL, 0, NULL);
-    if (!mal.t_sym || !mal.t_kw || !mal.t_vec || !mal.t_map || !mal.t_builtin || !mal.t_fn || !mal.t_env ||
+    if (!mal.t_sym || !mal.t_kw || !mal.t_vec || !mal.t_map || !mal.t_fn || !mal.t_env ||
         !mal.t_atom)
         return -1;
     /* nil, true and false are recycle's None, True and False */
