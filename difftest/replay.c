@@ -472,6 +472,7 @@ static void print_record(long step, const char *line, int has_ret, intptr_t ret)
     rcy_gc_get_count(rt, c);
     bprintf(&out, "\ncount %d %d %d\n", c[0], c[1], c[2]);
     rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
     rcy_gc_get_stats(rt, st);
     bputs(&out, "stats");
     for (int g = 0; g < RCY_GC_GENERATIONS; g++)

@@ -14,11 +14,6 @@
 
 _Static_assert(offsetof(rcyi_int_t, value) == sizeof(rcy_object_t), "rcy_is_true reads the value there");
 
-/* rcy_new of their types gives the singletons, as NoneType() is None and
-   bool() is False in Python: no second None can exist. */
-static rcy_object_t *none_alloc(rcy_type_t *type) { return &type->rt->builtins->none; }
-static rcy_object_t *bool_alloc(rcy_type_t *type) { return &type->rt->builtins->bools[0].ob; }
-
 int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b)
 {
     rcy_type_spec_t spec = {0};
@@ -38,8 +33,6 @@ int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b)
         rcy_object_init_static(&b->bools[i].ob, b->bool_type);
         b->bools[i].value = i;
     }
-    b->none_type->alloc = none_alloc;
-    b->bool_type->alloc = bool_alloc;
     return 0;
 }
 
