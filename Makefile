@@ -2,7 +2,9 @@
 #
 #   make demo    builds the library and the tours only, quietly (the build log
 #                goes to $(BUILD)/release/demo-build.log, shown on failure),
-#                and runs them; the tour's graphs go to $(BUILD)/release/tour-graphs
+#                and runs them; the tour's graphs go to $(BUILD)/release/tour-graphs;
+#                then demo-mal: a mal REPL transcript (a closure's cycle freed
+#                by a collection, with the DEBUG_STATS lines)
 #   make check   the quick suite: the debug build (ASan and UBSan) and every
 #                test not labelled `slow` (ctest -LE slow), under two minutes
 #   make test    every layer, six in all, each announced as "[i/6] layer" with
@@ -17,6 +19,9 @@
 #                Builds are quiet (log in the build directory, shown on failure).
 #   make docs    the manual generated from include/recycle.h: $(BUILD)/docs/
 #   make bench   the benchmarks against CPython (bench/run.py)
+#   make mal     the mal interpreter (clients/mal), one executable per step,
+#                in $(BUILD)/release/clients/mal; clients/mal/run starts them
+#   make bench-mal  mal against mal's C implementation on Boehm (bench/mal)
 #   make install PREFIX=...
 #
 # Debug builds compile the library at debug level 2 (RCY_DEBUG, described in
