@@ -721,8 +721,13 @@ static void *run_main(void *p)
 #endif
     for (;;) {
         char *line = stop_requested ? NULL : mal_readline("user> ");
-        if (line == NULL)
+        if (line == NULL) {
+            if (!stop_requested) {
+                putchar('\n'); /* end the last prompt's line */
+                fflush(stdout);
+            }
             break;
+        }
         rep(line);
         free(line);
     }
