@@ -1,6 +1,7 @@
 /*
- * mal on recycle: line input, with GNU readline's line editing and history
- * when the build found it (MAL_HAVE_READLINE), else plain stdio.
+ * mal on recycle: line input, with line editing and history from GNU
+ * readline (MAL_HAVE_READLINE) or libedit's readline interface
+ * (MAL_HAVE_EDITLINE) when the build found one, else plain stdio.
  */
 #include "mal.h"
 
@@ -8,9 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(MAL_HAVE_READLINE) || defined(MAL_HAVE_EDITLINE)
 #ifdef MAL_HAVE_READLINE
 #include <readline/history.h>
 #include <readline/readline.h>
+#else
+#include <editline/readline.h>
+#endif
 
 char *mal_readline(const char *prompt)
 {
