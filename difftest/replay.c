@@ -203,6 +203,8 @@ static void label_of(const rcy_object_t *o, char *buf, size_t size)
         snprintf(buf, size, "w%ld", wr_label(o));
     else if (is_pobj(o))
         snprintf(buf, size, "o%ld", ((const pobj_t *)o)->label);
+    else if (rcy_is_cfunction(o))
+        snprintf(buf, size, "?method"); /* the twin's bound method o.cb */
     else
         snprintf(buf, size, "?%s", rcy_type_name(rcy_type(o)));
 }
@@ -557,13 +559,25 @@ static void op_drop(long r)
         root_set((int)r, NULL);
 }
 
+/* The twin's bound method o.cb as a weak-reference callback: a C function
+   bound to the referent (a callable callback, traversed), which logs. */
+static rcy_object_t *method_cb(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)self;
+    if (nargs == 1)
+        event("cb", args[0]);
+    return rcy_none(rt);
+}
+
 /* weak R V C: root R = a weak reference to the object in root V, with no
-   callback (C = 0: the shared basic reference), a logging callback (1) or
-   one that also drops root label % NROOTS (2). Root R is released first,
-   while the target is held. */
+   callback (C = 0: the shared basic reference), a logging callback (1),
+   one that also drops root label % NROOTS (2), or the referent's own bound
+   method o.cb (3: weakref.ref(o, o.cb), a callback that holds the referent,
+   so the object lives as long as the weak reference, and a cycle through
+   it is collected). Root R is released first, while the target is held. */
 static void op_weak(long r, long v, long c)
 {
-    if (!valid_root(r) || !valid_root(v) || c < 0 || c > 2)
+    if (!valid_root(r) || !valid_root(v) || c < 0 || c > 3)
         return;
     pobj_t *p = as_pobj(roots[v]);
     if (p == NULL)
@@ -572,17 +586,29 @@ static void op_weak(long r, long v, long c)
     root_set((int)r, NULL);
     int was;
     alloc_begin(&was);
+    /* o.cb is evaluated before the call: the method object is allocated
+       (a tracked container) before the argument tuple and the reference. */
+    rcy_object_t *method = NULL;
+    if (c == 3) {
+        method = rcy_cfunction_new(rt, method_cb, &p->ob);
+        if (method == NULL)
+            die("cfunction_new failed: %s", rcy_strerror(rcy_last_error(rt)));
+    }
     if (!deferred) {
         RCY_XSETREF(argtuple->slot[0], &p->ob);
+        RCY_XSETREF(argtuple->slot[1], method);
         rcy_gc_track(&argtuple->ob);
     }
-    rcy_object_t *wr = rcy_weakref_new(&p->ob, c ? wr_callback : NULL, (void *)(intptr_t)c);
+    rcy_object_t *wr = method != NULL ? rcy_weakref_new_callable(&p->ob, method)
+                                      : rcy_weakref_new(&p->ob, c ? wr_callback : NULL, (void *)(intptr_t)c);
     if (wr == NULL)
         die("weakref_new failed: %s", rcy_strerror(rcy_last_error(rt)));
     if (!deferred) {
         rcy_gc_untrack(&argtuple->ob);
         RCY_CLEAR(argtuple->slot[0]);
+        RCY_CLEAR(argtuple->slot[1]);
     }
+    rcy_xdecref(method); /* the weak reference holds it */
     if (rcy_getrefcount(wr) == 1)
         wr_label_set(wr, next_wr++);
     alloc_end(was);

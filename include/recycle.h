@@ -1490,6 +1490,11 @@ RCY_API rcy_object_t *rcy_cfunction_new(rcy_runtime_t *rt, rcy_cfunction_fn fn, 
     when o is not a C function). */
 RCY_API rcy_object_t *rcy_cfunction_self(const rcy_object_t *o);
 
+/** The C function a C function object wraps (NULL when o is not one): a
+    runtime tells its own kinds of C functions apart by it (a wrapper that
+    carries metadata in its bound object, say). */
+RCY_API rcy_cfunction_fn rcy_cfunction_function(const rcy_object_t *o);
+
 /** The type of C functions ("builtin_function_or_method"). */
 RCY_API rcy_type_t *rcy_cfunction_type(const rcy_runtime_t *rt);
 

@@ -662,6 +662,8 @@ TEST(test_call_basics)
     CHECK(strcmp(rcy_type_name(rcy_type(add)), "builtin_function_or_method") == 0);
     CHECK(rcy_type(add) == rcy_cfunction_type(rt));
     CHECK(rcy_cfunction_self(add) == NULL);
+    CHECK(rcy_cfunction_function(add) == c_add);
+    CHECK(rcy_cfunction_function(NULL) == NULL);
     rcy_object_t *two = rcy_int_new(rt, 2), *forty = rcy_int_new(rt, 40), *s = rcy_str_new(rt, "x");
     rcy_object_t *args[] = {two, forty};
     rcy_object_t *r = rcy_call(add, args, 2);
@@ -694,6 +696,7 @@ TEST(test_call_basics)
     r = rcy_call(add100, args, 2);
     CHECK(r != NULL && int_of(r) == 142);
     rcy_decref(r);
+    CHECK(rcy_cfunction_function(hundred) == NULL);
     char buf[128];
     rcy_describe(add, buf, sizeof buf);
     CHECK(strncmp(buf, "<built-in function at ", 22) == 0);

@@ -131,3 +131,13 @@ rcy_object_t *rcy_cfunction_self(const rcy_object_t *o)
         return NULL;
     return ((const rcyi_cfunction_t *)o)->self;
 }
+
+rcy_cfunction_fn rcy_cfunction_function(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return NULL;
+    rcyi_check_live(o);
+    if (o->type != rcyi_builtins(o)->cfunction_type)
+        return NULL;
+    return ((const rcyi_cfunction_t *)o)->fn;
+}
