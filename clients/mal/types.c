@@ -340,16 +340,16 @@ int mal_arity_ok(const char *name, size_t nargs, int lo, int hi)
     return 1;
 }
 
-/* A builtin with metadata is bound to the tuple (builtin, meta). */
-static rcy_object_t *meta_pair(rcy_object_t *b)
-{
-    rcy_object_t *self = rcy_cfunction_self(b);
-    return (self != NULL && rcy_is_tuple(self) && rcy_tuple_len(self) == 2) ? self : NULL;
-}
-
+/* A builtin with metadata is the C function call_with_meta bound to the
+   tuple (builtin, meta). */
 static rcy_object_t *call_with_meta(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
 {
     return rcy_call(rcy_tuple_get(self, 0), args, nargs);
+}
+
+static rcy_object_t *meta_pair(rcy_object_t *b)
+{
+    return rcy_cfunction_function(b) == call_with_meta ? rcy_cfunction_self(b) : NULL;
 }
 
 rcy_object_t *mal_builtin_meta(rcy_object_t *b)
