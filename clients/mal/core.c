@@ -712,6 +712,29 @@ static rcy_object_t *core_gc_disable(int argc, ARGS)
     return rcy_newref(mal.nil);
 }
 
+/* gc.freeze / gc.unfreeze / gc.get_freeze_count */
+static rcy_object_t *core_gc_freeze(int argc, ARGS)
+{
+    UNUSED_ARGS;
+    if (rcy_gc_freeze(mal.rt) < 0)
+        return mal_throw_rcy("gc-freeze");
+    return rcy_newref(mal.nil);
+}
+
+static rcy_object_t *core_gc_unfreeze(int argc, ARGS)
+{
+    UNUSED_ARGS;
+    if (rcy_gc_unfreeze(mal.rt) < 0)
+        return mal_throw_rcy("gc-unfreeze");
+    return rcy_newref(mal.nil);
+}
+
+static rcy_object_t *core_gc_freeze_count(int argc, ARGS)
+{
+    UNUSED_ARGS;
+    return mal_int((int64_t)rcy_gc_get_freeze_count(mal.rt));
+}
+
 static rcy_object_t *core_gc_live_objects(int argc, ARGS)
 {
     UNUSED_ARGS;
@@ -864,6 +887,9 @@ static rcy_object_t *core_type_name(int argc, ARGS)
     X("gc-get-debug", core_gc_get_debug, 0, 0, 10) \
     X("gc-enable", core_gc_enable, 0, 0, 10) \
     X("gc-disable", core_gc_disable, 0, 0, 10) \
+    X("gc-freeze", core_gc_freeze, 0, 0, 10) \
+    X("gc-unfreeze", core_gc_unfreeze, 0, 0, 10) \
+    X("gc-get-freeze-count", core_gc_freeze_count, 0, 0, 10) \
     X("gc-live-objects", core_gc_live_objects, 0, 0, 10) \
     X("gc-type-count", core_gc_type_count, 1, 1, 10) \
     X("show-growth", core_show_growth, 0, 1, 10) \
