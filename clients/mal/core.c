@@ -712,20 +712,82 @@ static rcy_object_t *core_gc_disable(int argc, ARGS)
     return rcy_newref(mal.nil);
 }
 
+/* gc.get_stats: a list of three hash-maps {:collections :collected
+   :uncollectable :candidates}, youngest generation first. */
+static rcy_object_t *core_gc_get_stats(int argc, ARGS)
+{
+    UNUSED_ARGS;
+    rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
+    int rc = rcy_gc_get_stats(mal.rt, st);
+    if (rc < 0)
+        return mal_throwf("gc-get-stats: %s", rcy_strerror(rc));
+    rcy_object_t *l = mal_list_of(0, NULL);
+    for (int g = 0; l != NULL && g < RCY_GC_GENERATIONS; g++) {
+        const char *names[] = {"collections", "collected", "uncollectable", "candidates"};
+        intptr_t vals[] = {st[g].collections, st[g].collected, st[g].uncollectable, st[g].candidates};
+        rcy_object_t *m = mal_map_new();
+        for (int i = 0; m != NULL && i < 4; i++) {
+            rcy_object_t *k = mal_kw(names[i]), *v = k ? mal_int(vals[i]) : NULL;
+            if (v == NULL || mal_map_put(m, k, v) < 0)
+                RCY_CLEAR(m);
+            rcy_xdecref(k);
+            rcy_xdecref(v);
+        }
+        if (m == NULL || rcy_list_append(l, m) < 0) {
+            if (m != NULL)
+                mal_throw_rcy("gc-get-stats");
+            rcy_xdecref(m);
+            RCY_CLEAR(l);
+            break;
+        }
+        rcy_decref(m);
+    }
+    return l;
+}
+
+/* gc.garbage: a list of what the garbage list holds (uncollectable
+   objects, or with (gc-set-debug :saveall) everything a collection found
+   unreachable); (gc-garbage-clear) empties it and returns how many. */
+static rcy_object_t *core_gc_garbage(int argc, ARGS)
+{
+    UNUSED_ARGS;
+    size_t n = rcy_gc_garbage_len(mal.rt);
+    rcy_object_t *l = mal_list_of(0, NULL);
+    for (size_t i = 0; l != NULL && i < n; i++) {
+        if (rcy_list_append(l, rcy_gc_garbage_get(mal.rt, i)) < 0) {
+            rcy_decref(l);
+            return mal_throw_rcy("gc-garbage");
+        }
+    }
+    return l;
+}
+
+static rcy_object_t *core_gc_garbage_clear(int argc, ARGS)
+{
+    UNUSED_ARGS;
+    intptr_t n = rcy_gc_garbage_clear(mal.rt);
+    if (n < 0)
+        return mal_throwf("gc-garbage-clear: %s", rcy_strerror((int)n));
+    return mal_int(n);
+}
+
 /* gc.freeze / gc.unfreeze / gc.get_freeze_count */
 static rcy_object_t *core_gc_freeze(int argc, ARGS)
 {
     UNUSED_ARGS;
-    if (rcy_gc_freeze(mal.rt) < 0)
-        return mal_throw_rcy("gc-freeze");
+    int rc = rcy_gc_freeze(mal.rt);
+    if (rc < 0)
+        return mal_throwf("gc-freeze: %s", rcy_strerror(rc));
     return rcy_newref(mal.nil);
 }
 
 static rcy_object_t *core_gc_unfreeze(int argc, ARGS)
 {
     UNUSED_ARGS;
-    if (rcy_gc_unfreeze(mal.rt) < 0)
-        return mal_throw_rcy("gc-unfreeze");
+    int rc = rcy_gc_unfreeze(mal.rt);
+    if (rc < 0)
+        return mal_throwf("gc-unfreeze: %s", rcy_strerror(rc));
     return rcy_newref(mal.nil);
 }
 
@@ -763,8 +825,9 @@ static rcy_object_t *core_show_growth(int argc, ARGS)
     if (mal.growth == NULL && (mal.growth = rcy_growth_new(mal.rt)) == NULL)
         return mal_throw_rcy("show-growth");
     fflush(stdout);
-    if (rcy_show_growth(mal.growth, &opts, stdout) < 0)
-        return mal_throw_rcy("show-growth");
+    int rc = rcy_show_growth(mal.growth, &opts, stdout);
+    if (rc < 0)
+        return mal_throwf("show-growth: %s", rcy_strerror(rc));
     fflush(stdout);
     return rcy_newref(mal.nil);
 }
@@ -778,8 +841,9 @@ static rcy_object_t *core_show_most_common_types(int argc, ARGS)
         limit = (size_t)int_of(argv[0]);
     }
     fflush(stdout);
-    if (rcy_census_show_most_common_types(mal.rt, limit, stdout) < 0)
-        return mal_throw_rcy("show-most-common-types");
+    int rc = rcy_census_show_most_common_types(mal.rt, limit, stdout);
+    if (rc < 0)
+        return mal_throwf("show-most-common-types: %s", rcy_strerror(rc));
     fflush(stdout);
     return rcy_newref(mal.nil);
 }
@@ -799,8 +863,9 @@ static rcy_object_t *core_show_backrefs(int argc, ARGS)
         opts.max_depth = (int)int_of(argv[2]);
     }
     opts.filename = rcy_str_data(argv[1]);
-    if (rcy_show_backrefs(&argv[0], 1, &opts) < 0)
-        return mal_throw_rcy("show-backrefs");
+    int rc = rcy_show_backrefs(&argv[0], 1, &opts);
+    if (rc < 0)
+        return mal_throwf("show-backrefs: %s", rcy_strerror(rc));
     return rcy_newref(argv[1]);
 }
 
@@ -887,6 +952,9 @@ static rcy_object_t *core_type_name(int argc, ARGS)
     X("gc-get-debug", core_gc_get_debug, 0, 0, 10) \
     X("gc-enable", core_gc_enable, 0, 0, 10) \
     X("gc-disable", core_gc_disable, 0, 0, 10) \
+    X("gc-get-stats", core_gc_get_stats, 0, 0, 10) \
+    X("gc-garbage", core_gc_garbage, 0, 0, 10) \
+    X("gc-garbage-clear", core_gc_garbage_clear, 0, 0, 10) \
     X("gc-freeze", core_gc_freeze, 0, 0, 10) \
     X("gc-unfreeze", core_gc_unfreeze, 0, 0, 10) \
     X("gc-get-freeze-count", core_gc_freeze_count, 0, 0, 10) \
