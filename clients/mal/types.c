@@ -1018,6 +1018,7 @@ size_t mal_finish(void)
     RCY_CLEAR(mal.symtab);
     RCY_CLEAR(mal.kwtab);
     rcy_gc_set_debug(mal.rt, 0); /* the program's debug flags do not cover teardown */
+    rcy_gc_unfreeze(mal.rt);     /* what (gc-freeze) left permanent is collectable again */
     rcy_gc_collect(mal.rt, 2);
     size_t live = rcy_runtime_live_objects(mal.rt);
     size_t expected = 1; /* the out-of-memory string */
