@@ -14,6 +14,9 @@
  * finalizer, and all they reach, are uncollectable and go to garbage; the
  * others are finalized (PEP 442), checked again for resurrection, and
  * cleared with their clear slot, which frees them by reference counting.
+ * The finalizer steps are in finalize.c, the weak-reference steps in
+ * weakref.c; the gc module's surface (gc_api.c) calls this file, never the
+ * reverse (docs/design.md, "Layers").
  *
  * No step recurses: traversals are breadth-first over the lists themselves,
  * with the scratch state (gc_refs, flags) in the GC header.
@@ -620,7 +623,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     return res;
 }
 
-void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
+static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
 {
     /* A callback may remove itself (or others): index, and re-check the
        bound on every step, as iterating CPython's list does. */
@@ -650,14 +653,14 @@ intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
     rt->collecting = true;
     rcy_gc_info_t info = {generation, 0, 0, 0, 0.0};
     if (!shutdown)
-        rcyi_gc_invoke_callbacks(rt, RCY_GC_START, &info);
+        invoke_callbacks(rt, RCY_GC_START, &info);
     collect_result_t res = collect_main(rt, generation);
     info.collected = res.collected;
     info.uncollectable = res.uncollectable;
     info.candidates = res.candidates;
     info.duration = res.duration;
     if (!shutdown)
-        rcyi_gc_invoke_callbacks(rt, RCY_GC_STOP, &info);
+        invoke_callbacks(rt, RCY_GC_STOP, &info);
     rt->collecting = false;
     RCYI_VALIDATE_HEAP(rt, "after a collection");
     return res.collected + res.uncollectable;
