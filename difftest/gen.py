@@ -34,7 +34,7 @@ ALLOCATING = {"G"}
 MAX_CALLBACK_WEAKREFS = 10
 
 
-def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
+def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True, bound=True):
     rnd = random.Random(seed)
     kinds = [i for i, (name, _) in enumerate(CLASSES)
              if (legacy or name not in LEGACY) and (resurrect or name not in RESURRECTING)
@@ -90,7 +90,7 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
                 v = rnd.choice(rs)
                 free = [r for r in range(NROOTS) if r not in rs]
                 r = rnd.choice(free) if free else v
-                c = rnd.choice((1, 2, 3)) if callback_weakrefs < MAX_CALLBACK_WEAKREFS else 0
+                c = rnd.choice((1, 2, 3) if bound else (1, 2)) if callback_weakrefs < MAX_CALLBACK_WEAKREFS else 0
                 callback_weakrefs += c != 0
                 lines.append("weak %d %d %d" % (r, v, c))
                 roots[r] = ("w", roots[v]) if r != v else None
@@ -133,7 +133,7 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
         elif op == "weak":
             v = full_root()
             r = rnd.randrange(NROOTS)
-            c = rnd.choices((0, 1, 2, 3), (3, 5, 2, 2))[0]
+            c = rnd.choices((0, 1, 2, 3), (3, 5, 2, 2 if bound else 0))[0]
             if c and callback_weakrefs >= MAX_CALLBACK_WEAKREFS:
                 c = 0
             if c:

@@ -113,6 +113,8 @@ def caps():
 
 ROOTS = [None] * NROOTS
 SURV = []
+# 3.12+: automatic collections wait for the eval breaker (caps()["deferred"]).
+EARLY_DEFERRED = [sys.version_info >= (3, 12)]
 EV = []
 WRLAB = {}          # id(weakref) -> label, set when the weakref is created
 OUT = []
@@ -540,15 +542,18 @@ def run(ops, classes):
                         w = ref(o, cb_drop)
                     else:
                         # Evaluating o.cb allocates the method object, which
-                        # may run a full collection that empties the tuple
-                        # free list before ref's argument tuple is taken; a
-                        # C program has no argument tuple: restock out of
-                        # sight, as below.
+                        # up to 3.11 may run a full collection that empties
+                        # the tuple free list before ref's argument tuple is
+                        # taken; a C program has no argument tuple: restock
+                        # out of sight, as below. (3.12+ defers the
+                        # collection to the next eval-breaker check, after
+                        # the call: no Python call may come in between.)
                         m = o.cb
-                        gc_disable()
-                        settle()
-                        if auto:
-                            gc_enable()
+                        if not EARLY_DEFERRED[0]:
+                            gc_disable()
+                            settle()
+                            if auto:
+                                gc_enable()
                         w = ref(o, m)
                         m = None
                     if getrefcount(w) == 2:
