@@ -106,7 +106,7 @@ extern "C" {
 
 typedef struct rcy_runtime_s rcy_runtime_t;
 typedef struct rcy_type_s rcy_type_t;
-typedef struct rcy_object_s rcy_object_t; /* defined below (Objects) */
+typedef struct rcy_object_s rcy_object_t;
 
 /* ---- Version --------------------------------------------------------- */
 
@@ -1972,8 +1972,8 @@ RCY_API rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_call
  * Like rcy_finalize_register with a callable object: registers
  * callable(*args) (weakref.finalize(obj, func, *args)) to run once when obj
  * dies or at teardown. The registration takes references to callable and
- * to the nargs arguments args[0..nargs) (in a tuple), traversed by the
- * collector, and releases them once it has run or is detached. As in
+ * to the nargs arguments args[0..nargs), traversed by the collector, and
+ * releases them once it has run or is detached. As in
  * CPython, they must not refer to obj (the registration is kept alive by
  * the runtime: obj would never die). A NULL result of the call is reported
  * through the error hook ("Exception ignored in finalize callback ...").

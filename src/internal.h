@@ -394,6 +394,9 @@ struct rcy_runtime_s {
     unsigned error_seq, error_detail_seq;
     char *error_message;
     rcy_object_t *error_value;
+    /* Releases a discarded error value (rcy_decref, set by rcy_runtime_new:
+       support.c sits below the object layer). */
+    void (*release_error_value)(rcy_object_t *value);
 
     /* The collector's state (gc.c). */
     rcyi_generation_t gens[RCY_NUM_GENERATIONS];
@@ -874,6 +877,9 @@ RCYI_FUNC void rcyi_finalize_atexit(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_finalize_drop_all(rcy_runtime_t *rt);
 
 /* ---- Built-in types (src/types/) --------------------------------------- */
+
+/* The weakref type's call slot (types/call.c), set by rcy_runtime_new. */
+RCYI_FUNC rcy_object_t *rcyi_weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
 
 /* Creates the built-in types and their per-runtime state (rt->builtins,
    rt->clear_freelists). Returns 0, or RCY_ENOMEM having freed what it made. */

@@ -175,6 +175,47 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
     return snprintf(buf, size, "<%s %p>", o->type->name, (void *)o);
 }
 
+/* ---- Calls (the call slot; the built-in callables are in types/call.c) ---- */
+
+rcy_object_t *rcy_call(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs)
+{
+    if (callable == NULL)
+        return NULL;
+    rcyi_check_live(callable);
+    rcy_runtime_t *rt = callable->type->rt;
+    if (nargs > 0 && args == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcy_call_fn fn = callable->type->call;
+    if (fn == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE); /* TypeError: object is not callable */
+        return NULL;
+    }
+    /* A runtime's calls nest as deep as its programs recurse: bounded by
+       the stack, as the other recursive operations (docs/design.md,
+       Recursion), where CPython raises RecursionError. */
+    if (RCY_UNLIKELY(rcyi_stack_low())) {
+        rcyi_set_error(rt, RCY_EDEPTH);
+        return NULL;
+    }
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, "a call slot", callable);
+    rcy_object_t *r = fn(callable, args, nargs);
+    rcyi_leave(rt, &f);
+    if (r == NULL && rt->last_error == 0)
+        rcyi_set_error(rt, RCY_ECALLBACK); /* CPython's SystemError: NULL without an exception */
+    return r;
+}
+
+int rcy_is_callable(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return 0;
+    rcyi_check_live(o);
+    return o->type->call != NULL;
+}
+
 /* ---- Freeing --------------------------------------------------------- */
 
 /* With poisoning on, a freed object's body is overwritten, its refcnt set to

@@ -37,11 +37,9 @@ static void libc_free(void *ctx, void *ptr)
 
 /* ---- The pending error (docs/design.md, Errors) ------------------------ */
 
-void rcyi_err_discard(rcy_runtime_t *rt, char *message, rcy_object_t *value)
-{
-    rcyi_free(rt, message);
-    rcy_xdecref(value);
-}
+/* rt->release_error_value: a discarded error value's release, reached
+   from every layer through the pointer (support.c's rcyi_err_discard). */
+static void release_error_value(rcy_object_t *value) { rcy_decref(value); }
 
 /* Replaces the pending error by (code, a copy of message, value). */
 static int error_set(rcy_runtime_t *rt, int code, const char *message, rcy_object_t *value)
@@ -309,6 +307,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         alloc.free_fn(alloc.ctx, rt);
         return NULL;
     }
+    rt->release_error_value = release_error_value;
     live_add(rt); /* from here on, a failure is undone by rcy_runtime_destroy */
     rcyi_gc_init(rt, cfg);
     if (rcyi_builtins_init(rt) < 0) {
@@ -319,6 +318,9 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         rcy_runtime_destroy(rt);
         return NULL;
     }
+    /* Weak references are callable (wr() is the referent or None): the
+       slot lives with the built-in types, above the weakref layer. */
+    rt->weakref_type->call = rcyi_weakref_call;
     return rt;
 }
 

@@ -95,6 +95,13 @@ int rcyi_set_error(rcy_runtime_t *rt, int code)
     return code;
 }
 
+void rcyi_err_discard(rcy_runtime_t *rt, char *message, rcy_object_t *value)
+{
+    rcyi_free(rt, message);
+    if (value != NULL)
+        rt->release_error_value(value); /* may run a finalizer (object.c, above this layer) */
+}
+
 int rcy_last_error(const rcy_runtime_t *rt)
 {
     if (rt == NULL)

@@ -30,7 +30,8 @@ typedef struct rcyi_weakref_s {
     /* A callable object instead of the C callback (strong, traversed), and
        for a registration the arguments it is called with (a tuple or NULL). */
     rcy_object_t *callable;
-    rcy_object_t *call_args;
+    rcy_object_t **call_args; /* private array of n_call_args references */
+    size_t n_call_args;
     /* Called once with the C form's arg (or fin_arg) when the weak
        reference or registration lets go of it (_ex calls), else NULL. */
     rcy_release_fn release;
@@ -120,7 +121,8 @@ static int weakref_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
     rcyi_weakref_t *wr = as_wr(self);
     RCY_VISIT(wr->key);
     RCY_VISIT(wr->callable);
-    RCY_VISIT(wr->call_args);
+    for (size_t i = 0; i < wr->n_call_args; i++)
+        RCY_VISIT_ITEM(wr->call_args[i], i);
     return 0;
 }
 
@@ -143,6 +145,14 @@ static void release_arg(rcyi_weakref_t *wr)
     rcyi_err_restore(rt, &es);
 }
 
+/* Releases a registration's arguments taken out of it, last first. */
+static void release_args(rcy_runtime_t *rt, rcy_object_t **args, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        rcy_decref(args[i]);
+    rcyi_free(rt, args);
+}
+
 static int weakref_clear(rcy_object_t *self)
 {
     rcyi_weakref_t *wr = as_wr(self);
@@ -151,7 +161,11 @@ static int weakref_clear(rcy_object_t *self)
     wr->callback = NULL;
     RCY_CLEAR(wr->key);
     RCY_CLEAR(wr->callable);
-    RCY_CLEAR(wr->call_args);
+    rcy_object_t **args = wr->call_args;
+    size_t n = wr->n_call_args;
+    wr->call_args = NULL;
+    wr->n_call_args = 0;
+    release_args(self->type->rt, args, n);
     return 0;
 }
 
@@ -165,8 +179,6 @@ static int weakref_describe(rcy_object_t *self, char *buf, size_t size)
                     (void *)wr->referent);
 }
 
-static rcy_object_t *weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
-
 int rcyi_weakref_init(rcy_runtime_t *rt)
 {
     rcy_type_spec_t spec;
@@ -177,7 +189,6 @@ int rcyi_weakref_init(rcy_runtime_t *rt)
     spec.traverse = weakref_traverse;
     spec.clear = weakref_clear;
     spec.describe = weakref_describe;
-    spec.call = weakref_call;
     rt->weakref_type = rcy_type_new(rt, &spec);
     return rt->weakref_type ? 0 : RCY_ENOMEM;
 }
@@ -375,28 +386,18 @@ static void call_callback_inner(rcyi_weakref_t *wr, bool drop)
         if (wr->registered) {
             rcy_finalize_callback_fn fn = wr->fin_fn;
             void *fin_arg = wr->fin_arg;
-            rcy_object_t *callable = wr->callable, *args = wr->call_args;
-            wr->callable = wr->call_args = NULL; /* now ours */
+            rcy_object_t *callable = wr->callable, **args = wr->call_args;
+            size_t nargs = wr->n_call_args;
+            wr->callable = NULL; /* now ours */
+            wr->call_args = NULL;
+            wr->n_call_args = 0;
             registry_unlink(rt, wr);
             wr->fin_fn = NULL;
             bool ok = true;
             if (!rt->teardown_cut) {
                 rcyi_enter(rt, &f, "a finalize callback", &wr->ob);
                 if (callable != NULL) {
-                    intptr_t n = args != NULL ? rcy_tuple_len(args) : 0;
-                    rcy_object_t *items[8];
-                    rcy_object_t **argv = items;
-                    if (n > 8)
-                        argv = rcyi_malloc_array(rt, (size_t)n, sizeof *argv);
-                    if (argv == NULL) {
-                        ok = false;
-                    } else {
-                        for (intptr_t i = 0; i < n; i++)
-                            argv[i] = rcy_tuple_get(args, i); /* the tuple, ours, holds them */
-                        ok = call_object(callable, argv, (size_t)n);
-                        if (argv != items)
-                            rcyi_free(rt, argv);
-                    }
+                    ok = call_object(callable, args, nargs); /* ours, held for the call */
                 } else {
                     ok = fn(fin_arg) >= 0;
                 }
@@ -406,7 +407,7 @@ static void call_callback_inner(rcyi_weakref_t *wr, bool drop)
                 report_callback_error(wr, "in finalize callback");
             release_arg(wr);
             rcy_xdecref(callable);
-            rcy_xdecref(args);
+            release_args(rt, args, nargs);
             rcy_decref(&wr->ob); /* the registry's reference */
         }
         return;
@@ -580,7 +581,7 @@ void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list)
 /* A registration calling fn(arg), or callable(*args) (args a tuple that
    the registration takes, or NULL). */
 static rcy_object_t *finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
-                                       rcy_object_t *callable, rcy_object_t *args)
+                                       rcy_object_t *callable, rcy_object_t **args, size_t nargs)
 {
     rcy_runtime_t *rt = obj->type->rt;
     rcyi_weakref_t **head = rcyi_weaklist(obj);
@@ -593,7 +594,8 @@ static rcy_object_t *finalize_register(rcy_object_t *obj, rcy_finalize_callback_
     wr->fin_fn = fn;
     wr->fin_arg = arg;
     wr->callable = rcy_xnewref(callable);
-    wr->call_args = rcy_xnewref(args);
+    wr->call_args = args; /* the references in it are ours already */
+    wr->n_call_args = nargs;
     insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
     /* The registry keeps the registration alive: it is never garbage, so
        its callback runs even when obj dies in a cycle. */
@@ -622,7 +624,7 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
         rcyi_set_error(rt, RCY_ETYPE);
         return NULL;
     }
-    return finalize_register(obj, fn, arg, NULL, NULL);
+    return finalize_register(obj, fn, arg, NULL, NULL, 0);
 }
 
 rcy_object_t *rcy_finalize_register_ex(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
@@ -654,15 +656,31 @@ rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *ca
         rcyi_set_error(rt, RCY_ERUNTIME);
         return NULL;
     }
-    rcy_object_t *tuple = NULL;
-    if (nargs > 0) {
-        tuple = rcy_tuple_new(rt, (intptr_t)nargs, args); /* checks the arguments' runtime */
-        if (tuple == NULL)
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i] == NULL) {
+            rcyi_set_error(rt, RCY_EINVAL);
             return NULL;
+        }
+        rcyi_check_live(args[i]);
+        if (!rcyi_same_runtime(args[i], rt)) {
+            rcyi_set_error(rt, RCY_ERUNTIME);
+            return NULL;
+        }
     }
-    /* obj and callable are the caller's, alive across the allocations. */
-    rcy_object_t *f = finalize_register(obj, NULL, NULL, callable, tuple);
-    rcy_xdecref(tuple);
+    /* A private array (which never collects) of references to the
+       arguments, taken before the registration's allocation may run a
+       collection (obj, callable and args are the caller's meanwhile). */
+    rcy_object_t **held = NULL;
+    if (nargs > 0) {
+        held = rcyi_malloc_array(rt, nargs, sizeof *held);
+        if (held == NULL)
+            return NULL;
+        for (size_t i = 0; i < nargs; i++)
+            held[i] = rcy_newref(args[i]);
+    }
+    rcy_object_t *f = finalize_register(obj, NULL, NULL, callable, held, nargs);
+    if (f == NULL)
+        release_args(rt, held, nargs);
     return f;
 }
 
@@ -694,13 +712,17 @@ int rcy_finalize_detach(rcy_object_t *f)
         return 0;
     clear_ref(wr);
     registry_unlink(f->type->rt, wr);
-    rcy_object_t *callable = wr->callable, *args = wr->call_args;
-    wr->callable = wr->call_args = NULL;
+    rcy_object_t *callable = wr->callable, **args = wr->call_args;
+    size_t nargs = wr->n_call_args;
+    wr->callable = NULL;
+    wr->call_args = NULL;
+    wr->n_call_args = 0;
     wr->fin_fn = NULL;
     release_arg(wr); /* the registry's reference still holds f */
+    rcy_runtime_t *rt = f->type->rt;
     rcy_decref(f); /* the registry's reference */
     rcy_xdecref(callable); /* after: their releases may run code that sees f */
-    rcy_xdecref(args);
+    release_args(rt, args, nargs);
     return 1;
 }
 
@@ -755,25 +777,4 @@ void rcyi_finalize_drop_all(rcy_runtime_t *rt)
 {
     while (rt->registry_head != NULL)
         rcy_finalize_detach(&rt->registry_head->ob);
-}
-
-/* ---- Calling a weak reference ---------------------------------------- */
-
-/* wr(): the referent, or None once it is gone (weakref.__call__); a
-   registration's call runs it now (finalize.__call__) and gives None. */
-static rcy_object_t *weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
-{
-    (void)args;
-    rcy_runtime_t *rt = self->type->rt;
-    if (nargs != 0) {
-        rcyi_set_error(rt, RCY_EINVAL); /* TypeError: takes no arguments */
-        return NULL;
-    }
-    rcyi_weakref_t *wr = as_wr(self);
-    if (wr->is_finalizer) {
-        rcy_finalize_call(self);
-        return rcy_none(rt);
-    }
-    rcy_object_t *o = live_referent(wr);
-    return o != NULL ? rcy_newref(o) : rcy_none(rt);
 }

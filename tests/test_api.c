@@ -942,8 +942,8 @@ TEST(test_finalize_callable)
     CHECK(f != NULL && rcy_finalize_alive(f));
     rcy_objarray_t refs = {0};
     CHECK_EQ(rcy_gc_get_referents(rt, &f, 1, &refs), 0);
-    CHECK_EQ(refs.len, 2); /* the callable and the tuple of arguments */
-    CHECK(refs.len == 2 && refs.items[0] == fn && rcy_is_tuple(refs.items[1]));
+    CHECK_EQ(refs.len, 3); /* the callable and the arguments */
+    CHECK(refs.len == 3 && refs.items[0] == fn && refs.items[1] == a && refs.items[2] == b);
     rcy_objarray_release(&refs);
     CHECK_EQ(rcy_getrefcount(a), 2);
     rcy_decref(&o->ob);
@@ -978,6 +978,9 @@ TEST(test_finalize_callable)
     CHECK(rcy_finalize_register_callable(&o->ob, NULL, NULL, 0) == NULL);
     CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
     CHECK(rcy_finalize_register_callable(&o->ob, fn, NULL, 1) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    rcy_object_t *nullarg[] = {a, NULL};
+    CHECK(rcy_finalize_register_callable(&o->ob, fn, nullarg, 2) == NULL);
     CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
     CHECK(rcy_finalize_register_callable(a, fn, NULL, 0) == NULL);
     CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);

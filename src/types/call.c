@@ -1,52 +1,12 @@
 /*
- * Callable objects: rcy_call, which calls a type's call slot (CPython's
- * vectorcall in spirit: an array of borrowed arguments, a new reference
- * back), and the built-in C functions (CPython's builtin_function_or_method),
+ * The built-in callables: C functions (CPython's builtin_function_or_method),
  * which wrap a C function and an optional bound object, traversed so that a
- * cycle through a callback's captured state is collected.
+ * cycle through a callback's captured state is collected, and the call slot
+ * of weak references. rcy_call itself is object.c's (it is a slot call).
  */
 #include "types.h"
 
 #include <stdio.h>
-
-rcy_object_t *rcy_call(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs)
-{
-    if (callable == NULL)
-        return NULL;
-    rcyi_check_live(callable);
-    rcy_runtime_t *rt = callable->type->rt;
-    if (nargs > 0 && args == NULL) {
-        rcyi_set_error(rt, RCY_EINVAL);
-        return NULL;
-    }
-    rcy_call_fn fn = callable->type->call;
-    if (fn == NULL) {
-        rcyi_set_error(rt, RCY_ETYPE); /* TypeError: object is not callable */
-        return NULL;
-    }
-    /* A runtime's calls nest as deep as its programs recurse: bounded by
-       the stack, as the other recursive operations (docs/design.md,
-       Recursion), where CPython raises RecursionError. */
-    if (RCY_UNLIKELY(rcyi_stack_low())) {
-        rcyi_set_error(rt, RCY_EDEPTH);
-        return NULL;
-    }
-    rcyi_running_t f;
-    rcyi_enter(rt, &f, "a call slot", callable);
-    rcy_object_t *r = fn(callable, args, nargs);
-    rcyi_leave(rt, &f);
-    if (r == NULL && rt->last_error == 0)
-        rcyi_set_error(rt, RCY_ECALLBACK); /* CPython's SystemError: NULL without an exception */
-    return r;
-}
-
-int rcy_is_callable(const rcy_object_t *o)
-{
-    if (o == NULL)
-        return 0;
-    rcyi_check_live(o);
-    return o->type->call != NULL;
-}
 
 /* ---- C functions ----------------------------------------------------- */
 
@@ -130,6 +90,26 @@ rcy_object_t *rcy_cfunction_self(const rcy_object_t *o)
     if (o->type != rcyi_builtins(o)->cfunction_type)
         return NULL;
     return ((const rcyi_cfunction_t *)o)->self;
+}
+
+/* ---- Calling a weak reference ---------------------------------------- */
+
+/* The weakref type's call slot (rcy_runtime_new sets it once the built-in
+   types exist): wr() gives the referent, or None once it is gone
+   (weakref.__call__); a finalize registration's call runs it now
+   (finalize.__call__) and gives None. */
+rcy_object_t *rcyi_weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)args;
+    rcy_runtime_t *rt = self->type->rt;
+    if (nargs != 0) {
+        rcyi_set_error(rt, RCY_EINVAL); /* TypeError: takes no arguments */
+        return NULL;
+    }
+    if (rcy_finalize_call(self) != RCY_EINVAL)
+        return rcy_none(rt); /* a registration: run (or already dead) */
+    rcy_object_t *o = rcy_weakref_get(self);
+    return o != NULL ? o : rcy_none(rt);
 }
 
 rcy_cfunction_fn rcy_cfunction_function(const rcy_object_t *o)
