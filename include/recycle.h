@@ -1217,11 +1217,12 @@ RCY_API int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *it
 /**
  * Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
  * RCY_EINVAL.
- * Borrowed: valid only while something else holds the list and leaves the item in it, so not across
- * anything that may run user code (a release, an allocation of a container,
- * a call): a user function that drops the list or replaces the item frees what C still holds
- * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
- * closure). Hold it with rcy_newref, or use rcy_list_get_ref.
+ * Borrowed: valid only while something else holds the list and leaves the
+ * item in it, so not across anything that may run user code (a release, an
+ * allocation of a container, a call): a user function that drops the list or
+ * replaces the item frees what C still holds (in a Lisp, `(def! f (fn* (x)
+ * x)) (f (def! f 0))` freed the running closure). Hold it with rcy_newref,
+ * or use rcy_list_get_ref.
  */
 RCY_API rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
 
@@ -1335,11 +1336,12 @@ RCY_API int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value
  * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
  * RCY_ETYPE, RCY_EDEPTH (as rcy_dict_set) or an error of a hash or equal
  * slot (which the lookup may run: user code).
- * Borrowed: valid only while something else holds the dict and leaves the item in it, so not across
- * anything that may run user code (a release, an allocation of a container,
- * a call): a user function that drops the dict or replaces the value frees what C still holds
- * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
- * closure). Hold it with rcy_newref, or use rcy_dict_get_ref.
+ * Borrowed: valid only while something else holds the dict and leaves the
+ * item in it, so not across anything that may run user code (a release, an
+ * allocation of a container, a call): a user function that drops the dict or
+ * replaces the value frees what C still holds (in a Lisp, `(def! f (fn* (x)
+ * x)) (f (def! f 0))` freed the running closure). Hold it with rcy_newref,
+ * or use rcy_dict_get_ref.
  */
 RCY_API rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
 
@@ -1468,11 +1470,12 @@ RCY_API int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
  * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
  * Allocates nothing; runs no user code.
- * Borrowed: valid only while something else holds the object and leaves the attribute set, so not across
- * anything that may run user code (a release, an allocation of a container,
- * a call): a user function that drops the object or sets the attribute again frees what C still holds
- * (in a Lisp, `(def! f (fn* (x) x)) (f (def! f 0))` freed the running
- * closure). Hold it with rcy_newref, or use rcy_getattr_ref.
+ * Borrowed: valid only while something else holds the object and leaves the
+ * attribute set, so not across anything that may run user code (a release,
+ * an allocation of a container, a call): a user function that drops the
+ * object or sets the attribute again frees what C still holds (in a Lisp,
+ * `(def! f (fn* (x) x)) (f (def! f 0))` freed the running closure). Hold it
+ * with rcy_newref, or use rcy_getattr_ref.
  */
 RCY_API rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
 

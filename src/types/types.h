@@ -262,6 +262,7 @@ RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 /* Python's slice bounds (step 1) of a sequence of n items: negative from
    the end, clamped to [0, n], stop >= start (list.c). */
 RCYI_FUNC void rcyi_slice_bounds(intptr_t n, intptr_t *start, intptr_t *stop);
+
 /* Interned strs (str.c). rcyi_str_intern: the interned str of the bytes
    s[0..n) with hash `hash` (rcyi_str_hash_bytes), made if there is none:
    borrowed (immortal), or NULL with RCY_ENOMEM; s must be valid UTF-8.
