@@ -171,6 +171,7 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (!rcyi_walk_begin(rt, "rcy_gc_get_objects"))
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt); /* the lists hold every tracked object again */
     int lo = generation < 0 ? 0 : generation;
     int hi = generation < 0 ? RCY_NUM_GENERATIONS - 1 : generation;
     for (int i = lo; i <= hi; i++) {
@@ -248,6 +249,7 @@ int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
         return RCY_EINVAL;
     if (!rcyi_walk_begin(rt, "rcy_gc_get_referrers"))
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt);
     referrers_ctx_t ctx = {objs, n};
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
         rcy_gc_head_t *head = &rt->gens[i].head;
@@ -273,6 +275,7 @@ int rcy_gc_freeze(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
         rcyi_list_merge(&rt->gens[i].head, &rt->permanent);
         rt->gens[i].count = 0;
@@ -287,6 +290,7 @@ int rcy_gc_unfreeze(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt);
     rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head);
     return 0;
 }

@@ -118,7 +118,7 @@ static void cap_debt(rcyi_pacer_t *p)
     }
 }
 
-void rcyi_pacer_charge(rcyi_pacer_t *p, uint64_t units)
+void rcyi_pacer_charge_slow(rcyi_pacer_t *p, uint64_t units)
 {
     /* A single charge is at most UNITS_MAX: beyond, the excess is charged
        and forgiven at once, so that the balance never overflows. */

@@ -84,8 +84,20 @@ RCYI_PACER_FUNC void rcyi_pacer_tick(rcyi_pacer_t *p);
    min(balance, step_max). */
 RCYI_PACER_FUNC bool rcyi_pacer_step_begin(rcyi_pacer_t *p);
 /* Charges `units` of work done (within a step, or outside one for work a
-   synchronous finish does: then it is counted but not limited). */
-RCYI_PACER_FUNC void rcyi_pacer_charge(rcyi_pacer_t *p, uint64_t units);
+   synchronous finish does: then it is counted but not limited). The
+   collector charges every object and edge: the common case is inline. */
+RCYI_PACER_FUNC void rcyi_pacer_charge_slow(rcyi_pacer_t *p, uint64_t units);
+static inline void rcyi_pacer_charge(rcyi_pacer_t *p, uint64_t units)
+{
+    if (p->in_step && units <= 65536 && p->balance > -((int64_t)1 << 60)) {
+        p->charged += units;
+        p->pass_work += units;
+        p->balance -= (int64_t)units;
+        p->step_left -= (int64_t)units;
+        return;
+    }
+    rcyi_pacer_charge_slow(p, units);
+}
 /* Whether the current step's budget is spent. */
 static inline bool rcyi_pacer_exhausted(const rcyi_pacer_t *p) { return p->in_step && p->step_left <= 0; }
 /* Ends the step: caps the debt at one step. */
