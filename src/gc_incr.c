@@ -158,7 +158,7 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
         in->bytes_per_obj = 64;
         rcyi_list_init(&in->pending);
         in->live_last = (uint64_t)rt->long_lived_total;
-        in->ext_last = in->ext_seen = rt->ext_bytes;
+        in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
     }
     return rt->incr;
 }
