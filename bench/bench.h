@@ -136,6 +136,7 @@ static inline void bench_emit(const char *bench, const char *kase, long n, const
 static inline double bench_uss(void)
 {
     rcy_process_memory_t m;
+    rcy_process_memory_init(&m);
     if (rcy_process_memory(&m) != 0)
         return 0.0;
     return (double)m.uss;

@@ -90,6 +90,8 @@ int main(int argc, char **argv)
     intptr_t tracked = 0;
     for (int r = 0; r < reps; r++) {
         rcy_gc_stats_t before[RCY_GC_GENERATIONS], after[RCY_GC_GENERATIONS];
+        rcy_gc_stats_init(before);
+        rcy_gc_stats_init(after);
         rcy_gc_get_stats(rt, before);
         double t0 = bench_now();
         intptr_t found = rcy_gc_collect(rt, 2);

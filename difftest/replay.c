@@ -563,6 +563,7 @@ static void print_record(long step, const char *line, int has_ret, intptr_t ret)
     rcy_gc_get_count(rt, c);
     bprintf(&out, "\ncount %d %d %d\n", c[0], c[1], c[2]);
     rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
     rcy_gc_get_stats(rt, st);
     bputs(&out, "stats");
     for (int g = 0; g < RCY_GC_GENERATIONS; g++)
@@ -911,6 +912,7 @@ int main(int argc, char **argv)
     if (final_only && getenv("REPLAY_INCR_STATS") != NULL) {
         /* How much of incremental mode the program exercised (stderr). */
         rcy_gc_incr_stats_t is;
+        rcy_gc_incr_stats_init(&is);
         rcy_gc_get_incr_stats(rt, &is);
         fprintf(stderr, "replay: passes %llu (started %llu, given up %llu, backstops %llu), steps %llu\n",
                 (unsigned long long)is.passes, (unsigned long long)is.passes_started,

@@ -39,6 +39,7 @@ static long n_items = 10000000;
 static void show_memory_info(const char *hint)
 {
     rcy_process_memory_t m;
+    rcy_process_memory_init(&m);
     if (rcy_process_memory(&m) == 0)
         printf("%s memory used: %.2f MB\n", hint, (double)m.uss / 1024.0 / 1024.0);
     else

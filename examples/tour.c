@@ -386,10 +386,12 @@ static void tour_memory(rcy_runtime_t *rt)
 {
     heading("10. Memory figures: the process, the runtime, trim");
     rcy_process_memory_t pm;
+    rcy_process_memory_init(&pm);
     if (rcy_process_memory(&pm) == 0)
         printf("  process: rss %.1f MiB, uss %.1f MiB, pss %.1f MiB, peak rss %.1f MiB\n", pm.rss / 1048576.0,
                pm.uss / 1048576.0, pm.pss / 1048576.0, pm.peak_rss / 1048576.0);
     rcy_runtime_memory_t m;
+    rcy_runtime_memory_init(&m);
     rcy_runtime_memory(rt, &m);
     printf("  runtime: %zu objects (%zu bytes), %zu tracked, free lists %zu objects (%zu bytes)\n", m.objects,
            m.object_bytes, m.tracked, m.freelist_objects, m.freelist_bytes);

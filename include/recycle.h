@@ -42,6 +42,34 @@
  * object of another runtime): then it writes a message naming the object's
  * type and address and aborts, in release builds too.
  *
+ * ---- Versioned structs ---------------------------------------------------
+ *
+ * The structs a caller hands in for the library to read or fill (the
+ * configuration, the gc statistics, the tools' options, the memory figures)
+ * start with a size field, sizeof the struct as the caller's header
+ * declares it, set by the struct's init function (rcy_config_init,
+ * rcy_gc_stats_init, ...). Every call that takes one checks it and refuses a
+ * mismatch with RCY_EINVAL, changing nothing, so a program compiled against
+ * another version's header fails cleanly instead of having fields read or
+ * written past its struct. Declare the struct, call its init function, then
+ * set fields.
+ *
+ * ---- Names ---------------------------------------------------------------
+ *
+ * One rule: rcy_ + subject + action, the subject being what the call acts on
+ * and the section it sits in: rcy_runtime_new, rcy_type_name, rcy_list_append,
+ * rcy_gc_collect, rcy_weakref_get, rcy_census_count. Calls that take any
+ * object drop the subject (rcy_new, rcy_incref, rcy_hash, rcy_setattr), type
+ * checks read rcy_is_<kind>, and the tools keep objgraph's names
+ * (rcy_show_refs, rcy_get_leaking_objects) so its documentation reads
+ * across. Types end in _t, callback types in _fn; macros and enum constants
+ * are RCY_*. Names starting with rcyi_ are internal and never exported.
+ *
+ * The sections: version and errors, the runtime, types, objects, reference
+ * counting, the built-in types, classes, the cycle collector (CPython's gc
+ * module) and tracking, weak references, weak maps and finalize
+ * registrations, then the leak-debugging tools and memory figures.
+ *
  * See docs/design.md for the object layout and the choices behind it.
  */
 #ifndef RECYCLE_H
@@ -51,18 +79,49 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * RCY_API marks every function the library exports. The library is built
+ * with hidden visibility (-fvisibility=hidden): its dynamic symbol table
+ * holds the RCY_API functions and nothing else (tests/exported-symbols.txt
+ * lists them; a test fails when one is added or lost). On the caller's side
+ * the attribute only restates the default, so the same header serves the
+ * shared and the static library, from C and from C++. A project that
+ * compiles recycle's sources into a library of its own may define RCY_API
+ * before including this header (as __attribute__((visibility("hidden")))
+ * to keep recycle's functions out of its own exports).
+ */
+#ifndef RCY_API
+#if defined(__GNUC__) || defined(__clang__)
+#define RCY_API __attribute__((visibility("default")))
+#else
+#define RCY_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+typedef struct rcy_runtime_s rcy_runtime_t;
+typedef struct rcy_type_s rcy_type_t;
+
 /* ---- Version --------------------------------------------------------- */
 
+/* The one place the version is written: CMakeLists.txt reads these three
+   lines for the project version, the shared library's SOVERSION (MAJOR),
+   recycle.pc and recycleConfigVersion.cmake. */
 #define RCY_VERSION_MAJOR 0
 #define RCY_VERSION_MINOR 1
 #define RCY_VERSION_PATCH 0
 
-/** Returns the library version as "MAJOR.MINOR.PATCH" (a static string). */
-const char *rcy_version(void);
+/** The version as one number, for #if: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define RCY_VERSION_NUMBER (RCY_VERSION_MAJOR * 10000 + RCY_VERSION_MINOR * 100 + RCY_VERSION_PATCH)
+
+/**
+ * Returns the version of the library linked (not of the header compiled
+ * against) as "MAJOR.MINOR.PATCH" (a static string).
+ */
+RCY_API const char *rcy_version(void);
 
 /* ---- Errors ---------------------------------------------------------- */
 
@@ -82,13 +141,142 @@ enum rcy_error_e {
     RCY_ECORRUPT = -11  /**< heap validation found an inconsistency (rcy_gc_validate) */
 };
 
-/** Returns a static English description of an RCY_E* code (or of 0). */
-const char *rcy_strerror(int code);
+/** Returns a static English description of an RCY_E* code (or of 0). The
+    text of RCY_EINVAL names the versioned structs' size field among the
+    causes. */
+RCY_API const char *rcy_strerror(int code);
+
+/* ---- Runtime --------------------------------------------------------- */
+
+/** Output hook: receives text the library prints (whole lines, ending '\n';
+    only when memory runs out may the default error hook pass a long line
+    in two calls, the text and then its "\n"). */
+typedef void (*rcy_output_fn)(void *arg, const char *text);
+
+/**
+ * Error hook: receives errors that cannot be returned to a caller, such as a
+ * finalizer's failure during a collection, as one line of text in CPython's
+ * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
+ * output hook, whole whatever its length, with a newline added.
+ */
+typedef void (*rcy_error_fn)(void *arg, const char *message);
+
+/**
+ * Allocator hooks. All three must be set, or all NULL for libc. ctx is passed
+ * back to each. realloc_fn is used for the private buffers of variable
+ * containers; a failing hook makes the library report RCY_ENOMEM. The hooks
+ * must not call the library for the runtime they serve (not checked).
+ */
+typedef struct rcy_allocator_s {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} rcy_allocator_t;
+
+/** Runtime configuration; start from rcy_config_init(). */
+typedef struct rcy_config_s {
+    /** sizeof(rcy_config_t), set by rcy_config_init (see "Versioned
+        structs" at the top): rcy_runtime_new refuses any other value. */
+    size_t size;
+    /** Collection thresholds; defaults (700, 10, 10). threshold0 == 0
+        turns automatic collection off. */
+    int threshold0, threshold1, threshold2;
+    /** Initial gc debug flags (RCY_DEBUG_*); default 0. */
+    int debug_flags;
+    rcy_output_fn output; /**< default: write to stderr */
+    void *output_arg;
+    rcy_error_fn error;   /**< default: forward to the output hook */
+    void *error_arg;
+    rcy_allocator_t allocator; /**< default: malloc/realloc/free */
+    /** Poison freed objects and keep the last `quarantine` of them from
+        being reused, so that a use of a freed object is detected and
+        reported. -1 (the default) means on in debug builds (RCY_DEBUG),
+        off in release builds, unless the environment variable RCY_POISON
+        is 0 (off) or 1 (on) when the runtime is created; 0 off; 1 on. Any
+        other value is invalid. */
+    int poison;
+    /** Quarantined objects when poisoning; default 1024. A value whose ring
+        of pointers (quarantine * sizeof(void *) bytes) would not fit in a
+        size_t is invalid, poisoning on or off. */
+    size_t quarantine;
+    /** The collector's mode for the oldest generation: RCY_GC_COMPAT (0,
+        the default: CPython's stop-the-world collections) or
+        RCY_GC_INCREMENTAL (see rcy_gc_set_mode). The environment variable
+        RCY_GC_MODE, "incremental" or "compat" when the runtime is created,
+        overrides it. Any other value means compat. */
+    int gc_mode;
+    /** Incremental mode: the work of one step, in objects visited plus
+        references traversed; 0 (the default) means 20,000 (about half a
+        millisecond). RCY_GC_INCR_STEP=N in the environment overrides it
+        (a test knob: tiny steps interleave the program with every phase of
+        a pass). */
+    size_t incr_step_work;
+} rcy_config_t;
+
+/** Fills cfg with the defaults described in rcy_config_t and sets its size
+    field. NULL is ignored. */
+RCY_API void rcy_config_init(rcy_config_t *cfg);
+
+/**
+ * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
+ * memory is exhausted or cfg is invalid (a size field rcy_config_init did
+ * not set, for this version's rcy_config_t; a negative threshold, debug flags
+ * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
+ * than -1, 0 and 1, a quarantine whose size overflows). The environment
+ * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
+ * RCY_POISON (0 or 1) decides poisoning when cfg->poison is -1.
+ */
+RCY_API rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
+
+/**
+ * Tears a runtime down: runs the finalize registrations still alive (and
+ * those their callbacks register), collects everything collectable
+ * (finalizers and callbacks may run), releases immortal objects (see
+ * rcy_immortalize), and then reports through the output hook the objects
+ * still alive (a count per type name), which are references someone forgot
+ * to release. Its work is bounded: finalize callbacks that keep registering
+ * new ones, and finalizers or weak-reference callbacks that keep making
+ * garbage, are stopped after a budget of 100,000 plus 4 per object alive when
+ * teardown starts (finalize calls, or objects found unreachable; collections
+ * also stop after 100 passes), with a report of what was left through the
+ * output hook; from then on no finalizer or callback runs and the garbage
+ * left is freed without them. After it returns, no object of the runtime may
+ * be used, nor rt itself. NULL is ignored.
+ *
+ * Misuse aborts with a "recycle: fatal error: ... runtime <0xADDR>" message
+ * (docs/design.md, "Re-entrancy"): destroying rt from inside its own code
+ * (a finalizer, legacy finalizer, weakref or finalize callback, gc callback,
+ * traverse, clear, dealloc or describe slot, a tool's callback, the output
+ * or error hook, or teardown itself; the message names what runs), and
+ * destroying a pointer that is not a live runtime (destroyed already, or
+ * never created: found out from a process-wide list of live runtimes,
+ * without reading the pointer). Any other call given a destroyed runtime
+ * aborts too ("<function> called with a destroyed runtime"), as long as its
+ * memory was not reused (under AddressSanitizer, as long as it is freed).
+ * Destroying another runtime from a callback is allowed.
+ */
+RCY_API void rcy_runtime_destroy(rcy_runtime_t *rt);
+
+/**
+ * Number of objects of the runtime that are alive now (immortal objects
+ * included). Tests use it to prove they end with zero live objects.
+ */
+RCY_API size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
+
+/** Bytes of live objects (headers included, private buffers excluded). */
+RCY_API size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
+
+/**
+ * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
+ * so the cause of a NULL from a constructor can be told.
+ */
+RCY_API int rcy_last_error(const rcy_runtime_t *rt);
+
+/** Writes text through rt's output hook. */
+RCY_API void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
 
 /* ---- Types ----------------------------------------------------------- */
-
-typedef struct rcy_runtime_s rcy_runtime_t;
-typedef struct rcy_type_s rcy_type_t;
 
 /**
  * The header every object starts with. refcnt is the true number of
@@ -225,133 +413,6 @@ typedef struct rcy_type_spec_s {
         }                                                                                          \
     } while (0)
 
-/* ---- Runtime --------------------------------------------------------- */
-
-/** Output hook: receives text the library prints (whole lines, ending '\n';
-    only when memory runs out may the default error hook pass a long line
-    in two calls, the text and then its "\n"). */
-typedef void (*rcy_output_fn)(void *arg, const char *text);
-
-/**
- * Error hook: receives errors that cannot be returned to a caller, such as a
- * finalizer's failure during a collection, as one line of text in CPython's
- * words ("Exception ignored in: <Foo 0x...>"). The default writes it to the
- * output hook, whole whatever its length, with a newline added.
- */
-typedef void (*rcy_error_fn)(void *arg, const char *message);
-
-/**
- * Allocator hooks. All three must be set, or all NULL for libc. ctx is passed
- * back to each. realloc_fn is used for the private buffers of variable
- * containers; a failing hook makes the library report RCY_ENOMEM. The hooks
- * must not call the library for the runtime they serve (not checked).
- */
-typedef struct rcy_allocator_s {
-    void *(*malloc_fn)(void *ctx, size_t size);
-    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
-    void (*free_fn)(void *ctx, void *ptr);
-    void *ctx;
-} rcy_allocator_t;
-
-/** Runtime configuration; start from rcy_config_init(). */
-typedef struct rcy_config_s {
-    /** Collection thresholds; defaults (700, 10, 10). threshold0 == 0
-        turns automatic collection off. */
-    int threshold0, threshold1, threshold2;
-    /** Initial gc debug flags (RCY_DEBUG_*); default 0. */
-    int debug_flags;
-    rcy_output_fn output; /**< default: write to stderr */
-    void *output_arg;
-    rcy_error_fn error;   /**< default: forward to the output hook */
-    void *error_arg;
-    rcy_allocator_t allocator; /**< default: malloc/realloc/free */
-    /** Poison freed objects and keep the last `quarantine` of them from
-        being reused, so that a use of a freed object is detected and
-        reported. -1 (the default) means on in debug builds (RCY_DEBUG),
-        off in release builds, unless the environment variable RCY_POISON
-        is 0 (off) or 1 (on) when the runtime is created; 0 off; 1 on. Any
-        other value is invalid. */
-    int poison;
-    /** Quarantined objects when poisoning; default 1024. A value whose ring
-        of pointers (quarantine * sizeof(void *) bytes) would not fit in a
-        size_t is invalid, poisoning on or off. */
-    size_t quarantine;
-    /** The collector's mode for the oldest generation: RCY_GC_COMPAT (0,
-        the default: CPython's stop-the-world collections) or
-        RCY_GC_INCREMENTAL (see rcy_gc_set_mode). The environment variable
-        RCY_GC_MODE, "incremental" or "compat" when the runtime is created,
-        overrides it. Any other value means compat. */
-    int gc_mode;
-    /** Incremental mode: the work of one step, in objects visited plus
-        references traversed; 0 (the default) means 20,000 (about half a
-        millisecond). RCY_GC_INCR_STEP=N in the environment overrides it
-        (a test knob: tiny steps interleave the program with every phase of
-        a pass). */
-    size_t incr_step_work;
-} rcy_config_t;
-
-/** Fills cfg with the defaults described in rcy_config_t. NULL is ignored. */
-void rcy_config_init(rcy_config_t *cfg);
-
-/**
- * Creates a runtime. cfg may be NULL for the defaults. Returns NULL if
- * memory is exhausted or cfg is invalid (a negative threshold, debug flags
- * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
- * than -1, 0 and 1, a quarantine whose size overflows). The environment
- * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
- * RCY_POISON (0 or 1) decides poisoning when cfg->poison is -1.
- */
-rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
-
-/**
- * Tears a runtime down: runs the finalize registrations still alive (and
- * those their callbacks register), collects everything collectable
- * (finalizers and callbacks may run), releases immortal objects (see
- * rcy_immortalize), and then reports through the output hook the objects
- * still alive (a count per type name), which are references someone forgot
- * to release. Its work is bounded: finalize callbacks that keep registering
- * new ones, and finalizers or weak-reference callbacks that keep making
- * garbage, are stopped after a budget of 100,000 plus 4 per object alive when
- * teardown starts (finalize calls, or objects found unreachable; collections
- * also stop after 100 passes), with a report of what was left through the
- * output hook; from then on no finalizer or callback runs and the garbage
- * left is freed without them. After it returns, no object of the runtime may
- * be used, nor rt itself. NULL is ignored.
- *
- * Misuse aborts with a "recycle: fatal error: ... runtime <0xADDR>" message
- * (docs/design.md, "Re-entrancy"): destroying rt from inside its own code
- * (a finalizer, legacy finalizer, weakref or finalize callback, gc callback,
- * traverse, clear, dealloc or describe slot, a tool's callback, the output
- * or error hook, or teardown itself; the message names what runs), and
- * destroying a pointer that is not a live runtime (destroyed already, or
- * never created: found out from a process-wide list of live runtimes,
- * without reading the pointer). Any other call given a destroyed runtime
- * aborts too ("<function> called with a destroyed runtime"), as long as its
- * memory was not reused (under AddressSanitizer, as long as it is freed).
- * Destroying another runtime from a callback is allowed.
- */
-void rcy_runtime_destroy(rcy_runtime_t *rt);
-
-/**
- * Number of objects of the runtime that are alive now (immortal objects
- * included). Tests use it to prove they end with zero live objects.
- */
-size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
-
-/** Bytes of live objects (headers included, private buffers excluded). */
-size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
-
-/**
- * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
- * so the cause of a NULL from a constructor can be told.
- */
-int rcy_last_error(const rcy_runtime_t *rt);
-
-/** Writes text through rt's output hook. */
-void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
-
-/* ---- Types ----------------------------------------------------------- */
-
 /**
  * Creates a type in rt from spec (the spec is read, not kept; the name is
  * copied). The type lives until the runtime is destroyed. Returns NULL with
@@ -366,20 +427,20 @@ void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
  * - a weaklistoffset that is not pointer-aligned, lies in the header, or
  *   whose pointer does not end within basicsize.
  */
-rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
+RCY_API rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
 
 /** The type's name (borrowed, valid as long as the runtime). */
-const char *rcy_type_name(const rcy_type_t *type);
+RCY_API const char *rcy_type_name(const rcy_type_t *type);
 
 /** The runtime a type belongs to. */
-rcy_runtime_t *rcy_type_runtime(const rcy_type_t *type);
+RCY_API rcy_runtime_t *rcy_type_runtime(const rcy_type_t *type);
 
 /** Nonzero when the type's objects are containers (RCY_TPFLAGS_GC). */
-int rcy_type_is_gc(const rcy_type_t *type);
+RCY_API int rcy_type_is_gc(const rcy_type_t *type);
 
 /** Number of live objects of the type, and their bytes (headers included). */
-size_t rcy_type_live_objects(const rcy_type_t *type);
-size_t rcy_type_live_bytes(const rcy_type_t *type);
+RCY_API size_t rcy_type_live_objects(const rcy_type_t *type);
+RCY_API size_t rcy_type_live_bytes(const rcy_type_t *type);
 
 /* ---- Objects --------------------------------------------------------- */
 
@@ -391,7 +452,7 @@ size_t rcy_type_live_bytes(const rcy_type_t *type);
  * finalizers and callbacks. Returns NULL with RCY_ENOMEM (nothing changed) or
  * RCY_EINVAL (variable-size type, NULL type).
  */
-rcy_object_t *rcy_new(rcy_type_t *type);
+RCY_API rcy_object_t *rcy_new(rcy_type_t *type);
 
 /**
  * Like rcy_new for a variable-size type: allocates room for nitems items
@@ -399,13 +460,13 @@ rcy_object_t *rcy_new(rcy_type_t *type);
  * with RCY_EINVAL for a negative nitems or a fixed-size type, RCY_ENOMEM when
  * the size overflows or memory is exhausted.
  */
-rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
+RCY_API rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
 
 /** The object's type (borrowed). */
 static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
 
 /** The runtime an object belongs to (NULL for NULL). Aborts on a freed object. */
-rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
+RCY_API rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
 
 /**
  * Writes a short description of o into buf: the type's describe slot, or
@@ -415,7 +476,7 @@ rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
  * of the description (which may have been truncated to size - 1 bytes).
  * Aborts on a freed object.
  */
-int rcy_describe(rcy_object_t *o, char *buf, size_t size);
+RCY_API int rcy_describe(rcy_object_t *o, char *buf, size_t size);
 
 /* ---- Reference counting ---------------------------------------------- */
 
@@ -432,14 +493,14 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size);
  * Slow path of rcy_decref (not for direct use): deallocates an object whose
  * count drops to zero, or reports heap corruption and aborts.
  */
-void rcy_decref_slow(rcy_object_t *o);
+RCY_API void rcy_decref_slow(rcy_object_t *o);
 
 /**
  * Reports the use of a freed object (naming its type and address) and
  * aborts; not for direct use: the inline functions below call it when they
  * meet a freed object (docs/design.md, "Freed objects").
  */
-void rcy_fatal_freed(const rcy_object_t *o);
+RCY_API void rcy_fatal_freed(const rcy_object_t *o);
 
 /**
  * Slow path of rcy_incref (not for direct use): o has RCY_REFCNT_MAX
@@ -447,7 +508,7 @@ void rcy_fatal_freed(const rcy_object_t *o);
  * (it is never freed, and teardown reports it among the objects still
  * alive) and a warning naming it goes to the output hook.
  */
-void rcy_incref_overflow(rcy_object_t *o);
+RCY_API void rcy_incref_overflow(rcy_object_t *o);
 
 /**
  * Adds a reference to o (o must not be NULL). Immortal objects are
@@ -586,7 +647,7 @@ static inline intptr_t rcy_getrefcount(const rcy_object_t *o)
  * dealloc slot) or once teardown has started releasing the immortals (from
  * code it runs), or RCY_ENOMEM (o is unchanged).
  */
-int rcy_immortalize(rcy_object_t *o);
+RCY_API int rcy_immortalize(rcy_object_t *o);
 
 /** Nonzero if o is immortal. */
 static inline int rcy_is_immortal(const rcy_object_t *o) { return o->refcnt >= RCY_REFCNT_IMMORTAL; }
@@ -598,30 +659,7 @@ static inline int rcy_is_immortal(const rcy_object_t *o) { return o->refcnt >= R
  * calls its slots. Returns 0, or RCY_EINVAL for a container or variable-size
  * type.
  */
-int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
-
-/* ---- Tracking -------------------------------------------------------- */
-
-/**
- * Starts tracking a container in the youngest generation. Objects from
- * rcy_new are already tracked; this is for objects untracked with
- * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
- * non-container, RCY_ESTATE if already tracked or immortal (also an
- * immortal that teardown is releasing), or inside a heap walk (see
- * rcy_traverse_fn). The tracking functions abort on a freed object.
- */
-int rcy_gc_track(rcy_object_t *o);
-
-/**
- * Stops tracking a container (the collector will not see it; an untracked
- * object can hold no cycle the collector must free). No-op for an untracked
- * object or a non-container. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE
- * for a tracked object inside a heap walk (see rcy_traverse_fn).
- */
-int rcy_gc_untrack(rcy_object_t *o);
-
-/** Nonzero if o is a container currently tracked by the collector. */
-int rcy_gc_is_tracked(const rcy_object_t *o);
+RCY_API int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
 
 /* ---- Built-in types ---------------------------------------------------- */
 
@@ -671,37 +709,37 @@ int rcy_gc_is_tracked(const rcy_object_t *o);
  * type of its own for its instances (rcy_class_instance_type). NULL for a
  * NULL rt.
  */
-rcy_type_t *rcy_int_type(const rcy_runtime_t *rt);
-rcy_type_t *rcy_float_type(const rcy_runtime_t *rt);
-rcy_type_t *rcy_str_type(const rcy_runtime_t *rt);
-rcy_type_t *rcy_tuple_type(const rcy_runtime_t *rt);
-rcy_type_t *rcy_list_type(const rcy_runtime_t *rt);
-rcy_type_t *rcy_dict_type(const rcy_runtime_t *rt);
-rcy_type_t *rcy_class_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_int_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_float_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_str_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_tuple_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_list_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_dict_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_class_type(const rcy_runtime_t *rt);
 
 /** Type checks: nonzero if o (which may be NULL) is of that built-in type. */
-int rcy_is_int(const rcy_object_t *o);
-int rcy_is_float(const rcy_object_t *o);
-int rcy_is_str(const rcy_object_t *o);
-int rcy_is_tuple(const rcy_object_t *o);
-int rcy_is_list(const rcy_object_t *o);
-int rcy_is_dict(const rcy_object_t *o);
-int rcy_is_class(const rcy_object_t *o);
-int rcy_is_instance(const rcy_object_t *o);
+RCY_API int rcy_is_int(const rcy_object_t *o);
+RCY_API int rcy_is_float(const rcy_object_t *o);
+RCY_API int rcy_is_str(const rcy_object_t *o);
+RCY_API int rcy_is_tuple(const rcy_object_t *o);
+RCY_API int rcy_is_list(const rcy_object_t *o);
+RCY_API int rcy_is_dict(const rcy_object_t *o);
+RCY_API int rcy_is_class(const rcy_object_t *o);
+RCY_API int rcy_is_instance(const rcy_object_t *o);
 
 /**
  * 1 if rt's free lists are in use (compiled in and the runtime does not
  * poison freed memory), else 0. When they are, a freed list's memory is
  * handed to the next list created (Python's `id(s) == id(n)`).
  */
-int rcy_freelists_enabled(const rcy_runtime_t *rt);
+RCY_API int rcy_freelists_enabled(const rcy_runtime_t *rt);
 
 /**
  * The number of dead objects the free lists of rt hold for reuse now (0 when
  * free lists are not in use). They are not live objects: neither
  * rcy_runtime_live_objects nor the census counts them.
  */
-size_t rcy_freelists_size(const rcy_runtime_t *rt);
+RCY_API size_t rcy_freelists_size(const rcy_runtime_t *rt);
 
 /**
  * Equality as Python's == on built-in values: ints and floats by numeric
@@ -714,7 +752,7 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt);
  * (a quarter of the thread's stack, between 8 and 16 KiB; docs/design.md,
  * Recursion).
  */
-int rcy_equal(rcy_object_t *a, rcy_object_t *b);
+RCY_API int rcy_equal(rcy_object_t *a, rcy_object_t *b);
 
 /**
  * Stores o's hash in *out; equal objects have equal hashes (an int and the
@@ -725,7 +763,7 @@ int rcy_equal(rcy_object_t *a, rcy_object_t *b);
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (as rcy_equal).
  */
-int rcy_hash(rcy_object_t *o, int64_t *out);
+RCY_API int rcy_hash(rcy_object_t *o, int64_t *out);
 
 /*
  * Reprs: rcy_describe() writes a built-in object's repr as Python does:
@@ -744,18 +782,18 @@ int rcy_hash(rcy_object_t *o, int64_t *out);
  * by the whole runtime (asking for 11 twice gives the same object) that are
  * not counted as live objects. NULL with RCY_EINVAL or RCY_ENOMEM.
  */
-rcy_object_t *rcy_int_new(rcy_runtime_t *rt, int64_t value);
+RCY_API rcy_object_t *rcy_int_new(rcy_runtime_t *rt, int64_t value);
 
 /** Stores the value of the int o in *out. 0, RCY_EINVAL or RCY_ETYPE. */
-int rcy_int_value(const rcy_object_t *o, int64_t *out);
+RCY_API int rcy_int_value(const rcy_object_t *o, int64_t *out);
 
 /* float: doubles. Not containers. */
 
 /** Returns a new reference to a float. NULL with RCY_EINVAL or RCY_ENOMEM. */
-rcy_object_t *rcy_float_new(rcy_runtime_t *rt, double value);
+RCY_API rcy_object_t *rcy_float_new(rcy_runtime_t *rt, double value);
 
 /** Stores the value of the float o in *out. 0, RCY_EINVAL or RCY_ETYPE. */
-int rcy_float_value(const rcy_object_t *o, double *out);
+RCY_API int rcy_float_value(const rcy_object_t *o, double *out);
 
 /* str: immutable UTF-8 text with a length and a cached hash. Not containers. */
 
@@ -764,19 +802,19 @@ int rcy_float_value(const rcy_object_t *o, double *out);
  * UTF-8 text utf8. NULL with RCY_EINVAL (utf8 NULL or not well-formed
  * UTF-8) or RCY_ENOMEM.
  */
-rcy_object_t *rcy_str_new(rcy_runtime_t *rt, const char *utf8);
+RCY_API rcy_object_t *rcy_str_new(rcy_runtime_t *rt, const char *utf8);
 
 /** Like rcy_str_new for the len bytes at utf8 (which may contain NULs). */
-rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len);
+RCY_API rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len);
 
 /**
  * The text of the str o: NUL-terminated UTF-8, valid as long as o lives
  * (borrowed); NULL if o is not a str.
  */
-const char *rcy_str_data(const rcy_object_t *o);
+RCY_API const char *rcy_str_data(const rcy_object_t *o);
 
 /** The length of the str o in bytes, or RCY_EINVAL / RCY_ETYPE. */
-intptr_t rcy_str_len(const rcy_object_t *o);
+RCY_API intptr_t rcy_str_len(const rcy_object_t *o);
 
 /* tuple: immutable sequences. Containers, tracked at creation; a
    collection untracks a surviving tuple whose items are all atoms (objects
@@ -791,22 +829,22 @@ intptr_t rcy_str_len(const rcy_object_t *o);
  * could hold, refused before items is read). May run an automatic
  * collection.
  */
-rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
+RCY_API rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
 /** The number of items of the tuple t, or RCY_EINVAL / RCY_ETYPE. */
-intptr_t rcy_tuple_len(const rcy_object_t *t);
+RCY_API intptr_t rcy_tuple_len(const rcy_object_t *t);
 
 /**
  * Item i of the tuple t (negative i counts from the end): a borrowed
  * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL.
  */
-rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
+RCY_API rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
 
 /* list: growable sequences. Containers. Indices may be negative (counted
    from the end, as in Python). */
 
 /** Returns a new, empty list. NULL with RCY_ENOMEM. May run a collection. */
-rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
+RCY_API rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
 
 /**
  * Returns a new list of the n objects items[0..n) (it takes a reference to
@@ -816,12 +854,12 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
  * of them NULL), RCY_ERUNTIME (an item of another runtime than rt) or
  * RCY_ENOMEM, nothing kept. May run a collection.
  */
-rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
+RCY_API rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
 /** Appends item (the list takes a reference). 0, RCY_EINVAL, RCY_ETYPE,
     RCY_ERUNTIME (item of another runtime than the list) or RCY_ENOMEM (the
     list unchanged). */
-int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
+RCY_API int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
 
 /**
  * Inserts item before position index, which is clamped to the list as
@@ -829,11 +867,11 @@ int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
  * RCY_ETYPE, RCY_ERUNTIME (item of another runtime) or RCY_ENOMEM (the list
  * unchanged).
  */
-int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
+RCY_API int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
 /** Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
     RCY_EINVAL. */
-rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
+RCY_API rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
 
 /**
  * Replaces item index with item (the list takes a reference and releases
@@ -841,17 +879,17 @@ rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
  * 0, RCY_EINDEX, RCY_EINVAL, RCY_ETYPE or RCY_ERUNTIME (item of another
  * runtime; the list unchanged).
  */
-int rcy_list_set(rcy_object_t *list, intptr_t index, rcy_object_t *item);
+RCY_API int rcy_list_set(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
 /**
  * Removes item index (-1: the last) and returns it as a new reference (the
  * list's reference passes to the caller). NULL with RCY_EINDEX (also for an
  * empty list), RCY_ETYPE or RCY_EINVAL.
  */
-rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index);
+RCY_API rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index);
 
 /** The number of items, or RCY_EINVAL / RCY_ETYPE. */
-intptr_t rcy_list_len(const rcy_object_t *list);
+RCY_API intptr_t rcy_list_len(const rcy_object_t *list);
 
 /* dict: hash maps with insertion-ordered iteration. Containers, always
    tracked (CPython 3.14's rule). Keys must be hashable (see rcy_hash):
@@ -859,7 +897,7 @@ intptr_t rcy_list_len(const rcy_object_t *list);
    identity; lists and dicts are not. */
 
 /** Returns a new, empty dict. NULL with RCY_ENOMEM. May run a collection. */
-rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
+RCY_API rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
 
 /**
  * d[key] = value: the dict takes references to both (an existing key keeps
@@ -869,23 +907,23 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
  * already in), RCY_ENOMEM or RCY_EDEPTH (a key nested too deeply to hash or
  * compare: see rcy_equal); d is unchanged on error.
  */
-int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
+RCY_API int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 
 /**
  * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing; also for a
  * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
  * RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
  */
-rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
+RCY_API rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
 
 /**
  * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
  * RCY_EHASH, RCY_EINVAL, RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
  */
-int rcy_dict_del(rcy_object_t *d, rcy_object_t *key);
+RCY_API int rcy_dict_del(rcy_object_t *d, rcy_object_t *key);
 
 /** The number of items, or RCY_EINVAL / RCY_ETYPE. */
-intptr_t rcy_dict_len(const rcy_object_t *d);
+RCY_API intptr_t rcy_dict_len(const rcy_object_t *d);
 
 /**
  * Iterates over d in insertion order. Start with *pos = 0; each call stores
@@ -894,7 +932,7 @@ intptr_t rcy_dict_len(const rcy_object_t *d);
  * items deleted during an iteration; adding keys may reorder the storage,
  * so the iteration must then start again. RCY_EINVAL or RCY_ETYPE on error.
  */
-int rcy_dict_next(const rcy_object_t *d, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
+RCY_API int rcy_dict_next(const rcy_object_t *d, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
 
 /* ---- Classes and instances --------------------------------------------- */
 
@@ -929,10 +967,10 @@ typedef struct rcy_class_spec_s {
  * UTF-8 or a control character; finalize and legacy_del
  * both set) or RCY_ENOMEM. May run an automatic collection.
  */
-rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);
+RCY_API rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);
 
 /** The type of cls's instances (borrowed), or NULL if cls is not a class. */
-rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls);
+RCY_API rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls);
 
 /**
  * Creates an instance of cls with no attributes (its attribute dict is
@@ -941,10 +979,10 @@ rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls);
  * Returns a new reference, or NULL with RCY_EINVAL, RCY_ETYPE (cls is not a
  * class) or RCY_ENOMEM. May run an automatic collection.
  */
-rcy_object_t *rcy_instance_new(rcy_object_t *cls);
+RCY_API rcy_object_t *rcy_instance_new(rcy_object_t *cls);
 
 /** The class of an instance (borrowed), or NULL if inst is not one. */
-rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
+RCY_API rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
 
 /**
  * obj.name = value, for an instance or a class (obj takes a reference to
@@ -954,40 +992,571 @@ rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
  * than obj) or RCY_ENOMEM (nothing changed). May run an automatic collection
  * (the first attribute creates a dict).
  */
-int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
+RCY_API int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
 
 /**
  * obj.name: looks in the instance's attributes, then in its class's (for
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
  * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
  */
-rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
+RCY_API rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
 
 /**
  * del obj.name (the object's own attribute, not its class's). Releases the
  * value, which may run finalizers. 0, RCY_EKEY, RCY_ETYPE or RCY_EINVAL.
  */
-int rcy_delattr(rcy_object_t *obj, const char *name);
+RCY_API int rcy_delattr(rcy_object_t *obj, const char *name);
 
-/* ---- Memory figures ----------------------------------------------------- */
+/* ---- The cycle collector (CPython's gc module) ------------------------ */
 
-/** Memory figures of the calling process, in bytes (Linux /proc). */
-typedef struct rcy_process_memory_s {
-    size_t rss;      /**< resident set size */
-    size_t uss;      /**< unique set size: Private_Clean + Private_Dirty (psutil's uss) */
-    size_t pss;      /**< proportional set size */
-    size_t swap;     /**< swapped out */
-    size_t peak_rss; /**< highest rss so far (VmHWM); 0 if unknown */
-} rcy_process_memory_t;
+/** gc debug flags, with CPython's values. Output goes to the output hook. */
+enum rcy_gc_debug_e {
+    RCY_DEBUG_STATS = 1,         /**< "gc: collecting generation N..." and totals */
+    RCY_DEBUG_COLLECTABLE = 2,   /**< "gc: collectable <Type 0xADDR>" per object */
+    RCY_DEBUG_UNCOLLECTABLE = 4, /**< "gc: uncollectable <Type 0xADDR>" per object */
+    RCY_DEBUG_SAVEALL = 32,      /**< unreachable objects go to garbage, not freed */
+    RCY_DEBUG_LEAK = 38          /**< COLLECTABLE | UNCOLLECTABLE | SAVEALL */
+};
+
+/** Number of generations (0 youngest, 2 oldest). */
+#define RCY_GC_GENERATIONS 3
 
 /**
- * Fills *out from /proc/self/smaps_rollup (or /proc/self/smaps on older
- * kernels) and /proc/self/status: the figures psutil's memory_full_info()
- * reports, so "USS" means what the seeds print. Needs no runtime and never
- * allocates through one. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE when
- * /proc is unavailable (*out is zeroed).
+ * Enables automatic collection. Returns the previous state (1 enabled, 0
+ * disabled) or RCY_EINVAL for NULL.
  */
-int rcy_process_memory(rcy_process_memory_t *out);
+RCY_API int rcy_gc_enable(rcy_runtime_t *rt);
+
+/**
+ * Disables automatic collection (explicit rcy_gc_collect still works).
+ * Returns the previous state or RCY_EINVAL.
+ */
+RCY_API int rcy_gc_disable(rcy_runtime_t *rt);
+
+/** 1 if automatic collection is enabled, 0 if not, RCY_EINVAL for NULL. */
+RCY_API int rcy_gc_isenabled(const rcy_runtime_t *rt);
+
+/**
+ * Collects generation `generation` (0, 1 or 2) and all younger ones, as
+ * gc.collect(generation) does: survivors move to the next generation,
+ * unreachable objects are finalized and freed, objects kept alive by legacy
+ * finalizers go to the garbage list. A full collection (2) also empties the
+ * built-in types' free lists. Runs finalizers and callbacks.
+ * Returns the number of unreachable objects found (collected plus
+ * uncollectable), 0 when a collection is already running (collections never
+ * nest) or a heap walk runs (from a traverse slot or a tool's callback: see
+ * rcy_traverse_fn), or RCY_EINVAL for NULL or a generation out of range.
+ */
+RCY_API intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
+
+/**
+ * Validates the whole heap of rt, as a debugging aid (O(heap); a library
+ * compiled with RCY_DEBUG=3 does it before and after every collection and
+ * at teardown, aborting on a failure). Checks that:
+ * - every generation list and the permanent one is well formed (next and
+ *   prev links agree, no list loops or is cut) and no tracked object
+ *   carries a collection's flags;
+ * - every tracked object is a container of one of rt's types, neither freed
+ *   nor immortal, with a reference count > 0;
+ * - no object has more references from tracked objects (as their traverse
+ *   slots report them) than its reference count, which the collector would
+ *   take for a heap corruption ("refcount is too small": a missing incref,
+ *   an extra decref, or a traverse reporting a reference twice); no
+ *   traverse reports a freed object, an object with a count <= 0, or an
+ *   object of another runtime (immortal static objects excepted);
+ * - the built-in lists' and tuples' traverse visits exactly the items the
+ *   collector's shortcut for them visits;
+ * - the census agrees: no type has more tracked objects than live ones,
+ *   and its live bytes fit its live objects;
+ * - the deferred-deallocation (trash) list is empty outside a deallocation
+ *   and holds dead, untracked objects; each quarantined block (when
+ *   poisoning) still reads as a freed object; the garbage list holds live
+ *   objects and the immortal heap objects keep their count.
+ * Returns 0 when all hold. On the first inconsistency, writes one line
+ * through the output hook, "recycle: heap validation: <what>: object <Type
+ * 0xADDR>" (with ", visited by the traverse of <Type 0xADDR>" when a
+ * traverse reported it; a type that is not rt's is shown as "?"), leaves
+ * the heap as it found it, and returns RCY_ECORRUPT. RCY_EINVAL for NULL;
+ * RCY_ESTATE while a collection runs (from its callbacks, finalizers and
+ * weak-reference callbacks), when the lists are in the collection's hands,
+ * and inside another heap walk. Does not collect, allocate or change any
+ * object; it calls the traverse slots of the tracked objects, a heap walk
+ * (see rcy_traverse_fn).
+ */
+RCY_API int rcy_gc_validate(rcy_runtime_t *rt);
+
+/**
+ * Stores the three collection counts in counts: counts[0] is container
+ * allocations minus deallocations since the last collection, counts[g] for
+ * g >= 1 the number of collections of generation g-1 since the last one of
+ * g. Returns 0 or RCY_EINVAL.
+ */
+RCY_API int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS]);
+
+/** Stores the three thresholds in thresholds. Returns 0 or RCY_EINVAL. */
+RCY_API int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATIONS]);
+
+/**
+ * Sets the thresholds, as gc.set_threshold(t0, t1, t2). threshold0 == 0
+ * turns automatic collection off. Returns 0, or RCY_EINVAL for NULL or a
+ * negative value (nothing changed).
+ */
+RCY_API int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int threshold2);
+
+/** The debug flags (RCY_DEBUG_*), or RCY_EINVAL for NULL. */
+RCY_API int rcy_gc_get_debug(const rcy_runtime_t *rt);
+
+/**
+ * The collector's modes (docs/design.md, "Incremental mode").
+ *
+ * RCY_GC_COMPAT, the default: CPython's generational collector exactly; an
+ * automatic collection of the oldest generation stops the world for time
+ * proportional to the heap.
+ *
+ * RCY_GC_INCREMENTAL: generations 0 and 1 work as in compat mode; the
+ * oldest generation is collected by passes made of bounded steps, each run
+ * at the end of an automatic young collection (inside its callbacks), with
+ * the program running between steps. A pass ends with exact trial deletion
+ * of what it suspects, so it frees only unreachable objects whatever the
+ * program did meanwhile; what it finds goes through the same finalizer,
+ * weak-reference and legacy-finalizer rules as any collection. Garbage
+ * made while a pass runs waits for the next one. Explicit collections
+ * (rcy_gc_collect) are unchanged: generation 2 is a full stop-the-world
+ * collection (it gives up a pass in progress). A completed pass counts as
+ * one collection of generation 2 in rcy_gc_get_stats and is reported to
+ * the callbacks, start and stop, after the young collection whose step
+ * completed it, with steps and pass_duration set. Counts, thresholds and
+ * the 25 % rule keep their meaning: a pass starts when promotions reach
+ * half of the 25 % (and the count of generation 2 its threshold), and is
+ * paced to end before compat mode would collect; if the oldest generation
+ * (plus external bytes, rcy_gc_charge_external) outgrows the last pass's
+ * survivors by 25 %, the pass is finished at once (a longer pause, never
+ * more memory). Heap walks (rcy_gc_get_objects, rcy_gc_get_referrers, the
+ * tools), rcy_gc_freeze/unfreeze and rcy_gc_validate give a pass in
+ * progress up (its objects go back to the oldest generation; nothing is
+ * freed or run) and see every tracked object.
+ */
+typedef enum rcy_gc_mode_e { RCY_GC_COMPAT = 0, RCY_GC_INCREMENTAL = 1 } rcy_gc_mode_t;
+
+/**
+ * Sets the mode. Switching to compat gives up a pass in progress (its
+ * objects go back to the oldest generation; nothing is freed or run).
+ * Returns 0, RCY_EINVAL (NULL, unknown mode) or RCY_ESTATE inside a heap
+ * walk. Does not collect or allocate.
+ */
+RCY_API int rcy_gc_set_mode(rcy_runtime_t *rt, rcy_gc_mode_t mode);
+
+/** The mode (RCY_GC_COMPAT for NULL). Never allocates. */
+RCY_API rcy_gc_mode_t rcy_gc_get_mode(const rcy_runtime_t *rt);
+
+/**
+ * Charges `bytes` of memory that the container obj owns outside the
+ * library (a buffer, a handle's memory) to obj's runtime, so that the
+ * incremental collector paces and bounds the old generation by bytes as
+ * well as objects (cycles holding large buffers, gh-98801): charged bytes
+ * earn credit for the pass's steps, start a pass when they grow by an
+ * eighth of the heap, and count in the backstop. The owner releases the
+ * same amount (rcy_gc_release_external) when it frees the memory, normally
+ * in its clear or dealloc slot. The runtime keeps one total, not one per
+ * object. Compat mode counts the bytes and ignores them. obj is borrowed.
+ * Returns 0, or RCY_EINVAL (NULL; a total that would overflow: nothing
+ * changed). Never allocates, collects or runs code.
+ */
+RCY_API int rcy_gc_charge_external(rcy_object_t *obj, size_t bytes);
+
+/** Releases bytes charged by rcy_gc_charge_external (obj borrowed).
+    Returns 0, or RCY_EINVAL (NULL; more than the runtime's charged total:
+    nothing changed). Never allocates, collects or runs code. */
+RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
+
+/** Statistics of incremental mode (zeros in a runtime that never used it). */
+typedef struct rcy_gc_incr_stats_s {
+    size_t size;              /**< sizeof(rcy_gc_incr_stats_t), set by rcy_gc_incr_stats_init */
+    uint64_t passes;          /**< passes completed */
+    uint64_t passes_started;  /**< passes started */
+    uint64_t aborted;         /**< passes given up (full collection, heap walk, freeze, mode switch) */
+    uint64_t backstops;       /**< passes finished synchronously by the memory backstop */
+    uint64_t out_of_memory;   /**< passes given up for want of memory for their arrays */
+    uint64_t steps;           /**< steps run, in all passes */
+    uint64_t work;            /**< work of the completed passes: objects visited plus references traversed */
+    uint64_t largest_component; /**< the largest suspected component collected at once */
+    uint64_t last_steps;      /**< the last completed pass: its steps */
+    uint64_t last_work;       /**< ... its work */
+    uint64_t last_snapshot;   /**< ... objects of the oldest generation it examined */
+    uint64_t last_suspects;   /**< ... of them, those left suspected after its scan */
+    uint64_t last_largest_component; /**< ... its largest suspected component */
+    uint64_t last_collected;  /**< ... objects it freed */
+    double last_duration;     /**< ... seconds from its start to its end (the program ran meanwhile) */
+    int in_pass;              /**< a pass is in progress */
+    size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
+} rcy_gc_incr_stats_t;
+
+/** Zeroes out and sets its size field. NULL is ignored. */
+RCY_API void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out);
+
+/** Copies the incremental statistics into out, which rcy_gc_incr_stats_init
+    prepared. 0, or RCY_EINVAL for NULL or a wrong size field (nothing
+    written). Never allocates. */
+RCY_API int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out);
+
+/**
+ * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
+ * is not an RCY_DEBUG_* value (nothing changed).
+ */
+RCY_API int rcy_gc_set_debug(rcy_runtime_t *rt, int flags);
+
+/** Nonzero if the container o's finalizer has run (gc.is_finalized). */
+RCY_API int rcy_gc_is_finalized(const rcy_object_t *o);
+
+/**
+ * A growable array of new references, filled by the introspection calls
+ * below, rcy_census_by_type, rcy_get_leaking_objects and the chain searches.
+ * Release it with rcy_objarray_release().
+ *
+ * Every call that fills one takes it empty: declare it zeroed
+ * (`rcy_objarray_t a = {0};`) or pass one emptied by rcy_objarray_release.
+ * An array that still holds references (len > 0) is refused with
+ * RCY_EINVAL and left exactly as it was: overwriting it would leak its
+ * references, and releasing them would run finalizers inside the call. On
+ * any other failure the call leaves it empty.
+ */
+typedef struct rcy_objarray_s {
+    rcy_object_t **items;
+    size_t len;
+    size_t cap;
+    rcy_runtime_t *rt;
+} rcy_objarray_t;
+
+/**
+ * Releases every reference in a, last first (as CPython releases a list's
+ * items), and frees its storage; a becomes empty first, so finalizers run
+ * by the releases see it empty, and it may be filled again. A zeroed array
+ * and NULL are ignored.
+ */
+RCY_API void rcy_objarray_release(rcy_objarray_t *a);
+
+/**
+ * Fills out with new references to every tracked object in generation
+ * `generation` (0..2), or in all generations when generation is -1; the
+ * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
+ * generation out of range or an out that is not empty (see rcy_objarray_t),
+ * RCY_ESTATE inside another heap walk (from a traverse slot; see
+ * rcy_traverse_fn), or RCY_ENOMEM (out is left empty). Allowed during a
+ * collection, from a finalizer or callback (the objects being collected are
+ * not in it), as in CPython.
+ */
+RCY_API int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
+
+/**
+ * Fills out with new references to the objects that objs[0..n) refer to,
+ * as reported by their traverse slots (non-containers contribute nothing).
+ * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL (also: out not
+ * empty), RCY_ERUNTIME (an object of another runtime than rt), RCY_ESTATE
+ * inside another heap walk, or RCY_ENOMEM (out is left empty).
+ */
+RCY_API int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
+
+/**
+ * Fills out with new references to the tracked objects (generations 0-2,
+ * not the permanent one) whose traverse visits any of objs[0..n). For
+ * debugging: it walks the whole heap, a heap walk (see rcy_traverse_fn).
+ * Returns 0, RCY_EINVAL (also: out not empty), RCY_ESTATE inside another
+ * heap walk (from a traverse slot), or RCY_ENOMEM (out is left empty).
+ * Allowed from a finalizer or callback during a collection, as in CPython.
+ */
+RCY_API int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
+
+/**
+ * Moves every tracked object into the permanent generation, which
+ * collections ignore, and resets the counts (gc.freeze). Returns 0,
+ * RCY_EINVAL, or RCY_ESTATE inside a heap walk (from a traverse slot or a
+ * tool's callback, including the collector's own passes: see
+ * rcy_traverse_fn); from a finalizer or callback during a collection it
+ * works, as in CPython.
+ */
+RCY_API int rcy_gc_freeze(rcy_runtime_t *rt);
+
+/**
+ * Moves the permanent generation back into the oldest one. 0, RCY_EINVAL,
+ * or RCY_ESTATE inside a heap walk (as rcy_gc_freeze).
+ */
+RCY_API int rcy_gc_unfreeze(rcy_runtime_t *rt);
+
+/** Number of objects in the permanent generation. */
+RCY_API size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt);
+
+/** Per-generation statistics (gc.get_stats, with 3.15's additions). */
+typedef struct rcy_gc_stats_s {
+    size_t size;            /**< sizeof(rcy_gc_stats_t), set by rcy_gc_stats_init */
+    intptr_t collections;   /**< collections of this generation */
+    intptr_t collected;     /**< objects freed by them */
+    intptr_t uncollectable; /**< objects they found uncollectable */
+    intptr_t candidates;    /**< objects they examined */
+    double duration;        /**< seconds spent in them */
+} rcy_gc_stats_t;
+
+/** Zeroes the three entries of stats and sets their size fields. NULL is
+    ignored. */
+RCY_API void rcy_gc_stats_init(rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
+
+/**
+ * Copies the statistics of the three generations into stats, which
+ * rcy_gc_stats_init prepared (the size fields are kept). 0, or RCY_EINVAL
+ * for NULL or an entry whose size field is not sizeof(rcy_gc_stats_t)
+ * (nothing written). Never allocates.
+ */
+RCY_API int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
+
+/**
+ * The garbage list (gc.garbage): uncollectable objects and, with
+ * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
+ * reference to each entry. rcy_gc_garbage_len() is its length and
+ * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
+ * of range).
+ */
+RCY_API size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
+RCY_API rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
+
+/**
+ * Empties the garbage list, releasing its references last first, as
+ * gc.garbage.clear() does (the objects may then be freed by reference
+ * counting or by a later collection). May run finalizers, which see the
+ * list empty. Returns the number of entries removed, RCY_EINVAL, or
+ * RCY_ESTATE inside a heap walk (see rcy_traverse_fn).
+ */
+RCY_API intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
+
+/** What a collection callback is told (gc.callbacks' info dict). */
+typedef struct rcy_gc_info_s {
+    int generation;         /**< the oldest generation collected */
+    intptr_t collected;     /**< 0 at "start" */
+    intptr_t uncollectable; /**< 0 at "start" */
+    intptr_t candidates;    /**< objects examined; 0 at "start" */
+    double duration;        /**< seconds; 0 at "start" */
+    /** Steps of the collection: 1 for a stop-the-world collection; for a
+        pass of incremental mode (rcy_gc_set_mode), its steps, duration
+        being the time spent in them. 0 at "start". */
+    intptr_t steps;
+    /** Seconds from the start of the collection to its end: duration for
+        a stop-the-world collection; for an incremental pass, the time from
+        its first step to its last, the program's included. 0 at "start". */
+    double pass_duration;
+} rcy_gc_info_t;
+
+/** Callback phases. */
+typedef enum rcy_gc_phase_e { RCY_GC_START = 0, RCY_GC_STOP = 1 } rcy_gc_phase_t;
+
+/**
+ * A collection callback (gc.callbacks): called with RCY_GC_START before a
+ * collection does anything and with RCY_GC_STOP after garbage is handled.
+ * A nonzero return is reported through the error hook ("Exception ignored
+ * while calling GC callback ...") and the collection goes on. It may not
+ * call rcy_gc_collect (that call would return 0), nor destroy rt (that
+ * aborts: see rcy_runtime_destroy).
+ */
+typedef int (*rcy_gc_callback_fn)(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg);
+
+/**
+ * Registers a callback, called after those registered before it. Returns
+ * 0, RCY_EINVAL for NULL, or RCY_ENOMEM.
+ */
+RCY_API int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+/**
+ * Removes the first registration of (fn, arg). Returns 0, RCY_EINVAL, or
+ * RCY_EKEY when it is not registered.
+ */
+RCY_API int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
+
+/* ---- Tracking -------------------------------------------------------- */
+
+/**
+ * Starts tracking a container in the youngest generation. Objects from
+ * rcy_new are already tracked; this is for objects untracked with
+ * rcy_gc_untrack. Returns 0, RCY_EINVAL for NULL, RCY_ETYPE for a
+ * non-container, RCY_ESTATE if already tracked or immortal (also an
+ * immortal that teardown is releasing), or inside a heap walk (see
+ * rcy_traverse_fn). The tracking functions abort on a freed object.
+ */
+RCY_API int rcy_gc_track(rcy_object_t *o);
+
+/**
+ * Stops tracking a container (the collector will not see it; an untracked
+ * object can hold no cycle the collector must free). No-op for an untracked
+ * object or a non-container. Returns 0, RCY_EINVAL for NULL, or RCY_ESTATE
+ * for a tracked object inside a heap walk (see rcy_traverse_fn).
+ */
+RCY_API int rcy_gc_untrack(rcy_object_t *o);
+
+/** Nonzero if o is a container currently tracked by the collector. */
+RCY_API int rcy_gc_is_tracked(const rcy_object_t *o);
+
+/* ---- Weak references ------------------------------------------------- */
+
+/**
+ * A weak-reference callback: called with the weak reference (a borrowed
+ * reference, already cleared: rcy_weakref_get returns NULL) once its
+ * referent dies. It may run inside rcy_decref or inside a collection. A
+ * negative return is reported through the error hook ("Exception ignored
+ * on calling weakref callback ...").
+ */
+typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
+
+/**
+ * Creates a weak reference to obj, whose type must support weak references
+ * (spec.weaklistoffset != 0). Returns a new reference to a weakref object.
+ * Without a callback, the existing callback-less weak reference to obj is
+ * returned when there is one (as weakref.ref(o) is weakref.ref(o) in
+ * CPython). When obj dies by reference counting, its weak references are
+ * cleared and then their callbacks called, the most recently created first.
+ * When obj dies in a collection, its weak references are cleared before any
+ * finalizer runs, and a callback runs only if the weak reference itself is
+ * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
+ * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
+ * run an automatic collection. Aborts on a freed obj (its weak-reference
+ * list is gone), as do the other weak-reference and finalize functions.
+ */
+RCY_API rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
+
+/**
+ * The referent of a weak reference: a new reference, or NULL once the
+ * referent is gone (or when wr is not a weak reference). Also NULL while
+ * the referent's death waits in the trashcan (deallocations nested past
+ * its depth: its count is 0, its finalizer not run yet), as CPython's
+ * weak references return None for an object whose count is 0; if that
+ * finalizer resurrects it, the weak reference returns it again.
+ */
+RCY_API rcy_object_t *rcy_weakref_get(rcy_object_t *wr);
+
+/** Nonzero if wr is a weak reference whose referent is alive (as
+    rcy_weakref_get would return it). */
+RCY_API int rcy_weakref_is_alive(const rcy_object_t *wr);
+
+/** Nonzero if o is a weak reference (or a finalize registration). */
+RCY_API int rcy_is_weakref(const rcy_object_t *o);
+
+/** Number of weak references to obj (weakref.getweakrefcount). */
+RCY_API size_t rcy_weakref_count(const rcy_object_t *obj);
+
+/* ---- Weak maps (WeakValueDictionary, WeakKeyDictionary) --------------- */
+
+/**
+ * Creates an empty weak-value map (weakref.WeakValueDictionary): keys are
+ * held strongly (any hashable object, see rcy_hash), values weakly; an
+ * entry disappears as soon as its value dies, by reference counting or in
+ * a collection (while the map itself is alive). Returns a new reference, or
+ * NULL with RCY_EINVAL or RCY_ENOMEM. May run an automatic collection.
+ */
+RCY_API rcy_object_t *rcy_weakvaluedict_new(rcy_runtime_t *rt);
+
+/**
+ * Creates an empty weak-key map (weakref.WeakKeyDictionary): keys are held
+ * weakly and compared by identity (keys are objects whose type supports
+ * weak references, which compare by identity), values strongly; an entry
+ * disappears as soon as its key dies. Returns a new reference, or NULL.
+ */
+RCY_API rcy_object_t *rcy_weakkeydict_new(rcy_runtime_t *rt);
+
+/** Nonzero if o is a weak map. */
+RCY_API int rcy_is_weakmap(const rcy_object_t *o);
+
+/**
+ * map[key] = value. The weakly held side (the value of a weak-value map,
+ * the key of a weak-key map) must support weak references. Returns 0,
+ * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
+ * RCY_ERUNTIME (key or value of another runtime than the map), RCY_EHASH
+ * (unhashable key), RCY_ESTATE (a map the collector has cleared) or
+ * RCY_ENOMEM (the map unchanged); a failure is also recorded for
+ * rcy_last_error, a success records nothing. May run an automatic
+ * collection (whose finalizers and callbacks may change the map: the entry
+ * is stored last, whatever they did), and releasing a replaced value may
+ * run finalizers.
+ */
+RCY_API int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
+
+/**
+ * map[key]: a new reference to the value, or NULL with rcy_last_error
+ * RCY_EKEY when the key is absent (or its entry's object just died; a key
+ * of another runtime is never in the map), or RCY_ENOMEM (a weak-key map's
+ * lookup makes an int of the key's address, which may need memory). Never
+ * collects.
+ */
+RCY_API rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
+
+/**
+ * del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM (as
+ * rcy_weakmap_get). Releasing the entry may run finalizers, which may
+ * change or release the map.
+ */
+RCY_API int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
+
+/**
+ * Removes every entry (WeakKeyDictionary.clear). Returns 0 or RCY_EINVAL.
+ * Releasing the entries' objects may run finalizers; they see the map
+ * empty (and may fill it again).
+ */
+RCY_API int rcy_weakmap_clear(rcy_object_t *map);
+
+/**
+ * Number of entries, or RCY_EINVAL. An entry goes the moment its weakly
+ * held object dies, also during an iteration, so the count never includes
+ * a dead entry (CPython gets the same count by subtracting the removals an
+ * iterator deferred).
+ */
+RCY_API intptr_t rcy_weakmap_len(const rcy_object_t *map);
+
+/**
+ * Iterates a weak map in insertion order: start with *pos = 0; each call
+ * stores new references to the next live entry's key and value (release
+ * both) and returns 1, or returns 0 at the end, or RCY_EINVAL (bad
+ * arguments, *pos < 0). The map may change during an iteration (entries
+ * whose objects die, set, del, clear): iteration stays safe, never returns
+ * a dead or removed entry, and ends; after a set or clear it may miss or
+ * repeat entries (the map's table can be rebuilt), where CPython raises
+ * "dictionary changed size during iteration".
+ */
+RCY_API int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
+
+/* ---- Finalize registrations (weakref.finalize) ------------------------ */
+
+/** A finalize callback; a negative return is reported through the error hook. */
+typedef int (*rcy_finalize_callback_fn)(void *arg);
+
+/**
+ * Registers fn(arg) to run once when obj dies, whether by reference
+ * counting or in a collection (the registration is kept alive by the
+ * runtime, so its callback always runs), or at runtime teardown if obj is
+ * still alive then (remaining registrations run in reverse order of
+ * registration, before the final collection; registrations made by those
+ * callbacks run too, as in CPython's weakref.finalize, within teardown's
+ * work budget: see rcy_runtime_destroy). arg must not keep obj alive.
+ * Returns a new reference to the registration (releasing it does not
+ * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
+ * references) or RCY_ENOMEM.
+ */
+RCY_API rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
+
+/**
+ * Runs a registration's callback now if it has not run and was not
+ * detached (weakref.finalize.__call__). Returns 1 if it ran, 0 if not,
+ * RCY_EINVAL if f is not a registration.
+ */
+RCY_API int rcy_finalize_call(rcy_object_t *f);
+
+/**
+ * Cancels a registration (finalize.detach). Returns 1 if it was alive, 0
+ * if it had already run or been detached, RCY_EINVAL if f is not one.
+ */
+RCY_API int rcy_finalize_detach(rcy_object_t *f);
+
+/** 1 if the registration will still run (finalize.alive), else 0. */
+RCY_API int rcy_finalize_alive(const rcy_object_t *f);
+
+/**
+ * Controls whether a registration still alive at teardown runs then
+ * (finalize.atexit, default 1). Returns 0 or RCY_EINVAL.
+ */
+RCY_API int rcy_finalize_set_atexit(rcy_object_t *f, int atexit);
 
 /* ---- Leak-debugging tools ---------------------------------------------- */
 
@@ -1040,8 +1609,6 @@ int rcy_process_memory(rcy_process_memory_t *out);
         }                                                                                          \
     } while (0)
 
-typedef struct rcy_objarray_s rcy_objarray_t; /* defined with the gc module below */
-
 /* -- Census: counts kept as objects are created and freed (no heap walk) -- */
 
 /** One row of the census: a type name, its live objects and their bytes. */
@@ -1065,26 +1632,26 @@ typedef struct rcy_typestats_s {
  * immortal built-in singletons (small ints, the empty tuple) are not. O(number
  * of types). 0 for NULL arguments or an unknown name.
  */
-size_t rcy_census_count(const rcy_runtime_t *rt, const char *type_name);
+RCY_API size_t rcy_census_count(const rcy_runtime_t *rt, const char *type_name);
 
 /** Bytes of the live objects counted by rcy_census_count(rt, type_name). */
-size_t rcy_census_bytes(const rcy_runtime_t *rt, const char *type_name);
+RCY_API size_t rcy_census_bytes(const rcy_runtime_t *rt, const char *type_name);
 
 /**
  * Fills out with one row per type name that has live objects, sorted by
  * name (objgraph's typestats, with bytes). Returns 0, RCY_EINVAL or
  * RCY_ENOMEM (out left empty). Release out with rcy_typestats_release.
  */
-int rcy_census_typestats(rcy_runtime_t *rt, rcy_typestats_t *out);
+RCY_API int rcy_census_typestats(rcy_runtime_t *rt, rcy_typestats_t *out);
 
 /**
  * Like rcy_census_typestats, sorted by count (most first; ties by name) and
  * cut to limit rows (0: all): objgraph's most_common_types.
  */
-int rcy_census_most_common_types(rcy_runtime_t *rt, size_t limit, rcy_typestats_t *out);
+RCY_API int rcy_census_most_common_types(rcy_runtime_t *rt, size_t limit, rcy_typestats_t *out);
 
 /** Frees a census' rows; s becomes empty. NULL is ignored. */
-void rcy_typestats_release(rcy_typestats_t *s);
+RCY_API void rcy_typestats_release(rcy_typestats_t *s);
 
 /**
  * Prints the limit (0: all) most common types, one "name count bytes" row
@@ -1092,7 +1659,7 @@ void rcy_typestats_release(rcy_typestats_t *s);
  * a bytes column), to out, or through the runtime's output hook when out is
  * NULL. Returns 0, RCY_EINVAL or RCY_ENOMEM.
  */
-int rcy_census_show_most_common_types(rcy_runtime_t *rt, size_t limit, FILE *out);
+RCY_API int rcy_census_show_most_common_types(rcy_runtime_t *rt, size_t limit, FILE *out);
 
 /**
  * Fills out with new references to the live objects whose type is named
@@ -1103,7 +1670,7 @@ int rcy_census_show_most_common_types(rcy_runtime_t *rt, size_t limit, FILE *out
  * not empty, see rcy_objarray_t), RCY_ESTATE (during a collection) or
  * RCY_ENOMEM (out left empty).
  */
-int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t *out);
+RCY_API int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t *out);
 
 /* -- Growth: what increased since the last call, and over the peak -- */
 
@@ -1114,10 +1681,10 @@ int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t 
 typedef struct rcy_growth_s rcy_growth_t;
 
 /** Creates a tracker that has seen nothing yet. NULL with RCY_ENOMEM/EINVAL. */
-rcy_growth_t *rcy_growth_new(rcy_runtime_t *rt);
+RCY_API rcy_growth_t *rcy_growth_new(rcy_runtime_t *rt);
 
 /** Frees a tracker (before its runtime is destroyed). NULL is ignored. */
-void rcy_growth_free(rcy_growth_t *g);
+RCY_API void rcy_growth_free(rcy_growth_t *g);
 
 /** Which increase selects and orders the rows of a growth report. */
 typedef enum rcy_growth_since_e {
@@ -1127,13 +1694,15 @@ typedef enum rcy_growth_since_e {
 
 /** Growth options; start from rcy_growth_options_init (or pass NULL). */
 typedef struct rcy_growth_options_s {
+    size_t size;              /**< sizeof(rcy_growth_options_t), set by rcy_growth_options_init */
     size_t limit;             /**< rows at most, 0 for all; default 10 */
     int collect;              /**< nonzero: full collection first (objgraph does); default 1 */
     rcy_growth_since_t since; /**< default RCY_GROWTH_SINCE_PEAK */
 } rcy_growth_options_t;
 
-/** Fills opts with the defaults: limit 10, collect first, since the peak. */
-void rcy_growth_options_init(rcy_growth_options_t *opts);
+/** Fills opts with the defaults (limit 10, collect first, since the peak)
+    and sets its size field. NULL is ignored. */
+RCY_API void rcy_growth_options_init(rcy_growth_options_t *opts);
 
 /** One type that grew. Both deltas are against the state before this call. */
 typedef struct rcy_growth_row_s {
@@ -1157,12 +1726,13 @@ typedef struct rcy_growth_report_s {
  * finalizers and callbacks), reports the type names that grew (over the
  * peak or since the last call, per opts->since), largest increase first,
  * and remembers the counts for the next call (the first call reports every
- * type). Returns 0, RCY_EINVAL or RCY_ENOMEM (out empty, g unchanged).
+ * type). Returns 0, RCY_EINVAL (also for opts whose size field is not
+ * sizeof(rcy_growth_options_t)) or RCY_ENOMEM (out empty, g unchanged).
  */
-int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_report_t *out);
+RCY_API int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_report_t *out);
 
 /** Frees a report's rows. NULL is ignored. */
-void rcy_growth_report_release(rcy_growth_report_t *r);
+RCY_API void rcy_growth_report_release(rcy_growth_report_t *r);
 
 /**
  * rcy_growth, printed as "name count +delta" rows (objgraph's show_growth;
@@ -1170,7 +1740,7 @@ void rcy_growth_report_release(rcy_growth_report_t *r);
  * peak) to out, or through the output hook when out is NULL. Prints nothing
  * when nothing grew. Returns 0, RCY_EINVAL or RCY_ENOMEM.
  */
-int rcy_show_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, FILE *out);
+RCY_API int rcy_show_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, FILE *out);
 
 /* -- Roots, external references, leaking objects, chains -- */
 
@@ -1183,16 +1753,16 @@ int rcy_show_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, FILE *out
  * name is copied. Returns 0, RCY_EINVAL (NULL), RCY_ESTATE (already a root)
  * or RCY_ENOMEM.
  */
-int rcy_root_add(rcy_object_t *obj, const char *name);
+RCY_API int rcy_root_add(rcy_object_t *obj, const char *name);
 
 /**
  * Unregisters a root and releases the registry's reference (which may run
  * finalizers). Returns 0, RCY_EINVAL or RCY_EKEY (not a root).
  */
-int rcy_root_remove(rcy_object_t *obj);
+RCY_API int rcy_root_remove(rcy_object_t *obj);
 
 /** The name obj was registered with (borrowed), or NULL if it is no root. */
-const char *rcy_root_name(const rcy_object_t *obj);
+RCY_API const char *rcy_root_name(const rcy_object_t *obj);
 
 /**
  * The exact number of references to obj from outside the heap: its
@@ -1203,7 +1773,7 @@ const char *rcy_root_name(const rcy_object_t *obj);
  * decref. Immortal objects give RCY_REFCNT_IMMORTAL. Walks the heap once.
  * Returns the count, or RCY_EINVAL, RCY_ESTATE or RCY_ENOMEM.
  */
-intptr_t rcy_external_refcount(rcy_object_t *obj);
+RCY_API intptr_t rcy_external_refcount(rcy_object_t *obj);
 
 /**
  * Fills out with new references to the tracked objects that no object of
@@ -1213,7 +1783,7 @@ intptr_t rcy_external_refcount(rcy_object_t *obj);
  * tells by how many. Does not collect. Returns 0, RCY_EINVAL (also: out not
  * empty, see rcy_objarray_t), RCY_ESTATE or RCY_ENOMEM (out left empty).
  */
-int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out);
+RCY_API int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out);
 
 /**
  * A chain predicate, called for the objects a chain search reaches (the
@@ -1238,8 +1808,8 @@ typedef int (*rcy_chain_predicate_fn)(rcy_object_t *obj, intptr_t external, void
  * (found), 0 (not found), or RCY_EINVAL (also: out not empty, see
  * rcy_objarray_t), RCY_ESTATE, RCY_ENOMEM (out empty).
  */
-int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, void *arg, int max_depth,
-                           rcy_objarray_t *out);
+RCY_API int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, void *arg, int max_depth,
+                                   rcy_objarray_t *out);
 
 /**
  * The forward twin: searches what obj refers to, breadth first, for the
@@ -1247,8 +1817,8 @@ int rcy_find_backref_chain(rcy_object_t *obj, rcy_chain_predicate_fn is_root, vo
  * [obj, ..., match]; [obj] when none is within max_depth (0: 20). Returns
  * 1, 0, or RCY_EINVAL (also: out not empty), RCY_ESTATE, RCY_ENOMEM.
  */
-int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void *arg, int max_depth,
-                       rcy_objarray_t *out);
+RCY_API int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void *arg, int max_depth,
+                               rcy_objarray_t *out);
 
 /**
  * Writes a chain (each item referring to the next, as both chain searches
@@ -1261,7 +1831,7 @@ int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predicate, void
  * INT_MAX), RCY_EINVAL (chain NULL, len > 0 with items NULL or a NULL item,
  * buf NULL with size > 0), or RCY_ESTATE inside another heap walk.
  */
-int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
+RCY_API int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size);
 
 /* -- Graphs: Graphviz DOT, objgraph's show_refs / show_backrefs / show_chain -- */
 
@@ -1282,6 +1852,7 @@ typedef enum rcy_graph_format_e {
 
 /** Graph options; start from rcy_graph_options_init (or pass NULL). */
 typedef struct rcy_graph_options_s {
+    size_t size;                /**< sizeof(rcy_graph_options_t), set by rcy_graph_options_init */
     int max_depth;              /**< nodes this far from the start are drawn, not expanded; default 3 */
     int too_many;               /**< edges drawn per node, the rest summed in a "N more" node; default 10 */
     rcy_graph_pred_fn filter;   /**< NULL, or: neighbours it rejects are left out */
@@ -1303,8 +1874,9 @@ typedef struct rcy_graph_options_s {
     size_t path_out_size;
 } rcy_graph_options_t;
 
-/** Fills opts with the defaults (max_depth 3, too_many 10, PNG, no callbacks). */
-void rcy_graph_options_init(rcy_graph_options_t *opts);
+/** Fills opts with the defaults (max_depth 3, too_many 10, PNG, no
+    callbacks) and sets its size field. NULL is ignored. */
+RCY_API void rcy_graph_options_init(rcy_graph_options_t *opts);
 
 /**
  * Draws the objects objs[0..n) and what they refer to, breadth first to
@@ -1317,11 +1889,12 @@ void rcy_graph_options_init(rcy_graph_options_t *opts);
  * Runs no collection; runs only the callbacks of opts, and dot in a child
  * process. Returns 0 (written, and rendered when asked), 1 (DOT written but
  * not rendered), RCY_EINVAL (no objects, a NULL one, both output and
- * filename), RCY_ERUNTIME (objects of two runtimes: a graph shows one
+ * filename, opts whose size field is not sizeof(rcy_graph_options_t)),
+ * RCY_ERUNTIME (objects of two runtimes: a graph shows one
  * runtime's heap), RCY_ESTATE (a file cannot be written, or during a
  * collection or another heap walk) or RCY_ENOMEM.
  */
-int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
+RCY_API int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
 
 /**
  * Like rcy_show_refs over referrers (objgraph's show_backrefs): draws what
@@ -1329,7 +1902,7 @@ int rcy_show_refs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t
  * roots are drawn but not expanded (objgraph stops at modules). Edges still
  * point from the referrer to the object it refers to.
  */
-int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
+RCY_API int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *opts);
 
 /**
  * Draws chains found by rcy_find_backref_chain (backrefs nonzero) or
@@ -1338,12 +1911,14 @@ int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_graph_optio
  * Empty chains are skipped. Returns as rcy_show_refs (RCY_EINVAL also for
  * a chain with len > 0 and items NULL, or a NULL item).
  */
-int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, const rcy_graph_options_t *opts);
+RCY_API int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs,
+                           const rcy_graph_options_t *opts);
 
 /* -- The runtime's own memory, and giving memory back -- */
 
 /** What the runtime holds, in its own terms and in the allocator's. */
 typedef struct rcy_runtime_memory_s {
+    size_t size;             /**< sizeof(rcy_runtime_memory_t), set by rcy_runtime_memory_init */
     size_t objects;          /**< live objects (rcy_runtime_live_objects) */
     size_t object_bytes;     /**< their bytes, GC headers included, private buffers not */
     size_t tracked;          /**< containers tracked by the collector (all generations and the permanent one) */
@@ -1355,11 +1930,16 @@ typedef struct rcy_runtime_memory_s {
     size_t malloc_free;      /**< bytes malloc keeps free for reuse (fordblks) */
 } rcy_runtime_memory_t;
 
+/** Zeroes *out and sets its size field. NULL is ignored. */
+RCY_API void rcy_runtime_memory_init(rcy_runtime_memory_t *out);
+
 /**
- * Fills *out. Walks the generation lists. Returns 0, RCY_EINVAL, or
+ * Fills *out, which rcy_runtime_memory_init prepared (its size field is
+ * kept). Walks the generation lists. Returns 0, RCY_EINVAL (also for a size
+ * field that is not sizeof(rcy_runtime_memory_t): *out untouched), or
  * RCY_ESTATE inside a heap walk (from a traverse slot; see rcy_traverse_fn).
  */
-int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
+RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
 
 /**
  * Gives free memory back to the system: empties the built-in free lists
@@ -1368,516 +1948,33 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
  * Returns 1 if the allocator returned memory, 0 if not (or not glibc), or
  * RCY_EINVAL.
  */
-int rcy_memory_trim(rcy_runtime_t *rt);
+RCY_API int rcy_memory_trim(rcy_runtime_t *rt);
 
-/* ---- The cycle collector (CPython's gc module) ------------------------ */
+/* ---- Memory figures ----------------------------------------------------- */
 
-/** gc debug flags, with CPython's values. Output goes to the output hook. */
-enum rcy_gc_debug_e {
-    RCY_DEBUG_STATS = 1,         /**< "gc: collecting generation N..." and totals */
-    RCY_DEBUG_COLLECTABLE = 2,   /**< "gc: collectable <Type 0xADDR>" per object */
-    RCY_DEBUG_UNCOLLECTABLE = 4, /**< "gc: uncollectable <Type 0xADDR>" per object */
-    RCY_DEBUG_SAVEALL = 32,      /**< unreachable objects go to garbage, not freed */
-    RCY_DEBUG_LEAK = 38          /**< COLLECTABLE | UNCOLLECTABLE | SAVEALL */
-};
+/** Memory figures of the calling process, in bytes (Linux /proc). */
+typedef struct rcy_process_memory_s {
+    size_t size;     /**< sizeof(rcy_process_memory_t), set by rcy_process_memory_init */
+    size_t rss;      /**< resident set size */
+    size_t uss;      /**< unique set size: Private_Clean + Private_Dirty (psutil's uss) */
+    size_t pss;      /**< proportional set size */
+    size_t swap;     /**< swapped out */
+    size_t peak_rss; /**< highest rss so far (VmHWM); 0 if unknown */
+} rcy_process_memory_t;
 
-/** Number of generations (0 youngest, 2 oldest). */
-#define RCY_GC_GENERATIONS 3
-
-/**
- * Enables automatic collection. Returns the previous state (1 enabled, 0
- * disabled) or RCY_EINVAL for NULL.
- */
-int rcy_gc_enable(rcy_runtime_t *rt);
+/** Zeroes *out and sets its size field. NULL is ignored. */
+RCY_API void rcy_process_memory_init(rcy_process_memory_t *out);
 
 /**
- * Disables automatic collection (explicit rcy_gc_collect still works).
- * Returns the previous state or RCY_EINVAL.
+ * Fills *out, which rcy_process_memory_init prepared (its size field is
+ * kept), from /proc/self/smaps_rollup (or /proc/self/smaps on older
+ * kernels) and /proc/self/status: the figures psutil's memory_full_info()
+ * reports, so "USS" means what the seeds print. Needs no runtime and never
+ * allocates through one. Returns 0, RCY_EINVAL for NULL or a size field that
+ * is not sizeof(rcy_process_memory_t) (*out untouched), or RCY_ESTATE when
+ * /proc is unavailable (*out is zeroed).
  */
-int rcy_gc_disable(rcy_runtime_t *rt);
-
-/** 1 if automatic collection is enabled, 0 if not, RCY_EINVAL for NULL. */
-int rcy_gc_isenabled(const rcy_runtime_t *rt);
-
-/**
- * Collects generation `generation` (0, 1 or 2) and all younger ones, as
- * gc.collect(generation) does: survivors move to the next generation,
- * unreachable objects are finalized and freed, objects kept alive by legacy
- * finalizers go to the garbage list. A full collection (2) also empties the
- * built-in types' free lists. Runs finalizers and callbacks.
- * Returns the number of unreachable objects found (collected plus
- * uncollectable), 0 when a collection is already running (collections never
- * nest) or a heap walk runs (from a traverse slot or a tool's callback: see
- * rcy_traverse_fn), or RCY_EINVAL for NULL or a generation out of range.
- */
-intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation);
-
-/**
- * Validates the whole heap of rt, as a debugging aid (O(heap); a library
- * compiled with RCY_DEBUG=3 does it before and after every collection and
- * at teardown, aborting on a failure). Checks that:
- * - every generation list and the permanent one is well formed (next and
- *   prev links agree, no list loops or is cut) and no tracked object
- *   carries a collection's flags;
- * - every tracked object is a container of one of rt's types, neither freed
- *   nor immortal, with a reference count > 0;
- * - no object has more references from tracked objects (as their traverse
- *   slots report them) than its reference count, which the collector would
- *   take for a heap corruption ("refcount is too small": a missing incref,
- *   an extra decref, or a traverse reporting a reference twice); no
- *   traverse reports a freed object, an object with a count <= 0, or an
- *   object of another runtime (immortal static objects excepted);
- * - the built-in lists' and tuples' traverse visits exactly the items the
- *   collector's shortcut for them visits;
- * - the census agrees: no type has more tracked objects than live ones,
- *   and its live bytes fit its live objects;
- * - the deferred-deallocation (trash) list is empty outside a deallocation
- *   and holds dead, untracked objects; each quarantined block (when
- *   poisoning) still reads as a freed object; the garbage list holds live
- *   objects and the immortal heap objects keep their count.
- * Returns 0 when all hold. On the first inconsistency, writes one line
- * through the output hook, "recycle: heap validation: <what>: object <Type
- * 0xADDR>" (with ", visited by the traverse of <Type 0xADDR>" when a
- * traverse reported it; a type that is not rt's is shown as "?"), leaves
- * the heap as it found it, and returns RCY_ECORRUPT. RCY_EINVAL for NULL;
- * RCY_ESTATE while a collection runs (from its callbacks, finalizers and
- * weak-reference callbacks), when the lists are in the collection's hands,
- * and inside another heap walk. Does not collect, allocate or change any
- * object; it calls the traverse slots of the tracked objects, a heap walk
- * (see rcy_traverse_fn).
- */
-int rcy_gc_validate(rcy_runtime_t *rt);
-
-/**
- * Stores the three collection counts in counts: counts[0] is container
- * allocations minus deallocations since the last collection, counts[g] for
- * g >= 1 the number of collections of generation g-1 since the last one of
- * g. Returns 0 or RCY_EINVAL.
- */
-int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS]);
-
-/** Stores the three thresholds in thresholds. Returns 0 or RCY_EINVAL. */
-int rcy_gc_get_threshold(const rcy_runtime_t *rt, int thresholds[RCY_GC_GENERATIONS]);
-
-/**
- * Sets the thresholds, as gc.set_threshold(t0, t1, t2). threshold0 == 0
- * turns automatic collection off. Returns 0, or RCY_EINVAL for NULL or a
- * negative value (nothing changed).
- */
-int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshold1, int threshold2);
-
-/**
- * The collector's modes (docs/design.md, "Incremental mode").
- *
- * RCY_GC_COMPAT, the default: CPython's generational collector exactly; an
- * automatic collection of the oldest generation stops the world for time
- * proportional to the heap.
- *
- * RCY_GC_INCREMENTAL: generations 0 and 1 work as in compat mode; the
- * oldest generation is collected by passes made of bounded steps, each run
- * at the end of an automatic young collection (inside its callbacks), with
- * the program running between steps. A pass ends with exact trial deletion
- * of what it suspects, so it frees only unreachable objects whatever the
- * program did meanwhile; what it finds goes through the same finalizer,
- * weak-reference and legacy-finalizer rules as any collection. Garbage
- * made while a pass runs waits for the next one. Explicit collections
- * (rcy_gc_collect) are unchanged: generation 2 is a full stop-the-world
- * collection (it gives up a pass in progress). A completed pass counts as
- * one collection of generation 2 in rcy_gc_get_stats and is reported to
- * the callbacks, start and stop, after the young collection whose step
- * completed it, with steps and pass_duration set. Counts, thresholds and
- * the 25 % rule keep their meaning: a pass starts when promotions reach
- * half of the 25 % (and the count of generation 2 its threshold), and is
- * paced to end before compat mode would collect; if the oldest generation
- * (plus external bytes, rcy_gc_charge_external) outgrows the last pass's
- * survivors by 25 %, the pass is finished at once (a longer pause, never
- * more memory).
- */
-typedef enum rcy_gc_mode_e { RCY_GC_COMPAT = 0, RCY_GC_INCREMENTAL = 1 } rcy_gc_mode_t;
-
-/**
- * Sets the mode. Switching to compat gives up a pass in progress (its
- * objects go back to the oldest generation; nothing is freed or run).
- * Returns 0, RCY_EINVAL (NULL, unknown mode) or RCY_ESTATE inside a heap
- * walk. Does not collect or allocate.
- */
-int rcy_gc_set_mode(rcy_runtime_t *rt, rcy_gc_mode_t mode);
-
-/** The mode (RCY_GC_COMPAT for NULL). */
-rcy_gc_mode_t rcy_gc_get_mode(const rcy_runtime_t *rt);
-
-/**
- * Charges `bytes` of memory that the container obj owns outside the
- * library (a buffer, a handle's memory) to obj's runtime, so that the
- * incremental collector paces and bounds the old generation by bytes as
- * well as objects (PyTorch-style cycles holding large buffers: gh-98801):
- * charged bytes earn credit for the pass's steps, start a pass when they
- * grow by an eighth of the heap, and count in the backstop. The owner
- * releases the same amount (rcy_gc_release_external) when it frees the
- * memory, normally in its clear or dealloc slot. The runtime keeps one
- * total, not one per object. Compat mode counts the bytes and ignores
- * them. Returns 0, or RCY_EINVAL (NULL; a total that would overflow).
- * Never allocates, collects or runs code.
- */
-int rcy_gc_charge_external(rcy_object_t *obj, size_t bytes);
-
-/** Releases bytes charged by rcy_gc_charge_external. Returns 0, or
-    RCY_EINVAL (NULL; more than the runtime's charged total: nothing
-    changed). Never allocates, collects or runs code. */
-int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
-
-/** Statistics of incremental mode (zeros in a runtime that never used it). */
-typedef struct rcy_gc_incr_stats_s {
-    uint64_t passes;          /**< passes completed */
-    uint64_t passes_started;  /**< passes started */
-    uint64_t aborted;         /**< passes given up (full collection, heap walk, freeze, mode switch) */
-    uint64_t backstops;       /**< passes finished synchronously by the memory backstop */
-    uint64_t out_of_memory;   /**< passes given up for want of memory for their arrays */
-    uint64_t steps;           /**< steps of the completed passes */
-    uint64_t work;            /**< their work: objects visited plus references traversed */
-    uint64_t largest_component; /**< the largest suspected component collected at once */
-    /* The last completed pass. */
-    uint64_t last_steps, last_work;
-    uint64_t last_snapshot;   /**< objects of the oldest generation it examined */
-    uint64_t last_suspects;   /**< of them, those left suspected after its scan */
-    uint64_t last_largest_component;
-    uint64_t last_collected;
-    double last_duration;     /**< seconds from its start to its end (the program ran meanwhile) */
-    int in_pass;              /**< a pass is in progress */
-    size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
-} rcy_gc_incr_stats_t;
-
-/** Copies the incremental statistics. 0 or RCY_EINVAL. */
-int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out);
-
-/** The debug flags (RCY_DEBUG_*), or RCY_EINVAL for NULL. */
-int rcy_gc_get_debug(const rcy_runtime_t *rt);
-
-/**
- * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
- * is not an RCY_DEBUG_* value (nothing changed).
- */
-int rcy_gc_set_debug(rcy_runtime_t *rt, int flags);
-
-/** Nonzero if the container o's finalizer has run (gc.is_finalized). */
-int rcy_gc_is_finalized(const rcy_object_t *o);
-
-/**
- * A growable array of new references, filled by the introspection calls
- * below, rcy_census_by_type, rcy_get_leaking_objects and the chain searches.
- * Release it with rcy_objarray_release().
- *
- * Every call that fills one takes it empty: declare it zeroed
- * (`rcy_objarray_t a = {0};`) or pass one emptied by rcy_objarray_release.
- * An array that still holds references (len > 0) is refused with
- * RCY_EINVAL and left exactly as it was: overwriting it would leak its
- * references, and releasing them would run finalizers inside the call. On
- * any other failure the call leaves it empty.
- */
-typedef struct rcy_objarray_s {
-    rcy_object_t **items;
-    size_t len;
-    size_t cap;
-    rcy_runtime_t *rt;
-} rcy_objarray_t;
-
-/**
- * Releases every reference in a, last first (as CPython releases a list's
- * items), and frees its storage; a becomes empty first, so finalizers run
- * by the releases see it empty, and it may be filled again. A zeroed array
- * and NULL are ignored.
- */
-void rcy_objarray_release(rcy_objarray_t *a);
-
-/**
- * Fills out with new references to every tracked object in generation
- * `generation` (0..2), or in all generations when generation is -1; the
- * permanent (frozen) generation is not included. Returns 0, RCY_EINVAL for a
- * generation out of range or an out that is not empty (see rcy_objarray_t),
- * RCY_ESTATE inside another heap walk (from a traverse slot; see
- * rcy_traverse_fn), or RCY_ENOMEM (out is left empty). Allowed during a
- * collection, from a finalizer or callback (the objects being collected are
- * not in it), as in CPython.
- */
-int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out);
-
-/**
- * Fills out with new references to the objects that objs[0..n) refer to,
- * as reported by their traverse slots (non-containers contribute nothing).
- * A heap walk (see rcy_traverse_fn). Returns 0, RCY_EINVAL (also: out not
- * empty), RCY_ERUNTIME (an object of another runtime than rt), RCY_ESTATE
- * inside another heap walk, or RCY_ENOMEM (out is left empty).
- */
-int rcy_gc_get_referents(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
-
-/**
- * Fills out with new references to the tracked objects (generations 0-2,
- * not the permanent one) whose traverse visits any of objs[0..n). For
- * debugging: it walks the whole heap, a heap walk (see rcy_traverse_fn).
- * Returns 0, RCY_EINVAL (also: out not empty), RCY_ESTATE inside another
- * heap walk (from a traverse slot), or RCY_ENOMEM (out is left empty).
- * Allowed from a finalizer or callback during a collection, as in CPython.
- */
-int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n, rcy_objarray_t *out);
-
-/**
- * Moves every tracked object into the permanent generation, which
- * collections ignore, and resets the counts (gc.freeze). Returns 0,
- * RCY_EINVAL, or RCY_ESTATE inside a heap walk (from a traverse slot or a
- * tool's callback, including the collector's own passes: see
- * rcy_traverse_fn); from a finalizer or callback during a collection it
- * works, as in CPython.
- */
-int rcy_gc_freeze(rcy_runtime_t *rt);
-
-/**
- * Moves the permanent generation back into the oldest one. 0, RCY_EINVAL,
- * or RCY_ESTATE inside a heap walk (as rcy_gc_freeze).
- */
-int rcy_gc_unfreeze(rcy_runtime_t *rt);
-
-/** Number of objects in the permanent generation. */
-size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt);
-
-/** Per-generation statistics (gc.get_stats, with 3.15's additions). */
-typedef struct rcy_gc_stats_s {
-    intptr_t collections;   /**< collections of this generation */
-    intptr_t collected;     /**< objects freed by them */
-    intptr_t uncollectable; /**< objects they found uncollectable */
-    intptr_t candidates;    /**< objects they examined */
-    double duration;        /**< seconds spent in them */
-} rcy_gc_stats_t;
-
-/** Copies the statistics of the three generations. 0 or RCY_EINVAL. */
-int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS]);
-
-/**
- * The garbage list (gc.garbage): uncollectable objects and, with
- * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
- * reference to each entry. rcy_gc_garbage_len() is its length and
- * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
- * of range).
- */
-size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
-rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
-
-/**
- * Empties the garbage list, releasing its references last first, as
- * gc.garbage.clear() does (the objects may then be freed by reference
- * counting or by a later collection). May run finalizers, which see the
- * list empty. Returns the number of entries removed, RCY_EINVAL, or
- * RCY_ESTATE inside a heap walk (see rcy_traverse_fn).
- */
-intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt);
-
-/** What a collection callback is told (gc.callbacks' info dict). */
-typedef struct rcy_gc_info_s {
-    int generation;         /**< the oldest generation collected */
-    intptr_t collected;     /**< 0 at "start" */
-    intptr_t uncollectable; /**< 0 at "start" */
-    intptr_t candidates;    /**< objects examined; 0 at "start" */
-    double duration;        /**< seconds; 0 at "start" */
-    /** Steps of the collection: 1 for a stop-the-world collection; for a
-        pass of incremental mode (rcy_gc_set_mode), its steps, duration
-        being the time spent in them. 0 at "start". */
-    intptr_t steps;
-    /** Seconds from the start of the collection to its end: duration for
-        a stop-the-world collection; for an incremental pass, the time from
-        its first step to its last, the program's included. 0 at "start". */
-    double pass_duration;
-} rcy_gc_info_t;
-
-/** Callback phases. */
-typedef enum rcy_gc_phase_e { RCY_GC_START = 0, RCY_GC_STOP = 1 } rcy_gc_phase_t;
-
-/**
- * A collection callback (gc.callbacks): called with RCY_GC_START before a
- * collection does anything and with RCY_GC_STOP after garbage is handled.
- * A nonzero return is reported through the error hook ("Exception ignored
- * while calling GC callback ...") and the collection goes on. It may not
- * call rcy_gc_collect (that call would return 0), nor destroy rt (that
- * aborts: see rcy_runtime_destroy).
- */
-typedef int (*rcy_gc_callback_fn)(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg);
-
-/**
- * Registers a callback, called after those registered before it. Returns
- * 0, RCY_EINVAL for NULL, or RCY_ENOMEM.
- */
-int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
-
-/**
- * Removes the first registration of (fn, arg). Returns 0, RCY_EINVAL, or
- * RCY_EKEY when it is not registered.
- */
-int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg);
-
-/* ---- Weak references ------------------------------------------------- */
-
-/**
- * A weak-reference callback: called with the weak reference (a borrowed
- * reference, already cleared: rcy_weakref_get returns NULL) once its
- * referent dies. It may run inside rcy_decref or inside a collection. A
- * negative return is reported through the error hook ("Exception ignored
- * on calling weakref callback ...").
- */
-typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
-
-/**
- * Creates a weak reference to obj, whose type must support weak references
- * (spec.weaklistoffset != 0). Returns a new reference to a weakref object.
- * Without a callback, the existing callback-less weak reference to obj is
- * returned when there is one (as weakref.ref(o) is weakref.ref(o) in
- * CPython). When obj dies by reference counting, its weak references are
- * cleared and then their callbacks called, the most recently created first.
- * When obj dies in a collection, its weak references are cleared before any
- * finalizer runs, and a callback runs only if the weak reference itself is
- * not part of the garbage (CPython's rule). Returns NULL with RCY_EINVAL
- * (obj NULL), RCY_ETYPE (type without weak references) or RCY_ENOMEM. May
- * run an automatic collection. Aborts on a freed obj (its weak-reference
- * list is gone), as do the other weak-reference and finalize functions.
- */
-rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
-
-/**
- * The referent of a weak reference: a new reference, or NULL once the
- * referent is gone (or when wr is not a weak reference). Also NULL while
- * the referent's death waits in the trashcan (deallocations nested past
- * its depth: its count is 0, its finalizer not run yet), as CPython's
- * weak references return None for an object whose count is 0; if that
- * finalizer resurrects it, the weak reference returns it again.
- */
-rcy_object_t *rcy_weakref_get(rcy_object_t *wr);
-
-/** Nonzero if wr is a weak reference whose referent is alive (as
-    rcy_weakref_get would return it). */
-int rcy_weakref_is_alive(const rcy_object_t *wr);
-
-/** Nonzero if o is a weak reference (or a finalize registration). */
-int rcy_is_weakref(const rcy_object_t *o);
-
-/** Number of weak references to obj (weakref.getweakrefcount). */
-size_t rcy_weakref_count(const rcy_object_t *obj);
-
-/* ---- Weak maps (WeakValueDictionary, WeakKeyDictionary) --------------- */
-
-/**
- * Creates an empty weak-value map (weakref.WeakValueDictionary): keys are
- * held strongly (any hashable object, see rcy_hash), values weakly; an
- * entry disappears as soon as its value dies, by reference counting or in
- * a collection (while the map itself is alive). Returns a new reference, or
- * NULL with RCY_EINVAL or RCY_ENOMEM. May run an automatic collection.
- */
-rcy_object_t *rcy_weakvaluedict_new(rcy_runtime_t *rt);
-
-/**
- * Creates an empty weak-key map (weakref.WeakKeyDictionary): keys are held
- * weakly and compared by identity (keys are objects whose type supports
- * weak references, which compare by identity), values strongly; an entry
- * disappears as soon as its key dies. Returns a new reference, or NULL.
- */
-rcy_object_t *rcy_weakkeydict_new(rcy_runtime_t *rt);
-
-/** Nonzero if o is a weak map. */
-int rcy_is_weakmap(const rcy_object_t *o);
-
-/**
- * map[key] = value. The weakly held side (the value of a weak-value map,
- * the key of a weak-key map) must support weak references. Returns 0,
- * RCY_EINVAL (NULL, not a weak map), RCY_ETYPE (no weak references),
- * RCY_ERUNTIME (key or value of another runtime than the map), RCY_EHASH
- * (unhashable key), RCY_ESTATE (a map the collector has cleared) or
- * RCY_ENOMEM (the map unchanged); a failure is also recorded for
- * rcy_last_error, a success records nothing. May run an automatic
- * collection (whose finalizers and callbacks may change the map: the entry
- * is stored last, whatever they did), and releasing a replaced value may
- * run finalizers.
- */
-int rcy_weakmap_set(rcy_object_t *map, rcy_object_t *key, rcy_object_t *value);
-
-/**
- * map[key]: a new reference to the value, or NULL with rcy_last_error
- * RCY_EKEY when the key is absent (or its entry's object just died; a key
- * of another runtime is never in the map), or RCY_ENOMEM (a weak-key map's
- * lookup makes an int of the key's address, which may need memory). Never
- * collects.
- */
-rcy_object_t *rcy_weakmap_get(rcy_object_t *map, rcy_object_t *key);
-
-/**
- * del map[key]. Returns 0, RCY_EKEY, RCY_EINVAL or RCY_ENOMEM (as
- * rcy_weakmap_get). Releasing the entry may run finalizers, which may
- * change or release the map.
- */
-int rcy_weakmap_del(rcy_object_t *map, rcy_object_t *key);
-
-/**
- * Removes every entry (WeakKeyDictionary.clear). Returns 0 or RCY_EINVAL.
- * Releasing the entries' objects may run finalizers; they see the map
- * empty (and may fill it again).
- */
-int rcy_weakmap_clear(rcy_object_t *map);
-
-/**
- * Number of entries, or RCY_EINVAL. An entry goes the moment its weakly
- * held object dies, also during an iteration, so the count never includes
- * a dead entry (CPython gets the same count by subtracting the removals an
- * iterator deferred).
- */
-intptr_t rcy_weakmap_len(const rcy_object_t *map);
-
-/**
- * Iterates a weak map in insertion order: start with *pos = 0; each call
- * stores new references to the next live entry's key and value (release
- * both) and returns 1, or returns 0 at the end, or RCY_EINVAL (bad
- * arguments, *pos < 0). The map may change during an iteration (entries
- * whose objects die, set, del, clear): iteration stays safe, never returns
- * a dead or removed entry, and ends; after a set or clear it may miss or
- * repeat entries (the map's table can be rebuilt), where CPython raises
- * "dictionary changed size during iteration".
- */
-int rcy_weakmap_next(rcy_object_t *map, intptr_t *pos, rcy_object_t **key, rcy_object_t **value);
-
-/* ---- Finalize registrations (weakref.finalize) ------------------------ */
-
-/** A finalize callback; a negative return is reported through the error hook. */
-typedef int (*rcy_finalize_callback_fn)(void *arg);
-
-/**
- * Registers fn(arg) to run once when obj dies, whether by reference
- * counting or in a collection (the registration is kept alive by the
- * runtime, so its callback always runs), or at runtime teardown if obj is
- * still alive then (remaining registrations run in reverse order of
- * registration, before the final collection; registrations made by those
- * callbacks run too, as in CPython's weakref.finalize, within teardown's
- * work budget: see rcy_runtime_destroy). arg must not keep obj alive.
- * Returns a new reference to the registration (releasing it does not
- * cancel it), or NULL with RCY_EINVAL, RCY_ETYPE (obj without weak
- * references) or RCY_ENOMEM.
- */
-rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
-
-/**
- * Runs a registration's callback now if it has not run and was not
- * detached (weakref.finalize.__call__). Returns 1 if it ran, 0 if not,
- * RCY_EINVAL if f is not a registration.
- */
-int rcy_finalize_call(rcy_object_t *f);
-
-/**
- * Cancels a registration (finalize.detach). Returns 1 if it was alive, 0
- * if it had already run or been detached, RCY_EINVAL if f is not one.
- */
-int rcy_finalize_detach(rcy_object_t *f);
-
-/** 1 if the registration will still run (finalize.alive), else 0. */
-int rcy_finalize_alive(const rcy_object_t *f);
-
-/**
- * Controls whether a registration still alive at teardown runs then
- * (finalize.atexit, default 1). Returns 0 or RCY_EINVAL.
- */
-int rcy_finalize_set_atexit(rcy_object_t *f, int atexit);
+RCY_API int rcy_process_memory(rcy_process_memory_t *out);
 
 #ifdef __cplusplus
 }

@@ -37,8 +37,6 @@ static inline void gc_reset_refs(rcy_gc_head_t *g, intptr_t refs)
     g->prev = (g->prev & RCYI_PREV_FINALIZED) | RCYI_PREV_COLLECTING | ((uintptr_t)refs << RCYI_PREV_SHIFT);
 }
 static inline void gc_decref(rcy_gc_head_t *g) { g->prev -= (uintptr_t)1 << RCYI_PREV_SHIFT; }
-static inline bool gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
-static inline void gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
 
 static double now_seconds(void)
 {
@@ -209,7 +207,7 @@ static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, 
     check_visited(child, arg);
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (gc_is_collecting(g))
+        if (rcyi_gc_is_collecting(g))
             decref_child(child, g, arg);
     }
     return 0;
@@ -236,7 +234,7 @@ static void decref_full(rcy_object_t *child, scan_state_t *scan)
     rcy_gc_head_t *g = rcyi_as_gc(child);
     if (g->next == 0)
         return; /* untracked */
-    if (!gc_is_collecting(g)) {
+    if (!rcyi_gc_is_collecting(g)) {
         check_tracked_refcnt(child);
         check_same_runtime(child, scan); /* before gc_reset_refs writes over its list link */
         gc_reset_refs(g, child->refcnt);
@@ -269,7 +267,7 @@ static void update_and_subtract_refs(rcy_gc_head_t *young, scan_state_t *scan)
     for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
         rcy_object_t *o = rcyi_from_gc(g);
         PREFETCH_AHEAD(g);
-        if (!gc_is_collecting(g)) {
+        if (!rcyi_gc_is_collecting(g)) {
             check_tracked_refcnt(o);
             gc_reset_refs(g, o->refcnt);
             scan->candidates++;
@@ -293,7 +291,7 @@ static int visit_reachable(rcy_object_t *child, const char *label, intptr_t inde
     rcy_gc_head_t *g = rcyi_as_gc(child);
     /* Objects of other generations, untracked ones and those already scanned
        (to the left of the scan) have COLLECTING clear. */
-    if (!gc_is_collecting(g))
+    if (!rcyi_gc_is_collecting(g))
         return 0;
     if (g->next & RCYI_NEXT_UNREACHABLE) {
         /* Tentatively unreachable, reached after all: move it back to the
@@ -362,7 +360,7 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
             traverse(o, visit_reachable, scan);
             if (!scan->untrack || !untrack_if_possible(prev, g, scan)) {
                 rcyi_gc_set_prev(g, prev);
-                gc_clear_collecting(g);
+                rcyi_gc_clear_collecting(g);
                 prev = g;
             }
         } else {
@@ -410,106 +408,7 @@ static void clear_unreachable_mask(rcy_gc_head_t *unreachable)
         g->next &= ~RCYI_NEXT_UNREACHABLE;
 }
 
-/* ---- Legacy finalizers ----------------------------------------------- */
-
-static bool has_legacy_finalizer(const rcy_object_t *o) { return o->type->legacy_del != NULL; }
-
-/* Whether clearing o needs the steps that run code first: o has weak
-   references, is one, or has a finalizer still to run. */
-static inline bool needs_weakref_or_finalizer_steps(rcy_runtime_t *rt, rcy_object_t *o)
-{
-    struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
-    return o->type == rt->weakref_type || (weaklist != NULL && *weaklist != NULL) ||
-           (o->type->finalize != NULL && !rcyi_gc_is_finalized(rcyi_as_gc(o)));
-}
-
-/* The length of unreachable if none of its objects needs those steps
-   (then handling weak references, finalizing and looking for resurrected
-   objects would all do nothing), else -1. */
-static intptr_t plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
-{
-    intptr_t n = 0;
-    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = rcyi_gc_next(g)) {
-        if (needs_weakref_or_finalizer_steps(rt, rcyi_from_gc(g)))
-            return -1;
-        n++;
-    }
-    return n;
-}
-
-/* Strips the unreachable tags from every object and moves those with a
-   legacy finalizer to finalizers (COLLECTING cleared). At teardown's last
-   pass (ignore_legacy) nothing is moved: those cycles are cleared too.
-   Returns what plain_garbage would return for the objects left (the same
-   pass answers it). */
-static intptr_t move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                       bool ignore_legacy)
-{
-    intptr_t n = 0;
-    bool plain = true;
-    rcy_gc_head_t *next;
-    for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = next) {
-        g->next &= ~RCYI_NEXT_UNREACHABLE;
-        next = rcyi_gc_next(g);
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (!ignore_legacy && has_legacy_finalizer(o)) {
-            gc_clear_collecting(g);
-            rcyi_list_move(g, finalizers);
-        } else {
-            n++;
-            if (plain && needs_weakref_or_finalizer_steps(rt, o))
-                plain = false;
-        }
-    }
-    return plain ? n : -1;
-}
-
-static int visit_move(rcy_object_t *child, const char *label, intptr_t index, void *arg)
-{
-    (void)label;
-    (void)index;
-    if (rcyi_is_gc(child)) {
-        rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (g->next != 0 && gc_is_collecting(g)) {
-            gc_clear_collecting(g);
-            rcyi_list_move(g, (rcy_gc_head_t *)arg);
-        }
-    }
-    return 0;
-}
-
-/* Moves everything reachable from finalizers (and still in unreachable)
-   into finalizers; the list grows while it is scanned. */
-static void move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers)
-{
-    for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        o->type->traverse(o, visit_move, finalizers);
-    }
-}
-
 /* ---- Finalization and clearing --------------------------------------- */
-
-/* Calls the PEP 442 finalizer of every object of collectable that has one
-   and has not been finalized. Finalizers may free objects of the list (by
-   reference counting) or resurrect them; the list is consumed from the
-   head into `seen` so that both are safe. */
-static void finalize_garbage(rcy_gc_head_t *collectable)
-{
-    rcy_gc_head_t seen;
-    rcyi_list_init(&seen);
-    while (!rcyi_list_is_empty(collectable)) {
-        rcy_gc_head_t *g = rcyi_gc_next(collectable);
-        rcy_object_t *o = rcyi_from_gc(g);
-        rcyi_list_move(g, &seen);
-        if (!rcyi_gc_is_finalized(g) && o->type->finalize != NULL) {
-            rcy_incref(o);
-            rcyi_call_finalizer(o);
-            rcy_decref(o);
-        }
-    }
-    rcyi_list_merge(&seen, collectable);
-}
 
 /* After finalizers ran: what is reachable again from outside (resurrected
    objects and all they reach) goes to old; still_unreachable gets the rest. */
@@ -549,26 +448,10 @@ static void delete_garbage(rcy_runtime_t *rt, rcy_gc_head_t *collectable, rcy_gc
             rcy_decref(o);
         }
         if (rcyi_gc_next(collectable) == g) {
-            gc_clear_collecting(g);
+            rcyi_gc_clear_collecting(g);
             rcyi_list_move(g, old);
         }
     }
-}
-
-/* Appends the uncollectable objects that have a legacy finalizer (all of
-   them with DEBUG_SAVEALL) to garbage, then moves them all to old. */
-static void handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old, bool saveall)
-{
-    for (rcy_gc_head_t *g = rcyi_gc_next(finalizers); g != finalizers; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (saveall || has_legacy_finalizer(o)) {
-            if (rcyi_objarray_append(&rt->garbage, o) < 0) {
-                rcyi_report_error(rt, "Exception ignored in garbage collection: out of memory appending to garbage");
-                break;
-            }
-        }
-    }
-    rcyi_list_merge(finalizers, old);
 }
 
 /* ---- One collection -------------------------------------------------- */
@@ -697,11 +580,11 @@ static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t 
     /* Objects with legacy finalizers, and all they reach, can't be freed. */
     rcy_gc_head_t finalizers;
     rcyi_list_init(&finalizers);
-    intptr_t plain = move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
-    move_legacy_finalizer_reachable(&finalizers);
+    intptr_t plain = rcyi_move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
+    rcyi_move_legacy_finalizer_reachable(&finalizers);
     rt->walk = NULL;
     if (plain >= 0 && !rcyi_list_is_empty(&finalizers))
-        plain = plain_garbage(rt, &unreachable); /* some moved out: count again */
+        plain = rcyi_plain_garbage(rt, &unreachable); /* some moved out: count again */
     RCYI_VALIDATE_PHASE(rt, &finalizers, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
     RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
 
@@ -721,7 +604,7 @@ static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t 
 
         /* PEP 442: finalize everything before anything is cleared, then
            see what the finalizers resurrected. */
-        finalize_garbage(&unreachable);
+        rcyi_finalize_garbage(&unreachable);
         RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_CLEAR);
         rt->walk = COLLECTOR_WALK;
         handle_resurrected_objects(rt, &unreachable, &final_unreachable, old);
@@ -752,7 +635,7 @@ static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t 
         rcyi_printf(rt, "gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
                     (ptrdiff_t)(res.collected + res.uncollectable), (ptrdiff_t)res.uncollectable,
                     now_seconds() - t0);
-    handle_legacy_finalizers(rt, &finalizers, old, saveall);
+    rcyi_handle_legacy_finalizers(rt, &finalizers, old, saveall);
     *out = res;
 }
 
@@ -768,6 +651,22 @@ void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_hea
     res->uncollectable = r.uncollectable;
     res->candidates = r.candidates;
     res->unreachable = r.unreachable;
+}
+
+void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
+{
+    /* A callback may remove itself (or others): index, and re-check the
+       bound on every step, as iterating CPython's list does. */
+    for (size_t i = 0; i < rt->n_callbacks; i++) {
+        rcyi_gc_callback_t cb = rt->callbacks[i];
+        rcyi_running_t f;
+        rcyi_enter(rt, &f, "a gc callback", NULL);
+        int ret = cb.fn(rt, phase, info, cb.arg);
+        rcyi_leave(rt, &f);
+        if (ret != 0)
+            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
+                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
+    }
 }
 
 /* automatic: a collection the allocator triggered, after which incremental
@@ -908,10 +807,12 @@ static void collect_until_quiet(rcy_runtime_t *rt)
     collect_passes(rt, false, &passes);
 }
 
+void rcyi_gc_unfreeze(rcy_runtime_t *rt) { rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head); }
+
 void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
 {
     rcyi_incr_abort(rt);
-    rcy_gc_unfreeze(rt);
+    rcyi_gc_unfreeze(rt);
     collect_until_quiet(rt);
     if (rt->garbage.len > 0 && !(rt->debug & RCY_DEBUG_SAVEALL)) {
         if (rt->debug & RCY_DEBUG_UNCOLLECTABLE) {
@@ -936,7 +837,7 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
        legacy finalizers kept (the collector clears them, and in this last
        phase no legacy finalizer runs: it would see its peers cleared). */
     rt->tearing_down_final = true;
-    rcy_gc_garbage_clear(rt);
+    rcyi_gc_garbage_clear(rt);
     collect_until_quiet(rt);
 }
 

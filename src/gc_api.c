@@ -7,48 +7,6 @@
 
 #include <string.h>
 
-/* ---- Object arrays --------------------------------------------------- */
-
-int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o)
-{
-    if (a->len == a->cap) {
-        size_t cap = rcyi_grow_cap(a->cap, 16, sizeof *a->items);
-        rcy_object_t **items = cap != 0 ? rcyi_realloc_array(a->rt, a->items, cap, sizeof *items) : NULL;
-        if (items == NULL)
-            return rcyi_set_error(a->rt, RCY_ENOMEM);
-        a->items = items;
-        a->cap = cap;
-    }
-    rcy_incref(o);
-    a->items[a->len++] = o;
-    return 0;
-}
-
-void rcy_objarray_release(rcy_objarray_t *a)
-{
-    if (a == NULL || a->rt == NULL)
-        return;
-    RCYI_CHECK_RT(a->rt);
-    /* Detach first: releasing may run finalizers that look at the array. */
-    rcy_object_t **items = a->items;
-    size_t len = a->len;
-    a->items = NULL;
-    a->len = a->cap = 0;
-    while (len-- > 0) /* last first: CPython's list_clear */
-        rcy_decref(items[len]);
-    rcyi_free(a->rt, items);
-}
-
-int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out)
-{
-    if (out->len != 0)
-        return rcyi_set_error(rt, RCY_EINVAL);
-    out->items = NULL;
-    out->len = out->cap = 0;
-    out->rt = rt;
-    return 0;
-}
-
 /* ---- Switches, counts, thresholds, debug ----------------------------- */
 
 int rcy_gc_enable(rcy_runtime_t *rt)
@@ -291,7 +249,7 @@ int rcy_gc_unfreeze(rcy_runtime_t *rt)
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
     rcyi_incr_abort(rt);
-    rcyi_list_merge(&rt->permanent, &rt->gens[RCY_NUM_GENERATIONS - 1].head);
+    rcyi_gc_unfreeze(rt);
     return 0;
 }
 
@@ -305,12 +263,29 @@ size_t rcy_gc_get_freeze_count(const rcy_runtime_t *rt)
 
 /* ---- Statistics and garbage ------------------------------------------ */
 
+void rcy_gc_stats_init(rcy_gc_stats_t stats[RCY_GC_GENERATIONS])
+{
+    if (stats == NULL)
+        return;
+    for (int i = 0; i < RCY_GC_GENERATIONS; i++) {
+        memset(&stats[i], 0, sizeof stats[i]);
+        stats[i].size = sizeof stats[i];
+    }
+}
+
 int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_GC_GENERATIONS])
 {
     if (rt == NULL || stats == NULL)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    memcpy(stats, rt->stats, sizeof rt->stats);
+    for (int i = 0; i < RCY_GC_GENERATIONS; i++) {
+        if (!RCYI_SIZE_OK(&stats[i]))
+            return RCY_EINVAL;
+    }
+    for (int i = 0; i < RCY_GC_GENERATIONS; i++) {
+        stats[i] = rt->stats[i];
+        stats[i].size = sizeof stats[i];
+    }
     return 0;
 }
 
@@ -339,8 +314,7 @@ intptr_t rcy_gc_garbage_clear(rcy_runtime_t *rt)
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
     intptr_t n = (intptr_t)rt->garbage.len;
-    rcy_objarray_release(&rt->garbage);
-    rt->garbage.rt = rt;
+    rcyi_gc_garbage_clear(rt);
     return n;
 }
 
@@ -378,20 +352,4 @@ int rcy_gc_callback_remove(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
         }
     }
     return rcyi_set_error(rt, RCY_EKEY);
-}
-
-void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
-{
-    /* A callback may remove itself (or others): index, and re-check the
-       bound on every step, as iterating CPython's list does. */
-    for (size_t i = 0; i < rt->n_callbacks; i++) {
-        rcyi_gc_callback_t cb = rt->callbacks[i];
-        rcyi_running_t f;
-        rcyi_enter(rt, &f, "a gc callback", NULL);
-        int ret = cb.fn(rt, phase, info, cb.arg);
-        rcyi_leave(rt, &f);
-        if (ret != 0)
-            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
-                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
-    }
 }

@@ -823,15 +823,24 @@ int rcy_gc_release_external(rcy_object_t *obj, size_t bytes)
     return 0;
 }
 
+void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+}
+
 int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out)
 {
-    if (rt == NULL || out == NULL)
+    if (rt == NULL || out == NULL || out->size != sizeof *out)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
     if (rt->incr == NULL) {
-        memset(out, 0, sizeof *out);
+        rcy_gc_incr_stats_init(out);
     } else {
         *out = rt->incr->st;
+        out->size = sizeof *out;
         out->in_pass = rt->incr->phase != IDLE;
     }
     out->external_bytes = rt->ext_bytes;

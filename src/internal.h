@@ -3,6 +3,13 @@
  * header and its list helpers. Nothing here is part of the public API; the
  * rcyi_ functions are hidden from the shared library's symbol table.
  * docs/design.md describes the layout.
+ *
+ * Symbols: the library is compiled with -fvisibility=hidden, so only the
+ * RCY_API functions of recycle.h are exported. RCYI_FUNC still marks every
+ * cross-file internal function hidden: it says at the declaration that the
+ * function is internal, and keeps it hidden when the sources are compiled
+ * without that flag (the fuzz targets of the Makefile, a project building
+ * the sources into its own library).
  */
 #ifndef RCY_INTERNAL_H
 #define RCY_INTERNAL_H
@@ -57,6 +64,10 @@ static inline uintptr_t rcyi_stack_pointer(void)
 #define RCY_NORETURN
 #define RCY_PRINTF(f, a)
 #endif
+
+/* A versioned public struct (recycle.h, "Versioned structs") whose size
+   field matches this library's declaration of it. */
+#define RCYI_SIZE_OK(p) ((p)->size == sizeof *(p))
 
 /* ---- Debug levels (like mimalloc's MI_DEBUG) ----------------------------
 
@@ -293,14 +304,9 @@ struct rcy_type_s {
        the type once its references are released and the live counters
        updated (lifecycle.h); returns true when it keeps the memory on its
        free list (the object stays dead, refcnt RCY_REFCNT_FREED, until
-       rcyi_object_reuse, rcyi_object_revive or rcyi_object_discard; the
+       rcyi_object_revive or rcyi_object_discard; the
        collector's count is lowered only by the discard). */
     bool (*freelist_push)(rcy_object_t *o);
-    /* Internal slot for built-in types that allocate their objects
-       themselves (ints and floats from arenas): when set, rcy_new calls it,
-       so that every object of the type comes from where freelist_push
-       gives it back. */
-    rcy_object_t *(*alloc)(rcy_type_t *type);
     /* Refcount death (rcy_decref_slow calls it when the count reaches 0):
        object.c's generic deallocation, which follows the slots above; a
        built-in type with a free list sets its own copy of it
@@ -460,7 +466,7 @@ struct rcy_runtime_s {
         struct rcyi_legacy_frame_s *up;
     } *legacy_running;
 
-    /* Registered roots of the leak-debugging tools (tools/refchain.c):
+    /* Registered roots of the leak-debugging tools (roots.c):
        strong references with names, released at teardown. */
     struct rcyi_root_s *roots;
     size_t n_roots, cap_roots;
@@ -520,12 +526,9 @@ static inline bool rcyi_stack_low(void)
     return rcyi_stack_low_slow(here);
 }
 
-/* ---- runtime.c ------------------------------------------------------- */
+/* ---- support.c ------------------------------------------------------- */
 
 RCYI_FUNC void *rcyi_malloc(rcy_runtime_t *rt, size_t size);
-/* The runtime's live objects (the sum of its types' census), and their
-   bytes in *bytes when bytes is not NULL. */
-RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
 RCYI_FUNC void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size);
 RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
 /* n elements of elem bytes (malloc / realloc): NULL with RCY_ENOMEM, and
@@ -535,9 +538,6 @@ RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
-/* Prints, through the output hook, one line per type with live objects
-   ("recycle:   Name: count (bytes)"), oldest type first. */
-RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 /* Reports heap corruption concerning o through the output hook and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal(const rcy_object_t *o, const char *what);
 /* The same with the likely cause named instead of the refcounting error. */
@@ -545,6 +545,18 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal_because(const rcy_object_t *o, const char
 /* Reports that fn was given rt, which is not a live runtime (destroyed, or
    never created), on stderr (its hooks may be gone), and aborts. */
 RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn);
+/* The default hooks (rcy_runtime_new installs them), and the names of the
+   callback frames the hooks run in (rcy_runtime_destroy's refusal). */
+RCYI_FUNC void stderr_output(void *arg, const char *text);
+RCYI_FUNC void default_error(void *arg, const char *message);
+extern RCYI_FUNC const char OUTPUT_HOOK[], ERROR_HOOK[];
+/* Checks that s[0..n) is well-formed UTF-8. */
+RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
+
+/* A name for a type or class (support.c): non-empty, well-formed UTF-8, and no
+   control character (C0, DEL, C1), so that it prints on one line of a
+   message and needs no escaping beyond quotes in a DOT label. */
+RCYI_FUNC bool rcyi_name_valid(const char *name);
 
 /* The handle check of every public call that takes a runtime (after its
    NULL check): one load and compare. The magic of a destroyed runtime is
@@ -606,7 +618,7 @@ static inline uintptr_t rcyi_freed_link(const void *p) { return ((uintptr_t)p >>
 static inline void *rcyi_freed_unlink(uintptr_t w) { return (void *)(w << 1); }
 
 /* Whether o is a freed object still recognisable as one (its block is
-   kept by the library: a pool, a free list, an atom arena, the
+   kept by the library: a pool, a free list, the
    quarantine): its count is negative. */
 static inline bool rcyi_is_freed(const rcy_object_t *o) { return o->refcnt < 0; }
 
@@ -628,17 +640,8 @@ static inline void rcyi_check_live(const rcy_object_t *o)
 /* ---- object.c -------------------------------------------------------- */
 
 RCYI_FUNC size_t rcyi_object_size(const rcy_object_t *o);
-/* Brings back an object kept by its type's allocator (the atom arenas of
-   ints and floats): re-initializes it as a fresh allocation of the same
-   size would be (zero-filled, refcnt 1, counted live). Variable-size
-   objects keep their size. Containers on a free list come back through
-   rcyi_object_revive (lifecycle.h), which the collector does not count. */
-RCYI_FUNC rcy_object_t *rcyi_object_reuse(rcy_object_t *o);
 /* Gives the memory of an object kept by a free list back to the allocator. */
 RCYI_FUNC void rcyi_object_discard(rcy_object_t *o);
-/* Calls o's finalizer (o must be alive), reporting a failure through the
-   error hook; marks a container finalized first. */
-RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
 /* Teardown: makes the immortal objects mortal with RCYI_REFCNT_RELEASING
    and runs their weak-reference callbacks, finalizers and then dealloc (or
    clear) slots, keeping their memory; after the collection that follows,
@@ -647,6 +650,12 @@ RCYI_FUNC void rcyi_release_immortals(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_free_immortals(rcy_runtime_t *rt);
 /* Empties the poisoning quarantine (teardown). */
 RCYI_FUNC void rcyi_quarantine_flush(rcy_runtime_t *rt);
+/* The runtime's live objects (the sum of its types' census), and their
+   bytes in *bytes when bytes is not NULL. */
+RCYI_FUNC size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes);
+/* Prints, through the output hook, one line per type with live objects
+   ("recycle:   Name: count (bytes)"), oldest type first. */
+RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 
 /* ---- gc.c ------------------------------------------------------------ */
 
@@ -657,6 +666,8 @@ RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);
 /* The slow part of rcyi_gc_on_alloc: count0 passed threshold0; collects
    if automatic collection may run now. */
 RCYI_FUNC void rcyi_gc_maybe_collect(rcy_runtime_t *rt);
+/* Calls the gc callbacks (rcy_gc_callback_add) for one phase of a collection. */
+RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 /* Called when a container is allocated: counts it and may collect (inline:
    it runs for every container). */
 static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
@@ -675,6 +686,10 @@ static inline void rcyi_gc_on_free(rcy_runtime_t *rt)
     if (rt->gens[0].count > 0)
         rt->gens[0].count--;
 }
+/* The COLLECTING flag (valid only during a collection; gc.c, finalize.c). */
+static inline bool rcyi_gc_is_collecting(const rcy_gc_head_t *g) { return (g->prev & RCYI_PREV_COLLECTING) != 0; }
+static inline void rcyi_gc_clear_collecting(rcy_gc_head_t *g) { g->prev &= ~RCYI_PREV_COLLECTING; }
+
 /* Collects everything collectable at teardown, repeating while a collection
    finds something; reports uncollectable garbage left over. */
 RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
@@ -683,6 +698,29 @@ RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
 RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
 /* Releases the collector's own allocations (teardown, after the last collection). */
 RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
+/* Moves the permanent generation back into the oldest (rcy_gc_unfreeze,
+   teardown); not during a heap walk. */
+RCYI_FUNC void rcyi_gc_unfreeze(rcy_runtime_t *rt);
+
+/* ---- finalize.c ------------------------------------------------------ */
+
+/* Calls o's finalizer (o must be alive), reporting a failure through the
+   error hook; marks a container finalized first. */
+RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
+/* The finalizer steps of the death of an object with a finalizer or a
+   legacy finalizer: false if one of them resurrected it. */
+RCYI_FUNC bool rcyi_finalize_for_death(rcy_object_t *o);
+/* The steps of a collection that deal with finalizers (gc.c, collect_main). */
+RCYI_FUNC intptr_t rcyi_plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable);
+RCYI_FUNC intptr_t rcyi_move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
+                                               bool ignore_legacy);
+RCYI_FUNC void rcyi_move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
+RCYI_FUNC void rcyi_finalize_garbage(rcy_gc_head_t *collectable);
+RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
+                                             bool saveall);
+/* Releases gc.garbage, leaving it empty (rcy_gc_garbage_clear, teardown);
+   not during a heap walk: the releases may free tracked objects. */
+RCYI_FUNC void rcyi_gc_garbage_clear(rcy_runtime_t *rt);
 
 /* The result of rcyi_gc_collect_region. */
 typedef struct rcyi_region_result_s {
@@ -823,12 +861,8 @@ RCYI_FUNC int rcyi_builtins_init(rcy_runtime_t *rt);
 /* Empties the free lists and frees the built-in state (teardown, after the
    last collection; the types themselves are freed with the runtime's). */
 RCYI_FUNC void rcyi_builtins_fini(rcy_runtime_t *rt);
-/* A name for a type or class (str.c): non-empty, well-formed UTF-8, and no
-   control character (C0, DEL, C1), so that it prints on one line of a
-   message and needs no escaping beyond quotes in a DOT label. */
-RCYI_FUNC bool rcyi_name_valid(const char *name);
 
-/* ---- gc_api.c -------------------------------------------------------- */
+/* ---- objarray.c ------------------------------------------------------ */
 
 /* Starts filling a caller's out-array: it must be empty (len 0: zeroed, or
    emptied by rcy_objarray_release); one that still holds references is
@@ -837,9 +871,17 @@ RCYI_FUNC bool rcyi_name_valid(const char *name);
 RCYI_FUNC int rcyi_objarray_start(rcy_runtime_t *rt, rcy_objarray_t *out);
 /* Appends a new reference to o; returns 0 or RCY_ENOMEM (a unchanged). */
 RCYI_FUNC int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o);
-RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 
-/* ---- tools/refchain.c -------------------------------------------------- */
+/* ---- roots.c --------------------------------------------------------- */
+
+/* rt->roots holds these. rcyi_root_name: the name of o's
+   registration, or NULL. */
+typedef struct rcyi_root_s {
+    rcy_object_t *obj; /* strong */
+    char *name;
+} rcyi_root_t;
+
+RCYI_FUNC const char *rcyi_root_name(const rcy_runtime_t *rt, const rcy_object_t *o);
 
 /* Releases the registered roots (teardown, before the collections). */
 RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);

@@ -25,6 +25,7 @@
    releases what was deferred (when the depth is back to 0), and overwrites
    and quarantines the block of a freed object (runtimes that poison). */
 RCYI_FUNC void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o);
+RCYI_FUNC void rcyi_trash_push_whole(rcy_runtime_t *rt, rcy_object_t *o);
 RCYI_FUNC void rcyi_trash_drain(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size);
 
@@ -177,8 +178,20 @@ static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     if (d->gc && rcyi_as_gc(o)->next != 0)
         rcyi_list_remove(rcyi_as_gc(o));
-    if (d->weakrefs && *rcyi_weaklist(o) != NULL)
+    if (d->weakrefs && *rcyi_weaklist(o) != NULL) {
+        /* Too deep, a container with weak references is deferred whole,
+           as CPython's trashcan defers all of subtype_dealloc: its weak
+           references read dead meanwhile (its count is 0) and are cleared,
+           with their callbacks, when the trash drains; nothing holds them
+           while they wait. */
+        rcy_runtime_t *rt = o->type->rt;
+        if (d->gc && RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH ||
+                                  (rt->dealloc_depth > 0 && rcyi_stack_low()))) {
+            rcyi_trash_push_whole(rt, o);
+            return;
+        }
         rcyi_weakrefs_clear_on_death(o);
+    }
     rcyi_release_with(o, d);
 }
 

@@ -109,14 +109,6 @@ static rcy_object_t *alloc_object(rcy_type_t *type, intptr_t nitems)
     return rcyi_object_init(type, mem, size, nitems);
 }
 
-rcy_object_t *rcyi_object_reuse(rcy_object_t *o)
-{
-    rcy_type_t *type = o->type;
-    intptr_t nitems = type->itemsize ? ((rcy_varobject_t *)o)->size : 0;
-    char *mem = (type->flags & RCY_TPFLAGS_GC) ? (char *)rcyi_as_gc(o) : (char *)o;
-    return rcyi_object_init(type, mem, rcyi_block_size(type, nitems), nitems);
-}
-
 void rcyi_object_discard(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
@@ -133,8 +125,6 @@ rcy_object_t *rcy_new(rcy_type_t *type)
         rcyi_set_error(type->rt, RCY_EINVAL);
         return NULL;
     }
-    if (type->alloc != NULL)
-        return type->alloc(type);
     return alloc_object(type, 0);
 }
 
@@ -216,88 +206,8 @@ void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size)
 
 /* ---- Deallocation ---------------------------------------------------- */
 
-/* Out of the deallocation's hot path (which every object takes): the
-   finalizer calls, with their error reporting buffers. */
+/* Out of the deallocation's hot path (which every object takes). */
 #define COLD RCYI_NOINLINE
-
-void rcyi_call_finalizer(rcy_object_t *o)
-{
-    rcy_type_t *type = o->type;
-    if (rcyi_is_gc(o))
-        rcyi_gc_set_finalized(rcyi_as_gc(o));
-    /* Teardown stopped the finalizers that kept making garbage: the rest
-       is freed without running any (gc.c, collect_until_quiet). */
-    if (RCY_UNLIKELY(type->rt->teardown_cut))
-        return;
-    rcyi_running_t f;
-    rcyi_enter(type->rt, &f, "a finalizer", o);
-    int ret = type->finalize(o);
-    rcyi_leave(type->rt, &f);
-    if (ret < 0) {
-        char desc[128];
-        rcy_describe(o, desc, sizeof desc);
-        rcyi_report_error(type->rt, "Exception ignored in: %s", desc);
-    }
-}
-
-/* Runs the PEP 442 finalizer of an object whose count reached zero. Returns
-   true if the finalizer resurrected it (then the dealloc stops). */
-static COLD bool finalize_on_death(rcy_object_t *o)
-{
-    if (rcyi_is_gc(o) && rcyi_gc_is_finalized(rcyi_as_gc(o)))
-        return false;
-    /* CPython's subtype_dealloc untracks the object and tracks it again
-       for the call: a tracked object runs its finalizer, and stays if
-       resurrected, at the end of the youngest generation, out of any
-       collection it was part of (untracking clears the collection flags). */
-    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0) {
-        rcyi_list_remove(rcyi_as_gc(o));
-        rcyi_list_append(rcyi_as_gc(o), &o->type->rt->gens[0].head);
-    }
-    o->refcnt = 1; /* a temporary reference for the duration of the call */
-    rcyi_call_finalizer(o);
-    if (o->refcnt <= 0)
-        rcyi_fatal(o, "the finalizer released a reference it did not own");
-    if (rcy_is_immortal(o))
-        return true; /* the finalizer made it immortal: its count stays */
-    if (--o->refcnt == 0)
-        return false;
-    return true; /* resurrected: somebody stored a new reference */
-}
-
-/* Runs the legacy finalizer of an object whose count reached zero, on
-   every death (legacy finalizers have no run-once bit), tracked for the
-   duration so that a collection sees a live object. Returns true if it
-   resurrected the object, which then stays tracked. */
-static COLD bool legacy_del_on_death(rcy_object_t *o)
-{
-    bool gc = rcyi_is_gc(o);
-    rcy_runtime_t *rt = o->type->rt;
-    /* Dying again while its own legacy finalizer runs: it released the
-       reference it was lent. */
-    for (const struct rcyi_legacy_frame_s *f = rt->legacy_running; f != NULL; f = f->up)
-        if (f->o == o)
-            rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
-    struct rcyi_legacy_frame_s frame = {o, rt->legacy_running};
-    if (gc)
-        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
-    o->refcnt = 1;
-    rt->legacy_running = &frame;
-    int ret = o->type->legacy_del(o);
-    rt->legacy_running = frame.up;
-    if (ret < 0) {
-        char desc[128];
-        rcy_describe(o, desc, sizeof desc);
-        rcyi_report_error(rt, "Exception ignored in: %s", desc);
-    }
-    if (o->refcnt <= 0)
-        rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
-    if (rcy_is_immortal(o) || --o->refcnt != 0)
-        return true; /* resurrected, or made immortal (its count stays) */
-    if (gc)
-        rcyi_list_remove(rcyi_as_gc(o));
-    return false;
-}
 
 /* The generic release of an object's references: its type's dealloc slot,
    else its clear slot. */
@@ -326,7 +236,8 @@ static inline rcyi_death_t generic_death(const rcy_type_t *type)
    path and is reported instead of counting the link down. An entry is a
    release (its finalizers ran, its references are still to be released)
    or, marked with TRASH_WHOLE, a whole death deferred before its
-   finalizers (dealloc_finalizable): bit 1 of prev, whose COLLECTING flag
+   finalizers (dealloc_finalizable) or, for a container with weak
+   references, before they are cleared (rcyi_dealloc_with): bit 1 of prev, whose COLLECTING flag
    an untracked object never has, or bit 0 of the tagged link, which is 0
    for any aligned pointer. */
 #define TRASH_WHOLE_GC RCYI_PREV_COLLECTING
@@ -344,6 +255,7 @@ static void trash_push_as(rcy_runtime_t *rt, rcy_object_t *o, bool whole)
 }
 
 void rcyi_trash_push(rcy_runtime_t *rt, rcy_object_t *o) { trash_push_as(rt, o, false); }
+void rcyi_trash_push_whole(rcy_runtime_t *rt, rcy_object_t *o) { trash_push_as(rt, o, true); }
 
 /* The object deferred after o. */
 static rcy_object_t *trash_next(const rcy_object_t *o)
@@ -403,57 +315,13 @@ void rcyi_trash_drain(rcy_runtime_t *rt)
     }
 }
 
-/* The finalizer steps of the death of an object with a finalizer or a
-   legacy finalizer: either may resurrect it (then false). Each finalizer
-   call counts as a level of deallocation (one that releases the next link
-   of a chain whose links have finalizers nests another death). The weak
-   references are cleared at the object's own level, where their callbacks
-   count theirs (rcyi_weakrefs_clear_on_death): callbacks deferred there
-   are sure of a drain, as the object's release is deferred at that level. */
-static bool finalize_for_death(rcy_object_t *o)
-{
-    rcy_runtime_t *rt = o->type->rt;
-    if (o->type->finalize != NULL) {
-        rt->dealloc_depth++;
-        bool resurrected = finalize_on_death(o);
-        rt->dealloc_depth--;
-        if (resurrected)
-            return false;
-    }
-    if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)
-        rcyi_list_remove(rcyi_as_gc(o));
-    /* Weak references are cleared and their callbacks called after the
-       finalizer and before the object's references are released; the
-       object is untracked by then, so a collection run by a callback
-       never sees it. */
-    struct rcyi_weakref_s **weaklist = rcyi_weaklist(o);
-    if (weaklist != NULL && *weaklist != NULL)
-        rcyi_weakrefs_clear_on_death(o);
-    /* In teardown's last phase the cycles that legacy finalizers kept are
-       cleared without calling them (docs/design.md): their peers may be
-       cleared already, which is why they were kept. */
-    if (o->type->legacy_del != NULL && !rt->tearing_down_final) {
-        rt->dealloc_depth++;
-        bool resurrected = legacy_del_on_death(o);
-        rt->dealloc_depth--;
-        if (resurrected)
-            return false;
-        /* Weak references the legacy finalizer made to the object are
-           cleared without callbacks, as CPython's subtype_dealloc does:
-           the object is about to be freed. */
-        if (weaklist != NULL && *weaklist != NULL)
-            rcyi_weakrefs_clear_silently(o);
-    }
-    return true;
-}
-
 /* The finalizers of a dying object with a finalizer or a legacy finalizer,
    then, unless they resurrected it, the release of its references and its
    memory. */
 static void finalize_and_release(rcy_object_t *o)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (finalize_for_death(o)) {
+    if (rcyi_finalize_for_death(o)) {
         rcyi_death_t d = generic_death(o->type);
         rcyi_release_with(o, &d); /* drains at depth 0 */
     } else if (rt->dealloc_depth == 0 && rt->trash != NULL) {
@@ -553,6 +421,35 @@ void rcy_decref_slow(rcy_object_t *o)
 }
 
 void rcy_fatal_freed(const rcy_object_t *o) { rcyi_fatal(o, "use of a freed object"); }
+
+/* ---- Live objects ---------------------------------------------------- */
+
+size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes)
+{
+    size_t n = 0, b = 0;
+    for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
+        n += t->live_objects;
+        b += t->live_bytes;
+    }
+    if (bytes != NULL)
+        *bytes = b;
+    return n;
+}
+
+void rcyi_print_live_types(rcy_runtime_t *rt)
+{
+    /* The type list is newest first; print it reversed without allocating. */
+    size_t ntypes = 0;
+    for (rcy_type_t *t = rt->types; t; t = t->next_type)
+        ntypes++;
+    for (size_t i = ntypes; i > 0; i--) {
+        rcy_type_t *t = rt->types;
+        for (size_t k = 1; k < i; k++)
+            t = t->next_type;
+        if (t->live_objects > 0)
+            rcyi_printf(rt, "recycle:   %s: %zu (%zu bytes)\n", t->name, t->live_objects, t->live_bytes);
+    }
+}
 
 /* ---- Immortal objects ------------------------------------------------ */
 

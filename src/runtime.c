@@ -1,6 +1,6 @@
 /*
- * Runtime lifecycle, configuration, allocation hooks, output and error hooks,
- * and teardown.
+ * Runtime lifecycle: configuration, creation, the live runtimes, and
+ * teardown. The hooks' use (allocation, output, errors) is in support.c.
  */
 #include "internal.h"
 
@@ -9,25 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *rcy_version(void) { return "0.1.0"; }
+#define RCYI_STR(x) #x
+#define RCYI_XSTR(x) RCYI_STR(x)
 
-const char *rcy_strerror(int code)
+const char *rcy_version(void)
 {
-    switch (code) {
-    case RCY_OK: return "success";
-    case RCY_ENOMEM: return "out of memory";
-    case RCY_EINVAL: return "invalid argument";
-    case RCY_ETYPE: return "wrong object type";
-    case RCY_EINDEX: return "index out of range";
-    case RCY_EKEY: return "key not found";
-    case RCY_EHASH: return "unhashable object";
-    case RCY_ESTATE: return "operation not allowed in the current state";
-    case RCY_ECALLBACK: return "a callback reported an error";
-    case RCY_ERUNTIME: return "the objects belong to different runtimes";
-    case RCY_EDEPTH: return "nesting too deep for the stack";
-    case RCY_ECORRUPT: return "heap validation found an inconsistency (reported through the output hook)";
-    default: return "unknown error";
-    }
+    return RCYI_XSTR(RCY_VERSION_MAJOR) "." RCYI_XSTR(RCY_VERSION_MINOR) "." RCYI_XSTR(RCY_VERSION_PATCH);
 }
 
 /* ---- Allocation hooks ------------------------------------------------ */
@@ -46,210 +33,6 @@ static void libc_free(void *ctx, void *ptr)
 {
     (void)ctx;
     free(ptr);
-}
-
-void *rcyi_malloc(rcy_runtime_t *rt, size_t size)
-{
-    void *p = rt->alloc.malloc_fn(rt->alloc.ctx, size ? size : 1);
-    if (p == NULL)
-        rcyi_set_error(rt, RCY_ENOMEM);
-    return p;
-}
-
-void *rcyi_realloc(rcy_runtime_t *rt, void *ptr, size_t size)
-{
-    void *p = rt->alloc.realloc_fn(rt->alloc.ctx, ptr, size ? size : 1);
-    if (p == NULL)
-        rcyi_set_error(rt, RCY_ENOMEM);
-    return p;
-}
-
-void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem)
-{
-    size_t size;
-    if (!rcyi_size_mul(n, elem, &size)) {
-        rcyi_set_error(rt, RCY_ENOMEM);
-        return NULL;
-    }
-    return rcyi_malloc(rt, size);
-}
-
-void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem)
-{
-    size_t size;
-    if (!rcyi_size_mul(n, elem, &size)) {
-        rcyi_set_error(rt, RCY_ENOMEM);
-        return NULL;
-    }
-    return rcyi_realloc(rt, ptr, size);
-}
-
-void rcyi_free(rcy_runtime_t *rt, void *ptr)
-{
-    if (ptr != NULL)
-        rt->alloc.free_fn(rt->alloc.ctx, ptr);
-}
-
-int rcyi_set_error(rcy_runtime_t *rt, int code)
-{
-    rt->last_error = code;
-    return code;
-}
-
-int rcy_last_error(const rcy_runtime_t *rt)
-{
-    if (rt == NULL)
-        return RCY_EINVAL;
-    RCYI_CHECK_RT(rt);
-    return rt->last_error;
-}
-
-/* ---- Output ---------------------------------------------------------- */
-
-static void stderr_output(void *arg, const char *text)
-{
-    (void)arg;
-    fputs(text, stderr);
-    fflush(stderr);
-}
-
-static const char OUTPUT_HOOK[] = "the output hook", ERROR_HOOK[] = "the error hook";
-
-/* The hooks are user code: they run in a callback frame. */
-static void call_output(rcy_runtime_t *rt, const char *text)
-{
-    rcyi_running_t f;
-    rcyi_enter(rt, &f, OUTPUT_HOOK, NULL);
-    rt->output(rt->output_arg, text);
-    rcyi_leave(rt, &f);
-}
-
-static void call_error(rcy_runtime_t *rt, const char *text)
-{
-    rcyi_running_t f;
-    rcyi_enter(rt, &f, ERROR_HOOK, NULL);
-    rt->error(rt->error_arg, text);
-    rcyi_leave(rt, &f);
-}
-
-/* Forwards an error message to the output hook as one line, whatever its
-   length: the message and its newline in one call (copied on the stack, or
-   with plain malloc when long, so that an injected allocation failure
-   cannot lose it), or, when even that copy fails, the message and then the
-   newline, in two calls. */
-static void default_error(void *arg, const char *message)
-{
-    rcy_runtime_t *rt = arg;
-    size_t n = strlen(message);
-    if (n > 0 && message[n - 1] == '\n') {
-        call_output(rt, message);
-        return;
-    }
-    char small[512];
-    char *line = n + 2 <= sizeof small ? small : (n < SIZE_MAX - 1 ? malloc(n + 2) : NULL);
-    if (line == NULL) {
-        call_output(rt, message);
-        call_output(rt, "\n");
-        return;
-    }
-    memcpy(line, message, n);
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    call_output(rt, line);
-    if (line != small)
-        free(line);
-}
-
-void rcy_runtime_print(rcy_runtime_t *rt, const char *text)
-{
-    if (rt == NULL)
-        return;
-    RCYI_CHECK_RT(rt);
-    if (text != NULL)
-        call_output(rt, text);
-}
-
-RCY_PRINTF(3, 0) static void vformat_to(rcy_runtime_t *rt, bool as_error, const char *fmt, va_list ap)
-{
-    char small[512];
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    char *text = small;
-    char *big = NULL;
-    if (n >= (int)sizeof small) {
-        /* Long lines are rare (a long repr of garbage); use plain malloc so
-           that an injected allocation failure cannot lose the message. */
-        big = malloc((size_t)n + 1);
-        if (big != NULL) {
-            vsnprintf(big, (size_t)n + 1, fmt, ap2);
-            text = big;
-        }
-    }
-    va_end(ap2);
-    if (as_error)
-        call_error(rt, text);
-    else
-        call_output(rt, text);
-    free(big);
-}
-
-void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vformat_to(rt, false, fmt, ap);
-    va_end(ap);
-}
-
-void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vformat_to(rt, true, fmt, ap);
-    va_end(ap);
-}
-
-void rcyi_fatal(const rcy_object_t *o, const char *what)
-{
-    rcyi_fatal_because(o, what, "a missing incref or an extra decref");
-}
-
-void rcyi_fatal_because(const rcy_object_t *o, const char *what, const char *cause)
-{
-    /* The object may be freed: read only its type pointer, which poisoning
-       keeps intact, and the type's runtime, which outlives every object. */
-    const rcy_type_t *type = o->type;
-    rcy_runtime_t *rt = type ? type->rt : NULL;
-    char buf[512];
-    snprintf(buf, sizeof buf,
-             "recycle: fatal error: %s: object <%s %p>\n"
-             "recycle: the heap is corrupt (%s); aborting\n",
-             what, type && type->name ? type->name : "?", (const void *)o, cause);
-    if (rt != NULL && rt->output != NULL)
-        rt->output(rt->output_arg, buf);
-    else
-        fputs(buf, stderr);
-    fflush(stderr);
-    abort();
-}
-
-void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn)
-{
-    /* Nothing of rt is read but its magic, and under AddressSanitizer not
-       even that while its block is freed. */
-    bool dead;
-#ifdef RCYI_ASAN
-    dead = __asan_address_is_poisoned(&rt->magic) || rt->magic == RCYI_RUNTIME_DEAD;
-#else
-    dead = rt->magic == RCYI_RUNTIME_DEAD;
-#endif
-    fprintf(stderr,
-            "recycle: fatal error: %s called with %s: runtime <%p>\n"
-            "recycle: a runtime handle was used after rcy_runtime_destroy (or was never one); aborting\n",
-            fn, dead ? "a destroyed runtime" : "a pointer that is not a live runtime", (const void *)rt);
-    fflush(stderr);
-    abort();
 }
 
 /* ---- Live runtimes ---------------------------------------------------- */
@@ -330,6 +113,7 @@ void rcy_config_init(rcy_config_t *cfg)
     if (cfg == NULL)
         return;
     memset(cfg, 0, sizeof *cfg);
+    cfg->size = sizeof *cfg;
     cfg->threshold0 = 700;
     cfg->threshold1 = 10;
     cfg->threshold2 = 10;
@@ -344,6 +128,8 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         rcy_config_init(&defaults);
         cfg = &defaults;
     }
+    if (!RCYI_SIZE_OK(cfg))
+        return NULL;
     if (cfg->threshold0 < 0 || cfg->threshold1 < 0 || cfg->threshold2 < 0 || !rcyi_gc_debug_flags_valid(cfg->debug_flags))
         return NULL;
     /* poison: -1, 0 or 1 only; the quarantine's ring of pointers must have
@@ -408,18 +194,6 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     return rt;
 }
 
-size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes)
-{
-    size_t n = 0, b = 0;
-    for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
-        n += t->live_objects;
-        b += t->live_bytes;
-    }
-    if (bytes != NULL)
-        *bytes = b;
-    return n;
-}
-
 size_t rcy_runtime_live_objects(const rcy_runtime_t *rt)
 {
     if (rt == NULL)
@@ -448,21 +222,6 @@ static void report_survivors(rcy_runtime_t *rt)
     rcyi_printf(rt, "recycle: %zu object%s still alive at runtime teardown (leaked references):\n", live,
                 live == 1 ? "" : "s");
     rcyi_print_live_types(rt);
-}
-
-void rcyi_print_live_types(rcy_runtime_t *rt)
-{
-    /* The type list is newest first; print it reversed without allocating. */
-    size_t ntypes = 0;
-    for (rcy_type_t *t = rt->types; t; t = t->next_type)
-        ntypes++;
-    for (size_t i = ntypes; i > 0; i--) {
-        rcy_type_t *t = rt->types;
-        for (size_t k = 1; k < i; k++)
-            t = t->next_type;
-        if (t->live_objects > 0)
-            rcyi_printf(rt, "recycle:   %s: %zu (%zu bytes)\n", t->name, t->live_objects, t->live_bytes);
-    }
 }
 
 /* The check at the top of rcy_runtime_destroy: rt must be a live runtime

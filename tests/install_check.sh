@@ -44,6 +44,18 @@ pkgconf() {
 }
 libdir=$(pkgconf --variable=libdir recycle)
 echo "== pkg-config: recycle $(pkgconf --modversion recycle), libdir $libdir"
+
+# One version source: the header's RCY_VERSION_* lines, which CMake reads for
+# recycle.pc, recycleConfigVersion.cmake and the library's SOVERSION.
+version=$(awk '/^#define RCY_VERSION_(MAJOR|MINOR|PATCH) /{ v = v (v == "" ? "" : ".") $3 } END { print v }' \
+    "$prefix/include/recycle.h")
+cmake_version=$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$(find "$prefix" -name recycleConfigVersion.cmake | head -n 1)")
+echo "== versions: header $version, pkg-config $(pkgconf --modversion recycle), CMake package $cmake_version"
+if [ "$(pkgconf --modversion recycle)" != "$version" ] || [ "$cmake_version" != "$version" ]; then
+    echo "install_check: the installed versions differ from the header's ($version)" >&2
+    exit 1
+fi
+test -e "$libdir/librecycle.so.${version%%.*}"
 test -f "$libdir/librecycle.a"
 
 # shellcheck disable=SC2046,SC2086 # the flag lists are meant to be split

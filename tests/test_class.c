@@ -139,6 +139,7 @@ TEST(test_seed_legacy_del_cycle_goes_to_garbage)
     CHECK_STR_CONTAINS(cap.text, "gc: uncollectable <T2 0x");
     CHECK(strstr(cap.text, "<dict 0x") == NULL);
     rcy_gc_stats_t stats[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(stats);
     rcy_gc_get_stats(rt, stats);
     CHECK_EQ(stats[2].uncollectable, 2);
     CHECK_EQ(rcy_type_live_objects(rcy_class_instance_type(t2)), 2);

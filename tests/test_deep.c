@@ -164,6 +164,7 @@ TEST(test_nested_lists)
     }
     double t1 = now();
     rcy_gc_stats_t stats[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(stats);
     rcy_gc_get_stats(rt, stats);
     if (!stress) {
         /* An automatic collection every 701 container allocations. */

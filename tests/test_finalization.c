@@ -577,6 +577,7 @@ TEST(test_resurrection_is_transitive)
 static intptr_t stat_collected(rcy_runtime_t *rt)
 {
     rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
     rcy_gc_get_stats(rt, st);
     return st[2].collected;
 }
@@ -584,6 +585,7 @@ static intptr_t stat_collected(rcy_runtime_t *rt)
 static intptr_t stat_uncollectable(rcy_runtime_t *rt)
 {
     rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
     rcy_gc_get_stats(rt, st);
     return st[2].uncollectable;
 }

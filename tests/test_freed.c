@@ -14,7 +14,7 @@
    Each case runs twice: with poisoning (freed memory is overwritten and
    held in quarantine: caught in every build) and in the release
    configuration (poisoning off, free lists and pools on: the freed block
-   stays in a pool, a free list or an atom arena, which leave it
+   stays in a pool or a free list, which leave it
    recognisable). A build without free lists and pools (sanitizer builds,
    RCY_FREELISTS=OFF) gives a freed block back to malloc when poisoning is
    off: there the library no longer owns the memory, AddressSanitizer (or

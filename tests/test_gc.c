@@ -1216,6 +1216,8 @@ TEST(test_legacy_reachable_uncollectable)
     rcy_type_t *lt = legacy_type(rt);
     rcy_gc_collect(rt, 2);
     rcy_gc_stats_t before[3], after[3];
+    rcy_gc_stats_init(before);
+    rcy_gc_stats_init(after);
     rcy_gc_get_stats(rt, before);
 
     node_t *l = node_new(lt, 1), *p = node_new(t, 2), *q = node_new(t, 3);
@@ -1852,6 +1854,8 @@ TEST(test_get_stats)
     rcy_type_t *t = rnode_type(rt);
     rcy_type_t *lt = legacy_type(rt);
     rcy_gc_stats_t old[3], now[3];
+    rcy_gc_stats_init(old);
+    rcy_gc_stats_init(now);
     CHECK_EQ(rcy_gc_get_stats(rt, old), 0);
     for (int g = 0; g < 3; g++) {
         CHECK_EQ(old[g].collections, 0);

@@ -383,6 +383,8 @@ TEST(test_indirect_calls_with_gc_disabled)
     /* No automatic collection while disabled, however many allocations. */
     rcy_runtime_t *rt = setup(NULL);
     rcy_gc_stats_t before[3], after[3];
+    rcy_gc_stats_init(before);
+    rcy_gc_stats_init(after);
     rcy_gc_get_stats(rt, before);
     rcy_object_t *keep = rcy_list_new(rt);
     for (int i = 0; i < 5000; i++) {

@@ -31,6 +31,7 @@ static rcy_runtime_t *incr_runtime(size_t step)
 static rcy_gc_incr_stats_t istats(rcy_runtime_t *rt)
 {
     rcy_gc_incr_stats_t s;
+    rcy_gc_incr_stats_init(&s);
     rcy_gc_get_incr_stats(rt, &s);
     return s;
 }
@@ -72,8 +73,10 @@ TEST(test_mode_api)
     CHECK_EQ(rcy_gc_set_mode(rt, RCY_GC_COMPAT), 0);
     CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_COMPAT);
     CHECK_EQ(rcy_gc_get_mode(NULL), RCY_GC_COMPAT);
-    rcy_gc_incr_stats_t s;
+    rcy_gc_incr_stats_t s = {0};
     CHECK_EQ(rcy_gc_get_incr_stats(rt, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_get_incr_stats(rt, &s), RCY_EINVAL); /* size not set */
+    rcy_gc_incr_stats_init(&s);
     CHECK_EQ(rcy_gc_get_incr_stats(rt, &s), 0);
     CHECK_EQ(s.passes, 0);
     test_runtime_end(rt);
@@ -154,7 +157,8 @@ TEST(test_pass_collects_old_garbage)
     for (int i = 0; i < CYCLES; i++)
         rcy_decref(OB(cyc[i])); /* old garbage */
     rcy_gc_stats_t st0[RCY_GC_GENERATIONS];
-    rcy_gc_get_stats(rt, st0);
+    rcy_gc_stats_init(st0);
+    CHECK_EQ(rcy_gc_get_stats(rt, st0), 0);
     uint64_t p0 = istats(rt).passes;
     int stops0 = log.stops;
 
@@ -172,7 +176,8 @@ TEST(test_pass_collects_old_garbage)
     }
     CHECK_EQ(n, LIVE);
     rcy_gc_stats_t st[RCY_GC_GENERATIONS];
-    rcy_gc_get_stats(rt, st);
+    rcy_gc_stats_init(st);
+    CHECK_EQ(rcy_gc_get_stats(rt, st), 0);
     CHECK_EQ(st[2].collections - st0[2].collections, (intptr_t)(s.passes - p0));
     CHECK(st[2].collected - st0[2].collected >= 2 * CYCLES);
     CHECK_EQ(log.starts, (int)s.passes);

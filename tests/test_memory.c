@@ -10,6 +10,7 @@ static char *volatile sink; /* where a block escapes to */
 TEST(process_memory_figures)
 {
     rcy_process_memory_t m;
+    rcy_process_memory_init(&m);
     CHECK_EQ(rcy_process_memory(NULL), RCY_EINVAL);
     int r = rcy_process_memory(&m);
     if (r == RCY_ESTATE) {
@@ -32,6 +33,7 @@ TEST(process_memory_figures)
         p[i] = (char)i;
     sink = p; /* escapes: the compiler may not elide the block (clang does) */
     rcy_process_memory_t m2;
+    rcy_process_memory_init(&m2);
     CHECK_EQ(rcy_process_memory(&m2), 0);
     CHECK(m2.uss >= m.uss + big / 2);
     CHECK(m2.rss >= m.rss + big / 2);
@@ -43,6 +45,8 @@ TEST(runtime_memory_figures)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
     rcy_runtime_memory_t m0, m;
+    rcy_runtime_memory_init(&m0);
+    rcy_runtime_memory_init(&m);
     CHECK_EQ(rcy_runtime_memory(NULL, &m0), RCY_EINVAL);
     CHECK_EQ(rcy_runtime_memory(rt, NULL), RCY_EINVAL);
     CHECK_EQ(rcy_runtime_memory(rt, &m0), 0);
@@ -87,6 +91,7 @@ TEST(trim_empties_the_free_lists)
     rcy_object_t *l = rcy_list_new(rt);
     rcy_decref(l);
     rcy_runtime_memory_t m;
+    rcy_runtime_memory_init(&m);
     rcy_runtime_memory(rt, &m);
     CHECK(m.quarantined >= 1);
     rcy_runtime_destroy(rt);
@@ -118,6 +123,8 @@ TEST(trim_empties_the_free_lists)
     }
     rcy_decref(big);
     rcy_runtime_memory_t before, after;
+    rcy_runtime_memory_init(&before);
+    rcy_runtime_memory_init(&after);
     rcy_runtime_memory(rt, &before);
     rcy_memory_trim(rt);
     rcy_runtime_memory(rt, &after);

@@ -350,6 +350,7 @@ TEST(test_gc_misuse)
     size_t live = rcy_runtime_live_objects(x.rt);
     int three[3] = {1, 2, 3};
     rcy_gc_stats_t stats[3];
+    rcy_gc_stats_init(stats);
     EXPECT(rcy_gc_enable(NULL), RCY_EINVAL);
     EXPECT(rcy_gc_disable(NULL), RCY_EINVAL);
     EXPECT(rcy_gc_isenabled(NULL), RCY_EINVAL);
@@ -842,6 +843,7 @@ TEST(test_tools_misuse)
     EXPECT(rcy_show_backrefs(NULL, 1, NULL), RCY_EINVAL);
     EXPECT(rcy_show_chain(NULL, 1, 0, NULL), RCY_EINVAL);
     rcy_runtime_memory_t mem;
+    rcy_runtime_memory_init(&mem);
     EXPECT(rcy_runtime_memory(NULL, &mem), RCY_EINVAL);
     EXPECT(rcy_runtime_memory(x.rt, NULL), RCY_EINVAL);
     EXPECT(rcy_memory_trim(NULL), RCY_EINVAL);

@@ -237,6 +237,7 @@ static void take_snapshot(snapshot_t *s, rcy_runtime_t *rt, node_t **nodes, rcy_
     for (int i = 0; i < 3; i++)
         s->type_live[i] = rcy_type_live_objects(types[i]);
     rcy_gc_get_count(rt, s->counts);
+    rcy_gc_stats_init(s->stats);
     rcy_gc_get_stats(rt, s->stats);
     s->blocks = fa->live;
 }

@@ -509,6 +509,7 @@ static void run_probes(void)
     rcy_runtime_t *rt = probe.rt;
     rcy_objarray_t arr = {0};
     rcy_runtime_memory_t mem;
+    rcy_runtime_memory_init(&mem);
     probe.armed = 0;
     probe.collect = rcy_gc_collect(rt, 2);
     probe.freeze = rcy_gc_freeze(rt);

@@ -231,6 +231,111 @@ TEST(test_config_defaults)
     rcy_runtime_destroy(NULL);
 }
 
+/* The versioned structs (recycle.h, "Versioned structs"): each init function
+   sets the size field, and every call refuses a struct whose size field is
+   not this version's sizeof with RCY_EINVAL, writing nothing. */
+TEST(test_versioned_structs)
+{
+    CHECK_EQ(RCY_VERSION_NUMBER, RCY_VERSION_MAJOR * 10000 + RCY_VERSION_MINOR * 100 + RCY_VERSION_PATCH);
+    CHECK_STR_CONTAINS(rcy_strerror(RCY_EINVAL), "size field");
+
+    /* rcy_config_t: a size rcy_config_init did not set makes no runtime. */
+    rcy_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK(rcy_runtime_new(&cfg) == NULL); /* zeroed, as `rcy_config_t cfg = {0}` */
+    rcy_config_init(&cfg);
+    CHECK_EQ(cfg.size, sizeof(rcy_config_t));
+    size_t wrong[] = {0, sizeof(rcy_config_t) - sizeof(size_t), sizeof(rcy_config_t) + sizeof(size_t), 1};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        cfg.size = wrong[i];
+        CHECK(rcy_runtime_new(&cfg) == NULL);
+    }
+    cfg.size = sizeof cfg;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+
+    /* rcy_gc_stats_t: every entry is checked before any is written. */
+    rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    memset(st, 0x5A, sizeof st);
+    rcy_gc_stats_init(st);
+    for (int g = 0; g < RCY_GC_GENERATIONS; g++) {
+        CHECK_EQ(st[g].size, sizeof(rcy_gc_stats_t));
+        CHECK_EQ(st[g].collections, 0);
+    }
+    CHECK_EQ(rcy_gc_collect(rt, 0), 0);
+    st[2].size = 0;
+    st[0].collections = -7;
+    CHECK_EQ(rcy_gc_get_stats(rt, st), RCY_EINVAL);
+    CHECK_EQ(st[0].collections, -7);
+    st[2].size = sizeof st[2];
+    CHECK_EQ(rcy_gc_get_stats(rt, st), 0);
+    CHECK_EQ(st[0].collections, 1);
+    for (int g = 0; g < RCY_GC_GENERATIONS; g++)
+        CHECK_EQ(st[g].size, sizeof(rcy_gc_stats_t));
+
+    /* The memory figures: refused and untouched, then filled. */
+    rcy_process_memory_t pm;
+    memset(&pm, 0, sizeof pm);
+    pm.rss = 12345;
+    CHECK_EQ(rcy_process_memory(&pm), RCY_EINVAL);
+    CHECK_EQ(pm.rss, 12345);
+    rcy_process_memory_init(&pm);
+    CHECK_EQ(pm.size, sizeof pm);
+    CHECK_EQ(pm.rss, 0);
+    int r = rcy_process_memory(&pm);
+    CHECK(r == 0 || r == RCY_ESTATE);
+    CHECK_EQ(pm.size, sizeof pm);
+    rcy_runtime_memory_t rm;
+    memset(&rm, 0, sizeof rm);
+    rm.objects = 777;
+    rm.size = sizeof rm + 1;
+    CHECK_EQ(rcy_runtime_memory(rt, &rm), RCY_EINVAL);
+    CHECK_EQ(rm.objects, 777);
+    rcy_runtime_memory_init(&rm);
+    CHECK_EQ(rcy_runtime_memory(rt, &rm), 0);
+    CHECK_EQ(rm.size, sizeof rm);
+
+    /* The tools' options (NULL still means the defaults). */
+    rcy_growth_t *g = rcy_growth_new(rt);
+    CHECK(g != NULL);
+    rcy_growth_options_t go;
+    rcy_growth_options_init(&go);
+    CHECK_EQ(go.size, sizeof go);
+    go.collect = 0;
+    go.size = 0;
+    rcy_growth_report_t report;
+    CHECK_EQ(rcy_growth(g, &go, &report), RCY_EINVAL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK_EQ(report.len, 0);
+    go.size = sizeof go;
+    CHECK_EQ(rcy_growth(g, &go, &report), 0);
+    rcy_growth_report_release(&report);
+    rcy_growth_free(g);
+
+    rcy_object_t *list = rcy_list_new(rt);
+    CHECK(list != NULL);
+    FILE *sink = tmpfile();
+    CHECK(sink != NULL);
+    rcy_graph_options_t gopts;
+    rcy_graph_options_init(&gopts);
+    CHECK_EQ(gopts.size, sizeof gopts);
+    gopts.output = sink;
+    gopts.size = sizeof gopts - 1;
+    CHECK_EQ(rcy_show_refs(&list, 1, &gopts), RCY_EINVAL);
+    CHECK_EQ(rcy_show_backrefs(&list, 1, &gopts), RCY_EINVAL);
+    rcy_objarray_t chain = {0};
+    chain.items = &list;
+    chain.len = 1;
+    CHECK_EQ(rcy_show_chain(&chain, 1, 1, &gopts), RCY_EINVAL);
+    CHECK_EQ(ftell(sink), 0);
+    gopts.size = sizeof gopts;
+    CHECK_EQ(rcy_show_refs(&list, 1, &gopts), 0);
+    CHECK(ftell(sink) > 0);
+    fclose(sink);
+    rcy_decref(list);
+    test_runtime_end(rt);
+}
+
 static void *dummy_malloc(void *ctx, size_t size)
 {
     (void)ctx;
@@ -298,6 +403,7 @@ TEST(test_invalid_configs)
     CHECK(rt != NULL);
     rcy_type_t *t = node_type_new(rt, "Node");
     rcy_gc_stats_t stats[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(stats);
     node_t *nodes[1000];
     for (int i = 0; i < 1000; i++)
         nodes[i] = node_new(t, i);
@@ -551,7 +657,8 @@ TEST(test_strerror)
     } known[] = {
         {RCY_OK, "success"},
         {RCY_ENOMEM, "out of memory"},
-        {RCY_EINVAL, "invalid argument"},
+        {RCY_EINVAL, "invalid argument (NULL, out of range, or a struct whose size field was not set by its init "
+                     "function, such as rcy_config_init, for this version of recycle.h)"},
         {RCY_ETYPE, "wrong object type"},
         {RCY_EINDEX, "index out of range"},
         {RCY_EKEY, "key not found"},
@@ -1096,6 +1203,7 @@ int main(void)
 {
     RUN(test_config_defaults);
     RUN(test_invalid_configs);
+    RUN(test_versioned_structs);
     RUN(test_output_hook_receives_teardown_output);
     RUN(test_teardown_reports_leaks);
     RUN(test_teardown_collects_cycles);

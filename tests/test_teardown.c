@@ -742,6 +742,7 @@ TEST(test_quarantine_size_overflow)
     for (int i = 0; i < 8; i++)
         rcy_decref(rcy_list_new(rt));
     rcy_runtime_memory_t mem;
+    rcy_runtime_memory_init(&mem);
     CHECK_EQ(rcy_runtime_memory(rt, &mem), 0);
     CHECK_EQ(mem.quarantined, 2);
     test_runtime_end(rt);

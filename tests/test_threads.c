@@ -191,6 +191,7 @@ static void *worker_main(void *arg)
     TCHECK(w, rcy_runtime_live_objects(w->rt) == KEPT);
     TCHECK(w, w->finalized == garbage_made);
     rcy_gc_stats_t stats[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(stats);
     rcy_gc_get_stats(w->rt, stats);
     TCHECK(w, stats[0].collections > 0);
     TCHECK(w, stats[1].collections > 0);

@@ -1171,6 +1171,80 @@ TEST(test_deep_chain_callbacks_before_release)
     test_runtime_end(rt);
 }
 
+/* A node deeper than the trashcan's limit that holds X (a weak reference W
+   to it, with a callback) and then Y (a finalizer): CPython defers the
+   whole deallocation of both (subtype_dealloc begins in the trashcan) and
+   destroys the deferred objects last in, first out, so at the boundary Y's
+   __del__ runs first and sees W dead (X's count is 0), held by nothing
+   but its owner, and the callback runs after. At any other depth the
+   callback runs first. (python3 3.11: for N in range(130), the pair is
+   deferred at N = 49 and 98.) The library once cleared X's weak
+   references at once and kept W, with an extra reference, on a list of
+   deferred callbacks (a fuzz input found the count). */
+static rcy_object_t *order_ref;
+static char order_log[8];
+static int order_n;
+
+static int order_cb(rcy_object_t *wr, void *arg)
+{
+    (void)wr, (void)arg;
+    if (order_n < 7)
+        order_log[order_n++] = 'c';
+    return 0;
+}
+
+static int order_del(rcy_object_t *self)
+{
+    (void)self;
+    CHECK(!rcy_weakref_is_alive(order_ref));
+    CHECK_EQ(rcy_getrefcount(order_ref), 1);
+    if (order_n < 7)
+        order_log[order_n++] = 'd';
+    return 0;
+}
+
+TEST(test_deep_death_defers_weak_references_whole)
+{
+    rcy_runtime_t *rt = setup(NULL);
+    rcy_type_spec_t spec = {0};
+    spec.name = "F";
+    spec.basicsize = sizeof(wobj_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = wobj_traverse;
+    spec.clear = wobj_clear;
+    spec.finalize = order_del;
+    rcy_type_t *F = rcy_type_new(rt, &spec);
+    int deferred = 0;
+    for (int n = 0; n < 130; n++) {
+        wobj_t *head = C(0), *c = head;
+        for (int i = 0; i < n; i++) {
+            wobj_t *next = C(i + 1);
+            SET(c->a, next);
+            rcy_decref(&next->ob);
+            c = next;
+        }
+        wobj_t *x = C(-1);
+        wobj_t *y = (wobj_t *)rcy_new(F);
+        SET(c->a, x);
+        SET(c->b, y);
+        order_ref = rcy_weakref_new(&x->ob, order_cb, NULL);
+        rcy_decref(&x->ob);
+        rcy_decref(&y->ob);
+        order_n = 0;
+        memset(order_log, 0, sizeof order_log);
+        rcy_decref(&head->ob);
+        CHECK_EQ(order_n, 2);
+        if (strcmp(order_log, "dc") == 0)
+            deferred++;
+        else
+            CHECK(strcmp(order_log, "cd") == 0);
+        rcy_decref(order_ref);
+        order_ref = NULL;
+    }
+    CHECK(deferred > 0);
+    test_runtime_end(rt);
+}
+
 TEST(test_trashcan_16602)
 {
     check_trashcan_16602(100);
@@ -1526,6 +1600,7 @@ int main(void)
     RUN(test_weakmap_used_after_collector_cleared_it);
     RUN(test_trashcan_16602);
     RUN(test_deep_chain_callbacks_before_release);
+    RUN(test_deep_death_defers_weak_references_whole);
     RUN(test_weak_keys_destroy_while_iterating);
     RUN(test_weak_values_destroy_while_iterating);
     RUN(test_weak_keyed_len_race);

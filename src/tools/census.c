@@ -225,6 +225,8 @@ void rcy_growth_options_init(rcy_growth_options_t *opts)
 {
     if (opts == NULL)
         return;
+    memset(opts, 0, sizeof *opts);
+    opts->size = sizeof *opts;
     opts->limit = 10;
     opts->collect = 1;
     opts->since = RCY_GROWTH_SINCE_PEAK;
@@ -277,6 +279,8 @@ int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_rep
         rcy_growth_options_init(&defaults);
         opts = &defaults;
     }
+    if (!RCYI_SIZE_OK(opts))
+        return rcyi_set_error(rt, RCY_EINVAL);
     if (opts->since != RCY_GROWTH_SINCE_PEAK && opts->since != RCY_GROWTH_SINCE_LAST)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (opts->collect)

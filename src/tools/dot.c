@@ -27,6 +27,7 @@ void rcy_graph_options_init(rcy_graph_options_t *opts)
     if (opts == NULL)
         return;
     memset(opts, 0, sizeof *opts);
+    opts->size = sizeof *opts;
     opts->max_depth = 3;
     opts->too_many = 10;
     opts->format = RCY_GRAPH_PNG;
@@ -393,6 +394,8 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
     rcy_runtime_t *rt = objs[0]->type->rt;
     RCYI_CHECK_RT(rt);
     rcy_graph_options_t opts;
+    if (user_opts != NULL && !RCYI_SIZE_OK(user_opts))
+        return rcyi_set_error(rt, RCY_EINVAL);
     if (user_opts != NULL)
         opts = *user_opts;
     else
@@ -522,7 +525,7 @@ int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs, 
             longest = chains[c].len;
         rt = chains[c].items[0]->type->rt;
     }
-    if (n == 0)
+    if (n == 0 || (opts != NULL && !RCYI_SIZE_OK(opts)))
         return RCY_EINVAL;
     rcy_object_t **objs = rcyi_malloc_array(rt, n, sizeof *objs);
     if (objs == NULL)

@@ -59,11 +59,19 @@ static size_t read_peak_rss(void)
     return peak;
 }
 
-int rcy_process_memory(rcy_process_memory_t *out)
+void rcy_process_memory_init(rcy_process_memory_t *out)
 {
     if (out == NULL)
-        return RCY_EINVAL;
+        return;
     memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+}
+
+int rcy_process_memory(rcy_process_memory_t *out)
+{
+    if (out == NULL || !RCYI_SIZE_OK(out))
+        return RCY_EINVAL;
+    rcy_process_memory_init(out);
     /* smaps_rollup (Linux 4.14+) sums every mapping for us; smaps lists
        them one by one. */
     if (!read_smaps("/proc/self/smaps_rollup", out) && !read_smaps("/proc/self/smaps", out))
@@ -74,12 +82,20 @@ int rcy_process_memory(rcy_process_memory_t *out)
 
 /* ---- The runtime's own figures ---------------------------------------- */
 
+void rcy_runtime_memory_init(rcy_runtime_memory_t *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+}
+
 int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
 {
-    if (rt == NULL || out == NULL)
+    if (rt == NULL || out == NULL || !RCYI_SIZE_OK(out))
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
-    memset(out, 0, sizeof *out);
+    rcy_runtime_memory_init(out);
     /* During a heap walk the lists may hold the collector's marks. */
     if (rt->walk != NULL)
         return RCY_ESTATE;

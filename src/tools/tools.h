@@ -88,15 +88,6 @@ RCYI_FUNC int rcyi_edge_label(const rcyi_edge_t *e, rcyi_label_style_t style, ch
 /* The field part of a visit label: "self->next" gives "next". */
 RCYI_FUNC const char *rcyi_field_name(const char *label);
 
-/* Roots (refchain.c): rt->roots holds these; the name of o's
-   registration, or NULL. */
-typedef struct rcyi_root_s {
-    rcy_object_t *obj; /* strong */
-    char *name;
-} rcyi_root_t;
-
-RCYI_FUNC const char *rcyi_root_name(const rcy_runtime_t *rt, const rcy_object_t *o);
-
 /* Output either to a stream or through the runtime's output hook. */
 RCYI_FUNC void rcyi_out(rcy_runtime_t *rt, FILE *out, const char *fmt, ...) RCY_PRINTF(3, 4);
 

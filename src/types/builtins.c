@@ -15,7 +15,6 @@ static void clear_freelists(rcy_runtime_t *rt)
     rcyi_tuple_clear_freelist(b);
     rcyi_listobj_clear_freelist(b);
     rcyi_dict_clear_freelist(b);
-    rcyi_atom_free_arenas(rt, b, false);
 }
 
 int rcyi_builtins_init(rcy_runtime_t *rt)
@@ -41,7 +40,6 @@ void rcyi_builtins_fini(rcy_runtime_t *rt)
     if (rt->builtins == NULL)
         return;
     clear_freelists(rt);
-    rcyi_atom_free_arenas(rt, rt->builtins, true); /* with any int a leak kept alive */
     rcyi_free(rt, rt->builtins);
     rt->builtins = NULL;
     rt->clear_freelists = NULL;

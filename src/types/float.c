@@ -1,7 +1,7 @@
 /*
  * float: doubles, with Python's repr (the shortest text that reads back as
- * the same double). Allocated from the atom arenas (arena.c). Not
- * containers.
+ * the same double). Ordinary objects, whose blocks come from the
+ * small-object allocator (pool.c). Not containers.
  */
 #include "types.h"
 
@@ -18,7 +18,6 @@ int rcyi_init_float_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     b->float_type = rcy_type_new(rt, &spec);
     if (b->float_type == NULL)
         return RCY_ENOMEM;
-    rcyi_atom_use_arenas(b, b->float_type);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * int: 64-bit signed integers, with CPython's small-int cache: the values
  * -5..256 are immortal objects created with the runtime and shared by all
- * their uses; the others come from the atom arenas (arena.c). Not
+ * their uses; the others are ordinary objects, whose blocks come from the
+ * small-object allocator (pool.c) as every small object's do. Not
  * containers.
  */
 #include "types.h"
@@ -17,7 +18,6 @@ int rcyi_init_int_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     b->int_type = rcy_type_new(rt, &spec);
     if (b->int_type == NULL)
         return RCY_ENOMEM;
-    rcyi_atom_use_arenas(b, b->int_type);
     /* The cache lives inside the built-in state: immortal, never counted
        as live objects, never freed one by one. */
     for (int i = 0; i < RCY_SMALL_INTS; i++) {

@@ -17,57 +17,6 @@ int rcyi_init_str_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     return b->str_type != NULL ? 0 : RCY_ENOMEM;
 }
 
-bool rcyi_utf8_valid(const char *s, size_t n)
-{
-    if (n == 0)
-        return true;
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t len;
-        unsigned min, cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2, min = 0x80, cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3, min = 0x800, cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4, min = 0x10000, cp = c & 0x07;
-        } else {
-            return false; /* a continuation byte, or C0, C1, F5..FF */
-        }
-        if ((size_t)(end - p) < len)
-            return false;
-        for (size_t i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false; /* overlong, out of range, or a surrogate */
-        p += len;
-    }
-    return true;
-}
-
-bool rcyi_name_valid(const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return false;
-    size_t n = strlen(name);
-    const unsigned char *p = (const unsigned char *)name;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7F)
-            return false; /* C0 controls (newline, tab, escape...) and DEL */
-        if (p[i] == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F)
-            return false; /* C1 controls, U+0080..U+009F */
-    }
-    return rcyi_utf8_valid(name, n);
-}
-
 rcy_object_t *rcy_str_new_len(rcy_runtime_t *rt, const char *utf8, size_t len)
 {
     if (rt == NULL)

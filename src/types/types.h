@@ -101,8 +101,6 @@ typedef struct rcyi_instance_s {
 
 /* ---- Per-runtime state ----------------------------------------------- */
 
-typedef struct rcyi_arena_s rcyi_arena_t; /* arena.c */
-
 typedef struct rcyi_builtins_s {
     rcy_type_t *int_type, *float_type, *str_type, *tuple_type, *list_type, *dict_type, *class_type;
     bool freelists; /* compiled in and the runtime does not poison */
@@ -129,11 +127,6 @@ typedef struct rcyi_builtins_s {
         rcy_object_t *free_list[RCY_DICT_MAXFREELIST];
         int numfree;
     } dict;
-    struct {
-        rcyi_arena_t *usable; /* arenas with free slots */
-        rcyi_arena_t *full;
-        size_t narenas;
-    } atoms; /* ints and floats (arena.c) */
 } rcyi_builtins_t;
 
 static inline rcyi_builtins_t *rcyi_builtins(const rcy_object_t *o) { return o->type->rt->builtins; }
@@ -192,16 +185,6 @@ RCYI_FUNC void rcyi_tuple_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_listobj_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_dict_clear_freelist(rcyi_builtins_t *b);
 
-/* Ints and floats come from arenas when free lists are in use (arena.c):
-   rcyi_atom_new is their alloc slot (a new reference, or NULL with
-   RCY_ENOMEM), rcyi_atom_release their freelist_push slot, and
-   rcyi_atom_free_arenas frees the empty arenas (every arena when all).
-   rcyi_atom_use_arenas sets both slots when the runtime uses free lists. */
-RCYI_FUNC rcy_object_t *rcyi_atom_new(rcy_type_t *type);
-RCYI_FUNC bool rcyi_atom_release(rcy_object_t *o);
-RCYI_FUNC void rcyi_atom_free_arenas(rcy_runtime_t *rt, rcyi_builtins_t *b, bool all);
-RCYI_FUNC void rcyi_atom_use_arenas(rcyi_builtins_t *b, rcy_type_t *type);
-
 /* ---- Equality and hashing (protocol.c dispatches to the types) -------- */
 
 /* 1 if equal, 0 if not, RCY_EDEPTH when nested deeper than RCYI_MAX_DEPTH
@@ -221,9 +204,6 @@ RCYI_FUNC int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth);
 RCYI_FUNC int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
-
-/* Checks that s[0..n) is well-formed UTF-8. */
-RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
 
 /* ---- Dicts with C-string keys (attributes) ---------------------------- */
 
