@@ -129,7 +129,11 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (!rcyi_walk_begin(rt, "rcy_gc_get_objects"))
         return rcyi_set_error(rt, RCY_ESTATE);
-    rcyi_incr_abort(rt); /* the lists hold every tracked object again */
+    /* The objects of an incremental pass belong to generation 2 and are on
+       no list: a walk that includes generation 2 gives the pass up, so that
+       it sees them there. */
+    if (generation < 0 || generation == RCY_NUM_GENERATIONS - 1)
+        rcyi_incr_abort(rt);
     int lo = generation < 0 ? 0 : generation;
     int hi = generation < 0 ? RCY_NUM_GENERATIONS - 1 : generation;
     for (int i = lo; i <= hi; i++) {
