@@ -1,9 +1,23 @@
-# A thin front for CMake: `make demo` runs the tours, `make bench` the
-# benchmarks against CPython, `make test` runs every test in a debug build
-# with AddressSanitizer and UndefinedBehaviorSanitizer, in an optimized build,
-# in the GC-stress build (twice: poisoning on, then off), and the threads
-# test under ThreadSanitizer, then replays the fuzz corpus and fuzzes for a
-# minute (docs/testing.md).
+# A thin front for CMake.
+#
+#   make demo    builds the library and the tours only, quietly (the build log
+#                goes to $(BUILD)/release/demo-build.log, shown on failure),
+#                and runs them; the tour's graphs go to $(BUILD)/release/tour-graphs
+#   make check   the quick suite: the debug build (ASan and UBSan) and every
+#                test not labelled `slow` (ctest -LE slow), under two minutes
+#   make test    every layer, six in all, each announced as "[i/6] layer" with
+#                the time so far: [1/6] the debug build with ASan and UBSan,
+#                [2/6] the optimized build, [3/6] test_threads under
+#                ThreadSanitizer, [4/6] the GC-stress build (the suite twice:
+#                poisoning on, then off), [5/6] the fuzz targets (corpus replay
+#                under libFuzzer, then 30 s of fuzzing each), [6/6] Valgrind
+#                (ctest -T memcheck over every C test program, scaled)
+#                (docs/testing.md). Each layer also runs alone: make test-debug,
+#                test-release, test-tsan, test-stress, test-fuzz, test-valgrind.
+#                Builds are quiet (log in the build directory, shown on failure).
+#   make docs    the manual generated from include/recycle.h: $(BUILD)/docs/
+#   make bench   the benchmarks against CPython (bench/run.py)
+#   make install PREFIX=...
 #
 # Debug builds compile the library at debug level 2 (RCY_DEBUG, described in
 # src/internal.h and docs/design.md): 0 release, 1 cheap invariant checks
@@ -17,32 +31,68 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
+PYTHON ?= python3
 
-.PHONY: all demo test test-debug test-release test-tsan test-stress test-fuzz test-valgrind fuzz fuzz-api fuzz-merge bench bench-quick difftest install clean format
+.PHONY: all demo check test test-debug test-release test-tsan test-stress test-fuzz test-valgrind \
+	fuzz-build fuzz fuzz-api fuzz-merge bench bench-quick bench-long bench-plotdeps difftest docs install clean format
+
+# $(call quietly,LOG,COMMANDS): runs COMMANDS with their output in LOG, and
+# shows LOG if they fail.
+quietly = mkdir -p $(dir $(1)) && { $(2); } >$(1) 2>&1 || { cat $(1); echo "*** failed: the log above is $(1)"; exit 1; }
+
+# $(call say,TEXT): one progress line; inside `make test` it starts with the
+# layer's "[i/6]" and ends with the minutes and seconds since make test began.
+say = @echo "==== $(if $(STEP),$(STEP) ,)$(1)$${RCY_TEST_START:+  [$$(( ($$(date +%s) - RCY_TEST_START) / 60 ))m$$(( ($$(date +%s) - RCY_TEST_START) % 60 ))s]}"
+
+configure-release = $(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+configure-debug = $(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON
 
 all:
-	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	$(configure-release)
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS)
 
-demo: all
-	$(BUILD)/release/tour
-	$(BUILD)/release/memory_tour
+# Only the library, the two tours and the heap report (not the tests and benchmarks), so that
+# the tour starts within seconds of a fresh clone.
+DEMO_LOG = $(BUILD)/release/demo-build.log
+demo:
+	@echo "demo: building the library and the tours (log: $(DEMO_LOG))"
+	@$(call quietly,$(DEMO_LOG),$(configure-release) && $(CMAKE) --build $(BUILD)/release -j $(JOBS) --target tour memory_tour heap_report)
+	@$(BUILD)/release/tour
+	@$(BUILD)/release/memory_tour
+	@$(BUILD)/release/heap_report $(BUILD)
 
-test: test-debug test-release test-tsan test-stress test-fuzz test-valgrind
+check:
+	$(call say,check: debug build with ASan and UBSan (log: $(BUILD)/debug/build.log))
+	@$(call quietly,$(BUILD)/debug/build.log,$(configure-debug) && $(CMAKE) --build $(BUILD)/debug -j $(JOBS))
+	$(call say,check: the quick tests (ctest -LE slow))
+	cd $(BUILD)/debug && ctest --output-on-failure -j $(JOBS) -LE slow
+
+TEST_LAYERS = debug release tsan stress fuzz valgrind
+test:
+	@RCY_TEST_START=$$(date +%s); export RCY_TEST_START; n=$(words $(TEST_LAYERS)); i=0; \
+	for layer in $(TEST_LAYERS); do \
+		i=$$((i + 1)); \
+		$(MAKE) --no-print-directory test-$$layer STEP="[$$i/$$n]" || \
+			{ echo "==== make test: FAILED in layer [$$i/$$n] $$layer"; exit 1; }; \
+	done; \
+	t=$$(( $$(date +%s) - RCY_TEST_START )); \
+	echo "==== make test: all $$n layers passed in $$((t / 60))m$$((t % 60))s"
 
 test-debug:
-	$(CMAKE) -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON
-	$(CMAKE) --build $(BUILD)/debug -j $(JOBS)
+	$(call say,debug build (ASan and UBSan; debug level 2): configure and build (log: $(BUILD)/debug/build.log))
+	@$(call quietly,$(BUILD)/debug/build.log,$(configure-debug) && $(CMAKE) --build $(BUILD)/debug -j $(JOBS))
+	$(call say,debug build: ctest (every test))
 	cd $(BUILD)/debug && ctest --output-on-failure -j $(JOBS)
 
 test-release:
-	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
-	$(CMAKE) --build $(BUILD)/release -j $(JOBS)
+	$(call say,release build (optimized): configure and build (log: $(BUILD)/release/build.log))
+	@$(call quietly,$(BUILD)/release/build.log,$(configure-release) && $(CMAKE) --build $(BUILD)/release -j $(JOBS))
+	$(call say,release build: ctest (every test))
 	cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
 
 test-tsan:
-	$(CMAKE) -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCY_TSAN=ON
-	$(CMAKE) --build $(BUILD)/tsan -j $(JOBS) --target test_threads
+	$(call say,tsan build: test_threads under ThreadSanitizer (log: $(BUILD)/tsan/build.log))
+	@$(call quietly,$(BUILD)/tsan/build.log,$(CMAKE) -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCY_TSAN=ON && $(CMAKE) --build $(BUILD)/tsan -j $(JOBS) --target test_threads)
 	cd $(BUILD)/tsan && ctest --output-on-failure -R '^test_threads$$'
 
 # The whole suite with a collection on every container allocation, twice:
@@ -51,35 +101,55 @@ test-tsan:
 # whose configuration leaves it to the build, so that every free reaches
 # the allocator and AddressSanitizer sees any later use.
 test-stress:
-	$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON
-	$(CMAKE) --build $(BUILD)/stress -j $(JOBS)
+	$(call say,stress build (a collection at every container allocation): configure and build (log: $(BUILD)/stress/build.log))
+	@$(call quietly,$(BUILD)/stress/build.log,$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON && $(CMAKE) --build $(BUILD)/stress -j $(JOBS))
+	$(call say,stress build: ctest with poisoning on (1 of 2))
 	cd $(BUILD)/stress && ctest --output-on-failure -j $(JOBS)
+	$(call say,stress build: ctest with RCY_POISON=0 (2 of 2))
 	cd $(BUILD)/stress && RCY_POISON=0 ctest --output-on-failure -j $(JOBS)
 
-# Benchmarks side by side with every CPython on the machine (python3 and
-# pyenv's), on the release build: bench/run.py prints the table and writes
-# it with the raw results and a chart to $(BUILD)/bench-results.
-# QUICK=1 (or `make bench-quick`) runs the smallest sizes once, to prove the
-# harness works; BENCH_ARGS passes options to bench/run.py (see its --help).
-PYTHON ?= python3
+# Benchmarks side by side with CPython, on the release build: bench/run.py
+# prints the table and writes it with the raw results (every sample, every
+# pause, the load average before each run) and the plots to
+# $(BUILD)/bench-results. Both sides are judged on thread CPU time.
+# `make bench` is the standard run (python3 only; at most 15 minutes on this
+# machine), `make bench-long` the long sweep (full collections up to 1e8
+# objects, every CPython at 1,000,000; an hour or more), `make bench-quick`
+# (QUICK=1) the smallest sizes once, to prove the harness works.
+# BENCH_ARGS passes options to bench/run.py (see its --help). The plots need
+# matplotlib: bench-plotdeps installs Debian's python3-matplotlib when no
+# python3 has it (as root; otherwise it says how), and a run without it
+# still writes the tables.
 BENCH_OUT ?= $(BUILD)/bench-results
-bench: all
+bench: all bench-plotdeps
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target benchmarks
-	$(PYTHON) bench/run.py --bindir $(BUILD)/release/bench --out $(BENCH_OUT) --chart $(if $(QUICK),--quick --check) $(BENCH_ARGS)
+	$(PYTHON) bench/run.py --bindir $(BUILD)/release/bench --out $(BENCH_OUT) --chart $(if $(QUICK),--quick --check) $(if $(LONG),--long) $(BENCH_ARGS)
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+bench-long:
+	$(MAKE) bench LONG=1
+
+bench-plotdeps:
+	@if $(PYTHON) -c 'import matplotlib' 2>/dev/null || /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "bench: installing python3-matplotlib (Debian) for the plots"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y python3-matplotlib >/dev/null || \
+	  echo "bench: apt-get install python3-matplotlib failed; the tables are written without plots"; \
+	else echo "bench: no matplotlib; for the plots run: sudo apt-get install python3-matplotlib"; fi
 
 # Differential tests: N random programs through recycle and through every
 # CPython found (pyenv versions, python3); see docs/testing.md.
 N ?= 1000
 difftest:
-	$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	$(configure-release)
 	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target replay
-	python3 difftest/run.py --replay $(BUILD)/release/difftest/replay --all-pythons -n $(N) --jobs $(JOBS)
+	$(PYTHON) difftest/run.py --replay $(BUILD)/release/difftest/replay --all-pythons -n $(N) --jobs $(JOBS)
 
 # ---- Fuzzing under libFuzzer, ASan and UBSan (clang) -------------------------
-# Two targets: fuzz/fuzz_graph.c (the collector, finalizers and weak
+# Two targets, built by CMake (fuzz/CMakeLists.txt, -DRCY_FUZZ=ON) in
+# $(FUZZ_DIR): fuzz/fuzz_graph.c (the collector, finalizers and weak
 # references against an exact model of one graph) and fuzz/fuzz_api.c (the
 # whole public API over several runtimes: built-in types, classes, weak
 # maps, finalize registrations, the leak tools, misuse). The library is
@@ -93,70 +163,75 @@ difftest:
 # $(FUZZ_DIR)/crash-* (api-crash-*); replay one with `$(FUZZ_DIR)/fuzz_graph
 # FILE` (FUZZ_GRAPH_TRACE=1 prints the steps; FUZZ_API_TRACE=1 for fuzz_api).
 # `make fuzz-merge` adds the inputs that reach new code to the seed corpora.
-# `make test-fuzz` (part of `make test`) replays both corpora, then fuzzes
-# each target for half of FUZZ_TEST_SECONDS (60 s in all).
+# `make test-fuzz` (layer 5 of `make test`) replays both corpora under
+# libFuzzer (ctest in $(FUZZ_DIR)), then fuzzes both targets at once, each
+# for half of FUZZ_TEST_SECONDS (60 s of fuzzing in all).
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 60
 FUZZ_DIR = $(BUILD)/fuzz
-FUZZ_LIB_SOURCES = $(wildcard src/*.c src/types/*.c src/tools/*.c)
-FUZZ_HEADERS = $(wildcard include/*.h src/*.h src/*/*.h)
-FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -DRCY_DEBUG=3 -DRCY_FREELISTS=0 -Iinclude -Isrc \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wformat=2 -Werror
 FUZZ_ARGS = -max_len=2048 -timeout=60 -rss_limit_mb=4096 -print_final_stats=1
 
-$(FUZZ_DIR)/fuzz_graph: $(FUZZ_LIB_SOURCES) fuzz/fuzz_graph.c $(FUZZ_HEADERS)
-	mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LIB_SOURCES) fuzz/fuzz_graph.c -o $@ -lpthread -lm
+fuzz-build:
+	@$(call quietly,$(FUZZ_DIR)/build.log,$(CMAKE) -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=Debug -DRCY_FUZZ=ON -DRCY_BUILD_TESTS=OFF -DRCY_BUILD_EXAMPLES=OFF -DRCY_BUILD_BENCH=OFF && $(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_graph fuzz_api)
 
-$(FUZZ_DIR)/fuzz_api: $(FUZZ_LIB_SOURCES) fuzz/fuzz_api.c $(FUZZ_HEADERS)
-	mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_LIB_SOURCES) fuzz/fuzz_api.c -o $@ -lpthread -lm
-
-fuzz: $(FUZZ_DIR)/fuzz_graph
+fuzz: fuzz-build
 	mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_DIR)/corpus fuzz/corpus
 
-fuzz-api: $(FUZZ_DIR)/fuzz_api
+fuzz-api: fuzz-build
 	mkdir -p $(FUZZ_DIR)/corpus-api
 	$(FUZZ_DIR)/fuzz_api $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/api- \
 		$(FUZZ_DIR)/corpus-api fuzz/corpus-api
 
-fuzz-merge: $(FUZZ_DIR)/fuzz_graph $(FUZZ_DIR)/fuzz_api
+fuzz-merge: fuzz-build
 	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-api
 	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -merge=1 fuzz/corpus $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_api $(FUZZ_ARGS) -merge=1 fuzz/corpus-api $(FUZZ_DIR)/corpus-api
 
-test-fuzz: $(FUZZ_DIR)/fuzz_graph $(FUZZ_DIR)/fuzz_api
-	$(FUZZ_DIR)/fuzz_graph $(FUZZ_ARGS) -runs=0 fuzz/corpus
-	$(FUZZ_DIR)/fuzz_api $(FUZZ_ARGS) -runs=0 fuzz/corpus-api
-	$(MAKE) fuzz FUZZ_SECONDS=$$(( $(FUZZ_TEST_SECONDS) / 2 ))
-	$(MAKE) fuzz-api FUZZ_SECONDS=$$(( $(FUZZ_TEST_SECONDS) - $(FUZZ_TEST_SECONDS) / 2 ))
+test-fuzz:
+	$(call say,fuzz build (clang with libFuzzer; debug level 3): configure and build (log: $(FUZZ_DIR)/build.log))
+	@$(MAKE) --no-print-directory fuzz-build
+	$(call say,fuzz: both seed corpora under libFuzzer (ctest))
+	cd $(FUZZ_DIR) && ctest --output-on-failure -j $(JOBS)
+	$(call say,fuzz: fuzz_graph and fuzz_api at once for $$(( $(FUZZ_TEST_SECONDS) / 2 ))s each)
+	@$(MAKE) --no-print-directory -j 2 --output-sync=target fuzz fuzz-api FUZZ_SECONDS=$$(( $(FUZZ_TEST_SECONDS) / 2 ))
 
 # ---- Valgrind: memcheck over every test program ----------------------------
-# A Debug build without sanitizers, free lists or pools; each test program
-# runs under memcheck (errors and definite/indirect leaks fail it). The
-# programs that build 10-million-object structures run at RCY_TEST_SCALE
-# (a fraction of their size; docs/testing.md). Not part of `make test`.
-VALGRIND ?= valgrind
-VALGRIND_FLAGS = --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	--show-leak-kinds=definite,indirect --child-silent-after-fork=yes --quiet
+# A Debug build without sanitizers, free lists or pools; the C test programs
+# (label memcheck: not the scripts) run under Valgrind's memcheck through
+# CTest (`ctest -T memcheck`; the options and tests/valgrind.supp are set in
+# CMakeLists.txt). Errors and definite or indirect leaks fail a test; the
+# reports of a failed run are printed (all of them are in
+# $(BUILD)/valgrind/Testing/Temporary/MemoryChecker.*.log). The programs
+# that build 10-million-object structures run at RCY_TEST_SCALE (a fraction
+# of their size; docs/testing.md). Layer 6 of `make test`.
 RCY_TEST_SCALE ?= 0.01
 test-valgrind:
-	$(CMAKE) -S . -B $(BUILD)/valgrind -DCMAKE_BUILD_TYPE=Debug -DRCY_FREELISTS=OFF -DRCY_SANITIZE=OFF
-	$(CMAKE) --build $(BUILD)/valgrind -j $(JOBS)
-	cd $(BUILD)/valgrind/tests && ls test_* | grep -v '\.' | \
-		RCY_TEST_SCALE=$(RCY_TEST_SCALE) xargs -P $(JOBS) -I{} sh -c \
-		's=$$(date +%s); $(VALGRIND) $(VALGRIND_FLAGS) --log-file={}.valgrind ./{} > {}.out 2>&1; r=$$?; \
-		 t=$$(( $$(date +%s) - s )); \
-		 if [ $$r -eq 0 ]; then echo "valgrind ok   {} ($${t}s)"; \
-		 else echo "valgrind FAIL {} (exit $$r)"; cat {}.valgrind; tail -20 {}.out; exit 255; fi'
-	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_replay $(CURDIR)/fuzz/corpus
-	cd $(BUILD)/valgrind/tests && $(VALGRIND) $(VALGRIND_FLAGS) ./fuzz_api_replay $(CURDIR)/fuzz/corpus-api
+	$(call say,valgrind build (Debug without sanitizers or free lists): configure and build (log: $(BUILD)/valgrind/build.log))
+	@$(call quietly,$(BUILD)/valgrind/build.log,$(CMAKE) -S . -B $(BUILD)/valgrind -DCMAKE_BUILD_TYPE=Debug -DRCY_FREELISTS=OFF -DRCY_SANITIZE=OFF && $(CMAKE) --build $(BUILD)/valgrind -j $(JOBS))
+	$(call say,valgrind: ctest -T memcheck over the C test programs (RCY_TEST_SCALE=$(RCY_TEST_SCALE)))
+	@cd $(BUILD)/valgrind && rm -f Testing/Temporary/MemoryChecker.*.log && \
+	if ! RCY_TEST_SCALE=$(RCY_TEST_SCALE) ctest -T memcheck -L memcheck --output-on-failure -j $(JOBS); then \
+		for f in Testing/Temporary/MemoryChecker.*.log; do \
+			if [ -s "$$f" ]; then echo "---- $(BUILD)/valgrind/$$f"; cat "$$f"; fi; \
+		done; exit 1; \
+	fi
 
-install: all
+# ---- The manual, generated from include/recycle.h ---------------------------
+# docs/gen_manual.py (python3 only) writes an HTML page and a man page with
+# every public function and its comment, grouped by the header's sections.
+docs:
+	mkdir -p $(BUILD)/docs
+	$(PYTHON) docs/gen_manual.py include/recycle.h --html $(BUILD)/docs/recycle.html --man $(BUILD)/docs/recycle.3
+	@echo "docs: open $(BUILD)/docs/recycle.html, or: man $(BUILD)/docs/recycle.3"
+
+# The header, both libraries, recycle.pc and the CMake package (README,
+# "Using the installed library"); builds the libraries only.
+install:
+	$(configure-release)
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target recycle recycle_static
 	$(CMAKE) --install $(BUILD)/release --prefix $(PREFIX)
 
 format:

@@ -1,5 +1,5 @@
 /*
- * Shared helpers of the benchmark programs: a monotonic clock, the 2-slot
+ * Shared helpers of the benchmark programs: the clocks, the 2-slot
  * container every workload builds its heaps from (the twin of a Python
  * class with __slots__ = ('a', 'b')), the deterministic random numbers the
  * Python twins reproduce, process memory, and the JSON lines the runner
@@ -7,7 +7,11 @@
  *
  * Every program prints one JSON object per line on stdout:
  *   {"bench": ..., "case": ..., "n": ..., "impl": "recycle", "metric": ..., "value": ...}
- * and ends with zero live objects in its runtime (or exits with status 1).
+ * A timed metric is measured on the thread's CPU time (its name as the
+ * workload defines it, e.g. "ns_per_obj") and beside it on wall-clock time
+ * (the same name prefixed "wall_"). A distribution (the pauses) may also be
+ * printed whole: {"bench", "case", "n", "impl", "dist": name, "values": [...]}.
+ * Each program ends with zero live objects in its runtime (or exits with status 1).
  */
 #ifndef RCY_BENCH_H
 #define RCY_BENCH_H
@@ -20,11 +24,44 @@
 #include <string.h>
 #include <time.h>
 
+/* Wall-clock time, seconds. */
 static inline double bench_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The calling thread's CPU time, seconds: what the targets are judged on.
+   The machine is shared, and wall-clock time also counts the slices the
+   scheduler gave other processes (the Python twins use time.thread_time). */
+static inline double bench_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Both clocks at once: t = bench_start(); ...; bench_stop(&t). */
+typedef struct bench_time_s {
+    double wall, cpu;
+} bench_time_t;
+
+static inline bench_time_t bench_start(void)
+{
+    bench_time_t t;
+    t.cpu = bench_cpu();
+    t.wall = bench_now();
+    return t;
+}
+
+/* The time since t was started, both clocks. */
+static inline bench_time_t bench_since(bench_time_t t)
+{
+    bench_time_t d;
+    d.wall = bench_now() - t.wall;
+    d.cpu = bench_cpu() - t.cpu;
+    return d;
 }
 
 /* ---- The 2-slot container -------------------------------------------- */
@@ -132,6 +169,29 @@ static inline void bench_emit(const char *bench, const char *kase, long n, const
     bench_emit_impl("recycle", bench, kase, n, metric, value);
 }
 
+/* metric on CPU time and "wall_" metric on wall-clock time. */
+static inline void bench_emit_times(const char *bench, const char *kase, long n, const char *metric, double cpu,
+                                    double wall)
+{
+    char name[96];
+    bench_emit(bench, kase, n, metric, cpu);
+    snprintf(name, sizeof name, "wall_%s", metric);
+    bench_emit(bench, kase, n, name, wall);
+}
+
+/* A whole distribution, for the plots (values in their unit, k of them). */
+static inline void bench_emit_dist(const char *bench, const char *kase, long n, const char *dist, const double *v,
+                                   size_t k)
+{
+    printf("{\"bench\": \"%s\", \"case\": \"%s\", \"n\": %ld, \"impl\": \"recycle\", \"dist\": \"%s\", "
+           "\"values\": [",
+           bench, kase, n, dist);
+    for (size_t i = 0; i < k; i++)
+        printf(i ? ", %.4g" : "%.4g", v[i]);
+    printf("]}\n");
+    fflush(stdout);
+}
+
 /* Unique set size of the process in bytes. */
 static inline double bench_uss(void)
 {
@@ -140,6 +200,33 @@ static inline double bench_uss(void)
     if (rcy_process_memory(&m) != 0)
         return 0.0;
     return (double)m.uss;
+}
+
+/* Resident set size of the process in bytes. */
+static inline double bench_rss(void)
+{
+    rcy_process_memory_t m;
+    if (rcy_process_memory(&m) != 0)
+        return 0.0;
+    return (double)m.rss;
+}
+
+/* Bytes of the process's memory that transparent huge pages back
+   (AnonHugePages of /proc/self/smaps_rollup; 0 where unknown). */
+static inline double bench_huge_bytes(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (f == NULL)
+        return 0.0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long v;
+        if (sscanf(line, "AnonHugePages: %lu kB", &v) == 1)
+            kb = (double)v;
+    }
+    fclose(f);
+    return kb * 1024.0;
 }
 
 static int bench_cmp_double(const void *a, const void *b)

@@ -1,12 +1,27 @@
 """Shared helpers of the Python twins of the benchmark programs (stdlib only,
 Python 3.6+). Each twin prints the same JSON lines as its C program:
 {"bench": ..., "case": ..., "n": ..., "impl": "python", "metric": ..., "value": ...}
+A timed metric is measured on the thread's CPU time (time.thread_time, the
+twin of CLOCK_THREAD_CPUTIME_ID; 3.6 falls back to process time) and beside
+it on wall-clock time (the same name prefixed "wall_"), as bench.h does.
 """
 import json
 import sys
 import time
 
 now = time.perf_counter
+cpu = getattr(time, "thread_time", time.process_time)
+
+
+class Timer(object):
+    """Both clocks: t = Timer(); ...; t.stop() -> (cpu seconds, wall seconds)."""
+
+    def __init__(self):
+        self.c = cpu()
+        self.w = now()
+
+    def stop(self):
+        return cpu() - self.c, now() - self.w
 
 MASK = (1 << 64) - 1
 
@@ -37,6 +52,17 @@ def emit(bench, case, n, metric, value):
     sys.stdout.flush()
 
 
+def emit_times(bench, case, n, metric, cpu_value, wall_value):
+    emit(bench, case, n, metric, cpu_value)
+    emit(bench, case, n, "wall_" + metric, wall_value)
+
+
+def emit_dist(bench, case, n, dist, values):
+    sys.stdout.write(json.dumps({"bench": bench, "case": case, "n": n, "impl": "python", "dist": dist,
+                                 "values": [float("%.4g" % v) for v in values]}) + "\n")
+    sys.stdout.flush()
+
+
 def uss():
     """Unique set size in bytes (Private_Clean + Private_Dirty), as psutil."""
     total = 0
@@ -48,6 +74,18 @@ def uss():
     except OSError:
         return 0.0
     return float(total)
+
+
+def rss():
+    """Resident set size in bytes (VmRSS)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return float(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    return 0.0
 
 
 def median(values):

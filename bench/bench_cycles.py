@@ -4,7 +4,7 @@
 """
 import gc
 
-from bench_common import Node, args, emit, median, now, uss
+from bench_common import Node, Timer, args, emit, emit_times, median, uss
 
 
 def make_garbage(case, n):
@@ -24,17 +24,18 @@ def main():
     assert case in ("pair", "ring10")
     gc.disable()
     gc.collect()
-    ns = []
+    ns, wns = [], []
     mem = 0.0
     for _ in range(reps):
         make_garbage(case, n)
         mem = uss()
-        t0 = now()
+        t = Timer()
         found = gc.collect()
-        t = now() - t0
+        c, w = t.stop()
         assert found > 0
-        ns.append(t * 1e9 / found)
-    emit("cycles", case, n, "ns_per_freed", median(ns))
+        ns.append(c * 1e9 / found)
+        wns.append(w * 1e9 / found)
+    emit_times("cycles", case, n, "ns_per_freed", median(ns), median(wns))
     emit("cycles", case, n, "uss_mb", mem / 1048576.0)
 
 

@@ -11,8 +11,10 @@
  * The heap is built with automatic collection disabled, in breadth-first
  * order (allocation order = list order, as in the Python twin), collected
  * once untimed, then REPS full collections are timed. Reports the median
- * ns per tracked object, the median milliseconds per collection, the
- * tracked objects and the process's unique set size.
+ * ns per tracked object and milliseconds per collection (thread CPU time;
+ * wall_* on wall-clock time), the tracked objects, the process's unique
+ * set size and its resident set size. The scale sweep runs the tree and
+ * the graph up to 1e8 objects (bench/run.py --long).
  */
 #include "bench.h"
 
@@ -85,7 +87,9 @@ int main(int argc, char **argv)
     rcy_gc_collect(rt, 2);
     double *ns = malloc((size_t)reps * sizeof *ns);
     double *ms = malloc((size_t)reps * sizeof *ms);
-    if (ns == NULL || ms == NULL)
+    double *wns = malloc((size_t)reps * sizeof *wns);
+    double *wms = malloc((size_t)reps * sizeof *wms);
+    if (ns == NULL || ms == NULL || wns == NULL || wms == NULL)
         bench_die("out of memory");
     intptr_t tracked = 0;
     for (int r = 0; r < reps; r++) {
@@ -93,22 +97,29 @@ int main(int argc, char **argv)
         rcy_gc_stats_init(before);
         rcy_gc_stats_init(after);
         rcy_gc_get_stats(rt, before);
-        double t0 = bench_now();
+        bench_time_t t0 = bench_start();
         intptr_t found = rcy_gc_collect(rt, 2);
-        double t = bench_now() - t0;
+        bench_time_t t = bench_since(t0);
         rcy_gc_get_stats(rt, after);
         if (found != 0)
             bench_die("a live heap had garbage");
         tracked = after[2].candidates - before[2].candidates;
-        ns[r] = t * 1e9 / (double)tracked;
-        ms[r] = t * 1e3;
+        ns[r] = t.cpu * 1e9 / (double)tracked;
+        ms[r] = t.cpu * 1e3;
+        wns[r] = t.wall * 1e9 / (double)tracked;
+        wms[r] = t.wall * 1e3;
     }
-    bench_emit("fullgc", kase, n, "ns_per_obj", bench_median(ns, (size_t)reps));
-    bench_emit("fullgc", kase, n, "ms_per_collect", bench_median(ms, (size_t)reps));
+    bench_emit_times("fullgc", kase, n, "ns_per_obj", bench_median(ns, (size_t)reps), bench_median(wns, (size_t)reps));
+    bench_emit_times("fullgc", kase, n, "ms_per_collect", bench_median(ms, (size_t)reps),
+                     bench_median(wms, (size_t)reps));
     bench_emit("fullgc", kase, n, "tracked", (double)tracked);
     bench_emit("fullgc", kase, n, "uss_mb", bench_uss() / 1048576.0);
+    bench_emit("fullgc", kase, n, "rss_mb", bench_rss() / 1048576.0);
+    bench_emit("fullgc", kase, n, "huge_mb", bench_huge_bytes() / 1048576.0);
     free(ns);
     free(ms);
+    free(wns);
+    free(wms);
 
     rcy_decref(keep);
     bench_finish(rt);

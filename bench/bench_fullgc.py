@@ -4,7 +4,7 @@
 """
 import gc
 
-from bench_common import Node, args, emit, median, now, uss
+from bench_common import Node, Timer, args, emit, emit_times, median, rss, uss
 
 
 def build_tree(n):
@@ -50,18 +50,21 @@ def main():
     keep = builders[case](n)
     gc.collect()
     tracked = len(gc.get_objects())
-    ns, ms = [], []
+    ns, ms, wns, wms = [], [], [], []
     for _ in range(reps):
-        t0 = now()
+        t = Timer()
         found = gc.collect()
-        t = now() - t0
+        c, w = t.stop()
         assert found == 0, "a live heap had garbage"
-        ns.append(t * 1e9 / tracked)
-        ms.append(t * 1e3)
-    emit("fullgc", case, n, "ns_per_obj", median(ns))
-    emit("fullgc", case, n, "ms_per_collect", median(ms))
+        ns.append(c * 1e9 / tracked)
+        ms.append(c * 1e3)
+        wns.append(w * 1e9 / tracked)
+        wms.append(w * 1e3)
+    emit_times("fullgc", case, n, "ns_per_obj", median(ns), median(wns))
+    emit_times("fullgc", case, n, "ms_per_collect", median(ms), median(wms))
     emit("fullgc", case, n, "tracked", tracked)
     emit("fullgc", case, n, "uss_mb", uss() / 1048576.0)
+    emit("fullgc", case, n, "rss_mb", rss() / 1048576.0)
     del keep
 
 

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
     }
     double after = bench_uss();
     bench_emit("memory", kase, n, "bytes_per_obj", (after - before) / (double)n);
+    bench_emit("memory", kase, n, "rss_mb", bench_rss() / 1048576.0);
+    bench_emit("memory", kase, n, "huge_mb", bench_huge_bytes() / 1048576.0);
     for (long i = 0; i < n; i++)
         rcy_decref(holder[i]);
     free(holder);

@@ -1,51 +1,64 @@
-"""Workload 4, Python twin of bench_pauses.c: pauses under automatic
-collection with the default thresholds, recorded through gc.callbacks.
+"""Workload 4, Python twin of bench_pauses.c: pauses of automatic collection
+(default thresholds) in the steady state, recorded through gc.callbacks,
+which are registered only once the resident tree is built (automatic
+collection off), collected into the oldest generation (and collection back
+on) and the ring filled.
 
-    python3 bench_pauses.py tree N [ITERATIONS]
+    python3 bench_pauses.py ring N [ITERATIONS]
 """
 import gc
 import sys
-import time
 
-from bench_common import Node, emit, now
+from bench_common import Node, Timer, cpu, emit, emit_dist, now, rss
 
-# The thread's CPU time (time.thread_time, 3.7+): a pause less the time the
-# scheduler gave to other processes; 3.6 falls back to process time.
-cpu_now = getattr(time, "thread_time", time.process_time)
+RING = 20000
 
 pauses = {0: [], 1: [], 2: []}
-cpu_pauses = {0: [], 1: [], 2: []}
-state = {"t0": 0.0, "c0": 0.0, "total": 0.0}
+wall_pauses = {0: [], 1: [], 2: []}
+state = {"c0": 0.0, "w0": 0.0, "cpu": 0.0, "wall": 0.0}
 
 
 def on_collect(phase, info):
     if phase == "start":
-        state["t0"] = now()
-        state["c0"] = cpu_now()
+        state["c0"] = cpu()
+        state["w0"] = now()
         return
-    d = now() - state["t0"]
-    c = cpu_now() - state["c0"]
-    pauses[info["generation"]].append(d)
-    cpu_pauses[info["generation"]].append(c)
-    state["total"] += d
+    c = cpu() - state["c0"]
+    w = now() - state["w0"]
+    pauses[info["generation"]].append(c)
+    wall_pauses[info["generation"]].append(w)
+    state["cpu"] += c
+    state["wall"] += w
 
 
-def report(case, n, what, g, values):
+def report(case, n, prefix, g, values):
     v = sorted(values)
     k = len(v)
     med = v[k // 2] if k % 2 else (v[k // 2 - 1] + v[k // 2]) / 2.0
-    emit("pauses", case, n, "gen%d_%smedian_us" % (g, what), med * 1e6)
-    emit("pauses", case, n, "gen%d_%sp99_us" % (g, what), v[(99 * k + 99) // 100 - 1] * 1e6)
-    emit("pauses", case, n, "gen%d_%smax_us" % (g, what), v[-1] * 1e6)
+    emit("pauses", case, n, "%sgen%d_median_us" % (prefix, g), med * 1e6)
+    emit("pauses", case, n, "%sgen%d_p99_us" % (prefix, g), v[(99 * k + 99) // 100 - 1] * 1e6)
+    emit("pauses", case, n, "%sgen%d_max_us" % (prefix, g), v[-1] * 1e6)
+
+
+def mutate(ring, start, stop):
+    # The same objects as bench_pauses.c's mutate(), in the same order.
+    for i in range(start, stop):
+        x = Node()
+        if i % 4 == 0:
+            x.b = {'prev': ring[(i + RING - 1) % RING]}
+        if i % 10 == 0:
+            x.a = x
+        ring[i % RING] = x
+    x = None
 
 
 def main():
     case = sys.argv[1]
     n = int(sys.argv[2])
-    iterations = int(sys.argv[3]) if len(sys.argv) > 3 else 1000000
-    assert case == "tree"
-    gc.callbacks.append(on_collect)
-    start = now()
+    iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n, 1000000)
+    assert case == "ring"
+    ring = [0] * RING
+    gc.disable()
     nodes = [Node() for _ in range(n)]
     for i in range(n):
         x = nodes[i]
@@ -54,30 +67,30 @@ def main():
         if 2 * i + 2 < n:
             x.b = nodes[2 * i + 2]
     root = nodes[0]
-    del nodes
+    del nodes, x
+    gc.collect()
+    gc.enable()
+    mutate(ring, 0, RING)
 
-    for i in range(iterations):
-        x = Node()
-        x.a = []
-        if i % 10 == 0:
-            c = Node()
-            d = Node()
-            c.a = d
-            d.a = c
-            del c, d
-    del x
-    wall = now() - start
+    gc.callbacks.append(on_collect)
+    t = Timer()
+    mutate(ring, RING, RING + iterations)
+    run_cpu, run_wall = t.stop()
     gc.callbacks.remove(on_collect)
 
     for g in range(3):
         emit("pauses", case, n, "gen%d_count" % g, len(pauses[g]))
         if not pauses[g]:
             continue
+        emit_dist("pauses", case, n, "gen%d_us" % g, [v * 1e6 for v in pauses[g]])
         report(case, n, "", g, pauses[g])
-        report(case, n, "cpu_", g, cpu_pauses[g])
-    emit("pauses", case, n, "gc_share_pct", 100.0 * state["total"] / wall)
-    emit("pauses", case, n, "wall_s", wall)
-    del root
+        report(case, n, "wall_", g, wall_pauses[g])
+    emit("pauses", case, n, "gc_share_pct", 100.0 * state["cpu"] / run_cpu)
+    emit("pauses", case, n, "wall_gc_share_pct", 100.0 * state["wall"] / run_wall)
+    emit("pauses", case, n, "mutator_s", run_cpu)
+    emit("pauses", case, n, "iterations", iterations)
+    emit("pauses", case, n, "rss_mb", rss() / 1048576.0)
+    del root, ring
 
 
 main()

@@ -7,7 +7,7 @@ timed the same way (one full collection per repetition).
 """
 import gc
 
-from bench_common import args, emit, median, now
+from bench_common import Timer, args, emit_times, median
 
 CYCLES = 100
 LINKS = 20
@@ -52,28 +52,32 @@ def create_recursive_containers():
 
 def main():
     case, n, reps = args(20)
-    us = []
+    us, wus = [], []
     if case == "gc_collect":
         for _ in range(reps):
             gc.collect()
             all_cycles = create_gc_cycles()
             del all_cycles
-            t0 = now()
+            t = Timer()
             found = gc.collect()
-            us.append((now() - t0) * 1e6)
+            c, w = t.stop()
+            us.append(c * 1e6)
+            wus.append(w * 1e6)
             assert found >= CYCLES * (LINKS + 1)
     elif case == "gc_traversal":
         keep = create_recursive_containers()
         for _ in range(reps):
             gc.collect()
-            t0 = now()
+            t = Timer()
             found = gc.collect()
-            us.append((now() - t0) * 1e6)
+            c, w = t.stop()
+            us.append(c * 1e6)
+            wus.append(w * 1e6)
             assert found == 0
         del keep
     else:
         raise SystemExit("unknown case")
-    emit("pyperf", case, n, "us_per_collect", median(us))
+    emit_times("pyperf", case, n, "us_per_collect", median(us), median(wus))
 
 
 main()

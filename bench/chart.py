@@ -1,146 +1,233 @@
-"""Draws the chart of the main ratios (recycle / reference CPython, lower is
-better) as a PNG, with the standard library only: a horizontal bar per
-benchmark row, a line at 1.0 (parity) and the row's target where the issue
-set one. A 5x7 bitmap font writes the labels.
+#!/usr/bin/env python3
+"""Draws the plots of a bench/run.py run with matplotlib (Debian's
+python3-matplotlib; bench/run.py --chart finds a python3 that has it):
 
-    chart.draw(rows, ref_label, "ratios.png")   (rows as bench/run.py makes them)
+  ratios.png  recycle / reference CPython on thread CPU time, one bar per
+              workload and case at its largest size (and one per --variant
+              side), the issue's target marked where there is one
+  pauses.png  the distribution of the pauses of each generation (CDF of the
+              thread CPU time of every pause of every run), recycle beside
+              CPython and beside every --variant side (an incremental mode,
+              say), one row per resident-heap size
+  scale.png   full-collection cost per object against the heap size (tree
+              and random graph, recycle, its variants and CPython) beside
+              the machine's floor measured by bench_floor
+
+    python3 bench/chart.py RESULTS.json OUTDIR
+
+Only plots are drawn here; the numbers are in table.md and bench/report.py.
 """
-import struct
-import zlib
+import json
+import os
+import sys
 
-# 5x7 glyphs, one string of 7 rows of 5 bits per character.
-FONT = {
-    " ": "00000" * 7,
-    "0": "01110100011001110101110011000101110", "1": "00100011000010000100001000010001110",
-    "2": "01110100010000100010001000100011111", "3": "11111000100010000010000011000101110",
-    "4": "00010001100101010010111110001000010", "5": "11111100001111000001000011000101110",
-    "6": "00110010001000011110100011000101110", "7": "11111000010001000100010000100001000",
-    "8": "01110100011000101110100011000101110", "9": "01110100011000101111000010001001100",
-    ".": "00000000000000000000000000110001100", ",": "00000000000000000000001100010001000",
-    "/": "00001000010001000100010001000010000", "-": "00000000000000011111000000000000000",
-    "_": "00000000000000000000000000000011111", ":": "00000011000110000000011000110000000",
-    "x": "00000000001000101010001000101010001", "(": "00010001000100001000010000010000010",
-    ")": "01000001000001000010000100010001000", "%": "11000110010001000100010001001100011",
-    "=": "00000000001111100000111110000000000", "<": "00010001000100010000010000010000010",
-    ">": "01000001000001000001000100010001000", "*": "00000001001010101110101010010000000",
-    "|": "00100" * 7, ";": "00000011000110000000011000100010000",
-}
-for _c, _g in {
-    "a": "00000000000111000001011111000101111", "b": "10000100001011011001100011000111110",
-    "c": "00000000000111010000100001000101110", "d": "00001000010110110011100011000101111",
-    "e": "00000000000111010001111111000001110", "f": "00110010010100011100010000100001000",
-    "g": "00000011111000110001011110000101110", "h": "10000100001011011001100011000110001",
-    "i": "00100000000110000100001000010001110", "j": "00010000000011000010000101001001100",
-    "k": "10000100001001010100110001010010010", "l": "01100001000010000100001000010001110",
-    "m": "00000000001101010101101011000110001", "n": "00000000001011011001100011000110001",
-    "o": "00000000000111010001100011000101110", "p": "00000000001111010001111101000010000",
-    "q": "00000000000110110011011110000100001", "r": "00000000001011011001100001000010000",
-    "s": "00000000000111010000011100000111110", "t": "01000010001110001000010000100100110",
-    "u": "00000000001000110001100011001101101", "v": "00000000001000110001100010101000100",
-    "w": "00000000001000110001101011010101010", "y": "00000000001000110001011110000101110",
-    "z": "00000000001111100010001000100011111",
-}.items():
-    FONT[_c] = _g
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+PLAIN = FuncFormatter(lambda x, _: "%g" % x)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import target_of, PAUSE_TARGETS  # noqa: E402
+from run import median, PEERS  # noqa: E402
+
+COLORS = {"recycle": "#1f77b4", "python": "#d62728", "malloc": "#7f7f7f", "boehm": "#2ca02c", "php": "#9467bd"}
+VARIANT_COLORS = ["#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 
 
-class Canvas(object):
-    def __init__(self, w, h):
-        self.w, self.h = w, h
-        self.px = bytearray(b"\xff" * (w * h * 3))
-
-    def rect(self, x0, y0, x1, y1, rgb):
-        x0, x1 = max(0, int(x0)), min(self.w, int(x1))
-        y0, y1 = max(0, int(y0)), min(self.h, int(y1))
-        row = bytes(rgb) * max(0, x1 - x0)
-        for y in range(y0, y1):
-            i = (y * self.w + x0) * 3
-            self.px[i:i + len(row)] = row
-
-    def text(self, x, y, s, rgb=(0, 0, 0), scale=2):
-        for ch in s:
-            g = FONT.get(ch, FONT.get(ch.lower(), FONT[" "]))
-            for r in range(7):
-                for c in range(5):
-                    if g[r * 5 + c] == "1":
-                        self.rect(x + c * scale, y + r * scale, x + (c + 1) * scale, y + (r + 1) * scale, rgb)
-            x += 6 * scale
-        return x
-
-    def png(self, path):
-        raw = b"".join(b"\x00" + bytes(self.px[y * self.w * 3:(y + 1) * self.w * 3]) for y in range(self.h))
-
-        def chunk(tag, data):
-            c = struct.pack(">I", len(data)) + tag + data
-            return c + struct.pack(">I", zlib.crc32(tag + data) & 0xffffffff)
-
-        with open(path, "wb") as f:
-            f.write(b"\x89PNG\r\n\x1a\n")
-            f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", self.w, self.h, 8, 2, 0, 0, 0)))
-            f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
-            f.write(chunk(b"IEND", b""))
+def load(path):
+    with open(path) as f:
+        d = json.load(f)
+    samples = {tuple(s[:5]): s[5] for s in d["samples"]}
+    dists = {tuple(s[:5]): s[5] for s in d.get("dists", [])}
+    return d, samples, dists
 
 
-# The issue's targets (ratio to CPython 3.11), by (bench, metric).
-TARGETS = {
-    ("fullgc", "ns_per_obj", "tree"): 0.25, ("fullgc", "ns_per_obj", "listtree"): 0.25,
-    ("fullgc", "ns_per_obj", "graph"): 0.5, ("cycles", "ns_per_freed", None): 0.3,
-    ("pauses", "gen0_median_us", None): 0.5, ("pauses", "gen0_p99_us", None): 0.5,
-    ("pauses", "gen1_median_us", None): 0.5, ("pauses", "gen1_p99_us", None): 0.5,
-    ("pauses", "gen2_median_us", None): 0.25, ("pauses", "gen2_p99_us", None): 0.25,
-    ("pauses", "gen0_cpu_median_us", None): 0.5, ("pauses", "gen0_cpu_p99_us", None): 0.5,
-    ("pauses", "gen1_cpu_median_us", None): 0.5, ("pauses", "gen1_cpu_p99_us", None): 0.5,
-    ("pauses", "gen2_cpu_median_us", None): 0.25, ("pauses", "gen2_cpu_p99_us", None): 0.25,
-    ("churn", "ns_per_object", None): 0.5, ("memory", "bytes_per_obj", None): 1.0,
-}
+def variant_sides(d, samples):
+    known = set(["recycle", "malloc"] + PEERS + [p["label"] for p in d["pythons"]])
+    return sorted(set(k[3] for k in samples if k[3] not in known))
 
 
-def target(row):
-    return TARGETS.get((row["bench"], row["metric"], row["case"]), TARGETS.get((row["bench"], row["metric"], None)))
+def color_of(side, ref, variants):
+    if side == ref:
+        return COLORS["python"]
+    if side in variants:
+        return VARIANT_COLORS[variants.index(side) % len(VARIANT_COLORS)]
+    return COLORS.get(side, "#000000")
 
 
-def draw(rows, ref_label, path):
-    # One bar per row at the largest size measured for that (bench, case, metric).
-    best = {}
-    for r in rows:
-        if r.get("ratio") is None:
-            continue
-        k = (r["bench"], r["case"], r["metric"])
-        if k not in best or r["n"] > best[k]["n"]:
-            best[k] = r
-    items = list(best.values())
-    scale, lh = 2, 26
-    left, right, top = 520, 60, 70
-    width = 1300
-    height = top + lh * len(items) + 60
-    cv = Canvas(width, height)
-    cv.text(10, 10, "recycle / %s (lower is better; | = target, line = parity)" % ref_label, scale=scale)
-    vmax = max([2.0] + [min(r["ratio"], 4.0) for r in items])
-    span = width - left - right
-
-    def xof(v):
-        return left + span * min(v, vmax) / vmax
-
-    for i, r in enumerate(items):
-        y = top + i * lh
-        label = "%s %s %s n=%s" % (r["bench"], r["case"], r["metric"].replace("_", " "), short(r["n"]))
-        cv.text(10, y + 5, label[:42], scale=scale)
-        t = target(r)
-        ok = t is None or r["ratio"] <= t
-        cv.rect(left, y + 3, xof(r["ratio"]), y + lh - 5, (60, 150, 80) if ok else (200, 80, 60))
-        cv.text(xof(r["ratio"]) + 6, y + 5, "%.2f" % r["ratio"], scale=scale)
-        if t is not None:
-            cv.rect(xof(t) - 1, y, xof(t) + 2, y + lh - 2, (0, 0, 0))
-    cv.rect(xof(1.0), top - 8, xof(1.0) + 1, top + lh * len(items), (80, 80, 200))
-    for v in (0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
-        if v <= vmax:
-            cv.rect(xof(v), top + lh * len(items), xof(v) + 1, top + lh * len(items) + 6, (0, 0, 0))
-            cv.text(xof(v) - 10, top + lh * len(items) + 10, "%g" % v, scale=scale)
-    cv.png(path)
+def subtitle(d):
+    load = d.get("load") or {}
+    return "%s, %s run, commit %s; load average %s; thread CPU time" % (
+        d.get("date", "?"), d.get("mode", "?"), d.get("commit") or "?",
+        "%.1f (%.1f-%.1f)" % (load["median"], load["min"], load["max"]) if load else "?")
 
 
-def short(n):
-    if n >= 1000000 and n % 1000000 == 0:
-        return "%dM" % (n // 1000000)
-    if n >= 1000 and n % 1000 == 0:
-        return "%dk" % (n // 1000)
-    return str(n)
+HEADLINE = {"fullgc": "ns_per_obj", "cycles": "ns_per_freed", "pyperf": "us_per_collect",
+            "churn": "ns_per_object", "memory": "bytes_per_obj"}
+
+
+def draw_ratios(d, samples, out):
+    ref = d["reference"]
+    variants = variant_sides(d, samples)
+    bars = []  # (label, {side: ratio}, target)
+    for bench in ["fullgc", "cycles", "pyperf", "pauses", "churn", "memory"]:
+        cases = sorted(set(k[1] for k in samples if k[0] == bench))
+        for case in cases:
+            metrics = [HEADLINE[bench]] if bench != "pauses" else [
+                "gen0_median_us", "gen0_p99_us", "gen1_median_us", "gen1_p99_us", "gen2_median_us"]
+            for m in metrics:
+                ns = sorted(set(k[2] for k in samples if k[0] == bench and k[1] == case and k[4] == m
+                                and (bench, case, k[2], ref, m) in samples))
+                if not ns:
+                    continue
+                n = ns[-1]
+                py = median(samples[(bench, case, n, ref, m)])
+                if not py:
+                    continue
+                ratios = {}
+                for side in ["recycle"] + variants:
+                    v = samples.get((bench, case, n, side, m))
+                    if v:
+                        ratios[side] = median(v) / py
+                if not ratios:
+                    continue
+                label = "%s %s %s" % (bench, case, "{:,}".format(n))
+                t = target_of(bench, case)
+                if bench == "pauses":
+                    g = int(m[3])
+                    label = "pauses %s gen%d %s" % ("{:,}".format(n), g, m.split("_")[1])
+                    t = PAUSE_TARGETS[g]
+                bars.append((label, ratios, t))
+    if not bars:
+        return
+    sides = ["recycle"] + variants
+    h = 0.8 / len(sides)
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(bars) * max(1, len(sides) * 0.7) + 1.6))
+    for j, side in enumerate(sides):
+        ys = [i + (j - (len(sides) - 1) / 2.0) * h for i in range(len(bars))]
+        xs = [b[1].get(side, 0) for b in bars]
+        ax.barh(ys, xs, height=h, color=color_of(side, ref, variants), label=side)
+        for y, x in zip(ys, xs):
+            if x:
+                ax.text(x, y, " %.2f" % x, va="center", fontsize=7)
+    for i, b in enumerate(bars):
+        if b[2] is not None:
+            ax.plot([b[2], b[2]], [i - 0.45, i + 0.45], color="black", linewidth=1.5)
+    ax.axvline(1.0, color="#d62728", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(bars)))
+    ax.set_yticklabels([b[0] for b in bars], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("recycle / %s (thread CPU time; lower is better; black tick: target; dashed: parity)" % ref)
+    ax.set_title("recycle against %s at the largest size of each workload\n%s" % (ref, subtitle(d)), fontsize=9)
+    if len(sides) > 1:
+        ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "ratios.png"), dpi=110)
+    plt.close(fig)
+
+
+def draw_pauses(d, samples, dists, out):
+    ref = d["reference"]
+    variants = variant_sides(d, samples)
+    sizes = sorted(set(k[2] for k in dists if k[0] == "pauses"))
+    if not sizes:
+        return
+    sides = ["recycle"] + variants + [ref]
+    fig, axes = plt.subplots(len(sizes), 3, figsize=(12, 3.0 * len(sizes) + 0.8), squeeze=False)
+    for r, n in enumerate(sizes):
+        for g in range(3):
+            ax = axes[r][g]
+            for side in sides:
+                v = sorted(dists.get(("pauses", "ring", n, side, "gen%d_us" % g), []))
+                if not v:
+                    continue
+                ys = [(i + 1) / float(len(v)) for i in range(len(v))]
+                style = dict(color=color_of(side, ref, variants), linewidth=1.4)
+                if len(v) < 20:
+                    ax.step(v, ys, where="post", marker="o", markersize=3, label="%s (%d)" % (side, len(v)), **style)
+                else:
+                    ax.step(v, ys, where="post", label="%s (%d)" % (side, len(v)), **style)
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(PLAIN)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3, which="both")
+            ax.set_title("generation %d, resident heap %s" % (g, "{:,}".format(n)), fontsize=9)
+            if r == len(sizes) - 1:
+                ax.set_xlabel("pause, us of thread CPU time (log)")
+            if g == 0:
+                ax.set_ylabel("share of pauses <= x")
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7, loc="lower right")
+            else:
+                ax.text(0.5, 0.5, "no pauses", transform=ax.transAxes, ha="center", color="#7f7f7f")
+    fig.suptitle("Pauses of automatic collection in the steady state (bench_pauses ring: every pause of every run)\n"
+                 + subtitle(d), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "pauses.png"), dpi=100)
+    plt.close(fig)
+
+
+FLOOR_LABELS = {"chase4k": "floor: dependent random visit, 4 KiB pages",
+                "chase2m": "floor: dependent random visit, huge pages",
+                "mlp4k": "floor: random visit, 16 in flight, 4 KiB pages",
+                "mlp2m": "floor: random visit, 16 in flight, huge pages",
+                "seq4k": "floor: sequential read per 48 bytes"}
+
+
+def draw_scale(d, samples, out):
+    ref = d["reference"]
+    variants = variant_sides(d, samples)
+    fig, ax = plt.subplots(figsize=(9, 6))
+    drew = False
+    for case, marker in (("tree", "o"), ("graph", "s")):
+        for side in ["recycle"] + variants + [ref, "boehm"]:
+            pts = sorted((k[2], median(v)) for k, v in samples.items()
+                         if k[0] == "fullgc" and k[1] == case and k[3] == side and k[4] == "ns_per_obj")
+            if not pts:
+                continue
+            drew = True
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=color_of(side, ref, variants),
+                    linestyle="-" if case == "graph" else "--", label="%s, %s" % (side, case))
+    for case, style in (("mlp4k", ":"), ("mlp2m", "-."), ("chase4k", (0, (1, 3))), ("seq4k", (0, (5, 5)))):
+        pts = sorted((k[2], median(v)) for k, v in samples.items()
+                     if k[0] == "floor" and k[1] == case and k[3] == "recycle" and k[4] == "ns_per_visit")
+        if pts:
+            drew = True
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color="black", linestyle=style, linewidth=1,
+                    label=FLOOR_LABELS[case])
+    if not drew:
+        plt.close(fig)
+        return
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("objects in the heap (log)")
+    ax.set_ylabel("ns per object of a full collection / per visit (thread CPU time, log)")
+    ax.set_title("Full collection cost per object against the heap size, beside the machine's floor\n" + subtitle(d),
+                 fontsize=9)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "scale.png"), dpi=110)
+    plt.close(fig)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: chart.py RESULTS.json OUTDIR\n")
+        return 2
+    d, samples, dists = load(sys.argv[1])
+    os.makedirs(sys.argv[2], exist_ok=True)
+    draw_ratios(d, samples, sys.argv[2])
+    draw_pauses(d, samples, dists, sys.argv[2])
+    draw_scale(d, samples, sys.argv[2])
+    print("chart.py: plots in %s" % sys.argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

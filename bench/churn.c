@@ -15,39 +15,16 @@
  * block, plus the list's item array or the dict's table), timed the same way.
  *
  * Usage: churn CASE N [REPS]   (CASE: tuple, list, dict, instance or all)
- * Prints one JSON line per case, in the format of the other benchmarks:
- *   {"bench": "churn", "case": ..., "n": ..., "impl": "recycle", "metric": "ns_per_object", "value": ...}
+ * Prints per case, in the format of the other benchmarks (bench.h), the
+ * metric ns_per_object on the thread's CPU time and wall_ns_per_object on
+ * wall-clock time, for impl "recycle" and impl "malloc".
  */
-#include "recycle.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 static void die(const char *what)
 {
     fprintf(stderr, "churn: %s\n", what);
     exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 typedef struct churn_s {
@@ -180,16 +157,18 @@ int main(int argc, char **argv)
         matched = 1;
         cases[k].run(&c, n / 10 + 1); /* warm up: fill the free lists and caches */
         double *ns = malloc((size_t)reps * sizeof *ns);
-        if (ns == NULL)
+        double *wns = malloc((size_t)reps * sizeof *wns);
+        if (ns == NULL || wns == NULL)
             die("out of memory");
         for (int r = 0; r < reps; r++) {
-            double t0 = now();
+            bench_time_t t0 = bench_start();
             cases[k].run(&c, n);
-            ns[r] = (now() - t0) * 1e9 / (double)n;
+            bench_time_t t = bench_since(t0);
+            ns[r] = t.cpu * 1e9 / (double)n;
+            wns[r] = t.wall * 1e9 / (double)n;
         }
-        printf("{\"bench\": \"churn\", \"case\": \"%s\", \"n\": %ld, \"impl\": \"recycle\", "
-               "\"metric\": \"ns_per_object\", \"value\": %.6g}\n",
-               cases[k].name, n, median(ns, (size_t)reps));
+        bench_emit_impl("recycle", "churn", cases[k].name, n, "ns_per_object", bench_median(ns, (size_t)reps));
+        bench_emit_impl("recycle", "churn", cases[k].name, n, "wall_ns_per_object", bench_median(wns, (size_t)reps));
         rcy_type_t *type = k == 0   ? rcy_tuple_type(c.rt)
                            : k == 1 ? rcy_list_type(c.rt)
                            : k == 2 ? rcy_dict_type(c.rt)
@@ -197,15 +176,16 @@ int main(int argc, char **argv)
         size_t block = block_of(&c, cases[k].run, type);
         malloc_pairs(n / 10 + 1, block, cases[k].extra);
         for (int r = 0; r < reps; r++) {
-            double t0 = now();
+            bench_time_t t0 = bench_start();
             malloc_pairs(n, block, cases[k].extra);
-            ns[r] = (now() - t0) * 1e9 / (double)n;
+            bench_time_t t = bench_since(t0);
+            ns[r] = t.cpu * 1e9 / (double)n;
+            wns[r] = t.wall * 1e9 / (double)n;
         }
-        printf("{\"bench\": \"churn\", \"case\": \"%s\", \"n\": %ld, \"impl\": \"malloc\", "
-               "\"metric\": \"ns_per_object\", \"value\": %.6g}\n",
-               cases[k].name, n, median(ns, (size_t)reps));
-        fflush(stdout);
+        bench_emit_impl("malloc", "churn", cases[k].name, n, "ns_per_object", bench_median(ns, (size_t)reps));
+        bench_emit_impl("malloc", "churn", cases[k].name, n, "wall_ns_per_object", bench_median(wns, (size_t)reps));
         free(ns);
+        free(wns);
     }
     if (!matched)
         die("unknown case (tuple, list, dict, instance or all)");

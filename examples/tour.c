@@ -12,12 +12,33 @@
  *   9. The leak hunt: collect, count, find_backref_chain, fix with weakrefs.
  *  10. Memory figures: RSS/USS/PSS, the runtime's own, trim.
  *
- * Run it with `make demo`.
+ * Run it with `make demo`. The graphs of 7 and 9 are written to the
+ * directory given as the first argument, by default tour-graphs/ in the
+ * build directory (TOUR_GRAPH_DIR, set by CMake): PNG images when
+ * Graphviz's dot is installed, else their DOT text.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
+
 #include "recycle.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#ifndef TOUR_GRAPH_DIR
+#define TOUR_GRAPH_DIR "tour-graphs"
+#endif
+
+/* Where the graphs go (main sets it). */
+static const char *graph_dir = TOUR_GRAPH_DIR;
+
+/* dir/name.png in buf. */
+static const char *graph_file(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s.png", graph_dir, name);
+    return buf;
+}
 
 /* The seeds' ClassA: prints when born and when it dies (its __del__). */
 static int class_a_del(rcy_object_t *self, void *arg)
@@ -266,22 +287,27 @@ static void tour_show_refs(rcy_runtime_t *rt, rcy_object_t *globals)
     rcy_decref(a);
     rcy_decref(b);
 
-    /* objgraph.show_refs([a]): a temporary DOT file, and a PNG made with
-       Graphviz's dot when it is installed; the paths are printed. */
-    char path[512];
+    /* objgraph.show_refs([a], filename='show_refs.png'): a DOT file, and a
+       PNG made with Graphviz's dot when it is installed; the paths are
+       printed. */
+    char path[512], file[512];
     rcy_graph_options_t opts;
     rcy_graph_options_init(&opts);
     opts.path_out = path;
     opts.path_out_size = sizeof path;
+    opts.filename = graph_file(file, sizeof file, "show_refs");
     int r = rcy_show_refs(&a, 1, &opts);
-    printf("  show_refs([a]) -> %s%s\n", path, r == 1 ? " (DOT only: dot is not installed)" : "");
+    printf("  show_refs([a]) -> %s%s\n", r >= 0 ? path : "(failed)",
+           r == 1 ? " (DOT only: Graphviz's dot is not installed)" : "");
+    opts.filename = graph_file(file, sizeof file, "show_backrefs");
     r = rcy_show_backrefs(&a, 1, &opts);
-    printf("  show_backrefs([a]) -> %s%s\n", path, r == 1 ? " (DOT only)" : "");
+    printf("  show_backrefs([a]) -> %s%s\n", r >= 0 ? path : "(failed)", r == 1 ? " (DOT only)" : "");
 
     /* The same graph as text: every edge is labelled. */
     printf("  the DOT text of show_refs([a], max_depth=1):\n");
     opts.max_depth = 1;
     opts.output = stdout;
+    opts.filename = NULL;
     opts.path_out = NULL;
     rcy_show_refs(&a, 1, &opts);
 }
@@ -340,13 +366,15 @@ static void tour_leak_hunt(rcy_runtime_t *rt, rcy_object_t *globals)
     char text[256];
     rcy_chain_format(&chain, text, sizeof text);
     printf("  find_backref_chain(a Session from by_type): %s\n", text);
-    char path[512];
+    char path[512], file[512];
     rcy_graph_options_t opts;
     rcy_graph_options_init(&opts);
     opts.path_out = path;
     opts.path_out_size = sizeof path;
-    if (rcy_show_chain(&chain, 1, 1, &opts) >= 0)
-        printf("  show_chain -> %s\n", path);
+    opts.filename = graph_file(file, sizeof file, "show_chain");
+    int r = rcy_show_chain(&chain, 1, 1, &opts);
+    if (r >= 0)
+        printf("  show_chain -> %s%s\n", path, r == 1 ? " (DOT only)" : "");
     rcy_objarray_release(&chain);
     printf("  external references to it (held by C, not by the heap): %ld\n", (long)rcy_external_refcount(one));
     rcy_decref(one);
@@ -408,8 +436,15 @@ static void to_stdout(void *arg, const char *text)
     fputs(text, stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        graph_dir = argv[1];
+    if (mkdir(graph_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "tour: cannot create %s: %s\n", graph_dir, strerror(errno));
+        return 1;
+    }
+    printf("The graphs of sections 7 and 9 go to %s/ (PNG with Graphviz's dot, else DOT text).\n", graph_dir);
     rcy_config_t cfg;
     rcy_config_init(&cfg);
     cfg.output = to_stdout;

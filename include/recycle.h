@@ -200,6 +200,19 @@ typedef struct rcy_config_s {
         of pointers (quarantine * sizeof(void *) bytes) would not fit in a
         size_t is invalid, poisoning on or off. */
     size_t quarantine;
+    /** Transparent huge pages for the heap. 1: once the small-object
+        allocator's arenas hold 16 MiB, each further arena is 2 MiB, 2 MiB
+        aligned and advised with madvise(MADV_HUGEPAGE), so that the kernel
+        can back it with one huge page (when its transparent_hugepage
+        setting is "madvise" or "always"): fewer TLB misses when a
+        collection visits a large heap in random order. The first 16 MiB
+        stay on 4 KiB pages, so a small heap costs no more memory than with
+        0. 0: off. -1 (the default): the environment variable
+        RCY_HUGE_PAGES (0 or 1) when the runtime is created decides, else
+        off. Any other value is invalid. It changes nothing where the
+        runtime has no pools (sanitizer builds, poisoning, allocator hooks)
+        or the system has no MADV_HUGEPAGE. */
+    int huge_pages;
     /** The collector's mode for the oldest generation: RCY_GC_COMPAT (0,
         the default: CPython's stop-the-world collections) or
         RCY_GC_INCREMENTAL (see rcy_gc_set_mode). The environment variable
@@ -223,9 +236,11 @@ RCY_API void rcy_config_init(rcy_config_t *cfg);
  * memory is exhausted or cfg is invalid (a size field rcy_config_init did
  * not set, for this version's rcy_config_t; a negative threshold, debug flags
  * that are not RCY_DEBUG_* values, a partial allocator, a poison value other
- * than -1, 0 and 1, a quarantine whose size overflows). The environment
- * variable RCY_GC_DEBUG, when set to a number, overrides cfg->debug_flags;
- * RCY_POISON (0 or 1) decides poisoning when cfg->poison is -1.
+ * than -1, 0 and 1, a quarantine whose size overflows, a huge_pages value
+ * other than -1, 0 and 1). The environment variable RCY_GC_DEBUG, when set
+ * to a number, overrides cfg->debug_flags; RCY_POISON (0 or 1) decides
+ * poisoning when cfg->poison is -1, RCY_HUGE_PAGES (0 or 1) huge pages when
+ * cfg->huge_pages is -1.
  */
 RCY_API rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg);
 
@@ -1825,6 +1840,9 @@ RCY_API int rcy_find_ref_chain(rcy_object_t *obj, rcy_chain_predicate_fn predica
  * give) as a path: the first item by its root name or description, then
  * every edge by its label, e.g. "registry['sessions'][2].user" (an
  * instance attribute reached through its __dict__ is written ".name").
+ * When allocation sites were recorded (rcy_sites_start) for items of the
+ * chain, they follow, in chain order: "globals['cache'][75]  (allocated:
+ * list at app.c:65, Session at app.c:31)".
  * Finding the edges calls traverse slots and describes keys: a heap walk
  * (see rcy_traverse_fn). Returns the length of the whole path (snprintf's
  * convention: it was cut if >= size; a path longer than INT_MAX bytes gives
@@ -1914,6 +1932,313 @@ RCY_API int rcy_show_backrefs(rcy_object_t *const *objs, size_t n, const rcy_gra
 RCY_API int rcy_show_chain(const rcy_objarray_t *chains, size_t n_chains, int backrefs,
                            const rcy_graph_options_t *opts);
 
+/* -- Retained sizes: the dominator tree of the heap -- */
+
+/*
+ * Object d dominates object o when every path from the roots to o passes
+ * through d; what d retains is what it dominates, itself included: the
+ * objects that would be freed if the references to d went away (heapy's
+ * domisize). The roots are the registered roots (rcy_root_add), the
+ * gc.garbage list's entries and the objects held from outside the heap
+ * (external count > 0, see rcy_external_refcount: C variables, immortal
+ * objects); an object none of them reaches (cyclic garbage awaiting a
+ * collection) is a root of its own. An object a C variable holds is a
+ * root: it is not retained by the containers that also refer to it. Bytes
+ * are counted as the census counts them (GC headers included, private
+ * buffers such as a list's item array not). The tree is computed in one
+ * heap walk and O(m log n) time (Lengauer-Tarjan), without recursion; the
+ * calls below run no collection and no user code except where said.
+ */
+
+/** Why an object is a root of the dominator tree (rcy_retainer_t.root_kind). */
+typedef enum rcy_root_kind_e {
+    RCY_ROOT_KIND_NONE = 0,       /**< not a root: some other object dominates it */
+    RCY_ROOT_KIND_REGISTERED = 1, /**< registered with rcy_root_add */
+    RCY_ROOT_KIND_GARBAGE = 2,    /**< on the gc.garbage list */
+    RCY_ROOT_KIND_EXTERNAL = 3,   /**< held from outside the heap (or immortal) */
+    RCY_ROOT_KIND_UNREACHED = 4   /**< reached from no other root (cyclic garbage) */
+} rcy_root_kind_t;
+
+/** What one object keeps alive. */
+typedef struct rcy_retained_s {
+    size_t size;              /**< sizeof(rcy_retained_t), set by rcy_retained_init */
+    size_t bytes;             /**< retained bytes: obj and everything it dominates */
+    size_t objects;           /**< retained objects, obj included */
+    size_t self_bytes;        /**< obj's own bytes */
+    rcy_object_t *dominator;  /**< a new reference to obj's immediate dominator, NULL for a root */
+    int is_root;              /**< nonzero when obj is a root of the tree */
+} rcy_retained_t;
+
+/** Zeroes *out and sets its size field. NULL is ignored. */
+RCY_API void rcy_retained_init(rcy_retained_t *out);
+
+/**
+ * Fills *out, which rcy_retained_init prepared, with the bytes and objects kept alive only through obj, and
+ * its immediate dominator (a new reference the caller releases; NULL when
+ * obj is a root, which it is whenever the caller holds the only path to
+ * it). Walks the heap once and builds the whole tree: for many objects,
+ * rcy_largest_retainers or a snapshot is cheaper. Returns 0, RCY_EINVAL
+ * (also: out's size field is not sizeof(rcy_retained_t)),
+ * RCY_ESTATE (during a collection or another heap walk) or RCY_ENOMEM.
+ */
+RCY_API int rcy_retained_size(rcy_object_t *obj, rcy_retained_t *out);
+
+/** One of the largest retainers. */
+typedef struct rcy_retainer_s {
+    rcy_object_t *obj;        /**< a new reference */
+    const char *type_name;    /**< borrowed from the type */
+    size_t bytes;             /**< retained bytes */
+    size_t objects;           /**< retained objects */
+    size_t self_bytes;        /**< its own bytes */
+    int root_kind;            /**< an rcy_root_kind_t */
+    rcy_object_t *dominator;  /**< a new reference to its immediate dominator, or NULL */
+} rcy_retainer_t;
+
+/** The largest retainers; release with rcy_retainers_release. */
+typedef struct rcy_retainers_s {
+    rcy_retainer_t *items;
+    size_t len;
+    rcy_runtime_t *rt;
+} rcy_retainers_t;
+
+/**
+ * Fills out with the n objects (0: 10) that retain the most bytes, most
+ * first (ties: heap order), the static singletons left out. A retainer's
+ * dominator retains at least as much, so a chain's head comes before its
+ * links. Returns 0, RCY_EINVAL, RCY_ESTATE or RCY_ENOMEM (out empty).
+ */
+RCY_API int rcy_largest_retainers(rcy_runtime_t *rt, size_t n, rcy_retainers_t *out);
+
+/** Releases the rows' references (which may run finalizers) and frees them. NULL is ignored. */
+RCY_API void rcy_retainers_release(rcy_retainers_t *r);
+
+/**
+ * Prints rcy_largest_retainers as a table (type, retained bytes, retained
+ * objects, own bytes, description and why it is a root) to out, or through
+ * the output hook when out is NULL. Runs describe slots and the output
+ * hook (the rows hold their objects meanwhile). Returns as
+ * rcy_largest_retainers.
+ */
+RCY_API int rcy_show_largest_retainers(rcy_runtime_t *rt, size_t n, FILE *out);
+
+/** "root", "gc.garbage", "held from outside", "unreachable", or "" (static strings). */
+RCY_API const char *rcy_retainer_root_kind_name(int kind);
+
+/* -- Allocation sites and stable object ids -- */
+
+/*
+ * Where was this allocated? Compile the code whose allocations you want to
+ * see with RCY_TRACE_SITES defined before including recycle.h: the
+ * allocation calls (rcy_new, rcy_new_var, rcy_list_new, rcy_list_new_from,
+ * rcy_dict_new, rcy_tuple_new, rcy_instance_new) become macros that pass
+ * their __FILE__ and __LINE__ to rcy_record_site. Then rcy_sites_start
+ * records, for every such container allocated (or 1 in `sample`), its
+ * site, and optionally a backtrace from a hook (glibc's backtrace fits).
+ * Without RCY_TRACE_SITES nothing changes: the library's allocation paths
+ * are the same code with or without tracing (docs/design.md, "Allocation
+ * sites and object ids"). The site is kept in a side table keyed by the
+ * object, not in its header, and forgotten when the object dies; it is
+ * shown by the census by site, the graphs (an "at file:line" line), the
+ * chain paths, the snapshots, the heap dump and the report.
+ *
+ * Stable ids: rcy_object_id gives an object a serial number (from 1) that
+ * it keeps until it dies and that no other object ever gets, unlike its
+ * address, which the allocator reuses. The snapshots and the heap dump
+ * give one to every object they see.
+ */
+
+/** A backtrace hook: fills frames[0..max) with return addresses, returns how many (glibc's backtrace). */
+typedef int (*rcy_backtrace_fn)(void **frames, int max);
+
+/** Options of rcy_sites_start; start from rcy_sites_options_init. */
+typedef struct rcy_sites_options_s {
+    size_t size;                /**< sizeof(rcy_sites_options_t), set by rcy_sites_options_init */
+    unsigned sample;            /**< record 1 allocation in `sample` on average (random); 0 or 1: all; default 1 */
+    rcy_backtrace_fn backtrace; /**< NULL (default): the file:line tag only */
+    int max_frames;             /**< frames kept per site, at most 64; default 8 */
+} rcy_sites_options_t;
+
+/** Fills opts with the defaults (every allocation, no backtrace) and its size field. */
+RCY_API void rcy_sites_options_init(rcy_sites_options_t *opts);
+
+/**
+ * Starts (or restarts with new options) recording allocation sites. The
+ * backtrace hook runs inside the allocation call that is recorded; it may
+ * not use the runtime. opts NULL means the defaults. Returns 0, RCY_EINVAL
+ * (also: opts' size field is not sizeof(rcy_sites_options_t)) or RCY_ENOMEM.
+ */
+RCY_API int rcy_sites_start(rcy_runtime_t *rt, const rcy_sites_options_t *opts);
+
+/**
+ * Stops recording; every object forgets its site (the census by site
+ * becomes empty; the site names stay valid for the runtime's life). Ids
+ * are kept. Returns 0 or RCY_EINVAL.
+ */
+RCY_API int rcy_sites_stop(rcy_runtime_t *rt);
+
+/** Nonzero while sites are recorded. */
+RCY_API int rcy_sites_is_tracing(const rcy_runtime_t *rt);
+
+/**
+ * Records obj's allocation site (what the RCY_TRACE_SITES macros call;
+ * file must outlive the runtime, as __FILE__ does) when recording is on and
+ * the sampling picks this call; returns obj (NULL stays NULL). Never fails:
+ * without memory the object goes unrecorded. Runs the backtrace hook.
+ */
+RCY_API rcy_object_t *rcy_record_site(rcy_object_t *obj, const char *file, int line);
+
+/** obj's allocation site as "file:line" (borrowed, valid for the runtime's life), or NULL if none was recorded. */
+RCY_API const char *rcy_object_site(const rcy_object_t *obj);
+
+/**
+ * Copies up to max frames of obj's recorded backtrace into frames; returns
+ * the number of frames recorded (0: none), or RCY_EINVAL.
+ */
+RCY_API int rcy_object_backtrace(const rcy_object_t *obj, void **frames, int max);
+
+/**
+ * obj's stable id (from 1), given now if it had none: it stays the same
+ * until obj dies and is never given to another object. 0 (with RCY_ENOMEM)
+ * when memory runs out, or for NULL. Allocates; runs no user code.
+ */
+RCY_API uint64_t rcy_object_id(rcy_object_t *obj);
+
+/**
+ * The census by allocation site (tracemalloc's statistics('lineno'), over
+ * live objects): one row per "file:line" (its name), with the live objects
+ * recorded there and their bytes, most bytes first (ties: most objects,
+ * then name), cut to limit rows (0: all). Objects allocated while
+ * recording was off, or not picked by the sampling, are not in any row.
+ * O(number of sites). Returns 0, RCY_EINVAL or RCY_ENOMEM. Release with
+ * rcy_typestats_release.
+ */
+RCY_API int rcy_census_by_site(rcy_runtime_t *rt, size_t limit, rcy_typestats_t *out);
+
+/** Prints rcy_census_by_site as "file:line count bytes" rows to out or through the output hook. */
+RCY_API int rcy_census_show_by_site(rcy_runtime_t *rt, size_t limit, FILE *out);
+
+/**
+ * A growth tracker by allocation site: rcy_growth and rcy_show_growth on
+ * it report the sites ("file:line") whose live objects grew, as they
+ * report types. NULL with RCY_ENOMEM or RCY_EINVAL.
+ */
+RCY_API rcy_growth_t *rcy_growth_new_by_site(rcy_runtime_t *rt);
+
+/* -- Snapshots: what changed between two moments -- */
+
+/**
+ * A snapshot of the heap: for every object the heap walk sees (tracked
+ * objects and the untracked ones they reach, the static singletons left
+ * out), its stable id, type, allocation site, bytes and retained size. It
+ * holds no references: keep it as long as you like (it must be freed
+ * before its runtime is destroyed).
+ */
+typedef struct rcy_snapshot_s rcy_snapshot_t;
+
+/**
+ * Takes a snapshot: one heap walk, the dominator tree, and a stable id for
+ * every object that had none (see rcy_object_id). Runs no collection and
+ * no user code. NULL with RCY_EINVAL, RCY_ESTATE (during a collection or
+ * another heap walk) or RCY_ENOMEM.
+ */
+RCY_API rcy_snapshot_t *rcy_snapshot_take(rcy_runtime_t *rt);
+
+/** Frees a snapshot. NULL is ignored. */
+RCY_API void rcy_snapshot_free(rcy_snapshot_t *s);
+
+/** The objects in a snapshot, and their bytes. */
+RCY_API size_t rcy_snapshot_len(const rcy_snapshot_t *s);
+RCY_API size_t rcy_snapshot_bytes(const rcy_snapshot_t *s);
+
+/** An object in both snapshots whose retained size grew. */
+typedef struct rcy_retainer_growth_s {
+    uint64_t id;            /**< its stable id: rcy_object_from_id finds it while it lives */
+    const char *type_name;  /**< borrowed from the type */
+    const char *site;       /**< its allocation site, or NULL */
+    size_t bytes_before, bytes_after; /**< retained bytes */
+    intptr_t delta;         /**< bytes_after - bytes_before (> 0) */
+    size_t objects_before, objects_after; /**< retained objects */
+} rcy_retainer_growth_t;
+
+/**
+ * The difference between two snapshots. The rows (rcy_typestat_t: a name,
+ * a count, bytes) are sorted by bytes, most first; a site row's name is
+ * "file:line", or "(site not recorded)".
+ */
+typedef struct rcy_snapshot_diff_s {
+    rcy_typestat_t *new_by_type;  /**< objects in `after` only, by type name */
+    size_t n_new_by_type;
+    rcy_typestat_t *new_by_site;  /**< the same, by allocation site */
+    size_t n_new_by_site;
+    rcy_typestat_t *died_by_type; /**< objects in `before` only (they died), by type name */
+    size_t n_died_by_type;
+    rcy_retainer_growth_t *grown; /**< the retainers whose retained bytes grew most, most first */
+    size_t n_grown;
+    size_t new_objects, new_bytes, died_objects, died_bytes; /**< totals, before any limit */
+    rcy_runtime_t *rt;
+} rcy_snapshot_diff_t;
+
+/**
+ * Compares two snapshots of one runtime by stable id (not by address,
+ * which is reused): objects created since `before` (by type and by site),
+ * objects that died, and the objects in both whose retained size grew.
+ * Each list is cut to limit rows (0: all). Returns 0, RCY_EINVAL,
+ * RCY_ERUNTIME (two runtimes) or RCY_ENOMEM (out empty). Release out with
+ * rcy_snapshot_diff_release.
+ */
+RCY_API int rcy_snapshot_diff(const rcy_snapshot_t *before, const rcy_snapshot_t *after, size_t limit,
+                      rcy_snapshot_diff_t *out);
+
+/** Frees a difference's rows. NULL is ignored. */
+RCY_API void rcy_snapshot_diff_release(rcy_snapshot_diff_t *d);
+
+/** Prints a difference (totals, new by type and by site, died, grown retainers) to out or through the output hook. */
+RCY_API int rcy_snapshot_diff_show(const rcy_snapshot_diff_t *d, FILE *out);
+
+/**
+ * A new reference to the live object with this stable id, or NULL (it
+ * died, or no object had that id). O(objects with an id).
+ */
+RCY_API rcy_object_t *rcy_object_from_id(rcy_runtime_t *rt, uint64_t id);
+
+/* -- The heap dump and the HTML report -- */
+
+/**
+ * Writes the whole object graph to path in the documented heap-dump format
+ * (docs/heap-dump-format.md: JSON Lines; a header, then one record per
+ * type, allocation site, object and edge): every object with its stable
+ * id, type, size, reference count, external count, site, root name,
+ * immediate dominator and retained size, and every edge with its label.
+ * Gives every object a stable id. Runs describe slots (the dump holds a
+ * reference to every object meanwhile); no collection. Returns 0,
+ * RCY_EINVAL, RCY_ESTATE (the file cannot be written, or during a
+ * collection or another heap walk) or RCY_ENOMEM.
+ */
+RCY_API int rcy_heap_dump(rcy_runtime_t *rt, const char *path);
+
+/**
+ * Writes one self-contained HTML file (no network, no external scripts or
+ * styles) to path: the type table, the largest retainers, the dominator
+ * tree to expand, and for any object in it the shortest chain of
+ * references from a root, with allocation sites when recorded. Large heaps
+ * are cut to their largest retainers (and the chains and dominators that
+ * lead to them); the page says how many objects it shows. Runs describe
+ * slots as rcy_heap_dump; returns as rcy_heap_dump.
+ */
+RCY_API int rcy_heap_report(rcy_runtime_t *rt, const char *path);
+
+#ifdef RCY_TRACE_SITES
+/* The allocation calls, with their call site. A name in parentheses,
+   (rcy_list_new)(rt), calls the function itself. */
+#define rcy_new(type) rcy_record_site(rcy_new(type), __FILE__, __LINE__)
+#define rcy_new_var(type, nitems) rcy_record_site(rcy_new_var((type), (nitems)), __FILE__, __LINE__)
+#define rcy_list_new(rt) rcy_record_site(rcy_list_new(rt), __FILE__, __LINE__)
+#define rcy_list_new_from(rt, n, items) rcy_record_site(rcy_list_new_from((rt), (n), (items)), __FILE__, __LINE__)
+#define rcy_dict_new(rt) rcy_record_site(rcy_dict_new(rt), __FILE__, __LINE__)
+#define rcy_tuple_new(rt, n, items) rcy_record_site(rcy_tuple_new((rt), (n), (items)), __FILE__, __LINE__)
+#define rcy_instance_new(cls) rcy_record_site(rcy_instance_new(cls), __FILE__, __LINE__)
+#endif
+
 /* -- The runtime's own memory, and giving memory back -- */
 
 /** What the runtime holds, in its own terms and in the allocator's. */
@@ -1943,10 +2268,11 @@ RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *ou
 
 /**
  * Gives free memory back to the system: empties the built-in free lists
- * (as a full collection does), then asks the C allocator to return its free
- * pages (glibc's malloc_trim(0)). Runs no collection and no user code.
- * Returns 1 if the allocator returned memory, 0 if not (or not glibc), or
- * RCY_EINVAL.
+ * (as a full collection does), unmaps the small-object allocator's spare
+ * arenas (up to 4 MiB of empty arenas it keeps mapped for reuse), then asks
+ * the C allocator to return its free pages (glibc's malloc_trim(0)). Runs
+ * no collection and no user code. Returns 1 if memory was returned, 0 if
+ * not, or RCY_EINVAL.
  */
 RCY_API int rcy_memory_trim(rcy_runtime_t *rt);
 

@@ -132,6 +132,10 @@ bool rcyi_finalize_for_death(rcy_object_t *o)
         if (weaklist != NULL && *weaklist != NULL)
             rcyi_weakrefs_clear_silently(o);
     }
+    /* Not resurrected: its entry in the heap tools' side table goes now
+       (their on_death wrapper leaves the types with finalizers to this). */
+    if (RCY_UNLIKELY(rt->trace != NULL))
+        rcyi_trace_forget(o);
     return true;
 }
 

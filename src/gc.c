@@ -14,6 +14,9 @@
  * finalizer, and all they reach, are uncollectable and go to garbage; the
  * others are finalized (PEP 442), checked again for resurrection, and
  * cleared with their clear slot, which frees them by reference counting.
+ * The finalizer steps are in finalize.c, the weak-reference steps in
+ * weakref.c; the gc module's surface (gc_api.c) calls this file, never the
+ * reverse (docs/design.md, "Layers").
  *
  * No step recurses: traversals are breadth-first over the lists themselves,
  * with the scratch state (gc_refs, flags) in the GC header.
@@ -653,7 +656,7 @@ void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_hea
     res->unreachable = r.unreachable;
 }
 
-void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
+static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
 {
     /* A callback may remove itself (or others): index, and re-check the
        bound on every step, as iterating CPython's list does. */
@@ -682,7 +685,7 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
     rt->collecting = true;
     rcy_gc_info_t info = {generation, 0, 0, 0, 0.0, 0, 0.0};
     if (!shutdown)
-        rcyi_gc_invoke_callbacks(rt, RCY_GC_START, &info);
+        invoke_callbacks(rt, RCY_GC_START, &info);
     intptr_t pending = rt->long_lived_pending;
     collect_result_t res = collect_main(rt, generation);
     if (generation == RCY_NUM_GENERATIONS - 1)
@@ -696,14 +699,14 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
     info.steps = 1;
     info.pass_duration = res.duration;
     if (!shutdown)
-        rcyi_gc_invoke_callbacks(rt, RCY_GC_STOP, &info);
+        invoke_callbacks(rt, RCY_GC_STOP, &info);
     /* A pass that a step completed: one collection of the oldest
        generation, reported as such (its work was done in its steps). */
     rcy_gc_info_t pass;
     if (rcyi_incr_take_completed(rt, &pass) && !shutdown) {
         rcy_gc_info_t start = {pass.generation, 0, 0, 0, 0.0, 0, 0.0};
-        rcyi_gc_invoke_callbacks(rt, RCY_GC_START, &start);
-        rcyi_gc_invoke_callbacks(rt, RCY_GC_STOP, &pass);
+        invoke_callbacks(rt, RCY_GC_START, &start);
+        invoke_callbacks(rt, RCY_GC_STOP, &pass);
     }
     rt->collecting = false;
     RCYI_VALIDATE_HEAP(rt, "after a collection");

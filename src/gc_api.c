@@ -330,12 +330,10 @@ int rcy_gc_callback_add(rcy_runtime_t *rt, rcy_gc_callback_fn fn, void *arg)
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
     if (rt->n_callbacks == rt->cap_callbacks) {
-        size_t cap = rcyi_grow_cap(rt->cap_callbacks, 4, sizeof *rt->callbacks);
-        rcyi_gc_callback_t *cbs = cap != 0 ? rcyi_realloc_array(rt, rt->callbacks, cap, sizeof *cbs) : NULL;
+        rcyi_gc_callback_t *cbs = rcyi_array_grow(rt, rt->callbacks, &rt->cap_callbacks, 4, sizeof *cbs);
         if (cbs == NULL)
-            return rcyi_set_error(rt, RCY_ENOMEM);
+            return RCY_ENOMEM;
         rt->callbacks = cbs;
-        rt->cap_callbacks = cap;
     }
     rt->callbacks[rt->n_callbacks].fn = fn;
     rt->callbacks[rt->n_callbacks].arg = arg;

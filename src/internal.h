@@ -316,6 +316,10 @@ struct rcy_type_s {
     size_t live_bytes;
     size_t validate_tracked; /* scratch of heap validation (validate.c) */
     rcy_type_t *next_type; /* all types of the runtime, newest first */
+    /* The heap tools' side table (tools/sites.c): while an object of this
+       type has a stable id or an allocation site, on_death is the table's
+       wrapper and this is the slot it calls after forgetting the object. */
+    void (*untraced_on_death)(rcy_object_t *o);
 };
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
@@ -426,8 +430,10 @@ struct rcy_runtime_s {
     size_t quarantine_cap, quarantine_len, quarantine_pos;
 
     /* The small-object allocator (pool.c), or NULL when objects come from
-       the allocator hooks. */
+       the allocator hooks; huge_pages: its arenas past the first 16 MiB are
+       2 MiB and advised for transparent huge pages (rcy_config_t). */
     struct rcyi_pool_s *pool;
+    bool huge_pages;
 
     /* Built-in types (src/types/), and the hook that empties their free
        lists, called at the end of every full collection and at teardown. */
@@ -480,6 +486,9 @@ struct rcy_runtime_s {
     rcyi_running_t *running;
     const char *walk;
     bool destroying;
+    /* Stable object ids and allocation sites (tools/sites.c), NULL until
+       first used. */
+    struct rcyi_trace_s *trace;
     rcy_runtime_t *live_next; /* the process-wide list of live runtimes (runtime.c) */
 };
 
@@ -535,6 +544,12 @@ RCYI_FUNC void rcyi_free(rcy_runtime_t *rt, void *ptr);
    nothing allocated, when n * elem does not fit in a size_t. */
 RCYI_FUNC void *rcyi_malloc_array(rcy_runtime_t *rt, size_t n, size_t elem);
 RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem);
+/* Grows the array items (*cap elements of elem bytes, from the functions
+   above; NULL when *cap is 0) to rcyi_grow_cap's next capacity: returns it,
+   its capacity in *cap, or NULL with RCY_ENOMEM and items and *cap as they
+   were. Every growing array of the library (object arrays, gc callbacks,
+   roots, immortals) grows through it. */
+RCYI_FUNC void *rcyi_array_grow(rcy_runtime_t *rt, void *items, size_t *cap, size_t first, size_t elem);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
@@ -547,9 +562,9 @@ RCYI_FUNC RCY_NORETURN void rcyi_fatal_because(const rcy_object_t *o, const char
 RCYI_FUNC RCY_NORETURN void rcyi_fatal_runtime(const rcy_runtime_t *rt, const char *fn);
 /* The default hooks (rcy_runtime_new installs them), and the names of the
    callback frames the hooks run in (rcy_runtime_destroy's refusal). */
-RCYI_FUNC void stderr_output(void *arg, const char *text);
-RCYI_FUNC void default_error(void *arg, const char *message);
-extern RCYI_FUNC const char OUTPUT_HOOK[], ERROR_HOOK[];
+RCYI_FUNC void rcyi_stderr_output(void *arg, const char *text);
+RCYI_FUNC void rcyi_default_error(void *arg, const char *message);
+extern RCYI_FUNC const char rcyi_output_hook[], rcyi_error_hook[];
 /* Checks that s[0..n) is well-formed UTF-8. */
 RCYI_FUNC bool rcyi_utf8_valid(const char *s, size_t n);
 
@@ -666,8 +681,6 @@ RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);
 /* The slow part of rcyi_gc_on_alloc: count0 passed threshold0; collects
    if automatic collection may run now. */
 RCYI_FUNC void rcyi_gc_maybe_collect(rcy_runtime_t *rt);
-/* Calls the gc callbacks (rcy_gc_callback_add) for one phase of a collection. */
-RCYI_FUNC void rcyi_gc_invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info);
 /* Called when a container is allocated: counts it and may collect (inline:
    it runs for every container). */
 static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
@@ -885,5 +898,14 @@ RCYI_FUNC const char *rcyi_root_name(const rcy_runtime_t *rt, const rcy_object_t
 
 /* Releases the registered roots (teardown, before the collections). */
 RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
+
+/* ---- tools/sites.c ----------------------------------------------------- */
+
+/* Frees the side table of ids and sites (teardown, after the last
+   collection). */
+RCYI_FUNC void rcyi_trace_fini(rcy_runtime_t *rt);
+/* Forgets o's entry (o dies for good): called for the objects of types
+   with finalizers once their finalizers have not resurrected them. */
+RCYI_FUNC void rcyi_trace_forget(rcy_object_t *o);
 
 #endif /* RCY_INTERNAL_H */

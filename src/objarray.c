@@ -7,12 +7,10 @@
 int rcyi_objarray_append(rcy_objarray_t *a, rcy_object_t *o)
 {
     if (a->len == a->cap) {
-        size_t cap = rcyi_grow_cap(a->cap, 16, sizeof *a->items);
-        rcy_object_t **items = cap != 0 ? rcyi_realloc_array(a->rt, a->items, cap, sizeof *items) : NULL;
+        rcy_object_t **items = rcyi_array_grow(a->rt, a->items, &a->cap, 16, sizeof *items);
         if (items == NULL)
-            return rcyi_set_error(a->rt, RCY_ENOMEM);
+            return RCY_ENOMEM;
         a->items = items;
-        a->cap = cap;
     }
     rcy_incref(o);
     a->items[a->len++] = o;

@@ -470,12 +470,10 @@ int rcy_immortalize(rcy_object_t *o)
     if (rcy_is_immortal(o))
         return rcyi_set_error(rt, RCY_EINVAL);
     if (rt->n_immortals == rt->cap_immortals) {
-        size_t cap = rcyi_grow_cap(rt->cap_immortals, 16, sizeof *rt->immortals);
-        rcy_object_t **a = cap != 0 ? rcyi_realloc_array(rt, rt->immortals, cap, sizeof *a) : NULL;
+        rcy_object_t **a = rcyi_array_grow(rt, rt->immortals, &rt->cap_immortals, 16, sizeof *a);
         if (a == NULL)
-            return rcyi_set_error(rt, RCY_ENOMEM);
+            return RCY_ENOMEM;
         rt->immortals = a;
-        rt->cap_immortals = cap;
     }
     rt->immortals[rt->n_immortals++] = o;
     if (rcyi_is_gc(o) && rcyi_as_gc(o)->next != 0)

@@ -26,11 +26,17 @@
  *                        a block freed into a full pool: the pool goes back
  *                        on the usable list, first (it is likely warm)
  *   rcyi_pool_release    a pool emptied by a free goes back to its arena,
- *                        ready for any class, and an arena whose pools are
- *                        all empty goes back to the system, unless it is
- *                        the last one. The only usable pool of a class is
- *                        kept, empty (pool.h checks), or allocate-and-free
- *                        churn would take and give back a pool every time.
+ *                        ready for any class; an arena whose pools are all
+ *                        empty becomes a spare, kept mapped (up to
+ *                        RCYI_POOL_SPARE_ARENAS of them), or goes back to
+ *                        the system, unless it is the last one. The only
+ *                        usable pool of a class is kept, empty (pool.h
+ *                        checks), or allocate-and-free churn would take and
+ *                        give back a pool every time.
+ *   rcyi_pool_trim       the spares go back to the system (rcy_memory_trim).
+ *
+ * Arenas come from the system in one place, arena_new, and go back to it
+ * in one place, arena_release.
  *
  * A block carries no header: the object's size, known when it is freed,
  * tells whether it came from a pool. So the pools are used only for object
@@ -49,7 +55,15 @@
 
 #define POOL_SIZE RCYI_POOL_SIZE
 #define ARENA_SIZE ((size_t)1024 * 1024)
-#define POOLS_PER_ARENA (ARENA_SIZE / POOL_SIZE)
+/* With huge pages (rcy_config_t.huge_pages), the arenas made once the
+   others hold HUGE_AFTER bytes are HUGE_ARENA bytes, aligned to that size
+   and advised MADV_HUGEPAGE, so that one transparent huge page can back
+   each: a collection that visits a large heap in random order then misses
+   the TLB far less (docs/benchmarks.md, "Heap layout"). The first arenas
+   stay small and on 4 KiB pages, whose untouched pools cost no memory, so
+   a small heap pays nothing for it. */
+#define HUGE_ARENA ((size_t)2 * 1024 * 1024)
+#define HUGE_AFTER ((size_t)16 * 1024 * 1024)
 #define ALIGNMENT RCYI_POOL_ALIGNMENT
 
 typedef rcyi_poolhdr_t pool_t;
@@ -66,7 +80,8 @@ static_assert(RCYI_POOL_MAX % ALIGNMENT == 0, "whole size classes");
 struct rcyi_arena_s {
     arena_t *next, *prev;         /* all arenas */
     arena_t *use_next, *use_prev; /* arenas with an empty pool */
-    void *base;                   /* as mapped (ARENA_SIZE bytes) */
+    void *base;                   /* as mapped (size bytes) */
+    size_t size;                  /* ARENA_SIZE, or HUGE_ARENA */
     char *first;                  /* first pool (POOL_SIZE aligned) */
     pool_t *empty;                /* pools given back, ready for any class */
     unsigned untouched;           /* pools never carved yet (after the others) */
@@ -91,6 +106,7 @@ int rcyi_pool_init(rcy_runtime_t *rt)
     if (p == NULL)
         return RCY_ENOMEM;
     memset(p, 0, sizeof *p);
+    p->huge = rt->huge_pages;
     rt->pool = p;
     return 0;
 }
@@ -119,23 +135,36 @@ static arena_t *arena_new(struct rcyi_pool_s *p)
     arena_t *a = malloc(sizeof *a);
     if (a == NULL)
         return NULL;
-    /* Straight from the system, aligned to a pool by unmapping the
-       misaligned head and tail: no allocator header shares a page with the
-       pools, and an arena given back leaves at once. */
-    char *raw = mmap(NULL, ARENA_SIZE + POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* Straight from the system, aligned (to a pool, or to a huge page) by
+       unmapping the misaligned head and tail: no allocator header shares a
+       page with the pools, and an arena given back leaves at once. */
+#ifdef MADV_HUGEPAGE
+    bool huge = p->huge && p->mapped >= HUGE_AFTER;
+#else
+    bool huge = false;
+#endif
+    size_t size = huge ? HUGE_ARENA : ARENA_SIZE;
+    size_t align = huge ? HUGE_ARENA : POOL_SIZE;
+    char *raw = mmap(NULL, size + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
         free(a);
         return NULL;
     }
-    char *first = (char *)(((uintptr_t)raw + POOL_SIZE - 1) & ~(uintptr_t)(POOL_SIZE - 1));
+    char *first = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     if (first > raw)
         munmap(raw, (size_t)(first - raw));
-    if (first + ARENA_SIZE < raw + ARENA_SIZE + POOL_SIZE)
-        munmap(first + ARENA_SIZE, (size_t)(raw + POOL_SIZE - first));
+    if (first + size < raw + size + align)
+        munmap(first + size, (size_t)(raw + align - first));
+#ifdef MADV_HUGEPAGE
+    if (huge)
+        (void)madvise(first, size, MADV_HUGEPAGE); /* advice: a refusal leaves 4 KiB pages */
+#endif
     a->base = first;
+    a->size = size;
+    p->mapped += size;
     a->first = first;
     a->empty = NULL;
-    a->npools = (unsigned)POOLS_PER_ARENA;
+    a->npools = (unsigned)(size / POOL_SIZE);
     a->untouched = a->npools;
     a->nempty = a->npools;
     a->prev = NULL;
@@ -144,12 +173,15 @@ static arena_t *arena_new(struct rcyi_pool_s *p)
         p->arenas->prev = a;
     p->arenas = a;
     p->narenas++;
+    p->nspare++; /* all its pools are empty, until rcyi_pool_alloc_new takes one */
     use_push(p, a);
     return a;
 }
 
+/* a: all of its pools empty (a spare). */
 static void arena_release(struct rcyi_pool_s *p, arena_t *a)
 {
+    p->nspare--;
     use_unlink(p, a);
     if (a->prev != NULL)
         a->prev->next = a->next;
@@ -158,7 +190,8 @@ static void arena_release(struct rcyi_pool_s *p, arena_t *a)
     if (a->next != NULL)
         a->next->prev = a->prev;
     p->narenas--;
-    munmap(a->base, ARENA_SIZE);
+    p->mapped -= a->size;
+    munmap(a->base, a->size);
     free(a);
 }
 
@@ -184,6 +217,8 @@ void *rcyi_pool_alloc_new(rcy_runtime_t *rt, size_t szidx)
         pool = (pool_t *)(void *)(a->first + (size_t)(a->npools - a->untouched) * POOL_SIZE);
         a->untouched--;
     }
+    if (a->nempty == a->npools)
+        p->nspare--; /* a spare (or a new arena) no longer */
     if (--a->nempty == 0)
         use_unlink(p, a);
     /* The first block is handed out, the second carved as the next. */
@@ -247,10 +282,30 @@ void rcyi_pool_release(struct rcyi_pool_s *p, pool_t *pool)
     a->empty = pool;
     if (a->nempty++ == 0)
         use_push(p, a);
-    if (a->nempty == a->npools && p->narenas > 1) {
-        /* All its pools are empty: give it back, unless it is the last. */
-        arena_release(p, a);
+    if (a->nempty == a->npools) {
+        /* All its pools are empty: a spare, or, past the spares, back to
+           the system (unless it is the last arena). */
+        p->nspare++;
+        if (p->nspare > RCYI_POOL_SPARE_ARENAS && p->narenas > 1)
+            arena_release(p, a);
     }
+}
+
+size_t rcyi_pool_trim(rcy_runtime_t *rt)
+{
+    struct rcyi_pool_s *p = rt->pool;
+    size_t released = 0;
+    if (p == NULL)
+        return 0;
+    arena_t *next;
+    for (arena_t *a = p->arenas; a != NULL && p->nspare > 0; a = next) {
+        next = a->next;
+        if (a->nempty == a->npools && p->narenas > 1) {
+            arena_release(p, a);
+            released++;
+        }
+    }
+    return released;
 }
 
 void rcyi_pool_fini(rcy_runtime_t *rt)
@@ -264,7 +319,7 @@ void rcyi_pool_fini(rcy_runtime_t *rt)
     while (a != NULL) {
         arena_t *next = a->next;
         if (a->nempty == a->npools) {
-            munmap(a->base, ARENA_SIZE);
+            munmap(a->base, a->size);
             free(a);
         }
         a = next;

@@ -61,7 +61,16 @@ struct rcyi_pool_s {
     struct rcyi_arena_s *arenas;                /* all arenas */
     struct rcyi_arena_s *usable_arenas;         /* arenas with an empty pool */
     size_t narenas;
+    size_t nspare; /* arenas all of whose pools are empty, kept mapped */
+    bool huge;     /* arenas made past the first 16 MiB are huge-page arenas (pool.c) */
+    size_t mapped; /* bytes of the arenas */
 };
+
+/* Arenas all of whose pools are empty stay mapped, up to this many (4 MiB),
+   until rcyi_pool_trim (rcy_memory_trim): a program that builds and drops a large structure
+   over and over would otherwise unmap and map its arenas, and fault their
+   pages in again, every time. */
+#define RCYI_POOL_SPARE_ARENAS 4
 
 /* Whether a runtime should have pools: builds with free lists, the default
    allocator, no poisoning. */
@@ -69,6 +78,9 @@ RCYI_FUNC bool rcyi_pool_wanted(const rcy_runtime_t *rt, bool default_allocator)
 RCYI_FUNC int rcyi_pool_init(rcy_runtime_t *rt);
 /* Teardown, after the last object is freed. */
 RCYI_FUNC void rcyi_pool_fini(rcy_runtime_t *rt);
+/* Gives the spare arenas back to the system (rcy_memory_trim), all but one
+   when no other arena is left. Returns how many. */
+RCYI_FUNC size_t rcyi_pool_trim(rcy_runtime_t *rt);
 
 /* The slow paths of rcyi_pool_alloc and rcyi_pool_free (pool.c). */
 RCYI_FUNC void *rcyi_pool_alloc_new(rcy_runtime_t *rt, size_t szidx);

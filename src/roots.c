@@ -33,12 +33,10 @@ int rcy_root_add(rcy_object_t *obj, const char *name)
     if (root_index(rt, obj) >= 0)
         return rcyi_set_error(rt, RCY_ESTATE);
     if (rt->n_roots == rt->cap_roots) {
-        size_t cap = rcyi_grow_cap(rt->cap_roots, 8, sizeof *rt->roots);
-        rcyi_root_t *roots = cap != 0 ? rcyi_realloc_array(rt, rt->roots, cap, sizeof *roots) : NULL;
+        rcyi_root_t *roots = rcyi_array_grow(rt, rt->roots, &rt->cap_roots, 8, sizeof *roots);
         if (roots == NULL)
-            return rcyi_set_error(rt, RCY_ENOMEM);
+            return RCY_ENOMEM;
         rt->roots = roots;
-        rt->cap_roots = cap;
     }
     size_t len = strlen(name);
     char *copy = rcyi_malloc(rt, len + 1);

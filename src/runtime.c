@@ -86,7 +86,7 @@ static void describe_busy(const rcy_runtime_t *rt, char *buf, size_t size, bool 
         }                                                                                                              \
     } while (0)
     for (const rcyi_running_t *f = rt->running; f != NULL; f = f->up) {
-        if (f->what == OUTPUT_HOOK || f->what == ERROR_HOOK)
+        if (f->what == rcyi_output_hook || f->what == rcyi_error_hook)
             *in_hook = true;
         if (f->obj != NULL)
             BUSY_ADD("%s of <%s %p>", f->what, f->obj->type->name, (const void *)f->obj);
@@ -119,6 +119,7 @@ void rcy_config_init(rcy_config_t *cfg)
     cfg->threshold2 = 10;
     cfg->poison = -1;
     cfg->quarantine = 1024;
+    cfg->huge_pages = -1;
 }
 
 rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
@@ -138,6 +139,8 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     size_t quarantine_bytes;
     if (cfg->poison < -1 || cfg->poison > 1 || !rcyi_size_mul(cfg->quarantine, sizeof(void *), &quarantine_bytes))
         return NULL;
+    if (cfg->huge_pages < -1 || cfg->huge_pages > 1)
+        return NULL;
     const rcy_allocator_t *a = &cfg->allocator;
     bool any = a->malloc_fn || a->realloc_fn || a->free_fn;
     bool all = a->malloc_fn && a->realloc_fn && a->free_fn;
@@ -151,9 +154,9 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     memset(rt, 0, sizeof *rt);
     rt->alloc = alloc;
     rt->magic = RCYI_RUNTIME_MAGIC;
-    rt->output = cfg->output ? cfg->output : stderr_output;
+    rt->output = cfg->output ? cfg->output : rcyi_stderr_output;
     rt->output_arg = cfg->output ? cfg->output_arg : NULL;
-    rt->error = cfg->error ? cfg->error : default_error;
+    rt->error = cfg->error ? cfg->error : rcyi_default_error;
     rt->error_arg = cfg->error ? cfg->error_arg : rt;
 
     /* RCY_POISON=0 or 1 in the environment decides for a configuration
@@ -176,6 +179,13 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         }
         rt->quarantine_cap = cfg->quarantine;
     }
+    /* RCY_HUGE_PAGES=0 or 1 decides for a configuration that leaves it to
+       the environment (-1), as RCY_POISON does for poisoning. */
+    int huge = cfg->huge_pages;
+    const char *huge_env = getenv("RCY_HUGE_PAGES");
+    if (huge < 0 && huge_env != NULL && (strcmp(huge_env, "0") == 0 || strcmp(huge_env, "1") == 0))
+        huge = huge_env[0] - '0';
+    rt->huge_pages = huge > 0;
     if (rcyi_pool_wanted(rt, !all) && rcyi_pool_init(rt) < 0) {
         alloc.free_fn(alloc.ctx, rt->quarantine);
         alloc.free_fn(alloc.ctx, rt);
@@ -308,6 +318,7 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
        longer run: drop them unrun (CPython's finalize during late
        shutdown); the registry's references are not leaks. */
     rcyi_finalize_drop_all(rt);
+    rcyi_trace_fini(rt);
     RCYI_VALIDATE_HEAP(rt, "after teardown's collections");
     report_survivors(rt);
     rcyi_gc_fini(rt);

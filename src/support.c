@@ -70,6 +70,18 @@ void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_t elem)
     return rcyi_realloc(rt, ptr, size);
 }
 
+void *rcyi_array_grow(rcy_runtime_t *rt, void *items, size_t *cap, size_t first, size_t elem)
+{
+    size_t next = rcyi_grow_cap(*cap, first, elem);
+    void *grown = next != 0 ? rcyi_realloc_array(rt, items, next, elem) : NULL;
+    if (grown == NULL) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    *cap = next;
+    return grown;
+}
+
 void rcyi_free(rcy_runtime_t *rt, void *ptr)
 {
     if (ptr != NULL)
@@ -92,20 +104,20 @@ int rcy_last_error(const rcy_runtime_t *rt)
 
 /* ---- Output ---------------------------------------------------------- */
 
-void stderr_output(void *arg, const char *text)
+void rcyi_stderr_output(void *arg, const char *text)
 {
     (void)arg;
     fputs(text, stderr);
     fflush(stderr);
 }
 
-const char OUTPUT_HOOK[] = "the output hook", ERROR_HOOK[] = "the error hook";
+const char rcyi_output_hook[] = "the output hook", rcyi_error_hook[] = "the error hook";
 
 /* The hooks are user code: they run in a callback frame. */
 static void call_output(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
-    rcyi_enter(rt, &f, OUTPUT_HOOK, NULL);
+    rcyi_enter(rt, &f, rcyi_output_hook, NULL);
     rt->output(rt->output_arg, text);
     rcyi_leave(rt, &f);
 }
@@ -113,7 +125,7 @@ static void call_output(rcy_runtime_t *rt, const char *text)
 static void call_error(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
-    rcyi_enter(rt, &f, ERROR_HOOK, NULL);
+    rcyi_enter(rt, &f, rcyi_error_hook, NULL);
     rt->error(rt->error_arg, text);
     rcyi_leave(rt, &f);
 }
@@ -123,7 +135,7 @@ static void call_error(rcy_runtime_t *rt, const char *text)
    with plain malloc when long, so that an injected allocation failure
    cannot lose it), or, when even that copy fails, the message and then the
    newline, in two calls. */
-void default_error(void *arg, const char *message)
+void rcyi_default_error(void *arg, const char *message)
 {
     rcy_runtime_t *rt = arg;
     size_t n = strlen(message);

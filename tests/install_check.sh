@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs a built recycle into a temporary prefix and builds a small
-# consumer against it two ways: with pkg-config (shared and static) and
-# with CMake's find_package(recycle). Run by ctest as `install_check`.
+# Installs a built recycle into a temporary prefix (`cmake --install`, what
+# `make install PREFIX=...` runs) and builds the small consumer of
+# tests/consumer against it the two ways the README shows: with pkg-config
+# (shared and static) and with CMake's find_package(recycle) (the targets
+# recycle::recycle and recycle::recycle_static). Each program is started
+# without LD_LIBRARY_PATH, and the versions installed are compared with the
+# header's. Run by ctest as `install_check`.
 #
 # usage: install_check.sh SOURCE_DIR BUILD_DIR WORK_DIR C_COMPILER [SANITIZER_FLAGS]
 #
@@ -60,10 +64,12 @@ test -f "$libdir/librecycle.a"
 
 # shellcheck disable=SC2046,SC2086 # the flag lists are meant to be split
 {
-    echo "== pkg-config, shared library"
+    # recycle.pc's Libs carry -Wl,-rpath,${libdir}: the program starts
+    # without LD_LIBRARY_PATH although the prefix is no system directory.
+    echo "== pkg-config, shared library (started without LD_LIBRARY_PATH)"
     "$cc" $san -o "$work/consumer_pc_shared" "$src/tests/consumer/main.c" $(pkgconf --cflags --libs recycle)
-    LD_LIBRARY_PATH=$libdir "$work/consumer_pc_shared"
-    LD_LIBRARY_PATH=$libdir ldd "$work/consumer_pc_shared" | grep "$libdir/librecycle.so" >/dev/null
+    env -u LD_LIBRARY_PATH "$work/consumer_pc_shared"
+    env -u LD_LIBRARY_PATH ldd "$work/consumer_pc_shared" | grep "$libdir/librecycle.so" >/dev/null
 
     echo "== pkg-config, static library"
     "$cc" $san -o "$work/consumer_pc_static" "$src/tests/consumer/main.c" $(pkgconf --cflags recycle) \
@@ -79,7 +85,16 @@ echo "== CMake find_package(recycle)"
 cmake -S "$src/tests/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
     -DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_BUILD_TYPE=Release >"$work/consumer-configure.log"
 cmake --build "$work/consumer" >"$work/consumer-build.log"
-"$work/consumer/consumer_shared"
+out=$(env -u LD_LIBRARY_PATH "$work/consumer/consumer_shared")
+echo "$out"
+case $out in
+"recycle $version:"*) ;;
+*)
+    echo "install_check: the find_package consumer reports another version than $version" >&2
+    exit 1
+    ;;
+esac
+env -u LD_LIBRARY_PATH ldd "$work/consumer/consumer_shared" | grep "$(cd "$libdir" && pwd -P)/librecycle.so" >/dev/null
 "$work/consumer/consumer_static"
 
 echo "install_check: ok"

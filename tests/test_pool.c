@@ -10,8 +10,9 @@
  * blocks are carved in address order up to the last one that fits; a block
  * freed into a full pool is the next one handed out; the only usable pool
  * of a class is kept when it empties, any other empty pool goes back to its
- * arena for any class; and arenas whose pools are all empty go back to the
- * system (their memory is unmapped).
+ * arena for any class; and arenas whose pools are all empty stay mapped as
+ * spares, up to four, and past those go back to the system (their memory
+ * is unmapped), as the spares do at rcy_memory_trim.
  */
 #define _POSIX_C_SOURCE 200809L /* msync */
 
@@ -144,6 +145,7 @@ TEST(test_pools_change_size)
 #define POOL_BYTES ((uintptr_t)64 * 1024)
 #define POOL_HEADER_BYTES 48
 #define ARENA_POOLS 16 /* 1 MiB arenas */
+#define SPARE_ARENAS 4 /* RCYI_POOL_SPARE_ARENAS */
 
 /* Whether objects of rt come from the pools: test_runtime uses the default
    allocator, so exactly when its free lists are in use. */
@@ -314,8 +316,9 @@ static int mapped(uintptr_t p)
 
 /* Objects spanning several arenas die: the arenas all of whose pools are
    empty go back to the system (their memory is unmapped), all but the one
-   holding the pool kept for the class. Twice, the second time in a
-   scrambled order; then the memory serves again. */
+   holding the pool kept for the class and at most SPARE_ARENAS spares,
+   which rcy_memory_trim unmaps. Three times, the later ones in a scrambled
+   order; then the memory serves again. */
 TEST(test_pool_arenas_released)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -324,7 +327,7 @@ TEST(test_pool_arenas_released)
         test_runtime_end(rt);
         return;
     }
-    enum { SIZE = 512, PER_POOL = ((int)POOL_BYTES - POOL_HEADER_BYTES) / SIZE, NPOOLS = 5 * ARENA_POOLS, N = NPOOLS * PER_POOL };
+    enum { SIZE = 512, PER_POOL = ((int)POOL_BYTES - POOL_HEADER_BYTES) / SIZE, NPOOLS = 8 * ARENA_POOLS, N = NPOOLS * PER_POOL };
     blob_t **objs = calloc(N, sizeof *objs);
     uintptr_t *pools = calloc(N, sizeof *pools);
     CHECK(objs != NULL && pools != NULL);
@@ -354,9 +357,17 @@ TEST(test_pool_arenas_released)
         for (size_t i = 0; i < N; i++)
             rcy_decref(&objs[i]->ob.ob);
         /* One pool is kept for the class (the first to empty while the
-           class had no other usable pool), and its arena with it. Every
-           other arena went back. */
+           class had no other usable pool), and its arena with it; of the
+           others, SPARE_ARENAS stay mapped, and the trim unmaps them. */
         size_t still = 0;
+        for (size_t i = 0; i < npools; i++) {
+            int m = mapped(pools[i]);
+            CHECK(m >= 0);
+            still += m > 0;
+        }
+        CHECK(still > ARENA_POOLS && still <= (1 + SPARE_ARENAS) * ARENA_POOLS);
+        CHECK(rcy_memory_trim(rt) == 1);
+        still = 0;
         for (size_t i = 0; i < npools; i++) {
             int m = mapped(pools[i]);
             CHECK(m >= 0);

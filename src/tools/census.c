@@ -8,7 +8,7 @@
  * objgraph cannot. Types that share a name are counted together, as
  * objgraph's shortnames do. Only by_type walks the heap (tools.h).
  */
-#include "tools.h"
+#include "heaptools.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +194,7 @@ typedef struct growth_entry_s {
 
 struct rcy_growth_s {
     rcy_runtime_t *rt;
+    bool by_site; /* rows by allocation site instead of type name */
     growth_entry_t *entries; /* sorted by name */
     size_t len;
 };
@@ -207,8 +208,17 @@ rcy_growth_t *rcy_growth_new(rcy_runtime_t *rt)
     if (g == NULL)
         return NULL;
     g->rt = rt;
+    g->by_site = false;
     g->entries = NULL;
     g->len = 0;
+    return g;
+}
+
+rcy_growth_t *rcy_growth_new_by_site(rcy_runtime_t *rt)
+{
+    rcy_growth_t *g = rcy_growth_new(rt);
+    if (g != NULL)
+        g->by_site = true;
     return g;
 }
 
@@ -289,7 +299,7 @@ int rcy_growth(rcy_growth_t *g, const rcy_growth_options_t *opts, rcy_growth_rep
     /* Every name, dead ones too, so that a type that dropped to zero
        starts again from zero next time. */
     rcy_typestats_t now;
-    if (collect_stats(rt, &now, true) < 0)
+    if ((g->by_site ? rcyi_site_stats(rt, &now, true) : collect_stats(rt, &now, true)) < 0)
         return RCY_ENOMEM;
     rcy_growth_row_t *rows = rcyi_malloc_array(rt, now.len ? now.len : 1, sizeof *rows);
     growth_entry_t *entries = rcyi_malloc_array(rt, now.len ? now.len : 1, sizeof *entries);

@@ -9,7 +9,7 @@
  * in a child process (no shell); without dot, the DOT file is kept and the
  * output hook says so.
  */
-#include "tools.h"
+#include "heaptools.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -119,6 +119,9 @@ static void write_node(graph_t *g, FILE *f, uint32_t i)
     const char *root = g->h.root[i] >= 0 ? rcyi_root_name(rt, o) : NULL;
     if (root != NULL && len < sizeof text)
         len += (size_t)snprintf(text + len, sizeof text - len, "\nroot: %s", root);
+    const rcyi_site_t *site = rcyi_object_site(rt, o);
+    if (site != NULL && len < sizeof text)
+        len += (size_t)snprintf(text + len, sizeof text - len, "\nat %s", site->name);
     intptr_t ext = rcyi_heap_external(&g->h, i);
     if (opts->refcounts && !rcy_is_immortal(o) && ext > 0 && len < sizeof text)
         len += (size_t)snprintf(text + len, sizeof text - len, "\n%td from outside the heap", (ptrdiff_t)ext);

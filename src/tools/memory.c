@@ -131,9 +131,10 @@ int rcy_memory_trim(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
+    int released = rcyi_pool_trim(rt) > 0;
 #ifdef __GLIBC__
-    return malloc_trim(0) ? 1 : 0;
+    return malloc_trim(0) || released ? 1 : 0;
 #else
-    return 0;
+    return released;
 #endif
 }

@@ -6,7 +6,7 @@
  * and forward chains (breadth first), and chain paths. Also the registry of
  * named roots. See tools.h and docs/design.md ("Leak-debugging tools").
  */
-#include "tools.h"
+#include "heaptools.h"
 
 #include "types/types.h"
 
@@ -681,6 +681,20 @@ int rcy_chain_format(const rcy_objarray_t *chain, char *buf, size_t size)
         rcyi_edge_label(&e, RCYI_LABEL_PATH, tmp, sizeof tmp);
         sb_add(&s, tmp);
     }
+    /* The allocation sites recorded along the chain (heaptools.h). */
+    bool any_site = false;
+    for (size_t k = 0; k < chain->len; k++) {
+        const rcyi_site_t *site = rcyi_object_site(rt, chain->items[k]);
+        if (site == NULL)
+            continue;
+        sb_add(&s, any_site ? ", " : "  (allocated: ");
+        sb_add(&s, chain->items[k]->type->name);
+        sb_add(&s, " at ");
+        sb_add(&s, site->name);
+        any_site = true;
+    }
+    if (any_site)
+        sb_add(&s, ")");
     rcyi_walk_end(rt);
     return s.len > INT_MAX ? INT_MAX : (int)s.len;
 }
