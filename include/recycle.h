@@ -220,8 +220,8 @@ typedef struct rcy_config_s {
         overrides it. Any other value means compat. */
     int gc_mode;
     /** Incremental mode: the work of one step, in objects visited plus
-        references traversed; 0 (the default) means 20,000 (about half a
-        millisecond). RCY_GC_INCR_STEP=N in the environment overrides it
+        references traversed; 0 (the default) means 40,000 (about half a
+        millisecond on the machine of docs/benchmarks.md). RCY_GC_INCR_STEP=N in the environment overrides it
         (a test knob: tiny steps interleave the program with every phase of
         a pass). */
     size_t incr_step_work;
@@ -1202,6 +1202,7 @@ typedef struct rcy_gc_incr_stats_s {
     uint64_t last_largest_component; /**< ... its largest suspected component */
     uint64_t last_collected;  /**< ... objects it freed */
     double last_duration;     /**< ... seconds from its start to its end (the program ran meanwhile) */
+    double max_step_seconds;  /**< the longest step (wall clock), synchronous finishes aside */
     int in_pass;              /**< a pass is in progress */
     size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
 } rcy_gc_incr_stats_t;

@@ -58,9 +58,9 @@
 enum { IDLE = 0, SNAPSHOT, SUBTRACT, MARK, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
-#define STEP_WORK_DEFAULT 20000 /* work units per step: ~0.5 ms at 25 ns a unit */
-#define START_DEN 8             /* a pass starts when promotions reach 1/8 of the last live size */
-#define PACE_DEN 16             /* ... and is paced to end within 1/16 more */
+#define STEP_WORK_DEFAULT 80000 /* work units per step: about 0.5 ms at 6 ns a unit (measured here) */
+#define START_DEN 16            /* a pass starts when promotions reach 1/16 of the last live size */
+#define PACE_DEN 8              /* ... and is paced to end within 1/8 more */
 #define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
 #define BACKSTOP_DEN 4
 #define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
@@ -72,6 +72,7 @@ typedef struct rcyi_incr_s {
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
     size_t reached;          /* MARK, SCAN: P[0, reached) is reached; S = P[reached, len) */
+    size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t *parent, *ring;   /* GROUP: union-find over S, and each set as a ring */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
@@ -245,6 +246,8 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     if (RCY_UNLIKELY(in == NULL || i >= in->len || in->objs[i] != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
     in->objs[i] = NULL;
+    if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
+        in->zeros--; /* one fewer to reach */
     g->next = 0;
     g->prev &= RCYI_PREV_FINALIZED;
 }
@@ -316,8 +319,10 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
     rcy_gc_head_t *g = p_child(child, v);
     if (g != NULL) {
         size_t i = p_index(g);
-        if (i >= v->in->reached)
+        if (i >= v->in->reached) {
             swap(v->in, i, v->in->reached++);
+            v->in->zeros--;
+        }
     }
     return 0;
 }
@@ -378,7 +383,10 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcyi_pacer_t *p = &in->pacer;
     while (!rcyi_list_is_empty(&in->pending) && !rcyi_pacer_exhausted(p)) {
         if (in->len == in->cap) {
-            size_t cap = rcyi_grow_cap(in->cap, 1024, sizeof(rcy_object_t *));
+            size_t cap = in->cap + in->cap / 4 + 1024; /* rarely: the estimate was short */
+            size_t bytes;
+            if (!rcyi_size_mul(cap, sizeof(rcy_object_t *), &bytes))
+                cap = 0;
             rcy_object_t **objs = cap ? incr_realloc(rt, in->objs, cap, sizeof(rcy_object_t *)) : NULL;
             if (objs == NULL) {
                 in->st.out_of_memory++;
@@ -409,12 +417,25 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
+/* The objects a phase visits next, asked for early (as gc.c does): P is in
+   the old generation's list order, mostly allocation order. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH_P(in, i)                                                                          \
+    do {                                                                                           \
+        if ((i) + 16 < (in)->len && (in)->objs[(i) + 16] != NULL)                                  \
+            __builtin_prefetch((const char *)(in)->objs[(i) + 16] - sizeof(rcy_gc_head_t), 1, 3);  \
+    } while (0)
+#else
+#define PREFETCH_P(in, i) ((void)0)
+#endif
+
 static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
     visit_t v = {rt, in, 0, 0};
     rt->walk = INCR_WALK;
     while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+        PREFETCH_P(in, in->pos);
         rcy_object_t *o = in->objs[in->pos++];
         if (o == NULL)
             continue;
@@ -434,6 +455,7 @@ static void phase_mark(rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
     while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+        PREFETCH_P(in, in->pos);
         rcy_object_t *o = in->objs[in->pos];
         if (o != NULL && hint_get(rcyi_as_gc(o)) > 0)
             swap(in, in->pos, in->reached++);
@@ -443,6 +465,7 @@ static void phase_mark(rcyi_incr_t *in)
     if (in->pos == in->len) {
         in->phase = SCAN;
         in->pos = 0;
+        in->zeros = in->len - in->reached; /* with the freed slots: an upper bound */
     }
 }
 
@@ -453,12 +476,17 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     visit_t v = {rt, in, 0, 0};
     rt->walk = INCR_WALK;
     while (in->pos < in->reached && !rcyi_pacer_exhausted(p)) {
+        PREFETCH_P(in, in->pos);
         size_t i = in->pos++;
         rcy_object_t *o = in->objs[i];
         if (o == NULL)
             continue;
         v.edges = 0;
-        traverse(o, visit_reach, &v);
+        /* Once every object of P is reached, what the rest references is
+           reached already: no traverse, only the return (compat mode's
+           move_unreachable stops traversing so). */
+        if (in->zeros > 0)
+            traverse(o, visit_reach, &v);
         in->objs[i] = NULL;
         relink(rcyi_as_gc(o), old);
         in->returned++;
@@ -560,9 +588,10 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->largest_group = n;
         gathered += n;
         /* The region's collection visits each object about three times
-           (update, subtract, move): charged now, so that the step stops
+           (update, subtract, move) and clears and frees what is garbage
+           (counted as 9 more): charged now, so that the step stops
            gathering once its budget is spent. */
-        rcyi_pacer_charge(p, 3 * (uint64_t)n);
+        rcyi_pacer_charge(p, 12 * (uint64_t)n);
     }
     if (gathered > 0) {
         rcyi_region_result_t res;
@@ -593,6 +622,17 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->snapshot = in->returned = in->survivors = in->suspects = in->largest_group = 0;
     in->pending_at_start = rt->long_lived_pending;
     in->sync = false;
+    /* P at the size the old generation should have (its survivors and the
+       promotions since: an upper bound but for objects that died), so that
+       it is not copied while it grows (peak memory). */
+    size_t want = (size_t)(rt->long_lived_total + rt->long_lived_pending) + 1024;
+    if (want > in->cap) {
+        rcy_object_t **objs = incr_realloc(rt, in->objs, want, sizeof(rcy_object_t *));
+        if (objs != NULL) {
+            in->objs = objs;
+            in->cap = want;
+        }
+    }
     /* k: the pass's expected work over the promotions it may take. */
     uint64_t live = (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
     uint64_t work = (live * in->work_per_obj_fp >> 8) + 1;
@@ -678,7 +718,10 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
         default: break;
         }
         if (in->phase == DONE) {
-            in->in_steps += now_seconds() - t0;
+            double d = now_seconds() - t0;
+            if (d > in->st.max_step_seconds && !in->sync)
+                in->st.max_step_seconds = d;
+            in->in_steps += d;
             in->steps++;
             in->st.steps++;
             complete_pass(rt, in);
@@ -686,9 +729,12 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
         }
     }
     if (in->phase != IDLE) {
-        in->in_steps += now_seconds() - t0;
+        double d = now_seconds() - t0;
+        in->in_steps += d;
         in->steps++;
         in->st.steps++;
+        if (d > in->st.max_step_seconds)
+            in->st.max_step_seconds = d;
     }
 }
 
@@ -697,25 +743,34 @@ static uint64_t old_size_now(const rcy_runtime_t *rt)
     return (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
 }
 
+/* The backstop fires no earlier than compat mode would collect (the count
+   of generation 2 past its threshold, and the 25 % rule, here over objects
+   and external bytes, with the young generations' size as slack): so the
+   old generation never holds more than compat mode lets it. */
 static bool backstop(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
+    rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
     uint64_t young_max = (uint64_t)rt->gens[0].threshold * (uint64_t)(rt->gens[1].threshold + 1) + 64;
-    return rcyi_pacer_backstop(&in->pacer, old_size_now(rt), rt->ext_bytes, in->live_last, in->ext_last,
-                               BACKSTOP_NUM, BACKSTOP_DEN, young_max);
+    /* External bytes may double the heap's bytes before the pass is
+       finished at once (compat mode does not bound them at all). */
+    bool bytes = rt->ext_bytes > in->ext_last &&
+                 rcyi_pacer_backstop(&in->pacer, in->live_last, rt->ext_bytes, in->live_last, in->ext_last, 1, 1,
+                                     young_max);
+    return bytes || (g2->count > g2->threshold &&
+                     rcyi_pacer_backstop(&in->pacer, old_size_now(rt), 0, in->live_last, 0, BACKSTOP_NUM,
+                                         BACKSTOP_DEN, young_max));
 }
 
-/* Whether a pass should start: the oldest generation's count passed its
-   threshold and the promotions since the last pass reached 1/START_DEN of
-   its live size (half of compat mode's 25 % rule, so that the paced pass
-   ends about when compat mode would collect), or the external bytes grew
-   by as much in objects' worth. */
+/* Whether a pass should start: the promotions since the last pass reached
+   1/START_DEN of its live size (a quarter of compat mode's 25 % rule, so
+   that the paced pass ends before compat mode would collect), or the
+   external bytes grew by as much in objects' worth. */
 static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
-    rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
-    if (g2->count > g2->threshold && rt->long_lived_pending >= rt->long_lived_total / START_DEN)
+    if (rt->long_lived_pending > 0 && rt->long_lived_pending >= rt->long_lived_total / START_DEN)
         return true;
     uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
-    return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / START_DEN + 65536;
+    return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
 }
 
 void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted)
