@@ -251,7 +251,7 @@ TEST(test_moves_without_refcount_traffic)
         if (harness_failures)
             break;
     }
-    CHECK(moves > 1000);
+    CHECK(moves > (HARNESS_GC_STRESS ? 50 : 1000)); /* stress: passes end sooner */
     CHECK(istats(rt).passes >= passes0 + 6);
     /* Dropping the holder makes all of it garbage: found by the passes. */
     rcy_decref(OB(holder));
