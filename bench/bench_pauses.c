@@ -2,7 +2,7 @@
  * Workload 4: pauses of automatic collection (default thresholds) in the
  * steady state.
  *
- *   bench_pauses ring|buffers N [ITERATIONS]
+ *   bench_pauses ring|buffers|bigcycle N [ITERATIONS]
  *
  * First the resident heap: a complete binary tree of N 2-slot objects,
  * built with automatic collection off (its collections would only slow the
@@ -30,6 +30,12 @@
  * with rcy_gc_charge_external (Python: a bytearray(4096) in a third slot):
  * the long-running loop whose cyclic garbage holds large buffers
  * (gh-98801), which object counts alone collect late.
+ *
+ * Case bigcycle: the resident heap is one cycle of N 2-slot objects
+ * instead of the tree, dropped once the steady state starts: the next
+ * collection of the oldest generation (a pass's region, in incremental
+ * mode) must free one garbage component of N objects at once, the pause
+ * that no pacing bounds (auto_max_us).
  *
  * Run with RCY_GC_MODE=incremental (run.py --variant), the oldest
  * generation is collected by passes whose steps run inside the young
@@ -170,6 +176,24 @@ static rcy_type_t *bufnode_type_new(rcy_runtime_t *rt)
     return rcy_type_new(rt, &spec);
 }
 
+/* Case bigcycle: one cycle of n nodes (each holds the next in slot a). */
+static rcy_object_t *build_cycle(rcy_type_t *node, long n)
+{
+    bnode_t *first = bnode_new(node), *prev = first;
+    if (first == NULL)
+        bench_die("out of memory");
+    for (long i = 1; i < n; i++) {
+        bnode_t *x = bnode_new(node);
+        if (x == NULL)
+            bench_die("out of memory");
+        bnode_set(&prev->a, &x->ob);
+        rcy_decref(&x->ob);
+        prev = x;
+    }
+    bnode_set(&prev->a, &first->ob);
+    return &first->ob;
+}
+
 static bnode_t *new_x(mutator_t *m, long i)
 {
     if (!m->buffers || i % 10 != 0)
@@ -223,8 +247,9 @@ int main(int argc, char **argv)
     const char *kase = argv[1];
     long n = strtol(argv[2], NULL, 10);
     long iterations = argc > 3 ? strtol(argv[3], NULL, 10) : (n > 1000000 ? n : 1000000);
-    if ((strcmp(kase, "ring") != 0 && strcmp(kase, "buffers") != 0) || n <= 0 || iterations <= 0)
-        bench_die("usage: bench_pauses ring|buffers N [ITERATIONS]");
+    bool bigcycle = strcmp(kase, "bigcycle") == 0;
+    if ((strcmp(kase, "ring") != 0 && strcmp(kase, "buffers") != 0 && !bigcycle) || n <= 0 || iterations <= 0)
+        bench_die("usage: bench_pauses ring|buffers|bigcycle N [ITERATIONS]");
 
     rcy_runtime_t *rt = rcy_runtime_new(NULL);
     if (rt == NULL)
@@ -248,7 +273,7 @@ int main(int argc, char **argv)
     /* The resident heap, built breadth first, then moved to the oldest
        generation; the ring filled. */
     rcy_gc_disable(rt);
-    rcy_object_t *root = bench_build_tree(m.node, n);
+    rcy_object_t *root = bigcycle ? build_cycle(m.node, n) : bench_build_tree(m.node, n);
     rcy_gc_collect(rt, 2);
     rcy_gc_enable(rt);
     mutate(&m, 0, RING);
@@ -259,6 +284,10 @@ int main(int argc, char **argv)
     if (fl != NULL && strcmp(fl, "1") == 0)
         m.floating = &p;
     rcy_gc_callback_add(rt, on_collect, &p);
+    if (bigcycle) {
+        rcy_decref(root); /* one garbage component of n objects */
+        root = NULL;
+    }
     bench_time_t start = bench_start();
     mutate(&m, RING, RING + iterations);
     bench_time_t run = bench_since(start);
@@ -338,7 +367,7 @@ int main(int argc, char **argv)
     bench_emit("pauses", kase, n, "huge_mb", bench_huge_bytes() / 1048576.0);
     rcy_decref(m.ring);
     rcy_decref(m.key);
-    rcy_decref(root);
+    rcy_xdecref(root);
     bench_finish(rt);
     return 0;
 }

@@ -81,13 +81,16 @@ def main():
     case = sys.argv[1]
     n = int(sys.argv[2])
     iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n, 1000000)
-    assert case in ("ring", "buffers")
+    assert case in ("ring", "buffers", "bigcycle")
     buffers = case == "buffers"
     ring = [0] * RING
     gc.disable()
     nodes = [Node() for _ in range(n)]
     for i in range(n):
         x = nodes[i]
+        if case == "bigcycle":
+            x.a = nodes[(i + 1) % n]  # one cycle of n objects, dropped below
+            continue
         if 2 * i + 1 < n:
             x.a = nodes[2 * i + 1]
         if 2 * i + 2 < n:
@@ -99,6 +102,8 @@ def main():
     mutate(ring, 0, RING, buffers)
 
     gc.callbacks.append(on_collect)
+    if case == "bigcycle":
+        root = None
     t = Timer()
     mutate(ring, RING, RING + iterations, buffers)
     run_cpu, run_wall = t.stop()

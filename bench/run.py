@@ -91,8 +91,8 @@ WORKLOADS = [
     # automatic pause of any generation), gc_cpu_s and peak_rss_mb judge
     # incremental mode (--variant incremental:RCY_GC_MODE=incremental).
     {"name": "pauses", "prog": "bench_pauses", "twin": "bench_pauses.py",
-     "cases": ["ring", "buffers"], "sizes": [1000000, 5000000, 10000000], "long": [1000000, 5000000, 10000000],
-     "standard_max": {"buffers": 1000000},
+     "cases": ["ring", "buffers", "bigcycle"], "sizes": [1000000, 5000000, 10000000], "long": [1000000, 5000000, 10000000],
+     "standard_max": {"buffers": 1000000, "bigcycle": 1000000},
      "metrics": ["auto_p99_us", "auto_max_us", "gc_cpu_s",
                  "gen0_median_us", "gen0_p99_us", "gen0_max_us", "gen1_median_us", "gen1_p99_us", "gen1_max_us",
                  "gen2_median_us", "gen2_p99_us", "gen2_max_us", "gc_share_pct",
