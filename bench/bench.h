@@ -198,7 +198,7 @@ static inline double bench_uss(void)
     rcy_process_memory_t m;
     rcy_process_memory_init(&m);
     if (rcy_process_memory(&m) != 0)
-        return 0.0;
+        bench_die("rcy_process_memory failed"); /* a silent 0 would read as a figure */
     return (double)m.uss;
 }
 
@@ -206,8 +206,9 @@ static inline double bench_uss(void)
 static inline double bench_rss(void)
 {
     rcy_process_memory_t m;
+    rcy_process_memory_init(&m);
     if (rcy_process_memory(&m) != 0)
-        return 0.0;
+        bench_die("rcy_process_memory failed");
     return (double)m.rss;
 }
 

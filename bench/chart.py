@@ -25,7 +25,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 PLAIN = FuncFormatter(lambda x, _: "%g" % x)
 
@@ -155,6 +155,11 @@ def draw_pauses(d, samples, dists, out):
             ax.xaxis.set_major_formatter(PLAIN)
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_ylim(0, 1.02)
+            lo, hi = ax.get_xlim()
+            if lo > 0 and hi / lo < 20:  # within about a decade: label the minor ticks too
+                ax.xaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+                ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: "%g" % float("%.2g" % x)))
+                ax.tick_params(axis="x", which="minor", labelsize=7)
             ax.grid(alpha=0.3, which="both")
             ax.set_title("generation %d, resident heap %s" % (g, "{:,}".format(n)), fontsize=9)
             if r == len(sizes) - 1:
@@ -198,8 +203,8 @@ def draw_scale(d, samples, out):
                      if k[0] == "floor" and k[1] == case and k[3] == "recycle" and k[4] == "ns_per_visit")
         if pts:
             drew = True
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color="black", linestyle=style, linewidth=1,
-                    label=FLOOR_LABELS[case])
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color="#7f7f7f" if case.startswith("chase") else "black",
+                    linestyle=style, linewidth=1, label=FLOOR_LABELS[case])
     if not drew:
         plt.close(fig)
         return

@@ -100,7 +100,7 @@ def target_of(bench, case):
 def main_table(samples, ref, variants=()):
     keys = sorted(set((b, c, n) for (b, c, n, i, m) in samples if b in HEADLINE and m == HEADLINE[b]),
                   key=lambda k: (ORDER.index(k[0]), k[1], k[2]))
-    vhead = "".join(" %s | ratio |" % v for v in variants)
+    vhead = "".join(" %s | %s ratio |" % (v, v) for v in variants)
     out = ["| workload | case | n | metric | recycle |%s %s | ratio | wall ratio | target | met | malloc+free "
            "| Boehm GC | PHP |" % (vhead, ref), "|---|---|---|---|---|" + "---|---|" * len(variants)
            + "---|---|---|---|---|---|---|---|"]

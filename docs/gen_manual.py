@@ -117,7 +117,7 @@ def parse(path):
             j += 1
         intro = comment_text(lines[: j + 1])
         i = j + 1
-    current = ["Preamble", []]
+    current = ["The export macro and the handle types", []]
     sections.append(current)
     pending = None  # a comment waiting for its code
     while i < len(lines):

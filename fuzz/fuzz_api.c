@@ -823,8 +823,27 @@ static void op_attr(int k)
         if (vi >= 0) {
             int rc = rcy_setattr(o, name, F.s[vi].o);
             REQUIRE_OK(rc, "setattr");
-            if (rc == 0)
+            if (rc == 0) {
                 REQUIRE(rcy_getattr(o, name) == F.s[vi].o, "getattr after setattr");
+                /* The str-object form sees the same attribute through the
+                   interned name (a str of another runtime sees nothing). */
+                rcy_object_t *key = rcy_str_intern(RT(k), name);
+                REQUIRE(key != NULL || rcy_last_error(RT(k)) == RCY_ENOMEM, "str_intern failed without ENOMEM");
+                if (key != NULL)
+                    REQUIRE(rcy_getattr_str(o, key) == F.s[vi].o, "getattr_str after setattr");
+                /* Now and then the instance's dict: the attribute moves
+                   there and stays visible. */
+                if ((w & 0x80) && rcy_is_instance(o)) {
+                    rcy_object_t *d = rcy_instance_dict(o);
+                    REQUIRE(d != NULL || rcy_last_error(RT(k)) == RCY_ENOMEM, "instance_dict failed without ENOMEM");
+                    if (d != NULL) {
+                        REQUIRE(rcy_is_dict(d) && rcy_instance_dict(o) == d, "instance_dict is one dict");
+                        rcy_decref(d);
+                        rcy_decref(d);
+                        REQUIRE(rcy_getattr(o, name) == F.s[vi].o, "getattr after instance_dict");
+                    }
+                }
+            }
         }
         break;
     case 1: {

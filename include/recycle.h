@@ -831,6 +831,27 @@ RCY_API const char *rcy_str_data(const rcy_object_t *o);
 /** The length of the str o in bytes, or RCY_EINVAL / RCY_ETYPE. */
 RCY_API intptr_t rcy_str_len(const rcy_object_t *o);
 
+/**
+ * Interning: returns a new reference to the one str of rt holding the
+ * NUL-terminated UTF-8 text utf8, made on the first call for that text
+ * (CPython's sys.intern and PyUnicode_InternFromString). Two calls with the
+ * same text give the same object, so that a runtime can compare names by
+ * pointer; attribute names are interned by rcy_setattr and its friends.
+ * Interned strs are immortal (as in CPython 3.12+): the reference need not
+ * be released (releasing it is harmless), they are not live objects and
+ * appear in no census, and teardown frees them. NULL with RCY_EINVAL (utf8
+ * NULL or not well-formed UTF-8) or RCY_ENOMEM. Allocates (never a
+ * container: it cannot start a collection); runs no user code.
+ */
+RCY_API rcy_object_t *rcy_str_intern(rcy_runtime_t *rt, const char *utf8);
+
+/** Like rcy_str_intern for the len bytes at utf8 (which may contain NULs). */
+RCY_API rcy_object_t *rcy_str_intern_len(rcy_runtime_t *rt, const char *utf8, size_t len);
+
+/** 1 if o is an interned str (one rcy_str_intern returns), else 0 (also
+    for NULL and for objects that are not strs). Allocates nothing. */
+RCY_API int rcy_str_is_interned(const rcy_object_t *o);
+
 /* tuple: immutable sequences. Containers, tracked at creation; a
    collection untracks a surviving tuple whose items are all atoms (objects
    that are not containers) or untracked tuples, as CPython's
@@ -984,15 +1005,28 @@ typedef struct rcy_class_spec_s {
  */
 RCY_API rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);
 
-/** The type of cls's instances (borrowed), or NULL if cls is not a class. */
+/**
+ * The type of cls's instances (borrowed), or NULL if cls is not a class.
+ * rcy_new of this type makes an instance as rcy_instance_new does; once the
+ * class is freed (no instance and no reference left) it fails with
+ * RCY_ETYPE.
+ */
 RCY_API rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls);
 
 /**
- * Creates an instance of cls with no attributes (its attribute dict is
- * created on the first rcy_setattr, as CPython materializes it lazily). The
- * instance holds a reference to its class and supports weak references.
- * Returns a new reference, or NULL with RCY_EINVAL, RCY_ETYPE (cls is not a
- * class) or RCY_ENOMEM. May run an automatic collection.
+ * Creates an instance of cls with no attributes. Instances are compact, as
+ * in CPython 3.11+: the class keeps one table of attribute names (interned
+ * strs) for all its instances, and an instance holds only its values,
+ * inline; an instance with two attributes takes 64 bytes (64-bit), and no
+ * dict or str is made per instance (docs/design.md, "Instance layout"). A
+ * dict is made when rcy_instance_dict asks for it, or when an instance's
+ * attributes outgrow the compact form (more than 30 names in its class, a
+ * name the class learnt after the instance was made once the class stopped
+ * giving spare slots, or more than 10 attributes on one instance, 4 on
+ * 32-bit targets); the instance then uses it. The instance holds a
+ * reference to its class and supports weak references. Returns a new
+ * reference, or NULL with RCY_EINVAL, RCY_ETYPE (cls is not a class) or
+ * RCY_ENOMEM. May run an automatic collection.
  */
 RCY_API rcy_object_t *rcy_instance_new(rcy_object_t *cls);
 
@@ -1000,12 +1034,28 @@ RCY_API rcy_object_t *rcy_instance_new(rcy_object_t *cls);
 RCY_API rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
 
 /**
+ * The instance's attribute dict (Python's obj.__dict__): a new reference.
+ * The first call makes it from the instance's attributes, in their
+ * insertion order, and from then on the instance keeps its attributes
+ * there, as CPython 3.11/3.12 do: rcy_setattr and rcy_dict_set on the dict
+ * see each other's changes. It is an ordinary dict (tracked, in the
+ * census), keyed by interned strs; the collector then counts it with the
+ * instance (python3.11: a cycle of two instances, one of them with its
+ * __dict__ asked for, collects 3). NULL with RCY_EINVAL, RCY_ETYPE (not an
+ * instance) or RCY_ENOMEM (the instance unchanged). May run an automatic
+ * collection (the first call makes a dict).
+ */
+RCY_API rcy_object_t *rcy_instance_dict(rcy_object_t *obj);
+
+/**
  * obj.name = value, for an instance or a class (obj takes a reference to
  * value; a replaced value is released, which may run finalizers). name is
- * NUL-terminated UTF-8. 0, RCY_EINVAL (NULL argument, invalid name),
- * RCY_ETYPE (obj has no attributes), RCY_ERUNTIME (value of another runtime
- * than obj) or RCY_ENOMEM (nothing changed). May run an automatic collection
- * (the first attribute creates a dict).
+ * NUL-terminated UTF-8; it is interned (rcy_str_intern), so the call makes
+ * no str once the name is known. 0, RCY_EINVAL (NULL argument, invalid
+ * name), RCY_ETYPE (obj has no attributes), RCY_ERUNTIME (value of another
+ * runtime than obj) or RCY_ENOMEM (nothing changed). May run an automatic
+ * collection (the first attribute of a class makes its dict, as does an
+ * instance's attribute that outgrows the compact form).
  */
 RCY_API int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value);
 
@@ -1013,14 +1063,38 @@ RCY_API int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value
  * obj.name: looks in the instance's attributes, then in its class's (for
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
  * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
+ * Allocates nothing; runs no user code.
  */
 RCY_API rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
 
 /**
  * del obj.name (the object's own attribute, not its class's). Releases the
  * value, which may run finalizers. 0, RCY_EKEY, RCY_ETYPE or RCY_EINVAL.
+ * Allocates nothing.
  */
 RCY_API int rcy_delattr(rcy_object_t *obj, const char *name);
+
+/*
+ * The same three with the name as a str object (CPython's
+ * PyObject_SetAttr, where rcy_setattr is PyObject_SetAttrString). With an
+ * interned name (rcy_str_intern) that obj's class already knows, a call is
+ * a pointer comparison per name of the class and no hashing: the form for a
+ * runtime's inner loop. Any other str works too (its interned twin is
+ * found, or made by rcy_setattr_str). Errors as the char * forms, and
+ * RCY_ETYPE when name is not a str (checked before obj's type); a name of
+ * another runtime than obj gives RCY_ERUNTIME to rcy_setattr_str and
+ * RCY_EKEY to the other two (it equals no name of obj's: see "Runtimes and
+ * threads").
+ */
+
+/** obj.name = value; as rcy_setattr (may collect, may run finalizers). */
+RCY_API int rcy_setattr_str(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value);
+
+/** obj.name: a borrowed reference, or NULL; as rcy_getattr. */
+RCY_API rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name);
+
+/** del obj.name; as rcy_delattr (may run finalizers). */
+RCY_API int rcy_delattr_str(rcy_object_t *obj, rcy_object_t *name);
 
 /* ---- The cycle collector (CPython's gc module) ------------------------ */
 
@@ -2270,8 +2344,8 @@ RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *ou
 /**
  * Gives free memory back to the system: empties the built-in free lists
  * (as a full collection does), unmaps the small-object allocator's spare
- * arenas (up to 4 MiB of empty arenas it keeps mapped for reuse), then asks
- * the C allocator to return its free pages (glibc's malloc_trim(0)). Runs
+ * arenas (up to four empty arenas, 4 to 8 MiB, kept mapped for reuse), then
+ * asks the C allocator to return its free pages (glibc's malloc_trim(0)). Runs
  * no collection and no user code. Returns 1 if memory was returned, 0 if
  * not, or RCY_EINVAL.
  */

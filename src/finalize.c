@@ -134,8 +134,8 @@ bool rcyi_finalize_for_death(rcy_object_t *o)
     }
     /* Not resurrected: its entry in the heap tools' side table goes now
        (their on_death wrapper leaves the types with finalizers to this). */
-    if (RCY_UNLIKELY(rt->trace != NULL))
-        rcyi_trace_forget(o);
+    if (RCY_UNLIKELY(rt->trace_forget != NULL))
+        rt->trace_forget(o);
     return true;
 }
 

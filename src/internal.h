@@ -312,6 +312,17 @@ struct rcy_type_s {
        built-in type with a free list sets its own copy of it
        (lifecycle.h), the same steps with its slots inlined. */
     void (*on_death)(rcy_object_t *o);
+    /* Internal slot for built-in types that make their objects themselves
+       (the instances of a class: their capacity, their class reference):
+       when set, rcy_new calls it instead of allocating a zeroed object. */
+    rcy_object_t *(*alloc)(rcy_type_t *type);
+    /* Internal slot for built-in types whose fixed-size objects differ in
+       size (compact instances: their inline values): the bytes of o's
+       block, which rcyi_object_size returns instead of block_base. */
+    size_t (*size_of)(const rcy_object_t *o);
+    /* The class whose instances this type describes (src/types/class.c),
+       NULL for other types and once the class is freed. */
+    rcy_object_t *owner;
     size_t live_objects; /* census, kept as objects are created and freed */
     size_t live_bytes;
     size_t validate_tracked; /* scratch of heap validation (validate.c) */
@@ -489,6 +500,10 @@ struct rcy_runtime_s {
     /* Stable object ids and allocation sites (tools/sites.c), NULL until
        first used. */
     struct rcyi_trace_s *trace;
+    /* Set with trace: forgets a dying object's entry (finalize.c calls it
+       for the types with finalizers once they did not resurrect it). A
+       hook, because the tools sit above the object layer. */
+    void (*trace_forget)(rcy_object_t *o);
     rcy_runtime_t *live_next; /* the process-wide list of live runtimes (runtime.c) */
 };
 
@@ -904,8 +919,5 @@ RCYI_FUNC void rcyi_roots_release(rcy_runtime_t *rt);
 /* Frees the side table of ids and sites (teardown, after the last
    collection). */
 RCYI_FUNC void rcyi_trace_fini(rcy_runtime_t *rt);
-/* Forgets o's entry (o dies for good): called for the objects of types
-   with finalizers once their finalizers have not resurrected them. */
-RCYI_FUNC void rcyi_trace_forget(rcy_object_t *o);
 
 #endif /* RCY_INTERNAL_H */

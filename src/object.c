@@ -96,6 +96,8 @@ rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o)
 size_t rcyi_object_size(const rcy_object_t *o)
 {
     const rcy_type_t *t = o->type;
+    if (t->size_of != NULL)
+        return t->size_of(o);
     return rcyi_block_size(t, t->itemsize ? ((const rcy_varobject_t *)o)->size : 0);
 }
 
@@ -125,6 +127,8 @@ rcy_object_t *rcy_new(rcy_type_t *type)
         rcyi_set_error(type->rt, RCY_EINVAL);
         return NULL;
     }
+    if (type->alloc != NULL)
+        return type->alloc(type);
     return alloc_object(type, 0);
 }
 

@@ -66,10 +66,11 @@ struct rcyi_pool_s {
     size_t mapped; /* bytes of the arenas */
 };
 
-/* Arenas all of whose pools are empty stay mapped, up to this many (4 MiB),
-   until rcyi_pool_trim (rcy_memory_trim): a program that builds and drops a large structure
-   over and over would otherwise unmap and map its arenas, and fault their
-   pages in again, every time. */
+/* Arenas all of whose pools are empty stay mapped, up to this many (4 to
+   8 MiB: 1 MiB arenas, or 2 MiB huge-page ones), until rcyi_pool_trim
+   (rcy_memory_trim): a program that builds and drops a large structure over
+   and over would otherwise unmap and map its arenas, and fault their pages
+   in again, every time. */
 #define RCYI_POOL_SPARE_ARENAS 4
 
 /* Whether a runtime should have pools: builds with free lists, the default

@@ -9,14 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RCYI_STR(x) #x
-#define RCYI_XSTR(x) RCYI_STR(x)
-
-const char *rcy_version(void)
-{
-    return RCYI_XSTR(RCY_VERSION_MAJOR) "." RCYI_XSTR(RCY_VERSION_MINOR) "." RCYI_XSTR(RCY_VERSION_PATCH);
-}
-
 /* ---- Allocation hooks ------------------------------------------------ */
 
 static void *libc_malloc(void *ctx, size_t size)

@@ -1,8 +1,9 @@
 /*
- * What every layer uses: allocation through the runtime's hooks, the error
- * code, output and error reporting through the runtime's hooks, and the
- * fatal reports of heap corruption and of a runtime used after it was
- * destroyed; the check of UTF-8 text and of type names.
+ * What every layer uses: the version string, allocation through the
+ * runtime's hooks, the error code, output and error reporting through the
+ * runtime's hooks, and the fatal reports of heap corruption and of a
+ * runtime used after it was destroyed; the check of UTF-8 text and of type
+ * names.
  */
 #include "internal.h"
 
@@ -10,6 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define RCYI_STR(x) #x
+#define RCYI_XSTR(x) RCYI_STR(x)
+
+const char *rcy_version(void)
+{
+    return RCYI_XSTR(RCY_VERSION_MAJOR) "." RCYI_XSTR(RCY_VERSION_MINOR) "." RCYI_XSTR(RCY_VERSION_PATCH);
+}
 
 const char *rcy_strerror(int code)
 {

@@ -400,10 +400,11 @@ static bool check_census(vstate_t *v)
         if (t->validate_tracked > t->live_objects)
             return fail_type(v, t, "census: more tracked objects (%zu) than live ones (%zu)", t->validate_tracked,
                              t->live_objects);
-        if (t->itemsize == 0 && t->live_bytes != t->live_objects * t->block_base)
+        bool fixed = t->itemsize == 0 && t->size_of == NULL; /* every object block_base bytes */
+        if (fixed && t->live_bytes != t->live_objects * t->block_base)
             return fail_type(v, t, "census: live bytes (%zu) are not live objects (%zu) times the block size (%zu)",
                              t->live_bytes, t->live_objects, t->block_base);
-        if (t->itemsize != 0 && t->live_bytes < t->live_objects * t->block_base)
+        if (!fixed && t->live_bytes < t->live_objects * t->block_base)
             return fail_type(v, t, "census: live bytes (%zu) are fewer than live objects (%zu) need (%zu each)",
                              t->live_bytes, t->live_objects, t->block_base);
     }

@@ -185,7 +185,7 @@ TEST(test_instances_hold_their_class)
     CHECK(rcy_getattr(cls, "origin") == p);
     rcy_decref(p);
     rcy_decref(cls);
-    CHECK_EQ(rcy_runtime_live_objects(rt), 3 + 1); /* class, its dict, instance, the key */
+    CHECK_EQ(rcy_runtime_live_objects(rt), 3); /* class, its dict, instance (the name is interned) */
     CHECK_EQ(rcy_gc_collect(rt, 2), 3);
     CHECK_EQ(rcy_runtime_live_objects(rt), 0);
     test_runtime_end(rt);
@@ -399,19 +399,49 @@ TEST(test_attributes_out_of_memory)
     long live = a.live;
     size_t objects = rcy_runtime_live_objects(rt);
     a.failing = true;
-    CHECK_EQ(rcy_setattr(obj, "x", v), RCY_ENOMEM);
+    CHECK_EQ(rcy_setattr(obj, "x", v), RCY_ENOMEM); /* interning the name fails */
     CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
     CHECK(rcy_getattr(obj, "x") == NULL);
-    CHECK_EQ(rcy_runtime_live_objects(rt), objects); /* no dict was left behind */
-    /* The dict allocates, the key does not: fail the second allocation. */
-    a.failing = false;
-    a.fail_after = 2;
-    CHECK_EQ(rcy_setattr(obj, "y", v), RCY_ENOMEM);
     CHECK_EQ(rcy_runtime_live_objects(rt), objects);
-    a.failing = false;
-    a.fail_after = 0;
-    rcy_gc_collect(rt, 2); /* the dict made for "y" may sit on a free list */
     CHECK_EQ(a.live, live);
+    /* Once the name is interned, a compact instance's attribute allocates
+       nothing. */
+    a.failing = false;
+    CHECK(rcy_str_intern(rt, "x") != NULL);
+    CHECK(rcy_str_intern(rt, "y") != NULL);
+    live = a.live;
+    a.failing = true;
+    CHECK_EQ(rcy_setattr(obj, "x", v), 0);
+    CHECK_EQ(rcy_setattr(obj, "y", v), 0);
+    CHECK(rcy_getattr(obj, "y") == v);
+    CHECK_EQ(rcy_delattr(obj, "y"), 0);
+    CHECK_EQ(a.live, live);
+    CHECK_EQ(rcy_runtime_live_objects(rt), objects);
+    /* Its dict fails as a whole: the instance keeps its attributes inline. */
+    CHECK(rcy_instance_dict(obj) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
+    a.failing = false;
+    CHECK_EQ(rcy_runtime_live_objects(rt), objects);
+    CHECK(rcy_getattr(obj, "x") == v);
+    /* Fail its 2nd, 3rd, ... allocation until it succeeds. */
+    rcy_object_t *d = NULL;
+    for (long k = 2; d == NULL && k < 20; k++) {
+        a.fail_after = k;
+        d = rcy_instance_dict(obj);
+        a.failing = false;
+        a.fail_after = 0;
+        if (d == NULL) {
+            CHECK_EQ(rcy_last_error(rt), RCY_ENOMEM);
+            CHECK_EQ(rcy_runtime_live_objects(rt), objects);
+            CHECK_EQ(rcy_type_live_objects(rcy_dict_type(rt)), 0);
+            CHECK(rcy_getattr(obj, "x") == v);
+        }
+    }
+    CHECK(d != NULL);
+    CHECK_EQ(rcy_dict_len(d), 1);
+    rcy_decref(d);
+    CHECK_EQ(rcy_delattr(obj, "x"), 0);
+    rcy_gc_collect(rt, 2); /* the dict made may sit on a free list */
     CHECK(rcy_instance_new(NULL) == NULL);
     a.failing = true;
     CHECK(rcy_instance_new(cls) == NULL);

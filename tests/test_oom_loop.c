@@ -439,6 +439,33 @@ static int c_setattr_replace(env_t *e) { return rcy_setattr(e->f[F_I1], "a", e->
 static bool d_setattr_replace(env_t *e) { return rcy_getattr(e->f[F_I1], "a") == e->f[F_N2]; }
 static int c_setattr_class(env_t *e) { return rcy_setattr(e->f[F_C], "x", e->f[F_N2]); }
 static bool d_setattr_class(env_t *e) { return rcy_getattr(e->f[F_I0], "x") == e->f[F_N2]; }
+static int c_setattr_str(env_t *e)
+{
+    rcy_object_t *name = rcy_str_new(e->rt, "fresh");
+    if (name == NULL)
+        return rcy_last_error(e->rt);
+    int r = rcy_setattr_str(e->f[F_I1], name, e->f[F_N2]);
+    rcy_decref(name);
+    return r;
+}
+static bool d_setattr_str(env_t *e) { return rcy_getattr(e->f[F_I1], "fresh") == e->f[F_N2]; }
+static int c_instance_dict(env_t *e)
+{
+    rcy_object_t *d = rcy_instance_dict(e->f[F_I1]);
+    if (d == NULL)
+        return rcy_last_error(e->rt);
+    rcy_decref(d);
+    return 0;
+}
+static bool d_instance_dict(env_t *e)
+{
+    rcy_object_t *d = rcy_instance_dict(e->f[F_I1]);
+    bool ok = d != NULL && rcy_dict_len(d) == 1 && rcy_getattr(e->f[F_I1], "a") != NULL;
+    rcy_xdecref(d);
+    return ok;
+}
+static int c_str_intern(env_t *e) { return rcy_str_intern(e->rt, "a name never seen") != NULL ? 0 : rcy_last_error(e->rt); }
+static bool d_str_intern(env_t *e) { return rcy_str_is_interned(rcy_str_intern(e->rt, "a name never seen")) == 1; }
 
 static int c_weakvaluedict(env_t *e) { return ctor(e, rcy_weakvaluedict_new(e->rt)); }
 static int c_weakkeydict(env_t *e) { return ctor(e, rcy_weakkeydict_new(e->rt)); }
@@ -519,6 +546,9 @@ static const case_t cases[] = {
     {"rcy_setattr (new attribute)", c_setattr_new, d_setattr_new},
     {"rcy_setattr (replace)", c_setattr_replace, d_setattr_replace},
     {"rcy_setattr (class)", c_setattr_class, d_setattr_class},
+    {"rcy_setattr_str (new name)", c_setattr_str, d_setattr_str},
+    {"rcy_instance_dict", c_instance_dict, d_instance_dict},
+    {"rcy_str_intern", c_str_intern, d_str_intern},
     {"rcy_weakvaluedict_new", c_weakvaluedict, d_weakmap_new},
     {"rcy_weakkeydict_new", c_weakkeydict, d_weakmap_new},
     {"rcy_weakmap_set (weak values)", c_wv_set, d_wv_set},

@@ -30,6 +30,8 @@ static size_t hash_ptr(const void *p)
 
 /* ---- The table --------------------------------------------------------- */
 
+static void trace_forget(rcy_object_t *o);
+
 rcyi_trace_t *rcyi_trace_get(rcy_runtime_t *rt)
 {
     if (rt->trace != NULL)
@@ -41,6 +43,7 @@ rcyi_trace_t *rcyi_trace_get(rcy_runtime_t *rt)
     t->next_id = 1;
     t->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)rt;
     rt->trace = t;
+    rt->trace_forget = trace_forget;
     return t;
 }
 
@@ -64,6 +67,7 @@ void rcyi_trace_fini(rcy_runtime_t *rt)
     if (t == NULL)
         return;
     rt->trace = NULL; /* the wrappers forward from now on */
+    rt->trace_forget = NULL;
     free_sites(rt, t);
     rcyi_free(rt, t->map);
     rcyi_free(rt, t);
@@ -176,7 +180,7 @@ static void forget(rcyi_trace_t *t, rcy_object_t *o)
 
 /* The on_death slot of a type some of whose objects have entries. A type
    with a finalizer may resurrect its object: finalize.c forgets it once
-   the finalizers have run without doing so (rcyi_trace_forget). */
+   the finalizers have run without doing so (trace_forget, rt->trace_forget). */
 static void on_death_traced(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
@@ -186,7 +190,10 @@ static void on_death_traced(rcy_object_t *o)
     type->untraced_on_death(o);
 }
 
-void rcyi_trace_forget(rcy_object_t *o)
+
+/* rt->trace_forget: o dies for good (finalize.c, for the objects of types
+   with finalizers once their finalizers have not resurrected them). */
+static void trace_forget(rcy_object_t *o)
 {
     rcyi_trace_t *t = o->type->rt->trace;
     if (t != NULL && t->len > 0)

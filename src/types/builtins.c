@@ -40,6 +40,7 @@ void rcyi_builtins_fini(rcy_runtime_t *rt)
     if (rt->builtins == NULL)
         return;
     clear_freelists(rt);
+    rcyi_str_intern_fini(rt);
     rcyi_free(rt, rt->builtins);
     rt->builtins = NULL;
     rt->clear_freelists = NULL;

@@ -3,9 +3,17 @@
  * type "type" holding class attributes; it owns a type of its own, named
  * after the class, for its instances, whose finalize (or legacy_del) slot
  * is set only when the class has such a finalizer: a trampoline that calls
- * the class's C function. Instances hold a reference to their class and
- * their attributes in a private, untracked dict created on the first
- * rcy_setattr (see instance_traverse).
+ * the class's C function.
+ *
+ * Instances are compact, in the manner of CPython 3.11-3.13 (shared keys
+ * and inline values, docs/design.md "Instance layout"): a class keeps one
+ * table of attribute names (interned strs) shared by all its instances,
+ * and an instance keeps only the values, inline, in the slots of the
+ * names' indices. A dict for an instance is made only when asked for
+ * (rcy_instance_dict) or when its attributes no longer fit the compact form
+ * (a name past the shared table's or the instance's capacity, more
+ * attributes than the layout word can order); from then on the instance
+ * uses that dict, as CPython 3.11/3.12 do.
  */
 #include "types.h"
 #include "lifecycle.h"
@@ -14,6 +22,59 @@
 
 static inline rcyi_class_t *as_class(const rcy_object_t *o) { return (rcyi_class_t *)(uintptr_t)o; }
 static inline rcyi_instance_t *as_instance(const rcy_object_t *o) { return (rcyi_instance_t *)(uintptr_t)o; }
+
+/* ---- The layout word of an instance ------------------------------------
+
+   bit 0: DICT (values[0] holds the instance's dict); bits 1-5: the
+   capacity (value slots, 1 to RCYI_SHARED_KEYS_MAX); then, while not DICT,
+   bits 6-10: the number of attributes, and from bit 11 their key indices
+   in insertion order, 5 bits each (ORDER_MAX of them: 10 on 64-bit
+   targets, 4 on 32-bit ones). CPython keeps the insertion order in a byte
+   array before the values; one word keeps the instance at 64 bytes. */
+#define L_DICT ((uintptr_t)1)
+#define L_FIELD ((uintptr_t)31)
+#define L_CAP_SHIFT 1
+#define L_COUNT_SHIFT 6
+#define L_ORDER_SHIFT 11
+#define L_ORDER_BITS 5
+#define ORDER_MAX ((int)((sizeof(uintptr_t) * 8 - L_ORDER_SHIFT) / L_ORDER_BITS))
+
+static inline int l_cap(uintptr_t l) { return (int)((l >> L_CAP_SHIFT) & L_FIELD); }
+static inline int l_count(uintptr_t l) { return (int)((l >> L_COUNT_SHIFT) & L_FIELD); }
+static inline int l_order(uintptr_t l, int p) { return (int)((l >> (L_ORDER_SHIFT + L_ORDER_BITS * p)) & L_FIELD); }
+
+/* The layout with key index ix appended to the insertion order. */
+static inline uintptr_t l_append(uintptr_t l, int ix)
+{
+    int n = l_count(l);
+    return (l + ((uintptr_t)1 << L_COUNT_SHIFT)) | ((uintptr_t)ix << (L_ORDER_SHIFT + L_ORDER_BITS * n));
+}
+
+/* The layout with key index ix (present) removed from the order. */
+static inline uintptr_t l_remove(uintptr_t l, int ix)
+{
+    int n = l_count(l), p = 0;
+    while (p < n && l_order(l, p) != ix)
+        p++;
+    unsigned at = L_ORDER_SHIFT + L_ORDER_BITS * (unsigned)p;
+    uintptr_t low = l & (((uintptr_t)1 << at) - 1);
+    uintptr_t high = at + L_ORDER_BITS < sizeof(uintptr_t) * 8 ? (l >> (at + L_ORDER_BITS)) << at : 0;
+    return (low | high) - ((uintptr_t)1 << L_COUNT_SHIFT);
+}
+
+/* A compact layout with no attributes. */
+static inline uintptr_t l_empty(int cap) { return (uintptr_t)cap << L_CAP_SHIFT; }
+
+static inline rcyi_class_t *class_of(const rcy_object_t *inst) { return as_class(inst->type->owner); }
+
+/* The index of the interned str key in c's shared keys, or -1. */
+static inline int keys_find(const rcyi_class_t *c, const rcy_object_t *key)
+{
+    for (int i = 0; i < c->nkeys; i++)
+        if (c->keys[i] == key)
+            return i;
+    return -1;
+}
 
 /* ---- Class objects --------------------------------------------------- */
 
@@ -30,6 +91,19 @@ static int class_clear(rcy_object_t *self)
     return 0;
 }
 
+/* The class dies (its instances are gone: each held a reference); its
+   instance type stays with the runtime, and forgets it, so that rcy_new of
+   the type refuses. Not when teardown releases the immortals (the count is
+   then not 0): instances may still be collected after this slot ran, and
+   their traverse needs their class, whose memory stays until the end. */
+static void class_dealloc(rcy_object_t *self)
+{
+    rcyi_class_t *c = as_class(self);
+    if (c->instance_type != NULL && self->refcnt == 0)
+        c->instance_type->owner = NULL;
+    RCY_CLEAR(c->dict);
+}
+
 int rcyi_init_class_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 {
     rcy_type_spec_t spec = {0};
@@ -38,6 +112,7 @@ int rcyi_init_class_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     spec.flags = RCY_TPFLAGS_GC;
     spec.traverse = class_traverse;
     spec.clear = class_clear;
+    spec.dealloc = class_dealloc;
     spec.describe = rcyi_describe_repr;
     spec.weaklistoffset = offsetof(rcyi_class_t, weaklist);
     b->class_type = rcy_type_new(rt, &spec);
@@ -52,54 +127,96 @@ void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o)
 
 /* ---- Instances ------------------------------------------------------- */
 
-/* An instance's attribute dict is private and untracked: the instance
-   reports the attributes as its own references (each labelled with its
-   name), so an instance is one object for the collector, as in CPython
-   3.11+, where attributes live inline until __dict__ is asked for. */
+/* An instance is one object for the collector, as in CPython 3.11+: it
+   reports each attribute as its own reference, labelled with the
+   attribute's name, then its class; once it has a dict, the dict (which
+   reports the attributes), then its class. The order is CPython 3.11's
+   subtype_traverse: the values in the order of the class's keys, the type
+   last (python3.11: gc.get_referents(o) == [o.b, o.a, C] when C's first
+   instance set b first, whatever order o set them in). */
 static int instance_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
     rcyi_instance_t *inst = as_instance(self);
-    RCY_VISIT_NAMED(inst->cls, "__class__");
-    if (inst->dict != NULL)
-        return inst->dict->type->traverse(inst->dict, visit, arg);
+    rcyi_class_t *c = class_of(self);
+    uintptr_t l = inst->layout;
+    if (l & L_DICT) {
+        RCY_VISIT_NAMED(inst->values[0], "__dict__");
+    } else if (l_count(l) > 0) {
+        int cap = l_cap(l);
+        for (int ix = 0; ix < cap; ix++)
+            RCY_VISIT_NAMED(inst->values[ix], ((const rcyi_str_t *)c->keys[ix])->data);
+    }
+    RCY_VISIT_NAMED(c, "__class__");
     return 0;
 }
 
-/* Breaks cycles through the attributes; the class reference stays until
-   deallocation (as CPython keeps ob_type), so a cleared instance still
-   knows its class. */
+/* Breaks cycles through the attributes: the instance is left compact and
+   empty before anything is released, so that finalizers run by the
+   releases see a consistent instance (and may even set attributes again).
+   The class reference stays until deallocation (as CPython keeps ob_type),
+   so a cleared instance still knows its class. */
 static int instance_clear(rcy_object_t *self)
 {
-    RCY_CLEAR(as_instance(self)->dict);
+    rcyi_instance_t *inst = as_instance(self);
+    uintptr_t l = inst->layout;
+    int cap = l_cap(l);
+    rcy_object_t *old[RCYI_SHARED_KEYS_MAX];
+    int n = 0;
+    if (l & L_DICT) {
+        old[n++] = inst->values[0];
+    } else {
+        int count = l_count(l);
+        for (int p = 0; p < count; p++)
+            old[n++] = inst->values[l_order(l, p)];
+    }
+    for (int i = 0; i < cap; i++)
+        inst->values[i] = NULL;
+    inst->layout = l_empty(cap);
+    for (int i = 0; i < n; i++)
+        rcy_decref(old[i]);
     return 0;
 }
 
-static void instance_dealloc(rcy_object_t *self)
+/* Deallocation: nothing can reach the dying instance (its count is 0 and
+   its weak references are cleared), so its references are released where
+   they are, without detaching them first; then the class's. */
+static inline void instance_release(rcy_object_t *self)
 {
     rcyi_instance_t *inst = as_instance(self);
-    RCY_CLEAR(inst->dict);
-    RCY_CLEAR(inst->cls);
+    rcyi_class_t *c = class_of(self);
+    uintptr_t l = inst->layout;
+    if (l & L_DICT) {
+        rcy_xdecref(inst->values[0]);
+    } else {
+        int n = l_count(l);
+        for (int p = 0; p < n; p++)
+            rcy_decref(inst->values[l_order(l, p)]);
+    }
+    rcy_decref(&c->ob);
 }
+
+static void instance_dealloc(rcy_object_t *self) { instance_release(self); }
 
 static int instance_finalize(rcy_object_t *self)
 {
-    rcyi_class_t *c = as_class(as_instance(self)->cls);
-    return c != NULL && c->finalize != NULL ? c->finalize(self, c->arg) : 0;
+    rcyi_class_t *c = class_of(self);
+    return c->finalize != NULL ? c->finalize(self, c->arg) : 0;
 }
 
 static int instance_legacy_del(rcy_object_t *self)
 {
-    rcyi_class_t *c = as_class(as_instance(self)->cls);
-    return c != NULL && c->legacy_del != NULL ? c->legacy_del(self, c->arg) : 0;
+    rcyi_class_t *c = class_of(self);
+    return c->legacy_del != NULL ? c->legacy_del(self, c->arg) : 0;
 }
 
-static size_t instance_block_size(const rcy_object_t *o)
+static inline size_t instance_bytes(int cap)
 {
-    (void)o;
-    return sizeof(rcy_gc_head_t) + sizeof(rcyi_instance_t);
+    return sizeof(rcy_gc_head_t) + sizeof(rcyi_instance_t) + (size_t)cap * sizeof(rcy_object_t *);
 }
 
-static const rcyi_death_t instance_death = {instance_dealloc, NULL, instance_block_size, true, true};
+static size_t instance_block_size(const rcy_object_t *o) { return instance_bytes(l_cap(as_instance(o)->layout)); }
+
+static const rcyi_death_t instance_death = {instance_release, NULL, instance_block_size, true, true};
 
 /* The on_death slot of the instances of a class without finalizers:
    lifecycle.h's steps with instance_dealloc inlined. */
@@ -108,13 +225,174 @@ static void instance_on_death(rcy_object_t *self)
     rcyi_dealloc_with(self, &instance_death);
 }
 
+/* The alloc slot of instance types (rcy_new and rcy_instance_new): an
+   instance with as many value slots as its class has names, plus the
+   class's spare ones, holding a reference to its class. */
+static inline rcy_object_t *instance_make(rcy_type_t *type)
+{
+    rcyi_class_t *c = as_class(type->owner);
+    if (c == NULL) { /* the class is gone: nothing to instantiate */
+        rcyi_set_error(type->rt, RCY_ETYPE);
+        return NULL;
+    }
+    int cap = c->nkeys + c->spare;
+    if (cap < 1)
+        cap = 1; /* values[0] holds the dict once there is one */
+    if (cap > RCYI_SHARED_KEYS_MAX)
+        cap = RCYI_SHARED_KEYS_MAX;
+    rcy_incref(&c->ob); /* before the allocation, which may collect */
+    rcyi_instance_t *inst;
+    /* The common capacities as constants, so that the zeroing is inlined. */
+    switch (cap) {
+    case 1:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(1));
+        break;
+    case 2:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(2));
+        break;
+    case 3:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(3));
+        break;
+    case 4:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(4));
+        break;
+    default:
+        inst = (rcyi_instance_t *)rcyi_object_new_sized(type, instance_bytes(cap));
+        break;
+    }
+    if (inst == NULL) {
+        rcy_decref(&c->ob);
+        rcyi_set_error(type->rt, RCY_ENOMEM);
+        return NULL;
+    }
+    inst->layout = l_empty(cap);
+    if (c->spare > 0)
+        c->spare--;
+    return &inst->ob;
+}
+
+static rcy_object_t *instance_alloc(rcy_type_t *type) { return instance_make(type); }
+
 bool rcyi_is_instance(const rcy_object_t *o)
 {
     rcyi_check_live(o);
     return o->type->traverse == instance_traverse;
 }
 
+/* Gives the instance obj a dict holding its attributes, and key = value
+   when key is not NULL, and switches it to that dict. Nothing changes on
+   failure (RCY_ENOMEM). Making the dict may collect, and so run finalizers
+   that change obj: the attributes are read after it. */
+static int instance_to_dict(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *value)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    rcy_object_t *d = rcy_dict_new(obj->type->rt);
+    if (d == NULL)
+        return RCY_ENOMEM;
+    uintptr_t l = inst->layout;
+    if (l & L_DICT) { /* a finalizer gave obj its dict meanwhile */
+        rcy_decref(d);
+        return key != NULL ? rcy_dict_set(inst->values[0], key, value) : 0;
+    }
+    const rcyi_class_t *c = class_of(obj);
+    int n = l_count(l);
+    for (int p = 0; p < n; p++) {
+        int ix = l_order(l, p);
+        if (rcy_dict_set(d, c->keys[ix], inst->values[ix]) < 0) {
+            rcy_decref(d); /* its references are obj's too: nothing dies */
+            return RCY_ENOMEM;
+        }
+    }
+    if (key != NULL && rcy_dict_set(d, key, value) < 0) {
+        rcy_decref(d);
+        return RCY_ENOMEM;
+    }
+    /* The dict holds every value now: release the slots' references after
+       the switch (a value key replaced dies here, and may run code). */
+    rcy_object_t *old[RCYI_SHARED_KEYS_MAX];
+    for (int p = 0; p < n; p++) {
+        int ix = l_order(l, p);
+        old[p] = inst->values[ix];
+        inst->values[ix] = NULL;
+    }
+    inst->values[0] = d;
+    inst->layout = l_empty(l_cap(l)) | L_DICT;
+    for (int p = 0; p < n; p++)
+        rcy_decref(old[p]);
+    return 0;
+}
+
+/* obj.key = value for an instance, key an interned str. */
+static int instance_set(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *value)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (l & L_DICT)
+        return rcy_dict_set(inst->values[0], key, value);
+    rcyi_class_t *c = class_of(obj);
+    int ix = keys_find(c, key);
+    if (ix < 0 && c->nkeys < RCYI_SHARED_KEYS_MAX) {
+        ix = c->nkeys++; /* a new name for the class (immortal: no reference) */
+        c->keys[ix] = key;
+    }
+    if (ix >= 0 && ix < l_cap(l)) {
+        rcy_object_t *old = inst->values[ix];
+        if (old != NULL) {
+            inst->values[ix] = rcy_newref(value);
+            rcy_decref(old);
+            return 0;
+        }
+        if (l_count(l) < ORDER_MAX) {
+            inst->values[ix] = rcy_newref(value);
+            inst->layout = l_append(l, ix);
+            return 0;
+        }
+    }
+    /* The shared keys are full, the name's slot lies past this instance's
+       capacity (it was made before its class knew the name), or the
+       layout word cannot order one more attribute: a dict from now on. */
+    return instance_to_dict(obj, key, value);
+}
+
+/* The instance's own attribute key (an interned str, or NULL when the
+   name was never interned) with the text s[0..n): borrowed, or NULL. */
+static rcy_object_t *instance_get(rcy_object_t *obj, rcy_object_t *key, const char *s, size_t n)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (l & L_DICT)
+        return rcyi_dict_get_cstr(inst->values[0], s, n);
+    if (key == NULL)
+        return NULL;
+    int ix = keys_find(class_of(obj), key);
+    return ix >= 0 && ix < l_cap(l) ? inst->values[ix] : NULL;
+}
+
+/* del obj.key: 0 or RCY_EKEY. */
+static int instance_del(rcy_object_t *obj, rcy_object_t *key, const char *s, size_t n)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (l & L_DICT)
+        return rcyi_dict_del_cstr(inst->values[0], s, n);
+    int ix = key != NULL ? keys_find(class_of(obj), key) : -1;
+    if (ix < 0 || ix >= l_cap(l) || inst->values[ix] == NULL)
+        return RCY_EKEY;
+    rcy_object_t *old = inst->values[ix];
+    inst->values[ix] = NULL;
+    inst->layout = l_remove(l, ix);
+    rcy_decref(old);
+    return 0;
+}
+
 /* ---- The public API ---------------------------------------------------- */
+
+/* The attribute calls' general paths (after their fast paths failed), out
+   of line so that the fast paths need no stack frame. */
+static RCYI_NOINLINE int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value);
+static RCYI_NOINLINE rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name);
+static RCYI_NOINLINE int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value);
+static RCYI_NOINLINE rcy_object_t *getattr_str_slow(rcy_object_t *obj, rcy_object_t *name);
 
 rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec)
 {
@@ -134,6 +412,7 @@ rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class
         c->legacy_del = spec->legacy_del;
         c->arg = spec->arg;
     }
+    c->spare = RCYI_SHARED_KEYS_MAX; /* CPython's new shared keys: 30 usable */
     rcy_type_spec_t ispec = {0};
     ispec.name = name;
     ispec.basicsize = sizeof(rcyi_instance_t);
@@ -150,6 +429,9 @@ rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class
         rcyi_set_error(rt, RCY_ENOMEM);
         return NULL;
     }
+    c->instance_type->owner = &c->ob;
+    c->instance_type->alloc = instance_alloc;
+    c->instance_type->size_of = instance_block_size;
     if (ispec.finalize == NULL && ispec.legacy_del == NULL)
         c->instance_type->on_death = instance_on_death;
     return &c->ob;
@@ -170,32 +452,183 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
         rcyi_set_error(cls->type->rt, RCY_ETYPE);
         return NULL;
     }
-    rcyi_instance_t *inst = (rcyi_instance_t *)rcyi_object_new_sized(
-        as_class(cls)->instance_type, sizeof(rcy_gc_head_t) + sizeof(rcyi_instance_t));
-    if (inst == NULL)
-        return NULL;
-    inst->cls = rcy_newref(cls);
-    return &inst->ob;
+    return instance_make(as_class(cls)->instance_type);
 }
 
 rcy_object_t *rcy_instance_class(const rcy_object_t *inst)
 {
     if (inst == NULL || !rcyi_is_instance(inst))
         return NULL;
-    return as_instance(inst)->cls;
+    return inst->type->owner;
 }
 
-/* The attribute dict slot of obj, or NULL (RCY_ETYPE) if it has none. */
-static rcy_object_t **dict_slot(rcy_object_t *obj)
+rcy_object_t *rcy_instance_dict(rcy_object_t *obj)
 {
-    if (rcyi_is_instance(obj))
-        return &as_instance(obj)->dict;
-    if (rcyi_is_class(obj))
-        return &as_class(obj)->dict;
-    return NULL;
+    if (obj == NULL)
+        return NULL;
+    if (!rcyi_is_instance(obj)) {
+        rcyi_set_error(obj->type->rt, RCY_ETYPE);
+        return NULL;
+    }
+    if (!(as_instance(obj)->layout & L_DICT)) {
+        int err = instance_to_dict(obj, NULL, NULL);
+        if (err < 0) {
+            rcyi_set_error(obj->type->rt, err);
+            return NULL;
+        }
+    }
+    return rcy_newref(as_instance(obj)->values[0]);
+}
+
+/* The checks every attribute call makes, in the documented order: 0, or
+   the error (already set) to return. */
+static int attr_check(rcy_object_t *obj)
+{
+    if (rcyi_is_instance(obj) || rcyi_is_class(obj))
+        return 0;
+    return rcyi_set_error(obj->type->rt, RCY_ETYPE);
+}
+
+/* obj.key = value, key an interned str. */
+static int setattr_interned(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *value)
+{
+    rcy_runtime_t *rt = obj->type->rt;
+    int err;
+    if (rcyi_is_instance(obj)) {
+        err = instance_set(obj, key, value);
+    } else {
+        rcyi_class_t *c = as_class(obj);
+        bool created = false;
+        if (c->dict == NULL) {
+            rcy_object_t *d = rcy_dict_new(rt); /* may collect, and so run finalizers */
+            if (d == NULL)
+                return RCY_ENOMEM;
+            if (c->dict == NULL) {
+                c->dict = d;
+                created = true;
+            } else {
+                rcy_decref(d); /* a finalizer gave the class a dict meanwhile */
+            }
+        }
+        err = rcy_dict_set(c->dict, key, value);
+        if (err < 0 && created)
+            RCY_CLEAR(c->dict); /* leave the class as it was */
+    }
+    return err < 0 ? rcyi_set_error(rt, err) : 0;
+}
+
+/* obj.s (the text s[0..n), key its interned str or NULL): looks in the
+   instance, then in its class. Borrowed, or NULL with RCY_EKEY. */
+static rcy_object_t *getattr_text(rcy_object_t *obj, rcy_object_t *key, const char *s, size_t n)
+{
+    rcy_object_t *v;
+    if (rcyi_is_instance(obj)) {
+        v = instance_get(obj, key, s, n);
+        if (v == NULL) {
+            rcyi_class_t *c = class_of(obj);
+            if (c->dict != NULL)
+                v = rcyi_dict_get_cstr(c->dict, s, n);
+        }
+    } else {
+        rcyi_class_t *c = as_class(obj);
+        v = c->dict != NULL ? rcyi_dict_get_cstr(c->dict, s, n) : NULL;
+    }
+    if (v == NULL)
+        rcyi_set_error(obj->type->rt, RCY_EKEY);
+    return v;
+}
+
+static int delattr_text(rcy_object_t *obj, rcy_object_t *key, const char *s, size_t n)
+{
+    int err;
+    if (rcyi_is_instance(obj)) {
+        err = instance_del(obj, key, s, n);
+    } else {
+        rcyi_class_t *c = as_class(obj);
+        err = c->dict != NULL ? rcyi_dict_del_cstr(c->dict, s, n) : RCY_EKEY;
+    }
+    return err < 0 ? rcyi_set_error(obj->type->rt, err) : 0;
+}
+
+/* The name cache of the char * forms: the interned str whose text the
+   caller's name pointer holds, if the cache remembers it (NULL if not).
+   Comparing the bytes with the NUL (the str has no NUL before its end,
+   or it could not have been cached) proves the text is the same. */
+static inline size_t name_slot(const char *name) { return ((uintptr_t)name >> 3) & 63; }
+
+static inline rcy_object_t *name_cached(const rcyi_builtins_t *b, const char *name)
+{
+    size_t i = name_slot(name);
+    rcy_object_t *key = b->name_cache[i].key;
+    if (b->name_cache[i].name != name || key == NULL)
+        return NULL;
+    const rcyi_str_t *s = (const rcyi_str_t *)key;
+    /* Byte by byte, the NUL included: a mismatch stops the loop at name's
+       NUL at the latest, so nothing past name's end is read. */
+    for (intptr_t k = 0; k <= s->ob.size; k++)
+        if (s->data[k] != name[k])
+            return NULL;
+    return key;
+}
+
+static inline void name_remember(rcyi_builtins_t *b, const char *name, rcy_object_t *key)
+{
+    const rcyi_str_t *s = (const rcyi_str_t *)key;
+    if (memchr(s->data, '\0', (size_t)s->ob.size) != NULL)
+        return; /* a name with a NUL inside is never a C string's text */
+    size_t i = name_slot(name);
+    b->name_cache[i].name = name;
+    b->name_cache[i].key = key;
+}
+
+/* The fast paths: an instance without a dict whose class knows the
+   interned name key, whose slot is within its capacity. Store: the slot
+   holds a value already (replacing it), returns 0, else -1 (nothing
+   done). Load: the value, or NULL (look further). */
+static inline int store_fast(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *value)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (RCY_UNLIKELY(l & L_DICT))
+        return -1;
+    int ix = keys_find(class_of(obj), key);
+    if (ix < 0 || ix >= l_cap(l) || inst->values[ix] == NULL)
+        return -1;
+    rcy_object_t *old = inst->values[ix];
+    inst->values[ix] = rcy_newref(value);
+    rcy_decref(old);
+    return 0;
+}
+
+static inline rcy_object_t *load_fast(rcy_object_t *obj, rcy_object_t *key)
+{
+    rcyi_instance_t *inst = as_instance(obj);
+    uintptr_t l = inst->layout;
+    if (RCY_UNLIKELY(l & L_DICT))
+        return NULL;
+    int ix = keys_find(class_of(obj), key);
+    return ix >= 0 && ix < l_cap(l) ? inst->values[ix] : NULL;
+}
+
+/* Whether obj is a live instance (the freed-object check of every call). */
+static inline bool instance_fast(const rcy_object_t *obj)
+{
+    rcyi_check_live(obj);
+    return obj->type->traverse == instance_traverse;
 }
 
 int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL && value != NULL) && instance_fast(obj) &&
+        rcyi_same_runtime(value, obj->type->rt)) {
+        rcy_object_t *key = name_cached(obj->type->rt->builtins, name);
+        if (key != NULL && store_fast(obj, key, value) == 0)
+            return 0;
+    }
+    return setattr_slow(obj, name, value);
+}
+
+static int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value)
 {
     if (obj == NULL)
         return RCY_EINVAL;
@@ -205,32 +638,30 @@ int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
     size_t n = strlen(name);
     if (!rcyi_utf8_valid(name, n))
         return rcyi_set_error(rt, RCY_EINVAL);
-    rcy_object_t **slot = dict_slot(obj);
-    if (slot == NULL)
-        return rcyi_set_error(rt, RCY_ETYPE);
+    int err = attr_check(obj);
+    if (err < 0)
+        return err;
     if (!rcyi_same_runtime(value, rt))
         return rcyi_set_error(rt, RCY_ERUNTIME);
-    bool created = false;
-    if (*slot == NULL) {
-        rcy_object_t *d = rcy_dict_new(rt); /* may collect, and so run finalizers */
-        if (d == NULL)
-            return RCY_ENOMEM;
-        if (*slot == NULL) {
-            if (rcyi_is_instance(obj))
-                rcy_gc_untrack(d); /* private to the instance (see instance_traverse) */
-            *slot = d;
-            created = true;
-        } else {
-            rcy_decref(d); /* a finalizer gave obj a dict meanwhile */
-        }
-    }
-    int err = rcyi_dict_set_cstr(*slot, name, n, value);
-    if (err < 0 && created)
-        RCY_CLEAR(*slot); /* leave obj as it was */
-    return err < 0 ? rcyi_set_error(rt, err) : 0;
+    rcy_object_t *key = rcyi_str_intern(rt, name, n, rcyi_str_hash_bytes(name, n));
+    if (key == NULL)
+        return RCY_ENOMEM;
+    name_remember(rt->builtins, name, key);
+    return setattr_interned(obj, key, value);
 }
 
 rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL) && instance_fast(obj)) {
+        rcy_object_t *key = name_cached(obj->type->rt->builtins, name);
+        rcy_object_t *v = key != NULL ? load_fast(obj, key) : NULL;
+        if (v != NULL)
+            return v;
+    }
+    return getattr_slow(obj, name);
+}
+
+static rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name)
 {
     if (obj == NULL)
         return NULL;
@@ -239,21 +670,13 @@ rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
     }
-    rcy_object_t **slot = dict_slot(obj);
-    if (slot == NULL) {
-        rcyi_set_error(rt, RCY_ETYPE);
+    if (attr_check(obj) < 0)
         return NULL;
-    }
     size_t n = strlen(name);
-    rcy_object_t *v = *slot != NULL ? rcyi_dict_get_cstr(*slot, name, n) : NULL;
-    if (v == NULL && rcyi_is_instance(obj)) {
-        rcyi_class_t *c = as_class(as_instance(obj)->cls);
-        if (c != NULL && c->dict != NULL)
-            v = rcyi_dict_get_cstr(c->dict, name, n);
-    }
-    if (v == NULL)
-        rcyi_set_error(rt, RCY_EKEY);
-    return v;
+    rcy_object_t *key = rcyi_str_intern_find(rt, name, n, rcyi_str_hash_bytes(name, n));
+    if (key != NULL)
+        name_remember(rt->builtins, name, key);
+    return getattr_text(obj, key, name, n);
 }
 
 int rcy_delattr(rcy_object_t *obj, const char *name)
@@ -263,11 +686,103 @@ int rcy_delattr(rcy_object_t *obj, const char *name)
     rcy_runtime_t *rt = obj->type->rt;
     if (name == NULL)
         return rcyi_set_error(rt, RCY_EINVAL);
-    rcy_object_t **slot = dict_slot(obj);
-    if (slot == NULL)
+    int err = attr_check(obj);
+    if (err < 0)
+        return err;
+    size_t n = strlen(name);
+    rcy_object_t *key = rcyi_str_intern_find(rt, name, n, rcyi_str_hash_bytes(name, n));
+    return delattr_text(obj, key, name, n);
+}
+
+/* The str-object forms. The name's interned str: name itself when it is
+   one of the class's shared keys (an interned name, the common case: one
+   scan, no hashing), else the one found by text (NULL: never interned). */
+static rcy_object_t *name_key(rcy_object_t *obj, rcy_object_t *name)
+{
+    if (rcyi_is_instance(obj) && keys_find(class_of(obj), name) >= 0)
+        return name;
+    const rcyi_str_t *s = (const rcyi_str_t *)name;
+    return rcyi_str_intern_find(obj->type->rt, s->data, (size_t)s->ob.size, rcyi_str_hash(name));
+}
+
+/* The fast paths of the str forms need no check of name: finding it among
+   the class's keys (by pointer) proves it an interned str of obj's
+   runtime, immortal and so never freed. */
+int rcy_setattr_str(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL && value != NULL) && instance_fast(obj) &&
+        rcyi_same_runtime(value, obj->type->rt) && store_fast(obj, name, value) == 0)
+        return 0;
+    return setattr_str_slow(obj, name, value);
+}
+
+static int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
+{
+    if (obj == NULL)
+        return RCY_EINVAL;
+    rcy_runtime_t *rt = obj->type->rt;
+    if (name == NULL || value == NULL)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    if (!rcyi_is_str(name))
         return rcyi_set_error(rt, RCY_ETYPE);
-    if (*slot == NULL)
+    int err = attr_check(obj);
+    if (err < 0)
+        return err;
+    if (!rcyi_same_runtime(name, rt) || !rcyi_same_runtime(value, rt))
+        return rcyi_set_error(rt, RCY_ERUNTIME);
+    rcy_object_t *key = rcyi_is_instance(obj) && keys_find(class_of(obj), name) >= 0 ? name : rcyi_str_intern_obj(name);
+    if (key == NULL)
+        return RCY_ENOMEM;
+    return setattr_interned(obj, key, value);
+}
+
+rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name)
+{
+    if (RCY_LIKELY(obj != NULL && name != NULL) && instance_fast(obj)) {
+        rcy_object_t *v = load_fast(obj, name);
+        if (v != NULL)
+            return v;
+    }
+    return getattr_str_slow(obj, name);
+}
+
+static rcy_object_t *getattr_str_slow(rcy_object_t *obj, rcy_object_t *name)
+{
+    if (obj == NULL)
+        return NULL;
+    rcy_runtime_t *rt = obj->type->rt;
+    if (name == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    if (!rcyi_is_str(name)) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    if (attr_check(obj) < 0)
+        return NULL;
+    if (!rcyi_same_runtime(name, rt)) { /* equals no name of obj's */
+        rcyi_set_error(rt, RCY_EKEY);
+        return NULL;
+    }
+    const rcyi_str_t *s = (const rcyi_str_t *)name;
+    return getattr_text(obj, name_key(obj, name), s->data, (size_t)s->ob.size);
+}
+
+int rcy_delattr_str(rcy_object_t *obj, rcy_object_t *name)
+{
+    if (obj == NULL)
+        return RCY_EINVAL;
+    rcy_runtime_t *rt = obj->type->rt;
+    if (name == NULL)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    if (!rcyi_is_str(name))
+        return rcyi_set_error(rt, RCY_ETYPE);
+    int err = attr_check(obj);
+    if (err < 0)
+        return err;
+    if (!rcyi_same_runtime(name, rt))
         return rcyi_set_error(rt, RCY_EKEY);
-    int err = rcyi_dict_del_cstr(*slot, name, strlen(name));
-    return err < 0 ? rcyi_set_error(rt, err) : 0;
+    const rcyi_str_t *s = (const rcyi_str_t *)name;
+    return delattr_text(obj, name_key(obj, name), s->data, (size_t)s->ob.size);
 }

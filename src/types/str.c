@@ -3,6 +3,7 @@
  * first use. Not containers.
  */
 #include "types.h"
+#include "pool.h"
 
 #include <string.h>
 
@@ -89,6 +90,144 @@ int64_t rcyi_str_hash(rcy_object_t *o)
     if (s->hash == -1)
         s->hash = rcyi_str_hash_bytes(s->data, (size_t)s->ob.size);
     return s->hash;
+}
+
+/* ---- Interned strs ---------------------------------------------------
+
+   One str per text and runtime, as CPython's interned strings: an
+   attribute name is compared by pointer once interned. They are immortal
+   (CPython 3.12+ makes every interned str immortal; 3.13 and later keep
+   those of sys.intern mortal but the names from code, which is what our
+   attribute names are, immortal): made by hand like the small ints, not
+   counted as live objects and in no census, and freed at the very end of
+   teardown (rcyi_str_intern_fini, from rcyi_builtins_fini), so that the
+   leak tools never show a name as growth. */
+
+static size_t intern_block(size_t n) { return offsetof(rcyi_str_t, data) + n + 1; }
+
+/* The slot of the bytes s[0..n) in the set: the one holding their str, or
+   the empty slot where it would go. cap > 0. */
+static size_t intern_slot(const rcyi_builtins_t *b, const char *s, size_t n, int64_t hash)
+{
+    size_t mask = b->intern.cap - 1;
+    size_t i = (size_t)((uint64_t)hash & mask);
+    for (size_t step = 1;; step++) {
+        const rcyi_str_t *t = b->intern.slots[i];
+        if (t == NULL ||
+            (t->hash == hash && (size_t)t->ob.size == n && (n == 0 || memcmp(t->data, s, n) == 0)))
+            return i;
+        i = (i + step) & mask; /* triangular probing visits every slot of a power of two */
+    }
+}
+
+rcy_object_t *rcyi_str_intern_find(const rcy_runtime_t *rt, const char *s, size_t n, int64_t hash)
+{
+    const rcyi_builtins_t *b = rt->builtins;
+    if (b->intern.cap == 0)
+        return NULL;
+    return (rcy_object_t *)b->intern.slots[intern_slot(b, s, n, hash)];
+}
+
+/* Doubles the set (8 slots at first). 0 or RCY_ENOMEM, the set unchanged. */
+static int intern_grow(rcy_runtime_t *rt, rcyi_builtins_t *b)
+{
+    size_t cap = rcyi_grow_cap(b->intern.cap, 8, sizeof(rcyi_str_t *));
+    rcyi_str_t **slots = cap != 0 ? rcyi_malloc_array(rt, cap, sizeof *slots) : NULL;
+    if (slots == NULL)
+        return RCY_ENOMEM;
+    memset(slots, 0, cap * sizeof *slots);
+    rcyi_str_t **old = b->intern.slots;
+    size_t oldcap = b->intern.cap;
+    b->intern.slots = slots;
+    b->intern.cap = cap;
+    for (size_t i = 0; i < oldcap; i++) {
+        rcyi_str_t *t = old[i];
+        if (t != NULL)
+            slots[intern_slot(b, t->data, (size_t)t->ob.size, t->hash)] = t;
+    }
+    rcyi_free(rt, old);
+    return 0;
+}
+
+rcy_object_t *rcyi_str_intern(rcy_runtime_t *rt, const char *s, size_t n, int64_t hash)
+{
+    rcyi_builtins_t *b = rt->builtins;
+    if (b->intern.cap != 0) {
+        rcyi_str_t *t = b->intern.slots[intern_slot(b, s, n, hash)];
+        if (t != NULL)
+            return (rcy_object_t *)t;
+    }
+    /* At most 2/3 full, counting the one to add. */
+    if ((b->intern.n + 1) * 3 > b->intern.cap * 2 && intern_grow(rt, b) < 0) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    rcyi_str_t *t = rcyi_mem_alloc(rt, intern_block(n));
+    if (t == NULL) {
+        rcyi_set_error(rt, RCY_ENOMEM);
+        return NULL;
+    }
+    t->ob.ob.refcnt = RCY_REFCNT_IMMORTAL;
+    t->ob.ob.type = b->str_type;
+    t->ob.size = (intptr_t)n;
+    t->hash = hash;
+    if (n > 0)
+        memcpy(t->data, s, n);
+    t->data[n] = '\0';
+    b->intern.slots[intern_slot(b, s, n, hash)] = t;
+    b->intern.n++;
+    return (rcy_object_t *)t;
+}
+
+rcy_object_t *rcyi_str_intern_obj(rcy_object_t *o)
+{
+    rcyi_str_t *s = (rcyi_str_t *)o;
+    return rcyi_str_intern(o->type->rt, s->data, (size_t)s->ob.size, rcyi_str_hash(o));
+}
+
+void rcyi_str_intern_fini(rcy_runtime_t *rt)
+{
+    rcyi_builtins_t *b = rt->builtins;
+    for (size_t i = 0; i < b->intern.cap; i++) {
+        rcyi_str_t *t = b->intern.slots[i];
+        if (t != NULL)
+            rcyi_mem_free(rt, t, intern_block((size_t)t->ob.size));
+    }
+    rcyi_free(rt, b->intern.slots);
+    b->intern.slots = NULL;
+    b->intern.cap = b->intern.n = 0;
+}
+
+rcy_object_t *rcy_str_intern_len(rcy_runtime_t *rt, const char *utf8, size_t len)
+{
+    if (rt == NULL)
+        return NULL;
+    RCYI_CHECK_RT(rt);
+    if ((utf8 == NULL && len > 0) || len > (size_t)INTPTR_MAX - 64 || !rcyi_utf8_valid(utf8, len)) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    return rcyi_str_intern(rt, utf8, len, rcyi_str_hash_bytes(utf8, len));
+}
+
+rcy_object_t *rcy_str_intern(rcy_runtime_t *rt, const char *utf8)
+{
+    if (rt == NULL)
+        return NULL;
+    RCYI_CHECK_RT(rt);
+    if (utf8 == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    return rcy_str_intern_len(rt, utf8, strlen(utf8));
+}
+
+int rcy_str_is_interned(const rcy_object_t *o)
+{
+    if (o == NULL || !rcyi_is_str(o) || !rcy_is_immortal(o))
+        return 0;
+    const rcyi_str_t *s = (const rcyi_str_t *)o;
+    return s->hash != -1 && rcyi_str_intern_find(o->type->rt, s->data, (size_t)s->ob.size, s->hash) == o;
 }
 
 int rcyi_str_equal(const rcy_object_t *a, const rcy_object_t *b)

@@ -82,6 +82,11 @@ typedef struct rcyi_dict_s {
     rcyi_dict_entry_t *entries; /* then the int32_t indices: entry index, or DKIX_EMPTY / DKIX_DUMMY */
 } rcyi_dict_t;
 
+/* The most attribute names a class's instances share (CPython's
+   SHARED_KEYS_MAX_SIZE): past them an instance keeps its attributes in a
+   dict. */
+#define RCYI_SHARED_KEYS_MAX 30
+
 typedef struct rcyi_class_s {
     rcy_object_t ob;
     rcy_type_t *instance_type; /* named after the class; lives with the runtime */
@@ -90,13 +95,32 @@ typedef struct rcyi_class_s {
     rcy_class_del_fn legacy_del;
     void *arg;
     rcy_object_t *weaklist;
+    /* The shared keys (CPython's split-table PyDictKeysObject, cached on
+       the type): the attribute names of the instances, interned strs
+       (immortal, so not counted), in the order they first appeared; a name
+       keeps its index for the class's life. spare: how many slots beyond
+       nkeys the next instance gets, lowered by one at each instance made
+       (CPython's dk_usable, which _PyObject_InitInlineValues lowers), so
+       that instances soon get exactly the slots their class's names need. */
+    uint8_t nkeys;
+    uint8_t spare;
+    rcy_object_t *keys[RCYI_SHARED_KEYS_MAX];
 } rcyi_class_t;
 
+/* A compact instance (CPython 3.11-3.13's inline values): a weak-reference
+   list, a layout word, and `capacity` value slots, values[i] being the
+   attribute whose name is the class's keys[i] (NULL: absent). The layout
+   word (class.c) holds the capacity, and either the number of attributes
+   and their insertion order (5 bits per key index), or RCYI_LAYOUT_DICT:
+   the instance has a dict (asked for by rcy_instance_dict, or because its
+   attributes outgrew what the layout can say), held in values[0], and the
+   other slots are unused. The class is the type's owner (rcy_type_t) and
+   each instance holds a reference to it. */
 typedef struct rcyi_instance_s {
     rcy_object_t ob;
-    rcy_object_t *cls;  /* a strong reference to the class */
-    rcy_object_t *dict; /* attributes, created on the first rcy_setattr */
     rcy_object_t *weaklist;
+    uintptr_t layout;
+    rcy_object_t *values[];
 } rcyi_instance_t;
 
 /* ---- Per-runtime state ----------------------------------------------- */
@@ -127,6 +151,22 @@ typedef struct rcyi_builtins_s {
         rcy_object_t *free_list[RCY_DICT_MAXFREELIST];
         int numfree;
     } dict;
+    /* Interned strs (str.c): the one str of each text that rcy_str_intern
+       returned, immortal and outside every census (as the small ints),
+       freed with this struct. An open-addressing set keyed by the str's
+       hash, NULL for an empty slot; cap is 0 or a power of two. */
+    struct {
+        rcyi_str_t **slots;
+        size_t cap, n;
+    } intern;
+    /* The char * attribute calls' cache (class.c): the interned str last
+       found for a name pointer, direct-mapped by the pointer's bits. An
+       entry counts only when the text there still equals the str's (a
+       caller's buffer may change), which is checked on every hit. */
+    struct {
+        const char *name;
+        rcy_object_t *key;
+    } name_cache[64];
 } rcyi_builtins_t;
 
 static inline rcyi_builtins_t *rcyi_builtins(const rcy_object_t *o) { return o->type->rt->builtins; }
@@ -204,6 +244,18 @@ RCYI_FUNC int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth);
 RCYI_FUNC int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
+
+/* Interned strs (str.c). rcyi_str_intern: the interned str of the bytes
+   s[0..n) with hash `hash` (rcyi_str_hash_bytes), made if there is none:
+   borrowed (immortal), or NULL with RCY_ENOMEM; s must be valid UTF-8.
+   rcyi_str_intern_find: the same without making one (NULL: none).
+   rcyi_str_intern_fini frees them all (teardown's end). */
+RCYI_FUNC rcy_object_t *rcyi_str_intern(rcy_runtime_t *rt, const char *s, size_t n, int64_t hash);
+RCYI_FUNC rcy_object_t *rcyi_str_intern_find(const rcy_runtime_t *rt, const char *s, size_t n, int64_t hash);
+RCYI_FUNC void rcyi_str_intern_fini(rcy_runtime_t *rt);
+/* The interned str equal to the str o (o itself when it is the interned
+   one): borrowed, or NULL with RCY_ENOMEM. */
+RCYI_FUNC rcy_object_t *rcyi_str_intern_obj(rcy_object_t *o);
 
 /* ---- Dicts with C-string keys (attributes) ---------------------------- */
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Runs the compact-instance benchmark on both sides -- bench/bench_instance
+(recycle) and bench_instance.py (CPython) -- several times, interleaved so
+that both see the same machine conditions, and prints the medians and the
+ratios recycle / CPython (below 1: recycle is smaller or faster), with the
+load average before and after.
+
+Usage: run_instance.py [--build DIR] [--n N] [--mem-n N] [--runs R] [--python PY]
+  --build   the CMake build directory holding bench/bench_instance (build/release)
+
+Times are thread CPU time. CPython's times are given twice: as measured
+(the statement `o.x = v` in a for loop over 1,000 instances, loop included)
+and with the time of the same loop without the attribute operation
+subtracted (the operation alone, as churn.py reports).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMED = ["setattr", "setattr_str", "getattr", "getattr_str"]
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def median(v):
+    v = sorted(v)
+    k = len(v)
+    return v[k // 2] if k % 2 else (v[k // 2 - 1] + v[k // 2]) / 2.0
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build/release")
+    ap.add_argument("--n", type=int, default=2000000)
+    ap.add_argument("--mem-n", type=int, default=1000000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--python", default=sys.executable)
+    args = ap.parse_args()
+    exe = os.path.join(args.build, "bench", "bench_instance")
+    if not os.path.exists(exe):
+        sys.exit("run_instance: %s not found (build the release tree first)" % exe)
+    py = os.path.join(HERE, "bench_instance.py")
+    sides = {
+        "recycle": [[exe, "memory", str(args.mem_n)], [exe, "all", str(args.n), "5"]],
+        "cpython": [[args.python, py, "memory", str(args.mem_n)], [args.python, py, "all", str(args.n), "5"]],
+    }
+    res = {"recycle": {}, "cpython": {}}
+    load_before = loadavg()
+    for r in range(args.runs):
+        order = ["recycle", "cpython"] if r % 2 == 0 else ["cpython", "recycle"]
+        for side in order:
+            for cmd in sides[side]:
+                for rec in run(cmd):
+                    key = (rec["case"], rec["metric"])
+                    res[side].setdefault(key, []).append(rec["value"])
+    load_after = loadavg()
+    version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
+                             stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+    m = lambda side, case, metric: median(res[side].get((case, metric), [float("nan")]))
+    print("compact instances: %d interleaved runs on %s (%s), CPython %s; load average %s before, %s after"
+          % (args.runs, platform.node(), platform.machine(), version, load_before, load_after))
+    rc_mem, py_mem = m("recycle", "memory", "bytes_per_obj"), m("cpython", "memory", "bytes_per_obj")
+    print("memory per instance with 2 attributes (USS, N = %d): recycle %.1f B, CPython %.1f B, ratio %.2f; "
+          "census: %d dicts, %d strs" % (args.mem_n, rc_mem, py_mem, rc_mem / py_mem,
+                                         m("recycle", "memory", "census_dicts"), m("recycle", "memory", "census_strs")))
+    loop = m("cpython", "loop", "ns_per_op")
+    print("times in ns per operation (N = %d, medians); CPython's loop alone: %.1f ns" % (args.n, loop))
+    print("%-12s %9s %14s %15s %18s %16s" % ("case", "recycle", "CPython (op)", "CPython (+loop)",
+                                            "ratio to op", "ratio to +loop"))
+    for case in TIMED:
+        rc = m("recycle", case, "ns_per_op")
+        op = m("cpython", case, "ns_per_op")
+        full = op + loop
+        print("%-12s %9.2f %14.2f %15.2f %18.2f %16.2f" % (case, rc, op, full, rc / op if op > 0 else float("inf"),
+                                                            rc / full))
+
+
+if __name__ == "__main__":
+    main()
