@@ -216,6 +216,18 @@ typedef struct rcy_config_s {
         runtime has no pools (sanitizer builds, poisoning, allocator hooks)
         or the system has no MADV_HUGEPAGE. */
     int huge_pages;
+    /** The collector's mode for the oldest generation: RCY_GC_COMPAT (0,
+        the default: CPython's stop-the-world collections) or
+        RCY_GC_INCREMENTAL (see rcy_gc_set_mode). The environment variable
+        RCY_GC_MODE, "incremental" or "compat" when the runtime is created,
+        overrides it. Any other value means compat. */
+    int gc_mode;
+    /** Incremental mode: the work of one step, in objects visited plus
+        references traversed; 0 (the default) means 40,000 (about half a
+        millisecond on the machine of docs/benchmarks.md). RCY_GC_INCR_STEP=N in the environment overrides it
+        (a test knob: tiny steps interleave the program with every phase of
+        a pass). */
+    size_t incr_step_work;
 } rcy_config_t;
 
 /** Fills cfg with the defaults described in rcy_config_t and sets its size
@@ -1675,6 +1687,100 @@ RCY_API int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshol
 RCY_API int rcy_gc_get_debug(const rcy_runtime_t *rt);
 
 /**
+ * The collector's modes (docs/design.md, "Incremental mode").
+ *
+ * RCY_GC_COMPAT, the default: CPython's generational collector exactly; an
+ * automatic collection of the oldest generation stops the world for time
+ * proportional to the heap.
+ *
+ * RCY_GC_INCREMENTAL: generations 0 and 1 work as in compat mode; the
+ * oldest generation is collected by passes made of bounded steps, each run
+ * at the end of an automatic young collection (inside its callbacks), with
+ * the program running between steps. A pass ends with exact trial deletion
+ * of what it suspects, so it frees only unreachable objects whatever the
+ * program did meanwhile; what it finds goes through the same finalizer,
+ * weak-reference and legacy-finalizer rules as any collection. Garbage
+ * made while a pass runs waits for the next one. Explicit collections
+ * (rcy_gc_collect) are unchanged: generation 2 is a full stop-the-world
+ * collection (it gives up a pass in progress). A completed pass counts as
+ * one collection of generation 2 in rcy_gc_get_stats and is reported to
+ * the callbacks, start and stop, after the young collection whose step
+ * completed it, with steps and pass_duration set. Counts, thresholds and
+ * the 25 % rule keep their meaning: a pass starts when promotions reach
+ * half of the 25 % (and the count of generation 2 its threshold), and is
+ * paced to end before compat mode would collect; if the oldest generation
+ * (plus external bytes, rcy_gc_charge_external) outgrows the last pass's
+ * survivors by 25 %, the pass is finished at once (a longer pause, never
+ * more memory). Heap walks (rcy_gc_get_objects, rcy_gc_get_referrers, the
+ * tools), rcy_gc_freeze/unfreeze and rcy_gc_validate give a pass in
+ * progress up (its objects go back to the oldest generation; nothing is
+ * freed or run) and see every tracked object.
+ */
+typedef enum rcy_gc_mode_e { RCY_GC_COMPAT = 0, RCY_GC_INCREMENTAL = 1 } rcy_gc_mode_t;
+
+/**
+ * Sets the mode. Switching to compat gives up a pass in progress (its
+ * objects go back to the oldest generation; nothing is freed or run).
+ * Returns 0, RCY_EINVAL (NULL, unknown mode) or RCY_ESTATE inside a heap
+ * walk. Does not collect or allocate.
+ */
+RCY_API int rcy_gc_set_mode(rcy_runtime_t *rt, rcy_gc_mode_t mode);
+
+/** The mode (RCY_GC_COMPAT for NULL). Never allocates. */
+RCY_API rcy_gc_mode_t rcy_gc_get_mode(const rcy_runtime_t *rt);
+
+/**
+ * Charges `bytes` of memory that the container obj owns outside the
+ * library (a buffer, a handle's memory) to obj's runtime, so that the
+ * incremental collector paces and bounds the old generation by bytes as
+ * well as objects (cycles holding large buffers, gh-98801): charged bytes
+ * earn credit for the pass's steps, start a pass when they grow by an
+ * eighth of the heap, and count in the backstop. The owner releases the
+ * same amount (rcy_gc_release_external) when it frees the memory, normally
+ * in its clear or dealloc slot. The runtime keeps one total, not one per
+ * object. Compat mode counts the bytes and ignores them. obj is borrowed.
+ * Returns 0, or RCY_EINVAL (NULL; a total that would overflow: nothing
+ * changed). Never allocates, collects or runs code.
+ */
+RCY_API int rcy_gc_charge_external(rcy_object_t *obj, size_t bytes);
+
+/** Releases bytes charged by rcy_gc_charge_external (obj borrowed).
+    Returns 0, or RCY_EINVAL (NULL; more than the runtime's charged total:
+    nothing changed). Never allocates, collects or runs code. */
+RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
+
+/** Statistics of incremental mode (zeros in a runtime that never used it). */
+typedef struct rcy_gc_incr_stats_s {
+    size_t size;              /**< sizeof(rcy_gc_incr_stats_t), set by rcy_gc_incr_stats_init */
+    uint64_t passes;          /**< passes completed */
+    uint64_t passes_started;  /**< passes started */
+    uint64_t aborted;         /**< passes given up (full collection, heap walk, freeze, mode switch) */
+    uint64_t backstops;       /**< passes finished synchronously by the memory backstop */
+    uint64_t out_of_memory;   /**< passes given up for want of memory for their arrays */
+    uint64_t steps;           /**< steps run, in all passes */
+    uint64_t work;            /**< work of the completed passes: objects visited plus references traversed */
+    uint64_t largest_component; /**< the largest suspected component collected at once */
+    uint64_t last_steps;      /**< the last completed pass: its steps */
+    uint64_t last_work;       /**< ... its work */
+    uint64_t last_snapshot;   /**< ... objects of the oldest generation it examined */
+    uint64_t last_suspects;   /**< ... of them, those left suspected after its scan */
+    uint64_t last_largest_component; /**< ... its largest suspected component */
+    uint64_t last_collected;  /**< ... objects it freed */
+    double last_duration;     /**< ... seconds from its start to its end (the program ran meanwhile) */
+    double max_step_seconds;  /**< the longest step (wall clock), synchronous finishes aside */
+    int in_pass;              /**< a pass is in progress */
+    size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
+} rcy_gc_incr_stats_t;
+
+/** Zeroes out and sets its size field. NULL is ignored. */
+RCY_API void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out);
+
+/** Copies the incremental statistics into out, which rcy_gc_incr_stats_init
+    prepared. 0, or RCY_EINVAL for NULL or a wrong size field (nothing
+    written). Never allocates. */
+RCY_API int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out);
+
+/**
  * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
  * is not an RCY_DEBUG_* value (nothing changed).
  */
@@ -1809,6 +1915,14 @@ typedef struct rcy_gc_info_s {
     intptr_t uncollectable; /**< 0 at "start" */
     intptr_t candidates;    /**< objects examined; 0 at "start" */
     double duration;        /**< seconds; 0 at "start" */
+    /** Steps of the collection: 1 for a stop-the-world collection; for a
+        pass of incremental mode (rcy_gc_set_mode), its steps, duration
+        being the time spent in them. 0 at "start". */
+    intptr_t steps;
+    /** Seconds from the start of the collection to its end: duration for
+        a stop-the-world collection; for an incremental pass, the time from
+        its first step to its last, the program's included. 0 at "start". */
+    double pass_duration;
 } rcy_gc_info_t;
 
 /** Callback phases. */

@@ -186,6 +186,9 @@ typedef struct rcy_gc_head_s {
 #define RCYI_PREV_SHIFT 2
 #define RCYI_PREV_MASK_FLAGS ((uintptr_t)3)
 #define RCYI_NEXT_UNREACHABLE ((uintptr_t)1)
+/* next of an object in the incremental pass's array (gc_incr.c): its index
+   there shifted left by 2, with this bit; such an object is on no list. */
+#define RCYI_NEXT_INCR ((uintptr_t)2)
 
 static inline rcy_gc_head_t *rcyi_as_gc(const rcy_object_t *o) { return ((rcy_gc_head_t *)(uintptr_t)o) - 1; }
 static inline rcy_object_t *rcyi_from_gc(rcy_gc_head_t *g) { return (rcy_object_t *)(g + 1); }
@@ -218,8 +221,15 @@ static inline void rcyi_list_append(rcy_gc_head_t *node, rcy_gc_head_t *head)
     rcyi_gc_set_next(last, node);
     head->prev = (uintptr_t)node;
 }
+RCYI_FUNC void rcyi_incr_forget(rcy_gc_head_t *g);
+/* Untracks node (every untrack goes through here): an object of the
+   incremental pass's array leaves the array instead of a list. */
 static inline void rcyi_list_remove(rcy_gc_head_t *node)
 {
+    if (RCY_UNLIKELY(node->next & RCYI_NEXT_INCR)) {
+        rcyi_incr_forget(node);
+        return;
+    }
     rcy_gc_head_t *prev = rcyi_gc_prev(node);
     rcy_gc_head_t *next = rcyi_gc_next(node);
     rcyi_gc_set_next(prev, next);
@@ -418,6 +428,13 @@ struct rcy_runtime_s {
     intptr_t long_lived_total;   /* survivors of the last full collection */
     intptr_t long_lived_pending; /* promoted into gen 2 since then */
     rcy_gc_stats_t stats[RCY_NUM_GENERATIONS];
+    /* Incremental mode (gc_incr.c): the mode (rcy_gc_mode_t), the work of
+       one step (0: the default), the pass's state (allocated on first
+       use), and the external bytes charged to containers. */
+    int gc_mode;
+    size_t incr_step_work;
+    struct rcyi_incr_s *incr;
+    size_t ext_bytes;
     rcy_objarray_t garbage;      /* gc.garbage: strong references */
     struct rcyi_gc_callback_s *callbacks;
     size_t n_callbacks, cap_callbacks;
@@ -799,6 +816,43 @@ RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *f
    not during a heap walk: the releases may free tracked objects. */
 RCYI_FUNC void rcyi_gc_garbage_clear(rcy_runtime_t *rt);
 
+/* The result of rcyi_gc_collect_region. */
+typedef struct rcyi_region_result_s {
+    intptr_t collected, uncollectable, candidates, unreachable;
+} rcyi_region_result_t;
+/* Collects the objects of `region` (a list of tracked objects, flags clear)
+   as one generation is collected, everything else counting as outside:
+   trial deletion, then the PEP 442 pipeline, weak references and legacy
+   finalizers as in any collection; survivors, and what the garbage leaves
+   alive, end in `old`. Runs finalizers and callbacks. The caller holds
+   rt->collecting and handles counters, stats and gc callbacks. */
+RCYI_FUNC void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
+                                      rcyi_region_result_t *res);
+
+/* ---- gc_incr.c ------------------------------------------------------- */
+
+/* Reads the mode from cfg and the environment (RCY_GC_MODE,
+   RCY_GC_INCR_STEP). */
+RCYI_FUNC void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
+RCYI_FUNC void rcyi_incr_fini(rcy_runtime_t *rt);
+/* Gives an incremental pass in progress up: every object it holds goes back
+   to the oldest generation's list; nothing is freed or run. Whatever walks
+   the generation lists outside the collector calls it first (heap walks,
+   freeze, validation, a full collection, teardown), once rt->walk is known
+   to be NULL. */
+RCYI_FUNC void rcyi_incr_abort(rcy_runtime_t *rt);
+/* The tracked objects an incremental pass holds off the generation lists. */
+RCYI_FUNC size_t rcyi_incr_held(const rcy_runtime_t *rt);
+/* After every automatic young collection (inside its callbacks), with the
+   objects it promoted into the oldest generation: earns credit, starts a
+   pass when one is due, runs a step when there is credit, finishes the pass
+   synchronously when the backstop says so. Incremental mode only. */
+RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted);
+/* When a pass completed since the last call: its callback info, once. */
+RCYI_FUNC bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info);
+/* A full collection ran: the live size the next pass is paced from. */
+RCYI_FUNC void rcyi_incr_full_collection_done(rcy_runtime_t *rt);
+
 /* ---- validate.c ------------------------------------------------------ */
 
 /* The flag states a list may be in during a collection (CPython's
@@ -884,6 +938,8 @@ RCYI_FUNC void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list);
 RCYI_FUNC rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
                                                rcy_object_t *key);
 RCYI_FUNC rcy_object_t *rcyi_weakref_key(rcy_object_t *wr); /* borrowed */
+/* The referent of a weak reference (borrowed), NULL once cleared. */
+RCYI_FUNC rcy_object_t *rcyi_weakref_referent(rcy_object_t *wr);
 /* Forgets wr's callback (its owner is going away). */
 RCYI_FUNC void rcyi_weakref_drop_callback(rcy_object_t *wr);
 /* Teardown: runs the live finalize registrations, newest first. */

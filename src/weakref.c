@@ -294,6 +294,8 @@ rcy_object_t *rcyi_weakref_key(rcy_object_t *wr) { return as_wr(wr)->key; }
 
 void rcyi_weakref_drop_callback(rcy_object_t *wr) { as_wr(wr)->callback = NULL; }
 
+rcy_object_t *rcyi_weakref_referent(rcy_object_t *wr) { return as_wr(wr)->referent; }
+
 /* The referent of wr, or NULL: cleared, or dying with its weak references
    still set, which happens only while the trashcan holds its whole death
    (count 0, before its finalizer, which may yet resurrect it: then it is
@@ -465,7 +467,8 @@ static intptr_t call_pending(rcyi_weakref_t *chain, rcy_gc_head_t *old)
         call_callback(wr, old == NULL);
         if (rcy_getrefcount(&wr->ob) == 1) {
             freed++;
-        } else if (old != NULL && rcyi_as_gc(&wr->ob)->next != 0) {
+        } else if (old != NULL && rcyi_as_gc(&wr->ob)->next != 0 && !(rcyi_as_gc(&wr->ob)->next & RCYI_NEXT_INCR)) {
+            /* (One in the incremental pass's array stays there.) */
             rcyi_list_move(rcyi_as_gc(&wr->ob), old);
         }
         rcy_decref(&wr->ob);
