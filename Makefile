@@ -2,7 +2,9 @@
 #
 #   make demo    builds the library and the tours only, quietly (the build log
 #                goes to $(BUILD)/release/demo-build.log, shown on failure),
-#                and runs them; the tour's graphs go to $(BUILD)/release/tour-graphs
+#                and runs them; the tour's graphs go to $(BUILD)/release/tour-graphs;
+#                then demo-mal: a mal REPL transcript (a closure's cycle freed
+#                by a collection, with the DEBUG_STATS lines)
 #   make check   the quick suite: the debug build (ASan and UBSan) and every
 #                test not labelled `slow` (ctest -LE slow), under two minutes
 #   make test    every layer, six in all, each announced as "[i/6] layer" with
@@ -17,6 +19,9 @@
 #                Builds are quiet (log in the build directory, shown on failure).
 #   make docs    the manual generated from include/recycle.h: $(BUILD)/docs/
 #   make bench   the benchmarks against CPython (bench/run.py)
+#   make mal     the mal interpreter (clients/mal), one executable per step,
+#                in $(BUILD)/release/clients/mal; clients/mal/run starts them
+#   make bench-mal  mal against mal's C implementation on Boehm (bench/mal)
 #   make install PREFIX=...
 #
 # Debug builds compile the library at debug level 2 (RCY_DEBUG, described in
@@ -33,7 +38,7 @@ PREFIX ?= /usr/local
 CMAKE ?= cmake
 PYTHON ?= python3
 
-.PHONY: all demo check test test-debug test-release test-tsan test-stress test-fuzz test-valgrind \
+.PHONY: mal bench-mal demo-mal all demo check test test-debug test-release test-tsan test-stress test-stress-incremental test-fuzz test-valgrind \
 	fuzz-build fuzz fuzz-api fuzz-merge bench bench-quick bench-long bench-plotdeps difftest docs install clean format
 
 # $(call quietly,LOG,COMMANDS): runs COMMANDS with their output in LOG, and
@@ -60,6 +65,16 @@ demo:
 	@$(BUILD)/release/tour
 	@$(BUILD)/release/memory_tour
 	@$(BUILD)/release/heap_report $(BUILD)
+	@$(MAKE) --no-print-directory demo-mal
+
+# A mal REPL transcript: a closure's reference cycle, kept alive after the
+# program drops it, freed by a collection (with the DEBUG_STATS lines).
+DEMO_MAL_LOG = $(BUILD)/release/demo-mal-build.log
+demo-mal:
+	@echo "demo: building mal (log: $(DEMO_MAL_LOG))"
+	@$(call quietly,$(DEMO_MAL_LOG),$(configure-release) && $(CMAKE) --build $(BUILD)/release -j $(JOBS) --target stepA_mal)
+	@echo "== mal on recycle: a cycle made by a closure, freed by a collection"
+	@$(BUILD)/release/clients/mal/stepA_mal < clients/mal/examples/demo_repl.txt 2>&1
 
 check:
 	$(call say,check: debug build with ASan and UBSan (log: $(BUILD)/debug/build.log))
@@ -108,6 +123,16 @@ test-stress:
 	$(call say,stress build: ctest with RCY_POISON=0 (2 of 2))
 	cd $(BUILD)/stress && RCY_POISON=0 ctest --output-on-failure -j $(JOBS)
 
+# The stress build's suite in incremental mode (RCY_GC_MODE=incremental, steps of 7 work units:
+# a step after every collection), not part of `make test` (17 minutes at -j1 on the loaded
+# 2-core machine). Left out: the tests that assert compat mode's timing of old garbage or its
+# allocation counts (docs/testing.md, "Incremental mode"), and `layers`, which is no test of a mode.
+test-stress-incremental:
+	$(call say,stress build (a collection at every container allocation): configure and build (log: $(BUILD)/stress/build.log))
+	@$(call quietly,$(BUILD)/stress/build.log,$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON && $(CMAKE) --build $(BUILD)/stress -j $(JOBS))
+	$(call say,stress build: ctest in incremental mode)
+	cd $(BUILD)/stress && RCY_GC_MODE=incremental RCY_GC_INCR_STEP=7 ctest --output-on-failure -j $(JOBS) -E '^(test_oom|test_retained|test_runtime|layers)$$'
+
 # Benchmarks side by side with CPython, on the release build: bench/run.py
 # prints the table and writes it with the raw results (every sample, every
 # pause, the load average before each run) and the plots to
@@ -127,6 +152,22 @@ bench: all bench-plotdeps
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+# mal (Make-A-Lisp) on recycle: the step executables in
+# $(BUILD)/release/clients/mal, which clients/mal/run starts (STEP=...).
+mal:
+	$(configure-release)
+	$(CMAKE) --build $(BUILD)/release -j $(JOBS) --target mal
+
+# mal on recycle against mal's own C implementation on the Boehm collector
+# (bench/mal/run_mal.py; the peer needs libgc-dev, libedit-dev, libffi-dev):
+# perf1-3 and a GC-heavy program, interleaved. Not part of `make test`.
+# MAL_DIR is mal's folder (default ../shared/mal); MAL_REPS repetitions.
+MAL_DIR ?= $(firstword $(wildcard ../shared/mal ../../shared/mal) ../shared/mal)
+MAL_REPS ?= 3
+bench-mal: mal
+	$(PYTHON) bench/mal/run_mal.py --ours $(BUILD)/release/clients/mal/stepA_mal --mal-dir $(MAL_DIR) \
+		--work $(BUILD)/bench-mal --reps $(MAL_REPS)
 
 bench-long:
 	$(MAKE) bench LONG=1

@@ -212,6 +212,23 @@ static inline double bench_rss(void)
     return (double)m.rss;
 }
 
+/* Peak resident set size of the process in bytes (VmHWM). */
+static inline double bench_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return 0.0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long v;
+        if (sscanf(line, "VmHWM: %lu kB", &v) == 1)
+            kb = (double)v;
+    }
+    fclose(f);
+    return kb * 1024.0;
+}
+
 /* Bytes of the process's memory that transparent huge pages back
    (AnonHugePages of /proc/self/smaps_rollup; 0 where unknown). */
 static inline double bench_huge_bytes(void)

@@ -2,7 +2,7 @@
  * Workload 4: pauses of automatic collection (default thresholds) in the
  * steady state.
  *
- *   bench_pauses ring N [ITERATIONS]
+ *   bench_pauses ring|buffers|bigcycle N [ITERATIONS]
  *
  * First the resident heap: a complete binary tree of N 2-slot objects,
  * built with automatic collection off (its collections would only slow the
@@ -25,6 +25,32 @@
  * (CPython's rule: when they exceed a quarter of the objects that survived
  * the last full collection).
  *
+ * Case buffers: the same, but every tenth x (the ones that die in a
+ * cycle) also owns a 4 KiB buffer outside the heap, charged to the runtime
+ * with rcy_gc_charge_external (Python: a bytearray(4096) in a third slot):
+ * the long-running loop whose cyclic garbage holds large buffers
+ * (gh-98801), which object counts alone collect late.
+ *
+ * Case bigcycle: the resident heap is one cycle of N 2-slot objects
+ * instead of the tree, dropped once the steady state starts: the next
+ * collection of the oldest generation (a pass's region, in incremental
+ * mode) must free one garbage component of N objects at once, the pause
+ * that no pacing bounds (auto_max_us).
+ *
+ * Run with RCY_GC_MODE=incremental (run.py --variant), the oldest
+ * generation is collected by passes whose steps run inside the young
+ * collections (their pauses include them); a pass's own generation-2
+ * callbacks bracket no work. The figures that judge the mode, in both
+ * modes: auto_p99_us and auto_max_us, over every automatic pause of any
+ * generation; gc_cpu_s, the CPU time of all of them; peak_rss_mb (VmHWM);
+ * and, in incremental mode, the passes, steps, backstops and the largest
+ * component collected at once. BENCH_FLOATING=1 measures the floating
+ * garbage instead: after every completed collection of the oldest
+ * generation (a pass, or compat mode's full collection) the next
+ * iteration runs an explicit full collection, not recorded as a pause,
+ * and what it finds is the garbage the pass left (floating_median,
+ * floating_max, floating_max_pct of the heap).
+ *
  * Reports per generation the number of pauses and their median, 99th
  * percentile and maximum in microseconds of the thread's CPU time
  * (gen<g>_median_us, gen<g>_p99_us, gen<g>_max_us) and of wall-clock time
@@ -36,6 +62,8 @@
  */
 #include "bench.h"
 
+#include <stdbool.h>
+
 #define RING 20000
 
 typedef struct pauses_s {
@@ -46,6 +74,10 @@ typedef struct pauses_s {
     size_t len[RCY_GC_GENERATIONS], cap[RCY_GC_GENERATIONS];
     double total_cpu, total_wall;
     double examined[RCY_GC_GENERATIONS]; /* objects examined, all pauses */
+    bool measuring;        /* BENCH_FLOATING's own full collection: not a pause */
+    bool old_done;         /* a collection of the oldest generation completed */
+    double *floating;      /* what the full collection after each one found */
+    size_t nfloating, capfloating;
 } pauses_t;
 
 static void report(const char *kase, long n, const char *prefix, int g, double *v, size_t k)
@@ -66,12 +98,16 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
 {
     (void)rt;
     pauses_t *p = arg;
+    if (p->measuring)
+        return 0;
     if (phase == RCY_GC_START) {
         p->t0 = bench_start();
         return 0;
     }
     bench_time_t d = bench_since(p->t0);
     int g = info->generation;
+    if (g == RCY_GC_GENERATIONS - 1)
+        p->old_done = true;
     if (p->len[g] == p->cap[g]) {
         p->cap[g] = p->cap[g] ? 2 * p->cap[g] : 1024;
         p->cpu[g] = realloc(p->cpu[g], p->cap[g] * sizeof(double));
@@ -91,14 +127,104 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
 
 typedef struct mutator_s {
     rcy_runtime_t *rt;
-    rcy_type_t *node;
+    rcy_type_t *node, *bufnode;
     rcy_object_t *ring, *key;
+    bool buffers;
+    pauses_t *floating; /* BENCH_FLOATING: measure after each old collection */
 } mutator_t;
+
+/* Case buffers: a 2-slot object owning a buffer outside the heap, charged
+   to the runtime while it lives (released by its clear slot, which also
+   deallocates it). */
+#define BUFFER_BYTES 4096
+
+typedef struct bufnode_s {
+    rcy_object_t ob;
+    rcy_object_t *a, *b;
+    char *buf;
+} bufnode_t;
+
+static int bufnode_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
+{
+    bufnode_t *n = (bufnode_t *)self;
+    RCY_VISIT(n->a);
+    RCY_VISIT(n->b);
+    return 0;
+}
+
+static int bufnode_clear(rcy_object_t *self)
+{
+    bufnode_t *n = (bufnode_t *)self;
+    if (n->buf != NULL) {
+        free(n->buf);
+        n->buf = NULL;
+        rcy_gc_release_external(self, BUFFER_BYTES);
+    }
+    RCY_CLEAR(n->a);
+    RCY_CLEAR(n->b);
+    return 0;
+}
+
+static rcy_type_t *bufnode_type_new(rcy_runtime_t *rt)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = "BufNode";
+    spec.basicsize = sizeof(bufnode_t);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = bufnode_traverse;
+    spec.clear = bufnode_clear;
+    return rcy_type_new(rt, &spec);
+}
+
+/* Case bigcycle: one cycle of n nodes (each holds the next in slot a). */
+static rcy_object_t *build_cycle(rcy_type_t *node, long n)
+{
+    bnode_t *first = bnode_new(node), *prev = first;
+    if (first == NULL)
+        bench_die("out of memory");
+    for (long i = 1; i < n; i++) {
+        bnode_t *x = bnode_new(node);
+        if (x == NULL)
+            bench_die("out of memory");
+        bnode_set(&prev->a, &x->ob);
+        rcy_decref(&x->ob);
+        prev = x;
+    }
+    bnode_set(&prev->a, &first->ob);
+    return &first->ob;
+}
+
+static bnode_t *new_x(mutator_t *m, long i)
+{
+    if (!m->buffers || i % 10 != 0)
+        return bnode_new(m->node);
+    bufnode_t *x = (bufnode_t *)rcy_new(m->bufnode);
+    if (x == NULL || (x->buf = malloc(BUFFER_BYTES)) == NULL)
+        bench_die("out of memory");
+    memset(x->buf, (int)(i & 0x7f), BUFFER_BYTES); /* resident, as a real buffer is */
+    rcy_gc_charge_external(&x->ob, BUFFER_BYTES);
+    return (bnode_t *)x; /* the same layout up to b */
+}
 
 static void mutate(mutator_t *m, long from, long to)
 {
     for (long i = from; i < to; i++) {
-        bnode_t *x = bnode_new(m->node);
+        if (m->floating != NULL && m->floating->old_done) {
+            /* BENCH_FLOATING: what the last pass (or full collection) left. */
+            pauses_t *p = m->floating;
+            p->old_done = false;
+            p->measuring = true;
+            intptr_t found = rcy_gc_collect(m->rt, 2);
+            p->measuring = false;
+            if (p->nfloating == p->capfloating) {
+                p->capfloating = p->capfloating ? 2 * p->capfloating : 256;
+                p->floating = realloc(p->floating, p->capfloating * sizeof(double));
+                if (p->floating == NULL)
+                    bench_die("out of memory");
+            }
+            p->floating[p->nfloating++] = (double)found;
+        }
+        bnode_t *x = new_x(m, i);
         if (i % 4 == 0) {
             rcy_object_t *d = rcy_dict_new(m->rt);
             if (d == NULL || rcy_dict_set(d, m->key, rcy_list_get(m->ring, (intptr_t)((i + RING - 1) % RING))) != 0)
@@ -121,8 +247,9 @@ int main(int argc, char **argv)
     const char *kase = argv[1];
     long n = strtol(argv[2], NULL, 10);
     long iterations = argc > 3 ? strtol(argv[3], NULL, 10) : (n > 1000000 ? n : 1000000);
-    if (strcmp(kase, "ring") != 0 || n <= 0 || iterations <= 0)
-        bench_die("usage: bench_pauses ring N [ITERATIONS]");
+    bool bigcycle = strcmp(kase, "bigcycle") == 0;
+    if ((strcmp(kase, "ring") != 0 && strcmp(kase, "buffers") != 0 && !bigcycle) || n <= 0 || iterations <= 0)
+        bench_die("usage: bench_pauses ring|buffers|bigcycle N [ITERATIONS]");
 
     rcy_runtime_t *rt = rcy_runtime_new(NULL);
     if (rt == NULL)
@@ -130,6 +257,9 @@ int main(int argc, char **argv)
     mutator_t m;
     m.rt = rt;
     m.node = bnode_type_new(rt);
+    m.bufnode = bufnode_type_new(rt);
+    m.buffers = strcmp(kase, "buffers") == 0;
+    m.floating = NULL;
     m.key = rcy_str_new(rt, "prev");
     m.ring = rcy_list_new(rt);
     rcy_object_t *zero = rcy_int_new(rt, 0);
@@ -143,19 +273,44 @@ int main(int argc, char **argv)
     /* The resident heap, built breadth first, then moved to the oldest
        generation; the ring filled. */
     rcy_gc_disable(rt);
-    rcy_object_t *root = bench_build_tree(m.node, n);
+    rcy_object_t *root = bigcycle ? build_cycle(m.node, n) : bench_build_tree(m.node, n);
     rcy_gc_collect(rt, 2);
     rcy_gc_enable(rt);
     mutate(&m, 0, RING);
 
     pauses_t p;
     memset(&p, 0, sizeof p);
+    const char *fl = getenv("BENCH_FLOATING");
+    if (fl != NULL && strcmp(fl, "1") == 0)
+        m.floating = &p;
     rcy_gc_callback_add(rt, on_collect, &p);
+    if (bigcycle) {
+        rcy_decref(root); /* one garbage component of n objects */
+        root = NULL;
+    }
     bench_time_t start = bench_start();
     mutate(&m, RING, RING + iterations);
     bench_time_t run = bench_since(start);
     rcy_gc_callback_remove(rt, on_collect, &p);
 
+    /* Every automatic pause, of any generation (incremental mode's steps
+       run inside the young collections' pauses). */
+    size_t nall = 0;
+    for (int g = 0; g < RCY_GC_GENERATIONS; g++)
+        nall += p.len[g];
+    if (nall > 0) {
+        double *all = malloc(nall * sizeof *all);
+        if (all == NULL)
+            bench_die("out of memory");
+        size_t k = 0;
+        for (int g = 0; g < RCY_GC_GENERATIONS; g++)
+            for (size_t i = 0; i < p.len[g]; i++)
+                all[k++] = p.cpu[g][i];
+        qsort(all, nall, sizeof *all, bench_cmp_double);
+        bench_emit("pauses", kase, n, "auto_p99_us", all[(99 * nall + 99) / 100 - 1] * 1e6);
+        bench_emit("pauses", kase, n, "auto_max_us", all[nall - 1] * 1e6);
+        free(all);
+    }
     for (int g = 0; g < RCY_GC_GENERATIONS; g++) {
         char metric[48];
         snprintf(metric, sizeof metric, "gen%d_count", g);
@@ -178,6 +333,32 @@ int main(int argc, char **argv)
         free(p.wall[g]);
         free(p.per[g]);
     }
+    bench_emit("pauses", kase, n, "gc_cpu_s", p.total_cpu);
+    bench_emit("pauses", kase, n, "peak_rss_mb", bench_peak_rss() / 1048576.0);
+    if (rcy_gc_get_mode(rt) == RCY_GC_INCREMENTAL) {
+        rcy_gc_incr_stats_t is;
+        rcy_gc_incr_stats_init(&is);
+        rcy_gc_get_incr_stats(rt, &is);
+        bench_emit("pauses", kase, n, "incr_passes", (double)is.passes);
+        bench_emit("pauses", kase, n, "incr_steps", (double)is.steps);
+        bench_emit("pauses", kase, n, "incr_backstops", (double)is.backstops);
+        bench_emit("pauses", kase, n, "incr_aborted", (double)is.aborted);
+        bench_emit("pauses", kase, n, "incr_largest_component", (double)is.largest_component);
+        bench_emit("pauses", kase, n, "incr_last_suspects", (double)is.last_suspects);
+        bench_emit("pauses", kase, n, "incr_last_snapshot", (double)is.last_snapshot);
+        bench_emit("pauses", kase, n, "incr_max_step_us", is.max_step_seconds * 1e6);
+        bench_emit("pauses", kase, n, "incr_work", (double)is.work);
+    }
+    if (m.floating != NULL && p.nfloating > 0) {
+        double mx = 0;
+        for (size_t i = 0; i < p.nfloating; i++)
+            mx = p.floating[i] > mx ? p.floating[i] : mx;
+        bench_emit("pauses", kase, n, "floating_count", (double)p.nfloating);
+        bench_emit("pauses", kase, n, "floating_max", mx);
+        bench_emit("pauses", kase, n, "floating_max_pct", 100.0 * mx / (double)n);
+        bench_emit("pauses", kase, n, "floating_median", bench_median(p.floating, p.nfloating));
+        free(p.floating);
+    }
     bench_emit("pauses", kase, n, "gc_share_pct", 100.0 * p.total_cpu / run.cpu);
     bench_emit("pauses", kase, n, "wall_gc_share_pct", 100.0 * p.total_wall / run.wall);
     bench_emit("pauses", kase, n, "mutator_s", run.cpu);
@@ -186,7 +367,7 @@ int main(int argc, char **argv)
     bench_emit("pauses", kase, n, "huge_mb", bench_huge_bytes() / 1048576.0);
     rcy_decref(m.ring);
     rcy_decref(m.key);
-    rcy_decref(root);
+    rcy_xdecref(root);
     bench_finish(rt);
     return 0;
 }

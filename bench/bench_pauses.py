@@ -4,12 +4,27 @@ which are registered only once the resident tree is built (automatic
 collection off), collected into the oldest generation (and collection back
 on) and the ring filled.
 
-    python3 bench_pauses.py ring N [ITERATIONS]
+    python3 bench_pauses.py ring|buffers N [ITERATIONS]
+
+Case buffers: every tenth object (those that die in a cycle) also holds a
+bytearray(4096), the buffer bench_pauses.c charges as external bytes.
 """
 import gc
 import sys
 
 from bench_common import Node, Timer, cpu, emit, emit_dist, now, rss
+
+
+def peak_rss():
+    """Peak resident set size in bytes (VmHWM)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    return 0.0
 
 RING = 20000
 
@@ -40,10 +55,20 @@ def report(case, n, prefix, g, values):
     emit("pauses", case, n, "%sgen%d_max_us" % (prefix, g), v[-1] * 1e6)
 
 
-def mutate(ring, start, stop):
+class BufNode(object):
+    """bench_pauses.c's BufNode: two slots and a buffer."""
+    __slots__ = ('a', 'b', 'buf')
+
+    def __init__(self, i):
+        self.a = None
+        self.b = None
+        self.buf = bytearray([i & 0x7f]) * 4096
+
+
+def mutate(ring, start, stop, buffers=False):
     # The same objects as bench_pauses.c's mutate(), in the same order.
     for i in range(start, stop):
-        x = Node()
+        x = BufNode(i) if buffers and i % 10 == 0 else Node()
         if i % 4 == 0:
             x.b = {'prev': ring[(i + RING - 1) % RING]}
         if i % 10 == 0:
@@ -56,12 +81,16 @@ def main():
     case = sys.argv[1]
     n = int(sys.argv[2])
     iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n, 1000000)
-    assert case == "ring"
+    assert case in ("ring", "buffers", "bigcycle")
+    buffers = case == "buffers"
     ring = [0] * RING
     gc.disable()
     nodes = [Node() for _ in range(n)]
     for i in range(n):
         x = nodes[i]
+        if case == "bigcycle":
+            x.a = nodes[(i + 1) % n]  # one cycle of n objects, dropped below
+            continue
         if 2 * i + 1 < n:
             x.a = nodes[2 * i + 1]
         if 2 * i + 2 < n:
@@ -70,11 +99,13 @@ def main():
     del nodes, x
     gc.collect()
     gc.enable()
-    mutate(ring, 0, RING)
+    mutate(ring, 0, RING, buffers)
 
     gc.callbacks.append(on_collect)
+    if case == "bigcycle":
+        root = None
     t = Timer()
-    mutate(ring, RING, RING + iterations)
+    mutate(ring, RING, RING + iterations, buffers)
     run_cpu, run_wall = t.stop()
     gc.callbacks.remove(on_collect)
 
@@ -85,6 +116,12 @@ def main():
         emit_dist("pauses", case, n, "gen%d_us" % g, [v * 1e6 for v in pauses[g]])
         report(case, n, "", g, pauses[g])
         report(case, n, "wall_", g, wall_pauses[g])
+    allp = sorted(pauses[0] + pauses[1] + pauses[2])
+    if allp:
+        emit("pauses", case, n, "auto_p99_us", allp[(99 * len(allp) + 99) // 100 - 1] * 1e6)
+        emit("pauses", case, n, "auto_max_us", allp[-1] * 1e6)
+    emit("pauses", case, n, "gc_cpu_s", state["cpu"])
+    emit("pauses", case, n, "peak_rss_mb", peak_rss() / 1048576.0)
     emit("pauses", case, n, "gc_share_pct", 100.0 * state["cpu"] / run_cpu)
     emit("pauses", case, n, "wall_gc_share_pct", 100.0 * state["wall"] / run_wall)
     emit("pauses", case, n, "mutator_s", run_cpu)

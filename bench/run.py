@@ -86,14 +86,22 @@ WORKLOADS = [
     {"name": "pyperf", "prog": "bench_pyperf", "twin": "bench_pyperf.py",
      "cases": ["gc_collect", "gc_traversal"], "fixed": {"gc_collect": 2100, "gc_traversal": 1000},
      "metrics": ["us_per_collect"], "heap": [], "reps": 5},
+    # Case buffers (cyclic garbage holding 4 KiB buffers, charged as
+    # external bytes) at 1e6 only in the standard run; auto_* (every
+    # automatic pause of any generation), gc_cpu_s and peak_rss_mb judge
+    # incremental mode (--variant incremental:RCY_GC_MODE=incremental).
     {"name": "pauses", "prog": "bench_pauses", "twin": "bench_pauses.py",
-     "cases": ["ring"], "sizes": [1000000, 5000000, 10000000], "long": [1000000, 5000000, 10000000],
-     "metrics": ["gen0_median_us", "gen0_p99_us", "gen0_max_us", "gen1_median_us", "gen1_p99_us", "gen1_max_us",
+     "cases": ["ring", "buffers", "bigcycle"], "sizes": [1000000, 5000000, 10000000], "long": [1000000, 5000000, 10000000],
+     "standard_max": {"buffers": 1000000, "bigcycle": 1000000},
+     "metrics": ["auto_p99_us", "auto_max_us", "gc_cpu_s",
+                 "gen0_median_us", "gen0_p99_us", "gen0_max_us", "gen1_median_us", "gen1_p99_us", "gen1_max_us",
                  "gen2_median_us", "gen2_p99_us", "gen2_max_us", "gc_share_pct",
                  "wall_gen0_median_us", "wall_gen0_p99_us", "wall_gen1_median_us", "wall_gen1_p99_us",
                  "wall_gen2_median_us", "wall_gen2_p99_us", "wall_gen2_max_us"],
      "heap": ["gen0_count", "gen1_count", "gen2_count", "gen0_ns_per_examined", "gen1_ns_per_examined",
-              "gen2_ns_per_examined", "mutator_s", "iterations", "rss_mb", "huge_mb"], "reps": 3},
+              "gen2_ns_per_examined", "mutator_s", "iterations", "rss_mb", "huge_mb", "peak_rss_mb",
+              "incr_passes", "incr_steps", "incr_backstops", "incr_largest_component", "incr_last_suspects"],
+     "reps": 3},
     {"name": "churn", "prog": "churn", "twin": "churn.py",
      "cases": ["tuple", "list", "dict", "instance"], "sizes": [1000000], "long": SIZES,
      "metrics": ["ns_per_object"], "heap": [], "peers": {"boehm": ["instance"], "php": ["instance"]}, "reps": 5},

@@ -17,6 +17,20 @@ classes with legacy finalizers (L, M, N: they need _testcapi.with_tp_del),
 collection (before 3.9 one resurrection kept all the garbage alive),
 --no-alloc drops class G, whose finalizer allocates (3.12+ would run the
 collection that allocation may trigger at some later eval-breaker check).
+
+--timeless makes the programs whose outcome cannot depend on when automatic
+collections run, which run.py --incremental runs in compat and incremental
+mode and compares after a final full collection: no deref, no weak-reference
+callbacks, no freeze, saveall, gcclear or unsurvive, no explicit full
+collection but the last, and only the classes A, B and F (F's finalizer only
+logs). Every other class makes the outcome depend on *when* a collection
+finds its garbage, in CPython's generational collector too: which objects a
+legacy cycle keeps in garbage is what it reaches when found (L, M, N);
+whether a resurrected object's weak references survive, and whether the
+young objects it reaches were finalized, depends on whether it died by
+reference counting or in a collection, and with it which collection (R, and
+K, whose clearing decides that for others); D, G and callbacks change the
+program's state from finalizers.
 """
 import argparse
 import random
@@ -34,11 +48,15 @@ ALLOCATING = {"G"}
 MAX_CALLBACK_WEAKREFS = 10
 
 
-def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
+TIMED = {"R", "K", "D", "L", "M", "N", "G"}
+TIMED_OPS = {"deref", "freeze", "saveall", "gcclear", "unsurvive"}
+
+
+def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True, bound=True, timeless=False):
     rnd = random.Random(seed)
     kinds = [i for i, (name, _) in enumerate(CLASSES)
              if (legacy or name not in LEGACY) and (resurrect or name not in RESURRECTING)
-             and (alloc or name not in ALLOCATING)]
+             and (alloc or name not in ALLOCATING) and not (timeless and name in TIMED)]
     # Each program favours a few classes, so that some are all plain and
     # some are full of finalizers.
     class_weights = [rnd.choice((0, 1, 1, 3, 6)) for _ in kinds]
@@ -49,6 +67,8 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
         ("deref", 3), ("collect", 10), ("threshold", 1.5), ("toggle", 1.5), ("freeze", 0.2),
         ("gcclear", 2), ("unsurvive", 2), ("cycle", 5), ("saveall", 0.4),
     ]
+    if timeless:
+        ops = [(o, w) for o, w in ops if o not in TIMED_OPS]
     names = [o for o, _ in ops]
     weights = [w for _, w in ops]
     roots = [None] * NROOTS      # model: object id, ("w", id) or None
@@ -56,8 +76,8 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
     nslots = {}
     callback_weakrefs = 0
     next_id = 0
-    lines = ["# gen.py seed=%d steps=%d legacy=%d resurrect=%d alloc=%d" % (seed, steps, legacy, resurrect,
-                                                                             alloc)]
+    lines = ["# gen.py seed=%d steps=%d legacy=%d resurrect=%d alloc=%d%s" % (
+        seed, steps, legacy, resurrect, alloc, " timeless" if timeless else "")]
     t0 = rnd.choice((0, 2, 3, 5, 8, 12, 20))
     lines.append("threshold %d %d %d" % (t0, rnd.randint(0, 4), rnd.randint(0, 4)))
     enabled = True
@@ -90,7 +110,7 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
                 v = rnd.choice(rs)
                 free = [r for r in range(NROOTS) if r not in rs]
                 r = rnd.choice(free) if free else v
-                c = rnd.choice((1, 2)) if callback_weakrefs < MAX_CALLBACK_WEAKREFS else 0
+                c = rnd.choice((1, 2, 3) if bound else (1, 2)) if callback_weakrefs < MAX_CALLBACK_WEAKREFS and not timeless else 0
                 callback_weakrefs += c != 0
                 lines.append("weak %d %d %d" % (r, v, c))
                 roots[r] = ("w", roots[v]) if r != v else None
@@ -133,8 +153,8 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
         elif op == "weak":
             v = full_root()
             r = rnd.randrange(NROOTS)
-            c = rnd.choices((0, 1, 2), (3, 5, 2))[0]
-            if c and callback_weakrefs >= MAX_CALLBACK_WEAKREFS:
+            c = rnd.choices((0, 1, 2, 3), (3, 5, 2, 2 if bound else 0))[0]
+            if c and (callback_weakrefs >= MAX_CALLBACK_WEAKREFS or timeless):
                 c = 0
             if c:
                 callback_weakrefs += 1
@@ -150,7 +170,9 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True):
             lines.append("deref %d %d" % (r, v))
             roots[r] = roots[v][1] if isinstance(roots[v], tuple) else None
         elif op == "collect":
-            lines.append("collect %d" % rnd.choices((0, 1, 2), (4, 3, 3))[0])
+            # (Timeless programs are for incremental mode, whose passes an
+            # explicit full collection gives up: fewer of those.)
+            lines.append("collect %d" % rnd.choices((0, 1, 2), (4, 3, 0 if timeless else 3))[0])
         elif op == "threshold":
             lines.append("threshold %d %d %d" % (rnd.choice((0, 1, 2, 3, 5, 8, 12, 20)),
                                                  rnd.randint(0, 4), rnd.randint(0, 4)))
@@ -181,8 +203,9 @@ def main():
     ap.add_argument("--no-legacy", action="store_true")
     ap.add_argument("--no-resurrect", action="store_true")
     ap.add_argument("--no-alloc", action="store_true")
+    ap.add_argument("--timeless", action="store_true")
     a = ap.parse_args()
-    print(generate(a.seed, a.steps, not a.no_legacy, not a.no_resurrect, not a.no_alloc), end="")
+    print(generate(a.seed, a.steps, not a.no_legacy, not a.no_resurrect, not a.no_alloc, timeless=a.timeless), end="")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,12 @@ static rcy_object_t **survivors;
 static size_t n_survivors, cap_survivors;
 static long next_obj = 1, next_wr = 1;
 static int deferred;
+/* -F: no record after each step; one record at the end, after a final
+   full collection, with everything that does not depend on when automatic
+   collections ran, each list sorted (run.py --incremental compares compat
+   and incremental mode so). -i N: incremental mode, N work units a step. */
+static int final_only;
+static long incr_step;
 /* 0 while a collection may run (inside every program allocation and every
    collect): class G's finalizer allocates only when it is 1 (twin.py,
    fin_alloc, says why). */
@@ -203,6 +209,8 @@ static void label_of(const rcy_object_t *o, char *buf, size_t size)
         snprintf(buf, size, "w%ld", wr_label(o));
     else if (is_pobj(o))
         snprintf(buf, size, "o%ld", ((const pobj_t *)o)->label);
+    else if (rcy_is_cfunction(o))
+        snprintf(buf, size, "?method"); /* the twin's bound method o.cb */
     else
         snprintf(buf, size, "?%s", rcy_type_name(rcy_type(o)));
 }
@@ -419,8 +427,93 @@ static void print_objects(const char *head, rcy_objarray_t *a)
     bputs(&out, "\n");
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Prints head and the space-separated words of text, sorted. */
+static void print_sorted(const char *head, const char *text)
+{
+    const char *src = text ? text : "";
+    char *copy = malloc(strlen(src) + 1);
+    if (copy == NULL)
+        die("out of memory");
+    strcpy(copy, src);
+    size_t n = 0, cap = 16;
+    char **w = malloc(cap * sizeof *w);
+    for (char *t = strtok(copy, " "); t != NULL; t = strtok(NULL, " ")) {
+        if (n == cap)
+            w = realloc(w, (cap *= 2) * sizeof *w);
+        if (w == NULL)
+            die("out of memory");
+        w[n++] = t;
+    }
+    qsort(w, n, sizeof *w, cmp_str);
+    bputs(&out, head);
+    for (size_t i = 0; i < n; i++)
+        bprintf(&out, " %s", w[i]);
+    bputs(&out, "\n");
+    free(w);
+    free(copy);
+}
+
+static void labels_of(buf_t *b, rcy_object_t *const *objs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char l[32];
+        label_of(objs[i], l, sizeof l);
+        bprintf(b, " %s", l);
+    }
+}
+
+/* -F's record: after a final rcy_gc_collect(rt, 2). */
+static void print_final_record(void)
+{
+    intptr_t ret = rcy_gc_collect(rt, 2);
+    (void)ret; /* how much is left for it depends on the mode */
+    print_sorted("ev", events.s);
+    buf_t b = {0};
+    bputs(&b, "");
+    rcy_objarray_t a = {0};
+    if (rcy_gc_get_objects(rt, -1, &a) != 0)
+        die("get_objects failed");
+    labels_of(&b, a.items, a.len);
+    rcy_objarray_release(&a);
+    print_sorted("live", b.s);
+    b.len = 0;
+    b.s[0] = '\0';
+    for (size_t i = 0; i < rcy_gc_garbage_len(rt); i++) {
+        rcy_object_t *g = rcy_gc_garbage_get(rt, i);
+        labels_of(&b, &g, 1);
+    }
+    print_sorted("garbage", b.s);
+    b.len = 0;
+    b.s[0] = '\0';
+    labels_of(&b, survivors, n_survivors);
+    print_sorted("surv", b.s);
+    free(b.s);
+    bputs(&out, "roots");
+    for (int r = 0; r < NROOTS; r++) {
+        if (roots[r] == NULL)
+            continue;
+        char l[32];
+        label_of(roots[r], l, sizeof l);
+        bprintf(&out, " %d=%s", r, l);
+        if (rcy_is_weakref(roots[r])) {
+            rcy_object_t *ref = rcy_weakref_get(roots[r]);
+            label_of(ref, l, sizeof l);
+            bprintf(&out, ">%s", l);
+            rcy_xdecref(ref);
+        }
+    }
+    bputs(&out, "\n");
+    fputs(out.s, stdout);
+    out.len = 0;
+    out.s[0] = '\0';
+}
+
 static void print_record(long step, const char *line, int has_ret, intptr_t ret)
 {
+    if (final_only)
+        return; /* events accumulate for print_final_record */
     bprintf(&out, "@%ld ", step);
     bputs(&out, line);
     bputs(&out, "\n");
@@ -557,13 +650,25 @@ static void op_drop(long r)
         root_set((int)r, NULL);
 }
 
+/* The twin's bound method o.cb as a weak-reference callback: a C function
+   bound to the referent (a callable callback, traversed), which logs. */
+static rcy_object_t *method_cb(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)self;
+    if (nargs == 1)
+        event("cb", args[0]);
+    return rcy_none(rt);
+}
+
 /* weak R V C: root R = a weak reference to the object in root V, with no
-   callback (C = 0: the shared basic reference), a logging callback (1) or
-   one that also drops root label % NROOTS (2). Root R is released first,
-   while the target is held. */
+   callback (C = 0: the shared basic reference), a logging callback (1),
+   one that also drops root label % NROOTS (2), or the referent's own bound
+   method o.cb (3: weakref.ref(o, o.cb), a callback that holds the referent,
+   so the object lives as long as the weak reference, and a cycle through
+   it is collected). Root R is released first, while the target is held. */
 static void op_weak(long r, long v, long c)
 {
-    if (!valid_root(r) || !valid_root(v) || c < 0 || c > 2)
+    if (!valid_root(r) || !valid_root(v) || c < 0 || c > 3)
         return;
     pobj_t *p = as_pobj(roots[v]);
     if (p == NULL)
@@ -572,17 +677,29 @@ static void op_weak(long r, long v, long c)
     root_set((int)r, NULL);
     int was;
     alloc_begin(&was);
+    /* o.cb is evaluated before the call: the method object is allocated
+       (a tracked container) before the argument tuple and the reference. */
+    rcy_object_t *method = NULL;
+    if (c == 3) {
+        method = rcy_cfunction_new(rt, method_cb, &p->ob);
+        if (method == NULL)
+            die("cfunction_new failed: %s", rcy_strerror(rcy_last_error(rt)));
+    }
     if (!deferred) {
         RCY_XSETREF(argtuple->slot[0], &p->ob);
+        RCY_XSETREF(argtuple->slot[1], method);
         rcy_gc_track(&argtuple->ob);
     }
-    rcy_object_t *wr = rcy_weakref_new(&p->ob, c ? wr_callback : NULL, (void *)(intptr_t)c);
+    rcy_object_t *wr = method != NULL ? rcy_weakref_new_callable(&p->ob, method)
+                                      : rcy_weakref_new(&p->ob, c ? wr_callback : NULL, (void *)(intptr_t)c);
     if (wr == NULL)
         die("weakref_new failed: %s", rcy_strerror(rcy_last_error(rt)));
     if (!deferred) {
         rcy_gc_untrack(&argtuple->ob);
         RCY_CLEAR(argtuple->slot[0]);
+        RCY_CLEAR(argtuple->slot[1]);
     }
+    rcy_xdecref(method); /* the weak reference holds it */
     if (rcy_getrefcount(wr) == 1)
         wr_label_set(wr, next_wr++);
     alloc_end(was);
@@ -766,10 +883,14 @@ int main(int argc, char **argv)
             deferred = 1;
         else if (strcmp(argv[i], "-v") == 0)
             verbose = 1;
+        else if (strcmp(argv[i], "-F") == 0)
+            final_only = 1;
+        else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc)
+            incr_step = strtol(argv[++i], NULL, 10);
         else if (path == NULL)
             path = argv[i];
         else {
-            fprintf(stderr, "usage: replay [-d] [-v] [FILE]\n");
+            fprintf(stderr, "usage: replay [-d] [-v] [-F] [-i STEP] [FILE]\n");
             return 2;
         }
     }
@@ -785,6 +906,10 @@ int main(int argc, char **argv)
     rcy_config_t cfg;
     rcy_config_init(&cfg);
     cfg.output = capture_output;
+    if (incr_step > 0) {
+        cfg.gc_mode = RCY_GC_INCREMENTAL;
+        cfg.incr_step_work = (size_t)incr_step;
+    }
     rt = rcy_runtime_new(&cfg);
     if (rt == NULL)
         die("cannot create a runtime");
@@ -810,6 +935,17 @@ int main(int argc, char **argv)
     if (f != stdin)
         fclose(f);
 
+    if (final_only && getenv("REPLAY_INCR_STATS") != NULL) {
+        /* How much of incremental mode the program exercised (stderr). */
+        rcy_gc_incr_stats_t is;
+        rcy_gc_incr_stats_init(&is);
+        rcy_gc_get_incr_stats(rt, &is);
+        fprintf(stderr, "replay: passes %llu (started %llu, given up %llu, backstops %llu), steps %llu\n",
+                (unsigned long long)is.passes, (unsigned long long)is.passes_started,
+                (unsigned long long)is.aborted, (unsigned long long)is.backstops, (unsigned long long)is.steps);
+    }
+    if (final_only)
+        print_final_record();
     finish();
     rcy_runtime_destroy(rt);
     free(survivors);

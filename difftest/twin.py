@@ -26,7 +26,8 @@ interpreter's own objects must not take part in collections:
   references from it are external references, as roots are in C.
 * A step creates no container besides the program's own: its code only
   assigns to slots and to preallocated lists, calls gc functions, and
-  creates instances and weak references (no type(x), no bound methods).
+  creates instances and weak references (no type(x), no bound methods but
+  the callback o.cb of `weak R V 3`, a program object).
   Callbacks and finalizers append ints to preallocated lists (class G's
   finalizer creates a program object).
 * CPython allocates some temporaries behind our back: the argument tuple of
@@ -112,6 +113,8 @@ def caps():
 
 ROOTS = [None] * NROOTS
 SURV = []
+# 3.12+: automatic collections wait for the eval breaker (caps()["deferred"]).
+EARLY_DEFERRED = [sys.version_info >= (3, 12)]
 EV = []
 WRLAB = {}          # id(weakref) -> label, set when the weakref is created
 OUT = []
@@ -189,6 +192,11 @@ def cb_log(w):
     EV.append(EV_CB * EVK + WRLAB[id(w)])
 
 
+def method_cb(self, w):
+    """weak R V 3: the referent's bound method o.cb as the callback."""
+    EV.append(EV_CB * EVK + WRLAB[id(w)])
+
+
 def cb_drop(w):
     label = WRLAB[id(w)]
     EV.append(EV_CB * EVK + label)
@@ -242,7 +250,7 @@ def make_classes():
     with_tp_del = legacy_support()
     out = []
     for name, nslots, fin, leg in CLASSES:
-        ns = {"__slots__": SLOTNAMES[:nslots] + ("label", "n", "__weakref__")}
+        ns = {"__slots__": SLOTNAMES[:nslots] + ("label", "n", "__weakref__"), "cb": method_cb}
         if fin:
             ns["__del__"] = FINS[fin]
         if leg:
@@ -257,6 +265,7 @@ def make_classes():
 
 class Warm:
     __slots__ = ("a", "b", "label", "n", "__weakref__")
+    cb = method_cb
 
 
 def warm_up():
@@ -278,6 +287,7 @@ def warm_up():
     WRLAB[id(w)] = 0
     cb_log(w)
     cb_drop(w)
+    x.cb(w)
     del EV[:], SURV[:]
     COUNTERS[0] = 1
     WRLAB.clear()
@@ -519,7 +529,7 @@ def run(ops, classes):
             if 0 <= a < NROOTS:
                 roots[a] = None
         elif code == WEAK:
-            if 0 <= a < NROOTS and 0 <= b < NROOTS and 0 <= c <= 2:
+            if 0 <= a < NROOTS and 0 <= b < NROOTS and 0 <= c <= 3:
                 o = roots[b]
                 if o.__class__ in classset:
                     roots[a] = None
@@ -528,8 +538,24 @@ def run(ops, classes):
                         w = ref(o)
                     elif c == 1:
                         w = ref(o, cb_log)
-                    else:
+                    elif c == 2:
                         w = ref(o, cb_drop)
+                    else:
+                        # Evaluating o.cb allocates the method object, which
+                        # up to 3.11 may run a full collection that empties
+                        # the tuple free list before ref's argument tuple is
+                        # taken; a C program has no argument tuple: restock
+                        # out of sight, as below. (3.12+ defers the
+                        # collection to the next eval-breaker check, after
+                        # the call: no Python call may come in between.)
+                        m = o.cb
+                        if not EARLY_DEFERRED[0]:
+                            gc_disable()
+                            settle()
+                            if auto:
+                                gc_enable()
+                        w = ref(o, m)
+                        m = None
                     if getrefcount(w) == 2:
                         wrlab[id(w)] = next_wr
                         next_wr += 1

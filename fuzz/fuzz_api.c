@@ -630,6 +630,96 @@ static void op_tuple(int k)
     slot_take((int)(byte() % NSLOT), t, k);
 }
 
+static bool too_wide(const rcy_object_t *o);
+
+/* The newer list calls (issue 14): new-reference getters, contains, the
+   bulk operations, clear and pack, each checked against the list as it was
+   (item and l are held by slots; nothing here runs user code before the
+   checks but clear and the final releases). */
+static void op_list_more(int k, rcy_object_t *l, intptr_t len, rcy_object_t *item, intptr_t idx, unsigned w)
+{
+    rcy_runtime_t *rt = RT(k);
+    switch (w % 6) {
+    case 0: { /* get_ref agrees with get, and records nothing when absent */
+        bool in = idx >= -len && idx < len;
+        rcy_object_t *expect = in ? rcy_list_get(l, idx) : NULL;
+        int before = rcy_last_error(rt);
+        rcy_object_t *out = (rcy_object_t *)&out;
+        int rc = rcy_list_get_ref(l, idx, &out);
+        REQUIRE(rc == (in ? 1 : 0) && out == expect, "list_get_ref disagrees with list_get");
+        if (!in)
+            REQUIRE(rcy_last_error(rt) == before, "list_get_ref recorded an absent index");
+        if (in)
+            REQUIRE(rcy_list_item_fast(l, in && idx < 0 ? idx + len : idx) == expect, "list_item_fast");
+        rcy_xdecref(out);
+        break;
+    }
+    case 1: /* contains: an item stored is found (ints, strs and user types compare without user code) */
+        if (item != NULL && !too_wide(l) && !too_wide(item) && rcy_list_append(l, item) == 0) {
+            int rc = rcy_list_contains(l, item);
+            REQUIRE(rc == 1 || rc == RCY_EDEPTH, "list_contains misses an item it holds");
+        }
+        break;
+    case 2: { /* slice and to_tuple hold the same items */
+        intptr_t a = (intptr_t)(int8_t)byte();
+        rcy_object_t *sl = rcy_list_slice(l, a, idx);
+        if (sl == NULL) {
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "list_slice failed without ENOMEM");
+            break;
+        }
+        intptr_t lo = a < 0 ? (a + len < 0 ? 0 : a + len) : (a > len ? len : a);
+        intptr_t hi = idx < 0 ? (idx + len < 0 ? 0 : idx + len) : (idx > len ? len : idx);
+        intptr_t n = hi > lo ? hi - lo : 0;
+        REQUIRE(rcy_list_size_fast(sl) == n, "list_slice length");
+        for (intptr_t i = 0; i < n; i++)
+            REQUIRE(rcy_list_item_fast(sl, i) == rcy_list_item_fast(l, lo + i), "list_slice item");
+        rcy_object_t *t = rcy_list_to_tuple(sl);
+        if (t == NULL) {
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "list_to_tuple failed without ENOMEM");
+        } else {
+            REQUIRE(rcy_tuple_size_fast(t) == n, "list_to_tuple length");
+            for (intptr_t i = 0; i < n; i++)
+                REQUIRE(rcy_tuple_item_fast(t, i) == rcy_list_item_fast(sl, i), "list_to_tuple item");
+            slot_take((int)(byte() % NSLOT), t, k);
+        }
+        slot_take((int)(byte() % NSLOT), sl, k);
+        break;
+    }
+    case 3: { /* extend by a list or tuple of the runtime, itself included */
+        int j = pick_rt(byte(), k);
+        rcy_object_t *seq = j >= 0 ? F.s[j].o : NULL;
+        if (seq == NULL || !(rcy_is_list(seq) || rcy_is_tuple(seq)) || too_wide(seq))
+            break;
+        intptr_t n = rcy_is_list(seq) ? rcy_list_size_fast(seq) : rcy_tuple_size_fast(seq);
+        if (len + n > 4096)
+            break;
+        int rc = rcy_list_extend(l, seq);
+        REQUIRE_OK(rc, "list_extend");
+        REQUIRE(rcy_list_len(l) == len + (rc == 0 ? n : 0), "list_extend length");
+        break;
+    }
+    case 4: { /* pack: borrowed, then stolen */
+        if (item == NULL)
+            break;
+        rcy_object_t *t = rcy_tuple_pack(rt, 2, item, l);
+        if (t == NULL) {
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "tuple_pack failed without ENOMEM");
+            break;
+        }
+        REQUIRE(rcy_tuple_item_fast(t, 0) == item && rcy_tuple_item_fast(t, 1) == l, "tuple_pack items");
+        rcy_object_t *nl = rcy_list_pack_steal(rt, 2, rcy_newref(item), t); /* t stolen */
+        if (nl == NULL)
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "list_pack_steal failed without ENOMEM");
+        else
+            slot_take((int)(byte() % NSLOT), nl, k);
+        break;
+    }
+    default: /* clear: empty afterwards unless a finalizer filled it again */
+        REQUIRE(rcy_list_clear(l) == 0, "list_clear");
+        break;
+    }
+}
+
 static void op_list(int k)
 {
     int li = pick_where(byte(), rcy_is_list);
@@ -700,11 +790,15 @@ static void op_list(int k)
         slot_take((int)(byte() % NSLOT), nl, k);
         break;
     }
-    default: /* get out of range */
-        if (idx >= len || idx < -len)
-            REQUIRE(rcy_list_get(l, idx) == NULL && rcy_last_error(RT(k)) == RCY_EINDEX, "list_get out of range");
-        else
-            REQUIRE(rcy_list_get(l, idx) != NULL, "list_get in range");
+    default:
+        if ((w >> 3) % 2 == 0) { /* get out of range */
+            if (idx >= len || idx < -len)
+                REQUIRE(rcy_list_get(l, idx) == NULL && rcy_last_error(RT(k)) == RCY_EINDEX, "list_get out of range");
+            else
+                REQUIRE(rcy_list_get(l, idx) != NULL, "list_get in range");
+            break;
+        }
+        op_list_more(k, l, len, item, idx, w >> 4);
         break;
     }
 }

@@ -45,6 +45,22 @@
  * The library is built with RCY_DEBUG, so the collector also validates
  * the generation lists (links, flags, counts) after every collection.
  *
+ * Incremental mode (RCY_GC_MODE=incremental in the environment, with
+ * RCY_GC_INCR_STEP=N for steps of N work units; ctest fuzz_replay_incremental
+ * replays the corpus so): passes over the oldest generation run in steps
+ * inside the automatic collections, interleaved with the operations, and
+ * operation 20 also moves a reference from one node's slot to another's by
+ * plain stores, no count changing (what defeats a write barrier). Explicit
+ * collections are predicted and checked as above (they run no step); the
+ * automatic ones are not predicted (a step may collect any old garbage):
+ * the model adopts their outcome (the garbage list, weak references the
+ * collector cleared) and everything else is checked as always: after every
+ * operation every count and edge equals the model's and no reference
+ * leads to a freed object (a live object freed by a step is caught there,
+ * or by ASan), and at the end every live object is reachable and teardown
+ * frees each once. The check that every tracked object is known runs every
+ * eighth operation only (rcy_gc_get_objects gives a pass up).
+ *
  * Build and run: `make fuzz FUZZ_SECONDS=600` (clang with libFuzzer, ASan
  * and UBSan). fuzz/replay.c runs the seed corpus without libFuzzer.
  */
@@ -141,6 +157,11 @@ static struct fuzz_s {
     bool cleared_in_gc, fin_in_gc;
     long freed_by_cb;
     bool relaxed; /* the garbage list is being released: counts lag the model */
+    /* Incremental mode: automatic collections are not predicted (see the
+       top); explicit: the harness's own rcy_gc_collect calls in progress. */
+    bool incr, unchecked;
+    int explicit_gc;
+    size_t nops;
     intptr_t last_result;
     bool last_result_valid;
 
@@ -220,6 +241,15 @@ static mobj_t *M(int id) { return &F.o[id]; }
 static bool alive(int id) { return id > 0 && F.o[id].state == S_ALIVE; }
 static rcy_object_t *P(int id) { return id > 0 ? F.o[id].ptr : NULL; }
 static bool is_garbage_now(int id) { return F.in_gc && id > 0 && F.o[id].u0 && !F.o[id].lh; }
+
+/* The harness's collections (predicted and checked in both modes). */
+static intptr_t explicit_collect(int gen)
+{
+    F.explicit_gc++;
+    intptr_t r = rcy_gc_collect(F.rt, gen);
+    F.explicit_gc--;
+    return r;
+}
 
 /* ---- Model references -------------------------------------------------- */
 
@@ -623,7 +653,7 @@ static int run_action(int self, uint8_t act, uint8_t arg, int ctx)
         break;
     case 5: { /* collect, possibly from inside a collection */
         bool nested = F.rt_collecting;
-        intptr_t r = rcy_gc_collect(F.rt, arg % 3);
+        intptr_t r = explicit_collect((int)(arg % 3));
         if (nested)
             REQUIRE(r == 0, "a collection nested in another one did not return 0", self);
         REQUIRE(r >= 0, "rcy_gc_collect failed", self);
@@ -1287,6 +1317,32 @@ static void check_collection(const rcy_gc_info_t *info)
         M(id)->young = M(id)->u0 = M(id)->lh = false;
 }
 
+/* After an automatic collection of incremental mode (not predicted): the
+   model adopts what the collector decided, the rest is checked as always. */
+static void adopt_unchecked(void)
+{
+    static int actual[MAXOBJ];
+    memset(actual, 0, sizeof actual);
+    for (size_t i = 0; i < rcy_gc_garbage_len(F.rt); i++) {
+        int id = id_of(rcy_gc_garbage_get(F.rt, i));
+        REQUIRE(id > 0, "the garbage list holds an object the model does not know", 0);
+        actual[id]++;
+    }
+    for (int id = 1; id < F.nobj; id++) {
+        mobj_t *m = M(id);
+        if (actual[id] != m->garb) {
+            REQUIRE(alive(id), "the garbage list holds a dead object", id);
+            m->refs += actual[id] - m->garb;
+            m->garb = actual[id];
+        }
+        /* Weak references the collector cleared (those to resurrected
+           garbage, those finalizers made to the final garbage). */
+        if (alive(id) && (m->kind == K_WEAKREF || m->kind == K_FINREG) && m->referent > 0 &&
+            !rcy_weakref_is_alive(m->ptr))
+            m->referent = 0;
+    }
+}
+
 /* The first callback (registered first): starts and checks a collection. */
 static int gc_first(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
 {
@@ -1299,6 +1355,10 @@ static int gc_first(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t
         if (F.checks)
             check_collection(info);
         F.in_gc = false;
+    } else if (F.unchecked) {
+        adopt_unchecked();
+        F.unchecked = false;
+        F.checks = true;
     }
     return 0;
 }
@@ -1309,8 +1369,13 @@ static int gc_last(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t 
     (void)rt;
     (void)arg;
     if (phase == RCY_GC_START) {
-        if (F.checks)
+        if (F.checks && F.incr && F.explicit_gc == 0) {
+            /* Incremental mode's automatic collections: not predicted. */
+            F.unchecked = true;
+            F.checks = false;
+        } else if (F.checks) {
             predict(info->generation);
+        }
     } else {
         F.rt_collecting = false;
     }
@@ -1401,7 +1466,10 @@ static void check_heap(void)
         int id = id_of(rcy_gc_garbage_get(F.rt, i));
         REQUIRE(id > 0 && M(id)->garb > 0, "the garbage list holds an unexpected object", id);
     }
-    /* Every tracked object is known. */
+    /* Every tracked object is known (in incremental mode every eighth
+       operation: the walk gives a pass up). */
+    if (F.incr && F.nops % 8 != 0)
+        return;
     rcy_objarray_t a = {0};
     bool fail_ok = F.fail_ok;
     F.fail_ok = false;
@@ -1424,7 +1492,7 @@ static bool collect_until_quiet(void)
     F.quiet = true; /* gc callbacks could drop references after the last pass */
     int pass;
     for (pass = 0; pass < QUIET_PASSES; pass++) {
-        intptr_t r = rcy_gc_collect(F.rt, 2);
+        intptr_t r = explicit_collect(2);
         REQUIRE(r >= 0, "rcy_gc_collect failed", 0);
         TRACE("  quiet pass %d found %ld, %zu unreachable\n", pass, (long)r, F.garbage_count);
         if (F.garbage_count == 0)
@@ -1537,6 +1605,7 @@ static bool setup(void)
     if (rcy_gc_callback_add(F.rt, gc_first, NULL) < 0 || rcy_gc_callback_add(F.rt, gc_last, NULL) < 0)
         return false;
     F.fail_every = c1 >= 224 ? 3 + (int)(c1 % 29) : 0;
+    F.incr = rcy_gc_get_mode(F.rt) == RCY_GC_INCREMENTAL;
     F.nobj = 1;
     F.checks = true;
     F.fail_ok = true;
@@ -1577,6 +1646,15 @@ static void release_all_slots(void)
 static void finish(void)
 {
     TRACE("finish\n");
+    if (F.incr && getenv("FUZZ_GRAPH_STATS") != NULL) {
+        /* How much of incremental mode the input exercised (stderr). */
+        rcy_gc_incr_stats_t is;
+        rcy_gc_incr_stats_init(&is);
+        rcy_gc_get_incr_stats(F.rt, &is);
+        fprintf(stderr, "fuzz_graph: passes %llu of %llu started (%llu given up, %llu backstops), %llu steps\n",
+                (unsigned long long)is.passes, (unsigned long long)is.passes_started,
+                (unsigned long long)is.aborted, (unsigned long long)is.backstops, (unsigned long long)is.steps);
+    }
     F.fail_every = 0;
     /* Finalizers run by the collections may store into slots again: the
        second pass forbids it. */
@@ -1668,7 +1746,7 @@ static void op(unsigned code)
     case 7: { /* explicit collection */
         int gen = (int)(byte() % 3);
         F.last_result_valid = false;
-        intptr_t r = rcy_gc_collect(F.rt, gen);
+        intptr_t r = explicit_collect(gen);
         REQUIRE(r >= 0, "rcy_gc_collect failed", gen);
         REQUIRE(F.last_result_valid && r == F.last_result, "rcy_gc_collect result differs from its callback", gen);
         break;
@@ -1853,6 +1931,22 @@ static void op(unsigned code)
     default: { /* move a root into a node slot and back: shuffle */
         unsigned r = byte(), k = byte();
         int src = pick_alive(k, PICK_NODE);
+        if (F.incr && (r & 64)) {
+            /* A reference moved between two nodes' slots by plain stores,
+               no count changing (a pop from one list stolen into
+               another): invisible to any barrier on counts. */
+            int dst = pick_alive(r >> 3, PICK_NODE);
+            int ks = (int)(k % NSLOTS), kd = (int)((r >> 1) % NSLOTS);
+            if (src > 0 && dst > 0 && M(src)->slot[ks] > 0 && M(dst)->slot[kd] == 0) {
+                fnode_t *a = (fnode_t *)M(src)->ptr, *b = (fnode_t *)M(dst)->ptr;
+                b->slot[kd] = a->slot[ks];
+                a->slot[ks] = NULL;
+                M(dst)->slot[kd] = M(src)->slot[ks];
+                M(src)->slot[ks] = 0;
+                TRACE("  raw move %d.%d -> %d.%d\n", src, ks, dst, kd);
+            }
+            break;
+        }
         if (src > 0 && F.roots[r % NROOTS] > 0)
             node_set(src, (int)(r % NSLOTS), F.roots[r % NROOTS]);
         break;
@@ -1878,6 +1972,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         TRACE("op %u\n", code % NOPS);
         op(code);
         ops++;
+        F.nops = ops;
         check_heap();
     }
     finish();

@@ -10,8 +10,9 @@
  * type. A function documented as returning a "new reference" gives the caller
  * one reference, which the caller must release with rcy_decref() (or hand on).
  * A "borrowed reference" is valid only as long as something else keeps the
- * object alive. No function steals a reference: arguments are never consumed,
- * a container that stores an argument takes its own reference.
+ * object alive. No function steals a reference but those named *_steal
+ * (rcy_tuple_pack_steal, rcy_list_pack_steal): arguments are never
+ * consumed, a container that stores an argument takes its own reference.
  *
  * ---- Runtimes and threads ------------------------------------------------
  *
@@ -75,6 +76,7 @@
 #ifndef RECYCLE_H
 #define RECYCLE_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,6 +106,7 @@ extern "C" {
 
 typedef struct rcy_runtime_s rcy_runtime_t;
 typedef struct rcy_type_s rcy_type_t;
+typedef struct rcy_object_s rcy_object_t;
 
 /* ---- Version --------------------------------------------------------- */
 
@@ -213,6 +216,18 @@ typedef struct rcy_config_s {
         runtime has no pools (sanitizer builds, poisoning, allocator hooks)
         or the system has no MADV_HUGEPAGE. */
     int huge_pages;
+    /** The collector's mode for the oldest generation: RCY_GC_COMPAT (0,
+        the default: CPython's stop-the-world collections) or
+        RCY_GC_INCREMENTAL (see rcy_gc_set_mode). The environment variable
+        RCY_GC_MODE, "incremental" or "compat" when the runtime is created,
+        overrides it. Any other value means compat. */
+    int gc_mode;
+    /** Incremental mode: the work of one step, in objects visited plus
+        references traversed; 0 (the default) means 40,000 (about half a
+        millisecond on the machine of docs/benchmarks.md). RCY_GC_INCR_STEP=N in the environment overrides it
+        (a test knob: tiny steps interleave the program with every phase of
+        a pass). */
+    size_t incr_step_work;
 } rcy_config_t;
 
 /** Fills cfg with the defaults described in rcy_config_t and sets its size
@@ -271,10 +286,87 @@ RCY_API size_t rcy_runtime_live_objects(const rcy_runtime_t *rt);
 RCY_API size_t rcy_runtime_live_bytes(const rcy_runtime_t *rt);
 
 /**
- * Returns the RCY_E* code of the last failed call on rt (0 if none failed),
- * so the cause of a NULL from a constructor can be told.
+ * Returns the RCY_E* code of the pending error of rt: the last failed call
+ * on rt, or the last rcy_error_set (0 if none, or since rcy_error_clear),
+ * so the cause of a NULL from a constructor can be told. A successful call
+ * records nothing.
+ *
+ * ---- The pending error --------------------------------------------------
+ *
+ * Besides its code, the pending error may carry a message and a value that
+ * the program set (rcy_error_set, rcy_error_set_value), as CPython's
+ * exception state does: a language runtime keeps the error it is unwinding
+ * with there. The library runs user code in the middle of its own calls
+ * (finalizers, weak-reference and finalize callbacks, gc callbacks, user
+ * dealloc, clear and describe slots, the output and error hooks) inside
+ * rcy_decref, inside value replacement in dicts and lists, and inside
+ * automatic collections: around every such callback it saves the pending
+ * error and restores it afterwards (CPython's PyErr_Fetch/PyErr_Restore,
+ * done for the user), so a callback starts with no pending error and
+ * whatever errors it records or clears are gone when it returns. A failing
+ * callback (a negative return, or NULL from a callable one) that set a
+ * message with rcy_error_set has that message appended to its "Exception
+ * ignored in ..." report (": <message>"). What a caller's own call slots,
+ * hash and equal slots return does propagate: rcy_call, rcy_equal and the
+ * dict calls give their errors back.
+ *
+ * A failed library call replaces the code; the message and value set
+ * before then no longer belong to the pending error (rcy_error_message
+ * and rcy_error_value return NULL) and are released by the next
+ * rcy_error_set*, rcy_error_clear or rcy_error_fetch.
  */
 RCY_API int rcy_last_error(const rcy_runtime_t *rt);
+
+/**
+ * Sets the pending error to code (a negative RCY_E* value; the program may
+ * use its own negative codes below RCY_ECORRUPT) with a copy of message
+ * (may be NULL; dropped, keeping the code, if the copy cannot be
+ * allocated). Returns code, or RCY_EINVAL (rt NULL, code >= 0: nothing
+ * changed). Releasing the previous error's value may run a finalizer.
+ */
+RCY_API int rcy_error_set(rcy_runtime_t *rt, int code, const char *message);
+
+/**
+ * rcy_error_set with a value as well (a thrown object): the runtime holds
+ * a reference to value (may be NULL) until the error is replaced, cleared
+ * or fetched, or teardown. RCY_ERUNTIME for a value of another runtime
+ * (nothing changed).
+ */
+RCY_API int rcy_error_set_value(rcy_runtime_t *rt, int code, const char *message, rcy_object_t *value);
+
+/** The pending error's message (borrowed, valid until the error changes),
+    or NULL when none was set with the current code. */
+RCY_API const char *rcy_error_message(const rcy_runtime_t *rt);
+
+/** The pending error's value (borrowed, valid until the error changes or a
+    release runs), or NULL. */
+RCY_API rcy_object_t *rcy_error_value(const rcy_runtime_t *rt);
+
+/** No pending error any more (code 0). Releasing its value may run a
+    finalizer. NULL is ignored. */
+RCY_API void rcy_error_clear(rcy_runtime_t *rt);
+
+/** A saved pending error (rcy_error_fetch); treat the fields as private. */
+typedef struct rcy_error_state_s {
+    int code;
+    char *message;       /* owned by the state */
+    rcy_object_t *value; /* a reference owned by the state */
+} rcy_error_state_t;
+
+/**
+ * Moves the pending error into *state and leaves none (PyErr_Fetch). The
+ * state owns its message and value until rcy_error_restore hands them
+ * back. A message and value made stale by a later library failure are
+ * released here (which may run a finalizer), not moved.
+ */
+RCY_API void rcy_error_fetch(rcy_runtime_t *rt, rcy_error_state_t *state);
+
+/**
+ * Makes *state the pending error again, replacing (and releasing) the
+ * current one, and empties *state (PyErr_Restore). To discard a fetched
+ * state: restore it, then rcy_error_clear.
+ */
+RCY_API void rcy_error_restore(rcy_runtime_t *rt, rcy_error_state_t *state);
 
 /** Writes text through rt's output hook. */
 RCY_API void rcy_runtime_print(rcy_runtime_t *rt, const char *text);
@@ -353,6 +445,54 @@ typedef void (*rcy_dealloc_fn)(rcy_object_t *self);
  */
 typedef int (*rcy_describe_fn)(rcy_object_t *self, char *buf, size_t size);
 
+/**
+ * hash slot: store the object's hash in *out and return 0, or return a
+ * negative RCY_E* code (RCY_EHASH: unhashable; any other error is passed
+ * on to the caller of rcy_hash, rcy_dict_set, ...). Objects that the equal
+ * slot calls equal must hash alike, also equal to built-in values (a user
+ * bignum equal to the int 5 must hash as rcy_hash(5)). A hash of -1 is
+ * taken as -2, as CPython does. See rcy_equal_fn for what it may do.
+ */
+typedef int (*rcy_hash_fn)(rcy_object_t *self, int64_t *out);
+
+/** What an equal slot returns when it does not know how to compare self
+    with other (CPython's NotImplemented): the other side is asked. */
+#define RCY_NOTIMPLEMENTED 2
+
+/**
+ * equal slot (CPython's __eq__): compare self with other, which may be of
+ * any type (rcy_equal(a, b) asks a's slot first, then b's with the
+ * arguments swapped when a's gives RCY_NOTIMPLEMENTED or a has none, as
+ * Python's reflected __eq__; when neither decides, only identity is
+ * equality). Return 1 (equal), 0 (not), RCY_NOTIMPLEMENTED, or a negative
+ * RCY_E* code, which ends the comparison (and the dict operation or
+ * rcy_equal that ran it) with that error. A type with an equal slot and
+ * no hash slot is unhashable (RCY_EHASH), as a Python class defining
+ * __eq__ without __hash__.
+ *
+ * Both slots are user code that the built-ins run inside their own
+ * operations (dict lookups, the equality and hashing of tuples, lists and
+ * dicts). They may call rcy_equal and rcy_hash on other objects (recursion
+ * is bounded by the stack: RCY_EDEPTH), allocate, release references, even
+ * change the containers being compared or searched: the built-ins hold the
+ * items they compare, and a dict lookup whose dict changed during a
+ * comparison starts again, as CPython's does. They must not destroy the
+ * runtime (that aborts).
+ */
+typedef int (*rcy_equal_fn)(rcy_object_t *self, rcy_object_t *other);
+
+/**
+ * call slot (CPython's vectorcall, in spirit): called by rcy_call(self,
+ * args, nargs) with the caller's nargs arguments args[0..nargs) (borrowed:
+ * the caller holds them for the call; args may be NULL when nargs is 0).
+ * Return a new reference (the result), or NULL with an error recorded on
+ * the runtime (a failed library call records its code; rcy_error_set
+ * records one with a message); a NULL returned with no error recorded is
+ * taken as RCY_ECALLBACK. It is user code: it may do anything but destroy
+ * the runtime.
+ */
+typedef rcy_object_t *(*rcy_call_fn)(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
+
 /** Type flags. */
 enum rcy_type_flags_e {
     /** Instances are containers: they carry a GC header before the object,
@@ -390,6 +530,9 @@ typedef struct rcy_type_spec_s {
         object's weak-reference list (zeroed at allocation, managed by the
         library); 0 when the type does not support weak references. */
     size_t weaklistoffset;
+    rcy_hash_fn hash;         /**< optional; default: hash by identity (none, with equal: unhashable) */
+    rcy_equal_fn equal;       /**< optional; default: equal only to itself */
+    rcy_call_fn call;         /**< optional: the objects are callable (rcy_call) */
 } rcy_type_spec_t;
 
 /**
@@ -453,7 +596,8 @@ RCY_API size_t rcy_type_live_bytes(const rcy_type_t *type);
  * the collector at once (its zeroed fields are NULL, which traverse skips).
  * Allocating a container may run an automatic collection first, and with it
  * finalizers and callbacks. Returns NULL with RCY_ENOMEM (nothing changed) or
- * RCY_EINVAL (variable-size type, NULL type).
+ * RCY_EINVAL (variable-size type, NULL type, NoneType or bool: their objects
+ * are the singletons rcy_none, rcy_true and rcy_false).
  */
 RCY_API rcy_object_t *rcy_new(rcy_type_t *type);
 
@@ -467,6 +611,38 @@ RCY_API rcy_object_t *rcy_new_var(rcy_type_t *type, intptr_t nitems);
 
 /** The object's type (borrowed). */
 static inline rcy_type_t *rcy_type(const rcy_object_t *o) { return o->type; }
+
+/** Which built-in type a type is (rcy_type_head_t.kind); 0 for user types. */
+enum rcy_kind_e {
+    RCY_KIND_USER = 0,
+    RCY_KIND_INT = 1,
+    RCY_KIND_FLOAT = 2,
+    RCY_KIND_STR = 3,
+    RCY_KIND_TUPLE = 4,
+    RCY_KIND_LIST = 5,
+    RCY_KIND_DICT = 6,
+    RCY_KIND_CLASS = 7,
+    RCY_KIND_NONE = 8,
+    RCY_KIND_BOOL = 9,
+    RCY_KIND_CFUNCTION = 10
+};
+
+/**
+ * The first words of every type, readable by inline code (the rest of
+ * rcy_type_t is private): its runtime and its kind (enum rcy_kind_e). Not
+ * for writing.
+ */
+typedef struct rcy_type_head_s {
+    rcy_runtime_t *rt;
+    unsigned kind;
+} rcy_type_head_t;
+
+/** o's kind (RCY_KIND_*), inline: one load more than o->type. o must not
+    be NULL; a freed object is not detected here. */
+static inline unsigned rcy_kind(const rcy_object_t *o)
+{
+    return ((const rcy_type_head_t *)(const void *)o->type)->kind;
+}
 
 /** The runtime an object belongs to (NULL for NULL). Aborts on a freed object. */
 RCY_API rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o);
@@ -676,7 +852,8 @@ RCY_API int rcy_object_init_static(rcy_object_t *storage, rcy_type_t *type);
  * cycle collector; creating one may run an automatic collection, and with
  * it finalizers and callbacks. Releasing a reference (including the
  * references a container drops when an item is replaced or removed) may
- * run finalizers. Equality, hashing and repr never run user code.
+ * run finalizers. Equality and hashing run no user code but the hash and
+ * equal slots of user types (rcy_equal_fn); repr runs only describe slots.
  *
  * Constructors return a new reference, or NULL with rcy_last_error(rt) set.
  * Calls returning int give 0 or a negative RCY_E* code (also stored as the
@@ -720,15 +897,69 @@ RCY_API rcy_type_t *rcy_list_type(const rcy_runtime_t *rt);
 RCY_API rcy_type_t *rcy_dict_type(const rcy_runtime_t *rt);
 RCY_API rcy_type_t *rcy_class_type(const rcy_runtime_t *rt);
 
-/** Type checks: nonzero if o (which may be NULL) is of that built-in type. */
-RCY_API int rcy_is_int(const rcy_object_t *o);
-RCY_API int rcy_is_float(const rcy_object_t *o);
-RCY_API int rcy_is_str(const rcy_object_t *o);
-RCY_API int rcy_is_tuple(const rcy_object_t *o);
-RCY_API int rcy_is_list(const rcy_object_t *o);
-RCY_API int rcy_is_dict(const rcy_object_t *o);
-RCY_API int rcy_is_class(const rcy_object_t *o);
+/**
+ * Type checks: nonzero if o (which may be NULL) is exactly of that
+ * built-in type. Inline (a language runtime's inner loop calls them all
+ * the time): the NULL test, the freed-object check (a freed object still
+ * recognisable as one aborts with "use of a freed object", as every
+ * public call that reads an object), and one compare of the type's kind
+ * (rcy_kind). rcy_is_instance is a call (each class has its own type).
+ */
+static inline int rcy_is_kind_(const rcy_object_t *o, unsigned kind)
+{
+    if (o == NULL)
+        return 0;
+    if (o->refcnt < 0)
+        rcy_fatal_freed(o);
+    return rcy_kind(o) == kind;
+}
+static inline int rcy_is_int(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_INT); }
+static inline int rcy_is_float(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_FLOAT); }
+static inline int rcy_is_str(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_STR); }
+static inline int rcy_is_tuple(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_TUPLE); }
+static inline int rcy_is_list(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_LIST); }
+static inline int rcy_is_dict(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_DICT); }
+static inline int rcy_is_class(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_CLASS); }
+static inline int rcy_is_cfunction(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_CFUNCTION); }
 RCY_API int rcy_is_instance(const rcy_object_t *o);
+
+/*
+ * None, True and False: per-runtime immortal singletons (CPython's Py_None,
+ * Py_True, Py_False). Each runtime has exactly one of each; compare by
+ * pointer (o == rcy_none(rt)). They are immortal (rcy_incref and rcy_decref
+ * do nothing to them, so a caller may release what it got or not), never
+ * counted as live objects, never tracked, freed with the runtime. A bool is
+ * an int for the built-ins, as CPython's bool subclasses int: True == 1 ==
+ * 1.0 in rcy_equal, rcy_hash(True) is 1, True and 1 are the same dict key,
+ * and rcy_int_value gives 0 or 1; its type is "bool" and its repr "True" or
+ * "False" (rcy_is_int, an exact check, is 0 for a bool). None ("NoneType",
+ * repr "None") equals only itself and hashes by identity (as CPython 3.11;
+ * 3.12 made hash(None) a constant).
+ */
+
+/** rt's None (never NULL for a live rt; NULL for a NULL rt). Never fails,
+    never allocates. The result needs no release (immortal). */
+RCY_API rcy_object_t *rcy_none(rcy_runtime_t *rt);
+/** rt's True, or NULL for a NULL rt. Never fails; immortal. */
+RCY_API rcy_object_t *rcy_true(rcy_runtime_t *rt);
+/** rt's False, or NULL for a NULL rt. Never fails; immortal. */
+RCY_API rcy_object_t *rcy_false(rcy_runtime_t *rt);
+/** rt's True if value is nonzero, else its False (NULL for a NULL rt). */
+RCY_API rcy_object_t *rcy_bool(rcy_runtime_t *rt, int value);
+/** The types of None ("NoneType") and of True and False ("bool"). */
+RCY_API rcy_type_t *rcy_none_type(const rcy_runtime_t *rt);
+RCY_API rcy_type_t *rcy_bool_type(const rcy_runtime_t *rt);
+/** Nonzero if o (which may be NULL) is its runtime's None (inline, as the
+    type checks above). */
+static inline int rcy_is_none(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_NONE); }
+/** Nonzero if o (which may be NULL) is True or False (inline). */
+static inline int rcy_is_bool(const rcy_object_t *o) { return rcy_is_kind_(o, RCY_KIND_BOOL); }
+/** Nonzero if o (which may be NULL) is its runtime's True (inline: a bool
+    is an int, value 1 for True, read from the layout rcy_int_value uses). */
+static inline int rcy_is_true(const rcy_object_t *o)
+{
+    return rcy_is_kind_(o, RCY_KIND_BOOL) && *(const int64_t *)(const void *)(o + 1) != 0;
+}
 
 /**
  * 1 if rt's free lists are in use (compiled in and the runtime does not
@@ -747,8 +978,13 @@ RCY_API size_t rcy_freelists_size(const rcy_runtime_t *rt);
 /**
  * Equality as Python's == on built-in values: ints and floats by numeric
  * value (1 == 1.0), strs by content, tuples and lists item by item, dicts
- * by their items; anything else (instances, classes, user types) only
- * equals itself. Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, or
+ * by their items; an object of a user type with an equal slot as that slot
+ * says (a's slot, then b's reflected: rcy_equal_fn), anything else
+ * (instances, classes, user types without the slot) only equals itself.
+ * Identical objects are equal without asking a slot (as CPython's
+ * PyObject_RichCompareBool). May run user code: the equal slots (and what
+ * they run). Returns 1 if equal, 0 if not, RCY_EINVAL for NULL, a slot's
+ * negative error, or
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (a recursive structure; Python raises
  * RecursionError): each level first checks that a margin of stack is left
@@ -761,8 +997,11 @@ RCY_API int rcy_equal(rcy_object_t *a, rcy_object_t *b);
  * Stores o's hash in *out; equal objects have equal hashes (an int and the
  * equal float, as in Python). Ints and floats hash as CPython hashes them;
  * strs hash their bytes (deterministically: no per-process seed); tuples
- * combine their items' hashes; other objects hash by identity. Returns 0,
- * RCY_EHASH for a list, a dict, or a tuple holding one, RCY_EINVAL, or
+ * combine their items' hashes; objects of a user type with a hash slot as
+ * the slot says (a type with an equal slot but no hash slot is
+ * unhashable); other objects hash by identity. May run user code (hash
+ * slots). Returns 0, RCY_EHASH for a list, a dict, or a tuple holding one
+ * (or a slot's refusal), a slot's other errors, RCY_EINVAL, or
  * RCY_EDEPTH when the nesting is deeper than 1,000 levels or than the
  * calling thread's stack allows (as rcy_equal).
  */
@@ -859,13 +1098,107 @@ RCY_API rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t 
 RCY_API intptr_t rcy_tuple_len(const rcy_object_t *t);
 
 /**
+ * (a, b, ...) from n object arguments, as CPython's PyTuple_Pack: the
+ * arguments are borrowed (nothing stolen). Returns a new reference, or
+ * NULL with RCY_EINVAL (n < 0, a NULL argument), RCY_ERUNTIME or
+ * RCY_ENOMEM. n == 0 gives the empty tuple. May run an automatic
+ * collection.
+ */
+RCY_API rcy_object_t *rcy_tuple_pack(rcy_runtime_t *rt, intptr_t n, ...);
+
+/** rcy_tuple_pack stealing its arguments, as rcy_list_pack_steal. */
+RCY_API rcy_object_t *rcy_tuple_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
  * Item i of the tuple t (negative i counts from the end): a borrowed
- * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL.
+ * reference, or NULL with RCY_EINDEX, RCY_ETYPE or RCY_EINVAL. Borrowed:
+ * valid while the tuple lives (its items never change), so as long as the
+ * caller holds the tuple; rcy_tuple_get_ref when it may not.
  */
 RCY_API rcy_object_t *rcy_tuple_get(const rcy_object_t *t, intptr_t i);
 
+/**
+ * Item i of the tuple t as a new reference in *out: returns 1, or 0 when i
+ * is out of range (*out NULL, nothing recorded), or RCY_EINVAL / RCY_ETYPE
+ * (*out NULL). Never allocates or runs user code.
+ */
+RCY_API int rcy_tuple_get_ref(const rcy_object_t *t, intptr_t i, rcy_object_t **out);
+
+/**
+ * `item in t`: 1, 0, or a negative error (RCY_EINVAL, RCY_ETYPE, or one
+ * from an equal slot, RCY_EDEPTH). Compares each item with item in order
+ * (the tuple's item first, as CPython), stopping at the first equal one;
+ * may run equal slots (user code).
+ */
+RCY_API int rcy_tuple_contains(const rcy_object_t *t, rcy_object_t *item);
+
+/**
+ * Tuple slice t[start:stop] (Python's bounds: negative from the end,
+ * clamped; an empty slice is the empty tuple; the whole tuple is t
+ * itself, a new reference). Returns a new reference, or NULL with
+ * RCY_EINVAL, RCY_ETYPE or RCY_ENOMEM. May run an automatic collection.
+ */
+RCY_API rcy_object_t *rcy_tuple_slice(const rcy_object_t *t, intptr_t start, intptr_t stop);
+
+/*
+ * Unchecked inline accessors (CPython's PyTuple_GET_SIZE / GET_ITEM): no
+ * type, NULL, freed-object or bounds check at all in release builds; t
+ * must be a live tuple and i in [0, size). With assertions on (NDEBUG not
+ * defined where the caller compiles) they assert both. The item is
+ * borrowed, as rcy_tuple_get's.
+ */
+static inline intptr_t rcy_tuple_size_fast(const rcy_object_t *t)
+{
+    assert(rcy_is_tuple(t));
+    return ((const rcy_varobject_t *)(const void *)t)->size;
+}
+/** The tuple's item array (borrowed), for loops and rcy_list_new_from. */
+static inline rcy_object_t *const *rcy_tuple_items_fast(const rcy_object_t *t)
+{
+    assert(rcy_is_tuple(t));
+    return (rcy_object_t *const *)(const void *)((const char *)t + sizeof(rcy_varobject_t));
+}
+static inline rcy_object_t *rcy_tuple_item_fast(const rcy_object_t *t, intptr_t i)
+{
+    assert(i >= 0 && i < rcy_tuple_size_fast(t));
+    return rcy_tuple_items_fast(t)[i];
+}
+
 /* list: growable sequences. Containers. Indices may be negative (counted
    from the end, as in Python). */
+
+/** The public head of a list object, read by the unchecked accessors
+    below (never written by the user). */
+typedef struct rcy_list_head_s {
+    rcy_object_t ob;
+    intptr_t size;         /**< items in use */
+    intptr_t allocated;    /**< capacity */
+    rcy_object_t **items;  /**< items[0..size) */
+} rcy_list_head_t;
+
+/*
+ * Unchecked inline accessors (CPython's PyList_GET_SIZE / GET_ITEM): no
+ * check at all in release builds; list must be a live list and i in
+ * [0, size); asserted when NDEBUG is not defined where the caller
+ * compiles. The item is borrowed and the array pointer is valid only
+ * until the list changes (an append, an insert, a release that runs a
+ * finalizer, a collection): see rcy_list_get.
+ */
+static inline intptr_t rcy_list_size_fast(const rcy_object_t *list)
+{
+    assert(rcy_is_list(list));
+    return ((const rcy_list_head_t *)(const void *)list)->size;
+}
+static inline rcy_object_t *const *rcy_list_items_fast(const rcy_object_t *list)
+{
+    assert(rcy_is_list(list));
+    return ((const rcy_list_head_t *)(const void *)list)->items;
+}
+static inline rcy_object_t *rcy_list_item_fast(const rcy_object_t *list, intptr_t i)
+{
+    assert(i >= 0 && i < rcy_list_size_fast(list));
+    return rcy_list_items_fast(list)[i];
+}
 
 /** Returns a new, empty list. NULL with RCY_ENOMEM. May run a collection. */
 RCY_API rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
@@ -893,9 +1226,34 @@ RCY_API int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
  */
 RCY_API int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
-/** Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
-    RCY_EINVAL. */
+/**
+ * Item index: a borrowed reference, or NULL with RCY_EINDEX, RCY_ETYPE or
+ * RCY_EINVAL.
+ * Borrowed: valid only while something else holds the list and leaves the
+ * item in it, so not across anything that may run user code (a release, an
+ * allocation of a container, a call): a user function that drops the list or
+ * replaces the item frees what C still holds (in a Lisp, `(def! f (fn* (x)
+ * x)) (f (def! f 0))` freed the running closure). Hold it with rcy_newref,
+ * or use rcy_list_get_ref.
+ */
 RCY_API rcy_object_t *rcy_list_get(const rcy_object_t *list, intptr_t index);
+
+/**
+ * Item index as a new reference in *out (CPython 3.13's PyList_GetItemRef,
+ * with its out-of-range case told apart): returns 1, or 0 when index is out
+ * of range (*out NULL, nothing recorded as the last error), or RCY_EINVAL /
+ * RCY_ETYPE (*out NULL). Never allocates or runs user code.
+ */
+RCY_API int rcy_list_get_ref(const rcy_object_t *list, intptr_t index, rcy_object_t **out);
+
+/**
+ * `item in list`: 1, 0, or a negative error (RCY_EINVAL, RCY_ETYPE, an
+ * equal slot's error, RCY_EDEPTH). Compares each item with item (the
+ * list's item first, held across the comparison, as CPython's
+ * list_contains); may run equal slots, which may change the list: the
+ * search then goes on over the list as it is.
+ */
+RCY_API int rcy_list_contains(const rcy_object_t *list, rcy_object_t *item);
 
 /**
  * Replaces item index with item (the list takes a reference and releases
@@ -914,6 +1272,58 @@ RCY_API rcy_object_t *rcy_list_pop(rcy_object_t *list, intptr_t index);
 
 /** The number of items, or RCY_EINVAL / RCY_ETYPE. */
 RCY_API intptr_t rcy_list_len(const rcy_object_t *list);
+
+/**
+ * list.clear() in CPython's order (_list_clear): the list is emptied
+ * first, then its items are released, last first, so that finalizers run
+ * by the releases see it empty (and may fill it again). 0, RCY_EINVAL or
+ * RCY_ETYPE. May run finalizers; never allocates.
+ */
+RCY_API int rcy_list_clear(rcy_object_t *list);
+
+/**
+ * [a, b, ...] from n object arguments: rcy_list_pack(rt, 2, a, b). The
+ * arguments are borrowed (the list takes its own references; nothing is
+ * stolen). NULL with RCY_EINVAL (n < 0, a NULL argument), RCY_ERUNTIME or
+ * RCY_ENOMEM. May run an automatic collection.
+ */
+RCY_API rcy_object_t *rcy_list_pack(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
+ * rcy_list_pack that steals its arguments: each argument's reference is
+ * consumed, whether the call succeeds or fails, so fresh objects can be
+ * passed straight from their constructors: rcy_list_pack_steal(rt, 2,
+ * rcy_int_new(rt, 1), rcy_str_new(rt, "a")). A NULL argument (a failed
+ * constructor) makes the call fail with RCY_EINVAL after releasing the
+ * others (last first; that may run finalizers).
+ */
+RCY_API rcy_object_t *rcy_list_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
+
+/**
+ * list.extend(seq) for a list or tuple seq (list itself included:
+ * l.extend(l) doubles it): appends a reference to each of seq's items.
+ * 0, RCY_EINVAL, RCY_ETYPE (seq neither), RCY_ERUNTIME (seq of another
+ * runtime) or RCY_ENOMEM (list unchanged). Never collects or runs user
+ * code.
+ */
+RCY_API int rcy_list_extend(rcy_object_t *list, rcy_object_t *seq);
+
+/**
+ * list[start:stop] as a new list (Python's bounds: negative from the end,
+ * clamped, taken after the new list's allocation, which may collect).
+ * Returns a new reference, or NULL with RCY_EINVAL, RCY_ETYPE or
+ * RCY_ENOMEM.
+ */
+RCY_API rcy_object_t *rcy_list_slice(const rcy_object_t *list, intptr_t start, intptr_t stop);
+
+/**
+ * tuple(list) (CPython's PyList_AsTuple): a new tuple of the list's items
+ * as they are when the call starts (held across the tuple's allocation,
+ * which may collect). Returns a new reference, or NULL with RCY_EINVAL,
+ * RCY_ETYPE or RCY_ENOMEM. list(tuple) is rcy_list_new_from(rt,
+ * rcy_tuple_size_fast(t), rcy_tuple_items_fast(t)).
+ */
+RCY_API rcy_object_t *rcy_list_to_tuple(const rcy_object_t *list);
 
 /* dict: hash maps with insertion-ordered iteration. Containers, always
    tracked (CPython 3.14's rule). Keys must be hashable (see rcy_hash):
@@ -936,9 +1346,27 @@ RCY_API int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value
 /**
  * d[key]: a borrowed reference, or NULL with RCY_EKEY (missing; also for a
  * key of another runtime, which equals no key of d), RCY_EHASH, RCY_EINVAL,
- * RCY_ETYPE or RCY_EDEPTH (as rcy_dict_set).
+ * RCY_ETYPE, RCY_EDEPTH (as rcy_dict_set) or an error of a hash or equal
+ * slot (which the lookup may run: user code).
+ * Borrowed: valid only while something else holds the dict and leaves the
+ * item in it, so not across anything that may run user code (a release, an
+ * allocation of a container, a call): a user function that drops the dict or
+ * replaces the value frees what C still holds (in a Lisp, `(def! f (fn* (x)
+ * x)) (f (def! f 0))` freed the running closure). Hold it with rcy_newref,
+ * or use rcy_dict_get_ref.
  */
 RCY_API rcy_object_t *rcy_dict_get(const rcy_object_t *d, rcy_object_t *key);
+
+/**
+ * d[key] as a new reference in *out, telling absent from error in one call
+ * (CPython 3.13's PyDict_GetItemRef): returns 1 (found), 0 (absent: *out
+ * NULL, nothing recorded as the last error), or a negative error as
+ * rcy_dict_get's (*out NULL). May run hash and equal slots (user code).
+ */
+RCY_API int rcy_dict_get_ref(const rcy_object_t *d, rcy_object_t *key, rcy_object_t **out);
+
+/** `key in d`: 1, 0, or a negative error as rcy_dict_get_ref's. */
+RCY_API int rcy_dict_contains(const rcy_object_t *d, rcy_object_t *key);
 
 /**
  * del d[key]: releases the key and value (may run finalizers). 0, RCY_EKEY,
@@ -951,8 +1379,10 @@ RCY_API intptr_t rcy_dict_len(const rcy_object_t *d);
 
 /**
  * Iterates over d in insertion order. Start with *pos = 0; each call stores
- * the next item's key and value (borrowed references; either pointer may be
- * NULL) and returns 1, or returns 0 at the end. Values may be replaced and
+ * the next item's key and value (borrowed references, valid until the dict
+ * changes: take references before running anything that may release or
+ * replace them; either pointer may be NULL) and returns 1, or returns 0 at
+ * the end. Values may be replaced and
  * items deleted during an iteration; adding keys may reorder the storage,
  * so the iteration must then start again. RCY_EINVAL or RCY_ETYPE on error.
  */
@@ -1052,8 +1482,25 @@ RCY_API int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
  * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
  * Allocates nothing; runs no user code.
+ * Borrowed: valid only while something else holds the object and leaves the
+ * attribute set, so not across anything that may run user code (a release,
+ * an allocation of a container, a call): a user function that drops the
+ * object or sets the attribute again frees what C still holds (in a Lisp,
+ * `(def! f (fn* (x) x)) (f (def! f 0))` freed the running closure). Hold it
+ * with rcy_newref, or use rcy_getattr_ref.
  */
 RCY_API rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name);
+
+/**
+ * obj.name as a new reference in *out (CPython 3.13's
+ * PyObject_GetOptionalAttr): returns 1 (found), 0 (no such attribute: *out
+ * NULL, nothing recorded as the last error), or RCY_EINVAL / RCY_ETYPE
+ * (*out NULL). Never allocates or runs user code.
+ */
+RCY_API int rcy_getattr_ref(rcy_object_t *obj, const char *name, rcy_object_t **out);
+
+/** hasattr(obj, name): 1, 0, or RCY_EINVAL / RCY_ETYPE. */
+RCY_API int rcy_hasattr(rcy_object_t *obj, const char *name);
 
 /**
  * del obj.name (the object's own attribute, not its class's). Releases the
@@ -1083,6 +1530,62 @@ RCY_API rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name);
 
 /** del obj.name; as rcy_delattr (may run finalizers). */
 RCY_API int rcy_delattr_str(rcy_object_t *obj, rcy_object_t *name);
+
+/* ---- Callable objects -------------------------------------------------- */
+
+/**
+ * Calls callable with the nargs arguments args[0..nargs) (borrowed: the
+ * caller keeps its references; args may be NULL when nargs is 0), through
+ * its type's call slot (rcy_call_fn), as CPython's PyObject_Vectorcall.
+ * Returns a new reference, or NULL with an error recorded on the runtime
+ * (rcy_last_error, and rcy_error_message when the callee set one):
+ * RCY_ETYPE (not callable: no call slot), RCY_EINVAL (nargs > 0 with args
+ * NULL), RCY_EDEPTH (the calling thread's stack is nearly used up: calls
+ * nest as deep as the stack allows, docs/design.md, Recursion), or the
+ * callee's error (RCY_ECALLBACK when it returned NULL without recording
+ * one). NULL callable: NULL, nothing recorded. Runs user code (the slot),
+ * which may allocate, collect and release anything the caller does not
+ * hold.
+ *
+ * Built-in callables: C functions (rcy_cfunction_new) and weak references
+ * (calling one returns its referent, or None once it is gone, as CPython's
+ * weakref.__call__; calling a finalize registration runs it now, as
+ * rcy_finalize_call, and returns None).
+ */
+RCY_API rcy_object_t *rcy_call(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs);
+
+/** Nonzero if o (which may be NULL) has a call slot (Python's callable()). */
+RCY_API int rcy_is_callable(const rcy_object_t *o);
+
+/**
+ * A C function wrapped by rcy_cfunction_new: called with the bound object
+ * given there (NULL if none) and rcy_call's arguments; returns as a call
+ * slot (rcy_call_fn): a new reference, or NULL with an error recorded.
+ */
+typedef rcy_object_t *(*rcy_cfunction_fn)(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
+
+/**
+ * Wraps fn as a callable object of type "builtin_function_or_method" (a
+ * container; it supports weak references), bound to self (may be NULL):
+ * the function holds a reference to self and the collector traverses it,
+ * so state captured there (a closure's environment, a bound method's
+ * object) takes part in cycles, which are collected. Returns a new
+ * reference, or NULL with RCY_EINVAL (rt or fn NULL), RCY_ERUNTIME (self of
+ * another runtime) or RCY_ENOMEM. May run an automatic collection.
+ */
+RCY_API rcy_object_t *rcy_cfunction_new(rcy_runtime_t *rt, rcy_cfunction_fn fn, rcy_object_t *self);
+
+/** The object a C function is bound to (borrowed; NULL when unbound or
+    when o is not a C function). */
+RCY_API rcy_object_t *rcy_cfunction_self(const rcy_object_t *o);
+
+/** The C function a C function object wraps (NULL when o is not one): a
+    runtime tells its own kinds of C functions apart by it (a wrapper that
+    carries metadata in its bound object, say). */
+RCY_API rcy_cfunction_fn rcy_cfunction_function(const rcy_object_t *o);
+
+/** The type of C functions ("builtin_function_or_method"). */
+RCY_API rcy_type_t *rcy_cfunction_type(const rcy_runtime_t *rt);
 
 /* ---- The cycle collector (CPython's gc module) ------------------------ */
 
@@ -1182,6 +1685,100 @@ RCY_API int rcy_gc_set_threshold(rcy_runtime_t *rt, int threshold0, int threshol
 
 /** The debug flags (RCY_DEBUG_*), or RCY_EINVAL for NULL. */
 RCY_API int rcy_gc_get_debug(const rcy_runtime_t *rt);
+
+/**
+ * The collector's modes (docs/design.md, "Incremental mode").
+ *
+ * RCY_GC_COMPAT, the default: CPython's generational collector exactly; an
+ * automatic collection of the oldest generation stops the world for time
+ * proportional to the heap.
+ *
+ * RCY_GC_INCREMENTAL: generations 0 and 1 work as in compat mode; the
+ * oldest generation is collected by passes made of bounded steps, each run
+ * at the end of an automatic young collection (inside its callbacks), with
+ * the program running between steps. A pass ends with exact trial deletion
+ * of what it suspects, so it frees only unreachable objects whatever the
+ * program did meanwhile; what it finds goes through the same finalizer,
+ * weak-reference and legacy-finalizer rules as any collection. Garbage
+ * made while a pass runs waits for the next one. Explicit collections
+ * (rcy_gc_collect) are unchanged: generation 2 is a full stop-the-world
+ * collection (it gives up a pass in progress). A completed pass counts as
+ * one collection of generation 2 in rcy_gc_get_stats and is reported to
+ * the callbacks, start and stop, after the young collection whose step
+ * completed it, with steps and pass_duration set. Counts, thresholds and
+ * the 25 % rule keep their meaning: a pass starts when promotions reach
+ * half of the 25 % (and the count of generation 2 its threshold), and is
+ * paced to end before compat mode would collect; if the oldest generation
+ * (plus external bytes, rcy_gc_charge_external) outgrows the last pass's
+ * survivors by 25 %, the pass is finished at once (a longer pause, never
+ * more memory). Heap walks (rcy_gc_get_objects, rcy_gc_get_referrers, the
+ * tools), rcy_gc_freeze/unfreeze and rcy_gc_validate give a pass in
+ * progress up (its objects go back to the oldest generation; nothing is
+ * freed or run) and see every tracked object.
+ */
+typedef enum rcy_gc_mode_e { RCY_GC_COMPAT = 0, RCY_GC_INCREMENTAL = 1 } rcy_gc_mode_t;
+
+/**
+ * Sets the mode. Switching to compat gives up a pass in progress (its
+ * objects go back to the oldest generation; nothing is freed or run).
+ * Returns 0, RCY_EINVAL (NULL, unknown mode) or RCY_ESTATE inside a heap
+ * walk. Does not collect or allocate.
+ */
+RCY_API int rcy_gc_set_mode(rcy_runtime_t *rt, rcy_gc_mode_t mode);
+
+/** The mode (RCY_GC_COMPAT for NULL). Never allocates. */
+RCY_API rcy_gc_mode_t rcy_gc_get_mode(const rcy_runtime_t *rt);
+
+/**
+ * Charges `bytes` of memory that the container obj owns outside the
+ * library (a buffer, a handle's memory) to obj's runtime, so that the
+ * incremental collector paces and bounds the old generation by bytes as
+ * well as objects (cycles holding large buffers, gh-98801): charged bytes
+ * earn credit for the pass's steps, start a pass when they grow by an
+ * eighth of the heap, and count in the backstop. The owner releases the
+ * same amount (rcy_gc_release_external) when it frees the memory, normally
+ * in its clear or dealloc slot. The runtime keeps one total, not one per
+ * object. Compat mode counts the bytes and ignores them. obj is borrowed.
+ * Returns 0, or RCY_EINVAL (NULL; a total that would overflow: nothing
+ * changed). Never allocates, collects or runs code.
+ */
+RCY_API int rcy_gc_charge_external(rcy_object_t *obj, size_t bytes);
+
+/** Releases bytes charged by rcy_gc_charge_external (obj borrowed).
+    Returns 0, or RCY_EINVAL (NULL; more than the runtime's charged total:
+    nothing changed). Never allocates, collects or runs code. */
+RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
+
+/** Statistics of incremental mode (zeros in a runtime that never used it). */
+typedef struct rcy_gc_incr_stats_s {
+    size_t size;              /**< sizeof(rcy_gc_incr_stats_t), set by rcy_gc_incr_stats_init */
+    uint64_t passes;          /**< passes completed */
+    uint64_t passes_started;  /**< passes started */
+    uint64_t aborted;         /**< passes given up (full collection, heap walk, freeze, mode switch) */
+    uint64_t backstops;       /**< passes finished synchronously by the memory backstop */
+    uint64_t out_of_memory;   /**< passes given up for want of memory for their arrays */
+    uint64_t steps;           /**< steps run, in all passes */
+    uint64_t work;            /**< work of the completed passes: objects visited plus references traversed */
+    uint64_t largest_component; /**< the largest suspected component collected at once */
+    uint64_t last_steps;      /**< the last completed pass: its steps */
+    uint64_t last_work;       /**< ... its work */
+    uint64_t last_snapshot;   /**< ... objects of the oldest generation it examined */
+    uint64_t last_suspects;   /**< ... of them, those left suspected after its scan */
+    uint64_t last_largest_component; /**< ... its largest suspected component */
+    uint64_t last_collected;  /**< ... objects it freed */
+    double last_duration;     /**< ... seconds from its start to its end (the program ran meanwhile) */
+    double max_step_seconds;  /**< the longest step (wall clock), synchronous finishes aside */
+    int in_pass;              /**< a pass is in progress */
+    size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
+} rcy_gc_incr_stats_t;
+
+/** Zeroes out and sets its size field. NULL is ignored. */
+RCY_API void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out);
+
+/** Copies the incremental statistics into out, which rcy_gc_incr_stats_init
+    prepared. 0, or RCY_EINVAL for NULL or a wrong size field (nothing
+    written). Never allocates. */
+RCY_API int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out);
 
 /**
  * Sets the debug flags. Returns 0, or RCY_EINVAL for NULL or a flag that
@@ -1295,8 +1892,9 @@ RCY_API int rcy_gc_get_stats(const rcy_runtime_t *rt, rcy_gc_stats_t stats[RCY_G
  * The garbage list (gc.garbage): uncollectable objects and, with
  * RCY_DEBUG_SAVEALL, everything found unreachable. The runtime holds a
  * reference to each entry. rcy_gc_garbage_len() is its length and
- * rcy_gc_garbage_get() returns entry i (a borrowed reference; NULL when out
- * of range).
+ * rcy_gc_garbage_get() returns entry i (a borrowed reference, valid until
+ * the list is cleared or a collection runs: hold it with rcy_newref before
+ * running user code; NULL when out of range).
  */
 RCY_API size_t rcy_gc_garbage_len(const rcy_runtime_t *rt);
 RCY_API rcy_object_t *rcy_gc_garbage_get(const rcy_runtime_t *rt, size_t i);
@@ -1317,6 +1915,14 @@ typedef struct rcy_gc_info_s {
     intptr_t uncollectable; /**< 0 at "start" */
     intptr_t candidates;    /**< objects examined; 0 at "start" */
     double duration;        /**< seconds; 0 at "start" */
+    /** Steps of the collection: 1 for a stop-the-world collection; for a
+        pass of incremental mode (rcy_gc_set_mode), its steps, duration
+        being the time spent in them. 0 at "start". */
+    intptr_t steps;
+    /** Seconds from the start of the collection to its end: duration for
+        a stop-the-world collection; for an incremental pass, the time from
+        its first step to its last, the program's included. 0 at "start". */
+    double pass_duration;
 } rcy_gc_info_t;
 
 /** Callback phases. */
@@ -1393,6 +1999,47 @@ typedef int (*rcy_weakref_callback_fn)(rcy_object_t *wr, void *arg);
  * list is gone), as do the other weak-reference and finalize functions.
  */
 RCY_API rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg);
+
+/**
+ * Like rcy_weakref_new with a callable object as the callback (Python's
+ * weakref.ref(obj, callback)): when obj dies, callable is called with the
+ * weak reference as its one argument (rcy_call; the result is released; a
+ * NULL result is reported through the error hook as "Exception ignored on
+ * calling weakref callback ..."). The weak reference holds a reference to
+ * callable and the collector traverses it, so a cycle through the
+ * callback's captured state (a C function's bound object) is collected, as
+ * in CPython; CPython's rules for garbage weak references hold as for the
+ * C form (a weak reference that is garbage itself never calls back). Any
+ * object is accepted as callable, as CPython does: one without a call slot
+ * fails when it is called (RCY_ETYPE, reported). On a refcount death the
+ * weak reference lets go of callable before calling it (the call holds
+ * it), as CPython's PyObject_ClearWeakRefs. Returns a new reference (never
+ * the shared callback-less one), or NULL with RCY_EINVAL (NULL callable),
+ * RCY_ETYPE (obj without weak references), RCY_ERUNTIME (callable of
+ * another runtime) or RCY_ENOMEM. May run an automatic collection.
+ */
+RCY_API rcy_object_t *rcy_weakref_new_callable(rcy_object_t *obj, rcy_object_t *callable);
+
+/**
+ * A release hook for the `void *` of the C-function forms of callbacks:
+ * called once with that arg when the weak reference or registration lets
+ * go of it, so that what arg points to can be freed (a closure's C state).
+ * It is user code, run in a callback frame with the pending error kept
+ * aside; it may release references, but must not call back into the
+ * registration it belongs to.
+ */
+typedef void (*rcy_release_fn)(void *arg);
+
+/**
+ * rcy_weakref_new with a release hook for arg (callback must not be NULL:
+ * else RCY_EINVAL). release(arg) runs once: after the callback's call on
+ * a refcount death of obj (the weak reference then lets go of its
+ * callback, as the callable form does), or when the weak reference dies
+ * or the collector clears it. On failure (NULL) it is not called: arg
+ * stays the caller's.
+ */
+RCY_API rcy_object_t *rcy_weakref_new_ex(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                 rcy_release_fn release);
 
 /**
  * The referent of a weak reference: a new reference, or NULL once the
@@ -1511,6 +2158,32 @@ typedef int (*rcy_finalize_callback_fn)(void *arg);
  * references) or RCY_ENOMEM.
  */
 RCY_API rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg);
+
+/**
+ * Like rcy_finalize_register with a callable object: registers
+ * callable(*args) (weakref.finalize(obj, func, *args)) to run once when obj
+ * dies or at teardown. The registration takes references to callable and
+ * to the nargs arguments args[0..nargs), traversed by the collector, and
+ * releases them once it has run or is detached. As in
+ * CPython, they must not refer to obj (the registration is kept alive by
+ * the runtime: obj would never die). A NULL result of the call is reported
+ * through the error hook ("Exception ignored in finalize callback ...").
+ * Returns a new reference, or NULL with RCY_EINVAL (NULL callable, nargs >
+ * 0 with args NULL, a NULL argument), RCY_ETYPE, RCY_ERUNTIME (callable or
+ * an argument of another runtime) or RCY_ENOMEM. May run an automatic
+ * collection.
+ */
+RCY_API rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *callable, rcy_object_t *const *args,
+                                             size_t nargs);
+
+/**
+ * rcy_finalize_register with a release hook for arg (may be NULL: then as
+ * rcy_finalize_register): release(arg) runs once, after fn(arg) ran, or
+ * when the registration is detached (rcy_finalize_detach, or dropped unrun
+ * at teardown). On failure (NULL) it is not called.
+ */
+RCY_API rcy_object_t *rcy_finalize_register_ex(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
+                                       rcy_release_fn release);
 
 /**
  * Runs a registration's callback now if it has not run and was not

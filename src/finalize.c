@@ -21,15 +21,24 @@ void rcyi_call_finalizer(rcy_object_t *o)
        is freed without running any (gc.c, collect_until_quiet). */
     if (RCY_UNLIKELY(type->rt->teardown_cut))
         return;
+    rcy_runtime_t *rt = type->rt;
     rcyi_running_t f;
-    rcyi_enter(type->rt, &f, "a finalizer", o);
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es); /* the finalizer starts with no pending error, and leaves none */
+    rcyi_enter(rt, &f, "a finalizer", o);
     int ret = type->finalize(o);
-    rcyi_leave(type->rt, &f);
-    if (ret < 0) {
-        char desc[128];
-        rcy_describe(o, desc, sizeof desc);
-        rcyi_report_error(type->rt, "Exception ignored in: %s", desc);
-    }
+    rcyi_leave(rt, &f);
+    if (ret < 0)
+        rcyi_report_ignored(rt, o);
+    rcyi_err_restore(rt, &es);
+}
+
+void rcyi_report_ignored(rcy_runtime_t *rt, rcy_object_t *o)
+{
+    char desc[128];
+    rcy_describe(o, desc, sizeof desc);
+    const char *detail = rcyi_error_detail(rt);
+    rcyi_report_error(rt, "Exception ignored in: %s%s%s", desc, detail ? ": " : "", detail ? detail : "");
 }
 
 /* Runs the PEP 442 finalizer of an object whose count reached zero. Returns
@@ -75,13 +84,13 @@ static COLD bool legacy_del_on_death(rcy_object_t *o)
         rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
     o->refcnt = 1;
     rt->legacy_running = &frame;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
     int ret = o->type->legacy_del(o);
     rt->legacy_running = frame.up;
-    if (ret < 0) {
-        char desc[128];
-        rcy_describe(o, desc, sizeof desc);
-        rcyi_report_error(rt, "Exception ignored in: %s", desc);
-    }
+    if (ret < 0)
+        rcyi_report_ignored(rt, o);
+    rcyi_err_restore(rt, &es);
     if (o->refcnt <= 0)
         rcyi_fatal(o, "the legacy finalizer released a reference it did not own");
     if (rcy_is_immortal(o) || --o->refcnt != 0)

@@ -77,6 +77,7 @@ void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
             rt->debug = (int)flags;
     }
     rt->garbage.rt = rt;
+    rcyi_incr_init(rt, cfg);
 }
 
 /* ---- deduce_unreachable ---------------------------------------------- */
@@ -442,11 +443,14 @@ static void delete_garbage(rcy_runtime_t *rt, rcy_gc_head_t *collectable, rcy_gc
                                       "to garbage", o->type->name, (void *)o);
         } else {
             rcy_incref(o);
+            rcyi_errsave_t es;
+            rcyi_err_save(rt, &es); /* a user clear slot: the pending error kept aside */
             if (o->type->clear(o) < 0) {
                 char desc[128];
                 rcy_describe(o, desc, sizeof desc);
                 rcyi_report_error(rt, "Exception ignored in tp_clear of %s: %s", o->type->name, desc);
             }
+            rcyi_err_restore(rt, &es);
             rcy_decref(o);
         }
         if (rcyi_gc_next(collectable) == g) {
@@ -463,11 +467,15 @@ static const char COLLECTOR_WALK[] = "the collector";
 typedef struct collect_result_s {
     intptr_t collected, uncollectable, candidates;
     double duration;
+    intptr_t unreachable;
 } collect_result_t;
+
+static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t *old, int generation,
+                         bool check_old, bool stats, bool saveall, double t0, collect_result_t *out);
 
 static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
 {
-    collect_result_t res = {0, 0, 0, 0.0};
+    collect_result_t res = {0, 0, 0, 0.0, 0};
     bool stats = (rt->debug & RCY_DEBUG_STATS) != 0;
     /* In teardown's last phase no collection keeps anything in garbage,
        not even one a finalizer asks for (garbage was emptied for good). */
@@ -500,6 +508,48 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
        every phase would make the GC-stress build quadratic, so only the
        part the collection appended is checked, at the end (level 1). */
     bool check_old = generation != RCY_NUM_GENERATIONS - 2;
+    collect_core(rt, young, old, generation, check_old, stats, saveall, t0, &res);
+    res.duration = now_seconds() - t0;
+
+    if (generation == RCY_NUM_GENERATIONS - 1 && rt->clear_freelists != NULL)
+        rt->clear_freelists(rt);
+
+#if RCY_DEBUG >= 1
+    /* Every object the collection touched ended in old (or was freed),
+       appended at its end: the survivors, then what left the unreachable
+       set (at most the candidates again) and the weak references whose
+       callbacks ran. old is checked whole when it was collected or is the
+       middle generation; the oldest generation, after a generation-1
+       collection, only along the part a collection may have appended
+       (checking it whole made the GC-stress build quadratic). */
+    if (young == old || generation == 0)
+        rcyi_validate_list(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    else
+        rcyi_validate_list_tail(rt, old, 2 * (size_t)res.candidates + 64);
+    for (int i = 0; i < generation; i++)
+        rcyi_validate_list(rt, &rt->gens[i].head, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+#endif
+
+    rcy_gc_stats_t *st = &rt->stats[generation];
+    st->collections++;
+    st->collected += res.collected;
+    st->uncollectable += res.uncollectable;
+    st->candidates += res.candidates;
+    st->duration += res.duration;
+    return res;
+}
+
+/* One collection of the list young, everything else counting as outside,
+   its survivors and what the garbage leaves alive going to old (young
+   itself for a full collection): trial deletion, legacy finalizers, weak
+   references, PEP 442 finalizers, resurrection, clearing. generation is
+   the generation collected (survivors counted for the 25 % rule), or -1
+   for a region of incremental mode (rcyi_gc_collect_region). Fills the
+   counts of res (not its duration). */
+static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t *old, int generation,
+                         bool check_old, bool stats, bool saveall, double t0, collect_result_t *out)
+{
+    collect_result_t res = {0, 0, 0, 0.0, 0};
     if (young != old && check_old)
         RCYI_VALIDATE_PHASE(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
     RCYI_VALIDATE_PHASE(rt, young, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
@@ -518,6 +568,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     RCYI_VALIDATE_PHASE(rt, young, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
     RCYI_VALIDATE_PHASE(rt, &unreachable, RCYI_COLLECTING_SET_UNREACHABLE_SET);
     res.candidates = scan.candidates;
+    res.unreachable = scan.unreachable;
     rt->last_unreachable = scan.unreachable;
     /* Survivors: counted, not walked (CPython walks the list). */
     intptr_t survivors = scan.candidates - scan.unreachable - scan.untracked;
@@ -586,38 +637,26 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
         if (rt->debug & RCY_DEBUG_UNCOLLECTABLE)
             debug_cycle(rt, "uncollectable", rcyi_from_gc(g));
     }
-    res.duration = now_seconds() - t0;
     if (stats)
         rcyi_printf(rt, "gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
-                    (ptrdiff_t)(res.collected + res.uncollectable), (ptrdiff_t)res.uncollectable, res.duration);
+                    (ptrdiff_t)(res.collected + res.uncollectable), (ptrdiff_t)res.uncollectable,
+                    now_seconds() - t0);
     rcyi_handle_legacy_finalizers(rt, &finalizers, old, saveall);
+    *out = res;
+}
 
-    if (generation == RCY_NUM_GENERATIONS - 1 && rt->clear_freelists != NULL)
-        rt->clear_freelists(rt);
-
+void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old, rcyi_region_result_t *res)
+{
+    bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !rt->tearing_down_final;
+    collect_result_t r;
+    collect_core(rt, region, old, -1, false, false, saveall, now_seconds(), &r);
 #if RCY_DEBUG >= 1
-    /* Every object the collection touched ended in old (or was freed),
-       appended at its end: the survivors, then what left the unreachable
-       set (at most the candidates again) and the weak references whose
-       callbacks ran. old is checked whole when it was collected or is the
-       middle generation; the oldest generation, after a generation-1
-       collection, only along the part a collection may have appended
-       (checking it whole made the GC-stress build quadratic). */
-    if (young == old || generation == 0)
-        rcyi_validate_list(rt, old, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
-    else
-        rcyi_validate_list_tail(rt, old, 2 * (size_t)res.candidates + 64);
-    for (int i = 0; i < generation; i++)
-        rcyi_validate_list(rt, &rt->gens[i].head, RCYI_COLLECTING_CLEAR_UNREACHABLE_CLEAR);
+    rcyi_validate_list_tail(rt, old, 2 * (size_t)r.candidates + 64);
 #endif
-
-    rcy_gc_stats_t *st = &rt->stats[generation];
-    st->collections++;
-    st->collected += res.collected;
-    st->uncollectable += res.uncollectable;
-    st->candidates += res.candidates;
-    st->duration += res.duration;
-    return res;
+    res->collected = r.collected;
+    res->uncollectable = r.uncollectable;
+    res->candidates = r.candidates;
+    res->unreachable = r.unreachable;
 }
 
 static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
@@ -627,34 +666,65 @@ static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_
     for (size_t i = 0; i < rt->n_callbacks; i++) {
         rcyi_gc_callback_t cb = rt->callbacks[i];
         rcyi_running_t f;
+        rcyi_errsave_t es;
+        rcyi_err_save(rt, &es);
         rcyi_enter(rt, &f, "a gc callback", NULL);
         int ret = cb.fn(rt, phase, info, cb.arg);
         rcyi_leave(rt, &f);
-        if (ret != 0)
-            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)",
-                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop");
+        if (ret != 0) {
+            const char *detail = rcyi_error_detail(rt);
+            rcyi_report_error(rt, "Exception ignored while calling GC callback %p (phase %s)%s%s",
+                              (void *)(uintptr_t)cb.fn, phase == RCY_GC_START ? "start" : "stop",
+                              detail ? ": " : "", detail ? detail : "");
+        }
+        rcyi_err_restore(rt, &es);
     }
 }
 
-intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
+/* automatic: a collection the allocator triggered, after which incremental
+   mode may run a step of its pass over the oldest generation (inside the
+   collection's callbacks, so that they time it; gc_incr.c). */
+static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool automatic)
 {
     if (rt->collecting || rt->walk != NULL)
         return 0; /* collections never nest, nor run during a heap walk */
+    if (generation == RCY_NUM_GENERATIONS - 1)
+        rcyi_incr_abort(rt); /* a full collection supersedes a pass */
     RCYI_VALIDATE_HEAP(rt, "before a collection");
     rt->collecting = true;
-    rcy_gc_info_t info = {generation, 0, 0, 0, 0.0};
+    rcy_gc_info_t info = {generation, 0, 0, 0, 0.0, 0, 0.0};
     if (!shutdown)
         invoke_callbacks(rt, RCY_GC_START, &info);
+    intptr_t pending = rt->long_lived_pending;
     collect_result_t res = collect_main(rt, generation);
+    if (generation == RCY_NUM_GENERATIONS - 1)
+        rcyi_incr_full_collection_done(rt);
+    else if (automatic && rt->gc_mode == RCY_GC_INCREMENTAL)
+        rcyi_incr_after_young(rt, rt->long_lived_pending - pending);
     info.collected = res.collected;
     info.uncollectable = res.uncollectable;
     info.candidates = res.candidates;
     info.duration = res.duration;
+    info.steps = 1;
+    info.pass_duration = res.duration;
     if (!shutdown)
         invoke_callbacks(rt, RCY_GC_STOP, &info);
+    /* A pass that a step completed: one collection of the oldest
+       generation, reported as such (its work was done in its steps). */
+    rcy_gc_info_t pass;
+    if (rcyi_incr_take_completed(rt, &pass) && !shutdown) {
+        rcy_gc_info_t start = {pass.generation, 0, 0, 0, 0.0, 0, 0.0};
+        invoke_callbacks(rt, RCY_GC_START, &start);
+        invoke_callbacks(rt, RCY_GC_STOP, &pass);
+    }
     rt->collecting = false;
     RCYI_VALIDATE_HEAP(rt, "after a collection");
     return res.collected + res.uncollectable;
+}
+
+intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
+{
+    return collect(rt, generation, shutdown, false);
 }
 
 /* ---- Automatic collection -------------------------------------------- */
@@ -669,23 +739,38 @@ static void collect_generations(rcy_runtime_t *rt)
         if (rt->gens[i].count > rt->gens[i].threshold) {
             if (i == RCY_NUM_GENERATIONS - 1 && rt->long_lived_pending < rt->long_lived_total / 4)
                 continue;
-            rcyi_gc_collect(rt, i, false);
+            /* Incremental mode: the oldest generation is collected by
+               passes that the young collections step (gc_incr.c). */
+            if (i == RCY_NUM_GENERATIONS - 1 && rt->gc_mode == RCY_GC_INCREMENTAL)
+                continue;
+            collect(rt, i, false, true);
             return;
         }
     }
 #ifdef RCY_GC_STRESS
-    rcyi_gc_collect(rt, 0, false);
+    collect(rt, 0, false, true);
 #endif
+}
+
+/* An automatic collection runs inside whatever call allocated: the
+   caller's pending error is kept aside for it (each callback it runs keeps
+   it aside as well; this covers the collector's own bookkeeping). */
+static RCYI_NOINLINE void collect_automatically(rcy_runtime_t *rt)
+{
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    collect_generations(rt);
+    rcyi_err_restore(rt, &es);
 }
 
 void rcyi_gc_maybe_collect(rcy_runtime_t *rt)
 {
 #ifdef RCY_GC_STRESS
     if (rt->enabled && !rt->collecting && !rt->tearing_down && rt->walk == NULL)
-        collect_generations(rt);
+        collect_automatically(rt);
 #else
     if (rt->enabled && rt->gens[0].threshold != 0 && !rt->collecting && !rt->tearing_down && rt->walk == NULL)
-        collect_generations(rt);
+        collect_automatically(rt);
 #endif
 }
 
@@ -749,6 +834,7 @@ void rcyi_gc_unfreeze(rcy_runtime_t *rt) { rcyi_list_merge(&rt->permanent, &rt->
 
 void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
 {
+    rcyi_incr_abort(rt);
     rcyi_gc_unfreeze(rt);
     collect_until_quiet(rt);
     if (rt->garbage.len > 0 && !(rt->debug & RCY_DEBUG_SAVEALL)) {
@@ -780,6 +866,7 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
 
 void rcyi_gc_fini(rcy_runtime_t *rt)
 {
+    rcyi_incr_fini(rt);
     rcy_objarray_release(&rt->garbage);
     rcyi_free(rt, rt->callbacks);
     rt->callbacks = NULL;

@@ -129,6 +129,11 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (!rcyi_walk_begin(rt, "rcy_gc_get_objects"))
         return rcyi_set_error(rt, RCY_ESTATE);
+    /* The objects of an incremental pass belong to generation 2 and are on
+       no list: a walk that includes generation 2 gives the pass up, so that
+       it sees them there. */
+    if (generation < 0 || generation == RCY_NUM_GENERATIONS - 1)
+        rcyi_incr_abort(rt);
     int lo = generation < 0 ? 0 : generation;
     int hi = generation < 0 ? RCY_NUM_GENERATIONS - 1 : generation;
     for (int i = lo; i <= hi; i++) {
@@ -206,6 +211,7 @@ int rcy_gc_get_referrers(rcy_runtime_t *rt, rcy_object_t *const *objs, size_t n,
         return RCY_EINVAL;
     if (!rcyi_walk_begin(rt, "rcy_gc_get_referrers"))
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt);
     referrers_ctx_t ctx = {objs, n};
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
         rcy_gc_head_t *head = &rt->gens[i].head;
@@ -231,6 +237,7 @@ int rcy_gc_freeze(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
         rcyi_list_merge(&rt->gens[i].head, &rt->permanent);
         rt->gens[i].count = 0;
@@ -245,6 +252,7 @@ int rcy_gc_unfreeze(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->walk != NULL)
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt);
     rcyi_gc_unfreeze(rt);
     return 0;
 }

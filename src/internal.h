@@ -186,6 +186,9 @@ typedef struct rcy_gc_head_s {
 #define RCYI_PREV_SHIFT 2
 #define RCYI_PREV_MASK_FLAGS ((uintptr_t)3)
 #define RCYI_NEXT_UNREACHABLE ((uintptr_t)1)
+/* next of an object in the incremental pass's array (gc_incr.c): its index
+   there shifted left by 2, with this bit; such an object is on no list. */
+#define RCYI_NEXT_INCR ((uintptr_t)2)
 
 static inline rcy_gc_head_t *rcyi_as_gc(const rcy_object_t *o) { return ((rcy_gc_head_t *)(uintptr_t)o) - 1; }
 static inline rcy_object_t *rcyi_from_gc(rcy_gc_head_t *g) { return (rcy_object_t *)(g + 1); }
@@ -218,8 +221,15 @@ static inline void rcyi_list_append(rcy_gc_head_t *node, rcy_gc_head_t *head)
     rcyi_gc_set_next(last, node);
     head->prev = (uintptr_t)node;
 }
+RCYI_FUNC void rcyi_incr_forget(rcy_gc_head_t *g);
+/* Untracks node (every untrack goes through here): an object of the
+   incremental pass's array leaves the array instead of a list. */
 static inline void rcyi_list_remove(rcy_gc_head_t *node)
 {
+    if (RCY_UNLIKELY(node->next & RCYI_NEXT_INCR)) {
+        rcyi_incr_forget(node);
+        return;
+    }
     rcy_gc_head_t *prev = rcyi_gc_prev(node);
     rcy_gc_head_t *next = rcyi_gc_next(node);
     rcyi_gc_set_next(prev, next);
@@ -261,7 +271,10 @@ static inline size_t rcyi_list_size(const rcy_gc_head_t *head)
 /* ---- Types --------------------------------------------------------------- */
 
 struct rcy_type_s {
+    /* rt and kind are rcy_type_head_t of the public header (its inline
+       type checks read kind; object.c asserts the offsets). */
     rcy_runtime_t *rt;
+    unsigned kind; /* RCY_KIND_*: which built-in type, 0 for a user type */
     char *name;
     size_t basicsize;
     size_t itemsize;
@@ -273,6 +286,9 @@ struct rcy_type_s {
     rcy_dealloc_fn dealloc;
     rcy_describe_fn describe;
     size_t weaklistoffset;
+    rcy_hash_fn hash;   /* user types only; NULL for the built-ins */
+    rcy_equal_fn equal;
+    rcy_call_fn call;
     /* The bytes of an object's block without its items: basicsize, plus the
        GC header for containers (an object's block is block_base + nitems *
        itemsize bytes). */
@@ -388,7 +404,20 @@ struct rcy_runtime_s {
     void *output_arg;
     rcy_error_fn error;
     void *error_arg;
+    /* The pending error (docs/design.md, Errors): its code (rcy_last_error,
+       written by every failed call), and the message and value a user set
+       with it (rcy_error_set*), which belong to the code only while
+       error_detail_seq == error_seq: every setting of the code moves
+       error_seq on, so a later library failure makes them stale without
+       touching them (releasing a value runs code, which a failing call
+       must not do; they go at the next rcy_error_set or clear). */
     int last_error;
+    unsigned error_seq, error_detail_seq;
+    char *error_message;
+    rcy_object_t *error_value;
+    /* Releases a discarded error value (rcy_decref, set by rcy_runtime_new:
+       support.c sits below the object layer). */
+    void (*release_error_value)(rcy_object_t *value);
 
     /* The collector's state (gc.c). */
     rcyi_generation_t gens[RCY_NUM_GENERATIONS];
@@ -399,6 +428,13 @@ struct rcy_runtime_s {
     intptr_t long_lived_total;   /* survivors of the last full collection */
     intptr_t long_lived_pending; /* promoted into gen 2 since then */
     rcy_gc_stats_t stats[RCY_NUM_GENERATIONS];
+    /* Incremental mode (gc_incr.c): the mode (rcy_gc_mode_t), the work of
+       one step (0: the default), the pass's state (allocated on first
+       use), and the external bytes charged to containers. */
+    int gc_mode;
+    size_t incr_step_work;
+    struct rcyi_incr_s *incr;
+    size_t ext_bytes;
     rcy_objarray_t garbage;      /* gc.garbage: strong references */
     struct rcyi_gc_callback_s *callbacks;
     size_t n_callbacks, cap_callbacks;
@@ -548,6 +584,50 @@ RCYI_FUNC void *rcyi_realloc_array(rcy_runtime_t *rt, void *ptr, size_t n, size_
    roots, immortals) grows through it. */
 RCYI_FUNC void *rcyi_array_grow(rcy_runtime_t *rt, void *items, size_t *cap, size_t first, size_t elem);
 RCYI_FUNC int rcyi_set_error(rcy_runtime_t *rt, int code);
+/* The message of the pending error if a user set it with the current
+   code, else NULL. */
+static inline const char *rcyi_error_detail(const rcy_runtime_t *rt)
+{
+    return rt->error_detail_seq == rt->error_seq ? rt->error_message : NULL;
+}
+/* PyErr_Fetch / PyErr_Restore around every callback the library runs
+   (finalizers, weak-reference and finalize callbacks, gc callbacks, user
+   dealloc/clear/describe slots, the hooks, automatic collections): save
+   moves the pending error aside and leaves none for the callback; restore
+   puts it back and discards what the callback left (after reporting it:
+   rcyi_error_detail between the two is the callback's message). */
+typedef struct rcyi_errsave_s {
+    int code;
+    bool detail;
+    char *message;
+    rcy_object_t *value;
+} rcyi_errsave_t;
+static inline void rcyi_err_save(rcy_runtime_t *rt, rcyi_errsave_t *s)
+{
+    s->code = rt->last_error;
+    s->detail = rt->error_detail_seq == rt->error_seq;
+    s->message = rt->error_message;
+    s->value = rt->error_value;
+    rt->last_error = 0;
+    rt->error_message = NULL;
+    rt->error_value = NULL;
+    rt->error_seq++;
+}
+/* Frees a discarded message and releases a discarded value (which may run
+   a finalizer: it runs after the restored state is in place). */
+RCYI_FUNC void rcyi_err_discard(rcy_runtime_t *rt, char *message, rcy_object_t *value);
+static inline void rcyi_err_restore(rcy_runtime_t *rt, const rcyi_errsave_t *s)
+{
+    char *m = rt->error_message;
+    rcy_object_t *v = rt->error_value;
+    rt->last_error = s->code;
+    rt->error_message = s->message;
+    rt->error_value = s->value;
+    rt->error_seq++;
+    rt->error_detail_seq = s->detail ? rt->error_seq : rt->error_seq - 1;
+    if (RCY_UNLIKELY(m != NULL || v != NULL))
+        rcyi_err_discard(rt, m, v);
+}
 RCYI_FUNC void rcyi_printf(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 RCYI_FUNC void rcyi_report_error(rcy_runtime_t *rt, const char *fmt, ...) RCY_PRINTF(2, 3);
 /* Reports heap corruption concerning o through the output hook and aborts. */
@@ -717,6 +797,9 @@ RCYI_FUNC void rcyi_gc_unfreeze(rcy_runtime_t *rt);
 /* Calls o's finalizer (o must be alive), reporting a failure through the
    error hook; marks a container finalized first. */
 RCYI_FUNC void rcyi_call_finalizer(rcy_object_t *o);
+/* "Exception ignored in: <o>", with the failing callback's message (set
+   with rcy_error_set, read before the pending error is restored). */
+RCYI_FUNC void rcyi_report_ignored(rcy_runtime_t *rt, rcy_object_t *o);
 /* The finalizer steps of the death of an object with a finalizer or a
    legacy finalizer: false if one of them resurrected it. */
 RCYI_FUNC bool rcyi_finalize_for_death(rcy_object_t *o);
@@ -731,6 +814,43 @@ RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *f
 /* Releases gc.garbage, leaving it empty (rcy_gc_garbage_clear, teardown);
    not during a heap walk: the releases may free tracked objects. */
 RCYI_FUNC void rcyi_gc_garbage_clear(rcy_runtime_t *rt);
+
+/* The result of rcyi_gc_collect_region. */
+typedef struct rcyi_region_result_s {
+    intptr_t collected, uncollectable, candidates, unreachable;
+} rcyi_region_result_t;
+/* Collects the objects of `region` (a list of tracked objects, flags clear)
+   as one generation is collected, everything else counting as outside:
+   trial deletion, then the PEP 442 pipeline, weak references and legacy
+   finalizers as in any collection; survivors, and what the garbage leaves
+   alive, end in `old`. Runs finalizers and callbacks. The caller holds
+   rt->collecting and handles counters, stats and gc callbacks. */
+RCYI_FUNC void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
+                                      rcyi_region_result_t *res);
+
+/* ---- gc_incr.c ------------------------------------------------------- */
+
+/* Reads the mode from cfg and the environment (RCY_GC_MODE,
+   RCY_GC_INCR_STEP). */
+RCYI_FUNC void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
+RCYI_FUNC void rcyi_incr_fini(rcy_runtime_t *rt);
+/* Gives an incremental pass in progress up: every object it holds goes back
+   to the oldest generation's list; nothing is freed or run. Whatever walks
+   the generation lists outside the collector calls it first (heap walks,
+   freeze, validation, a full collection, teardown), once rt->walk is known
+   to be NULL. */
+RCYI_FUNC void rcyi_incr_abort(rcy_runtime_t *rt);
+/* The tracked objects an incremental pass holds off the generation lists. */
+RCYI_FUNC size_t rcyi_incr_held(const rcy_runtime_t *rt);
+/* After every automatic young collection (inside its callbacks), with the
+   objects it promoted into the oldest generation: earns credit, starts a
+   pass when one is due, runs a step when there is credit, finishes the pass
+   synchronously when the backstop says so. Incremental mode only. */
+RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted);
+/* When a pass completed since the last call: its callback info, once. */
+RCYI_FUNC bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info);
+/* A full collection ran: the live size the next pass is paced from. */
+RCYI_FUNC void rcyi_incr_full_collection_done(rcy_runtime_t *rt);
 
 /* ---- validate.c ------------------------------------------------------ */
 
@@ -817,6 +937,8 @@ RCYI_FUNC void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list);
 RCYI_FUNC rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
                                                rcy_object_t *key);
 RCYI_FUNC rcy_object_t *rcyi_weakref_key(rcy_object_t *wr); /* borrowed */
+/* The referent of a weak reference (borrowed), NULL once cleared. */
+RCYI_FUNC rcy_object_t *rcyi_weakref_referent(rcy_object_t *wr);
 /* Forgets wr's callback (its owner is going away). */
 RCYI_FUNC void rcyi_weakref_drop_callback(rcy_object_t *wr);
 /* Teardown: runs the live finalize registrations, newest first. */
@@ -825,6 +947,9 @@ RCYI_FUNC void rcyi_finalize_atexit(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_finalize_drop_all(rcy_runtime_t *rt);
 
 /* ---- Built-in types (src/types/) --------------------------------------- */
+
+/* The weakref type's call slot (types/call.c), set by rcy_runtime_new. */
+RCYI_FUNC rcy_object_t *rcyi_weakref_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs);
 
 /* Creates the built-in types and their per-runtime state (rt->builtins,
    rt->clear_freelists). Returns 0, or RCY_ENOMEM having freed what it made. */

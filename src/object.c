@@ -11,6 +11,9 @@
 
 /* ---- Types ----------------------------------------------------------- */
 
+_Static_assert(offsetof(struct rcy_type_s, rt) == offsetof(rcy_type_head_t, rt), "rcy_type_head_t.rt");
+_Static_assert(offsetof(struct rcy_type_s, kind) == offsetof(rcy_type_head_t, kind), "rcy_type_head_t.kind");
+
 static void dealloc(rcy_object_t *o);
 
 /* Whether spec describes a type that can be built. Every bound is written
@@ -70,6 +73,9 @@ rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
     t->dealloc = spec->dealloc;
     t->describe = spec->describe;
     t->weaklistoffset = spec->weaklistoffset;
+    t->hash = spec->hash;
+    t->equal = spec->equal;
+    t->call = spec->call;
     t->on_death = dealloc;
     t->block_base = spec->basicsize + ((spec->flags & RCY_TPFLAGS_GC) ? sizeof(rcy_gc_head_t) : 0);
     t->next_type = rt->types;
@@ -123,7 +129,9 @@ rcy_object_t *rcy_new(rcy_type_t *type)
 {
     if (type == NULL)
         return NULL;
-    if (type->itemsize != 0) {
+    /* None and the bools are singletons (rcy_none, rcy_bool): no second
+       one may exist, or the inline checks would take it for them. */
+    if (type->itemsize != 0 || RCY_UNLIKELY(type->kind == RCY_KIND_NONE || type->kind == RCY_KIND_BOOL)) {
         rcyi_set_error(type->rt, RCY_EINVAL);
         return NULL;
     }
@@ -159,13 +167,57 @@ int rcy_describe(rcy_object_t *o, char *buf, size_t size)
     if (o->type->describe != NULL && !rcyi_stack_low()) {
         rcy_runtime_t *rt = o->type->rt;
         rcyi_running_t f;
+        rcyi_errsave_t es;
+        rcyi_err_save(rt, &es);
         rcyi_enter(rt, &f, "a describe slot", o);
         int n = o->type->describe(o, buf, size);
         rcyi_leave(rt, &f);
+        rcyi_err_restore(rt, &es);
         buf[size - 1] = '\0';
         return n;
     }
     return snprintf(buf, size, "<%s %p>", o->type->name, (void *)o);
+}
+
+/* ---- Calls (the call slot; the built-in callables are in types/call.c) ---- */
+
+rcy_object_t *rcy_call(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs)
+{
+    if (callable == NULL)
+        return NULL;
+    rcyi_check_live(callable);
+    rcy_runtime_t *rt = callable->type->rt;
+    if (nargs > 0 && args == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcy_call_fn fn = callable->type->call;
+    if (fn == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE); /* TypeError: object is not callable */
+        return NULL;
+    }
+    /* A runtime's calls nest as deep as its programs recurse: bounded by
+       the stack, as the other recursive operations (docs/design.md,
+       Recursion), where CPython raises RecursionError. */
+    if (RCY_UNLIKELY(rcyi_stack_low())) {
+        rcyi_set_error(rt, RCY_EDEPTH);
+        return NULL;
+    }
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, "a call slot", callable);
+    rcy_object_t *r = fn(callable, args, nargs);
+    rcyi_leave(rt, &f);
+    if (r == NULL && rt->last_error == 0)
+        rcyi_set_error(rt, RCY_ECALLBACK); /* CPython's SystemError: NULL without an exception */
+    return r;
+}
+
+int rcy_is_callable(const rcy_object_t *o)
+{
+    if (o == NULL)
+        return 0;
+    rcyi_check_live(o);
+    return o->type->call != NULL;
 }
 
 /* ---- Freeing --------------------------------------------------------- */
@@ -218,10 +270,15 @@ void rcyi_object_poison_free(rcy_object_t *o, void *block, size_t size)
 static void release_refs(rcy_object_t *o)
 {
     rcy_type_t *type = o->type;
+    /* User slots: the pending error is kept aside for them (they may
+       fail lookups, or release what runs finalizers, on their way). */
+    rcyi_errsave_t es;
+    rcyi_err_save(type->rt, &es);
     if (type->dealloc != NULL)
         type->dealloc(o);
     else if (type->clear != NULL)
         type->clear(o);
+    rcyi_err_restore(type->rt, &es);
 }
 
 /* The deallocation of an object of type, as its slots say. */

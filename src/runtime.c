@@ -27,6 +27,122 @@ static void libc_free(void *ctx, void *ptr)
     free(ptr);
 }
 
+/* ---- The pending error (docs/design.md, Errors) ------------------------ */
+
+/* rt->release_error_value: a discarded error value's release, reached
+   from every layer through the pointer (support.c's rcyi_err_discard). */
+static void release_error_value(rcy_object_t *value) { rcy_decref(value); }
+
+/* Replaces the pending error by (code, a copy of message, value). */
+static int error_set(rcy_runtime_t *rt, int code, const char *message, rcy_object_t *value)
+{
+    char *copy = NULL;
+    if (message != NULL) {
+        size_t n = strlen(message);
+        copy = rcyi_malloc(rt, n + 1); /* on failure: the code alone */
+        if (copy != NULL)
+            memcpy(copy, message, n + 1);
+    }
+    char *old_message = rt->error_message;
+    rcy_object_t *old_value = rt->error_value;
+    rt->last_error = code;
+    rt->error_seq++;
+    rt->error_detail_seq = rt->error_seq;
+    rt->error_message = copy;
+    rt->error_value = rcy_xnewref(value);
+    rcyi_err_discard(rt, old_message, old_value); /* last: it may run a finalizer */
+    return code;
+}
+
+int rcy_error_set(rcy_runtime_t *rt, int code, const char *message)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    if (code >= 0)
+        return RCY_EINVAL;
+    return error_set(rt, code, message, NULL);
+}
+
+int rcy_error_set_value(rcy_runtime_t *rt, int code, const char *message, rcy_object_t *value)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    if (code >= 0)
+        return RCY_EINVAL;
+    if (value != NULL) {
+        rcyi_check_live(value);
+        if (!rcyi_same_runtime(value, rt))
+            return RCY_ERUNTIME;
+    }
+    return error_set(rt, code, message, value);
+}
+
+const char *rcy_error_message(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return NULL;
+    RCYI_CHECK_RT(rt);
+    return rcyi_error_detail(rt);
+}
+
+rcy_object_t *rcy_error_value(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return NULL;
+    RCYI_CHECK_RT(rt);
+    return rt->error_detail_seq == rt->error_seq ? rt->error_value : NULL;
+}
+
+void rcy_error_clear(rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return;
+    RCYI_CHECK_RT(rt);
+    char *m = rt->error_message;
+    rcy_object_t *v = rt->error_value;
+    rt->last_error = 0;
+    rt->error_message = NULL;
+    rt->error_value = NULL;
+    rt->error_seq++;
+    rcyi_err_discard(rt, m, v);
+}
+
+void rcy_error_fetch(rcy_runtime_t *rt, rcy_error_state_t *state)
+{
+    if (state == NULL)
+        return;
+    memset(state, 0, sizeof *state);
+    if (rt == NULL)
+        return;
+    RCYI_CHECK_RT(rt);
+    bool detail = rt->error_detail_seq == rt->error_seq;
+    char *m = rt->error_message;
+    rcy_object_t *v = rt->error_value;
+    state->code = rt->last_error;
+    rt->last_error = 0;
+    rt->error_message = NULL;
+    rt->error_value = NULL;
+    rt->error_seq++;
+    if (detail) {
+        state->message = m;
+        state->value = v;
+    } else {
+        rcyi_err_discard(rt, m, v); /* stale: a library failure came after them */
+    }
+}
+
+void rcy_error_restore(rcy_runtime_t *rt, rcy_error_state_t *state)
+{
+    if (rt == NULL || state == NULL)
+        return;
+    RCYI_CHECK_RT(rt);
+    rcyi_errsave_t s = {state->code, true, state->message, state->value};
+    memset(state, 0, sizeof *state);
+    rcyi_err_restore(rt, &s);
+}
+
 /* ---- Live runtimes ---------------------------------------------------- */
 
 /* Every live runtime, in a process-wide list threaded through the runtimes
@@ -183,6 +299,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         alloc.free_fn(alloc.ctx, rt);
         return NULL;
     }
+    rt->release_error_value = release_error_value;
     live_add(rt); /* from here on, a failure is undone by rcy_runtime_destroy */
     rcyi_gc_init(rt, cfg);
     if (rcyi_builtins_init(rt) < 0) {
@@ -193,6 +310,9 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
         rcy_runtime_destroy(rt);
         return NULL;
     }
+    /* Weak references are callable (wr() is the referent or None): the
+       slot lives with the built-in types, above the weakref layer. */
+    rt->weakref_type->call = rcyi_weakref_call;
     return rt;
 }
 
@@ -297,6 +417,13 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
     /* Like CPython's atexit: live finalize registrations run first. */
     rcyi_finalize_atexit(rt);
     rcyi_roots_release(rt);
+    /* The pending error's value is a reference the runtime holds, like a
+       root's: released before the collections (its message at the end). */
+    if (rt->error_value != NULL) {
+        rcy_object_t *v = rt->error_value;
+        rt->error_value = NULL;
+        rcy_decref(v);
+    }
     rt->tearing_down = true;
     rcyi_gc_collect_shutdown(rt);
     if (rt->n_immortals > 0) {
@@ -317,6 +444,8 @@ void rcy_runtime_destroy(rcy_runtime_t *rt)
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
     rcyi_builtins_fini(rt);
+    rcyi_free(rt, rt->error_message);
+    rt->error_message = NULL;
     rcyi_quarantine_flush(rt);
     rcyi_free(rt, rt->immortals);
     rcyi_free(rt, rt->quarantine);

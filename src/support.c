@@ -100,7 +100,15 @@ void rcyi_free(rcy_runtime_t *rt, void *ptr)
 int rcyi_set_error(rcy_runtime_t *rt, int code)
 {
     rt->last_error = code;
+    rt->error_seq++; /* a message or value set before no longer applies */
     return code;
+}
+
+void rcyi_err_discard(rcy_runtime_t *rt, char *message, rcy_object_t *value)
+{
+    rcyi_free(rt, message);
+    if (value != NULL)
+        rt->release_error_value(value); /* may run a finalizer (object.c, above this layer) */
 }
 
 int rcy_last_error(const rcy_runtime_t *rt)
@@ -126,17 +134,23 @@ const char rcyi_output_hook[] = "the output hook", rcyi_error_hook[] = "the erro
 static void call_output(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
     rcyi_enter(rt, &f, rcyi_output_hook, NULL);
     rt->output(rt->output_arg, text);
     rcyi_leave(rt, &f);
+    rcyi_err_restore(rt, &es);
 }
 
 static void call_error(rcy_runtime_t *rt, const char *text)
 {
     rcyi_running_t f;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
     rcyi_enter(rt, &f, rcyi_error_hook, NULL);
     rt->error(rt->error_arg, text);
     rcyi_leave(rt, &f);
+    rcyi_err_restore(rt, &es);
 }
 
 /* Forwards an error message to the output hook as one line, whatever its

@@ -569,6 +569,7 @@ int rcy_gc_validate(rcy_runtime_t *rt)
        collect, freeze, track or walk meanwhile. */
     if (rt->collecting || !rcyi_walk_begin(rt, "rcy_gc_validate"))
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt); /* every tracked object on the lists */
     vstate_t v;
     vstate_init(&v, rt);
     bool ok = validate_heap(&v);

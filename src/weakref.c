@@ -27,6 +27,14 @@ typedef struct rcyi_weakref_s {
     rcy_object_t *referent; /* borrowed; NULL once cleared */
     rcy_weakref_callback_fn callback;
     void *arg;
+    /* A callable object instead of the C callback (strong, traversed), and
+       for a registration the arguments it is called with (a tuple or NULL). */
+    rcy_object_t *callable;
+    rcy_object_t **call_args; /* private array of n_call_args references */
+    size_t n_call_args;
+    /* Called once with the C form's arg (or fin_arg) when the weak
+       reference or registration lets go of it (_ex calls), else NULL. */
+    rcy_release_fn release;
     struct rcyi_weakref_s *prev, *next; /* in the referent's list */
     struct rcyi_weakref_s *pending;     /* chain of callbacks to call */
     rcy_object_t *key; /* strong; weak maps' entry key (CPython's KeyedRef) */
@@ -81,7 +89,10 @@ static void insert_after(rcyi_weakref_t **head, rcyi_weakref_t *after, rcyi_weak
         *head = wr;
 }
 
-static bool is_basic(const rcyi_weakref_t *wr) { return wr->callback == NULL && !wr->is_finalizer; }
+static bool is_basic(const rcyi_weakref_t *wr)
+{
+    return wr->callback == NULL && wr->callable == NULL && !wr->is_finalizer;
+}
 
 /* ---- The weakref type ------------------------------------------------ */
 
@@ -101,18 +112,60 @@ static void registry_unlink(rcy_runtime_t *rt, rcyi_weakref_t *wr)
 
 static int weakref_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
-    /* A weak reference owns no strong reference but a weak map's key; it
-       is a container so that the collector can tell when it is garbage. */
-    RCY_VISIT(as_wr(self)->key);
+    /* A weak reference owns no strong reference to its referent, only a
+       weak map's key and a callable callback (with a registration's
+       arguments): the collector sees what a callback holds, so a cycle
+       through it is collected, as CPython's weakref traverses
+       wr_callback. It is a container also so that the collector can tell
+       when it is garbage. */
+    rcyi_weakref_t *wr = as_wr(self);
+    RCY_VISIT(wr->key);
+    RCY_VISIT(wr->callable);
+    for (size_t i = 0; i < wr->n_call_args; i++)
+        RCY_VISIT_ITEM(wr->call_args[i], i);
     return 0;
+}
+
+/* Lets go of the C form's arg: its release hook (user code, in a
+   callback frame, the pending error kept aside) runs once. */
+static void release_arg(rcyi_weakref_t *wr)
+{
+    rcy_release_fn fn = wr->release;
+    if (fn == NULL)
+        return;
+    wr->release = NULL;
+    void *arg = wr->is_finalizer ? wr->fin_arg : wr->arg;
+    rcy_runtime_t *rt = wr->ob.type->rt;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, "a release hook", &wr->ob);
+    fn(arg);
+    rcyi_leave(rt, &f);
+    rcyi_err_restore(rt, &es);
+}
+
+/* Releases a registration's arguments taken out of it, last first. */
+static void release_args(rcy_runtime_t *rt, rcy_object_t **args, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        rcy_decref(args[i]);
+    rcyi_free(rt, args);
 }
 
 static int weakref_clear(rcy_object_t *self)
 {
     rcyi_weakref_t *wr = as_wr(self);
     clear_ref(wr);
+    release_arg(wr);
     wr->callback = NULL;
     RCY_CLEAR(wr->key);
+    RCY_CLEAR(wr->callable);
+    rcy_object_t **args = wr->call_args;
+    size_t n = wr->n_call_args;
+    wr->call_args = NULL;
+    wr->n_call_args = 0;
+    release_args(self->type->rt, args, n);
     return 0;
 }
 
@@ -152,7 +205,9 @@ static rcyi_weakref_t *weakref_alloc(rcy_object_t *obj)
     return (rcyi_weakref_t *)rcy_new(rt->weakref_type);
 }
 
-rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg)
+/* A weak reference to obj with a C callback, a callable one, or none. */
+static rcy_object_t *weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                 rcy_object_t *callable)
 {
     if (obj == NULL)
         return NULL;
@@ -162,7 +217,15 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
         rcyi_set_error(obj->type->rt, RCY_ETYPE);
         return NULL;
     }
-    if (callback == NULL && *head != NULL && is_basic(*head))
+    if (callable != NULL) {
+        rcyi_check_live(callable);
+        if (!rcyi_same_runtime(callable, obj->type->rt)) {
+            rcyi_set_error(obj->type->rt, RCY_ERUNTIME);
+            return NULL;
+        }
+    }
+    bool basic = callback == NULL && callable == NULL;
+    if (basic && *head != NULL && is_basic(*head))
         return rcy_newref(&(*head)->ob);
     rcyi_weakref_t *wr = weakref_alloc(obj);
     if (wr == NULL)
@@ -170,7 +233,8 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
     wr->referent = obj;
     wr->callback = callback;
     wr->arg = arg;
-    if (callback == NULL) {
+    wr->callable = rcy_xnewref(callable); /* the caller's: alive across the allocation */
+    if (basic) {
         /* The allocation may have run a collection that created a basic
            reference; keep only one. */
         if (*head != NULL && is_basic(*head)) {
@@ -184,6 +248,33 @@ rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callbac
         insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
     }
     return &wr->ob;
+}
+
+rcy_object_t *rcy_weakref_new(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg)
+{
+    return weakref_new(obj, callback, arg, NULL);
+}
+
+rcy_object_t *rcy_weakref_new_ex(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
+                                 rcy_release_fn release)
+{
+    if (obj != NULL && callback == NULL && release != NULL) {
+        rcyi_set_error(obj->type->rt, RCY_EINVAL); /* a hook with nothing to release */
+        return NULL;
+    }
+    rcy_object_t *wr = weakref_new(obj, callback, arg, NULL);
+    if (wr != NULL)
+        as_wr(wr)->release = release;
+    return wr;
+}
+
+rcy_object_t *rcy_weakref_new_callable(rcy_object_t *obj, rcy_object_t *callable)
+{
+    if (obj != NULL && callable == NULL) {
+        rcyi_set_error(obj->type->rt, RCY_EINVAL);
+        return NULL;
+    }
+    return weakref_new(obj, NULL, NULL, callable);
 }
 
 rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn callback, void *arg,
@@ -202,6 +293,8 @@ rcy_object_t *rcyi_weakref_new_keyed(rcy_object_t *obj, rcy_weakref_callback_fn 
 rcy_object_t *rcyi_weakref_key(rcy_object_t *wr) { return as_wr(wr)->key; }
 
 void rcyi_weakref_drop_callback(rcy_object_t *wr) { as_wr(wr)->callback = NULL; }
+
+rcy_object_t *rcyi_weakref_referent(rcy_object_t *wr) { return as_wr(wr)->referent; }
 
 /* The referent of wr, or NULL: cleared, or dying with its weak references
    still set, which happens only while the trashcan holds its whole death
@@ -244,17 +337,50 @@ size_t rcy_weakref_count(const rcy_object_t *obj)
 
 /* ---- Calling callbacks ----------------------------------------------- */
 
+/* Called before the pending error is restored: the callback's message
+   (rcy_error_set) goes with the report. */
 static void report_callback_error(rcyi_weakref_t *wr, const char *what)
 {
     char desc[160];
+    rcy_runtime_t *rt = wr->ob.type->rt;
     rcy_describe(&wr->ob, desc, sizeof desc);
-    rcyi_report_error(wr->ob.type->rt, "Exception ignored %s: %s", what, desc);
+    const char *detail = rcyi_error_detail(rt);
+    rcyi_report_error(rt, "Exception ignored %s: %s%s%s", what, desc, detail ? ": " : "", detail ? detail : "");
+}
+
+/* Calls a callable callback with nargs arguments; false when it failed
+   (returned NULL). The result is released. */
+static bool call_object(rcy_object_t *callable, rcy_object_t *const *args, size_t nargs)
+{
+    rcy_object_t *res = rcy_call(callable, args, nargs);
+    if (res == NULL)
+        return false;
+    rcy_decref(res);
+    return true;
 }
 
 /* Calls wr's callback (wr is cleared; the caller holds a reference). Once
    teardown stopped the finalizers that kept making garbage (teardown_cut),
-   no callback runs either: a registration is dropped unrun. */
-static void call_callback(rcyi_weakref_t *wr)
+   no callback runs either: a registration is dropped unrun. A callable
+   callback is held for the call; on a refcount death (drop) the weak
+   reference lets go of it first, as CPython's PyObject_ClearWeakRefs
+   (clear_weakref) does, while in a collection it keeps it until it dies
+   itself (handle_weakrefs). A registration always lets go of its callable
+   and arguments (finalize.__call__ pops them from the registry). */
+static void call_callback_inner(rcyi_weakref_t *wr, bool drop);
+
+/* Every callback runs with the pending error kept aside (PyErr_Fetch /
+   PyErr_Restore around handle_callback), its failure reported in between. */
+static void call_callback(rcyi_weakref_t *wr, bool drop)
+{
+    rcy_runtime_t *rt = wr->ob.type->rt;
+    rcyi_errsave_t es;
+    rcyi_err_save(rt, &es);
+    call_callback_inner(wr, drop);
+    rcyi_err_restore(rt, &es);
+}
+
+static void call_callback_inner(rcyi_weakref_t *wr, bool drop)
 {
     rcy_runtime_t *rt = wr->ob.type->rt;
     rcyi_running_t f;
@@ -262,27 +388,58 @@ static void call_callback(rcyi_weakref_t *wr)
         if (wr->registered) {
             rcy_finalize_callback_fn fn = wr->fin_fn;
             void *fin_arg = wr->fin_arg;
+            rcy_object_t *callable = wr->callable, **args = wr->call_args;
+            size_t nargs = wr->n_call_args;
+            wr->callable = NULL; /* now ours */
+            wr->call_args = NULL;
+            wr->n_call_args = 0;
             registry_unlink(rt, wr);
             wr->fin_fn = NULL;
-            int ret = 0;
+            bool ok = true;
             if (!rt->teardown_cut) {
                 rcyi_enter(rt, &f, "a finalize callback", &wr->ob);
-                ret = fn(fin_arg);
+                if (callable != NULL) {
+                    ok = call_object(callable, args, nargs); /* ours, held for the call */
+                } else {
+                    ok = fn(fin_arg) >= 0;
+                }
                 rcyi_leave(rt, &f);
             }
-            if (ret < 0)
+            if (!ok)
                 report_callback_error(wr, "in finalize callback");
+            release_arg(wr);
+            rcy_xdecref(callable);
+            release_args(rt, args, nargs);
             rcy_decref(&wr->ob); /* the registry's reference */
         }
         return;
     }
-    if (wr->callback == NULL || rt->teardown_cut)
+    if (rt->teardown_cut)
+        return;
+    if (wr->callable != NULL) {
+        rcy_object_t *callable = rcy_newref(wr->callable);
+        if (drop)
+            RCY_CLEAR(wr->callable); /* ours holds it */
+        rcyi_enter(rt, &f, "a weakref callback", &wr->ob);
+        rcy_object_t *self = &wr->ob;
+        bool ok = call_object(callable, &self, 1);
+        rcyi_leave(rt, &f);
+        if (!ok)
+            report_callback_error(wr, "on calling weakref callback");
+        rcy_decref(callable);
+        return;
+    }
+    if (wr->callback == NULL)
         return;
     rcyi_enter(rt, &f, "a weakref callback", &wr->ob);
     int ret = wr->callback(&wr->ob, wr->arg);
     rcyi_leave(rt, &f);
     if (ret < 0)
         report_callback_error(wr, "on calling weakref callback");
+    if (drop && wr->release != NULL) {
+        wr->callback = NULL; /* as the callable form: let go after a refcount death's call */
+        release_arg(wr);
+    }
 }
 
 /* Appends wr (with a new reference) to the pending chain. */
@@ -307,10 +464,11 @@ static intptr_t call_pending(rcyi_weakref_t *chain, rcy_gc_head_t *old)
         rcyi_weakref_t *wr = chain;
         chain = wr->pending;
         wr->pending = NULL;
-        call_callback(wr);
+        call_callback(wr, old == NULL);
         if (rcy_getrefcount(&wr->ob) == 1) {
             freed++;
-        } else if (old != NULL && rcyi_as_gc(&wr->ob)->next != 0) {
+        } else if (old != NULL && rcyi_as_gc(&wr->ob)->next != 0 && !(rcyi_as_gc(&wr->ob)->next & RCYI_NEXT_INCR)) {
+            /* (One in the incremental pass's array stays there.) */
             rcyi_list_move(rcyi_as_gc(&wr->ob), old);
         }
         rcy_decref(&wr->ob);
@@ -320,7 +478,7 @@ static intptr_t call_pending(rcyi_weakref_t *chain, rcy_gc_head_t *old)
 
 static bool wants_call(const rcyi_weakref_t *wr)
 {
-    return wr->ob.refcnt > 0 && (wr->is_finalizer ? wr->registered : wr->callback != NULL);
+    return wr->ob.refcnt > 0 && (wr->is_finalizer ? wr->registered : wr->callback != NULL || wr->callable != NULL);
 }
 
 void rcyi_weakrefs_clear_silently(rcy_object_t *o)
@@ -423,21 +581,13 @@ void rcyi_gc_clear_weakrefs(rcy_gc_head_t *list)
 
 /* ---- Finalize registrations ------------------------------------------ */
 
-rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg)
+/* A registration calling fn(arg), or callable(*args) (args a tuple that
+   the registration takes, or NULL). */
+static rcy_object_t *finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
+                                       rcy_object_t *callable, rcy_object_t **args, size_t nargs)
 {
-    if (obj == NULL)
-        return NULL;
-    rcyi_check_live(obj);
     rcy_runtime_t *rt = obj->type->rt;
-    if (fn == NULL) {
-        rcyi_set_error(rt, RCY_EINVAL);
-        return NULL;
-    }
     rcyi_weakref_t **head = rcyi_weaklist(obj);
-    if (head == NULL) {
-        rcyi_set_error(rt, RCY_ETYPE);
-        return NULL;
-    }
     rcyi_weakref_t *wr = weakref_alloc(obj);
     if (wr == NULL)
         return NULL;
@@ -446,6 +596,9 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
     wr->atexit = true;
     wr->fin_fn = fn;
     wr->fin_arg = arg;
+    wr->callable = rcy_xnewref(callable);
+    wr->call_args = args; /* the references in it are ours already */
+    wr->n_call_args = nargs;
     insert_after(head, (*head != NULL && is_basic(*head)) ? *head : NULL, wr);
     /* The registry keeps the registration alive: it is never garbage, so
        its callback runs even when obj dies in a cycle. */
@@ -458,6 +611,80 @@ rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn 
         rt->registry_head = wr;
     rt->registry_tail = wr;
     return &wr->ob;
+}
+
+rcy_object_t *rcy_finalize_register(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg)
+{
+    if (obj == NULL)
+        return NULL;
+    rcyi_check_live(obj);
+    rcy_runtime_t *rt = obj->type->rt;
+    if (fn == NULL) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    if (rcyi_weaklist(obj) == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    return finalize_register(obj, fn, arg, NULL, NULL, 0);
+}
+
+rcy_object_t *rcy_finalize_register_ex(rcy_object_t *obj, rcy_finalize_callback_fn fn, void *arg,
+                                       rcy_release_fn release)
+{
+    rcy_object_t *f = rcy_finalize_register(obj, fn, arg);
+    if (f != NULL)
+        as_wr(f)->release = release;
+    return f;
+}
+
+rcy_object_t *rcy_finalize_register_callable(rcy_object_t *obj, rcy_object_t *callable, rcy_object_t *const *args,
+                                             size_t nargs)
+{
+    if (obj == NULL)
+        return NULL;
+    rcyi_check_live(obj);
+    rcy_runtime_t *rt = obj->type->rt;
+    if (callable == NULL || (nargs > 0 && args == NULL) || nargs > (size_t)INTPTR_MAX) {
+        rcyi_set_error(rt, RCY_EINVAL);
+        return NULL;
+    }
+    rcyi_check_live(callable);
+    if (rcyi_weaklist(obj) == NULL) {
+        rcyi_set_error(rt, RCY_ETYPE);
+        return NULL;
+    }
+    if (!rcyi_same_runtime(callable, rt)) {
+        rcyi_set_error(rt, RCY_ERUNTIME);
+        return NULL;
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        if (args[i] == NULL) {
+            rcyi_set_error(rt, RCY_EINVAL);
+            return NULL;
+        }
+        rcyi_check_live(args[i]);
+        if (!rcyi_same_runtime(args[i], rt)) {
+            rcyi_set_error(rt, RCY_ERUNTIME);
+            return NULL;
+        }
+    }
+    /* A private array (which never collects) of references to the
+       arguments, taken before the registration's allocation may run a
+       collection (obj, callable and args are the caller's meanwhile). */
+    rcy_object_t **held = NULL;
+    if (nargs > 0) {
+        held = rcyi_malloc_array(rt, nargs, sizeof *held);
+        if (held == NULL)
+            return NULL;
+        for (size_t i = 0; i < nargs; i++)
+            held[i] = rcy_newref(args[i]);
+    }
+    rcy_object_t *f = finalize_register(obj, NULL, NULL, callable, held, nargs);
+    if (f == NULL)
+        release_args(rt, held, nargs);
+    return f;
 }
 
 static rcyi_weakref_t *as_finalizer(const rcy_object_t *f)
@@ -474,7 +701,7 @@ int rcy_finalize_call(rcy_object_t *f)
         return 0;
     rcy_incref(f);
     clear_ref(wr);
-    call_callback(wr);
+    call_callback(wr, true);
     rcy_decref(f);
     return 1;
 }
@@ -488,7 +715,17 @@ int rcy_finalize_detach(rcy_object_t *f)
         return 0;
     clear_ref(wr);
     registry_unlink(f->type->rt, wr);
+    rcy_object_t *callable = wr->callable, **args = wr->call_args;
+    size_t nargs = wr->n_call_args;
+    wr->callable = NULL;
+    wr->call_args = NULL;
+    wr->n_call_args = 0;
+    wr->fin_fn = NULL;
+    release_arg(wr); /* the registry's reference still holds f */
+    rcy_runtime_t *rt = f->type->rt;
     rcy_decref(f); /* the registry's reference */
+    rcy_xdecref(callable); /* after: their releases may run code that sees f */
+    release_args(rt, args, nargs);
     return 1;
 }
 

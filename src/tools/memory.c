@@ -103,6 +103,7 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
         out->tracked += rcyi_list_size(&rt->gens[i].head);
     out->tracked += rcyi_list_size(&rt->permanent);
+    out->tracked += rcyi_incr_held(rt); /* off the lists, in an incremental pass */
     const rcyi_builtins_t *b = rt->builtins;
     if (b != NULL) {
         /* Dead objects keep their size (a tuple's item count) on the lists. */

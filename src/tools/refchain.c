@@ -281,6 +281,7 @@ int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extr
     memset(h, 0, sizeof *h);
     if (rt->collecting || !rcyi_walk_begin(rt, walk))
         return rcyi_set_error(rt, RCY_ESTATE);
+    rcyi_incr_abort(rt); /* every tracked object on the lists */
     h->rt = rt; /* the walk ends with rcyi_heap_free */
     h->with_edges = with_edges;
     if (build(rt, h, extra, n_extra) < 0) {

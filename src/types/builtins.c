@@ -30,8 +30,20 @@ int rcyi_builtins_init(rcy_runtime_t *rt)
     rt->clear_freelists = clear_freelists;
     if (rcyi_init_int_type(rt, b) < 0 || rcyi_init_float_type(rt, b) < 0 || rcyi_init_str_type(rt, b) < 0 ||
         rcyi_init_tuple_type(rt, b) < 0 || rcyi_init_list_type(rt, b) < 0 || rcyi_init_dict_type(rt, b) < 0 ||
-        rcyi_init_class_type(rt, b) < 0)
+        rcyi_init_class_type(rt, b) < 0 || rcyi_init_singletons(rt, b) < 0 ||
+        rcyi_init_cfunction_type(rt, b) < 0)
         return RCY_ENOMEM;
+    /* What the header's inline type checks read (rcy_type_head_t). */
+    b->int_type->kind = RCY_KIND_INT;
+    b->float_type->kind = RCY_KIND_FLOAT;
+    b->str_type->kind = RCY_KIND_STR;
+    b->tuple_type->kind = RCY_KIND_TUPLE;
+    b->list_type->kind = RCY_KIND_LIST;
+    b->dict_type->kind = RCY_KIND_DICT;
+    b->class_type->kind = RCY_KIND_CLASS;
+    b->none_type->kind = RCY_KIND_NONE;
+    b->bool_type->kind = RCY_KIND_BOOL;
+    b->cfunction_type->kind = RCY_KIND_CFUNCTION;
     return 0;
 }
 
@@ -86,12 +98,9 @@ TYPE_ACCESSOR(rcy_tuple_type, tuple_type)
 TYPE_ACCESSOR(rcy_list_type, list_type)
 TYPE_ACCESSOR(rcy_dict_type, dict_type)
 TYPE_ACCESSOR(rcy_class_type, class_type)
+TYPE_ACCESSOR(rcy_none_type, none_type)
+TYPE_ACCESSOR(rcy_bool_type, bool_type)
+TYPE_ACCESSOR(rcy_cfunction_type, cfunction_type)
 
-int rcy_is_int(const rcy_object_t *o) { return o != NULL && rcyi_is_int(o); }
-int rcy_is_float(const rcy_object_t *o) { return o != NULL && rcyi_is_float(o); }
-int rcy_is_str(const rcy_object_t *o) { return o != NULL && rcyi_is_str(o); }
-int rcy_is_tuple(const rcy_object_t *o) { return o != NULL && rcyi_is_tuple(o); }
-int rcy_is_list(const rcy_object_t *o) { return o != NULL && rcyi_is_list(o); }
-int rcy_is_dict(const rcy_object_t *o) { return o != NULL && rcyi_is_dict(o); }
-int rcy_is_class(const rcy_object_t *o) { return o != NULL && rcyi_is_class(o); }
+/* rcy_is_int ... rcy_is_class are inline in the header (rcy_type_head_t). */
 int rcy_is_instance(const rcy_object_t *o) { return o != NULL && rcyi_is_instance(o); }

@@ -44,6 +44,7 @@ typedef struct probe_s {
    and *slot its slot in indices, or an error from the key comparison. */
 static int lookup(const rcyi_dict_t *d, const probe_t *p, int depth, intptr_t *ix, size_t *slot)
 {
+restart:
     *ix = -1;
     if (d->nslots == 0)
         return 0;
@@ -62,9 +63,22 @@ static int lookup(const rcyi_dict_t *d, const probe_t *p, int depth, intptr_t *i
                 match = true;
             } else if (e->hash == p->hash) {
                 if (p->key != NULL) {
-                    int r = rcyi_equal(e->key, p->key, depth);
+                    /* The comparison may run user code (equal slots, and
+                       what they run) that changes or empties d: hold the
+                       entry's key, and start again if d's table or that
+                       entry changed meanwhile (CPython's lookdict). */
+                    rcy_object_t *startkey = rcy_newref(e->key);
+                    const rcyi_dict_entry_t *entries = d->entries;
+                    int r = rcyi_equal(startkey, p->key, depth);
+                    bool changed = d->entries != entries || d->nslots != (intptr_t)mask + 1 ||
+                                   k >= d->nentries || d->entries[k].key != startkey;
+                    /* The last reference only if the entry went: then
+                       changed is true, whatever the release runs. */
+                    rcy_decref(startkey);
                     if (r < 0)
                         return r;
+                    if (changed)
+                        goto restart;
                     match = r == 1;
                 } else if (rcyi_is_str(e->key)) {
                     const rcyi_str_t *s = (const rcyi_str_t *)e->key;
@@ -473,17 +487,24 @@ int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth)
         const rcyi_dict_entry_t *e = &x->entries[i];
         if (e->key == NULL)
             continue;
-        probe_t p = {e->key, NULL, 0, e->hash};
+        /* Key and values held across comparisons that may run user code
+           (equal slots) changing either dict, as CPython's dict_equal. */
+        rcy_object_t *key = rcy_newref(e->key), *aval = rcy_newref(e->value);
+        probe_t p = {key, NULL, 0, e->hash};
         intptr_t ix;
         size_t slot;
         int r = lookup(y, &p, depth, &ix, &slot);
+        if (r == 0 && ix >= 0) {
+            rcy_object_t *bval = rcy_newref(y->entries[ix].value);
+            r = rcyi_equal(aval, bval, depth);
+            rcy_decref(bval);
+        }
+        rcy_decref(aval);
+        rcy_decref(key);
         if (r < 0)
             return r;
-        if (ix < 0)
+        if (ix < 0 || r == 0)
             return 0;
-        r = rcyi_equal(e->value, y->entries[ix].value, depth);
-        if (r != 1)
-            return r;
     }
     return 1;
 }

@@ -46,7 +46,7 @@ int rcy_int_value(const rcy_object_t *o, int64_t *out)
 {
     if (o == NULL || out == NULL)
         return RCY_EINVAL;
-    if (!rcyi_is_int(o))
+    if (!rcyi_is_intlike(o)) /* a bool is an int, as PyLong_AsLong(True) is 1 */
         return rcyi_set_error(o->type->rt, RCY_ETYPE);
     *out = ((const rcyi_int_t *)o)->value;
     return 0;
@@ -65,7 +65,7 @@ static int int_equals_double(int64_t i, double d)
 
 int rcyi_number_equal(const rcy_object_t *a, const rcy_object_t *b)
 {
-    bool ia = rcyi_is_int(a), ib = rcyi_is_int(b);
+    bool ia = rcyi_is_intlike(a), ib = rcyi_is_intlike(b);
     if (ia && ib)
         return ((const rcyi_int_t *)a)->value == ((const rcyi_int_t *)b)->value;
     if (ia)

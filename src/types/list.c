@@ -349,7 +349,11 @@ int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth)
     if (RCY_UNLIKELY(rcyi_stack_low())) /* one level deeper would not fit */
         return rcyi_set_error(a->type->rt, RCY_EDEPTH);
     for (intptr_t i = 0; i < x->size && i < y->size; i++) {
-        int r = rcyi_equal(x->items[i], y->items[i], depth);
+        /* Held: an equal slot may change either list (list_richcompare). */
+        rcy_object_t *xi = rcy_xnewref(x->items[i]), *yi = rcy_xnewref(y->items[i]);
+        int r = rcyi_equal(xi, yi, depth);
+        rcy_xdecref(xi);
+        rcy_xdecref(yi);
         if (r != 1)
             return r;
     }
@@ -371,4 +375,125 @@ void rcyi_listobj_repr(rcyi_writer_t *w, rcy_object_t *o)
     }
     rcyi_writes(w, "]");
     rcyi_repr_leave(w);
+}
+
+/* ---- Bulk operations -------------------------------------------------- */
+
+_Static_assert(offsetof(rcyi_list_t, size) == offsetof(rcy_list_head_t, size), "rcy_list_head_t.size");
+_Static_assert(offsetof(rcyi_list_t, items) == offsetof(rcy_list_head_t, items), "rcy_list_head_t.items");
+
+/* Python's slice bounds for a sequence of n items (step 1): negative
+   indices count from the end, then both are clamped to [0, n] and stop
+   to at least start. */
+static void clamp_slice(intptr_t n, intptr_t *start, intptr_t *stop)
+{
+    if (*start < 0) {
+        *start += n;
+        if (*start < 0)
+            *start = 0;
+    } else if (*start > n) {
+        *start = n;
+    }
+    if (*stop < 0) {
+        *stop += n;
+        if (*stop < 0)
+            *stop = 0;
+    } else if (*stop > n) {
+        *stop = n;
+    }
+    if (*stop < *start)
+        *stop = *start;
+}
+
+void rcyi_slice_bounds(intptr_t n, intptr_t *start, intptr_t *stop) { clamp_slice(n, start, stop); }
+
+int rcy_list_extend(rcy_object_t *list, rcy_object_t *seq)
+{
+    int err = check(list, true, seq);
+    if (err < 0)
+        return err;
+    rcy_object_t *const *src;
+    intptr_t n;
+    if (rcyi_is_list(seq))
+        n = as_list(seq)->size;
+    else if (rcyi_is_tuple(seq))
+        n = ((rcyi_tuple_t *)seq)->ob.size;
+    else
+        return rcyi_set_error(list->type->rt, RCY_ETYPE);
+    rcyi_list_t *l = as_list(list);
+    if (n == 0)
+        return 0;
+    if (n > INTPTR_MAX - l->size)
+        return rcyi_set_error(list->type->rt, RCY_ENOMEM);
+    intptr_t size = l->size;
+    if (list_resize(l, size + n) < 0) /* private memory: never collects */
+        return RCY_ENOMEM;
+    /* Read after the resize: seq may be the list itself (l.extend(l)). */
+    src = rcyi_is_list(seq) ? as_list(seq)->items : ((rcyi_tuple_t *)seq)->items;
+    for (intptr_t i = 0; i < n; i++)
+        l->items[size + i] = rcy_newref(src[i]);
+    l->size = size + n;
+    return 0;
+}
+
+rcy_object_t *rcy_list_slice(const rcy_object_t *list, intptr_t start, intptr_t stop)
+{
+    if (check(list, false, NULL) < 0)
+        return NULL;
+    rcy_runtime_t *rt = list->type->rt;
+    rcy_object_t *o = list_alloc(rt);
+    if (o == NULL)
+        return NULL;
+    /* Bounds taken after the allocation, which may have collected and so
+       changed the list. */
+    const rcyi_list_t *src = as_list(list);
+    clamp_slice(src->size, &start, &stop);
+    intptr_t n = stop - start;
+    rcyi_list_t *l = as_list(o);
+    if (n > 0 && list_resize(l, n) < 0) {
+        rcy_decref(o);
+        return NULL;
+    }
+    for (intptr_t i = 0; i < n; i++)
+        l->items[i] = rcy_newref(src->items[start + i]);
+    l->size = n;
+    return o;
+}
+
+rcy_object_t *rcy_list_to_tuple(const rcy_object_t *list)
+{
+    if (check(list, false, NULL) < 0)
+        return NULL;
+    rcy_runtime_t *rt = list->type->rt;
+    const rcyi_list_t *l = as_list(list);
+    intptr_t n = l->size;
+    if (n == 0)
+        return rcy_tuple_new(rt, 0, NULL);
+    /* The tuple's allocation may collect, and a finalizer may change the
+       list: the items are held in a private array (which never collects)
+       across it, as they were when the call started. */
+    rcy_object_t *small[16];
+    rcy_object_t **held = small;
+    if (n > 16) {
+        held = rcyi_malloc_array(rt, (size_t)n, sizeof *held);
+        if (held == NULL)
+            return NULL;
+    }
+    for (intptr_t i = 0; i < n; i++)
+        held[i] = rcy_newref(l->items[i]);
+    rcy_object_t *t = rcy_tuple_new(rt, n, held);
+    for (intptr_t i = n; i-- > 0;)
+        rcy_decref(held[i]);
+    if (held != small)
+        rcyi_free(rt, held);
+    return t;
+}
+
+int rcy_list_clear(rcy_object_t *list)
+{
+    int err = check(list, false, NULL);
+    if (err < 0)
+        return err;
+    list_release(list); /* CPython's _list_clear: emptied first, then last first */
+    return 0;
 }

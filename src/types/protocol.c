@@ -11,6 +11,41 @@
 
 /* ---- Equality -------------------------------------------------------- */
 
+/* Calls one equal slot: user code, in a callback frame, one level deeper
+   on the stack (the slot may compare other objects in turn). */
+static RCYI_NOINLINE int call_equal_slot(rcy_equal_fn fn, rcy_object_t *self, rcy_object_t *other)
+{
+    rcy_runtime_t *rt = self->type->rt;
+    if (RCY_UNLIKELY(rcyi_stack_low()))
+        return rcyi_set_error(rt, RCY_EDEPTH);
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, "an equal slot", self);
+    int r = fn(self, other);
+    rcyi_leave(rt, &f);
+    if (r < 0)
+        return rcyi_set_error(rt, r);
+    return r;
+}
+
+/* a == b through the equal slots (at least one type has one): a's, then
+   b's reflected; RCY_NOTIMPLEMENTED from both (or the only one) leaves
+   identity, and a and b are not identical here. */
+static RCYI_NOINLINE int equal_by_slots(rcy_object_t *a, rcy_object_t *b)
+{
+    rcy_equal_fn ea = a->type->equal, eb = b->type->equal;
+    if (ea != NULL) {
+        int r = call_equal_slot(ea, a, b);
+        if (r != RCY_NOTIMPLEMENTED)
+            return r < 0 ? r : r != 0;
+    }
+    if (eb != NULL && (eb != ea || a->type != b->type)) {
+        int r = call_equal_slot(eb, b, a);
+        if (r != RCY_NOTIMPLEMENTED)
+            return r < 0 ? r : r != 0;
+    }
+    return 0;
+}
+
 int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth)
 {
     if (a == b)
@@ -19,10 +54,12 @@ int rcyi_equal(rcy_object_t *a, rcy_object_t *b, int depth)
         return 0; /* a cleared slot equals nothing */
     if (depth > RCYI_MAX_DEPTH)
         return rcyi_set_error(a->type->rt, RCY_EDEPTH);
-    rcyi_builtins_t *bt = rcyi_builtins(a);
     rcy_type_t *ta = a->type, *tb = b->type;
-    bool num_a = ta == bt->int_type || ta == bt->float_type;
-    bool num_b = tb == bt->int_type || tb == bt->float_type;
+    if (RCY_UNLIKELY(ta->equal != NULL || tb->equal != NULL))
+        return equal_by_slots(a, b);
+    rcyi_builtins_t *bt = rcyi_builtins(a);
+    bool num_a = ta == bt->int_type || ta == bt->float_type || ta == bt->bool_type;
+    bool num_b = tb == bt->int_type || tb == bt->float_type || tb == bt->bool_type;
     if (num_a && num_b)
         return rcyi_number_equal(a, b);
     if (ta != tb)
@@ -106,13 +143,36 @@ int64_t rcyi_float_hash_value(double v, const rcy_object_t *o)
     return s == -1 ? -2 : s;
 }
 
+/* A user type's hash: its slot in a callback frame, or unhashable when it
+   defines equality alone. */
+static RCYI_NOINLINE int hash_by_slot(rcy_object_t *o, int64_t *out)
+{
+    rcy_type_t *t = o->type;
+    rcy_runtime_t *rt = t->rt;
+    if (t->hash == NULL)
+        return rcyi_set_error(rt, RCY_EHASH); /* __eq__ without __hash__ */
+    if (RCY_UNLIKELY(rcyi_stack_low()))
+        return rcyi_set_error(rt, RCY_EDEPTH);
+    int64_t h = 0;
+    rcyi_running_t f;
+    rcyi_enter(rt, &f, "a hash slot", o);
+    int r = t->hash(o, &h);
+    rcyi_leave(rt, &f);
+    if (r < 0)
+        return rcyi_set_error(rt, r);
+    *out = h == -1 ? -2 : h;
+    return 0;
+}
+
 int rcyi_hash(rcy_object_t *o, int64_t *out, int depth)
 {
     if (depth > RCYI_MAX_DEPTH)
         return rcyi_set_error(o->type->rt, RCY_EDEPTH);
-    rcyi_builtins_t *b = rcyi_builtins(o);
     rcy_type_t *t = o->type;
-    if (t == b->int_type) {
+    if (RCY_UNLIKELY(t->hash != NULL || t->equal != NULL))
+        return hash_by_slot(o, out);
+    rcyi_builtins_t *b = rcyi_builtins(o);
+    if (t == b->int_type || t == b->bool_type) {
         *out = rcyi_int_hash_value(((rcyi_int_t *)o)->value);
         return 0;
     }
@@ -217,6 +277,8 @@ void rcyi_repr(rcyi_writer_t *w, rcy_object_t *o)
         rcyi_dict_repr(w, o);
     else if (t == b->class_type)
         rcyi_class_repr(w, o);
+    else if (t == b->none_type || t == b->bool_type)
+        rcyi_singleton_repr(w, o);
     else
         repr_other(w, o);
 }

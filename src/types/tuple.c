@@ -311,3 +311,20 @@ void rcyi_tuple_repr(rcyi_writer_t *w, rcy_object_t *o)
     rcyi_writes(w, ")");
     rcyi_repr_leave(w);
 }
+
+rcy_object_t *rcy_tuple_slice(const rcy_object_t *o, intptr_t start, intptr_t stop)
+{
+    if (o == NULL)
+        return NULL;
+    if (!rcyi_is_tuple(o)) {
+        rcyi_set_error(o->type->rt, RCY_ETYPE);
+        return NULL;
+    }
+    const rcyi_tuple_t *t = as_tuple(o);
+    rcyi_slice_bounds(t->ob.size, &start, &stop);
+    if (start == 0 && stop == t->ob.size)
+        return rcy_newref((rcy_object_t *)(uintptr_t)o); /* t[:] is t, as in CPython */
+    /* The caller holds the tuple, whose items never change: rcy_tuple_new
+       may read them after its allocation. */
+    return rcy_tuple_new(o->type->rt, stop - start, t->items + start);
+}

@@ -127,6 +127,7 @@ typedef struct rcyi_instance_s {
 
 typedef struct rcyi_builtins_s {
     rcy_type_t *int_type, *float_type, *str_type, *tuple_type, *list_type, *dict_type, *class_type;
+    rcy_type_t *none_type, *bool_type, *cfunction_type;
     bool freelists; /* compiled in and the runtime does not poison */
 
     /* Immortal singletons stored here rather than allocated (as CPython
@@ -137,6 +138,10 @@ typedef struct rcyi_builtins_s {
         rcy_gc_head_t gc; /* never tracked */
         rcy_varobject_t ob;
     } empty_tuple;
+    /* None, False and True (singleton.c): a bool is laid out as an int
+       (CPython's bool subclasses int), value 0 or 1. */
+    rcy_object_t none;
+    rcyi_int_t bools[2];
 
     struct {
         /* free_list[n]: tuples of size n, chained through items[0]. */
@@ -210,6 +215,13 @@ static inline bool rcyi_is_class(const rcy_object_t *o)
     return o->type == rcyi_builtins(o)->class_type;
 }
 RCYI_FUNC bool rcyi_is_instance(const rcy_object_t *o);
+/* An int or a bool (CPython's PyLong_Check): both are rcyi_int_t. */
+static inline bool rcyi_is_intlike(const rcy_object_t *o)
+{
+    rcyi_check_live(o);
+    const rcyi_builtins_t *b = rcyi_builtins(o);
+    return o->type == b->int_type || o->type == b->bool_type;
+}
 
 /* Per-type setup (called by rcyi_builtins_init in this order) and free-list
    clearing. Each init returns 0 or RCY_ENOMEM. (List functions are named
@@ -221,6 +233,8 @@ RCYI_FUNC int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC int rcyi_init_class_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_singletons(rcy_runtime_t *rt, rcyi_builtins_t *b);
+RCYI_FUNC int rcyi_init_cfunction_type(rcy_runtime_t *rt, rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_tuple_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_listobj_clear_freelist(rcyi_builtins_t *b);
 RCYI_FUNC void rcyi_dict_clear_freelist(rcyi_builtins_t *b);
@@ -244,6 +258,10 @@ RCYI_FUNC int rcyi_tuple_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_tuple_hash(rcy_object_t *o, int64_t *out, int depth);
 RCYI_FUNC int rcyi_listobj_equal(rcy_object_t *a, rcy_object_t *b, int depth);
 RCYI_FUNC int rcyi_dict_equal(rcy_object_t *a, rcy_object_t *b, int depth);
+
+/* Python's slice bounds (step 1) of a sequence of n items: negative from
+   the end, clamped to [0, n], stop >= start (list.c). */
+RCYI_FUNC void rcyi_slice_bounds(intptr_t n, intptr_t *start, intptr_t *stop);
 
 /* Interned strs (str.c). rcyi_str_intern: the interned str of the bytes
    s[0..n) with hash `hash` (rcyi_str_hash_bytes), made if there is none:
@@ -300,5 +318,6 @@ RCYI_FUNC void rcyi_tuple_repr(rcyi_writer_t *w, rcy_object_t *o);
 RCYI_FUNC void rcyi_listobj_repr(rcyi_writer_t *w, rcy_object_t *o);
 RCYI_FUNC void rcyi_dict_repr(rcyi_writer_t *w, rcy_object_t *o);
 RCYI_FUNC void rcyi_class_repr(rcyi_writer_t *w, rcy_object_t *o);
+RCYI_FUNC void rcyi_singleton_repr(rcyi_writer_t *w, rcy_object_t *o); /* None, True, False */
 
 #endif /* RCY_TYPES_H */

@@ -1,0 +1,910 @@
+/*
+ * The incremental old generation (issue 17; docs/design.md, "Incremental
+ * mode"). Opt-in (rcy_gc_set_mode(rt, RCY_GC_INCREMENTAL)); in the default
+ * compat mode nothing here runs but the mode checks.
+ *
+ * A pass over the old generation runs in budgeted steps, after the young
+ * collections, with the program running in between and changing anything
+ * (references moved between containers without any count changing
+ * included: there is no write barrier). The steps compute hints; only the
+ * last phase frees anything, and it is an exact trial deletion, so the
+ * pass is sound whatever the hints say:
+ *
+ *   SNAPSHOT  the old generation at the start of the pass (moved whole to
+ *             `pending`) goes, object by object, into the pass array P,
+ *             out of every list: next = its index in P, tagged
+ *             RCYI_NEXT_INCR; prev = FINALIZED | hint << 2, the hint being
+ *             the reference count then (update_refs);
+ *   SUBTRACT  each P object's references to P objects lower their hints
+ *             (subtract_refs), at 0 at the least;
+ *   MARK      P objects whose hint is still > 0 (referenced from outside
+ *             P, as far as the hints tell) are swapped to the front of P;
+ *   SCAN      the front is scanned in order: what a scanned object refers
+ *             to in P joins the front, and the scanned object goes back to
+ *             the old generation's list (move_unreachable, over an array);
+ *   GROUP     the rest of P, S (the suspects), is split into weakly
+ *             connected components by union-find over its references
+ *             (and weak references to their referents);
+ *   COLLECT   whole components are gathered into a list and collected by
+ *             the collector's own region collection (rcyi_gc_collect_region:
+ *             trial deletion of that list against everything else, then
+ *             the PEP 442 pipeline, weak references and legacy finalizers
+ *             exactly as in any collection).
+ *
+ * Why it is sound: a region collection treats every reference from
+ * outside the region as a root, whatever happened before (CPython's
+ * argument for collecting one generation), so it frees only what is
+ * unreachable now. Why it finds old garbage: garbage that was garbage at
+ * the snapshot stays so (only finalizers, weak-reference dereferences and
+ * heap walks reach garbage, and all of them are accounted below), its
+ * hints are exact, it is never reached from a root, and a garbage
+ * component is whole in one weakly connected component of S. Garbage made
+ * during the pass, or held by younger garbage, waits for the next pass.
+ *
+ * Objects in P are on no list. Every untrack goes through rcyi_list_remove,
+ * which sends a tagged header here (rcyi_incr_forget: the slot of P is
+ * cleared). Whatever walks the lists outside the collector (heap walks,
+ * freeze, validation, full collections, teardown) first gives the pass up
+ * (rcyi_incr_abort): every object goes back to the old generation's list.
+ */
+#include "internal.h"
+
+#include "pacing.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { IDLE = 0, SNAPSHOT, SUBTRACT, MARK, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
+
+/* Defaults; docs/design.md, "Incremental mode", says why. */
+#define STEP_WORK_DEFAULT 120000 /* work units per step: about 0.7 ms at 6 ns a unit (measured here) */
+#define START_DEN 64            /* a pass starts when promotions reach 1/64 of the last live size */
+#define PACE_DEN 8              /* ... and is paced to end within 1/8 more */
+#define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
+#define BACKSTOP_DEN 4
+#define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
+
+typedef struct rcyi_incr_s {
+    int phase;
+    rcy_gc_head_t pending;   /* SNAPSHOT: the old generation at the start, not yet in P */
+    rcy_object_t **objs;     /* P */
+    size_t len, cap;
+    size_t pos;              /* the current phase's cursor */
+    size_t reached;          /* MARK, SCAN: P[0, reached) is reached; S = P[reached, len) */
+    size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
+    size_t *parent, *ring;   /* GROUP: union-find over S, and each set as a ring */
+    size_t m;                /* |S| (with the slots freed since) */
+    rcyi_pacer_t pacer;
+    int64_t step_work;
+
+    /* The pass. */
+    double t_start, in_steps;
+    intptr_t steps, collected, uncollectable, candidates;
+    size_t snapshot, returned, survivors, suspects, largest_group;
+    intptr_t pending_at_start;
+    bool sync; /* finishing synchronously (backstop) */
+
+    /* Across passes. */
+    size_t ext_seen;   /* rt->ext_bytes already credited */
+    size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
+    uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
+    uint64_t work_per_obj_fp; /* the last pass's work per snapshot object, 8 fixed-point bits */
+    uint64_t bytes_per_obj;
+
+    bool completed; /* a pass completed: its callbacks are due */
+    rcy_gc_info_t done;
+    rcy_gc_incr_stats_t st;
+} rcyi_incr_t;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- Header encoding of P objects ------------------------------------- */
+
+static inline bool in_p(const rcy_gc_head_t *g) { return (g->next & RCYI_NEXT_INCR) != 0; }
+static inline size_t p_index(const rcy_gc_head_t *g) { return (size_t)(g->next >> 2); }
+static inline void p_set_index(rcy_gc_head_t *g, size_t i) { g->next = ((uintptr_t)i << 2) | RCYI_NEXT_INCR; }
+static inline uintptr_t hint_get(const rcy_gc_head_t *g) { return g->prev >> 2; }
+static inline void hint_set(rcy_gc_head_t *g, uintptr_t h) { g->prev = (g->prev & RCYI_PREV_FINALIZED) | (h << 2); }
+
+/* Puts a P object (its slot already cleared) at the end of list. */
+static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
+{
+    g->next = 0;
+    g->prev &= RCYI_PREV_FINALIZED;
+    rcyi_list_append(g, list);
+}
+
+static void swap(rcyi_incr_t *in, size_t i, size_t j)
+{
+    rcy_object_t *a = in->objs[i], *b = in->objs[j];
+    in->objs[i] = b;
+    in->objs[j] = a;
+    if (a != NULL)
+        p_set_index(rcyi_as_gc(a), j);
+    if (b != NULL)
+        p_set_index(rcyi_as_gc(b), i);
+}
+
+/* ---- Allocation without touching the caller's error state ------------- */
+
+static void *incr_realloc(rcy_runtime_t *rt, void *p, size_t n, size_t elem)
+{
+    int saved = rt->last_error;
+    void *q = rcyi_realloc_array(rt, p, n, elem);
+    rt->last_error = saved;
+    return q;
+}
+
+/* ---- Mode ----------------------------------------------------------- */
+
+static rcyi_incr_t *state(rcy_runtime_t *rt)
+{
+    if (rt->incr == NULL) {
+        int saved = rt->last_error;
+        rt->incr = rcyi_malloc(rt, sizeof(rcyi_incr_t));
+        rt->last_error = saved;
+        if (rt->incr == NULL)
+            return NULL;
+        memset(rt->incr, 0, sizeof(rcyi_incr_t));
+        rcyi_incr_t *in = rt->incr;
+        in->step_work = rt->incr_step_work > 0 ? rt->incr_step_work : STEP_WORK_DEFAULT;
+        rcyi_pacer_init(&in->pacer, in->step_work, in->step_work / 64 + 1, 64);
+        in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
+        in->bytes_per_obj = 64;
+        rcyi_list_init(&in->pending);
+        in->live_last = (uint64_t)rt->long_lived_total;
+        in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
+    }
+    return rt->incr;
+}
+
+void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
+{
+    rt->gc_mode = cfg->gc_mode == RCY_GC_INCREMENTAL ? RCY_GC_INCREMENTAL : RCY_GC_COMPAT;
+    rt->incr_step_work = cfg->incr_step_work;
+    const char *env = getenv("RCY_GC_MODE");
+    if (env != NULL && strcmp(env, "incremental") == 0)
+        rt->gc_mode = RCY_GC_INCREMENTAL;
+    else if (env != NULL && strcmp(env, "compat") == 0)
+        rt->gc_mode = RCY_GC_COMPAT;
+    /* A test knob: the work of one step (tiny budgets interleave the
+       program with every phase). */
+    env = getenv("RCY_GC_INCR_STEP");
+    if (env != NULL && *env != '\0') {
+        char *end;
+        long long v = strtoll(env, &end, 10);
+        if (*end == '\0' && v > 0 && v < ((long long)1 << 40))
+            rt->incr_step_work = (size_t)v;
+    }
+    rt->incr = NULL;
+    /* The state now rather than at the first collection (which would then
+       allocate, where compat mode does not); if this fails, the first step
+       tries again. */
+    if (rt->gc_mode == RCY_GC_INCREMENTAL)
+        (void)state(rt);
+}
+
+void rcyi_incr_fini(rcy_runtime_t *rt)
+{
+    rcyi_incr_t *in = rt->incr;
+    if (in == NULL)
+        return;
+    rcyi_incr_abort(rt);
+    rcyi_free(rt, in);
+    rt->incr = NULL;
+}
+
+/* ---- Giving a pass up ------------------------------------------------- */
+
+static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_free(rt, in->objs);
+    rcyi_free(rt, in->parent);
+    rcyi_free(rt, in->ring);
+    in->objs = NULL;
+    in->parent = in->ring = NULL;
+    in->len = in->cap = in->pos = in->reached = in->m = 0;
+}
+
+void rcyi_incr_abort(rcy_runtime_t *rt)
+{
+    rcyi_incr_t *in = rt->incr;
+    if (in == NULL || in->phase == IDLE)
+        return;
+    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    for (size_t i = 0; i < in->len; i++) {
+        rcy_object_t *o = in->objs[i];
+        if (o != NULL) {
+            in->objs[i] = NULL;
+            relink(rcyi_as_gc(o), old);
+        }
+    }
+    rcyi_list_merge(&in->pending, old);
+    free_arrays(rt, in);
+    rcyi_pacer_end(&in->pacer);
+    in->phase = IDLE;
+    in->st.aborted++;
+}
+
+size_t rcyi_incr_held(const rcy_runtime_t *rt)
+{
+    const rcyi_incr_t *in = rt->incr;
+    if (in == NULL || in->phase == IDLE)
+        return 0;
+    size_t n = rcyi_list_size(&in->pending);
+    for (size_t i = 0; i < in->len; i++)
+        n += in->objs[i] != NULL;
+    return n;
+}
+
+void rcyi_incr_forget(rcy_gc_head_t *g)
+{
+    rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
+    rcyi_incr_t *in = rt->incr;
+    size_t i = p_index(g);
+    if (RCY_UNLIKELY(in == NULL || i >= in->len || in->objs[i] != rcyi_from_gc(g)))
+        rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
+    in->objs[i] = NULL;
+    if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
+        in->zeros--; /* one fewer to reach */
+    g->next = 0;
+    g->prev &= RCYI_PREV_FINALIZED;
+}
+
+/* ---- Traversal ---------------------------------------------------------- */
+
+static const char INCR_WALK[] = "the collector";
+
+typedef struct visit_s {
+    rcy_runtime_t *rt;
+    rcyi_incr_t *in;
+    uint64_t edges;
+    size_t from; /* GROUP: the S index of the object traversed */
+} visit_t;
+
+/* A P object reached through a traverse: of this runtime (a foreign
+   object's header could look tagged), alive. */
+static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
+{
+    if (RCY_UNLIKELY(child->refcnt <= 0))
+        rcyi_fatal(child, rcyi_is_freed(child) ? "traverse reports a freed object (a missing incref)"
+                                                : "traverse reports an object whose reference count is <= 0");
+    if (!rcyi_is_gc(child))
+        return NULL;
+    rcy_gc_head_t *g = rcyi_as_gc(child);
+    if (!in_p(g))
+        return NULL;
+    if (RCY_UNLIKELY(!rcyi_same_runtime(child, v->rt)))
+        rcyi_fatal_because(child, "a traverse reports this object of another runtime",
+                           "objects never move between runtimes: a user type stored it in an object of the "
+                           "collecting runtime");
+    return g;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, visit_t *v)
+{
+    intptr_t n;
+    rcy_object_t **items;
+    if (!rcyi_ref_array(o, &items, &n)) {
+        o->type->traverse(o, visit, v);
+        return;
+    }
+    for (intptr_t i = 0; i < n; i++)
+        if (items[i] != NULL)
+            visit(items[i], NULL, i, v);
+}
+
+static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    visit_t *v = arg;
+    v->edges++;
+    rcy_gc_head_t *g = p_child(child, v);
+    if (g != NULL && hint_get(g) > 0)
+        hint_set(g, hint_get(g) - 1);
+    return 0;
+}
+
+static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    visit_t *v = arg;
+    v->edges++;
+    rcy_gc_head_t *g = p_child(child, v);
+    if (g != NULL) {
+        size_t i = p_index(g);
+        if (i >= v->in->reached) {
+            swap(v->in, i, v->in->reached++);
+            v->in->zeros--;
+        }
+    }
+    return 0;
+}
+
+/* Union-find over S, with each set also a ring (ring[j]: the next member),
+   so that a set's members are found from any of them. */
+static size_t find(size_t *parent, size_t j)
+{
+    size_t r = j;
+    while (parent[r] != r)
+        r = parent[r];
+    while (parent[j] != r) {
+        size_t next = parent[j];
+        parent[j] = r;
+        j = next;
+    }
+    return r;
+}
+
+static void unite(rcyi_incr_t *in, size_t a, size_t b)
+{
+    size_t ra = find(in->parent, a), rb = find(in->parent, b);
+    if (ra == rb)
+        return;
+    in->parent[rb] = ra;
+    size_t t = in->ring[ra];
+    in->ring[ra] = in->ring[rb];
+    in->ring[rb] = t;
+}
+
+static void unite_child(rcy_object_t *child, visit_t *v)
+{
+    rcy_gc_head_t *g = p_child(child, v);
+    if (g == NULL)
+        return;
+    size_t i = p_index(g);
+    if (i >= v->in->reached)
+        unite(v->in, v->from, i - v->in->reached);
+}
+
+static int visit_union(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    visit_t *v = arg;
+    v->edges++;
+    unite_child(child, v);
+    return 0;
+}
+
+/* ---- The phases --------------------------------------------------------
+   Each runs until its budget is spent (rcyi_pacer_exhausted: never when
+   finishing synchronously) or its work is done, charging one unit per
+   object visited and one per edge traversed, where they happen. */
+
+static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    while (!rcyi_list_is_empty(&in->pending) && !rcyi_pacer_exhausted(p)) {
+        if (in->len == in->cap) {
+            size_t cap = in->cap + in->cap / 4 + 1024; /* rarely: the estimate was short */
+            size_t bytes;
+            if (!rcyi_size_mul(cap, sizeof(rcy_object_t *), &bytes))
+                cap = 0;
+            rcy_object_t **objs = cap ? incr_realloc(rt, in->objs, cap, sizeof(rcy_object_t *)) : NULL;
+            if (objs == NULL) {
+                in->st.out_of_memory++;
+                rcyi_incr_abort(rt);
+                return;
+            }
+            in->objs = objs;
+            in->cap = cap;
+        }
+        rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
+        rcy_gc_head_t *next = rcyi_gc_next(g);
+        in->pending.next = (uintptr_t)next;
+        rcyi_gc_set_prev(next, &in->pending);
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (RCY_UNLIKELY(o->refcnt <= 0))
+            rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
+                                           : "a tracked object has a reference count <= 0");
+        in->objs[in->len] = o;
+        p_set_index(g, in->len);
+        hint_set(g, (uintptr_t)o->refcnt);
+        in->len++;
+        rcyi_pacer_charge(p, 1);
+    }
+    if (rcyi_list_is_empty(&in->pending)) {
+        in->snapshot = in->len;
+        in->phase = SUBTRACT;
+        in->pos = 0;
+    }
+}
+
+/* The objects a phase visits next, asked for early (as gc.c does): P is in
+   the old generation's list order, mostly allocation order. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH_P(in, i)                                                                          \
+    do {                                                                                           \
+        if ((i) + 16 < (in)->len && (in)->objs[(i) + 16] != NULL)                                  \
+            __builtin_prefetch((const char *)(in)->objs[(i) + 16] - sizeof(rcy_gc_head_t), 1, 3);  \
+    } while (0)
+#else
+#define PREFETCH_P(in, i) ((void)0)
+#endif
+
+static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    visit_t v = {rt, in, 0, 0};
+    rt->walk = INCR_WALK;
+    while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+        PREFETCH_P(in, in->pos);
+        rcy_object_t *o = in->objs[in->pos++];
+        if (o == NULL)
+            continue;
+        v.edges = 0;
+        traverse(o, visit_subtract, &v);
+        rcyi_pacer_charge(p, 1 + v.edges);
+    }
+    rt->walk = NULL;
+    if (in->pos == in->len) {
+        in->phase = MARK;
+        in->pos = 0;
+        in->reached = 0;
+    }
+}
+
+static void phase_mark(rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+        PREFETCH_P(in, in->pos);
+        rcy_object_t *o = in->objs[in->pos];
+        if (o != NULL && hint_get(rcyi_as_gc(o)) > 0)
+            swap(in, in->pos, in->reached++);
+        in->pos++;
+        rcyi_pacer_charge(p, 1);
+    }
+    if (in->pos == in->len) {
+        in->phase = SCAN;
+        in->pos = 0;
+        in->zeros = in->len - in->reached; /* with the freed slots: an upper bound */
+    }
+}
+
+static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    visit_t v = {rt, in, 0, 0};
+    rt->walk = INCR_WALK;
+    while (in->pos < in->reached && !rcyi_pacer_exhausted(p)) {
+        PREFETCH_P(in, in->pos);
+        size_t i = in->pos++;
+        rcy_object_t *o = in->objs[i];
+        if (o == NULL)
+            continue;
+        v.edges = 0;
+        /* Once every object of P is reached, what the rest references is
+           reached already: no traverse, only the return (compat mode's
+           move_unreachable stops traversing so). */
+        if (in->zeros > 0)
+            traverse(o, visit_reach, &v);
+        in->objs[i] = NULL;
+        relink(rcyi_as_gc(o), old);
+        in->returned++;
+        rcyi_pacer_charge(p, 1 + v.edges);
+    }
+    rt->walk = NULL;
+    if (in->pos == in->reached) {
+        in->m = in->len - in->reached;
+        in->suspects = 0;
+        for (size_t j = in->reached; j < in->len; j++) /* counted for the report, charged below */
+            in->suspects += in->objs[j] != NULL;
+        rcyi_pacer_charge(p, in->m / 16 + 1);
+        in->phase = GROUP_CLEAR;
+        in->pos = 0;
+        if (in->m > 0) {
+            in->parent = incr_realloc(rt, NULL, in->m, sizeof(size_t));
+            in->ring = in->parent ? incr_realloc(rt, NULL, in->m, sizeof(size_t)) : NULL;
+            if (in->ring == NULL) {
+                in->st.out_of_memory++;
+                rcyi_incr_abort(rt);
+            }
+        }
+    }
+}
+
+static void phase_group_clear(rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+        size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
+        for (size_t j = in->pos; j < end; j++)
+            in->parent[j] = in->ring[j] = j;
+        rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
+        in->pos = end;
+    }
+    if (in->pos == in->m) {
+        in->phase = GROUP;
+        in->pos = 0;
+    }
+}
+
+static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    visit_t v = {rt, in, 0, 0};
+    rt->walk = INCR_WALK;
+    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+        size_t j = in->pos++;
+        rcy_object_t *o = in->objs[in->reached + j];
+        if (o == NULL)
+            continue;
+        v.edges = 0;
+        v.from = j;
+        traverse(o, visit_union, &v);
+        /* A weak reference and its referent in one component: a
+           collection that finds both garbage runs no callback, as a full
+           collection would not. */
+        if (o->type == rt->weakref_type) {
+            rcy_object_t *r = rcyi_weakref_referent(o);
+            /* (A referent whose death the trashcan holds has count 0 and
+               is untracked.) */
+            if (r != NULL && r->refcnt > 0)
+                unite_child(r, &v);
+        }
+        rcyi_pacer_charge(p, 1 + v.edges);
+    }
+    rt->walk = NULL;
+    if (in->pos == in->m) {
+        in->phase = COLLECT;
+        in->pos = 0;
+    }
+}
+
+/* Gathers whole components into a region until the budget is spent, and
+   collects the region. Finalizers and callbacks run there: they may free
+   P objects (their slots clear), and may give the pass up (a heap walk
+   from a finalizer), which the caller sees in the phase. */
+static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    rcy_gc_head_t region;
+    rcyi_list_init(&region);
+    size_t gathered = 0;
+    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+        size_t j = in->pos++;
+        if (in->objs[in->reached + j] == NULL)
+            continue;
+        size_t k = j, n = 0;
+        do {
+            rcy_object_t *o = in->objs[in->reached + k];
+            if (o != NULL) {
+                in->objs[in->reached + k] = NULL;
+                relink(rcyi_as_gc(o), &region);
+                n++;
+            }
+            k = in->ring[k];
+        } while (k != j);
+        if (n > in->largest_group)
+            in->largest_group = n;
+        gathered += n;
+        /* The region's collection visits each object about three times
+           (update, subtract, move) and clears and frees what is garbage
+           (counted as 9 more): charged now, so that the step stops
+           gathering once its budget is spent. */
+        rcyi_pacer_charge(p, 12 * (uint64_t)n);
+    }
+    if (gathered > 0) {
+        rcyi_region_result_t res;
+        rcyi_gc_collect_region(rt, &region, &rt->gens[RCY_NUM_GENERATIONS - 1].head, &res);
+        /* rt->incr may have been given up meanwhile (in->phase is IDLE):
+           the counts still belong to this pass's report, which is not
+           made. */
+        in->collected += res.collected;
+        in->uncollectable += res.uncollectable;
+        in->candidates += res.candidates;
+        in->survivors += (size_t)(res.candidates - res.unreachable);
+    }
+    if (in->phase == COLLECT && in->pos == in->m)
+        in->phase = DONE; /* the caller completes the pass */
+}
+
+/* ---- Passes ------------------------------------------------------------ */
+
+static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    rcyi_list_merge(old, &in->pending);
+    in->phase = SNAPSHOT;
+    in->pos = in->len = in->reached = in->m = 0;
+    in->t_start = now_seconds();
+    in->in_steps = 0.0;
+    in->steps = in->collected = in->uncollectable = in->candidates = 0;
+    in->snapshot = in->returned = in->survivors = in->suspects = in->largest_group = 0;
+    in->pending_at_start = rt->long_lived_pending;
+    in->sync = false;
+    /* P at the size the old generation should have (its survivors and the
+       promotions since: an upper bound but for objects that died), so that
+       it is not copied while it grows (peak memory). */
+    size_t want = (size_t)(rt->long_lived_total + rt->long_lived_pending) + 1024;
+    if (want > in->cap) {
+        rcy_object_t **objs = incr_realloc(rt, in->objs, want, sizeof(rcy_object_t *));
+        if (objs != NULL) {
+            in->objs = objs;
+            in->cap = want;
+        }
+    }
+    /* k: the pass's expected work over the promotions it may take. */
+    uint64_t live = (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
+    uint64_t work = (live * in->work_per_obj_fp >> 8) + 1;
+    uint64_t promotions = (uint64_t)rt->long_lived_total / PACE_DEN + 1;
+    rcyi_pacer_begin(&in->pacer, work, promotions);
+    size_t bytes = 0, objects = rcyi_live_objects(rt, &bytes);
+    in->bytes_per_obj = objects > 0 && bytes / objects >= 16 ? bytes / objects : 64;
+    in->pacer.bytes_per_obj = in->bytes_per_obj;
+    in->st.passes_started++;
+}
+
+static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    free_arrays(rt, in);
+    double now = now_seconds();
+    in->phase = IDLE;
+    uint64_t work = in->pacer.pass_work;
+    if (in->snapshot > 0)
+        in->work_per_obj_fp = (work << 8) / in->snapshot + 1;
+    rcyi_pacer_end(&in->pacer);
+
+    /* Counters: one collection of the oldest generation. */
+    rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
+    intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
+    rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
+    rt->long_lived_pending = promoted > 0 ? promoted : 0;
+    in->live_last = (uint64_t)rt->long_lived_total;
+    in->ext_last = rt->ext_bytes;
+
+    rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
+    st->collections++;
+    st->collected += in->collected;
+    st->uncollectable += in->uncollectable;
+    st->candidates += in->candidates;
+    st->duration += in->in_steps;
+
+    in->st.passes++;
+    in->st.last_steps = (uint64_t)in->steps;
+    in->st.last_work = work;
+    in->st.work += work;
+    in->st.last_snapshot = in->snapshot;
+    in->st.last_suspects = in->suspects;
+    in->st.last_largest_component = in->largest_group;
+    in->st.last_collected = (uint64_t)in->collected;
+    in->st.last_duration = now - in->t_start;
+    if (in->largest_group > in->st.largest_component)
+        in->st.largest_component = in->largest_group;
+
+    in->done = (rcy_gc_info_t){0};
+    in->done.generation = RCY_NUM_GENERATIONS - 1;
+    in->done.collected = in->collected;
+    in->done.uncollectable = in->uncollectable;
+    in->done.candidates = in->candidates;
+    in->done.duration = in->in_steps;
+    in->done.steps = in->steps;
+    in->done.pass_duration = now - in->t_start;
+    in->completed = true;
+
+    if (rt->debug & RCY_DEBUG_STATS)
+        rcyi_printf(rt,
+                    "gc: incremental pass done, %zd unreachable, %zd uncollectable, %zd steps, %.4fs in steps, "
+                    "%.4fs elapsed\n",
+                    (ptrdiff_t)(in->collected + in->uncollectable), (ptrdiff_t)in->uncollectable,
+                    (ptrdiff_t)in->steps, in->in_steps, in->done.pass_duration);
+    if (rt->clear_freelists != NULL)
+        rt->clear_freelists(rt);
+}
+
+/* Runs phases until the budget is spent (or, when finishing synchronously,
+   until the pass is done or given up). */
+static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    double t0 = now_seconds();
+    while (in->phase != IDLE && !rcyi_pacer_exhausted(&in->pacer)) {
+        switch (in->phase) {
+        case SNAPSHOT: phase_snapshot(rt, in); break;
+        case SUBTRACT: phase_subtract(rt, in); break;
+        case MARK: phase_mark(in); break;
+        case SCAN: phase_scan(rt, in); break;
+        case GROUP_CLEAR: phase_group_clear(in); break;
+        case GROUP: phase_group(rt, in); break;
+        case COLLECT: phase_collect(rt, in); break;
+        default: break;
+        }
+        if (in->phase == DONE) {
+            double d = now_seconds() - t0;
+            if (d > in->st.max_step_seconds && !in->sync)
+                in->st.max_step_seconds = d;
+            in->in_steps += d;
+            in->steps++;
+            in->st.steps++;
+            complete_pass(rt, in);
+            return;
+        }
+    }
+    if (in->phase != IDLE) {
+        double d = now_seconds() - t0;
+        in->in_steps += d;
+        in->steps++;
+        in->st.steps++;
+        if (d > in->st.max_step_seconds)
+            in->st.max_step_seconds = d;
+    }
+}
+
+static uint64_t old_size_now(const rcy_runtime_t *rt)
+{
+    return (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
+}
+
+/* The backstop fires no earlier than compat mode would collect (the count
+   of generation 2 past its threshold, and the 25 % rule, here over objects
+   and external bytes, with the young generations' size as slack): so the
+   old generation never holds more than compat mode lets it. */
+static bool backstop(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
+    uint64_t young_max = (uint64_t)rt->gens[0].threshold * (uint64_t)(rt->gens[1].threshold + 1) + 64;
+    /* External bytes may double the heap's bytes before the pass is
+       finished at once (compat mode does not bound them at all). */
+    bool bytes = rt->ext_bytes > in->ext_last &&
+                 rcyi_pacer_backstop(&in->pacer, in->live_last, rt->ext_bytes, in->live_last, in->ext_last, 1, 1,
+                                     young_max);
+    return bytes || (g2->count > g2->threshold &&
+                     rcyi_pacer_backstop(&in->pacer, old_size_now(rt), 0, in->live_last, 0, BACKSTOP_NUM,
+                                         BACKSTOP_DEN, young_max));
+}
+
+/* Whether a pass should start: the promotions since the last pass reached
+   1/START_DEN of its live size (a quarter of compat mode's 25 % rule, so
+   that the paced pass ends before compat mode would collect), or the
+   external bytes grew by as much in objects' worth. */
+static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    if (rt->long_lived_pending > 0 && rt->long_lived_pending >= rt->long_lived_total / START_DEN)
+        return true;
+    uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
+    return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
+}
+
+void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted)
+{
+    if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
+        return;
+    rcyi_incr_t *in = state(rt);
+    if (in == NULL)
+        return;
+    if (in->phase == IDLE) {
+        if (!backstop(rt, in) && !want_pass(rt, in))
+            return;
+        start_pass(rt, in);
+        in->ext_seen = rt->ext_bytes;
+    }
+    /* Credit: this collection's promotions, the external bytes charged
+       since the last one, the trickle. */
+    if (promoted > 0)
+        rcyi_pacer_promoted(&in->pacer, (uint64_t)promoted);
+    if (rt->ext_bytes > in->ext_seen)
+        rcyi_pacer_bytes(&in->pacer, rt->ext_bytes - in->ext_seen);
+    in->ext_seen = rt->ext_bytes;
+    rcyi_pacer_tick(&in->pacer);
+    if (backstop(rt, in)) {
+        /* The old generation outgrew the last pass's live size by the
+           allowed growth: finish the pass now, whatever it costs. */
+        in->st.backstops++;
+        in->sync = true;
+        run(rt, in);
+        return;
+    }
+    if (rcyi_pacer_step_begin(&in->pacer)) {
+        run(rt, in);
+        rcyi_pacer_step_end(&in->pacer);
+    }
+}
+
+bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info)
+{
+    rcyi_incr_t *in = rt->incr;
+    if (in == NULL || !in->completed)
+        return false;
+    in->completed = false;
+    *info = in->done;
+    return true;
+}
+
+void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
+{
+    rcyi_incr_t *in = rt->incr;
+    if (in == NULL)
+        return;
+    in->live_last = (uint64_t)rt->long_lived_total;
+    in->ext_last = in->ext_seen = rt->ext_bytes;
+}
+
+/* ---- Public ------------------------------------------------------------ */
+
+int rcy_gc_set_mode(rcy_runtime_t *rt, rcy_gc_mode_t mode)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    if (mode != RCY_GC_COMPAT && mode != RCY_GC_INCREMENTAL)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    if (rt->walk != NULL)
+        return rcyi_set_error(rt, RCY_ESTATE);
+    if (mode == RCY_GC_COMPAT)
+        rcyi_incr_abort(rt);
+    rt->gc_mode = mode;
+    if (mode == RCY_GC_INCREMENTAL)
+        (void)state(rt); /* see rcyi_incr_init */
+    return 0;
+}
+
+rcy_gc_mode_t rcy_gc_get_mode(const rcy_runtime_t *rt)
+{
+    if (rt == NULL)
+        return RCY_GC_COMPAT;
+    RCYI_CHECK_RT(rt);
+    return (rcy_gc_mode_t)rt->gc_mode;
+}
+
+int rcy_gc_charge_external(rcy_object_t *obj, size_t bytes)
+{
+    if (obj == NULL)
+        return RCY_EINVAL;
+    rcyi_check_live(obj);
+    rcy_runtime_t *rt = obj->type->rt;
+    if (rt->ext_bytes > SIZE_MAX - bytes)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    rt->ext_bytes += bytes;
+    return 0;
+}
+
+int rcy_gc_release_external(rcy_object_t *obj, size_t bytes)
+{
+    if (obj == NULL)
+        return RCY_EINVAL;
+    rcyi_check_live(obj);
+    rcy_runtime_t *rt = obj->type->rt;
+    if (bytes > rt->ext_bytes)
+        return rcyi_set_error(rt, RCY_EINVAL);
+    rt->ext_bytes -= bytes;
+    if (rt->incr != NULL && rt->incr->ext_seen > rt->ext_bytes)
+        rt->incr->ext_seen = rt->ext_bytes;
+    return 0;
+}
+
+void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+}
+
+int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out)
+{
+    if (rt == NULL || out == NULL || out->size != sizeof *out)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    if (rt->incr == NULL) {
+        rcy_gc_incr_stats_init(out);
+    } else {
+        *out = rt->incr->st;
+        out->size = sizeof *out;
+        out->in_pass = rt->incr->phase != IDLE;
+    }
+    out->external_bytes = rt->ext_bytes;
+    return 0;
+}

@@ -1,0 +1,178 @@
+/*
+ * The accountant of the incremental old generation: see pacing.h.
+ */
+#include "pacing.h"
+
+#define K_MIN ((uint64_t)1 << RCYI_PACER_FP)          /* one unit per promoted object */
+#define K_MAX ((uint64_t)65536 << RCYI_PACER_FP)      /* 65,536 units per promoted object */
+#define UNITS_MAX ((uint64_t)INT64_MAX / 4)            /* one charge, at most */
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    if (a != 0 && b > UINT64_MAX / a)
+        return UINT64_MAX;
+    return a * b;
+}
+
+static int64_t bank_cap(const rcyi_pacer_t *p) { return p->step_max * RCYI_PACER_BANK; }
+
+void rcyi_pacer_init(rcyi_pacer_t *p, int64_t step_max, int64_t trickle, uint64_t bytes_per_obj)
+{
+    *p = (rcyi_pacer_t){0};
+    /* Bounded so that a bank of RCYI_PACER_BANK steps and a debt of one
+       step fit in an int64_t whatever is charged. */
+    if (step_max < 1)
+        step_max = 1;
+    if (step_max > INT64_MAX / (4 * RCYI_PACER_BANK))
+        step_max = INT64_MAX / (4 * RCYI_PACER_BANK);
+    p->step_max = step_max;
+    p->trickle = trickle < 0 ? 0 : trickle > step_max ? step_max : trickle;
+    p->bytes_per_obj = bytes_per_obj == 0 ? 1 : bytes_per_obj;
+}
+
+/* Adds d units of credit to the balance, forfeiting what exceeds the bank. */
+static void grant(rcyi_pacer_t *p, uint64_t d)
+{
+    p->earned += d;
+    uint64_t room = (uint64_t)(bank_cap(p) - p->balance); /* balance <= cap always */
+    if (d > room) {
+        p->forfeited += d - room;
+        p->balance = bank_cap(p);
+    } else {
+        p->balance += (int64_t)d;
+    }
+}
+
+/* The pass's credit from its running totals, granted by difference: the
+   rounding of k * n is done once on the totals, never per call, so that
+   credit neither drifts up nor down however the promotions arrive. */
+static void credit(rcyi_pacer_t *p)
+{
+    if (p->k_fp == 0)
+        return; /* no pass */
+    uint64_t bpo = p->bytes_per_obj;
+    uint64_t bytes_fp = sat_add(sat_mul(p->bytes / bpo, p->k_fp), sat_mul(p->bytes % bpo, p->k_fp) / bpo);
+    uint64_t t = sat_add(sat_mul(p->promoted, p->k_fp), bytes_fp) >> RCYI_PACER_FP;
+    t = sat_add(t, sat_mul(p->ticks, (uint64_t)p->trickle));
+    if (t > p->credited) {
+        grant(p, t - p->credited);
+        p->credited = t;
+    }
+}
+
+void rcyi_pacer_begin(rcyi_pacer_t *p, uint64_t work, uint64_t promotions)
+{
+    if (promotions == 0)
+        promotions = 1;
+    /* k = work / promotions, rounded up, in fixed point. */
+    uint64_t k;
+    if (work > (UINT64_MAX >> RCYI_PACER_FP))
+        k = K_MAX;
+    else
+        k = ((work << RCYI_PACER_FP) + promotions - 1) / promotions;
+    p->k_fp = k < K_MIN ? K_MIN : k > K_MAX ? K_MAX : k;
+    p->promoted = p->bytes = p->ticks = p->credited = p->pass_work = 0;
+}
+
+void rcyi_pacer_promoted(rcyi_pacer_t *p, uint64_t n)
+{
+    if (p->k_fp == 0)
+        return;
+    p->promoted = sat_add(p->promoted, n);
+    credit(p);
+}
+
+void rcyi_pacer_bytes(rcyi_pacer_t *p, uint64_t bytes)
+{
+    if (p->k_fp == 0)
+        return;
+    p->bytes = sat_add(p->bytes, bytes);
+    credit(p);
+}
+
+void rcyi_pacer_tick(rcyi_pacer_t *p)
+{
+    if (p->k_fp == 0)
+        return;
+    p->ticks = sat_add(p->ticks, 1);
+    credit(p);
+}
+
+bool rcyi_pacer_step_begin(rcyi_pacer_t *p)
+{
+    if (p->in_step || p->balance <= 0)
+        return false;
+    p->step_left = p->balance < p->step_max ? p->balance : p->step_max;
+    p->in_step = true;
+    p->steps++;
+    return true;
+}
+
+/* Debt beyond one step is forgiven (and counted). */
+static void cap_debt(rcyi_pacer_t *p)
+{
+    if (p->balance < -p->step_max) {
+        p->forgiven += (uint64_t)(-p->step_max - p->balance);
+        p->balance = -p->step_max;
+    }
+}
+
+void rcyi_pacer_charge_slow(rcyi_pacer_t *p, uint64_t units)
+{
+    /* A single charge is at most UNITS_MAX: beyond, the excess is charged
+       and forgiven at once, so that the balance never overflows. */
+    if (units > UNITS_MAX) {
+        p->charged += units - UNITS_MAX;
+        p->pass_work = sat_add(p->pass_work, units - UNITS_MAX);
+        p->forgiven += units - UNITS_MAX;
+        units = UNITS_MAX;
+    }
+    p->charged += units;
+    p->pass_work = sat_add(p->pass_work, units);
+    p->balance -= (int64_t)units;
+    if (p->in_step)
+        p->step_left -= (int64_t)units;
+    else
+        cap_debt(p);
+    if (p->balance < -(int64_t)UNITS_MAX) /* a step's worth of large charges: keep it in range */
+        cap_debt(p);
+}
+
+void rcyi_pacer_step_end(rcyi_pacer_t *p)
+{
+    p->in_step = false;
+    p->step_left = 0;
+    cap_debt(p);
+}
+
+void rcyi_pacer_end(rcyi_pacer_t *p)
+{
+    p->k_fp = 0;
+    p->promoted = p->bytes = p->ticks = p->credited = 0;
+}
+
+bool rcyi_pacer_backstop(const rcyi_pacer_t *p, uint64_t old_now, uint64_t ext_now, uint64_t live_last,
+                         uint64_t ext_last, uint64_t growth_num, uint64_t growth_den, uint64_t slack)
+{
+    if (growth_den == 0)
+        growth_den = 1;
+    uint64_t now = sat_add(old_now, ext_now / p->bytes_per_obj);
+    uint64_t base = sat_add(live_last, ext_last / p->bytes_per_obj);
+    uint64_t limit = sat_add(sat_add(base, sat_mul(base / growth_den, growth_num) +
+                                               (base % growth_den) * growth_num / growth_den),
+                             slack);
+    return now > limit;
+}
+
+bool rcyi_pacer_consistent(const rcyi_pacer_t *p)
+{
+    uint64_t expect = p->earned - p->charged - p->forfeited + p->forgiven; /* modulo 2^64 */
+    if ((uint64_t)p->balance != expect)
+        return false;
+    if (p->balance > bank_cap(p))
+        return false;
+    if (!p->in_step && p->balance < -p->step_max)
+        return false;
+    return true;
+}

@@ -1,0 +1,120 @@
+/*
+ * The accountant of the incremental old generation (docs/design.md,
+ * "Incremental mode"): how much old-generation work each step may do.
+ *
+ * A pure unit (no runtime, no allocation) so that its rules are tested on
+ * their own (tests/test_pacing.c):
+ *
+ *   - work is one unit per object visited plus one per edge traversed,
+ *     charged by the collector where it happens (rcyi_pacer_charge), once;
+ *   - credit is earned by promotions into the old generation (k units per
+ *     object, k set at the start of a pass from the work the pass is
+ *     expected to need and the promotions it may take: rcyi_pacer_begin)
+ *     and by external bytes charged to containers (the same k per object's
+ *     worth of bytes), computed from running totals so that rounding never
+ *     accumulates (no drift);
+ *   - a step may spend at most one step's budget, and the debt it leaves
+ *     (the work of the object it was in when the budget ran out) is capped
+ *     at one step: whatever is below is forgiven and counted;
+ *   - banked credit is capped at RCYI_PACER_BANK steps: beyond it the pass
+ *     is lagging behind its pace, the excess is counted as forfeited, and
+ *     the backstop (rcyi_pacer_backstop) is what bounds memory then.
+ *
+ * Every unit is accounted for: balance == earned - charged - forfeited +
+ * forgiven at all times (rcyi_pacer_consistent).
+ */
+#ifndef RCY_PACING_H
+#define RCY_PACING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define RCYI_PACER_FUNC __attribute__((visibility("hidden")))
+#else
+#define RCYI_PACER_FUNC
+#endif
+
+#define RCYI_PACER_FP 16   /* fixed-point bits of k */
+#define RCYI_PACER_BANK 32 /* steps' worth of credit that may be banked */
+
+typedef struct rcyi_pacer_s {
+    /* Configuration. */
+    int64_t step_max;       /* budget of one step, in work units (> 0) */
+    int64_t trickle;        /* credit granted at every young collection of a pass */
+    uint64_t bytes_per_obj; /* external bytes worth one object (> 0) */
+
+    /* The pass: k and the running totals its credit is computed from. */
+    uint64_t k_fp;          /* credit per promoted object, RCYI_PACER_FP fixed point */
+    uint64_t promoted;      /* objects promoted during the pass */
+    uint64_t bytes;         /* external bytes charged during the pass */
+    uint64_t ticks;         /* young collections during the pass */
+    uint64_t credited;      /* credit granted so far this pass (exact: from the totals) */
+    uint64_t pass_work;     /* work charged this pass */
+
+    /* The ledger, over the pacer's life. */
+    int64_t balance;        /* credit not yet spent; >= -step_max, <= BANK * step_max */
+    uint64_t earned, charged, forfeited, forgiven;
+    uint64_t steps;         /* steps begun */
+
+    /* Within a step. */
+    int64_t step_left;      /* budget left in the current step */
+    bool in_step;
+} rcyi_pacer_t;
+
+/* A pacer with the given step budget (>= 1), trickle (>= 0) and object size
+   for external bytes (>= 1). */
+RCYI_PACER_FUNC void rcyi_pacer_init(rcyi_pacer_t *p, int64_t step_max, int64_t trickle, uint64_t bytes_per_obj);
+
+/* Starts a pass expected to cost `work` units, which should be done before
+   `promotions` more objects are promoted (>= 1): k = work / promotions, at
+   least 1 unit per object. Credit left from the last pass stays (within the
+   bank cap); debt too. */
+RCYI_PACER_FUNC void rcyi_pacer_begin(rcyi_pacer_t *p, uint64_t work, uint64_t promotions);
+
+/* Credit: n objects promoted into the old generation / `bytes` external
+   bytes charged / one young collection happened, during a pass. */
+RCYI_PACER_FUNC void rcyi_pacer_promoted(rcyi_pacer_t *p, uint64_t n);
+RCYI_PACER_FUNC void rcyi_pacer_bytes(rcyi_pacer_t *p, uint64_t bytes);
+RCYI_PACER_FUNC void rcyi_pacer_tick(rcyi_pacer_t *p);
+
+/* Starts a step when there is credit: returns false (no step) when the
+   balance is <= 0. The step may then charge up to its budget,
+   min(balance, step_max). */
+RCYI_PACER_FUNC bool rcyi_pacer_step_begin(rcyi_pacer_t *p);
+/* Charges `units` of work done (within a step, or outside one for work a
+   synchronous finish does: then it is counted but not limited). The
+   collector charges every object and edge: the common case is inline. */
+RCYI_PACER_FUNC void rcyi_pacer_charge_slow(rcyi_pacer_t *p, uint64_t units);
+static inline void rcyi_pacer_charge(rcyi_pacer_t *p, uint64_t units)
+{
+    if (p->in_step && units <= 65536 && p->balance > -((int64_t)1 << 60)) {
+        p->charged += units;
+        p->pass_work += units;
+        p->balance -= (int64_t)units;
+        p->step_left -= (int64_t)units;
+        return;
+    }
+    rcyi_pacer_charge_slow(p, units);
+}
+/* Whether the current step's budget is spent. */
+static inline bool rcyi_pacer_exhausted(const rcyi_pacer_t *p) { return p->in_step && p->step_left <= 0; }
+/* Ends the step: caps the debt at one step. */
+RCYI_PACER_FUNC void rcyi_pacer_step_end(rcyi_pacer_t *p);
+
+/* Ends a pass (its totals start again at zero with the next). */
+RCYI_PACER_FUNC void rcyi_pacer_end(rcyi_pacer_t *p);
+
+/* The memory backstop: true when the old generation (tracked objects, plus
+   external bytes in objects' worth) has outgrown the last pass's live size
+   by more than the allowed growth: old + ext/bytes_per_obj >
+   (1 + growth_num/growth_den) * (live_last + ext_last/bytes_per_obj) + slack. */
+RCYI_PACER_FUNC bool rcyi_pacer_backstop(const rcyi_pacer_t *p, uint64_t old_now, uint64_t ext_now, uint64_t live_last,
+                         uint64_t ext_last, uint64_t growth_num, uint64_t growth_den, uint64_t slack);
+
+/* The ledger identity (balance == earned - charged - forfeited + forgiven)
+   and the bounds of the balance. */
+RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
+
+#endif /* RCY_PACING_H */

@@ -1,0 +1,540 @@
+/*
+ * Incremental mode (rcy_gc_set_mode(rt, RCY_GC_INCREMENTAL); docs/design.md,
+ * "Incremental mode"): the mode switches, passes that find old garbage in
+ * budgeted steps while the program runs, references moved between
+ * containers without any count changing while a pass runs (what defeats a
+ * write barrier), finalizers, weak references and legacy finalizers in a
+ * pass, what gives a pass up, the report of a pass to the callbacks and the
+ * stats, external bytes, and the backstop.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "harness.h"
+#include "node.h"
+
+#include <stdint.h>
+
+/* A runtime in incremental mode with steps of `step` work units and small
+   thresholds, so that young collections (and so steps) are frequent. */
+static rcy_runtime_t *incr_runtime(size_t step)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = step;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    if (rt == NULL)
+        exit(2);
+    rcy_gc_set_threshold(rt, 20, 3, 3);
+    return rt;
+}
+
+static rcy_gc_incr_stats_t istats(rcy_runtime_t *rt)
+{
+    rcy_gc_incr_stats_t s;
+    rcy_gc_incr_stats_init(&s);
+    rcy_gc_get_incr_stats(rt, &s);
+    return s;
+}
+
+/* The program's ordinary work between steps: objects that live a while
+   (a ring of `ring` slots in the list l, so that some are promoted and
+   earn the pass its credit) and short-lived cycles (young collections run
+   when the net count of containers grows). */
+static void churn(rcy_type_t *t, list_t *l, long n)
+{
+    for (long i = 0; i < n; i++) {
+        node_t *x = node_new(t, i);
+        intptr_t slot = i % l->ob.size;
+        RCY_XSETREF(l->items[slot], OB(x));
+        rcy_decref(OB(x));
+        node_t *y = node_new(t, -i);
+        node_set_b(y, y); /* young cyclic garbage: what makes the young collections run */
+        rcy_decref(OB(y));
+    }
+}
+
+/* Churns until `passes` passes have completed (at most max iterations). */
+static void run_until_passes(rcy_runtime_t *rt, rcy_type_t *t, list_t *ring, uint64_t passes, long max)
+{
+    for (long i = 0; i < max && istats(rt).passes < passes; i += 100)
+        churn(t, ring, 100);
+}
+
+static rcy_type_t *node_type_with(rcy_runtime_t *rt, const char *name, rcy_finalize_fn fin, rcy_finalize_fn del);
+
+TEST(test_mode_api)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_COMPAT);
+    CHECK_EQ(rcy_gc_set_mode(rt, (rcy_gc_mode_t)7), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_set_mode(NULL, RCY_GC_INCREMENTAL), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_set_mode(rt, RCY_GC_INCREMENTAL), 0);
+    CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_INCREMENTAL);
+    CHECK_EQ(rcy_gc_set_mode(rt, RCY_GC_COMPAT), 0);
+    CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_COMPAT);
+    CHECK_EQ(rcy_gc_get_mode(NULL), RCY_GC_COMPAT);
+    rcy_gc_incr_stats_t s = {0};
+    CHECK_EQ(rcy_gc_get_incr_stats(rt, NULL), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_get_incr_stats(rt, &s), RCY_EINVAL); /* size not set */
+    rcy_gc_incr_stats_init(&s);
+    CHECK_EQ(rcy_gc_get_incr_stats(rt, &s), 0);
+    CHECK_EQ(s.passes, 0);
+    test_runtime_end(rt);
+
+    /* The environment, read when a runtime is created, overrides cfg. */
+    setenv("RCY_GC_MODE", "incremental", 1);
+    rt = test_runtime(NULL);
+    CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_INCREMENTAL);
+    test_runtime_end(rt);
+    setenv("RCY_GC_MODE", "compat", 1);
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    rt = rcy_runtime_new(&cfg);
+    CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_COMPAT);
+    test_runtime_end(rt);
+    setenv("RCY_GC_MODE", "bogus", 1); /* ignored: cfg decides */
+    rt = rcy_runtime_new(&cfg);
+    CHECK_EQ(rcy_gc_get_mode(rt), RCY_GC_INCREMENTAL);
+    test_runtime_end(rt);
+    unsetenv("RCY_GC_MODE");
+}
+
+typedef struct pass_log_s {
+    int starts, stops;
+    rcy_gc_info_t last;
+} pass_log_t;
+
+static int on_gc(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)rt;
+    pass_log_t *log = arg;
+    if (info->generation != 2)
+        return 0;
+    if (phase == RCY_GC_START) {
+        log->starts++;
+        CHECK_EQ(info->collected, 0);
+        CHECK_EQ(info->steps, 0);
+    } else {
+        log->stops++;
+        log->last = *info;
+    }
+    return 0;
+}
+
+/* Old cycles dropped while the program runs are found by a pass made of
+   many steps; the live heap is intact; the pass is one generation-2
+   collection in the stats and the callbacks. */
+TEST(test_pass_collects_old_garbage)
+{
+    rcy_runtime_t *rt = incr_runtime(50);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    pass_log_t log = {0};
+    rcy_gc_callback_add(rt, on_gc, &log);
+
+    /* A live chain of 2,000 nodes and 300 two-node cycles, all old. */
+    enum { LIVE = 2000, CYCLES = 300 };
+    node_t *head = node_new(t, 0);
+    node_t *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t *cyc[CYCLES];
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *a = node_new(t, 1000000 + i), *b = node_new(t, 2000000 + i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        rcy_decref(OB(b));
+        cyc[i] = a;
+    }
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1); /* everything in generation 2 */
+    size_t live_before = rcy_runtime_live_objects(rt);
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i])); /* old garbage */
+    rcy_gc_stats_t st0[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st0);
+    CHECK_EQ(rcy_gc_get_stats(rt, st0), 0);
+    uint64_t p0 = istats(rt).passes;
+    int stops0 = log.stops;
+
+    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.steps > s.passes); /* passes of more than one step */
+    /* The cycles are gone (the ring's and churn's objects aside). */
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
+    /* The chain is intact. */
+    long n = 0;
+    for (node_t *p = head; p != NULL; p = (node_t *)p->a) {
+        CHECK_EQ(p->value, n);
+        n++;
+    }
+    CHECK_EQ(n, LIVE);
+    rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
+    CHECK_EQ(rcy_gc_get_stats(rt, st), 0);
+    CHECK_EQ(st[2].collections - st0[2].collections, (intptr_t)(s.passes - p0));
+    CHECK(st[2].collected - st0[2].collected >= 2 * CYCLES);
+    CHECK_EQ(log.starts, (int)s.passes);
+    CHECK_EQ(log.stops - stops0, (int)(s.passes - p0));
+    CHECK(log.last.steps >= 1);
+    CHECK(log.last.pass_duration >= log.last.duration);
+    rcy_gc_callback_remove(rt, on_gc, &log);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* The case that defeats a write barrier: while a pass runs, references are
+   moved between old containers by plain pointer stores, no count
+   changing, in every direction (from containers the pass has not scanned
+   into ones it has, and back). Nothing reachable may be freed: every
+   moved object is watched by a weak reference, checked after every step. */
+TEST(test_moves_without_refcount_traffic)
+{
+    rcy_runtime_t *rt = incr_runtime(7);
+    rcy_type_t *t = node_type_with(rt, "Node", NULL, NULL);
+    rcy_type_t *lt = list_type_new(rt);
+    list_t *ring = (list_t *)rcy_new_var(lt, 16);
+    enum { NC = 40, SLOTS = 8, NX = 120 };
+    list_t *holder = (list_t *)rcy_new_var(lt, NC);
+    for (int i = 0; i < NC; i++)
+        holder->items[i] = rcy_new_var(lt, SLOTS);
+    rcy_object_t *watch[NX];
+    uint64_t seed = 12345;
+    for (int i = 0; i < NX; i++) {
+        node_t *x = node_new(t, i);
+        /* Each x heads a small private chain, so that losing x would lose
+           objects only it reaches. */
+        node_t *y = node_new(t, 10000 + i);
+        node_set_a(x, y);
+        rcy_decref(OB(y));
+        list_t *c = (list_t *)holder->items[i % NC];
+        c->items[(i / NC) % SLOTS] = OB(x); /* stolen */
+        watch[i] = rcy_weakref_new(OB(x), NULL, NULL);
+    }
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1);
+
+    uint64_t passes0 = istats(rt).passes;
+    long moves = 0, rounds = 0;
+    while (istats(rt).passes < passes0 + 6 && rounds < 200000) {
+        rounds++;
+        /* A few raw moves: take x out of one container, store it in an
+           empty slot of another (no incref, no decref). */
+        for (int k = 0; k < 3; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            list_t *from = (list_t *)holder->items[(seed >> 33) % NC];
+            list_t *to = (list_t *)holder->items[(seed >> 17) % NC];
+            intptr_t i = (intptr_t)((seed >> 45) % SLOTS), j = (intptr_t)((seed >> 9) % SLOTS);
+            if (from->items[i] != NULL && to->items[j] == NULL) {
+                to->items[j] = from->items[i];
+                from->items[i] = NULL;
+                moves++;
+            }
+        }
+        churn(t, ring, 3); /* steps run in the young collections this triggers */
+        for (int i = 0; i < NX; i++) {
+            rcy_object_t *x = rcy_weakref_get(watch[i]);
+            CHECK(x != NULL);
+            if (x == NULL)
+                break;
+            CHECK_EQ(((node_t *)x)->value, i);
+            CHECK(((node_t *)x)->a != NULL && ((node_t *)((node_t *)x)->a)->value == 10000 + i);
+            rcy_decref(x);
+        }
+        if (harness_failures)
+            break;
+    }
+    CHECK(moves > (HARNESS_GC_STRESS ? 50 : 1000)); /* stress: passes end sooner */
+    CHECK(istats(rt).passes >= passes0 + 6);
+    /* Dropping the holder makes all of it garbage: found by the passes. */
+    rcy_decref(OB(holder));
+    run_until_passes(rt, t, ring, istats(rt).passes + 2, 2000000);
+    for (int i = 0; i < NX; i++) {
+        rcy_object_t *x = rcy_weakref_get(watch[i]);
+        CHECK(x == NULL);
+        rcy_xdecref(x);
+        rcy_decref(watch[i]);
+    }
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+static int finalized, resurrected_count;
+static rcy_object_t *resurrected;
+
+static int fin_plain(rcy_object_t *self)
+{
+    (void)self;
+    finalized++;
+    return 0;
+}
+
+static int fin_resurrect(rcy_object_t *self)
+{
+    finalized++;
+    if (resurrected == NULL) {
+        resurrected = rcy_newref(self);
+        resurrected_count++;
+    }
+    return 0;
+}
+
+static int legacy_del(rcy_object_t *self)
+{
+    (void)self;
+    return 0;
+}
+
+static int callbacks_run;
+static int wr_callback(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    (void)arg;
+    callbacks_run++;
+    return 0;
+}
+
+static rcy_type_t *node_type_with(rcy_runtime_t *rt, const char *name, rcy_finalize_fn fin, rcy_finalize_fn del)
+{
+    rcy_type_spec_t spec = {0};
+    spec.name = name;
+    spec.basicsize = sizeof(node_t) + sizeof(rcy_object_t *);
+    spec.flags = RCY_TPFLAGS_GC;
+    spec.traverse = node_traverse;
+    spec.clear = node_clear;
+    spec.finalize = fin;
+    spec.legacy_del = del;
+    spec.weaklistoffset = sizeof(node_t);
+    return rcy_type_new(rt, &spec);
+}
+
+/* What a pass finds goes through the usual rules: PEP 442 finalizers run
+   once, a resurrected object survives with what it reaches, callbacks of
+   weak references outside the garbage run, those inside do not, legacy
+   cycles go to garbage. */
+TEST(test_finalizers_weakrefs_legacy_in_a_pass)
+{
+    rcy_runtime_t *rt = incr_runtime(25);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
+    rcy_type_t *rtype = node_type_with(rt, "Res", fin_resurrect, NULL);
+    rcy_type_t *lt = node_type_with(rt, "Legacy", NULL, legacy_del);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    finalized = resurrected_count = callbacks_run = 0;
+    resurrected = NULL;
+
+    enum { N = 50 };
+    rcy_object_t *outside[N];
+    node_t *cycles[N];
+    for (int i = 0; i < N; i++) {
+        node_t *a = node_new(ft, i), *b = node_new(ft, -i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        /* A weak reference held outside (its callback runs), and one inside
+           the cycle (its callback must not run). */
+        outside[i] = rcy_weakref_new(OB(a), wr_callback, NULL);
+        rcy_object_t *inside = rcy_weakref_new(OB(b), wr_callback, NULL);
+        node_set_b(a, inside);
+        rcy_decref(inside);
+        rcy_decref(OB(b));
+        cycles[i] = a;
+    }
+    node_t *r = node_new(rtype, 7), *r2 = node_new(t, 8);
+    node_set_a(r, r2);
+    node_set_a(r2, r);
+    rcy_decref(OB(r2));
+    node_t *l1 = node_new(lt, 9), *l2 = node_new(t, 10);
+    node_set_a(l1, l2);
+    node_set_a(l2, l1);
+    rcy_decref(OB(l2));
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1);
+    for (int i = 0; i < N; i++)
+        rcy_decref(OB(cycles[i]));
+    rcy_decref(OB(r));
+    rcy_decref(OB(l1));
+
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, p0 + 2, 4000000);
+    CHECK(istats(rt).passes >= p0 + 2);
+    CHECK_EQ(finalized, 2 * N + 1);
+    CHECK_EQ(callbacks_run, N);
+    for (int i = 0; i < N; i++) {
+        rcy_object_t *x = rcy_weakref_get(outside[i]);
+        CHECK(x == NULL);
+        rcy_xdecref(x);
+        rcy_decref(outside[i]);
+    }
+    CHECK_EQ(resurrected_count, 1);
+    CHECK(resurrected != NULL && ((node_t *)resurrected)->value == 7);
+    CHECK(resurrected != NULL && ((node_t *)((node_t *)resurrected)->a)->value == 8);
+    CHECK_EQ(rcy_gc_garbage_len(rt), 1); /* the legacy object */
+    CHECK(rcy_gc_garbage_len(rt) == 1 && ((node_t *)rcy_gc_garbage_get(rt, 0))->value == 9);
+    /* The resurrected cycle dies again later without its finalizer. */
+    rcy_object_t *keep = resurrected;
+    resurrected = (rcy_object_t *)1; /* no second resurrection */
+    rcy_decref(keep);
+    /* The legacy cycle is broken by hand, as a program must. */
+    node_t *lg = (node_t *)rcy_gc_garbage_get(rt, 0);
+    RCY_CLEAR(lg->a);
+    rcy_gc_garbage_clear(rt);
+    CHECK_EQ(rcy_gc_collect(rt, 2) >= 2, 1);
+    CHECK_EQ(finalized, 2 * N + 1);
+    resurrected = NULL;
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* Heap walks, a full collection, freeze and a switch to compat mode give a
+   pass up: every object back on the lists, nothing freed or run; the
+   walk sees every tracked object; a later pass starts over. */
+TEST(test_what_gives_a_pass_up)
+{
+    rcy_runtime_t *rt = incr_runtime(5);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    finalized = 0;
+    enum { N = 500 };
+    list_t *keep = (list_t *)rcy_new_var(list_type_new(rt), N);
+    for (int i = 0; i < N; i++)
+        keep->items[i] = OB(node_new(ft, i));
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1);
+    /* Into a pass. */
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
+        churn(t, ring, 10);
+    CHECK(istats(rt).in_pass);
+    churn(t, ring, 40); /* a few steps into it */
+    uint64_t aborted = istats(rt).aborted;
+    rcy_objarray_t objs = {0};
+    CHECK_EQ(rcy_gc_get_objects(rt, -1, &objs), 0);
+    size_t found = 0;
+    for (size_t i = 0; i < objs.len; i++)
+        found += rcy_type(objs.items[i]) == ft;
+    CHECK_EQ(found, N);
+    rcy_objarray_release(&objs);
+    CHECK_EQ(istats(rt).aborted, aborted + 1);
+    CHECK(!istats(rt).in_pass);
+    CHECK_EQ(finalized, 0);
+
+    /* Into another: an explicit full collection gives it up and collects
+       as in compat mode. */
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
+        churn(t, ring, 10);
+    CHECK(istats(rt).in_pass);
+    for (int i = 0; i < N / 2; i++) {
+        node_t *x = (node_t *)keep->items[i];
+        node_set_a(x, x); /* a self-cycle, dropped below */
+        keep->items[i] = NULL;
+        rcy_decref(OB(x));
+    }
+    intptr_t got = rcy_gc_collect(rt, 2);
+    CHECK(got >= N / 2);
+    CHECK_EQ(finalized, N / 2);
+    CHECK_EQ(istats(rt).aborted, aborted + 2);
+
+    /* Freeze and a switch to compat mode. */
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
+        churn(t, ring, 10);
+    CHECK(istats(rt).in_pass);
+    CHECK_EQ(rcy_gc_freeze(rt), 0);
+    CHECK(!istats(rt).in_pass);
+    CHECK_EQ(rcy_gc_unfreeze(rt), 0);
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
+        churn(t, ring, 10);
+    CHECK(istats(rt).in_pass);
+    CHECK_EQ(rcy_gc_set_mode(rt, RCY_GC_COMPAT), 0);
+    CHECK(!istats(rt).in_pass);
+    CHECK_EQ(rcy_gc_validate(rt), 0);
+    CHECK_EQ(finalized, N / 2);
+    rcy_decref(OB(keep));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* External bytes: the API's errors; charged bytes start a pass without a
+   single promotion; released bytes count down. */
+TEST(test_external_bytes)
+{
+    rcy_runtime_t *rt = incr_runtime(1000);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    node_t *owner = node_new(t, 1);
+    CHECK_EQ(rcy_gc_charge_external(NULL, 10), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_release_external(NULL, 10), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_release_external(OB(owner), 1), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_charge_external(OB(owner), 100), 0);
+    CHECK_EQ(rcy_gc_charge_external(OB(owner), SIZE_MAX), RCY_EINVAL);
+    CHECK_EQ(istats(rt).external_bytes, 100);
+    CHECK_EQ(rcy_gc_release_external(OB(owner), 101), RCY_EINVAL);
+    CHECK_EQ(rcy_gc_release_external(OB(owner), 100), 0);
+    CHECK_EQ(istats(rt).external_bytes, 0);
+
+    /* 64 MB charged: a pass starts at the next young collection, though
+       nothing was promoted. */
+    rcy_gc_collect(rt, 2);
+    uint64_t started = istats(rt).passes_started;
+    CHECK_EQ(rcy_gc_charge_external(OB(owner), (size_t)64 << 20), 0);
+    for (int i = 0; i < 100; i++) {
+        node_t *y = node_new(t, i);
+        node_set_a(y, y); /* young collections run for cyclic garbage */
+        rcy_decref(OB(y));
+    }
+    CHECK(istats(rt).passes_started > started);
+    CHECK_EQ(rcy_gc_release_external(OB(owner), (size_t)64 << 20), 0);
+    rcy_decref(OB(owner));
+    test_runtime_end(rt);
+}
+
+/* The backstop: steps of one unit cannot keep up with a heap growing
+   fast; when the old generation outgrows the last pass's survivors by
+   25 %, the pass is finished at once, so old garbage never piles up. */
+TEST(test_backstop)
+{
+    rcy_runtime_t *rt = incr_runtime(1);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 256);
+    long made = 0;
+    for (int round = 0; round < 40; round++) {
+        /* 1,000 old cycles dropped per round, and growth. */
+        for (int i = 0; i < 1000; i++) {
+            node_t *a = node_new(t, i), *b = node_new(t, i);
+            node_set_a(a, b);
+            node_set_a(b, a);
+            RCY_XSETREF(ring->items[i % 256], OB(a));
+            rcy_decref(OB(a));
+            rcy_decref(OB(b));
+            made += 2;
+        }
+        churn(t, ring, 2000);
+    }
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.backstops >= 1);
+    /* What is alive is bounded by the backstop, not by the garbage made. */
+    CHECK(rcy_runtime_live_objects(rt) < (size_t)made / 4);
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+int main(void)
+{
+    /* The tests choose their mode (the GC-stress run of the suite in
+       incremental mode sets RCY_GC_MODE for every test). */
+    unsetenv("RCY_GC_MODE");
+    unsetenv("RCY_GC_INCR_STEP");
+    RUN(test_mode_api);
+    RUN(test_pass_collects_old_garbage);
+    RUN(test_moves_without_refcount_traffic);
+    RUN(test_finalizers_weakrefs_legacy_in_a_pass);
+    RUN(test_what_gives_a_pass_up);
+    RUN(test_external_bytes);
+    RUN(test_backstop);
+    return harness_summary();
+}

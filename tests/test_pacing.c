@@ -1,0 +1,267 @@
+/*
+ * The accountant of the incremental old generation (src/pacing.c) on its
+ * own: credit from promotions and bytes without drift, work charged once,
+ * debt capped at one step, the bank cap, the backstop's arithmetic.
+ * (An internal unit: this test includes src/pacing.h; it creates no
+ * runtime, so it has no live objects to end with.)
+ */
+#include "harness.h"
+
+#include "../src/pacing.h"
+
+#include <stdint.h>
+
+/* A small deterministic generator (xorshift64*). */
+static uint64_t rng_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+
+TEST(test_no_credit_outside_a_pass)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 1000, 10, 64);
+    rcyi_pacer_promoted(&p, 500);
+    rcyi_pacer_bytes(&p, 1 << 20);
+    rcyi_pacer_tick(&p);
+    CHECK_EQ(p.balance, 0);
+    CHECK_EQ(p.earned, 0);
+    CHECK(!rcyi_pacer_step_begin(&p));
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
+/* k = work / promotions: a pass of 8,000 units paced over 1,000 promotions
+   earns 8 per promoted object, and exactly 8,000 over the 1,000 however
+   they are split. */
+TEST(test_credit_from_promotions_has_no_drift)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 1 << 30, 0, 64);
+    rcyi_pacer_begin(&p, 8000, 1000);
+    for (int i = 0; i < 1000; i++)
+        rcyi_pacer_promoted(&p, 1);
+    CHECK_EQ(p.earned, 8000);
+    CHECK_EQ(p.balance, 8000);
+
+    /* A k that does not divide evenly: 1,000 units over 3 promotions is
+       334 each (rounded up once, at begin); split any way, the credit is
+       the same as in one call. */
+    rcyi_pacer_t a, b;
+    rcyi_pacer_init(&a, 1 << 30, 0, 64);
+    rcyi_pacer_init(&b, 1 << 30, 0, 64);
+    rcyi_pacer_begin(&a, 1000, 3);
+    rcyi_pacer_begin(&b, 1000, 3);
+    uint64_t total = 0;
+    for (int i = 0; i < 10000; i++) {
+        uint64_t n = rnd() % 7;
+        rcyi_pacer_promoted(&a, n);
+        total += n;
+    }
+    rcyi_pacer_promoted(&b, total);
+    CHECK_EQ(a.earned, b.earned);
+    CHECK_EQ(a.earned, (total * ((1000ull << RCYI_PACER_FP) + 2) / 3) >> RCYI_PACER_FP);
+    CHECK(rcyi_pacer_consistent(&a));
+    CHECK(rcyi_pacer_consistent(&b));
+}
+
+/* Bytes: bytes_per_obj bytes are worth one promoted object, and fractions
+   of it add up exactly across calls. */
+TEST(test_credit_from_bytes_has_no_drift)
+{
+    rcyi_pacer_t p, q;
+    rcyi_pacer_init(&p, 1 << 30, 0, 100);
+    rcyi_pacer_init(&q, 1 << 30, 0, 100);
+    rcyi_pacer_begin(&p, 5000, 1000); /* k = 5 */
+    rcyi_pacer_begin(&q, 5000, 1000);
+    for (int i = 0; i < 100000; i++)
+        rcyi_pacer_bytes(&p, 7); /* 700,000 bytes = 7,000 objects' worth */
+    rcyi_pacer_bytes(&q, 700000);
+    CHECK_EQ(p.earned, 35000);
+    CHECK_EQ(q.earned, 35000);
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
+TEST(test_trickle)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 1000, 16, 64);
+    rcyi_pacer_begin(&p, 1000000, 1000);
+    for (int i = 0; i < 10; i++)
+        rcyi_pacer_tick(&p);
+    CHECK_EQ(p.earned, 160);
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
+/* A step's budget is min(balance, step_max); the work of the object in
+   which it ran out leaves a debt, capped at one step: the rest is forgiven
+   and counted. */
+TEST(test_step_budget_and_debt_cap)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 100, 0, 64);
+    rcyi_pacer_begin(&p, 1000, 10); /* k = 100 */
+    rcyi_pacer_promoted(&p, 3);     /* 300 */
+    CHECK(rcyi_pacer_step_begin(&p));
+    CHECK_EQ(p.step_left, 100);
+    CHECK(!rcyi_pacer_step_begin(&p)); /* steps do not nest */
+    rcyi_pacer_charge(&p, 60);
+    CHECK(!rcyi_pacer_exhausted(&p));
+    rcyi_pacer_charge(&p, 60);
+    CHECK(rcyi_pacer_exhausted(&p));
+    rcyi_pacer_step_end(&p);
+    CHECK_EQ(p.balance, 180);
+    CHECK(rcyi_pacer_consistent(&p));
+
+    /* One object with a million edges: charged whole, the debt beyond one
+       step forgiven. */
+    CHECK(rcyi_pacer_step_begin(&p));
+    CHECK_EQ(p.step_left, 100);
+    rcyi_pacer_charge(&p, 1000000);
+    CHECK(rcyi_pacer_exhausted(&p));
+    rcyi_pacer_step_end(&p);
+    CHECK_EQ(p.balance, -100);
+    CHECK_EQ(p.forgiven, 1000000 - 180 - 100);
+    CHECK_EQ(p.charged, 1000120);
+    CHECK(rcyi_pacer_consistent(&p));
+    CHECK(!rcyi_pacer_step_begin(&p)); /* in debt: no step */
+    /* The debt is paid by credit before the next step. */
+    rcyi_pacer_promoted(&p, 1);
+    CHECK_EQ(p.balance, 0);
+    CHECK(!rcyi_pacer_step_begin(&p));
+    rcyi_pacer_promoted(&p, 1);
+    CHECK(rcyi_pacer_step_begin(&p));
+    rcyi_pacer_step_end(&p);
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
+/* Credit beyond RCYI_PACER_BANK steps is forfeited and counted. */
+TEST(test_bank_cap)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 10, 0, 64);
+    rcyi_pacer_begin(&p, 1000, 1); /* k = 1000 */
+    rcyi_pacer_promoted(&p, 1);
+    CHECK_EQ(p.balance, 10 * RCYI_PACER_BANK);
+    CHECK_EQ(p.forfeited, 1000 - 10 * RCYI_PACER_BANK);
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
+/* Work charged outside a step (a synchronous finish) is counted, and the
+   debt it leaves is capped at once. */
+TEST(test_charge_outside_a_step)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 50, 0, 64);
+    rcyi_pacer_charge(&p, 10);
+    CHECK_EQ(p.balance, -10);
+    rcyi_pacer_charge(&p, 1000);
+    CHECK_EQ(p.balance, -50);
+    CHECK_EQ(p.charged, 1010);
+    CHECK_EQ(p.forgiven, 960);
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
+/* Random sequences of every operation keep the ledger identity and the
+   bounds; the work charged is exactly the sum of the charges (nothing
+   counted twice, nothing lost), and the credit exactly k times the
+   promotions over the passes. */
+TEST(test_random_ledger)
+{
+    for (int round = 0; round < 200; round++) {
+        rcyi_pacer_t p;
+        int64_t step = 1 + (int64_t)(rnd() % 5000);
+        rcyi_pacer_init(&p, step, (int64_t)(rnd() % 50), 1 + rnd() % 256);
+        uint64_t charged = 0, expected_credit = 0, promoted = 0, work = 0, proms = 0;
+        bool in_pass = false;
+        for (int op = 0; op < 2000; op++) {
+            switch (rnd() % 8) {
+            case 0:
+                if (in_pass)
+                    expected_credit += (promoted * p.k_fp) >> RCYI_PACER_FP;
+                work = rnd() % 10000000;
+                proms = 1 + rnd() % 100000;
+                rcyi_pacer_begin(&p, work, proms);
+                promoted = 0;
+                in_pass = true;
+                break;
+            case 1:
+            case 2: {
+                uint64_t n = rnd() % 3000;
+                rcyi_pacer_promoted(&p, n);
+                if (in_pass)
+                    promoted += n;
+                break;
+            }
+            case 3:
+                if (rcyi_pacer_step_begin(&p)) {
+                    int64_t budget = p.step_left;
+                    CHECK(budget >= 1 && budget <= step);
+                    while (!rcyi_pacer_exhausted(&p)) {
+                        uint64_t u = 1 + rnd() % 40;
+                        rcyi_pacer_charge(&p, u);
+                        charged += u;
+                    }
+                    rcyi_pacer_step_end(&p);
+                }
+                break;
+            case 4: {
+                uint64_t u = rnd() % 100;
+                rcyi_pacer_charge(&p, u);
+                charged += u;
+                break;
+            }
+            case 5:
+                if (in_pass)
+                    expected_credit += (promoted * p.k_fp) >> RCYI_PACER_FP;
+                rcyi_pacer_end(&p);
+                promoted = 0;
+                in_pass = false;
+                break;
+            default:
+                break;
+            }
+            if (!rcyi_pacer_consistent(&p)) {
+                CHECK(rcyi_pacer_consistent(&p));
+                return;
+            }
+        }
+        if (in_pass)
+            expected_credit += (promoted * p.k_fp) >> RCYI_PACER_FP;
+        CHECK_EQ(p.charged, charged);
+        CHECK_EQ(p.earned, expected_credit);
+    }
+}
+
+TEST(test_backstop)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 100, 0, 64);
+    /* Live 1,000,000 after the last pass, growth 1/4, slack 7,700. */
+    CHECK(!rcyi_pacer_backstop(&p, 1257700, 0, 1000000, 0, 1, 4, 7700));
+    CHECK(rcyi_pacer_backstop(&p, 1257701, 0, 1000000, 0, 1, 4, 7700));
+    /* External bytes count in objects' worth: 64 bytes each. */
+    CHECK(!rcyi_pacer_backstop(&p, 1000000, 64 * 257700, 1000000, 0, 1, 4, 7700));
+    CHECK(rcyi_pacer_backstop(&p, 1000000, 64 * 257701, 1000000, 0, 1, 4, 7700));
+    /* ... and in the base. */
+    CHECK(!rcyi_pacer_backstop(&p, 1000000, 64 * 1257700, 1000000, 64 * 1000000, 1, 4, 7700));
+    /* Saturation instead of overflow. */
+    CHECK(!rcyi_pacer_backstop(&p, UINT64_MAX, UINT64_MAX, UINT64_MAX, 0, 1, 4, 7700));
+}
+
+int main(void)
+{
+    RUN(test_no_credit_outside_a_pass);
+    RUN(test_credit_from_promotions_has_no_drift);
+    RUN(test_credit_from_bytes_has_no_drift);
+    RUN(test_trickle);
+    RUN(test_step_budget_and_debt_cap);
+    RUN(test_bank_cap);
+    RUN(test_charge_outside_a_step);
+    RUN(test_random_ledger);
+    RUN(test_backstop);
+    return harness_summary();
+}
