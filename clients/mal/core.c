@@ -1,6 +1,6 @@
 /*
  * mal on recycle: the core functions (core.ns of the guide), and the gc
- * module (gc-collect, gc-count, ... and the leak tools).
+ * module (gc-collect, gc-count, ... and the leak and heap tools).
  */
 #include "mal.h"
 
@@ -869,6 +869,76 @@ static rcy_object_t *core_show_backrefs(int argc, ARGS)
     return rcy_newref(argv[1]);
 }
 
+/* (heap-report "file.html"): rcy_heap_report, one self-contained HTML page
+   of the heap (types, largest retainers, dominator tree, chains from the
+   roots). (heap-dump "file.jsonl"): rcy_heap_dump, the whole graph in the
+   format of docs/heap-dump-format.md. Both return nil. */
+static rcy_object_t *heap_write(const char *what, int (*fn)(rcy_runtime_t *, const char *),
+                                rcy_object_t *path)
+{
+    if (!mal_is_str(path))
+        return mal_throwf("%s: expected a file name", what);
+    int rc = fn(mal.rt, rcy_str_data(path));
+    if (rc < 0)
+        return mal_throwf("%s: %s", what, rcy_strerror(rc));
+    return rcy_newref(mal.nil);
+}
+
+static rcy_object_t *core_heap_report(int argc, ARGS)
+{
+    (void)argc;
+    return heap_write("heap-report", rcy_heap_report, argv[0]);
+}
+
+static rcy_object_t *core_heap_dump(int argc, ARGS)
+{
+    (void)argc;
+    return heap_write("heap-dump", rcy_heap_dump, argv[0]);
+}
+
+/* (retained-size obj): what obj keeps alive, from rcy_retained_size, as a
+   hash-map {:bytes :objects :self-bytes}. The argument is held by the call,
+   so obj counts as a root; what it retains is the same. */
+static rcy_object_t *core_retained_size(int argc, ARGS)
+{
+    (void)argc;
+    rcy_retained_t r;
+    rcy_retained_init(&r);
+    int rc = rcy_retained_size(argv[0], &r);
+    if (rc < 0)
+        return mal_throwf("retained-size: %s", rcy_strerror(rc));
+    rcy_xdecref(r.dominator);
+    const char *names[] = {"bytes", "objects", "self-bytes"};
+    size_t vals[] = {r.bytes, r.objects, r.self_bytes};
+    rcy_object_t *m = mal_map_new();
+    for (int i = 0; m != NULL && i < 3; i++) {
+        rcy_object_t *k = mal_kw(names[i]), *v = k ? mal_int((int64_t)vals[i]) : NULL;
+        if (v == NULL || mal_map_put(m, k, v) < 0) /* thrown */
+            RCY_CLEAR(m);
+        rcy_xdecref(k);
+        rcy_xdecref(v);
+    }
+    return m;
+}
+
+/* (show-largest-retainers) or (show-largest-retainers n): the n objects
+   that retain the most bytes, as a table on stdout. */
+static rcy_object_t *core_show_largest_retainers(int argc, ARGS)
+{
+    size_t n = 10;
+    if (argc > 0) {
+        if (!mal_is_int(argv[0]) || int_of(argv[0]) < 1)
+            return mal_throwf("show-largest-retainers: expected a positive count");
+        n = (size_t)int_of(argv[0]);
+    }
+    fflush(stdout);
+    int rc = rcy_show_largest_retainers(mal.rt, n, stdout);
+    if (rc < 0)
+        return mal_throwf("show-largest-retainers: %s", rcy_strerror(rc));
+    fflush(stdout);
+    return rcy_newref(mal.nil);
+}
+
 /* (type-name obj): the recycle type of a value, as the census names it. */
 static rcy_object_t *core_type_name(int argc, ARGS)
 {
@@ -963,6 +1033,10 @@ static rcy_object_t *core_type_name(int argc, ARGS)
     X("show-growth", core_show_growth, 0, 1, 10) \
     X("show-most-common-types", core_show_most_common_types, 0, 1, 10) \
     X("show-backrefs", core_show_backrefs, 2, 3, 10) \
+    X("heap-report", core_heap_report, 1, 1, 10) \
+    X("heap-dump", core_heap_dump, 1, 1, 10) \
+    X("retained-size", core_retained_size, 1, 1, 10) \
+    X("show-largest-retainers", core_show_largest_retainers, 0, 1, 10) \
     X("type-name", core_type_name, 1, 1, 10)
 
 /* Each core function becomes a recycle C function (rcy_cfunction_new) whose
