@@ -1431,9 +1431,9 @@ TEST(test_release_hooks)
     CHECK_EQ(releases, 1);
     CHECK_EQ(rcy_finalize_detach(f), 0);
     rcy_decref(f);
+    CHECK(rcy_weakref_new_ex(&o->ob, NULL, &tag, count_release) == NULL && rcy_last_error(rt) == RCY_EINVAL);
     rcy_decref(&o->ob);
     CHECK_EQ(releases, 1);
-    CHECK(rcy_weakref_new_ex(&o->ob, NULL, &tag, count_release) == NULL && rcy_last_error(rt) == RCY_EINVAL);
     /* Not at exit: dropped unrun, released. */
     releases = 0;
     o = obj_new(rt);
