@@ -53,7 +53,10 @@
  * mismatch with RCY_EINVAL, changing nothing, so a program compiled against
  * another version's header fails cleanly instead of having fields read or
  * written past its struct. Declare the struct, call its init function, then
- * set fields.
+ * set fields. The two specs (rcy_type_spec_t, rcy_class_spec_t) have no size
+ * field and are built with `= {0}`: rcy_type_new and rcy_class_new are
+ * macros that pass the spec's sizeof to the exported *_sized function,
+ * which checks it in the same way.
  *
  * ---- Names ---------------------------------------------------------------
  *
@@ -572,8 +575,19 @@ typedef struct rcy_type_spec_s {
  *   for a variable-size type) or larger than SIZE_MAX / 2;
  * - a weaklistoffset that is not pointer-aligned, lies in the header, or
  *   whose pointer does not end within basicsize.
+ *
+ * Versioned by the call: rcy_type_new is a macro passing
+ * sizeof(rcy_type_spec_t) as this header defines it to the exported
+ * rcy_type_new_sized, which refuses a spec_size it does not know with
+ * RCY_EINVAL before reading the spec (a program built against another
+ * version's header fails cleanly; a later version may accept the older
+ * sizes and read only their fields). The spec stays built with `= {0}`.
+ * spec is evaluated once, as the function's argument, and may be NULL
+ * (refused). Take the address, or call from a binding, through
+ * rcy_type_new_sized with sizeof(rcy_type_spec_t).
  */
-RCY_API rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec);
+RCY_API rcy_type_t *rcy_type_new_sized(rcy_runtime_t *rt, const rcy_type_spec_t *spec, size_t spec_size);
+#define rcy_type_new(rt, spec) rcy_type_new_sized((rt), (spec), sizeof(rcy_type_spec_t))
 
 /** The type's name (borrowed, valid as long as the runtime). */
 RCY_API const char *rcy_type_name(const rcy_type_t *type);
@@ -1420,8 +1434,17 @@ typedef struct rcy_class_spec_s {
  * NULL with RCY_EINVAL (a name rcy_type_new would refuse: empty, invalid
  * UTF-8 or a control character; finalize and legacy_del
  * both set) or RCY_ENOMEM. May run an automatic collection.
+ *
+ * Versioned by the call as rcy_type_new is: rcy_class_new is a macro
+ * passing sizeof(rcy_class_spec_t) to the exported rcy_class_new_sized,
+ * which refuses a spec_size it does not know with RCY_EINVAL (checked
+ * even when spec is NULL) before reading the spec or creating anything.
+ * Its arguments are evaluated once each; take the address through
+ * rcy_class_new_sized.
  */
-RCY_API rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec);
+RCY_API rcy_object_t *rcy_class_new_sized(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec,
+                                          size_t spec_size);
+#define rcy_class_new(rt, name, spec) rcy_class_new_sized((rt), (name), (spec), sizeof(rcy_class_spec_t))
 
 /**
  * The type of cls's instances (borrowed), or NULL if cls is not a class.

@@ -41,12 +41,15 @@ static bool spec_valid(const rcy_type_spec_t *spec)
     return true;
 }
 
-rcy_type_t *rcy_type_new(rcy_runtime_t *rt, const rcy_type_spec_t *spec)
+/* rcy_type_new is the macro passing sizeof(rcy_type_spec_t) from the
+   caller's header: this version knows only its own size, and refuses any
+   other before reading a field (a later one may accept the older sizes). */
+rcy_type_t *rcy_type_new_sized(rcy_runtime_t *rt, const rcy_type_spec_t *spec, size_t spec_size)
 {
     if (rt == NULL)
         return NULL;
     RCYI_CHECK_RT(rt);
-    if (!spec_valid(spec)) {
+    if (spec_size != sizeof(rcy_type_spec_t) || !spec_valid(spec)) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
     }

@@ -615,6 +615,118 @@ static void set_other_error(rcy_runtime_t *rt, rcy_object_t *non_container)
     CHECK_EQ(rcy_last_error(rt), RCY_ETYPE);
 }
 
+/* Counts the runtime's allocations, to show a refused call made nothing. */
+static void *counting_malloc(void *ctx, size_t size)
+{
+    ++*(size_t *)ctx;
+    return malloc(size);
+}
+static void *counting_realloc(void *ctx, void *ptr, size_t size)
+{
+    ++*(size_t *)ctx;
+    return realloc(ptr, size);
+}
+static void counting_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    free(ptr);
+}
+
+/* The specs have no size field: rcy_type_new and rcy_class_new are macros
+   passing the caller's sizeof to rcy_type_new_sized / rcy_class_new_sized,
+   which refuse another size with RCY_EINVAL before reading the spec and
+   create nothing (recycle.h, "Versioned structs"). */
+TEST(test_versioned_specs)
+{
+    size_t allocs = 0;
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.allocator.malloc_fn = counting_malloc;
+    cfg.allocator.realloc_fn = counting_realloc;
+    cfg.allocator.free_fn = counting_free;
+    cfg.allocator.ctx = &allocs;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+    rcy_object_t *leaf = rcy_int_new(rt, 7); /* for set_other_error */
+    CHECK(leaf != NULL);
+
+    rcy_type_spec_t spec = {0};
+    spec.name = "Sized";
+    spec.basicsize = sizeof(rcy_object_t);
+    const size_t wrong[] = {0, 1, sizeof spec - sizeof(void *), sizeof spec + sizeof(void *), SIZE_MAX};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        set_other_error(rt, leaf);
+        size_t before = allocs;
+        CHECK(rcy_type_new_sized(rt, &spec, wrong[i]) == NULL);
+        CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+        CHECK_EQ(allocs, before);
+    }
+    /* Refused before a field is read: an older, shorter spec in a block of
+       exactly its size (ASan reports a read past it). */
+    size_t shorter = offsetof(rcy_type_spec_t, call);
+    void *old = malloc(shorter);
+    CHECK(old != NULL);
+    memcpy(old, &spec, shorter);
+    CHECK(rcy_type_new_sized(rt, (const rcy_type_spec_t *)old, shorter) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    free(old);
+
+    /* The macro passes this header's size; its argument is evaluated once. */
+    rcy_type_spec_t specs[2] = {spec, spec};
+    specs[1].name = "Second";
+    int next = 0;
+    rcy_type_t *t = rcy_type_new(rt, &specs[next++]);
+    CHECK(t != NULL);
+    CHECK_EQ(next, 1);
+    CHECK(strcmp(rcy_type_name(t), "Sized") == 0);
+    /* The address is taken through the sized name. */
+    rcy_type_t *(*type_new)(rcy_runtime_t *, const rcy_type_spec_t *, size_t) = rcy_type_new_sized;
+    t = type_new(rt, &specs[1], sizeof specs[1]);
+    CHECK(t != NULL);
+    CHECK(strcmp(rcy_type_name(t), "Second") == 0);
+    rcy_object_t *o = rcy_new(t);
+    CHECK(o != NULL);
+    rcy_decref(o);
+
+    /* Classes: a wrong size is refused with or without a spec, before the
+       class object or its instance type exists. */
+    rcy_class_spec_t cspec = {0};
+    cspec.arg = &allocs;
+    const size_t cwrong[] = {0, 1, sizeof cspec - sizeof(void *), sizeof cspec + 1, SIZE_MAX};
+    size_t live = rcy_runtime_live_objects(rt);
+    for (size_t i = 0; i < sizeof cwrong / sizeof cwrong[0]; i++) {
+        for (int with_spec = 0; with_spec < 2; with_spec++) {
+            set_other_error(rt, leaf);
+            size_t before = allocs;
+            CHECK(rcy_class_new_sized(rt, "Refused", with_spec ? &cspec : NULL, cwrong[i]) == NULL);
+            CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+            CHECK_EQ(allocs, before);
+            CHECK_EQ(rcy_runtime_live_objects(rt), live);
+        }
+    }
+    const char *names[2] = {"WithSpec", "NoSpec"};
+    int n = 0;
+    rcy_object_t *a = rcy_class_new(rt, names[n++], &cspec);
+    CHECK(a != NULL);
+    CHECK_EQ(n, 1);
+    rcy_object_t *b = rcy_class_new(rt, names[n++], NULL);
+    CHECK(b != NULL);
+    CHECK_EQ(n, 2);
+    rcy_object_t *(*class_new)(rcy_runtime_t *, const char *, const rcy_class_spec_t *, size_t) =
+        rcy_class_new_sized;
+    rcy_object_t *c = class_new(rt, "ByPointer", &cspec, sizeof cspec);
+    CHECK(c != NULL);
+    rcy_object_t *inst = rcy_instance_new(a);
+    CHECK(inst != NULL);
+    CHECK(rcy_instance_class(inst) == a);
+    rcy_decref(inst);
+    rcy_decref(c);
+    rcy_decref(b);
+    rcy_decref(a);
+    rcy_decref(leaf);
+    test_runtime_end(rt);
+}
+
 TEST(test_type_new_validation)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -1248,6 +1360,7 @@ int main(void)
     RUN(test_invalid_configs);
     RUN(test_huge_pages);
     RUN(test_versioned_structs);
+    RUN(test_versioned_specs);
     RUN(test_output_hook_receives_teardown_output);
     RUN(test_teardown_reports_leaks);
     RUN(test_teardown_collects_cycles);

@@ -394,12 +394,15 @@ static RCYI_NOINLINE rcy_object_t *getattr_slow(rcy_object_t *obj, const char *n
 static RCYI_NOINLINE int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value);
 static RCYI_NOINLINE rcy_object_t *getattr_str_slow(rcy_object_t *obj, rcy_object_t *name);
 
-rcy_object_t *rcy_class_new(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec)
+/* rcy_class_new is the macro passing sizeof(rcy_class_spec_t): another
+   version's size is refused before the spec is read, even a NULL one. */
+rcy_object_t *rcy_class_new_sized(rcy_runtime_t *rt, const char *name, const rcy_class_spec_t *spec,
+                                  size_t spec_size)
 {
     if (rt == NULL)
         return NULL;
     RCYI_CHECK_RT(rt);
-    if (!rcyi_name_valid(name) ||
+    if (spec_size != sizeof(rcy_class_spec_t) || !rcyi_name_valid(name) ||
         (spec != NULL && spec->finalize != NULL && spec->legacy_del != NULL)) {
         rcyi_set_error(rt, RCY_EINVAL);
         return NULL;
