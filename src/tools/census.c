@@ -51,6 +51,21 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const rcy_typestat_t *)a)->name, ((const rcy_typestat_t *)b)->name);
 }
 
+size_t rcyi_typestats_merge(rcy_typestat_t *rows, size_t n)
+{
+    qsort(rows, n, sizeof *rows, by_name);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && strcmp(rows[m - 1].name, rows[i].name) == 0) {
+            rows[m - 1].count += rows[i].count;
+            rows[m - 1].bytes += rows[i].bytes;
+        } else {
+            rows[m++] = rows[i];
+        }
+    }
+    return m;
+}
+
 static int by_count(const void *a, const void *b)
 {
     const rcy_typestat_t *x = a, *y = b;
@@ -81,19 +96,9 @@ static int collect_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_names
         rows[n].bytes = t->live_bytes;
         n++;
     }
-    qsort(rows, n, sizeof *rows, by_name);
     /* Merge the rows of types that share a name. */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m > 0 && strcmp(rows[m - 1].name, rows[i].name) == 0) {
-            rows[m - 1].count += rows[i].count;
-            rows[m - 1].bytes += rows[i].bytes;
-        } else {
-            rows[m++] = rows[i];
-        }
-    }
     out->items = rows;
-    out->len = m;
+    out->len = rcyi_typestats_merge(rows, n);
     return 0;
 }
 

@@ -508,11 +508,6 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const rcy_typestat_t *)a)->name, ((const rcy_typestat_t *)b)->name);
-}
-
 int rcyi_site_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_names)
 {
     out->items = NULL;
@@ -535,18 +530,8 @@ int rcyi_site_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_names)
     }
     /* Sites that differ only by their backtrace share a line: merged, as
        tracemalloc's statistics('lineno'). */
-    qsort(rows, n, sizeof *rows, by_name);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m > 0 && strcmp(rows[m - 1].name, rows[i].name) == 0) {
-            rows[m - 1].count += rows[i].count;
-            rows[m - 1].bytes += rows[i].bytes;
-        } else {
-            rows[m++] = rows[i];
-        }
-    }
     out->items = rows;
-    out->len = m;
+    out->len = rcyi_typestats_merge(rows, n);
     return 0;
 }
 

@@ -53,6 +53,11 @@ typedef struct rcyi_heap_s {
 
 #define RCYI_NO_NODE UINT32_MAX
 
+/* census.c: sorts rows by name and merges the rows that share one (types
+   of one name, allocation sites that differ only by their backtrace),
+   adding their counts and bytes; returns how many rows are left. */
+RCYI_FUNC size_t rcyi_typestats_merge(rcy_typestat_t *rows, size_t n);
+
 /* Builds the snapshot: the tracked objects, extra[0..n_extra) (objects a
    tool starts from, which may be untracked), and every object they reach
    through untracked containers. With edges, records every edge and the
