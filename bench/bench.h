@@ -212,40 +212,30 @@ static inline double bench_rss(void)
     return (double)m.rss;
 }
 
-/* Peak resident set size of the process in bytes (VmHWM). */
-static inline double bench_peak_rss(void)
+/* The "<key> <n> kB" field of a /proc file, in bytes (the last line that
+   starts with key, such as "VmHWM:"; 0 where the file or the field is
+   missing). */
+static inline double bench_proc_kb(const char *path, const char *key)
 {
-    FILE *f = fopen("/proc/self/status", "r");
+    FILE *f = fopen(path, "r");
     if (f == NULL)
         return 0.0;
     char line[256];
+    size_t klen = strlen(key);
     double kb = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        unsigned long v;
-        if (sscanf(line, "VmHWM: %lu kB", &v) == 1)
-            kb = (double)v;
-    }
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, key, klen) == 0)
+            kb = (double)strtoul(line + klen, NULL, 10);
     fclose(f);
     return kb * 1024.0;
 }
 
+/* Peak resident set size of the process in bytes (VmHWM). */
+static inline double bench_peak_rss(void) { return bench_proc_kb("/proc/self/status", "VmHWM:"); }
+
 /* Bytes of the process's memory that transparent huge pages back
    (AnonHugePages of /proc/self/smaps_rollup; 0 where unknown). */
-static inline double bench_huge_bytes(void)
-{
-    FILE *f = fopen("/proc/self/smaps_rollup", "r");
-    if (f == NULL)
-        return 0.0;
-    char line[256];
-    double kb = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        unsigned long v;
-        if (sscanf(line, "AnonHugePages: %lu kB", &v) == 1)
-            kb = (double)v;
-    }
-    fclose(f);
-    return kb * 1024.0;
-}
+static inline double bench_huge_bytes(void) { return bench_proc_kb("/proc/self/smaps_rollup", "AnonHugePages:"); }
 
 static int bench_cmp_double(const void *a, const void *b)
 {
