@@ -49,7 +49,10 @@
  * generation (a pass, or compat mode's full collection) the next
  * iteration runs an explicit full collection, not recorded as a pause,
  * and what it finds is the garbage the pass left (floating_median,
- * floating_max, floating_max_pct of the heap).
+ * floating_max, floating_max_pct of the heap). BENCH_TRACE=FILE writes
+ * one line per recorded pause to FILE: the mutator's iteration, the
+ * generation, CPU and wall-clock microseconds, objects examined and
+ * collected (to see which pauses are slow and what they did).
  *
  * Reports per generation the number of pauses and their median, 99th
  * percentile and maximum in microseconds of the thread's CPU time
@@ -78,6 +81,8 @@ typedef struct pauses_s {
     bool old_done;         /* a collection of the oldest generation completed */
     double *floating;      /* what the full collection after each one found */
     size_t nfloating, capfloating;
+    FILE *trace;           /* BENCH_TRACE: one line per pause */
+    long iteration;        /* the mutator's current iteration (for the trace) */
 } pauses_t;
 
 static void report(const char *kase, long n, const char *prefix, int g, double *v, size_t k)
@@ -122,6 +127,9 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
     p->total_cpu += d.cpu;
     p->total_wall += d.wall;
     p->examined[g] += (double)info->candidates;
+    if (p->trace != NULL)
+        fprintf(p->trace, "%ld %d %.3f %.3f %zd %zd\n", p->iteration, g, d.cpu * 1e6, d.wall * 1e6,
+                (ptrdiff_t)info->candidates, (ptrdiff_t)info->collected);
     return 0;
 }
 
@@ -131,6 +139,7 @@ typedef struct mutator_s {
     rcy_object_t *ring, *key;
     bool buffers;
     pauses_t *floating; /* BENCH_FLOATING: measure after each old collection */
+    long *iteration;    /* where the trace reads the current iteration */
 } mutator_t;
 
 /* Case buffers: a 2-slot object owning a buffer outside the heap, charged
@@ -209,6 +218,7 @@ static bnode_t *new_x(mutator_t *m, long i)
 static void mutate(mutator_t *m, long from, long to)
 {
     for (long i = from; i < to; i++) {
+        *m->iteration = i;
         if (m->floating != NULL && m->floating->old_done) {
             /* BENCH_FLOATING: what the last pass (or full collection) left. */
             pauses_t *p = m->floating;
@@ -260,6 +270,8 @@ int main(int argc, char **argv)
     m.bufnode = bufnode_type_new(rt);
     m.buffers = strcmp(kase, "buffers") == 0;
     m.floating = NULL;
+    long iteration_before = 0;
+    m.iteration = &iteration_before;
     m.key = rcy_str_new(rt, "prev");
     m.ring = rcy_list_new(rt);
     rcy_object_t *zero = rcy_int_new(rt, 0);
@@ -283,6 +295,10 @@ int main(int argc, char **argv)
     const char *fl = getenv("BENCH_FLOATING");
     if (fl != NULL && strcmp(fl, "1") == 0)
         m.floating = &p;
+    const char *tr = getenv("BENCH_TRACE");
+    if (tr != NULL && *tr != '\0' && (p.trace = fopen(tr, "w")) == NULL)
+        bench_die("cannot open BENCH_TRACE");
+    m.iteration = &p.iteration;
     rcy_gc_callback_add(rt, on_collect, &p);
     if (bigcycle) {
         rcy_decref(root); /* one garbage component of n objects */
@@ -292,6 +308,8 @@ int main(int argc, char **argv)
     mutate(&m, RING, RING + iterations);
     bench_time_t run = bench_since(start);
     rcy_gc_callback_remove(rt, on_collect, &p);
+    if (p.trace != NULL)
+        fclose(p.trace);
 
     /* Every automatic pause, of any generation (incremental mode's steps
        run inside the young collections' pauses). */
