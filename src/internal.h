@@ -298,9 +298,14 @@ struct rcy_type_s {
        a pointer): the collector's hottest passes visit the array directly
        instead of calling traverse (same objects, same order). refs_count
        is the offset of the intptr_t count, refs_items that of the array
-       (refs_indirect: of the pointer to it); refs_count == 0: traverse. */
+       (refs_indirect: of the pointer to it); refs_count == 0: traverse.
+       refs_stride > 1: the array is a table of refs_count entries of
+       refs_stride words each, whose first refs_skip words are not
+       references and whose last two words are (a dict's hash, key, value:
+       what dict_traverse visits, labels aside); see rcyi_ref_table. */
     uint16_t refs_count, refs_items;
     bool refs_indirect;
+    uint8_t refs_stride, refs_skip;
     /* Internal slot for built-in types: called on every survivor of a
        collection; returns true when the object can be untracked (CPython's
        untrack_tuples). */
@@ -354,9 +359,29 @@ static inline bool rcyi_same_runtime(const rcy_object_t *item, const rcy_runtime
     return item->type->rt == rt;
 }
 
-/* Whether o's type declares its references as an array (refs_count): then
-   *items and *n are the array (NULL when empty) and its length. */
+/* Whether o's type declares its references as a plain array (refs_count,
+   refs_stride <= 1): then *items and *n are the array (NULL when empty)
+   and its length, and traverse visits each non-NULL item with its index
+   and no label. */
 static inline bool rcyi_ref_array(rcy_object_t *o, rcy_object_t ***items, intptr_t *n)
+{
+    const rcy_type_t *t = o->type;
+    if (t->refs_count == 0 || t->refs_stride > 1)
+        return false;
+    *n = *(const intptr_t *)(const void *)((const char *)o + t->refs_count);
+    char *p = (char *)o + t->refs_items;
+    *items = t->refs_indirect ? *(rcy_object_t ***)(void *)p : (rcy_object_t **)(void *)p;
+    return true;
+}
+
+/* Whether o's type declares its references as an array or a table
+   (refs_count): then *items is its first word (NULL when empty), *n the
+   number of entries, *stride the words per entry (1 for a plain array)
+   and *skip the leading words of an entry that are not references;
+   traverse visits the non-NULL references of entry 0, 1, ... in order
+   (with labels of its own for a table). */
+static inline bool rcyi_ref_table(rcy_object_t *o, rcy_object_t ***items, intptr_t *n, unsigned *stride,
+                                  unsigned *skip)
 {
     const rcy_type_t *t = o->type;
     if (t->refs_count == 0)
@@ -364,6 +389,8 @@ static inline bool rcyi_ref_array(rcy_object_t *o, rcy_object_t ***items, intptr
     *n = *(const intptr_t *)(const void *)((const char *)o + t->refs_count);
     char *p = (char *)o + t->refs_items;
     *items = t->refs_indirect ? *(rcy_object_t ***)(void *)p : (rcy_object_t **)(void *)p;
+    *stride = t->refs_stride > 1 ? t->refs_stride : 1;
+    *skip = t->refs_skip;
     return true;
 }
 
@@ -492,6 +519,13 @@ struct rcy_runtime_s {
     size_t teardown_work;
     bool teardown_cut;
     intptr_t last_unreachable; /* objects the last collection found unreachable (before finalizers) */
+    /* Scratch of a young collection's trial deletion (gc.c, update_refs):
+       the headers of the set collected in list order, so that the passes
+       after the first walk an array, fetching ahead, instead of chasing the
+       list's links. Kept between collections (at most SCAN_ORDER_MAX
+       entries), freed at teardown. */
+    rcy_gc_head_t **scan_order;
+    size_t scan_order_cap;
 
     /* The objects whose legacy finalizer runs on refcount death, innermost
        first (a chain through the callers' frames): a legacy finalizer has
@@ -751,7 +785,9 @@ RCYI_FUNC void rcyi_print_live_types(rcy_runtime_t *rt);
 
 /* ---- gc.c ------------------------------------------------------------ */
 
-RCYI_FUNC void rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
+/* Initializes the collector's state; 0, or RCY_ENOMEM when its scratch
+   array (scan_order) could not be allocated. */
+RCYI_FUNC int rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg);
 /* True for a combination of RCY_DEBUG_* flags (what rcy_gc_set_debug,
    rcy_config_t.debug_flags and RCY_GC_DEBUG accept). */
 RCYI_FUNC bool rcyi_gc_debug_flags_valid(int flags);

@@ -301,8 +301,7 @@ rcy_runtime_t *rcy_runtime_new(const rcy_config_t *cfg)
     }
     rt->release_error_value = release_error_value;
     live_add(rt); /* from here on, a failure is undone by rcy_runtime_destroy */
-    rcyi_gc_init(rt, cfg);
-    if (rcyi_builtins_init(rt) < 0) {
+    if (rcyi_gc_init(rt, cfg) < 0 || rcyi_builtins_init(rt) < 0) {
         rcy_runtime_destroy(rt);
         return NULL;
     }

@@ -34,9 +34,11 @@ typedef struct vstate_s {
     problem_t p;
     /* The gc_refs pass: the object being traversed. */
     rcy_object_t *current;
-    /* The reference-array comparison. */
+    /* The reference-array comparison: nitems references, the pos-th of
+       them in entry pos / per at word skip + pos % per of its stride. */
     rcy_object_t **items;
     intptr_t nitems, pos;
+    unsigned stride, skip, per;
     bool mismatch;
 } vstate_t;
 
@@ -266,12 +268,20 @@ void rcyi_validate_list_tail(rcy_runtime_t *rt, rcy_gc_head_t *head, size_t n)
 
 /* ---- The reference-array shortcut ------------------------------------- */
 
+static rcy_object_t *ref_at(const vstate_t *v, intptr_t pos)
+{
+    return v->items[(pos / v->per) * v->stride + v->skip + pos % v->per];
+}
+
 static int visit_compare(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     vstate_t *v = arg;
-    while (v->pos < v->nitems && v->items[v->pos] == NULL)
+    while (v->pos < v->nitems && ref_at(v, v->pos) == NULL)
         v->pos++;
-    if (v->pos >= v->nitems || v->items[v->pos] != child || index != v->pos || label != NULL) {
+    /* A plain array's traverse gives each item its index and no label; a
+       table's labels its edges its own way (the collector reads neither). */
+    bool plain = v->stride == 1;
+    if (v->pos >= v->nitems || ref_at(v, v->pos) != child || (plain && (index != v->pos || label != NULL))) {
         v->mismatch = true;
         return 1;
     }
@@ -279,23 +289,28 @@ static int visit_compare(rcy_object_t *child, const char *label, intptr_t index,
     return 0;
 }
 
-/* Whether o's traverse visits exactly its reference array's non-NULL items
-   (what the collector visits instead of calling it), in order, each with
-   its index and no label. True for objects without an array. */
+/* Whether o's traverse visits exactly the non-NULL references of its
+   reference array or table (what the collector visits instead of calling
+   it), in order, an array's each with its index and no label. True for
+   objects without one. */
 static bool check_ref_array(vstate_t *v, rcy_object_t *o)
 {
     rcy_object_t **items;
     intptr_t n;
-    if (!rcyi_ref_array(o, &items, &n))
+    unsigned stride, skip;
+    if (!rcyi_ref_table(o, &items, &n, &stride, &skip))
         return true;
-    if (n < 0 || (n > 0 && items == NULL))
+    if (n < 0 || (n > 0 && items == NULL) || skip >= stride || (stride > 1 && skip + 2 != stride))
         return fail(v, "an object's reference array has a negative length or no items", o, true);
     v->items = items;
-    v->nitems = n;
+    v->stride = stride;
+    v->skip = skip;
+    v->per = stride - skip;
+    v->nitems = n * (intptr_t)v->per;
     v->pos = 0;
     v->mismatch = false;
     o->type->traverse(o, visit_compare, v);
-    while (!v->mismatch && v->pos < v->nitems && v->items[v->pos] == NULL)
+    while (!v->mismatch && v->pos < v->nitems && ref_at(v, v->pos) == NULL)
         v->pos++;
     if (v->mismatch || v->pos != v->nitems)
         return fail(v, "the collector's reference-array shortcut differs from the object's traverse", o, true);

@@ -279,6 +279,17 @@ int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
     b->dict_type = rcy_type_new(rt, &spec);
     if (b->dict_type == NULL)
         return RCY_ENOMEM;
+    /* What dict_traverse visits, for the collector's passes (internal.h,
+       refs_stride): each entry's key, then its value, NULL ones skipped. */
+    _Static_assert(offsetof(rcyi_dict_entry_t, value) == offsetof(rcyi_dict_entry_t, key) + sizeof(rcy_object_t *) &&
+                       sizeof(rcyi_dict_entry_t) == offsetof(rcyi_dict_entry_t, value) + sizeof(rcy_object_t *) &&
+                       offsetof(rcyi_dict_entry_t, key) % sizeof(rcy_object_t *) == 0,
+                   "a dict entry is words of which the last two are the key and the value");
+    b->dict_type->refs_count = offsetof(rcyi_dict_t, nentries);
+    b->dict_type->refs_items = offsetof(rcyi_dict_t, entries);
+    b->dict_type->refs_indirect = true;
+    b->dict_type->refs_stride = (uint8_t)(sizeof(rcyi_dict_entry_t) / sizeof(rcy_object_t *));
+    b->dict_type->refs_skip = (uint8_t)(offsetof(rcyi_dict_entry_t, key) / sizeof(rcy_object_t *));
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         b->dict_type->freelist_push = dict_freelist_push;
