@@ -112,9 +112,12 @@ typedef struct scan_state_s {
     unsigned ring_pos;
     rcy_object_t *ring[SCAN_RING];
     /* young in list order, as update_refs found it (rt->scan_order), or
-       NULL: the passes then walk the list. */
+       NULL: the passes then walk the list. subtract_refs tags the entries
+       of the objects that reported a reference into young (ORDER_TRAVERSE);
+       young_child says whether the object it traverses did. */
     rcy_gc_head_t **order;
     size_t norder;
+    bool young_child;
 } scan_state_t;
 
 /* Objects allocated together sit together, and a generation list is mostly
@@ -145,9 +148,28 @@ static inline void check_tracked_refcnt(const rcy_object_t *o)
    ORDER_AHEAD places ahead. The array grows by doubling up to
    SCAN_ORDER_MAX entries (8 MiB on 64-bit hosts); a larger set, or a failed
    allocation, is walked as a list, with the same outcome. */
-#define ORDER_AHEAD 8
+#define ORDER_AHEAD 16
+#define REFS_AHEAD 8
 #define SCAN_ORDER_MAX ((size_t)1 << 20)
 #define SCAN_ORDER_FIRST ((size_t)1024)
+
+/* The entries past the last of scan->order, which the passes prefetch
+   (never written: a type of no references, an object no list holds). */
+static rcy_type_t order_pad_type;
+static struct {
+    rcy_gc_head_t head;
+    rcy_object_t ob;
+} order_pad = {{0, 0}, {1, &order_pad_type}};
+
+/* The tag of an entry of scan->order whose object reported a reference to
+   an object of young in subtract_refs: move_unreachable traverses only
+   those. Headers are 16-byte aligned (two words, in blocks of 16). */
+#define ORDER_TRAVERSE ((uintptr_t)1)
+
+static inline rcy_gc_head_t *order_at(rcy_gc_head_t *const *order, size_t i)
+{
+    return (rcy_gc_head_t *)((uintptr_t)order[i] & ~ORDER_TRAVERSE);
+}
 
 static inline void prefetch_block(const rcy_gc_head_t *g)
 {
@@ -155,6 +177,18 @@ static inline void prefetch_block(const rcy_gc_head_t *g)
        64 bytes wherever they start. */
     PREFETCH(g);
     PREFETCH((const char *)g + 63);
+}
+
+/* The second block of an object whose references are an array or table
+   behind a pointer (a list's items, a dict's entries), asked for
+   REFS_AHEAD places ahead, once the object's own block (fetched
+   ORDER_AHEAD places ahead) has had time to arrive. */
+static inline void prefetch_refs(rcy_gc_head_t *const *order, size_t i)
+{
+    const rcy_object_t *o = rcyi_from_gc(order_at(order, i + REFS_AHEAD));
+    const rcy_type_t *t = o->type;
+    if (t->refs_indirect)
+        PREFETCH(*(void *const *)(const void *)((const char *)o + t->refs_items));
 }
 
 static RCYI_NOINLINE rcy_gc_head_t **grow_order(rcy_runtime_t *rt)
@@ -202,9 +236,9 @@ static void update_refs(rcy_runtime_t *rt, rcy_gc_head_t *young, scan_state_t *s
     scan->order = keep ? order : NULL;
     scan->norder = n;
     if (scan->order != NULL) {
-        /* What the passes fetch past the end: the list head, harmlessly. */
+        /* What the passes fetch past the end: an object of no type's. */
         for (size_t i = 0; i < ORDER_AHEAD; i++)
-            order[n + i] = young;
+            order[n + i] = &order_pad.head;
     }
 }
 
@@ -297,8 +331,10 @@ static int visit_decref(rcy_object_t *child, const char *label, intptr_t index, 
     check_visited(child, arg);
     if (rcyi_is_gc(child)) {
         rcy_gc_head_t *g = rcyi_as_gc(child);
-        if (rcyi_gc_is_collecting(g))
+        if (rcyi_gc_is_collecting(g)) {
             decref_child(child, g, arg);
+            ((scan_state_t *)arg)->young_child = true;
+        }
     }
     return 0;
 }
@@ -310,7 +346,11 @@ static void subtract_refs(rcy_gc_head_t *young, scan_state_t *scan)
         size_t n = scan->norder;
         for (size_t i = 0; i < n; i++) {
             prefetch_block(order[i + ORDER_AHEAD]);
+            prefetch_refs(order, i);
+            scan->young_child = false;
             traverse(rcyi_from_gc(order[i]), visit_decref, scan);
+            if (scan->young_child)
+                order[i] = (rcy_gc_head_t *)((uintptr_t)order[i] | ORDER_TRAVERSE);
         }
         return;
     }
@@ -435,12 +475,37 @@ static inline bool untrack_if_possible(rcy_gc_head_t *prev, rcy_gc_head_t *g, sc
    change nothing. The rest of the scan then only restores the links. In a
    live heap this skips most traversals (a heap held by one container
    allocated early stops traversing right after it). */
-static inline void scan_one(rcy_gc_head_t **prevp, rcy_gc_head_t *g, rcy_gc_head_t *unreachable, scan_state_t *scan)
+#if RCY_DEBUG >= 2
+static int visit_outside(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    (void)arg;
+    if (rcyi_is_gc(child) && rcyi_gc_is_collecting(rcyi_as_gc(child)))
+        rcyi_fatal(child, "a traverse reports a reference into the collected set that it did not report before "
+                          "(traverse must report the same references each time)");
+    return 0;
+}
+#endif
+
+/* One step of the scan, at g, prev's successor. with_children: g may
+   reference objects of young (see below). */
+static inline void scan_one(rcy_gc_head_t **prevp, rcy_gc_head_t *g, bool with_children, rcy_gc_head_t *unreachable,
+                            scan_state_t *scan)
 {
     rcy_gc_head_t *prev = *prevp;
     if (gc_get_refs(g) != 0) {
         rcy_object_t *o = rcyi_from_gc(g);
-        traverse(o, visit_reachable, scan);
+        /* An object whose traverse reported no object of young in
+           subtract_refs reports none now either (the set only loses
+           COLLECTING during the scan): its visits would all return at
+           once, so they are not made. */
+        if (with_children)
+            traverse(o, visit_reachable, scan);
+#if RCY_DEBUG >= 2
+        else
+            traverse(o, visit_outside, scan);
+#endif
         if (!scan->untrack || !untrack_if_possible(prev, g, scan)) {
             rcyi_gc_set_prev(g, prev);
             rcyi_gc_clear_collecting(g);
@@ -470,11 +535,12 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
     size_t n = order != NULL ? scan->norder : 0, i = 0;
     for (; i < n && (scan->zeros != 0 || scan->unreachable != 0); i++) {
         prefetch_block(order[i + ORDER_AHEAD]);
-        scan_one(&prev, order[i], unreachable, scan);
+        prefetch_refs(order, i);
+        scan_one(&prev, order_at(order, i), ((uintptr_t)order[i] & ORDER_TRAVERSE) != 0, unreachable, scan);
     }
     for (; i < n; i++) {
         /* Everything left is reachable: restore the links only (below). */
-        rcy_gc_head_t *g = order[i];
+        rcy_gc_head_t *g = order_at(order, i);
         prefetch_block(order[i + ORDER_AHEAD]);
         if (scan->untrack && untrack_if_possible(prev, g, scan))
             continue;
@@ -497,7 +563,7 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
             break;
         }
         PREFETCH_AHEAD(g);
-        scan_one(&prev, g, unreachable, scan);
+        scan_one(&prev, g, true, unreachable, scan);
         g = (rcy_gc_head_t *)prev->next;
     }
     young->prev = (uintptr_t)prev;
