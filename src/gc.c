@@ -55,7 +55,7 @@ bool rcyi_gc_debug_flags_valid(int flags)
     return flags >= 0 && (flags & ~(RCY_DEBUG_LEAK | RCY_DEBUG_STATS)) == 0;
 }
 
-static rcy_gc_head_t **grow_order(rcy_runtime_t *rt);
+static rcy_gc_head_t **grow_order(rcy_runtime_t *rt, size_t back);
 
 int rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
 {
@@ -83,7 +83,7 @@ int rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
     /* The young collections' scratch array, at its first size now: a
        collection of up to SCAN_ORDER_FIRST objects allocates nothing (one
        that grows it and fails walks its lists instead). */
-    if (grow_order(rt) == NULL)
+    if (grow_order(rt, 0) == NULL)
         return RCY_ENOMEM;
     return 0;
 }
@@ -191,54 +191,92 @@ static inline void prefetch_refs(rcy_gc_head_t *const *order, size_t i)
         PREFETCH(*(void *const *)(const void *)((const char *)o + t->refs_items));
 }
 
-static RCYI_NOINLINE rcy_gc_head_t **grow_order(rcy_runtime_t *rt)
+/* Grows rt->scan_order (ORDER_AHEAD entries past the usable ones: see
+   update_refs), keeping the last `back` usable entries at the end of the
+   usable part; NULL when it cannot. */
+static RCYI_NOINLINE rcy_gc_head_t **grow_order(rcy_runtime_t *rt, size_t back)
 {
-    /* ORDER_AHEAD entries past the last one: see update_refs. */
+    size_t old_usable = rt->scan_order_cap ? rt->scan_order_cap - ORDER_AHEAD : 0;
     size_t cap = rt->scan_order_cap ? 2 * rt->scan_order_cap : SCAN_ORDER_FIRST;
     if (cap > SCAN_ORDER_MAX)
         return NULL;
     /* The allocator hooks directly: a failure here is no error of the
        program's (the passes walk the list instead). */
-    void *p = rt->alloc.realloc_fn(rt->alloc.ctx, rt->scan_order, cap * sizeof *rt->scan_order);
+    rcy_gc_head_t **p = rt->alloc.realloc_fn(rt->alloc.ctx, rt->scan_order, cap * sizeof *rt->scan_order);
     if (p == NULL)
         return NULL;
+    memmove(p + (cap - ORDER_AHEAD) - back, p + old_usable - back, back * sizeof *p);
     rt->scan_order = p;
     rt->scan_order_cap = cap;
     return p;
 }
 
+static inline void update_one(rcy_gc_head_t *g)
+{
+    rcy_object_t *o = rcyi_from_gc(g);
+    check_tracked_refcnt(o);
+    gc_reset_refs(g, o->refcnt);
+}
+
+/* gc_refs = refcnt and COLLECTING for every object of young, and the
+   array of their headers in list order (scan->order). The list is walked
+   from both ends at once, forward along next and backward along prev
+   (each read before gc_refs takes its place), until the two walks meet:
+   two chains of dependent loads instead of one, so that on a set out of
+   the caches two misses are in flight. The front walk's entries fill the
+   array from its start, the back walk's from its end; the back part is
+   moved after the front part at the end. */
 static void update_refs(rcy_runtime_t *rt, rcy_gc_head_t *young, scan_state_t *scan)
 {
     rcy_gc_head_t **order = rt->scan_order;
-    size_t n = 0, cap = order != NULL ? rt->scan_order_cap - ORDER_AHEAD : 0;
+    size_t usable = order != NULL ? rt->scan_order_cap - ORDER_AHEAD : 0;
+    size_t front = 0, back = 0;
+    bool keep = order != NULL; /* false once the array could not grow */
     intptr_t candidates = 0;
-    bool keep = true; /* false once the array could not grow */
-    for (rcy_gc_head_t *g = rcyi_gc_next(young); g != young; g = rcyi_gc_next(g)) {
-        rcy_object_t *o = rcyi_from_gc(g);
-        PREFETCH_AHEAD(g);
-        check_tracked_refcnt(o);
-        gc_reset_refs(g, o->refcnt);
-        candidates++;
-        if (RCY_LIKELY(n < cap)) {
-            order[n++] = g;
-        } else if (keep) {
-            rcy_gc_head_t **grown = grow_order(rt);
-            if (grown != NULL) {
-                order = grown;
-                cap = rt->scan_order_cap - ORDER_AHEAD;
-                order[n++] = g;
-            } else {
-                keep = false; /* no array this time: n stays >= cap */
+    rcy_gc_head_t *f = rcyi_gc_next(young), *b = rcyi_gc_prev(young);
+    while (f != young) {
+        if (f == b) {
+            /* The walks meet at one object. */
+            update_one(f);
+            candidates++;
+            if (keep && front + back == usable) {
+                order = grow_order(rt, back);
+                keep = order != NULL;
+                usable = keep ? rt->scan_order_cap - ORDER_AHEAD : 0;
             }
+            if (keep)
+                order[front++] = f;
+            break;
         }
+        rcy_gc_head_t *fnext = rcyi_gc_next(f);
+        rcy_gc_head_t *bprev = rcyi_gc_prev(b);
+        PREFETCH_AHEAD(f);
+        PREFETCH((const char *)b - 2048);
+        update_one(f);
+        update_one(b);
+        candidates += 2;
+        if (RCY_UNLIKELY(keep && front + back + 2 > usable)) {
+            order = grow_order(rt, back);
+            keep = order != NULL;
+            usable = keep ? rt->scan_order_cap - ORDER_AHEAD : 0;
+        }
+        if (keep) {
+            order[front++] = f;
+            order[usable - ++back] = b;
+        }
+        if (fnext == b)
+            break; /* they meet between two objects */
+        f = fnext;
+        b = bprev;
     }
     scan->candidates += candidates;
     scan->order = keep ? order : NULL;
-    scan->norder = n;
-    if (scan->order != NULL) {
+    scan->norder = front + back;
+    if (keep) {
+        memmove(order + front, order + usable - back, back * sizeof *order);
         /* What the passes fetch past the end: an object of no type's. */
         for (size_t i = 0; i < ORDER_AHEAD; i++)
-            order[n + i] = &order_pad.head;
+            order[front + back + i] = &order_pad.head;
     }
 }
 
