@@ -12,109 +12,240 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define DOM_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define DOM_PREFETCH_W(p) __builtin_prefetch((const void *)(p), 1, 3)
+#else
+#define DOM_PREFETCH(p) ((void)(p))
+#define DOM_PREFETCH_W(p) ((void)(p))
+#endif
+
+/* How far ahead the passes over the edges prefetch what an edge leads to. */
+#define AHEAD 16
+/* The successors whose records the search prefetches on entering a node. */
+#define DFS_AHEAD 8
+
+#ifdef DOM_TIMING
+#include <stdio.h>
+#include <time.h>
+static double dom_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+#define PHASE(name) do { double t_ = dom_now(); fprintf(stderr, "%-10s %.3f\n", name, t_ - t_phase); t_phase = t_; } while (0)
+#else
+#define PHASE(name) ((void)0)
+#endif
+
 void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d)
 {
     rcyi_free(rt, d->num);
     rcyi_free(rt, d->vertex);
-    rcyi_free(rt, d->idom);
-    rcyi_free(rt, d->bytes);
-    rcyi_free(rt, d->objects);
+    rcyi_free(rt, d->tree);
     rcyi_free(rt, d->root_kind);
     memset(d, 0, sizeof *d);
 }
 
-/* The scratch of one computation, indexed by preorder number (0: none). */
+/* Lengauer and Tarjan's state of one vertex, by preorder number: what EVAL
+   reads of a vertex is in one place (four to a cache line). */
+typedef struct lt_vertex_s {
+    uint32_t semi, label, ancestor, parent;
+} lt_vertex_t;
+
+/* A depth-first search's frame: the node's next edge and its end, and the
+   node's preorder number (its node, in the search over unreached nodes). */
+typedef struct lt_frame_s {
+    uint32_t pos, end, v;
+} lt_frame_t;
+
+/* A node's record during the first search: where its edges begin (its
+   end is the next record's begin, mostly in the same cache line) and its
+   preorder number, so that looking at a successor costs one line. */
+typedef struct lt_rec_s {
+    uint32_t start, num;
+} lt_rec_t;
+
+/* The scratch of one computation. */
 typedef struct lt_s {
-    uint32_t *parent, *semi, *label, *ancestor, *bucket_head, *bucket_next, *stack;
-    uint32_t *roots; /* the virtual root's successors */
+    lt_vertex_t *v;
+    uint32_t *bucket_head, *bucket_next;
+    uint32_t *path;      /* EVAL's ancestor path */
+    lt_frame_t *frames;  /* the searches' stack */
+    lt_rec_t *rec;       /* the first search's records, by node (h->n + 2) */
+    uint32_t *roots;     /* the virtual root's successors */
     uint32_t n_roots;
-    size_t *stack_pos; /* DFS: the next edge of each node on the stack */
-    uint32_t *succ;    /* the edges' destinations, as h->edges (4 bytes an edge, not 40) */
-    size_t *pred_start; /* by preorder number: pred[pred_start[w] .. pred_start[w+1]) */
-    uint32_t *pred;     /* the predecessors' preorder numbers (1 for the virtual root) */
+    uint32_t *pred_start; /* by preorder number: pred[pred_start[w] .. pred_start[w+1]) */
+    uint32_t *pred;       /* the predecessors' preorder numbers (1 for the virtual root) */
+    uint32_t *order;      /* unreached nodes by finishing time */
+    uint8_t *mark;
 } lt_t;
 
 /* EVAL with path compression (Lengauer and Tarjan's COMPRESS), with an
    explicit stack instead of recursion. */
-static uint32_t lt_eval(lt_t *t, uint32_t v)
+static uint32_t lt_eval(lt_t *t, uint32_t x)
 {
-    uint32_t *anc = t->ancestor, *label = t->label, *semi = t->semi;
-    if (anc[v] == 0)
-        return v;
-    if (anc[anc[v]] != 0) {
+    lt_vertex_t *v = t->v;
+    uint32_t a = v[x].ancestor;
+    if (a == 0)
+        return x;
+    if (v[a].ancestor != 0) {
         uint32_t top = 0;
-        for (uint32_t x = v; anc[anc[x]] != 0; x = anc[x])
-            t->stack[top++] = x;
+        for (uint32_t y = x; v[v[y].ancestor].ancestor != 0; y = v[y].ancestor)
+            t->path[top++] = y;
         while (top > 0) {
-            uint32_t y = t->stack[--top];
-            uint32_t a = anc[y];
-            if (semi[label[a]] < semi[label[y]])
-                label[y] = label[a];
-            anc[y] = anc[a];
+            uint32_t y = t->path[--top];
+            uint32_t ay = v[y].ancestor;
+            if (v[v[ay].label].semi < v[v[y].label].semi)
+                v[y].label = v[ay].label;
+            v[y].ancestor = v[ay].ancestor;
         }
     }
-    return label[v];
+    return v[x].label;
 }
 
-static uint32_t succ_count(const rcyi_heap_t *h, const lt_t *t, uint32_t node)
-{
-    return node == h->n ? t->n_roots : (uint32_t)(h->out_start[node + 1] - h->out_start[node]);
-}
-
-static uint32_t succ_at(const rcyi_heap_t *h, const lt_t *t, uint32_t node, size_t k)
-{
-    return node == h->n ? t->roots[k] : t->succ[h->out_start[node] + k];
-}
-
-/* Depth-first preorder from node `start` (already numbered), iteratively.
-   Returns the next free number. */
+/* Depth-first preorder from node `start` (already numbered), iteratively,
+   over the compressed rows. On entering a node, the records of all its
+   successors are prefetched: the search then waits for about one row a
+   node instead of three dependent loads. Returns the next free number. */
 static uint32_t lt_dfs(const rcyi_heap_t *h, rcyi_domtree_t *d, lt_t *t, uint32_t start, uint32_t next)
 {
+    const uint32_t *dst = h->dst;
+    lt_rec_t *rec = t->rec;
+    uint32_t *vertex = d->vertex;
+    lt_vertex_t *v = t->v;
+    lt_frame_t *f = t->frames;
     uint32_t top = 0;
-    t->stack[top] = start;
-    t->stack_pos[top] = 0;
-    top++;
+    f[top++] = (lt_frame_t){rec[start].start, rec[start + 1].start, rec[start].num};
+    for (uint32_t k = rec[start].start; k < rec[start + 1].start && k < rec[start].start + DFS_AHEAD; k++)
+        DOM_PREFETCH_W(&rec[dst[k]]);
     while (top > 0) {
-        uint32_t v = t->stack[top - 1];
-        size_t k = t->stack_pos[top - 1];
-        if (k == succ_count(h, t, v)) {
+        lt_frame_t *fr = &f[top - 1];
+        if (fr->pos == fr->end) {
             top--;
             continue;
         }
-        t->stack_pos[top - 1] = k + 1;
-        uint32_t w = succ_at(h, t, v, k);
-        if (d->num[w] != 0)
+        if (fr->pos + DFS_AHEAD < fr->end)
+            DOM_PREFETCH_W(&rec[dst[fr->pos + DFS_AHEAD]]); /* a long row */
+        uint32_t w = dst[fr->pos++];
+        if (rec[w].num != 0)
             continue;
-        d->num[w] = next;
-        d->vertex[next] = w;
-        t->parent[next] = d->num[v];
+        rec[w].num = next;
+        vertex[next] = w;
+        v[next].parent = fr->v;
+        uint32_t b = rec[w].start, e = rec[w + 1].start;
+        for (uint32_t k = b; k < e && k < b + DFS_AHEAD; k++)
+            DOM_PREFETCH_W(&rec[dst[k]]);
+        f[top++] = (lt_frame_t){b, e, next};
         next++;
-        t->stack[top] = w;
-        t->stack_pos[top] = 0;
-        top++;
     }
     return next;
 }
 
+/* The nodes no root reaches, in increasing finishing time of a depth-first
+   search over them (Kosaraju's first pass). Returns how many. */
+static uint32_t unreached_order(const rcyi_heap_t *h, lt_t *t)
+{
+    const uint32_t *out = h->out_start, *dst = h->dst;
+    const lt_rec_t *rec = t->rec;
+    uint8_t *mark = t->mark;
+    lt_frame_t *f = t->frames;
+    uint32_t n_order = 0;
+    memset(mark, 0, h->n);
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (rec[i].num != 0 || mark[i])
+            continue;
+        uint32_t top = 0;
+        mark[i] = 1;
+        f[top++] = (lt_frame_t){out[i], out[i + 1], i};
+        while (top > 0) {
+            lt_frame_t *fr = &f[top - 1];
+            if (fr->pos == fr->end) {
+                t->order[n_order++] = fr->v;
+                top--;
+                continue;
+            }
+            uint32_t w = dst[fr->pos++];
+            if (rec[w].num != 0 || mark[w])
+                continue;
+            mark[w] = 1;
+            f[top++] = (lt_frame_t){out[w], out[w + 1], w};
+        }
+    }
+    return n_order;
+}
+
 static void lt_free(rcy_runtime_t *rt, lt_t *t)
 {
-    rcyi_free(rt, t->parent);
-    rcyi_free(rt, t->semi);
-    rcyi_free(rt, t->label);
-    rcyi_free(rt, t->ancestor);
+    rcyi_free(rt, t->v);
     rcyi_free(rt, t->bucket_head);
     rcyi_free(rt, t->bucket_next);
-    rcyi_free(rt, t->stack);
-    rcyi_free(rt, t->stack_pos);
+    rcyi_free(rt, t->path);
+    rcyi_free(rt, t->frames);
+    rcyi_free(rt, t->rec);
     rcyi_free(rt, t->roots);
-    rcyi_free(rt, t->succ);
     rcyi_free(rt, t->pred_start);
     rcyi_free(rt, t->pred);
+    rcyi_free(rt, t->order);
+    rcyi_free(rt, t->mark);
+    memset(t, 0, sizeof *t);
+}
+
+/* The predecessors of every vertex by preorder number, in one counting
+   sort of the edges: the virtual root (number 1) for a root, then the
+   sources of the edges into it. */
+static int lt_preds(const rcyi_heap_t *h, const rcyi_domtree_t *d, lt_t *t, uint32_t n)
+{
+    rcy_runtime_t *rt = h->rt;
+    const uint32_t *num = d->num, *vertex = d->vertex, *dst = h->dst;
+    t->pred_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t->pred_start);
+    if (t->pred_start == NULL)
+        return RCY_ENOMEM;
+    uint32_t *ps = t->pred_start;
+    /* ps[w] = where w's predecessors begin, for w in 2..n+1. */
+    uint64_t at = 0;
+    ps[0] = ps[1] = 0;
+    for (uint32_t w = 2; w <= n; w++) {
+        uint32_t node = vertex[w];
+        ps[w] = (uint32_t)at;
+        at += rcyi_heap_in_degree(h, node) + (d->root_kind[node] != RCYI_DOM_NOT_ROOT);
+        if (at > UINT32_MAX)
+            return RCY_ENOMEM;
+    }
+    ps[n + 1] = (uint32_t)at;
+    t->pred = rcyi_malloc_array(rt, at ? (size_t)at : 1, sizeof *t->pred);
+    if (t->pred == NULL)
+        return RCY_ENOMEM;
+    uint32_t *pred = t->pred;
+    /* Filled at ps[w]++, which leaves ps[w] where w + 1's begin. */
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (d->root_kind[i] != RCYI_DOM_NOT_ROOT)
+            pred[ps[num[i]]++] = 1;
+    }
+    size_t m = h->n_edges;
+    for (uint32_t i = 0, e = 0; i < h->n; i++) {
+        uint32_t nv = num[i];
+        for (uint32_t end = h->out_start[i + 1]; e < end; e++) {
+            if (e + 2 * AHEAD < m)
+                DOM_PREFETCH(&num[dst[e + 2 * AHEAD]]);
+            if (e + AHEAD < m)
+                DOM_PREFETCH_W(&ps[num[dst[e + AHEAD]]]);
+            pred[ps[num[dst[e]]]++] = nv;
+        }
+    }
+    for (uint32_t w = n + 1; w > 2; w--)
+        ps[w] = ps[w - 1];
+    ps[2] = 0;
+    return 0;
 }
 
 int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
 {
     rcy_runtime_t *rt = h->rt;
+#ifdef DOM_TIMING
+    double t_phase = dom_now();
+#endif
     memset(d, 0, sizeof *d);
     d->h = h;
     lt_t t;
@@ -122,175 +253,180 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     size_t nv = (size_t)h->n + 2; /* numbers 1 .. h->n + 1 */
     d->num = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *d->num);
     d->vertex = rcyi_malloc_array(rt, nv, sizeof *d->vertex);
-    d->idom = rcyi_malloc_array(rt, nv, sizeof *d->idom);
+    d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
     d->root_kind = rcyi_malloc_array(rt, (size_t)h->n + 1, 1);
-    t.parent = rcyi_malloc_array(rt, nv, sizeof *t.parent);
-    t.semi = rcyi_malloc_array(rt, nv, sizeof *t.semi);
-    t.label = rcyi_malloc_array(rt, nv, sizeof *t.label);
-    t.ancestor = rcyi_malloc_array(rt, nv, sizeof *t.ancestor);
-    t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
-    t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
-    t.stack = rcyi_malloc_array(rt, nv, sizeof *t.stack);
-    t.stack_pos = rcyi_malloc_array(rt, nv, sizeof *t.stack_pos);
+    t.v = rcyi_malloc_array(rt, nv, sizeof *t.v);
+    t.frames = rcyi_malloc_array(rt, nv, sizeof *t.frames);
     t.roots = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *t.roots);
-    t.succ = rcyi_malloc_array(rt, h->n_edges ? h->n_edges : 1, sizeof *t.succ);
-    if (d->num == NULL || d->vertex == NULL || d->idom == NULL || d->root_kind == NULL || t.parent == NULL ||
-        t.semi == NULL || t.label == NULL || t.ancestor == NULL || t.bucket_head == NULL || t.bucket_next == NULL ||
-        t.stack == NULL || t.stack_pos == NULL || t.roots == NULL || t.succ == NULL)
+    t.rec = rcyi_malloc_array(rt, (size_t)h->n + 2, sizeof *t.rec);
+    if (d->num == NULL || d->vertex == NULL || d->tree == NULL || d->root_kind == NULL || t.v == NULL ||
+        t.frames == NULL || t.roots == NULL || t.rec == NULL)
         goto nomem;
-    for (size_t e = 0; e < h->n_edges; e++)
-        t.succ[e] = h->edges[e].dst;
-    memset(d->num, 0, ((size_t)h->n + 1) * sizeof *d->num);
+    for (uint32_t i = 0; i <= h->n; i++)
+        t.rec[i] = (lt_rec_t){h->out_start[i], 0};
+    t.rec[h->n + 1] = (lt_rec_t){(uint32_t)h->n_edges, 0}; /* the virtual root has no row */
     memset(d->root_kind, 0, (size_t)h->n + 1);
 
     /* The roots, registered ones first (in registration order), then the
        garbage list, then what is held from outside, in heap order. */
-    for (uint32_t i = 0; i < h->n; i++) {
-        if (h->root[i] >= 0)
-            d->root_kind[i] = RCYI_DOM_REGISTERED;
+    for (size_t r = 0; r < h->n_root_nodes; r++) {
+        d->root_kind[h->root_nodes[r]] = RCYI_DOM_REGISTERED;
+        t.roots[t.n_roots++] = h->root_nodes[r];
     }
-    for (size_t r = 0; r < rt->n_roots; r++)
-        t.roots[t.n_roots++] = rcyi_heap_find(h, rt->roots[r].obj);
-    for (uint32_t i = 0; i < h->n; i++) {
-        if (d->root_kind[i] == RCYI_DOM_NOT_ROOT && h->table_refs[i] > 0) {
+    for (size_t k = 0; k < h->n_table; k++) {
+        uint32_t i = h->table_node[k];
+        if (d->root_kind[i] == RCYI_DOM_NOT_ROOT) {
             d->root_kind[i] = RCYI_DOM_GARBAGE;
             t.roots[t.n_roots++] = i;
         }
     }
     for (uint32_t i = 0; i < h->n; i++) {
+        if (i + AHEAD < h->n)
+            DOM_PREFETCH(h->objs[i + AHEAD]);
         if (d->root_kind[i] == RCYI_DOM_NOT_ROOT && rcyi_heap_external(h, i) > 0) { /* immortals too */
             d->root_kind[i] = RCYI_DOM_EXTERNAL;
             t.roots[t.n_roots++] = i;
         }
     }
+    PHASE("roots");
+    /* Depth-first from the virtual root: its successors in that order. */
     uint32_t vroot = h->n;
-    d->num[vroot] = 1;
+    t.rec[vroot].num = 1;
     d->vertex[1] = vroot;
-    t.parent[1] = 0;
-    uint32_t next = lt_dfs(h, d, &t, vroot, 2);
+    t.v[1].parent = 0;
+    uint32_t next = 2;
+    for (uint32_t r = 0; r < t.n_roots; r++) {
+        uint32_t i = t.roots[r];
+        if (t.rec[i].num != 0)
+            continue;
+        t.rec[i].num = next;
+        d->vertex[next] = i;
+        t.v[next].parent = 1;
+        next = lt_dfs(h, d, &t, i, next + 1);
+    }
     /* What none of the roots reach starts trees of its own. The starts are
        taken in decreasing finishing time of a depth-first search over the
        unreached nodes (Kosaraju's first pass): each is then in a source
        component of what is left, so that an object below a garbage cycle
        is never made a root before the cycle that holds it. */
-    uint32_t n_order = 0;
-    {
-        uint32_t *mark = t.bucket_head, *order = t.label; /* free until the sweep */
-        memset(mark, 0, nv * sizeof *mark);
-        for (uint32_t i = 0; i < h->n; i++) {
-            if (d->num[i] != 0 || mark[i])
+    if (next - 1 < (uint32_t)h->n + 1) {
+        t.order = rcyi_malloc_array(rt, h->n, sizeof *t.order);
+        t.mark = rcyi_malloc_array(rt, h->n, 1);
+        if (t.order == NULL || t.mark == NULL)
+            goto nomem;
+        for (uint32_t o = unreached_order(h, &t); o > 0; o--) {
+            uint32_t i = t.order[o - 1];
+            if (t.rec[i].num != 0)
                 continue;
-            uint32_t top = 0;
-            mark[i] = 1;
-            t.stack[top] = i;
-            t.stack_pos[top] = 0;
-            top++;
-            while (top > 0) {
-                uint32_t v = t.stack[top - 1];
-                size_t k = t.stack_pos[top - 1];
-                if (k == succ_count(h, &t, v)) {
-                    order[n_order++] = v;
-                    top--;
-                    continue;
-                }
-                t.stack_pos[top - 1] = k + 1;
-                uint32_t w = succ_at(h, &t, v, k);
-                if (d->num[w] != 0 || mark[w])
-                    continue;
-                mark[w] = 1;
-                t.stack[top] = w;
-                t.stack_pos[top] = 0;
-                top++;
-            }
+            d->root_kind[i] = RCYI_DOM_UNREACHED;
+            t.roots[t.n_roots++] = i;
+            t.rec[i].num = next;
+            d->vertex[next] = i;
+            t.v[next].parent = 1;
+            next = lt_dfs(h, d, &t, i, next + 1);
         }
+        rcyi_free(rt, t.order);
+        rcyi_free(rt, t.mark);
+        t.order = NULL;
+        t.mark = NULL;
     }
-    for (uint32_t o = n_order; o > 0; o--) {
-        uint32_t i = t.label[o - 1];
-        if (d->num[i] != 0)
-            continue;
-        d->root_kind[i] = RCYI_DOM_UNREACHED;
-        t.roots[t.n_roots++] = i;
-        d->num[i] = next;
-        d->vertex[next] = i;
-        t.parent[next] = 1;
-        next = lt_dfs(h, d, &t, i, next + 1);
-    }
+    PHASE("dfs");
     uint32_t n = next - 1; /* every node is numbered: n == h->n + 1 */
     d->n_nums = n;
-    rcyi_free(rt, t.succ);
-    t.succ = NULL;
-    rcyi_free(rt, t.stack_pos);
-    t.stack_pos = NULL;
+    for (uint32_t i = 0; i <= h->n; i++)
+        d->num[i] = t.rec[i].num;
+    rcyi_free(rt, t.frames);
+    rcyi_free(rt, t.roots);
+    rcyi_free(rt, t.rec);
+    t.frames = NULL;
+    t.roots = NULL;
+    t.rec = NULL;
 
-    /* The predecessors by preorder number, for the backward sweep to read
-       in order: the virtual root (number 1) first for a root. */
-    t.pred_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t.pred_start);
-    t.pred = rcyi_malloc_array(rt, h->n_edges + t.n_roots + 1, sizeof *t.pred);
-    if (t.pred_start == NULL || t.pred == NULL)
+    if (lt_preds(h, d, &t, n) < 0)
         goto nomem;
-    {
-        size_t at = 0;
-        t.pred_start[0] = t.pred_start[1] = t.pred_start[2] = 0;
-        for (uint32_t w = 2; w <= n; w++) {
-            uint32_t node = d->vertex[w];
-            if (d->root_kind[node] != RCYI_DOM_NOT_ROOT)
-                t.pred[at++] = 1;
-            for (size_t k = h->in_start[node]; k < h->in_start[node + 1]; k++)
-                t.pred[at++] = d->num[h->edges[h->in_edges[k]].src];
-            t.pred_start[w + 1] = at;
-        }
-    }
-
+    PHASE("preds");
+    t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
+    t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
+    t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
+    if (t.bucket_head == NULL || t.bucket_next == NULL || t.path == NULL)
+        goto nomem;
+    lt_vertex_t *v = t.v;
+    rcyi_domnode_t *tree = d->tree;
     for (uint32_t k = 0; k <= n; k++) {
-        t.semi[k] = k;
-        t.label[k] = k;
-        t.ancestor[k] = 0;
+        v[k].semi = k;
+        v[k].label = k;
+        v[k].ancestor = 0;
         t.bucket_head[k] = 0;
-        d->idom[k] = 0;
+        tree[k].idom = 0;
     }
+    const uint32_t *pred = t.pred, *ps = t.pred_start;
     for (uint32_t w = n; w >= 2; w--) {
-        /* Semidominator: from the predecessors (the virtual root for a root). */
-        for (size_t k = t.pred_start[w]; k < t.pred_start[w + 1]; k++) {
-            uint32_t u = lt_eval(&t, t.pred[k]);
-            if (t.semi[u] < t.semi[w])
-                t.semi[w] = t.semi[u];
+        /* Semidominator: from the predecessors (the virtual root for a
+           root), read backwards as the sweep goes. A predecessor numbered
+           below w is not linked yet: EVAL would return it, and its semi is
+           itself, so it costs no memory access; the others are prefetched
+           a few ahead. */
+        uint32_t sw = w;
+        for (uint32_t k = ps[w + 1]; k > ps[w]; k--) {
+            uint32_t x = pred[k - 1];
+            if (k > AHEAD && pred[k - 1 - AHEAD] > w)
+                DOM_PREFETCH(&v[pred[k - 1 - AHEAD]]);
+            if (x < w) {
+                if (x < sw)
+                    sw = x;
+                continue;
+            }
+            uint32_t u = lt_eval(&t, x);
+            if (v[u].semi < sw)
+                sw = v[u].semi;
         }
-        t.bucket_next[w] = t.bucket_head[t.semi[w]];
-        t.bucket_head[t.semi[w]] = w;
-        uint32_t p = t.parent[w];
-        t.ancestor[w] = p; /* LINK(parent, w) */
-        for (uint32_t v = t.bucket_head[p]; v != 0; v = t.bucket_next[v]) {
-            uint32_t u = lt_eval(&t, v);
-            d->idom[v] = t.semi[u] < t.semi[v] ? u : p;
+        v[w].semi = sw;
+        uint32_t p = v[w].parent;
+        if (sw == p) {
+            /* Its own bucket's entry would give it its parent at once. */
+            tree[w].idom = p;
+        } else {
+            t.bucket_next[w] = t.bucket_head[sw];
+            t.bucket_head[sw] = w;
+        }
+        v[w].ancestor = p; /* LINK(parent, w) */
+        for (uint32_t x = t.bucket_head[p]; x != 0; x = t.bucket_next[x]) {
+            uint32_t u = lt_eval(&t, x);
+            tree[x].idom = v[u].semi < v[x].semi ? u : p;
         }
         t.bucket_head[p] = 0;
     }
     for (uint32_t w = 2; w <= n; w++) {
-        if (d->idom[w] != t.semi[w])
-            d->idom[w] = d->idom[d->idom[w]];
+        if (tree[w].idom != v[w].semi)
+            tree[w].idom = tree[tree[w].idom].idom;
     }
-    d->idom[1] = 0;
+    tree[1].idom = 0;
     lt_free(rt, &t);
-    memset(&t, 0, sizeof t);
+    PHASE("lt");
 
-    /* Retained sizes: a backward sweep adds every vertex to its
-       immediate dominator, which has a smaller number. */
-    d->bytes = rcyi_malloc_array(rt, (size_t)n + 1, sizeof *d->bytes);
-    d->objects = rcyi_malloc_array(rt, (size_t)n + 1, sizeof *d->objects);
-    if (d->bytes == NULL || d->objects == NULL)
-        goto nomem;
-    d->bytes[0] = 0;
-    d->objects[0] = 0;
-    d->bytes[1] = 0;
-    d->objects[1] = 0;
-    for (uint32_t w = 2; w <= n; w++) {
-        d->bytes[w] = rcyi_object_size(h->objs[d->vertex[w]]);
-        d->objects[w] = 1;
+    /* Retained sizes: each object's own, written in heap order (the
+       objects are read in the order they were walked), then a backward
+       sweep adds every vertex to its immediate dominator, which has a
+       smaller number. */
+    tree[0].bytes = tree[1].bytes = 0;
+    tree[0].objects = tree[1].objects = 0;
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (i + AHEAD < h->n) {
+            DOM_PREFETCH(h->objs[i + AHEAD]);
+            DOM_PREFETCH_W(&tree[d->num[i + AHEAD]]);
+        }
+        rcyi_domnode_t *x = &tree[d->num[i]];
+        x->bytes = rcyi_object_size(h->objs[i]);
+        x->objects = 1;
     }
     for (uint32_t w = n; w >= 2; w--) {
-        d->bytes[d->idom[w]] += d->bytes[w];
-        d->objects[d->idom[w]] += d->objects[w];
+        if (w > 2 + AHEAD)
+            DOM_PREFETCH_W(&tree[tree[w - AHEAD].idom]);
+        rcyi_domnode_t *p = &tree[tree[w].idom];
+        p->bytes += tree[w].bytes;
+        p->objects += tree[w].objects;
     }
+    PHASE("sizes");
     return 0;
 nomem:
     lt_free(rt, &t);
@@ -299,13 +435,13 @@ nomem:
 }
 
 int rcyi_domtree_snapshot(rcy_runtime_t *rt, rcyi_heap_t *h, rcyi_domtree_t *d, rcy_object_t *const *extra,
-                          size_t n_extra, const char *walk)
+                          size_t n_extra, unsigned what, const char *walk)
 {
     memset(d, 0, sizeof *d);
-    int err = rcyi_heap_build(rt, h, extra, n_extra, true, walk);
+    int err = rcyi_heap_build(rt, h, extra, n_extra, what | RCYI_HEAP_EDGES, walk);
     if (err < 0)
         return err;
-    if (rcyi_heap_index_referrers(h) < 0 || rcyi_domtree_build(h, d) < 0) {
+    if (rcyi_heap_count_referrers(h) < 0 || rcyi_domtree_build(h, d) < 0) {
         rcyi_heap_free(h);
         return rcyi_set_error(rt, RCY_ENOMEM);
     }
@@ -346,8 +482,19 @@ int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint3
     size_t len = 0;
     if (n == 0)
         return 0;
-    /* heap[0] is the worst of the best: the one every better node evicts. */
-    for (uint32_t i = 0; i < h->n; i++) {
+    /* heap[0] is the worst of the best: the one every better node evicts.
+       The vertices are read in preorder (the tree's own order, not the
+       nodes'): the result does not depend on the order, as top_before is a
+       strict total order, and a node is looked at only when it would
+       enter. */
+    for (uint32_t w = 2; w <= d->n_nums; w++) {
+        uint32_t i = d->vertex[w];
+        if (len == n) {
+            uint32_t worst = out[0];
+            uint64_t x = d->tree[w].bytes, y = rcyi_domtree_bytes(d, worst);
+            if (x < y || (x == y && i > worst))
+                continue;
+        }
         if (rcyi_is_static_singleton(h->rt, h->objs[i]))
             continue;
         if (len < n) {
@@ -360,7 +507,7 @@ int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint3
                 out[(k - 1) / 2] = tmp;
                 k = (k - 1) / 2;
             }
-        } else if (top_before(d, i, out[0])) {
+        } else {
             out[0] = i;
             sift_down(d, out, len, 0);
         }
@@ -394,10 +541,10 @@ int rcy_retained_size(rcy_object_t *obj, rcy_retained_t *out)
     rcy_runtime_t *rt = obj->type->rt;
     rcyi_heap_t h;
     rcyi_domtree_t d;
-    int err = rcyi_domtree_snapshot(rt, &h, &d, &obj, 1, "rcy_retained_size");
+    int err = rcyi_domtree_snapshot(rt, &h, &d, &obj, 1, RCYI_HEAP_EDGES, "rcy_retained_size");
     if (err < 0)
         return err;
-    uint32_t i = rcyi_heap_find(&h, obj);
+    uint32_t i = h.extra_nodes[0];
     out->bytes = (size_t)rcyi_domtree_bytes(&d, i);
     out->objects = rcyi_domtree_objects(&d, i);
     out->self_bytes = rcyi_object_size(obj);
@@ -436,7 +583,7 @@ int rcy_largest_retainers(rcy_runtime_t *rt, size_t n, rcy_retainers_t *out)
         n = 10;
     rcyi_heap_t h;
     rcyi_domtree_t d;
-    int err = rcyi_domtree_snapshot(rt, &h, &d, NULL, 0, "rcy_largest_retainers");
+    int err = rcyi_domtree_snapshot(rt, &h, &d, NULL, 0, RCYI_HEAP_EDGES, "rcy_largest_retainers");
     if (err < 0)
         return err;
     if (n > h.n)
