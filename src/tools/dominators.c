@@ -48,28 +48,37 @@ void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Lengauer and Tarjan's state of one vertex, by preorder number: what EVAL
-   reads of a vertex is in one place (four to a cache line). */
+/* Lengauer and Tarjan's state of one vertex, by preorder number, four to
+   a cache line: its semidominator, its label (the vertex of least
+   semidominator on its compressed path) and that label's semidominator,
+   kept beside it so that EVAL's compression reads only the path's own
+   vertices, and its ancestor in the forest of linked vertices. */
 typedef struct lt_vertex_s {
-    uint32_t semi, label, ancestor, parent;
+    uint32_t semi, lsemi, label, ancestor;
 } lt_vertex_t;
 
-/* A depth-first search's frame: the node's next edge and its end, and the
+/* A depth-first search's frame: the node's next edge in its row and the
+   row's end, its first two successors while not yet examined, and the
    node's preorder number (its node, in the search over unreached nodes). */
 typedef struct lt_frame_s {
     uint32_t pos, end, v;
+    uint32_t s0, s1;
 } lt_frame_t;
 
 /* A node's record during the first search: where its edges begin (its
-   end is the next record's begin, mostly in the same cache line) and its
-   preorder number, so that looking at a successor costs one line. */
+   end is the next record's begin, mostly in the same cache line), its
+   preorder number, and its first two successors, so that looking at a
+   successor costs one line, and entering a node with at most two
+   successors (most of a heap) needs no load from its row. */
 typedef struct lt_rec_s {
     uint32_t start, num;
+    uint32_t s0, s1; /* its first two successors (RCYI_NO_NODE: none) */
 } lt_rec_t;
 
 /* The scratch of one computation. */
 typedef struct lt_s {
     lt_vertex_t *v;
+    uint32_t *parent; /* by preorder number: the search tree's parent */
     uint32_t *bucket_head, *bucket_next;
     uint32_t *path;      /* EVAL's ancestor path */
     lt_frame_t *frames;  /* the searches' stack */
@@ -83,13 +92,17 @@ typedef struct lt_s {
 } lt_t;
 
 /* EVAL with path compression (Lengauer and Tarjan's COMPRESS), with an
-   explicit stack instead of recursion. */
-static uint32_t lt_eval(lt_t *t, uint32_t x)
+   explicit stack instead of recursion: the vertex of least semidominator
+   on x's path in the forest, and in *ls its semidominator. */
+static uint32_t lt_eval(lt_t *t, uint32_t x, uint32_t *ls)
 {
     lt_vertex_t *v = t->v;
+
     uint32_t a = v[x].ancestor;
-    if (a == 0)
+    if (a == 0) {
+        *ls = v[x].semi;
         return x;
+    }
     if (v[a].ancestor != 0) {
         uint32_t top = 0;
         for (uint32_t y = x; v[v[y].ancestor].ancestor != 0; y = v[y].ancestor)
@@ -97,11 +110,14 @@ static uint32_t lt_eval(lt_t *t, uint32_t x)
         while (top > 0) {
             uint32_t y = t->path[--top];
             uint32_t ay = v[y].ancestor;
-            if (v[v[ay].label].semi < v[v[y].label].semi)
+            if (v[ay].lsemi < v[y].lsemi) {
                 v[y].label = v[ay].label;
+                v[y].lsemi = v[ay].lsemi;
+            }
             v[y].ancestor = v[ay].ancestor;
         }
     }
+    *ls = v[x].lsemi;
     return v[x].label;
 }
 
@@ -109,35 +125,68 @@ static uint32_t lt_eval(lt_t *t, uint32_t x)
    over the compressed rows. On entering a node, the records of all its
    successors are prefetched: the search then waits for about one row a
    node instead of three dependent loads. Returns the next free number. */
+/* Enters node w (numbered v): its frame, its successors' records
+   prefetched. */
+static inline void lt_enter(const uint32_t *dst, lt_rec_t *rec, lt_frame_t *fr, uint32_t w, uint32_t v)
+{
+    uint32_t b = rec[w].start, e = rec[w + 1].start, deg = e - b;
+    fr->pos = b + (deg < 2 ? deg : 2);
+    fr->end = e;
+    fr->v = v;
+    fr->s0 = rec[w].s0;
+    fr->s1 = rec[w].s1;
+    if (fr->s0 != RCYI_NO_NODE)
+        DOM_PREFETCH_W(&rec[fr->s0]);
+    if (fr->s1 != RCYI_NO_NODE)
+        DOM_PREFETCH_W(&rec[fr->s1]);
+    for (uint32_t k = fr->pos; k < e && k < b + DFS_AHEAD; k++)
+        DOM_PREFETCH_W(&rec[dst[k]]);
+}
+
+/* The next successor of the frame to examine, or RCYI_NO_NODE. */
+static inline uint32_t lt_next(const uint32_t *dst, lt_rec_t *rec, lt_frame_t *fr)
+{
+    uint32_t w = fr->s0;
+    if (w != RCYI_NO_NODE) {
+        fr->s0 = RCYI_NO_NODE;
+        return w;
+    }
+    w = fr->s1;
+    if (w != RCYI_NO_NODE) {
+        fr->s1 = RCYI_NO_NODE;
+        return w;
+    }
+    if (fr->pos == fr->end)
+        return RCYI_NO_NODE;
+    if (fr->pos + DFS_AHEAD < fr->end)
+        DOM_PREFETCH_W(&rec[dst[fr->pos + DFS_AHEAD]]); /* a long row */
+    return dst[fr->pos++];
+}
+
+/* Depth-first preorder from node `start` (already numbered), iteratively,
+   over the compressed rows. On entering a node, the records of its
+   successors are prefetched. Returns the next free number. */
 static uint32_t lt_dfs(const rcyi_heap_t *h, rcyi_domtree_t *d, lt_t *t, uint32_t start, uint32_t next)
 {
     const uint32_t *dst = h->dst;
     lt_rec_t *rec = t->rec;
     uint32_t *vertex = d->vertex;
-    lt_vertex_t *v = t->v;
     lt_frame_t *f = t->frames;
     uint32_t top = 0;
-    f[top++] = (lt_frame_t){rec[start].start, rec[start + 1].start, rec[start].num};
-    for (uint32_t k = rec[start].start; k < rec[start + 1].start && k < rec[start].start + DFS_AHEAD; k++)
-        DOM_PREFETCH_W(&rec[dst[k]]);
+    lt_enter(dst, rec, &f[top++], start, rec[start].num);
     while (top > 0) {
         lt_frame_t *fr = &f[top - 1];
-        if (fr->pos == fr->end) {
+        uint32_t w = lt_next(dst, rec, fr);
+        if (w == RCYI_NO_NODE) {
             top--;
             continue;
         }
-        if (fr->pos + DFS_AHEAD < fr->end)
-            DOM_PREFETCH_W(&rec[dst[fr->pos + DFS_AHEAD]]); /* a long row */
-        uint32_t w = dst[fr->pos++];
         if (rec[w].num != 0)
             continue;
         rec[w].num = next;
         vertex[next] = w;
-        v[next].parent = fr->v;
-        uint32_t b = rec[w].start, e = rec[w + 1].start;
-        for (uint32_t k = b; k < e && k < b + DFS_AHEAD; k++)
-            DOM_PREFETCH_W(&rec[dst[k]]);
-        f[top++] = (lt_frame_t){b, e, next};
+        t->parent[next] = fr->v;
+        lt_enter(dst, rec, &f[top++], w, next);
         next++;
     }
     return next;
@@ -147,8 +196,8 @@ static uint32_t lt_dfs(const rcyi_heap_t *h, rcyi_domtree_t *d, lt_t *t, uint32_
    search over them (Kosaraju's first pass). Returns how many. */
 static uint32_t unreached_order(const rcyi_heap_t *h, lt_t *t)
 {
-    const uint32_t *out = h->out_start, *dst = h->dst;
-    const lt_rec_t *rec = t->rec;
+    const uint32_t *dst = h->dst;
+    lt_rec_t *rec = t->rec;
     uint8_t *mark = t->mark;
     lt_frame_t *f = t->frames;
     uint32_t n_order = 0;
@@ -158,19 +207,19 @@ static uint32_t unreached_order(const rcyi_heap_t *h, lt_t *t)
             continue;
         uint32_t top = 0;
         mark[i] = 1;
-        f[top++] = (lt_frame_t){out[i], out[i + 1], i};
+        lt_enter(dst, rec, &f[top++], i, i);
         while (top > 0) {
             lt_frame_t *fr = &f[top - 1];
-            if (fr->pos == fr->end) {
+            uint32_t w = lt_next(dst, rec, fr);
+            if (w == RCYI_NO_NODE) {
                 t->order[n_order++] = fr->v;
                 top--;
                 continue;
             }
-            uint32_t w = dst[fr->pos++];
             if (rec[w].num != 0 || mark[w])
                 continue;
             mark[w] = 1;
-            f[top++] = (lt_frame_t){out[w], out[w + 1], w};
+            lt_enter(dst, rec, &f[top++], w, w);
         }
     }
     return n_order;
@@ -179,6 +228,7 @@ static uint32_t unreached_order(const rcyi_heap_t *h, lt_t *t)
 static void lt_free(rcy_runtime_t *rt, lt_t *t)
 {
     rcyi_free(rt, t->v);
+    rcyi_free(rt, t->parent);
     rcyi_free(rt, t->bucket_head);
     rcyi_free(rt, t->bucket_next);
     rcyi_free(rt, t->path);
@@ -240,6 +290,107 @@ static int lt_preds(const rcyi_heap_t *h, const rcyi_domtree_t *d, lt_t *t, uint
     return 0;
 }
 
+static uint64_t ps_total(const lt_t *t, uint32_t n) { return t->pred_start[n + 1]; }
+
+/* The semidominators, in one backward sweep over the preorder, each vertex
+   linked to its parent once it has its own (Lengauer and Tarjan's steps 2
+   and the LINKs). */
+static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
+{
+    lt_vertex_t *v = t->v;
+    for (uint32_t k = 0; k <= n; k++) {
+        v[k].semi = k;
+        v[k].lsemi = k;
+        v[k].label = k;
+        v[k].ancestor = 0;
+        tree[k].idom = 0;
+    }
+    const uint32_t *pred = t->pred, *ps = t->pred_start;
+    for (uint32_t w = n; w >= 2; w--) {
+        /* From the predecessors (the virtual root for a root), read
+           backwards as the sweep goes. A predecessor numbered below w is
+           not linked yet: EVAL would return it, and its semidominator is
+           itself, so it costs no memory access; the others are prefetched
+           a few ahead. */
+        uint32_t sw = w;
+        for (uint32_t k = ps[w + 1]; k > ps[w]; k--) {
+            uint32_t x = pred[k - 1];
+            if (k > AHEAD && pred[k - 1 - AHEAD] > w)
+                DOM_PREFETCH(&v[pred[k - 1 - AHEAD]]);
+            if (x < w) {
+                if (x < sw)
+                    sw = x;
+                continue;
+            }
+            uint32_t ls;
+            lt_eval(t, x, &ls);
+            if (ls < sw)
+                sw = ls;
+        }
+        v[w].semi = sw;
+        v[w].lsemi = sw; /* its label is itself */
+        v[w].ancestor = t->parent[w]; /* LINK(parent, w) */
+    }
+}
+
+/* Semi-NCA (Georgiadis and Tarjan): in preorder, a vertex's immediate
+   dominator is the nearest common ancestor, in the tree built so far, of
+   its parent and its semidominator: climb from the parent while above the
+   semidominator. Mostly a step or none a vertex; but a climb can be long
+   (a long path each of whose vertices dominates the next, and many
+   vertices below it with a semidominator above it), so the climbs have a
+   budget of `budget` steps in all: false when it runs out. */
+static bool snca_idoms(const lt_t *t, rcyi_domnode_t *tree, uint32_t n, uint64_t budget)
+{
+    const lt_vertex_t *v = t->v;
+    uint64_t steps = 0;
+    for (uint32_t w = 2; w <= n; w++) {
+        uint32_t x = t->parent[w], sw = v[w].semi;
+        while (x > sw) {
+            x = tree[x].idom;
+            if (++steps > budget)
+                return false;
+        }
+        tree[w].idom = x;
+    }
+    return true;
+}
+
+/* Lengauer and Tarjan's steps 3 and 4 from the semidominators: the
+   backward sweep again, linking as the first one did, each vertex put in
+   its semidominator's bucket and the parent's bucket emptied after the
+   LINK. O(m log n) whatever the graph. */
+static void lt_idoms(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
+{
+    lt_vertex_t *v = t->v;
+    for (uint32_t k = 0; k <= n; k++) {
+        v[k].lsemi = v[k].semi;
+        v[k].label = k;
+        v[k].ancestor = 0;
+        t->bucket_head[k] = 0;
+        tree[k].idom = 0;
+    }
+    for (uint32_t w = n; w >= 2; w--) {
+        uint32_t sw = v[w].semi, p = t->parent[w];
+        if (sw == p) {
+            tree[w].idom = p; /* its own bucket's entry would give it its parent */
+        } else {
+            t->bucket_next[w] = t->bucket_head[sw];
+            t->bucket_head[sw] = w;
+        }
+        v[w].ancestor = p; /* LINK(parent, w) */
+        for (uint32_t x = t->bucket_head[p]; x != 0; x = t->bucket_next[x]) {
+            uint32_t ls, u = lt_eval(t, x, &ls);
+            tree[x].idom = ls < v[x].semi ? u : p;
+        }
+        t->bucket_head[p] = 0;
+    }
+    for (uint32_t w = 2; w <= n; w++) {
+        if (tree[w].idom != v[w].semi)
+            tree[w].idom = tree[tree[w].idom].idom;
+    }
+}
+
 int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
 {
     rcy_runtime_t *rt = h->rt;
@@ -256,15 +407,19 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
     d->root_kind = rcyi_malloc_array(rt, (size_t)h->n + 1, 1);
     t.v = rcyi_malloc_array(rt, nv, sizeof *t.v);
+    t.parent = rcyi_malloc_array(rt, nv, sizeof *t.parent);
     t.frames = rcyi_malloc_array(rt, nv, sizeof *t.frames);
     t.roots = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *t.roots);
     t.rec = rcyi_malloc_array(rt, (size_t)h->n + 2, sizeof *t.rec);
-    if (d->num == NULL || d->vertex == NULL || d->tree == NULL || d->root_kind == NULL || t.v == NULL ||
+    if (d->num == NULL || d->vertex == NULL || d->tree == NULL || d->root_kind == NULL || t.v == NULL || t.parent == NULL ||
         t.frames == NULL || t.roots == NULL || t.rec == NULL)
         goto nomem;
-    for (uint32_t i = 0; i <= h->n; i++)
-        t.rec[i] = (lt_rec_t){h->out_start[i], 0};
-    t.rec[h->n + 1] = (lt_rec_t){(uint32_t)h->n_edges, 0}; /* the virtual root has no row */
+    for (uint32_t i = 0; i < h->n; i++) {
+        uint32_t b = h->out_start[i], deg = h->out_start[i + 1] - b;
+        t.rec[i] = (lt_rec_t){b, 0, deg > 0 ? h->dst[b] : RCYI_NO_NODE, deg > 1 ? h->dst[b + 1] : RCYI_NO_NODE};
+    }
+    /* The virtual root has no row; the last record ends the last row. */
+    t.rec[h->n] = t.rec[h->n + 1] = (lt_rec_t){(uint32_t)h->n_edges, 0, RCYI_NO_NODE, RCYI_NO_NODE};
     memset(d->root_kind, 0, (size_t)h->n + 1);
 
     /* The roots, registered ones first (in registration order), then the
@@ -293,7 +448,7 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     uint32_t vroot = h->n;
     t.rec[vroot].num = 1;
     d->vertex[1] = vroot;
-    t.v[1].parent = 0;
+    t.parent[1] = 0;
     uint32_t next = 2;
     for (uint32_t r = 0; r < t.n_roots; r++) {
         uint32_t i = t.roots[r];
@@ -301,7 +456,7 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
             continue;
         t.rec[i].num = next;
         d->vertex[next] = i;
-        t.v[next].parent = 1;
+        t.parent[next] = 1;
         next = lt_dfs(h, d, &t, i, next + 1);
     }
     /* What none of the roots reach starts trees of its own. The starts are
@@ -322,7 +477,7 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
             t.roots[t.n_roots++] = i;
             t.rec[i].num = next;
             d->vertex[next] = i;
-            t.v[next].parent = 1;
+            t.parent[next] = 1;
             next = lt_dfs(h, d, &t, i, next + 1);
         }
         rcyi_free(rt, t.order);
@@ -345,61 +500,20 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     if (lt_preds(h, d, &t, n) < 0)
         goto nomem;
     PHASE("preds");
-    t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
-    t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
     t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
-    if (t.bucket_head == NULL || t.bucket_next == NULL || t.path == NULL)
+    if (t.path == NULL)
         goto nomem;
-    lt_vertex_t *v = t.v;
+    lt_semidominators(&t, d->tree, n);
+    PHASE("semi");
+    if (!snca_idoms(&t, d->tree, n, (uint64_t)n + ps_total(&t, n))) {
+        /* Quadratic ground for the climbs: Lengauer and Tarjan's buckets. */
+        t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
+        t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
+        if (t.bucket_head == NULL || t.bucket_next == NULL)
+            goto nomem;
+        lt_idoms(&t, d->tree, n);
+    }
     rcyi_domnode_t *tree = d->tree;
-    for (uint32_t k = 0; k <= n; k++) {
-        v[k].semi = k;
-        v[k].label = k;
-        v[k].ancestor = 0;
-        t.bucket_head[k] = 0;
-        tree[k].idom = 0;
-    }
-    const uint32_t *pred = t.pred, *ps = t.pred_start;
-    for (uint32_t w = n; w >= 2; w--) {
-        /* Semidominator: from the predecessors (the virtual root for a
-           root), read backwards as the sweep goes. A predecessor numbered
-           below w is not linked yet: EVAL would return it, and its semi is
-           itself, so it costs no memory access; the others are prefetched
-           a few ahead. */
-        uint32_t sw = w;
-        for (uint32_t k = ps[w + 1]; k > ps[w]; k--) {
-            uint32_t x = pred[k - 1];
-            if (k > AHEAD && pred[k - 1 - AHEAD] > w)
-                DOM_PREFETCH(&v[pred[k - 1 - AHEAD]]);
-            if (x < w) {
-                if (x < sw)
-                    sw = x;
-                continue;
-            }
-            uint32_t u = lt_eval(&t, x);
-            if (v[u].semi < sw)
-                sw = v[u].semi;
-        }
-        v[w].semi = sw;
-        uint32_t p = v[w].parent;
-        if (sw == p) {
-            /* Its own bucket's entry would give it its parent at once. */
-            tree[w].idom = p;
-        } else {
-            t.bucket_next[w] = t.bucket_head[sw];
-            t.bucket_head[sw] = w;
-        }
-        v[w].ancestor = p; /* LINK(parent, w) */
-        for (uint32_t x = t.bucket_head[p]; x != 0; x = t.bucket_next[x]) {
-            uint32_t u = lt_eval(&t, x);
-            tree[x].idom = v[u].semi < v[x].semi ? u : p;
-        }
-        t.bucket_head[p] = 0;
-    }
-    for (uint32_t w = 2; w <= n; w++) {
-        if (tree[w].idom != v[w].semi)
-            tree[w].idom = tree[tree[w].idom].idom;
-    }
     tree[1].idom = 0;
     lt_free(rt, &t);
     PHASE("lt");
