@@ -48,14 +48,13 @@ void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Lengauer and Tarjan's state of one vertex, by preorder number, four to
-   a cache line: its semidominator, its label (the vertex of least
-   semidominator on its compressed path) and that label's semidominator,
-   kept beside it so that EVAL's compression reads only the path's own
-   vertices, and its ancestor in the forest of linked vertices. */
-typedef struct lt_vertex_s {
-    uint32_t semi, lsemi, label, ancestor;
-} lt_vertex_t;
+/* Lengauer and Tarjan's label of a vertex, by preorder number: the vertex
+   of least semidominator on its compressed path in the forest, and that
+   vertex's semidominator, kept beside it so that EVAL's compression reads
+   only the path's own vertices. */
+typedef struct lt_label_s {
+    uint32_t label, lsemi;
+} lt_label_t;
 
 /* A depth-first search's frame: the node's next edge in its row and the
    row's end, its first two successors while not yet examined, and the
@@ -77,7 +76,13 @@ typedef struct lt_rec_s {
 
 /* The scratch of one computation. */
 typedef struct lt_s {
-    lt_vertex_t *v;
+    /* By preorder number: the ancestor in the forest of linked vertices
+       (alone in its array: EVAL's climb reads only it, a dependent load a
+       step, from the array that is likeliest to be cached), the labels,
+       the semidominators. */
+    uint32_t *anc;
+    lt_label_t *lab;
+    uint32_t *semi;
     uint32_t *parent; /* by preorder number: the search tree's parent */
     uint32_t *bucket_head, *bucket_next;
     uint32_t *path;      /* EVAL's ancestor path */
@@ -96,35 +101,32 @@ typedef struct lt_s {
    on x's path in the forest, and in *ls its semidominator. */
 static uint32_t lt_eval(lt_t *t, uint32_t x, uint32_t *ls)
 {
-    lt_vertex_t *v = t->v;
-
-    uint32_t a = v[x].ancestor;
+    uint32_t *anc = t->anc;
+    lt_label_t *lab = t->lab;
+    uint32_t a = anc[x];
     if (a == 0) {
-        *ls = v[x].semi;
+        *ls = t->semi[x];
         return x;
     }
-    if (v[a].ancestor != 0) {
+    if (anc[a] != 0) {
+        /* Up the path, the labels prefetched as the climb finds them. */
         uint32_t top = 0;
-        for (uint32_t y = x; v[v[y].ancestor].ancestor != 0; y = v[y].ancestor)
+        for (uint32_t y = x; anc[anc[y]] != 0; y = anc[y]) {
+            DOM_PREFETCH_W(&lab[y]);
             t->path[top++] = y;
+        }
         while (top > 0) {
             uint32_t y = t->path[--top];
-            uint32_t ay = v[y].ancestor;
-            if (v[ay].lsemi < v[y].lsemi) {
-                v[y].label = v[ay].label;
-                v[y].lsemi = v[ay].lsemi;
-            }
-            v[y].ancestor = v[ay].ancestor;
+            uint32_t ay = anc[y];
+            if (lab[ay].lsemi < lab[y].lsemi)
+                lab[y] = lab[ay];
+            anc[y] = anc[ay];
         }
     }
-    *ls = v[x].lsemi;
-    return v[x].label;
+    *ls = lab[x].lsemi;
+    return lab[x].label;
 }
 
-/* Depth-first preorder from node `start` (already numbered), iteratively,
-   over the compressed rows. On entering a node, the records of all its
-   successors are prefetched: the search then waits for about one row a
-   node instead of three dependent loads. Returns the next free number. */
 /* Enters node w (numbered v): its frame, its successors' records
    prefetched. */
 static inline void lt_enter(const uint32_t *dst, lt_rec_t *rec, lt_frame_t *fr, uint32_t w, uint32_t v)
@@ -227,7 +229,9 @@ static uint32_t unreached_order(const rcyi_heap_t *h, lt_t *t)
 
 static void lt_free(rcy_runtime_t *rt, lt_t *t)
 {
-    rcyi_free(rt, t->v);
+    rcyi_free(rt, t->anc);
+    rcyi_free(rt, t->lab);
+    rcyi_free(rt, t->semi);
     rcyi_free(rt, t->parent);
     rcyi_free(rt, t->bucket_head);
     rcyi_free(rt, t->bucket_next);
@@ -297,12 +301,12 @@ static uint64_t ps_total(const lt_t *t, uint32_t n) { return t->pred_start[n + 1
    and the LINKs). */
 static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
 {
-    lt_vertex_t *v = t->v;
+    uint32_t *anc = t->anc, *semi = t->semi;
+    lt_label_t *lab = t->lab;
     for (uint32_t k = 0; k <= n; k++) {
-        v[k].semi = k;
-        v[k].lsemi = k;
-        v[k].label = k;
-        v[k].ancestor = 0;
+        semi[k] = k;
+        lab[k] = (lt_label_t){k, k};
+        anc[k] = 0;
         tree[k].idom = 0;
     }
     const uint32_t *pred = t->pred, *ps = t->pred_start;
@@ -316,7 +320,7 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
         for (uint32_t k = ps[w + 1]; k > ps[w]; k--) {
             uint32_t x = pred[k - 1];
             if (k > AHEAD && pred[k - 1 - AHEAD] > w)
-                DOM_PREFETCH(&v[pred[k - 1 - AHEAD]]);
+                DOM_PREFETCH(&anc[pred[k - 1 - AHEAD]]);
             if (x < w) {
                 if (x < sw)
                     sw = x;
@@ -327,9 +331,9 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
             if (ls < sw)
                 sw = ls;
         }
-        v[w].semi = sw;
-        v[w].lsemi = sw; /* its label is itself */
-        v[w].ancestor = t->parent[w]; /* LINK(parent, w) */
+        semi[w] = sw;
+        lab[w].lsemi = sw; /* its label is itself */
+        anc[w] = t->parent[w]; /* LINK(parent, w) */
     }
 }
 
@@ -342,10 +346,9 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
    budget of `budget` steps in all: false when it runs out. */
 static bool snca_idoms(const lt_t *t, rcyi_domnode_t *tree, uint32_t n, uint64_t budget)
 {
-    const lt_vertex_t *v = t->v;
     uint64_t steps = 0;
     for (uint32_t w = 2; w <= n; w++) {
-        uint32_t x = t->parent[w], sw = v[w].semi;
+        uint32_t x = t->parent[w], sw = t->semi[w];
         while (x > sw) {
             x = tree[x].idom;
             if (++steps > budget)
@@ -362,31 +365,31 @@ static bool snca_idoms(const lt_t *t, rcyi_domnode_t *tree, uint32_t n, uint64_t
    LINK. O(m log n) whatever the graph. */
 static void lt_idoms(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
 {
-    lt_vertex_t *v = t->v;
+    uint32_t *anc = t->anc, *semi = t->semi;
+    lt_label_t *lab = t->lab;
     for (uint32_t k = 0; k <= n; k++) {
-        v[k].lsemi = v[k].semi;
-        v[k].label = k;
-        v[k].ancestor = 0;
+        lab[k] = (lt_label_t){k, semi[k]};
+        anc[k] = 0;
         t->bucket_head[k] = 0;
         tree[k].idom = 0;
     }
     for (uint32_t w = n; w >= 2; w--) {
-        uint32_t sw = v[w].semi, p = t->parent[w];
+        uint32_t sw = semi[w], p = t->parent[w];
         if (sw == p) {
             tree[w].idom = p; /* its own bucket's entry would give it its parent */
         } else {
             t->bucket_next[w] = t->bucket_head[sw];
             t->bucket_head[sw] = w;
         }
-        v[w].ancestor = p; /* LINK(parent, w) */
+        anc[w] = p; /* LINK(parent, w) */
         for (uint32_t x = t->bucket_head[p]; x != 0; x = t->bucket_next[x]) {
             uint32_t ls, u = lt_eval(t, x, &ls);
-            tree[x].idom = ls < v[x].semi ? u : p;
+            tree[x].idom = ls < semi[x] ? u : p;
         }
         t->bucket_head[p] = 0;
     }
     for (uint32_t w = 2; w <= n; w++) {
-        if (tree[w].idom != v[w].semi)
+        if (tree[w].idom != semi[w])
             tree[w].idom = tree[tree[w].idom].idom;
     }
 }
@@ -404,14 +407,12 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     size_t nv = (size_t)h->n + 2; /* numbers 1 .. h->n + 1 */
     d->num = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *d->num);
     d->vertex = rcyi_malloc_array(rt, nv, sizeof *d->vertex);
-    d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
     d->root_kind = rcyi_malloc_array(rt, (size_t)h->n + 1, 1);
-    t.v = rcyi_malloc_array(rt, nv, sizeof *t.v);
     t.parent = rcyi_malloc_array(rt, nv, sizeof *t.parent);
     t.frames = rcyi_malloc_array(rt, nv, sizeof *t.frames);
     t.roots = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *t.roots);
     t.rec = rcyi_malloc_array(rt, (size_t)h->n + 2, sizeof *t.rec);
-    if (d->num == NULL || d->vertex == NULL || d->tree == NULL || d->root_kind == NULL || t.v == NULL || t.parent == NULL ||
+    if (d->num == NULL || d->vertex == NULL || d->root_kind == NULL || t.parent == NULL ||
         t.frames == NULL || t.roots == NULL || t.rec == NULL)
         goto nomem;
     for (uint32_t i = 0; i < h->n; i++) {
@@ -501,7 +502,11 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         goto nomem;
     PHASE("preds");
     t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
-    if (t.path == NULL)
+    t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
+    t.lab = rcyi_malloc_array(rt, nv, sizeof *t.lab);
+    t.semi = rcyi_malloc_array(rt, nv, sizeof *t.semi);
+    d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
+    if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || d->tree == NULL)
         goto nomem;
     lt_semidominators(&t, d->tree, n);
     PHASE("semi");
