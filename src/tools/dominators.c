@@ -68,11 +68,24 @@ typedef struct lt_frame_s {
    end is the next record's begin, mostly in the same cache line), its
    preorder number, and its first two successors, so that looking at a
    successor costs one line, and entering a node with at most two
-   successors (most of a heap) needs no load from its row. */
+   successors (most of a heap) needs no load from its row.
+   The search also sorts every edge out for the semidominators, as it
+   meets it (from the vertex numbered v, to a record it has just read): an
+   edge from a vertex numbered before its target counts only as the least
+   such (pmin: the virtual root, 1, for a root; the parent otherwise, or
+   less); the others are kept as late edges, grouped by target
+   afterwards. No pass over the edges by target is needed. */
 typedef struct lt_rec_s {
     uint32_t start, num;
+    uint32_t pmin;   /* its least predecessor numbered before it (below) */
     uint32_t s0, s1; /* its first two successors (RCYI_NO_NODE: none) */
 } lt_rec_t;
+
+/* An edge the search found from a vertex numbered after its target: the
+   semidominators' sweep EVALs it. */
+typedef struct lt_late_s {
+    uint32_t dst, src; /* preorder numbers, src > dst */
+} lt_late_t;
 
 /* The scratch of one computation. */
 typedef struct lt_s {
@@ -90,8 +103,11 @@ typedef struct lt_s {
     lt_rec_t *rec;       /* the first search's records, by node (h->n + 2) */
     uint32_t *roots;     /* the virtual root's successors */
     uint32_t n_roots;
-    uint32_t *pred_start; /* by preorder number: pred[pred_start[w] .. pred_start[w+1]) */
-    uint32_t *pred;       /* the predecessors' preorder numbers (1 for the virtual root) */
+    lt_late_t *late;      /* the late edges, in the order found */
+    size_t n_late, cap_late;
+    uint32_t *pmin;       /* by preorder number: rec's pmin */
+    uint32_t *late_start; /* by preorder number: late_src[late_start[w] .. late_start[w+1]) */
+    uint32_t *late_src;   /* the late edges' sources */
     uint32_t *order;      /* unreached nodes by finishing time */
     uint8_t *mark;
 } lt_t;
@@ -167,7 +183,19 @@ static inline uint32_t lt_next(const uint32_t *dst, lt_rec_t *rec, lt_frame_t *f
 
 /* Depth-first preorder from node `start` (already numbered), iteratively,
    over the compressed rows. On entering a node, the records of its
-   successors are prefetched. Returns the next free number. */
+   successors are prefetched. Returns the next free number, or 0 when
+   memory runs out. */
+static int late_grow(rcy_runtime_t *rt, lt_t *t)
+{
+    size_t cap = t->cap_late ? t->cap_late * 2 : 4096;
+    lt_late_t *late = rcyi_realloc_array(rt, t->late, cap, sizeof *late);
+    if (late == NULL)
+        return RCY_ENOMEM;
+    t->late = late;
+    t->cap_late = cap;
+    return 0;
+}
+
 static uint32_t lt_dfs(const rcyi_heap_t *h, rcyi_domtree_t *d, lt_t *t, uint32_t start, uint32_t next)
 {
     const uint32_t *dst = h->dst;
@@ -183,9 +211,21 @@ static uint32_t lt_dfs(const rcyi_heap_t *h, rcyi_domtree_t *d, lt_t *t, uint32_
             top--;
             continue;
         }
-        if (rec[w].num != 0)
+        lt_rec_t *r = &rec[w];
+        if (r->num != 0) {
+            if (fr->v < r->num) {
+                if (fr->v < r->pmin)
+                    r->pmin = fr->v;
+            } else if (fr->v > r->num) { /* not a self-reference */
+                if (t->n_late == t->cap_late && late_grow(h->rt, t) < 0)
+                    return 0;
+                t->late[t->n_late++] = (lt_late_t){r->num, fr->v};
+            }
             continue;
-        rec[w].num = next;
+        }
+        r->num = next;
+        if (fr->v < r->pmin)
+            r->pmin = fr->v; /* the parent, unless the virtual root */
         vertex[next] = w;
         t->parent[next] = fr->v;
         lt_enter(dst, rec, &f[top++], w, next);
@@ -239,62 +279,44 @@ static void lt_free(rcy_runtime_t *rt, lt_t *t)
     rcyi_free(rt, t->frames);
     rcyi_free(rt, t->rec);
     rcyi_free(rt, t->roots);
-    rcyi_free(rt, t->pred_start);
-    rcyi_free(rt, t->pred);
+    rcyi_free(rt, t->late);
+    rcyi_free(rt, t->pmin);
+    rcyi_free(rt, t->late_start);
+    rcyi_free(rt, t->late_src);
     rcyi_free(rt, t->order);
     rcyi_free(rt, t->mark);
     memset(t, 0, sizeof *t);
 }
 
-/* The predecessors of every vertex by preorder number, in one counting
-   sort of the edges: the virtual root (number 1) for a root, then the
-   sources of the edges into it. */
-static int lt_preds(const rcyi_heap_t *h, const rcyi_domtree_t *d, lt_t *t, uint32_t n)
+/* The least early predecessors by number, and the late edges grouped by
+   target number (a counting sort of the late edges only). */
+static int lt_late_index(const rcyi_heap_t *h, const rcyi_domtree_t *d, lt_t *t, uint32_t n)
 {
     rcy_runtime_t *rt = h->rt;
-    const uint32_t *num = d->num, *vertex = d->vertex, *dst = h->dst;
-    t->pred_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t->pred_start);
-    if (t->pred_start == NULL)
+    t->pmin = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t->pmin);
+    t->late_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t->late_start);
+    t->late_src = rcyi_malloc_array(rt, t->n_late ? t->n_late : 1, sizeof *t->late_src);
+    if (t->pmin == NULL || t->late_start == NULL || t->late_src == NULL)
         return RCY_ENOMEM;
-    uint32_t *ps = t->pred_start;
-    /* ps[w] = where w's predecessors begin, for w in 2..n+1. */
-    uint64_t at = 0;
-    ps[0] = ps[1] = 0;
-    for (uint32_t w = 2; w <= n; w++) {
-        uint32_t node = vertex[w];
-        ps[w] = (uint32_t)at;
-        at += rcyi_heap_in_degree(h, node) + (d->root_kind[node] != RCYI_DOM_NOT_ROOT);
-        if (at > UINT32_MAX)
-            return RCY_ENOMEM;
-    }
-    ps[n + 1] = (uint32_t)at;
-    t->pred = rcyi_malloc_array(rt, at ? (size_t)at : 1, sizeof *t->pred);
-    if (t->pred == NULL)
-        return RCY_ENOMEM;
-    uint32_t *pred = t->pred;
-    /* Filled at ps[w]++, which leaves ps[w] where w + 1's begin. */
     for (uint32_t i = 0; i < h->n; i++) {
-        if (d->root_kind[i] != RCYI_DOM_NOT_ROOT)
-            pred[ps[num[i]]++] = 1;
+        if (i + AHEAD < h->n)
+            DOM_PREFETCH_W(&t->pmin[d->num[i + AHEAD]]);
+        t->pmin[d->num[i]] = t->rec[i].pmin;
     }
-    size_t m = h->n_edges;
-    for (uint32_t i = 0, e = 0; i < h->n; i++) {
-        uint32_t nv = num[i];
-        for (uint32_t end = h->out_start[i + 1]; e < end; e++) {
-            if (e + 2 * AHEAD < m)
-                DOM_PREFETCH(&num[dst[e + 2 * AHEAD]]);
-            if (e + AHEAD < m)
-                DOM_PREFETCH_W(&ps[num[dst[e + AHEAD]]]);
-            pred[ps[num[dst[e]]]++] = nv;
-        }
-    }
-    for (uint32_t w = n + 1; w > 2; w--)
-        ps[w] = ps[w - 1];
-    ps[2] = 0;
+    uint32_t *ls = t->late_start;
+    memset(ls, 0, ((size_t)n + 2) * sizeof *ls);
+    for (size_t k = 0; k < t->n_late; k++)
+        ls[t->late[k].dst + 1]++;
+    for (uint32_t w = 0; w <= n; w++)
+        ls[w + 1] += ls[w];
+    /* Filled at ls[w]++, then shifted back. */
+    for (size_t k = 0; k < t->n_late; k++)
+        t->late_src[ls[t->late[k].dst]++] = t->late[k].src;
+    for (uint32_t w = n + 1; w > 0; w--)
+        ls[w] = ls[w - 1];
+    ls[0] = 0;
     return 0;
 }
-
-static uint64_t ps_total(const lt_t *t, uint32_t n) { return t->pred_start[n + 1]; }
 
 /* The semidominators, in one backward sweep over the preorder, each vertex
    linked to its parent once it has its own (Lengauer and Tarjan's steps 2
@@ -309,27 +331,19 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
         anc[k] = 0;
         tree[k].idom = 0;
     }
-    const uint32_t *pred = t->pred, *ps = t->pred_start;
+    const uint32_t *late = t->late_src, *ls = t->late_start;
     for (uint32_t w = n; w >= 2; w--) {
-        /* From the predecessors (the virtual root for a root), read
-           backwards as the sweep goes. A predecessor numbered below w is
-           not linked yet: EVAL would return it, and its semidominator is
-           itself, so it costs no memory access; the others are prefetched
-           a few ahead. */
-        uint32_t sw = w;
-        for (uint32_t k = ps[w + 1]; k > ps[w]; k--) {
-            uint32_t x = pred[k - 1];
-            if (k > AHEAD && pred[k - 1 - AHEAD] > w)
-                DOM_PREFETCH(&anc[pred[k - 1 - AHEAD]]);
-            if (x < w) {
-                if (x < sw)
-                    sw = x;
-                continue;
-            }
-            uint32_t ls;
-            lt_eval(t, x, &ls);
-            if (ls < sw)
-                sw = ls;
+        /* The least predecessor numbered before w (never linked yet: EVAL
+           would return it, and its semidominator is itself), then EVAL of
+           the late edges' sources, a few ahead prefetched. */
+        uint32_t sw = t->pmin[w];
+        for (uint32_t k = ls[w + 1]; k > ls[w]; k--) {
+            if (k > AHEAD)
+                DOM_PREFETCH(&anc[late[k - 1 - AHEAD]]);
+            uint32_t lsemi;
+            lt_eval(t, late[k - 1], &lsemi);
+            if (lsemi < sw)
+                sw = lsemi;
         }
         semi[w] = sw;
         lab[w].lsemi = sw; /* its label is itself */
@@ -417,10 +431,11 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         goto nomem;
     for (uint32_t i = 0; i < h->n; i++) {
         uint32_t b = h->out_start[i], deg = h->out_start[i + 1] - b;
-        t.rec[i] = (lt_rec_t){b, 0, deg > 0 ? h->dst[b] : RCYI_NO_NODE, deg > 1 ? h->dst[b + 1] : RCYI_NO_NODE};
+        t.rec[i] = (lt_rec_t){b, 0, UINT32_MAX, deg > 0 ? h->dst[b] : RCYI_NO_NODE,
+                              deg > 1 ? h->dst[b + 1] : RCYI_NO_NODE};
     }
     /* The virtual root has no row; the last record ends the last row. */
-    t.rec[h->n] = t.rec[h->n + 1] = (lt_rec_t){(uint32_t)h->n_edges, 0, RCYI_NO_NODE, RCYI_NO_NODE};
+    t.rec[h->n] = t.rec[h->n + 1] = (lt_rec_t){(uint32_t)h->n_edges, 0, UINT32_MAX, RCYI_NO_NODE, RCYI_NO_NODE};
     memset(d->root_kind, 0, (size_t)h->n + 1);
 
     /* The roots, registered ones first (in registration order), then the
@@ -444,6 +459,8 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
             t.roots[t.n_roots++] = i;
         }
     }
+    for (uint32_t r = 0; r < t.n_roots; r++)
+        t.rec[t.roots[r]].pmin = 1; /* the virtual root is a predecessor */
     PHASE("roots");
     /* Depth-first from the virtual root: its successors in that order. */
     uint32_t vroot = h->n;
@@ -458,7 +475,8 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         t.rec[i].num = next;
         d->vertex[next] = i;
         t.parent[next] = 1;
-        next = lt_dfs(h, d, &t, i, next + 1);
+        if ((next = lt_dfs(h, d, &t, i, next + 1)) == 0)
+            goto nomem;
     }
     /* What none of the roots reach starts trees of its own. The starts are
        taken in decreasing finishing time of a depth-first search over the
@@ -477,9 +495,11 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
             d->root_kind[i] = RCYI_DOM_UNREACHED;
             t.roots[t.n_roots++] = i;
             t.rec[i].num = next;
+            t.rec[i].pmin = 1;
             d->vertex[next] = i;
             t.parent[next] = 1;
-            next = lt_dfs(h, d, &t, i, next + 1);
+            if ((next = lt_dfs(h, d, &t, i, next + 1)) == 0)
+                goto nomem;
         }
         rcyi_free(rt, t.order);
         rcyi_free(rt, t.mark);
@@ -493,13 +513,14 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         d->num[i] = t.rec[i].num;
     rcyi_free(rt, t.frames);
     rcyi_free(rt, t.roots);
-    rcyi_free(rt, t.rec);
     t.frames = NULL;
     t.roots = NULL;
-    t.rec = NULL;
-
-    if (lt_preds(h, d, &t, n) < 0)
+    if (lt_late_index(h, d, &t, n) < 0)
         goto nomem;
+    rcyi_free(rt, t.rec);
+    rcyi_free(rt, t.late);
+    t.rec = NULL;
+    t.late = NULL;
     PHASE("preds");
     t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
     t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
@@ -510,7 +531,7 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         goto nomem;
     lt_semidominators(&t, d->tree, n);
     PHASE("semi");
-    if (!snca_idoms(&t, d->tree, n, (uint64_t)n + ps_total(&t, n))) {
+    if (!snca_idoms(&t, d->tree, n, (uint64_t)n + h->n_edges + t.n_roots)) {
         /* Quadratic ground for the climbs: Lengauer and Tarjan's buckets. */
         t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
         t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
