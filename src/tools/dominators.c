@@ -96,6 +96,7 @@ typedef struct lt_s {
     uint32_t *anc;
     lt_label_t *lab;
     uint32_t *semi;
+    uint32_t *child, *size; /* the balanced LINK's (Lengauer and Tarjan's sophisticated version) */
     uint32_t *parent; /* by preorder number: the search tree's parent */
     uint32_t *bucket_head, *bucket_next;
     uint32_t *path;      /* EVAL's ancestor path */
@@ -115,32 +116,88 @@ typedef struct lt_s {
 /* EVAL with path compression (Lengauer and Tarjan's COMPRESS), with an
    explicit stack instead of recursion: the vertex of least semidominator
    on x's path in the forest, and in *ls its semidominator. */
-static uint32_t lt_eval(lt_t *t, uint32_t x, uint32_t *ls)
+static void lt_compress(lt_t *t, uint32_t x)
 {
     uint32_t *anc = t->anc;
     lt_label_t *lab = t->lab;
-    uint32_t a = anc[x];
+    /* Up the path, the labels prefetched as the climb finds them. */
+    uint32_t top = 0;
+    for (uint32_t y = x; anc[anc[y]] != 0; y = anc[y]) {
+        DOM_PREFETCH_W(&lab[y]);
+        t->path[top++] = y;
+    }
+    while (top > 0) {
+        uint32_t y = t->path[--top];
+        uint32_t ay = anc[y];
+        if (lab[ay].lsemi < lab[y].lsemi)
+            lab[y] = lab[ay];
+        anc[y] = anc[ay];
+    }
+}
+
+/* EVAL over a forest of simple LINKs (ancestor = parent). */
+static uint32_t lt_eval(lt_t *t, uint32_t x, uint32_t *ls)
+{
+    uint32_t a = t->anc[x];
     if (a == 0) {
         *ls = t->semi[x];
         return x;
     }
-    if (anc[a] != 0) {
-        /* Up the path, the labels prefetched as the climb finds them. */
-        uint32_t top = 0;
-        for (uint32_t y = x; anc[anc[y]] != 0; y = anc[y]) {
-            DOM_PREFETCH_W(&lab[y]);
-            t->path[top++] = y;
-        }
-        while (top > 0) {
-            uint32_t y = t->path[--top];
-            uint32_t ay = anc[y];
-            if (lab[ay].lsemi < lab[y].lsemi)
-                lab[y] = lab[ay];
-            anc[y] = anc[ay];
+    if (t->anc[a] != 0)
+        lt_compress(t, x);
+    *ls = t->lab[x].lsemi;
+    return t->lab[x].label;
+}
+
+/* EVAL over a forest of balanced LINKs, whose roots' labels count. */
+static uint32_t lt_eval_balanced(lt_t *t, uint32_t x, uint32_t *ls)
+{
+    uint32_t *anc = t->anc;
+    lt_label_t *lab = t->lab;
+    if (anc[x] == 0) {
+        *ls = lab[x].lsemi;
+        return lab[x].label;
+    }
+    if (anc[anc[x]] != 0)
+        lt_compress(t, x);
+    uint32_t a = anc[x];
+    if (lab[a].lsemi >= lab[x].lsemi) {
+        *ls = lab[x].lsemi;
+        return lab[x].label;
+    }
+    *ls = lab[a].lsemi;
+    return lab[a].label;
+}
+
+/* LINK(v, w) keeping the forest's trees balanced (Lengauer and Tarjan's
+   sophisticated version), so that EVAL's paths stay short. */
+static void lt_link_balanced(lt_t *t, uint32_t v, uint32_t w)
+{
+    uint32_t *anc = t->anc, *child = t->child, *size = t->size;
+    lt_label_t *lab = t->lab;
+    uint32_t s = w;
+    while (lab[w].lsemi < lab[child[s]].lsemi) {
+        uint32_t cs = child[s];
+        if ((uint64_t)size[s] + size[child[cs]] >= 2 * (uint64_t)size[cs]) {
+            anc[cs] = s;
+            child[s] = child[cs];
+        } else {
+            size[cs] = size[s];
+            anc[s] = cs;
+            s = cs;
         }
     }
-    *ls = lab[x].lsemi;
-    return lab[x].label;
+    lab[s] = lab[w];
+    size[v] += size[w];
+    if ((uint64_t)size[v] < 2 * (uint64_t)size[w]) {
+        uint32_t tmp = s;
+        s = child[v];
+        child[v] = tmp;
+    }
+    while (s != 0) {
+        anc[s] = v;
+        s = child[s];
+    }
 }
 
 /* Enters node w (numbered v): its frame, its successors' records
@@ -272,6 +329,8 @@ static void lt_free(rcy_runtime_t *rt, lt_t *t)
     rcyi_free(rt, t->anc);
     rcyi_free(rt, t->lab);
     rcyi_free(rt, t->semi);
+    rcyi_free(rt, t->child);
+    rcyi_free(rt, t->size);
     rcyi_free(rt, t->parent);
     rcyi_free(rt, t->bucket_head);
     rcyi_free(rt, t->bucket_next);
@@ -329,8 +388,11 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
         semi[k] = k;
         lab[k] = (lt_label_t){k, k};
         anc[k] = 0;
+        t->child[k] = 0;
+        t->size[k] = 1;
         tree[k].idom = 0;
     }
+    t->size[0] = 0; /* vertex 0: the balanced LINK's sentinel, semi 0 */
     const uint32_t *late = t->late_src, *ls = t->late_start;
     for (uint32_t w = n; w >= 2; w--) {
         /* The least predecessor numbered before w (never linked yet: EVAL
@@ -341,13 +403,13 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
             if (k > AHEAD)
                 DOM_PREFETCH(&anc[late[k - 1 - AHEAD]]);
             uint32_t lsemi;
-            lt_eval(t, late[k - 1], &lsemi);
+            lt_eval_balanced(t, late[k - 1], &lsemi);
             if (lsemi < sw)
                 sw = lsemi;
         }
         semi[w] = sw;
         lab[w].lsemi = sw; /* its label is itself */
-        anc[w] = t->parent[w]; /* LINK(parent, w) */
+        lt_link_balanced(t, t->parent[w], w);
     }
 }
 
@@ -526,8 +588,11 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
     t.lab = rcyi_malloc_array(rt, nv, sizeof *t.lab);
     t.semi = rcyi_malloc_array(rt, nv, sizeof *t.semi);
+    t.child = rcyi_malloc_array(rt, nv, sizeof *t.child);
+    t.size = rcyi_malloc_array(rt, nv, sizeof *t.size);
     d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
-    if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || d->tree == NULL)
+    if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || t.child == NULL || t.size == NULL ||
+        d->tree == NULL)
         goto nomem;
     lt_semidominators(&t, d->tree, n);
     PHASE("semi");
