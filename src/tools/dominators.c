@@ -380,7 +380,7 @@ static int lt_late_index(const rcyi_heap_t *h, const rcyi_domtree_t *d, lt_t *t,
 /* The semidominators, in one backward sweep over the preorder, each vertex
    linked to its parent once it has its own (Lengauer and Tarjan's steps 2
    and the LINKs). */
-static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
+static void lt_semidominators(lt_t *t, uint32_t n)
 {
     uint32_t *anc = t->anc, *semi = t->semi;
     lt_label_t *lab = t->lab;
@@ -390,7 +390,6 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
         anc[k] = 0;
         t->child[k] = 0;
         t->size[k] = 1;
-        tree[k].idom = 0;
     }
     t->size[0] = 0; /* vertex 0: the balanced LINK's sentinel, semi 0 */
     const uint32_t *late = t->late_src, *ls = t->late_start;
@@ -423,6 +422,7 @@ static void lt_semidominators(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
 static bool snca_idoms(const lt_t *t, rcyi_domnode_t *tree, uint32_t n, uint64_t budget)
 {
     uint64_t steps = 0;
+    tree[0].idom = tree[1].idom = 0;
     for (uint32_t w = 2; w <= n; w++) {
         uint32_t x = t->parent[w], sw = t->semi[w];
         while (x > sw) {
@@ -590,17 +590,33 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     t.semi = rcyi_malloc_array(rt, nv, sizeof *t.semi);
     t.child = rcyi_malloc_array(rt, nv, sizeof *t.child);
     t.size = rcyi_malloc_array(rt, nv, sizeof *t.size);
-    d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
-    if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || t.child == NULL || t.size == NULL ||
-        d->tree == NULL)
+    if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || t.child == NULL || t.size == NULL)
         goto nomem;
-    lt_semidominators(&t, d->tree, n);
+    lt_semidominators(&t, n);
     PHASE("semi");
+    /* The forest goes before the tree comes: less memory at the peak. */
+#define DROP(p) (rcyi_free(rt, (p)), (p) = NULL)
+    DROP(t.path);
+    DROP(t.anc);
+    DROP(t.lab);
+    DROP(t.child);
+    DROP(t.size);
+    DROP(t.pmin);
+    DROP(t.late_start);
+    DROP(t.late_src);
+#undef DROP
+    d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
+    if (d->tree == NULL)
+        goto nomem;
     if (!snca_idoms(&t, d->tree, n, (uint64_t)n + h->n_edges + t.n_roots)) {
-        /* Quadratic ground for the climbs: Lengauer and Tarjan's buckets. */
+        /* Quadratic ground for the climbs: Lengauer and Tarjan's buckets,
+           on a forest of their own. */
+        t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
+        t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
+        t.lab = rcyi_malloc_array(rt, nv, sizeof *t.lab);
         t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
         t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
-        if (t.bucket_head == NULL || t.bucket_next == NULL)
+        if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.bucket_head == NULL || t.bucket_next == NULL)
             goto nomem;
         lt_idoms(&t, d->tree, n);
     }
