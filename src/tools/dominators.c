@@ -25,19 +25,6 @@
 /* The successors whose records the search prefetches on entering a node. */
 #define DFS_AHEAD 8
 
-#ifdef DOM_TIMING
-#include <stdio.h>
-#include <time.h>
-static double dom_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-#define PHASE(name) do { double t_ = dom_now(); fprintf(stderr, "%-10s %.3f\n", name, t_ - t_phase); t_phase = t_; } while (0)
-#else
-#define PHASE(name) ((void)0)
-#endif
 
 void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d)
 {
@@ -473,9 +460,6 @@ static void lt_idoms(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
 int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
 {
     rcy_runtime_t *rt = h->rt;
-#ifdef DOM_TIMING
-    double t_phase = dom_now();
-#endif
     memset(d, 0, sizeof *d);
     d->h = h;
     lt_t t;
@@ -523,7 +507,6 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     }
     for (uint32_t r = 0; r < t.n_roots; r++)
         t.rec[t.roots[r]].pmin = 1; /* the virtual root is a predecessor */
-    PHASE("roots");
     /* Depth-first from the virtual root: its successors in that order. */
     uint32_t vroot = h->n;
     t.rec[vroot].num = 1;
@@ -568,7 +551,6 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         t.order = NULL;
         t.mark = NULL;
     }
-    PHASE("dfs");
     uint32_t n = next - 1; /* every node is numbered: n == h->n + 1 */
     d->n_nums = n;
     for (uint32_t i = 0; i <= h->n; i++)
@@ -583,7 +565,6 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     rcyi_free(rt, t.late);
     t.rec = NULL;
     t.late = NULL;
-    PHASE("preds");
     t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
     t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
     t.lab = rcyi_malloc_array(rt, nv, sizeof *t.lab);
@@ -593,7 +574,6 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || t.child == NULL || t.size == NULL)
         goto nomem;
     lt_semidominators(&t, n);
-    PHASE("semi");
     /* The forest goes before the tree comes: less memory at the peak. */
 #define DROP(p) (rcyi_free(rt, (p)), (p) = NULL)
     DROP(t.path);
@@ -623,7 +603,6 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     rcyi_domnode_t *tree = d->tree;
     tree[1].idom = 0;
     lt_free(rt, &t);
-    PHASE("lt");
 
     /* Retained sizes: each object's own, written in heap order (the
        objects are read in the order they were walked), then a backward
@@ -647,7 +626,6 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
         p->bytes += tree[w].bytes;
         p->objects += tree[w].objects;
     }
-    PHASE("sizes");
     return 0;
 nomem:
     lt_free(rt, &t);
