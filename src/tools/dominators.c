@@ -4,8 +4,11 @@
  * dominates object o when every path from the roots to o passes through
  * d; what d retains is everything it dominates, itself included: what
  * would be freed if the references to d went away. The tree is computed
- * with Lengauer and Tarjan's algorithm over the snapshot of tools.h; see
- * heaptools.h for the roots and the numbering.
+ * over the snapshot's compressed rows (tools.h): a depth-first numbering,
+ * the semidominators by Lengauer and Tarjan's sweep with balanced links,
+ * then the immediate dominators by semi-NCA, or by Lengauer and Tarjan's
+ * buckets when its climbs run past their budget; see heaptools.h for the
+ * roots and the numbering, docs/design.md ("Retained sizes") for why.
  */
 #include "heaptools.h"
 
@@ -24,7 +27,6 @@
 #define AHEAD 16
 /* The successors whose records the search prefetches on entering a node. */
 #define DFS_AHEAD 8
-
 
 void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d)
 {

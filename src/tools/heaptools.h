@@ -20,12 +20,13 @@
    collection, an object only a borrowed pointer reaches) becomes a root of
    its own afterwards, sources of what is left first (dominators.c), so
    that every node is in the tree.
-   Lengauer and Tarjan's algorithm (the simple version, path compression
-   without balancing: O(m log n)) on the snapshot's compressed rows,
-   iterative throughout: a heap may be a chain of ten million links. Nodes
-   are numbered in depth-first preorder (1 is the virtual root); a node's
-   immediate dominator has a smaller number, so sizes add up in one
-   backward sweep. */
+   On the snapshot's compressed rows, iterative throughout (a heap may be a
+   chain of ten million links): nodes are numbered in depth-first preorder
+   (1 is the virtual root), the semidominators come from Lengauer and
+   Tarjan's backward sweep with balanced links, the immediate dominators
+   from semi-NCA, or from Lengauer and Tarjan's buckets when semi-NCA's
+   climbs pass n + m steps (O(m log n) either way). A node's immediate
+   dominator has a smaller number, so sizes add up in one backward sweep. */
 
 /* Why a node is a successor of the virtual root. */
 enum {
