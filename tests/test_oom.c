@@ -539,6 +539,60 @@ TEST(test_introspection_fails)
     failalloc_end(rt, &fa);
 }
 
+/* ---- A young collection whose scratch array cannot grow --------------- */
+
+/* A young collection records the objects it examines in an array (gc.c,
+   update_refs) that starts at 1,024 entries and grows as needed; when it
+   cannot grow, the collection walks its lists instead. Either way it finds
+   the same garbage, keeps the same survivors, and reports no error. The
+   chain has an odd length, so the set's two walks meet at one object. */
+TEST(test_young_collection_without_scratch_growth)
+{
+    enum { PAIRS = 1500, KEPT = 2001 };
+    for (int failing = 1; failing >= 0; failing--) {
+        failalloc_t fa = {0};
+        capture_t cap = {0};
+        rcy_runtime_t *rt = failalloc_runtime(&fa, &cap);
+        rcy_gc_disable(rt);
+        rcy_type_t *t = node_type_new(rt, "Node");
+        CHECK(t != NULL);
+        node_t *head = node_new(t, 0), *tail = head;
+        for (int i = 1; i < KEPT; i++) {
+            node_t *x = node_new(t, i);
+            node_set_a(tail, x);
+            rcy_decref(OB(x));
+            tail = x;
+        }
+        for (int i = 0; i < PAIRS; i++) {
+            node_t *p = node_new(t, -1), *q = node_new(t, -2);
+            node_set_a(p, q);
+            node_set_a(q, p);
+            rcy_decref(OB(p));
+            rcy_decref(OB(q));
+        }
+        CHECK_EQ(rcy_runtime_live_objects(rt), (size_t)(KEPT + 2 * PAIRS));
+        long failures = fa.failures;
+        if (failing)
+            fail_all(&fa);
+        CHECK_EQ(rcy_gc_collect(rt, 0), 2 * PAIRS);
+        fail_none(&fa);
+        if (failing)
+            CHECK(fa.failures > failures); /* the array could not grow */
+        else
+            CHECK_EQ(fa.failures, failures);
+        CHECK_EQ(rcy_last_error(rt), RCY_OK);
+        CHECK_EQ(rcy_runtime_live_objects(rt), (size_t)KEPT);
+        long n = 0;
+        for (node_t *x = head; x != NULL; x = (node_t *)x->a, n++)
+            CHECK_EQ(x->value, n);
+        CHECK_EQ(n, KEPT);
+        rcy_decref(OB(head));
+        rcy_runtime_destroy(rt);
+        CHECK_EQ(fa.live, 0);
+        capture_free(&cap);
+    }
+}
+
 /* ---- Failing each allocation of a scenario in turn ------------------- */
 
 #define RING 10
@@ -745,6 +799,7 @@ int main(void)
     RUN(test_immortalize_fails);
     RUN(test_introspection_fails);
     RUN(test_weakmap_fails_with_enomem);
+    RUN(test_young_collection_without_scratch_growth);
     RUN(test_fail_each_allocation_in_turn);
     return harness_summary();
 }
