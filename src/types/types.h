@@ -87,6 +87,9 @@ typedef struct rcyi_dict_s {
    dict. */
 #define RCYI_SHARED_KEYS_MAX 30
 
+/* Entries of a class's cache of char * attribute names (a power of two). */
+#define RCYI_CLASS_NAME_CACHE 16
+
 typedef struct rcyi_class_s {
     rcy_object_t ob;
     rcy_type_t *instance_type; /* named after the class; lives with the runtime */
@@ -105,6 +108,15 @@ typedef struct rcyi_class_s {
     uint8_t nkeys;
     uint8_t spare;
     rcy_object_t *keys[RCYI_SHARED_KEYS_MAX];
+    /* The char * attribute calls' cache of this class (class.c): for a
+       name pointer a caller passed, the index of its key in keys,
+       direct-mapped by a hash of the pointer (NULL: an empty entry). An
+       entry proves nothing by itself: a hit counts only after the text at
+       the pointer compared equal to keys[ix]'s (a caller's buffer may
+       change between calls), so it costs no string hashing but one
+       comparison of a short name. */
+    const char *name_ptr[RCYI_CLASS_NAME_CACHE];
+    uint8_t name_ix[RCYI_CLASS_NAME_CACHE];
 } rcyi_class_t;
 
 /* A compact instance (CPython 3.11-3.13's inline values): a weak-reference
