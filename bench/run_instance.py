@@ -8,10 +8,14 @@ load average before and after.
 Usage: run_instance.py [--build DIR] [--n N] [--mem-n N] [--runs R] [--python PY]
   --build   the CMake build directory holding bench/bench_instance (build/release)
 
-Times are thread CPU time. CPython's times are given twice: as measured
-(the statement `o.x = v` in a for loop over 1,000 instances, loop included)
-and with the time of the same loop without the attribute operation
-subtracted (the operation alone, as churn.py reports).
+Times are thread CPU time. Both sides run the same program: a loop over
+1,000 instances doing the attribute operation. recycle's loop costs about
+nothing beside the call; CPython's (FOR_ITER, STORE_FAST) costs as much as
+the operation, so CPython's times are given twice: the statement (the
+operation with its loop, what a Python program pays for `o.x = v`) and the
+operation alone (the same loop without the operation subtracted, as
+churn.py reports). The goal is judged against the statement; the table
+gives both ratios.
 """
 import argparse
 import json
@@ -21,7 +25,17 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TIMED = ["setattr", "setattr_str", "getattr", "getattr_str"]
+# (recycle call, its case, the CPython code it is compared with, that case)
+ROWS = [
+    ('rcy_setattr(o, "x", v)', "setattr", "o.x = v", "setattr"),
+    ("rcy_setattr_str(o, x, v)", "setattr_str", "o.x = v", "setattr"),
+    ('rcy_getattr(o, "x")', "getattr", "o.x", "getattr"),
+    ("rcy_getattr_str(o, x)", "getattr_str", "o.x", "getattr"),
+    ('rcy_getattr_ref(o, "x", &r); rcy_decref(r)', "getattr_ref", "o.x", "getattr_ref"),
+    ('rcy_setattr(o, "y", m), m mortal', "setattr_mortal", "o.y = m", "setattr_mortal"),
+    ("rcy_setattr_str(o, x, v)", "setattr_str", "setattr(o, name, v)", "setattr_str"),
+    ("rcy_getattr_str(o, x)", "getattr_str", "getattr(o, name)", "getattr_str"),
+]
 
 
 def run(cmd):
@@ -79,16 +93,17 @@ def main():
           "census: %d dicts, %d strs" % (args.mem_n, rc_mem, py_mem, rc_mem / py_mem,
                                          m("recycle", "memory", "census_dicts"), m("recycle", "memory", "census_strs")))
     loop = m("cpython", "loop", "ns_per_op")
-    print("times in ns per operation (N = %d, medians); CPython's loop alone: %.1f ns" % (args.n, loop))
-    print("%-12s %9s %14s %15s %18s %16s" % ("case", "recycle", "CPython (op)", "CPython (+loop)",
-                                            "ratio to op", "ratio to +loop"))
-    for case in TIMED:
+    print("times in ns per operation (N = %d, medians of the runs' medians); CPython's loop alone "
+          "(`for o in objs: pass`): %.2f ns" % (args.n, loop))
+    print("goal (issue 14): each recycle call at most 0.5 x CPython's statement (operation + its loop)")
+    print("%-44s %8s  %-22s %8s %9s %9s %9s" % ("recycle", "ns", "CPython 3.11", "op ns", "stmt ns",
+                                               "ratio op", "ratio stmt"))
+    for label, case, pylabel, pycase in ROWS:
         rc = m("recycle", case, "ns_per_op")
-        op = m("cpython", case, "ns_per_op")
+        op = m("cpython", pycase, "ns_per_op")
         full = op + loop
-        print("%-12s %9.2f %14.2f %15.2f %18.2f %16.2f" % (case, rc, op, full, rc / op if op > 0 else float("inf"),
-                                                            rc / full))
-
+        print("%-44s %8.2f  %-22s %8.2f %9.2f %9.2f %9.2f" % (label, rc, pylabel, op, full,
+                                                            rc / op if op > 0 else float("inf"), rc / full))
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,7 @@ static inline rcyi_instance_t *as_instance(const rcy_object_t *o) { return (rcyi
    is not), so that the word shifted right by L_CAP_SHIFT is 32 + the
    capacity for a compact instance and the capacity alone (below 32) with a
    dict: one comparison tells "compact, and ix is one of its slots" (the
-   fast paths, compact_slot). CPython keeps the insertion order in a byte
+   fast paths, compact_has). CPython keeps the insertion order in a byte
    array before the values; one word keeps the instance at 64 bytes. */
 #define L_BITS ((int)(sizeof(uintptr_t) * 8))
 #define L_DICT ((uintptr_t)1)
@@ -89,6 +89,11 @@ static inline int keys_find(const rcyi_class_t *c, const rcy_object_t *key)
 }
 
 /* ---- Class objects --------------------------------------------------- */
+
+/* What an empty entry of a class's name cache holds: a pointer no caller
+   has (so the fast paths need no test of a NULL name: it misses). */
+static const char class_no_name[1];
+
 
 static int class_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
@@ -428,6 +433,8 @@ rcy_object_t *rcy_class_new_sized(rcy_runtime_t *rt, const char *name, const rcy
         c->arg = spec->arg;
     }
     c->spare = RCYI_SHARED_KEYS_MAX; /* CPython's new shared keys: 30 usable */
+    for (int i = 0; i < RCYI_CLASS_NAME_CACHE; i++)
+        c->name_ptr[i] = class_no_name; /* so that no pointer, NULL included, hits an empty entry */
     rcy_type_spec_t ispec = {0};
     ispec.name = name;
     ispec.basicsize = sizeof(rcyi_instance_t);
@@ -665,18 +672,21 @@ static inline bool instance_fast(const rcy_object_t *obj)
     return obj->type->traverse == instance_traverse;
 }
 
-/* rcy_incref for a fast store: one comparison for a mortal count, two
-   for an immortal one; false, with nothing done, for a count of
+/* rcy_incref for a fast store: one comparison for an immortal count, two
+   for a mortal one (the comparisons of the release below are the other
+   way round: each call pays three for a mortal or an immortal value
+   replacing its like); false, with nothing done, for a count of
    RCY_REFCNT_MAX (the slow path's rcy_incref saturates it) or a negative
    one (a freed value, which the slow path's freed-object check reports). */
 static inline bool incref_fast(rcy_object_t *o)
 {
     intptr_t r = o->refcnt;
-    if (RCY_LIKELY((uintptr_t)r < (uintptr_t)RCY_REFCNT_MAX)) {
-        o->refcnt = r + 1;
+    if (r > RCY_REFCNT_MAX) /* immortal: nothing to count */
         return true;
-    }
-    return r > RCY_REFCNT_MAX; /* immortal: nothing to count */
+    if (RCY_UNLIKELY((uintptr_t)r >= (uintptr_t)RCY_REFCNT_MAX))
+        return false;
+    o->refcnt = r + 1;
+    return true;
 }
 
 /* The replaced value's death, out of line so that the fast paths call it
@@ -701,36 +711,27 @@ static inline int decref_then_0(rcy_object_t *old)
     return 0; /* immortal */
 }
 
-/* The slot ix of obj (an instance) when ix is a slot of its compact
-   form: the slot's address, else NULL. One comparison with the top bits
-   of the layout word (COMPACT and the capacity) checks both. */
-static inline rcy_object_t **compact_slot(rcy_object_t *obj, size_t ix)
+/* Whether obj (an instance) is compact and ix one of its slots: one
+   comparison with the top bits of the layout word (COMPACT and the
+   capacity). */
+static inline bool compact_has(const rcy_object_t *obj, size_t ix)
 {
-    rcyi_instance_t *inst = as_instance(obj);
-    if (RCY_UNLIKELY(ix + 32 >= inst->layout >> L_CAP_SHIFT))
-        return NULL;
-    return &inst->values[ix];
-}
-
-/* The same for the index keys_find gave (-1: not a key). */
-static inline rcy_object_t **compact_slot_of(rcy_object_t *obj, int ix)
-{
-    return RCY_LIKELY(ix >= 0) ? compact_slot(obj, (size_t)ix) : NULL;
+    return ix + 32 < as_instance(obj)->layout >> L_CAP_SHIFT;
 }
 
 int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
 {
     if (RCY_UNLIKELY(obj == NULL))
         return RCY_EINVAL;
-    if (RCY_UNLIKELY(name == NULL) || RCY_UNLIKELY(value == NULL) || !instance_fast(obj) ||
-        !rcyi_same_runtime(value, obj->type->rt))
+    /* A NULL name misses the class's cache: the slow path refuses it. */
+    if (RCY_UNLIKELY(value == NULL) || !instance_fast(obj) || !rcyi_same_runtime(value, obj->type->rt))
         return setattr_slow(obj, name, value);
     size_t ix;
-    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)))
+    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)) || RCY_UNLIKELY(!compact_has(obj, ix)))
         return setattr_slow(obj, name, value);
-    rcy_object_t **slot = compact_slot(obj, ix);
-    rcy_object_t *old;
-    if (RCY_UNLIKELY(slot == NULL || (old = *slot) == NULL || !incref_fast(value)))
+    rcy_object_t **slot = &as_instance(obj)->values[ix];
+    rcy_object_t *old = *slot;
+    if (RCY_UNLIKELY(old == NULL) || RCY_UNLIKELY(!incref_fast(value)))
         return setattr_slow(obj, name, value);
     *slot = value;
     return decref_then_0(old);
@@ -773,14 +774,13 @@ rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
 {
     if (RCY_UNLIKELY(obj == NULL))
         return NULL;
-    if (RCY_UNLIKELY(name == NULL) || !instance_fast(obj))
+    if (!instance_fast(obj)) /* a NULL name misses the class's cache: the slow path refuses it */
         return getattr_slow(obj, name);
     size_t ix;
-    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)))
+    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)) || RCY_UNLIKELY(!compact_has(obj, ix)))
         return getattr_slow(obj, name);
-    rcy_object_t **slot = compact_slot(obj, ix);
-    rcy_object_t *v;
-    if (RCY_UNLIKELY(slot == NULL || (v = *slot) == NULL))
+    rcy_object_t *v = as_instance(obj)->values[ix];
+    if (RCY_UNLIKELY(v == NULL))
         return getattr_slow(obj, name);
     return v;
 }
@@ -846,9 +846,12 @@ int rcy_setattr_str(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
     /* A NULL name is no key of the class: the slow path refuses it. */
     if (RCY_UNLIKELY(value == NULL) || !instance_fast(obj) || !rcyi_same_runtime(value, obj->type->rt))
         return setattr_str_slow(obj, name, value);
-    rcy_object_t **slot = compact_slot_of(obj, keys_find(class_of(obj), name));
-    rcy_object_t *old;
-    if (RCY_UNLIKELY(slot == NULL || (old = *slot) == NULL || !incref_fast(value)))
+    int ix = keys_find(class_of(obj), name);
+    if (RCY_UNLIKELY(ix < 0) || RCY_UNLIKELY(!compact_has(obj, (size_t)ix)))
+        return setattr_str_slow(obj, name, value);
+    rcy_object_t **slot = &as_instance(obj)->values[ix];
+    rcy_object_t *old = *slot;
+    if (RCY_UNLIKELY(old == NULL) || RCY_UNLIKELY(!incref_fast(value)))
         return setattr_str_slow(obj, name, value);
     *slot = value;
     return decref_then_0(old);
@@ -881,9 +884,11 @@ rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name)
         return NULL;
     if (!instance_fast(obj)) /* a NULL name is no key: the slow path refuses it */
         return getattr_str_slow(obj, name);
-    rcy_object_t **slot = compact_slot_of(obj, keys_find(class_of(obj), name));
-    rcy_object_t *v;
-    if (RCY_UNLIKELY(slot == NULL || (v = *slot) == NULL))
+    int ix = keys_find(class_of(obj), name);
+    if (RCY_UNLIKELY(ix < 0) || RCY_UNLIKELY(!compact_has(obj, (size_t)ix)))
+        return getattr_str_slow(obj, name);
+    rcy_object_t *v = as_instance(obj)->values[ix];
+    if (RCY_UNLIKELY(v == NULL))
         return getattr_str_slow(obj, name);
     return v;
 }
