@@ -708,6 +708,24 @@ TEST(test_name_cache_same_pointer_new_text)
     buf[0] = '\0'; /* the empty name: never set */
     CHECK(rcy_getattr(o, buf) == NULL);
     CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    /* The getters of new references through the same buffer. */
+    strcpy(buf, "y");
+    rcy_object_t *r = NULL;
+    CHECK_EQ(rcy_getattr_ref(o, buf, &r), 1);
+    CHECK(r == v2 && rcy_getrefcount(v2) == 4);
+    rcy_decref(r);
+    CHECK_EQ(rcy_hasattr(o, buf), 1);
+    CHECK_EQ(rcy_setattr(o, NULL, v1), RCY_EINVAL); /* "absent" leaves this last error alone */
+    strcpy(buf, "zz");
+    CHECK_EQ(rcy_getattr_ref(o, buf, &r), 0);
+    CHECK(r == NULL);
+    CHECK_EQ(rcy_hasattr(o, buf), 0);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    strcpy(buf, "xy");
+    CHECK_EQ(rcy_getattr_ref(o, buf, &r), 1);
+    CHECK(r == v3);
+    rcy_decref(r);
+    CHECK_EQ(rcy_getattr_ref(o, buf, NULL), RCY_EINVAL);
     strcpy(buf, "x\xff"); /* no longer valid UTF-8: refused, nothing stored */
     CHECK_EQ(rcy_setattr(o, buf, v1), RCY_EINVAL);
     CHECK(rcy_getattr(o, buf) == NULL);

@@ -770,19 +770,43 @@ static int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value
     return err;
 }
 
+/* The fast path of rcy_getattr: the value (borrowed), or NULL when the
+   fast path does not apply (nothing recorded). obj is not NULL. */
+static inline rcy_object_t *getattr_fast(rcy_object_t *obj, const char *name)
+{
+    if (!instance_fast(obj)) /* a NULL name misses the class's cache */
+        return NULL;
+    size_t ix;
+    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)) || RCY_UNLIKELY(!compact_has(obj, ix)))
+        return NULL;
+    return as_instance(obj)->values[ix];
+}
+
 rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
 {
     if (RCY_UNLIKELY(obj == NULL))
         return NULL;
-    if (!instance_fast(obj)) /* a NULL name misses the class's cache: the slow path refuses it */
-        return getattr_slow(obj, name);
-    size_t ix;
-    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)) || RCY_UNLIKELY(!compact_has(obj, ix)))
-        return getattr_slow(obj, name);
-    rcy_object_t *v = as_instance(obj)->values[ix];
+    rcy_object_t *v = getattr_fast(obj, name);
     if (RCY_UNLIKELY(v == NULL))
         return getattr_slow(obj, name);
     return v;
+}
+
+rcy_object_t *rcyi_getattr_fast(rcy_object_t *obj, const char *name) { return getattr_fast(obj, name); }
+
+/* rcy_getattr_ref (the rest is in access.c with the other getters of new
+   references): found by the fast path, nothing is recorded, so there is no
+   last error to put back. */
+int rcy_getattr_ref(rcy_object_t *obj, const char *name, rcy_object_t **out)
+{
+    if (RCY_LIKELY(obj != NULL) && RCY_LIKELY(out != NULL)) {
+        rcy_object_t *v = getattr_fast(obj, name);
+        if (RCY_LIKELY(v != NULL) && RCY_LIKELY(incref_fast(v))) {
+            *out = v;
+            return 1;
+        }
+    }
+    return rcyi_getattr_ref_slow(obj, name, out);
 }
 
 static rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name)

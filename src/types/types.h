@@ -227,6 +227,14 @@ static inline bool rcyi_is_class(const rcy_object_t *o)
     return o->type == rcyi_builtins(o)->class_type;
 }
 RCYI_FUNC bool rcyi_is_instance(const rcy_object_t *o);
+/* rcy_getattr's fast path alone (class.c), for the other attribute getters:
+   the value (borrowed) when obj (not NULL) is a live compact instance whose
+   class's cache knows the name pointer and which has the attribute, else
+   NULL with nothing recorded (then call rcy_getattr). Aborts on a freed
+   obj. */
+RCYI_FUNC rcy_object_t *rcyi_getattr_fast(rcy_object_t *obj, const char *name);
+/* rcy_getattr_ref is its fast path (class.c) and then this (access.c). */
+RCYI_FUNC int rcyi_getattr_ref_slow(rcy_object_t *obj, const char *name, rcy_object_t **out);
 /* An int or a bool (CPython's PyLong_Check): both are rcyi_int_t. */
 static inline bool rcyi_is_intlike(const rcy_object_t *o)
 {
