@@ -593,7 +593,11 @@ static inline bool key_text_is(const rcy_object_t *key, const char *name)
         return false;
     if (d[0] == '\0')
         return true; /* the key's NUL: its text ends, and name's */
-    for (size_t k = 1;; k++) {
+    if (name[1] != d[1])
+        return false;
+    if (d[1] == '\0')
+        return true;
+    for (size_t k = 2;; k++) {
         if (name[k] != d[k])
             return false;
         if (d[k] == '\0')
