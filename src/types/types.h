@@ -123,10 +123,10 @@ typedef struct rcyi_class_s {
    list, a layout word, and `capacity` value slots, values[i] being the
    attribute whose name is the class's keys[i] (NULL: absent). The layout
    word (class.c) holds the capacity, and either the number of attributes
-   and their insertion order (5 bits per key index), or RCYI_LAYOUT_DICT:
-   the instance has a dict (asked for by rcy_instance_dict, or because its
-   attributes outgrew what the layout can say), held in values[0], and the
-   other slots are unused. The class is the type's owner (rcy_type_t) and
+   and their insertion order (5 bits per key index) with its COMPACT bit,
+   or its DICT bit: the instance has a dict (asked for by
+   rcy_instance_dict, or because its attributes outgrew what the layout can
+   say), held in values[0], and the other slots are unused. The class is the type's owner (rcy_type_t) and
    each instance holds a reference to it. */
 typedef struct rcyi_instance_s {
     rcy_object_t ob;
