@@ -734,6 +734,41 @@ TEST(test_name_cache_same_pointer_new_text)
     CHECK_EQ(rcy_getrefcount(v2), 3); /* o.x, o.y and the variable */
     CHECK_EQ(rcy_getrefcount(v3), 2);
 
+    /* Long names: the class's cache keeps a key's first 8 bytes and
+       compares the rest with the key itself. Names of 6 to 9 bytes and
+       more, each changed in the copied part, at its edge and past it. */
+    static const char *const longs[] = {"abcdef", "abcdefg", "abcdefgh", "abcdefghi", "a_rather_long_name_0"};
+    char lb[32];
+    for (int i = 0; i < 5; i++) {
+        rcy_object_t *vi = rcy_int_new(rt, 5000 + i);
+        strcpy(lb, longs[i]);
+        CHECK_EQ(rcy_setattr(o, lb, vi), 0);
+        CHECK_EQ(rcy_setattr(o, lb, vi), 0);
+        CHECK(rcy_getattr(o, lb) == vi);
+        size_t len = strlen(lb);
+        for (size_t at = 0; at <= len; at++) {
+            strcpy(lb, longs[i]);
+            if (at < len)
+                lb[at] = 'Z'; /* another name of the same length */
+            else
+                strcat(lb, "Z"); /* one byte longer */
+            CHECK(rcy_getattr(o, lb) == NULL);
+        }
+        strcpy(lb, longs[i]);
+        lb[len - 1] = '\0'; /* one byte shorter: another name (or a shorter one already set) */
+        rcy_object_t *got = rcy_getattr(o, lb);
+        CHECK(got != vi);
+        strcpy(lb, longs[i]);
+        CHECK(rcy_getattr(o, lb) == vi);
+        rcy_decref(vi);
+    }
+    for (int i = 0; i < 5; i++) {
+        int64_t iv = -1;
+        rcy_object_t *got = rcy_getattr(o, longs[i]);
+        CHECK(got != NULL && rcy_int_value(got, &iv) == 0 && iv == 5000 + i);
+        CHECK_EQ(rcy_delattr(o, longs[i]), 0);
+    }
+
     /* Many names through one buffer and through many pointers: more than
        the class's cache holds, all right every time. */
     char names[40][8];

@@ -88,6 +88,14 @@ static inline int keys_find(const rcyi_class_t *c, const rcy_object_t *key)
     return -1;
 }
 
+/* The pieces of the attribute calls' fast paths, inlined into each (clang
+   would otherwise keep a shared copy, and a call and a stack frame). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FAST_INLINE static inline __attribute__((always_inline))
+#else
+#define FAST_INLINE static inline
+#endif
+
 /* ---- Class objects --------------------------------------------------- */
 
 /* What an empty entry of a class's name cache holds: a pointer no caller
@@ -624,9 +632,9 @@ static inline void name_remember(rcyi_builtins_t *b, const char *name, rcy_objec
     b->name_cache[i].key = key;
 }
 
-/* The class's cache of the char * forms (rcyi_class_t.name_ptr): the
-   entry of a name pointer, by Fibonacci hashing of its address (string
-   literals may lie a byte or two apart, so low bits alone would collide). */
+/* The class's cache of the char * forms (rcyi_class_t.name_ptr): the entry
+   of a name pointer, by Fibonacci hashing of its address (string literals
+   may lie a byte or two apart, so low bits alone would collide). */
 static inline size_t class_slot(const char *name)
 {
     uint64_t h = (uint64_t)(uintptr_t)name * UINT64_C(0x9E3779B97F4A7C15);
@@ -634,14 +642,41 @@ static inline size_t class_slot(const char *name)
 }
 
 /* Whether c's cache knows the pointer name and the text there is still
-   that key's: then *ix is the key's index in c's keys. */
-static inline bool class_cached(const rcyi_class_t *c, const char *name, size_t *ix)
+   that key's: then *ix is the key's index in c's keys. The bytes are
+   compared in order, against the copy in the cache (no load of the key on
+   the way) and past it against the key, each only once the ones before
+   matched non-NUL bytes of the key (which has no NUL inside), so nothing
+   past name's NUL is read. */
+FAST_INLINE bool class_cached(const rcyi_class_t *c, const char *name, size_t *ix)
 {
     size_t h = class_slot(name);
     if (c->name_ptr[h] != name)
         return false;
     *ix = c->name_ix[h];
-    return key_text_is(c->keys[*ix], name);
+    const char *t = c->name_text[h];
+    /* The first two bytes straight: most names are short. */
+    if (name[0] != t[0])
+        return false;
+    if (t[0] == '\0')
+        return true; /* the key's NUL: its text ends, and name's */
+    if (name[1] != t[1])
+        return false;
+    if (t[1] == '\0')
+        return true;
+    size_t k = 2;
+    for (; k < RCYI_NAME_TEXT; k++) {
+        if (name[k] != t[k])
+            return false;
+        if (t[k] == '\0')
+            return true;
+    }
+    const char *d = ((const rcyi_str_t *)c->keys[*ix])->data;
+    for (;; k++) {
+        if (name[k] != d[k])
+            return false;
+        if (d[k] == '\0')
+            return true;
+    }
 }
 
 /* After a slow path found key (interned from the text at name) for the
@@ -655,9 +690,11 @@ static void class_learn(rcy_object_t *obj, const char *name, rcy_object_t *key)
     int ix = keys_find(c, key);
     if (ix < 0)
         return;
-    size_t h = class_slot(name);
+    const rcyi_str_t *s = (const rcyi_str_t *)key;
+    size_t h = class_slot(name), n = (size_t)s->ob.size + 1; /* with its NUL */
     c->name_ptr[h] = name;
     c->name_ix[h] = (uint8_t)ix;
+    memcpy(c->name_text[h], s->data, n < RCYI_NAME_TEXT ? n : RCYI_NAME_TEXT);
 }
 
 /* ---- The fast paths ----------------------------------------------------
@@ -776,7 +813,7 @@ static int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value
 
 /* The fast path of rcy_getattr: the value (borrowed), or NULL when the
    fast path does not apply (nothing recorded). obj is not NULL. */
-static inline rcy_object_t *getattr_fast(rcy_object_t *obj, const char *name)
+FAST_INLINE rcy_object_t *getattr_fast(rcy_object_t *obj, const char *name)
 {
     if (!instance_fast(obj)) /* a NULL name misses the class's cache */
         return NULL;

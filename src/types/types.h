@@ -90,6 +90,9 @@ typedef struct rcyi_dict_s {
 /* Entries of a class's cache of char * attribute names (a power of two). */
 #define RCYI_CLASS_NAME_CACHE 16
 
+/* The bytes of a key's text a class's cache of char * names keeps. */
+#define RCYI_NAME_TEXT 8
+
 typedef struct rcyi_class_s {
     rcy_object_t ob;
     rcy_type_t *instance_type; /* named after the class; lives with the runtime */
@@ -109,13 +112,15 @@ typedef struct rcyi_class_s {
     uint8_t spare;
     rcy_object_t *keys[RCYI_SHARED_KEYS_MAX];
     /* The char * attribute calls' cache of this class (class.c): for a
-       name pointer a caller passed, the index of its key in keys,
-       direct-mapped by a hash of the pointer (NULL: an empty entry). An
-       entry proves nothing by itself: a hit counts only after the text at
-       the pointer compared equal to keys[ix]'s (a caller's buffer may
-       change between calls), so it costs no string hashing but one
-       comparison of a short name. */
-    const char *name_ptr[RCYI_CLASS_NAME_CACHE];
+       name pointer a caller passed, the index of its key in keys and the
+       first bytes of the key's text, direct-mapped by a hash of the
+       pointer. An entry proves nothing by itself: a hit counts only after
+       the text at the pointer compared equal to the key's (a caller's
+       buffer may change between calls): against the copy here for the
+       first bytes (no load of the key on the way), then against the key.
+       So it costs no string hashing, but one comparison of a short name. */
+    const char *name_ptr[RCYI_CLASS_NAME_CACHE];          /* a sentinel when empty */
+    char name_text[RCYI_CLASS_NAME_CACHE][RCYI_NAME_TEXT]; /* from the start, with the NUL if it fits */
     uint8_t name_ix[RCYI_CLASS_NAME_CACHE];
 } rcyi_class_t;
 
