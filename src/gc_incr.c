@@ -58,7 +58,11 @@
 enum { IDLE = 0, SNAPSHOT, SUBTRACT, MARK, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
-#define STEP_WORK_DEFAULT 120000 /* work units per step: about 0.7 ms at 6 ns a unit (measured here) */
+#define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
+#define PAUSE_US_DEFAULT 1000   /* the pause target: young collection and step, CPU microseconds */
+#define PAUSE_MARGIN_US 100     /* kept back from the target: the clock's granularity, the step's end */
+#define CHECK_UNITS 4096        /* work units between two reads of the thread's CPU clock */
+#define REGION_MAX 1024         /* objects gathered for one region collection (whole components) */
 #define START_DEN 64            /* a pass starts when promotions reach 1/64 of the last live size */
 #define PACE_DEN 8              /* ... and is paced to end within 1/8 more */
 #define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
@@ -73,10 +77,14 @@ typedef struct rcyi_incr_s {
     size_t pos;              /* the current phase's cursor */
     size_t reached;          /* MARK, SCAN: P[0, reached) is reached; S = P[reached, len) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
-    size_t *parent, *ring;   /* GROUP: union-find over S, and each set as a ring */
+    uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring (4 bytes a suspect each) */
+    bool one;                /* |S| does not fit the arrays' indices: S is collected as one region */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
     int64_t step_work;
+    double pause;            /* the pause target, s of thread CPU time (0: none) */
+    double deadline;         /* the current step stops at this thread CPU time (0: no time bound) */
+    int64_t check_at;        /* ... and reads the clock when its budget left falls to this */
 
     /* The pass. */
     double t_start, in_steps;
@@ -102,6 +110,36 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double rcyi_incr_cpu_now(void)
+{
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#endif
+    return 0.0;
+}
+
+/* Whether the current step must stop: its work budget is spent, or (every
+   CHECK_UNITS units) the thread's CPU clock has passed the step's
+   deadline, which ends the step's budget (rcyi_pacer_step_stop: the credit
+   not spent stays for the next step). Never while finishing synchronously
+   (no step: rcyi_pacer_exhausted is false, and there is no deadline). */
+static inline bool step_over(rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    if (rcyi_pacer_exhausted(p))
+        return true;
+    if (RCY_LIKELY(in->deadline == 0.0 || p->step_left > in->check_at))
+        return false;
+    in->check_at = p->step_left - CHECK_UNITS;
+    if (rcyi_incr_cpu_now() < in->deadline)
+        return false;
+    rcyi_pacer_step_stop(p);
+    in->st.time_stops++;
+    return true;
 }
 
 /* ---- Header encoding of P objects ------------------------------------- */
@@ -153,7 +191,8 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
             return NULL;
         memset(rt->incr, 0, sizeof(rcyi_incr_t));
         rcyi_incr_t *in = rt->incr;
-        in->step_work = rt->incr_step_work > 0 ? rt->incr_step_work : STEP_WORK_DEFAULT;
+        in->step_work = rt->incr_step_work > 0 ? (int64_t)rt->incr_step_work : STEP_WORK_DEFAULT;
+        in->pause = (double)rt->incr_pause_us * 1e-6;
         rcyi_pacer_init(&in->pacer, in->step_work, in->step_work / 64 + 1, 64);
         in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
         in->bytes_per_obj = 64;
@@ -168,6 +207,7 @@ void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
 {
     rt->gc_mode = cfg->gc_mode == RCY_GC_INCREMENTAL ? RCY_GC_INCREMENTAL : RCY_GC_COMPAT;
     rt->incr_step_work = cfg->incr_step_work;
+    rt->incr_pause_us = cfg->incr_pause_us > 0 ? cfg->incr_pause_us : PAUSE_US_DEFAULT;
     const char *env = getenv("RCY_GC_MODE");
     if (env != NULL && strcmp(env, "incremental") == 0)
         rt->gc_mode = RCY_GC_INCREMENTAL;
@@ -181,6 +221,15 @@ void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
         long long v = strtoll(env, &end, 10);
         if (*end == '\0' && v > 0 && v < ((long long)1 << 40))
             rt->incr_step_work = (size_t)v;
+    }
+    /* A test knob as well: the pause target, 0 for none (steps bounded by
+       their work alone, and so deterministic). */
+    env = getenv("RCY_GC_INCR_PAUSE_US");
+    if (env != NULL && *env != '\0') {
+        char *end;
+        long long v = strtoll(env, &end, 10);
+        if (*end == '\0' && v >= 0 && v < ((long long)1 << 40))
+            rt->incr_pause_us = (size_t)v;
     }
     rt->incr = NULL;
     /* The state now rather than at the first collection (which would then
@@ -210,6 +259,7 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->objs = NULL;
     in->parent = in->ring = NULL;
     in->len = in->cap = in->pos = in->reached = in->m = 0;
+    in->one = false;
 }
 
 void rcyi_incr_abort(rcy_runtime_t *rt)
@@ -334,13 +384,13 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
 
 /* Union-find over S, with each set also a ring (ring[j]: the next member),
    so that a set's members are found from any of them. */
-static size_t find(size_t *parent, size_t j)
+static uint32_t find(uint32_t *parent, uint32_t j)
 {
-    size_t r = j;
+    uint32_t r = j;
     while (parent[r] != r)
         r = parent[r];
     while (parent[j] != r) {
-        size_t next = parent[j];
+        uint32_t next = parent[j];
         parent[j] = r;
         j = next;
     }
@@ -349,11 +399,11 @@ static size_t find(size_t *parent, size_t j)
 
 static void unite(rcyi_incr_t *in, size_t a, size_t b)
 {
-    size_t ra = find(in->parent, a), rb = find(in->parent, b);
+    uint32_t ra = find(in->parent, (uint32_t)a), rb = find(in->parent, (uint32_t)b);
     if (ra == rb)
         return;
     in->parent[rb] = ra;
-    size_t t = in->ring[ra];
+    uint32_t t = in->ring[ra];
     in->ring[ra] = in->ring[rb];
     in->ring[rb] = t;
 }
@@ -386,7 +436,7 @@ static int visit_union(rcy_object_t *child, const char *label, intptr_t index, v
 static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    while (!rcyi_list_is_empty(&in->pending) && !rcyi_pacer_exhausted(p)) {
+    while (!rcyi_list_is_empty(&in->pending) && !step_over(in)) {
         if (in->len == in->cap) {
             size_t cap = in->cap + in->cap / 4 + 1024; /* rarely: the estimate was short */
             size_t bytes;
@@ -402,6 +452,11 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->cap = cap;
         }
         rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
+#if defined(__GNUC__) || defined(__clang__)
+        /* The list is mostly in allocation order: what the walk reaches
+           next is a little ahead in memory (gc.c's PREFETCH_AHEAD). */
+        __builtin_prefetch((const char *)g + 2048, 1, 3);
+#endif
         rcy_gc_head_t *next = rcyi_gc_next(g);
         in->pending.next = (uintptr_t)next;
         rcyi_gc_set_prev(next, &in->pending);
@@ -439,7 +494,7 @@ static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcyi_pacer_t *p = &in->pacer;
     visit_t v = {rt, in, 0, 0};
     rt->walk = INCR_WALK;
-    while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->len && !step_over(in)) {
         PREFETCH_P(in, in->pos);
         rcy_object_t *o = in->objs[in->pos++];
         if (o == NULL)
@@ -459,7 +514,7 @@ static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void phase_mark(rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->len && !step_over(in)) {
         PREFETCH_P(in, in->pos);
         rcy_object_t *o = in->objs[in->pos];
         if (o != NULL && hint_get(rcyi_as_gc(o)) > 0)
@@ -480,7 +535,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     visit_t v = {rt, in, 0, 0};
     rt->walk = INCR_WALK;
-    while (in->pos < in->reached && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->reached && !step_over(in)) {
         PREFETCH_P(in, in->pos);
         size_t i = in->pos++;
         rcy_object_t *o = in->objs[i];
@@ -500,15 +555,15 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     rt->walk = NULL;
     if (in->pos == in->reached) {
         in->m = in->len - in->reached;
-        in->suspects = 0;
-        for (size_t j = in->reached; j < in->len; j++) /* counted for the report, charged below */
-            in->suspects += in->objs[j] != NULL;
-        rcyi_pacer_charge(p, in->m / 16 + 1);
+        in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
-        if (in->m > 0) {
-            in->parent = incr_realloc(rt, NULL, in->m, sizeof(size_t));
-            in->ring = in->parent ? incr_realloc(rt, NULL, in->m, sizeof(size_t)) : NULL;
+        in->one = in->m >= UINT32_MAX;
+        if (in->one) {
+            in->phase = COLLECT; /* no arrays: one region (sound, one pause) */
+        } else if (in->m > 0) {
+            in->parent = incr_realloc(rt, NULL, in->m, sizeof(uint32_t));
+            in->ring = in->parent ? incr_realloc(rt, NULL, in->m, sizeof(uint32_t)) : NULL;
             if (in->ring == NULL) {
                 in->st.out_of_memory++;
                 rcyi_incr_abort(rt);
@@ -520,10 +575,12 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void phase_group_clear(rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->m && !step_over(in)) {
         size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
-        for (size_t j = in->pos; j < end; j++)
-            in->parent[j] = in->ring[j] = j;
+        for (size_t j = in->pos; j < end; j++) {
+            in->parent[j] = in->ring[j] = (uint32_t)j;
+            in->suspects += in->objs[in->reached + j] != NULL; /* for the report */
+        }
         rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
         in->pos = end;
     }
@@ -538,7 +595,7 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcyi_pacer_t *p = &in->pacer;
     visit_t v = {rt, in, 0, 0};
     rt->walk = INCR_WALK;
-    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->m && !step_over(in)) {
         size_t j = in->pos++;
         rcy_object_t *o = in->objs[in->reached + j];
         if (o == NULL)
@@ -565,8 +622,9 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* Gathers whole components into a region until the budget is spent, and
-   collects the region. Finalizers and callbacks run there: they may free
+/* Gathers whole components into a region until the budget is spent or
+   the region holds REGION_MAX objects, and collects the region (the run
+   loop then checks the step's time before the next one). Finalizers and callbacks run there: they may free
    P objects (their slots clear), and may give the pass up (a heap walk
    from a finalizer), which the caller sees in the phase. */
 static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
@@ -575,7 +633,19 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t region;
     rcyi_list_init(&region);
     size_t gathered = 0;
-    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+    if (in->one) {
+        for (; in->pos < in->m; in->pos++) {
+            rcy_object_t *o = in->objs[in->reached + in->pos];
+            if (o != NULL) {
+                in->objs[in->reached + in->pos] = NULL;
+                relink(rcyi_as_gc(o), &region);
+                gathered++;
+            }
+        }
+        in->suspects = in->largest_group = gathered;
+        rcyi_pacer_charge(p, 12 * (uint64_t)gathered);
+    }
+    while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
         size_t j = in->pos++;
         if (in->objs[in->reached + j] == NULL)
             continue;
@@ -711,7 +781,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     double t0 = now_seconds();
-    while (in->phase != IDLE && !rcyi_pacer_exhausted(&in->pacer)) {
+    while (in->phase != IDLE && !step_over(in)) {
         switch (in->phase) {
         case SNAPSHOT: phase_snapshot(rt, in); break;
         case SUBTRACT: phase_subtract(rt, in); break;
@@ -778,7 +848,7 @@ static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
 }
 
-void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted)
+void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_start)
 {
     if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
         return;
@@ -808,7 +878,21 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted)
         return;
     }
     if (rcyi_pacer_step_begin(&in->pacer)) {
+        /* The step's time: the pause target less what this collection
+           took so far (its callbacks included), less a margin. A step
+           always does at least CHECK_UNITS units (its first clock read
+           comes then), so that passes progress even where every young
+           collection alone exceeds the target (counted in no_time). */
+        in->deadline = 0.0;
+        if (in->pause > 0.0 && cpu_start > 0.0) {
+            double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 10 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 10;
+            in->deadline = cpu_start + in->pause - margin;
+            in->check_at = in->pacer.step_left - CHECK_UNITS;
+            if (rcyi_incr_cpu_now() >= in->deadline)
+                in->st.no_time++;
+        }
         run(rt, in);
+        in->deadline = 0.0;
         rcyi_pacer_step_end(&in->pacer);
     }
 }

@@ -100,6 +100,13 @@ static inline void rcyi_pacer_charge(rcyi_pacer_t *p, uint64_t units)
 }
 /* Whether the current step's budget is spent. */
 static inline bool rcyi_pacer_exhausted(const rcyi_pacer_t *p) { return p->in_step && p->step_left <= 0; }
+/* Ends the current step's budget now (the step's time is spent): whatever
+   credit it did not spend stays in the balance for the next step. */
+static inline void rcyi_pacer_step_stop(rcyi_pacer_t *p)
+{
+    if (p->in_step)
+        p->step_left = 0;
+}
 /* Ends the step: caps the debt at one step. */
 RCYI_PACER_FUNC void rcyi_pacer_step_end(rcyi_pacer_t *p);
 

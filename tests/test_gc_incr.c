@@ -496,6 +496,103 @@ TEST(test_external_bytes)
 /* The backstop: steps of one unit cannot keep up with a heap growing
    fast; when the old generation outgrows the last pass's survivors by
    25 %, the pass is finished at once, so old garbage never piles up. */
+/* Steps bounded by time (cfg.incr_pause_us): a step stops between two
+   objects once the thread's CPU clock passes its deadline, and the next
+   step resumes exactly there. The same program, whose old generation does
+   not change during the pass (it makes only young garbage), is run with a
+   pause target of 1 us (every step stops at its first clock read, after
+   one check's worth of work) and with one of 1,000 s (never reached:
+   steps bounded by their credit alone): the pass examines the same
+   objects, does the same work to the unit (nothing done twice, nothing
+   skipped) and frees the same garbage, in many more steps; a final full
+   collection then finds the same (the last young garbage) in both. */
+static rcy_runtime_t *timed_runtime(size_t pause_us)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = (size_t)1 << 22;
+    cfg.incr_pause_us = pause_us;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    if (rt == NULL)
+        exit(2);
+    rcy_gc_set_threshold(rt, 100, 5, 5);
+    return rt;
+}
+
+typedef struct timed_result_s {
+    rcy_gc_incr_stats_t s;
+    size_t live;
+    intptr_t final_found;
+} timed_result_t;
+
+static timed_result_t timed_pass(size_t pause_us)
+{
+    rcy_runtime_t *rt = timed_runtime(pause_us);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    enum { LIVE = 60000, CYCLES = 3000 };
+    rcy_gc_disable(rt);
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        if (i % 3 == 0)
+            node_set_b(cur, head); /* references back: cycles through the live chain */
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t **cyc = malloc(CYCLES * sizeof *cyc);
+    if (cyc == NULL)
+        exit(2);
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *a = node_new(t, i), *b = node_new(t, -i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        rcy_decref(OB(b));
+        cyc[i] = a;
+    }
+    rcy_gc_collect(rt, 1); /* all of it in the oldest generation */
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i])); /* old garbage */
+    free(cyc);
+    rcy_gc_enable(rt);
+    /* Only young garbage from here on: the old generation stays as the
+       pass found it. */
+    for (long i = 0; i < 20000000 && istats(rt).passes < 1; i++) {
+        node_t *y = node_new(t, i);
+        node_set_b(y, y);
+        rcy_decref(OB(y));
+    }
+    timed_result_t r;
+    r.s = istats(rt);
+    r.live = rcy_runtime_live_objects(rt);
+    r.final_found = rcy_gc_collect(rt, 2);
+    rcy_decref(OB(head));
+    test_runtime_end(rt);
+    return r;
+}
+
+TEST(test_time_bounded_steps_resume)
+{
+    timed_result_t untimed = timed_pass(1000000000);
+    timed_result_t timed = timed_pass(1);
+    CHECK_EQ(untimed.s.passes, 1);
+    CHECK_EQ(timed.s.passes, 1);
+    CHECK_EQ(untimed.s.time_stops, 0);
+    CHECK(timed.s.time_stops > 0);
+    CHECK(timed.s.no_time > 0); /* the young collection alone is past 1 us */
+    CHECK(timed.s.steps > untimed.s.steps);
+    CHECK(timed.s.steps >= 10);
+    CHECK_EQ(timed.s.last_snapshot, untimed.s.last_snapshot);
+    CHECK_EQ(timed.s.last_work, untimed.s.last_work);
+    CHECK_EQ(timed.s.last_collected, untimed.s.last_collected);
+    CHECK_EQ(timed.s.last_collected, 2 * 3000);
+    CHECK_EQ(timed.live, untimed.live);
+    /* The last young garbage only (the same in both). */
+    CHECK_EQ(timed.final_found, untimed.final_found);
+    CHECK(timed.final_found <= 100);
+}
+
 TEST(test_backstop)
 {
     rcy_runtime_t *rt = incr_runtime(1);
@@ -529,6 +626,7 @@ int main(void)
        incremental mode sets RCY_GC_MODE for every test). */
     unsetenv("RCY_GC_MODE");
     unsetenv("RCY_GC_INCR_STEP");
+    unsetenv("RCY_GC_INCR_PAUSE_US");
     RUN(test_mode_api);
     RUN(test_pass_collects_old_garbage);
     RUN(test_moves_without_refcount_traffic);
@@ -536,5 +634,6 @@ int main(void)
     RUN(test_what_gives_a_pass_up);
     RUN(test_external_bytes);
     RUN(test_backstop);
+    RUN(test_time_bounded_steps_resume);
     return harness_summary();
 }
