@@ -17,11 +17,15 @@
  *             the reference count then (update_refs);
  *   SUBTRACT  each P object's references to P objects lower their hints
  *             (subtract_refs), at 0 at the least;
- *   MARK      P objects whose hint is still > 0 (referenced from outside
- *             P, as far as the hints tell) are swapped to the front of P;
- *   SCAN      the front is scanned in order: what a scanned object refers
- *             to in P joins the front, and the scanned object goes back to
- *             the old generation's list (move_unreachable, over an array);
+ *   SCAN      a mark cursor examines P in order for roots (objects
+ *             whose hint is still > 0: referenced from outside P, as far
+ *             as the hints tell) and swaps each to the end of the front
+ *             P[0, reached); the front is scanned in order, what a
+ *             scanned object refers to in P joining it, and each scanned
+ *             object goes back to the old generation's list
+ *             (move_unreachable over an array; the cursor only examines
+ *             what the front has not reached, so a live heap costs one
+ *             walk, not two);
  *   GROUP     the rest of P, S (the suspects), is split into weakly
  *             connected components by union-find over its references
  *             (and weak references to their referents);
@@ -55,16 +59,17 @@
 #include <string.h>
 #include <time.h>
 
-enum { IDLE = 0, SNAPSHOT, SUBTRACT, MARK, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
+enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
 #define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
 #define PAUSE_US_DEFAULT 1000   /* the pause target: young collection and step, CPU microseconds */
-#define PAUSE_MARGIN_US 100     /* kept back from the target: the clock's granularity, the step's end */
+#define PAUSE_MARGIN_US 150     /* kept back from the target: the clock's granularity, the step's end */
 #define CHECK_UNITS 4096        /* work units between two reads of the thread's CPU clock */
-#define REGION_MAX 1024         /* objects gathered for one region collection (whole components) */
-#define START_DEN 64            /* a pass starts when promotions reach 1/64 of the last live size */
-#define PACE_DEN 8              /* ... and is paced to end within 1/8 more */
+#define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
+#define START_DEN 64            /* the first pass starts when promotions reach 1/64 of the live size */
+#define END_NUM 7               /* passes are paced to end when promotions reach 7/32 of the live size, */
+#define END_DEN 32              /* ... before the backstop's 1/4 (compat mode's 25 % rule) */
 #define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
 #define BACKSTOP_DEN 4
 #define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
@@ -75,8 +80,10 @@ typedef struct rcyi_incr_s {
     rcy_object_t **objs;     /* P */
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
-    size_t reached;          /* MARK, SCAN: P[0, reached) is reached; S = P[reached, len) */
+    size_t reached;          /* SCAN: P[0, reached) is reached (the front); then S = P[reached, len) */
+    size_t mark;             /* SCAN: the next object to examine as a root (hint > 0) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
+    size_t freed;            /* SNAPSHOT, SUBTRACT: slots of P cleared by untracking */
     uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring (4 bytes a suspect each) */
     bool one;                /* |S| does not fit the arrays' indices: S is collected as one region */
     size_t m;                /* |S| (with the slots freed since) */
@@ -97,6 +104,7 @@ typedef struct rcyi_incr_s {
     size_t ext_seen;   /* rt->ext_bytes already credited */
     size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
     uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
+    uint64_t window_last; /* objects promoted while the last completed pass ran (0: no pass yet) */
     uint64_t work_per_obj_fp; /* the last pass's work per snapshot object, 8 fixed-point bits */
     uint64_t bytes_per_obj;
 
@@ -303,6 +311,8 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     in->objs[i] = NULL;
     if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
         in->zeros--; /* one fewer to reach */
+    else if (in->phase < SCAN)
+        in->freed++;
     g->next = 0;
     g->prev &= RCYI_PREV_FINALIZED;
 }
@@ -505,27 +515,9 @@ static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     rt->walk = NULL;
     if (in->pos == in->len) {
-        in->phase = MARK;
-        in->pos = 0;
-        in->reached = 0;
-    }
-}
-
-static void phase_mark(rcyi_incr_t *in)
-{
-    rcyi_pacer_t *p = &in->pacer;
-    while (in->pos < in->len && !step_over(in)) {
-        PREFETCH_P(in, in->pos);
-        rcy_object_t *o = in->objs[in->pos];
-        if (o != NULL && hint_get(rcyi_as_gc(o)) > 0)
-            swap(in, in->pos, in->reached++);
-        in->pos++;
-        rcyi_pacer_charge(p, 1);
-    }
-    if (in->pos == in->len) {
         in->phase = SCAN;
-        in->pos = 0;
-        in->zeros = in->len - in->reached; /* with the freed slots: an upper bound */
+        in->pos = in->reached = in->mark = 0;
+        in->zeros = in->len - in->freed; /* every object of P, none reached yet */
     }
 }
 
@@ -535,7 +527,25 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     visit_t v = {rt, in, 0, 0};
     rt->walk = INCR_WALK;
-    while (in->pos < in->reached && !step_over(in)) {
+    while (!step_over(in)) {
+        if (in->pos == in->reached) {
+            /* The front is scanned: the next root, if any (the mark
+               cursor examines each object of P once, skipping the
+               front). */
+            if (in->mark < in->reached)
+                in->mark = in->reached;
+            if (in->mark >= in->len || in->zeros == 0)
+                break;
+            PREFETCH_P(in, in->mark);
+            rcy_object_t *o = in->objs[in->mark];
+            if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
+                swap(in, in->mark, in->reached++);
+                in->zeros--;
+            }
+            in->mark++;
+            rcyi_pacer_charge(p, 1);
+            continue;
+        }
         PREFETCH_P(in, in->pos);
         size_t i = in->pos++;
         rcy_object_t *o = in->objs[i];
@@ -553,7 +563,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         rcyi_pacer_charge(p, 1 + v.edges);
     }
     rt->walk = NULL;
-    if (in->pos == in->reached) {
+    if (in->pos == in->reached && (in->mark >= in->len || in->zeros == 0)) {
         in->m = in->len - in->reached;
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
@@ -685,12 +695,19 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
 
 /* ---- Passes ------------------------------------------------------------ */
 
+/* The promotions since the last pass at which the next should end:
+   END_NUM/END_DEN of its live size, before the backstop. */
+static uint64_t pace_end(const rcy_runtime_t *rt)
+{
+    return (uint64_t)rt->long_lived_total / END_DEN * END_NUM;
+}
+
 static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     rcyi_list_merge(old, &in->pending);
     in->phase = SNAPSHOT;
-    in->pos = in->len = in->reached = in->m = 0;
+    in->pos = in->len = in->reached = in->m = in->mark = in->freed = 0;
     in->t_start = now_seconds();
     in->in_steps = 0.0;
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
@@ -711,7 +728,15 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     /* k: the pass's expected work over the promotions it may take. */
     uint64_t live = (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
     uint64_t work = (live * in->work_per_obj_fp >> 8) + 1;
-    uint64_t promotions = (uint64_t)rt->long_lived_total / PACE_DEN + 1;
+    /* Credit comes twice as fast as the promotions left before pace_end
+       need: where the steps have the time, the pass ends halfway, and the
+       next one starts later (want_pass); where they do not (steps bounded
+       by the pause target), the pass takes what their time allows, and
+       the next one starts as much earlier. */
+    uint64_t end = pace_end(rt), pending = (uint64_t)rt->long_lived_pending;
+    uint64_t promotions = end > pending ? (end - pending) / 2 : 0;
+    if (promotions < (uint64_t)rt->long_lived_total / START_DEN + 1)
+        promotions = (uint64_t)rt->long_lived_total / START_DEN + 1;
     rcyi_pacer_begin(&in->pacer, work, promotions);
     size_t bytes = 0, objects = rcyi_live_objects(rt, &bytes);
     in->bytes_per_obj = objects > 0 && bytes / objects >= 16 ? bytes / objects : 64;
@@ -734,6 +759,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
     rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
     rt->long_lived_pending = promoted > 0 ? promoted : 0;
+    in->window_last = promoted > 0 ? (uint64_t)promoted : 1;
     in->live_last = (uint64_t)rt->long_lived_total;
     in->ext_last = rt->ext_bytes;
 
@@ -785,7 +811,6 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
         switch (in->phase) {
         case SNAPSHOT: phase_snapshot(rt, in); break;
         case SUBTRACT: phase_subtract(rt, in); break;
-        case MARK: phase_mark(in); break;
         case SCAN: phase_scan(rt, in); break;
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;
@@ -836,13 +861,22 @@ static bool backstop(rcy_runtime_t *rt, rcyi_incr_t *in)
                                          BACKSTOP_DEN, young_max));
 }
 
-/* Whether a pass should start: the promotions since the last pass reached
-   1/START_DEN of its live size (a quarter of compat mode's 25 % rule, so
-   that the paced pass ends before compat mode would collect), or the
-   external bytes grew by as much in objects' worth. */
+/* Whether a pass should start: late enough that passes are about as
+   frequent as compat mode's full collections, early enough to end before
+   the backstop. The last pass took window_last promotions from its start
+   to its end (its steps bounded by time or by credit): the next starts
+   when the promotions reach pace_end less 5/4 of that (at once if that is
+   negative), the first when they reach 1/START_DEN of the live size. Or
+   when the external bytes grew by an eighth of the heap's bytes. */
 static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
-    if (rt->long_lived_pending > 0 && rt->long_lived_pending >= rt->long_lived_total / START_DEN)
+    uint64_t pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
+    uint64_t start = (uint64_t)rt->long_lived_total / START_DEN;
+    if (in->window_last > 0) {
+        uint64_t lead = in->window_last + in->window_last / 4, end = pace_end(rt);
+        start = end > lead ? end - lead : 0;
+    }
+    if (pending > 0 && pending >= start)
         return true;
     uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
     return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
@@ -855,6 +889,7 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_star
     rcyi_incr_t *in = state(rt);
     if (in == NULL)
         return;
+
     if (in->phase == IDLE) {
         if (!backstop(rt, in) && !want_pass(rt, in))
             return;
