@@ -84,8 +84,9 @@ typedef struct rcyi_incr_s {
     size_t mark;             /* SCAN: the next object to examine as a root (hint > 0) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t freed;            /* SNAPSHOT, SUBTRACT: slots of P cleared by untracking */
-    uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring (4 bytes a suspect each) */
-    bool one;                /* |S| does not fit the arrays' indices: S is collected as one region */
+    uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
+                                each, in P's front (free once scanned): no memory of their own */
+    bool one;                /* S is larger than the front: collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
     int64_t step_work;
@@ -259,11 +260,13 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
 
 /* ---- Giving a pass up ------------------------------------------------- */
 
+/* The first slot of P that may hold an object: after SCAN, P[0, reached)
+   holds GROUP's arrays. */
+static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->reached : 0; }
+
 static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_free(rt, in->objs);
-    rcyi_free(rt, in->parent);
-    rcyi_free(rt, in->ring);
     in->objs = NULL;
     in->parent = in->ring = NULL;
     in->len = in->cap = in->pos = in->reached = in->m = 0;
@@ -276,7 +279,7 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    for (size_t i = 0; i < in->len; i++) {
+    for (size_t i = p_first(in); i < in->len; i++) {
         rcy_object_t *o = in->objs[i];
         if (o != NULL) {
             in->objs[i] = NULL;
@@ -296,7 +299,7 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return 0;
     size_t n = rcyi_list_size(&in->pending);
-    for (size_t i = 0; i < in->len; i++)
+    for (size_t i = p_first(in); i < in->len; i++)
         n += in->objs[i] != NULL;
     return n;
 }
@@ -568,16 +571,17 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
-        in->one = in->m >= UINT32_MAX;
+        /* GROUP's two arrays of 4-byte indices take one slot of P per
+           suspect, in the front, which the scan has emptied. Where S is
+           larger than the front (more than half of the old generation
+           suspected) it is collected as one region instead: a pause like
+           compat mode's full collection, but no memory beyond P. */
+        in->one = in->m > in->reached || in->m >= UINT32_MAX;
         if (in->one) {
-            in->phase = COLLECT; /* no arrays: one region (sound, one pause) */
+            in->phase = COLLECT;
         } else if (in->m > 0) {
-            in->parent = incr_realloc(rt, NULL, in->m, sizeof(uint32_t));
-            in->ring = in->parent ? incr_realloc(rt, NULL, in->m, sizeof(uint32_t)) : NULL;
-            if (in->ring == NULL) {
-                in->st.out_of_memory++;
-                rcyi_incr_abort(rt);
-            }
+            in->parent = (uint32_t *)(void *)in->objs;
+            in->ring = in->parent + in->m;
         }
     }
 }
