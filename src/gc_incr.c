@@ -66,6 +66,7 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 #define PAUSE_US_DEFAULT 1000   /* the pause target: young collection and step, CPU microseconds */
 #define PAUSE_MARGIN_US 150     /* kept back from the target: the clock's granularity, the step's end */
 #define CHECK_UNITS 4096        /* work units between two reads of the thread's CPU clock */
+#define ASSIST_MAX 8.0          /* a lagging pass's steps may take up to 8 times the pause target */
 #define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
 #define START_DEN 64            /* the first pass starts when promotions reach 1/64 of the live size */
 #define END_NUM 7               /* passes are paced to end when promotions reach 7/32 of the live size, */
@@ -77,7 +78,9 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 typedef struct rcyi_incr_s {
     int phase;
     rcy_gc_head_t pending;   /* SNAPSHOT: the old generation at the start, not yet in P */
-    rcy_object_t **objs;     /* P */
+    void *objs;              /* P: 4-byte compressed pointers (p_get), or 8-byte ones when wide */
+    bool wide;               /* some object of the pass is not within 64 GB of base, or unaligned */
+    uintptr_t base;          /* narrow P: object = base + 16 * entry (0: NULL) */
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
     size_t reached;          /* SCAN: P[0, reached) is reached (the front); then S = P[reached, len) */
@@ -159,6 +162,34 @@ static inline void p_set_index(rcy_gc_head_t *g, size_t i) { g->next = ((uintptr
 static inline uintptr_t hint_get(const rcy_gc_head_t *g) { return g->prev >> 2; }
 static inline void hint_set(rcy_gc_head_t *g, uintptr_t h) { g->prev = (g->prev & RCYI_PREV_FINALIZED) | (h << 2); }
 
+/* P's entries: a 4-byte entry is an object's distance from base in
+   16-byte units (0 for none: objects are 16-byte aligned, after their
+   16-byte header), which halves P; an object that does not fit (farther
+   than 64 GB from the pass's first object, or unaligned) makes P wide,
+   8-byte pointers, for the rest of the pass (p_widen). */
+static inline rcy_object_t *p_get(const rcyi_incr_t *in, size_t i)
+{
+    if (RCY_LIKELY(!in->wide)) {
+        uint32_t e = ((const uint32_t *)in->objs)[i];
+        return e == 0 ? NULL : (rcy_object_t *)(in->base + ((uintptr_t)e << 4));
+    }
+    return ((rcy_object_t *const *)in->objs)[i];
+}
+static inline void p_clear(rcyi_incr_t *in, size_t i)
+{
+    if (RCY_LIKELY(!in->wide))
+        ((uint32_t *)in->objs)[i] = 0;
+    else
+        ((rcy_object_t **)in->objs)[i] = NULL;
+}
+static inline size_t p_elem(const rcyi_incr_t *in) { return in->wide ? sizeof(rcy_object_t *) : sizeof(uint32_t); }
+/* Whether o has a 4-byte entry (narrow P). */
+static inline bool p_fits(const rcyi_incr_t *in, const rcy_object_t *o)
+{
+    uintptr_t d = (uintptr_t)o - in->base;
+    return (uintptr_t)o > in->base && (d & 15) == 0 && (d >> 4) <= UINT32_MAX;
+}
+
 /* Puts a P object (its slot already cleared) at the end of list. */
 static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
 {
@@ -169,9 +200,16 @@ static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
 
 static void swap(rcyi_incr_t *in, size_t i, size_t j)
 {
-    rcy_object_t *a = in->objs[i], *b = in->objs[j];
-    in->objs[i] = b;
-    in->objs[j] = a;
+    rcy_object_t *a = p_get(in, i), *b = p_get(in, j);
+    if (RCY_LIKELY(!in->wide)) {
+        uint32_t *e = in->objs, t = e[i];
+        e[i] = e[j];
+        e[j] = t;
+    } else {
+        rcy_object_t **e = in->objs;
+        e[i] = b;
+        e[j] = a;
+    }
     if (a != NULL)
         p_set_index(rcyi_as_gc(a), j);
     if (b != NULL)
@@ -268,6 +306,8 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_free(rt, in->objs);
     in->objs = NULL;
+    in->wide = false;
+    in->base = 0;
     in->parent = in->ring = NULL;
     in->len = in->cap = in->pos = in->reached = in->m = 0;
     in->one = false;
@@ -280,9 +320,9 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
         return;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     for (size_t i = p_first(in); i < in->len; i++) {
-        rcy_object_t *o = in->objs[i];
+        rcy_object_t *o = p_get(in, i);
         if (o != NULL) {
-            in->objs[i] = NULL;
+            p_clear(in, i);
             relink(rcyi_as_gc(o), old);
         }
     }
@@ -300,7 +340,7 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
         return 0;
     size_t n = rcyi_list_size(&in->pending);
     for (size_t i = p_first(in); i < in->len; i++)
-        n += in->objs[i] != NULL;
+        n += p_get(in, i) != NULL;
     return n;
 }
 
@@ -309,9 +349,9 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
     rcyi_incr_t *in = rt->incr;
     size_t i = p_index(g);
-    if (RCY_UNLIKELY(in == NULL || i >= in->len || in->objs[i] != rcyi_from_gc(g)))
+    if (RCY_UNLIKELY(in == NULL || i >= in->len || i < p_first(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
-    in->objs[i] = NULL;
+    p_clear(in, i);
     if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
         in->zeros--; /* one fewer to reach */
     else if (in->phase < SCAN)
@@ -446,38 +486,60 @@ static int visit_union(rcy_object_t *child, const char *label, intptr_t index, v
    finishing synchronously) or its work is done, charging one unit per
    object visited and one per edge traversed, where they happen. */
 
+/* Gives P room for cap entries, wide ones if `wide` (converting the
+   narrow entries in place, from the end: an 8-byte entry i covers narrow
+   entries 2i and 2i + 1, already converted). False (the pass given up)
+   when memory is short. */
+static bool p_grow(rcy_runtime_t *rt, rcyi_incr_t *in, size_t cap, bool wide)
+{
+    size_t bytes;
+    size_t elem = wide ? sizeof(rcy_object_t *) : sizeof(uint32_t);
+    void *objs = rcyi_size_mul(cap, elem, &bytes) ? incr_realloc(rt, in->objs, cap, elem) : NULL;
+    if (objs == NULL) {
+        in->st.out_of_memory++;
+        rcyi_incr_abort(rt);
+        return false;
+    }
+    in->objs = objs;
+    in->cap = cap;
+    if (wide && !in->wide) {
+        for (size_t i = in->len; i-- > 0;) {
+            uint32_t e = ((uint32_t *)objs)[i];
+            ((rcy_object_t **)objs)[i] = e == 0 ? NULL : (rcy_object_t *)(in->base + ((uintptr_t)e << 4));
+        }
+        in->wide = true;
+        in->st.wide_passes++;
+    }
+    return true;
+}
+
 static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
     while (!rcyi_list_is_empty(&in->pending) && !step_over(in)) {
-        if (in->len == in->cap) {
-            size_t cap = in->cap + in->cap / 4 + 1024; /* rarely: the estimate was short */
-            size_t bytes;
-            if (!rcyi_size_mul(cap, sizeof(rcy_object_t *), &bytes))
-                cap = 0;
-            rcy_object_t **objs = cap ? incr_realloc(rt, in->objs, cap, sizeof(rcy_object_t *)) : NULL;
-            if (objs == NULL) {
-                in->st.out_of_memory++;
-                rcyi_incr_abort(rt);
-                return;
-            }
-            in->objs = objs;
-            in->cap = cap;
-        }
+        if (in->len == in->cap && !p_grow(rt, in, in->cap + in->cap / 4 + 1024, in->wide)) /* rarely */
+            return;
         rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
 #if defined(__GNUC__) || defined(__clang__)
         /* The list is mostly in allocation order: what the walk reaches
            next is a little ahead in memory (gc.c's PREFETCH_AHEAD). */
         __builtin_prefetch((const char *)g + 2048, 1, 3);
 #endif
+        rcy_object_t *o = rcyi_from_gc(g);
+        if (in->len == 0 && !in->wide) /* P's base: 32 GB below the first object */
+            in->base = (uintptr_t)o > ((uintptr_t)1 << 35) ? (uintptr_t)o - ((uintptr_t)1 << 35) : 0;
+        if (!in->wide && !p_fits(in, o) && !p_grow(rt, in, in->cap, true))
+            return; /* (given up, o still on pending) */
         rcy_gc_head_t *next = rcyi_gc_next(g);
         in->pending.next = (uintptr_t)next;
         rcyi_gc_set_prev(next, &in->pending);
-        rcy_object_t *o = rcyi_from_gc(g);
         if (RCY_UNLIKELY(o->refcnt <= 0))
             rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
                                            : "a tracked object has a reference count <= 0");
-        in->objs[in->len] = o;
+        if (RCY_LIKELY(!in->wide))
+            ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
+        else
+            ((rcy_object_t **)in->objs)[in->len] = o;
         p_set_index(g, in->len);
         hint_set(g, (uintptr_t)o->refcnt);
         in->len++;
@@ -495,8 +557,9 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH_P(in, i)                                                                          \
     do {                                                                                           \
-        if ((i) + 16 < (in)->len && (in)->objs[(i) + 16] != NULL)                                  \
-            __builtin_prefetch((const char *)(in)->objs[(i) + 16] - sizeof(rcy_gc_head_t), 1, 3);  \
+        rcy_object_t *ahead_ = (i) + 16 < (in)->len ? p_get((in), (i) + 16) : NULL;               \
+        if (ahead_ != NULL)                                                                        \
+            __builtin_prefetch((const char *)ahead_ - sizeof(rcy_gc_head_t), 1, 3);                \
     } while (0)
 #else
 #define PREFETCH_P(in, i) ((void)0)
@@ -509,7 +572,7 @@ static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
     rt->walk = INCR_WALK;
     while (in->pos < in->len && !step_over(in)) {
         PREFETCH_P(in, in->pos);
-        rcy_object_t *o = in->objs[in->pos++];
+        rcy_object_t *o = p_get(in, in->pos++);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -540,7 +603,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
             if (in->mark >= in->len || in->zeros == 0)
                 break;
             PREFETCH_P(in, in->mark);
-            rcy_object_t *o = in->objs[in->mark];
+            rcy_object_t *o = p_get(in, in->mark);
             if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
                 swap(in, in->mark, in->reached++);
                 in->zeros--;
@@ -551,7 +614,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         }
         PREFETCH_P(in, in->pos);
         size_t i = in->pos++;
-        rcy_object_t *o = in->objs[i];
+        rcy_object_t *o = p_get(in, i);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -560,7 +623,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
            move_unreachable stops traversing so). */
         if (in->zeros > 0)
             traverse(o, visit_reach, &v);
-        in->objs[i] = NULL;
+        p_clear(in, i);
         relink(rcyi_as_gc(o), old);
         in->returned++;
         rcyi_pacer_charge(p, 1 + v.edges);
@@ -576,7 +639,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
            larger than the front (more than half of the old generation
            suspected) it is collected as one region instead: a pause like
            compat mode's full collection, but no memory beyond P. */
-        in->one = in->m > in->reached || in->m >= UINT32_MAX;
+        in->one = in->m * 2 * sizeof(uint32_t) > in->reached * p_elem(in) || in->m >= UINT32_MAX;
         if (in->one) {
             in->phase = COLLECT;
         } else if (in->m > 0) {
@@ -593,7 +656,7 @@ static void phase_group_clear(rcyi_incr_t *in)
         size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
         for (size_t j = in->pos; j < end; j++) {
             in->parent[j] = in->ring[j] = (uint32_t)j;
-            in->suspects += in->objs[in->reached + j] != NULL; /* for the report */
+            in->suspects += p_get(in, in->reached + j) != NULL; /* for the report */
         }
         rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
         in->pos = end;
@@ -611,7 +674,7 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     rt->walk = INCR_WALK;
     while (in->pos < in->m && !step_over(in)) {
         size_t j = in->pos++;
-        rcy_object_t *o = in->objs[in->reached + j];
+        rcy_object_t *o = p_get(in, in->reached + j);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -649,9 +712,9 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     size_t gathered = 0;
     if (in->one) {
         for (; in->pos < in->m; in->pos++) {
-            rcy_object_t *o = in->objs[in->reached + in->pos];
+            rcy_object_t *o = p_get(in, in->reached + in->pos);
             if (o != NULL) {
-                in->objs[in->reached + in->pos] = NULL;
+                p_clear(in, in->reached + in->pos);
                 relink(rcyi_as_gc(o), &region);
                 gathered++;
             }
@@ -661,13 +724,13 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
         size_t j = in->pos++;
-        if (in->objs[in->reached + j] == NULL)
+        if (p_get(in, in->reached + j) == NULL)
             continue;
         size_t k = j, n = 0;
         do {
-            rcy_object_t *o = in->objs[in->reached + k];
+            rcy_object_t *o = p_get(in, in->reached + k);
             if (o != NULL) {
-                in->objs[in->reached + k] = NULL;
+                p_clear(in, in->reached + k);
                 relink(rcyi_as_gc(o), &region);
                 n++;
             }
@@ -722,8 +785,10 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
        promotions since: an upper bound but for objects that died), so that
        it is not copied while it grows (peak memory). */
     size_t want = (size_t)(rt->long_lived_total + rt->long_lived_pending) + 1024;
+    in->wide = false;
+    in->base = 0;
     if (want > in->cap) {
-        rcy_object_t **objs = incr_realloc(rt, in->objs, want, sizeof(rcy_object_t *));
+        void *objs = incr_realloc(rt, in->objs, want, sizeof(uint32_t));
         if (objs != NULL) {
             in->objs = objs;
             in->cap = want;
@@ -865,6 +930,33 @@ static bool backstop(rcy_runtime_t *rt, rcyi_incr_t *in)
                                          BACKSTOP_DEN, young_max));
 }
 
+/* How many times the pause target a step may take: 1 while the pass is
+   on time; once the old generation has grown past where the pass should
+   have ended (pace_end), up to ASSIST_MAX as the growth nears the
+   backstop, so that a pass that lags (its steps' time not enough for the
+   program's promotions) catches up in longer steps before the backstop
+   must finish it at once (the same for external bytes, between half
+   and all of the growth the backstop allows). */
+static double assist(const rcy_runtime_t *rt, const rcyi_incr_t *in)
+{
+    double lag = 0.0;
+    uint64_t young_max = (uint64_t)rt->gens[0].threshold * (uint64_t)(rt->gens[1].threshold + 1) + 64;
+    uint64_t end = pace_end(rt), pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
+    if (pending > end) {
+        uint64_t range = (uint64_t)rt->long_lived_total / BACKSTOP_DEN - end + young_max;
+        lag = (double)(pending - end) / (double)(range > 0 ? range : 1);
+    }
+    uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
+    if (rt->ext_bytes > in->ext_last && base > 0) {
+        double grown = (double)(rt->ext_bytes - in->ext_last) / (double)base; /* the backstop: 1 */
+        if (grown > 0.5 && 2.0 * (grown - 0.5) > lag)
+            lag = 2.0 * (grown - 0.5);
+    }
+    if (lag <= 0.0)
+        return 1.0;
+    return 1.0 + (ASSIST_MAX - 1.0) * (lag < 1.0 ? lag : 1.0);
+}
+
 /* Whether a pass should start: late enough that passes are about as
    frequent as compat mode's full collections, early enough to end before
    the backstop. The last pass took window_last promotions from its start
@@ -925,7 +1017,10 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_star
         in->deadline = 0.0;
         if (in->pause > 0.0 && cpu_start > 0.0) {
             double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 10 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 10;
-            in->deadline = cpu_start + in->pause - margin;
+            double factor = assist(rt, in);
+            if (factor > 1.0)
+                in->st.assists++;
+            in->deadline = cpu_start + in->pause * factor - margin;
             in->check_at = in->pacer.step_left - CHECK_UNITS;
             if (rcyi_incr_cpu_now() >= in->deadline)
                 in->st.no_time++;

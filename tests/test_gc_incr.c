@@ -12,6 +12,8 @@
 #include "node.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* A runtime in incremental mode with steps of `step` work units and small
    thresholds, so that young collections (and so steps) are frequent. */
@@ -593,6 +595,104 @@ TEST(test_time_bounded_steps_resume)
     CHECK(timed.final_found <= 100);
 }
 
+/* P's 4-byte entries need objects 16-byte aligned and within 64 GB of
+   the pass's first object; an allocator whose blocks are only 8-byte
+   aligned (one in three here) makes P wide in the middle of its snapshot
+   (the entries so far converted in place): the pass still finds the old
+   garbage and keeps the live heap. */
+typedef struct odd_alloc_s {
+    unsigned long n;
+} odd_alloc_t;
+
+static void *odd_malloc(void *ctx, size_t size)
+{
+    odd_alloc_t *a = ctx;
+    unsigned char *base = malloc(size + 32);
+    if (base == NULL)
+        return NULL;
+    size_t off = a->n++ % 3 == 2 ? 24 : 16; /* 8 mod 16 one time in three */
+    memcpy(base, &size, sizeof size);
+    base[off - 1] = (unsigned char)off;
+    return base + off;
+}
+
+static void odd_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    if (ptr != NULL) {
+        unsigned char *q = ptr;
+        free(q - q[-1]);
+    }
+}
+
+static void *odd_realloc(void *ctx, void *ptr, size_t size)
+{
+    if (ptr == NULL)
+        return odd_malloc(ctx, size);
+    unsigned char *q = ptr;
+    size_t old;
+    memcpy(&old, q - q[-1], sizeof old);
+    void *n = odd_malloc(ctx, size);
+    if (n == NULL)
+        return NULL;
+    memcpy(n, ptr, old < size ? old : size);
+    odd_free(ctx, ptr);
+    return n;
+}
+
+TEST(test_wide_array)
+{
+    odd_alloc_t a = {0};
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = 200;
+    cfg.allocator.malloc_fn = odd_malloc;
+    cfg.allocator.realloc_fn = odd_realloc;
+    cfg.allocator.free_fn = odd_free;
+    cfg.allocator.ctx = &a;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+    if (rt == NULL)
+        return;
+    rcy_gc_set_threshold(rt, 20, 3, 3);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 3000, CYCLES = 400 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t *cyc[CYCLES];
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *x = node_new(t, i), *y = node_new(t, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(y));
+        cyc[i] = x;
+    }
+    rcy_gc_collect(rt, 1);
+    size_t live_before = rcy_runtime_live_objects(rt);
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i]));
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.wide_passes >= 1);
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 TEST(test_backstop)
 {
     rcy_runtime_t *rt = incr_runtime(1);
@@ -635,5 +735,6 @@ int main(void)
     RUN(test_external_bytes);
     RUN(test_backstop);
     RUN(test_time_bounded_steps_resume);
+    RUN(test_wide_array);
     return harness_summary();
 }
