@@ -3,8 +3,10 @@
  * mode"). Opt-in (rcy_gc_set_mode(rt, RCY_GC_INCREMENTAL)); in the default
  * compat mode nothing here runs but the mode checks.
  *
- * A pass over the old generation runs in budgeted steps, after the young
- * collections, with the program running in between and changing anything
+ * A pass over the old generation runs in steps bounded by time (the pause
+ * target less the young collection that runs the step) and by credit
+ * (pacing.h), after the young collections, with the program running in
+ * between and changing anything
  * (references moved between containers without any count changing
  * included: there is no write barrier). The steps compute hints; only the
  * last phase frees anything, and it is an exact trial deletion, so the
@@ -28,7 +30,8 @@
  *             walk, not two);
  *   GROUP     the rest of P, S (the suspects), is split into weakly
  *             connected components by union-find over its references
- *             (and weak references to their referents);
+ *             (and weak references to their referents), its arrays in
+ *             P's emptied front (S larger than that: one region);
  *   COLLECT   whole components are gathered into a list and collected by
  *             the collector's own region collection (rcyi_gc_collect_region:
  *             trial deletion of that list against everything else, then
