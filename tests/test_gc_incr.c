@@ -693,6 +693,97 @@ TEST(test_wide_array)
     test_runtime_end(rt);
 }
 
+/* More than half of the old generation suspected (most of it dropped as
+   one cycle): GROUP's arrays do not fit in P's scanned front, and S is
+   collected as one region, whole. */
+TEST(test_large_suspected_set_is_one_region)
+{
+    rcy_runtime_t *rt = incr_runtime(300);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 1000, BIG = 8000 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t *first = node_new(t, -1), *prev = first;
+    for (long i = 1; i < BIG; i++) {
+        node_t *n = node_new(t, -1 - i);
+        node_set_a(prev, n);
+        prev = n;
+        rcy_decref(OB(n));
+    }
+    node_set_a(prev, first);
+    rcy_gc_collect(rt, 1);
+    size_t live_before = rcy_runtime_live_objects(rt);
+    rcy_decref(OB(first)); /* one garbage cycle of 8,000: 8 times the live heap */
+    uint64_t p0 = istats(rt).passes;
+    /* (A pass in progress may have started before the cycle was old.) */
+    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.largest_component >= BIG);
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - BIG + 64 + 64);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* A pass whose steps have no time (a pause target of 1 us: every step is
+   the minimum, one clock interval) cannot keep up with a program that
+   promotes: its steps are assisted (longer) as the old generation grows
+   toward the backstop, and the garbage is still found. */
+TEST(test_lagging_pass_is_assisted)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_pause_us = 1;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+    if (rt == NULL)
+        return;
+    rcy_gc_set_threshold(rt, 50, 3, 3);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 2000);
+    enum { LIVE = 40000, CYCLES = 2000 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *x = node_new(t, i), *y = node_new(t, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(x));
+        rcy_decref(OB(y));
+    }
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, p0 + 2, 4000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.assists > 0);
+    CHECK(s.no_time > 0);
+    CHECK_EQ(rcy_gc_collect(rt, 2) >= 0, 1);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 TEST(test_backstop)
 {
     rcy_runtime_t *rt = incr_runtime(1);
@@ -736,5 +827,7 @@ int main(void)
     RUN(test_backstop);
     RUN(test_time_bounded_steps_resume);
     RUN(test_wide_array);
+    RUN(test_large_suspected_set_is_one_region);
+    RUN(test_lagging_pass_is_assisted);
     return harness_summary();
 }
