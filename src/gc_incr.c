@@ -70,6 +70,7 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 #define PAUSE_MARGIN_US 150     /* kept back from the target: the clock's granularity, the step's end */
 #define CHECK_UNITS 4096        /* work units between two reads of the thread's CPU clock */
 #define ASSIST_MAX 8.0          /* a lagging pass's steps may take up to 8 times the pause target */
+#define SNAP_BATCH 64           /* objects SNAPSHOT moves into P between two checks of the step */
 #define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
 #define START_DEN 64            /* the first pass starts when promotions reach 1/64 of the live size */
 #define END_NUM 7               /* passes are paced to end when promotions reach 7/32 of the live size, */
@@ -562,30 +563,47 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
         if (in->len == in->cap && !p_grow(rt, in, in->cap + in->cap / 4 + 1024, in->wide)) /* rarely */
             return;
         rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
-#if defined(__GNUC__) || defined(__clang__)
-        /* The list is mostly in allocation order: what the walk reaches
-           next is a little ahead in memory (gc.c's PREFETCH_AHEAD). */
-        __builtin_prefetch((const char *)g + 2048, 1, 3);
-#endif
-        rcy_object_t *o = rcyi_from_gc(g);
         if (in->len == 0 && !in->wide) /* P's base: 32 GB below the first object */
-            in->base = (uintptr_t)o > ((uintptr_t)1 << 35) ? (uintptr_t)o - ((uintptr_t)1 << 35) : 0;
-        if (!in->wide && !p_fits(in, o) && !p_grow(rt, in, in->cap, true))
-            return; /* (given up, o still on pending) */
-        rcy_gc_head_t *next = rcyi_gc_next(g);
-        in->pending.next = (uintptr_t)next;
-        rcyi_gc_set_prev(next, &in->pending);
-        if (RCY_UNLIKELY(o->refcnt <= 0))
-            rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
-                                           : "a tracked object has a reference count <= 0");
-        if (RCY_LIKELY(!in->wide))
-            ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
-        else
-            ((rcy_object_t **)in->objs)[in->len] = o;
-        p_set_index(g, in->len);
-        hint_set(g, (uintptr_t)o->refcnt);
-        in->len++;
-        rcyi_pacer_charge(p, 1);
+            in->base = (uintptr_t)g > ((uintptr_t)1 << 35) ? (uintptr_t)g - ((uintptr_t)1 << 35) : 0;
+        if (!in->wide && !p_fits(in, rcyi_from_gc(g)) && !p_grow(rt, in, in->cap, true))
+            return; /* (given up, g still on pending) */
+        /* A batch of objects leaves pending at once (one relink for the
+           batch, one charge): at most SNAP_BATCH, the step's budget left
+           and P's room; it stops before an object that would make P wide
+           (the next round widens it). No code runs within a batch. */
+        size_t batch = SNAP_BATCH;
+        if (p->in_step && p->step_left < (int64_t)batch)
+            batch = p->step_left > 0 ? (size_t)p->step_left : 1;
+        if (batch > in->cap - in->len)
+            batch = in->cap - in->len;
+        size_t n = 0;
+        while (n < batch && g != &in->pending) {
+            rcy_object_t *o = rcyi_from_gc(g);
+            if (RCY_UNLIKELY(!in->wide && !p_fits(in, o)))
+                break;
+#if defined(__GNUC__) || defined(__clang__)
+            /* The list is mostly in allocation order: what the walk
+               reaches next is a little ahead in memory (gc.c's
+               PREFETCH_AHEAD). */
+            __builtin_prefetch((const char *)g + 2048, 1, 3);
+#endif
+            rcy_gc_head_t *next = rcyi_gc_next(g);
+            if (RCY_UNLIKELY(o->refcnt <= 0))
+                rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
+                                               : "a tracked object has a reference count <= 0");
+            if (RCY_LIKELY(!in->wide))
+                ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
+            else
+                ((rcy_object_t **)in->objs)[in->len] = o;
+            p_set_index(g, in->len);
+            hint_set(g, (uintptr_t)o->refcnt);
+            in->len++;
+            n++;
+            g = next;
+        }
+        in->pending.next = (uintptr_t)g;
+        rcyi_gc_set_prev(g, &in->pending);
+        rcyi_pacer_charge(p, n);
     }
     if (rcyi_list_is_empty(&in->pending)) {
         in->snapshot = in->len;
