@@ -82,6 +82,7 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 typedef struct rcyi_incr_s {
     int phase;
     rcy_gc_head_t pending;   /* SNAPSHOT: the old generation at the start, not yet in P */
+    rcy_gc_head_t scanned;   /* SCAN: the objects it returned, in scan order, until the pass ends */
     void *objs;              /* P: 4-byte compressed pointers (p_get), or 8-byte ones when wide */
     bool wide;               /* some object of the pass is not within 64 GB of base, or unaligned */
     uintptr_t base;          /* narrow P: object = base + 16 * entry (0: NULL) */
@@ -248,6 +249,7 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
         in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
         in->bytes_per_obj = 64;
         rcyi_list_init(&in->pending);
+        rcyi_list_init(&in->scanned);
         in->live_last = (uint64_t)rt->long_lived_total;
         in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
     }
@@ -331,6 +333,7 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
         }
     }
     rcyi_list_merge(&in->pending, old);
+    rcyi_list_merge(&in->scanned, old);
     free_arrays(rt, in);
     rcyi_pacer_end(&in->pacer);
     in->phase = IDLE;
@@ -342,7 +345,7 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     const rcyi_incr_t *in = rt->incr;
     if (in == NULL || in->phase == IDLE)
         return 0;
-    size_t n = rcyi_list_size(&in->pending);
+    size_t n = rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
     for (size_t i = p_first(in); i < in->len; i++)
         n += p_get(in, i) != NULL;
     return n;
@@ -651,7 +654,6 @@ static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     visit_t v = {rt, in, 0, 0, 0, {NULL}};
     rt->walk = INCR_WALK;
     while (!step_over(in)) {
@@ -687,7 +689,11 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         if (in->zeros > 0)
             traverse(o, visit_reach, &v);
         p_clear(in, i);
-        relink(rcyi_as_gc(o), old);
+        /* On a list of their own until the pass ends, not between the
+           promotions: the next pass's P is then in this scan's order,
+           where the front's end is mostly where the next reached object
+           already is (no swap). */
+        relink(rcyi_as_gc(o), &in->scanned);
         in->returned++;
         rcyi_pacer_charge(p, 1 + v.edges);
     }
@@ -878,6 +884,11 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 
 static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
+    /* The old generation: what the scan returned, in its order, then what
+       was promoted meanwhile (and what the regions left alive). */
+    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    rcyi_list_merge(old, &in->scanned);
+    rcyi_list_merge(&in->scanned, old);
     free_arrays(rt, in);
     double now = now_seconds();
     in->phase = IDLE;
