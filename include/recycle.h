@@ -235,8 +235,11 @@ typedef struct rcy_config_s {
     /** Incremental mode: the pause target in microseconds of the thread's
         CPU time. A step runs at the end of an automatic young collection
         and stops once that collection and the step together reach it (the
-        thread's CPU clock is read every few thousand work units); a young
-        collection that alone takes longer runs no step. 0 (the default)
+        thread's CPU clock is read every few thousand work units); after a
+        young collection that alone takes longer, the step does only one
+        clock interval's work (4,096 units). A pass that lags behind the
+        program's promotions gets longer steps, up to 8 times the target,
+        before the backstop finishes it at once. 0 (the default)
         means 1,000. RCY_GC_INCR_PAUSE_US=N in the environment overrides
         it, N = 0 meaning no time bound at all (steps bounded by their work
         alone: a test knob, which makes steps deterministic). */
