@@ -73,8 +73,8 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 #define SNAP_BATCH 64           /* objects SNAPSHOT moves into P between two checks of the step */
 #define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
 #define START_DEN 64            /* the first pass starts when promotions reach 1/64 of the live size */
-#define END_NUM 7               /* passes are paced to end when promotions reach 7/32 of the live size, */
-#define END_DEN 32              /* ... before the backstop's 1/4 (compat mode's 25 % rule) */
+#define END_NUM 15              /* passes are paced to end when promotions reach 15/64 of the live size, */
+#define END_DEN 64              /* ... before the backstop's 1/4 (compat mode's 25 % rule) */
 #define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
 #define BACKSTOP_DEN 4
 #define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
