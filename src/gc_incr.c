@@ -107,6 +107,7 @@ typedef struct rcyi_incr_s {
     intptr_t steps, collected, uncollectable, candidates;
     size_t snapshot, returned, survivors, suspects, largest_group;
     intptr_t pending_at_start;
+    intptr_t count_at_start;  /* the generation-2 count when the pass started */
     bool sync; /* finishing synchronously (backstop) */
 
     /* Across passes. */
@@ -114,6 +115,7 @@ typedef struct rcyi_incr_s {
     size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
     uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
     uint64_t window_last; /* objects promoted while the last completed pass ran (0: no pass yet) */
+    uint64_t count_window; /* generation-1 collections while it ran */
     uint64_t work_per_obj_fp; /* the last pass's work per snapshot object, 8 fixed-point bits */
     uint64_t bytes_per_obj;
 
@@ -849,6 +851,7 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
     in->snapshot = in->returned = in->survivors = in->suspects = in->largest_group = 0;
     in->pending_at_start = rt->long_lived_pending;
+    in->count_at_start = rt->gens[RCY_NUM_GENERATIONS - 1].count;
     in->sync = false;
     /* P at the size the old generation should have (its survivors and the
        promotions since: an upper bound but for objects that died), so that
@@ -898,6 +901,8 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcyi_pacer_end(&in->pacer);
 
     /* Counters: one collection of the oldest generation. */
+    intptr_t counted = rt->gens[RCY_NUM_GENERATIONS - 1].count - in->count_at_start;
+    in->count_window = counted > 0 ? (uint64_t)counted : 0;
     rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
     intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
     rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
@@ -1046,7 +1051,19 @@ static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
         uint64_t lead = in->window_last + in->window_last / 4, end = pace_end(rt);
         start = end > lead ? end - lead : 0;
     }
-    if (pending > 0 && pending >= start)
+    /* Nor more often than compat mode's threshold on the generation-2
+       count lets full collections run (the backstop waits for it too): a
+       pass starts once the count, plus 5/4 of the generation-1
+       collections the last pass took (half the threshold before any
+       pass), reaches the threshold (what bounds passes where the old
+       generation is small and the 25 % rule always met). */
+    const rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
+    uint64_t count = g2->count > 0 ? (uint64_t)g2->count : 0;
+    uint64_t lead = in->count_window + in->count_window / 4;
+    if (in->window_last == 0)
+        lead = g2->threshold > 0 ? (uint64_t)g2->threshold / 2 : 0;
+    bool counted = g2->threshold <= 0 || count + lead >= (uint64_t)g2->threshold;
+    if (pending > 0 && pending >= start && counted)
         return true;
     uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
     return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
