@@ -500,6 +500,10 @@ rcy_object_t *rcy_instance_dict(rcy_object_t *obj)
         rcyi_set_error(obj->type->rt, RCY_ETYPE);
         return NULL;
     }
+    if (RCY_UNLIKELY(obj->refcnt == 0)) { /* being deallocated: see attr_check */
+        rcyi_set_error(obj->type->rt, RCY_ESTATE);
+        return NULL;
+    }
     if (!(as_instance(obj)->layout & L_DICT)) {
         int err = instance_to_dict(obj, NULL, NULL);
         if (err < 0) {
@@ -514,9 +518,15 @@ rcy_object_t *rcy_instance_dict(rcy_object_t *obj)
    the error (already set) to return. */
 static int attr_check(rcy_object_t *obj)
 {
-    if (rcyi_is_instance(obj) || rcyi_is_class(obj))
-        return 0;
-    return rcyi_set_error(obj->type->rt, RCY_ETYPE);
+    if (!rcyi_is_instance(obj) && !rcyi_is_class(obj))
+        return rcyi_set_error(obj->type->rt, RCY_ETYPE);
+    /* An object being deallocated (reached from code its release runs,
+       through a C pointer): its values are being released where they are,
+       so a read could return one already freed, and a store would be lost
+       or release a value a second time. */
+    if (RCY_UNLIKELY(obj->refcnt == 0))
+        return rcyi_set_error(obj->type->rt, RCY_ESTATE);
+    return 0;
 }
 
 /* obj.key = value, key an interned str. */
@@ -709,7 +719,10 @@ static void class_learn(rcy_object_t *obj, const char *name, rcy_object_t *key)
    instance. */
 static inline bool instance_fast(const rcy_object_t *obj)
 {
-    rcyi_check_live(obj);
+    if (RCY_UNLIKELY(obj->refcnt <= 0)) {
+        rcyi_check_live(obj); /* a freed object aborts here */
+        return false;         /* one being deallocated: attr_check refuses it */
+    }
     return obj->type->traverse == instance_traverse;
 }
 

@@ -338,6 +338,10 @@ int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
            stored: the outcome does not depend on the dict's contents. */
         if (!rcyi_same_runtime(key, d->type->rt) || !rcyi_same_runtime(value, d->type->rt))
             return rcyi_set_error(d->type->rt, RCY_ERUNTIME);
+        /* A store into a dict being deallocated (from code its release
+           runs, through a C pointer) would be lost with it. */
+        if (RCY_UNLIKELY(d->refcnt == 0))
+            return rcyi_set_error(d->type->rt, RCY_ESTATE);
         if (dict->nslots == 0 && rcyi_is_str(key)) {
             /* The first item of a dict, under a str key (attributes,
                keyword dicts, {'a': x}): nothing to look up. */

@@ -210,6 +210,10 @@ static int check(const rcy_object_t *list, bool need_item, const rcy_object_t *i
         return rcyi_set_error(list->type->rt, RCY_ETYPE);
     if (need_item && !rcyi_same_runtime(item, list->type->rt))
         return rcyi_set_error(list->type->rt, RCY_ERUNTIME);
+    /* A store into a list being deallocated (from code its release runs,
+       through a C pointer) would be lost with it. */
+    if (need_item && RCY_UNLIKELY(list->refcnt == 0))
+        return rcyi_set_error(list->type->rt, RCY_ESTATE);
     return 0;
 }
 
