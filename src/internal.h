@@ -221,6 +221,18 @@ static inline void rcyi_list_append(rcy_gc_head_t *node, rcy_gc_head_t *head)
     rcyi_gc_set_next(last, node);
     head->prev = (uintptr_t)node;
 }
+/* rcyi_list_append for a header whose flags are all clear (a new or
+   revived object's): prev is written whole, not merged with its flags. */
+static inline void rcyi_list_append_new(rcy_gc_head_t *node, rcy_gc_head_t *head)
+{
+    rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
+    /* The store to last between node's two words keeps the vectorizer from
+       pairing them into one 16-byte store (two more instructions). */
+    node->next = (uintptr_t)head;
+    rcyi_gc_set_next(last, node);
+    node->prev = (uintptr_t)last;
+    head->prev = (uintptr_t)node;
+}
 RCYI_FUNC void rcyi_incr_forget(rcy_gc_head_t *g);
 /* Untracks node (every untrack goes through here): an object of the
    incremental pass's array leaves the array instead of a list. */
@@ -329,10 +341,17 @@ struct rcy_type_s {
     /* The class whose instances this type describes (src/types/class.c),
        NULL for other types and once the class is freed. */
     rcy_object_t *owner;
-    size_t live_objects; /* census, kept as objects are created and freed */
+    /* The census, kept as objects are created and freed. The two counters
+       are not adjacent on purpose: GCC's SLP vectorizer pairs the updates
+       of adjacent ones into one 16-byte load and store, and that load
+       cannot be forwarded from the two 8-byte stores the other end of a
+       short life made (a free list's revival): a store-forwarding stall of
+       a dozen cycles in every churned object's death (docs/benchmarks.md,
+       "A churned object"). */
+    size_t live_objects;
+    rcy_type_t *next_type; /* all types of the runtime, newest first */
     size_t live_bytes;
     size_t validate_tracked; /* scratch of heap validation (validate.c) */
-    rcy_type_t *next_type; /* all types of the runtime, newest first */
     /* The heap tools' side table (tools/sites.c): while an object of this
        type has a stable id or an allocation site, on_death is the table's
        wrapper and this is the slot it calls after forgetting the object. */
@@ -768,6 +787,20 @@ static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
 #else
     if (RCY_UNLIKELY(rt->gens[0].count > rt->gens[0].threshold))
         rcyi_gc_maybe_collect(rt);
+#endif
+}
+/* For the allocation fast paths that count a container themselves: true
+   when counting one more leaves count0 within its threshold, so that
+   rcyi_gc_on_alloc would not collect; the caller then adds the one
+   (rt->gens[0].count++), else takes its general path, which calls
+   rcyi_gc_on_alloc. Always false in GC-stress builds. */
+static inline bool rcyi_gc_alloc_quiet(const rcy_runtime_t *rt)
+{
+#ifdef RCY_GC_STRESS
+    (void)rt;
+    return false;
+#else
+    return rt->gens[0].count < rt->gens[0].threshold;
 #endif
 }
 /* Called when a container's memory is freed. */

@@ -64,7 +64,7 @@ static inline rcy_object_t *rcyi_object_init(rcy_type_t *type, char *mem, size_t
     type->live_bytes += size;
     if (gc) {
         rcyi_gc_on_alloc(rt);
-        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+        rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head);
     }
     return o;
 }
@@ -103,9 +103,7 @@ static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
     o->refcnt = 1;
     type->live_objects++;
     type->live_bytes += block;
-    rcy_gc_head_t *g = rcyi_as_gc(o);
-    g->prev = 0; /* no flags: a new object's header */
-    rcyi_list_append(g, &rt->gens[0].head);
+    rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head); /* no flags: a new object's header */
     return o;
 }
 
@@ -116,9 +114,34 @@ typedef struct rcyi_death_s {
     void (*release_refs)(rcy_object_t *o); /* the dealloc slot, else clear (or NULL) */
     bool (*fl_push)(rcy_object_t *o);      /* the freelist_push slot (or NULL) */
     size_t (*block_size)(const rcy_object_t *o); /* the bytes of o's block (rcyi_object_size) */
-    bool weakrefs;                         /* the type has a weak-reference list */
+    size_t weaklist;                       /* the weak-reference list's offset (weaklistoffset), 0: none */
     bool gc;                               /* the type is a container (RCY_TPFLAGS_GC) */
+    /* release_refs releases every reference with rcyi_release_ref, which
+       raises the trashcan's depth around a death it causes: the depth is
+       then left alone around the whole release (a built-in type's own
+       on_death; never a user slot). */
+    bool nests;
 } rcyi_death_t;
+
+/* object.c: rcy_decref_slow of o one trashcan level deeper. */
+RCYI_FUNC void rcyi_decref_nested(rcy_object_t *o);
+
+/* The release of one reference (not NULL) by the release_refs of a death
+   whose descriptor says `nests`: a count above 1 is lowered in place; a
+   last reference deallocates its object one level deeper than the dying
+   one (rcyi_decref_nested), as if the depth had been raised around the
+   whole release. Nothing else can tell: no code runs between the
+   releases that are not deaths. */
+static inline void rcyi_release_ref(rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (RCY_LIKELY(r > 1)) {
+        if (r < RCY_REFCNT_IMMORTAL)
+            o->refcnt = r - 1;
+        return;
+    }
+    rcyi_decref_nested(o);
+}
 
 /* Frees the memory of a dead object whose references are released: out of
    the census, then onto its type's free list (d->fl_push: set only in
@@ -141,11 +164,17 @@ static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
        goes (CPython's PyObject_GC_Del), not when a free list keeps it. */
     if (gc)
         rcyi_gc_on_free(rt);
+    /* A runtime with pools never poisons (rcyi_pool_wanted): the pools
+       are asked first. */
+    if (RCY_LIKELY(rt->pool != NULL && size <= RCYI_POOL_MAX)) {
+        rcyi_pool_free(rt, block);
+        return;
+    }
     if (RCY_UNLIKELY(rt->poison)) {
         rcyi_object_poison_free(o, block, size);
         return;
     }
-    rcyi_block_free(rt, block, size);
+    rcyi_free(rt, block);
 }
 
 /* Releases the references of a dying, untracked object (d->release_refs)
@@ -157,16 +186,30 @@ static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH || (rt->dealloc_depth > 0 && rcyi_stack_low()))) {
+    /* The depth is read once and put back as it was (the releases nested
+       inside give back what they took): at depth 0, the common case, the
+       limit and the stack are not looked at. */
+    int depth = rt->dealloc_depth;
+    if (RCY_UNLIKELY(depth != 0) && (depth >= RCYI_TRASH_DEPTH || rcyi_stack_low())) {
         rcyi_trash_push(rt, o);
         return;
     }
-    rt->dealloc_depth++;
+    if (d->nests) {
+        /* Only o is live across the release's calls: the runtime and the
+           depth (put back by the nested deaths) are read again. */
+        d->release_refs(o);
+        rt = o->type->rt;
+        rcyi_object_free_with(o, d);
+        if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+            rcyi_trash_drain(rt);
+        return;
+    }
+    rt->dealloc_depth = depth + 1;
     if (d->release_refs != NULL)
         d->release_refs(o);
     rcyi_object_free_with(o, d);
-    rt->dealloc_depth--;
-    if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+    rt->dealloc_depth = depth;
+    if (RCY_UNLIKELY(depth == 0 && rt->trash != NULL))
         rcyi_trash_drain(rt);
 }
 
@@ -176,9 +219,9 @@ static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
    by a callback never sees it), then rcyi_release_with. */
 static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
 {
-    if (d->gc && rcyi_as_gc(o)->next != 0)
+    if (d->gc && RCY_LIKELY(rcyi_as_gc(o)->next != 0))
         rcyi_list_remove(rcyi_as_gc(o));
-    if (d->weakrefs && *rcyi_weaklist(o) != NULL) {
+    if (d->weaklist != 0 && *(struct rcyi_weakref_s **)(void *)((char *)o + d->weaklist) != NULL) {
         /* Too deep, a container with weak references is deferred whole,
            as CPython's trashcan defers all of subtype_dealloc: its weak
            references read dead meanwhile (its count is 0) and are cleared,

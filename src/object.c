@@ -287,8 +287,8 @@ static void release_refs(rcy_object_t *o)
 /* The deallocation of an object of type, as its slots say. */
 static inline rcyi_death_t generic_death(const rcy_type_t *type)
 {
-    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset != 0,
-                      (type->flags & RCY_TPFLAGS_GC) != 0};
+    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset,
+                      (type->flags & RCY_TPFLAGS_GC) != 0, false};
     return d;
 }
 
@@ -485,6 +485,14 @@ void rcy_decref_slow(rcy_object_t *o)
 }
 
 void rcy_fatal_freed(const rcy_object_t *o) { rcyi_fatal(o, "use of a freed object"); }
+
+void rcyi_decref_nested(rcy_object_t *o)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    rt->dealloc_depth++;
+    rcy_decref_slow(o);
+    rt->dealloc_depth--;
+}
 
 /* ---- Live objects ---------------------------------------------------- */
 

@@ -250,7 +250,7 @@ static size_t dict_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t);
 }
 
-static const rcyi_death_t dict_death = {dict_release, dict_freelist_push, dict_block_size, false, true};
+static const rcyi_death_t dict_death = {dict_release, dict_freelist_push, dict_block_size, 0, true, false};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (a dict has no finalizer, no weak references);

@@ -23,7 +23,7 @@ static int list_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 /* Empties the list first, then releases the items, last first: code run
    by a release (a finalizer) sees a consistent, empty list. Inline: the
    clear slot and the on_death slot are both made of it. */
-static inline void list_release(rcy_object_t *self)
+static inline void list_release(rcy_object_t *self, bool nests)
 {
     rcyi_list_t *l = as_list(self);
     rcy_object_t **items = l->items;
@@ -32,14 +32,20 @@ static inline void list_release(rcy_object_t *self)
     l->items = NULL;
     l->size = 0;
     l->allocated = 0;
-    while (n-- > 0)
-        rcy_xdecref(items[n]);
+    while (n-- > 0) {
+        if (items[n] == NULL)
+            continue;
+        if (nests) /* inside on_death, whose depth is not raised (rcyi_death_t.nests) */
+            rcyi_release_ref(items[n]);
+        else
+            rcy_decref(items[n]);
+    }
     rcyi_mem_free(self->type->rt, items, bytes);
 }
 
 static int list_clear(rcy_object_t *self)
 {
-    list_release(self);
+    list_release(self, false);
     return 0;
 }
 
@@ -62,14 +68,16 @@ static inline void list_release_keeping(rcy_object_t *self)
 {
     rcyi_list_t *l = as_list(self);
     if (l->allocated > LIST_KEEP_SLOTS) {
-        list_release(self);
+        list_release(self, true);
         return;
     }
     rcy_object_t **items = l->items;
     intptr_t n = l->size;
     l->size = 0;
-    while (n-- > 0)
-        rcy_xdecref(items[n]);
+    while (n-- > 0) {
+        if (items[n] != NULL)
+            rcyi_release_ref(items[n]);
+    }
 }
 
 static bool list_freelist_push(rcy_object_t *o)
@@ -89,7 +97,7 @@ static size_t list_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t);
 }
 
-static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, false, true};
+static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, 0, true, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (a list has no finalizer, no weak references);
@@ -153,7 +161,52 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
     return list_alloc(rt);
 }
 
+static RCYI_NOINLINE rcy_object_t *list_new_from_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
+
+/* The common case makes no call (so no stack frame either): a list from
+   the free list that kept an item array big enough (list_release_keeping).
+   The items are checked as they are stored into the array of the list
+   still on the free list (which holds nothing there: its size is 0); a
+   NULL one, one of another runtime, or one whose count would overflow (a
+   call to report) undoes the increfs (nothing reaches zero: the caller
+   holds each item) and leaves the work to list_new_from_general, which
+   reports it. */
 rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+{
+    if (RCY_LIKELY(rt != NULL && items != NULL && n > 0)) {
+        RCYI_CHECK_RT(rt);
+        rcyi_builtins_t *b = rt->builtins;
+        int k = b->list.numfree - 1;
+        rcyi_list_t *l;
+        if (RCY_LIKELY(k >= 0 && (l = as_list(b->list.free_list[k]))->allocated >= n)) {
+            rcy_object_t **array = l->items;
+            intptr_t i = 0;
+            for (; i < n; i++) {
+                rcy_object_t *item = items[i];
+                if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
+                    break;
+                intptr_t r = item->refcnt;
+                if (RCY_LIKELY(r < RCY_REFCNT_MAX))
+                    item->refcnt = r + 1;
+                else if (RCY_UNLIKELY(r == RCY_REFCNT_MAX))
+                    break;
+                array[i] = item;
+            }
+            if (RCY_LIKELY(i == n)) {
+                b->list.numfree = k;
+                l->size = n;
+                return rcyi_object_revive(&l->ob, sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
+            }
+            while (i-- > 0) {
+                if (!rcy_is_immortal(items[i]))
+                    items[i]->refcnt--;
+            }
+        }
+    }
+    return list_new_from_general(rt, n, items);
+}
+
+static rcy_object_t *list_new_from_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
         return NULL;
@@ -494,6 +547,6 @@ int rcy_list_clear(rcy_object_t *list)
     int err = check(list, false, NULL);
     if (err < 0)
         return err;
-    list_release(list); /* CPython's _list_clear: emptied first, then last first */
+    list_release(list, false); /* CPython's _list_clear: emptied first, then last first */
     return 0;
 }

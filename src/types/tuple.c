@@ -85,7 +85,17 @@ static size_t tuple_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)as_tuple(o)->ob.size * sizeof(rcy_object_t *);
 }
 
-static const rcyi_death_t tuple_death = {tuple_dealloc, tuple_freelist_push, tuple_block_size, false, true};
+/* tuple_dealloc for on_death: each release nests its own death. */
+static void tuple_release(rcy_object_t *self)
+{
+    rcyi_tuple_t *t = as_tuple(self);
+    for (intptr_t i = t->ob.size - 1; i >= 0; i--) {
+        if (t->items[i] != NULL)
+            rcyi_release_ref(t->items[i]);
+    }
+}
+
+static const rcyi_death_t tuple_death = {tuple_release, tuple_freelist_push, tuple_block_size, 0, true, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
    this file's slots inlined (tuples have no finalizer, no weak references). */
@@ -194,12 +204,13 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     return o;
 }
 
-/* The common case makes no call (so no stack frame either): a tuple from
-   the free list (which never starts a collection: rcyi_object_revive). The
-   items are checked as they are stored into the tuple still on the free
-   list; a NULL one, or one of another runtime, undoes the increfs (nothing
-   reaches zero: the caller holds each item) and leaves the error to
-   tuple_new_general. */
+/* The common case makes no call (so no stack frame, no register saved
+   either): a tuple from the free list (which never starts a collection:
+   rcyi_object_revive). The items are checked as they are stored into the
+   tuple still on the free list; a NULL one, one of another runtime, or one
+   whose count would overflow (rcy_incref_overflow, a call) undoes the
+   increfs (nothing reaches zero: the caller holds each item) and leaves
+   the work to tuple_new_general, which reports it. */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
@@ -210,19 +221,28 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
             rcyi_tuple_t *t = as_tuple(o);
             rcy_object_t *next = t->items[0];
             intptr_t i = 0;
-            for (; i < n && items[i] != NULL && rcyi_same_runtime(items[i], rt); i++)
-                t->items[i] = rcy_newref(items[i]);
+            for (; i < n; i++) {
+                rcy_object_t *item = items[i];
+                if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
+                    break;
+                intptr_t r = item->refcnt;
+                if (RCY_LIKELY(r < RCY_REFCNT_MAX))
+                    item->refcnt = r + 1;
+                else if (RCY_UNLIKELY(r == RCY_REFCNT_MAX))
+                    break;
+                t->items[i] = item;
+            }
             if (RCY_LIKELY(i == n)) {
                 b->tuple.free_list[n] = next;
                 b->tuple.numfree[n]--;
                 return rcyi_object_revive(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) +
                                                  (size_t)n * sizeof(rcy_object_t *));
             }
+            t->items[0] = next; /* still on the free list */
             while (i-- > 0) {
                 if (!rcy_is_immortal(items[i]))
                     items[i]->refcnt--;
             }
-            t->items[0] = next;
         }
     }
     return tuple_new_general(rt, n, items);
