@@ -319,11 +319,11 @@ struct rcy_type_s {
     bool (*maybe_untrack)(rcy_object_t *o);
     /* Internal slot for built-in types with a free list, set only in
        runtimes that do not poison freed memory: offered each dead object of
-       the type once its references are released and the live counters
-       updated (lifecycle.h); returns true when it keeps the memory on its
-       free list (the object stays dead, refcnt RCY_REFCNT_FREED, until
-       rcyi_object_revive or rcyi_object_discard; the
-       collector's count is lowered only by the discard). */
+       the type once its references are released (lifecycle.h); returns
+       true when it keeps the memory on its free list (the object stays
+       dead, refcnt RCY_REFCNT_FREED, until rcyi_object_revive or
+       rcyi_object_discard; the collector's count and the type's census
+       counters are lowered only by the discard). */
     bool (*freelist_push)(rcy_object_t *o);
     /* Refcount death (rcy_decref_slow calls it when the count reaches 0):
        object.c's generic deallocation, which follows the slots above; a
@@ -341,22 +341,44 @@ struct rcy_type_s {
     /* The class whose instances this type describes (src/types/class.c),
        NULL for other types and once the class is freed. */
     rcy_object_t *owner;
-    /* The census, kept as objects are created and freed. The two counters
-       are not adjacent on purpose: GCC's SLP vectorizer pairs the updates
-       of adjacent ones into one 16-byte load and store, and that load
-       cannot be forwarded from the two 8-byte stores the other end of a
-       short life made (a free list's revival): a store-forwarding stall of
-       a dozen cycles in every churned object's death (docs/benchmarks.md,
-       "A churned object"). */
-    size_t live_objects;
+    /* The census (read through rcyi_type_live): the objects whose memory
+       the type holds and their bytes (blocks, GC header included), kept
+       as objects are made and freed: the live ones, and those its free
+       list keeps, which freelist_census counts and the readers subtract.
+       So a life that begins and ends on the free list (the churn of small
+       tuples, lists and dicts) touches neither counter. The two are not
+       adjacent on purpose: GCC's SLP vectorizer pairs the updates of
+       adjacent ones into one 16-byte load and store, which cannot be
+       forwarded from two 8-byte stores made just before (a
+       store-forwarding stall in each short life). */
+    size_t held_objects;
     rcy_type_t *next_type; /* all types of the runtime, newest first */
-    size_t live_bytes;
+    size_t held_bytes;
+    /* Internal slot of built-in types with a free list: the objects it
+       keeps and their bytes (NULL: none). */
+    void (*freelist_census)(const rcy_type_t *t, size_t *objects, size_t *bytes);
     size_t validate_tracked; /* scratch of heap validation (validate.c) */
     /* The heap tools' side table (tools/sites.c): while an object of this
        type has a stable id or an allocation site, on_death is the table's
        wrapper and this is the slot it calls after forgetting the object. */
     void (*untraced_on_death)(rcy_object_t *o);
 };
+
+/* A type's live objects, and their bytes in *bytes when bytes is not
+   NULL: what it holds, less what its free list keeps. */
+static inline size_t rcyi_type_live(const rcy_type_t *t, size_t *bytes)
+{
+    size_t n = t->held_objects, b = t->held_bytes;
+    if (t->freelist_census != NULL) {
+        size_t fn, fb;
+        t->freelist_census(t, &fn, &fb);
+        n -= fn;
+        b -= fb;
+    }
+    if (bytes != NULL)
+        *bytes = b;
+    return n;
+}
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
 

@@ -60,8 +60,8 @@ static inline rcy_object_t *rcyi_object_init(rcy_type_t *type, char *mem, size_t
     o->type = type;
     if (type->itemsize)
         ((rcy_varobject_t *)o)->size = nitems;
-    type->live_objects++;
-    type->live_bytes += size;
+    type->held_objects++;
+    type->held_bytes += size;
     if (gc) {
         rcyi_gc_on_alloc(rt);
         rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head);
@@ -90,19 +90,18 @@ static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
 
 /* Brings back a container kept by its type's free list, without touching
    its body: the caller sets every field (or its type's deallocation left
-   them as a new object has them). Refcnt 1, counted live with its block of
-   `block` bytes, and tracked at the end of the youngest generation with its
-   header's flags clear. Not counted as an allocation by the collector, and
-   so never the start of a collection: in CPython too, an object taken from
-   a free list does not change gc.get_count() (its memory was never given
-   back, see rcyi_object_free_with). */
-static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
+   them as a new object has them), and takes it off the free list, which
+   makes it count as live again (the type's census counters never stopped
+   counting it: freelist_census). Refcnt 1, and tracked at the end of the
+   youngest generation with its header's flags clear. Not counted as an
+   allocation by the collector, and so never the start of a collection: in
+   CPython too, an object taken from a free list does not change
+   gc.get_count() (its memory was never given back, see
+   rcyi_object_free_with). */
+static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o)
 {
-    rcy_type_t *type = o->type;
-    rcy_runtime_t *rt = type->rt;
+    rcy_runtime_t *rt = o->type->rt;
     o->refcnt = 1;
-    type->live_objects++;
-    type->live_bytes += block;
     rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head); /* no flags: a new object's header */
     return o;
 }
@@ -143,23 +142,23 @@ static inline void rcyi_release_ref(rcy_object_t *o)
     rcyi_decref_nested(o);
 }
 
-/* Frees the memory of a dead object whose references are released: out of
-   the census, then onto its type's free list (d->fl_push: set only in
-   runtimes that do not poison), or out of the collector's count and into
-   the quarantine (runtimes that poison) or back to the pools or the
-   allocator. */
+/* Frees the memory of a dead object whose references are released: onto
+   its type's free list (d->fl_push: set only in runtimes that do not
+   poison; the free list's census then stops counting it as live), or out
+   of the census and the collector's count and into the quarantine
+   (runtimes that poison) or back to the pools or the allocator. */
 static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 {
+    o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
+    if (d->fl_push != NULL && d->fl_push(o))
+        return;
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
     bool gc = d->gc;
     size_t size = d->block_size(o);
     void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
-    type->live_objects--;
-    type->live_bytes -= size;
-    o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
-    if (d->fl_push != NULL && d->fl_push(o))
-        return;
+    type->held_objects--;
+    type->held_bytes -= size;
     /* The collector's count goes down when a container's memory really
        goes (CPython's PyObject_GC_Del), not when a free list keeps it. */
     if (gc)

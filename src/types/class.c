@@ -260,8 +260,8 @@ static void instance_on_death(rcy_object_t *self)
     if (r < RCY_REFCNT_IMMORTAL)
         cls->refcnt = r - 1;
     size_t bytes = instance_bytes(l_cap(l)); /* at most 288: from the pools */
-    type->live_objects--;
-    type->live_bytes -= bytes;
+    type->held_objects--;
+    type->held_bytes -= bytes;
     self->refcnt = RCY_REFCNT_FREED;
     rcyi_gc_on_free(rt);
     /* The header's words: next is the pools' link; prev keeps only
@@ -555,8 +555,8 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
             }
         }
     }
-    type->live_objects++;
-    type->live_bytes += bytes;
+    type->held_objects++;
+    type->held_bytes += bytes;
     rt->gens[0].count++;
     rcyi_list_append_new((rcy_gc_head_t *)(void *)mem, &rt->gens[0].head);
     if (r < RCY_REFCNT_MAX) /* rcy_incref: not at RCY_REFCNT_MAX, no overflow to report */

@@ -288,6 +288,13 @@ static size_t dict_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t);
 }
 
+static void dict_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
+{
+    const rcyi_builtins_t *b = type->rt->builtins;
+    *objects = b != NULL ? (size_t)b->dict.numfree : 0;
+    *bytes = *objects * (sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t));
+}
+
 static const rcyi_death_t dict_death = {dict_release_keeping, dict_freelist_push, dict_block_size, 0, true, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
@@ -325,6 +332,7 @@ int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         b->dict_type->freelist_push = dict_freelist_push;
+        b->dict_type->freelist_census = dict_freelist_census;
         b->dict_type->on_death = dict_on_death;
     }
 #endif
@@ -342,7 +350,7 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
     /* A dict on the free list was emptied by dict_release_keeping: no
        item, perhaps an empty table. */
     if (b->dict.numfree > 0)
-        return rcyi_object_revive(b->dict.free_list[--b->dict.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t));
+        return rcyi_object_revive(b->dict.free_list[--b->dict.numfree]);
     return rcy_new(b->dict_type);
 }
 

@@ -97,6 +97,13 @@ static size_t list_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t);
 }
 
+static void list_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
+{
+    const rcyi_builtins_t *b = type->rt->builtins;
+    *objects = b != NULL ? (size_t)b->list.numfree : 0;
+    *bytes = *objects * (sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
+}
+
 static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, 0, true, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
@@ -136,6 +143,7 @@ int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         b->list_type->freelist_push = list_freelist_push;
+        b->list_type->freelist_census = list_freelist_census;
         b->list_type->on_death = list_on_death;
     }
 #endif
@@ -149,7 +157,7 @@ static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
     /* A list on the free list was emptied by list_release_keeping: no
        items, perhaps a small array. */
     if (b->list.numfree > 0)
-        return rcyi_object_revive(b->list.free_list[--b->list.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
+        return rcyi_object_revive(b->list.free_list[--b->list.numfree]);
     return rcy_new(b->list_type);
 }
 
@@ -195,7 +203,7 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
             if (RCY_LIKELY(i == n)) {
                 b->list.numfree = k;
                 l->size = n;
-                return rcyi_object_revive(&l->ob, sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
+                return rcyi_object_revive(&l->ob);
             }
             while (i-- > 0) {
                 if (!rcy_is_immortal(items[i]))

@@ -95,6 +95,18 @@ static void tuple_release(rcy_object_t *self)
     }
 }
 
+static void tuple_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
+{
+    const rcyi_builtins_t *b = type->rt->builtins;
+    size_t n = 0, total = 0;
+    for (int k = 1; b != NULL && k <= RCY_TUPLE_MAXSAVESIZE; k++) {
+        n += (size_t)b->tuple.numfree[k];
+        total += (size_t)b->tuple.numfree[k] * (sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)k * sizeof(rcy_object_t *));
+    }
+    *objects = n;
+    *bytes = total;
+}
+
 static const rcyi_death_t tuple_death = {tuple_release, tuple_freelist_push, tuple_block_size, 0, true, true};
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
@@ -137,6 +149,7 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         t->freelist_push = tuple_freelist_push;
+        t->freelist_census = tuple_freelist_census;
         t->on_death = tuple_on_death;
     }
 #endif
@@ -235,8 +248,7 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
             if (RCY_LIKELY(i == n)) {
                 b->tuple.free_list[n] = next;
                 b->tuple.numfree[n]--;
-                return rcyi_object_revive(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) +
-                                                 (size_t)n * sizeof(rcy_object_t *));
+                return rcyi_object_revive(o);
             }
             t->items[0] = next; /* still on the free list */
             while (i-- > 0) {
