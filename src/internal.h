@@ -164,6 +164,14 @@ static inline size_t rcyi_grow_cap(size_t cap, size_t first, size_t elem)
    and beyond the reach of any sequence of decrefs, so that the releases of
    references between immortals never free one of them. */
 #define RCYI_REFCNT_RELEASING (RCY_REFCNT_IMMORTAL / 2)
+/* Whether a count of at least RCY_REFCNT_MAX (a mortal count at the
+   maximum, or an immortal one) is immortal: a shift, where the comparison
+   with RCY_REFCNT_IMMORTAL would hold a 64-bit constant in a register
+   (and make a fast path save one more). */
+static inline bool rcyi_refcnt_immortal(intptr_t r)
+{
+    return ((uintptr_t)r >> (sizeof(intptr_t) * 8 - 3)) != 0;
+}
 /* Byte written over the body of a freed object when poisoning. */
 #define RCY_POISON_BYTE 0xDD
 

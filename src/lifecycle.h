@@ -88,7 +88,7 @@ static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
         rcyi_free(rt, block);
 }
 
-/* Brings back a container kept by its type's free list, without touching
+/* Brings back a container of rt kept by its type's free list, without touching
    its body: the caller sets every field (or its type's deallocation left
    them as a new object has them), and takes it off the free list, which
    makes it count as live again (the type's census counters never stopped
@@ -98,9 +98,8 @@ static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
    CPython too, an object taken from a free list does not change
    gc.get_count() (its memory was never given back, see
    rcyi_object_free_with). */
-static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o)
+static inline rcy_object_t *rcyi_object_revive(rcy_runtime_t *rt, rcy_object_t *o)
 {
-    rcy_runtime_t *rt = o->type->rt;
     o->refcnt = 1;
     rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head); /* no flags: a new object's header */
     return o;

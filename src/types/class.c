@@ -264,10 +264,7 @@ static void instance_on_death(rcy_object_t *self)
     type->held_bytes -= bytes;
     self->refcnt = RCY_REFCNT_FREED;
     rcyi_gc_on_free(rt);
-    /* The header's words: next is the pools' link; prev keeps only
-       FINALIZED, as an untracked object's (never set here: no finalizer). */
-    g->prev = 0;
-    rcyi_pool_free_quick(pool, g);
+    rcyi_pool_free_quick(pool, g); /* the header's next word becomes the pool's link; prev is left */
 }
 
 /* The alloc slot of instance types (rcy_new and rcy_instance_new): an
@@ -507,7 +504,7 @@ static RCYI_NOINLINE rcy_object_t *instance_new_general(rcy_object_t *cls)
 
 /* The common case makes no call, so it needs no stack frame: a block from
    the pools' quick path, an allocation that does not reach the collector's
-   threshold, a class whose count is not at RCY_REFCNT_MAX, at most
+   threshold, a mortal class whose count is below RCY_REFCNT_MAX, at most
    INSTANCE_QUICK_CAP value slots. It does what instance_make does, in the
    same order as far as anything can tell (nothing runs in between), and
    writes every word of the object instead of zeroing its block first;
@@ -516,15 +513,18 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
 {
     if (cls == NULL)
         return NULL;
-    rcyi_check_live(cls);
-    if (RCY_UNLIKELY(rcy_kind(cls) != RCY_KIND_CLASS))
+    /* A count from 0 to RCY_REFCNT_MAX - 1: a live, mortal class that
+       takes one more reference without overflowing. A freed one (negative)
+       is reported by instance_new_general's type check, an immortal one
+       served there too. */
+    intptr_t r = cls->refcnt;
+    if (RCY_UNLIKELY((uintptr_t)r >= (uintptr_t)RCY_REFCNT_MAX || rcy_kind(cls) != RCY_KIND_CLASS))
         return instance_new_general(cls);
     rcyi_class_t *c = as_class(cls);
     rcy_type_t *type = c->instance_type;
     int cap = c->nkeys + c->spare;
     cap = cap < 1 ? 1 : cap; /* values[0] holds the dict once there is one */
-    intptr_t r = cls->refcnt;
-    if (RCY_UNLIKELY(type == NULL || cap > INSTANCE_QUICK_CAP || r == RCY_REFCNT_MAX))
+    if (RCY_UNLIKELY(type == NULL || cap > INSTANCE_QUICK_CAP))
         return instance_new_general(cls);
     rcy_runtime_t *rt = type->rt;
     size_t bytes = instance_bytes(cap);
@@ -559,8 +559,7 @@ rcy_object_t *rcy_instance_new(rcy_object_t *cls)
     type->held_bytes += bytes;
     rt->gens[0].count++;
     rcyi_list_append_new((rcy_gc_head_t *)(void *)mem, &rt->gens[0].head);
-    if (r < RCY_REFCNT_MAX) /* rcy_incref: not at RCY_REFCNT_MAX, no overflow to report */
-        cls->refcnt = r + 1;
+    cls->refcnt = r + 1; /* rcy_incref of a mortal count below RCY_REFCNT_MAX */
     if (c->spare > 0)
         c->spare--;
     return &inst->ob;

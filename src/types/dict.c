@@ -350,7 +350,7 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
     /* A dict on the free list was emptied by dict_release_keeping: no
        item, perhaps an empty table. */
     if (b->dict.numfree > 0)
-        return rcyi_object_revive(b->dict.free_list[--b->dict.numfree]);
+        return rcyi_object_revive(rt, b->dict.free_list[--b->dict.numfree]);
     return rcy_new(b->dict_type);
 }
 

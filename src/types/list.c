@@ -157,7 +157,7 @@ static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
     /* A list on the free list was emptied by list_release_keeping: no
        items, perhaps a small array. */
     if (b->list.numfree > 0)
-        return rcyi_object_revive(b->list.free_list[--b->list.numfree]);
+        return rcyi_object_revive(rt, b->list.free_list[--b->list.numfree]);
     return rcy_new(b->list_type);
 }
 
@@ -171,6 +171,19 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
 
 static RCYI_NOINLINE rcy_object_t *list_new_from_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
+/* rcy_list_new_from's fast path met a refused item at index i: the
+   increfs of items[0..i) are undone and the general path does (and
+   reports) the rest. */
+static RCYI_NOINLINE rcy_object_t *list_new_from_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
+                                                         intptr_t i)
+{
+    while (i-- > 0) {
+        if (!rcy_is_immortal(items[i]))
+            items[i]->refcnt--;
+    }
+    return list_new_from_general(rt, n, items);
+}
+
 /* The common case makes no call (so no stack frame either): a list from
    the free list that kept an item array big enough (list_release_keeping).
    The items are checked as they are stored into the array of the list
@@ -183,7 +196,7 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && n > 0)) {
         RCYI_CHECK_RT(rt);
-        rcyi_builtins_t *b = rt->builtins;
+        const rcyi_builtins_t *b = rt->builtins;
         int k = b->list.numfree - 1;
         rcyi_list_t *l;
         if (RCY_LIKELY(k >= 0 && (l = as_list(b->list.free_list[k]))->allocated >= n)) {
@@ -196,19 +209,16 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
                 intptr_t r = item->refcnt;
                 if (RCY_LIKELY(r < RCY_REFCNT_MAX))
                     item->refcnt = r + 1;
-                else if (RCY_UNLIKELY(r == RCY_REFCNT_MAX))
+                else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
                     break;
                 array[i] = item;
             }
             if (RCY_LIKELY(i == n)) {
-                b->list.numfree = k;
+                rt->builtins->list.numfree--; /* l was the last one */
                 l->size = n;
-                return rcyi_object_revive(&l->ob);
+                return rcyi_object_revive(rt, &l->ob);
             }
-            while (i-- > 0) {
-                if (!rcy_is_immortal(items[i]))
-                    items[i]->refcnt--;
-            }
+            return list_new_from_refused(rt, n, items, i);
         }
     }
     return list_new_from_general(rt, n, items);

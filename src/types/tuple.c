@@ -217,6 +217,22 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     return o;
 }
 
+/* rcy_tuple_new's fast path met a refused item at index i: the tuple o goes
+   back on the free list, the increfs of items[0..i) are undone, and the
+   general path does (and reports) the rest. */
+static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
+                                                     rcy_object_t *o, intptr_t i)
+{
+    rcy_object_t **slot = &rt->builtins->tuple.free_list[n];
+    as_tuple(o)->items[0] = *slot;
+    *slot = o;
+    while (i-- > 0) {
+        if (!rcy_is_immortal(items[i]))
+            items[i]->refcnt--;
+    }
+    return tuple_new_general(rt, n, items);
+}
+
 /* The common case makes no call (so no stack frame, no register saved
    either): a tuple from the free list (which never starts a collection:
    rcyi_object_revive). The items are checked as they are stored into the
@@ -228,11 +244,13 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
         RCYI_CHECK_RT(rt);
-        rcyi_builtins_t *b = rt->builtins;
-        rcy_object_t *o = b->tuple.free_list[n];
+        rcy_object_t **slot = &rt->builtins->tuple.free_list[n];
+        rcy_object_t *o = *slot;
         if (RCY_LIKELY(o != NULL)) {
+            /* Off the free list first (its link read before the items go
+               over it), back on it if an item is refused. */
             rcyi_tuple_t *t = as_tuple(o);
-            rcy_object_t *next = t->items[0];
+            *slot = t->items[0];
             intptr_t i = 0;
             for (; i < n; i++) {
                 rcy_object_t *item = items[i];
@@ -241,20 +259,15 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
                 intptr_t r = item->refcnt;
                 if (RCY_LIKELY(r < RCY_REFCNT_MAX))
                     item->refcnt = r + 1;
-                else if (RCY_UNLIKELY(r == RCY_REFCNT_MAX))
+                else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
                     break;
                 t->items[i] = item;
             }
             if (RCY_LIKELY(i == n)) {
-                b->tuple.free_list[n] = next;
-                b->tuple.numfree[n]--;
-                return rcyi_object_revive(o);
+                rt->builtins->tuple.numfree[n]--;
+                return rcyi_object_revive(rt, o);
             }
-            t->items[0] = next; /* still on the free list */
-            while (i-- > 0) {
-                if (!rcy_is_immortal(items[i]))
-                    items[i]->refcnt--;
-            }
+            return tuple_new_refused(rt, n, items, o, i);
         }
     }
     return tuple_new_general(rt, n, items);
