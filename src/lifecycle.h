@@ -146,11 +146,19 @@ static inline void rcyi_release_ref(rcy_object_t *o)
    poison; the free list's census then stops counting it as live), or out
    of the census and the collector's count and into the quarantine
    (runtimes that poison) or back to the pools or the allocator. */
+static inline void rcyi_object_free_memory(rcy_object_t *o, const rcyi_death_t *d);
 static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
     if (d->fl_push != NULL && d->fl_push(o))
         return;
+    rcyi_object_free_memory(o, d);
+}
+
+/* rcyi_object_free_with once the free list declined o (or there is
+   none): the memory goes. */
+static inline void rcyi_object_free_memory(rcy_object_t *o, const rcyi_death_t *d)
+{
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
     bool gc = d->gc;
@@ -234,6 +242,80 @@ static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
         rcyi_weakrefs_clear_on_death(o);
     }
     rcyi_release_with(o, d);
+}
+
+/* The quick death of a built-in container whose references are released
+   by rcyi_release_ref (a tuple's, list's or dict's on_death), in three
+   parts so that the common case makes no call and needs no stack frame:
+
+     if (!rcyi_death_quick_begin(o))
+         return rcyi_dealloc_with(o, &d);     (the general path)
+     for each reference p, last first:
+         if (!rcyi_release_quick(p))
+             return the type's nested path:    (out of line)
+                 rcyi_release_ref of p and the rest, then rcyi_death_quick_end(o, &d)
+     rcyi_object_free_with(o, &d);
+
+   At depth 0 nothing is deferred, so the trashcan only matters once a
+   release causes a death: the nested path raises the depth around it
+   (rcyi_release_ref) and drains after the free, as rcyi_release_with
+   does; until then no code runs, the trash is empty (it is only ever
+   filled below depth 0 and drained on the way back), and a death that
+   nests nothing has nothing to drain. */
+
+/* Untracks o (a container) and returns true when its death may take the
+   quick path: at depth 0, not held by the incremental pass's array
+   (rcyi_list_remove's slow case). Else false, with nothing done. */
+static inline bool rcyi_death_quick_begin(rcy_object_t *o)
+{
+    rcy_gc_head_t *g = rcyi_as_gc(o);
+    uintptr_t next = g->next;
+    if (RCY_UNLIKELY((next & RCYI_NEXT_INCR) != 0 || o->type->rt->dealloc_depth != 0))
+        return false;
+    if (RCY_LIKELY(next != 0)) {
+        rcy_gc_head_t *prev = rcyi_gc_prev(g);
+        rcyi_gc_set_next(prev, (rcy_gc_head_t *)next);
+        rcyi_gc_set_prev((rcy_gc_head_t *)next, prev);
+        g->next = 0;
+        g->prev &= RCYI_PREV_FINALIZED;
+    }
+    return true;
+}
+
+/* Releases one reference (not NULL) whose count stays above 0, and returns
+   true; false, with nothing done, when it is the last reference (the
+   caller's nested path releases it). */
+static inline bool rcyi_release_quick(rcy_object_t *p)
+{
+    intptr_t r = p->refcnt;
+    if (RCY_UNLIKELY(r <= 1))
+        return false;
+    if (r < RCY_REFCNT_IMMORTAL)
+        p->refcnt = r - 1;
+    return true;
+}
+
+/* The free at the end of a quick death: rcyi_object_free_with, with the
+   free list's push inline (`push`: it keeps o, or declines it with
+   nothing done) and the rest out of line (`rest`: what the type's
+   freelist_push does on declining, then rcyi_object_free_memory), so
+   that the quick death stays without a call. */
+static inline void rcyi_object_free_quick(rcy_object_t *o, bool (*push)(rcy_object_t *o), void (*rest)(rcy_object_t *o))
+{
+    o->refcnt = RCY_REFCNT_FREED;
+    if (RCY_LIKELY(push(o)))
+        return;
+    rest(o);
+}
+
+/* The end of a quick death's nested path, once every reference is
+   released: the free, then the trash drained (at depth 0). */
+static inline void rcyi_death_quick_end(rcy_object_t *o, const rcyi_death_t *d)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    rcyi_object_free_with(o, d);
+    if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+        rcyi_trash_drain(rt);
 }
 
 #endif /* RCY_LIFECYCLE_H */

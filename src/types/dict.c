@@ -241,16 +241,33 @@ static void dict_drop_table(rcy_object_t *o)
     d->nslots = 0;
 }
 
+/* The emptied table a dict keeps for the free list: no entry, every index
+   DKIX_EMPTY (or no table). */
+static inline void dict_reset_kept(rcyi_dict_t *d)
+{
+    d->used = d->nentries = 0;
+    if (d->nslots == DICT_MINSIZE)
+        memset(dict_indices(d), 0xff, DICT_MINSIZE * sizeof(int32_t)); /* DKIX_EMPTY */
+}
+
 #if RCY_FREELISTS
-static bool dict_freelist_push(rcy_object_t *o)
+/* Keeps o on the free list, or declines it with nothing done. */
+static inline bool dict_freelist_keep(rcy_object_t *o)
 {
     rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->dict.numfree >= RCY_DICT_MAXFREELIST) {
-        dict_drop_table(o);
+    if (b->dict.numfree >= RCY_DICT_MAXFREELIST)
         return false;
-    }
     b->dict.free_list[b->dict.numfree++] = o;
     return true;
+}
+
+static bool dict_freelist_push(rcy_object_t *o)
+{
+    if (dict_freelist_keep(o))
+        return true;
+    if (as_dict(o)->entries != NULL)
+        dict_drop_table(o);
+    return false;
 }
 
 /* on_death's release: the keys and values, each with its own death one
@@ -273,13 +290,12 @@ static inline void dict_release_keeping(rcy_object_t *o)
             rcyi_release_ref(entries[i].value);
         }
     }
-    d->used = d->nentries = 0;
-    if (d->nslots == DICT_MINSIZE) {
-        memset(dict_indices(d), 0xff, DICT_MINSIZE * sizeof(int32_t)); /* DKIX_EMPTY */
+    if (d->nslots == DICT_MINSIZE || d->entries == NULL) {
+        dict_reset_kept(d);
         return;
     }
-    if (d->entries != NULL)
-        dict_drop_table(o);
+    d->used = d->nentries = 0;
+    dict_drop_table(o);
 }
 
 static size_t dict_block_size(const rcy_object_t *o)
@@ -297,13 +313,61 @@ static void dict_freelist_census(const rcy_type_t *type, size_t *objects, size_t
 
 static const rcyi_death_t dict_death = {dict_release_keeping, dict_freelist_push, dict_block_size, 0, true, true};
 
+static RCYI_NOINLINE void dict_death_general(rcy_object_t *o) { rcyi_dealloc_with(o, &dict_death); }
+
+static RCYI_NOINLINE void dict_free_memory(rcy_object_t *o)
+{
+    if (as_dict(o)->entries != NULL)
+        dict_drop_table(o);
+    rcyi_object_free_memory(o, &dict_death);
+}
+
+/* dict_on_death's nested path: the key (or, when key_done, the value) of
+   entry i is the last reference to its object; it and the references
+   after it are released in order, each death one level deeper, then the
+   dict is emptied and freed. */
+static RCYI_NOINLINE void dict_death_nested(rcy_object_t *o, intptr_t i, bool key_done)
+{
+    rcyi_dict_t *d = as_dict(o);
+    for (; i < d->nentries; i++, key_done = false) {
+        if (d->entries[i].key == NULL)
+            continue;
+        if (!key_done)
+            rcyi_release_ref(d->entries[i].key);
+        rcyi_release_ref(d->entries[i].value);
+    }
+    dict_reset_kept(d);
+    rcyi_death_quick_end(o, &dict_death);
+}
+
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (a dict has no finalizer, no weak references);
-   dict_release_keeping leaves the object empty, as a new dict is, perhaps
-   with an empty table of the smallest size. */
+   this file's slots inlined (a dict has no finalizer, no weak references),
+   the common case without a call (rcyi_death_quick_begin): a dict with no
+   table or one of the smallest size, which the free list keeps with it.
+   dict_release_keeping's work, in its order. */
 static void dict_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, &dict_death);
+    rcyi_dict_t *d = as_dict(o);
+    if (RCY_UNLIKELY((d->nslots != DICT_MINSIZE && d->nslots != 0) || !rcyi_death_quick_begin(o))) {
+        dict_death_general(o);
+        return;
+    }
+    rcyi_dict_entry_t *entries = d->entries;
+    intptr_t n = d->nentries;
+    for (intptr_t i = 0; i < n; i++) {
+        if (entries[i].key == NULL)
+            continue;
+        if (RCY_UNLIKELY(!rcyi_release_quick(entries[i].key))) {
+            dict_death_nested(o, i, false);
+            return;
+        }
+        if (RCY_UNLIKELY(!rcyi_release_quick(entries[i].value))) {
+            dict_death_nested(o, i, true);
+            return;
+        }
+    }
+    dict_reset_kept(d);
+    rcyi_object_free_quick(o, dict_freelist_keep, dict_free_memory);
 }
 #endif
 

@@ -80,15 +80,22 @@ static inline void list_release_keeping(rcy_object_t *self)
     }
 }
 
-static bool list_freelist_push(rcy_object_t *o)
+/* Keeps o on the free list, or declines it with nothing done. */
+static inline bool list_freelist_keep(rcy_object_t *o)
 {
     rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->list.numfree >= RCY_LIST_MAXFREELIST) {
-        list_drop_array(o);
+    if (b->list.numfree >= RCY_LIST_MAXFREELIST)
         return false;
-    }
     b->list.free_list[b->list.numfree++] = o;
     return true;
+}
+
+static bool list_freelist_push(rcy_object_t *o)
+{
+    if (list_freelist_keep(o))
+        return true;
+    list_drop_array(o);
+    return false;
 }
 
 static size_t list_block_size(const rcy_object_t *o)
@@ -106,13 +113,49 @@ static void list_freelist_census(const rcy_type_t *type, size_t *objects, size_t
 
 static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, 0, true, true};
 
+static RCYI_NOINLINE void list_death_general(rcy_object_t *o) { rcyi_dealloc_with(o, &list_death); }
+
+static RCYI_NOINLINE void list_free_memory(rcy_object_t *o)
+{
+    list_drop_array(o);
+    rcyi_object_free_memory(o, &list_death);
+}
+
+/* list_on_death's nested path: items[i] is the last reference to its
+   object; it and the items before it are released, each death one level
+   deeper, then the list is freed. */
+static RCYI_NOINLINE void list_death_nested(rcy_object_t *o, intptr_t i)
+{
+    rcy_object_t **items = as_list(o)->items;
+    for (; i >= 0; i--) {
+        if (items[i] != NULL)
+            rcyi_release_ref(items[i]);
+    }
+    rcyi_death_quick_end(o, &list_death);
+}
+
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (a list has no finalizer, no weak references);
-   list_release_keeping leaves the object empty, as a new list is, perhaps
-   with room for a few items. */
+   this file's slots inlined (a list has no finalizer, no weak references),
+   the common case without a call (rcyi_death_quick_begin): a list whose
+   item array the free list may keep. list_release_keeping's work: the
+   list is left empty, as a new list is, perhaps with room for a few items. */
 static void list_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, &list_death);
+    rcyi_list_t *l = as_list(o);
+    if (RCY_UNLIKELY(l->allocated > LIST_KEEP_SLOTS || !rcyi_death_quick_begin(o))) {
+        list_death_general(o);
+        return;
+    }
+    rcy_object_t **items = l->items;
+    intptr_t n = l->size;
+    l->size = 0;
+    for (intptr_t i = n - 1; i >= 0; i--) {
+        if (items[i] != NULL && RCY_UNLIKELY(!rcyi_release_quick(items[i]))) {
+            list_death_nested(o, i);
+            return;
+        }
+    }
+    rcyi_object_free_quick(o, list_freelist_keep, list_free_memory);
 }
 #endif
 

@@ -109,11 +109,39 @@ static void tuple_freelist_census(const rcy_type_t *type, size_t *objects, size_
 
 static const rcyi_death_t tuple_death = {tuple_release, tuple_freelist_push, tuple_block_size, 0, true, true};
 
+static RCYI_NOINLINE void tuple_free_memory(rcy_object_t *o) { rcyi_object_free_memory(o, &tuple_death); }
+static RCYI_NOINLINE void tuple_death_general(rcy_object_t *o) { rcyi_dealloc_with(o, &tuple_death); }
+
+/* tuple_on_death's nested path: items[i] is the last reference to its
+   object; it and the items before it are released, each death one level
+   deeper, then the tuple is freed. */
+static RCYI_NOINLINE void tuple_death_nested(rcy_object_t *o, intptr_t i)
+{
+    rcyi_tuple_t *t = as_tuple(o);
+    for (; i >= 0; i--) {
+        if (t->items[i] != NULL)
+            rcyi_release_ref(t->items[i]);
+    }
+    rcyi_death_quick_end(o, &tuple_death);
+}
+
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (tuples have no finalizer, no weak references). */
+   this file's slots inlined (tuples have no finalizer, no weak
+   references), the common case without a call (rcyi_death_quick_begin). */
 static void tuple_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, &tuple_death);
+    if (RCY_UNLIKELY(!rcyi_death_quick_begin(o))) {
+        tuple_death_general(o);
+        return;
+    }
+    rcyi_tuple_t *t = as_tuple(o);
+    for (intptr_t i = t->ob.size - 1; i >= 0; i--) {
+        if (t->items[i] != NULL && RCY_UNLIKELY(!rcyi_release_quick(t->items[i]))) {
+            tuple_death_nested(o, i);
+            return;
+        }
+    }
+    rcyi_object_free_quick(o, tuple_freelist_push, tuple_free_memory);
 }
 #endif
 
