@@ -254,11 +254,7 @@ static inline void dict_reset_kept(rcyi_dict_t *d)
 /* Keeps o on the free list, or declines it with nothing done. */
 static inline bool dict_freelist_keep(rcy_object_t *o)
 {
-    rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->dict.numfree >= RCY_DICT_MAXFREELIST)
-        return false;
-    b->dict.free_list[b->dict.numfree++] = o;
-    return true;
+    return rcyi_freelist_push(&rcyi_builtins(o)->dict.free, o, RCY_DICT_MAXFREELIST);
 }
 
 static bool dict_freelist_push(rcy_object_t *o)
@@ -307,7 +303,7 @@ static size_t dict_block_size(const rcy_object_t *o)
 static void dict_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
 {
     const rcyi_builtins_t *b = type->rt->builtins;
-    *objects = b != NULL ? (size_t)b->dict.numfree : 0;
+    *objects = b != NULL ? rcyi_freelist_len(&b->dict.free) : 0;
     *bytes = *objects * (sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t));
 }
 
@@ -373,8 +369,8 @@ static void dict_on_death(rcy_object_t *o)
 
 void rcyi_dict_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->dict.numfree > 0) {
-        rcy_object_t *o = b->dict.free_list[--b->dict.numfree];
+    while (b->dict.free.head != NULL) {
+        rcy_object_t *o = rcyi_freelist_pop(&b->dict.free);
         if (as_dict(o)->entries != NULL)
             dict_drop_table(o);
         rcyi_object_discard(o);
@@ -413,8 +409,8 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
     rcyi_builtins_t *b = rt->builtins;
     /* A dict on the free list was emptied by dict_release_keeping: no
        item, perhaps an empty table. */
-    if (b->dict.numfree > 0)
-        return rcyi_object_revive(rt, b->dict.free_list[--b->dict.numfree]);
+    if (b->dict.free.head != NULL)
+        return rcyi_object_revive(rt, rcyi_freelist_pop(&b->dict.free));
     return rcy_new(b->dict_type);
 }
 

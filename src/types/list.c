@@ -83,11 +83,7 @@ static inline void list_release_keeping(rcy_object_t *self)
 /* Keeps o on the free list, or declines it with nothing done. */
 static inline bool list_freelist_keep(rcy_object_t *o)
 {
-    rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->list.numfree >= RCY_LIST_MAXFREELIST)
-        return false;
-    b->list.free_list[b->list.numfree++] = o;
-    return true;
+    return rcyi_freelist_push(&rcyi_builtins(o)->list.free, o, RCY_LIST_MAXFREELIST);
 }
 
 static bool list_freelist_push(rcy_object_t *o)
@@ -107,7 +103,7 @@ static size_t list_block_size(const rcy_object_t *o)
 static void list_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
 {
     const rcyi_builtins_t *b = type->rt->builtins;
-    *objects = b != NULL ? (size_t)b->list.numfree : 0;
+    *objects = b != NULL ? rcyi_freelist_len(&b->list.free) : 0;
     *bytes = *objects * (sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
 }
 
@@ -161,8 +157,8 @@ static void list_on_death(rcy_object_t *o)
 
 void rcyi_listobj_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->list.numfree > 0) {
-        rcy_object_t *o = b->list.free_list[--b->list.numfree];
+    while (b->list.free.head != NULL) {
+        rcy_object_t *o = rcyi_freelist_pop(&b->list.free);
         list_drop_array(o);
         rcyi_object_discard(o);
     }
@@ -199,8 +195,8 @@ static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
     rcyi_builtins_t *b = rt->builtins;
     /* A list on the free list was emptied by list_release_keeping: no
        items, perhaps a small array. */
-    if (b->list.numfree > 0)
-        return rcyi_object_revive(rt, b->list.free_list[--b->list.numfree]);
+    if (b->list.free.head != NULL)
+        return rcyi_object_revive(rt, rcyi_freelist_pop(&b->list.free));
     return rcy_new(b->list_type);
 }
 
@@ -239,10 +235,9 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && n > 0)) {
         RCYI_CHECK_RT(rt);
-        const rcyi_builtins_t *b = rt->builtins;
-        int k = b->list.numfree - 1;
-        rcyi_list_t *l;
-        if (RCY_LIKELY(k >= 0 && (l = as_list(b->list.free_list[k]))->allocated >= n)) {
+        rcyi_freelist_t *fl = &rt->builtins->list.free;
+        rcyi_list_t *l = as_list(fl->head);
+        if (RCY_LIKELY(l != NULL && l->allocated >= n)) {
             rcy_object_t **array = l->items;
             intptr_t i = 0;
             for (; i < n; i++) {
@@ -257,7 +252,7 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
                 array[i] = item;
             }
             if (RCY_LIKELY(i == n)) {
-                rt->builtins->list.numfree--; /* l was the last one */
+                rcyi_freelist_pop(fl); /* l */
                 l->size = n;
                 return rcyi_object_revive(rt, &l->ob);
             }

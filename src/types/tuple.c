@@ -2,7 +2,7 @@
  * tuple: immutable sequences. Containers, tracked at creation; the
  * collector untracks survivors that can never be part of a cycle
  * (CPython's untrack_tuples). Free lists for sizes 1..20, up to 2,000
- * tuples of each size, chained through items[0]; one immortal empty tuple.
+ * tuples of each size (rcyi_freelist_t); one immortal empty tuple.
  */
 #include "types.h"
 #include "lifecycle.h"
@@ -72,12 +72,9 @@ static bool tuple_freelist_push(rcy_object_t *o)
     rcyi_builtins_t *b = rcyi_builtins(o);
     rcyi_tuple_t *t = as_tuple(o);
     intptr_t n = t->ob.size;
-    if (n < 1 || n > RCY_TUPLE_MAXSAVESIZE || b->tuple.numfree[n] >= RCY_TUPLE_MAXFREELIST)
+    if (n < 1 || n > RCY_TUPLE_MAXSAVESIZE)
         return false;
-    t->items[0] = b->tuple.free_list[n];
-    b->tuple.free_list[n] = o;
-    b->tuple.numfree[n]++;
-    return true;
+    return rcyi_freelist_push(&b->tuple.free[n], o, RCY_TUPLE_MAXFREELIST);
 }
 
 static size_t tuple_block_size(const rcy_object_t *o)
@@ -100,8 +97,9 @@ static void tuple_freelist_census(const rcy_type_t *type, size_t *objects, size_
     const rcyi_builtins_t *b = type->rt->builtins;
     size_t n = 0, total = 0;
     for (int k = 1; b != NULL && k <= RCY_TUPLE_MAXSAVESIZE; k++) {
-        n += (size_t)b->tuple.numfree[k];
-        total += (size_t)b->tuple.numfree[k] * (sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)k * sizeof(rcy_object_t *));
+        size_t len = rcyi_freelist_len(&b->tuple.free[k]);
+        n += len;
+        total += len * (sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)k * sizeof(rcy_object_t *));
     }
     *objects = n;
     *bytes = total;
@@ -148,12 +146,8 @@ static void tuple_on_death(rcy_object_t *o)
 void rcyi_tuple_clear_freelist(rcyi_builtins_t *b)
 {
     for (int n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++) {
-        while (b->tuple.free_list[n] != NULL) {
-            rcy_object_t *o = b->tuple.free_list[n];
-            b->tuple.free_list[n] = as_tuple(o)->items[0];
-            rcyi_object_discard(o);
-        }
-        b->tuple.numfree[n] = 0;
+        while (b->tuple.free[n].head != NULL)
+            rcyi_object_discard(rcyi_freelist_pop(&b->tuple.free[n]));
     }
 }
 
@@ -251,9 +245,7 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
                                                      rcy_object_t *o, intptr_t i)
 {
-    rcy_object_t **slot = &rt->builtins->tuple.free_list[n];
-    as_tuple(o)->items[0] = *slot;
-    *slot = o;
+    rt->builtins->tuple.free[n].head = o; /* its header still links it as before the pop */
     while (i-- > 0) {
         if (!rcy_is_immortal(items[i]))
             items[i]->refcnt--;
@@ -272,13 +264,11 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
         RCYI_CHECK_RT(rt);
-        rcy_object_t **slot = &rt->builtins->tuple.free_list[n];
-        rcy_object_t *o = *slot;
-        if (RCY_LIKELY(o != NULL)) {
-            /* Off the free list first (its link read before the items go
-               over it), back on it if an item is refused. */
+        rcyi_freelist_t *fl = &rt->builtins->tuple.free[n];
+        if (RCY_LIKELY(fl->head != NULL)) {
+            /* Off the free list first, back on it if an item is refused. */
+            rcy_object_t *o = rcyi_freelist_pop(fl);
             rcyi_tuple_t *t = as_tuple(o);
-            *slot = t->items[0];
             intptr_t i = 0;
             for (; i < n; i++) {
                 rcy_object_t *item = items[i];
@@ -291,10 +281,8 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
                     break;
                 t->items[i] = item;
             }
-            if (RCY_LIKELY(i == n)) {
-                rt->builtins->tuple.numfree[n]--;
+            if (RCY_LIKELY(i == n))
                 return rcyi_object_revive(rt, o);
-            }
             return tuple_new_refused(rt, n, items, o, i);
         }
     }
