@@ -22,7 +22,8 @@ need matplotlib and are drawn by whichever python3 has it.
                     that the harness works (CI), never judges speed
   --check           exit 1 unless every run printed every expected metric
   --reps R          interleaved repetitions (default: each workload's own)
-  --only W[,W]      workloads: fullgc, floor, cycles, pyperf, pauses, churn, memory
+  --only W[,W]      workloads: fullgc, floor, cycles, pyperf, pauses, churn, memory,
+                    heaptools
   --sizes N[,N]     override the sizes of the sized workloads
   --pythons SPEC    "ref" (python3 only), "all" (python3 and every CPython 3
                     that `pyenv versions` lists), a comma list of versions, or
@@ -109,6 +110,11 @@ WORKLOADS = [
      "cases": ["node", "list", "dict"], "sizes": [1000000, 10000000], "long": SIZES,
      "metrics": ["bytes_per_obj"], "heap": ["rss_mb", "huge_mb"], "peers": {"boehm": ["node"], "php": ["node"]},
      "reps": 1},
+    # The heap tools (issue 18): the snapshot walk every tool shares, and
+    # retained sizes (the walk and the dominator tree) over a whole heap.
+    {"name": "heaptools", "prog": "bench_heaptools", "twin": None,
+     "cases": ["dominators"], "sizes": [1000000, 10000000], "long": [1000000, 10000000],
+     "metrics": ["retainers_cpu_s", "walk_cpu_s"], "heap": ["peak_rss_growth_bytes", "heap_bytes"], "reps": 3},
 ]
 QUICK_PAUSE_ITERATIONS = 100000
 # The standard run repeats the largest heaps less (each builds millions of

@@ -195,7 +195,10 @@ typedef struct rcy_gc_head_s {
 #define RCYI_PREV_MASK_FLAGS ((uintptr_t)3)
 #define RCYI_NEXT_UNREACHABLE ((uintptr_t)1)
 /* next of an object in the incremental pass's array (gc_incr.c): its index
-   there shifted left by 2, with this bit; such an object is on no list. */
+   there shifted left by 2, with this bit; such an object is on no list.
+   A heap tool's walk (src/tools/refchain.c) gives the pass up, then tags
+   the next of every tracked object so with its node number while it runs,
+   and puts every link back before it returns. */
 #define RCYI_NEXT_INCR ((uintptr_t)2)
 
 static inline rcy_gc_head_t *rcyi_as_gc(const rcy_object_t *o) { return ((rcy_gc_head_t *)(uintptr_t)o) - 1; }

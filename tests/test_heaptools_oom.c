@@ -99,6 +99,7 @@ TEST(every_allocation_of_every_tool_may_fail)
         done += (e5 == 0) + (e6 == 0);
         CHECK_EQ(a.live, live);
         CHECK_EQ(rcy_runtime_live_objects(rt), objects);
+        CHECK_EQ(rcy_gc_validate(rt), 0); /* every header given back, whatever failed */
     }
     CHECK_EQ(done, 6);
     rcy_snapshot_free(s0);

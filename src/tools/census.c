@@ -175,7 +175,7 @@ int rcy_census_by_type(rcy_runtime_t *rt, const char *type_name, rcy_objarray_t 
     if (count == 0)
         return 0;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, NULL, 0, false, "rcy_census_by_type");
+    int err = rcyi_heap_build(rt, &h, NULL, 0, 0, "rcy_census_by_type");
     if (err < 0)
         return err;
     for (uint32_t i = 0; i < h.n && out->len < count; i++) {

@@ -4,112 +4,459 @@
  * dominates object o when every path from the roots to o passes through
  * d; what d retains is everything it dominates, itself included: what
  * would be freed if the references to d went away. The tree is computed
- * with Lengauer and Tarjan's algorithm over the snapshot of tools.h; see
- * heaptools.h for the roots and the numbering.
+ * over the snapshot's compressed rows (tools.h): a depth-first numbering,
+ * the semidominators by Lengauer and Tarjan's sweep with balanced links,
+ * then the immediate dominators by semi-NCA, or by Lengauer and Tarjan's
+ * buckets when its climbs run past their budget; see heaptools.h for the
+ * roots and the numbering, docs/design.md ("Retained sizes") for why.
  */
 #include "heaptools.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define DOM_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define DOM_PREFETCH_W(p) __builtin_prefetch((const void *)(p), 1, 3)
+#else
+#define DOM_PREFETCH(p) ((void)(p))
+#define DOM_PREFETCH_W(p) ((void)(p))
+#endif
+
+/* How far ahead the passes over the edges prefetch what an edge leads to. */
+#define AHEAD 16
+/* The successors whose records the search prefetches on entering a node. */
+#define DFS_AHEAD 8
+
 void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d)
 {
     rcyi_free(rt, d->num);
     rcyi_free(rt, d->vertex);
-    rcyi_free(rt, d->idom);
-    rcyi_free(rt, d->bytes);
-    rcyi_free(rt, d->objects);
+    rcyi_free(rt, d->tree);
     rcyi_free(rt, d->root_kind);
     memset(d, 0, sizeof *d);
 }
 
-/* The scratch of one computation, indexed by preorder number (0: none). */
+/* Lengauer and Tarjan's label of a vertex, by preorder number: the vertex
+   of least semidominator on its compressed path in the forest, and that
+   vertex's semidominator, kept beside it so that EVAL's compression reads
+   only the path's own vertices. */
+typedef struct lt_label_s {
+    uint32_t label, lsemi;
+} lt_label_t;
+
+/* A depth-first search's frame: the node's next edge in its row and the
+   row's end, its first two successors while not yet examined, and the
+   node's preorder number (its node, in the search over unreached nodes). */
+typedef struct lt_frame_s {
+    uint32_t pos, end, v;
+    uint32_t s0, s1;
+} lt_frame_t;
+
+/* A node's record during the first search: where its edges begin (its
+   end is the next record's begin, mostly in the same cache line), its
+   preorder number, and its first two successors, so that looking at a
+   successor costs one line, and entering a node with at most two
+   successors (most of a heap) needs no load from its row.
+   The search also sorts every edge out for the semidominators, as it
+   meets it (from the vertex numbered v, to a record it has just read): an
+   edge from a vertex numbered before its target counts only as the least
+   such (pmin: the virtual root, 1, for a root; the parent otherwise, or
+   less); the others are kept as late edges, grouped by target
+   afterwards. No pass over the edges by target is needed. */
+typedef struct lt_rec_s {
+    uint32_t start, num;
+    uint32_t pmin;   /* its least predecessor numbered before it (below) */
+    uint32_t s0, s1; /* its first two successors (RCYI_NO_NODE: none) */
+} lt_rec_t;
+
+/* An edge the search found from a vertex numbered after its target: the
+   semidominators' sweep EVALs it. */
+typedef struct lt_late_s {
+    uint32_t dst, src; /* preorder numbers, src > dst */
+} lt_late_t;
+
+/* The scratch of one computation. */
 typedef struct lt_s {
-    uint32_t *parent, *semi, *label, *ancestor, *bucket_head, *bucket_next, *stack;
-    uint32_t *roots; /* the virtual root's successors */
+    /* By preorder number: the ancestor in the forest of linked vertices
+       (alone in its array: EVAL's climb reads only it, a dependent load a
+       step, from the array that is likeliest to be cached), the labels,
+       the semidominators. */
+    uint32_t *anc;
+    lt_label_t *lab;
+    uint32_t *semi;
+    uint32_t *child, *size; /* the balanced LINK's (Lengauer and Tarjan's sophisticated version) */
+    uint32_t *parent; /* by preorder number: the search tree's parent */
+    uint32_t *bucket_head, *bucket_next;
+    uint32_t *path;      /* EVAL's ancestor path */
+    lt_frame_t *frames;  /* the searches' stack */
+    lt_rec_t *rec;       /* the first search's records, by node (h->n + 2) */
+    uint32_t *roots;     /* the virtual root's successors */
     uint32_t n_roots;
-    size_t *stack_pos; /* DFS: the next edge of each node on the stack */
-    uint32_t *succ;    /* the edges' destinations, as h->edges (4 bytes an edge, not 40) */
-    size_t *pred_start; /* by preorder number: pred[pred_start[w] .. pred_start[w+1]) */
-    uint32_t *pred;     /* the predecessors' preorder numbers (1 for the virtual root) */
+    lt_late_t *late;      /* the late edges, in the order found */
+    size_t n_late, cap_late;
+    uint32_t *pmin;       /* by preorder number: rec's pmin */
+    uint32_t *late_start; /* by preorder number: late_src[late_start[w] .. late_start[w+1]) */
+    uint32_t *late_src;   /* the late edges' sources */
+    uint32_t *order;      /* unreached nodes by finishing time */
+    uint8_t *mark;
 } lt_t;
 
 /* EVAL with path compression (Lengauer and Tarjan's COMPRESS), with an
-   explicit stack instead of recursion. */
-static uint32_t lt_eval(lt_t *t, uint32_t v)
+   explicit stack instead of recursion: the vertex of least semidominator
+   on x's path in the forest, and in *ls its semidominator. */
+static void lt_compress(lt_t *t, uint32_t x)
 {
-    uint32_t *anc = t->ancestor, *label = t->label, *semi = t->semi;
-    if (anc[v] == 0)
-        return v;
-    if (anc[anc[v]] != 0) {
-        uint32_t top = 0;
-        for (uint32_t x = v; anc[anc[x]] != 0; x = anc[x])
-            t->stack[top++] = x;
-        while (top > 0) {
-            uint32_t y = t->stack[--top];
-            uint32_t a = anc[y];
-            if (semi[label[a]] < semi[label[y]])
-                label[y] = label[a];
-            anc[y] = anc[a];
+    uint32_t *anc = t->anc;
+    lt_label_t *lab = t->lab;
+    /* Up the path, the labels prefetched as the climb finds them. */
+    uint32_t top = 0;
+    for (uint32_t y = x; anc[anc[y]] != 0; y = anc[y]) {
+        DOM_PREFETCH_W(&lab[y]);
+        t->path[top++] = y;
+    }
+    while (top > 0) {
+        uint32_t y = t->path[--top];
+        uint32_t ay = anc[y];
+        if (lab[ay].lsemi < lab[y].lsemi)
+            lab[y] = lab[ay];
+        anc[y] = anc[ay];
+    }
+}
+
+/* EVAL over a forest of simple LINKs (ancestor = parent). */
+static uint32_t lt_eval(lt_t *t, uint32_t x, uint32_t *ls)
+{
+    uint32_t a = t->anc[x];
+    if (a == 0) {
+        *ls = t->semi[x];
+        return x;
+    }
+    if (t->anc[a] != 0)
+        lt_compress(t, x);
+    *ls = t->lab[x].lsemi;
+    return t->lab[x].label;
+}
+
+/* EVAL over a forest of balanced LINKs, whose roots' labels count. */
+static uint32_t lt_eval_balanced(lt_t *t, uint32_t x, uint32_t *ls)
+{
+    uint32_t *anc = t->anc;
+    lt_label_t *lab = t->lab;
+    if (anc[x] == 0) {
+        *ls = lab[x].lsemi;
+        return lab[x].label;
+    }
+    if (anc[anc[x]] != 0)
+        lt_compress(t, x);
+    uint32_t a = anc[x];
+    if (lab[a].lsemi >= lab[x].lsemi) {
+        *ls = lab[x].lsemi;
+        return lab[x].label;
+    }
+    *ls = lab[a].lsemi;
+    return lab[a].label;
+}
+
+/* LINK(v, w) keeping the forest's trees balanced (Lengauer and Tarjan's
+   sophisticated version), so that EVAL's paths stay short. */
+static void lt_link_balanced(lt_t *t, uint32_t v, uint32_t w)
+{
+    uint32_t *anc = t->anc, *child = t->child, *size = t->size;
+    lt_label_t *lab = t->lab;
+    uint32_t s = w;
+    while (lab[w].lsemi < lab[child[s]].lsemi) {
+        uint32_t cs = child[s];
+        if ((uint64_t)size[s] + size[child[cs]] >= 2 * (uint64_t)size[cs]) {
+            anc[cs] = s;
+            child[s] = child[cs];
+        } else {
+            size[cs] = size[s];
+            anc[s] = cs;
+            s = cs;
         }
     }
-    return label[v];
+    lab[s] = lab[w];
+    size[v] += size[w];
+    if ((uint64_t)size[v] < 2 * (uint64_t)size[w]) {
+        uint32_t tmp = s;
+        s = child[v];
+        child[v] = tmp;
+    }
+    while (s != 0) {
+        anc[s] = v;
+        s = child[s];
+    }
 }
 
-static uint32_t succ_count(const rcyi_heap_t *h, const lt_t *t, uint32_t node)
+/* Enters node w (numbered v): its frame, its successors' records
+   prefetched. */
+static inline void lt_enter(const uint32_t *dst, lt_rec_t *rec, lt_frame_t *fr, uint32_t w, uint32_t v)
 {
-    return node == h->n ? t->n_roots : (uint32_t)(h->out_start[node + 1] - h->out_start[node]);
+    uint32_t b = rec[w].start, e = rec[w + 1].start, deg = e - b;
+    fr->pos = b + (deg < 2 ? deg : 2);
+    fr->end = e;
+    fr->v = v;
+    fr->s0 = rec[w].s0;
+    fr->s1 = rec[w].s1;
+    if (fr->s0 != RCYI_NO_NODE)
+        DOM_PREFETCH_W(&rec[fr->s0]);
+    if (fr->s1 != RCYI_NO_NODE)
+        DOM_PREFETCH_W(&rec[fr->s1]);
+    for (uint32_t k = fr->pos; k < e && k < b + DFS_AHEAD; k++)
+        DOM_PREFETCH_W(&rec[dst[k]]);
 }
 
-static uint32_t succ_at(const rcyi_heap_t *h, const lt_t *t, uint32_t node, size_t k)
+/* The next successor of the frame to examine, or RCYI_NO_NODE. */
+static inline uint32_t lt_next(const uint32_t *dst, lt_rec_t *rec, lt_frame_t *fr)
 {
-    return node == h->n ? t->roots[k] : t->succ[h->out_start[node] + k];
+    uint32_t w = fr->s0;
+    if (w != RCYI_NO_NODE) {
+        fr->s0 = RCYI_NO_NODE;
+        return w;
+    }
+    w = fr->s1;
+    if (w != RCYI_NO_NODE) {
+        fr->s1 = RCYI_NO_NODE;
+        return w;
+    }
+    if (fr->pos == fr->end)
+        return RCYI_NO_NODE;
+    if (fr->pos + DFS_AHEAD < fr->end)
+        DOM_PREFETCH_W(&rec[dst[fr->pos + DFS_AHEAD]]); /* a long row */
+    return dst[fr->pos++];
 }
 
-/* Depth-first preorder from node `start` (already numbered), iteratively.
-   Returns the next free number. */
+/* Depth-first preorder from node `start` (already numbered), iteratively,
+   over the compressed rows. On entering a node, the records of its
+   successors are prefetched. Returns the next free number, or 0 when
+   memory runs out. */
+static int late_grow(rcy_runtime_t *rt, lt_t *t)
+{
+    size_t cap = t->cap_late ? t->cap_late * 2 : 4096;
+    lt_late_t *late = rcyi_realloc_array(rt, t->late, cap, sizeof *late);
+    if (late == NULL)
+        return RCY_ENOMEM;
+    t->late = late;
+    t->cap_late = cap;
+    return 0;
+}
+
 static uint32_t lt_dfs(const rcyi_heap_t *h, rcyi_domtree_t *d, lt_t *t, uint32_t start, uint32_t next)
 {
+    const uint32_t *dst = h->dst;
+    lt_rec_t *rec = t->rec;
+    uint32_t *vertex = d->vertex;
+    lt_frame_t *f = t->frames;
     uint32_t top = 0;
-    t->stack[top] = start;
-    t->stack_pos[top] = 0;
-    top++;
+    lt_enter(dst, rec, &f[top++], start, rec[start].num);
     while (top > 0) {
-        uint32_t v = t->stack[top - 1];
-        size_t k = t->stack_pos[top - 1];
-        if (k == succ_count(h, t, v)) {
+        lt_frame_t *fr = &f[top - 1];
+        uint32_t w = lt_next(dst, rec, fr);
+        if (w == RCYI_NO_NODE) {
             top--;
             continue;
         }
-        t->stack_pos[top - 1] = k + 1;
-        uint32_t w = succ_at(h, t, v, k);
-        if (d->num[w] != 0)
+        lt_rec_t *r = &rec[w];
+        if (r->num != 0) {
+            if (fr->v < r->num) {
+                if (fr->v < r->pmin)
+                    r->pmin = fr->v;
+            } else if (fr->v > r->num) { /* not a self-reference */
+                if (t->n_late == t->cap_late && late_grow(h->rt, t) < 0)
+                    return 0;
+                t->late[t->n_late++] = (lt_late_t){r->num, fr->v};
+            }
             continue;
-        d->num[w] = next;
-        d->vertex[next] = w;
-        t->parent[next] = d->num[v];
+        }
+        r->num = next;
+        if (fr->v < r->pmin)
+            r->pmin = fr->v; /* the parent, unless the virtual root */
+        vertex[next] = w;
+        t->parent[next] = fr->v;
+        lt_enter(dst, rec, &f[top++], w, next);
         next++;
-        t->stack[top] = w;
-        t->stack_pos[top] = 0;
-        top++;
     }
     return next;
 }
 
+/* The nodes no root reaches, in increasing finishing time of a depth-first
+   search over them (Kosaraju's first pass). Returns how many. */
+static uint32_t unreached_order(const rcyi_heap_t *h, lt_t *t)
+{
+    const uint32_t *dst = h->dst;
+    lt_rec_t *rec = t->rec;
+    uint8_t *mark = t->mark;
+    lt_frame_t *f = t->frames;
+    uint32_t n_order = 0;
+    memset(mark, 0, h->n);
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (rec[i].num != 0 || mark[i])
+            continue;
+        uint32_t top = 0;
+        mark[i] = 1;
+        lt_enter(dst, rec, &f[top++], i, i);
+        while (top > 0) {
+            lt_frame_t *fr = &f[top - 1];
+            uint32_t w = lt_next(dst, rec, fr);
+            if (w == RCYI_NO_NODE) {
+                t->order[n_order++] = fr->v;
+                top--;
+                continue;
+            }
+            if (rec[w].num != 0 || mark[w])
+                continue;
+            mark[w] = 1;
+            lt_enter(dst, rec, &f[top++], w, w);
+        }
+    }
+    return n_order;
+}
+
 static void lt_free(rcy_runtime_t *rt, lt_t *t)
 {
-    rcyi_free(rt, t->parent);
+    rcyi_free(rt, t->anc);
+    rcyi_free(rt, t->lab);
     rcyi_free(rt, t->semi);
-    rcyi_free(rt, t->label);
-    rcyi_free(rt, t->ancestor);
+    rcyi_free(rt, t->child);
+    rcyi_free(rt, t->size);
+    rcyi_free(rt, t->parent);
     rcyi_free(rt, t->bucket_head);
     rcyi_free(rt, t->bucket_next);
-    rcyi_free(rt, t->stack);
-    rcyi_free(rt, t->stack_pos);
+    rcyi_free(rt, t->path);
+    rcyi_free(rt, t->frames);
+    rcyi_free(rt, t->rec);
     rcyi_free(rt, t->roots);
-    rcyi_free(rt, t->succ);
-    rcyi_free(rt, t->pred_start);
-    rcyi_free(rt, t->pred);
+    rcyi_free(rt, t->late);
+    rcyi_free(rt, t->pmin);
+    rcyi_free(rt, t->late_start);
+    rcyi_free(rt, t->late_src);
+    rcyi_free(rt, t->order);
+    rcyi_free(rt, t->mark);
+    memset(t, 0, sizeof *t);
+}
+
+/* The least early predecessors by number, and the late edges grouped by
+   target number (a counting sort of the late edges only). */
+static int lt_late_index(const rcyi_heap_t *h, const rcyi_domtree_t *d, lt_t *t, uint32_t n)
+{
+    rcy_runtime_t *rt = h->rt;
+    t->pmin = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t->pmin);
+    t->late_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t->late_start);
+    t->late_src = rcyi_malloc_array(rt, t->n_late ? t->n_late : 1, sizeof *t->late_src);
+    if (t->pmin == NULL || t->late_start == NULL || t->late_src == NULL)
+        return RCY_ENOMEM;
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (i + AHEAD < h->n)
+            DOM_PREFETCH_W(&t->pmin[d->num[i + AHEAD]]);
+        t->pmin[d->num[i]] = t->rec[i].pmin;
+    }
+    uint32_t *ls = t->late_start;
+    memset(ls, 0, ((size_t)n + 2) * sizeof *ls);
+    for (size_t k = 0; k < t->n_late; k++)
+        ls[t->late[k].dst + 1]++;
+    for (uint32_t w = 0; w <= n; w++)
+        ls[w + 1] += ls[w];
+    /* Filled at ls[w]++, then shifted back. */
+    for (size_t k = 0; k < t->n_late; k++)
+        t->late_src[ls[t->late[k].dst]++] = t->late[k].src;
+    for (uint32_t w = n + 1; w > 0; w--)
+        ls[w] = ls[w - 1];
+    ls[0] = 0;
+    return 0;
+}
+
+/* The semidominators, in one backward sweep over the preorder, each vertex
+   linked to its parent once it has its own (Lengauer and Tarjan's steps 2
+   and the LINKs). */
+static void lt_semidominators(lt_t *t, uint32_t n)
+{
+    uint32_t *anc = t->anc, *semi = t->semi;
+    lt_label_t *lab = t->lab;
+    for (uint32_t k = 0; k <= n; k++) {
+        semi[k] = k;
+        lab[k] = (lt_label_t){k, k};
+        anc[k] = 0;
+        t->child[k] = 0;
+        t->size[k] = 1;
+    }
+    t->size[0] = 0; /* vertex 0: the balanced LINK's sentinel, semi 0 */
+    const uint32_t *late = t->late_src, *ls = t->late_start;
+    for (uint32_t w = n; w >= 2; w--) {
+        /* The least predecessor numbered before w (never linked yet: EVAL
+           would return it, and its semidominator is itself), then EVAL of
+           the late edges' sources, a few ahead prefetched. */
+        uint32_t sw = t->pmin[w];
+        for (uint32_t k = ls[w + 1]; k > ls[w]; k--) {
+            if (k > AHEAD)
+                DOM_PREFETCH(&anc[late[k - 1 - AHEAD]]);
+            uint32_t lsemi;
+            lt_eval_balanced(t, late[k - 1], &lsemi);
+            if (lsemi < sw)
+                sw = lsemi;
+        }
+        semi[w] = sw;
+        lab[w].lsemi = sw; /* its label is itself */
+        lt_link_balanced(t, t->parent[w], w);
+    }
+}
+
+/* Semi-NCA (Georgiadis and Tarjan): in preorder, a vertex's immediate
+   dominator is the nearest common ancestor, in the tree built so far, of
+   its parent and its semidominator: climb from the parent while above the
+   semidominator. Mostly a step or none a vertex; but a climb can be long
+   (a long path each of whose vertices dominates the next, and many
+   vertices below it with a semidominator above it), so the climbs have a
+   budget of `budget` steps in all: false when it runs out. */
+static bool snca_idoms(const lt_t *t, rcyi_domnode_t *tree, uint32_t n, uint64_t budget)
+{
+    uint64_t steps = 0;
+    tree[0].idom = tree[1].idom = 0;
+    for (uint32_t w = 2; w <= n; w++) {
+        uint32_t x = t->parent[w], sw = t->semi[w];
+        while (x > sw) {
+            x = tree[x].idom;
+            if (++steps > budget)
+                return false;
+        }
+        tree[w].idom = x;
+    }
+    return true;
+}
+
+/* Lengauer and Tarjan's steps 3 and 4 from the semidominators: the
+   backward sweep again, linking as the first one did, each vertex put in
+   its semidominator's bucket and the parent's bucket emptied after the
+   LINK. O(m log n) whatever the graph. */
+static void lt_idoms(lt_t *t, rcyi_domnode_t *tree, uint32_t n)
+{
+    uint32_t *anc = t->anc, *semi = t->semi;
+    lt_label_t *lab = t->lab;
+    for (uint32_t k = 0; k <= n; k++) {
+        lab[k] = (lt_label_t){k, semi[k]};
+        anc[k] = 0;
+        t->bucket_head[k] = 0;
+        tree[k].idom = 0;
+    }
+    for (uint32_t w = n; w >= 2; w--) {
+        uint32_t sw = semi[w], p = t->parent[w];
+        if (sw == p) {
+            tree[w].idom = p; /* its own bucket's entry would give it its parent */
+        } else {
+            t->bucket_next[w] = t->bucket_head[sw];
+            t->bucket_head[sw] = w;
+        }
+        anc[w] = p; /* LINK(parent, w) */
+        for (uint32_t x = t->bucket_head[p]; x != 0; x = t->bucket_next[x]) {
+            uint32_t ls, u = lt_eval(t, x, &ls);
+            tree[x].idom = ls < semi[x] ? u : p;
+        }
+        t->bucket_head[p] = 0;
+    }
+    for (uint32_t w = 2; w <= n; w++) {
+        if (tree[w].idom != semi[w])
+            tree[w].idom = tree[tree[w].idom].idom;
+    }
 }
 
 int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
@@ -122,174 +469,164 @@ int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d)
     size_t nv = (size_t)h->n + 2; /* numbers 1 .. h->n + 1 */
     d->num = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *d->num);
     d->vertex = rcyi_malloc_array(rt, nv, sizeof *d->vertex);
-    d->idom = rcyi_malloc_array(rt, nv, sizeof *d->idom);
     d->root_kind = rcyi_malloc_array(rt, (size_t)h->n + 1, 1);
     t.parent = rcyi_malloc_array(rt, nv, sizeof *t.parent);
-    t.semi = rcyi_malloc_array(rt, nv, sizeof *t.semi);
-    t.label = rcyi_malloc_array(rt, nv, sizeof *t.label);
-    t.ancestor = rcyi_malloc_array(rt, nv, sizeof *t.ancestor);
-    t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
-    t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
-    t.stack = rcyi_malloc_array(rt, nv, sizeof *t.stack);
-    t.stack_pos = rcyi_malloc_array(rt, nv, sizeof *t.stack_pos);
+    t.frames = rcyi_malloc_array(rt, nv, sizeof *t.frames);
     t.roots = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *t.roots);
-    t.succ = rcyi_malloc_array(rt, h->n_edges ? h->n_edges : 1, sizeof *t.succ);
-    if (d->num == NULL || d->vertex == NULL || d->idom == NULL || d->root_kind == NULL || t.parent == NULL ||
-        t.semi == NULL || t.label == NULL || t.ancestor == NULL || t.bucket_head == NULL || t.bucket_next == NULL ||
-        t.stack == NULL || t.stack_pos == NULL || t.roots == NULL || t.succ == NULL)
+    t.rec = rcyi_malloc_array(rt, (size_t)h->n + 2, sizeof *t.rec);
+    if (d->num == NULL || d->vertex == NULL || d->root_kind == NULL || t.parent == NULL ||
+        t.frames == NULL || t.roots == NULL || t.rec == NULL)
         goto nomem;
-    for (size_t e = 0; e < h->n_edges; e++)
-        t.succ[e] = h->edges[e].dst;
-    memset(d->num, 0, ((size_t)h->n + 1) * sizeof *d->num);
+    for (uint32_t i = 0; i < h->n; i++) {
+        uint32_t b = h->out_start[i], deg = h->out_start[i + 1] - b;
+        t.rec[i] = (lt_rec_t){b, 0, UINT32_MAX, deg > 0 ? h->dst[b] : RCYI_NO_NODE,
+                              deg > 1 ? h->dst[b + 1] : RCYI_NO_NODE};
+    }
+    /* The virtual root has no row; the last record ends the last row. */
+    t.rec[h->n] = t.rec[h->n + 1] = (lt_rec_t){(uint32_t)h->n_edges, 0, UINT32_MAX, RCYI_NO_NODE, RCYI_NO_NODE};
     memset(d->root_kind, 0, (size_t)h->n + 1);
 
     /* The roots, registered ones first (in registration order), then the
        garbage list, then what is held from outside, in heap order. */
-    for (uint32_t i = 0; i < h->n; i++) {
-        if (h->root[i] >= 0)
-            d->root_kind[i] = RCYI_DOM_REGISTERED;
+    for (size_t r = 0; r < h->n_root_nodes; r++) {
+        d->root_kind[h->root_nodes[r]] = RCYI_DOM_REGISTERED;
+        t.roots[t.n_roots++] = h->root_nodes[r];
     }
-    for (size_t r = 0; r < rt->n_roots; r++)
-        t.roots[t.n_roots++] = rcyi_heap_find(h, rt->roots[r].obj);
-    for (uint32_t i = 0; i < h->n; i++) {
-        if (d->root_kind[i] == RCYI_DOM_NOT_ROOT && h->table_refs[i] > 0) {
+    for (size_t k = 0; k < h->n_table; k++) {
+        uint32_t i = h->table_node[k];
+        if (d->root_kind[i] == RCYI_DOM_NOT_ROOT) {
             d->root_kind[i] = RCYI_DOM_GARBAGE;
             t.roots[t.n_roots++] = i;
         }
     }
     for (uint32_t i = 0; i < h->n; i++) {
+        if (i + AHEAD < h->n)
+            DOM_PREFETCH(h->objs[i + AHEAD]);
         if (d->root_kind[i] == RCYI_DOM_NOT_ROOT && rcyi_heap_external(h, i) > 0) { /* immortals too */
             d->root_kind[i] = RCYI_DOM_EXTERNAL;
             t.roots[t.n_roots++] = i;
         }
     }
+    for (uint32_t r = 0; r < t.n_roots; r++)
+        t.rec[t.roots[r]].pmin = 1; /* the virtual root is a predecessor */
+    /* Depth-first from the virtual root: its successors in that order. */
     uint32_t vroot = h->n;
-    d->num[vroot] = 1;
+    t.rec[vroot].num = 1;
     d->vertex[1] = vroot;
     t.parent[1] = 0;
-    uint32_t next = lt_dfs(h, d, &t, vroot, 2);
+    uint32_t next = 2;
+    for (uint32_t r = 0; r < t.n_roots; r++) {
+        uint32_t i = t.roots[r];
+        if (t.rec[i].num != 0)
+            continue;
+        t.rec[i].num = next;
+        d->vertex[next] = i;
+        t.parent[next] = 1;
+        if ((next = lt_dfs(h, d, &t, i, next + 1)) == 0)
+            goto nomem;
+    }
     /* What none of the roots reach starts trees of its own. The starts are
        taken in decreasing finishing time of a depth-first search over the
        unreached nodes (Kosaraju's first pass): each is then in a source
        component of what is left, so that an object below a garbage cycle
        is never made a root before the cycle that holds it. */
-    uint32_t n_order = 0;
-    {
-        uint32_t *mark = t.bucket_head, *order = t.label; /* free until the sweep */
-        memset(mark, 0, nv * sizeof *mark);
-        for (uint32_t i = 0; i < h->n; i++) {
-            if (d->num[i] != 0 || mark[i])
+    if (next - 1 < (uint32_t)h->n + 1) {
+        t.order = rcyi_malloc_array(rt, h->n, sizeof *t.order);
+        t.mark = rcyi_malloc_array(rt, h->n, 1);
+        if (t.order == NULL || t.mark == NULL)
+            goto nomem;
+        for (uint32_t o = unreached_order(h, &t); o > 0; o--) {
+            uint32_t i = t.order[o - 1];
+            if (t.rec[i].num != 0)
                 continue;
-            uint32_t top = 0;
-            mark[i] = 1;
-            t.stack[top] = i;
-            t.stack_pos[top] = 0;
-            top++;
-            while (top > 0) {
-                uint32_t v = t.stack[top - 1];
-                size_t k = t.stack_pos[top - 1];
-                if (k == succ_count(h, &t, v)) {
-                    order[n_order++] = v;
-                    top--;
-                    continue;
-                }
-                t.stack_pos[top - 1] = k + 1;
-                uint32_t w = succ_at(h, &t, v, k);
-                if (d->num[w] != 0 || mark[w])
-                    continue;
-                mark[w] = 1;
-                t.stack[top] = w;
-                t.stack_pos[top] = 0;
-                top++;
-            }
+            d->root_kind[i] = RCYI_DOM_UNREACHED;
+            t.roots[t.n_roots++] = i;
+            t.rec[i].num = next;
+            t.rec[i].pmin = 1;
+            d->vertex[next] = i;
+            t.parent[next] = 1;
+            if ((next = lt_dfs(h, d, &t, i, next + 1)) == 0)
+                goto nomem;
         }
-    }
-    for (uint32_t o = n_order; o > 0; o--) {
-        uint32_t i = t.label[o - 1];
-        if (d->num[i] != 0)
-            continue;
-        d->root_kind[i] = RCYI_DOM_UNREACHED;
-        t.roots[t.n_roots++] = i;
-        d->num[i] = next;
-        d->vertex[next] = i;
-        t.parent[next] = 1;
-        next = lt_dfs(h, d, &t, i, next + 1);
+        rcyi_free(rt, t.order);
+        rcyi_free(rt, t.mark);
+        t.order = NULL;
+        t.mark = NULL;
     }
     uint32_t n = next - 1; /* every node is numbered: n == h->n + 1 */
     d->n_nums = n;
-    rcyi_free(rt, t.succ);
-    t.succ = NULL;
-    rcyi_free(rt, t.stack_pos);
-    t.stack_pos = NULL;
-
-    /* The predecessors by preorder number, for the backward sweep to read
-       in order: the virtual root (number 1) first for a root. */
-    t.pred_start = rcyi_malloc_array(rt, (size_t)n + 2, sizeof *t.pred_start);
-    t.pred = rcyi_malloc_array(rt, h->n_edges + t.n_roots + 1, sizeof *t.pred);
-    if (t.pred_start == NULL || t.pred == NULL)
+    for (uint32_t i = 0; i <= h->n; i++)
+        d->num[i] = t.rec[i].num;
+    rcyi_free(rt, t.frames);
+    rcyi_free(rt, t.roots);
+    t.frames = NULL;
+    t.roots = NULL;
+    if (lt_late_index(h, d, &t, n) < 0)
         goto nomem;
-    {
-        size_t at = 0;
-        t.pred_start[0] = t.pred_start[1] = t.pred_start[2] = 0;
-        for (uint32_t w = 2; w <= n; w++) {
-            uint32_t node = d->vertex[w];
-            if (d->root_kind[node] != RCYI_DOM_NOT_ROOT)
-                t.pred[at++] = 1;
-            for (size_t k = h->in_start[node]; k < h->in_start[node + 1]; k++)
-                t.pred[at++] = d->num[h->edges[h->in_edges[k]].src];
-            t.pred_start[w + 1] = at;
-        }
+    rcyi_free(rt, t.rec);
+    rcyi_free(rt, t.late);
+    t.rec = NULL;
+    t.late = NULL;
+    t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
+    t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
+    t.lab = rcyi_malloc_array(rt, nv, sizeof *t.lab);
+    t.semi = rcyi_malloc_array(rt, nv, sizeof *t.semi);
+    t.child = rcyi_malloc_array(rt, nv, sizeof *t.child);
+    t.size = rcyi_malloc_array(rt, nv, sizeof *t.size);
+    if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.semi == NULL || t.child == NULL || t.size == NULL)
+        goto nomem;
+    lt_semidominators(&t, n);
+    /* The forest goes before the tree comes: less memory at the peak. */
+#define DROP(p) (rcyi_free(rt, (p)), (p) = NULL)
+    DROP(t.path);
+    DROP(t.anc);
+    DROP(t.lab);
+    DROP(t.child);
+    DROP(t.size);
+    DROP(t.pmin);
+    DROP(t.late_start);
+    DROP(t.late_src);
+#undef DROP
+    d->tree = rcyi_malloc_array(rt, nv, sizeof *d->tree);
+    if (d->tree == NULL)
+        goto nomem;
+    if (!snca_idoms(&t, d->tree, n, (uint64_t)n + h->n_edges + t.n_roots)) {
+        /* Quadratic ground for the climbs: Lengauer and Tarjan's buckets,
+           on a forest of their own. */
+        t.path = rcyi_malloc_array(rt, nv, sizeof *t.path);
+        t.anc = rcyi_malloc_array(rt, nv, sizeof *t.anc);
+        t.lab = rcyi_malloc_array(rt, nv, sizeof *t.lab);
+        t.bucket_head = rcyi_malloc_array(rt, nv, sizeof *t.bucket_head);
+        t.bucket_next = rcyi_malloc_array(rt, nv, sizeof *t.bucket_next);
+        if (t.path == NULL || t.anc == NULL || t.lab == NULL || t.bucket_head == NULL || t.bucket_next == NULL)
+            goto nomem;
+        lt_idoms(&t, d->tree, n);
     }
-
-    for (uint32_t k = 0; k <= n; k++) {
-        t.semi[k] = k;
-        t.label[k] = k;
-        t.ancestor[k] = 0;
-        t.bucket_head[k] = 0;
-        d->idom[k] = 0;
-    }
-    for (uint32_t w = n; w >= 2; w--) {
-        /* Semidominator: from the predecessors (the virtual root for a root). */
-        for (size_t k = t.pred_start[w]; k < t.pred_start[w + 1]; k++) {
-            uint32_t u = lt_eval(&t, t.pred[k]);
-            if (t.semi[u] < t.semi[w])
-                t.semi[w] = t.semi[u];
-        }
-        t.bucket_next[w] = t.bucket_head[t.semi[w]];
-        t.bucket_head[t.semi[w]] = w;
-        uint32_t p = t.parent[w];
-        t.ancestor[w] = p; /* LINK(parent, w) */
-        for (uint32_t v = t.bucket_head[p]; v != 0; v = t.bucket_next[v]) {
-            uint32_t u = lt_eval(&t, v);
-            d->idom[v] = t.semi[u] < t.semi[v] ? u : p;
-        }
-        t.bucket_head[p] = 0;
-    }
-    for (uint32_t w = 2; w <= n; w++) {
-        if (d->idom[w] != t.semi[w])
-            d->idom[w] = d->idom[d->idom[w]];
-    }
-    d->idom[1] = 0;
+    rcyi_domnode_t *tree = d->tree;
+    tree[1].idom = 0;
     lt_free(rt, &t);
-    memset(&t, 0, sizeof t);
 
-    /* Retained sizes: a backward sweep adds every vertex to its
-       immediate dominator, which has a smaller number. */
-    d->bytes = rcyi_malloc_array(rt, (size_t)n + 1, sizeof *d->bytes);
-    d->objects = rcyi_malloc_array(rt, (size_t)n + 1, sizeof *d->objects);
-    if (d->bytes == NULL || d->objects == NULL)
-        goto nomem;
-    d->bytes[0] = 0;
-    d->objects[0] = 0;
-    d->bytes[1] = 0;
-    d->objects[1] = 0;
-    for (uint32_t w = 2; w <= n; w++) {
-        d->bytes[w] = rcyi_object_size(h->objs[d->vertex[w]]);
-        d->objects[w] = 1;
+    /* Retained sizes: each object's own, written in heap order (the
+       objects are read in the order they were walked), then a backward
+       sweep adds every vertex to its immediate dominator, which has a
+       smaller number. */
+    tree[0].bytes = tree[1].bytes = 0;
+    tree[0].objects = tree[1].objects = 0;
+    for (uint32_t i = 0; i < h->n; i++) {
+        if (i + AHEAD < h->n) {
+            DOM_PREFETCH(h->objs[i + AHEAD]);
+            DOM_PREFETCH_W(&tree[d->num[i + AHEAD]]);
+        }
+        rcyi_domnode_t *x = &tree[d->num[i]];
+        x->bytes = rcyi_object_size(h->objs[i]);
+        x->objects = 1;
     }
     for (uint32_t w = n; w >= 2; w--) {
-        d->bytes[d->idom[w]] += d->bytes[w];
-        d->objects[d->idom[w]] += d->objects[w];
+        if (w > 2 + AHEAD)
+            DOM_PREFETCH_W(&tree[tree[w - AHEAD].idom]);
+        rcyi_domnode_t *p = &tree[tree[w].idom];
+        p->bytes += tree[w].bytes;
+        p->objects += tree[w].objects;
     }
     return 0;
 nomem:
@@ -299,13 +636,13 @@ nomem:
 }
 
 int rcyi_domtree_snapshot(rcy_runtime_t *rt, rcyi_heap_t *h, rcyi_domtree_t *d, rcy_object_t *const *extra,
-                          size_t n_extra, const char *walk)
+                          size_t n_extra, unsigned what, const char *walk)
 {
     memset(d, 0, sizeof *d);
-    int err = rcyi_heap_build(rt, h, extra, n_extra, true, walk);
+    int err = rcyi_heap_build(rt, h, extra, n_extra, what | RCYI_HEAP_EDGES, walk);
     if (err < 0)
         return err;
-    if (rcyi_heap_index_referrers(h) < 0 || rcyi_domtree_build(h, d) < 0) {
+    if (rcyi_heap_count_referrers(h) < 0 || rcyi_domtree_build(h, d) < 0) {
         rcyi_heap_free(h);
         return rcyi_set_error(rt, RCY_ENOMEM);
     }
@@ -346,8 +683,19 @@ int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint3
     size_t len = 0;
     if (n == 0)
         return 0;
-    /* heap[0] is the worst of the best: the one every better node evicts. */
-    for (uint32_t i = 0; i < h->n; i++) {
+    /* heap[0] is the worst of the best: the one every better node evicts.
+       The vertices are read in preorder (the tree's own order, not the
+       nodes'): the result does not depend on the order, as top_before is a
+       strict total order, and a node is looked at only when it would
+       enter. */
+    for (uint32_t w = 2; w <= d->n_nums; w++) {
+        uint32_t i = d->vertex[w];
+        if (len == n) {
+            uint32_t worst = out[0];
+            uint64_t x = d->tree[w].bytes, y = rcyi_domtree_bytes(d, worst);
+            if (x < y || (x == y && i > worst))
+                continue;
+        }
         if (rcyi_is_static_singleton(h->rt, h->objs[i]))
             continue;
         if (len < n) {
@@ -360,7 +708,7 @@ int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint3
                 out[(k - 1) / 2] = tmp;
                 k = (k - 1) / 2;
             }
-        } else if (top_before(d, i, out[0])) {
+        } else {
             out[0] = i;
             sift_down(d, out, len, 0);
         }
@@ -394,10 +742,10 @@ int rcy_retained_size(rcy_object_t *obj, rcy_retained_t *out)
     rcy_runtime_t *rt = obj->type->rt;
     rcyi_heap_t h;
     rcyi_domtree_t d;
-    int err = rcyi_domtree_snapshot(rt, &h, &d, &obj, 1, "rcy_retained_size");
+    int err = rcyi_domtree_snapshot(rt, &h, &d, &obj, 1, RCYI_HEAP_EDGES, "rcy_retained_size");
     if (err < 0)
         return err;
-    uint32_t i = rcyi_heap_find(&h, obj);
+    uint32_t i = h.extra_nodes[0];
     out->bytes = (size_t)rcyi_domtree_bytes(&d, i);
     out->objects = rcyi_domtree_objects(&d, i);
     out->self_bytes = rcyi_object_size(obj);
@@ -436,7 +784,7 @@ int rcy_largest_retainers(rcy_runtime_t *rt, size_t n, rcy_retainers_t *out)
         n = 10;
     rcyi_heap_t h;
     rcyi_domtree_t d;
-    int err = rcyi_domtree_snapshot(rt, &h, &d, NULL, 0, "rcy_largest_retainers");
+    int err = rcyi_domtree_snapshot(rt, &h, &d, NULL, 0, RCYI_HEAP_EDGES, "rcy_largest_retainers");
     if (err < 0)
         return err;
     if (n > h.n)

@@ -116,7 +116,7 @@ static void write_node(graph_t *g, FILE *f, uint32_t i)
     len += (size_t)snprintf(text + len, sizeof text - len, "\n%s", part);
     /* Looked up now: a callback may have changed the registry since the
        snapshot was built. */
-    const char *root = g->h.root[i] >= 0 ? rcyi_root_name(rt, o) : NULL;
+    const char *root = rcyi_heap_is_root(&g->h, i) ? rcyi_root_name(rt, o) : NULL;
     if (root != NULL && len < sizeof text)
         len += (size_t)snprintf(text + len, sizeof text - len, "\nroot: %s", root);
     const rcyi_site_t *site = rcyi_object_site(rt, o);
@@ -217,22 +217,22 @@ static void write_graph(graph_t *g, FILE *f, const uint32_t *starts, size_t n_st
         g->nodes++;
         if (g->depth[i] >= opts->max_depth)
             continue;
-        if (g->backrefs && h->root[i] >= 0)
+        if (g->backrefs && rcyi_heap_is_root(h, i))
             continue; /* roots are drawn, not expanded (objgraph culls modules) */
         size_t lo = g->backrefs ? h->in_start[i] : h->out_start[i];
         size_t hi = g->backrefs ? h->in_start[i + 1] : h->out_start[i + 1];
         int drawn = 0;
         size_t skipped = 0;
         for (size_t k = lo; k < hi; k++) {
-            const rcyi_edge_t *e = g->backrefs ? &h->edges[h->in_edges[k]] : &h->edges[k];
-            uint32_t next = g->backrefs ? e->src : e->dst;
+            rcyi_edge_t e = g->backrefs ? rcyi_heap_edge(h, h->in_src[k], h->in_edge[k]) : rcyi_heap_edge(h, i, k);
+            uint32_t next = g->backrefs ? e.src : e.dst;
             if (!keep_neighbour(g, next))
                 continue;
             if (drawn >= opts->too_many) {
                 skipped++;
                 continue;
             }
-            write_edge(f, e, h);
+            write_edge(f, &e, h);
             drawn++;
             if (g->depth[next] < 0) {
                 g->depth[next] = g->depth[i] + 1;
@@ -413,7 +413,7 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
     memset(&g, 0, sizeof g);
     g.opts = &opts;
     g.backrefs = backrefs;
-    int err = rcyi_heap_build(rt, &g.h, objs, n, true, backrefs ? "rcy_show_backrefs" : "rcy_show_refs");
+    int err = rcyi_heap_build(rt, &g.h, objs, n, RCYI_HEAP_LABELS, backrefs ? "rcy_show_backrefs" : "rcy_show_refs");
     if (err < 0)
         return err;
     /* Filters, highlight, extra_info, describe slots and the output hook
@@ -422,7 +422,7 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
     int result = RCY_ENOMEM;
     uint32_t *starts = NULL;
     bool *allowed = NULL;
-    if (rcyi_heap_index_referrers(&g.h) < 0)
+    if (rcyi_heap_index_referrers(&g.h) < 0 || rcyi_heap_map_all(&g.h) < 0)
         goto out;
     size_t nn = (size_t)g.h.n;
     g.ignored = rcyi_malloc_array(rt, nn, sizeof *g.ignored);
@@ -442,7 +442,7 @@ static int show(rcy_object_t *const *objs, size_t n, const rcy_graph_options_t *
             g.ignored[i] = true;
     }
     for (size_t k = 0; k < n; k++) {
-        starts[k] = rcyi_heap_find(&g.h, objs[k]);
+        starts[k] = g.h.extra_nodes[k];
         g.is_start[starts[k]] = true;
     }
     if (chains != NULL) {

@@ -178,7 +178,7 @@ void rcyi_dump_object(FILE *f, const rcyi_heap_t *h, const rcyi_domtree_t *d, co
         fprintf(f, ",\"site\":%td", (ptrdiff_t)(site - rt->trace->sites));
     else
         fputs(",\"site\":null", f);
-    const char *root = h->root[i] >= 0 ? rcyi_root_name(rt, o) : NULL;
+    const char *root = rcyi_heap_is_root(h, i) ? rcyi_root_name(rt, o) : NULL;
     fputs(",\"root\":", f);
     if (root != NULL)
         rcyi_json_string(f, root, for_html);
@@ -204,13 +204,13 @@ void rcyi_dump_object(FILE *f, const rcyi_heap_t *h, const rcyi_domtree_t *d, co
     fputc('}', f);
 }
 
-void rcyi_dump_edge(FILE *f, const rcyi_heap_t *h, size_t e, bool for_html)
+void rcyi_dump_edge(FILE *f, const rcyi_heap_t *h, uint32_t src, size_t e, bool for_html)
 {
-    const rcyi_edge_t *edge = &h->edges[e];
+    rcyi_edge_t edge = rcyi_heap_edge(h, src, e);
     char label[160];
-    rcyi_edge_label(edge, RCYI_LABEL_DOT, label, sizeof label);
-    fprintf(f, "{\"t\":\"edge\",\"from\":%" PRIu32 ",\"to\":%" PRIu32 ",\"kind\":\"%s\",\"label\":", edge->src,
-            edge->dst, edge_kind_json(edge->kind));
+    rcyi_edge_label(&edge, RCYI_LABEL_DOT, label, sizeof label);
+    fprintf(f, "{\"t\":\"edge\",\"from\":%" PRIu32 ",\"to\":%" PRIu32 ",\"kind\":\"%s\",\"label\":", edge.src,
+            edge.dst, edge_kind_json(edge.kind));
     rcyi_json_string(f, label, for_html);
     fputc('}', f);
 }
@@ -218,7 +218,7 @@ void rcyi_dump_edge(FILE *f, const rcyi_heap_t *h, size_t e, bool for_html)
 int rcyi_dump_prepare(rcy_runtime_t *rt, rcyi_dump_t *dp, const char *walk)
 {
     memset(dp, 0, sizeof *dp);
-    int err = rcyi_domtree_snapshot(rt, &dp->h, &dp->d, NULL, 0, walk);
+    int err = rcyi_domtree_snapshot(rt, &dp->h, &dp->d, NULL, 0, RCYI_HEAP_LABELS, walk);
     if (err < 0)
         return err;
     /* Every object gets its stable id, as in a snapshot. */
@@ -279,9 +279,11 @@ int rcy_heap_dump(rcy_runtime_t *rt, const char *path)
         rcyi_dump_object(f, h, &dp.d, &dp.ti, i, false);
         fputc('\n', f);
     }
-    for (size_t e = 0; e < h->n_edges; e++) {
-        rcyi_dump_edge(f, h, e, false);
-        fputc('\n', f);
+    for (uint32_t i = 0; i < h->n; i++) {
+        for (size_t e = h->out_start[i]; e < h->out_start[i + 1]; e++) {
+            rcyi_dump_edge(f, h, i, e, false);
+            fputc('\n', f);
+        }
     }
     fputs("{\"t\":\"end\"}\n", f);
     bool failed = ferror(f) != 0;

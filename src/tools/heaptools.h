@@ -20,11 +20,13 @@
    collection, an object only a borrowed pointer reaches) becomes a root of
    its own afterwards, sources of what is left first (dominators.c), so
    that every node is in the tree.
-   Lengauer and Tarjan's algorithm (the simple version, path compression
-   without balancing: O(m log n)), iterative throughout: a heap may be a
-   chain of ten million links. Nodes are numbered in depth-first preorder
-   (1 is the virtual root); a node's immediate dominator has a smaller
-   number, so sizes add up in one backward sweep. */
+   On the snapshot's compressed rows, iterative throughout (a heap may be a
+   chain of ten million links): nodes are numbered in depth-first preorder
+   (1 is the virtual root), the semidominators come from Lengauer and
+   Tarjan's backward sweep with balanced links, the immediate dominators
+   from semi-NCA, or from Lengauer and Tarjan's buckets when semi-NCA's
+   climbs pass n + m steps (O(m log n) either way). A node's immediate
+   dominator has a smaller number, so sizes add up in one backward sweep. */
 
 /* Why a node is a successor of the virtual root. */
 enum {
@@ -35,39 +37,45 @@ enum {
     RCYI_DOM_UNREACHED = 4   /* reached from none of those */
 };
 
+/* One vertex of the tree, by preorder number. */
+typedef struct rcyi_domnode_s {
+    uint64_t bytes;   /* retained bytes */
+    uint32_t objects; /* retained objects */
+    uint32_t idom;    /* its immediate dominator's number (0 for the root) */
+} rcyi_domnode_t;
+
 typedef struct rcyi_domtree_s {
     const rcyi_heap_t *h;
     uint32_t n_nums;   /* numbered vertices, the virtual root included (h->n + 1) */
     uint32_t *num;     /* node (0..h->n, h->n the virtual root) -> preorder number */
     uint32_t *vertex;  /* preorder number -> node */
-    uint32_t *idom;    /* preorder number -> its immediate dominator's number (0 for the root) */
-    uint64_t *bytes;   /* preorder number -> retained bytes */
-    uint32_t *objects; /* preorder number -> retained objects */
+    rcyi_domnode_t *tree; /* preorder number -> its sizes and dominator */
     uint8_t *root_kind; /* node -> RCYI_DOM_* */
 } rcyi_domtree_t;
 
-/* Computes the tree. h must have edges and the reverse index. 0 or
+/* Computes the tree. h must have edges and the in-degrees. 0 or
    RCY_ENOMEM (d freed). Runs no user code. */
 RCYI_FUNC int rcyi_domtree_build(const rcyi_heap_t *h, rcyi_domtree_t *d);
 RCYI_FUNC void rcyi_domtree_free(rcy_runtime_t *rt, rcyi_domtree_t *d);
 /* A node's immediate dominator (a node, h->n for the virtual root). */
 static inline uint32_t rcyi_domtree_idom(const rcyi_domtree_t *d, uint32_t node)
 {
-    return d->vertex[d->idom[d->num[node]]];
+    return d->vertex[d->tree[d->num[node]].idom];
 }
-static inline uint64_t rcyi_domtree_bytes(const rcyi_domtree_t *d, uint32_t node) { return d->bytes[d->num[node]]; }
+static inline uint64_t rcyi_domtree_bytes(const rcyi_domtree_t *d, uint32_t node) { return d->tree[d->num[node]].bytes; }
 static inline uint32_t rcyi_domtree_objects(const rcyi_domtree_t *d, uint32_t node)
 {
-    return d->objects[d->num[node]];
+    return d->tree[d->num[node]].objects;
 }
 /* The nodes with the most retained bytes (ties: earlier node first), the
    virtual root left out: at most n of them in out[], largest first.
    Returns how many, or RCY_ENOMEM. */
 RCYI_FUNC int rcyi_domtree_top(rcy_runtime_t *rt, const rcyi_domtree_t *d, size_t n, uint32_t *out);
-/* Builds a snapshot with edges and its reverse index, and its tree.
-   0, RCY_ENOMEM or RCY_ESTATE (h and d freed). */
+/* Builds a snapshot with edges (and their labels when what has
+   RCYI_HEAP_LABELS) and its in-degrees, and its tree. 0, RCY_ENOMEM or
+   RCY_ESTATE (h and d freed). */
 RCYI_FUNC int rcyi_domtree_snapshot(rcy_runtime_t *rt, rcyi_heap_t *h, rcyi_domtree_t *d, rcy_object_t *const *extra,
-                                    size_t n_extra, const char *walk);
+                                    size_t n_extra, unsigned what, const char *walk);
 
 /* ---- Stable ids and allocation sites (sites.c) ------------------------
 
@@ -152,7 +160,7 @@ RCYI_FUNC void rcyi_dump_type(FILE *f, const rcyi_types_t *ti, size_t k, bool fo
 RCYI_FUNC void rcyi_dump_site(FILE *f, const rcyi_trace_t *tr, uint32_t k, bool for_html);
 RCYI_FUNC void rcyi_dump_object(FILE *f, const rcyi_heap_t *h, const rcyi_domtree_t *d, const rcyi_types_t *ti,
                                 uint32_t i, bool for_html);
-RCYI_FUNC void rcyi_dump_edge(FILE *f, const rcyi_heap_t *h, size_t e, bool for_html);
+RCYI_FUNC void rcyi_dump_edge(FILE *f, const rcyi_heap_t *h, uint32_t src, size_t e, bool for_html);
 RCYI_FUNC const char *rcyi_root_kind_json(int kind);
 
 #endif /* RCY_HEAPTOOLS_H */

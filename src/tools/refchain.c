@@ -64,31 +64,66 @@ static size_t hash_ptr(const void *p)
     return (size_t)x;
 }
 
-uint32_t rcyi_heap_find(const rcyi_heap_t *h, const rcy_object_t *o)
+#if defined(__GNUC__) || defined(__clang__)
+#define TOOL_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define TOOL_PREFETCH_W(p) __builtin_prefetch((const void *)(p), 1, 3)
+#else
+#define TOOL_PREFETCH(p) ((void)(p))
+#define TOOL_PREFETCH_W(p) ((void)(p))
+#endif
+
+/* How far ahead the walk prefetches the objects it is about to read. */
+#define PREFETCH_DISTANCE 12
+/* Children are numbered in batches of about this many edges, so that each
+   one's header can be prefetched before it is read. */
+#define RESOLVE_BATCH 2048
+
+/* While the walk runs, a tracked container's header holds its node:
+   next = node << 2 | RCYI_NEXT_INCR (the incremental pass, which uses the
+   same tag, has been given up first, so every tagged header is ours). */
+static inline uintptr_t node_tag(uint32_t i) { return ((uintptr_t)i << 2) | RCYI_NEXT_INCR; }
+
+/* ---- The map of untracked objects ---- */
+
+static const rcyi_heap_slot_t *map_slot(const rcyi_heap_t *h, const rcy_object_t *o)
 {
     if (h->map == NULL)
-        return RCYI_NO_NODE;
+        return NULL;
     for (size_t i = hash_ptr(o) & h->map_mask;; i = (i + 1) & h->map_mask) {
-        uint32_t v = h->map[i];
-        if (v == 0)
-            return RCYI_NO_NODE;
-        if (h->objs[v - 1] == o)
-            return v - 1;
+        const rcyi_heap_slot_t *s = &h->map[i];
+        if (s->obj == o)
+            return s;
+        if (s->obj == NULL)
+            return NULL;
     }
 }
 
-static int map_grow(rcyi_heap_t *h)
+static void map_put(rcyi_heap_slot_t *map, size_t mask, const rcy_object_t *o, uint32_t node)
 {
+    size_t i = hash_ptr(o) & mask;
+    while (map[i].obj != NULL)
+        i = (i + 1) & mask;
+    map[i].obj = o;
+    map[i].node = node;
+}
+
+/* Room for len entries at a load of at most one half. */
+static int map_reserve(rcyi_heap_t *h, size_t len)
+{
+    if (h->map != NULL && len * 2 <= h->map_mask + 1)
+        return 0;
     size_t cap = h->map ? (h->map_mask + 1) * 2 : 1024;
-    uint32_t *map = rcyi_malloc_array(h->rt, cap, sizeof *map);
+    while (len * 2 > cap)
+        cap *= 2;
+    rcyi_heap_slot_t *map = rcyi_malloc_array(h->rt, cap, sizeof *map);
     if (map == NULL)
         return RCY_ENOMEM;
     memset(map, 0, cap * sizeof *map);
-    for (uint32_t k = 0; k < h->n; k++) {
-        size_t i = hash_ptr(h->objs[k]) & (cap - 1);
-        while (map[i] != 0)
-            i = (i + 1) & (cap - 1);
-        map[i] = k + 1;
+    if (h->map != NULL) {
+        for (size_t i = 0; i <= h->map_mask; i++) {
+            if (h->map[i].obj != NULL)
+                map_put(map, cap - 1, h->map[i].obj, h->map[i].node);
+        }
     }
     rcyi_free(h->rt, h->map);
     h->map = map;
@@ -96,80 +131,397 @@ static int map_grow(rcyi_heap_t *h)
     return 0;
 }
 
-/* The node of o, added if new. RCYI_NO_NODE when memory runs out. */
-static uint32_t add_node(rcyi_heap_t *h, rcy_object_t *o)
+uint32_t rcyi_heap_find(const rcyi_heap_t *h, const rcy_object_t *o)
 {
-    uint32_t found = rcyi_heap_find(h, o);
-    if (found != RCYI_NO_NODE)
-        return found;
-    if (h->map == NULL || ((size_t)h->n + 1) * 2 > h->map_mask + 1) {
-        if (map_grow(h) < 0)
-            return RCYI_NO_NODE;
+    const rcyi_heap_slot_t *s = map_slot(h, o);
+    if (s != NULL)
+        return s->node;
+    if (h->map_len == h->n || !rcyi_is_gc(o) || rcyi_as_gc(o)->next == 0)
+        return RCYI_NO_NODE; /* every node is in the map, or o is untracked */
+    for (uint32_t i = 0; i < h->n_tracked; i++) {
+        if (h->objs[i] == o)
+            return i;
     }
-    if (h->n == h->cap) {
-        if (h->cap >= UINT32_MAX / 2)
-            return RCYI_NO_NODE;
-        uint32_t cap = h->cap ? h->cap * 2 : 1024;
-        rcy_object_t **objs = rcyi_realloc_array(h->rt, h->objs, cap, sizeof *objs);
-        if (objs == NULL)
-            return RCYI_NO_NODE;
-        h->objs = objs;
-        h->cap = cap;
+    return RCYI_NO_NODE;
+}
+
+int rcyi_heap_map_all(rcyi_heap_t *h)
+{
+    if (map_reserve(h, h->n) < 0)
+        return RCY_ENOMEM;
+    for (uint32_t i = 0; i < h->n_tracked; i++)
+        map_put(h->map, h->map_mask, h->objs[i], i);
+    h->map_len = h->n;
+    return 0;
+}
+
+/* ---- Nodes ---- */
+
+/* Room for want nodes (and their out_start entries). */
+static int nodes_reserve(rcyi_heap_t *h, size_t want)
+{
+    if (want <= h->cap)
+        return 0;
+    /* Node numbers stay below UINT32_MAX - 1: RCYI_NO_NODE, and the
+       dominator tree's virtual root is node n. */
+    if (want > UINT32_MAX - 2)
+        return RCY_ENOMEM;
+    size_t cap = h->cap ? (size_t)h->cap * 2 : 1024;
+    if (cap < want)
+        cap = want;
+    if (cap > UINT32_MAX - 2)
+        cap = UINT32_MAX - 2;
+    rcy_object_t **objs = rcyi_realloc_array(h->rt, h->objs, cap, sizeof *objs);
+    if (objs == NULL)
+        return RCY_ENOMEM;
+    h->objs = objs;
+    if (h->what & RCYI_HEAP_EDGES) {
+        uint32_t *out = rcyi_realloc_array(h->rt, h->out_start, cap + 1, sizeof *out);
+        if (out == NULL)
+            return RCY_ENOMEM;
+        h->out_start = out;
     }
-    size_t i = hash_ptr(o) & h->map_mask;
-    while (h->map[i] != 0)
-        i = (i + 1) & h->map_mask;
+    h->cap = (uint32_t)cap;
+    return 0;
+}
+
+/* The node of an object the map numbers, added if new. */
+static uint32_t map_node(rcyi_heap_t *h, rcy_object_t *o)
+{
+    const rcyi_heap_slot_t *s = map_slot(h, o);
+    if (s != NULL)
+        return s->node;
+    if (map_reserve(h, h->map_len + 1) < 0 || nodes_reserve(h, (size_t)h->n + 1) < 0)
+        return RCYI_NO_NODE;
+    map_put(h->map, h->map_mask, o, h->n);
+    h->map_len++;
     h->objs[h->n] = o;
-    h->map[i] = h->n + 1;
     return h->n++;
 }
 
+/* The node of o during the walk, added if new (RCYI_NO_NODE: out of
+   memory). A tracked container's header says; the map numbers the rest. */
+static inline uint32_t node_of(rcyi_heap_t *h, rcy_object_t *o)
+{
+    if (rcyi_is_gc(o)) {
+        uintptr_t next = rcyi_as_gc(o)->next;
+        if (next & RCYI_NEXT_INCR)
+            return (uint32_t)(next >> 2);
+        if (RCY_UNLIKELY(next != 0))
+            rcyi_fatal(o, "a tracked object on no generation list during a heap walk (a traverse slot tracked it?)");
+    }
+    return map_node(h, o);
+}
+
+/* ---- The walk ---- */
+
+/* A generation list numbered by the walk: its nodes are [start, end), and
+   after is what the last one's next held. */
+typedef struct walk_seg_s {
+    rcy_gc_head_t *head;
+    uint32_t start, end;
+    uintptr_t after;
+} walk_seg_t;
+
 typedef struct build_ctx_s {
     rcyi_heap_t *h;
-    uint32_t src;
+    /* The children visited and not yet numbered: edges n_edges, ... */
+    rcy_object_t **pend;
+    rcyi_edge_arg_t *pend_arg; /* with labels */
+    uint8_t *pend_kind;
+    size_t n_pend, cap_pend;
+    bool labels;
+    /* The container being traversed. */
     bool src_is_dict;
     unsigned parity;
     rcy_object_t *pending_key;
+    walk_seg_t seg[RCY_NUM_GENERATIONS + 1];
+    int n_seg;
 } build_ctx_t;
+
+static int pend_grow(build_ctx_t *c)
+{
+    rcy_runtime_t *rt = c->h->rt;
+    size_t cap = c->cap_pend * 2;
+    rcy_object_t **pend = rcyi_realloc_array(rt, c->pend, cap, sizeof *pend);
+    if (pend == NULL)
+        return RCY_ENOMEM;
+    c->pend = pend;
+    if (c->labels) {
+        rcyi_edge_arg_t *arg = rcyi_realloc_array(rt, c->pend_arg, cap, sizeof *arg);
+        if (arg == NULL)
+            return RCY_ENOMEM;
+        c->pend_arg = arg;
+        uint8_t *kind = rcyi_realloc_array(rt, c->pend_kind, cap, 1);
+        if (kind == NULL)
+            return RCY_ENOMEM;
+        c->pend_kind = kind;
+    }
+    c->cap_pend = cap;
+    return 0;
+}
 
 static int visit_build(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     build_ctx_t *c = arg;
-    rcyi_heap_t *h = c->h;
-    uint32_t dst = add_node(h, child);
-    if (dst == RCYI_NO_NODE)
+    if (RCY_UNLIKELY(c->n_pend == c->cap_pend) && pend_grow(c) < 0)
         return RCY_ENOMEM;
-    if (!h->with_edges)
+    size_t k = c->n_pend++;
+    c->pend[k] = child;
+    if (!c->labels)
         return 0;
-    if (h->n_edges == h->cap_edges) {
-        size_t cap = h->cap_edges ? h->cap_edges * 2 : 4096;
-        if (cap > UINT32_MAX)
-            return RCY_ENOMEM;
-        rcyi_edge_t *edges = rcyi_realloc_array(h->rt, h->edges, cap, sizeof *edges);
-        if (edges == NULL)
-            return RCY_ENOMEM;
-        h->edges = edges;
-        h->cap_edges = cap;
-    }
-    rcyi_edge_t *e = &h->edges[h->n_edges++];
-    e->src = c->src;
-    e->dst = dst;
-    e->index = index;
-    e->label = label;
-    e->key = NULL;
+    rcyi_edge_arg_t a;
+    uint8_t kind;
     if (c->src_is_dict) {
         /* A dict visits each entry's key, then its value. */
         if ((c->parity++ & 1) == 0) {
-            e->kind = RCYI_EDGE_DICT_KEY;
+            kind = RCYI_EDGE_DICT_KEY;
+            a.key = NULL;
             c->pending_key = child;
         } else {
-            e->kind = RCYI_EDGE_DICT_VALUE;
-            e->key = c->pending_key;
+            kind = RCYI_EDGE_DICT_VALUE;
+            a.key = c->pending_key;
         }
+    } else if (index >= 0) {
+        kind = RCYI_EDGE_INDEX;
+        a.index = index;
     } else {
-        e->kind = index >= 0 ? RCYI_EDGE_INDEX : RCYI_EDGE_FIELD;
+        kind = RCYI_EDGE_FIELD;
+        a.label = label;
+    }
+    c->pend_kind[k] = kind;
+    c->pend_arg[k] = a;
+    return 0;
+}
+
+/* Numbers the pending children (their headers prefetched a few ahead),
+   which appends the untracked ones, and records their edges. */
+static int resolve(build_ctx_t *c)
+{
+    rcyi_heap_t *h = c->h;
+    size_t np = c->n_pend;
+    if (np == 0)
+        return 0;
+    bool edges = (h->what & RCYI_HEAP_EDGES) != 0;
+    if (edges && h->n_edges + np > h->cap_edges) {
+        if (h->n_edges + np > UINT32_MAX)
+            return RCY_ENOMEM;
+        size_t cap = h->cap_edges ? h->cap_edges * 2 : 4096;
+        while (cap < h->n_edges + np)
+            cap *= 2;
+        if (cap > UINT32_MAX)
+            cap = UINT32_MAX;
+        uint32_t *dst = rcyi_realloc_array(h->rt, h->dst, cap, sizeof *dst);
+        if (dst == NULL)
+            return RCY_ENOMEM;
+        h->dst = dst;
+        if (c->labels) {
+            uint8_t *kind = rcyi_realloc_array(h->rt, h->edge_kind, cap, 1);
+            if (kind == NULL)
+                return RCY_ENOMEM;
+            h->edge_kind = kind;
+            rcyi_edge_arg_t *arg = rcyi_realloc_array(h->rt, h->edge_arg, cap, sizeof *arg);
+            if (arg == NULL)
+                return RCY_ENOMEM;
+            h->edge_arg = arg;
+        }
+        h->cap_edges = cap;
+    }
+    rcy_object_t **pend = c->pend;
+    for (size_t k = 0; k < np && k < PREFETCH_DISTANCE; k++)
+        TOOL_PREFETCH(rcyi_as_gc(pend[k]));
+    for (size_t k = 0; k < np; k++) {
+        if (k + PREFETCH_DISTANCE < np)
+            TOOL_PREFETCH(rcyi_as_gc(pend[k + PREFETCH_DISTANCE]));
+        uint32_t node = node_of(h, pend[k]);
+        if (node == RCYI_NO_NODE)
+            return RCY_ENOMEM;
+        if (edges)
+            h->dst[h->n_edges + k] = node;
+    }
+    if (c->labels) {
+        memcpy(h->edge_kind + h->n_edges, c->pend_kind, np);
+        memcpy(h->edge_arg + h->n_edges, c->pend_arg, np * sizeof *c->pend_arg);
+    }
+    if (edges)
+        h->n_edges += np;
+    c->n_pend = 0;
+    return 0;
+}
+
+/* Numbers the tracked objects of one generation list, in list order. */
+static int number_list(build_ctx_t *c, rcy_gc_head_t *head)
+{
+    rcyi_heap_t *h = c->h;
+    walk_seg_t *seg = &c->seg[c->n_seg++];
+    seg->head = head;
+    seg->start = seg->end = h->n;
+    seg->after = 0;
+    for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head;) {
+        if (h->n == h->cap && nodes_reserve(h, (size_t)h->n + 1) < 0)
+            return RCY_ENOMEM;
+        uintptr_t next = g->next;
+        h->objs[h->n] = rcyi_from_gc(g);
+        g->next = node_tag(h->n);
+        h->n++;
+        seg->end = h->n;
+        seg->after = next;
+        g = (rcy_gc_head_t *)next;
     }
     return 0;
+}
+
+/* Gives every numbered header its list pointer back, and checks that the
+   lists are as the walk found them: a traverse slot that tracked,
+   untracked or allocated a container meanwhile would have broken them. */
+static void restore_headers(build_ctx_t *c)
+{
+    rcyi_heap_t *h = c->h;
+    for (int s = 0; s < c->n_seg; s++) {
+        const walk_seg_t *seg = &c->seg[s];
+        if (seg->end == seg->start)
+            continue;
+        for (uint32_t k = seg->start; k + 1 < seg->end; k++) {
+            rcy_gc_head_t *g = rcyi_as_gc(h->objs[k]), *next = rcyi_as_gc(h->objs[k + 1]);
+            g->next = (uintptr_t)next;
+            if (RCY_UNLIKELY(rcyi_gc_prev(next) != g))
+                rcyi_fatal(h->objs[k + 1], "the generation lists changed during a heap walk");
+        }
+        rcy_gc_head_t *last = rcyi_as_gc(h->objs[seg->end - 1]);
+        last->next = seg->after;
+        if (RCY_UNLIKELY(seg->after == (uintptr_t)seg->head && (rcy_gc_head_t *)seg->head->prev != last))
+            rcyi_fatal(h->objs[seg->end - 1], "the generation lists changed during a heap walk");
+    }
+    c->n_seg = 0;
+}
+
+/* The runtime's tables' references (roots, garbage) as sorted (node, count). */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int table_refs(rcy_runtime_t *rt, rcyi_heap_t *h)
+{
+    size_t n = rt->n_roots + rt->garbage.len;
+    h->root_nodes = rcyi_malloc_array(rt, rt->n_roots ? rt->n_roots : 1, sizeof *h->root_nodes);
+    h->table_node = rcyi_malloc_array(rt, n ? n : 1, sizeof *h->table_node);
+    h->table_count = rcyi_malloc_array(rt, n ? n : 1, sizeof *h->table_count);
+    if (h->root_nodes == NULL || h->table_node == NULL || h->table_count == NULL)
+        return RCY_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < rt->n_roots; i++) {
+        uint32_t node = node_of(h, rt->roots[i].obj); /* numbered already */
+        h->root_nodes[i] = node;
+        h->flags[node] |= RCYI_NODE_ROOT | RCYI_NODE_TABLE;
+        h->table_node[k++] = node;
+    }
+    h->n_root_nodes = rt->n_roots;
+    for (size_t i = 0; i < rt->garbage.len; i++) {
+        uint32_t node = node_of(h, rt->garbage.items[i]);
+        h->flags[node] |= RCYI_NODE_TABLE;
+        h->table_node[k++] = node;
+    }
+    if (k > 1)
+        qsort(h->table_node, k, sizeof *h->table_node, cmp_u32);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m > 0 && h->table_node[m - 1] == h->table_node[i]) {
+            h->table_count[m - 1]++;
+        } else {
+            h->table_node[m] = h->table_node[i];
+            h->table_count[m++] = 1;
+        }
+    }
+    h->n_table = m;
+    return 0;
+}
+
+static int build(rcy_runtime_t *rt, build_ctx_t *c, rcy_object_t *const *extra, size_t n_extra)
+{
+    rcyi_heap_t *h = c->h;
+    /* The tracked objects number at most the live objects of the
+       containers' types: one array from the start, grown only past it. */
+    size_t bound = n_extra + rt->n_roots + rt->garbage.len + 64;
+    for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
+        if (t->flags & RCY_TPFLAGS_GC)
+            bound += t->live_objects;
+    }
+    if (bound > UINT32_MAX - 2)
+        bound = UINT32_MAX - 2;
+    if (nodes_reserve(h, bound) < 0)
+        return RCY_ENOMEM;
+    c->cap_pend = RESOLVE_BATCH * 2;
+    c->pend = rcyi_malloc_array(rt, c->cap_pend, sizeof *c->pend);
+    if (c->pend == NULL)
+        return RCY_ENOMEM;
+    if (c->labels) {
+        c->pend_arg = rcyi_malloc_array(rt, c->cap_pend, sizeof *c->pend_arg);
+        c->pend_kind = rcyi_malloc_array(rt, c->cap_pend, 1);
+        if (c->pend_arg == NULL || c->pend_kind == NULL)
+            return RCY_ENOMEM;
+    }
+    h->extra_nodes = rcyi_malloc_array(rt, n_extra ? n_extra : 1, sizeof *h->extra_nodes);
+    if (h->extra_nodes == NULL)
+        return RCY_ENOMEM;
+    for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
+        if (number_list(c, &rt->gens[i].head) < 0)
+            return RCY_ENOMEM;
+    }
+    if (number_list(c, &rt->permanent) < 0)
+        return RCY_ENOMEM;
+    h->n_tracked = h->n;
+    for (size_t i = 0; i < n_extra; i++) {
+        if ((h->extra_nodes[i] = node_of(h, extra[i])) == RCYI_NO_NODE)
+            return RCY_ENOMEM;
+    }
+    h->n_extra = n_extra;
+    bool edges = (h->what & RCYI_HEAP_EDGES) != 0;
+    if (edges) {
+        for (size_t i = 0; i < rt->n_roots; i++) {
+            if (node_of(h, rt->roots[i].obj) == RCYI_NO_NODE)
+                return RCY_ENOMEM;
+        }
+        for (size_t i = 0; i < rt->garbage.len; i++) {
+            if (node_of(h, rt->garbage.items[i]) == RCYI_NO_NODE)
+                return RCY_ENOMEM;
+        }
+    }
+    /* Every node is traversed once, in order; the children found are
+       numbered a batch at a time, which appends the untracked ones for this
+       loop to reach in turn. */
+    rcy_type_t *dict_type = rt->builtins->dict_type;
+    uint32_t i = 0;
+    for (;;) {
+        while (i < h->n && c->n_pend < RESOLVE_BATCH) {
+            if (i + PREFETCH_DISTANCE < h->n)
+                TOOL_PREFETCH(h->objs[i + PREFETCH_DISTANCE]);
+            rcy_object_t *o = h->objs[i];
+            if (edges)
+                h->out_start[i] = (uint32_t)(h->n_edges + c->n_pend);
+            i++;
+            if (!rcyi_is_gc(o))
+                continue;
+            c->src_is_dict = o->type == dict_type;
+            c->parity = 0;
+            c->pending_key = NULL;
+            if (o->type->traverse(o, visit_build, c) != 0)
+                return RCY_ENOMEM;
+        }
+        if (c->n_pend == 0)
+            break; /* every node traversed, every child numbered */
+        if (resolve(c) < 0)
+            return RCY_ENOMEM;
+    }
+    if (!edges)
+        return 0;
+    h->out_start[h->n] = (uint32_t)h->n_edges;
+    h->flags = rcyi_malloc_array(rt, (size_t)h->n + 1, 1);
+    if (h->flags == NULL)
+        return RCY_ENOMEM;
+    memset(h->flags, 0, (size_t)h->n + 1);
+    return table_refs(rt, h);
 }
 
 void rcyi_heap_free(rcyi_heap_t *h)
@@ -182,12 +534,18 @@ void rcyi_heap_free(rcyi_heap_t *h)
     bool held = h->held;
     rcyi_walk_end(rt);
     rcyi_free(rt, h->map);
-    rcyi_free(rt, h->edges);
     rcyi_free(rt, h->out_start);
+    rcyi_free(rt, h->dst);
+    rcyi_free(rt, h->edge_kind);
+    rcyi_free(rt, h->edge_arg);
     rcyi_free(rt, h->in_start);
-    rcyi_free(rt, h->in_edges);
-    rcyi_free(rt, h->table_refs);
-    rcyi_free(rt, h->root);
+    rcyi_free(rt, h->in_src);
+    rcyi_free(rt, h->in_edge);
+    rcyi_free(rt, h->flags);
+    rcyi_free(rt, h->table_node);
+    rcyi_free(rt, h->table_count);
+    rcyi_free(rt, h->root_nodes);
+    rcyi_free(rt, h->extra_nodes);
     memset(h, 0, sizeof *h);
     /* After the walk ended: the releases may run finalizers, which may use
        the tools again. */
@@ -207,113 +565,133 @@ void rcyi_heap_hold(rcyi_heap_t *h)
     h->held = true;
 }
 
-static int add_list(rcyi_heap_t *h, rcy_gc_head_t *head)
-{
-    for (rcy_gc_head_t *g = rcyi_gc_next(head); g != head; g = rcyi_gc_next(g)) {
-        if (add_node(h, rcyi_from_gc(g)) == RCYI_NO_NODE)
-            return RCY_ENOMEM;
-    }
-    return 0;
-}
-
-static int build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, size_t n_extra)
-{
-    for (int i = 0; i < RCY_NUM_GENERATIONS; i++) {
-        if (add_list(h, &rt->gens[i].head) < 0)
-            return RCY_ENOMEM;
-    }
-    if (add_list(h, &rt->permanent) < 0)
-        return RCY_ENOMEM;
-    for (size_t i = 0; i < n_extra; i++) {
-        if (add_node(h, extra[i]) == RCYI_NO_NODE)
-            return RCY_ENOMEM;
-    }
-    if (h->with_edges) {
-        for (size_t i = 0; i < rt->n_roots; i++) {
-            if (add_node(h, rt->roots[i].obj) == RCYI_NO_NODE)
-                return RCY_ENOMEM;
-        }
-        for (size_t i = 0; i < rt->garbage.len; i++) {
-            if (add_node(h, rt->garbage.items[i]) == RCYI_NO_NODE)
-                return RCY_ENOMEM;
-        }
-    }
-    /* Nodes found along the way are appended and reached by this loop in
-       turn: every container is traversed once. */
-    rcy_type_t *dict_type = rt->builtins->dict_type;
-    for (uint32_t i = 0; i < h->n; i++) {
-        rcy_object_t *o = h->objs[i];
-        if (!rcyi_is_gc(o))
-            continue;
-        build_ctx_t c = {h, i, o->type == dict_type, 0, NULL};
-        if (o->type->traverse(o, visit_build, &c) != 0)
-            return RCY_ENOMEM;
-    }
-    if (!h->with_edges)
-        return 0;
-    h->out_start = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->out_start);
-    h->table_refs = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->table_refs);
-    h->root = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->root);
-    if (h->out_start == NULL || h->table_refs == NULL || h->root == NULL)
-        return RCY_ENOMEM;
-    size_t e = 0;
-    for (uint32_t i = 0; i <= h->n; i++) {
-        while (e < h->n_edges && h->edges[e].src < i)
-            e++;
-        h->out_start[i] = e;
-    }
-    memset(h->table_refs, 0, ((size_t)h->n + 1) * sizeof *h->table_refs);
-    for (uint32_t i = 0; i <= h->n; i++)
-        h->root[i] = -1;
-    for (size_t i = 0; i < rt->n_roots; i++) {
-        uint32_t k = rcyi_heap_find(h, rt->roots[i].obj);
-        h->table_refs[k]++;
-        h->root[k] = (int32_t)i;
-    }
-    for (size_t i = 0; i < rt->garbage.len; i++)
-        h->table_refs[rcyi_heap_find(h, rt->garbage.items[i])]++;
-    return 0;
-}
-
-int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, size_t n_extra, bool with_edges,
+int rcyi_heap_build(rcy_runtime_t *rt, rcyi_heap_t *h, rcy_object_t *const *extra, size_t n_extra, unsigned what,
                     const char *walk)
 {
     memset(h, 0, sizeof *h);
     if (rt->collecting || !rcyi_walk_begin(rt, walk))
         return rcyi_set_error(rt, RCY_ESTATE);
-    rcyi_incr_abort(rt); /* every tracked object on the lists */
+    rcyi_incr_abort(rt); /* every tracked object on the lists, no header tagged */
     h->rt = rt; /* the walk ends with rcyi_heap_free */
-    h->with_edges = with_edges;
-    if (build(rt, h, extra, n_extra) < 0) {
+    if (what & RCYI_HEAP_LABELS)
+        what |= RCYI_HEAP_EDGES;
+    h->what = what;
+    build_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.h = h;
+    c.labels = (what & RCYI_HEAP_LABELS) != 0;
+    int err = build(rt, &c, extra, n_extra);
+    restore_headers(&c); /* on every path */
+    rcyi_free(rt, c.pend);
+    rcyi_free(rt, c.pend_arg);
+    rcyi_free(rt, c.pend_kind);
+    if (err < 0) {
         rcyi_heap_free(h);
         return rcyi_set_error(rt, RCY_ENOMEM);
     }
     return 0;
 }
 
+int rcyi_heap_count_referrers(rcyi_heap_t *h)
+{
+    if (h->in_start != NULL)
+        return 0;
+    rcy_runtime_t *rt = h->rt;
+    uint32_t *in = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *in);
+    if (in == NULL)
+        return RCY_ENOMEM;
+    memset(in, 0, ((size_t)h->n + 1) * sizeof *in);
+    const uint32_t *dst = h->dst;
+    size_t m = h->n_edges;
+    for (size_t e = 0; e < m; e++) {
+        if (e + 4 * PREFETCH_DISTANCE < m)
+            TOOL_PREFETCH_W(&in[dst[e + 4 * PREFETCH_DISTANCE] + 1]);
+        in[dst[e] + 1]++;
+    }
+    for (uint32_t i = 0; i < h->n; i++)
+        in[i + 1] += in[i];
+    h->in_start = in;
+    return 0;
+}
+
 int rcyi_heap_index_referrers(rcyi_heap_t *h)
 {
     rcy_runtime_t *rt = h->rt;
-    h->in_start = rcyi_malloc_array(rt, (size_t)h->n + 1, sizeof *h->in_start);
-    h->in_edges = rcyi_malloc_array(rt, h->n_edges ? h->n_edges : 1, sizeof *h->in_edges);
-    if (h->in_start == NULL || h->in_edges == NULL)
+    if (h->in_src != NULL)
+        return 0;
+    if (rcyi_heap_count_referrers(h) < 0)
         return RCY_ENOMEM;
-    /* Counting sort of the edges by destination; stable, so each node's
-       referrers come in heap order. */
-    memset(h->in_start, 0, ((size_t)h->n + 1) * sizeof *h->in_start);
-    for (size_t e = 0; e < h->n_edges; e++)
-        h->in_start[h->edges[e].dst + 1]++;
-    for (uint32_t i = 0; i < h->n; i++)
-        h->in_start[i + 1] += h->in_start[i];
-    for (size_t e = 0; e < h->n_edges; e++) {
-        uint32_t d = h->edges[e].dst;
-        /* in_start[d] is advanced while filling, then shifted back below. */
-        h->in_edges[h->in_start[d]++] = (uint32_t)e;
+    bool labels = (h->what & RCYI_HEAP_LABELS) != 0;
+    size_t m = h->n_edges ? h->n_edges : 1;
+    uint32_t *src = rcyi_malloc_array(rt, m, sizeof *src);
+    uint32_t *eid = labels ? rcyi_malloc_array(rt, m, sizeof *eid) : NULL;
+    if (src == NULL || (labels && eid == NULL)) {
+        rcyi_free(rt, src);
+        rcyi_free(rt, eid);
+        return RCY_ENOMEM;
+    }
+    /* A counting sort of the edges by destination; stable, so each node's
+       referrers come in heap order. in_start[d] is advanced while filling,
+       then shifted back. */
+    uint32_t *in = h->in_start;
+    for (uint32_t i = 0; i < h->n; i++) {
+        for (uint32_t e = h->out_start[i]; e < h->out_start[i + 1]; e++) {
+            uint32_t at = in[h->dst[e]]++;
+            src[at] = i;
+            if (labels)
+                eid[at] = e;
+        }
     }
     for (uint32_t i = h->n; i > 0; i--)
-        h->in_start[i] = h->in_start[i - 1];
-    h->in_start[0] = 0;
+        in[i] = in[i - 1];
+    in[0] = 0;
+    h->in_src = src;
+    h->in_edge = eid;
     return 0;
+}
+
+uint32_t rcyi_heap_edge_src(const rcyi_heap_t *h, size_t e)
+{
+    /* The last node whose edges start at or before e, and which has edges. */
+    uint32_t lo = 0, hi = h->n; /* out_start[lo] <= e < out_start[hi] */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (h->out_start[mid] <= e)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+rcyi_edge_t rcyi_heap_edge(const rcyi_heap_t *h, uint32_t src, size_t e)
+{
+    rcyi_edge_t out = {src, h->dst[e], RCYI_EDGE_FIELD, -1, NULL, NULL};
+    if (h->edge_kind == NULL)
+        return out;
+    out.kind = h->edge_kind[e];
+    switch (out.kind) {
+    case RCYI_EDGE_INDEX: out.index = h->edge_arg[e].index; break;
+    case RCYI_EDGE_DICT_VALUE: out.key = h->edge_arg[e].key; break;
+    case RCYI_EDGE_FIELD: out.label = h->edge_arg[e].label; break;
+    default: break;
+    }
+    return out;
+}
+
+uint32_t rcyi_heap_table_refs(const rcyi_heap_t *h, uint32_t i)
+{
+    if (!(h->flags[i] & RCYI_NODE_TABLE))
+        return 0;
+    size_t lo = 0, hi = h->n_table;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->table_node[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->n_table && h->table_node[lo] == i ? h->table_count[lo] : 0;
 }
 
 intptr_t rcyi_heap_external(const rcyi_heap_t *h, uint32_t i)
@@ -321,8 +699,8 @@ intptr_t rcyi_heap_external(const rcyi_heap_t *h, uint32_t i)
     const rcy_object_t *o = h->objs[i];
     if (rcy_is_immortal(o))
         return RCY_REFCNT_IMMORTAL;
-    intptr_t internal = (intptr_t)(h->in_start[i + 1] - h->in_start[i]);
-    return o->refcnt - internal - (intptr_t)h->table_refs[i] - (h->held ? 1 : 0);
+    intptr_t internal = (intptr_t)rcyi_heap_in_degree(h, i);
+    return o->refcnt - internal - (intptr_t)rcyi_heap_table_refs(h, i) - (h->held ? 1 : 0);
 }
 
 /* ---- Labels ---------------------------------------------------------- */
@@ -404,14 +782,14 @@ intptr_t rcy_external_refcount(rcy_object_t *obj)
     if (rcy_is_immortal(obj))
         return RCY_REFCNT_IMMORTAL;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, &obj, 1, true, "rcy_external_refcount");
+    int err = rcyi_heap_build(rt, &h, &obj, 1, RCYI_HEAP_EDGES, "rcy_external_refcount");
     if (err < 0)
         return err;
-    if (rcyi_heap_index_referrers(&h) < 0) {
+    if (rcyi_heap_count_referrers(&h) < 0) {
         rcyi_heap_free(&h);
         return rcyi_set_error(rt, RCY_ENOMEM);
     }
-    intptr_t ext = rcyi_heap_external(&h, rcyi_heap_find(&h, obj));
+    intptr_t ext = rcyi_heap_external(&h, h.extra_nodes[0]);
     rcyi_heap_free(&h);
     return ext;
 }
@@ -424,16 +802,14 @@ int rcy_get_leaking_objects(rcy_runtime_t *rt, rcy_objarray_t *out)
     if (rcyi_objarray_start(rt, out) < 0)
         return RCY_EINVAL;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, NULL, 0, true, "rcy_get_leaking_objects");
+    int err = rcyi_heap_build(rt, &h, NULL, 0, RCYI_HEAP_EDGES, "rcy_get_leaking_objects");
     if (err < 0)
         return err;
-    if (rcyi_heap_index_referrers(&h) < 0)
+    if (rcyi_heap_count_referrers(&h) < 0)
         goto nomem;
-    for (uint32_t i = 0; i < h.n; i++) {
+    for (uint32_t i = 0; i < h.n_tracked; i++) { /* the tracked objects */
         rcy_object_t *o = h.objs[i];
-        if (!rcyi_is_gc(o) || rcyi_as_gc(o)->next == 0)
-            continue; /* untracked */
-        if (h.in_start[i + 1] != h.in_start[i] || h.table_refs[i] != 0)
+        if (rcyi_heap_in_degree(&h, i) != 0 || (h.flags[i] & RCYI_NODE_TABLE))
             continue;
         if (rcyi_objarray_append(out, o) < 0)
             goto nomem;
@@ -462,14 +838,15 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
     if (max_depth == 0)
         max_depth = DEFAULT_CHAIN_DEPTH;
     rcyi_heap_t h;
-    int err = rcyi_heap_build(rt, &h, &obj, 1, true, backwards ? "rcy_find_backref_chain" : "rcy_find_ref_chain");
+    int err = rcyi_heap_build(rt, &h, &obj, 1, RCYI_HEAP_EDGES,
+                              backwards ? "rcy_find_backref_chain" : "rcy_find_ref_chain");
     if (err < 0)
         return err;
     if (pred != NULL)
         rcyi_heap_hold(&h); /* pred is user code */
     uint32_t *parent = NULL, *queue = NULL;
     int32_t *depth = NULL;
-    if (rcyi_heap_index_referrers(&h) < 0)
+    if ((backwards ? rcyi_heap_index_referrers(&h) : rcyi_heap_count_referrers(&h)) < 0)
         goto nomem;
     parent = rcyi_malloc_array(rt, (size_t)h.n, sizeof *parent);
     queue = rcyi_malloc_array(rt, (size_t)h.n, sizeof *queue);
@@ -478,7 +855,7 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
         goto nomem;
     for (uint32_t i = 0; i < h.n; i++)
         depth[i] = -1;
-    uint32_t start = rcyi_heap_find(&h, obj);
+    uint32_t start = h.extra_nodes[0];
     uint32_t found = RCYI_NO_NODE, held_outside = RCYI_NO_NODE;
     size_t qhead = 0, qtail = 0;
     queue[qtail++] = start;
@@ -497,7 +874,7 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
         } else {
             /* Registered roots first; failing those, the nearest object held
                from outside the heap (not obj: the caller holds it). */
-            if (h.root[i] >= 0) {
+            if (rcyi_heap_is_root(&h, i)) {
                 found = i;
                 break;
             }
@@ -508,9 +885,9 @@ static int find_chain(rcy_object_t *obj, rcy_chain_predicate_fn pred, void *arg,
             continue;
         size_t lo = backwards ? h.in_start[i] : h.out_start[i];
         size_t hi = backwards ? h.in_start[i + 1] : h.out_start[i + 1];
+        const uint32_t *to = backwards ? h.in_src : h.dst;
         for (size_t k = lo; k < hi; k++) {
-            const rcyi_edge_t *e = backwards ? &h.edges[h.in_edges[k]] : &h.edges[k];
-            uint32_t next = backwards ? e->src : e->dst;
+            uint32_t next = to[k];
             if (depth[next] >= 0)
                 continue;
             depth[next] = depth[i] + 1;

@@ -53,7 +53,7 @@ static int bfs(rcy_runtime_t *rt, report_t *r)
     while (head < tail) {
         uint32_t v = queue[head++];
         for (size_t e = h->out_start[v]; e < h->out_start[v + 1]; e++) {
-            uint32_t w = h->edges[e].dst;
+            uint32_t w = h->dst[e];
             if (seen[w])
                 continue;
             seen[w] = 1;
@@ -110,7 +110,7 @@ static int choose(rcy_runtime_t *rt, report_t *r)
     size_t end = r->n_list;
     for (size_t k = 0; k < end && r->n_list < budget; k++) {
         for (uint32_t i = r->list[k]; r->bfs_edge[i] != RCYI_NO_NODE && r->n_list < budget;) {
-            i = h->edges[r->bfs_edge[i]].src;
+            i = rcyi_heap_edge_src(h, r->bfs_edge[i]);
             if (!show(r, i, 2))
                 break;
         }
@@ -219,7 +219,7 @@ static void write_object(FILE *f, const report_t *r, uint32_t i)
         rcyi_json_string(f, site->name, true);
     else
         fputs("null", f);
-    const char *root = h->root[i] >= 0 ? rcyi_root_name(rt, o) : NULL;
+    const char *root = rcyi_heap_is_root(h, i) ? rcyi_root_name(rt, o) : NULL;
     fputc(',', f);
     if (root != NULL)
         rcyi_json_string(f, root, true);
@@ -235,9 +235,12 @@ static void write_object(FILE *f, const report_t *r, uint32_t i)
             rcyi_domtree_objects(d, i));
     uint32_t e = r->bfs_edge[i];
     char label[160] = "";
-    if (e != RCYI_NO_NODE)
-        rcyi_edge_label(&h->edges[e], RCYI_LABEL_PATH, label, sizeof label);
-    fprintf(f, ",%" PRId64 ",", e == RCYI_NO_NODE ? (int64_t)-1 : (int64_t)h->edges[e].src);
+    uint32_t from = e != RCYI_NO_NODE ? rcyi_heap_edge_src(h, e) : RCYI_NO_NODE;
+    if (e != RCYI_NO_NODE) {
+        rcyi_edge_t edge = rcyi_heap_edge(h, from, e);
+        rcyi_edge_label(&edge, RCYI_LABEL_PATH, label, sizeof label);
+    }
+    fprintf(f, ",%" PRId64 ",", e == RCYI_NO_NODE ? (int64_t)-1 : (int64_t)from);
     rcyi_json_string(f, label, true);
     if (rcy_is_immortal(o))
         fputs(",\"immortal\"", f);

@@ -47,7 +47,7 @@ rcy_snapshot_t *rcy_snapshot_take(rcy_runtime_t *rt)
     s->rt = rt;
     rcyi_heap_t h;
     rcyi_domtree_t d;
-    if (rcyi_domtree_snapshot(rt, &h, &d, NULL, 0, "rcy_snapshot_take") < 0) {
+    if (rcyi_domtree_snapshot(rt, &h, &d, NULL, 0, RCYI_HEAP_EDGES, "rcy_snapshot_take") < 0) {
         rcyi_free(rt, s);
         return NULL;
     }
