@@ -128,7 +128,9 @@ typedef struct rcyi_instance_s {
 /* A free list of dead containers: a stack threaded through their GC
    headers, which a dead, untracked object does not use (a revival writes
    both words again): prev holds the object below it (NULL at the bottom),
-   next how many the stack holds from it down. A push and a pop touch the
+   next how many the stack holds from it down, shifted left by 2 so that
+   the word never shows the flags a collection or the incremental pass
+   read there (RCYI_NEXT_UNREACHABLE, RCYI_NEXT_INCR). A push and a pop touch the
    head and the object, and no counter: a count updated by every push and
    pop is one more chain of memory read-modify-writes through every short
    life, which costs more than its instructions (docs/benchmarks.md, "A
@@ -140,7 +142,7 @@ typedef struct rcyi_freelist_s {
 /* How many objects fl holds. */
 static inline size_t rcyi_freelist_len(const rcyi_freelist_t *fl)
 {
-    return fl->head != NULL ? (size_t)rcyi_as_gc(fl->head)->next : 0;
+    return fl->head != NULL ? (size_t)(rcyi_as_gc(fl->head)->next >> 2) : 0;
 }
 
 /* Pushes the dead container o unless fl holds max already (then false,
@@ -148,12 +150,12 @@ static inline size_t rcyi_freelist_len(const rcyi_freelist_t *fl)
 static inline bool rcyi_freelist_push(rcyi_freelist_t *fl, rcy_object_t *o, size_t max)
 {
     rcy_object_t *below = fl->head;
-    size_t n = below != NULL ? (size_t)rcyi_as_gc(below)->next : 0;
+    size_t n = below != NULL ? (size_t)(rcyi_as_gc(below)->next >> 2) : 0;
     if (n >= max)
         return false;
     rcy_gc_head_t *g = rcyi_as_gc(o);
     g->prev = (uintptr_t)below;
-    g->next = (uintptr_t)(n + 1);
+    g->next = (uintptr_t)(n + 1) << 2;
     fl->head = o;
     return true;
 }
