@@ -12,8 +12,14 @@
  *                   instances
  *      setattr_str  the same with the name as an interned str object
  *                   (rcy_setattr_str), the form for a runtime's inner loop
- *      getattr      v = o.x: rcy_getattr(o, "x")
+ *      getattr      v = o.x: rcy_getattr(o, "x") (a borrowed reference)
  *      getattr_str  rcy_getattr_str(o, x)
+ *      getattr_ref  rcy_getattr_ref(o, "x", &r) and rcy_decref(r): a new
+ *                   reference, dropped, as Python's expression statement
+ *                   `o.x` does (LOAD_ATTR, POP_TOP)
+ *      setattr_mortal  o.y = m with m a mortal int (1000000): the value's
+ *                   count changes at every store (v, a small int, is
+ *                   immortal here as in CPython 3.12+; 3.11 counts it)
  *      all          every case but memory
  *
  * Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID), the median of REPS
@@ -57,7 +63,7 @@ static void memory_case(rcy_runtime_t *rt, rcy_object_t *cls, long n)
 }
 
 /* One timed loop of case k over objs: n operations. */
-static double time_case(int k, rcy_object_t **objs, long n, rcy_object_t *name, rcy_object_t *v)
+static double time_case(int k, rcy_object_t **objs, long n, rcy_object_t *name, rcy_object_t *v, rcy_object_t *m)
 {
     volatile uintptr_t sink = 0;
     long passes = n / M;
@@ -76,9 +82,20 @@ static double time_case(int k, rcy_object_t **objs, long n, rcy_object_t *name, 
             for (int i = 0; i < M; i++)
                 sink += (uintptr_t)rcy_getattr(objs[i], "x");
             break;
-        default:
+        case 3:
             for (int i = 0; i < M; i++)
                 sink += (uintptr_t)rcy_getattr_str(objs[i], name);
+            break;
+        case 4:
+            for (int i = 0; i < M; i++) {
+                rcy_object_t *r;
+                sink += (uintptr_t)rcy_getattr_ref(objs[i], "x", &r);
+                rcy_decref(r);
+            }
+            break;
+        default:
+            for (int i = 0; i < M; i++)
+                rcy_setattr(objs[i], "y", m);
             break;
         }
     }
@@ -89,7 +106,8 @@ static double time_case(int k, rcy_object_t **objs, long n, rcy_object_t *name, 
 
 int main(int argc, char **argv)
 {
-    static const char *const names[] = {"setattr", "setattr_str", "getattr", "getattr_str"};
+    static const char *const names[] = {"setattr", "setattr_str", "getattr", "getattr_str", "getattr_ref", "setattr_mortal"};
+    enum { NCASES = sizeof names / sizeof names[0] };
     const char *kase;
     long n;
     int reps;
@@ -103,7 +121,7 @@ int main(int argc, char **argv)
         memory_case(rt, cls, n);
     } else {
         int only = -1;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < NCASES; k++)
             if (strcmp(kase, names[k]) == 0)
                 only = k;
         if (only < 0 && strcmp(kase, "all") != 0)
@@ -111,27 +129,28 @@ int main(int argc, char **argv)
         if (n < M)
             n = M;
         rcy_object_t *objs[M];
-        rcy_object_t *v = rcy_int_new(rt, 7), *w = rcy_int_new(rt, 8);
+        rcy_object_t *v = rcy_int_new(rt, 7), *w = rcy_int_new(rt, 8), *m = rcy_int_new(rt, 1000000);
         for (int i = 0; i < M; i++) {
             objs[i] = rcy_instance_new(cls);
             rcy_setattr(objs[i], "x", v);
             rcy_setattr(objs[i], "y", w);
         }
         rcy_object_t *x = rcy_str_intern(rt, "x");
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < NCASES; k++) {
             if (only >= 0 && k != only)
                 continue;
             double t[64];
             int r = reps < 64 ? reps : 64;
-            time_case(k, objs, n, x, v); /* warm up */
+            time_case(k, objs, n, x, v, m); /* warm up */
             for (int i = 0; i < r; i++)
-                t[i] = time_case(k, objs, n, x, v);
+                t[i] = time_case(k, objs, n, x, v, m);
             bench_emit("instance", names[k], n, "ns_per_op", bench_median(t, (size_t)r));
         }
         for (int i = 0; i < M; i++)
             rcy_decref(objs[i]);
         rcy_decref(v);
         rcy_decref(w);
+        rcy_decref(m);
     }
     rcy_decref(cls);
     bench_finish(rt);

@@ -7,7 +7,9 @@ CASE memory: USS growth per instance (o = Point(); o.x = 1; o.y = 2);
 setattr: `o.x = v`; getattr: `v = o.x`, N operations over 1,000 instances;
 setattr_str / getattr_str: the builtins setattr(o, name, v) and
 getattr(o, name) with the name in a variable (the API shape of
-rcy_setattr_str). Times are thread CPU time (time.thread_time), the median
+rcy_setattr_str); getattr_ref: `o.x` again (the twin of rcy_getattr_ref
+with its rcy_decref: the expression statement takes a new reference and
+drops it); setattr_mortal: `o.y = m`, m a mortal int (1000000). Times are thread CPU time (time.thread_time), the median
 of REPS loops in ns per operation; the time of the same loop without the
 attribute operation is reported as the case "loop" and subtracted from the
 others (the figure is the operation, not the interpreter's loop), as
@@ -44,6 +46,12 @@ def getattr_(objs, passes, v):
             o.x
 
 
+def setattr_mortal(objs, passes, v, m=int("1000000")):
+    for _ in range(passes):
+        for o in objs:
+            o.y = m
+
+
 def setattr_str(objs, passes, v, name="x", setattr=setattr):
     for _ in range(passes):
         for o in objs:
@@ -56,7 +64,8 @@ def getattr_str(objs, passes, v, name="x", getattr=getattr):
             getattr(o, name)
 
 
-CASES = [("setattr", setattr_), ("setattr_str", setattr_str), ("getattr", getattr_), ("getattr_str", getattr_str)]
+CASES = [("setattr", setattr_), ("setattr_str", setattr_str), ("getattr", getattr_), ("getattr_str", getattr_str),
+         ("getattr_ref", getattr_), ("setattr_mortal", setattr_mortal)]
 
 
 def timed(fn, objs, passes, v, reps):

@@ -315,6 +315,82 @@ TEST(test_decref_of_deferred_object)
     }
 }
 
+/* ---- The attribute calls ------------------------------------------------ */
+
+/* A freed instance given to each attribute call (their fast paths check
+   the instance first), and a freed value stored by each setattr form over
+   an attribute that exists (the fast paths' incref sends it to the slow
+   path, which reports it). */
+static int the_attr_call;
+#define NATTRCALLS 10
+
+static void case_attr_call_freed(enum hook_e hook)
+{
+    rcy_runtime_t *rt = child_runtime(hook, the_poison);
+    rcy_object_t *x = rcy_str_intern(rt, "x");
+    if (the_attr_call == 7 || the_attr_call == 8) { /* a live instance, a freed value */
+        rcy_object_t *cls = rcy_class_new(rt, "Keeper", NULL);
+        rcy_object_t *inst = rcy_instance_new(cls);
+        rcy_object_t *one = rcy_int_new(rt, 1);
+        rcy_setattr(inst, "x", one);
+        rcy_setattr(inst, "x", one); /* the name pointer is cached now */
+        rcy_object_t *o = freed_object(rt);
+        printf("%d\n", the_attr_call == 7 ? rcy_setattr(inst, "x", o) : rcy_setattr_str(inst, x, o));
+        return;
+    }
+    /* The instance had x, its class has seen the name pointer. */
+    rcy_object_t *o = kinds[the_kind].make(rt);
+    rcy_object_t *one = rcy_int_new(rt, 1);
+    rcy_setattr(o, "x", one);
+    rcy_setattr(o, "x", one);
+    if (rcy_getattr(o, "x") != one)
+        _exit(7);
+    announce(o);
+    rcy_decref(o); /* frees it */
+    switch (the_attr_call) {
+    case 0:
+        printf("%d\n", rcy_setattr(o, "x", one));
+        break;
+    case 1:
+        printf("%p\n", (void *)rcy_getattr(o, "x"));
+        break;
+    case 2:
+        printf("%d\n", rcy_setattr_str(o, x, one));
+        break;
+    case 3:
+        printf("%p\n", (void *)rcy_getattr_str(o, x));
+        break;
+    case 4:
+        printf("%d\n", rcy_delattr(o, "x"));
+        break;
+    case 5:
+        printf("%d\n", rcy_hasattr(o, "x"));
+        break;
+    case 9: {
+        rcy_object_t *r;
+        printf("%d\n", rcy_getattr_ref(o, "x", &r));
+        break;
+    }
+    default:
+        printf("%d\n", rcy_delattr_str(o, x));
+        break;
+    }
+}
+
+TEST(test_attribute_calls_with_freed_objects)
+{
+    for (the_attr_call = 0; the_attr_call < NATTRCALLS; the_attr_call++) {
+        if (the_attr_call == 7 || the_attr_call == 8)
+            the_kind = kind_index("float");
+        else
+            the_kind = kind_index("Point");
+        int failures = harness_failures;
+        for_each_config(case_attr_call_freed, 0, "use of a freed object");
+        if (harness_failures > failures)
+            fprintf(stderr, "  (attribute call %d)\n", the_attr_call);
+    }
+}
+
 int main(void)
 {
     RUN(test_double_decref_every_kind);
@@ -323,5 +399,6 @@ int main(void)
     RUN(test_readers_of_freed_object);
     RUN(test_double_decref_after_reuse);
     RUN(test_decref_of_deferred_object);
+    RUN(test_attribute_calls_with_freed_objects);
     return harness_summary();
 }

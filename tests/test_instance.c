@@ -673,6 +673,290 @@ TEST(test_immortal_instances_at_teardown)
     rcy_runtime_destroy(rt); /* ASan and the harness's allocator see the rest */
 }
 
+/* The char * forms cache a name pointer per class (and per runtime), and
+   trust a hit only after comparing the text again: a caller's buffer that
+   now holds another name, a longer or a shorter one, or an unknown one,
+   gives that name's attribute, never the cached one's. */
+TEST(test_name_cache_same_pointer_new_text)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *cls = rcy_class_new(rt, "Buf", NULL);
+    rcy_object_t *o = rcy_instance_new(cls);
+    rcy_object_t *v1 = rcy_int_new(rt, 1001), *v2 = rcy_int_new(rt, 1002), *v3 = rcy_int_new(rt, 1003);
+    char buf[16];
+    strcpy(buf, "x");
+    CHECK_EQ(rcy_setattr(o, buf, v1), 0);
+    CHECK_EQ(rcy_setattr(o, buf, v1), 0); /* the cached path */
+    CHECK(rcy_getattr(o, buf) == v1);
+    strcpy(buf, "y"); /* same pointer, another name */
+    CHECK(rcy_getattr(o, buf) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    CHECK_EQ(rcy_setattr(o, buf, v2), 0);
+    CHECK(rcy_getattr(o, "x") == v1);
+    CHECK(rcy_getattr(o, "y") == v2);
+    strcpy(buf, "xy"); /* longer: the cached "x" is its prefix */
+    CHECK(rcy_getattr(o, buf) == NULL);
+    CHECK_EQ(rcy_setattr(o, buf, v3), 0);
+    CHECK(rcy_getattr(o, buf) == v3);
+    strcpy(buf, "x"); /* shorter than the cached "xy" */
+    CHECK(rcy_getattr(o, buf) == v1);
+    CHECK_EQ(rcy_setattr(o, buf, v2), 0);
+    CHECK(rcy_getattr(o, "x") == v2);
+    CHECK(rcy_getattr(o, "xy") == v3);
+    strcpy(buf, "y");
+    CHECK(rcy_getattr(o, buf) == v2);
+    buf[0] = '\0'; /* the empty name: never set */
+    CHECK(rcy_getattr(o, buf) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+    /* The getters of new references through the same buffer. */
+    strcpy(buf, "y");
+    rcy_object_t *r = NULL;
+    CHECK_EQ(rcy_getattr_ref(o, buf, &r), 1);
+    CHECK(r == v2 && rcy_getrefcount(v2) == 4);
+    rcy_decref(r);
+    CHECK_EQ(rcy_hasattr(o, buf), 1);
+    CHECK_EQ(rcy_setattr(o, NULL, v1), RCY_EINVAL); /* "absent" leaves this last error alone */
+    strcpy(buf, "zz");
+    CHECK_EQ(rcy_getattr_ref(o, buf, &r), 0);
+    CHECK(r == NULL);
+    CHECK_EQ(rcy_hasattr(o, buf), 0);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    strcpy(buf, "xy");
+    CHECK_EQ(rcy_getattr_ref(o, buf, &r), 1);
+    CHECK(r == v3);
+    rcy_decref(r);
+    CHECK_EQ(rcy_getattr_ref(o, buf, NULL), RCY_EINVAL);
+    strcpy(buf, "x\xff"); /* no longer valid UTF-8: refused, nothing stored */
+    CHECK_EQ(rcy_setattr(o, buf, v1), RCY_EINVAL);
+    CHECK(rcy_getattr(o, buf) == NULL);
+    CHECK(rcy_getattr(o, "x") == v2);
+    CHECK_EQ(rcy_getrefcount(v1), 1);
+    CHECK_EQ(rcy_getrefcount(v2), 3); /* o.x, o.y and the variable */
+    CHECK_EQ(rcy_getrefcount(v3), 2);
+
+    /* Long names: the class's cache keeps a key's first 8 bytes and
+       compares the rest with the key itself. Names of 6 to 9 bytes and
+       more, each changed in the copied part, at its edge and past it. */
+    static const char *const longs[] = {"abcdef", "abcdefg", "abcdefgh", "abcdefghi", "a_rather_long_name_0"};
+    char lb[32];
+    for (int i = 0; i < 5; i++) {
+        rcy_object_t *vi = rcy_int_new(rt, 5000 + i);
+        strcpy(lb, longs[i]);
+        CHECK_EQ(rcy_setattr(o, lb, vi), 0);
+        CHECK_EQ(rcy_setattr(o, lb, vi), 0);
+        CHECK(rcy_getattr(o, lb) == vi);
+        size_t len = strlen(lb);
+        for (size_t at = 0; at <= len; at++) {
+            strcpy(lb, longs[i]);
+            if (at < len)
+                lb[at] = 'Z'; /* another name of the same length */
+            else
+                strcat(lb, "Z"); /* one byte longer */
+            CHECK(rcy_getattr(o, lb) == NULL);
+        }
+        strcpy(lb, longs[i]);
+        lb[len - 1] = '\0'; /* one byte shorter: another name (or a shorter one already set) */
+        rcy_object_t *got = rcy_getattr(o, lb);
+        CHECK(got != vi);
+        strcpy(lb, longs[i]);
+        CHECK(rcy_getattr(o, lb) == vi);
+        rcy_decref(vi);
+    }
+    for (int i = 0; i < 5; i++) {
+        int64_t iv = -1;
+        rcy_object_t *got = rcy_getattr(o, longs[i]);
+        CHECK(got != NULL && rcy_int_value(got, &iv) == 0 && iv == 5000 + i);
+        CHECK_EQ(rcy_delattr(o, longs[i]), 0);
+    }
+
+    /* Many names through one buffer and through many pointers: more than
+       the class's cache holds, all right every time. */
+    char names[40][8];
+    rcy_object_t *w = rcy_instance_new(cls); /* made when the class knew 3 names */
+    for (int i = 0; i < 40; i++)
+        snprintf(names[i], sizeof names[i], "n%d", i);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 40; i++) {
+            rcy_object_t *vi = rcy_int_new(rt, 100 + i + round);
+            CHECK_EQ(rcy_setattr(w, names[i], vi), 0);
+            strcpy(buf, names[(i + 7) % 40]);
+            rcy_object_t *got = rcy_getattr(w, buf);
+            CHECK(round == 0 && (i + 7) % 40 > i ? got == NULL : got != NULL);
+            CHECK(rcy_getattr(w, names[i]) == vi);
+            rcy_decref(vi);
+        }
+    for (int i = 0; i < 40; i++) {
+        rcy_object_t *got = rcy_getattr(w, names[i]);
+        int64_t iv = -1;
+        CHECK(got != NULL && rcy_int_value(got, &iv) == 0 && iv == 100 + i + 2);
+    }
+    rcy_decref(w);
+    rcy_decref(o);
+    rcy_decref(cls);
+    rcy_decref(v1);
+    rcy_decref(v2);
+    rcy_decref(v3);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    test_runtime_end(rt);
+}
+
+/* One name pointer on two classes that gave the name different indices,
+   and on instances that left the compact form: each call finds its own
+   class's slot, or the instance's dict. */
+TEST(test_name_cache_two_classes_and_dicts)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    char buf[128];
+    rcy_object_t *ca = rcy_class_new(rt, "A", NULL), *cb = rcy_class_new(rt, "B", NULL);
+    rcy_object_t *a = rcy_instance_new(ca), *b = rcy_instance_new(cb);
+    rcy_object_t *v1 = rcy_int_new(rt, 1001), *v2 = rcy_int_new(rt, 1002), *v3 = rcy_int_new(rt, 1003);
+    static const char x[] = "x", y[] = "y";
+    CHECK_EQ(rcy_setattr(a, x, v1), 0); /* A: x is key 0 */
+    CHECK_EQ(rcy_setattr(a, y, v2), 0);
+    CHECK_EQ(rcy_setattr(b, y, v1), 0); /* B: y is key 0, x key 1 */
+    CHECK_EQ(rcy_setattr(b, x, v2), 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK(rcy_getattr(a, x) == v1 && rcy_getattr(a, y) == v2);
+        CHECK(rcy_getattr(b, x) == v2 && rcy_getattr(b, y) == v1);
+    }
+    CHECK_EQ(rcy_setattr(b, x, v3), 0);
+    CHECK(rcy_getattr(a, x) == v1 && rcy_getattr(b, x) == v3);
+
+    /* a's dict, asked for: the cached pointer goes through the dict both
+       ways, and the dict sees every store. */
+    rcy_object_t *da = rcy_instance_dict(a);
+    CHECK_EQ(rcy_setattr(a, x, v3), 0);
+    rcy_object_t *kx = rcy_str_intern(rt, "x");
+    CHECK(rcy_dict_get(da, kx) == v3);
+    CHECK_EQ(rcy_dict_set(da, kx, v2), 0);
+    CHECK(rcy_getattr(a, x) == v2);
+    CHECK(rcy_getattr_str(a, kx) == v2);
+    CHECK_EQ(rcy_dict_del(da, kx), 0);
+    CHECK(rcy_getattr(a, x) == NULL);
+    CHECK_EQ(rcy_setattr(a, x, v1), 0);
+    CHECK(strcmp(dict_keys(da, buf, sizeof buf), "y,x") == 0);
+    /* Another instance of A is still compact, and fast. */
+    rcy_object_t *a2 = rcy_instance_new(ca);
+    CHECK_EQ(rcy_setattr(a2, y, v1), 0);
+    CHECK_EQ(rcy_setattr(a2, x, v2), 0);
+    CHECK(rcy_getattr(a2, x) == v2 && rcy_getattr(a2, y) == v1);
+    CHECK_EQ(census_of(rt, rcy_dict_type(rt)), 1);
+
+    /* b outgrows the compact form (more attributes than the layout word
+       orders): the cached pointers find its dict. */
+    char name[16];
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "b%d", i);
+        CHECK_EQ(rcy_setattr(b, name, v1), 0);
+    }
+    CHECK_EQ(census_of(rt, rcy_dict_type(rt)), 2);
+    CHECK(rcy_getattr(b, x) == v3 && rcy_getattr(b, y) == v1);
+    CHECK_EQ(rcy_setattr(b, x, v2), 0);
+    rcy_object_t *db = rcy_instance_dict(b);
+    CHECK(rcy_dict_get(db, kx) == v2);
+    rcy_decref(db);
+
+    /* Deleting through the compact form and setting again keeps CPython's
+       order (the name goes last), through the cached pointer. */
+    CHECK_EQ(rcy_delattr(a2, y), 0);
+    CHECK(rcy_getattr(a2, y) == NULL);
+    CHECK_EQ(rcy_setattr(a2, y, v3), 0);
+    rcy_object_t *d2 = rcy_instance_dict(a2);
+    CHECK(strcmp(dict_keys(d2, buf, sizeof buf), "x,y") == 0);
+    rcy_decref(d2);
+
+    rcy_decref(da);
+    rcy_decref(a);
+    rcy_decref(a2);
+    rcy_decref(b);
+    rcy_decref(ca);
+    rcy_decref(cb);
+    CHECK_EQ(rcy_getrefcount(v1), 1);
+    CHECK_EQ(rcy_getrefcount(v2), 1);
+    CHECK_EQ(rcy_getrefcount(v3), 1);
+    rcy_decref(v1);
+    rcy_decref(v2);
+    rcy_decref(v3);
+    test_runtime_end(rt);
+}
+
+/* The fast store's reference counts: a mortal value replacing a mortal
+   one, an immortal one replacing a mortal one (which dies there, and its
+   finalizer runs), the same value again; and the insertion order of ten
+   attributes (all the layout word orders) with deletions in the middle,
+   which must leave the capacity and the compact form alone. */
+static int replaced_finalized;
+static int count_finalize(rcy_object_t *self, void *arg)
+{
+    (void)self;
+    (void)arg;
+    replaced_finalized++;
+    return 0;
+}
+
+TEST(test_fast_store_counts_and_order)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    char buf[256];
+    rcy_class_spec_t spec = {0};
+    spec.finalize = count_finalize;
+    rcy_object_t *fin = rcy_class_new(rt, "Fin", &spec);
+    rcy_object_t *cls = rcy_class_new(rt, "P", NULL);
+    rcy_object_t *o = rcy_instance_new(cls);
+    rcy_object_t *m = rcy_int_new(rt, 123456), *small = rcy_int_new(rt, 7);
+    rcy_object_t *name = rcy_str_intern(rt, "v");
+    CHECK(rcy_is_immortal(small));
+    CHECK_EQ(rcy_setattr(o, "v", m), 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(rcy_setattr(o, "v", m), 0);
+        CHECK_EQ(rcy_setattr_str(o, name, m), 0);
+    }
+    CHECK_EQ(rcy_getrefcount(m), 2);
+    rcy_object_t *f = rcy_instance_new(fin);
+    CHECK_EQ(rcy_setattr(o, "v", f), 0);
+    CHECK_EQ(rcy_getrefcount(m), 1);
+    rcy_decref(f);
+    CHECK_EQ(replaced_finalized, 0);
+    CHECK_EQ(rcy_setattr(o, "v", small), 0); /* f dies inside the call */
+    CHECK_EQ(replaced_finalized, 1);
+    CHECK_EQ(rcy_setattr_str(o, name, small), 0);
+    CHECK(rcy_getattr(o, "v") == small);
+    f = rcy_instance_new(fin);
+    CHECK_EQ(rcy_setattr_str(o, name, f), 0);
+    rcy_decref(f);
+    CHECK_EQ(rcy_setattr_str(o, name, m), 0);
+    CHECK_EQ(replaced_finalized, 2);
+    CHECK_EQ(rcy_getrefcount(m), 2);
+
+    /* Ten attributes, two deleted and set again, one deleted for good. */
+    rcy_object_t *t = rcy_instance_new(cls);
+    size_t bytes = rcy_type_live_bytes(rcy_class_instance_type(cls));
+    char n[8];
+    int order_max = sizeof(void *) == 8 ? 10 : 4;
+    for (int i = 0; i < order_max; i++) {
+        snprintf(n, sizeof n, "k%d", i);
+        CHECK_EQ(rcy_setattr(t, n, m), 0);
+    }
+    CHECK_EQ(rcy_delattr(t, "k1"), 0);
+    CHECK_EQ(rcy_delattr(t, order_max == 10 ? "k8" : "k3"), 0);
+    CHECK_EQ(rcy_setattr(t, "k1", small), 0);
+    CHECK_EQ(rcy_delattr(t, "k0"), 0);
+    CHECK_EQ(census_of(rt, rcy_dict_type(rt)), 0);
+    CHECK_EQ(rcy_type_live_bytes(rcy_class_instance_type(cls)), bytes);
+    CHECK(rcy_getattr(t, "k1") == small && rcy_getattr(t, "k0") == NULL);
+    rcy_object_t *d = rcy_instance_dict(t);
+    CHECK(strcmp(dict_keys(d, buf, sizeof buf), order_max == 10 ? "k2,k3,k4,k5,k6,k7,k9,k1" : "k2,k1") == 0);
+    rcy_decref(d);
+    rcy_decref(t);
+
+    rcy_decref(o);
+    CHECK_EQ(rcy_getrefcount(m), 1);
+    rcy_decref(m);
+    rcy_decref(cls);
+    rcy_decref(fin);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_intern_one_str_per_text);
@@ -688,5 +972,8 @@ int main(void)
     RUN(test_new_of_the_instance_type);
     RUN(test_long_chains_free_iteratively);
     RUN(test_immortal_instances_at_teardown);
+    RUN(test_name_cache_same_pointer_new_text);
+    RUN(test_name_cache_two_classes_and_dicts);
+    RUN(test_fast_store_counts_and_order);
     return harness_summary();
 }

@@ -74,7 +74,8 @@ int rcy_tuple_get_ref(const rcy_object_t *t, intptr_t index, rcy_object_t **out)
     return 1;
 }
 
-int rcy_getattr_ref(rcy_object_t *obj, const char *name, rcy_object_t **out)
+/* rcy_getattr_ref after its fast path (class.c) did not apply. */
+int rcyi_getattr_ref_slow(rcy_object_t *obj, const char *name, rcy_object_t **out)
 {
     if (out != NULL)
         *out = NULL;
@@ -92,6 +93,8 @@ int rcy_hasattr(rcy_object_t *obj, const char *name)
 {
     if (obj == NULL)
         return RCY_EINVAL;
+    if (RCY_LIKELY(rcyi_getattr_fast(obj, name) != NULL))
+        return 1;
     int saved = obj->type->rt->last_error;
     if (rcy_getattr(obj, name) != NULL)
         return 1;

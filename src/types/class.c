@@ -25,19 +25,26 @@ static inline rcyi_instance_t *as_instance(const rcy_object_t *o) { return (rcyi
 
 /* ---- The layout word of an instance ------------------------------------
 
-   bit 0: DICT (values[0] holds the instance's dict); bits 1-5: the
-   capacity (value slots, 1 to RCYI_SHARED_KEYS_MAX); then, while not DICT,
-   bits 6-10: the number of attributes, and from bit 11 their key indices
-   in insertion order, 5 bits each (ORDER_MAX of them: 10 on 64-bit
-   targets, 4 on 32-bit ones). CPython keeps the insertion order in a byte
+   bit 0: DICT (values[0] holds the instance's dict); while not DICT, bits
+   1-5: the number of attributes, and from bit 6 their key indices in
+   insertion order, 5 bits each (ORDER_MAX of them: 10 on 64-bit targets,
+   4 on 32-bit ones). The top six bits: the capacity (value slots, 1 to
+   RCYI_SHARED_KEYS_MAX), then the top bit COMPACT (set exactly when DICT
+   is not), so that the word shifted right by L_CAP_SHIFT is 32 + the
+   capacity for a compact instance and the capacity alone (below 32) with a
+   dict: one comparison tells "compact, and ix is one of its slots" (the
+   fast paths, compact_has). CPython keeps the insertion order in a byte
    array before the values; one word keeps the instance at 64 bytes. */
+#define L_BITS ((int)(sizeof(uintptr_t) * 8))
 #define L_DICT ((uintptr_t)1)
 #define L_FIELD ((uintptr_t)31)
-#define L_CAP_SHIFT 1
-#define L_COUNT_SHIFT 6
-#define L_ORDER_SHIFT 11
+#define L_COUNT_SHIFT 1
+#define L_ORDER_SHIFT 6
 #define L_ORDER_BITS 5
-#define ORDER_MAX ((int)((sizeof(uintptr_t) * 8 - L_ORDER_SHIFT) / L_ORDER_BITS))
+#define L_CAP_SHIFT (L_BITS - 6)
+#define L_COMPACT ((uintptr_t)1 << (L_BITS - 1))
+#define ORDER_MAX ((L_CAP_SHIFT - L_ORDER_SHIFT) / L_ORDER_BITS)
+#define L_ORDER_MASK ((((uintptr_t)1 << (L_ORDER_BITS * ORDER_MAX)) - 1) << L_ORDER_SHIFT)
 
 static inline int l_cap(uintptr_t l) { return (int)((l >> L_CAP_SHIFT) & L_FIELD); }
 static inline int l_count(uintptr_t l) { return (int)((l >> L_COUNT_SHIFT) & L_FIELD); }
@@ -50,20 +57,25 @@ static inline uintptr_t l_append(uintptr_t l, int ix)
     return (l + ((uintptr_t)1 << L_COUNT_SHIFT)) | ((uintptr_t)ix << (L_ORDER_SHIFT + L_ORDER_BITS * n));
 }
 
-/* The layout with key index ix (present) removed from the order. */
+/* The layout with key index ix (present) removed from the order: the
+   indices after it move down one place; the capacity and flags stay. */
 static inline uintptr_t l_remove(uintptr_t l, int ix)
 {
     int n = l_count(l), p = 0;
     while (p < n && l_order(l, p) != ix)
         p++;
     unsigned at = L_ORDER_SHIFT + L_ORDER_BITS * (unsigned)p;
-    uintptr_t low = l & (((uintptr_t)1 << at) - 1);
-    uintptr_t high = at + L_ORDER_BITS < sizeof(uintptr_t) * 8 ? (l >> (at + L_ORDER_BITS)) << at : 0;
-    return (low | high) - ((uintptr_t)1 << L_COUNT_SHIFT);
+    uintptr_t order = l & L_ORDER_MASK;
+    uintptr_t low = order & (((uintptr_t)1 << at) - 1);
+    uintptr_t high = ((order >> (at + L_ORDER_BITS)) << at) & L_ORDER_MASK;
+    return ((l & ~L_ORDER_MASK) | low | high) - ((uintptr_t)1 << L_COUNT_SHIFT);
 }
 
 /* A compact layout with no attributes. */
-static inline uintptr_t l_empty(int cap) { return (uintptr_t)cap << L_CAP_SHIFT; }
+static inline uintptr_t l_empty(int cap) { return L_COMPACT | (uintptr_t)cap << L_CAP_SHIFT; }
+
+/* The layout of an instance with a dict. */
+static inline uintptr_t l_dict(int cap) { return L_DICT | (uintptr_t)cap << L_CAP_SHIFT; }
 
 static inline rcyi_class_t *class_of(const rcy_object_t *inst) { return as_class(inst->type->owner); }
 
@@ -76,7 +88,20 @@ static inline int keys_find(const rcyi_class_t *c, const rcy_object_t *key)
     return -1;
 }
 
+/* The pieces of the attribute calls' fast paths, inlined into each (clang
+   would otherwise keep a shared copy, and a call and a stack frame). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FAST_INLINE static inline __attribute__((always_inline))
+#else
+#define FAST_INLINE static inline
+#endif
+
 /* ---- Class objects --------------------------------------------------- */
+
+/* What an empty entry of a class's name cache holds: a pointer no caller
+   has (so the fast paths need no test of a NULL name: it misses). */
+static const char class_no_name[1];
+
 
 static int class_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 {
@@ -358,7 +383,7 @@ static int instance_to_dict(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *
         inst->values[ix] = NULL;
     }
     inst->values[0] = d;
-    inst->layout = l_empty(l_cap(l)) | L_DICT;
+    inst->layout = l_dict(l_cap(l));
     for (int p = 0; p < n; p++)
         rcy_decref(old[p]);
     return 0;
@@ -458,6 +483,8 @@ rcy_object_t *rcy_class_new_sized(rcy_runtime_t *rt, const char *name, const rcy
         c->arg = spec->arg;
     }
     c->spare = RCYI_SHARED_KEYS_MAX; /* CPython's new shared keys: 30 usable */
+    for (int i = 0; i < RCYI_CLASS_NAME_CACHE; i++)
+        c->name_ptr[i] = class_no_name; /* so that no pointer, NULL included, hits an empty entry */
     rcy_type_spec_t ispec = {0};
     ispec.name = name;
     ispec.basicsize = sizeof(rcyi_instance_t);
@@ -660,11 +687,38 @@ static int delattr_text(rcy_object_t *obj, rcy_object_t *key, const char *s, siz
     return err < 0 ? rcyi_set_error(obj->type->rt, err) : 0;
 }
 
-/* The name cache of the char * forms: the interned str whose text the
-   caller's name pointer holds, if the cache remembers it (NULL if not).
-   Comparing the bytes with the NUL (the str has no NUL before its end,
-   or it could not have been cached) proves the text is the same. */
+/* The runtime's name cache of the char * forms: the interned str whose
+   text the caller's name pointer holds, if the cache remembers it (NULL if
+   not). Comparing the bytes with the NUL (the str has no NUL before its
+   end, or it could not have been cached) proves the text is the same. It
+   spares the slow paths the validation, hashing and interning of a name
+   the runtime has seen at that pointer (class attributes, an instance
+   whose class's cache lost the pointer). */
 static inline size_t name_slot(const char *name) { return ((uintptr_t)name >> 3) & 63; }
+
+/* Whether the interned str key, which has no NUL inside (neither cache
+   holds such a key), has the text of the C string name: byte by byte up
+   to the key's NUL, so that a mismatch stops the loop at name's NUL at
+   the latest and nothing past name's end is read. */
+static inline bool key_text_is(const rcy_object_t *key, const char *name)
+{
+    const char *d = ((const rcyi_str_t *)key)->data;
+    /* The first two bytes straight: most names are short. */
+    if (name[0] != d[0])
+        return false;
+    if (d[0] == '\0')
+        return true; /* the key's NUL: its text ends, and name's */
+    if (name[1] != d[1])
+        return false;
+    if (d[1] == '\0')
+        return true;
+    for (size_t k = 2;; k++) {
+        if (name[k] != d[k])
+            return false;
+        if (d[k] == '\0')
+            return true;
+    }
+}
 
 static inline rcy_object_t *name_cached(const rcyi_builtins_t *b, const char *name)
 {
@@ -672,13 +726,7 @@ static inline rcy_object_t *name_cached(const rcyi_builtins_t *b, const char *na
     rcy_object_t *key = b->name_cache[i].key;
     if (b->name_cache[i].name != name || key == NULL)
         return NULL;
-    const rcyi_str_t *s = (const rcyi_str_t *)key;
-    /* Byte by byte, the NUL included: a mismatch stops the loop at name's
-       NUL at the latest, so nothing past name's end is read. */
-    for (intptr_t k = 0; k <= s->ob.size; k++)
-        if (s->data[k] != name[k])
-            return NULL;
-    return key;
+    return key_text_is(key, name) ? key : NULL;
 }
 
 static inline void name_remember(rcyi_builtins_t *b, const char *name, rcy_object_t *key)
@@ -691,51 +739,150 @@ static inline void name_remember(rcyi_builtins_t *b, const char *name, rcy_objec
     b->name_cache[i].key = key;
 }
 
-/* The fast paths: an instance without a dict whose class knows the
-   interned name key, whose slot is within its capacity. Store: the slot
-   holds a value already (replacing it), returns 0, else -1 (nothing
-   done). Load: the value, or NULL (look further). */
-static inline int store_fast(rcy_object_t *obj, rcy_object_t *key, rcy_object_t *value)
+/* The class's cache of the char * forms (rcyi_class_t.name_ptr): the entry
+   of a name pointer, by Fibonacci hashing of its address (string literals
+   may lie a byte or two apart, so low bits alone would collide). */
+static inline size_t class_slot(const char *name)
 {
-    rcyi_instance_t *inst = as_instance(obj);
-    uintptr_t l = inst->layout;
-    if (RCY_UNLIKELY(l & L_DICT))
-        return -1;
-    int ix = keys_find(class_of(obj), key);
-    if (ix < 0 || ix >= l_cap(l) || inst->values[ix] == NULL)
-        return -1;
-    rcy_object_t *old = inst->values[ix];
-    inst->values[ix] = rcy_newref(value);
-    rcy_decref(old);
-    return 0;
+    uint64_t h = (uint64_t)(uintptr_t)name * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 60) & (RCYI_CLASS_NAME_CACHE - 1);
 }
 
-static inline rcy_object_t *load_fast(rcy_object_t *obj, rcy_object_t *key)
+/* Whether c's cache knows the pointer name and the text there is still
+   that key's: then *ix is the key's index in c's keys. The bytes are
+   compared in order, against the copy in the cache (no load of the key on
+   the way) and past it against the key, each only once the ones before
+   matched non-NUL bytes of the key (which has no NUL inside), so nothing
+   past name's NUL is read. */
+FAST_INLINE bool class_cached(const rcyi_class_t *c, const char *name, size_t *ix)
 {
-    rcyi_instance_t *inst = as_instance(obj);
-    uintptr_t l = inst->layout;
-    if (RCY_UNLIKELY(l & L_DICT))
-        return NULL;
-    int ix = keys_find(class_of(obj), key);
-    return ix >= 0 && ix < l_cap(l) ? inst->values[ix] : NULL;
+    size_t h = class_slot(name);
+    if (c->name_ptr[h] != name)
+        return false;
+    *ix = c->name_ix[h];
+    const char *t = c->name_text[h];
+    /* The first two bytes straight: most names are short. */
+    if (name[0] != t[0])
+        return false;
+    if (t[0] == '\0')
+        return true; /* the key's NUL: its text ends, and name's */
+    if (name[1] != t[1])
+        return false;
+    if (t[1] == '\0')
+        return true;
+    size_t k = 2;
+    for (; k < RCYI_NAME_TEXT; k++) {
+        if (name[k] != t[k])
+            return false;
+        if (t[k] == '\0')
+            return true;
+    }
+    const char *d = ((const rcyi_str_t *)c->keys[*ix])->data;
+    for (;; k++) {
+        if (name[k] != d[k])
+            return false;
+        if (d[k] == '\0')
+            return true;
+    }
 }
 
-/* Whether obj is a live instance (the freed-object check of every call). */
+/* After a slow path found key (interned from the text at name) for the
+   instance obj: remembers name -> key's index in its class's cache when
+   the class knows key. obj is the caller's (alive, with its class). */
+static void class_learn(rcy_object_t *obj, const char *name, rcy_object_t *key)
+{
+    if (key == NULL || obj->type->traverse != instance_traverse)
+        return;
+    rcyi_class_t *c = class_of(obj);
+    int ix = keys_find(c, key);
+    if (ix < 0)
+        return;
+    const rcyi_str_t *s = (const rcyi_str_t *)key;
+    size_t h = class_slot(name), n = (size_t)s->ob.size + 1; /* with its NUL */
+    c->name_ptr[h] = name;
+    c->name_ix[h] = (uint8_t)ix;
+    memcpy(c->name_text[h], s->data, n < RCYI_NAME_TEXT ? n : RCYI_NAME_TEXT);
+}
+
+/* ---- The fast paths ----------------------------------------------------
+
+   A live instance without a dict whose class knows the name, whose slot is
+   within the instance's capacity and (to store) holds a value already:
+   load the slot, or replace its value. Written so that every call they
+   make is a tail call (no stack frame, no saved registers): the slow
+   paths, and the release of a replaced value that dies. */
+
+/* The freed-object check of every attribute call, and whether obj is an
+   instance. */
 static inline bool instance_fast(const rcy_object_t *obj)
 {
     rcyi_check_live(obj);
     return obj->type->traverse == instance_traverse;
 }
 
+/* rcy_incref for a fast store: one comparison for an immortal count, two
+   for a mortal one (the comparisons of the release below are the other
+   way round: each call pays three for a mortal or an immortal value
+   replacing its like); false, with nothing done, for a count of
+   RCY_REFCNT_MAX (the slow path's rcy_incref saturates it) or a negative
+   one (a freed value, which the slow path's freed-object check reports). */
+static inline bool incref_fast(rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (r > RCY_REFCNT_MAX) /* immortal: nothing to count */
+        return true;
+    if (RCY_UNLIKELY((uintptr_t)r >= (uintptr_t)RCY_REFCNT_MAX))
+        return false;
+    o->refcnt = r + 1;
+    return true;
+}
+
+/* The replaced value's death, out of line so that the fast paths call it
+   as a tail call. */
+static RCYI_NOINLINE int release_replaced(rcy_object_t *old)
+{
+    rcy_decref_slow(old);
+    return 0;
+}
+
+/* rcy_decref of the replaced value old, then 0: one comparison for a
+   mortal count above one, two otherwise. */
+static inline int decref_then_0(rcy_object_t *old)
+{
+    intptr_t r = old->refcnt, above = r - 2;
+    if (RCY_LIKELY((uintptr_t)above < (uintptr_t)RCY_REFCNT_IMMORTAL - 2)) {
+        old->refcnt = r - 1;
+        return 0;
+    }
+    if (above < 0) /* 1: it dies; 0 or negative: a corrupt count (aborts) */
+        return release_replaced(old);
+    return 0; /* immortal */
+}
+
+/* Whether obj (an instance) is compact and ix one of its slots: one
+   comparison with the top bits of the layout word (COMPACT and the
+   capacity). */
+static inline bool compact_has(const rcy_object_t *obj, size_t ix)
+{
+    return ix + 32 < as_instance(obj)->layout >> L_CAP_SHIFT;
+}
+
 int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value)
 {
-    if (RCY_LIKELY(obj != NULL && name != NULL && value != NULL) && instance_fast(obj) &&
-        rcyi_same_runtime(value, obj->type->rt)) {
-        rcy_object_t *key = name_cached(obj->type->rt->builtins, name);
-        if (key != NULL && store_fast(obj, key, value) == 0)
-            return 0;
-    }
-    return setattr_slow(obj, name, value);
+    if (RCY_UNLIKELY(obj == NULL))
+        return RCY_EINVAL;
+    /* A NULL name misses the class's cache: the slow path refuses it. */
+    if (RCY_UNLIKELY(value == NULL) || !instance_fast(obj) || !rcyi_same_runtime(value, obj->type->rt))
+        return setattr_slow(obj, name, value);
+    size_t ix;
+    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)) || RCY_UNLIKELY(!compact_has(obj, ix)))
+        return setattr_slow(obj, name, value);
+    rcy_object_t **slot = &as_instance(obj)->values[ix];
+    rcy_object_t *old = *slot;
+    if (RCY_UNLIKELY(old == NULL) || RCY_UNLIKELY(!incref_fast(value)))
+        return setattr_slow(obj, name, value);
+    *slot = value;
+    return decref_then_0(old);
 }
 
 static int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value)
@@ -745,30 +892,69 @@ static int setattr_slow(rcy_object_t *obj, const char *name, rcy_object_t *value
     rcy_runtime_t *rt = obj->type->rt;
     if (name == NULL || value == NULL)
         return rcyi_set_error(rt, RCY_EINVAL);
-    size_t n = strlen(name);
-    if (!rcyi_utf8_valid(name, n))
-        return rcyi_set_error(rt, RCY_EINVAL);
+    rcyi_check_live(value); /* the fast path sends a freed value here */
+    /* A name the runtime's cache knows has valid text, interned already. */
+    rcy_object_t *key = name_cached(rt->builtins, name);
+    size_t n = 0;
+    if (key == NULL) {
+        n = strlen(name);
+        if (!rcyi_utf8_valid(name, n))
+            return rcyi_set_error(rt, RCY_EINVAL);
+    }
     int err = attr_check(obj);
     if (err < 0)
         return err;
     if (!rcyi_same_runtime(value, rt))
         return rcyi_set_error(rt, RCY_ERUNTIME);
-    rcy_object_t *key = rcyi_str_intern(rt, name, n, rcyi_str_hash_bytes(name, n));
-    if (key == NULL)
-        return RCY_ENOMEM;
-    name_remember(rt->builtins, name, key);
-    return setattr_interned(obj, key, value);
+    if (key == NULL) {
+        key = rcyi_str_intern(rt, name, n, rcyi_str_hash_bytes(name, n));
+        if (key == NULL)
+            return RCY_ENOMEM;
+        name_remember(rt->builtins, name, key);
+    }
+    err = setattr_interned(obj, key, value);
+    if (err == 0)
+        class_learn(obj, name, key);
+    return err;
+}
+
+/* The fast path of rcy_getattr: the value (borrowed), or NULL when the
+   fast path does not apply (nothing recorded). obj is not NULL. */
+FAST_INLINE rcy_object_t *getattr_fast(rcy_object_t *obj, const char *name)
+{
+    if (!instance_fast(obj)) /* a NULL name misses the class's cache */
+        return NULL;
+    size_t ix;
+    if (RCY_UNLIKELY(!class_cached(class_of(obj), name, &ix)) || RCY_UNLIKELY(!compact_has(obj, ix)))
+        return NULL;
+    return as_instance(obj)->values[ix];
 }
 
 rcy_object_t *rcy_getattr(rcy_object_t *obj, const char *name)
 {
-    if (RCY_LIKELY(obj != NULL && name != NULL) && instance_fast(obj)) {
-        rcy_object_t *key = name_cached(obj->type->rt->builtins, name);
-        rcy_object_t *v = key != NULL ? load_fast(obj, key) : NULL;
-        if (v != NULL)
-            return v;
+    if (RCY_UNLIKELY(obj == NULL))
+        return NULL;
+    rcy_object_t *v = getattr_fast(obj, name);
+    if (RCY_UNLIKELY(v == NULL))
+        return getattr_slow(obj, name);
+    return v;
+}
+
+rcy_object_t *rcyi_getattr_fast(rcy_object_t *obj, const char *name) { return getattr_fast(obj, name); }
+
+/* rcy_getattr_ref (the rest is in access.c with the other getters of new
+   references): found by the fast path, nothing is recorded, so there is no
+   last error to put back. */
+int rcy_getattr_ref(rcy_object_t *obj, const char *name, rcy_object_t **out)
+{
+    if (RCY_LIKELY(obj != NULL) && RCY_LIKELY(out != NULL)) {
+        rcy_object_t *v = getattr_fast(obj, name);
+        if (RCY_LIKELY(v != NULL) && RCY_LIKELY(incref_fast(v))) {
+            *out = v;
+            return 1;
+        }
     }
-    return getattr_slow(obj, name);
+    return rcyi_getattr_ref_slow(obj, name, out);
 }
 
 static rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name)
@@ -782,10 +968,17 @@ static rcy_object_t *getattr_slow(rcy_object_t *obj, const char *name)
     }
     if (attr_check(obj) < 0)
         return NULL;
-    size_t n = strlen(name);
-    rcy_object_t *key = rcyi_str_intern_find(rt, name, n, rcyi_str_hash_bytes(name, n));
-    if (key != NULL)
-        name_remember(rt->builtins, name, key);
+    rcy_object_t *key = name_cached(rt->builtins, name);
+    size_t n;
+    if (key != NULL) {
+        n = (size_t)((const rcyi_str_t *)key)->ob.size;
+    } else {
+        n = strlen(name);
+        key = rcyi_str_intern_find(rt, name, n, rcyi_str_hash_bytes(name, n));
+        if (key != NULL)
+            name_remember(rt->builtins, name, key);
+    }
+    class_learn(obj, name, key);
     return getattr_text(obj, key, name, n);
 }
 
@@ -820,10 +1013,20 @@ static rcy_object_t *name_key(rcy_object_t *obj, rcy_object_t *name)
    runtime, immortal and so never freed. */
 int rcy_setattr_str(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
 {
-    if (RCY_LIKELY(obj != NULL && name != NULL && value != NULL) && instance_fast(obj) &&
-        rcyi_same_runtime(value, obj->type->rt) && store_fast(obj, name, value) == 0)
-        return 0;
-    return setattr_str_slow(obj, name, value);
+    if (RCY_UNLIKELY(obj == NULL))
+        return RCY_EINVAL;
+    /* A NULL name is no key of the class: the slow path refuses it. */
+    if (RCY_UNLIKELY(value == NULL) || !instance_fast(obj) || !rcyi_same_runtime(value, obj->type->rt))
+        return setattr_str_slow(obj, name, value);
+    int ix = keys_find(class_of(obj), name);
+    if (RCY_UNLIKELY(ix < 0) || RCY_UNLIKELY(!compact_has(obj, (size_t)ix)))
+        return setattr_str_slow(obj, name, value);
+    rcy_object_t **slot = &as_instance(obj)->values[ix];
+    rcy_object_t *old = *slot;
+    if (RCY_UNLIKELY(old == NULL) || RCY_UNLIKELY(!incref_fast(value)))
+        return setattr_str_slow(obj, name, value);
+    *slot = value;
+    return decref_then_0(old);
 }
 
 static int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t *value)
@@ -833,6 +1036,7 @@ static int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t 
     rcy_runtime_t *rt = obj->type->rt;
     if (name == NULL || value == NULL)
         return rcyi_set_error(rt, RCY_EINVAL);
+    rcyi_check_live(value); /* the fast path sends a freed value here */
     if (!rcyi_is_str(name))
         return rcyi_set_error(rt, RCY_ETYPE);
     int err = attr_check(obj);
@@ -848,12 +1052,17 @@ static int setattr_str_slow(rcy_object_t *obj, rcy_object_t *name, rcy_object_t 
 
 rcy_object_t *rcy_getattr_str(rcy_object_t *obj, rcy_object_t *name)
 {
-    if (RCY_LIKELY(obj != NULL && name != NULL) && instance_fast(obj)) {
-        rcy_object_t *v = load_fast(obj, name);
-        if (v != NULL)
-            return v;
-    }
-    return getattr_str_slow(obj, name);
+    if (RCY_UNLIKELY(obj == NULL))
+        return NULL;
+    if (!instance_fast(obj)) /* a NULL name is no key: the slow path refuses it */
+        return getattr_str_slow(obj, name);
+    int ix = keys_find(class_of(obj), name);
+    if (RCY_UNLIKELY(ix < 0) || RCY_UNLIKELY(!compact_has(obj, (size_t)ix)))
+        return getattr_str_slow(obj, name);
+    rcy_object_t *v = as_instance(obj)->values[ix];
+    if (RCY_UNLIKELY(v == NULL))
+        return getattr_str_slow(obj, name);
+    return v;
 }
 
 static rcy_object_t *getattr_str_slow(rcy_object_t *obj, rcy_object_t *name)

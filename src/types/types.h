@@ -87,6 +87,12 @@ typedef struct rcyi_dict_s {
    dict. */
 #define RCYI_SHARED_KEYS_MAX 30
 
+/* Entries of a class's cache of char * attribute names (a power of two). */
+#define RCYI_CLASS_NAME_CACHE 16
+
+/* The bytes of a key's text a class's cache of char * names keeps. */
+#define RCYI_NAME_TEXT 8
+
 typedef struct rcyi_class_s {
     rcy_object_t ob;
     rcy_type_t *instance_type; /* named after the class; lives with the runtime */
@@ -105,16 +111,27 @@ typedef struct rcyi_class_s {
     uint8_t nkeys;
     uint8_t spare;
     rcy_object_t *keys[RCYI_SHARED_KEYS_MAX];
+    /* The char * attribute calls' cache of this class (class.c): for a
+       name pointer a caller passed, the index of its key in keys and the
+       first bytes of the key's text, direct-mapped by a hash of the
+       pointer. An entry proves nothing by itself: a hit counts only after
+       the text at the pointer compared equal to the key's (a caller's
+       buffer may change between calls): against the copy here for the
+       first bytes (no load of the key on the way), then against the key.
+       So it costs no string hashing, but one comparison of a short name. */
+    const char *name_ptr[RCYI_CLASS_NAME_CACHE];          /* a sentinel when empty */
+    char name_text[RCYI_CLASS_NAME_CACHE][RCYI_NAME_TEXT]; /* from the start, with the NUL if it fits */
+    uint8_t name_ix[RCYI_CLASS_NAME_CACHE];
 } rcyi_class_t;
 
 /* A compact instance (CPython 3.11-3.13's inline values): a weak-reference
    list, a layout word, and `capacity` value slots, values[i] being the
    attribute whose name is the class's keys[i] (NULL: absent). The layout
    word (class.c) holds the capacity, and either the number of attributes
-   and their insertion order (5 bits per key index), or RCYI_LAYOUT_DICT:
-   the instance has a dict (asked for by rcy_instance_dict, or because its
-   attributes outgrew what the layout can say), held in values[0], and the
-   other slots are unused. The class is the type's owner (rcy_type_t) and
+   and their insertion order (5 bits per key index) with its COMPACT bit,
+   or its DICT bit: the instance has a dict (asked for by
+   rcy_instance_dict, or because its attributes outgrew what the layout can
+   say), held in values[0], and the other slots are unused. The class is the type's owner (rcy_type_t) and
    each instance holds a reference to it. */
 typedef struct rcyi_instance_s {
     rcy_object_t ob;
@@ -258,6 +275,14 @@ static inline bool rcyi_is_class(const rcy_object_t *o)
     return o->type == rcyi_builtins(o)->class_type;
 }
 RCYI_FUNC bool rcyi_is_instance(const rcy_object_t *o);
+/* rcy_getattr's fast path alone (class.c), for the other attribute getters:
+   the value (borrowed) when obj (not NULL) is a live compact instance whose
+   class's cache knows the name pointer and which has the attribute, else
+   NULL with nothing recorded (then call rcy_getattr). Aborts on a freed
+   obj. */
+RCYI_FUNC rcy_object_t *rcyi_getattr_fast(rcy_object_t *obj, const char *name);
+/* rcy_getattr_ref is its fast path (class.c) and then this (access.c). */
+RCYI_FUNC int rcyi_getattr_ref_slow(rcy_object_t *obj, const char *name, rcy_object_t **out);
 /* An int or a bool (CPython's PyLong_Check): both are rcyi_int_t. */
 static inline bool rcyi_is_intlike(const rcy_object_t *o)
 {
