@@ -348,6 +348,9 @@ int main(int argc, char **argv)
         bench_emit("pauses", kase, n, "incr_last_snapshot", (double)is.last_snapshot);
         bench_emit("pauses", kase, n, "incr_max_step_us", is.max_step_seconds * 1e6);
         bench_emit("pauses", kase, n, "incr_work", (double)is.work);
+        bench_emit("pauses", kase, n, "incr_time_stops", (double)is.time_stops);
+        bench_emit("pauses", kase, n, "incr_no_time", (double)is.no_time);
+        bench_emit("pauses", kase, n, "incr_assists", (double)is.assists);
     }
     if (m.floating != NULL && p.nfloating > 0) {
         double mx = 0;

@@ -336,6 +336,7 @@ def main():
     other_sizes = set(int(x) for x in args.other_sizes.split(",")) if args.other_sizes else None
     os.makedirs(args.out, exist_ok=True)
     began = time.time()
+    args.commit = git_commit()  # the checkout the run began on (it may move while a long run goes on)
     print("recycle benchmarks (%s): %s; CPythons: %s; load average %s" % (
         "quick" if args.quick else "long" if args.long else "standard", time.strftime("%Y-%m-%d %H:%M %Z"),
         ", ".join(p["label"] for p in pythons), " ".join("%.2f" % x for x in os.getloadavg())))
@@ -472,7 +473,7 @@ def save(args, samples, dists, runs, pythons, ref_label, began):
         json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(began)),
                    "minutes": round((time.time() - began) / 60.0, 1),
                    "mode": "quick" if args.quick else "long" if args.long else "standard",
-                   "commit": git_commit(), "machine": machine_info(), "load": load,
+                   "commit": args.commit, "machine": machine_info(), "load": load,
                    "variants": args.variant, "pythons": pythons, "reference": ref_label, "rows": rows,
                    "samples": [list(k) + [v] for k, v in sorted(samples.items(), key=str)],
                    "dists": [list(k) + [v] for k, v in sorted(dists.items(), key=str)],

@@ -225,12 +225,25 @@ typedef struct rcy_config_s {
         RCY_GC_MODE, "incremental" or "compat" when the runtime is created,
         overrides it. Any other value means compat. */
     int gc_mode;
-    /** Incremental mode: the work of one step, in objects visited plus
-        references traversed; 0 (the default) means 40,000 (about half a
-        millisecond on the machine of docs/benchmarks.md). RCY_GC_INCR_STEP=N in the environment overrides it
-        (a test knob: tiny steps interleave the program with every phase of
-        a pass). */
+    /** Incremental mode: the most work one step may do, in objects visited
+        plus references traversed; 0 (the default) means 400,000. A step
+        also stops when its time is spent (incr_pause_us), whichever comes
+        first. RCY_GC_INCR_STEP=N in the environment overrides it (a test
+        knob: tiny steps interleave the program with every phase of a
+        pass). */
     size_t incr_step_work;
+    /** Incremental mode: the pause target in microseconds of the thread's
+        CPU time. A step runs at the end of an automatic young collection
+        and stops once that collection and the step together reach it (the
+        thread's CPU clock is read every few thousand work units); after a
+        young collection that alone takes longer, the step does only one
+        clock interval's work (4,096 units). A pass that lags behind the
+        program's promotions gets longer steps, up to 8 times the target,
+        before the backstop finishes it at once. 0 (the default)
+        means 1,000. RCY_GC_INCR_PAUSE_US=N in the environment overrides
+        it, N = 0 meaning no time bound at all (steps bounded by their work
+        alone: a test knob, which makes steps deterministic). */
+    size_t incr_pause_us;
 } rcy_config_t;
 
 /** Fills cfg with the defaults described in rcy_config_t and sets its size
@@ -1793,6 +1806,10 @@ typedef struct rcy_gc_incr_stats_s {
     double max_step_seconds;  /**< the longest step (wall clock), synchronous finishes aside */
     int in_pass;              /**< a pass is in progress */
     size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
+    uint64_t time_stops;      /**< steps stopped by the pause target before their work budget */
+    uint64_t no_time;         /**< young collections with credit but no time left for a step */
+    uint64_t assists;         /**< steps allowed more than the pause target: the pass lagged behind the promotions */
+    uint64_t wide_passes;     /**< passes whose array needed 8-byte entries (objects more than 64 GB apart) */
 } rcy_gc_incr_stats_t;
 
 /** Zeroes out and sets its size field. NULL is ignored. */

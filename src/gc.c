@@ -692,6 +692,10 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
         rcyi_incr_abort(rt); /* a full collection supersedes a pass */
     RCYI_VALIDATE_HEAP(rt, "before a collection");
     rt->collecting = true;
+    /* Incremental mode: a step after an automatic young collection gets
+       what is left of the pause target, counted from here. */
+    bool step = automatic && rt->gc_mode == RCY_GC_INCREMENTAL && generation < RCY_NUM_GENERATIONS - 1;
+    double cpu_start = step ? rcyi_incr_cpu_now() : 0.0;
     rcy_gc_info_t info = {generation, 0, 0, 0, 0.0, 0, 0.0};
     if (!shutdown)
         invoke_callbacks(rt, RCY_GC_START, &info);
@@ -699,8 +703,8 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
     collect_result_t res = collect_main(rt, generation);
     if (generation == RCY_NUM_GENERATIONS - 1)
         rcyi_incr_full_collection_done(rt);
-    else if (automatic && rt->gc_mode == RCY_GC_INCREMENTAL)
-        rcyi_incr_after_young(rt, rt->long_lived_pending - pending);
+    else if (step)
+        rcyi_incr_after_young(rt, rt->long_lived_pending - pending, cpu_start);
     info.collected = res.collected;
     info.uncollectable = res.uncollectable;
     info.candidates = res.candidates;

@@ -3,8 +3,10 @@
  * mode"). Opt-in (rcy_gc_set_mode(rt, RCY_GC_INCREMENTAL)); in the default
  * compat mode nothing here runs but the mode checks.
  *
- * A pass over the old generation runs in budgeted steps, after the young
- * collections, with the program running in between and changing anything
+ * A pass over the old generation runs in steps bounded by time (the pause
+ * target less the young collection that runs the step) and by credit
+ * (pacing.h), after the young collections, with the program running in
+ * between and changing anything
  * (references moved between containers without any count changing
  * included: there is no write barrier). The steps compute hints; only the
  * last phase frees anything, and it is an exact trial deletion, so the
@@ -17,14 +19,19 @@
  *             the reference count then (update_refs);
  *   SUBTRACT  each P object's references to P objects lower their hints
  *             (subtract_refs), at 0 at the least;
- *   MARK      P objects whose hint is still > 0 (referenced from outside
- *             P, as far as the hints tell) are swapped to the front of P;
- *   SCAN      the front is scanned in order: what a scanned object refers
- *             to in P joins the front, and the scanned object goes back to
- *             the old generation's list (move_unreachable, over an array);
+ *   SCAN      a mark cursor examines P in order for roots (objects
+ *             whose hint is still > 0: referenced from outside P, as far
+ *             as the hints tell) and swaps each to the end of the front
+ *             P[0, reached); the front is scanned in order, what a
+ *             scanned object refers to in P joining it, and each scanned
+ *             object goes back to the old generation's list
+ *             (move_unreachable over an array; the cursor only examines
+ *             what the front has not reached, so a live heap costs one
+ *             walk, not two);
  *   GROUP     the rest of P, S (the suspects), is split into weakly
  *             connected components by union-find over its references
- *             (and weak references to their referents);
+ *             (and weak references to their referents), its arrays in
+ *             P's emptied front (S larger than that: one region);
  *   COLLECT   whole components are gathered into a list and collected by
  *             the collector's own region collection (rcyi_gc_collect_region:
  *             trial deletion of that list against everything else, then
@@ -55,12 +62,19 @@
 #include <string.h>
 #include <time.h>
 
-enum { IDLE = 0, SNAPSHOT, SUBTRACT, MARK, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
+enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
-#define STEP_WORK_DEFAULT 120000 /* work units per step: about 0.7 ms at 6 ns a unit (measured here) */
-#define START_DEN 64            /* a pass starts when promotions reach 1/64 of the last live size */
-#define PACE_DEN 8              /* ... and is paced to end within 1/8 more */
+#define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
+#define PAUSE_US_DEFAULT 1000   /* the pause target: young collection and step, CPU microseconds */
+#define PAUSE_MARGIN_US 150     /* kept back from the target: the clock's granularity, the step's end */
+#define CHECK_UNITS 4096        /* work units between two reads of the thread's CPU clock */
+#define ASSIST_MAX 8.0          /* a lagging pass's steps may take up to 8 times the pause target */
+#define SNAP_BATCH 64           /* objects SNAPSHOT moves into P between two checks of the step */
+#define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
+#define START_DEN 64            /* the first pass starts when promotions reach 1/64 of the live size */
+#define END_NUM 15              /* passes are paced to end when promotions reach 15/64 of the live size, */
+#define END_DEN 64              /* ... before the backstop's 1/4 (compat mode's 25 % rule) */
 #define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
 #define BACKSTOP_DEN 4
 #define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
@@ -68,27 +82,40 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, MARK, SCAN, GROUP_CLEAR, GROUP, COLLECT, DO
 typedef struct rcyi_incr_s {
     int phase;
     rcy_gc_head_t pending;   /* SNAPSHOT: the old generation at the start, not yet in P */
-    rcy_object_t **objs;     /* P */
+    rcy_gc_head_t scanned;   /* SCAN: the objects it returned, in scan order, until the pass ends */
+    void *objs;              /* P: 4-byte compressed pointers (p_get), or 8-byte ones when wide */
+    bool wide;               /* some object of the pass is not within 64 GB of base, or unaligned */
+    uintptr_t base;          /* narrow P: object = base + 16 * entry (0: NULL) */
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
-    size_t reached;          /* MARK, SCAN: P[0, reached) is reached; S = P[reached, len) */
+    size_t reached;          /* SCAN: P[0, reached) is reached (the front); then S = P[reached, len) */
+    size_t mark;             /* SCAN: the next object to examine as a root (hint > 0) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
-    size_t *parent, *ring;   /* GROUP: union-find over S, and each set as a ring */
+    size_t freed;            /* SNAPSHOT, SUBTRACT: slots of P cleared by untracking */
+    uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
+                                each, in P's front (free once scanned): no memory of their own */
+    bool one;                /* S is larger than the front: collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
     int64_t step_work;
+    double pause;            /* the pause target, s of thread CPU time (0: none) */
+    double deadline;         /* the current step stops at this thread CPU time (0: no time bound) */
+    int64_t check_at;        /* ... and reads the clock when its budget left falls to this */
 
     /* The pass. */
     double t_start, in_steps;
     intptr_t steps, collected, uncollectable, candidates;
     size_t snapshot, returned, survivors, suspects, largest_group;
     intptr_t pending_at_start;
+    intptr_t count_at_start;  /* the generation-2 count when the pass started */
     bool sync; /* finishing synchronously (backstop) */
 
     /* Across passes. */
     size_t ext_seen;   /* rt->ext_bytes already credited */
     size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
     uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
+    uint64_t window_last; /* objects promoted while the last completed pass ran (0: no pass yet) */
+    uint64_t count_window; /* generation-1 collections while it ran */
     uint64_t work_per_obj_fp; /* the last pass's work per snapshot object, 8 fixed-point bits */
     uint64_t bytes_per_obj;
 
@@ -104,6 +131,36 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double rcyi_incr_cpu_now(void)
+{
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#endif
+    return 0.0;
+}
+
+/* Whether the current step must stop: its work budget is spent, or (every
+   CHECK_UNITS units) the thread's CPU clock has passed the step's
+   deadline, which ends the step's budget (rcyi_pacer_step_stop: the credit
+   not spent stays for the next step). Never while finishing synchronously
+   (no step: rcyi_pacer_exhausted is false, and there is no deadline). */
+static inline bool step_over(rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    if (rcyi_pacer_exhausted(p))
+        return true;
+    if (RCY_LIKELY(in->deadline == 0.0 || p->step_left > in->check_at))
+        return false;
+    in->check_at = p->step_left - CHECK_UNITS;
+    if (rcyi_incr_cpu_now() < in->deadline)
+        return false;
+    rcyi_pacer_step_stop(p);
+    in->st.time_stops++;
+    return true;
+}
+
 /* ---- Header encoding of P objects ------------------------------------- */
 
 static inline bool in_p(const rcy_gc_head_t *g) { return (g->next & RCYI_NEXT_INCR) != 0; }
@@ -111,6 +168,34 @@ static inline size_t p_index(const rcy_gc_head_t *g) { return (size_t)(g->next >
 static inline void p_set_index(rcy_gc_head_t *g, size_t i) { g->next = ((uintptr_t)i << 2) | RCYI_NEXT_INCR; }
 static inline uintptr_t hint_get(const rcy_gc_head_t *g) { return g->prev >> 2; }
 static inline void hint_set(rcy_gc_head_t *g, uintptr_t h) { g->prev = (g->prev & RCYI_PREV_FINALIZED) | (h << 2); }
+
+/* P's entries: a 4-byte entry is an object's distance from base in
+   16-byte units (0 for none: objects are 16-byte aligned, after their
+   16-byte header), which halves P; an object that does not fit (farther
+   than 64 GB from the pass's first object, or unaligned) makes P wide,
+   8-byte pointers, for the rest of the pass (p_widen). */
+static inline rcy_object_t *p_get(const rcyi_incr_t *in, size_t i)
+{
+    if (RCY_LIKELY(!in->wide)) {
+        uint32_t e = ((const uint32_t *)in->objs)[i];
+        return e == 0 ? NULL : (rcy_object_t *)(in->base + ((uintptr_t)e << 4));
+    }
+    return ((rcy_object_t *const *)in->objs)[i];
+}
+static inline void p_clear(rcyi_incr_t *in, size_t i)
+{
+    if (RCY_LIKELY(!in->wide))
+        ((uint32_t *)in->objs)[i] = 0;
+    else
+        ((rcy_object_t **)in->objs)[i] = NULL;
+}
+static inline size_t p_elem(const rcyi_incr_t *in) { return in->wide ? sizeof(rcy_object_t *) : sizeof(uint32_t); }
+/* Whether o has a 4-byte entry (narrow P). */
+static inline bool p_fits(const rcyi_incr_t *in, const rcy_object_t *o)
+{
+    uintptr_t d = (uintptr_t)o - in->base;
+    return (uintptr_t)o > in->base && (d & 15) == 0 && (d >> 4) <= UINT32_MAX;
+}
 
 /* Puts a P object (its slot already cleared) at the end of list. */
 static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
@@ -122,9 +207,16 @@ static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
 
 static void swap(rcyi_incr_t *in, size_t i, size_t j)
 {
-    rcy_object_t *a = in->objs[i], *b = in->objs[j];
-    in->objs[i] = b;
-    in->objs[j] = a;
+    rcy_object_t *a = p_get(in, i), *b = p_get(in, j);
+    if (RCY_LIKELY(!in->wide)) {
+        uint32_t *e = in->objs, t = e[i];
+        e[i] = e[j];
+        e[j] = t;
+    } else {
+        rcy_object_t **e = in->objs;
+        e[i] = b;
+        e[j] = a;
+    }
     if (a != NULL)
         p_set_index(rcyi_as_gc(a), j);
     if (b != NULL)
@@ -153,11 +245,13 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
             return NULL;
         memset(rt->incr, 0, sizeof(rcyi_incr_t));
         rcyi_incr_t *in = rt->incr;
-        in->step_work = rt->incr_step_work > 0 ? rt->incr_step_work : STEP_WORK_DEFAULT;
+        in->step_work = rt->incr_step_work > 0 ? (int64_t)rt->incr_step_work : STEP_WORK_DEFAULT;
+        in->pause = (double)rt->incr_pause_us * 1e-6;
         rcyi_pacer_init(&in->pacer, in->step_work, in->step_work / 64 + 1, 64);
         in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
         in->bytes_per_obj = 64;
         rcyi_list_init(&in->pending);
+        rcyi_list_init(&in->scanned);
         in->live_last = (uint64_t)rt->long_lived_total;
         in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
     }
@@ -168,6 +262,7 @@ void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
 {
     rt->gc_mode = cfg->gc_mode == RCY_GC_INCREMENTAL ? RCY_GC_INCREMENTAL : RCY_GC_COMPAT;
     rt->incr_step_work = cfg->incr_step_work;
+    rt->incr_pause_us = cfg->incr_pause_us > 0 ? cfg->incr_pause_us : PAUSE_US_DEFAULT;
     const char *env = getenv("RCY_GC_MODE");
     if (env != NULL && strcmp(env, "incremental") == 0)
         rt->gc_mode = RCY_GC_INCREMENTAL;
@@ -181,6 +276,15 @@ void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
         long long v = strtoll(env, &end, 10);
         if (*end == '\0' && v > 0 && v < ((long long)1 << 40))
             rt->incr_step_work = (size_t)v;
+    }
+    /* A test knob as well: the pause target, 0 for none (steps bounded by
+       their work alone, and so deterministic). */
+    env = getenv("RCY_GC_INCR_PAUSE_US");
+    if (env != NULL && *env != '\0') {
+        char *end;
+        long long v = strtoll(env, &end, 10);
+        if (*end == '\0' && v >= 0 && v < ((long long)1 << 40))
+            rt->incr_pause_us = (size_t)v;
     }
     rt->incr = NULL;
     /* The state now rather than at the first collection (which would then
@@ -202,14 +306,19 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
 
 /* ---- Giving a pass up ------------------------------------------------- */
 
+/* The first slot of P that may hold an object: after SCAN, P[0, reached)
+   holds GROUP's arrays. */
+static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->reached : 0; }
+
 static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_free(rt, in->objs);
-    rcyi_free(rt, in->parent);
-    rcyi_free(rt, in->ring);
     in->objs = NULL;
+    in->wide = false;
+    in->base = 0;
     in->parent = in->ring = NULL;
     in->len = in->cap = in->pos = in->reached = in->m = 0;
+    in->one = false;
 }
 
 void rcyi_incr_abort(rcy_runtime_t *rt)
@@ -218,14 +327,15 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    for (size_t i = 0; i < in->len; i++) {
-        rcy_object_t *o = in->objs[i];
+    for (size_t i = p_first(in); i < in->len; i++) {
+        rcy_object_t *o = p_get(in, i);
         if (o != NULL) {
-            in->objs[i] = NULL;
+            p_clear(in, i);
             relink(rcyi_as_gc(o), old);
         }
     }
     rcyi_list_merge(&in->pending, old);
+    rcyi_list_merge(&in->scanned, old);
     free_arrays(rt, in);
     rcyi_pacer_end(&in->pacer);
     in->phase = IDLE;
@@ -237,9 +347,9 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     const rcyi_incr_t *in = rt->incr;
     if (in == NULL || in->phase == IDLE)
         return 0;
-    size_t n = rcyi_list_size(&in->pending);
-    for (size_t i = 0; i < in->len; i++)
-        n += in->objs[i] != NULL;
+    size_t n = rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
+    for (size_t i = p_first(in); i < in->len; i++)
+        n += p_get(in, i) != NULL;
     return n;
 }
 
@@ -248,11 +358,13 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
     rcyi_incr_t *in = rt->incr;
     size_t i = p_index(g);
-    if (RCY_UNLIKELY(in == NULL || i >= in->len || in->objs[i] != rcyi_from_gc(g)))
+    if (RCY_UNLIKELY(in == NULL || i >= in->len || i < p_first(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
-    in->objs[i] = NULL;
+    p_clear(in, i);
     if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
         in->zeros--; /* one fewer to reach */
+    else if (in->phase < SCAN)
+        in->freed++;
     g->next = 0;
     g->prev &= RCYI_PREV_FINALIZED;
 }
@@ -261,11 +373,15 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
 
 static const char INCR_WALK[] = "the collector";
 
+#define SUB_RING 16 /* SUBTRACT's visits in flight (a power of two), as gc.c's SCAN_RING */
+
 typedef struct visit_s {
     rcy_runtime_t *rt;
     rcyi_incr_t *in;
     uint64_t edges;
     size_t from; /* GROUP: the S index of the object traversed */
+    unsigned ring_pos;
+    rcy_object_t *ring[SUB_RING]; /* SUBTRACT: children whose decrement is due later */
 } visit_t;
 
 /* A P object reached through a traverse: of this runtime (a foreign
@@ -303,16 +419,46 @@ static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, visit_t *v)
             visit(items[i], NULL, i, v);
 }
 
+static inline void subtract_one(rcy_object_t *child, visit_t *v)
+{
+    rcy_gc_head_t *g = p_child(child, v);
+    if (g != NULL && hint_get(g) > 0)
+        hint_set(g, hint_get(g) - 1);
+}
+
+/* A decrement is carried out SUB_RING visits later, the child's header
+   asked for now (gc.c's visit_decref_full): several cache misses in
+   flight instead of one. Decrements commute; the ring is emptied before
+   the step ends (subtract_flush), so no child is held across the
+   program. */
 static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
     (void)index;
     visit_t *v = arg;
     v->edges++;
-    rcy_gc_head_t *g = p_child(child, v);
-    if (g != NULL && hint_get(g) > 0)
-        hint_set(g, hint_get(g) - 1);
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(rcyi_as_gc(child), 1, 3);
+    __builtin_prefetch((const char *)child + sizeof(rcy_object_t) - 1, 0, 3);
+#endif
+    rcy_object_t *due = v->ring[v->ring_pos];
+    v->ring[v->ring_pos] = child;
+    v->ring_pos = (v->ring_pos + 1) & (SUB_RING - 1);
+    if (due != NULL)
+        subtract_one(due, v);
     return 0;
+}
+
+static void subtract_flush(visit_t *v)
+{
+    for (unsigned k = 0; k < SUB_RING; k++) {
+        unsigned j = (v->ring_pos + k) & (SUB_RING - 1);
+        if (v->ring[j] != NULL) {
+            rcy_object_t *due = v->ring[j];
+            v->ring[j] = NULL;
+            subtract_one(due, v);
+        }
+    }
 }
 
 static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, void *arg)
@@ -325,7 +471,12 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
     if (g != NULL) {
         size_t i = p_index(g);
         if (i >= v->in->reached) {
-            swap(v->in, i, v->in->reached++);
+            /* Mostly the object is where the front ends already (P in
+               the scan order of the last pass): no swap, nothing
+               written. */
+            if (i != v->in->reached)
+                swap(v->in, i, v->in->reached);
+            v->in->reached++;
             v->in->zeros--;
         }
     }
@@ -334,13 +485,13 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
 
 /* Union-find over S, with each set also a ring (ring[j]: the next member),
    so that a set's members are found from any of them. */
-static size_t find(size_t *parent, size_t j)
+static uint32_t find(uint32_t *parent, uint32_t j)
 {
-    size_t r = j;
+    uint32_t r = j;
     while (parent[r] != r)
         r = parent[r];
     while (parent[j] != r) {
-        size_t next = parent[j];
+        uint32_t next = parent[j];
         parent[j] = r;
         j = next;
     }
@@ -349,11 +500,11 @@ static size_t find(size_t *parent, size_t j)
 
 static void unite(rcyi_incr_t *in, size_t a, size_t b)
 {
-    size_t ra = find(in->parent, a), rb = find(in->parent, b);
+    uint32_t ra = find(in->parent, (uint32_t)a), rb = find(in->parent, (uint32_t)b);
     if (ra == rb)
         return;
     in->parent[rb] = ra;
-    size_t t = in->ring[ra];
+    uint32_t t = in->ring[ra];
     in->ring[ra] = in->ring[rb];
     in->ring[rb] = t;
 }
@@ -383,37 +534,81 @@ static int visit_union(rcy_object_t *child, const char *label, intptr_t index, v
    finishing synchronously) or its work is done, charging one unit per
    object visited and one per edge traversed, where they happen. */
 
+/* Gives P room for cap entries, wide ones if `wide` (converting the
+   narrow entries in place, from the end: an 8-byte entry i covers narrow
+   entries 2i and 2i + 1, already converted). False (the pass given up)
+   when memory is short. */
+static bool p_grow(rcy_runtime_t *rt, rcyi_incr_t *in, size_t cap, bool wide)
+{
+    size_t bytes;
+    size_t elem = wide ? sizeof(rcy_object_t *) : sizeof(uint32_t);
+    void *objs = rcyi_size_mul(cap, elem, &bytes) ? incr_realloc(rt, in->objs, cap, elem) : NULL;
+    if (objs == NULL) {
+        in->st.out_of_memory++;
+        rcyi_incr_abort(rt);
+        return false;
+    }
+    in->objs = objs;
+    in->cap = cap;
+    if (wide && !in->wide) {
+        for (size_t i = in->len; i-- > 0;) {
+            uint32_t e = ((uint32_t *)objs)[i];
+            ((rcy_object_t **)objs)[i] = e == 0 ? NULL : (rcy_object_t *)(in->base + ((uintptr_t)e << 4));
+        }
+        in->wide = true;
+        in->st.wide_passes++;
+    }
+    return true;
+}
+
 static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    while (!rcyi_list_is_empty(&in->pending) && !rcyi_pacer_exhausted(p)) {
-        if (in->len == in->cap) {
-            size_t cap = in->cap + in->cap / 4 + 1024; /* rarely: the estimate was short */
-            size_t bytes;
-            if (!rcyi_size_mul(cap, sizeof(rcy_object_t *), &bytes))
-                cap = 0;
-            rcy_object_t **objs = cap ? incr_realloc(rt, in->objs, cap, sizeof(rcy_object_t *)) : NULL;
-            if (objs == NULL) {
-                in->st.out_of_memory++;
-                rcyi_incr_abort(rt);
-                return;
-            }
-            in->objs = objs;
-            in->cap = cap;
-        }
+    while (!rcyi_list_is_empty(&in->pending) && !step_over(in)) {
+        if (in->len == in->cap && !p_grow(rt, in, in->cap + in->cap / 4 + 1024, in->wide)) /* rarely */
+            return;
         rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
-        rcy_gc_head_t *next = rcyi_gc_next(g);
-        in->pending.next = (uintptr_t)next;
-        rcyi_gc_set_prev(next, &in->pending);
-        rcy_object_t *o = rcyi_from_gc(g);
-        if (RCY_UNLIKELY(o->refcnt <= 0))
-            rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
-                                           : "a tracked object has a reference count <= 0");
-        in->objs[in->len] = o;
-        p_set_index(g, in->len);
-        hint_set(g, (uintptr_t)o->refcnt);
-        in->len++;
-        rcyi_pacer_charge(p, 1);
+        if (in->len == 0 && !in->wide) /* P's base: 32 GB below the first object */
+            in->base = (uintptr_t)g > ((uintptr_t)1 << 35) ? (uintptr_t)g - ((uintptr_t)1 << 35) : 0;
+        if (!in->wide && !p_fits(in, rcyi_from_gc(g)) && !p_grow(rt, in, in->cap, true))
+            return; /* (given up, g still on pending) */
+        /* A batch of objects leaves pending at once (one relink for the
+           batch, one charge): at most SNAP_BATCH, the step's budget left
+           and P's room; it stops before an object that would make P wide
+           (the next round widens it). No code runs within a batch. */
+        size_t batch = SNAP_BATCH;
+        if (p->in_step && p->step_left < (int64_t)batch)
+            batch = p->step_left > 0 ? (size_t)p->step_left : 1;
+        if (batch > in->cap - in->len)
+            batch = in->cap - in->len;
+        size_t n = 0;
+        while (n < batch && g != &in->pending) {
+            rcy_object_t *o = rcyi_from_gc(g);
+            if (RCY_UNLIKELY(!in->wide && !p_fits(in, o)))
+                break;
+#if defined(__GNUC__) || defined(__clang__)
+            /* The list is mostly in allocation order: what the walk
+               reaches next is a little ahead in memory (gc.c's
+               PREFETCH_AHEAD). */
+            __builtin_prefetch((const char *)g + 2048, 1, 3);
+#endif
+            rcy_gc_head_t *next = rcyi_gc_next(g);
+            if (RCY_UNLIKELY(o->refcnt <= 0))
+                rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
+                                               : "a tracked object has a reference count <= 0");
+            if (RCY_LIKELY(!in->wide))
+                ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
+            else
+                ((rcy_object_t **)in->objs)[in->len] = o;
+            p_set_index(g, in->len);
+            hint_set(g, (uintptr_t)o->refcnt);
+            in->len++;
+            n++;
+            g = next;
+        }
+        in->pending.next = (uintptr_t)g;
+        rcyi_gc_set_prev(g, &in->pending);
+        rcyi_pacer_charge(p, n);
     }
     if (rcyi_list_is_empty(&in->pending)) {
         in->snapshot = in->len;
@@ -427,8 +622,9 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH_P(in, i)                                                                          \
     do {                                                                                           \
-        if ((i) + 16 < (in)->len && (in)->objs[(i) + 16] != NULL)                                  \
-            __builtin_prefetch((const char *)(in)->objs[(i) + 16] - sizeof(rcy_gc_head_t), 1, 3);  \
+        rcy_object_t *ahead_ = (i) + 16 < (in)->len ? p_get((in), (i) + 16) : NULL;               \
+        if (ahead_ != NULL)                                                                        \
+            __builtin_prefetch((const char *)ahead_ - sizeof(rcy_gc_head_t), 1, 3);                \
     } while (0)
 #else
 #define PREFETCH_P(in, i) ((void)0)
@@ -437,53 +633,55 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0};
+    visit_t v = {rt, in, 0, 0, 0, {NULL}};
     rt->walk = INCR_WALK;
-    while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->len && !step_over(in)) {
         PREFETCH_P(in, in->pos);
-        rcy_object_t *o = in->objs[in->pos++];
+        rcy_object_t *o = p_get(in, in->pos++);
         if (o == NULL)
             continue;
         v.edges = 0;
         traverse(o, visit_subtract, &v);
         rcyi_pacer_charge(p, 1 + v.edges);
     }
+    subtract_flush(&v);
     rt->walk = NULL;
     if (in->pos == in->len) {
-        in->phase = MARK;
-        in->pos = 0;
-        in->reached = 0;
-    }
-}
-
-static void phase_mark(rcyi_incr_t *in)
-{
-    rcyi_pacer_t *p = &in->pacer;
-    while (in->pos < in->len && !rcyi_pacer_exhausted(p)) {
-        PREFETCH_P(in, in->pos);
-        rcy_object_t *o = in->objs[in->pos];
-        if (o != NULL && hint_get(rcyi_as_gc(o)) > 0)
-            swap(in, in->pos, in->reached++);
-        in->pos++;
-        rcyi_pacer_charge(p, 1);
-    }
-    if (in->pos == in->len) {
         in->phase = SCAN;
-        in->pos = 0;
-        in->zeros = in->len - in->reached; /* with the freed slots: an upper bound */
+        in->pos = in->reached = in->mark = 0;
+        in->zeros = in->len - in->freed; /* every object of P, none reached yet */
     }
 }
 
 static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    visit_t v = {rt, in, 0, 0};
+    visit_t v = {rt, in, 0, 0, 0, {NULL}};
     rt->walk = INCR_WALK;
-    while (in->pos < in->reached && !rcyi_pacer_exhausted(p)) {
+    while (!step_over(in)) {
+        if (in->pos == in->reached) {
+            /* The front is scanned: the next root, if any (the mark
+               cursor examines each object of P once, skipping the
+               front). */
+            if (in->mark < in->reached)
+                in->mark = in->reached;
+            if (in->mark >= in->len || in->zeros == 0)
+                break;
+            PREFETCH_P(in, in->mark);
+            rcy_object_t *o = p_get(in, in->mark);
+            if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
+                if (in->mark != in->reached)
+                    swap(in, in->mark, in->reached);
+                in->reached++;
+                in->zeros--;
+            }
+            in->mark++;
+            rcyi_pacer_charge(p, 1);
+            continue;
+        }
         PREFETCH_P(in, in->pos);
         size_t i = in->pos++;
-        rcy_object_t *o = in->objs[i];
+        rcy_object_t *o = p_get(in, i);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -492,27 +690,32 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
            move_unreachable stops traversing so). */
         if (in->zeros > 0)
             traverse(o, visit_reach, &v);
-        in->objs[i] = NULL;
-        relink(rcyi_as_gc(o), old);
+        p_clear(in, i);
+        /* On a list of their own until the pass ends, not between the
+           promotions: the next pass's P is then in this scan's order,
+           where the front's end is mostly where the next reached object
+           already is (no swap). */
+        relink(rcyi_as_gc(o), &in->scanned);
         in->returned++;
         rcyi_pacer_charge(p, 1 + v.edges);
     }
     rt->walk = NULL;
-    if (in->pos == in->reached) {
+    if (in->pos == in->reached && (in->mark >= in->len || in->zeros == 0)) {
         in->m = in->len - in->reached;
-        in->suspects = 0;
-        for (size_t j = in->reached; j < in->len; j++) /* counted for the report, charged below */
-            in->suspects += in->objs[j] != NULL;
-        rcyi_pacer_charge(p, in->m / 16 + 1);
+        in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
-        if (in->m > 0) {
-            in->parent = incr_realloc(rt, NULL, in->m, sizeof(size_t));
-            in->ring = in->parent ? incr_realloc(rt, NULL, in->m, sizeof(size_t)) : NULL;
-            if (in->ring == NULL) {
-                in->st.out_of_memory++;
-                rcyi_incr_abort(rt);
-            }
+        /* GROUP's two arrays of 4-byte indices take one slot of P per
+           suspect, in the front, which the scan has emptied. Where S is
+           larger than the front (more than half of the old generation
+           suspected) it is collected as one region instead: a pause like
+           compat mode's full collection, but no memory beyond P. */
+        in->one = in->m * 2 * sizeof(uint32_t) > in->reached * p_elem(in) || in->m >= UINT32_MAX;
+        if (in->one) {
+            in->phase = COLLECT;
+        } else if (in->m > 0) {
+            in->parent = (uint32_t *)(void *)in->objs;
+            in->ring = in->parent + in->m;
         }
     }
 }
@@ -520,10 +723,12 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void phase_group_clear(rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->m && !step_over(in)) {
         size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
-        for (size_t j = in->pos; j < end; j++)
-            in->parent[j] = in->ring[j] = j;
+        for (size_t j = in->pos; j < end; j++) {
+            in->parent[j] = in->ring[j] = (uint32_t)j;
+            in->suspects += p_get(in, in->reached + j) != NULL; /* for the report */
+        }
         rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
         in->pos = end;
     }
@@ -536,11 +741,11 @@ static void phase_group_clear(rcyi_incr_t *in)
 static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0};
+    visit_t v = {rt, in, 0, 0, 0, {NULL}};
     rt->walk = INCR_WALK;
-    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+    while (in->pos < in->m && !step_over(in)) {
         size_t j = in->pos++;
-        rcy_object_t *o = in->objs[in->reached + j];
+        rcy_object_t *o = p_get(in, in->reached + j);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -565,8 +770,9 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* Gathers whole components into a region until the budget is spent, and
-   collects the region. Finalizers and callbacks run there: they may free
+/* Gathers whole components into a region until the budget is spent or
+   the region holds REGION_MAX objects, and collects the region (the run
+   loop then checks the step's time before the next one). Finalizers and callbacks run there: they may free
    P objects (their slots clear), and may give the pass up (a heap walk
    from a finalizer), which the caller sees in the phase. */
 static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
@@ -575,15 +781,27 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t region;
     rcyi_list_init(&region);
     size_t gathered = 0;
-    while (in->pos < in->m && !rcyi_pacer_exhausted(p)) {
+    if (in->one) {
+        for (; in->pos < in->m; in->pos++) {
+            rcy_object_t *o = p_get(in, in->reached + in->pos);
+            if (o != NULL) {
+                p_clear(in, in->reached + in->pos);
+                relink(rcyi_as_gc(o), &region);
+                gathered++;
+            }
+        }
+        in->suspects = in->largest_group = gathered;
+        rcyi_pacer_charge(p, 12 * (uint64_t)gathered);
+    }
+    while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
         size_t j = in->pos++;
-        if (in->objs[in->reached + j] == NULL)
+        if (p_get(in, in->reached + j) == NULL)
             continue;
         size_t k = j, n = 0;
         do {
-            rcy_object_t *o = in->objs[in->reached + k];
+            rcy_object_t *o = p_get(in, in->reached + k);
             if (o != NULL) {
-                in->objs[in->reached + k] = NULL;
+                p_clear(in, in->reached + k);
                 relink(rcyi_as_gc(o), &region);
                 n++;
             }
@@ -615,24 +833,34 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
 
 /* ---- Passes ------------------------------------------------------------ */
 
+/* The promotions since the last pass at which the next should end:
+   END_NUM/END_DEN of its live size, before the backstop. */
+static uint64_t pace_end(const rcy_runtime_t *rt)
+{
+    return (uint64_t)rt->long_lived_total / END_DEN * END_NUM;
+}
+
 static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     rcyi_list_merge(old, &in->pending);
     in->phase = SNAPSHOT;
-    in->pos = in->len = in->reached = in->m = 0;
+    in->pos = in->len = in->reached = in->m = in->mark = in->freed = 0;
     in->t_start = now_seconds();
     in->in_steps = 0.0;
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
     in->snapshot = in->returned = in->survivors = in->suspects = in->largest_group = 0;
     in->pending_at_start = rt->long_lived_pending;
+    in->count_at_start = rt->gens[RCY_NUM_GENERATIONS - 1].count;
     in->sync = false;
     /* P at the size the old generation should have (its survivors and the
        promotions since: an upper bound but for objects that died), so that
        it is not copied while it grows (peak memory). */
     size_t want = (size_t)(rt->long_lived_total + rt->long_lived_pending) + 1024;
+    in->wide = false;
+    in->base = 0;
     if (want > in->cap) {
-        rcy_object_t **objs = incr_realloc(rt, in->objs, want, sizeof(rcy_object_t *));
+        void *objs = incr_realloc(rt, in->objs, want, sizeof(uint32_t));
         if (objs != NULL) {
             in->objs = objs;
             in->cap = want;
@@ -641,7 +869,15 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     /* k: the pass's expected work over the promotions it may take. */
     uint64_t live = (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
     uint64_t work = (live * in->work_per_obj_fp >> 8) + 1;
-    uint64_t promotions = (uint64_t)rt->long_lived_total / PACE_DEN + 1;
+    /* Credit comes twice as fast as the promotions left before pace_end
+       need: where the steps have the time, the pass ends halfway, and the
+       next one starts later (want_pass); where they do not (steps bounded
+       by the pause target), the pass takes what their time allows, and
+       the next one starts as much earlier. */
+    uint64_t end = pace_end(rt), pending = (uint64_t)rt->long_lived_pending;
+    uint64_t promotions = end > pending ? (end - pending) / 2 : 0;
+    if (promotions < (uint64_t)rt->long_lived_total / START_DEN + 1)
+        promotions = (uint64_t)rt->long_lived_total / START_DEN + 1;
     rcyi_pacer_begin(&in->pacer, work, promotions);
     size_t bytes = 0, objects = rcyi_live_objects(rt, &bytes);
     in->bytes_per_obj = objects > 0 && bytes / objects >= 16 ? bytes / objects : 64;
@@ -651,6 +887,11 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 
 static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
+    /* The old generation: what the scan returned, in its order, then what
+       was promoted meanwhile (and what the regions left alive). */
+    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    rcyi_list_merge(old, &in->scanned);
+    rcyi_list_merge(&in->scanned, old);
     free_arrays(rt, in);
     double now = now_seconds();
     in->phase = IDLE;
@@ -660,10 +901,13 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcyi_pacer_end(&in->pacer);
 
     /* Counters: one collection of the oldest generation. */
+    intptr_t counted = rt->gens[RCY_NUM_GENERATIONS - 1].count - in->count_at_start;
+    in->count_window = counted > 0 ? (uint64_t)counted : 0;
     rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
     intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
     rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
     rt->long_lived_pending = promoted > 0 ? promoted : 0;
+    in->window_last = promoted > 0 ? (uint64_t)promoted : 1;
     in->live_last = (uint64_t)rt->long_lived_total;
     in->ext_last = rt->ext_bytes;
 
@@ -711,11 +955,10 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     double t0 = now_seconds();
-    while (in->phase != IDLE && !rcyi_pacer_exhausted(&in->pacer)) {
+    while (in->phase != IDLE && !step_over(in)) {
         switch (in->phase) {
         case SNAPSHOT: phase_snapshot(rt, in); break;
         case SUBTRACT: phase_subtract(rt, in); break;
-        case MARK: phase_mark(in); break;
         case SCAN: phase_scan(rt, in); break;
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;
@@ -766,25 +1009,74 @@ static bool backstop(rcy_runtime_t *rt, rcyi_incr_t *in)
                                          BACKSTOP_DEN, young_max));
 }
 
-/* Whether a pass should start: the promotions since the last pass reached
-   1/START_DEN of its live size (a quarter of compat mode's 25 % rule, so
-   that the paced pass ends before compat mode would collect), or the
-   external bytes grew by as much in objects' worth. */
+/* How many times the pause target a step may take: 1 while the pass is
+   on time; once the old generation has grown past where the pass should
+   have ended (pace_end), up to ASSIST_MAX as the growth nears the
+   backstop, so that a pass that lags (its steps' time not enough for the
+   program's promotions) catches up in longer steps before the backstop
+   must finish it at once (the same for external bytes, between half
+   and all of the growth the backstop allows). */
+static double assist(const rcy_runtime_t *rt, const rcyi_incr_t *in)
+{
+    double lag = 0.0;
+    uint64_t young_max = (uint64_t)rt->gens[0].threshold * (uint64_t)(rt->gens[1].threshold + 1) + 64;
+    uint64_t end = pace_end(rt), pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
+    if (pending > end) {
+        uint64_t range = (uint64_t)rt->long_lived_total / BACKSTOP_DEN - end + young_max;
+        lag = (double)(pending - end) / (double)(range > 0 ? range : 1);
+    }
+    uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
+    if (rt->ext_bytes > in->ext_last && base > 0) {
+        double grown = (double)(rt->ext_bytes - in->ext_last) / (double)base; /* the backstop: 1 */
+        if (grown > 0.5 && 2.0 * (grown - 0.5) > lag)
+            lag = 2.0 * (grown - 0.5);
+    }
+    if (lag <= 0.0)
+        return 1.0;
+    return 1.0 + (ASSIST_MAX - 1.0) * (lag < 1.0 ? lag : 1.0);
+}
+
+/* Whether a pass should start: late enough that passes are about as
+   frequent as compat mode's full collections, early enough to end before
+   the backstop. The last pass took window_last promotions from its start
+   to its end (its steps bounded by time or by credit): the next starts
+   when the promotions reach pace_end less 5/4 of that (at once if that is
+   negative), the first when they reach 1/START_DEN of the live size. Or
+   when the external bytes grew by an eighth of the heap's bytes. */
 static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
-    if (rt->long_lived_pending > 0 && rt->long_lived_pending >= rt->long_lived_total / START_DEN)
+    uint64_t pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
+    uint64_t start = (uint64_t)rt->long_lived_total / START_DEN;
+    if (in->window_last > 0) {
+        uint64_t lead = in->window_last + in->window_last / 4, end = pace_end(rt);
+        start = end > lead ? end - lead : 0;
+    }
+    /* Nor more often than compat mode's threshold on the generation-2
+       count lets full collections run (the backstop waits for it too): a
+       pass starts once the count, plus 5/4 of the generation-1
+       collections the last pass took (half the threshold before any
+       pass), reaches the threshold (what bounds passes where the old
+       generation is small and the 25 % rule always met). */
+    const rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
+    uint64_t count = g2->count > 0 ? (uint64_t)g2->count : 0;
+    uint64_t lead = in->count_window + in->count_window / 4;
+    if (in->window_last == 0)
+        lead = g2->threshold > 0 ? (uint64_t)g2->threshold / 2 : 0;
+    bool counted = g2->threshold <= 0 || count + lead >= (uint64_t)g2->threshold;
+    if (pending > 0 && pending >= start && counted)
         return true;
     uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
     return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
 }
 
-void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted)
+void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_start)
 {
     if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
         return;
     rcyi_incr_t *in = state(rt);
     if (in == NULL)
         return;
+
     if (in->phase == IDLE) {
         if (!backstop(rt, in) && !want_pass(rt, in))
             return;
@@ -808,7 +1100,24 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted)
         return;
     }
     if (rcyi_pacer_step_begin(&in->pacer)) {
+        /* The step's time: the pause target less what this collection
+           took so far (its callbacks included), less a margin. A step
+           always does at least CHECK_UNITS units (its first clock read
+           comes then), so that passes progress even where every young
+           collection alone exceeds the target (counted in no_time). */
+        in->deadline = 0.0;
+        if (in->pause > 0.0 && cpu_start > 0.0) {
+            double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 10 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 10;
+            double factor = assist(rt, in);
+            if (factor > 1.0)
+                in->st.assists++;
+            in->deadline = cpu_start + in->pause * factor - margin;
+            in->check_at = in->pacer.step_left - CHECK_UNITS;
+            if (rcyi_incr_cpu_now() >= in->deadline)
+                in->st.no_time++;
+        }
         run(rt, in);
+        in->deadline = 0.0;
         rcyi_pacer_step_end(&in->pacer);
     }
 }

@@ -485,6 +485,7 @@ struct rcy_runtime_s {
        use), and the external bytes charged to containers. */
     int gc_mode;
     size_t incr_step_work;
+    size_t incr_pause_us;
     struct rcyi_incr_s *incr;
     size_t ext_bytes;
     rcy_objarray_t garbage;      /* gc.garbage: strong references */
@@ -911,8 +912,14 @@ RCYI_FUNC size_t rcyi_incr_held(const rcy_runtime_t *rt);
 /* After every automatic young collection (inside its callbacks), with the
    objects it promoted into the oldest generation: earns credit, starts a
    pass when one is due, runs a step when there is credit, finishes the pass
-   synchronously when the backstop says so. Incremental mode only. */
-RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted);
+   synchronously when the backstop says so. Incremental mode only.
+   cpu_start is the thread's CPU time (rcyi_incr_cpu_now) when the young
+   collection began, before its start callbacks: the step's time budget is
+   the pause target less what the collection has taken so far. */
+RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_start);
+/* The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), or
+   0 where there is no such clock (steps are then bounded by work alone). */
+RCYI_FUNC double rcyi_incr_cpu_now(void);
 /* When a pass completed since the last call: its callback info, once. */
 RCYI_FUNC bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info);
 /* A full collection ran: the live size the next pass is paced from. */

@@ -89,17 +89,28 @@ RCYI_PACER_FUNC bool rcyi_pacer_step_begin(rcyi_pacer_t *p);
 RCYI_PACER_FUNC void rcyi_pacer_charge_slow(rcyi_pacer_t *p, uint64_t units);
 static inline void rcyi_pacer_charge(rcyi_pacer_t *p, uint64_t units)
 {
-    if (p->in_step && units <= 65536 && p->balance > -((int64_t)1 << 60)) {
+    /* Outside a step (a synchronous finish) the debt is capped at once:
+       inline too while the balance stays above one step's debt. */
+    if (units <= 65536 && p->balance > -((int64_t)1 << 60) &&
+        (p->in_step || p->balance - (int64_t)units >= -p->step_max)) {
         p->charged += units;
         p->pass_work += units;
         p->balance -= (int64_t)units;
-        p->step_left -= (int64_t)units;
+        if (p->in_step)
+            p->step_left -= (int64_t)units;
         return;
     }
     rcyi_pacer_charge_slow(p, units);
 }
 /* Whether the current step's budget is spent. */
 static inline bool rcyi_pacer_exhausted(const rcyi_pacer_t *p) { return p->in_step && p->step_left <= 0; }
+/* Ends the current step's budget now (the step's time is spent): whatever
+   credit it did not spend stays in the balance for the next step. */
+static inline void rcyi_pacer_step_stop(rcyi_pacer_t *p)
+{
+    if (p->in_step)
+        p->step_left = 0;
+}
 /* Ends the step: caps the debt at one step. */
 RCYI_PACER_FUNC void rcyi_pacer_step_end(rcyi_pacer_t *p);
 

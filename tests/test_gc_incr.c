@@ -12,6 +12,8 @@
 #include "node.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* A runtime in incremental mode with steps of `step` work units and small
    thresholds, so that young collections (and so steps) are frequent. */
@@ -496,6 +498,292 @@ TEST(test_external_bytes)
 /* The backstop: steps of one unit cannot keep up with a heap growing
    fast; when the old generation outgrows the last pass's survivors by
    25 %, the pass is finished at once, so old garbage never piles up. */
+/* Steps bounded by time (cfg.incr_pause_us): a step stops between two
+   objects once the thread's CPU clock passes its deadline, and the next
+   step resumes exactly there. The same program, whose old generation does
+   not change during the pass (it makes only young garbage), is run with a
+   pause target of 1 us (every step stops at its first clock read, after
+   one check's worth of work) and with one of 1,000 s (never reached:
+   steps bounded by their credit alone): the pass examines the same
+   objects, does the same work to the unit (nothing done twice, nothing
+   skipped) and frees the same garbage, in many more steps; a final full
+   collection then finds the same (the last young garbage) in both. */
+static rcy_runtime_t *timed_runtime(size_t pause_us)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = (size_t)1 << 22;
+    cfg.incr_pause_us = pause_us;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    if (rt == NULL)
+        exit(2);
+    rcy_gc_set_threshold(rt, 100, 5, 5);
+    return rt;
+}
+
+typedef struct timed_result_s {
+    rcy_gc_incr_stats_t s;
+    size_t live;
+    intptr_t final_found;
+} timed_result_t;
+
+static timed_result_t timed_pass(size_t pause_us)
+{
+    rcy_runtime_t *rt = timed_runtime(pause_us);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    enum { LIVE = 60000, CYCLES = 3000 };
+    rcy_gc_disable(rt);
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        if (i % 3 == 0)
+            node_set_b(cur, head); /* references back: cycles through the live chain */
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t **cyc = malloc(CYCLES * sizeof *cyc);
+    if (cyc == NULL)
+        exit(2);
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *a = node_new(t, i), *b = node_new(t, -i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        rcy_decref(OB(b));
+        cyc[i] = a;
+    }
+    rcy_gc_collect(rt, 1); /* all of it in the oldest generation */
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i])); /* old garbage */
+    free(cyc);
+    rcy_gc_enable(rt);
+    /* Only young garbage from here on: the old generation stays as the
+       pass found it. */
+    for (long i = 0; i < 20000000 && istats(rt).passes < 1; i++) {
+        node_t *y = node_new(t, i);
+        node_set_b(y, y);
+        rcy_decref(OB(y));
+    }
+    timed_result_t r;
+    r.s = istats(rt);
+    r.live = rcy_runtime_live_objects(rt);
+    r.final_found = rcy_gc_collect(rt, 2);
+    rcy_decref(OB(head));
+    test_runtime_end(rt);
+    return r;
+}
+
+TEST(test_time_bounded_steps_resume)
+{
+    timed_result_t untimed = timed_pass(1000000000);
+    timed_result_t timed = timed_pass(1);
+    CHECK_EQ(untimed.s.passes, 1);
+    CHECK_EQ(timed.s.passes, 1);
+    CHECK_EQ(untimed.s.time_stops, 0);
+    CHECK(timed.s.time_stops > 0);
+    CHECK(timed.s.no_time > 0); /* the young collection alone is past 1 us */
+    CHECK(timed.s.steps > untimed.s.steps);
+    CHECK(timed.s.steps >= 10);
+    CHECK_EQ(timed.s.last_snapshot, untimed.s.last_snapshot);
+    CHECK_EQ(timed.s.last_work, untimed.s.last_work);
+    CHECK_EQ(timed.s.last_collected, untimed.s.last_collected);
+    CHECK_EQ(timed.s.last_collected, 2 * 3000);
+    CHECK_EQ(timed.live, untimed.live);
+    /* The last young garbage only (the same in both). */
+    CHECK_EQ(timed.final_found, untimed.final_found);
+    CHECK(timed.final_found <= 100);
+}
+
+/* P's 4-byte entries need objects 16-byte aligned and within 64 GB of
+   the pass's first object; an allocator whose blocks are only 8-byte
+   aligned (one in three here) makes P wide in the middle of its snapshot
+   (the entries so far converted in place): the pass still finds the old
+   garbage and keeps the live heap. */
+typedef struct odd_alloc_s {
+    unsigned long n;
+} odd_alloc_t;
+
+static void *odd_malloc(void *ctx, size_t size)
+{
+    odd_alloc_t *a = ctx;
+    unsigned char *base = malloc(size + 32);
+    if (base == NULL)
+        return NULL;
+    size_t off = a->n++ % 3 == 2 ? 24 : 16; /* 8 mod 16 one time in three */
+    memcpy(base, &size, sizeof size);
+    base[off - 1] = (unsigned char)off;
+    return base + off;
+}
+
+static void odd_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    if (ptr != NULL) {
+        unsigned char *q = ptr;
+        free(q - q[-1]);
+    }
+}
+
+static void *odd_realloc(void *ctx, void *ptr, size_t size)
+{
+    if (ptr == NULL)
+        return odd_malloc(ctx, size);
+    unsigned char *q = ptr;
+    size_t old;
+    memcpy(&old, q - q[-1], sizeof old);
+    void *n = odd_malloc(ctx, size);
+    if (n == NULL)
+        return NULL;
+    memcpy(n, ptr, old < size ? old : size);
+    odd_free(ctx, ptr);
+    return n;
+}
+
+TEST(test_wide_array)
+{
+    odd_alloc_t a = {0};
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = 200;
+    cfg.allocator.malloc_fn = odd_malloc;
+    cfg.allocator.realloc_fn = odd_realloc;
+    cfg.allocator.free_fn = odd_free;
+    cfg.allocator.ctx = &a;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+    if (rt == NULL)
+        return;
+    rcy_gc_set_threshold(rt, 20, 3, 3);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 3000, CYCLES = 400 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t *cyc[CYCLES];
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *x = node_new(t, i), *y = node_new(t, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(y));
+        cyc[i] = x;
+    }
+    rcy_gc_collect(rt, 1);
+    size_t live_before = rcy_runtime_live_objects(rt);
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i]));
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.wide_passes >= 1);
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* More than half of the old generation suspected (most of it dropped as
+   one cycle): GROUP's arrays do not fit in P's scanned front, and S is
+   collected as one region, whole. */
+TEST(test_large_suspected_set_is_one_region)
+{
+    rcy_runtime_t *rt = incr_runtime(300);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 1000, BIG = 8000 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t *first = node_new(t, -1), *prev = first;
+    for (long i = 1; i < BIG; i++) {
+        node_t *n = node_new(t, -1 - i);
+        node_set_a(prev, n);
+        prev = n;
+        rcy_decref(OB(n));
+    }
+    node_set_a(prev, first);
+    rcy_gc_collect(rt, 1);
+    size_t live_before = rcy_runtime_live_objects(rt);
+    rcy_decref(OB(first)); /* one garbage cycle of 8,000: 8 times the live heap */
+    uint64_t p0 = istats(rt).passes;
+    /* (A pass in progress may have started before the cycle was old.) */
+    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.largest_component >= BIG);
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - BIG + 64 + 64);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* A pass whose steps have no time (a pause target of 1 us: every step is
+   the minimum, one clock interval) cannot keep up with a program that
+   promotes: its steps are assisted (longer) as the old generation grows
+   toward the backstop, and the garbage is still found. */
+TEST(test_lagging_pass_is_assisted)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_pause_us = 1;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+    if (rt == NULL)
+        return;
+    rcy_gc_set_threshold(rt, 50, 3, 3);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 2000);
+    enum { LIVE = 40000, CYCLES = 2000 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *x = node_new(t, i), *y = node_new(t, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(x));
+        rcy_decref(OB(y));
+    }
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, p0 + 2, 4000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 2);
+    CHECK(s.assists > 0);
+    CHECK(s.no_time > 0);
+    CHECK_EQ(rcy_gc_collect(rt, 2) >= 0, 1);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 TEST(test_backstop)
 {
     rcy_runtime_t *rt = incr_runtime(1);
@@ -529,6 +817,7 @@ int main(void)
        incremental mode sets RCY_GC_MODE for every test). */
     unsetenv("RCY_GC_MODE");
     unsetenv("RCY_GC_INCR_STEP");
+    unsetenv("RCY_GC_INCR_PAUSE_US");
     RUN(test_mode_api);
     RUN(test_pass_collects_old_garbage);
     RUN(test_moves_without_refcount_traffic);
@@ -536,5 +825,9 @@ int main(void)
     RUN(test_what_gives_a_pass_up);
     RUN(test_external_bytes);
     RUN(test_backstop);
+    RUN(test_time_bounded_steps_resume);
+    RUN(test_wide_array);
+    RUN(test_large_suspected_set_is_one_region);
+    RUN(test_lagging_pass_is_assisted);
     return harness_summary();
 }

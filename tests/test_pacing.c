@@ -139,6 +139,35 @@ TEST(test_step_budget_and_debt_cap)
 }
 
 /* Credit beyond RCYI_PACER_BANK steps is forfeited and counted. */
+/* A step stopped before its budget is spent (its time is up:
+   rcyi_pacer_step_stop) is exhausted at once and keeps the credit it did
+   not spend for the next step; the ledger balances. */
+TEST(test_step_stop_keeps_credit)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 1000, 0, 64);
+    rcyi_pacer_begin(&p, 5000, 1000);
+    rcyi_pacer_promoted(&p, 1000); /* 5,000 units of credit */
+    CHECK(rcyi_pacer_step_begin(&p));
+    CHECK_EQ(p.step_left, 1000);
+    rcyi_pacer_charge(&p, 300);
+    CHECK(!rcyi_pacer_exhausted(&p));
+    rcyi_pacer_step_stop(&p);
+    CHECK(rcyi_pacer_exhausted(&p));
+    rcyi_pacer_step_end(&p);
+    CHECK_EQ(p.balance, 4700);
+    CHECK_EQ(p.forgiven, 0);
+    CHECK(rcyi_pacer_consistent(&p));
+    /* The next step has a whole budget again. */
+    CHECK(rcyi_pacer_step_begin(&p));
+    CHECK_EQ(p.step_left, 1000);
+    rcyi_pacer_step_end(&p);
+    /* Outside a step it does nothing. */
+    rcyi_pacer_step_stop(&p);
+    CHECK(!rcyi_pacer_exhausted(&p));
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
 TEST(test_bank_cap)
 {
     rcyi_pacer_t p;
@@ -260,6 +289,7 @@ int main(void)
     RUN(test_trickle);
     RUN(test_step_budget_and_debt_cap);
     RUN(test_bank_cap);
+    RUN(test_step_stop_keeps_credit);
     RUN(test_charge_outside_a_step);
     RUN(test_random_ledger);
     RUN(test_backstop);
