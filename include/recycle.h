@@ -1359,7 +1359,10 @@ RCY_API rcy_object_t *rcy_list_to_tuple(const rcy_object_t *list);
 /* dict: hash maps with insertion-ordered iteration. Containers, always
    tracked (CPython 3.14's rule). Keys must be hashable (see rcy_hash):
    ints, floats, strs, tuples of hashables, and any other object by
-   identity; lists and dicts are not. */
+   identity; lists and dicts are not. A dict being deallocated (its count
+   is 0: reached from code its release runs, through a C pointer) releases
+   its entries where they are: every dict call on it returns RCY_ESTATE
+   (rcy_dict_get: NULL with RCY_ESTATE). */
 
 /** Returns a new, empty dict. NULL with RCY_ENOMEM. May run a collection. */
 RCY_API rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);

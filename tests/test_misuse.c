@@ -790,7 +790,7 @@ static int pred_never(rcy_object_t *obj, intptr_t external, void *arg)
    memory (a list's appended item, a dict's new table) or, for an instance,
    release a value its deallocation already released: every store and
    attribute call refuses with RCY_ESTATE, and nothing leaks. */
-enum dying_op { DY_APPEND, DY_INSERT, DY_SET, DY_EXTEND, DY_DICT_SET, DY_SETATTR, DY_SETATTR_STR,
+enum dying_op { DY_APPEND, DY_INSERT, DY_SET, DY_EXTEND, DY_DICT_SET, DY_DICT_GET, DY_DICT_NEXT, DY_SETATTR, DY_SETATTR_STR,
                 DY_GETATTR, DY_GETATTR_STR, DY_DELATTR, DY_INSTANCE_DICT, DY_OPS };
 
 typedef struct dying_s {
@@ -823,6 +823,15 @@ static int dying_cb(rcy_object_t *wr, void *arg)
         break;
     }
     case DY_DICT_SET: d->result = rcy_dict_set(d->container, d->name, d->value); break;
+    case DY_DICT_GET:
+        d->result = rcy_dict_get(d->container, d->name) == NULL ? rcy_last_error(rt) : 0;
+        break;
+    case DY_DICT_NEXT: {
+        intptr_t pos = 0;
+        rcy_object_t *k, *v;
+        d->result = rcy_dict_next(d->container, &pos, &k, &v);
+        break;
+    }
     case DY_SETATTR: d->result = rcy_setattr(d->container, "a", d->value); break;
     case DY_SETATTR_STR: d->result = rcy_setattr_str(d->container, d->name, d->value); break;
     case DY_GETATTR:
@@ -857,11 +866,9 @@ TEST(test_store_into_dying_container)
         if (op <= DY_EXTEND) {
             c = rcy_list_new(x.rt);
             CHECK(rcy_list_append(c, item) == 0);
-        } else if (op == DY_DICT_SET) {
+        } else if (op <= DY_DICT_NEXT) { /* the callback looks up or sets "a" */
             c = rcy_dict_new(x.rt);
-            rcy_object_t *k = rcy_str_new(x.rt, "k");
-            CHECK(rcy_dict_set(c, k, item) == 0);
-            rcy_decref(k);
+            CHECK(rcy_dict_set(c, d.name, item) == 0);
         } else {
             c = rcy_instance_new(x.cls);
             CHECK(rcy_setattr(c, "a", item) == 0);

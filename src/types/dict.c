@@ -422,6 +422,10 @@ static int check(const rcy_object_t *d, const rcy_object_t *key, bool need_key)
         return rcyi_set_error(d->type->rt, RCY_EINVAL);
     if (!rcyi_is_dict(d))
         return rcyi_set_error(d->type->rt, RCY_ETYPE);
+    /* A dict being deallocated releases its entries where they are: a
+       read from code its release runs could return a freed value. */
+    if (RCY_UNLIKELY(d->refcnt == 0))
+        return rcyi_set_error(d->type->rt, RCY_ESTATE);
     return 0;
 }
 
