@@ -3,7 +3,8 @@
  * kind, one at a time, and report the time per object (the median of REPS
  * timed loops). No cycles: every object dies by reference counting, so the
  * free lists (when enabled) hand the same memory back each time, as
- * CPython's do. The twin is churn.py; bench/run_churn.py runs both.
+ * CPython's do. The twin is churn.py; `bench/run.py --only churn` runs
+ * both, interleaved, and judges on the thread's CPU time.
  *
  *   tuple     t = (x, y)
  *   list      l = [x, y]   (rcy_list_new_from: CPython's BUILD_LIST)
@@ -11,8 +12,13 @@
  *   instance  o = C()        (a class without attributes or finalizer)
  *
  * Beside each case, impl "malloc" is the baseline: N malloc + free pairs of
- * the very blocks recycle allocates for that object (its header-and-body
- * block, plus the list's item array or the dict's table), timed the same way.
+ * the very blocks an object of the case is made of (its header-and-body
+ * block, whose size the type's census gives, plus the list's 2-slot item
+ * array or the dict's table of 8 slots), in the same pattern (made, then
+ * dropped, one at a time), timed the same way. recycle's free lists keep
+ * the list's array and the dict's table with the dead object, as they keep
+ * the object itself: the baseline is what one life would cost with
+ * malloc, not what recycle allocates in it.
  *
  * Usage: churn CASE N [REPS]   (CASE: tuple, list, dict, instance or all)
  * Prints per case, in the format of the other benchmarks (bench.h), the

@@ -1241,14 +1241,16 @@ RCY_API rcy_object_t *rcy_list_new(rcy_runtime_t *rt);
 RCY_API rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
 
 /** Appends item (the list takes a reference). 0, RCY_EINVAL, RCY_ETYPE,
-    RCY_ERUNTIME (item of another runtime than the list) or RCY_ENOMEM (the
-    list unchanged). */
+    RCY_ERUNTIME (item of another runtime than the list), RCY_ESTATE (the
+    list is being deallocated: its count is 0, and the call comes from code
+    its release runs) or RCY_ENOMEM (the list unchanged). */
 RCY_API int rcy_list_append(rcy_object_t *list, rcy_object_t *item);
 
 /**
  * Inserts item before position index, which is clamped to the list as
  * Python's list.insert does (an index past the end appends). 0, RCY_EINVAL,
- * RCY_ETYPE, RCY_ERUNTIME (item of another runtime) or RCY_ENOMEM (the list
+ * RCY_ETYPE, RCY_ERUNTIME (item of another runtime), RCY_ESTATE (the list
+ * is being deallocated, as for rcy_list_append) or RCY_ENOMEM (the list
  * unchanged).
  */
 RCY_API int rcy_list_insert(rcy_object_t *list, intptr_t index, rcy_object_t *item);
@@ -1285,8 +1287,9 @@ RCY_API int rcy_list_contains(const rcy_object_t *list, rcy_object_t *item);
 /**
  * Replaces item index with item (the list takes a reference and releases
  * the old item after storing the new one, which may run finalizers).
- * 0, RCY_EINDEX, RCY_EINVAL, RCY_ETYPE or RCY_ERUNTIME (item of another
- * runtime; the list unchanged).
+ * 0, RCY_EINDEX, RCY_EINVAL, RCY_ETYPE, RCY_ERUNTIME (item of another
+ * runtime) or RCY_ESTATE (the list is being deallocated, as for
+ * rcy_list_append); the list unchanged on error.
  */
 RCY_API int rcy_list_set(rcy_object_t *list, intptr_t index, rcy_object_t *item);
 
@@ -1330,7 +1333,8 @@ RCY_API rcy_object_t *rcy_list_pack_steal(rcy_runtime_t *rt, intptr_t n, ...);
  * list.extend(seq) for a list or tuple seq (list itself included:
  * l.extend(l) doubles it): appends a reference to each of seq's items.
  * 0, RCY_EINVAL, RCY_ETYPE (seq neither), RCY_ERUNTIME (seq of another
- * runtime) or RCY_ENOMEM (list unchanged). Never collects or runs user
+ * runtime), RCY_ESTATE (list is being deallocated, as for rcy_list_append)
+ * or RCY_ENOMEM (list unchanged). Never collects or runs user
  * code.
  */
 RCY_API int rcy_list_extend(rcy_object_t *list, rcy_object_t *seq);
@@ -1355,7 +1359,10 @@ RCY_API rcy_object_t *rcy_list_to_tuple(const rcy_object_t *list);
 /* dict: hash maps with insertion-ordered iteration. Containers, always
    tracked (CPython 3.14's rule). Keys must be hashable (see rcy_hash):
    ints, floats, strs, tuples of hashables, and any other object by
-   identity; lists and dicts are not. */
+   identity; lists and dicts are not. A dict being deallocated (its count
+   is 0: reached from code its release runs, through a C pointer) releases
+   its entries where they are: every dict call on it returns RCY_ESTATE
+   (rcy_dict_get: NULL with RCY_ESTATE). */
 
 /** Returns a new, empty dict. NULL with RCY_ENOMEM. May run a collection. */
 RCY_API rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
@@ -1365,8 +1372,10 @@ RCY_API rcy_object_t *rcy_dict_new(rcy_runtime_t *rt);
  * its original key object; the old value is released, which may run
  * finalizers). 0, RCY_EHASH (unhashable key), RCY_EINVAL, RCY_ETYPE,
  * RCY_ERUNTIME (key or value of another runtime than d, even when the key is
- * already in), RCY_ENOMEM or RCY_EDEPTH (a key nested too deeply to hash or
- * compare: see rcy_equal); d is unchanged on error.
+ * already in), RCY_ESTATE (d is being deallocated: its count is 0, and the
+ * call comes from code its release runs), RCY_ENOMEM or RCY_EDEPTH (a key
+ * nested too deeply to hash or compare: see rcy_equal); d is unchanged on
+ * error.
  */
 RCY_API int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
 
@@ -1496,7 +1505,8 @@ RCY_API rcy_object_t *rcy_instance_class(const rcy_object_t *inst);
  * census), keyed by interned strs; the collector then counts it with the
  * instance (python3.11: a cycle of two instances, one of them with its
  * __dict__ asked for, collects 3). NULL with RCY_EINVAL, RCY_ETYPE (not an
- * instance) or RCY_ENOMEM (the instance unchanged). May run an automatic
+ * instance), RCY_ESTATE (the instance is being deallocated, as for
+ * rcy_setattr) or RCY_ENOMEM (the instance unchanged). May run an automatic
  * collection (the first call makes a dict).
  */
 RCY_API rcy_object_t *rcy_instance_dict(rcy_object_t *obj);
@@ -1507,7 +1517,9 @@ RCY_API rcy_object_t *rcy_instance_dict(rcy_object_t *obj);
  * NUL-terminated UTF-8; it is interned (rcy_str_intern), so the call makes
  * no str once the name is known. 0, RCY_EINVAL (NULL argument, invalid
  * name), RCY_ETYPE (obj has no attributes), RCY_ERUNTIME (value of another
- * runtime than obj) or RCY_ENOMEM (nothing changed). May run an automatic
+ * runtime than obj), RCY_ESTATE (obj is being deallocated: its count is 0,
+ * and the call comes from code its release runs, which releases the
+ * attributes where they are) or RCY_ENOMEM (nothing changed). May run an automatic
  * collection (the first attribute of a class makes its dict, as does an
  * instance's attribute that outgrows the compact form).
  */
@@ -1516,7 +1528,9 @@ RCY_API int rcy_setattr(rcy_object_t *obj, const char *name, rcy_object_t *value
 /**
  * obj.name: looks in the instance's attributes, then in its class's (for
  * a class, in its own). Returns a borrowed reference, or NULL with RCY_EKEY
- * (no such attribute; Python's AttributeError), RCY_ETYPE or RCY_EINVAL.
+ * (no such attribute; Python's AttributeError), RCY_ETYPE, RCY_EINVAL or
+ * RCY_ESTATE (obj is being deallocated, as for rcy_setattr: its values may
+ * already be freed).
  * Allocates nothing; runs no user code.
  * Borrowed: valid only while something else holds the object and leaves the
  * attribute set, so not across anything that may run user code (a release,
@@ -1540,8 +1554,9 @@ RCY_API int rcy_hasattr(rcy_object_t *obj, const char *name);
 
 /**
  * del obj.name (the object's own attribute, not its class's). Releases the
- * value, which may run finalizers. 0, RCY_EKEY, RCY_ETYPE or RCY_EINVAL.
- * Allocates nothing.
+ * value, which may run finalizers. 0, RCY_EKEY, RCY_ETYPE, RCY_EINVAL or
+ * RCY_ESTATE (obj is being deallocated, as for rcy_setattr). Allocates
+ * nothing.
  */
 RCY_API int rcy_delattr(rcy_object_t *obj, const char *name);
 

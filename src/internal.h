@@ -164,6 +164,14 @@ static inline size_t rcyi_grow_cap(size_t cap, size_t first, size_t elem)
    and beyond the reach of any sequence of decrefs, so that the releases of
    references between immortals never free one of them. */
 #define RCYI_REFCNT_RELEASING (RCY_REFCNT_IMMORTAL / 2)
+/* Whether a count of at least RCY_REFCNT_MAX (a mortal count at the
+   maximum, or an immortal one) is immortal: a shift, where the comparison
+   with RCY_REFCNT_IMMORTAL would hold a 64-bit constant in a register
+   (and make a fast path save one more). */
+static inline bool rcyi_refcnt_immortal(intptr_t r)
+{
+    return ((uintptr_t)r >> (sizeof(intptr_t) * 8 - 3)) != 0;
+}
 /* Byte written over the body of a freed object when poisoning. */
 #define RCY_POISON_BYTE 0xDD
 
@@ -222,6 +230,18 @@ static inline void rcyi_list_append(rcy_gc_head_t *node, rcy_gc_head_t *head)
     rcyi_gc_set_prev(node, last);
     rcyi_gc_set_next(node, head);
     rcyi_gc_set_next(last, node);
+    head->prev = (uintptr_t)node;
+}
+/* rcyi_list_append for a header whose flags are all clear (a new or
+   revived object's): prev is written whole, not merged with its flags. */
+static inline void rcyi_list_append_new(rcy_gc_head_t *node, rcy_gc_head_t *head)
+{
+    rcy_gc_head_t *last = (rcy_gc_head_t *)head->prev;
+    /* The store to last between node's two words keeps the vectorizer from
+       pairing them into one 16-byte store (two more instructions). */
+    node->next = (uintptr_t)head;
+    rcyi_gc_set_next(last, node);
+    node->prev = (uintptr_t)last;
     head->prev = (uintptr_t)node;
 }
 RCYI_FUNC void rcyi_incr_forget(rcy_gc_head_t *g);
@@ -310,11 +330,11 @@ struct rcy_type_s {
     bool (*maybe_untrack)(rcy_object_t *o);
     /* Internal slot for built-in types with a free list, set only in
        runtimes that do not poison freed memory: offered each dead object of
-       the type once its references are released and the live counters
-       updated (lifecycle.h); returns true when it keeps the memory on its
-       free list (the object stays dead, refcnt RCY_REFCNT_FREED, until
-       rcyi_object_revive or rcyi_object_discard; the
-       collector's count is lowered only by the discard). */
+       the type once its references are released (lifecycle.h); returns
+       true when it keeps the memory on its free list (the object stays
+       dead, refcnt RCY_REFCNT_FREED, until rcyi_object_revive or
+       rcyi_object_discard; the collector's count and the type's census
+       counters are lowered only by the discard). */
     bool (*freelist_push)(rcy_object_t *o);
     /* Refcount death (rcy_decref_slow calls it when the count reaches 0):
        object.c's generic deallocation, which follows the slots above; a
@@ -332,15 +352,44 @@ struct rcy_type_s {
     /* The class whose instances this type describes (src/types/class.c),
        NULL for other types and once the class is freed. */
     rcy_object_t *owner;
-    size_t live_objects; /* census, kept as objects are created and freed */
-    size_t live_bytes;
-    size_t validate_tracked; /* scratch of heap validation (validate.c) */
+    /* The census (read through rcyi_type_live): the objects whose memory
+       the type holds and their bytes (blocks, GC header included), kept
+       as objects are made and freed: the live ones, and those its free
+       list keeps, which freelist_census counts and the readers subtract.
+       So a life that begins and ends on the free list (the churn of small
+       tuples, lists and dicts) touches neither counter. The two are not
+       adjacent on purpose: GCC's SLP vectorizer pairs the updates of
+       adjacent ones into one 16-byte load and store, which cannot be
+       forwarded from two 8-byte stores made just before (a
+       store-forwarding stall in each short life). */
+    size_t held_objects;
     rcy_type_t *next_type; /* all types of the runtime, newest first */
+    size_t held_bytes;
+    /* Internal slot of built-in types with a free list: the objects it
+       keeps and their bytes (NULL: none). */
+    void (*freelist_census)(const rcy_type_t *t, size_t *objects, size_t *bytes);
+    size_t validate_tracked; /* scratch of heap validation (validate.c) */
     /* The heap tools' side table (tools/sites.c): while an object of this
        type has a stable id or an allocation site, on_death is the table's
        wrapper and this is the slot it calls after forgetting the object. */
     void (*untraced_on_death)(rcy_object_t *o);
 };
+
+/* A type's live objects, and their bytes in *bytes when bytes is not
+   NULL: what it holds, less what its free list keeps. */
+static inline size_t rcyi_type_live(const rcy_type_t *t, size_t *bytes)
+{
+    size_t n = t->held_objects, b = t->held_bytes;
+    if (t->freelist_census != NULL) {
+        size_t fn, fb;
+        t->freelist_census(t, &fn, &fb);
+        n -= fn;
+        b -= fb;
+    }
+    if (bytes != NULL)
+        *bytes = b;
+    return n;
+}
 
 static inline bool rcyi_is_gc(const rcy_object_t *o) { return (o->type->flags & RCY_TPFLAGS_GC) != 0; }
 
@@ -772,6 +821,20 @@ static inline void rcyi_gc_on_alloc(rcy_runtime_t *rt)
 #else
     if (RCY_UNLIKELY(rt->gens[0].count > rt->gens[0].threshold))
         rcyi_gc_maybe_collect(rt);
+#endif
+}
+/* For the allocation fast paths that count a container themselves: true
+   when counting one more leaves count0 within its threshold, so that
+   rcyi_gc_on_alloc would not collect; the caller then adds the one
+   (rt->gens[0].count++), else takes its general path, which calls
+   rcyi_gc_on_alloc. Always false in GC-stress builds. */
+static inline bool rcyi_gc_alloc_quiet(const rcy_runtime_t *rt)
+{
+#ifdef RCY_GC_STRESS
+    (void)rt;
+    return false;
+#else
+    return rt->gens[0].count < rt->gens[0].threshold;
 #endif
 }
 /* Called when a container's memory is freed. */

@@ -60,11 +60,11 @@ static inline rcy_object_t *rcyi_object_init(rcy_type_t *type, char *mem, size_t
     o->type = type;
     if (type->itemsize)
         ((rcy_varobject_t *)o)->size = nitems;
-    type->live_objects++;
-    type->live_bytes += size;
+    type->held_objects++;
+    type->held_bytes += size;
     if (gc) {
         rcyi_gc_on_alloc(rt);
-        rcyi_list_append(rcyi_as_gc(o), &rt->gens[0].head);
+        rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head);
     }
     return o;
 }
@@ -88,24 +88,20 @@ static inline void rcyi_block_free(rcy_runtime_t *rt, void *block, size_t size)
         rcyi_free(rt, block);
 }
 
-/* Brings back a container kept by its type's free list, without touching
+/* Brings back a container of rt kept by its type's free list, without touching
    its body: the caller sets every field (or its type's deallocation left
-   them as a new object has them). Refcnt 1, counted live with its block of
-   `block` bytes, and tracked at the end of the youngest generation with its
-   header's flags clear. Not counted as an allocation by the collector, and
-   so never the start of a collection: in CPython too, an object taken from
-   a free list does not change gc.get_count() (its memory was never given
-   back, see rcyi_object_free_with). */
-static inline rcy_object_t *rcyi_object_revive(rcy_object_t *o, size_t block)
+   them as a new object has them), and takes it off the free list, which
+   makes it count as live again (the type's census counters never stopped
+   counting it: freelist_census). Refcnt 1, and tracked at the end of the
+   youngest generation with its header's flags clear. Not counted as an
+   allocation by the collector, and so never the start of a collection: in
+   CPython too, an object taken from a free list does not change
+   gc.get_count() (its memory was never given back, see
+   rcyi_object_free_with). */
+static inline rcy_object_t *rcyi_object_revive(rcy_runtime_t *rt, rcy_object_t *o)
 {
-    rcy_type_t *type = o->type;
-    rcy_runtime_t *rt = type->rt;
     o->refcnt = 1;
-    type->live_objects++;
-    type->live_bytes += block;
-    rcy_gc_head_t *g = rcyi_as_gc(o);
-    g->prev = 0; /* no flags: a new object's header */
-    rcyi_list_append(g, &rt->gens[0].head);
+    rcyi_list_append_new(rcyi_as_gc(o), &rt->gens[0].head); /* no flags: a new object's header */
     return o;
 }
 
@@ -116,36 +112,75 @@ typedef struct rcyi_death_s {
     void (*release_refs)(rcy_object_t *o); /* the dealloc slot, else clear (or NULL) */
     bool (*fl_push)(rcy_object_t *o);      /* the freelist_push slot (or NULL) */
     size_t (*block_size)(const rcy_object_t *o); /* the bytes of o's block (rcyi_object_size) */
-    bool weakrefs;                         /* the type has a weak-reference list */
+    size_t weaklist;                       /* the weak-reference list's offset (weaklistoffset), 0: none */
     bool gc;                               /* the type is a container (RCY_TPFLAGS_GC) */
+    /* release_refs releases every reference with rcyi_release_ref, which
+       raises the trashcan's depth around a death it causes: the depth is
+       then left alone around the whole release (a built-in type's own
+       on_death; never a user slot). */
+    bool nests;
 } rcyi_death_t;
 
-/* Frees the memory of a dead object whose references are released: out of
-   the census, then onto its type's free list (d->fl_push: set only in
-   runtimes that do not poison), or out of the collector's count and into
-   the quarantine (runtimes that poison) or back to the pools or the
-   allocator. */
+/* object.c: rcy_decref_slow of o one trashcan level deeper. */
+RCYI_FUNC void rcyi_decref_nested(rcy_object_t *o);
+
+/* The release of one reference (not NULL) by the release_refs of a death
+   whose descriptor says `nests`: a count above 1 is lowered in place; a
+   last reference deallocates its object one level deeper than the dying
+   one (rcyi_decref_nested), as if the depth had been raised around the
+   whole release. Nothing else can tell: no code runs between the
+   releases that are not deaths. */
+static inline void rcyi_release_ref(rcy_object_t *o)
+{
+    intptr_t r = o->refcnt;
+    if (RCY_LIKELY(r > 1)) {
+        if (r < RCY_REFCNT_IMMORTAL)
+            o->refcnt = r - 1;
+        return;
+    }
+    rcyi_decref_nested(o);
+}
+
+/* Frees the memory of a dead object whose references are released: onto
+   its type's free list (d->fl_push: set only in runtimes that do not
+   poison; the free list's census then stops counting it as live), or out
+   of the census and the collector's count and into the quarantine
+   (runtimes that poison) or back to the pools or the allocator. */
+static inline void rcyi_object_free_memory(rcy_object_t *o, const rcyi_death_t *d);
 static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
+{
+    o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
+    if (d->fl_push != NULL && d->fl_push(o))
+        return;
+    rcyi_object_free_memory(o, d);
+}
+
+/* rcyi_object_free_with once the free list declined o (or there is
+   none): the memory goes. */
+static inline void rcyi_object_free_memory(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_type_t *type = o->type;
     rcy_runtime_t *rt = type->rt;
     bool gc = d->gc;
     size_t size = d->block_size(o);
     void *block = gc ? (void *)rcyi_as_gc(o) : (void *)o;
-    type->live_objects--;
-    type->live_bytes -= size;
-    o->refcnt = RCY_REFCNT_FREED; /* dead: on a free list, or in the allocator's block */
-    if (d->fl_push != NULL && d->fl_push(o))
-        return;
+    type->held_objects--;
+    type->held_bytes -= size;
     /* The collector's count goes down when a container's memory really
        goes (CPython's PyObject_GC_Del), not when a free list keeps it. */
     if (gc)
         rcyi_gc_on_free(rt);
+    /* A runtime with pools never poisons (rcyi_pool_wanted): the pools
+       are asked first. */
+    if (RCY_LIKELY(rt->pool != NULL && size <= RCYI_POOL_MAX)) {
+        rcyi_pool_free(rt, block);
+        return;
+    }
     if (RCY_UNLIKELY(rt->poison)) {
         rcyi_object_poison_free(o, block, size);
         return;
     }
-    rcyi_block_free(rt, block, size);
+    rcyi_free(rt, block);
 }
 
 /* Releases the references of a dying, untracked object (d->release_refs)
@@ -157,16 +192,30 @@ static inline void rcyi_object_free_with(rcy_object_t *o, const rcyi_death_t *d)
 static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
 {
     rcy_runtime_t *rt = o->type->rt;
-    if (RCY_UNLIKELY(rt->dealloc_depth >= RCYI_TRASH_DEPTH || (rt->dealloc_depth > 0 && rcyi_stack_low()))) {
+    /* The depth is read once and put back as it was (the releases nested
+       inside give back what they took): at depth 0, the common case, the
+       limit and the stack are not looked at. */
+    int depth = rt->dealloc_depth;
+    if (RCY_UNLIKELY(depth != 0) && (depth >= RCYI_TRASH_DEPTH || rcyi_stack_low())) {
         rcyi_trash_push(rt, o);
         return;
     }
-    rt->dealloc_depth++;
+    if (d->nests) {
+        /* Only o is live across the release's calls: the runtime and the
+           depth (put back by the nested deaths) are read again. */
+        d->release_refs(o);
+        rt = o->type->rt;
+        rcyi_object_free_with(o, d);
+        if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+            rcyi_trash_drain(rt);
+        return;
+    }
+    rt->dealloc_depth = depth + 1;
     if (d->release_refs != NULL)
         d->release_refs(o);
     rcyi_object_free_with(o, d);
-    rt->dealloc_depth--;
-    if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+    rt->dealloc_depth = depth;
+    if (RCY_UNLIKELY(depth == 0 && rt->trash != NULL))
         rcyi_trash_drain(rt);
 }
 
@@ -176,9 +225,9 @@ static inline void rcyi_release_with(rcy_object_t *o, const rcyi_death_t *d)
    by a callback never sees it), then rcyi_release_with. */
 static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
 {
-    if (d->gc && rcyi_as_gc(o)->next != 0)
+    if (d->gc && RCY_LIKELY(rcyi_as_gc(o)->next != 0))
         rcyi_list_remove(rcyi_as_gc(o));
-    if (d->weakrefs && *rcyi_weaklist(o) != NULL) {
+    if (d->weaklist != 0 && *(struct rcyi_weakref_s **)(void *)((char *)o + d->weaklist) != NULL) {
         /* Too deep, a container with weak references is deferred whole,
            as CPython's trashcan defers all of subtype_dealloc: its weak
            references read dead meanwhile (its count is 0) and are cleared,
@@ -193,6 +242,80 @@ static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
         rcyi_weakrefs_clear_on_death(o);
     }
     rcyi_release_with(o, d);
+}
+
+/* The quick death of a built-in container whose references are released
+   by rcyi_release_ref (a tuple's, list's or dict's on_death), in three
+   parts so that the common case makes no call and needs no stack frame:
+
+     if (!rcyi_death_quick_begin(o))
+         return rcyi_dealloc_with(o, &d);     (the general path)
+     for each reference p, last first:
+         if (!rcyi_release_quick(p))
+             return the type's nested path:    (out of line)
+                 rcyi_release_ref of p and the rest, then rcyi_death_quick_end(o, &d)
+     rcyi_object_free_with(o, &d);
+
+   At depth 0 nothing is deferred, so the trashcan only matters once a
+   release causes a death: the nested path raises the depth around it
+   (rcyi_release_ref) and drains after the free, as rcyi_release_with
+   does; until then no code runs, the trash is empty (it is only ever
+   filled below depth 0 and drained on the way back), and a death that
+   nests nothing has nothing to drain. */
+
+/* Untracks o (a container) and returns true when its death may take the
+   quick path: at depth 0, not held by the incremental pass's array
+   (rcyi_list_remove's slow case). Else false, with nothing done. */
+static inline bool rcyi_death_quick_begin(rcy_object_t *o)
+{
+    rcy_gc_head_t *g = rcyi_as_gc(o);
+    uintptr_t next = g->next;
+    if (RCY_UNLIKELY((next & RCYI_NEXT_INCR) != 0 || o->type->rt->dealloc_depth != 0))
+        return false;
+    if (RCY_LIKELY(next != 0)) {
+        rcy_gc_head_t *prev = rcyi_gc_prev(g);
+        rcyi_gc_set_next(prev, (rcy_gc_head_t *)next);
+        rcyi_gc_set_prev((rcy_gc_head_t *)next, prev);
+        g->next = 0;
+        g->prev &= RCYI_PREV_FINALIZED;
+    }
+    return true;
+}
+
+/* Releases one reference (not NULL) whose count stays above 0, and returns
+   true; false, with nothing done, when it is the last reference (the
+   caller's nested path releases it). */
+static inline bool rcyi_release_quick(rcy_object_t *p)
+{
+    intptr_t r = p->refcnt;
+    if (RCY_UNLIKELY(r <= 1))
+        return false;
+    if (r < RCY_REFCNT_IMMORTAL)
+        p->refcnt = r - 1;
+    return true;
+}
+
+/* The free at the end of a quick death: rcyi_object_free_with, with the
+   free list's push inline (`push`: it keeps o, or declines it with
+   nothing done) and the rest out of line (`rest`: what the type's
+   freelist_push does on declining, then rcyi_object_free_memory), so
+   that the quick death stays without a call. */
+static inline void rcyi_object_free_quick(rcy_object_t *o, bool (*push)(rcy_object_t *o), void (*rest)(rcy_object_t *o))
+{
+    o->refcnt = RCY_REFCNT_FREED;
+    if (RCY_LIKELY(push(o)))
+        return;
+    rest(o);
+}
+
+/* The end of a quick death's nested path, once every reference is
+   released: the free, then the trash drained (at depth 0). */
+static inline void rcyi_death_quick_end(rcy_object_t *o, const rcyi_death_t *d)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    rcyi_object_free_with(o, d);
+    if (RCY_UNLIKELY(rt->dealloc_depth == 0 && rt->trash != NULL))
+        rcyi_trash_drain(rt);
 }
 
 #endif /* RCY_LIFECYCLE_H */

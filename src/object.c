@@ -89,8 +89,15 @@ rcy_type_t *rcy_type_new_sized(rcy_runtime_t *rt, const rcy_type_spec_t *spec, s
 const char *rcy_type_name(const rcy_type_t *type) { return type ? type->name : NULL; }
 rcy_runtime_t *rcy_type_runtime(const rcy_type_t *type) { return type ? type->rt : NULL; }
 int rcy_type_is_gc(const rcy_type_t *type) { return type != NULL && (type->flags & RCY_TPFLAGS_GC) != 0; }
-size_t rcy_type_live_objects(const rcy_type_t *type) { return type ? type->live_objects : 0; }
-size_t rcy_type_live_bytes(const rcy_type_t *type) { return type ? type->live_bytes : 0; }
+size_t rcy_type_live_objects(const rcy_type_t *type) { return type ? rcyi_type_live(type, NULL) : 0; }
+
+size_t rcy_type_live_bytes(const rcy_type_t *type)
+{
+    size_t bytes = 0;
+    if (type != NULL)
+        rcyi_type_live(type, &bytes);
+    return bytes;
+}
 
 rcy_runtime_t *rcy_object_runtime(const rcy_object_t *o)
 {
@@ -122,10 +129,16 @@ static rcy_object_t *alloc_object(rcy_type_t *type, intptr_t nitems)
 
 void rcyi_object_discard(rcy_object_t *o)
 {
-    rcy_runtime_t *rt = o->type->rt;
+    rcy_type_t *type = o->type;
+    rcy_runtime_t *rt = type->rt;
+    size_t size = rcyi_object_size(o);
+    /* The memory goes now: out of the census (which counted it, less the
+       free list's share) and the collector's count (rcyi_object_free_with). */
+    type->held_objects--;
+    type->held_bytes -= size;
     if (rcyi_is_gc(o))
-        rcyi_gc_on_free(rt); /* the memory goes now: see rcyi_object_free_with */
-    rcyi_block_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o, rcyi_object_size(o));
+        rcyi_gc_on_free(rt);
+    rcyi_block_free(rt, rcyi_is_gc(o) ? (void *)rcyi_as_gc(o) : (void *)o, size);
 }
 
 rcy_object_t *rcy_new(rcy_type_t *type)
@@ -287,8 +300,8 @@ static void release_refs(rcy_object_t *o)
 /* The deallocation of an object of type, as its slots say. */
 static inline rcyi_death_t generic_death(const rcy_type_t *type)
 {
-    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset != 0,
-                      (type->flags & RCY_TPFLAGS_GC) != 0};
+    rcyi_death_t d = {release_refs, type->freelist_push, rcyi_object_size, type->weaklistoffset,
+                      (type->flags & RCY_TPFLAGS_GC) != 0, false};
     return d;
 }
 
@@ -486,14 +499,23 @@ void rcy_decref_slow(rcy_object_t *o)
 
 void rcy_fatal_freed(const rcy_object_t *o) { rcyi_fatal(o, "use of a freed object"); }
 
+void rcyi_decref_nested(rcy_object_t *o)
+{
+    rcy_runtime_t *rt = o->type->rt;
+    rt->dealloc_depth++;
+    rcy_decref_slow(o);
+    rt->dealloc_depth--;
+}
+
 /* ---- Live objects ---------------------------------------------------- */
 
 size_t rcyi_live_objects(const rcy_runtime_t *rt, size_t *bytes)
 {
     size_t n = 0, b = 0;
     for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
-        n += t->live_objects;
-        b += t->live_bytes;
+        size_t tb;
+        n += rcyi_type_live(t, &tb);
+        b += tb;
     }
     if (bytes != NULL)
         *bytes = b;
@@ -510,8 +532,9 @@ void rcyi_print_live_types(rcy_runtime_t *rt)
         rcy_type_t *t = rt->types;
         for (size_t k = 1; k < i; k++)
             t = t->next_type;
-        if (t->live_objects > 0)
-            rcyi_printf(rt, "recycle:   %s: %zu (%zu bytes)\n", t->name, t->live_objects, t->live_bytes);
+        size_t bytes, live = rcyi_type_live(t, &bytes);
+        if (live > 0)
+            rcyi_printf(rt, "recycle:   %s: %zu (%zu bytes)\n", t->name, live, bytes);
     }
 }
 

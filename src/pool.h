@@ -123,6 +123,51 @@ static inline void *rcyi_pool_alloc(rcy_runtime_t *rt, size_t size)
     return block;
 }
 
+/* The allocation when it is a few loads and stores and no call, for the
+   fast paths of the built-in types (which then need no stack frame): a
+   block of class szidx from the first usable pool, when its chain holds
+   another block after it. NULL otherwise, with nothing changed: the
+   caller takes its general path (rcyi_pool_alloc), which also sets no
+   error here. p: the runtime's pools (not NULL). */
+static inline void *rcyi_pool_alloc_quick(struct rcyi_pool_s *p, size_t szidx)
+{
+    rcyi_poolhdr_t *pool = p->usable[szidx];
+    if (RCY_UNLIKELY(pool == NULL))
+        return NULL;
+    void *block = pool->freeblock;
+    void *next = rcyi_pool_link(block);
+    if (RCY_UNLIKELY(next == NULL))
+        return NULL;
+    pool->freeblock = next;
+    pool->used++;
+    return block;
+}
+
+/* The pool holding a block of the pools. */
+static inline rcyi_poolhdr_t *rcyi_pool_of(const void *block)
+{
+    return (rcyi_poolhdr_t *)((uintptr_t)block & ~(uintptr_t)(RCYI_POOL_SIZE - 1));
+}
+
+/* Whether freeing a block of pool is the quick case, a push and no call:
+   the pool is not full, and it is not emptied by it or it is the only
+   usable pool of its class (which rcyi_pool_free keeps, empty). */
+static inline bool rcyi_pool_free_is_quick(const rcyi_poolhdr_t *pool)
+{
+    return pool->freeblock != NULL && (pool->used > 1 || (pool->next == NULL && pool->prev == NULL));
+}
+
+/* rcyi_pool_free of a block of pool when rcyi_pool_free_is_quick(pool). */
+static inline void rcyi_pool_free_quick(rcyi_poolhdr_t *pool, void *block)
+{
+    rcyi_pool_set_link(block, pool->freeblock);
+    pool->freeblock = block;
+    pool->used--;
+}
+
+/* The size class of a block of size bytes (1..RCYI_POOL_MAX). */
+static inline size_t rcyi_pool_class(size_t size) { return (size - 1) / RCYI_POOL_ALIGNMENT; }
+
 /* block: from rcyi_pool_alloc of the same runtime. */
 static inline void rcyi_pool_free(rcy_runtime_t *rt, void *block)
 {

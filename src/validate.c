@@ -151,7 +151,7 @@ static size_t live_containers(const rcy_runtime_t *rt)
     size_t n = 0;
     for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type)
         if (t->flags & RCY_TPFLAGS_GC)
-            n += t->live_objects;
+            n += rcyi_type_live(t, NULL);
     return n;
 }
 
@@ -397,16 +397,20 @@ static void heap_lists(rcy_runtime_t *rt, rcy_gc_head_t *lists[NLISTS])
 static bool check_census(vstate_t *v)
 {
     for (const rcy_type_t *t = v->rt->types; t != NULL; t = t->next_type) {
-        if (t->validate_tracked > t->live_objects)
+        size_t live_bytes, live = rcyi_type_live(t, &live_bytes);
+        if (live > t->held_objects || live_bytes > t->held_bytes)
+            return fail_type(v, t, "census: more live objects (%zu, %zu bytes) than the type holds (%zu, %zu bytes)",
+                             live, live_bytes, t->held_objects, t->held_bytes);
+        if (t->validate_tracked > live)
             return fail_type(v, t, "census: more tracked objects (%zu) than live ones (%zu)", t->validate_tracked,
-                             t->live_objects);
+                             live);
         bool fixed = t->itemsize == 0 && t->size_of == NULL; /* every object block_base bytes */
-        if (fixed && t->live_bytes != t->live_objects * t->block_base)
+        if (fixed && live_bytes != live * t->block_base)
             return fail_type(v, t, "census: live bytes (%zu) are not live objects (%zu) times the block size (%zu)",
-                             t->live_bytes, t->live_objects, t->block_base);
-        if (!fixed && t->live_bytes < t->live_objects * t->block_base)
+                             live_bytes, live, t->block_base);
+        if (!fixed && live_bytes < live * t->block_base)
             return fail_type(v, t, "census: live bytes (%zu) are fewer than live objects (%zu) need (%zu each)",
-                             t->live_bytes, t->live_objects, t->block_base);
+                             live_bytes, live, t->block_base);
     }
     return true;
 }
@@ -536,7 +540,7 @@ static bool validate_heap(vstate_t *v)
     size_t live = 0;
     for (rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
         t->validate_tracked = 0;
-        live += t->live_objects;
+        live += rcyi_type_live(t, NULL);
     }
     size_t max = live_containers(rt);
     for (int i = 0; i < NLISTS; i++) {

@@ -162,6 +162,91 @@ TEST(test_repr_mixes_types)
     test_runtime_end(rt);
 }
 
+/* The deaths of tuples, lists and dicts release their references in
+   CPython's order (a tuple's and a list's items last first, a dict's
+   entries in order, key then value), whichever reference is the first
+   whose object dies with it (the quick death hands over to its nested
+   path there), each death a release causes running to its end before the
+   next release: the order the finalizers see. */
+static char order_log[64];
+static size_t order_len;
+
+static int log_finalize(rcy_object_t *self, void *arg)
+{
+    (void)arg;
+    int64_t id = -1;
+    CHECK_EQ(rcy_int_value(rcy_getattr(self, "id"), &id), 0);
+    if (order_len + 1 < sizeof order_log)
+        order_log[order_len++] = (char)('a' + id);
+    order_log[order_len] = '\0';
+    return 0;
+}
+
+TEST(test_release_order_of_quick_deaths)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_class_spec_t spec = {0};
+    spec.finalize = log_finalize;
+    rcy_object_t *cls = rcy_class_new(rt, "Logged", &spec);
+    rcy_object_t *o[4];
+    for (int64_t i = 0; i < 4; i++) {
+        o[i] = rcy_instance_new(cls);
+        rcy_object_t *id = rcy_int_new(rt, i);
+        CHECK_EQ(rcy_setattr(o[i], "id", id), 0);
+        rcy_decref(id);
+    }
+    /* Which of the four the container holds the last reference to: all,
+       the last two, the first two, the first, the dict's values. */
+    static const char *const held[] = {"abcd", "cd", "ab", "a", "bd"};
+    static const char *const tuple_order[] = {"dcba", "dc", "ba", "a", "db"};
+    static const char *const dict_order[] = {"abcd", "cd", "ab", "a", "bd"};
+    for (int kind = 0; kind < 3; kind++) {
+        for (int round = 0; round < 5; round++) { /* the first from a new block, the others from the free list */
+            rcy_object_t *c;
+            if (kind == 0)
+                c = rcy_tuple_new(rt, 4, o);
+            else if (kind == 1)
+                c = rcy_list_new_from(rt, 4, o);
+            else {
+                c = rcy_dict_new(rt);
+                CHECK_EQ(rcy_dict_set(c, o[0], o[1]), 0); /* keys a, c; values b, d */
+                CHECK_EQ(rcy_dict_set(c, o[2], o[3]), 0);
+            }
+            CHECK(c != NULL);
+            rcy_object_t *keep[4];
+            for (int i = 0; i < 4; i++) {
+                /* The container's reference is the last one for the held
+                   ones: ours go, the others' are replaced by new ones. */
+                keep[i] = strchr(held[round], 'a' + i) != NULL ? NULL : rcy_newref(o[i]);
+                rcy_decref(o[i]);
+            }
+            order_len = 0;
+            order_log[0] = '\0';
+            rcy_decref(c);
+            const char *want = kind == 2 ? dict_order[round] : tuple_order[round];
+            CHECK(strcmp(order_log, want) == 0);
+            if (strcmp(order_log, want) != 0)
+                fprintf(stderr, "  kind %d round %d: finalizers ran in order %s, not %s\n", kind, round, order_log,
+                        want);
+            /* A new four for the next round (the finalized ones are gone). */
+            for (int64_t i = 0; i < 4; i++) {
+                if (keep[i] != NULL) {
+                    o[i] = keep[i];
+                    continue;
+                }
+                o[i] = rcy_instance_new(cls);
+                rcy_object_t *id = rcy_int_new(rt, i);
+                CHECK_EQ(rcy_setattr(o[i], "id", id), 0);
+                rcy_decref(id);
+            }
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        rcy_decref(o[i]);
+    rcy_decref(cls);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(test_runtime_creates_builtins);
@@ -169,5 +254,6 @@ int main(void)
     RUN(test_cross_type_equality);
     RUN(test_nesting_limits);
     RUN(test_repr_mixes_types);
+    RUN(test_release_order_of_quick_deaths);
     return harness_summary();
 }

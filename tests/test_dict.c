@@ -302,6 +302,82 @@ TEST(test_dict_free_list)
     test_runtime_end(rt);
 }
 
+/* A dict that dies with a table of the smallest size keeps it on the free
+   list, emptied (CPython's free list of keys objects), and the next dict
+   gets it: such a dict must behave as a new one whatever its first key
+   (a str whose hash is known takes a shorter path), through replacement,
+   deletion and growth; a full collection gives the tables back. */
+TEST(test_dict_kept_table)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_object_t *a = rcy_str_new(rt, "a");
+    rcy_object_t *x = rcy_int_new(rt, 7001), *y = rcy_int_new(rt, 7002);
+    for (int round = 0; round < 4; round++) {
+        rcy_object_t *d = rcy_dict_new(rt);
+        CHECK_EQ(rcy_dict_len(d), 0);
+        CHECK(rcy_dict_get(d, a) == NULL);
+        CHECK_EQ(rcy_last_error(rt), RCY_EKEY);
+        intptr_t pos = 0;
+        CHECK_EQ(rcy_dict_next(d, &pos, NULL, NULL), 0);
+        CHECK_EQ(rcy_dict_set(d, a, x), 0); /* a's hash is known from round 1 on */
+        CHECK_EQ(rcy_dict_len(d), 1);
+        CHECK(rcy_dict_get(d, a) == x);
+        CHECK_EQ(rcy_getrefcount(x), 2);
+        CHECK_EQ(rcy_dict_set(d, a, y), 0); /* found again: it was indexed */
+        CHECK_EQ(rcy_dict_len(d), 1);
+        CHECK_EQ(rcy_getrefcount(x), 1);
+        CHECK_EQ(rcy_getrefcount(y), 2);
+        if (round == 2) {
+            CHECK_EQ(rcy_dict_del(d, a), 0); /* a DUMMY index, then more keys */
+            CHECK_EQ(rcy_dict_len(d), 0);
+            set_int(d, 1, 10);
+            CHECK_EQ(rcy_dict_set(d, a, x), 0);
+            CHECK_EQ(get_int(d, 1), 10);
+            CHECK(strcmp(repr(d), "{1: 10, 'a': 7001}") == 0);
+        } else if (round == 3) {
+            for (int i = 0; i < 20; i++) /* growth past the kept table */
+                set_int(d, i, i + 100);
+            CHECK_EQ(rcy_dict_len(d), 21);
+            CHECK_EQ(get_int(d, 19), 119);
+            CHECK(rcy_dict_get(d, a) == y);
+        }
+        rcy_decref(d);
+    }
+    /* A first key that is not a str, into a kept table; then a str. */
+    rcy_object_t *d = rcy_dict_new(rt);
+    set_int(d, 3, 4);
+    CHECK_EQ(rcy_dict_set(d, a, x), 0);
+    CHECK_EQ(get_int(d, 3), 4);
+    CHECK(rcy_dict_get(d, a) == x);
+    CHECK(strcmp(repr(d), "{3: 4, 'a': 7001}") == 0);
+    rcy_decref(d);
+    /* A key that is its own value. */
+    d = rcy_dict_new(rt);
+    CHECK_EQ(rcy_dict_set(d, a, a), 0);
+    CHECK_EQ(rcy_getrefcount(a), 3);
+    CHECK(rcy_dict_get(d, a) == a);
+    rcy_decref(d);
+    CHECK_EQ(rcy_getrefcount(a), 1);
+    /* Errors are those of the general path, nothing stored. */
+    d = rcy_dict_new(rt);
+    CHECK_EQ(rcy_dict_set(d, a, NULL), RCY_EINVAL);
+    rcy_runtime_t *other = test_runtime(NULL);
+    rcy_object_t *far = rcy_int_new(other, 123456);
+    CHECK_EQ(rcy_dict_set(d, a, far), RCY_ERUNTIME);
+    CHECK_EQ(rcy_dict_len(d), 0);
+    CHECK_EQ(rcy_getrefcount(far), 1);
+    rcy_decref(far);
+    test_runtime_end(other);
+    rcy_decref(d);
+    rcy_decref(a);
+    rcy_decref(x);
+    rcy_decref(y);
+    CHECK_EQ(rcy_freelists_size(rt), rcy_freelists_enabled(rt) ? 1 : 0);
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(rcy_freelists_size(rt), 0);
+    test_runtime_end(rt);
+}
+
 TEST(test_dict_out_of_memory)
 {
     oom_alloc_t a = {0};
@@ -417,6 +493,7 @@ int main(void)
     RUN(test_dict_equality_and_repr);
     RUN(test_dict_cycles);
     RUN(test_dict_free_list);
+    RUN(test_dict_kept_table);
     RUN(test_dict_out_of_memory);
     RUN(test_dict_first_str_key);
     RUN(test_dict_first_insert_out_of_memory);

@@ -782,6 +782,112 @@ static int pred_never(rcy_object_t *obj, intptr_t external, void *arg)
     return 0;
 }
 
+/* ---- Stores into a container being deallocated ------------------------ */
+
+/* A container whose count reached 0 releases its references; code that
+   runs then (here the callback of a weak reference to one of its items)
+   may still hold a C pointer to it. A store into it would be lost with its
+   memory (a list's appended item, a dict's new table) or, for an instance,
+   release a value its deallocation already released: every store and
+   attribute call refuses with RCY_ESTATE, and nothing leaks. */
+enum dying_op { DY_APPEND, DY_INSERT, DY_SET, DY_EXTEND, DY_DICT_SET, DY_DICT_GET, DY_DICT_NEXT, DY_SETATTR, DY_SETATTR_STR,
+                DY_GETATTR, DY_GETATTR_STR, DY_DELATTR, DY_INSTANCE_DICT, DY_OPS };
+
+typedef struct dying_s {
+    enum dying_op op;
+    rcy_object_t *container; /* borrowed: dying when the callback runs */
+    rcy_object_t *value;     /* owned by the test */
+    rcy_object_t *name;      /* an interned str, owned by the test */
+    rcy_runtime_t *rt;
+    int result;
+    int calls;
+    long refcnt_seen;
+} dying_t;
+
+static int dying_cb(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    dying_t *d = arg;
+    rcy_runtime_t *rt = d->rt;
+    d->calls++;
+    d->refcnt_seen = (long)rcy_getrefcount(d->container);
+    switch (d->op) {
+    case DY_APPEND: d->result = rcy_list_append(d->container, d->value); break;
+    case DY_INSERT: d->result = rcy_list_insert(d->container, 0, d->value); break;
+    case DY_SET: d->result = rcy_list_set(d->container, 0, d->value); break;
+    case DY_EXTEND: {
+        rcy_object_t *seq = rcy_list_new(rt);
+        rcy_list_append(seq, d->value);
+        d->result = rcy_list_extend(d->container, seq);
+        rcy_decref(seq);
+        break;
+    }
+    case DY_DICT_SET: d->result = rcy_dict_set(d->container, d->name, d->value); break;
+    case DY_DICT_GET:
+        d->result = rcy_dict_get(d->container, d->name) == NULL ? rcy_last_error(rt) : 0;
+        break;
+    case DY_DICT_NEXT: {
+        intptr_t pos = 0;
+        rcy_object_t *k, *v;
+        d->result = rcy_dict_next(d->container, &pos, &k, &v);
+        break;
+    }
+    case DY_SETATTR: d->result = rcy_setattr(d->container, "a", d->value); break;
+    case DY_SETATTR_STR: d->result = rcy_setattr_str(d->container, d->name, d->value); break;
+    case DY_GETATTR:
+        d->result = rcy_getattr(d->container, "a") == NULL ? rcy_last_error(rt) : 0;
+        break;
+    case DY_GETATTR_STR:
+        d->result = rcy_getattr_str(d->container, d->name) == NULL ? rcy_last_error(rt) : 0;
+        break;
+    case DY_DELATTR: d->result = rcy_delattr(d->container, "a"); break;
+    case DY_INSTANCE_DICT: {
+        rcy_object_t *dict = rcy_instance_dict(d->container);
+        d->result = dict == NULL ? rcy_last_error(rt) : 0;
+        rcy_xdecref(dict);
+        break;
+    }
+    case DY_OPS: break;
+    }
+    return 0;
+}
+
+TEST(test_store_into_dying_container)
+{
+    for (int op = 0; op < DY_OPS; op++) {
+        fx_t x;
+        fx_setup(&x);
+        size_t live = rcy_runtime_live_objects(x.rt);
+        dying_t d = {(enum dying_op)op, NULL, rcy_str_new(x.rt, "value"), rcy_str_intern(x.rt, "a"), x.rt, 1, 0, -1};
+        rcy_object_t *item = rcy_new(x.node_type);
+        rcy_object_t *wr = rcy_weakref_new(item, dying_cb, &d);
+        CHECK(d.value != NULL && d.name != NULL && item != NULL && wr != NULL);
+        rcy_object_t *c;
+        if (op <= DY_EXTEND) {
+            c = rcy_list_new(x.rt);
+            CHECK(rcy_list_append(c, item) == 0);
+        } else if (op <= DY_DICT_NEXT) { /* the callback looks up or sets "a" */
+            c = rcy_dict_new(x.rt);
+            CHECK(rcy_dict_set(c, d.name, item) == 0);
+        } else {
+            c = rcy_instance_new(x.cls);
+            CHECK(rcy_setattr(c, "a", item) == 0);
+        }
+        rcy_decref(item); /* the container holds it alone */
+        d.container = c;
+        rcy_decref(c); /* its release kills item, whose weak reference calls back */
+        CHECK_EQ(d.calls, 1);
+        CHECK_EQ(d.refcnt_seen, 0);
+        EXPECT(d.result, RCY_ESTATE);
+        CHECK_EQ(rcy_getrefcount(d.value), 1); /* not kept by the dead container */
+        rcy_decref(wr);
+        rcy_decref(d.value);
+        rcy_decref(d.name);
+        fx_check_intact(&x, live);
+        fx_teardown(&x);
+    }
+}
+
 TEST(test_tools_misuse)
 {
     fx_t x;
@@ -871,5 +977,6 @@ int main(void)
     RUN(test_dict_misuse);
     RUN(test_class_misuse);
     RUN(test_tools_misuse);
+    RUN(test_store_into_dying_container);
     return harness_summary();
 }

@@ -3,7 +3,8 @@
  * show_most_common_types, by_type) and growth (growth, show_growth).
  *
  * Counts come from the per-type counters that allocation and freeing keep
- * (rcy_type_t.live_objects / live_bytes), so a census costs O(number of
+ * (rcyi_type_live: rcy_type_t.held_objects / held_bytes, less what the
+ * free lists keep), so a census costs O(number of
  * types), not a heap walk, and sees untracked objects (ints, strs) that
  * objgraph cannot. Types that share a name are counted together, as
  * objgraph's shortnames do. Only by_type walks the heap (tools.h).
@@ -22,8 +23,9 @@ static void count_name(const rcy_runtime_t *rt, const char *name, size_t *count,
         return;
     for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
         if (strcmp(t->name, name) == 0) {
-            *count += t->live_objects;
-            *bytes += t->live_bytes;
+            size_t tb;
+            *count += rcyi_type_live(t, &tb);
+            *bytes += tb;
         }
     }
 }
@@ -89,11 +91,12 @@ static int collect_stats(rcy_runtime_t *rt, rcy_typestats_t *out, bool all_names
         return RCY_ENOMEM;
     size_t n = 0;
     for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
-        if (t->live_objects == 0 && !all_names)
+        size_t bytes, live = rcyi_type_live(t, &bytes);
+        if (live == 0 && !all_names)
             continue;
         rows[n].name = t->name;
-        rows[n].count = t->live_objects;
-        rows[n].bytes = t->live_bytes;
+        rows[n].count = live;
+        rows[n].bytes = bytes;
         n++;
     }
     /* Merge the rows of types that share a name. */

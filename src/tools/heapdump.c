@@ -139,10 +139,11 @@ static const char *edge_kind_json(uint32_t kind)
 void rcyi_dump_type(FILE *f, const rcyi_types_t *ti, size_t k, bool for_html)
 {
     const rcy_type_t *t = ti->types[k];
+    size_t bytes, live = rcyi_type_live(t, &bytes);
     fprintf(f, "{\"t\":\"type\",\"type\":%zu,\"name\":", k);
     rcyi_json_string(f, t->name, for_html);
     fprintf(f, ",\"gc\":%s,\"finalizer\":%s,\"live_objects\":%zu,\"live_bytes\":%zu}", rcyi_is_gc_type(t) ? "true" : "false",
-            t->finalize != NULL || t->legacy_del != NULL ? "true" : "false", t->live_objects, t->live_bytes);
+            t->finalize != NULL || t->legacy_del != NULL ? "true" : "false", live, bytes);
 }
 
 void rcyi_dump_site(FILE *f, const rcyi_trace_t *tr, uint32_t k, bool for_html)

@@ -106,14 +106,17 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
     out->tracked += rcyi_incr_held(rt); /* off the lists, in an incremental pass */
     const rcyi_builtins_t *b = rt->builtins;
     if (b != NULL) {
-        /* Dead objects keep their size (a tuple's item count) on the lists. */
-        size_t head = sizeof(rcy_gc_head_t);
+        /* What each type's free list keeps (its census slot). */
         out->freelist_objects = rcy_freelists_size(rt);
-        out->freelist_bytes = (size_t)b->list.numfree * (b->list_type->basicsize + head) +
-                              (size_t)b->dict.numfree * (b->dict_type->basicsize + head);
-        for (size_t n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++)
-            out->freelist_bytes +=
-                (size_t)b->tuple.numfree[n] * (b->tuple_type->basicsize + n * b->tuple_type->itemsize + head);
+        out->freelist_bytes = 0;
+        const rcy_type_t *kinds[] = {b->tuple_type, b->list_type, b->dict_type};
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            size_t objects, bytes;
+            if (kinds[k]->freelist_census != NULL) {
+                kinds[k]->freelist_census(kinds[k], &objects, &bytes);
+                out->freelist_bytes += bytes;
+            }
+        }
     }
     out->quarantined = rt->quarantine_len;
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))

@@ -446,7 +446,7 @@ static int build(rcy_runtime_t *rt, build_ctx_t *c, rcy_object_t *const *extra, 
     size_t bound = n_extra + rt->n_roots + rt->garbage.len + 64;
     for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type) {
         if (t->flags & RCY_TPFLAGS_GC)
-            bound += t->live_objects;
+            bound += rcyi_type_live(t, NULL);
     }
     if (bound > UINT32_MAX - 2)
         bound = UINT32_MAX - 2;

@@ -158,8 +158,9 @@ static int write_types(rcy_runtime_t *rt, FILE *f, const report_t *r)
         for (size_t j = k; j < ti->n; j++) {
             if (strcmp(ti->types[j]->name, t->name) != 0)
                 continue;
-            live += ti->types[j]->live_objects;
-            live_bytes += ti->types[j]->live_bytes;
+            size_t tb;
+            live += rcyi_type_live(ti->types[j], &tb);
+            live_bytes += tb;
             walk += count[j];
             walk_bytes += bytes[j];
         }

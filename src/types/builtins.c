@@ -74,9 +74,9 @@ size_t rcy_freelists_size(const rcy_runtime_t *rt)
     if (rt->builtins == NULL)
         return 0;
     const rcyi_builtins_t *b = rt->builtins;
-    size_t n = (size_t)b->list.numfree + (size_t)b->dict.numfree;
+    size_t n = rcyi_freelist_len(&b->list.free) + rcyi_freelist_len(&b->dict.free);
     for (int i = 1; i <= RCY_TUPLE_MAXSAVESIZE; i++)
-        n += (size_t)b->tuple.numfree[i];
+        n += rcyi_freelist_len(&b->tuple.free[i]);
     return n;
 }
 

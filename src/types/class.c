@@ -241,13 +241,55 @@ static inline size_t instance_bytes(int cap)
 
 static size_t instance_block_size(const rcy_object_t *o) { return instance_bytes(l_cap(as_instance(o)->layout)); }
 
-static const rcyi_death_t instance_death = {instance_release, NULL, instance_block_size, true, true};
+static const rcyi_death_t instance_death = {instance_release, NULL, instance_block_size,
+                                            offsetof(rcyi_instance_t, weaklist), true, false};
 
-/* The on_death slot of the instances of a class without finalizers:
-   lifecycle.h's steps with instance_dealloc inlined. */
-static void instance_on_death(rcy_object_t *self)
+/* instance_on_death's general path: lifecycle.h's steps with
+   instance_dealloc inlined. */
+static RCYI_NOINLINE void instance_death_general(rcy_object_t *self)
 {
     rcyi_dealloc_with(self, &instance_death);
+}
+
+/* The on_death slot of the instances of a class without finalizers. An
+   instance without attributes nor weak references, whose class outlives
+   the release of its reference, dies without a call (so without a stack
+   frame): untracked, its class's count lowered, its memory back to the
+   pools, the census and the collector's count updated. It nests no other
+   death (the class only loses one of several references), so the
+   trashcan has nothing to bound (the depth is not raised; the death runs
+   where it would not be deferred, below RCYI_TRASH_DEPTH levels), and
+   nothing can see the order of those steps. Anything else takes
+   instance_death_general. */
+static void instance_on_death(rcy_object_t *self)
+{
+    rcyi_instance_t *inst = as_instance(self);
+    rcy_type_t *type = self->type;
+    rcy_runtime_t *rt = type->rt;
+    rcy_object_t *cls = type->owner;
+    uintptr_t l = inst->layout;
+    intptr_t r = cls->refcnt;
+    rcy_gc_head_t *g = rcyi_as_gc(self);
+    rcyi_poolhdr_t *pool = rcyi_pool_of(g); /* read only once rt->pool is known */
+    if (RCY_UNLIKELY(inst->weaklist != NULL || (l & (L_DICT | (L_FIELD << L_COUNT_SHIFT))) != 0 || r <= 1 ||
+                     rt->dealloc_depth >= RCYI_TRASH_DEPTH || (g->next & RCYI_NEXT_INCR) != 0 ||
+                     rt->pool == NULL || !rcyi_pool_free_is_quick(pool))) {
+        instance_death_general(self);
+        return;
+    }
+    if (RCY_LIKELY(g->next != 0)) { /* rcyi_list_remove, the incremental pass's case excluded above */
+        rcy_gc_head_t *prev = rcyi_gc_prev(g), *next = rcyi_gc_next(g);
+        rcyi_gc_set_next(prev, next);
+        rcyi_gc_set_prev(next, prev);
+    }
+    if (r < RCY_REFCNT_IMMORTAL)
+        cls->refcnt = r - 1;
+    size_t bytes = instance_bytes(l_cap(l)); /* at most 288: from the pools */
+    type->held_objects--;
+    type->held_bytes -= bytes;
+    self->refcnt = RCY_REFCNT_FREED;
+    rcyi_gc_on_free(rt);
+    rcyi_pool_free_quick(pool, g); /* the header's next word becomes the pool's link; prev is left */
 }
 
 /* The alloc slot of instance types (rcy_new and rcy_instance_new): an
@@ -474,15 +516,80 @@ rcy_type_t *rcy_class_instance_type(const rcy_object_t *cls)
     return as_class(cls)->instance_type;
 }
 
-rcy_object_t *rcy_instance_new(rcy_object_t *cls)
+/* rcy_instance_new when its fast path cannot serve. */
+static RCYI_NOINLINE rcy_object_t *instance_new_general(rcy_object_t *cls)
 {
-    if (cls == NULL)
-        return NULL;
     if (!rcyi_is_class(cls) || as_class(cls)->instance_type == NULL) { /* not one made by rcy_class_new */
         rcyi_set_error(cls->type->rt, RCY_ETYPE);
         return NULL;
     }
     return instance_make(as_class(cls)->instance_type);
+}
+
+/* The value slots the fast path of rcy_instance_new fills in. */
+#define INSTANCE_QUICK_CAP 8
+
+/* The common case makes no call, so it needs no stack frame: a block from
+   the pools' quick path, an allocation that does not reach the collector's
+   threshold, a mortal class whose count is below RCY_REFCNT_MAX, at most
+   INSTANCE_QUICK_CAP value slots. It does what instance_make does, in the
+   same order as far as anything can tell (nothing runs in between), and
+   writes every word of the object instead of zeroing its block first;
+   anything else goes to instance_new_general. */
+rcy_object_t *rcy_instance_new(rcy_object_t *cls)
+{
+    if (cls == NULL)
+        return NULL;
+    /* A count from 0 to RCY_REFCNT_MAX - 1: a live, mortal class that
+       takes one more reference without overflowing. A freed one (negative)
+       is reported by instance_new_general's type check, an immortal one
+       served there too. */
+    intptr_t r = cls->refcnt;
+    if (RCY_UNLIKELY((uintptr_t)r >= (uintptr_t)RCY_REFCNT_MAX || rcy_kind(cls) != RCY_KIND_CLASS))
+        return instance_new_general(cls);
+    rcyi_class_t *c = as_class(cls);
+    rcy_type_t *type = c->instance_type;
+    int cap = c->nkeys + c->spare;
+    cap = cap < 1 ? 1 : cap; /* values[0] holds the dict once there is one */
+    if (RCY_UNLIKELY(type == NULL || cap > INSTANCE_QUICK_CAP))
+        return instance_new_general(cls);
+    rcy_runtime_t *rt = type->rt;
+    size_t bytes = instance_bytes(cap);
+    if (RCY_UNLIKELY(rt->pool == NULL || !rcyi_gc_alloc_quiet(rt)))
+        return instance_new_general(cls);
+    char *mem = rcyi_pool_alloc_quick(rt->pool, rcyi_pool_class(bytes));
+    if (RCY_UNLIKELY(mem == NULL))
+        return instance_new_general(cls);
+    rcyi_instance_t *inst = (rcyi_instance_t *)(void *)(mem + sizeof(rcy_gc_head_t));
+    inst->ob.refcnt = 1;
+    inst->ob.type = type;
+    inst->weaklist = NULL;
+    inst->layout = l_empty(cap);
+    /* The value slots, by pairs: the block's size is a multiple of 16
+       bytes, the values start 16-aligned, so a pair's second slot past
+       cap is still inside the block (and no object's). */
+    inst->values[0] = NULL;
+    inst->values[1] = NULL;
+    if (cap > 2) {
+        inst->values[2] = NULL;
+        inst->values[3] = NULL;
+        if (cap > 4) {
+            inst->values[4] = NULL;
+            inst->values[5] = NULL;
+            if (cap > 6) {
+                inst->values[6] = NULL;
+                inst->values[7] = NULL;
+            }
+        }
+    }
+    type->held_objects++;
+    type->held_bytes += bytes;
+    rt->gens[0].count++;
+    rcyi_list_append_new((rcy_gc_head_t *)(void *)mem, &rt->gens[0].head);
+    cls->refcnt = r + 1; /* rcy_incref of a mortal count below RCY_REFCNT_MAX */
+    if (c->spare > 0)
+        c->spare--;
+    return &inst->ob;
 }
 
 rcy_object_t *rcy_instance_class(const rcy_object_t *inst)
@@ -500,6 +607,10 @@ rcy_object_t *rcy_instance_dict(rcy_object_t *obj)
         rcyi_set_error(obj->type->rt, RCY_ETYPE);
         return NULL;
     }
+    if (RCY_UNLIKELY(obj->refcnt == 0)) { /* being deallocated: see attr_check */
+        rcyi_set_error(obj->type->rt, RCY_ESTATE);
+        return NULL;
+    }
     if (!(as_instance(obj)->layout & L_DICT)) {
         int err = instance_to_dict(obj, NULL, NULL);
         if (err < 0) {
@@ -514,9 +625,15 @@ rcy_object_t *rcy_instance_dict(rcy_object_t *obj)
    the error (already set) to return. */
 static int attr_check(rcy_object_t *obj)
 {
-    if (rcyi_is_instance(obj) || rcyi_is_class(obj))
-        return 0;
-    return rcyi_set_error(obj->type->rt, RCY_ETYPE);
+    if (!rcyi_is_instance(obj) && !rcyi_is_class(obj))
+        return rcyi_set_error(obj->type->rt, RCY_ETYPE);
+    /* An object being deallocated (reached from code its release runs,
+       through a C pointer): its values are being released where they are,
+       so a read could return one already freed, and a store would be lost
+       or release a value a second time. */
+    if (RCY_UNLIKELY(obj->refcnt == 0))
+        return rcyi_set_error(obj->type->rt, RCY_ESTATE);
+    return 0;
 }
 
 /* obj.key = value, key an interned str. */
@@ -709,7 +826,10 @@ static void class_learn(rcy_object_t *obj, const char *name, rcy_object_t *key)
    instance. */
 static inline bool instance_fast(const rcy_object_t *obj)
 {
-    rcyi_check_live(obj);
+    if (RCY_UNLIKELY(obj->refcnt <= 0)) {
+        rcyi_check_live(obj); /* a freed object aborts here */
+        return false;         /* one being deallocated: attr_check refuses it */
+    }
     return obj->type->traverse == instance_traverse;
 }
 

@@ -232,17 +232,67 @@ static int dict_clear(rcy_object_t *self)
     return 0;
 }
 
-#if RCY_FREELISTS
-static bool dict_freelist_push(rcy_object_t *o)
+/* Gives back the table a dead dict kept (dict_release_keeping). */
+static void dict_drop_table(rcy_object_t *o)
 {
-    rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->dict.numfree >= RCY_DICT_MAXFREELIST)
-        return false;
-    b->dict.free_list[b->dict.numfree++] = o;
-    return true;
+    rcyi_dict_t *d = as_dict(o);
+    rcyi_mem_free(o->type->rt, d->entries, table_bytes(d->nslots));
+    d->entries = NULL;
+    d->nslots = 0;
 }
 
-static void dict_release(rcy_object_t *o) { dict_clear(o); }
+/* The emptied table a dict keeps for the free list: no entry, every index
+   DKIX_EMPTY (or no table). */
+static inline void dict_reset_kept(rcyi_dict_t *d)
+{
+    d->used = d->nentries = 0;
+    if (d->nslots == DICT_MINSIZE)
+        memset(dict_indices(d), 0xff, DICT_MINSIZE * sizeof(int32_t)); /* DKIX_EMPTY */
+}
+
+#if RCY_FREELISTS
+/* Keeps o on the free list, or declines it with nothing done. */
+static inline bool dict_freelist_keep(rcy_object_t *o)
+{
+    return rcyi_freelist_push(&rcyi_builtins(o)->dict.free, o, RCY_DICT_MAXFREELIST);
+}
+
+static bool dict_freelist_push(rcy_object_t *o)
+{
+    if (dict_freelist_keep(o))
+        return true;
+    if (as_dict(o)->entries != NULL)
+        dict_drop_table(o);
+    return false;
+}
+
+/* on_death's release: the keys and values, each with its own death one
+   level deeper (rcyi_release_ref), in place and in dict_clear's order:
+   nothing can reach the dying
+   dict (its count is 0, it is untracked and has no weak references). A
+   table of the smallest size stays with the dict, emptied (every index
+   DKIX_EMPTY, no entry), for the free list to hand on with it: CPython's
+   free list of such keys objects (PyDict_MINSIZE, 80 of them), held here
+   by the dicts of the free list, which are as many; dict_freelist_push
+   gives it back when the dict does not go there. A larger one goes. */
+static inline void dict_release_keeping(rcy_object_t *o)
+{
+    rcyi_dict_t *d = as_dict(o);
+    rcyi_dict_entry_t *entries = d->entries;
+    intptr_t n = d->nentries;
+    for (intptr_t i = 0; i < n; i++) { /* in dict_clear's order (CPython's free_keys_object) */
+        if (entries[i].key != NULL) {
+            rcyi_release_ref(entries[i].key);
+            rcyi_release_ref(entries[i].value);
+        }
+    }
+    if (d->nslots == DICT_MINSIZE || d->entries == NULL) {
+        dict_reset_kept(d);
+        return;
+    }
+    d->used = d->nentries = 0;
+    dict_drop_table(o);
+}
 
 static size_t dict_block_size(const rcy_object_t *o)
 {
@@ -250,21 +300,81 @@ static size_t dict_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t);
 }
 
-static const rcyi_death_t dict_death = {dict_release, dict_freelist_push, dict_block_size, false, true};
+static void dict_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
+{
+    const rcyi_builtins_t *b = type->rt->builtins;
+    *objects = b != NULL ? rcyi_freelist_len(&b->dict.free) : 0;
+    *bytes = *objects * (sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t));
+}
+
+static const rcyi_death_t dict_death = {dict_release_keeping, dict_freelist_push, dict_block_size, 0, true, true};
+
+static RCYI_NOINLINE void dict_death_general(rcy_object_t *o) { rcyi_dealloc_with(o, &dict_death); }
+
+static RCYI_NOINLINE void dict_free_memory(rcy_object_t *o)
+{
+    if (as_dict(o)->entries != NULL)
+        dict_drop_table(o);
+    rcyi_object_free_memory(o, &dict_death);
+}
+
+/* dict_on_death's nested path: the key (or, when key_done, the value) of
+   entry i is the last reference to its object; it and the references
+   after it are released in order, each death one level deeper, then the
+   dict is emptied and freed. */
+static RCYI_NOINLINE void dict_death_nested(rcy_object_t *o, intptr_t i, bool key_done)
+{
+    rcyi_dict_t *d = as_dict(o);
+    for (; i < d->nentries; i++, key_done = false) {
+        if (d->entries[i].key == NULL)
+            continue;
+        if (!key_done)
+            rcyi_release_ref(d->entries[i].key);
+        rcyi_release_ref(d->entries[i].value);
+    }
+    dict_reset_kept(d);
+    rcyi_death_quick_end(o, &dict_death);
+}
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (a dict has no finalizer, no weak references);
-   dict_clear leaves the object empty, as a new dict is. */
+   this file's slots inlined (a dict has no finalizer, no weak references),
+   the common case without a call (rcyi_death_quick_begin): a dict with no
+   table or one of the smallest size, which the free list keeps with it.
+   dict_release_keeping's work, in its order. */
 static void dict_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, &dict_death);
+    rcyi_dict_t *d = as_dict(o);
+    if (RCY_UNLIKELY((d->nslots != DICT_MINSIZE && d->nslots != 0) || !rcyi_death_quick_begin(o))) {
+        dict_death_general(o);
+        return;
+    }
+    rcyi_dict_entry_t *entries = d->entries;
+    intptr_t n = d->nentries;
+    for (intptr_t i = 0; i < n; i++) {
+        if (entries[i].key == NULL)
+            continue;
+        if (RCY_UNLIKELY(!rcyi_release_quick(entries[i].key))) {
+            dict_death_nested(o, i, false);
+            return;
+        }
+        if (RCY_UNLIKELY(!rcyi_release_quick(entries[i].value))) {
+            dict_death_nested(o, i, true);
+            return;
+        }
+    }
+    dict_reset_kept(d);
+    rcyi_object_free_quick(o, dict_freelist_keep, dict_free_memory);
 }
 #endif
 
 void rcyi_dict_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->dict.numfree > 0)
-        rcyi_object_discard(b->dict.free_list[--b->dict.numfree]);
+    while (b->dict.free.head != NULL) {
+        rcy_object_t *o = rcyi_freelist_pop(&b->dict.free);
+        if (as_dict(o)->entries != NULL)
+            dict_drop_table(o);
+        rcyi_object_discard(o);
+    }
 }
 
 int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
@@ -282,6 +392,7 @@ int rcyi_init_dict_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         b->dict_type->freelist_push = dict_freelist_push;
+        b->dict_type->freelist_census = dict_freelist_census;
         b->dict_type->on_death = dict_on_death;
     }
 #endif
@@ -296,9 +407,10 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
         return NULL;
     RCYI_CHECK_RT(rt);
     rcyi_builtins_t *b = rt->builtins;
-    /* A dict on the free list was emptied by dict_clear: no table. */
-    if (b->dict.numfree > 0)
-        return rcyi_object_revive(b->dict.free_list[--b->dict.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_dict_t));
+    /* A dict on the free list was emptied by dict_release_keeping: no
+       item, perhaps an empty table. */
+    if (b->dict.free.head != NULL)
+        return rcyi_object_revive(rt, rcyi_freelist_pop(&b->dict.free));
     return rcy_new(b->dict_type);
 }
 
@@ -310,6 +422,10 @@ static int check(const rcy_object_t *d, const rcy_object_t *key, bool need_key)
         return rcyi_set_error(d->type->rt, RCY_EINVAL);
     if (!rcyi_is_dict(d))
         return rcyi_set_error(d->type->rt, RCY_ETYPE);
+    /* A dict being deallocated releases its entries where they are: a
+       read from code its release runs could return a freed value. */
+    if (RCY_UNLIKELY(d->refcnt == 0))
+        return rcyi_set_error(d->type->rt, RCY_ESTATE);
     return 0;
 }
 
@@ -328,7 +444,49 @@ static int find(const rcy_object_t *d, rcy_object_t *key, probe_t *p, intptr_t *
     return lookup(as_dict(d), p, 0, ix, slot);
 }
 
+static RCYI_NOINLINE int dict_set_general(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value);
+
+/* The common first store makes no call (so no stack frame either): a str
+   key whose hash is known, into the empty table of the smallest size that
+   a dict from the free list kept (dict_release_keeping): nothing to look
+   up, nothing to allocate. Anything else (errors included, checked in the
+   same order) goes to dict_set_general. */
 int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
+{
+    if (RCY_LIKELY(d != NULL && key != NULL && value != NULL)) {
+        rcyi_check_live(d);
+        rcyi_dict_t *dict = as_dict(d);
+        if (RCY_LIKELY(rcy_kind(d) == RCY_KIND_DICT && dict->nentries == 0 && dict->nslots == DICT_MINSIZE)) {
+            rcy_runtime_t *rt = d->type->rt;
+            rcyi_check_live(key);
+            const rcyi_str_t *sk = (const rcyi_str_t *)key;
+            intptr_t rk = key->refcnt, rv = value->refcnt;
+            if (RCY_LIKELY(rcy_kind(key) == RCY_KIND_STR && sk->hash != -1 && rcyi_same_runtime(key, rt) &&
+                           rcyi_same_runtime(value, rt) && rk != RCY_REFCNT_MAX &&
+                           rv != RCY_REFCNT_MAX - (key == value))) {
+                /* (nentries is 0 only while the table is as new: an
+                   emptied dict keeps DUMMY indices and its nentries.) */
+                int64_t hash = sk->hash;
+                rcyi_dict_entry_t *e = dict->entries;
+                dict_indices(dict)[(uint64_t)hash & (DICT_MINSIZE - 1)] = 0;
+                e->hash = hash;
+                e->key = key;
+                e->value = value;
+                /* rcy_incref of each: neither reaches past RCY_REFCNT_MAX
+                   (checked above), so no overflow to report. */
+                if (rk < RCY_REFCNT_MAX)
+                    key->refcnt = key->refcnt + 1;
+                if (rv < RCY_REFCNT_MAX)
+                    value->refcnt = value->refcnt + 1;
+                dict->nentries = dict->used = 1;
+                return 0;
+            }
+        }
+    }
+    return dict_set_general(d, key, value);
+}
+
+static int dict_set_general(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
 {
     if (d != NULL && value == NULL)
         return rcyi_set_error(d->type->rt, RCY_EINVAL);
@@ -338,6 +496,10 @@ int rcy_dict_set(rcy_object_t *d, rcy_object_t *key, rcy_object_t *value)
            stored: the outcome does not depend on the dict's contents. */
         if (!rcyi_same_runtime(key, d->type->rt) || !rcyi_same_runtime(value, d->type->rt))
             return rcyi_set_error(d->type->rt, RCY_ERUNTIME);
+        /* A store into a dict being deallocated (from code its release
+           runs, through a C pointer) would be lost with it. */
+        if (RCY_UNLIKELY(d->refcnt == 0))
+            return rcyi_set_error(d->type->rt, RCY_ESTATE);
         if (dict->nslots == 0 && rcyi_is_str(key)) {
             /* The first item of a dict, under a str key (attributes,
                keyword dicts, {'a': x}): nothing to look up. */

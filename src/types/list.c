@@ -23,7 +23,7 @@ static int list_traverse(rcy_object_t *self, rcy_visit_fn visit, void *arg)
 /* Empties the list first, then releases the items, last first: code run
    by a release (a finalizer) sees a consistent, empty list. Inline: the
    clear slot and the on_death slot are both made of it. */
-static inline void list_release(rcy_object_t *self)
+static inline void list_release(rcy_object_t *self, bool nests)
 {
     rcyi_list_t *l = as_list(self);
     rcy_object_t **items = l->items;
@@ -32,14 +32,20 @@ static inline void list_release(rcy_object_t *self)
     l->items = NULL;
     l->size = 0;
     l->allocated = 0;
-    while (n-- > 0)
-        rcy_xdecref(items[n]);
+    while (n-- > 0) {
+        if (items[n] == NULL)
+            continue;
+        if (nests) /* inside on_death, whose depth is not raised (rcyi_death_t.nests) */
+            rcyi_release_ref(items[n]);
+        else
+            rcy_decref(items[n]);
+    }
     rcyi_mem_free(self->type->rt, items, bytes);
 }
 
 static int list_clear(rcy_object_t *self)
 {
-    list_release(self);
+    list_release(self, false);
     return 0;
 }
 
@@ -62,25 +68,30 @@ static inline void list_release_keeping(rcy_object_t *self)
 {
     rcyi_list_t *l = as_list(self);
     if (l->allocated > LIST_KEEP_SLOTS) {
-        list_release(self);
+        list_release(self, true);
         return;
     }
     rcy_object_t **items = l->items;
     intptr_t n = l->size;
     l->size = 0;
-    while (n-- > 0)
-        rcy_xdecref(items[n]);
+    while (n-- > 0) {
+        if (items[n] != NULL)
+            rcyi_release_ref(items[n]);
+    }
+}
+
+/* Keeps o on the free list, or declines it with nothing done. */
+static inline bool list_freelist_keep(rcy_object_t *o)
+{
+    return rcyi_freelist_push(&rcyi_builtins(o)->list.free, o, RCY_LIST_MAXFREELIST);
 }
 
 static bool list_freelist_push(rcy_object_t *o)
 {
-    rcyi_builtins_t *b = rcyi_builtins(o);
-    if (b->list.numfree >= RCY_LIST_MAXFREELIST) {
-        list_drop_array(o);
-        return false;
-    }
-    b->list.free_list[b->list.numfree++] = o;
-    return true;
+    if (list_freelist_keep(o))
+        return true;
+    list_drop_array(o);
+    return false;
 }
 
 static size_t list_block_size(const rcy_object_t *o)
@@ -89,22 +100,65 @@ static size_t list_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t);
 }
 
-static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, false, true};
+static void list_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
+{
+    const rcyi_builtins_t *b = type->rt->builtins;
+    *objects = b != NULL ? rcyi_freelist_len(&b->list.free) : 0;
+    *bytes = *objects * (sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
+}
+
+static const rcyi_death_t list_death = {list_release_keeping, list_freelist_push, list_block_size, 0, true, true};
+
+static RCYI_NOINLINE void list_death_general(rcy_object_t *o) { rcyi_dealloc_with(o, &list_death); }
+
+static RCYI_NOINLINE void list_free_memory(rcy_object_t *o)
+{
+    list_drop_array(o);
+    rcyi_object_free_memory(o, &list_death);
+}
+
+/* list_on_death's nested path: items[i] is the last reference to its
+   object; it and the items before it are released, each death one level
+   deeper, then the list is freed. */
+static RCYI_NOINLINE void list_death_nested(rcy_object_t *o, intptr_t i)
+{
+    rcy_object_t **items = as_list(o)->items;
+    for (; i >= 0; i--) {
+        if (items[i] != NULL)
+            rcyi_release_ref(items[i]);
+    }
+    rcyi_death_quick_end(o, &list_death);
+}
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (a list has no finalizer, no weak references);
-   list_release_keeping leaves the object empty, as a new list is, perhaps
-   with room for a few items. */
+   this file's slots inlined (a list has no finalizer, no weak references),
+   the common case without a call (rcyi_death_quick_begin): a list whose
+   item array the free list may keep. list_release_keeping's work: the
+   list is left empty, as a new list is, perhaps with room for a few items. */
 static void list_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, &list_death);
+    rcyi_list_t *l = as_list(o);
+    if (RCY_UNLIKELY(l->allocated > LIST_KEEP_SLOTS || !rcyi_death_quick_begin(o))) {
+        list_death_general(o);
+        return;
+    }
+    rcy_object_t **items = l->items;
+    intptr_t n = l->size;
+    l->size = 0;
+    for (intptr_t i = n - 1; i >= 0; i--) {
+        if (items[i] != NULL && RCY_UNLIKELY(!rcyi_release_quick(items[i]))) {
+            list_death_nested(o, i);
+            return;
+        }
+    }
+    rcyi_object_free_quick(o, list_freelist_keep, list_free_memory);
 }
 #endif
 
 void rcyi_listobj_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->list.numfree > 0) {
-        rcy_object_t *o = b->list.free_list[--b->list.numfree];
+    while (b->list.free.head != NULL) {
+        rcy_object_t *o = rcyi_freelist_pop(&b->list.free);
         list_drop_array(o);
         rcyi_object_discard(o);
     }
@@ -128,6 +182,7 @@ int rcyi_init_list_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         b->list_type->freelist_push = list_freelist_push;
+        b->list_type->freelist_census = list_freelist_census;
         b->list_type->on_death = list_on_death;
     }
 #endif
@@ -140,8 +195,8 @@ static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
     rcyi_builtins_t *b = rt->builtins;
     /* A list on the free list was emptied by list_release_keeping: no
        items, perhaps a small array. */
-    if (b->list.numfree > 0)
-        return rcyi_object_revive(b->list.free_list[--b->list.numfree], sizeof(rcy_gc_head_t) + sizeof(rcyi_list_t));
+    if (b->list.free.head != NULL)
+        return rcyi_object_revive(rt, rcyi_freelist_pop(&b->list.free));
     return rcy_new(b->list_type);
 }
 
@@ -153,7 +208,61 @@ rcy_object_t *rcy_list_new(rcy_runtime_t *rt)
     return list_alloc(rt);
 }
 
+static RCYI_NOINLINE rcy_object_t *list_new_from_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items);
+
+/* rcy_list_new_from's fast path met a refused item at index i: the
+   increfs of items[0..i) are undone and the general path does (and
+   reports) the rest. */
+static RCYI_NOINLINE rcy_object_t *list_new_from_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
+                                                         intptr_t i)
+{
+    while (i-- > 0) {
+        if (!rcy_is_immortal(items[i]))
+            items[i]->refcnt--;
+    }
+    return list_new_from_general(rt, n, items);
+}
+
+/* The common case makes no call (so no stack frame either): a list from
+   the free list that kept an item array big enough (list_release_keeping).
+   The items are checked as they are stored into the array of the list
+   still on the free list (which holds nothing there: its size is 0); a
+   NULL one, one of another runtime, or one whose count would overflow (a
+   call to report) undoes the increfs (nothing reaches zero: the caller
+   holds each item) and leaves the work to list_new_from_general, which
+   reports it. */
 rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+{
+    if (RCY_LIKELY(rt != NULL && items != NULL && n > 0)) {
+        RCYI_CHECK_RT(rt);
+        rcyi_freelist_t *fl = &rt->builtins->list.free;
+        rcyi_list_t *l = as_list(fl->head);
+        if (RCY_LIKELY(l != NULL && l->allocated >= n)) {
+            rcy_object_t **array = l->items;
+            intptr_t i = 0;
+            for (; i < n; i++) {
+                rcy_object_t *item = items[i];
+                if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
+                    break;
+                intptr_t r = item->refcnt;
+                if (RCY_LIKELY(r < RCY_REFCNT_MAX))
+                    item->refcnt = r + 1;
+                else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
+                    break;
+                array[i] = item;
+            }
+            if (RCY_LIKELY(i == n)) {
+                rcyi_freelist_pop(fl); /* l */
+                l->size = n;
+                return rcyi_object_revive(rt, &l->ob);
+            }
+            return list_new_from_refused(rt, n, items, i);
+        }
+    }
+    return list_new_from_general(rt, n, items);
+}
+
+static rcy_object_t *list_new_from_general(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (rt == NULL)
         return NULL;
@@ -210,6 +319,10 @@ static int check(const rcy_object_t *list, bool need_item, const rcy_object_t *i
         return rcyi_set_error(list->type->rt, RCY_ETYPE);
     if (need_item && !rcyi_same_runtime(item, list->type->rt))
         return rcyi_set_error(list->type->rt, RCY_ERUNTIME);
+    /* A store into a list being deallocated (from code its release runs,
+       through a C pointer) would be lost with it. */
+    if (need_item && RCY_UNLIKELY(list->refcnt == 0))
+        return rcyi_set_error(list->type->rt, RCY_ESTATE);
     return 0;
 }
 
@@ -494,6 +607,6 @@ int rcy_list_clear(rcy_object_t *list)
     int err = check(list, false, NULL);
     if (err < 0)
         return err;
-    list_release(list); /* CPython's _list_clear: emptied first, then last first */
+    list_release(list, false); /* CPython's _list_clear: emptied first, then last first */
     return 0;
 }

@@ -2,7 +2,7 @@
  * tuple: immutable sequences. Containers, tracked at creation; the
  * collector untracks survivors that can never be part of a cycle
  * (CPython's untrack_tuples). Free lists for sizes 1..20, up to 2,000
- * tuples of each size, chained through items[0]; one immortal empty tuple.
+ * tuples of each size (rcyi_freelist_t); one immortal empty tuple.
  */
 #include "types.h"
 #include "lifecycle.h"
@@ -72,12 +72,9 @@ static bool tuple_freelist_push(rcy_object_t *o)
     rcyi_builtins_t *b = rcyi_builtins(o);
     rcyi_tuple_t *t = as_tuple(o);
     intptr_t n = t->ob.size;
-    if (n < 1 || n > RCY_TUPLE_MAXSAVESIZE || b->tuple.numfree[n] >= RCY_TUPLE_MAXFREELIST)
+    if (n < 1 || n > RCY_TUPLE_MAXSAVESIZE)
         return false;
-    t->items[0] = b->tuple.free_list[n];
-    b->tuple.free_list[n] = o;
-    b->tuple.numfree[n]++;
-    return true;
+    return rcyi_freelist_push(&b->tuple.free[n], o, RCY_TUPLE_MAXFREELIST);
 }
 
 static size_t tuple_block_size(const rcy_object_t *o)
@@ -85,25 +82,72 @@ static size_t tuple_block_size(const rcy_object_t *o)
     return sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)as_tuple(o)->ob.size * sizeof(rcy_object_t *);
 }
 
-static const rcyi_death_t tuple_death = {tuple_dealloc, tuple_freelist_push, tuple_block_size, false, true};
+/* tuple_dealloc for on_death: each release nests its own death. */
+static void tuple_release(rcy_object_t *self)
+{
+    rcyi_tuple_t *t = as_tuple(self);
+    for (intptr_t i = t->ob.size - 1; i >= 0; i--) {
+        if (t->items[i] != NULL)
+            rcyi_release_ref(t->items[i]);
+    }
+}
+
+static void tuple_freelist_census(const rcy_type_t *type, size_t *objects, size_t *bytes)
+{
+    const rcyi_builtins_t *b = type->rt->builtins;
+    size_t n = 0, total = 0;
+    for (int k = 1; b != NULL && k <= RCY_TUPLE_MAXSAVESIZE; k++) {
+        size_t len = rcyi_freelist_len(&b->tuple.free[k]);
+        n += len;
+        total += len * (sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) + (size_t)k * sizeof(rcy_object_t *));
+    }
+    *objects = n;
+    *bytes = total;
+}
+
+static const rcyi_death_t tuple_death = {tuple_release, tuple_freelist_push, tuple_block_size, 0, true, true};
+
+static RCYI_NOINLINE void tuple_free_memory(rcy_object_t *o) { rcyi_object_free_memory(o, &tuple_death); }
+static RCYI_NOINLINE void tuple_death_general(rcy_object_t *o) { rcyi_dealloc_with(o, &tuple_death); }
+
+/* tuple_on_death's nested path: items[i] is the last reference to its
+   object; it and the items before it are released, each death one level
+   deeper, then the tuple is freed. */
+static RCYI_NOINLINE void tuple_death_nested(rcy_object_t *o, intptr_t i)
+{
+    rcyi_tuple_t *t = as_tuple(o);
+    for (; i >= 0; i--) {
+        if (t->items[i] != NULL)
+            rcyi_release_ref(t->items[i]);
+    }
+    rcyi_death_quick_end(o, &tuple_death);
+}
 
 /* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (tuples have no finalizer, no weak references). */
+   this file's slots inlined (tuples have no finalizer, no weak
+   references), the common case without a call (rcyi_death_quick_begin). */
 static void tuple_on_death(rcy_object_t *o)
 {
-    rcyi_dealloc_with(o, &tuple_death);
+    if (RCY_UNLIKELY(!rcyi_death_quick_begin(o))) {
+        tuple_death_general(o);
+        return;
+    }
+    rcyi_tuple_t *t = as_tuple(o);
+    for (intptr_t i = t->ob.size - 1; i >= 0; i--) {
+        if (t->items[i] != NULL && RCY_UNLIKELY(!rcyi_release_quick(t->items[i]))) {
+            tuple_death_nested(o, i);
+            return;
+        }
+    }
+    rcyi_object_free_quick(o, tuple_freelist_push, tuple_free_memory);
 }
 #endif
 
 void rcyi_tuple_clear_freelist(rcyi_builtins_t *b)
 {
     for (int n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++) {
-        while (b->tuple.free_list[n] != NULL) {
-            rcy_object_t *o = b->tuple.free_list[n];
-            b->tuple.free_list[n] = as_tuple(o)->items[0];
-            rcyi_object_discard(o);
-        }
-        b->tuple.numfree[n] = 0;
+        while (b->tuple.free[n].head != NULL)
+            rcyi_object_discard(rcyi_freelist_pop(&b->tuple.free[n]));
     }
 }
 
@@ -127,6 +171,7 @@ int rcyi_init_tuple_type(rcy_runtime_t *rt, rcyi_builtins_t *b)
 #if RCY_FREELISTS
     if (b->freelists) { /* not when the runtime poisons freed memory */
         t->freelist_push = tuple_freelist_push;
+        t->freelist_census = tuple_freelist_census;
         t->on_death = tuple_on_death;
     }
 #endif
@@ -194,35 +239,51 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
     return o;
 }
 
-/* The common case makes no call (so no stack frame either): a tuple from
-   the free list (which never starts a collection: rcyi_object_revive). The
-   items are checked as they are stored into the tuple still on the free
-   list; a NULL one, or one of another runtime, undoes the increfs (nothing
-   reaches zero: the caller holds each item) and leaves the error to
-   tuple_new_general. */
+/* rcy_tuple_new's fast path met a refused item at index i: the tuple o goes
+   back on the free list, the increfs of items[0..i) are undone, and the
+   general path does (and reports) the rest. */
+static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
+                                                     rcy_object_t *o, intptr_t i)
+{
+    rt->builtins->tuple.free[n].head = o; /* its header still links it as before the pop */
+    while (i-- > 0) {
+        if (!rcy_is_immortal(items[i]))
+            items[i]->refcnt--;
+    }
+    return tuple_new_general(rt, n, items);
+}
+
+/* The common case makes no call (so no stack frame, no register saved
+   either): a tuple from the free list (which never starts a collection:
+   rcyi_object_revive). The items are checked as they are stored into the
+   tuple still on the free list; a NULL one, one of another runtime, or one
+   whose count would overflow (rcy_incref_overflow, a call) undoes the
+   increfs (nothing reaches zero: the caller holds each item) and leaves
+   the work to tuple_new_general, which reports it. */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
     if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
         RCYI_CHECK_RT(rt);
-        rcyi_builtins_t *b = rt->builtins;
-        rcy_object_t *o = b->tuple.free_list[n];
-        if (RCY_LIKELY(o != NULL)) {
+        rcyi_freelist_t *fl = &rt->builtins->tuple.free[n];
+        if (RCY_LIKELY(fl->head != NULL)) {
+            /* Off the free list first, back on it if an item is refused. */
+            rcy_object_t *o = rcyi_freelist_pop(fl);
             rcyi_tuple_t *t = as_tuple(o);
-            rcy_object_t *next = t->items[0];
             intptr_t i = 0;
-            for (; i < n && items[i] != NULL && rcyi_same_runtime(items[i], rt); i++)
-                t->items[i] = rcy_newref(items[i]);
-            if (RCY_LIKELY(i == n)) {
-                b->tuple.free_list[n] = next;
-                b->tuple.numfree[n]--;
-                return rcyi_object_revive(o, sizeof(rcy_gc_head_t) + sizeof(rcyi_tuple_t) +
-                                                 (size_t)n * sizeof(rcy_object_t *));
+            for (; i < n; i++) {
+                rcy_object_t *item = items[i];
+                if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
+                    break;
+                intptr_t r = item->refcnt;
+                if (RCY_LIKELY(r < RCY_REFCNT_MAX))
+                    item->refcnt = r + 1;
+                else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
+                    break;
+                t->items[i] = item;
             }
-            while (i-- > 0) {
-                if (!rcy_is_immortal(items[i]))
-                    items[i]->refcnt--;
-            }
-            t->items[0] = next;
+            if (RCY_LIKELY(i == n))
+                return rcyi_object_revive(rt, o);
+            return tuple_new_refused(rt, n, items, o, i);
         }
     }
     return tuple_new_general(rt, n, items);

@@ -140,6 +140,51 @@ typedef struct rcyi_instance_s {
     rcy_object_t *values[];
 } rcyi_instance_t;
 
+/* ---- Free lists ------------------------------------------------------- */
+
+/* A free list of dead containers: a stack threaded through their GC
+   headers, which a dead, untracked object does not use (a revival writes
+   both words again): prev holds the object below it (NULL at the bottom),
+   next how many the stack holds from it down, shifted left by 2 so that
+   the word never shows the flags a collection or the incremental pass
+   read there (RCYI_NEXT_UNREACHABLE, RCYI_NEXT_INCR). A push and a pop touch the
+   head and the object, and no counter: a count updated by every push and
+   pop is one more chain of memory read-modify-writes through every short
+   life, which costs more than its instructions (docs/benchmarks.md, "A
+   churned object"). */
+typedef struct rcyi_freelist_s {
+    rcy_object_t *head;
+} rcyi_freelist_t;
+
+/* How many objects fl holds. */
+static inline size_t rcyi_freelist_len(const rcyi_freelist_t *fl)
+{
+    return fl->head != NULL ? (size_t)(rcyi_as_gc(fl->head)->next >> 2) : 0;
+}
+
+/* Pushes the dead container o unless fl holds max already (then false,
+   nothing done). */
+static inline bool rcyi_freelist_push(rcyi_freelist_t *fl, rcy_object_t *o, size_t max)
+{
+    rcy_object_t *below = fl->head;
+    size_t n = below != NULL ? (size_t)(rcyi_as_gc(below)->next >> 2) : 0;
+    if (n >= max)
+        return false;
+    rcy_gc_head_t *g = rcyi_as_gc(o);
+    g->prev = (uintptr_t)below;
+    g->next = (uintptr_t)(n + 1) << 2;
+    fl->head = o;
+    return true;
+}
+
+/* Takes the object on top of fl (not empty) off it. */
+static inline rcy_object_t *rcyi_freelist_pop(rcyi_freelist_t *fl)
+{
+    rcy_object_t *o = fl->head;
+    fl->head = (rcy_object_t *)rcyi_as_gc(o)->prev;
+    return o;
+}
+
 /* ---- Per-runtime state ----------------------------------------------- */
 
 typedef struct rcyi_builtins_s {
@@ -160,18 +205,16 @@ typedef struct rcyi_builtins_s {
     rcy_object_t none;
     rcyi_int_t bools[2];
 
+    /* The free lists (rcyi_freelist_t): tuples by size (free[n] holds
+       tuples of n items), lists, dicts. */
     struct {
-        /* free_list[n]: tuples of size n, chained through items[0]. */
-        rcy_object_t *free_list[RCY_TUPLE_MAXSAVESIZE + 1];
-        int numfree[RCY_TUPLE_MAXSAVESIZE + 1];
+        rcyi_freelist_t free[RCY_TUPLE_MAXSAVESIZE + 1];
     } tuple;
     struct {
-        rcy_object_t *free_list[RCY_LIST_MAXFREELIST];
-        int numfree;
+        rcyi_freelist_t free;
     } list;
     struct {
-        rcy_object_t *free_list[RCY_DICT_MAXFREELIST];
-        int numfree;
+        rcyi_freelist_t free;
     } dict;
     /* Interned strs (str.c): the one str of each text that rcy_str_intern
        returned, immortal and outside every census (as the small ints),
