@@ -313,8 +313,16 @@ void rcyi_pool_fini(rcy_runtime_t *rt)
     struct rcyi_pool_s *p = rt->pool;
     if (p == NULL)
         return;
-    /* Arenas still holding blocks hold objects someone leaked (teardown
-       reported them): their memory is left alone, as it may be in use. */
+    /* The pool a class keeps when it empties (its only usable one) is
+       empty too, though not back in its arena: count it there, or its
+       arena (the 80-byte record and the 1 MiB mapping) would be left behind
+       by every runtime. Arenas still holding blocks hold objects someone
+       leaked (teardown reported them): their memory is left alone, as it
+       may be in use. */
+    for (size_t i = 0; i < RCYI_POOL_NCLASSES; i++)
+        for (pool_t *q = p->usable[i]; q != NULL; q = q->next)
+            if (q->used == 0)
+                q->arena->nempty++;
     arena_t *a = p->arenas;
     while (a != NULL) {
         arena_t *next = a->next;

@@ -387,6 +387,44 @@ TEST(test_pool_arenas_released)
     test_runtime_end(rt);
 }
 
+/* A destroyed runtime gives every arena back to the system, the ones
+   holding the pools its classes kept empty included (each runtime used to
+   leave those behind: their record and their 1 MiB mapping). */
+TEST(test_pool_arenas_unmapped_at_destroy)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_type_t *t = blob_type(rt, 0);
+    rcy_type_t *g = blob_type(rt, 1);
+    if (!pools_on(rt)) {
+        test_runtime_end(rt);
+        return;
+    }
+    enum { N = 64 };
+    uintptr_t pools[2 * N];
+    size_t npools = 0;
+    for (int i = 0; i < N; i++) { /* many classes: plain and container blocks of many sizes */
+        blob_t *a = make(t, 4 * i, (uintptr_t)i);
+        blob_t *b = make(g, 4 * i, (uintptr_t)i);
+        CHECK(a != NULL && b != NULL);
+        pools[npools++] = pool_of(a);
+        pools[npools++] = pool_of(b);
+        rcy_decref(&a->ob.ob);
+        rcy_decref(&b->ob.ob);
+    }
+    size_t still = 0;
+    for (size_t i = 0; i < npools; i++)
+        still += mapped(pools[i]) == 1;
+    CHECK_EQ(still, npools); /* each class keeps its emptied pool */
+    test_runtime_end(rt);
+    still = 0;
+    for (size_t i = 0; i < npools; i++) {
+        int m = mapped(pools[i]);
+        CHECK(m >= 0);
+        still += m > 0;
+    }
+    CHECK_EQ(still, 0);
+}
+
 int main(void)
 {
     RUN(test_every_size_scrambled);
@@ -394,5 +432,6 @@ int main(void)
     RUN(test_pool_carve_full_usable_again);
     RUN(test_pool_empty_kept_or_returned);
     RUN(test_pool_arenas_released);
+    RUN(test_pool_arenas_unmapped_at_destroy);
     return harness_summary();
 }
