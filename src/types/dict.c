@@ -241,6 +241,7 @@ static void dict_drop_table(rcy_object_t *o)
     d->nslots = 0;
 }
 
+#if RCY_FREELISTS
 /* The emptied table a dict keeps for the free list: no entry, every index
    DKIX_EMPTY (or no table). */
 static inline void dict_reset_kept(rcyi_dict_t *d)
@@ -250,7 +251,6 @@ static inline void dict_reset_kept(rcyi_dict_t *d)
         memset(dict_indices(d), 0xff, DICT_MINSIZE * sizeof(int32_t)); /* DKIX_EMPTY */
 }
 
-#if RCY_FREELISTS
 /* Keeps o on the free list, or declines it with nothing done. */
 static inline bool dict_freelist_keep(rcy_object_t *o)
 {
