@@ -582,7 +582,10 @@ TEST(test_time_bounded_steps_resume)
     CHECK_EQ(timed.s.passes, 1);
     CHECK_EQ(untimed.s.time_stops, 0);
     CHECK(timed.s.time_stops > 0);
-    CHECK(timed.s.no_time > 0); /* the young collection alone is past 1 us */
+    /* (Not checked: whether a young collection alone used up the 1 us
+       target, no_time. That depends on the machine's speed: an optimized
+       build's young collection of this loop fits in the up to 8 us that a
+       lagging pass's assist allows, and the check failed there.) */
     CHECK(timed.s.steps > untimed.s.steps);
     CHECK(timed.s.steps >= 10);
     CHECK_EQ(timed.s.last_snapshot, untimed.s.last_snapshot);
