@@ -776,7 +776,9 @@ TEST(test_lagging_pass_is_assisted)
     rcy_gc_incr_stats_t s = istats(rt);
     CHECK(s.passes >= p0 + 2);
     CHECK(s.assists > 0);
-    CHECK(s.no_time > 0);
+    /* (no_time is not checked: whether a young collection alone used up
+       the target depends on the machine's speed; see
+       test_time_bounded_steps_resume.) */
     CHECK_EQ(rcy_gc_collect(rt, 2) >= 0, 1);
     long n = 0;
     for (node_t *q = head; q != NULL; q = (node_t *)q->a)
