@@ -299,6 +299,8 @@ static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, void *arg)
         o->type->traverse(o, visit, arg);
         return;
     }
+    if (n == 0)
+        return; /* an empty dict may have no table: no arithmetic on its NULL */
     if (stride == 1) {
         for (intptr_t i = 0; i < n; i++)
             if (items[i] != NULL)
