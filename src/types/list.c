@@ -239,18 +239,7 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
         rcyi_list_t *l = as_list(fl->head);
         if (RCY_LIKELY(l != NULL && l->allocated >= n)) {
             rcy_object_t **array = l->items;
-            intptr_t i = 0;
-            for (; i < n; i++) {
-                rcy_object_t *item = items[i];
-                if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
-                    break;
-                intptr_t r = item->refcnt;
-                if (RCY_LIKELY(r < RCY_REFCNT_MAX))
-                    item->refcnt = r + 1;
-                else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
-                    break;
-                array[i] = item;
-            }
+            intptr_t i = rcyi_store_new_refs(rt, array, items, n);
             if (RCY_LIKELY(i == n)) {
                 rcyi_freelist_pop(fl); /* l */
                 l->size = n;

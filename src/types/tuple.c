@@ -269,18 +269,7 @@ rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *
             /* Off the free list first, back on it if an item is refused. */
             rcy_object_t *o = rcyi_freelist_pop(fl);
             rcyi_tuple_t *t = as_tuple(o);
-            intptr_t i = 0;
-            for (; i < n; i++) {
-                rcy_object_t *item = items[i];
-                if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
-                    break;
-                intptr_t r = item->refcnt;
-                if (RCY_LIKELY(r < RCY_REFCNT_MAX))
-                    item->refcnt = r + 1;
-                else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
-                    break;
-                t->items[i] = item;
-            }
+            intptr_t i = rcyi_store_new_refs(rt, t->items, items, n);
             if (RCY_LIKELY(i == n))
                 return rcyi_object_revive(rt, o);
             return tuple_new_refused(rt, n, items, o, i);

@@ -185,6 +185,31 @@ static inline rcy_object_t *rcyi_freelist_pop(rcyi_freelist_t *fl)
     return o;
 }
 
+/* The fast paths of rcy_tuple_new and rcy_list_new_from: stores items[0..n)
+   in dst, taking a reference to each, and stops at the first item that is
+   NULL, of another runtime than rt, or at RCY_REFCNT_MAX (a new reference
+   would overflow it); returns how many it stored (n when all), so that the
+   caller's general path can report the refused one and give back the
+   references taken. Inline, with no call: the callers' fast paths make
+   none. */
+static inline intptr_t rcyi_store_new_refs(rcy_runtime_t *rt, rcy_object_t **dst, rcy_object_t *const *items,
+                                           intptr_t n)
+{
+    intptr_t i = 0;
+    for (; i < n; i++) {
+        rcy_object_t *item = items[i];
+        if (RCY_UNLIKELY(item == NULL || !rcyi_same_runtime(item, rt)))
+            break;
+        intptr_t r = item->refcnt;
+        if (RCY_LIKELY(r < RCY_REFCNT_MAX))
+            item->refcnt = r + 1;
+        else if (RCY_UNLIKELY(!rcyi_refcnt_immortal(r))) /* RCY_REFCNT_MAX: would overflow */
+            break;
+        dst[i] = item;
+    }
+    return i;
+}
+
 /* ---- Per-runtime state ----------------------------------------------- */
 
 typedef struct rcyi_builtins_s {
