@@ -710,6 +710,19 @@ static inline size_t name_slot(const char *name) { return ((uintptr_t)name >> 3)
    holds such a key), has the text of the C string name: byte by byte up
    to the key's NUL, so that a mismatch stops the loop at name's NUL at
    the latest and nothing past name's end is read. */
+/* Whether name's text from byte k on is d's (NUL-terminated, no NUL
+   inside), the bytes before k having matched non-NUL bytes of d: a
+   mismatch stops at name's NUL at the latest. */
+static inline bool text_rest_is(const char *name, const char *d, size_t k)
+{
+    for (;; k++) {
+        if (name[k] != d[k])
+            return false;
+        if (d[k] == '\0')
+            return true;
+    }
+}
+
 static inline bool key_text_is(const rcy_object_t *key, const char *name)
 {
     const char *d = ((const rcyi_str_t *)key)->data;
@@ -722,12 +735,7 @@ static inline bool key_text_is(const rcy_object_t *key, const char *name)
         return false;
     if (d[1] == '\0')
         return true;
-    for (size_t k = 2;; k++) {
-        if (name[k] != d[k])
-            return false;
-        if (d[k] == '\0')
-            return true;
-    }
+    return text_rest_is(name, d, 2);
 }
 
 static inline rcy_object_t *name_cached(const rcyi_builtins_t *b, const char *name)
@@ -787,13 +795,7 @@ FAST_INLINE bool class_cached(const rcyi_class_t *c, const char *name, size_t *i
         if (t[k] == '\0')
             return true;
     }
-    const char *d = ((const rcyi_str_t *)c->keys[*ix])->data;
-    for (;; k++) {
-        if (name[k] != d[k])
-            return false;
-        if (d[k] == '\0')
-            return true;
-    }
+    return text_rest_is(name, ((const rcyi_str_t *)c->keys[*ix])->data, k);
 }
 
 /* After a slow path found key (interned from the text at name) for the
