@@ -380,7 +380,7 @@ int main(int argc, char **argv)
         bench_emit("pauses", kase, n, "incr_work", (double)is.work);
         bench_emit("pauses", kase, n, "incr_time_stops", (double)is.time_stops);
         bench_emit("pauses", kase, n, "incr_no_time", (double)is.no_time);
-        bench_emit("pauses", kase, n, "incr_assists", (double)is.assists);
+        bench_emit("pauses", kase, n, "incr_early_starts", (double)is.early_starts);
     }
     if (m.floating != NULL && p.nfloating > 0) {
         double mx = 0;

@@ -1823,7 +1823,7 @@ typedef struct rcy_gc_incr_stats_s {
     size_t external_bytes;    /**< bytes charged now (rcy_gc_charge_external) */
     uint64_t time_stops;      /**< steps stopped by the pause target before their work budget */
     uint64_t no_time;         /**< young collections with credit but no time left for a step */
-    uint64_t assists;         /**< steps allowed more than the pause target: the pass lagged behind the promotions */
+    uint64_t early_starts;    /**< passes started before compat mode would collect: the tracked heap grew fast enough to reach the backstop before a pass could end */
     uint64_t wide_passes;     /**< passes whose array needed 8-byte entries (objects more than 64 GB apart) */
 } rcy_gc_incr_stats_t;
 

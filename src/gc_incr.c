@@ -61,23 +61,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
-enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
+enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, RELEASE, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
 #define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
 #define PAUSE_US_DEFAULT 1000   /* the pause target: young collection and step, CPU microseconds */
 #define PAUSE_MARGIN_US 150     /* kept back from the target: the clock's granularity, the step's end */
-#define CHECK_UNITS 4096        /* work units between two reads of the thread's CPU clock */
-#define ASSIST_MAX 8.0          /* a lagging pass's steps may take up to 8 times the pause target */
+#define CHECK_US 16             /* CPU time between two reads of the thread's CPU clock (a read: 0.3 us here) */
+#define CHECK_UNITS 4096        /* ... at most this many work units apart, */
+#define CHECK_MIN 32            /* ... and at least this many */
+#define STARVED_MAX 8           /* young collections in a row with no time left before a minimum step */
 #define SNAP_BATCH 64           /* objects SNAPSHOT moves into P between two checks of the step */
 #define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
-#define START_DEN 64            /* the first pass starts when promotions reach 1/64 of the live size */
-#define END_NUM 15              /* passes are paced to end when promotions reach 15/64 of the live size, */
-#define END_DEN 64              /* ... before the backstop's 1/4 (compat mode's 25 % rule) */
-#define BACKSTOP_NUM 1          /* the backstop: growth beyond 1/4 of the last live size */
-#define BACKSTOP_DEN 4
+#define CREDIT_DEN 16           /* a pass's work is credited within 1/16 of the live size in promotions */
 #define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
+#define UNITS_PER_TICK 50000    /* ... and of the work a young collection's step does */
 
 typedef struct rcyi_incr_s {
     int phase;
@@ -101,21 +104,28 @@ typedef struct rcyi_incr_s {
     double pause;            /* the pause target, s of thread CPU time (0: none) */
     double deadline;         /* the current step stops at this thread CPU time (0: no time bound) */
     int64_t check_at;        /* ... and reads the clock when its budget left falls to this */
+    int64_t check_units;     /* work units between two reads, from the rate of the steps so far */
+    int64_t step_budget;     /* the current step's budget when it began */
+    double step_t0;          /* ... and the thread's CPU time then */
 
     /* The pass. */
     double t_start, in_steps;
     intptr_t steps, collected, uncollectable, candidates;
     size_t snapshot, returned, survivors, suspects, largest_group;
     intptr_t pending_at_start;
-    intptr_t count_at_start;  /* the generation-2 count when the pass started */
+    uint64_t ticks_at_start; /* young collections before the pass started */
     bool sync; /* finishing synchronously (backstop) */
+    unsigned starved; /* young collections in a row that left no time for the step */
 
     /* Across passes. */
     size_t ext_seen;   /* rt->ext_bytes already credited */
     size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
     uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
-    uint64_t window_last; /* objects promoted while the last completed pass ran (0: no pass yet) */
-    uint64_t count_window; /* generation-1 collections while it ran */
+    uint64_t census_last; /* the tracked heap (census) then */
+    uint64_t ticks;       /* young collections in incremental mode */
+    uint64_t ticks_last;  /* ... when the last pass (or full collection) ended */
+    uint64_t pass_ticks;  /* young collections the last completed pass took (0: no pass yet) */
+    uint64_t units_per_tick; /* the work the last completed pass did per young collection */
     uint64_t work_per_obj_fp; /* the last pass's work per snapshot object, 8 fixed-point bits */
     uint64_t bytes_per_obj;
 
@@ -141,11 +151,37 @@ double rcyi_incr_cpu_now(void)
     return 0.0;
 }
 
-/* Whether the current step must stop: its work budget is spent, or (every
-   CHECK_UNITS units) the thread's CPU clock has passed the step's
-   deadline, which ends the step's budget (rcyi_pacer_step_stop: the credit
-   not spent stays for the next step). Never while finishing synchronously
-   (no step: rcyi_pacer_exhausted is false, and there is no deadline). */
+/* Reads the clock within a step: stops the step's budget once the
+   deadline has passed (rcyi_pacer_step_stop: the credit not spent stays
+   for the next step); otherwise sets the next read CHECK_US of CPU time
+   ahead at the step's rate so far (the cost of a unit differs by phase
+   and by how the old generation lies in memory, 10-60 ns here), between
+   CHECK_MIN and CHECK_UNITS units. */
+static RCYI_NOINLINE bool clock_check(rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    double now = rcyi_incr_cpu_now();
+    if (now >= in->deadline) {
+        rcyi_pacer_step_stop(p);
+        in->st.time_stops++;
+        return true;
+    }
+    int64_t done = in->step_budget - p->step_left;
+    double spent = now - in->step_t0;
+    int64_t units = CHECK_UNITS;
+    if (done > 0 && spent > 0.0) {
+        double u = CHECK_US * 1e-6 * (double)done / spent;
+        units = u < CHECK_MIN ? CHECK_MIN : u > CHECK_UNITS ? CHECK_UNITS : (int64_t)u;
+    }
+    in->check_units = units;
+    in->check_at = p->step_left - units;
+    return false;
+}
+
+/* Whether the current step must stop: its work budget is spent, or the
+   clock (read every check_units units) has passed the step's deadline.
+   Never while finishing synchronously (no step: rcyi_pacer_exhausted is
+   false, and there is no deadline). */
 static inline bool step_over(rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
@@ -153,12 +189,7 @@ static inline bool step_over(rcyi_incr_t *in)
         return true;
     if (RCY_LIKELY(in->deadline == 0.0 || p->step_left > in->check_at))
         return false;
-    in->check_at = p->step_left - CHECK_UNITS;
-    if (rcyi_incr_cpu_now() < in->deadline)
-        return false;
-    rcyi_pacer_step_stop(p);
-    in->st.time_stops++;
-    return true;
+    return clock_check(in);
 }
 
 /* ---- Header encoding of P objects ------------------------------------- */
@@ -233,6 +264,24 @@ static void *incr_realloc(rcy_runtime_t *rt, void *p, size_t n, size_t elem)
     return q;
 }
 
+/* ---- The tracked heap ------------------------------------------------ */
+
+/* The live objects of the runtime's container types: the heap the
+   collector is responsible for (tracked objects, and the few containers
+   untracked for now), exact, from the types' own census (O(types), no
+   walk). What the backstop bounds is its growth since the last pass
+   ended: the objects promoted since and still alive, the young
+   generations' (bounded by their size, the slack), and any garbage a
+   pass has not freed yet. */
+static uint64_t census(const rcy_runtime_t *rt)
+{
+    uint64_t n = 0;
+    for (const rcy_type_t *t = rt->types; t != NULL; t = t->next_type)
+        if ((t->flags & RCY_TPFLAGS_GC) != 0)
+            n += rcyi_type_live(t, NULL);
+    return n;
+}
+
 /* ---- Mode ----------------------------------------------------------- */
 
 static rcyi_incr_t *state(rcy_runtime_t *rt)
@@ -249,10 +298,13 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
         in->pause = (double)rt->incr_pause_us * 1e-6;
         rcyi_pacer_init(&in->pacer, in->step_work, in->step_work / 64 + 1, 64);
         in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
+        in->units_per_tick = UNITS_PER_TICK;
+        in->check_units = CHECK_UNITS / 4;
         in->bytes_per_obj = 64;
         rcyi_list_init(&in->pending);
         rcyi_list_init(&in->scanned);
         in->live_last = (uint64_t)rt->long_lived_total;
+        in->census_last = census(rt);
         in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
     }
     return rt->incr;
@@ -770,6 +822,53 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
+/* RELEASE: P's memory given back to the system in pieces, between
+   clock checks, before it is freed: freeing 4 bytes per old object at
+   once (40 MB at 1e7 objects) costs about 1 ms of the kernel's time
+   (its pages freed one by one), more than a step may take. The whole
+   pages inside P's block are dropped RELEASE_CHUNK bytes at a time
+   (madvise MADV_DONTNEED: they read as zeros from then on, which P no
+   longer needs: its objects are all gone); its free is then cheap.
+   Elsewhere than Linux, P is freed at once. */
+#define RELEASE_CHUNK ((size_t)1 << 18)
+
+static void release_begin(rcyi_incr_t *in)
+{
+    in->phase = RELEASE;
+    in->len = 0; /* nothing of P holds an object any more */
+    in->pos = 0;
+}
+
+static void phase_release(rcyi_incr_t *in)
+{
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    uintptr_t lo = ((uintptr_t)in->objs + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)in->objs + in->cap * p_elem(in)) & ~(uintptr_t)(page - 1);
+    size_t size = hi > lo ? (size_t)(hi - lo) : 0;
+    /* Charged about what the kernel's work costs (16 ns a unit here,
+       some 100 ns a 4 KiB page), in proportion to the bytes dropped so
+       far, so that the total depends on P's size alone, not on where
+       its block lies nor on where steps stopped. */
+    uint64_t total = (uint64_t)(in->cap * p_elem(in)) / 4096 * 6 + 1;
+    while (in->pos < size && !step_over(in)) {
+        size_t n = size - in->pos < RELEASE_CHUNK ? size - in->pos : RELEASE_CHUNK;
+        (void)madvise((void *)(lo + in->pos), n, MADV_DONTNEED);
+        uint64_t before = total * in->pos / size;
+        in->pos += n;
+        rcyi_pacer_charge(&in->pacer, total * in->pos / size - before);
+    }
+    if (in->pos < size)
+        return;
+    if (size == 0)
+        rcyi_pacer_charge(&in->pacer, total);
+#else
+    rcyi_pacer_charge(&in->pacer, (uint64_t)(in->cap * p_elem(in)) / 4096 * 6 + 1);
+#endif
+    in->phase = DONE;
+}
+
 /* Gathers whole components into a region until the budget is spent or
    the region holds REGION_MAX objects, and collects the region (the run
    loop then checks the step's time before the next one). Finalizers and callbacks run there: they may free
@@ -828,16 +927,44 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->survivors += (size_t)(res.candidates - res.unreachable);
     }
     if (in->phase == COLLECT && in->pos == in->m)
-        in->phase = DONE; /* the caller completes the pass */
+        release_begin(in); /* then the caller completes the pass */
 }
 
 /* ---- Passes ------------------------------------------------------------ */
 
-/* The promotions since the last pass at which the next should end:
-   END_NUM/END_DEN of its live size, before the backstop. */
-static uint64_t pace_end(const rcy_runtime_t *rt)
+/* The young generations' size, in objects: the slack of the backstop. */
+static uint64_t young_max(const rcy_runtime_t *rt)
 {
-    return (uint64_t)rt->long_lived_total / END_DEN * END_NUM;
+    int64_t t0 = rt->gens[0].threshold > 0 ? rt->gens[0].threshold : 0;
+    int64_t t1 = rt->gens[1].threshold > 0 ? rt->gens[1].threshold : 0;
+    return (uint64_t)t0 * (uint64_t)(t1 + 1) + 64;
+}
+
+/* What the schedule decides from (pacing.h), now. */
+static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
+{
+    const rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
+    rcyi_sched_t s;
+    s.count = g2->count;
+    s.threshold = g2->threshold;
+    s.pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
+    s.total = rt->long_lived_total > 0 ? (uint64_t)rt->long_lived_total : 0;
+    s.live_last = in->live_last;
+    uint64_t c = census(rt);
+    s.grown = c > in->census_last ? c - in->census_last : 0;
+    s.slack = young_max(rt);
+    s.ticks = in->ticks - in->ticks_last;
+    /* A pass's expected length: the last one's, or its work (the last
+       pass's work per object over the old generation) at the last pass's
+       work per young collection. */
+    uint64_t work = ((s.total + s.pending) * in->work_per_obj_fp >> 8) + 1;
+    uint64_t per = in->units_per_tick < (uint64_t)in->step_work ? in->units_per_tick : (uint64_t)in->step_work;
+    uint64_t est = work / (per > 0 ? per : 1) + 1;
+    s.pass_ticks = in->pass_ticks > est ? in->pass_ticks : est;
+    s.ext_now = rt->ext_bytes;
+    s.ext_last = in->ext_last;
+    s.bytes_per_obj = in->bytes_per_obj;
+    return s;
 }
 
 static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
@@ -851,8 +978,9 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
     in->snapshot = in->returned = in->survivors = in->suspects = in->largest_group = 0;
     in->pending_at_start = rt->long_lived_pending;
-    in->count_at_start = rt->gens[RCY_NUM_GENERATIONS - 1].count;
+    in->ticks_at_start = in->ticks;
     in->sync = false;
+    in->starved = 0;
     /* P at the size the old generation should have (its survivors and the
        promotions since: an upper bound but for objects that died), so that
        it is not copied while it grows (peak memory). */
@@ -866,19 +994,23 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->cap = want;
         }
     }
-    /* k: the pass's expected work over the promotions it may take. */
-    uint64_t live = (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
+    /* k: the pass's expected work over the promotions it may take:
+       1/CREDIT_DEN of the live size, a quarter of the window compat
+       mode's 25 % rule leaves to the next full collection, and no more
+       than the growth the backstop still allows (every object of that
+       growth was promoted), halved. Credit so comes faster than the
+       steps can spend it wherever they are bounded by the pause target
+       (a pass then ends as soon as its steps' time allows, and the young
+       collections after it are free of steps); the bank cap and the
+       trickle bound it the other way. */
+    rcyi_sched_t sc = sched_now(rt, in);
+    uint64_t live = sc.total + sc.pending;
     uint64_t work = (live * in->work_per_obj_fp >> 8) + 1;
-    /* Credit comes twice as fast as the promotions left before pace_end
-       need: where the steps have the time, the pass ends halfway, and the
-       next one starts later (want_pass); where they do not (steps bounded
-       by the pause target), the pass takes what their time allows, and
-       the next one starts as much earlier. */
-    uint64_t end = pace_end(rt), pending = (uint64_t)rt->long_lived_pending;
-    uint64_t promotions = end > pending ? (end - pending) / 2 : 0;
-    if (promotions < (uint64_t)rt->long_lived_total / START_DEN + 1)
-        promotions = (uint64_t)rt->long_lived_total / START_DEN + 1;
-    rcyi_pacer_begin(&in->pacer, work, promotions);
+    uint64_t promotions = sc.total / CREDIT_DEN;
+    uint64_t room = rcyi_sched_allowed(&sc) > sc.grown ? rcyi_sched_allowed(&sc) - sc.grown : 0;
+    if (promotions > room / 2)
+        promotions = room / 2;
+    rcyi_pacer_begin(&in->pacer, work, promotions + 1);
     size_t bytes = 0, objects = rcyi_live_objects(rt, &bytes);
     in->bytes_per_obj = objects > 0 && bytes / objects >= 16 ? bytes / objects : 64;
     in->pacer.bytes_per_obj = in->bytes_per_obj;
@@ -899,16 +1031,23 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     if (in->snapshot > 0)
         in->work_per_obj_fp = (work << 8) / in->snapshot + 1;
     rcyi_pacer_end(&in->pacer);
+    /* The pass's length in young collections, and its work per young
+       collection (what the next pass's length is estimated from);
+       a backstop's synchronous finish says nothing of either. */
+    uint64_t ticks = in->ticks - in->ticks_at_start + 1;
+    if (!in->sync) {
+        in->pass_ticks = ticks;
+        in->units_per_tick = work / ticks + 1;
+    }
 
     /* Counters: one collection of the oldest generation. */
-    intptr_t counted = rt->gens[RCY_NUM_GENERATIONS - 1].count - in->count_at_start;
-    in->count_window = counted > 0 ? (uint64_t)counted : 0;
     rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
     intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
     rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
     rt->long_lived_pending = promoted > 0 ? promoted : 0;
-    in->window_last = promoted > 0 ? (uint64_t)promoted : 1;
     in->live_last = (uint64_t)rt->long_lived_total;
+    in->census_last = census(rt);
+    in->ticks_last = in->ticks;
     in->ext_last = rt->ext_bytes;
 
     rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
@@ -963,6 +1102,7 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;
         case COLLECT: phase_collect(rt, in); break;
+        case RELEASE: phase_release(in); break;
         default: break;
         }
         if (in->phase == DONE) {
@@ -986,89 +1126,6 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-static uint64_t old_size_now(const rcy_runtime_t *rt)
-{
-    return (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
-}
-
-/* The backstop fires no earlier than compat mode would collect (the count
-   of generation 2 past its threshold, and the 25 % rule, here over objects
-   and external bytes, with the young generations' size as slack): so the
-   old generation never holds more than compat mode lets it. */
-static bool backstop(rcy_runtime_t *rt, rcyi_incr_t *in)
-{
-    rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
-    uint64_t young_max = (uint64_t)rt->gens[0].threshold * (uint64_t)(rt->gens[1].threshold + 1) + 64;
-    /* External bytes may double the heap's bytes before the pass is
-       finished at once (compat mode does not bound them at all). */
-    bool bytes = rt->ext_bytes > in->ext_last &&
-                 rcyi_pacer_backstop(&in->pacer, in->live_last, rt->ext_bytes, in->live_last, in->ext_last, 1, 1,
-                                     young_max);
-    return bytes || (g2->count > g2->threshold &&
-                     rcyi_pacer_backstop(&in->pacer, old_size_now(rt), 0, in->live_last, 0, BACKSTOP_NUM,
-                                         BACKSTOP_DEN, young_max));
-}
-
-/* How many times the pause target a step may take: 1 while the pass is
-   on time; once the old generation has grown past where the pass should
-   have ended (pace_end), up to ASSIST_MAX as the growth nears the
-   backstop, so that a pass that lags (its steps' time not enough for the
-   program's promotions) catches up in longer steps before the backstop
-   must finish it at once (the same for external bytes, between half
-   and all of the growth the backstop allows). */
-static double assist(const rcy_runtime_t *rt, const rcyi_incr_t *in)
-{
-    double lag = 0.0;
-    uint64_t young_max = (uint64_t)rt->gens[0].threshold * (uint64_t)(rt->gens[1].threshold + 1) + 64;
-    uint64_t end = pace_end(rt), pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
-    if (pending > end) {
-        uint64_t range = (uint64_t)rt->long_lived_total / BACKSTOP_DEN - end + young_max;
-        lag = (double)(pending - end) / (double)(range > 0 ? range : 1);
-    }
-    uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
-    if (rt->ext_bytes > in->ext_last && base > 0) {
-        double grown = (double)(rt->ext_bytes - in->ext_last) / (double)base; /* the backstop: 1 */
-        if (grown > 0.5 && 2.0 * (grown - 0.5) > lag)
-            lag = 2.0 * (grown - 0.5);
-    }
-    if (lag <= 0.0)
-        return 1.0;
-    return 1.0 + (ASSIST_MAX - 1.0) * (lag < 1.0 ? lag : 1.0);
-}
-
-/* Whether a pass should start: late enough that passes are about as
-   frequent as compat mode's full collections, early enough to end before
-   the backstop. The last pass took window_last promotions from its start
-   to its end (its steps bounded by time or by credit): the next starts
-   when the promotions reach pace_end less 5/4 of that (at once if that is
-   negative), the first when they reach 1/START_DEN of the live size. Or
-   when the external bytes grew by an eighth of the heap's bytes. */
-static bool want_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
-{
-    uint64_t pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
-    uint64_t start = (uint64_t)rt->long_lived_total / START_DEN;
-    if (in->window_last > 0) {
-        uint64_t lead = in->window_last + in->window_last / 4, end = pace_end(rt);
-        start = end > lead ? end - lead : 0;
-    }
-    /* Nor more often than compat mode's threshold on the generation-2
-       count lets full collections run (the backstop waits for it too): a
-       pass starts once the count, plus 5/4 of the generation-1
-       collections the last pass took (half the threshold before any
-       pass), reaches the threshold (what bounds passes where the old
-       generation is small and the 25 % rule always met). */
-    const rcyi_generation_t *g2 = &rt->gens[RCY_NUM_GENERATIONS - 1];
-    uint64_t count = g2->count > 0 ? (uint64_t)g2->count : 0;
-    uint64_t lead = in->count_window + in->count_window / 4;
-    if (in->window_last == 0)
-        lead = g2->threshold > 0 ? (uint64_t)g2->threshold / 2 : 0;
-    bool counted = g2->threshold <= 0 || count + lead >= (uint64_t)g2->threshold;
-    if (pending > 0 && pending >= start && counted)
-        return true;
-    uint64_t base = in->live_last * in->bytes_per_obj + in->ext_last;
-    return rt->ext_bytes > in->ext_last && (uint64_t)(rt->ext_bytes - in->ext_last) > base / 8 + 65536;
-}
-
 void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_start)
 {
     if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
@@ -1076,10 +1133,18 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_star
     rcyi_incr_t *in = state(rt);
     if (in == NULL)
         return;
+    in->ticks++;
 
+    rcyi_sched_t sc;
+    bool decided = false;
     if (in->phase == IDLE) {
-        if (!backstop(rt, in) && !want_pass(rt, in))
+        sc = sched_now(rt, in);
+        decided = true;
+        int why = rcyi_sched_start(&sc);
+        if (why == RCYI_START_NO)
             return;
+        if (why == RCYI_START_GROWTH)
+            in->st.early_starts++;
         start_pass(rt, in);
         in->ext_seen = rt->ext_bytes;
     }
@@ -1091,35 +1156,48 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_star
         rcyi_pacer_bytes(&in->pacer, rt->ext_bytes - in->ext_seen);
     in->ext_seen = rt->ext_bytes;
     rcyi_pacer_tick(&in->pacer);
-    if (backstop(rt, in)) {
-        /* The old generation outgrew the last pass's live size by the
-           allowed growth: finish the pass now, whatever it costs. */
+    if (!decided)
+        sc = sched_now(rt, in);
+    if (rcyi_sched_backstop(&sc)) {
+        /* The tracked heap (or the external bytes) outgrew the last
+           pass's live size by the allowed growth: finish the pass now,
+           whatever it costs. */
         in->st.backstops++;
         in->sync = true;
         run(rt, in);
         return;
     }
-    if (rcyi_pacer_step_begin(&in->pacer)) {
+    if (in->pacer.balance <= 0)
+        return; /* no credit: no step */
+    if (in->pause > 0.0 && cpu_start > 0.0) {
         /* The step's time: the pause target less what this collection
-           took so far (its callbacks included), less a margin. A step
-           always does at least CHECK_UNITS units (its first clock read
-           comes then), so that passes progress even where every young
-           collection alone exceeds the target (counted in no_time). */
-        in->deadline = 0.0;
-        if (in->pause > 0.0 && cpu_start > 0.0) {
-            double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 10 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 10;
-            double factor = assist(rt, in);
-            if (factor > 1.0)
-                in->st.assists++;
-            in->deadline = cpu_start + in->pause * factor - margin;
-            in->check_at = in->pacer.step_left - CHECK_UNITS;
-            if (rcyi_incr_cpu_now() >= in->deadline)
-                in->st.no_time++;
+           took so far (its callbacks included), less a margin for the
+           clock's granularity and the step's end. A young collection that
+           leaves less than that gets no step (counted in no_time): a step
+           never makes a pause longer than the target. Only after
+           STARVED_MAX such collections in a row does one get a minimum
+           step (one clock interval, about CHECK_US), so that a pass
+           progresses even where every young collection alone exceeds the
+           target. */
+        double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 10 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 10;
+        in->deadline = cpu_start + in->pause - margin;
+        in->step_t0 = rcyi_incr_cpu_now();
+        if (in->step_t0 >= in->deadline) {
+            in->st.no_time++;
+            if (++in->starved < STARVED_MAX) {
+                in->deadline = 0.0;
+                return;
+            }
         }
+        in->starved = 0;
+    }
+    if (rcyi_pacer_step_begin(&in->pacer)) {
+        in->step_budget = in->pacer.step_left;
+        in->check_at = in->pacer.step_left - in->check_units;
         run(rt, in);
-        in->deadline = 0.0;
         rcyi_pacer_step_end(&in->pacer);
     }
+    in->deadline = 0.0;
 }
 
 bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info)
@@ -1138,6 +1216,8 @@ void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
     if (in == NULL)
         return;
     in->live_last = (uint64_t)rt->long_lived_total;
+    in->census_last = census(rt);
+    in->ticks_last = in->ticks;
     in->ext_last = in->ext_seen = rt->ext_bytes;
 }
 

@@ -152,17 +152,55 @@ void rcyi_pacer_end(rcyi_pacer_t *p)
     p->promoted = p->bytes = p->ticks = p->credited = 0;
 }
 
-bool rcyi_pacer_backstop(const rcyi_pacer_t *p, uint64_t old_now, uint64_t ext_now, uint64_t live_last,
-                         uint64_t ext_last, uint64_t growth_num, uint64_t growth_den, uint64_t slack)
+/* base * num / den, saturated, without overflow in the product. */
+static uint64_t fraction(uint64_t base, uint64_t num, uint64_t den)
 {
-    if (growth_den == 0)
-        growth_den = 1;
-    uint64_t now = sat_add(old_now, ext_now / p->bytes_per_obj);
-    uint64_t base = sat_add(live_last, ext_last / p->bytes_per_obj);
-    uint64_t limit = sat_add(sat_add(base, sat_mul(base / growth_den, growth_num) +
-                                               (base % growth_den) * growth_num / growth_den),
-                             slack);
-    return now > limit;
+    if (den == 0)
+        den = 1;
+    return sat_add(sat_mul(base / den, num), (base % den) * num / den);
+}
+
+/* ---- The schedule ------------------------------------------------------ */
+
+uint64_t rcyi_sched_allowed(const rcyi_sched_t *s)
+{
+    return sat_add(fraction(s->live_last, RCYI_SCHED_GROWTH_NUM, RCYI_SCHED_GROWTH_DEN), s->slack);
+}
+
+static bool bytes_backstop(const rcyi_sched_t *s)
+{
+    /* The external bytes may double the heap's bytes at the last pass
+       (compat mode does not bound them at all). */
+    uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
+    uint64_t base = sat_add(sat_mul(s->live_last, bpo), s->ext_last);
+    return s->ext_now > s->ext_last && s->ext_now - s->ext_last > sat_add(base, sat_mul(s->slack, bpo));
+}
+
+int rcyi_sched_start(const rcyi_sched_t *s)
+{
+    if (s->count > s->threshold && s->pending >= s->total / 4)
+        return RCYI_START_COMPAT;
+    /* The growth so far at its rate so far, over 5/4 of a pass: would it
+       reach the backstop before the pass ends? (In doubles: a ratio of
+       counts, no overflow, and exactness does not matter here.) */
+    uint64_t allowed = rcyi_sched_allowed(s);
+    if (s->grown > 0 && s->ticks > 0) {
+        double rate = (double)s->grown / (double)s->ticks;
+        if ((double)s->grown + rate * 1.25 * (double)s->pass_ticks >= (double)allowed)
+            return RCYI_START_GROWTH;
+    }
+    if (s->grown > allowed)
+        return RCYI_START_GROWTH;
+    uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
+    uint64_t base = sat_add(sat_mul(s->live_last, bpo), s->ext_last);
+    if (s->ext_now > s->ext_last && s->ext_now - s->ext_last > base / 8 + 65536)
+        return RCYI_START_BYTES;
+    return bytes_backstop(s) ? RCYI_START_BYTES : RCYI_START_NO;
+}
+
+bool rcyi_sched_backstop(const rcyi_sched_t *s)
+{
+    return bytes_backstop(s) || (s->count > s->threshold && s->grown > rcyi_sched_allowed(s));
 }
 
 bool rcyi_pacer_consistent(const rcyi_pacer_t *p)

@@ -18,7 +18,7 @@
  *     at one step: whatever is below is forgiven and counted;
  *   - banked credit is capped at RCYI_PACER_BANK steps: beyond it the pass
  *     is lagging behind its pace, the excess is counted as forfeited, and
- *     the backstop (rcyi_pacer_backstop) is what bounds memory then.
+ *     the backstop (rcyi_sched_backstop, below) is what bounds memory then.
  *
  * Every unit is accounted for: balance == earned - charged - forfeited +
  * forgiven at all times (rcyi_pacer_consistent).
@@ -117,15 +117,58 @@ RCYI_PACER_FUNC void rcyi_pacer_step_end(rcyi_pacer_t *p);
 /* Ends a pass (its totals start again at zero with the next). */
 RCYI_PACER_FUNC void rcyi_pacer_end(rcyi_pacer_t *p);
 
-/* The memory backstop: true when the old generation (tracked objects, plus
-   external bytes in objects' worth) has outgrown the last pass's live size
-   by more than the allowed growth: old + ext/bytes_per_obj >
-   (1 + growth_num/growth_den) * (live_last + ext_last/bytes_per_obj) + slack. */
-RCYI_PACER_FUNC bool rcyi_pacer_backstop(const rcyi_pacer_t *p, uint64_t old_now, uint64_t ext_now, uint64_t live_last,
-                         uint64_t ext_last, uint64_t growth_num, uint64_t growth_den, uint64_t slack);
-
 /* The ledger identity (balance == earned - charged - forfeited + forgiven)
    and the bounds of the balance. */
 RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
+
+/* ---- The schedule of passes --------------------------------------------
+
+   When a pass starts and when the backstop finishes one, decided from a
+   few numbers the collector gathers at every young collection (pure, so
+   that the rules are tested on their own, tests/test_pacing.c):
+
+   - a pass starts when compat mode would run its full collection (the
+     generation-2 count past its threshold and the 25 % rule on
+     promotions: RCYI_START_COMPAT);
+   - or earlier, when the tracked heap's growth since the last pass ended,
+     extrapolated at its rate over the length of a pass (5/4 of the last
+     one's, in young collections), would reach the backstop
+     (RCYI_START_GROWTH);
+   - or when external bytes grew by 1/8 of the heap's bytes at the last
+     pass (RCYI_START_BYTES);
+   - the backstop: the tracked heap outgrew the last pass's live size by
+     1/4 (RCYI_SCHED_GROWTH_NUM/DEN) plus the young generations' size,
+     once compat mode would have collected too (the count past its
+     threshold: tracked growth beyond 1/4 implies the 25 % rule, since
+     every object of the old generation was promoted); or the external
+     bytes grew by the heap's bytes at the last pass (they may double
+     it). */
+
+#define RCYI_SCHED_GROWTH_NUM 1 /* the growth allowed: 1/4 of the live size (compat's 25 % rule) */
+#define RCYI_SCHED_GROWTH_DEN 4
+
+typedef struct rcyi_sched_s {
+    /* Compat mode's rule for a full collection. */
+    int64_t count, threshold; /* generation 2's count and threshold */
+    uint64_t pending, total;  /* promotions since the last collection of the oldest generation, its survivors */
+    /* The tracked heap. */
+    uint64_t live_last;  /* the old generation's live size after the last pass (or full collection) */
+    uint64_t grown;      /* tracked objects more than when it ended (0 when fewer) */
+    uint64_t slack;      /* the young generations' size, in objects */
+    uint64_t ticks;      /* young collections since it ended */
+    uint64_t pass_ticks; /* young collections a pass is expected to take */
+    /* External bytes. */
+    uint64_t ext_now, ext_last; /* charged now, and when the last pass ended */
+    uint64_t bytes_per_obj;     /* the heap's bytes per object (> 0) */
+} rcyi_sched_t;
+
+enum { RCYI_START_NO = 0, RCYI_START_COMPAT, RCYI_START_GROWTH, RCYI_START_BYTES };
+
+/* The growth of the tracked heap the backstop allows, in objects. */
+RCYI_PACER_FUNC uint64_t rcyi_sched_allowed(const rcyi_sched_t *s);
+/* Whether a pass should start now (RCYI_START_NO: not yet), and why. */
+RCYI_PACER_FUNC int rcyi_sched_start(const rcyi_sched_t *s);
+/* Whether the backstop must finish the pass now. */
+RCYI_PACER_FUNC bool rcyi_sched_backstop(const rcyi_sched_t *s);
 
 #endif /* RCY_PACING_H */

@@ -1,7 +1,8 @@
 /*
  * The accountant of the incremental old generation (src/pacing.c) on its
  * own: credit from promotions and bytes without drift, work charged once,
- * debt capped at one step, the bank cap, the backstop's arithmetic.
+ * debt capped at one step, the bank cap; and the schedule of passes (when
+ * one starts, when the backstop finishes one).
  * (An internal unit: this test includes src/pacing.h; it creates no
  * runtime, so it has no live objects to end with.)
  */
@@ -265,20 +266,102 @@ TEST(test_random_ledger)
     }
 }
 
-TEST(test_backstop)
+/* The schedule's numbers of a heap of 1,000,000 live old objects after
+   the last pass, young generations of 7,700, 64 bytes an object. */
+static rcyi_sched_t sched_base(void)
 {
-    rcyi_pacer_t p;
-    rcyi_pacer_init(&p, 100, 0, 64);
-    /* Live 1,000,000 after the last pass, growth 1/4, slack 7,700. */
-    CHECK(!rcyi_pacer_backstop(&p, 1257700, 0, 1000000, 0, 1, 4, 7700));
-    CHECK(rcyi_pacer_backstop(&p, 1257701, 0, 1000000, 0, 1, 4, 7700));
-    /* External bytes count in objects' worth: 64 bytes each. */
-    CHECK(!rcyi_pacer_backstop(&p, 1000000, 64 * 257700, 1000000, 0, 1, 4, 7700));
-    CHECK(rcyi_pacer_backstop(&p, 1000000, 64 * 257701, 1000000, 0, 1, 4, 7700));
-    /* ... and in the base. */
-    CHECK(!rcyi_pacer_backstop(&p, 1000000, 64 * 1257700, 1000000, 64 * 1000000, 1, 4, 7700));
+    rcyi_sched_t s = {0};
+    s.count = 5;
+    s.threshold = 10;
+    s.total = 1000000;
+    s.live_last = 1000000;
+    s.slack = 7700;
+    s.ticks = 100;
+    s.pass_ticks = 100;
+    s.bytes_per_obj = 64;
+    return s;
+}
+
+/* A pass starts when compat mode would collect: the count past its
+   threshold and the 25 % rule on promotions, both. */
+TEST(test_start_as_compat_mode_collects)
+{
+    rcyi_sched_t s = sched_base();
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    s.pending = 250000; /* the 25 % rule met, the count not */
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    s.count = 11;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_COMPAT);
+    s.pending = 249999; /* the count past, the 25 % rule not */
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* Promotions alone never fire the backstop: it is the tracked heap's
+       growth (most promoted objects may have died since). */
+    s.pending = 10000000;
+    CHECK(!rcyi_sched_backstop(&s));
+}
+
+/* Earlier when the tracked heap's growth, at its rate so far, would reach
+   the backstop (257,700: a quarter of the live size and the slack)
+   within 5/4 of a pass. */
+TEST(test_start_on_extrapolated_growth)
+{
+    rcyi_sched_t s = sched_base();
+    CHECK_EQ(rcyi_sched_allowed(&s), 257700);
+    /* 1,000 a young collection over 100: 100,000 + 125 * 1,000 < 257,700. */
+    s.grown = 100000;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* ... a pass of 126: 100,000 + 157.5 * 1,000 < 257,700 still. */
+    s.pass_ticks = 126;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* ... of 127: 100,000 + 158.75 * 1,000 >= 257,700. */
+    s.pass_ticks = 127;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_GROWTH);
+    /* Half the rate: not yet. */
+    s.ticks = 200;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* Growth past the limit starts one at once, whatever the rate; the
+       backstop waits for compat mode's count. */
+    s.grown = 257701;
+    s.ticks = 1000000;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_GROWTH);
+    CHECK(!rcyi_sched_backstop(&s));
+    s.count = 11;
+    CHECK(rcyi_sched_backstop(&s));
+    s.grown = 257700;
+    CHECK(!rcyi_sched_backstop(&s));
+    /* No growth (the heap shrank): nothing. */
+    s.grown = 0;
+    s.ticks = 0;
+    s.count = 5;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
     /* Saturation instead of overflow. */
-    CHECK(!rcyi_pacer_backstop(&p, UINT64_MAX, UINT64_MAX, UINT64_MAX, 0, 1, 4, 7700));
+    s.live_last = UINT64_MAX;
+    s.slack = UINT64_MAX;
+    s.grown = UINT64_MAX;
+    s.ticks = 1;
+    CHECK(!rcyi_sched_backstop(&s));
+}
+
+/* External bytes: a pass starts when they grew by an eighth of the
+   heap's bytes at the last pass (64,001,000 here) and 64 KiB; the
+   backstop fires when they grew by all of them and the slack's worth,
+   whatever the count. */
+TEST(test_external_bytes_schedule)
+{
+    rcyi_sched_t s = sched_base();
+    s.ext_last = 1000;
+    s.ext_now = 1000 + 64001000 / 8 + 65536;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    s.ext_now++;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
+    s.ext_now = 1000 + 64000000 + 1000 + 64 * 7700;
+    CHECK(!rcyi_sched_backstop(&s));
+    s.ext_now++;
+    CHECK(rcyi_sched_backstop(&s));
+    /* Released bytes (below the last pass's): nothing. */
+    s.ext_now = 10;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    CHECK(!rcyi_sched_backstop(&s));
 }
 
 int main(void)
@@ -292,6 +375,8 @@ int main(void)
     RUN(test_step_stop_keeps_credit);
     RUN(test_charge_outside_a_step);
     RUN(test_random_ledger);
-    RUN(test_backstop);
+    RUN(test_start_as_compat_mode_collects);
+    RUN(test_start_on_extrapolated_growth);
+    RUN(test_external_bytes_schedule);
     return harness_summary();
 }
