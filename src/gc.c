@@ -932,7 +932,7 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
     if (generation == RCY_NUM_GENERATIONS - 1)
         rcyi_incr_full_collection_done(rt);
     else if (step)
-        rcyi_incr_after_young(rt, rt->long_lived_pending - pending, cpu_start);
+        rcyi_incr_after_young(rt, generation, rt->long_lived_pending - pending, cpu_start);
     info.collected = res.collected;
     info.uncollectable = res.uncollectable;
     info.candidates = res.candidates;

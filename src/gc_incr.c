@@ -121,7 +121,10 @@ typedef struct rcyi_incr_s {
     size_t ext_seen;   /* rt->ext_bytes already credited */
     size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
     uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
-    uint64_t census_last; /* the tracked heap (census) then */
+    uint64_t census_last; /* the old generation's census then (rebase: not known yet) */
+    bool rebase;          /* census_last is to be read at the next generation-1 collection */
+    uint64_t grown;       /* the old generation's census at the last generation-1 collection, over census_last */
+    uint64_t grown_ticks; /* ... and the young collections from the last pass's end to then */
     uint64_t ticks;       /* young collections in incremental mode */
     uint64_t ticks_last;  /* ... when the last pass (or full collection) ended */
     uint64_t pass_ticks;  /* young collections the last completed pass took (0: no pass yet) */
@@ -269,10 +272,12 @@ static void *incr_realloc(rcy_runtime_t *rt, void *p, size_t n, size_t elem)
 /* The live objects of the runtime's container types: the heap the
    collector is responsible for (tracked objects, and the few containers
    untracked for now), exact, from the types' own census (O(types), no
-   walk). What the backstop bounds is its growth since the last pass
-   ended: the objects promoted since and still alive, the young
-   generations' (bounded by their size, the slack), and any garbage a
-   pass has not freed yet. */
+   walk). Read after a generation-1 collection, when the young
+   generations are empty (their survivors just promoted), it is the old
+   generation's size, whose growth since the last pass ended is what the
+   backstop bounds: the objects promoted since and still alive, and any
+   garbage a pass has not freed yet. Objects enter the old generation only
+   in generation-1 collections, so its growth is at its largest then. */
 static uint64_t census(const rcy_runtime_t *rt)
 {
     uint64_t n = 0;
@@ -304,7 +309,7 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
         rcyi_list_init(&in->pending);
         rcyi_list_init(&in->scanned);
         in->live_last = (uint64_t)rt->long_lived_total;
-        in->census_last = census(rt);
+        in->rebase = true;
         in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
     }
     return rt->incr;
@@ -950,10 +955,10 @@ static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
     s.pending = rt->long_lived_pending > 0 ? (uint64_t)rt->long_lived_pending : 0;
     s.total = rt->long_lived_total > 0 ? (uint64_t)rt->long_lived_total : 0;
     s.live_last = in->live_last;
-    uint64_t c = census(rt);
-    s.grown = c > in->census_last ? c - in->census_last : 0;
+    s.grown = in->rebase ? 0 : in->grown;
     s.slack = young_max(rt);
-    s.ticks = in->ticks - in->ticks_last;
+    s.ticks = in->grown_ticks;
+    s.gen1_every = rt->gens[1].threshold > 0 ? (uint64_t)rt->gens[1].threshold + 1 : 1;
     /* A pass's expected length: the last one's, or its work (the last
        pass's work per object over the old generation) at the last pass's
        work per young collection. */
@@ -1046,7 +1051,8 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
     rt->long_lived_pending = promoted > 0 ? promoted : 0;
     in->live_last = (uint64_t)rt->long_lived_total;
-    in->census_last = census(rt);
+    in->rebase = true; /* at the next generation-1 collection */
+    in->grown = in->grown_ticks = 0;
     in->ticks_last = in->ticks;
     in->ext_last = rt->ext_bytes;
 
@@ -1126,7 +1132,7 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_start)
+void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start)
 {
     if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
         return;
@@ -1134,6 +1140,19 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_star
     if (in == NULL)
         return;
     in->ticks++;
+    if (generation >= 1) {
+        /* The young generations are empty: the census is the old
+           generation's. The baseline after a pass is read here too (what
+           this collection promoted, the young generations' content, is
+           within the slack). */
+        uint64_t c = census(rt);
+        if (in->rebase) {
+            in->census_last = c;
+            in->rebase = false;
+        }
+        in->grown = c > in->census_last ? c - in->census_last : 0;
+        in->grown_ticks = in->ticks - in->ticks_last;
+    }
 
     rcyi_sched_t sc;
     bool decided = false;
@@ -1216,7 +1235,9 @@ void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
     if (in == NULL)
         return;
     in->live_last = (uint64_t)rt->long_lived_total;
-    in->census_last = census(rt);
+    in->census_last = census(rt); /* the young generations are empty */
+    in->rebase = false;
+    in->grown = in->grown_ticks = 0;
     in->ticks_last = in->ticks;
     in->ext_last = in->ext_seen = rt->ext_bytes;
 }

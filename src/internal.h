@@ -945,14 +945,16 @@ RCYI_FUNC void rcyi_incr_fini(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_incr_abort(rcy_runtime_t *rt);
 /* The tracked objects an incremental pass holds off the generation lists. */
 RCYI_FUNC size_t rcyi_incr_held(const rcy_runtime_t *rt);
-/* After every automatic young collection (inside its callbacks), with the
-   objects it promoted into the oldest generation: earns credit, starts a
+/* After every automatic young collection (inside its callbacks), of
+   `generation`, with the objects it promoted into the oldest generation
+   (after a generation-1 collection the young generations are empty, which
+   is when the old generation's size is read): earns credit, starts a
    pass when one is due, runs a step when there is credit, finishes the pass
    synchronously when the backstop says so. Incremental mode only.
    cpu_start is the thread's CPU time (rcyi_incr_cpu_now) when the young
    collection began, before its start callbacks: the step's time budget is
    the pause target less what the collection has taken so far. */
-RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, intptr_t promoted, double cpu_start);
+RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start);
 /* The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), or
    0 where there is no such clock (steps are then bounded by work alone). */
 RCYI_FUNC double rcyi_incr_cpu_now(void);

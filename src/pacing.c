@@ -184,12 +184,19 @@ int rcyi_sched_start(const rcyi_sched_t *s)
        reach the backstop before the pass ends? (In doubles: a ratio of
        counts, no overflow, and exactness does not matter here.) */
     uint64_t allowed = rcyi_sched_allowed(s);
-    if (s->grown > 0 && s->ticks > 0) {
+    double ahead = 1.25 * (double)s->pass_ticks;
+    /* The backstop waits for the count too (one more a generation-1
+       collection): no earlier start than it needs. */
+    double every = s->gen1_every > 0 ? (double)s->gen1_every : 1.0;
+    bool counted = (double)s->count + ahead / every > (double)s->threshold;
+    /* (A rate over two generation-1 collections at least: promotions
+       come in bursts, most of them dying soon after.) */
+    if (counted && s->grown > 0 && s->ticks > 0 && (double)s->ticks >= 2.0 * every) {
         double rate = (double)s->grown / (double)s->ticks;
-        if ((double)s->grown + rate * 1.25 * (double)s->pass_ticks >= (double)allowed)
+        if ((double)s->grown + rate * ahead >= (double)allowed)
             return RCYI_START_GROWTH;
     }
-    if (s->grown > allowed)
+    if (counted && s->grown > allowed)
         return RCYI_START_GROWTH;
     uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
     uint64_t base = sat_add(sat_mul(s->live_last, bpo), s->ext_last);

@@ -130,10 +130,12 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
    - a pass starts when compat mode would run its full collection (the
      generation-2 count past its threshold and the 25 % rule on
      promotions: RCYI_START_COMPAT);
-   - or earlier, when the tracked heap's growth since the last pass ended,
-     extrapolated at its rate over the length of a pass (5/4 of the last
-     one's, in young collections), would reach the backstop
-     (RCYI_START_GROWTH);
+   - or earlier, when the backstop would fire before a pass could end:
+     the tracked heap's growth since the last pass ended, extrapolated at
+     its rate over the length of a pass (5/4 of the last one's, in young
+     collections), would reach the allowed growth, and the count would be
+     past its threshold by then (RCYI_START_GROWTH; the rate is measured
+     over two generation-1 collections at least);
    - or when external bytes grew by 1/8 of the heap's bytes at the last
      pass (RCYI_START_BYTES);
    - the backstop: the tracked heap outgrew the last pass's live size by
@@ -155,8 +157,9 @@ typedef struct rcyi_sched_s {
     uint64_t live_last;  /* the old generation's live size after the last pass (or full collection) */
     uint64_t grown;      /* tracked objects more than when it ended (0 when fewer) */
     uint64_t slack;      /* the young generations' size, in objects */
-    uint64_t ticks;      /* young collections since it ended */
+    uint64_t ticks;      /* young collections from its end to when `grown` was measured */
     uint64_t pass_ticks; /* young collections a pass is expected to take */
+    uint64_t gen1_every; /* young collections per generation-1 collection (threshold1 + 1, >= 1) */
     /* External bytes. */
     uint64_t ext_now, ext_last; /* charged now, and when the last pass ended */
     uint64_t bytes_per_obj;     /* the heap's bytes per object (> 0) */

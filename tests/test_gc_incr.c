@@ -520,12 +520,7 @@ static rcy_runtime_t *timed_runtime(size_t pause_us)
     rcy_runtime_t *rt = rcy_runtime_new(&cfg);
     if (rt == NULL)
         exit(2);
-    /* The pass starts at once (the old generation grew from nothing:
-       RCYI_START_GROWTH); a large threshold2 keeps the backstop away
-       (it waits for compat mode's count) while the 1 us steps, which get
-       a step of one clock interval only every STARVED_MAX young
-       collections, take their time. */
-    rcy_gc_set_threshold(rt, 100, 5, 100000);
+    rcy_gc_set_threshold(rt, 100, 5, 5);
     return rt;
 }
 

@@ -278,6 +278,7 @@ static rcyi_sched_t sched_base(void)
     s.slack = 7700;
     s.ticks = 100;
     s.pass_ticks = 100;
+    s.gen1_every = 11;
     s.bytes_per_obj = 64;
     return s;
 }
@@ -329,6 +330,14 @@ TEST(test_start_on_extrapolated_growth)
     CHECK(rcyi_sched_backstop(&s));
     s.grown = 257700;
     CHECK(!rcyi_sched_backstop(&s));
+    /* Short passes: the backstop cannot fire before the count passes its
+       threshold, so a pass that ends within the next generation-1
+       collections need not start yet. */
+    s.count = 5;
+    s.pass_ticks = 10;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    s.count = 9;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_GROWTH);
     /* No growth (the heap shrank): nothing. */
     s.grown = 0;
     s.ticks = 0;
