@@ -198,7 +198,7 @@ static RCYI_NOINLINE rcy_gc_head_t **grow_order(rcy_runtime_t *rt, size_t back)
 {
     size_t old_usable = rt->scan_order_cap ? rt->scan_order_cap - ORDER_AHEAD : 0;
     size_t cap = rt->scan_order_cap ? 2 * rt->scan_order_cap : SCAN_ORDER_FIRST;
-    if (cap > SCAN_ORDER_MAX)
+    if (cap > SCAN_ORDER_MAX || rt->scan_order_fixed)
         return NULL;
     /* The allocator hooks directly: a failure here is no error of the
        program's (the passes walk the list instead). */
@@ -877,7 +877,14 @@ void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_hea
 {
     bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !rt->tearing_down_final;
     collect_result_t r;
+    /* A region larger than the young collections' array is walked as a
+       list rather than grow it: one huge region (a dropped cycle of most
+       of the heap) would otherwise leave it at 8 MiB, resident, for good,
+       beside the pass's own array (peak memory). */
+    bool fixed = rt->scan_order_fixed;
+    rt->scan_order_fixed = true;
     collect_core(rt, region, old, -1, false, false, saveall, now_seconds(), &r);
+    rt->scan_order_fixed = fixed;
 #if RCY_DEBUG >= 1
     rcyi_validate_list_tail(rt, old, 2 * (size_t)r.candidates + 64);
 #endif

@@ -579,6 +579,7 @@ struct rcy_runtime_s {
        entries), freed at teardown. */
     rcy_gc_head_t **scan_order;
     size_t scan_order_cap;
+    bool scan_order_fixed; /* set while a region of incremental mode is collected: the array does not grow */
 
     /* The objects whose legacy finalizer runs on refcount death, innermost
        first (a chain through the callers' frames): a legacy finalizer has
