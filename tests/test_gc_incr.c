@@ -11,6 +11,8 @@
 #include "harness.h"
 #include "node.h"
 
+#include "../src/internal.h" /* rt->scan_order_cap (test_large_suspected_set_is_one_region) */
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -699,7 +701,8 @@ TEST(test_wide_array)
 
 /* More than half of the old generation suspected (most of it dropped as
    one cycle): GROUP's arrays do not fit in P's scanned front, and S is
-   collected as one region, whole. */
+   collected as one region, whole, without growing the young collections'
+   array for it. */
 TEST(test_large_suspected_set_is_one_region)
 {
     rcy_runtime_t *rt = incr_runtime(300);
@@ -723,6 +726,7 @@ TEST(test_large_suspected_set_is_one_region)
     node_set_a(prev, first);
     rcy_gc_collect(rt, 1);
     size_t live_before = rcy_runtime_live_objects(rt);
+    size_t order_cap = rt->scan_order_cap;
     rcy_decref(OB(first)); /* one garbage cycle of 8,000: 8 times the live heap */
     uint64_t p0 = istats(rt).passes;
     /* (A pass in progress may have started before the cycle was old.) */
@@ -731,6 +735,9 @@ TEST(test_large_suspected_set_is_one_region)
     CHECK(s.passes >= p0 + 2);
     CHECK(s.largest_component >= BIG);
     CHECK(rcy_runtime_live_objects(rt) <= live_before - BIG + 64 + 64);
+    /* The region's collection walked it as a list: the young collections'
+       array (at most a few hundred objects here) did not grow for it. */
+    CHECK_EQ(rt->scan_order_cap, order_cap);
     long n = 0;
     for (node_t *q = head; q != NULL; q = (node_t *)q->a)
         CHECK_EQ(q->value, n++);
