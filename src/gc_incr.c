@@ -968,6 +968,7 @@ static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
     s.pass_ticks = in->pass_ticks > est ? in->pass_ticks : est;
     s.ext_now = rt->ext_bytes;
     s.ext_last = in->ext_last;
+    s.ext_ticks = in->ticks - in->ticks_last;
     s.bytes_per_obj = in->bytes_per_obj;
     return s;
 }

@@ -200,8 +200,13 @@ int rcyi_sched_start(const rcyi_sched_t *s)
         return RCYI_START_GROWTH;
     uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
     uint64_t base = sat_add(sat_mul(s->live_last, bpo), s->ext_last);
-    if (s->ext_now > s->ext_last && s->ext_now - s->ext_last > base / 8 + 65536)
-        return RCYI_START_BYTES;
+    if (s->ext_now > s->ext_last) {
+        double bytes = (double)(s->ext_now - s->ext_last);
+        if (s->ext_ticks > 0)
+            bytes += bytes / (double)s->ext_ticks * ahead;
+        if (bytes > (double)(base / 8 + 65536))
+            return RCYI_START_BYTES;
+    }
     return bytes_backstop(s) ? RCYI_START_BYTES : RCYI_START_NO;
 }
 

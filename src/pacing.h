@@ -136,8 +136,11 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
      collections), would reach the allowed growth, and the count would be
      past its threshold by then (RCYI_START_GROWTH; the rate is measured
      over two generation-1 collections at least);
-   - or when external bytes grew by 1/8 of the heap's bytes at the last
-     pass (RCYI_START_BYTES);
+   - or when external bytes grew, or at their rate since the last pass
+     would grow over 5/4 of a pass, by 1/8 of the heap's bytes at the last
+     pass (RCYI_START_BYTES: where a program makes external garbage that
+     fast, passes run back to back, since what is made during a pass
+     waits for the next one);
    - the backstop: the tracked heap outgrew the last pass's live size by
      1/4 (RCYI_SCHED_GROWTH_NUM/DEN) plus the young generations' size,
      once compat mode would have collected too (the count past its
@@ -162,6 +165,7 @@ typedef struct rcyi_sched_s {
     uint64_t gen1_every; /* young collections per generation-1 collection (threshold1 + 1, >= 1) */
     /* External bytes. */
     uint64_t ext_now, ext_last; /* charged now, and when the last pass ended */
+    uint64_t ext_ticks;         /* young collections since it ended */
     uint64_t bytes_per_obj;     /* the heap's bytes per object (> 0) */
 } rcyi_sched_t;
 

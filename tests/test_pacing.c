@@ -352,9 +352,9 @@ TEST(test_start_on_extrapolated_growth)
 }
 
 /* External bytes: a pass starts when they grew by an eighth of the
-   heap's bytes at the last pass (64,001,000 here) and 64 KiB; the
-   backstop fires when they grew by all of them and the slack's worth,
-   whatever the count. */
+   heap's bytes at the last pass (64,001,000 here) and 64 KiB, or would at
+   their rate so far within 5/4 of a pass; the backstop fires when they
+   grew by all of them and the slack's worth, whatever the count. */
 TEST(test_external_bytes_schedule)
 {
     rcyi_sched_t s = sched_base();
@@ -363,6 +363,13 @@ TEST(test_external_bytes_schedule)
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
     s.ext_now++;
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
+    /* 4,000,000 over 100 young collections: 9,000,000 by the end of a
+       pass (125 more), past 8,065,661. */
+    s.ext_now = 1000 + 4000000;
+    s.ext_ticks = 100;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
+    s.ext_ticks = 200; /* at half the rate: 6,500,000 */
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
     s.ext_now = 1000 + 64000000 + 1000 + 64 * 7700;
     CHECK(!rcyi_sched_backstop(&s));
     s.ext_now++;
