@@ -36,7 +36,8 @@
  *             the collector's own region collection (rcyi_gc_collect_region:
  *             trial deletion of that list against everything else, then
  *             the PEP 442 pipeline, weak references and legacy finalizers
- *             exactly as in any collection).
+ *             exactly as in any collection);
+ *   RELEASE   P's pages are given back in pieces before P is freed.
  *
  * Why it is sound: a region collection treats every reference from
  * outside the region as a root, whatever happened before (CPython's
