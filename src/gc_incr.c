@@ -76,6 +76,7 @@ enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, RELEASE,
 #define CHECK_US 16             /* CPU time between two reads of the thread's CPU clock (a read: 0.3 us here) */
 #define CHECK_UNITS 4096        /* ... at most this many work units apart, */
 #define CHECK_MIN 32            /* ... and at least this many */
+#define STEP_MIN_US 100         /* a young collection that leaves less than this (to the deadline) gets no step */
 #define STARVED_MAX 8           /* young collections in a row with no time left before a minimum step */
 #define SNAP_BATCH 64           /* objects SNAPSHOT moves into P between two checks of the step */
 #define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
@@ -1197,8 +1198,11 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
            a fifth of the target: measured here, a step ends 9 us past its
            deadline at the median, 68 us at the 99th percentile, up to 350
            us once in a while in SNAPSHOT). A young collection that
-           leaves less than that gets no step (counted in no_time): a step
-           never makes a pause longer than the target. Only after
+           leaves less than STEP_MIN_US to that deadline gets no step
+           (counted in no_time): a step never makes a pause longer than
+           the target, and a generation-1 collection that takes most of it
+           (700-900 us at 1e7 here) is not topped up with a short step
+           that would mostly pay its cold start. Only after
            STARVED_MAX such collections in a row does one get a minimum
            step (one clock interval, about CHECK_US), so that a pass
            progresses even where every young collection alone exceeds the
@@ -1206,7 +1210,7 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
         double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 5 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 5;
         in->deadline = cpu_start + in->pause - margin;
         in->step_t0 = rcyi_incr_cpu_now();
-        if (in->step_t0 >= in->deadline) {
+        if (in->step_t0 + STEP_MIN_US * 1e-6 > in->deadline) {
             in->st.no_time++;
             if (++in->starved < STARVED_MAX) {
                 in->deadline = 0.0;
