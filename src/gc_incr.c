@@ -1198,7 +1198,8 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
            a fifth of the target: measured here, a step ends 9 us past its
            deadline at the median, 68 us at the 99th percentile, up to 350
            us once in a while in SNAPSHOT). A young collection that
-           leaves less than STEP_MIN_US to that deadline gets no step
+           leaves less than STEP_MIN_US (at most a tenth of the target) to
+           that deadline gets no step
            (counted in no_time): a step never makes a pause longer than
            the target, and a generation-1 collection that takes most of it
            (700-900 us at 1e7 here) is not topped up with a short step
@@ -1209,8 +1210,9 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
            target. */
         double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 5 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 5;
         in->deadline = cpu_start + in->pause - margin;
+        double least = STEP_MIN_US * 1e-6 < in->pause / 10 ? STEP_MIN_US * 1e-6 : in->pause / 10;
         in->step_t0 = rcyi_incr_cpu_now();
-        if (in->step_t0 + STEP_MIN_US * 1e-6 > in->deadline) {
+        if (in->step_t0 + least > in->deadline) {
             in->st.no_time++;
             if (++in->starved < STARVED_MAX) {
                 in->deadline = 0.0;
