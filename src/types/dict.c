@@ -324,6 +324,7 @@ static RCYI_NOINLINE void dict_free_memory(rcy_object_t *o)
    dict is emptied and freed. */
 static RCYI_NOINLINE void dict_death_nested(rcy_object_t *o, intptr_t i, bool key_done)
 {
+    rcyi_death_quick_untracked(o);
     rcyi_dict_t *d = as_dict(o);
     for (; i < d->nentries; i++, key_done = false) {
         if (d->entries[i].key == NULL)

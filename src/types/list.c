@@ -122,6 +122,7 @@ static RCYI_NOINLINE void list_free_memory(rcy_object_t *o)
    deeper, then the list is freed. */
 static RCYI_NOINLINE void list_death_nested(rcy_object_t *o, intptr_t i)
 {
+    rcyi_death_quick_untracked(o);
     rcy_object_t **items = as_list(o)->items;
     for (; i >= 0; i--) {
         if (items[i] != NULL)

@@ -115,6 +115,7 @@ static RCYI_NOINLINE void tuple_death_general(rcy_object_t *o) { rcyi_dealloc_wi
    deeper, then the tuple is freed. */
 static RCYI_NOINLINE void tuple_death_nested(rcy_object_t *o, intptr_t i)
 {
+    rcyi_death_quick_untracked(o);
     rcyi_tuple_t *t = as_tuple(o);
     for (; i >= 0; i--) {
         if (t->items[i] != NULL)

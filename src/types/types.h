@@ -167,13 +167,15 @@ static inline size_t rcyi_freelist_len(const rcyi_freelist_t *fl)
 static inline bool rcyi_freelist_push(rcyi_freelist_t *fl, rcy_object_t *o, size_t max)
 {
     rcy_object_t *below = fl->head;
-    size_t n = below != NULL ? (size_t)(rcyi_as_gc(below)->next >> 2) : 0;
-    if (n >= max)
+    /* The count as it is stored (its low two bits clear): compared and
+       incremented without a shift. */
+    uintptr_t w = below != NULL ? rcyi_as_gc(below)->next : 0;
+    if (w >= (uintptr_t)max << 2)
         return false;
     rcy_gc_head_t *g = rcyi_as_gc(o);
-    g->prev = (uintptr_t)below;
-    g->next = (uintptr_t)(n + 1) << 2;
+    g->next = w + 4;
     fl->head = o;
+    g->prev = (uintptr_t)below;
     return true;
 }
 
