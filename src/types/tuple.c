@@ -160,8 +160,9 @@ static void tuple_on_death(rcy_object_t *o)
 void rcyi_tuple_clear_freelist(rcyi_builtins_t *b)
 {
     for (int n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++) {
-        while (b->tuple.free[n].head != NULL)
-            rcyi_object_discard(rcyi_freelist_pop(&b->tuple.free[n]));
+        rcy_object_t *o;
+        while ((o = rcyi_freelist_pop(&b->tuple.free[n])) != NULL)
+            rcyi_object_discard(o);
     }
 }
 
@@ -259,7 +260,7 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
                                                      rcy_object_t *o, intptr_t i)
 {
-    rt->builtins->tuple.free[n].head = o; /* its header still links it as before the pop */
+    rcyi_freelist_unpop(&rt->builtins->tuple.free[n], o);
     while (i-- > 0) {
         if (!rcy_is_immortal(items[i]))
             items[i]->refcnt--;
@@ -270,16 +271,15 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t
 /* The common case makes no call (so no stack frame, no register saved
    either): a tuple from the free list (which never starts a collection:
    rcyi_object_revive). The items are checked as they are stored into the
-   tuple still on the free list; a NULL one, one of another runtime, or one
+   tuple taken from the free list; a NULL one, one of another runtime, or one
    whose count would overflow (rcy_incref_overflow, a call) undoes the
    increfs (nothing reaches zero: the caller holds each item) and leaves
    the work to tuple_new_general, which reports it. */
 static RCYI_ALWAYS_INLINE rcy_object_t *tuple_new_quick(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
-    rcyi_freelist_t *fl = &rt->builtins->tuple.free[n];
-    if (RCY_LIKELY(fl->head != NULL)) {
-        /* Off the free list first, back on it if an item is refused. */
-        rcy_object_t *o = rcyi_freelist_pop(fl);
+    /* Off the free list first, back on it if an item is refused. */
+    rcy_object_t *o = rcyi_freelist_pop(&rt->builtins->tuple.free[n]);
+    if (RCY_LIKELY(o != NULL)) {
         rcyi_tuple_t *t = as_tuple(o);
         intptr_t i = rcyi_store_new_refs(rt, t->items, items, n);
         if (RCY_LIKELY(i == n))
