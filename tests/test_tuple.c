@@ -270,6 +270,25 @@ TEST(test_tuple_free_lists)
     CHECK_EQ(rcy_freelists_size(rt), kept);
     rcy_gc_collect(rt, 2);
     CHECK_EQ(rcy_freelists_size(rt), 0);
+
+    /* Last in, first out, across the list's top word and its stack (the
+       first death fills the one, the next ones move it onto the other). */
+    rcy_object_t *seq[4];
+    for (int i = 0; i < 4; i++)
+        seq[i] = rcy_tuple_new(rt, 2, items);
+    for (int i = 0; i < 4; i++)
+        rcy_decref(seq[i]);
+    size_t before = rcy_freelists_size(rt);
+    for (int i = 3; i >= 0; i--) {
+        rcy_object_t *again = rcy_tuple_new(rt, 2, items);
+        if (rcy_freelists_enabled(rt)) {
+            CHECK((void *)again == (void *)seq[i]);
+            CHECK_EQ(rcy_freelists_size(rt), before - (size_t)(4 - i));
+        }
+        seq[i] = again;
+    }
+    for (int i = 0; i < 4; i++)
+        rcy_decref(seq[i]);
     test_runtime_end(rt);
 }
 
