@@ -268,7 +268,8 @@ static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
    death may take the quick path: at depth 0, not held by the incremental
    pass's array (rcyi_list_remove's slow case). Else false, with nothing
    done. o's own header is left as it was (its neighbours no longer link
-   to it): the free list's push writes both words over it, and the
+   to it): the free list writes both words over it when o goes onto its
+   stack (nothing reads it while o waits in the list's top word), and the
    out-of-line paths, from which code may run, begin with
    rcyi_death_quick_untracked. Nothing reads it in between: no code runs
    and nothing reaches o. */
