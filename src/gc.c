@@ -56,6 +56,7 @@ bool rcyi_gc_debug_flags_valid(int flags)
 }
 
 static rcy_gc_head_t **grow_order(rcy_runtime_t *rt, size_t back);
+static bool grow_hints(rcy_runtime_t *rt, size_t need);
 
 int rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
 {
@@ -84,6 +85,9 @@ int rcyi_gc_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
        collection of up to SCAN_ORDER_FIRST objects allocates nothing (one
        that grows it and fails walks its lists instead). */
     if (grow_order(rt, 0) == NULL)
+        return RCY_ENOMEM;
+    /* And generation 1's hints (record_hints), as large. */
+    if (!grow_hints(rt, 1))
         return RCY_ENOMEM;
     return 0;
 }
@@ -152,6 +156,19 @@ static inline void check_tracked_refcnt(const rcy_object_t *o)
 #define REFS_AHEAD 8
 #define SCAN_ORDER_MAX ((size_t)1 << 20)
 #define SCAN_ORDER_FIRST ((size_t)1024)
+
+/* update_refs over hinted objects (rt->young_hints): the objects asked for
+   HINT_AHEAD hints ahead; a walked object is looked for among the next
+   HINT_WINDOW hints, and after HINT_LOST objects in a row not found the
+   rest of the set is walked as without hints. */
+#ifndef HINT_AHEAD
+#define HINT_AHEAD 32
+#endif
+#define HINT_WINDOW 32
+#define HINT_LOST 8
+#ifndef HINT_PREFETCH
+#define HINT_PREFETCH(g) PREFETCH(g)
+#endif
 
 /* The entries past the last of scan->order, which the passes prefetch
    (never written: a type of no references, an object no list holds). */
@@ -233,7 +250,47 @@ static void update_refs(rcy_runtime_t *rt, rcy_gc_head_t *young, scan_state_t *s
     size_t front = 0, back = 0;
     bool keep = order != NULL; /* false once the array could not grow */
     intptr_t candidates = 0;
-    rcy_gc_head_t *f = rcyi_gc_next(young), *b = rcyi_gc_prev(young);
+    rcy_gc_head_t *f = rcyi_gc_next(young), *b;
+    if (young == &rt->gens[RCY_NUM_GENERATIONS - 2].head && rt->young_hints_len > 0) {
+        /* The part of generation 1 the hints describe: one walk, each
+           object asked for HINT_AHEAD hints before the walk reaches it. */
+        rcy_gc_head_t *const *h = rt->young_hints;
+        size_t nh = rt->young_hints_len, j = 0, pf = 0;
+        unsigned lost = 0;
+        while (f != young && j < nh) {
+            size_t stop = j + HINT_AHEAD < nh ? j + HINT_AHEAD : nh;
+            for (pf = pf > j ? pf : j; pf < stop; pf++)
+                HINT_PREFETCH(h[pf]);
+            if (h[j] == f) {
+                j++;
+                lost = 0;
+            } else {
+                /* Hints of objects gone since are skipped; an object the
+                   hints do not name (moved in otherwise) leaves j. */
+                size_t end = j + HINT_WINDOW < nh ? j + HINT_WINDOW : nh, k = j + 1;
+                while (k < end && h[k] != f)
+                    k++;
+                if (k < end) {
+                    j = k + 1;
+                    lost = 0;
+                } else if (++lost == HINT_LOST) {
+                    break; /* out of step: the rest as below */
+                }
+            }
+            rcy_gc_head_t *fnext = rcyi_gc_next(f);
+            update_one(f);
+            candidates++;
+            if (RCY_UNLIKELY(keep && front == usable)) {
+                order = grow_order(rt, 0);
+                keep = order != NULL;
+                usable = keep ? rt->scan_order_cap - ORDER_AHEAD : 0;
+            }
+            if (keep)
+                order[front++] = f;
+            f = fnext;
+        }
+    }
+    b = rcyi_gc_prev(young);
     while (f != young) {
         if (f == b) {
             /* The walks meet at one object. */
@@ -610,6 +667,57 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
     unreachable->next &= ~RCYI_NEXT_UNREACHABLE;
 }
 
+/* Grows rt->young_hints to at least need entries (at most SCAN_ORDER_MAX),
+   from SCAN_ORDER_FIRST by doubling; false when it cannot. */
+static RCYI_NOINLINE bool grow_hints(rcy_runtime_t *rt, size_t need)
+{
+    size_t cap = rt->young_hints_cap ? rt->young_hints_cap : SCAN_ORDER_FIRST;
+    while (cap < need)
+        cap *= 2;
+    if (cap > SCAN_ORDER_MAX)
+        return false;
+    /* The allocator hooks directly, as for scan_order. */
+    rcy_gc_head_t **p = rt->alloc.realloc_fn(rt->alloc.ctx, rt->young_hints, cap * sizeof *p);
+    if (p == NULL)
+        return false;
+    rt->young_hints = p;
+    rt->young_hints_cap = cap;
+    return true;
+}
+
+/* After a generation-0 collection, before its survivors are appended to
+   generation 1 (old): their addresses in list order, from scan->order
+   (every object the scan kept, leaving out those it untracked or found
+   unreachable; one it moved back from unreachable keeps its first place
+   there, not its place at the end of the list: a hint out of place is
+   skipped like a stale one), appended to the hints.
+   Hints describe generation 1 only from the moment it was empty; nothing
+   is appended once one chunk could not be (no array, no memory, the cap):
+   the hints then describe a prefix, and update_refs walks the rest as
+   without them. */
+static void record_hints(rcy_runtime_t *rt, const scan_state_t *scan, const rcy_gc_head_t *old)
+{
+    if (rcyi_list_is_empty(old)) {
+        rt->young_hints_len = 0;
+        rt->young_hints_broken = false;
+    }
+    if (rt->young_hints_broken)
+        return;
+    size_t n = scan->norder, len = rt->young_hints_len;
+    if (scan->order == NULL || n > SCAN_ORDER_MAX - len || (len + n > rt->young_hints_cap && !grow_hints(rt, len + n))) {
+        rt->young_hints_broken = true;
+        return;
+    }
+    rcy_gc_head_t **h = rt->young_hints + len;
+    for (size_t i = 0; i < n; i++) {
+        rcy_gc_head_t *g = order_at(scan->order, i);
+        /* Kept: linked, and not tagged as unreachable. */
+        if (g->next != 0 && !(g->next & RCYI_NEXT_UNREACHABLE))
+            *h++ = g;
+    }
+    rt->young_hints_len = (size_t)(h - rt->young_hints);
+}
+
 /* Fills unreachable with the objects of base that trial deletion finds
    unreachable. full: base holds every tracked object (see
    update_and_subtract_refs). untrack: survivors are untracked where their
@@ -803,8 +911,13 @@ static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t 
 
     /* Survivors move up a generation. */
     if (young != old) {
-        if (generation == RCY_NUM_GENERATIONS - 2)
+        if (generation == 0)
+            record_hints(rt, &scan, old);
+        if (generation == RCY_NUM_GENERATIONS - 2) {
             rt->long_lived_pending += survivors;
+            rt->young_hints_len = 0; /* generation 1 is now empty */
+            rt->young_hints_broken = false;
+        }
         rcyi_list_merge(young, old);
     } else {
         rt->long_lived_pending = 0;
@@ -1104,6 +1217,10 @@ void rcyi_gc_fini(rcy_runtime_t *rt)
         rt->alloc.free_fn(rt->alloc.ctx, rt->scan_order);
     rt->scan_order = NULL;
     rt->scan_order_cap = 0;
+    if (rt->young_hints != NULL)
+        rt->alloc.free_fn(rt->alloc.ctx, rt->young_hints);
+    rt->young_hints = NULL;
+    rt->young_hints_len = rt->young_hints_cap = 0;
     rcyi_free(rt, rt->callbacks);
     rt->callbacks = NULL;
     rt->n_callbacks = rt->cap_callbacks = 0;
