@@ -121,6 +121,7 @@ typedef struct scan_state_s {
        young_child says whether the object it traverses did. */
     rcy_gc_head_t **order;
     size_t norder;
+    size_t nkept; /* after move_unreachable of generation 0: the first entries, untagged, are the objects it kept */
     bool young_child;
 } scan_state_t;
 
@@ -161,14 +162,9 @@ static inline void check_tracked_refcnt(const rcy_object_t *o)
    HINT_AHEAD hints ahead; a walked object is looked for among the next
    HINT_WINDOW hints, and after HINT_LOST objects in a row not found the
    rest of the set is walked as without hints. */
-#ifndef HINT_AHEAD
 #define HINT_AHEAD 32
-#endif
 #define HINT_WINDOW 32
 #define HINT_LOST 8
-#ifndef HINT_PREFETCH
-#define HINT_PREFETCH(g) PREFETCH(g)
-#endif
 
 /* The entries past the last of scan->order, which the passes prefetch
    (never written: a type of no references, an object no list holds). */
@@ -260,7 +256,7 @@ static void update_refs(rcy_runtime_t *rt, rcy_gc_head_t *young, scan_state_t *s
         while (f != young && j < nh) {
             size_t stop = j + HINT_AHEAD < nh ? j + HINT_AHEAD : nh;
             for (pf = pf > j ? pf : j; pf < stop; pf++)
-                HINT_PREFETCH(h[pf]);
+                PREFETCH(h[pf]); /* an address only: never dereferenced */
             if (h[j] == f) {
                 j++;
                 lost = 0;
@@ -620,7 +616,11 @@ static inline void scan_one(rcy_gc_head_t **prevp, rcy_gc_head_t *g, bool with_c
     }
 }
 
-static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan)
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan,
+                                       bool keep_kept)
 {
     rcy_gc_head_t *prev = young;
     /* The objects of young in their list order first, from the array: the
@@ -629,11 +629,19 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
        unreachable after them), so order[i] is prev's successor when the
        scan reaches it. Then the list from there: what was moved back. */
     rcy_gc_head_t **order = scan->order;
-    size_t n = order != NULL ? scan->norder : 0, i = 0;
+    size_t n = order != NULL ? scan->norder : 0, i = 0, kept = 0;
+    /* keep_kept: the array keeps the objects the scan keeps, in their
+       order, at its start (kept <= i: only entries already read are
+       written), for record_hints. */
     for (; i < n && (scan->zeros != 0 || scan->unreachable != 0); i++) {
         prefetch_block(order[i + ORDER_AHEAD]);
         prefetch_refs(order, i);
-        scan_one(&prev, order_at(order, i), ((uintptr_t)order[i] & ORDER_TRAVERSE) != 0, unreachable, scan);
+        rcy_gc_head_t *g = order_at(order, i);
+        scan_one(&prev, g, ((uintptr_t)order[i] & ORDER_TRAVERSE) != 0, unreachable, scan);
+        if (keep_kept) {
+            order[kept] = g;
+            kept += prev == g;
+        }
     }
     for (; i < n; i++) {
         /* Everything left is reachable: restore the links only (below). */
@@ -643,7 +651,10 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
             continue;
         g->prev = (uintptr_t)prev | (g->prev & RCYI_PREV_FINALIZED);
         prev = g;
+        if (keep_kept)
+            order[kept++] = g;
     }
+    scan->nkept = kept;
     rcy_gc_head_t *g = rcyi_gc_next(prev);
     while (g != young) {
         if (scan->zeros == 0 && scan->unreachable == 0) {
@@ -667,6 +678,17 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
     unreachable->next &= ~RCYI_NEXT_UNREACHABLE;
 }
 
+/* The kept objects are left in scan->order only for a generation-0
+   collection (whose survivors record_hints records): the others skip the
+   two instructions an object. */
+static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan)
+{
+    if (young == &scan->rt->gens[0].head)
+        move_unreachable_in(young, unreachable, scan, true);
+    else
+        move_unreachable_in(young, unreachable, scan, false);
+}
+
 /* Grows rt->young_hints to at least need entries (at most SCAN_ORDER_MAX),
    from SCAN_ORDER_FIRST by doubling; false when it cannot. */
 static RCYI_NOINLINE bool grow_hints(rcy_runtime_t *rt, size_t need)
@@ -686,11 +708,10 @@ static RCYI_NOINLINE bool grow_hints(rcy_runtime_t *rt, size_t need)
 }
 
 /* After a generation-0 collection, before its survivors are appended to
-   generation 1 (old): their addresses in list order, from scan->order
-   (every object the scan kept, leaving out those it untracked or found
-   unreachable; one it moved back from unreachable keeps its first place
-   there, not its place at the end of the list: a hint out of place is
-   skipped like a stale one), appended to the hints.
+   generation 1 (old): their addresses in list order, as move_unreachable
+   left them at the start of scan->order (the objects it kept; not those it
+   untracked or found unreachable, nor those it moved back from unreachable,
+   which follow them in the list), appended to the hints.
    Hints describe generation 1 only from the moment it was empty; nothing
    is appended once one chunk could not be (no array, no memory, the cap):
    the hints then describe a prefix, and update_refs walks the rest as
@@ -703,19 +724,13 @@ static void record_hints(rcy_runtime_t *rt, const scan_state_t *scan, const rcy_
     }
     if (rt->young_hints_broken)
         return;
-    size_t n = scan->norder, len = rt->young_hints_len;
+    size_t n = scan->nkept, len = rt->young_hints_len;
     if (scan->order == NULL || n > SCAN_ORDER_MAX - len || (len + n > rt->young_hints_cap && !grow_hints(rt, len + n))) {
         rt->young_hints_broken = true;
         return;
     }
-    rcy_gc_head_t **h = rt->young_hints + len;
-    for (size_t i = 0; i < n; i++) {
-        rcy_gc_head_t *g = order_at(scan->order, i);
-        /* Kept: linked, and not tagged as unreachable. */
-        if (g->next != 0 && !(g->next & RCYI_NEXT_UNREACHABLE))
-            *h++ = g;
-    }
-    rt->young_hints_len = (size_t)(h - rt->young_hints);
+    memcpy(rt->young_hints + len, scan->order, n * sizeof *scan->order);
+    rt->young_hints_len = len + n;
 }
 
 /* Fills unreachable with the objects of base that trial deletion finds
