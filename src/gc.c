@@ -165,7 +165,6 @@ static inline void check_tracked_refcnt(const rcy_object_t *o)
 #define HINT_AHEAD 32
 #define HINT_WINDOW 32
 #define HINT_LOST 8
-#define HINT_PAD HINT_AHEAD /* null entries after the last hint (>= HINT_WINDOW) */
 
 /* The entries past the last of scan->order, which the passes prefetch
    (never written: a type of no references, an object no list holds). */
@@ -256,11 +255,9 @@ static RCYI_NOINLINE rcy_gc_head_t *update_refs_hinted(rcy_runtime_t *rt, rcy_gc
     rcy_gc_head_t *const *h = rt->young_hints;
     size_t nh = rt->young_hints_len, j = 0, pf = 0;
     unsigned lost = 0;
-    /* pf >= j: j moves at most HINT_WINDOW <= HINT_AHEAD past the last
-       j; the HINT_PAD null entries after the last hint are read, never
-       matched (f is not NULL), and prefetched harmlessly. */
     while (f != young && j < nh) {
-        for (; pf < j + HINT_AHEAD; pf++)
+        size_t stop = j + HINT_AHEAD < nh ? j + HINT_AHEAD : nh;
+        for (pf = pf > j ? pf : j; pf < stop; pf++)
             PREFETCH(h[pf]); /* an address only: never dereferenced */
         if (h[j] == f) {
             j++;
@@ -268,7 +265,7 @@ static RCYI_NOINLINE rcy_gc_head_t *update_refs_hinted(rcy_runtime_t *rt, rcy_gc
         } else {
             /* Hints of objects gone since are skipped; an object the
                hints do not name (moved in otherwise) leaves j. */
-            size_t end = j + HINT_WINDOW, k = j + 1;
+            size_t end = j + HINT_WINDOW < nh ? j + HINT_WINDOW : nh, k = j + 1;
             while (k < end && h[k] != f)
                 k++;
             if (k < end) {
@@ -727,7 +724,7 @@ static void move_unreachable(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, s
 static RCYI_NOINLINE bool grow_hints(rcy_runtime_t *rt, size_t need)
 {
     size_t cap = rt->young_hints_cap ? rt->young_hints_cap : SCAN_ORDER_FIRST;
-    while (cap < need + HINT_PAD)
+    while (cap < need)
         cap *= 2;
     if (cap > SCAN_ORDER_MAX)
         return false;
@@ -760,14 +757,11 @@ static RCYI_NOINLINE void record_hints(rcy_runtime_t *rt, const scan_state_t *sc
     if (rt->young_hints_broken)
         return;
     size_t n = scan->nkept, len = rt->young_hints_len;
-    if (scan->order == NULL || n > SCAN_ORDER_MAX - HINT_PAD - len ||
-        (len + n + HINT_PAD > rt->young_hints_cap && !grow_hints(rt, len + n))) {
+    if (scan->order == NULL || n > SCAN_ORDER_MAX - len || (len + n > rt->young_hints_cap && !grow_hints(rt, len + n))) {
         rt->young_hints_broken = true;
         return;
     }
     memcpy(rt->young_hints + len, scan->order, n * sizeof *scan->order);
-    for (size_t i = 0; i < HINT_PAD; i++)
-        rt->young_hints[len + n + i] = NULL;
     rt->young_hints_len = len + n;
 }
 
