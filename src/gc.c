@@ -160,8 +160,9 @@ static inline void check_tracked_refcnt(const rcy_object_t *o)
 
 /* update_refs over hinted objects (rt->young_hints): the objects asked for
    HINT_AHEAD hints ahead; a walked object is looked for among the next
-   HINT_WINDOW hints, and after HINT_LOST objects in a row not found the
-   rest of the set is walked as without hints. */
+   HINT_WINDOW hints (then further, hint_search_far), and after HINT_LOST
+   objects in a row not found the rest of the set is walked as without
+   hints. */
 #define HINT_AHEAD 32
 #define HINT_WINDOW 32
 #define HINT_LOST 8
@@ -231,6 +232,23 @@ static inline void update_one(rcy_gc_head_t *g)
     gc_reset_refs(g, o->refcnt);
 }
 
+/* The first of the hints from..nh-1 that names f, looked for among at most
+   *budget of them (the budget lowered by those looked at); nh when none
+   does. For the walk of update_refs_hinted once the next HINT_WINDOW hints
+   do not name the object it is at: the objects of a structure that died
+   after its promotion leave a run of stale hints of any length. The
+   budget (the number of hints, for the whole walk) bounds what the
+   searches for objects that have no hint cost. */
+static RCYI_NOINLINE size_t hint_search_far(rcy_gc_head_t *const *h, size_t from, size_t nh, const rcy_gc_head_t *f,
+                                            size_t *budget)
+{
+    size_t end = nh - from > *budget ? from + *budget : nh, k = from;
+    while (k < end && h[k] != f)
+        k++;
+    *budget -= k - from;
+    return k < end ? k : nh;
+}
+
 /* The state update_refs_hinted hands back to update_refs. */
 typedef struct hinted_walk_s {
     rcy_gc_head_t **order;
@@ -253,7 +271,7 @@ static RCYI_NOINLINE rcy_gc_head_t *update_refs_hinted(rcy_runtime_t *rt, rcy_gc
     intptr_t candidates = 0;
     rcy_gc_head_t *f = rcyi_gc_next(young);
     rcy_gc_head_t *const *h = rt->young_hints;
-    size_t nh = rt->young_hints_len, j = 0, pf = 0;
+    size_t nh = rt->young_hints_len, j = 0, pf = 0, far = nh;
     unsigned lost = 0;
     while (f != young && j < nh) {
         size_t stop = j + HINT_AHEAD < nh ? j + HINT_AHEAD : nh;
@@ -271,6 +289,8 @@ static RCYI_NOINLINE rcy_gc_head_t *update_refs_hinted(rcy_runtime_t *rt, rcy_gc
             if (k < end) {
                 j = k + 1;
                 lost = 0;
+            } else if (lost == 0 && far > 0 && (k = hint_search_far(h, end, nh, f, &far)) < nh) {
+                j = k + 1; /* after a run of deaths longer than the window */
             } else if (++lost == HINT_LOST) {
                 break; /* out of step: the rest as update_refs walks it */
             }

@@ -1903,11 +1903,14 @@ TEST(test_generation1_order_under_hints)
             rcy_incref(OB(referents[i]));
             held[nheld++] = referents[i];
         }
-        /* Deaths: a run of held objects (up to 80: longer than the hints'
-           window), not those another object still refers to, whose blocks
-           the next objects reuse. */
+        /* Deaths: a run of held objects (up to 80, or 400: longer than
+           the hints' window), anywhere or among the last 1,000 (in
+           generation 1 more often), not those another object still refers
+           to, whose blocks the next objects reuse. */
         if (nheld > 0 && hints_rand(&seed) % 2 == 0) {
-            size_t at = hints_rand(&seed) % nheld, run = 1 + hints_rand(&seed) % 80;
+            size_t recent = nheld < 1000 ? nheld : 1000;
+            size_t at = round % 2 ? hints_rand(&seed) % nheld : nheld - 1 - hints_rand(&seed) % recent;
+            size_t run = 1 + hints_rand(&seed) % (round % 4 == 0 ? 400 : 80);
             size_t w = at;
             for (size_t i = at; i < nheld; i++) {
                 node_t *x = held[i];
