@@ -765,9 +765,11 @@ static RCYI_NOINLINE bool grow_hints(rcy_runtime_t *rt, size_t need)
    Hints describe generation 1 only from the moment it was empty; nothing
    is appended once one chunk could not be (no array, no memory, the cap):
    the hints then describe a prefix, and update_refs walks the rest as
-   without them. Not inlined: inside collect_core it made every
-   generation-0 collection 5 us slower (55 -> 60 us at the median of
-   bench_pauses ring 1e7, interleaved), for a copy that takes 1.3 us. */
+   without them. Not inlined: it runs once a generation-0 collection (a
+   copy of 1.3 us for 4,375 objects), and collect_core stays as it was
+   (inlined, generation-0 collections measured 5 us slower, but builds
+   that differ only in code alignment differ as much: docs/benchmarks.md,
+   "Generation 1 on cold caches, with the hints"). */
 static RCYI_NOINLINE void record_hints(rcy_runtime_t *rt, const scan_state_t *scan, const rcy_gc_head_t *old)
 {
     if (rcyi_list_is_empty(old)) {
