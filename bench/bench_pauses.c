@@ -52,7 +52,9 @@
  * floating_max, floating_max_pct of the heap). BENCH_TRACE=FILE writes
  * one line per recorded pause to FILE: the mutator's iteration, the
  * generation, CPU and wall-clock microseconds, objects examined and
- * collected (to see which pauses are slow and what they did). BENCH_COLD=1
+ * collected, and the collection's own duration in wall-clock microseconds
+ * (info->duration: in incremental mode without the step that follows it)
+ * (to see which pauses are slow and what they did). BENCH_COLD=1
  * writes over 64 MiB before every collection, outside its timing, so that
  * each pause starts on caches full of other data (what a preempted pause
  * resumes on): the pauses then measure the collector's memory-bound cost.
@@ -136,8 +138,8 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
     p->total_wall += d.wall;
     p->examined[g] += (double)info->candidates;
     if (p->trace != NULL)
-        fprintf(p->trace, "%ld %d %.3f %.3f %zd %zd\n", p->iteration, g, d.cpu * 1e6, d.wall * 1e6,
-                (ptrdiff_t)info->candidates, (ptrdiff_t)info->collected);
+        fprintf(p->trace, "%ld %d %.3f %.3f %zd %zd %.3f\n", p->iteration, g, d.cpu * 1e6, d.wall * 1e6,
+                (ptrdiff_t)info->candidates, (ptrdiff_t)info->collected, info->duration * 1e6);
     return 0;
 }
 

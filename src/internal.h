@@ -585,6 +585,15 @@ struct rcy_runtime_s {
     rcy_gc_head_t **scan_order;
     size_t scan_order_cap;
     bool scan_order_fixed; /* set while a region of incremental mode is collected: the array does not grow */
+    /* The addresses of generation 1's objects in list order, as the
+       generation-0 collections that promoted them left them (gc.c,
+       record_hints): a generation-1 collection's update_refs prefetches
+       from it instead of waiting on each link. Addresses only, never
+       dereferenced (an object freed since leaves a stale one); emptied when
+       generation 1 is, at most SCAN_ORDER_MAX entries, freed at teardown. */
+    rcy_gc_head_t **young_hints;
+    size_t young_hints_len, young_hints_cap;
+    bool young_hints_broken; /* a chunk was not recorded: append no more */
 
     /* The objects whose legacy finalizer runs on refcount death, innermost
        first (a chain through the callers' frames): a legacy finalizer has

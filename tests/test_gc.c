@@ -1787,6 +1787,157 @@ TEST(test_is_finalized)
 
 /* ---- freeze ---------------------------------------------------------- */
 
+/* ---- Generation 1's list order under the hints ----------------------- */
+
+/* A generation-1 collection walks generation 1 with the help of the
+   addresses its objects had when generation-0 collections promoted them
+   (gc.c, record_hints): objects freed since leave stale hints (whose
+   blocks new objects reuse), others are out of place (an object the scan
+   moved back from unreachable), untracked and tracked again, or moved away
+   by freeze. Whatever the hints, the collection must see generation 1 and
+   0 in list order: with every survivor referenced from outside, its
+   survivors are appended to generation 2 in exactly that order, and the
+   garbage (self-cycles) is what the two lists held of it. */
+#define HINTS_HELD 4096
+
+static uint32_t hints_rand(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* The pointers of generation g in list order (no references kept). */
+static size_t hints_snapshot(rcy_runtime_t *rt, int g, const void **out, size_t at, size_t cap)
+{
+    rcy_objarray_t arr = {0};
+    CHECK_EQ(rcy_gc_get_objects(rt, g, &arr), 0);
+    CHECK(at + arr.len <= cap);
+    for (size_t i = 0; i < arr.len; i++)
+        out[at + i] = arr.items[i];
+    size_t n = arr.len;
+    rcy_objarray_release(&arr);
+    return at + n;
+}
+
+static void hints_check_young_collection(rcy_runtime_t *rt)
+{
+    enum { CAP = 3 * HINTS_HELD + 4096 };
+    static const void *before[CAP], *young[CAP], *after[CAP];
+    static unsigned char garbage[CAP];
+    size_t n2 = hints_snapshot(rt, 2, before, 0, CAP);
+    size_t ny = hints_snapshot(rt, 1, young, 0, CAP);
+    ny = hints_snapshot(rt, 0, young, ny, CAP);
+    intptr_t expected = 0;
+    for (size_t i = 0; i < ny; i++) {
+        garbage[i] = ((const node_t *)young[i])->value < 0; /* a self-cycle */
+        expected += garbage[i];
+    }
+    CHECK_EQ(rcy_gc_collect(rt, 1), expected);
+    size_t na = hints_snapshot(rt, 2, after, 0, CAP);
+    CHECK_EQ(na, n2 + ny - (size_t)expected);
+    CHECK_EQ(gen_size(rt, 1), 0);
+    CHECK_EQ(gen_size(rt, 0), 0);
+    size_t k = 0;
+    for (size_t i = 0; i < n2; i++)
+        CHECK(after[k++] == before[i]);
+    for (size_t i = 0; i < ny; i++)
+        if (!garbage[i])
+            CHECK(after[k++] == young[i]);
+}
+
+TEST(test_generation1_order_under_hints)
+{
+    rcy_runtime_t *rt = gc_runtime(NULL, NULL);
+    rcy_type_t *t = node_type_new(rt, "HintNode");
+    CHECK(t != NULL);
+    static node_t *held[HINTS_HELD];
+    size_t nheld = 0;
+    node_t *referents[32], *doomed[64];
+    uint32_t seed = 20261202;
+    long value = 0;
+    int young_collections = 0;
+    for (int round = 0; round < 400; round++) {
+        /* New objects: held ones, self-cycles, and referents allocated
+           before their only referrer (the next generation-0 collection
+           moves them back from unreachable: out of place in the hints). */
+        size_t nref = 0;
+        int batch = (int)(hints_rand(&seed) % (round % 9 == 0 ? 1500 : 120));
+        size_t ndoomed = 0;
+        for (int i = 0; i < batch && nheld + nref + 2 < HINTS_HELD; i++) {
+            uint32_t r = hints_rand(&seed) % 16;
+            node_t *x = node_new(t, value++);
+            CHECK(x != NULL);
+            if (r == 0 && ndoomed < 64) {
+                x->value = -1;
+                node_set_a(x, x);
+                doomed[ndoomed++] = x; /* dropped once in generation 1 */
+            } else if (r == 1 && nref < 32) {
+                node_t *y = node_new(t, value++);
+                CHECK(y != NULL);
+                node_set_a(y, x);
+                referents[nref++] = x; /* borrowed until adopted below */
+                rcy_decref(OB(x));
+                held[nheld++] = y;
+            } else {
+                held[nheld++] = x;
+            }
+        }
+        uint32_t op = hints_rand(&seed) % 8;
+        if (op == 0 && nheld > 0) {
+            /* Untrack one held object; op 1 tracks one again (it goes to
+               generation 0). */
+            rcy_gc_untrack(OB(held[hints_rand(&seed) % nheld]));
+        } else if (op == 1 && nheld > 0) {
+            node_t *x = held[hints_rand(&seed) % nheld];
+            if (!rcy_gc_is_tracked(OB(x)))
+                rcy_gc_track(OB(x));
+        } else if (op == 2 && round % 5 == 0) {
+            CHECK_EQ(rcy_gc_freeze(rt), 0);
+            CHECK_EQ(rcy_gc_unfreeze(rt), 0);
+        }
+        CHECK_EQ(rcy_gc_collect(rt, 0), 0);
+        young_collections++;
+        for (size_t i = 0; i < ndoomed; i++)
+            rcy_decref(OB(doomed[i]));
+        for (size_t i = 0; i < nref; i++) {
+            rcy_incref(OB(referents[i]));
+            held[nheld++] = referents[i];
+        }
+        /* Deaths: a run of held objects (up to 80, or 400: longer than
+           the hints' window), anywhere or among the last 1,000 (in
+           generation 1 more often), not those another object still refers
+           to, whose blocks the next objects reuse. */
+        if (nheld > 0 && hints_rand(&seed) % 2 == 0) {
+            size_t recent = nheld < 1000 ? nheld : 1000;
+            size_t at = round % 2 ? hints_rand(&seed) % nheld : nheld - 1 - hints_rand(&seed) % recent;
+            size_t run = 1 + hints_rand(&seed) % (round % 4 == 0 ? 400 : 80);
+            size_t w = at;
+            for (size_t i = at; i < nheld; i++) {
+                node_t *x = held[i];
+                if (i < at + run && rcy_getrefcount(OB(x)) == 1) {
+                    node_set_a(x, NULL);
+                    rcy_decref(OB(x));
+                } else {
+                    held[w++] = x;
+                }
+            }
+            nheld = w;
+        }
+        if (young_collections % 7 == 0)
+            hints_check_young_collection(rt);
+    }
+    hints_check_young_collection(rt);
+    for (size_t i = 0; i < nheld; i++) {
+        node_set_a(held[i], NULL);
+        rcy_decref(OB(held[i]));
+    }
+    /* What is left: the self-cycles that freeze and unfreeze moved to
+       generation 2 before a generation-1 collection saw them. */
+    CHECK(rcy_gc_collect(rt, 2) > 0);
+    CHECK_EQ(rcy_runtime_live_objects(rt), 0);
+    test_runtime_end(rt);
+}
+
 /* CPython test_freeze and test_traverse_frozen_objects: frozen objects are
    ignored by collections (a frozen cycle is not collected), but a young
    cycle that refers to a frozen object is collected, and a young object
@@ -2330,6 +2481,7 @@ int main(void)
     RUN(test_is_tracked);
     RUN(test_is_finalized);
     RUN(test_freeze);
+    RUN(test_generation1_order_under_hints);
     RUN(test_get_stats);
     RUN(test_callbacks);
     RUN(test_callback_collect_garbage);

@@ -593,6 +593,80 @@ TEST(test_young_collection_without_scratch_growth)
     }
 }
 
+/* ---- Generation 1's hints cannot be recorded --------------------------- */
+
+/* A generation-0 collection appends its survivors' addresses to generation
+   1's hints (gc.c, record_hints), an array of 1,024 entries at first that
+   grows as needed. When the first chunk cannot be recorded (the
+   collection's own scratch array could not grow to its 1,150 objects) or
+   the second (the hints could not grow past 2,048), the hints describe
+   nothing or a prefix of generation 1, and the generation-1 collection
+   walks the rest as without them: the same garbage, the same survivors in
+   the same order, no error. */
+enum { HINT_A = 1100, HINT_B = 1000, HINT_CYCLES = 50 };
+
+static void hint_chunk(rcy_type_t *t, node_t **held, size_t *nheld, int n, node_t **doomed)
+{
+    for (int i = 0; i < n; i++) {
+        node_t *x = node_new(t, (long)*nheld);
+        CHECK(x != NULL);
+        held[(*nheld)++] = x;
+    }
+    for (int i = 0; i < HINT_CYCLES; i++) {
+        doomed[i] = node_new(t, -1);
+        CHECK(doomed[i] != NULL);
+        node_set_a(doomed[i], doomed[i]);
+    }
+}
+
+TEST(test_young_collection_without_hints)
+{
+    for (int failing = -1; failing <= 1; failing++) {
+        failalloc_t fa = {0};
+        rcy_runtime_t *rt = failalloc_runtime(&fa, NULL);
+        rcy_gc_disable(rt);
+        rcy_type_t *t = node_type_new(rt, "Node");
+        CHECK(t != NULL);
+        static node_t *held[HINT_A + HINT_B];
+        node_t *doomed[HINT_CYCLES];
+        size_t nheld = 0;
+        long failures = fa.failures;
+        for (int chunk = 0; chunk < 2; chunk++) {
+            hint_chunk(t, held, &nheld, chunk == 0 ? HINT_A : HINT_B, doomed);
+            if (chunk == failing)
+                fail_all(&fa);
+            CHECK_EQ(rcy_gc_collect(rt, 0), 0);
+            fail_none(&fa);
+            for (int i = 0; i < HINT_CYCLES; i++)
+                rcy_decref(OB(doomed[i])); /* garbage in generation 1 */
+        }
+        if (failing >= 0)
+            CHECK(fa.failures > failures); /* an array could not grow */
+        else
+            CHECK_EQ(fa.failures, failures);
+        /* Stale hints too: every third object of the first chunk dies. */
+        size_t w = 0;
+        for (size_t i = 0; i < nheld; i++) {
+            if (i < HINT_A && i % 3 == 0)
+                rcy_decref(OB(held[i]));
+            else
+                held[w++] = held[i];
+        }
+        nheld = w;
+        CHECK_EQ(rcy_gc_collect(rt, 1), 2 * HINT_CYCLES);
+        CHECK_EQ(rcy_last_error(rt), RCY_OK);
+        rcy_objarray_t arr = {0};
+        CHECK_EQ(rcy_gc_get_objects(rt, 2, &arr), 0);
+        CHECK_EQ(arr.len, nheld);
+        for (size_t i = 0; i < arr.len && i < nheld; i++)
+            CHECK(arr.items[i] == OB(held[i]));
+        rcy_objarray_release(&arr);
+        for (size_t i = 0; i < nheld; i++)
+            rcy_decref(OB(held[i]));
+        failalloc_end(rt, &fa);
+    }
+}
+
 /* ---- Failing each allocation of a scenario in turn ------------------- */
 
 #define RING 10
@@ -800,6 +874,7 @@ int main(void)
     RUN(test_introspection_fails);
     RUN(test_weakmap_fails_with_enomem);
     RUN(test_young_collection_without_scratch_growth);
+    RUN(test_young_collection_without_hints);
     RUN(test_fail_each_allocation_in_turn);
     return harness_summary();
 }
