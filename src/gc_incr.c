@@ -13,25 +13,33 @@
  * pass is sound whatever the hints say:
  *
  *   SNAPSHOT  the old generation at the start of the pass (moved whole to
- *             `pending`) goes, object by object, into the pass array P,
- *             out of every list: next = its index in P, tagged
- *             RCYI_NEXT_INCR; prev = FINALIZED | hint << 2, the hint being
- *             the reference count then (update_refs);
- *   SUBTRACT  each P object's references to P objects lower their hints
- *             (subtract_refs), at 0 at the least;
- *   SCAN      a mark cursor examines P in order for roots (objects
- *             whose hint is still > 0: referenced from outside P, as far
- *             as the hints tell) and swaps each to the end of the front
- *             P[0, reached); the front is scanned in order, what a
- *             scanned object refers to in P joining it, and each scanned
- *             object goes back to the old generation's list
+ *             `pending`) goes, object by object from the list's end, into
+ *             the pass array P, out of every list: next = its index in P,
+ *             tagged RCYI_NEXT_INCR; prev = FINALIZED | hint << 2, the
+ *             hint being the reference count then (update_refs); and its
+ *             references to objects already in P lower their hints, at 0
+ *             at the least (subtract_refs in the same walk, as a full
+ *             collection's update_and_subtract_refs); an object that
+ *             refers to one not in P yet is late;
+ *   FIXUP     each late object's references to the objects that came into
+ *             P after it lower their hints (the list is mostly in the
+ *             last scan's order, referrers first: taken from its end, few
+ *             objects are late);
+ *   SCAN      a mark cursor examines P in list order (from P's end) for
+ *             roots (objects whose hint is still > 0: referenced from
+ *             outside P, as far as the hints tell) and swaps each to the
+ *             end of the front, the first `reached` objects in that
+ *             order (P's last slots); the front is scanned in order, what
+ *             a scanned object refers to in P joining it, and each
+ *             scanned object goes back to the old generation's list
  *             (move_unreachable over an array; the cursor only examines
  *             what the front has not reached, so a live heap costs one
  *             walk, not two);
- *   GROUP     the rest of P, S (the suspects), is split into weakly
- *             connected components by union-find over its references
- *             (and weak references to their referents), its arrays in
- *             P's emptied front (S larger than that: one region);
+ *   GROUP     the rest of P, S (the suspects, P's first slots), is split
+ *             into weakly connected components by union-find over its
+ *             references (and weak references to their referents), its
+ *             arrays in P's emptied front (S larger than that: one
+ *             region);
  *   COLLECT   whole components are gathered into a list and collected by
  *             the collector's own region collection (rcyi_gc_collect_region:
  *             trial deletion of that list against everything else, then
@@ -62,7 +70,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
+enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
 #define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
@@ -91,7 +99,10 @@ typedef struct rcyi_incr_s {
     size_t reached;          /* SCAN: P[0, reached) is reached (the front); then S = P[reached, len) */
     size_t mark;             /* SCAN: the next object to examine as a root (hint > 0) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
-    size_t freed;            /* SNAPSHOT, SUBTRACT: slots of P cleared by untracking */
+    size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
+    uint32_t *late;          /* SNAPSHOT: the P objects FIXUP visits (phase_snapshot) */
+    size_t nlate, late_cap;
+    bool late_all;           /* ... too many: FIXUP visits every object of P */
     uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
                                 each, in P's front (free once scanned): no memory of their own */
     bool one;                /* S is larger than the front: collected as one region, no arrays */
@@ -306,9 +317,9 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
 
 /* ---- Giving a pass up ------------------------------------------------- */
 
-/* The first slot of P that may hold an object: after SCAN, P[0, reached)
-   holds GROUP's arrays. */
-static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->reached : 0; }
+/* The end of the slots of P that may hold an object: after SCAN, S is
+   P[0, m), and the rest holds GROUP's arrays. */
+static size_t p_end(const rcyi_incr_t *in) { return in->phase > SCAN ? in->m : in->len; }
 
 static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
@@ -317,6 +328,10 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->wide = false;
     in->base = 0;
     in->parent = in->ring = NULL;
+    rcyi_free(rt, in->late);
+    in->late = NULL;
+    in->nlate = in->late_cap = 0;
+    in->late_all = false;
     in->len = in->cap = in->pos = in->reached = in->m = 0;
     in->one = false;
 }
@@ -327,7 +342,7 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    for (size_t i = p_first(in); i < in->len; i++) {
+    for (size_t i = 0; i < p_end(in); i++) {
         rcy_object_t *o = p_get(in, i);
         if (o != NULL) {
             p_clear(in, i);
@@ -348,7 +363,7 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return 0;
     size_t n = rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
-    for (size_t i = p_first(in); i < in->len; i++)
+    for (size_t i = 0; i < p_end(in); i++)
         n += p_get(in, i) != NULL;
     return n;
 }
@@ -358,10 +373,10 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
     rcyi_incr_t *in = rt->incr;
     size_t i = p_index(g);
-    if (RCY_UNLIKELY(in == NULL || i >= in->len || i < p_first(in) || p_get(in, i) != rcyi_from_gc(g)))
+    if (RCY_UNLIKELY(in == NULL || i >= p_end(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
     p_clear(in, i);
-    if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
+    if (in->phase == SCAN && i < in->len - in->reached && in->zeros > 0)
         in->zeros--; /* one fewer to reach */
     else if (in->phase < SCAN)
         in->freed++;
@@ -373,36 +388,57 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
 
 static const char INCR_WALK[] = "the collector";
 
-#define SUB_RING 16 /* SUBTRACT's visits in flight (a power of two), as gc.c's SCAN_RING */
+#define SUB_RING 16 /* SNAPSHOT's and FIXUP's visits in flight (a power of two), as gc.c's SCAN_RING */
 
 typedef struct visit_s {
     rcy_runtime_t *rt;
     rcyi_incr_t *in;
     uint64_t edges;
-    size_t from; /* GROUP: the S index of the object traversed */
+    size_t from;  /* the P index (GROUP: the S index) of the object traversed */
+    bool fixing;  /* FIXUP: only the references to objects of P snapshotted after `from` */
     unsigned ring_pos;
-    rcy_object_t *ring[SUB_RING]; /* SUBTRACT: children whose decrement is due later */
+    rcy_object_t *ring[SUB_RING]; /* SNAPSHOT, FIXUP: children whose decrement is due later */
+    size_t ring_from[SUB_RING];   /* ... and the P index of the object that referenced each */
 } visit_t;
 
-/* A P object reached through a traverse: of this runtime (a foreign
-   object's header could look tagged), alive. */
-static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
+static void visit_init(visit_t *v, rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    memset(v, 0, sizeof *v);
+    v->rt = rt;
+    v->in = in;
+}
+
+/* An object reached through a traverse is alive; one of P is of this
+   runtime (a foreign object's header could look tagged). */
+static inline void child_alive(const rcy_object_t *child)
 {
     if (RCY_UNLIKELY(child->refcnt <= 0))
         rcyi_fatal(child, rcyi_is_freed(child) ? "traverse reports a freed object (a missing incref)"
                                                 : "traverse reports an object whose reference count is <= 0");
+}
+static inline void child_ours(const rcy_object_t *child, const visit_t *v)
+{
+    if (RCY_UNLIKELY(!rcyi_same_runtime(child, v->rt)))
+        rcyi_fatal_because(child, "a traverse reports this object of another runtime",
+                           "objects never move between runtimes: a user type stored it in an object of the "
+                           "collecting runtime");
+}
+
+/* A P object reached through a traverse (NULL: the child is not in P). */
+static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
+{
+    child_alive(child);
     if (!rcyi_is_gc(child))
         return NULL;
     rcy_gc_head_t *g = rcyi_as_gc(child);
     if (!in_p(g))
         return NULL;
-    if (RCY_UNLIKELY(!rcyi_same_runtime(child, v->rt)))
-        rcyi_fatal_because(child, "a traverse reports this object of another runtime",
-                           "objects never move between runtimes: a user type stored it in an object of the "
-                           "collecting runtime");
+    child_ours(child, v);
     return g;
 }
 
+/* o's references, visited (rcyi_ref_table: the references of lists,
+   tuples and dicts are visited here, the visit inlined, as in gc.c). */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
@@ -410,20 +446,59 @@ static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, visit_t *v)
 {
     intptr_t n;
     rcy_object_t **items;
-    if (!rcyi_ref_array(o, &items, &n)) {
+    unsigned stride, skip;
+    if (!rcyi_ref_table(o, &items, &n, &stride, &skip)) {
         o->type->traverse(o, visit, v);
         return;
     }
-    for (intptr_t i = 0; i < n; i++)
-        if (items[i] != NULL)
-            visit(items[i], NULL, i, v);
+    if (n == 0)
+        return; /* an empty dict may have no table */
+    if (stride == 1) {
+        for (intptr_t i = 0; i < n; i++)
+            if (items[i] != NULL)
+                visit(items[i], NULL, i, v);
+        return;
+    }
+    (void)skip; /* a table's entries end with their two references (internal.h) */
+    for (rcy_object_t **e = items + stride - 2, **end = e + (size_t)n * stride; e != end; e += stride) {
+        if (e[0] != NULL)
+            visit(e[0], NULL, -1, v);
+        if (e[1] != NULL)
+            visit(e[1], NULL, -1, v);
+    }
 }
 
-static inline void subtract_one(rcy_object_t *child, visit_t *v)
+static RCYI_NOINLINE void late_push(rcy_runtime_t *rt, rcyi_incr_t *in, size_t from);
+
+/* The reference of P object `from` to child, as SNAPSHOT counts it: the
+   child's hint goes down if the child was snapshotted no later than
+   `from` (its hint was set before this reference is counted); a child
+   snapshotted later, or still pending, or anywhere else but untracked,
+   makes `from` late (FIXUP visits it again once every object is in P).
+   FIXUP (v->fixing) counts exactly the references SNAPSHOT left: to the
+   children snapshotted after `from`. */
+static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v)
 {
-    rcy_gc_head_t *g = p_child(child, v);
-    if (g != NULL && hint_get(g) > 0)
-        hint_set(g, hint_get(g) - 1);
+    child_alive(child);
+    if (!rcyi_is_gc(child))
+        return;
+    rcy_gc_head_t *g = rcyi_as_gc(child);
+    if (in_p(g)) {
+        child_ours(child, v);
+        bool later = p_index(g) > from;
+        if (later == v->fixing) {
+            if (hint_get(g) > 0)
+                hint_set(g, hint_get(g) - 1);
+            return;
+        }
+        if (v->fixing)
+            return; /* counted by SNAPSHOT */
+    } else if (g->next == 0 || v->fixing) {
+        return; /* untracked, or (FIXUP) not in the pass */
+    }
+    rcyi_incr_t *in = v->in;
+    if (in->nlate == 0 || in->late[in->nlate - 1] != from)
+        late_push(v->rt, in, from);
 }
 
 /* A decrement is carried out SUB_RING visits later, the child's header
@@ -441,11 +516,14 @@ static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index
     __builtin_prefetch(rcyi_as_gc(child), 1, 3);
     __builtin_prefetch((const char *)child + sizeof(rcy_object_t) - 1, 0, 3);
 #endif
-    rcy_object_t *due = v->ring[v->ring_pos];
-    v->ring[v->ring_pos] = child;
-    v->ring_pos = (v->ring_pos + 1) & (SUB_RING - 1);
+    unsigned k = v->ring_pos;
+    rcy_object_t *due = v->ring[k];
+    size_t due_from = v->ring_from[k];
+    v->ring[k] = child;
+    v->ring_from[k] = v->from;
+    v->ring_pos = (k + 1) & (SUB_RING - 1);
     if (due != NULL)
-        subtract_one(due, v);
+        subtract_one(due, due_from, v);
     return 0;
 }
 
@@ -456,10 +534,16 @@ static void subtract_flush(visit_t *v)
         if (v->ring[j] != NULL) {
             rcy_object_t *due = v->ring[j];
             v->ring[j] = NULL;
-            subtract_one(due, v);
+            subtract_one(due, v->ring_from[j], v);
         }
     }
 }
+
+/* SCAN's order is the old generation's list order, P's the reverse
+   (SNAPSHOT takes the list from its end): the scan's position q is P's
+   slot len - 1 - q. */
+static inline size_t q_slot(const rcyi_incr_t *in, size_t q) { return in->len - 1 - q; }
+static inline rcy_object_t *q_get(const rcyi_incr_t *in, size_t q) { return p_get(in, q_slot(in, q)); }
 
 static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
@@ -469,15 +553,16 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
     v->edges++;
     rcy_gc_head_t *g = p_child(child, v);
     if (g != NULL) {
-        size_t i = p_index(g);
-        if (i >= v->in->reached) {
+        rcyi_incr_t *in = v->in;
+        size_t q = q_slot(in, p_index(g));
+        if (q >= in->reached) {
             /* Mostly the object is where the front ends already (P in
                the scan order of the last pass): no swap, nothing
                written. */
-            if (i != v->in->reached)
-                swap(v->in, i, v->in->reached);
-            v->in->reached++;
-            v->in->zeros--;
+            if (q != in->reached)
+                swap(in, q_slot(in, q), q_slot(in, in->reached));
+            in->reached++;
+            in->zeros--;
         }
     }
     return 0;
@@ -509,14 +594,16 @@ static void unite(rcyi_incr_t *in, size_t a, size_t b)
     in->ring[rb] = t;
 }
 
+/* S is P[0, m) (the scan's front, P's end, is scanned): a suspect's S
+   index is its slot. */
 static void unite_child(rcy_object_t *child, visit_t *v)
 {
     rcy_gc_head_t *g = p_child(child, v);
     if (g == NULL)
         return;
     size_t i = p_index(g);
-    if (i >= v->in->reached)
-        unite(v->in, v->from, i - v->in->reached);
+    if (i < v->in->m)
+        unite(v->in, v->from, i);
 }
 
 static int visit_union(rcy_object_t *child, const char *label, intptr_t index, void *arg)
@@ -532,7 +619,19 @@ static int visit_union(rcy_object_t *child, const char *label, intptr_t index, v
 /* ---- The phases --------------------------------------------------------
    Each runs until its budget is spent (rcyi_pacer_exhausted: never when
    finishing synchronously) or its work is done, charging one unit per
-   object visited and one per edge traversed, where they happen. */
+   object visited and one per edge traversed, where they happen: counted
+   locally over a chunk of at most CHUNK_UNITS units (or the step's budget
+   left, if less), charged once a chunk. */
+
+#define CHUNK_UNITS 256
+
+static inline int64_t chunk_budget(const rcyi_incr_t *in)
+{
+    const rcyi_pacer_t *p = &in->pacer;
+    if (p->in_step && p->step_left < CHUNK_UNITS)
+        return p->step_left > 0 ? p->step_left : 1;
+    return CHUNK_UNITS;
+}
 
 /* Gives P room for cap entries, wide ones if `wide` (converting the
    narrow entries in place, from the end: an 8-byte entry i covers narrow
@@ -561,143 +660,207 @@ static bool p_grow(rcy_runtime_t *rt, rcyi_incr_t *in, size_t cap, bool wide)
     return true;
 }
 
+/* Records that P object `from` is late (FIXUP visits it). The list is at
+   most LATE_DEN-th of P's capacity: beyond (or short of memory) FIXUP
+   visits every object of P instead. */
+#define LATE_DEN 16
+static RCYI_NOINLINE void late_push(rcy_runtime_t *rt, rcyi_incr_t *in, size_t from)
+{
+    if (in->late_all)
+        return;
+    if (in->nlate == in->late_cap) {
+        size_t cap = in->late_cap ? 2 * in->late_cap : 1024;
+        void *late = cap <= in->cap / LATE_DEN + 1024 && from <= UINT32_MAX
+                         ? incr_realloc(rt, in->late, cap, sizeof(uint32_t))
+                         : NULL;
+        if (late == NULL) {
+            in->late_all = true;
+            return;
+        }
+        in->late = late;
+        in->late_cap = cap;
+    }
+    in->late[in->nlate++] = (uint32_t)from;
+}
+
+/* Takes the old generation's objects into P from the end of its list
+   (pending) and counts their references at once (update_refs and
+   subtract_refs in one walk, as a full collection's
+   update_and_subtract_refs): an object's hint is its reference count, less
+   the references of the objects taken after it; the references an object
+   makes to objects taken after it are counted by FIXUP. The list's order
+   is mostly the last pass's scan order (or allocation order), in which a
+   referenced object mostly comes after what refers to it: taken from the
+   end, it is mostly in P already, and FIXUP has little to do. */
 static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
+    visit_t v;
+    visit_init(&v, rt, in);
+    rt->walk = INCR_WALK;
     while (!rcyi_list_is_empty(&in->pending) && !step_over(in)) {
         if (in->len == in->cap && !p_grow(rt, in, in->cap + in->cap / 4 + 1024, in->wide)) /* rarely */
-            return;
-        rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
+            goto given_up;
+        rcy_gc_head_t *g = rcyi_gc_prev(&in->pending);
         if (in->len == 0 && !in->wide) /* P's base: 32 GB below the first object */
             in->base = (uintptr_t)g > ((uintptr_t)1 << 35) ? (uintptr_t)g - ((uintptr_t)1 << 35) : 0;
         if (!in->wide && !p_fits(in, rcyi_from_gc(g)) && !p_grow(rt, in, in->cap, true))
-            return; /* (given up, g still on pending) */
-        /* A batch of objects leaves pending at once (one relink for the
-           batch, one charge): at most SNAP_BATCH, the step's budget left
-           and P's room; it stops before an object that would make P wide
-           (the next round widens it). No code runs within a batch. */
-        size_t batch = SNAP_BATCH;
-        if (p->in_step && p->step_left < (int64_t)batch)
-            batch = p->step_left > 0 ? (size_t)p->step_left : 1;
-        if (batch > in->cap - in->len)
-            batch = in->cap - in->len;
-        size_t n = 0;
-        while (n < batch && g != &in->pending) {
+            goto given_up; /* (g still on pending) */
+        /* A chunk of objects: at most the chunk's work and P's room; it
+           stops before an object that would make P wide (the next round
+           widens it). */
+        int64_t budget = chunk_budget(in), work = 0;
+        size_t room = in->cap - in->len;
+        while (work < budget && room > 0 && g != &in->pending) {
             rcy_object_t *o = rcyi_from_gc(g);
             if (RCY_UNLIKELY(!in->wide && !p_fits(in, o)))
                 break;
 #if defined(__GNUC__) || defined(__clang__)
             /* The list is mostly in allocation order: what the walk
-               reaches next is a little ahead in memory (gc.c's
-               PREFETCH_AHEAD). */
-            __builtin_prefetch((const char *)g + 2048, 1, 3);
+               reaches next is a little behind in memory (gc.c's
+               update_refs, walking backward). */
+            __builtin_prefetch((const char *)g - 2048, 1, 3);
 #endif
-            rcy_gc_head_t *next = rcyi_gc_next(g);
+            rcy_gc_head_t *prev = rcyi_gc_prev(g);
             if (RCY_UNLIKELY(o->refcnt <= 0))
                 rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
                                                : "a tracked object has a reference count <= 0");
+            /* Off pending before its traverse runs. */
+            in->pending.prev = (uintptr_t)prev;
+            rcyi_gc_set_next(prev, &in->pending);
             if (RCY_LIKELY(!in->wide))
                 ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
             else
                 ((rcy_object_t **)in->objs)[in->len] = o;
             p_set_index(g, in->len);
             hint_set(g, (uintptr_t)o->refcnt);
-            in->len++;
-            n++;
-            g = next;
+            v.from = in->len++;
+            room--;
+            v.edges = 0;
+            traverse(o, visit_subtract, &v);
+            work += 1 + (int64_t)v.edges;
+            g = prev;
         }
-        in->pending.next = (uintptr_t)g;
-        rcyi_gc_set_prev(g, &in->pending);
-        rcyi_pacer_charge(p, n);
-    }
-    if (rcyi_list_is_empty(&in->pending)) {
-        in->snapshot = in->len;
-        in->phase = SUBTRACT;
-        in->pos = 0;
-    }
-}
-
-/* The objects a phase visits next, asked for early (as gc.c does): P is in
-   the old generation's list order, mostly allocation order. */
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH_P(in, i)                                                                          \
-    do {                                                                                           \
-        rcy_object_t *ahead_ = (i) + 16 < (in)->len ? p_get((in), (i) + 16) : NULL;               \
-        if (ahead_ != NULL)                                                                        \
-            __builtin_prefetch((const char *)ahead_ - sizeof(rcy_gc_head_t), 1, 3);                \
-    } while (0)
-#else
-#define PREFETCH_P(in, i) ((void)0)
-#endif
-
-static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
-{
-    rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0, 0, {NULL}};
-    rt->walk = INCR_WALK;
-    while (in->pos < in->len && !step_over(in)) {
-        PREFETCH_P(in, in->pos);
-        rcy_object_t *o = p_get(in, in->pos++);
-        if (o == NULL)
-            continue;
-        v.edges = 0;
-        traverse(o, visit_subtract, &v);
-        rcyi_pacer_charge(p, 1 + v.edges);
+        rcyi_pacer_charge(p, (uint64_t)work);
     }
     subtract_flush(&v);
     rt->walk = NULL;
-    if (in->pos == in->len) {
+    if (rcyi_list_is_empty(&in->pending)) {
+        in->snapshot = in->len;
+        in->phase = FIXUP;
+        in->pos = 0;
+    }
+    return;
+given_up:
+    rt->walk = NULL; /* (the ring's children are left: the pass is given up) */
+}
+
+/* The late objects' references to objects of P taken after them. */
+static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    visit_t v;
+    visit_init(&v, rt, in);
+    v.fixing = true;
+    size_t n = in->late_all ? in->len : in->nlate;
+    rt->walk = INCR_WALK;
+    while (in->pos < n && !step_over(in)) {
+        int64_t budget = chunk_budget(in), work = 0;
+        while (work < budget && in->pos < n) {
+            size_t i = in->late_all ? in->pos : in->late[in->pos];
+            in->pos++;
+            rcy_object_t *o = p_get(in, i);
+            if (o == NULL)
+                continue;
+            v.from = i;
+            v.edges = 0;
+            traverse(o, visit_subtract, &v);
+            work += 1 + (int64_t)v.edges;
+        }
+        rcyi_pacer_charge(p, (uint64_t)work);
+    }
+    subtract_flush(&v);
+    rt->walk = NULL;
+    if (in->pos == n) {
+        rcyi_free(rt, in->late);
+        in->late = NULL;
+        in->nlate = in->late_cap = 0;
         in->phase = SCAN;
         in->pos = in->reached = in->mark = 0;
         in->zeros = in->len - in->freed; /* every object of P, none reached yet */
     }
 }
 
+/* The object the scan reaches `ahead` places on, asked for early (as gc.c
+   does): P is mostly in the last pass's scan order. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH_Q(in, q, ahead)                                                                   \
+    do {                                                                                           \
+        rcy_object_t *ahead_ = (q) + (ahead) < (in)->len ? q_get((in), (q) + (ahead)) : NULL;      \
+        if (ahead_ != NULL)                                                                        \
+            __builtin_prefetch((const char *)ahead_ - sizeof(rcy_gc_head_t), 1, 3);                \
+    } while (0)
+#else
+#define PREFETCH_Q(in, q, ahead) ((void)0)
+#endif
+
 static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0, 0, {NULL}};
+    visit_t v;
+    visit_init(&v, rt, in);
     rt->walk = INCR_WALK;
-    while (!step_over(in)) {
-        if (in->pos == in->reached) {
-            /* The front is scanned: the next root, if any (the mark
-               cursor examines each object of P once, skipping the
-               front). */
-            if (in->mark < in->reached)
-                in->mark = in->reached;
-            if (in->mark >= in->len || in->zeros == 0)
-                break;
-            PREFETCH_P(in, in->mark);
-            rcy_object_t *o = p_get(in, in->mark);
-            if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
-                if (in->mark != in->reached)
-                    swap(in, in->mark, in->reached);
-                in->reached++;
-                in->zeros--;
+    bool more = true;
+    while (more && !step_over(in)) {
+        int64_t budget = chunk_budget(in), work = 0;
+        while (work < budget) {
+            if (in->pos == in->reached) {
+                /* The front is scanned: the next root, if any (the mark
+                   cursor examines each object of P once, skipping the
+                   front). */
+                if (in->mark < in->reached)
+                    in->mark = in->reached;
+                if (in->mark >= in->len || in->zeros == 0) {
+                    more = false;
+                    break;
+                }
+                PREFETCH_Q(in, in->mark, 16);
+                rcy_object_t *o = q_get(in, in->mark);
+                if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
+                    if (in->mark != in->reached)
+                        swap(in, q_slot(in, in->mark), q_slot(in, in->reached));
+                    in->reached++;
+                    in->zeros--;
+                }
+                in->mark++;
+                work++;
+                continue;
             }
-            in->mark++;
-            rcyi_pacer_charge(p, 1);
-            continue;
+            PREFETCH_Q(in, in->pos, 16);
+            size_t q = in->pos++;
+            rcy_object_t *o = q_get(in, q);
+            if (o == NULL)
+                continue;
+            v.edges = 0;
+            /* Once every object of P is reached, what the rest references
+               is reached already: no traverse, only the return (compat
+               mode's move_unreachable stops traversing so). */
+            if (in->zeros > 0) {
+                /* What the traverse reaches next: mostly the objects at the
+                   front's end. */
+                PREFETCH_Q(in, in->reached, 16);
+                traverse(o, visit_reach, &v);
+            }
+            p_clear(in, q_slot(in, q));
+            /* On a list of their own until the pass ends, not between the
+               promotions: the next pass's P is then in this scan's order,
+               where the front's end is mostly where the next reached
+               object already is (no swap). */
+            relink(rcyi_as_gc(o), &in->scanned);
+            in->returned++;
+            work += 1 + (int64_t)v.edges;
         }
-        PREFETCH_P(in, in->pos);
-        size_t i = in->pos++;
-        rcy_object_t *o = p_get(in, i);
-        if (o == NULL)
-            continue;
-        v.edges = 0;
-        /* Once every object of P is reached, what the rest references is
-           reached already: no traverse, only the return (compat mode's
-           move_unreachable stops traversing so). */
-        if (in->zeros > 0)
-            traverse(o, visit_reach, &v);
-        p_clear(in, i);
-        /* On a list of their own until the pass ends, not between the
-           promotions: the next pass's P is then in this scan's order,
-           where the front's end is mostly where the next reached object
-           already is (no swap). */
-        relink(rcyi_as_gc(o), &in->scanned);
-        in->returned++;
-        rcyi_pacer_charge(p, 1 + v.edges);
+        rcyi_pacer_charge(p, (uint64_t)work);
     }
     rt->walk = NULL;
     if (in->pos == in->reached && (in->mark >= in->len || in->zeros == 0)) {
@@ -705,16 +868,17 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
-        /* GROUP's two arrays of 4-byte indices take one slot of P per
-           suspect, in the front, which the scan has emptied. Where S is
-           larger than the front (more than half of the old generation
-           suspected) it is collected as one region instead: a pause like
-           compat mode's full collection, but no memory beyond P. */
+        /* S is P[0, m). GROUP's two arrays of 4-byte indices take one
+           slot of P per suspect, after S, in the front, which the scan
+           has emptied. Where S is larger than the front (more than half
+           of the old generation suspected) it is collected as one region
+           instead: a pause like compat mode's full collection, but no
+           memory beyond P. */
         in->one = in->m * 2 * sizeof(uint32_t) > in->reached * p_elem(in) || in->m >= UINT32_MAX;
         if (in->one) {
             in->phase = COLLECT;
         } else if (in->m > 0) {
-            in->parent = (uint32_t *)(void *)in->objs;
+            in->parent = (uint32_t *)(void *)((char *)in->objs + in->m * p_elem(in));
             in->ring = in->parent + in->m;
         }
     }
@@ -727,7 +891,7 @@ static void phase_group_clear(rcyi_incr_t *in)
         size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
         for (size_t j = in->pos; j < end; j++) {
             in->parent[j] = in->ring[j] = (uint32_t)j;
-            in->suspects += p_get(in, in->reached + j) != NULL; /* for the report */
+            in->suspects += p_get(in, j) != NULL; /* for the report */
         }
         rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
         in->pos = end;
@@ -741,11 +905,12 @@ static void phase_group_clear(rcyi_incr_t *in)
 static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0, 0, {NULL}};
+    visit_t v;
+    visit_init(&v, rt, in);
     rt->walk = INCR_WALK;
     while (in->pos < in->m && !step_over(in)) {
         size_t j = in->pos++;
-        rcy_object_t *o = p_get(in, in->reached + j);
+        rcy_object_t *o = p_get(in, j);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -783,9 +948,9 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     size_t gathered = 0;
     if (in->one) {
         for (; in->pos < in->m; in->pos++) {
-            rcy_object_t *o = p_get(in, in->reached + in->pos);
+            rcy_object_t *o = p_get(in, in->pos);
             if (o != NULL) {
-                p_clear(in, in->reached + in->pos);
+                p_clear(in, in->pos);
                 relink(rcyi_as_gc(o), &region);
                 gathered++;
             }
@@ -795,13 +960,13 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
         size_t j = in->pos++;
-        if (p_get(in, in->reached + j) == NULL)
+        if (p_get(in, j) == NULL)
             continue;
         size_t k = j, n = 0;
         do {
-            rcy_object_t *o = p_get(in, in->reached + k);
+            rcy_object_t *o = p_get(in, k);
             if (o != NULL) {
-                p_clear(in, in->reached + k);
+                p_clear(in, k);
                 relink(rcyi_as_gc(o), &region);
                 n++;
             }
@@ -958,7 +1123,7 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
     while (in->phase != IDLE && !step_over(in)) {
         switch (in->phase) {
         case SNAPSHOT: phase_snapshot(rt, in); break;
-        case SUBTRACT: phase_subtract(rt, in); break;
+        case FIXUP: phase_fixup(rt, in); break;
         case SCAN: phase_scan(rt, in); break;
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;
