@@ -70,7 +70,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
+enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, COMPACT, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
 #define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
@@ -96,8 +96,8 @@ typedef struct rcyi_incr_s {
     uintptr_t base;          /* narrow P: object = base + 16 * entry (0: NULL) */
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
-    size_t reached;          /* SCAN: P[0, reached) is reached (the front); then S = P[reached, len) */
-    size_t mark;             /* SCAN: the next object to examine as a root (hint > 0) */
+    size_t end;              /* SCAN: P[0, len) and the objects scanned again, P[len, end) */
+    uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
     uint32_t *late;          /* SNAPSHOT: the P objects FIXUP visits (phase_snapshot) */
@@ -216,24 +216,6 @@ static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
     rcyi_list_append(g, list);
 }
 
-static void swap(rcyi_incr_t *in, size_t i, size_t j)
-{
-    rcy_object_t *a = p_get(in, i), *b = p_get(in, j);
-    if (RCY_LIKELY(!in->wide)) {
-        uint32_t *e = in->objs, t = e[i];
-        e[i] = e[j];
-        e[j] = t;
-    } else {
-        rcy_object_t **e = in->objs;
-        e[i] = b;
-        e[j] = a;
-    }
-    if (a != NULL)
-        p_set_index(rcyi_as_gc(a), j);
-    if (b != NULL)
-        p_set_index(rcyi_as_gc(b), i);
-}
-
 /* ---- Allocation without touching the caller's error state ------------- */
 
 static void *incr_realloc(rcy_runtime_t *rt, void *p, size_t n, size_t elem)
@@ -317,9 +299,16 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
 
 /* ---- Giving a pass up ------------------------------------------------- */
 
-/* The end of the slots of P that may hold an object: after SCAN, S is
-   P[0, m), and the rest holds GROUP's arrays. */
-static size_t p_end(const rcyi_incr_t *in) { return in->phase > SCAN ? in->m : in->len; }
+/* The end of the slots of P that may hold an object: SCAN may put objects
+   after P[0, len); after COMPACT, S is P[0, m), and the rest holds GROUP's
+   arrays. */
+static size_t p_end(const rcyi_incr_t *in)
+{
+    return in->phase == SCAN ? in->end : in->phase > COMPACT ? in->m : in->len;
+}
+
+static inline bool reached_get(const rcyi_incr_t *in, size_t i) { return (in->reach[i >> 6] >> (i & 63)) & 1; }
+static inline void reached_set(rcyi_incr_t *in, size_t i) { in->reach[i >> 6] |= (uint64_t)1 << (i & 63); }
 
 static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
@@ -332,7 +321,9 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->late = NULL;
     in->nlate = in->late_cap = 0;
     in->late_all = false;
-    in->len = in->cap = in->pos = in->reached = in->m = 0;
+    rcyi_free(rt, in->reach);
+    in->reach = NULL;
+    in->len = in->cap = in->pos = in->end = in->m = 0;
     in->one = false;
 }
 
@@ -376,7 +367,7 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     if (RCY_UNLIKELY(in == NULL || i >= p_end(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
     p_clear(in, i);
-    if (in->phase == SCAN && i < in->len - in->reached && in->zeros > 0)
+    if (in->phase == SCAN && i < in->len && !reached_get(in, i) && in->zeros > 0)
         in->zeros--; /* one fewer to reach */
     else if (in->phase < SCAN)
         in->freed++;
@@ -541,10 +532,37 @@ static void subtract_flush(visit_t *v)
 
 /* SCAN's order is the old generation's list order, P's the reverse
    (SNAPSHOT takes the list from its end): the scan's position q is P's
-   slot len - 1 - q. */
-static inline size_t q_slot(const rcyi_incr_t *in, size_t q) { return in->len - 1 - q; }
+   slot len - 1 - q, and the objects it meets again after the end, P[len,
+   end), are at their own slot (q_slot is its own inverse). */
+static inline size_t q_slot(const rcyi_incr_t *in, size_t q) { return q < in->len ? in->len - 1 - q : q; }
 static inline rcy_object_t *q_get(const rcyi_incr_t *in, size_t q) { return p_get(in, q_slot(in, q)); }
 
+/* An object the scan passed before it was reached (a reference back in
+   the scan's order, rare in the last scan's order) goes to the end of the
+   scan (move_unreachable's move back to young): P[end]. Short of memory,
+   it stays where it is, in S, whose collection is exact. */
+static void scan_again(rcy_runtime_t *rt, rcyi_incr_t *in, rcy_gc_head_t *g, size_t i)
+{
+    if (in->end == in->cap) {
+        size_t bytes, cap = in->cap + in->cap / 8 + 1024;
+        void *objs = rcyi_size_mul(cap, p_elem(in), &bytes) ? incr_realloc(rt, in->objs, cap, p_elem(in)) : NULL;
+        if (objs == NULL)
+            return;
+        in->objs = objs;
+        in->cap = cap;
+    }
+    if (RCY_LIKELY(!in->wide))
+        ((uint32_t *)in->objs)[in->end] = ((uint32_t *)in->objs)[i];
+    else
+        ((rcy_object_t **)in->objs)[in->end] = ((rcy_object_t **)in->objs)[i];
+    p_clear(in, i);
+    p_set_index(g, in->end++);
+    in->zeros--;
+}
+
+/* A reference from the object scanned at v->from: what it reaches ahead
+   is marked reached (a bit, no write to the object), what the scan passed
+   goes to its end. */
 static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
@@ -552,18 +570,18 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
     visit_t *v = arg;
     v->edges++;
     rcy_gc_head_t *g = p_child(child, v);
-    if (g != NULL) {
-        rcyi_incr_t *in = v->in;
-        size_t q = q_slot(in, p_index(g));
-        if (q >= in->reached) {
-            /* Mostly the object is where the front ends already (P in
-               the scan order of the last pass): no swap, nothing
-               written. */
-            if (q != in->reached)
-                swap(in, q_slot(in, q), q_slot(in, in->reached));
-            in->reached++;
-            in->zeros--;
-        }
+    if (g == NULL)
+        return 0;
+    rcyi_incr_t *in = v->in;
+    size_t i = p_index(g);
+    if (i >= in->len || reached_get(in, i))
+        return 0; /* reached already (P[len, end) is) */
+    size_t q = q_slot(in, i);
+    if (q > v->from) {
+        reached_set(in, i);
+        in->zeros--;
+    } else if (q < v->from) {
+        scan_again(v->rt, in, g, i);
     }
     return 0;
 }
@@ -785,8 +803,16 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
         rcyi_free(rt, in->late);
         in->late = NULL;
         in->nlate = in->late_cap = 0;
+        in->reach = incr_realloc(rt, NULL, (in->len >> 6) + 1, sizeof(uint64_t));
+        if (in->reach == NULL) {
+            in->st.out_of_memory++;
+            rcyi_incr_abort(rt);
+            return;
+        }
+        memset(in->reach, 0, ((in->len >> 6) + 1) * sizeof(uint64_t));
         in->phase = SCAN;
-        in->pos = in->reached = in->mark = 0;
+        in->pos = 0;
+        in->end = in->len;
         in->zeros = in->len - in->freed; /* every object of P, none reached yet */
     }
 }
@@ -804,58 +830,41 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
 #define PREFETCH_Q(in, q, ahead) ((void)0)
 #endif
 
+/* P in list order (move_unreachable over an array): an object reached (its
+   bit set by the object scanned that referred to it) or a root (hint > 0)
+   is scanned, what it references marked reached, and it goes back to the
+   old generation; what is neither stays in P, suspected. */
 static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
     visit_t v;
     visit_init(&v, rt, in);
     rt->walk = INCR_WALK;
-    bool more = true;
-    while (more && !step_over(in)) {
+    while (in->pos < in->end && !step_over(in)) {
         int64_t budget = chunk_budget(in), work = 0;
-        while (work < budget) {
-            if (in->pos == in->reached) {
-                /* The front is scanned: the next root, if any (the mark
-                   cursor examines each object of P once, skipping the
-                   front). */
-                if (in->mark < in->reached)
-                    in->mark = in->reached;
-                if (in->mark >= in->len || in->zeros == 0) {
-                    more = false;
-                    break;
-                }
-                PREFETCH_Q(in, in->mark, 16);
-                rcy_object_t *o = q_get(in, in->mark);
-                if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
-                    if (in->mark != in->reached)
-                        swap(in, q_slot(in, in->mark), q_slot(in, in->reached));
-                    in->reached++;
-                    in->zeros--;
-                }
-                in->mark++;
-                work++;
-                continue;
-            }
+        while (work < budget && in->pos < in->end) {
             PREFETCH_Q(in, in->pos, 16);
-            size_t q = in->pos++;
-            rcy_object_t *o = q_get(in, q);
+            size_t q = in->pos++, i = q_slot(in, q);
+            rcy_object_t *o = p_get(in, i);
             if (o == NULL)
                 continue;
+            if (i < in->len && !reached_get(in, i)) {
+                work++;
+                if (hint_get(rcyi_as_gc(o)) == 0)
+                    continue; /* not reached yet: suspected, unless reached later */
+                in->zeros--;  /* a root */
+            }
             v.edges = 0;
+            v.from = q;
             /* Once every object of P is reached, what the rest references
                is reached already: no traverse, only the return (compat
                mode's move_unreachable stops traversing so). */
-            if (in->zeros > 0) {
-                /* What the traverse reaches next: mostly the objects at the
-                   front's end. */
-                PREFETCH_Q(in, in->reached, 16);
+            if (in->zeros > 0)
                 traverse(o, visit_reach, &v);
-            }
-            p_clear(in, q_slot(in, q));
+            p_clear(in, i);
             /* On a list of their own until the pass ends, not between the
                promotions: the next pass's P is then in this scan's order,
-               where the front's end is mostly where the next reached
-               object already is (no swap). */
+               where what an object refers to mostly comes after it. */
             relink(rcyi_as_gc(o), &in->scanned);
             in->returned++;
             work += 1 + (int64_t)v.edges;
@@ -863,18 +872,47 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         rcyi_pacer_charge(p, (uint64_t)work);
     }
     rt->walk = NULL;
-    if (in->pos == in->reached && (in->mark >= in->len || in->zeros == 0)) {
-        in->m = in->len - in->reached;
+    if (in->pos == in->end) {
+        rcyi_free(rt, in->reach);
+        in->reach = NULL;
+        in->phase = COMPACT;
+        in->pos = in->m = 0;
+    }
+}
+
+/* S, what SCAN left in P[0, len), moved to P[0, m), in order. */
+static void phase_compact(rcyi_incr_t *in)
+{
+    rcyi_pacer_t *p = &in->pacer;
+    while (in->pos < in->len && !step_over(in)) {
+        size_t end = in->pos + 2048 < in->len ? in->pos + 2048 : in->len, moved = 0;
+        for (size_t i = in->pos; i < end; i++) {
+            rcy_object_t *o = p_get(in, i);
+            if (o == NULL)
+                continue;
+            if (i != in->m) {
+                if (RCY_LIKELY(!in->wide))
+                    ((uint32_t *)in->objs)[in->m] = ((uint32_t *)in->objs)[i];
+                else
+                    ((rcy_object_t **)in->objs)[in->m] = o;
+                p_clear(in, i);
+            }
+            p_set_index(rcyi_as_gc(o), in->m++);
+            moved++;
+        }
+        rcyi_pacer_charge(p, (end - in->pos) / 8 + moved + 1);
+        in->pos = end;
+    }
+    if (in->pos == in->len) {
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
-        /* S is P[0, m). GROUP's two arrays of 4-byte indices take one
-           slot of P per suspect, after S, in the front, which the scan
-           has emptied. Where S is larger than the front (more than half
-           of the old generation suspected) it is collected as one region
-           instead: a pause like compat mode's full collection, but no
-           memory beyond P. */
-        in->one = in->m * 2 * sizeof(uint32_t) > in->reached * p_elem(in) || in->m >= UINT32_MAX;
+        /* GROUP's two arrays of 4-byte indices take one slot of P per
+           suspect, after S, in what SCAN emptied. Where S is larger than
+           that (more than half of the old generation suspected) it is
+           collected as one region instead: a pause like compat mode's
+           full collection, but no memory beyond P. */
+        in->one = in->m * 2 * sizeof(uint32_t) > (in->len - in->m) * p_elem(in) || in->m >= UINT32_MAX;
         if (in->one) {
             in->phase = COLLECT;
         } else if (in->m > 0) {
@@ -1010,7 +1048,7 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     rcyi_list_merge(old, &in->pending);
     in->phase = SNAPSHOT;
-    in->pos = in->len = in->reached = in->m = in->mark = in->freed = 0;
+    in->pos = in->len = in->end = in->m = in->freed = 0;
     in->t_start = now_seconds();
     in->in_steps = 0.0;
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
@@ -1125,6 +1163,7 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
         case SNAPSHOT: phase_snapshot(rt, in); break;
         case FIXUP: phase_fixup(rt, in); break;
         case SCAN: phase_scan(rt, in); break;
+        case COMPACT: phase_compact(in); break;
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;
         case COLLECT: phase_collect(rt, in); break;

@@ -199,8 +199,8 @@ TEST(test_pass_collects_old_garbage)
    earlier in the list) are counted again once all is taken, from a list
    of them, or, when they are too many for it (n large), by visiting every
    object again. Either way the count is exact: a pass that starts after
-   the garbage was dropped finds all of it, and the live chain is intact.
-   (Every node is also held from outside while the young collections
+   the garbage was dropped finds all of it, and the live chain is intact
+   (and scanned, not suspected). (Every node is also held from outside while the young collections
    promote it, so that they leave the list in allocation order: they
    would otherwise put referrers first, as a pass's scan does.) */
 static void late_references(long n)
@@ -247,6 +247,10 @@ static void late_references(long n)
     CHECK_EQ(istats(rt).passes, 0);
     run_until_passes(rt, t, ring, 1, 2000000);
     CHECK_EQ(istats(rt).passes, 1);
+    /* The live chain refers backward in the list's order: its objects are
+       passed before they are reached, and scanned again at the end, not
+       left suspected. */
+    CHECK(istats(rt).last_suspects <= (uint64_t)(n + n / 4));
     for (int i = 0; i < WATCHED; i++) {
         rcy_object_t *x = rcy_weakref_get(watch[i]);
         CHECK(x == NULL); /* collected by the first pass */
