@@ -25,20 +25,19 @@
  *             P after it lower their hints (the list is mostly in the
  *             last scan's order, referrers first: taken from its end, few
  *             objects are late);
- *   SCAN      a mark cursor examines P in list order (from P's end) for
- *             roots (objects whose hint is still > 0: referenced from
- *             outside P, as far as the hints tell) and swaps each to the
- *             end of the front, the first `reached` objects in that
- *             order (P's last slots); the front is scanned in order, what
- *             a scanned object refers to in P joining it, and each
- *             scanned object goes back to the old generation's list
- *             (move_unreachable over an array; the cursor only examines
- *             what the front has not reached, so a live heap costs one
- *             walk, not two);
- *   GROUP     the rest of P, S (the suspects, P's first slots), is split
- *             into weakly connected components by union-find over its
- *             references (and weak references to their referents), its
- *             arrays in P's emptied front (S larger than that: one
+ *   SCAN      a cursor walks P in list order (from P's end; the list is
+ *             mostly the last scan's order): an object reached (a bit of
+ *             a bitmap, set by a scanned object that refers to it) or a
+ *             root (hint still > 0: referenced from outside P, as far as
+ *             the hints tell) is scanned, what it refers to in P marked
+ *             reached, and goes back to the old generation's list;
+ *             anything else is packed at P's end, suspected, and goes to
+ *             the end of the scan if reached after all (move_unreachable
+ *             over an array, and like it one walk for a live heap);
+ *   GROUP     the rest of P, S (the suspects), is split into weakly
+ *             connected components by union-find over its references
+ *             (and weak references to their referents), its arrays in
+ *             the slots of P that SCAN emptied (S larger than that: one
  *             region);
  *   COLLECT   whole components are gathered into a list and collected by
  *             the collector's own region collection (rcyi_gc_collect_region:
@@ -70,7 +69,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, COMPACT, GROUP_CLEAR, GROUP, COLLECT, DONE };
+enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, GROUP_CLEAR, GROUP, COLLECT, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
 #define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
@@ -97,6 +96,7 @@ typedef struct rcyi_incr_s {
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
     size_t end;              /* SCAN: P[0, len) and the objects scanned again, P[len, end) */
+    size_t top;              /* SCAN: what it passed unreached is packed in P[top, len), then S */
     uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
@@ -299,13 +299,11 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
 
 /* ---- Giving a pass up ------------------------------------------------- */
 
-/* The end of the slots of P that may hold an object: SCAN may put objects
-   after P[0, len); after COMPACT, S is P[0, m), and the rest holds GROUP's
-   arrays. */
-static size_t p_end(const rcyi_incr_t *in)
-{
-    return in->phase == SCAN ? in->end : in->phase > COMPACT ? in->m : in->len;
-}
+/* The slots of P that may hold an object, [p_first, p_end): SCAN may put
+   objects after P[0, len); after it S is P[top, len), and P[0, top)
+   holds GROUP's arrays. */
+static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->top : 0; }
+static size_t p_end(const rcyi_incr_t *in) { return in->phase == SCAN ? in->end : in->len; }
 
 static inline bool reached_get(const rcyi_incr_t *in, size_t i) { return (in->reach[i >> 6] >> (i & 63)) & 1; }
 static inline void reached_set(rcyi_incr_t *in, size_t i) { in->reach[i >> 6] |= (uint64_t)1 << (i & 63); }
@@ -323,7 +321,7 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->late_all = false;
     rcyi_free(rt, in->reach);
     in->reach = NULL;
-    in->len = in->cap = in->pos = in->end = in->m = 0;
+    in->len = in->cap = in->pos = in->end = in->top = in->m = 0;
     in->one = false;
 }
 
@@ -333,7 +331,7 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    for (size_t i = 0; i < p_end(in); i++) {
+    for (size_t i = p_first(in); i < p_end(in); i++) {
         rcy_object_t *o = p_get(in, i);
         if (o != NULL) {
             p_clear(in, i);
@@ -354,7 +352,7 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return 0;
     size_t n = rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
-    for (size_t i = 0; i < p_end(in); i++)
+    for (size_t i = p_first(in); i < p_end(in); i++)
         n += p_get(in, i) != NULL;
     return n;
 }
@@ -364,7 +362,7 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
     rcyi_incr_t *in = rt->incr;
     size_t i = p_index(g);
-    if (RCY_UNLIKELY(in == NULL || i >= p_end(in) || p_get(in, i) != rcyi_from_gc(g)))
+    if (RCY_UNLIKELY(in == NULL || i < p_first(in) || i >= p_end(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
     p_clear(in, i);
     if (in->phase == SCAN && i < in->len && !reached_get(in, i) && in->zeros > 0)
@@ -612,16 +610,15 @@ static void unite(rcyi_incr_t *in, size_t a, size_t b)
     in->ring[rb] = t;
 }
 
-/* S is P[0, m) (the scan's front, P's end, is scanned): a suspect's S
-   index is its slot. */
+/* S is P[top, len): a suspect's S index is its slot less top. */
 static void unite_child(rcy_object_t *child, visit_t *v)
 {
     rcy_gc_head_t *g = p_child(child, v);
     if (g == NULL)
         return;
     size_t i = p_index(g);
-    if (i < v->in->m)
-        unite(v->in, v->from, i);
+    if (i >= v->in->top && i < v->in->len)
+        unite(v->in, v->from, i - v->in->top);
 }
 
 static int visit_union(rcy_object_t *child, const char *label, intptr_t index, void *arg)
@@ -812,7 +809,7 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
         memset(in->reach, 0, ((in->len >> 6) + 1) * sizeof(uint64_t));
         in->phase = SCAN;
         in->pos = 0;
-        in->end = in->len;
+        in->end = in->top = in->len;
         in->zeros = in->len - in->freed; /* every object of P, none reached yet */
     }
 }
@@ -850,9 +847,24 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
                 continue;
             if (i < in->len && !reached_get(in, i)) {
                 work++;
-                if (hint_get(rcyi_as_gc(o)) == 0)
-                    continue; /* not reached yet: suspected, unless reached later */
-                in->zeros--;  /* a root */
+                if (hint_get(rcyi_as_gc(o)) == 0) {
+                    /* Not reached yet: suspected, unless reached later;
+                       packed at the end of P, behind the cursor (the
+                       slots between are empty), so that S is P[top, len)
+                       once the scan is done. */
+                    size_t t = --in->top;
+                    if (t != i) {
+                        if (RCY_LIKELY(!in->wide))
+                            ((uint32_t *)in->objs)[t] = ((uint32_t *)in->objs)[i];
+                        else
+                            ((rcy_object_t **)in->objs)[t] = o;
+                        p_clear(in, i);
+                        p_set_index(rcyi_as_gc(o), t);
+                        in->reach[t >> 6] &= ~((uint64_t)1 << (t & 63)); /* (the bit of what was there) */
+                    }
+                    continue;
+                }
+                in->zeros--; /* a root */
             }
             v.edges = 0;
             v.from = q;
@@ -875,48 +887,20 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     if (in->pos == in->end) {
         rcyi_free(rt, in->reach);
         in->reach = NULL;
-        in->phase = COMPACT;
-        in->pos = in->m = 0;
-    }
-}
-
-/* S, what SCAN left in P[0, len), moved to P[0, m), in order. */
-static void phase_compact(rcyi_incr_t *in)
-{
-    rcyi_pacer_t *p = &in->pacer;
-    while (in->pos < in->len && !step_over(in)) {
-        size_t end = in->pos + 2048 < in->len ? in->pos + 2048 : in->len, moved = 0;
-        for (size_t i = in->pos; i < end; i++) {
-            rcy_object_t *o = p_get(in, i);
-            if (o == NULL)
-                continue;
-            if (i != in->m) {
-                if (RCY_LIKELY(!in->wide))
-                    ((uint32_t *)in->objs)[in->m] = ((uint32_t *)in->objs)[i];
-                else
-                    ((rcy_object_t **)in->objs)[in->m] = o;
-                p_clear(in, i);
-            }
-            p_set_index(rcyi_as_gc(o), in->m++);
-            moved++;
-        }
-        rcyi_pacer_charge(p, (end - in->pos) / 8 + moved + 1);
-        in->pos = end;
-    }
-    if (in->pos == in->len) {
+        in->m = in->len - in->top;
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
         /* GROUP's two arrays of 4-byte indices take one slot of P per
-           suspect, after S, in what SCAN emptied. Where S is larger than
-           that (more than half of the old generation suspected) it is
-           collected as one region instead: a pause like compat mode's
-           full collection, but no memory beyond P. */
-        in->one = in->m * 2 * sizeof(uint32_t) > (in->len - in->m) * p_elem(in) || in->m >= UINT32_MAX;
+           suspect, in P[0, top), which the scan has emptied. Where S is
+           larger than that (more than half of the old generation
+           suspected) it is collected as one region instead: a pause like
+           compat mode's full collection, but no memory beyond P. */
+        in->one = in->m * 2 * sizeof(uint32_t) > in->top * p_elem(in) || in->m >= UINT32_MAX;
         if (in->one) {
             in->phase = COLLECT;
         } else if (in->m > 0) {
-            in->parent = (uint32_t *)(void *)((char *)in->objs + in->m * p_elem(in));
+            in->parent = (uint32_t *)(void *)in->objs;
             in->ring = in->parent + in->m;
         }
     }
@@ -929,7 +913,7 @@ static void phase_group_clear(rcyi_incr_t *in)
         size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
         for (size_t j = in->pos; j < end; j++) {
             in->parent[j] = in->ring[j] = (uint32_t)j;
-            in->suspects += p_get(in, j) != NULL; /* for the report */
+            in->suspects += p_get(in, in->top + j) != NULL; /* for the report */
         }
         rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
         in->pos = end;
@@ -948,7 +932,7 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     rt->walk = INCR_WALK;
     while (in->pos < in->m && !step_over(in)) {
         size_t j = in->pos++;
-        rcy_object_t *o = p_get(in, j);
+        rcy_object_t *o = p_get(in, in->top + j);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -986,9 +970,9 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     size_t gathered = 0;
     if (in->one) {
         for (; in->pos < in->m; in->pos++) {
-            rcy_object_t *o = p_get(in, in->pos);
+            rcy_object_t *o = p_get(in, in->top + in->pos);
             if (o != NULL) {
-                p_clear(in, in->pos);
+                p_clear(in, in->top + in->pos);
                 relink(rcyi_as_gc(o), &region);
                 gathered++;
             }
@@ -998,13 +982,13 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
         size_t j = in->pos++;
-        if (p_get(in, j) == NULL)
+        if (p_get(in, in->top + j) == NULL)
             continue;
         size_t k = j, n = 0;
         do {
-            rcy_object_t *o = p_get(in, k);
+            rcy_object_t *o = p_get(in, in->top + k);
             if (o != NULL) {
-                p_clear(in, k);
+                p_clear(in, in->top + k);
                 relink(rcyi_as_gc(o), &region);
                 n++;
             }
@@ -1048,7 +1032,7 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     rcyi_list_merge(old, &in->pending);
     in->phase = SNAPSHOT;
-    in->pos = in->len = in->end = in->m = in->freed = 0;
+    in->pos = in->len = in->end = in->top = in->m = in->freed = 0;
     in->t_start = now_seconds();
     in->in_steps = 0.0;
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
@@ -1163,7 +1147,6 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
         case SNAPSHOT: phase_snapshot(rt, in); break;
         case FIXUP: phase_fixup(rt, in); break;
         case SCAN: phase_scan(rt, in); break;
-        case COMPACT: phase_compact(in); break;
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;
         case COLLECT: phase_collect(rt, in); break;
