@@ -179,6 +179,12 @@ static inline size_t p_index(const rcy_gc_head_t *g) { return (size_t)(g->next >
 static inline void p_set_index(rcy_gc_head_t *g, size_t i) { g->next = ((uintptr_t)i << 2) | RCYI_NEXT_INCR; }
 static inline uintptr_t hint_get(const rcy_gc_head_t *g) { return g->prev >> 2; }
 static inline void hint_set(rcy_gc_head_t *g, uintptr_t h) { g->prev = (g->prev & RCYI_PREV_FINALIZED) | (h << 2); }
+/* The hint less one, at 0 at the least (the flags below it unchanged). */
+static inline void hint_lower(rcy_gc_head_t *g)
+{
+    if (g->prev >= ((uintptr_t)1 << 2))
+        g->prev -= (uintptr_t)1 << 2;
+}
 
 /* P's entries: a 4-byte entry is an object's distance from base in
    16-byte units (0 for none: objects are 16-byte aligned, after their
@@ -476,8 +482,7 @@ static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v)
         child_ours(child, v);
         bool later = p_index(g) > from;
         if (later == v->fixing) {
-            if (hint_get(g) > 0)
-                hint_set(g, hint_get(g) - 1);
+            hint_lower(g);
             return;
         }
         if (v->fixing)
