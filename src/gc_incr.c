@@ -390,6 +390,7 @@ typedef struct visit_s {
     rcyi_incr_t *in;
     uint64_t edges;
     size_t from;  /* the P index (GROUP: the S index) of the object traversed */
+    size_t ahead; /* SCAN: the slots of P below this one are ahead of the cursor */
     bool fixing;  /* FIXUP: only the references to objects of P snapshotted after `from` */
     unsigned ring_pos;
     rcy_object_t *ring[SUB_RING]; /* SNAPSHOT, FIXUP: children whose decrement is due later */
@@ -563,9 +564,11 @@ static void scan_again(rcy_runtime_t *rt, rcyi_incr_t *in, rcy_gc_head_t *g, siz
     in->zeros--;
 }
 
-/* A reference from the object scanned at v->from: what it reaches ahead
-   is marked reached (a bit, no write to the object), what the scan passed
-   goes to its end. */
+/* A reference from the object scanned, in slot v->from of P: what it
+   reaches ahead of the cursor (a slot below v->ahead: the cursor walks P
+   down from len, then up from len) is marked reached (a bit, no write to
+   the object); what the scan passed goes to its end (P[len, end) is
+   reached already). */
 static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
@@ -577,13 +580,13 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
         return 0;
     rcyi_incr_t *in = v->in;
     size_t i = p_index(g);
-    if (i >= in->len || reached_get(in, i))
-        return 0; /* reached already (P[len, end) is) */
-    size_t q = q_slot(in, i);
-    if (q > v->from) {
-        reached_set(in, i);
-        in->zeros--;
-    } else if (q < v->from) {
+    if (i < v->ahead) {
+        uint64_t *w = &in->reach[i >> 6], bit = (uint64_t)1 << (i & 63);
+        if (!(*w & bit)) {
+            *w |= bit;
+            in->zeros--;
+        }
+    } else if (i != v->from && i < in->len && !reached_get(in, i)) {
         scan_again(v->rt, in, g, i);
     }
     return 0;
@@ -872,7 +875,8 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
                 in->zeros--; /* a root */
             }
             v.edges = 0;
-            v.from = q;
+            v.from = i;
+            v.ahead = i < in->len ? i : 0;
             /* Once every object of P is reached, what the rest references
                is reached already: no traverse, only the return (compat
                mode's move_unreachable stops traversing so). */
