@@ -312,7 +312,6 @@ static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->top
 static size_t p_end(const rcyi_incr_t *in) { return in->phase == SCAN ? in->end : in->len; }
 
 static inline bool reached_get(const rcyi_incr_t *in, size_t i) { return (in->reach[i >> 6] >> (i & 63)) & 1; }
-static inline void reached_set(rcyi_incr_t *in, size_t i) { in->reach[i >> 6] |= (uint64_t)1 << (i & 63); }
 
 static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
