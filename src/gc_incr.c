@@ -104,8 +104,8 @@ typedef struct rcyi_incr_s {
     size_t nlate, late_cap;
     bool late_all;           /* ... too many: FIXUP visits every object of P */
     uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
-                                each, in P's front (free once scanned): no memory of their own */
-    bool one;                /* S is larger than the front: collected as one region, no arrays */
+                                each, in P[0, top) (emptied by SCAN): no memory of their own */
+    bool one;                /* S is larger than P[0, top): collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
     int64_t step_work;

@@ -777,7 +777,7 @@ TEST(test_wide_array)
 }
 
 /* More than half of the old generation suspected (most of it dropped as
-   one cycle): GROUP's arrays do not fit in P's scanned front, and S is
+   one cycle): GROUP's arrays do not fit in the slots of P the scan emptied, and S is
    collected as one region, whole. */
 TEST(test_large_suspected_set_is_one_region)
 {
