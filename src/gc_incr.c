@@ -537,8 +537,7 @@ static void subtract_flush(visit_t *v)
    (SNAPSHOT takes the list from its end): the scan's position q is P's
    slot len - 1 - q, and the objects it meets again after the end, P[len,
    end), are at their own slot (q_slot is its own inverse). */
-static inline size_t q_slot(const rcyi_incr_t *in, size_t q) { return q < in->len ? in->len - 1 - q : q; }
-static inline rcy_object_t *q_get(const rcyi_incr_t *in, size_t q) { return p_get(in, q_slot(in, q)); }
+static inline size_t q_slot(size_t len, size_t q) { return q < len ? len - 1 - q : q; }
 
 /* An object the scan passed before it was reached (a reference back in
    the scan's order, rare in the last scan's order) goes to the end of the
@@ -821,19 +820,6 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* The object the scan reaches `ahead` places on, asked for early (as gc.c
-   does): P is mostly in the last pass's scan order. */
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH_Q(in, q, ahead)                                                                   \
-    do {                                                                                           \
-        rcy_object_t *ahead_ = (q) + (ahead) < (in)->len ? q_get((in), (q) + (ahead)) : NULL;      \
-        if (ahead_ != NULL)                                                                        \
-            __builtin_prefetch((const char *)ahead_ - sizeof(rcy_gc_head_t), 1, 3);                \
-    } while (0)
-#else
-#define PREFETCH_Q(in, q, ahead) ((void)0)
-#endif
-
 /* P in list order (move_unreachable over an array): an object reached (its
    bit set by the object scanned that referred to it) or a root (hint > 0)
    is scanned, what it references marked reached, and it goes back to the
@@ -844,15 +830,24 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     visit_t v;
     visit_init(&v, rt, in);
     rt->walk = INCR_WALK;
+    const size_t len = in->len; /* (P's length; the end may grow: scan_again) */
     while (in->pos < in->end && !step_over(in)) {
         int64_t budget = chunk_budget(in), work = 0;
-        while (work < budget && in->pos < in->end) {
-            PREFETCH_Q(in, in->pos, 16);
-            size_t q = in->pos++, i = q_slot(in, q);
+        size_t pos = in->pos; /* (no traverse reads it) */
+        while (work < budget && pos < in->end) {
+            size_t q = pos++, i = q_slot(len, q);
+#if defined(__GNUC__) || defined(__clang__)
+            if (q + 16 < len) {
+                /* The object 16 places on, asked for early (as gc.c does). */
+                rcy_object_t *ahead = p_get(in, i - 16);
+                if (ahead != NULL)
+                    __builtin_prefetch((const char *)ahead - sizeof(rcy_gc_head_t), 1, 3);
+            }
+#endif
             rcy_object_t *o = p_get(in, i);
             if (o == NULL)
                 continue;
-            if (i < in->len && !reached_get(in, i)) {
+            if (i < len && !reached_get(in, i)) {
                 work++;
                 if (hint_get(rcyi_as_gc(o)) == 0) {
                     /* Not reached yet: suspected, unless reached later;
@@ -875,7 +870,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
             }
             v.edges = 0;
             v.from = i;
-            v.ahead = i < in->len ? i : 0;
+            v.ahead = i < len ? i : 0;
             /* Once every object of P is reached, what the rest references
                is reached already: no traverse, only the return (compat
                mode's move_unreachable stops traversing so). */
@@ -889,6 +884,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->returned++;
             work += 1 + (int64_t)v.edges;
         }
+        in->pos = pos;
         rcyi_pacer_charge(p, (uint64_t)work);
     }
     rt->walk = NULL;
