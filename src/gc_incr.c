@@ -390,7 +390,6 @@ typedef struct visit_s {
     uint64_t edges;
     size_t from;  /* the P index (GROUP: the S index) of the object traversed */
     size_t ahead; /* SCAN: the slots of P below this one are ahead of the cursor */
-    bool fixing;  /* FIXUP: only the references to objects of P snapshotted after `from` */
     unsigned ring_pos;
     rcy_object_t *ring[SUB_RING]; /* SNAPSHOT, FIXUP: children whose decrement is due later */
     size_t ring_from[SUB_RING];   /* ... and the P index of the object that referenced each */
@@ -470,9 +469,12 @@ static RCYI_NOINLINE void late_push(rcy_runtime_t *rt, rcyi_incr_t *in, size_t f
    `from` (its hint was set before this reference is counted); a child
    snapshotted later, or still pending, or anywhere else but untracked,
    makes `from` late (FIXUP visits it again once every object is in P).
-   FIXUP (v->fixing) counts exactly the references SNAPSHOT left: to the
-   children snapshotted after `from`. */
-static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v)
+   FIXUP (`fixing`, a constant where it is inlined) counts exactly the
+   references SNAPSHOT left: to the children snapshotted after `from`. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v, bool fixing)
 {
     child_alive(child);
     if (!rcyi_is_gc(child))
@@ -481,14 +483,14 @@ static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v)
     if (in_p(g)) {
         child_ours(child, v);
         bool later = p_index(g) > from;
-        if (later == v->fixing) {
+        if (later == fixing) {
             hint_lower(g);
             return;
         }
-        if (v->fixing)
+        if (fixing)
             return; /* counted by SNAPSHOT */
-    } else if (g->next == 0 || v->fixing) {
-        return; /* untracked, or (FIXUP) not in the pass */
+    } else if (fixing || g->next == 0) {
+        return; /* (FIXUP) not in the pass, or untracked */
     }
     rcyi_incr_t *in = v->in;
     if (in->nlate == 0 || in->late[in->nlate - 1] != from)
@@ -499,12 +501,12 @@ static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v)
    asked for now (gc.c's visit_decref_full): several cache misses in
    flight instead of one. Decrements commute; the ring is emptied before
    the step ends (subtract_flush), so no child is held across the
-   program. */
-static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+   program. Returns the child due now (NULL: none) and its referrer. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline rcy_object_t *ring_push(visit_t *v, rcy_object_t *child, size_t *due_from)
 {
-    (void)label;
-    (void)index;
-    visit_t *v = arg;
     v->edges++;
 #if defined(__GNUC__) || defined(__clang__)
     __builtin_prefetch(rcyi_as_gc(child), 1, 3);
@@ -512,23 +514,43 @@ static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index
 #endif
     unsigned k = v->ring_pos;
     rcy_object_t *due = v->ring[k];
-    size_t due_from = v->ring_from[k];
+    *due_from = v->ring_from[k];
     v->ring[k] = child;
     v->ring_from[k] = v->from;
     v->ring_pos = (k + 1) & (SUB_RING - 1);
+    return due;
+}
+
+static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    size_t from;
+    rcy_object_t *due = ring_push(arg, child, &from);
     if (due != NULL)
-        subtract_one(due, due_from, v);
+        subtract_one(due, from, arg, false);
     return 0;
 }
 
-static void subtract_flush(visit_t *v)
+static int visit_late(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    size_t from;
+    rcy_object_t *due = ring_push(arg, child, &from);
+    if (due != NULL)
+        subtract_one(due, from, arg, true);
+    return 0;
+}
+
+static void subtract_flush(visit_t *v, bool fixing)
 {
     for (unsigned k = 0; k < SUB_RING; k++) {
         unsigned j = (v->ring_pos + k) & (SUB_RING - 1);
         if (v->ring[j] != NULL) {
             rcy_object_t *due = v->ring[j];
             v->ring[j] = NULL;
-            subtract_one(due, v->ring_from[j], v);
+            subtract_one(due, v->ring_from[j], v, fixing);
         }
     }
 }
@@ -764,7 +786,7 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
         }
         rcyi_pacer_charge(p, (uint64_t)work);
     }
-    subtract_flush(&v);
+    subtract_flush(&v, false);
     rt->walk = NULL;
     if (rcyi_list_is_empty(&in->pending)) {
         in->snapshot = in->len;
@@ -782,7 +804,6 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcyi_pacer_t *p = &in->pacer;
     visit_t v;
     visit_init(&v, rt, in);
-    v.fixing = true;
     size_t n = in->late_all ? in->len : in->nlate;
     rt->walk = INCR_WALK;
     while (in->pos < n && !step_over(in)) {
@@ -795,12 +816,12 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
                 continue;
             v.from = i;
             v.edges = 0;
-            traverse(o, visit_subtract, &v);
+            traverse(o, visit_late, &v);
             work += 1 + (int64_t)v.edges;
         }
         rcyi_pacer_charge(p, (uint64_t)work);
     }
-    subtract_flush(&v);
+    subtract_flush(&v, true);
     rt->walk = NULL;
     if (in->pos == n) {
         rcyi_free(rt, in->late);
