@@ -521,26 +521,30 @@ static inline rcy_object_t *ring_push(visit_t *v, rcy_object_t *child, size_t *d
     return due;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline int visit_counting(rcy_object_t *child, void *arg, bool fixing)
+{
+    size_t from;
+    rcy_object_t *due = ring_push(arg, child, &from);
+    if (due != NULL)
+        subtract_one(due, from, arg, fixing);
+    return 0;
+}
+
+/* SNAPSHOT's visit and FIXUP's. */
 static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
     (void)index;
-    size_t from;
-    rcy_object_t *due = ring_push(arg, child, &from);
-    if (due != NULL)
-        subtract_one(due, from, arg, false);
-    return 0;
+    return visit_counting(child, arg, false);
 }
-
 static int visit_late(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
     (void)index;
-    size_t from;
-    rcy_object_t *due = ring_push(arg, child, &from);
-    if (due != NULL)
-        subtract_one(due, from, arg, true);
-    return 0;
+    return visit_counting(child, arg, true);
 }
 
 static void subtract_flush(visit_t *v, bool fixing)
