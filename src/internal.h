@@ -27,6 +27,10 @@
 #define RCY_NORETURN __attribute__((noreturn))
 #define RCY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define RCYI_NOINLINE __attribute__((noinline))
+/* For a fast path's body written once and inlined with a constant (a
+   tuple's size), so that each copy folds: GCC and clang would otherwise
+   keep one shared, unspecialized copy. */
+#define RCYI_ALWAYS_INLINE inline __attribute__((always_inline))
 /* The initial-exec model: one load from the thread pointer, no
    __tls_get_addr call (the library's few bytes of TLS fit the static
    block dlopen keeps spare). */
@@ -58,6 +62,7 @@ static inline uintptr_t rcyi_stack_pointer(void)
 #define RCYI_TLS _Thread_local
 #define RCYI_STACK_HERE() rcyi_stack_here()
 #define RCYI_NOINLINE
+#define RCYI_ALWAYS_INLINE inline
 #define RCYI_FUNC
 #define RCY_LIKELY(x) (x)
 #define RCY_UNLIKELY(x) (x)

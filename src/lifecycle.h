@@ -253,8 +253,9 @@ static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
      for each reference p, last first:
          if (!rcyi_release_quick(p))
              return the type's nested path:    (out of line)
-                 rcyi_release_ref of p and the rest, then rcyi_death_quick_end(o, &d)
-     rcyi_object_free_with(o, &d);
+                 rcyi_death_quick_untracked(o), rcyi_release_ref of p and
+                 the rest, then rcyi_death_quick_end(o, &d)
+     rcyi_object_free_quick(o, ...);           (rcyi_object_free_with)
 
    At depth 0 nothing is deferred, so the trashcan only matters once a
    release causes a death: the nested path raises the depth around it
@@ -263,9 +264,15 @@ static inline void rcyi_dealloc_with(rcy_object_t *o, const rcyi_death_t *d)
    filled below depth 0 and drained on the way back), and a death that
    nests nothing has nothing to drain. */
 
-/* Untracks o (a container) and returns true when its death may take the
-   quick path: at depth 0, not held by the incremental pass's array
-   (rcyi_list_remove's slow case). Else false, with nothing done. */
+/* Takes o (a container) off its generation list and returns true when its
+   death may take the quick path: at depth 0, not held by the incremental
+   pass's array (rcyi_list_remove's slow case). Else false, with nothing
+   done. o's own header is left as it was (its neighbours no longer link
+   to it): the free list writes both words over it when o goes onto its
+   stack (nothing reads it while o waits in the list's top word), and the
+   out-of-line paths, from which code may run, begin with
+   rcyi_death_quick_untracked. Nothing reads it in between: no code runs
+   and nothing reaches o. */
 static inline bool rcyi_death_quick_begin(rcy_object_t *o)
 {
     rcy_gc_head_t *g = rcyi_as_gc(o);
@@ -276,10 +283,19 @@ static inline bool rcyi_death_quick_begin(rcy_object_t *o)
         rcy_gc_head_t *prev = rcyi_gc_prev(g);
         rcyi_gc_set_next(prev, (rcy_gc_head_t *)next);
         rcyi_gc_set_prev((rcy_gc_head_t *)next, prev);
-        g->next = 0;
-        g->prev &= RCYI_PREV_FINALIZED;
     }
     return true;
+}
+
+/* The header of an untracked object, as rcyi_list_remove leaves it, for
+   o after rcyi_death_quick_begin: the first step of a quick death's
+   out-of-line paths (its nested release, its free when the free list
+   declines). */
+static inline void rcyi_death_quick_untracked(rcy_object_t *o)
+{
+    rcy_gc_head_t *g = rcyi_as_gc(o);
+    g->next = 0;
+    g->prev &= RCYI_PREV_FINALIZED;
 }
 
 /* Releases one reference (not NULL) whose count stays above 0, and returns
@@ -288,11 +304,12 @@ static inline bool rcyi_death_quick_begin(rcy_object_t *o)
 static inline bool rcyi_release_quick(rcy_object_t *p)
 {
     intptr_t r = p->refcnt;
-    if (RCY_UNLIKELY(r <= 1))
-        return false;
-    if (r < RCY_REFCNT_IMMORTAL)
+    /* A mortal count of at least 2, in one unsigned comparison. */
+    if (RCY_LIKELY((uintptr_t)r - 2 < (uintptr_t)RCY_REFCNT_IMMORTAL - 2)) {
         p->refcnt = r - 1;
-    return true;
+        return true;
+    }
+    return rcyi_refcnt_immortal(r) && r > 0; /* else at most 1 (or negative: freed) */
 }
 
 /* The free at the end of a quick death: rcyi_object_free_with, with the
@@ -305,6 +322,7 @@ static inline void rcyi_object_free_quick(rcy_object_t *o, bool (*push)(rcy_obje
     o->refcnt = RCY_REFCNT_FREED;
     if (RCY_LIKELY(push(o)))
         return;
+    rcyi_death_quick_untracked(o);
     rest(o);
 }
 

@@ -54,11 +54,17 @@ TEST(test_tuple_errors)
     CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
     CHECK(rcy_tuple_new(rt, 1, NULL) == NULL);
     CHECK(rcy_tuple_new(NULL, 1, items) == NULL);
-    /* A NULL item anywhere, in a tuple from the free list or a new one
-       (25 items: no free list): no reference kept, nothing left alive. */
+    /* A NULL item anywhere, in a tuple from the free list (a pair has a
+       fast path of its own) or a new one (25 items: no free list): no
+       reference kept, nothing left alive. */
     rcy_object_t *big = rcy_str_new(rt, "held");
     rcy_object_t *many[25];
-    for (int n = 1; n <= 25; n += 12) {
+    static const int sizes[] = {1, 2, 13, 25};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int n = sizes[k];
+        for (int i = 0; i < n; i++)
+            many[i] = big;
+        rcy_decref(rcy_tuple_new(rt, n, many)); /* on the free list, when one keeps it */
         for (int hole = 0; hole < n; hole++) {
             for (int i = 0; i < n; i++)
                 many[i] = i == hole ? NULL : big;
@@ -264,7 +270,152 @@ TEST(test_tuple_free_lists)
     CHECK_EQ(rcy_freelists_size(rt), kept);
     rcy_gc_collect(rt, 2);
     CHECK_EQ(rcy_freelists_size(rt), 0);
+
+    /* Last in, first out, across the list's top word and its stack (the
+       first death fills the one, the next ones move it onto the other). */
+    rcy_object_t *seq[4];
+    for (int i = 0; i < 4; i++)
+        seq[i] = rcy_tuple_new(rt, 2, items);
+    for (int i = 0; i < 4; i++)
+        rcy_decref(seq[i]);
+    size_t before = rcy_freelists_size(rt);
+    for (int i = 3; i >= 0; i--) {
+        rcy_object_t *again = rcy_tuple_new(rt, 2, items);
+        if (rcy_freelists_enabled(rt)) {
+            CHECK((void *)again == (void *)seq[i]);
+            CHECK_EQ(rcy_freelists_size(rt), before - (size_t)(4 - i));
+        }
+        seq[i] = again;
+    }
+    for (int i = 0; i < 4; i++)
+        rcy_decref(seq[i]);
     test_runtime_end(rt);
+}
+
+/* The order in which test_tuple_pairs's instances die. */
+static int died[4], ndied;
+static int note_death(rcy_object_t *wr, void *arg)
+{
+    (void)wr;
+    if (ndied < 4)
+        died[ndied++] = (int)(intptr_t)arg;
+    return 0;
+}
+
+/* A pair has its own copies of rcy_tuple_new's fast path and of a tuple's
+   death, unrolled: each way out of them, at either index. */
+TEST(test_tuple_pairs)
+{
+    capture_t cap = {0};
+    rcy_runtime_t *rt = test_runtime(&cap);
+    rcy_object_t *x = rcy_int_new(rt, 1000), *y = rcy_str_new(rt, "y");
+    rcy_decref(tuple2(rt, x, y)); /* a pair on the free list, when in use */
+    size_t kept = rcy_freelists_size(rt);
+    size_t live = rcy_runtime_live_objects(rt);
+
+    /* A NULL item at either index: refused, no reference kept, the pair
+       still on the free list. */
+    CHECK(tuple2(rt, NULL, y) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK(tuple2(rt, x, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    CHECK_EQ(rcy_getrefcount(x), 1);
+    CHECK_EQ(rcy_getrefcount(y), 1);
+    CHECK_EQ(rcy_freelists_size(rt), kept);
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+
+    /* A count at RCY_REFCNT_MAX at either index: the fast path gives the
+       pair back and undoes the other increfs; the general path makes the
+       pair, that count saturating (reported). */
+    for (int at = 0; at < 2; at++) {
+        rcy_object_t *popular = rcy_int_new(rt, 5000 + at);
+        popular->refcnt = RCY_REFCNT_MAX; /* as if that many were held */
+        rcy_object_t *t = at == 0 ? tuple2(rt, popular, y) : tuple2(rt, y, popular);
+        CHECK(t != NULL);
+        CHECK(rcy_tuple_get(t, at) == popular);
+        CHECK(rcy_tuple_get(t, 1 - at) == y);
+        CHECK(rcy_is_immortal(popular));
+        CHECK_STR_CONTAINS(cap.text, "reference count overflow");
+        capture_reset(&cap);
+        CHECK_EQ(rcy_getrefcount(y), 2);
+        rcy_decref(t);
+        CHECK_EQ(rcy_getrefcount(y), 1);
+        CHECK(rcy_is_immortal(popular));
+        popular->refcnt = 1; /* mortal again (an int is on no list), to be freed */
+        rcy_decref(popular);
+    }
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+
+    /* Immortal items: their counts never move. */
+    rcy_object_t *none = rcy_none(rt), *small = rcy_int_new(rt, 3);
+    intptr_t none_count = rcy_getrefcount(none), small_count = rcy_getrefcount(small);
+    rcy_decref(tuple2(rt, none, small));
+    rcy_decref(tuple2(rt, small, x));
+    CHECK_EQ(rcy_getrefcount(none), none_count);
+    CHECK_EQ(rcy_getrefcount(small), small_count);
+    CHECK_EQ(rcy_getrefcount(x), 1);
+
+    /* A pair holding the last reference to one item or both: the deaths
+       nest, the last item first (CPython's tupledealloc). */
+    rcy_object_t *cls = rcy_class_new(rt, "C", NULL);
+    for (int last = 1; last <= 3; last++) { /* bit 0: item 0 dies, bit 1: item 1 */
+        rcy_object_t *a = rcy_instance_new(cls), *b = rcy_instance_new(cls);
+        rcy_object_t *wa = rcy_weakref_new(a, note_death, (void *)(intptr_t)1);
+        rcy_object_t *wb = rcy_weakref_new(b, note_death, (void *)(intptr_t)2);
+        rcy_object_t *t = tuple2(rt, a, b);
+        CHECK(t != NULL && wa != NULL && wb != NULL);
+        if (last & 1)
+            rcy_decref(a);
+        if (last & 2)
+            rcy_decref(b);
+        ndied = 0;
+        rcy_decref(t);
+        CHECK_EQ(ndied, last == 3 ? 2 : 1);
+        CHECK_EQ(died[0], last == 1 ? 1 : 2);
+        if (last == 3)
+            CHECK_EQ(died[1], 1);
+        if (!(last & 1))
+            rcy_decref(a);
+        if (!(last & 2))
+            rcy_decref(b);
+        rcy_decref(wa);
+        rcy_decref(wb);
+    }
+    rcy_decref(cls);
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+
+    /* A pair in a cycle with a list: the collection clears one of them, so
+       a pair may die with a NULL item, either way round. */
+    for (int at = 0; at < 2; at++) {
+        rcy_object_t *l = rcy_list_new(rt);
+        rcy_object_t *t = at == 0 ? tuple2(rt, l, x) : tuple2(rt, x, l);
+        CHECK_EQ(rcy_list_append(l, t), 0);
+        rcy_decref(t);
+        rcy_decref(l);
+        CHECK_EQ(rcy_gc_collect(rt, 2), 2);
+        CHECK_EQ(rcy_getrefcount(x), 1);
+    }
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+
+    /* At most 2,000 pairs kept: the others are freed. */
+    rcy_gc_collect(rt, 2); /* empty free lists */
+    enum { MANY = 2100 };
+    static rcy_object_t *ts[MANY];
+    for (int i = 0; i < MANY; i++) {
+        ts[i] = tuple2(rt, x, y);
+        CHECK(ts[i] != NULL);
+    }
+    CHECK_EQ(rcy_getrefcount(x), 1 + MANY);
+    for (int i = 0; i < MANY; i++)
+        rcy_decref(ts[i]);
+    CHECK_EQ(rcy_freelists_size(rt), rcy_freelists_enabled(rt) ? 2000 : 0);
+    CHECK_EQ(rcy_getrefcount(x), 1);
+    CHECK_EQ(rcy_getrefcount(y), 1);
+    CHECK_EQ(rcy_runtime_live_objects(rt), live);
+    rcy_decref(x);
+    rcy_decref(y);
+    test_runtime_end(rt);
+    capture_free(&cap);
 }
 
 TEST(test_tuple_out_of_memory)
@@ -297,6 +448,7 @@ int main(void)
     RUN(test_tuple_hash_and_equality);
     RUN(test_tuple_repr);
     RUN(test_tuple_free_lists);
+    RUN(test_tuple_pairs);
     RUN(test_tuple_out_of_memory);
     return harness_summary();
 }

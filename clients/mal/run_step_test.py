@@ -11,6 +11,11 @@ and then checks that the interpreter, stopped by the driver's SIGTERM, tore
 its runtime down with no object left alive (it writes the count of objects
 still alive to $MAL_LEAK_REPORT). Exit 0 only when every test passed and
 nothing leaked; exit 77 (ctest's skip code) when mal's files are absent.
+
+One known race is retried: stepA's `(> (time-ms) start-time)` fails when
+the interpreter answers two REPL lines within one millisecond (the
+readings are equal). When that is the run's only failure, the step runs
+again (twice at most), and the last run decides.
 """
 import argparse
 import os
@@ -30,11 +35,48 @@ def main():
     args = ap.parse_args()
 
     runtest = os.path.join(args.mal_dir, "runtest.py")
-    test_file = os.path.join(args.mal_dir, "tests", args.step + ".mal")
-    if not os.path.exists(runtest) or not os.path.exists(test_file):
+    if not os.path.exists(runtest) or not os.path.exists(os.path.join(args.mal_dir, "tests", args.step + ".mal")):
         print("mal's files not found in %s: skipped (set MAL_DIR)" % args.mal_dir)
         return 77
 
+    rc, output = run_once(args, runtest)
+    for _ in range(TIME_MS_RETRIES):
+        if rc == 0 or not only_time_ms_race(output):
+            break
+        # mal's stepA compares two time-ms readings a REPL round trip
+        # apart; an interpreter that answers within the same millisecond
+        # fails it by chance, and the driver skips every test after a
+        # failure. Run the step again: the last run decides.
+        print("\nrun_step_test: the only failure is stepA's time-ms comparison (two readings within one "
+              "millisecond): the step runs again")
+        rc, output = run_once(args, runtest)
+    return rc
+
+
+# The test of mal's stepA that a fast interpreter fails by chance:
+#   (def! start-time (time-ms)) ... (sumdown 10) ... (> (time-ms) start-time) ;=>true
+TIME_MS_RACE = "(> (time-ms) start-time)"
+TIME_MS_RETRIES = 2  # one run in 5-6 meets the race here: three in a row, one in 150-200
+
+
+def only_time_ms_race(output):
+    """Whether the driver's output reports exactly one failed test, and that
+    one is the time-ms comparison (its teardown checked and clean)."""
+    failed = [line for line in output.splitlines() if line.startswith("FAILED TEST (line ")]
+    return (len(failed) == 1 and TIME_MS_RACE in failed[0]
+            and "teardown: no object left alive" in output)
+
+
+def run_once(args, runtest):
+    """One run of the step's tests through mal's driver, then the teardown
+    check. Returns (exit status, everything printed), having printed it."""
+    out = []
+
+    def say(text):
+        print(text)
+        out.append(text)
+
+    test_file = os.path.join("..", "tests", args.step + ".mal")
     with tempfile.TemporaryDirectory(prefix="mal-test-") as tmp:
         impls = os.path.join(tmp, "impls")
         work = os.path.join(impls, "recycle")
@@ -46,8 +88,11 @@ def main():
                    MAL_LEAK_REPORT=report)
         cmd = [sys.executable, os.path.abspath(runtest), "--hard", "--deferrable", "--optional",
                "--start-timeout", args.test_timeout, "--test-timeout", args.test_timeout,
-               os.path.join("..", "tests", args.step + ".mal"), "--", os.path.abspath(args.run)]
-        rc = subprocess.call(cmd, cwd=work, env=env)
+               test_file, "--", os.path.abspath(args.run)]
+        proc = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              errors="replace")
+        say(proc.stdout.rstrip("\n"))
+        rc = proc.returncode
         # The driver stopped the interpreter with SIGTERM and did not wait
         # for it: wait for its teardown report.
         deadline = time.time() + 60
@@ -55,15 +100,15 @@ def main():
             time.sleep(0.05)
         time.sleep(0.05)
         if not os.path.exists(report):
-            print("FAIL: the interpreter wrote no teardown report (did it crash?)")
-            return 1
+            say("FAIL: the interpreter wrote no teardown report (did it crash?)")
+            return 1, "\n".join(out)
         with open(report) as f:
             leaked = int(f.read().strip() or "-1")
         if leaked != 0:
-            print("FAIL: %d objects still alive when the interpreter tore its runtime down" % leaked)
-            return 1
-        print("teardown: no object left alive")
-        return rc
+            say("FAIL: %d objects still alive when the interpreter tore its runtime down" % leaked)
+            return 1, "\n".join(out)
+        say("teardown: no object left alive")
+        return rc, "\n".join(out)
 
 
 if __name__ == "__main__":

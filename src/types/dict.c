@@ -324,6 +324,7 @@ static RCYI_NOINLINE void dict_free_memory(rcy_object_t *o)
    dict is emptied and freed. */
 static RCYI_NOINLINE void dict_death_nested(rcy_object_t *o, intptr_t i, bool key_done)
 {
+    rcyi_death_quick_untracked(o);
     rcyi_dict_t *d = as_dict(o);
     for (; i < d->nentries; i++, key_done = false) {
         if (d->entries[i].key == NULL)
@@ -369,8 +370,8 @@ static void dict_on_death(rcy_object_t *o)
 
 void rcyi_dict_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->dict.free.head != NULL) {
-        rcy_object_t *o = rcyi_freelist_pop(&b->dict.free);
+    rcy_object_t *o;
+    while ((o = rcyi_freelist_pop(&b->dict.free)) != NULL) {
         if (as_dict(o)->entries != NULL)
             dict_drop_table(o);
         rcyi_object_discard(o);
@@ -420,8 +421,9 @@ rcy_object_t *rcy_dict_new(rcy_runtime_t *rt)
     rcyi_builtins_t *b = rt->builtins;
     /* A dict on the free list was emptied by dict_release_keeping: no
        item, perhaps an empty table. */
-    if (b->dict.free.head != NULL)
-        return rcyi_object_revive(rt, rcyi_freelist_pop(&b->dict.free));
+    rcy_object_t *o = rcyi_freelist_pop(&b->dict.free);
+    if (o != NULL)
+        return rcyi_object_revive(rt, o);
     return rcy_new(b->dict_type);
 }
 

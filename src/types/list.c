@@ -122,6 +122,7 @@ static RCYI_NOINLINE void list_free_memory(rcy_object_t *o)
    deeper, then the list is freed. */
 static RCYI_NOINLINE void list_death_nested(rcy_object_t *o, intptr_t i)
 {
+    rcyi_death_quick_untracked(o);
     rcy_object_t **items = as_list(o)->items;
     for (; i >= 0; i--) {
         if (items[i] != NULL)
@@ -157,8 +158,8 @@ static void list_on_death(rcy_object_t *o)
 
 void rcyi_listobj_clear_freelist(rcyi_builtins_t *b)
 {
-    while (b->list.free.head != NULL) {
-        rcy_object_t *o = rcyi_freelist_pop(&b->list.free);
+    rcy_object_t *o;
+    while ((o = rcyi_freelist_pop(&b->list.free)) != NULL) {
         list_drop_array(o);
         rcyi_object_discard(o);
     }
@@ -195,8 +196,9 @@ static inline rcy_object_t *list_alloc(rcy_runtime_t *rt)
     rcyi_builtins_t *b = rt->builtins;
     /* A list on the free list was emptied by list_release_keeping: no
        items, perhaps a small array. */
-    if (b->list.free.head != NULL)
-        return rcyi_object_revive(rt, rcyi_freelist_pop(&b->list.free));
+    rcy_object_t *o = rcyi_freelist_pop(&b->list.free);
+    if (o != NULL)
+        return rcyi_object_revive(rt, o);
     return rcy_new(b->list_type);
 }
 
@@ -236,7 +238,7 @@ rcy_object_t *rcy_list_new_from(rcy_runtime_t *rt, intptr_t n, rcy_object_t *con
     if (RCY_LIKELY(rt != NULL && items != NULL && n > 0)) {
         RCYI_CHECK_RT(rt);
         rcyi_freelist_t *fl = &rt->builtins->list.free;
-        rcyi_list_t *l = as_list(fl->head);
+        rcyi_list_t *l = as_list(rcyi_freelist_peek(fl));
         if (RCY_LIKELY(l != NULL && l->allocated >= n)) {
             rcy_object_t **array = l->items;
             intptr_t i = rcyi_store_new_refs(rt, array, items, n);

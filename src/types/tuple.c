@@ -115,6 +115,7 @@ static RCYI_NOINLINE void tuple_death_general(rcy_object_t *o) { rcyi_dealloc_wi
    deeper, then the tuple is freed. */
 static RCYI_NOINLINE void tuple_death_nested(rcy_object_t *o, intptr_t i)
 {
+    rcyi_death_quick_untracked(o);
     rcyi_tuple_t *t = as_tuple(o);
     for (; i >= 0; i--) {
         if (t->items[i] != NULL)
@@ -123,17 +124,12 @@ static RCYI_NOINLINE void tuple_death_nested(rcy_object_t *o, intptr_t i)
     rcyi_death_quick_end(o, &tuple_death);
 }
 
-/* The on_death slot in runtimes with free lists: lifecycle.h's steps with
-   this file's slots inlined (tuples have no finalizer, no weak
-   references), the common case without a call (rcyi_death_quick_begin). */
-static void tuple_on_death(rcy_object_t *o)
+/* tuple_on_death's quick path for a tuple of n items (o's size, at least
+   1: the empty tuple is immortal). */
+static RCYI_ALWAYS_INLINE void tuple_death_quick(rcy_object_t *o, intptr_t n)
 {
-    if (RCY_UNLIKELY(!rcyi_death_quick_begin(o))) {
-        tuple_death_general(o);
-        return;
-    }
     rcyi_tuple_t *t = as_tuple(o);
-    for (intptr_t i = t->ob.size - 1; i >= 0; i--) {
+    for (intptr_t i = n - 1; i >= 0; i--) {
         if (t->items[i] != NULL && RCY_UNLIKELY(!rcyi_release_quick(t->items[i]))) {
             tuple_death_nested(o, i);
             return;
@@ -141,13 +137,32 @@ static void tuple_on_death(rcy_object_t *o)
     }
     rcyi_object_free_quick(o, tuple_freelist_push, tuple_free_memory);
 }
+
+/* The on_death slot in runtimes with free lists: lifecycle.h's steps with
+   this file's slots inlined (tuples have no finalizer, no weak
+   references), the common case without a call (rcyi_death_quick_begin).
+   A pair, the commonest tuple (a dict's items, a function's two results),
+   has its own copy, unrolled, whose free list is a constant. */
+static void tuple_on_death(rcy_object_t *o)
+{
+    if (RCY_UNLIKELY(!rcyi_death_quick_begin(o))) {
+        tuple_death_general(o);
+        return;
+    }
+    intptr_t n = as_tuple(o)->ob.size;
+    if (RCY_LIKELY(n == 2))
+        tuple_death_quick(o, 2);
+    else
+        tuple_death_quick(o, n);
+}
 #endif
 
 void rcyi_tuple_clear_freelist(rcyi_builtins_t *b)
 {
     for (int n = 1; n <= RCY_TUPLE_MAXSAVESIZE; n++) {
-        while (b->tuple.free[n].head != NULL)
-            rcyi_object_discard(rcyi_freelist_pop(&b->tuple.free[n]));
+        rcy_object_t *o;
+        while ((o = rcyi_freelist_pop(&b->tuple.free[n])) != NULL)
+            rcyi_object_discard(o);
     }
 }
 
@@ -245,7 +260,7 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_general(rcy_runtime_t *rt, intptr_t
 static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items,
                                                      rcy_object_t *o, intptr_t i)
 {
-    rt->builtins->tuple.free[n].head = o; /* its header still links it as before the pop */
+    rcyi_freelist_unpop(&rt->builtins->tuple.free[n], o);
     while (i-- > 0) {
         if (!rcy_is_immortal(items[i]))
             items[i]->refcnt--;
@@ -256,24 +271,34 @@ static RCYI_NOINLINE rcy_object_t *tuple_new_refused(rcy_runtime_t *rt, intptr_t
 /* The common case makes no call (so no stack frame, no register saved
    either): a tuple from the free list (which never starts a collection:
    rcyi_object_revive). The items are checked as they are stored into the
-   tuple still on the free list; a NULL one, one of another runtime, or one
+   tuple taken from the free list; a NULL one, one of another runtime, or one
    whose count would overflow (rcy_incref_overflow, a call) undoes the
    increfs (nothing reaches zero: the caller holds each item) and leaves
    the work to tuple_new_general, which reports it. */
+static RCYI_ALWAYS_INLINE rcy_object_t *tuple_new_quick(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
+{
+    /* Off the free list first, back on it if an item is refused. */
+    rcy_object_t *o = rcyi_freelist_pop(&rt->builtins->tuple.free[n]);
+    if (RCY_LIKELY(o != NULL)) {
+        rcyi_tuple_t *t = as_tuple(o);
+        intptr_t i = rcyi_store_new_refs(rt, t->items, items, n);
+        if (RCY_LIKELY(i == n))
+            return rcyi_object_revive(rt, o);
+        return tuple_new_refused(rt, n, items, o, i);
+    }
+    return tuple_new_general(rt, n, items);
+}
+
+/* A pair, the commonest tuple, has its own copy of the fast path, unrolled
+   (as tuple_on_death has). */
 rcy_object_t *rcy_tuple_new(rcy_runtime_t *rt, intptr_t n, rcy_object_t *const *items)
 {
-    if (RCY_LIKELY(rt != NULL && items != NULL && (uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)) {
+    if (RCY_LIKELY(rt != NULL && items != NULL)) {
         RCYI_CHECK_RT(rt);
-        rcyi_freelist_t *fl = &rt->builtins->tuple.free[n];
-        if (RCY_LIKELY(fl->head != NULL)) {
-            /* Off the free list first, back on it if an item is refused. */
-            rcy_object_t *o = rcyi_freelist_pop(fl);
-            rcyi_tuple_t *t = as_tuple(o);
-            intptr_t i = rcyi_store_new_refs(rt, t->items, items, n);
-            if (RCY_LIKELY(i == n))
-                return rcyi_object_revive(rt, o);
-            return tuple_new_refused(rt, n, items, o, i);
-        }
+        if (RCY_LIKELY(n == 2))
+            return tuple_new_quick(rt, 2, items);
+        if ((uintptr_t)n - 1 < RCY_TUPLE_MAXSAVESIZE)
+            return tuple_new_quick(rt, n, items);
     }
     return tuple_new_general(rt, n, items);
 }

@@ -142,48 +142,76 @@ typedef struct rcyi_instance_s {
 
 /* ---- Free lists ------------------------------------------------------- */
 
-/* A free list of dead containers: a stack threaded through their GC
-   headers, which a dead, untracked object does not use (a revival writes
-   both words again): prev holds the object below it (NULL at the bottom),
-   next how many the stack holds from it down, shifted left by 2 so that
-   the word never shows the flags a collection or the incremental pass
-   read there (RCYI_NEXT_UNREACHABLE, RCYI_NEXT_INCR). A push and a pop touch the
-   head and the object, and no counter: a count updated by every push and
-   pop is one more chain of memory read-modify-writes through every short
-   life, which costs more than its instructions (docs/benchmarks.md, "A
-   churned object"). */
+/* A free list of dead containers: its last object pushed in top (while
+   the next pop has not taken it), the others in a stack threaded through
+   their GC headers, which a dead, untracked object does not use (a
+   revival writes both words again): prev holds the object below it (NULL
+   at the bottom), next how many the stack holds from it down, shifted left
+   by 2 so that the word never shows the flags a collection or the
+   incremental pass read there (RCYI_NEXT_UNREACHABLE, RCYI_NEXT_INCR). The
+   order is a stack's (last in, first out) either way: a push moves top's
+   object onto the stack, a pop takes top's object first. A death followed
+   by a birth (the common churn) touches top alone, no header and no count:
+   a count updated by every push and pop is one more chain of memory
+   read-modify-writes through every short life, which costs more than its
+   instructions (docs/benchmarks.md, "A churned object"). */
 typedef struct rcyi_freelist_s {
-    rcy_object_t *head;
+    rcy_object_t *top;  /* NULL when empty (the stack may still hold some) */
+    rcy_object_t *head; /* the stack's top (NULL: empty) */
 } rcyi_freelist_t;
 
 /* How many objects fl holds. */
 static inline size_t rcyi_freelist_len(const rcyi_freelist_t *fl)
 {
-    return fl->head != NULL ? (size_t)(rcyi_as_gc(fl->head)->next >> 2) : 0;
+    return (fl->top != NULL) + (fl->head != NULL ? (size_t)(rcyi_as_gc(fl->head)->next >> 2) : 0);
 }
 
 /* Pushes the dead container o unless fl holds max already (then false,
    nothing done). */
 static inline bool rcyi_freelist_push(rcyi_freelist_t *fl, rcy_object_t *o, size_t max)
 {
+    rcy_object_t *top = fl->top;
+    if (RCY_LIKELY(top == NULL)) {
+        fl->top = o;
+        return true;
+    }
+    /* top goes onto the stack, which may hold max - 1. The count as it is
+       stored (its low two bits clear): compared and incremented without a
+       shift. */
     rcy_object_t *below = fl->head;
-    size_t n = below != NULL ? (size_t)(rcyi_as_gc(below)->next >> 2) : 0;
-    if (n >= max)
+    uintptr_t w = below != NULL ? rcyi_as_gc(below)->next + 4 : 4;
+    if (w > ((uintptr_t)max - 1) << 2)
         return false;
-    rcy_gc_head_t *g = rcyi_as_gc(o);
+    rcy_gc_head_t *g = rcyi_as_gc(top);
+    g->next = w;
+    fl->head = top;
     g->prev = (uintptr_t)below;
-    g->next = (uintptr_t)(n + 1) << 2;
-    fl->head = o;
+    fl->top = o;
     return true;
 }
 
-/* Takes the object on top of fl (not empty) off it. */
+/* Takes the last object pushed off fl; NULL when fl is empty. */
 static inline rcy_object_t *rcyi_freelist_pop(rcyi_freelist_t *fl)
 {
-    rcy_object_t *o = fl->head;
-    fl->head = (rcy_object_t *)rcyi_as_gc(o)->prev;
+    rcy_object_t *o = fl->top;
+    if (RCY_LIKELY(o != NULL)) {
+        fl->top = NULL;
+        return o;
+    }
+    o = fl->head;
+    if (o != NULL)
+        fl->head = (rcy_object_t *)rcyi_as_gc(o)->prev;
     return o;
 }
+
+/* The object the next pop would take (NULL: fl is empty), left on fl. */
+static inline rcy_object_t *rcyi_freelist_peek(const rcyi_freelist_t *fl)
+{
+    return fl->top != NULL ? fl->top : fl->head;
+}
+
+/* Puts o, just popped from fl, back on top of it (a pop leaves top empty). */
+static inline void rcyi_freelist_unpop(rcyi_freelist_t *fl, rcy_object_t *o) { fl->top = o; }
 
 /* The fast paths of rcy_tuple_new and rcy_list_new_from: stores items[0..n)
    in dst, taking a reference to each, and stops at the first item that is
