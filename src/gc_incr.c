@@ -13,25 +13,32 @@
  * pass is sound whatever the hints say:
  *
  *   SNAPSHOT  the old generation at the start of the pass (moved whole to
- *             `pending`) goes, object by object, into the pass array P,
- *             out of every list: next = its index in P, tagged
- *             RCYI_NEXT_INCR; prev = FINALIZED | hint << 2, the hint being
- *             the reference count then (update_refs);
- *   SUBTRACT  each P object's references to P objects lower their hints
- *             (subtract_refs), at 0 at the least;
- *   SCAN      a mark cursor examines P in order for roots (objects
- *             whose hint is still > 0: referenced from outside P, as far
- *             as the hints tell) and swaps each to the end of the front
- *             P[0, reached); the front is scanned in order, what a
- *             scanned object refers to in P joining it, and each scanned
- *             object goes back to the old generation's list
- *             (move_unreachable over an array; the cursor only examines
- *             what the front has not reached, so a live heap costs one
- *             walk, not two);
+ *             `pending`) goes, object by object from the list's end, into
+ *             the pass array P, out of every list: next = its index in P,
+ *             tagged RCYI_NEXT_INCR; prev = FINALIZED | hint << 2, the
+ *             hint being the reference count then (update_refs); and its
+ *             references to objects already in P lower their hints, at 0
+ *             at the least (subtract_refs in the same walk, as a full
+ *             collection's update_and_subtract_refs); an object that
+ *             refers to one not in P yet is late;
+ *   FIXUP     each late object's references to the objects that came into
+ *             P after it lower their hints (the list is mostly in the
+ *             last scan's order, referrers first: taken from its end, few
+ *             objects are late);
+ *   SCAN      a cursor walks P in list order (from P's end; the list is
+ *             mostly the last scan's order): an object reached (a bit of
+ *             a bitmap, set by a scanned object that refers to it) or a
+ *             root (hint still > 0: referenced from outside P, as far as
+ *             the hints tell) is scanned, what it refers to in P marked
+ *             reached, and goes back to the old generation's list;
+ *             anything else is packed at P's end, suspected, and goes to
+ *             the end of the scan if reached after all (move_unreachable
+ *             over an array, and like it one walk for a live heap);
  *   GROUP     the rest of P, S (the suspects), is split into weakly
  *             connected components by union-find over its references
  *             (and weak references to their referents), its arrays in
- *             P's emptied front (S larger than that: one region);
+ *             the slots of P that SCAN emptied (S larger than that: one
+ *             region);
  *   COLLECT   whole components are gathered into a list and collected by
  *             the collector's own region collection (rcyi_gc_collect_region:
  *             trial deletion of that list against everything else, then
@@ -67,7 +74,7 @@
 #include <unistd.h>
 #endif
 
-enum { IDLE = 0, SNAPSHOT, SUBTRACT, SCAN, GROUP_CLEAR, GROUP, COLLECT, RELEASE, DONE };
+enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, GROUP_CLEAR, GROUP, COLLECT, RELEASE, DONE };
 
 /* Defaults; docs/design.md, "Incremental mode", says why. */
 #define STEP_WORK_DEFAULT 400000 /* work units a step may do at most (the pause target bounds it first) */
@@ -93,13 +100,17 @@ typedef struct rcyi_incr_s {
     uintptr_t base;          /* narrow P: object = base + 16 * entry (0: NULL) */
     size_t len, cap;
     size_t pos;              /* the current phase's cursor */
-    size_t reached;          /* SCAN: P[0, reached) is reached (the front); then S = P[reached, len) */
-    size_t mark;             /* SCAN: the next object to examine as a root (hint > 0) */
+    size_t end;              /* SCAN: P[0, len) and the objects scanned again, P[len, end) */
+    size_t top;              /* SCAN: what it passed unreached is packed in P[top, len), then S */
+    uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
-    size_t freed;            /* SNAPSHOT, SUBTRACT: slots of P cleared by untracking */
+    size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
+    uint32_t *late;          /* SNAPSHOT: the P objects FIXUP visits (phase_snapshot) */
+    size_t nlate, late_cap;
+    bool late_all;           /* ... too many: FIXUP visits every object of P */
     uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
-                                each, in P's front (free once scanned): no memory of their own */
-    bool one;                /* S is larger than the front: collected as one region, no arrays */
+                                each, in P[0, top) (emptied by SCAN): no memory of their own */
+    bool one;                /* S is larger than P[0, top): collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
     int64_t step_work;
@@ -204,6 +215,12 @@ static inline size_t p_index(const rcy_gc_head_t *g) { return (size_t)(g->next >
 static inline void p_set_index(rcy_gc_head_t *g, size_t i) { g->next = ((uintptr_t)i << 2) | RCYI_NEXT_INCR; }
 static inline uintptr_t hint_get(const rcy_gc_head_t *g) { return g->prev >> 2; }
 static inline void hint_set(rcy_gc_head_t *g, uintptr_t h) { g->prev = (g->prev & RCYI_PREV_FINALIZED) | (h << 2); }
+/* The hint less one, at 0 at the least (the flags below it unchanged). */
+static inline void hint_lower(rcy_gc_head_t *g)
+{
+    if (g->prev >= ((uintptr_t)1 << 2))
+        g->prev -= (uintptr_t)1 << 2;
+}
 
 /* P's entries: a 4-byte entry is an object's distance from base in
    16-byte units (0 for none: objects are 16-byte aligned, after their
@@ -239,24 +256,6 @@ static void relink(rcy_gc_head_t *g, rcy_gc_head_t *list)
     g->next = 0;
     g->prev &= RCYI_PREV_FINALIZED;
     rcyi_list_append(g, list);
-}
-
-static void swap(rcyi_incr_t *in, size_t i, size_t j)
-{
-    rcy_object_t *a = p_get(in, i), *b = p_get(in, j);
-    if (RCY_LIKELY(!in->wide)) {
-        uint32_t *e = in->objs, t = e[i];
-        e[i] = e[j];
-        e[j] = t;
-    } else {
-        rcy_object_t **e = in->objs;
-        e[i] = b;
-        e[j] = a;
-    }
-    if (a != NULL)
-        p_set_index(rcyi_as_gc(a), j);
-    if (b != NULL)
-        p_set_index(rcyi_as_gc(b), i);
 }
 
 /* ---- Allocation without touching the caller's error state ------------- */
@@ -365,9 +364,13 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
 
 /* ---- Giving a pass up ------------------------------------------------- */
 
-/* The first slot of P that may hold an object: after SCAN, P[0, reached)
+/* The slots of P that may hold an object, [p_first, p_end): SCAN may put
+   objects after P[0, len); after it S is P[top, len), and P[0, top)
    holds GROUP's arrays. */
-static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->reached : 0; }
+static size_t p_first(const rcyi_incr_t *in) { return in->phase > SCAN ? in->top : 0; }
+static size_t p_end(const rcyi_incr_t *in) { return in->phase == SCAN ? in->end : in->len; }
+
+static inline bool reached_get(const rcyi_incr_t *in, size_t i) { return (in->reach[i >> 6] >> (i & 63)) & 1; }
 
 static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
@@ -376,7 +379,13 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->wide = false;
     in->base = 0;
     in->parent = in->ring = NULL;
-    in->len = in->cap = in->pos = in->reached = in->m = 0;
+    rcyi_free(rt, in->late);
+    in->late = NULL;
+    in->nlate = in->late_cap = 0;
+    in->late_all = false;
+    rcyi_free(rt, in->reach);
+    in->reach = NULL;
+    in->len = in->cap = in->pos = in->end = in->top = in->m = 0;
     in->one = false;
 }
 
@@ -386,7 +395,7 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    for (size_t i = p_first(in); i < in->len; i++) {
+    for (size_t i = p_first(in); i < p_end(in); i++) {
         rcy_object_t *o = p_get(in, i);
         if (o != NULL) {
             p_clear(in, i);
@@ -407,7 +416,7 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     if (in == NULL || in->phase == IDLE)
         return 0;
     size_t n = rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
-    for (size_t i = p_first(in); i < in->len; i++)
+    for (size_t i = p_first(in); i < p_end(in); i++)
         n += p_get(in, i) != NULL;
     return n;
 }
@@ -417,10 +426,10 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
     rcyi_incr_t *in = rt->incr;
     size_t i = p_index(g);
-    if (RCY_UNLIKELY(in == NULL || i >= in->len || i < p_first(in) || p_get(in, i) != rcyi_from_gc(g)))
+    if (RCY_UNLIKELY(in == NULL || i < p_first(in) || i >= p_end(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
     p_clear(in, i);
-    if (in->phase == SCAN && i >= in->reached && in->zeros > 0)
+    if (in->phase == SCAN && i < in->len && !reached_get(in, i) && in->zeros > 0)
         in->zeros--; /* one fewer to reach */
     else if (in->phase < SCAN)
         in->freed++;
@@ -432,36 +441,57 @@ void rcyi_incr_forget(rcy_gc_head_t *g)
 
 static const char INCR_WALK[] = "the collector";
 
-#define SUB_RING 16 /* SUBTRACT's visits in flight (a power of two), as gc.c's SCAN_RING */
+#define SUB_RING 16 /* SNAPSHOT's and FIXUP's visits in flight (a power of two), as gc.c's SCAN_RING */
 
 typedef struct visit_s {
     rcy_runtime_t *rt;
     rcyi_incr_t *in;
     uint64_t edges;
-    size_t from; /* GROUP: the S index of the object traversed */
+    size_t from;  /* the P index (GROUP: the S index) of the object traversed */
+    size_t ahead; /* SCAN: the slots of P below this one are ahead of the cursor */
     unsigned ring_pos;
-    rcy_object_t *ring[SUB_RING]; /* SUBTRACT: children whose decrement is due later */
+    rcy_object_t *ring[SUB_RING]; /* SNAPSHOT, FIXUP: children whose decrement is due later */
+    size_t ring_from[SUB_RING];   /* ... and the P index of the object that referenced each */
 } visit_t;
 
-/* A P object reached through a traverse: of this runtime (a foreign
-   object's header could look tagged), alive. */
-static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
+static void visit_init(visit_t *v, rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    memset(v, 0, sizeof *v);
+    v->rt = rt;
+    v->in = in;
+}
+
+/* An object reached through a traverse is alive; one of P is of this
+   runtime (a foreign object's header could look tagged). */
+static inline void child_alive(const rcy_object_t *child)
 {
     if (RCY_UNLIKELY(child->refcnt <= 0))
         rcyi_fatal(child, rcyi_is_freed(child) ? "traverse reports a freed object (a missing incref)"
                                                 : "traverse reports an object whose reference count is <= 0");
+}
+static inline void child_ours(const rcy_object_t *child, const visit_t *v)
+{
+    if (RCY_UNLIKELY(!rcyi_same_runtime(child, v->rt)))
+        rcyi_fatal_because(child, "a traverse reports this object of another runtime",
+                           "objects never move between runtimes: a user type stored it in an object of the "
+                           "collecting runtime");
+}
+
+/* A P object reached through a traverse (NULL: the child is not in P). */
+static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
+{
+    child_alive(child);
     if (!rcyi_is_gc(child))
         return NULL;
     rcy_gc_head_t *g = rcyi_as_gc(child);
     if (!in_p(g))
         return NULL;
-    if (RCY_UNLIKELY(!rcyi_same_runtime(child, v->rt)))
-        rcyi_fatal_because(child, "a traverse reports this object of another runtime",
-                           "objects never move between runtimes: a user type stored it in an object of the "
-                           "collecting runtime");
+    child_ours(child, v);
     return g;
 }
 
+/* o's references, visited (rcyi_ref_table: the references of lists,
+   tuples and dicts are visited here, the visit inlined, as in gc.c). */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
@@ -469,57 +499,159 @@ static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, visit_t *v)
 {
     intptr_t n;
     rcy_object_t **items;
-    if (!rcyi_ref_array(o, &items, &n)) {
+    unsigned stride, skip;
+    if (!rcyi_ref_table(o, &items, &n, &stride, &skip)) {
         o->type->traverse(o, visit, v);
         return;
     }
-    for (intptr_t i = 0; i < n; i++)
-        if (items[i] != NULL)
-            visit(items[i], NULL, i, v);
+    if (n == 0)
+        return; /* an empty dict may have no table */
+    if (stride == 1) {
+        for (intptr_t i = 0; i < n; i++)
+            if (items[i] != NULL)
+                visit(items[i], NULL, i, v);
+        return;
+    }
+    (void)skip; /* a table's entries end with their two references (internal.h) */
+    for (rcy_object_t **e = items + stride - 2, **end = e + (size_t)n * stride; e != end; e += stride) {
+        if (e[0] != NULL)
+            visit(e[0], NULL, -1, v);
+        if (e[1] != NULL)
+            visit(e[1], NULL, -1, v);
+    }
 }
 
-static inline void subtract_one(rcy_object_t *child, visit_t *v)
+static RCYI_NOINLINE void late_push(rcy_runtime_t *rt, rcyi_incr_t *in, size_t from);
+
+/* The reference of P object `from` to child, as SNAPSHOT counts it: the
+   child's hint goes down if the child was snapshotted no later than
+   `from` (its hint was set before this reference is counted); a child
+   snapshotted later, or still pending, or anywhere else but untracked,
+   makes `from` late (FIXUP visits it again once every object is in P).
+   FIXUP (`fixing`, a constant where it is inlined) counts exactly the
+   references SNAPSHOT left: to the children snapshotted after `from`. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v, bool fixing)
 {
-    rcy_gc_head_t *g = p_child(child, v);
-    if (g != NULL && hint_get(g) > 0)
-        hint_set(g, hint_get(g) - 1);
+    child_alive(child);
+    if (!rcyi_is_gc(child))
+        return;
+    rcy_gc_head_t *g = rcyi_as_gc(child);
+    if (in_p(g)) {
+        child_ours(child, v);
+        bool later = p_index(g) > from;
+        if (later == fixing) {
+            hint_lower(g);
+            return;
+        }
+        if (fixing)
+            return; /* counted by SNAPSHOT */
+    } else if (fixing || g->next == 0) {
+        return; /* (FIXUP) not in the pass, or untracked */
+    }
+    rcyi_incr_t *in = v->in;
+    if (in->nlate == 0 || in->late[in->nlate - 1] != from)
+        late_push(v->rt, in, from);
 }
 
 /* A decrement is carried out SUB_RING visits later, the child's header
    asked for now (gc.c's visit_decref_full): several cache misses in
    flight instead of one. Decrements commute; the ring is emptied before
    the step ends (subtract_flush), so no child is held across the
-   program. */
-static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+   program. Returns the child due now (NULL: none) and its referrer. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline rcy_object_t *ring_push(visit_t *v, rcy_object_t *child, size_t *due_from)
 {
-    (void)label;
-    (void)index;
-    visit_t *v = arg;
     v->edges++;
 #if defined(__GNUC__) || defined(__clang__)
     __builtin_prefetch(rcyi_as_gc(child), 1, 3);
     __builtin_prefetch((const char *)child + sizeof(rcy_object_t) - 1, 0, 3);
 #endif
-    rcy_object_t *due = v->ring[v->ring_pos];
-    v->ring[v->ring_pos] = child;
-    v->ring_pos = (v->ring_pos + 1) & (SUB_RING - 1);
+    unsigned k = v->ring_pos;
+    rcy_object_t *due = v->ring[k];
+    *due_from = v->ring_from[k];
+    v->ring[k] = child;
+    v->ring_from[k] = v->from;
+    v->ring_pos = (k + 1) & (SUB_RING - 1);
+    return due;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline int visit_counting(rcy_object_t *child, void *arg, bool fixing)
+{
+    size_t from;
+    rcy_object_t *due = ring_push(arg, child, &from);
     if (due != NULL)
-        subtract_one(due, v);
+        subtract_one(due, from, arg, fixing);
     return 0;
 }
 
-static void subtract_flush(visit_t *v)
+/* SNAPSHOT's visit and FIXUP's. */
+static int visit_subtract(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    return visit_counting(child, arg, false);
+}
+static int visit_late(rcy_object_t *child, const char *label, intptr_t index, void *arg)
+{
+    (void)label;
+    (void)index;
+    return visit_counting(child, arg, true);
+}
+
+static void subtract_flush(visit_t *v, bool fixing)
 {
     for (unsigned k = 0; k < SUB_RING; k++) {
         unsigned j = (v->ring_pos + k) & (SUB_RING - 1);
         if (v->ring[j] != NULL) {
             rcy_object_t *due = v->ring[j];
             v->ring[j] = NULL;
-            subtract_one(due, v);
+            subtract_one(due, v->ring_from[j], v, fixing);
         }
     }
 }
 
+/* SCAN's order is the old generation's list order, P's the reverse
+   (SNAPSHOT takes the list from its end): the scan's position q is P's
+   slot len - 1 - q, and the objects it meets again after the end, P[len,
+   end), are at their own slot (q_slot is its own inverse). */
+static inline size_t q_slot(size_t len, size_t q) { return q < len ? len - 1 - q : q; }
+
+/* An object the scan passed before it was reached (a reference back in
+   the scan's order, rare in the last scan's order) goes to the end of the
+   scan (move_unreachable's move back to young): P[end]. Short of memory,
+   it stays where it is, in S, whose collection is exact. */
+static void scan_again(rcy_runtime_t *rt, rcyi_incr_t *in, rcy_gc_head_t *g, size_t i)
+{
+    if (in->end == in->cap) {
+        size_t bytes, cap = in->cap + in->cap / 8 + 1024;
+        void *objs = rcyi_size_mul(cap, p_elem(in), &bytes) ? incr_realloc(rt, in->objs, cap, p_elem(in)) : NULL;
+        if (objs == NULL)
+            return;
+        in->objs = objs;
+        in->cap = cap;
+    }
+    if (RCY_LIKELY(!in->wide))
+        ((uint32_t *)in->objs)[in->end] = ((uint32_t *)in->objs)[i];
+    else
+        ((rcy_object_t **)in->objs)[in->end] = ((rcy_object_t **)in->objs)[i];
+    p_clear(in, i);
+    p_set_index(g, in->end++);
+    in->zeros--;
+}
+
+/* A reference from the object scanned, in slot v->from of P: what it
+   reaches ahead of the cursor (a slot below v->ahead: the cursor walks P
+   down from len, then up from len) is marked reached (a bit, no write to
+   the object); what the scan passed goes to its end (P[len, end) is
+   reached already). */
 static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, void *arg)
 {
     (void)label;
@@ -527,17 +659,18 @@ static int visit_reach(rcy_object_t *child, const char *label, intptr_t index, v
     visit_t *v = arg;
     v->edges++;
     rcy_gc_head_t *g = p_child(child, v);
-    if (g != NULL) {
-        size_t i = p_index(g);
-        if (i >= v->in->reached) {
-            /* Mostly the object is where the front ends already (P in
-               the scan order of the last pass): no swap, nothing
-               written. */
-            if (i != v->in->reached)
-                swap(v->in, i, v->in->reached);
-            v->in->reached++;
-            v->in->zeros--;
+    if (g == NULL)
+        return 0;
+    rcyi_incr_t *in = v->in;
+    size_t i = p_index(g);
+    if (i < v->ahead) {
+        uint64_t *w = &in->reach[i >> 6], bit = (uint64_t)1 << (i & 63);
+        if (!(*w & bit)) {
+            *w |= bit;
+            in->zeros--;
         }
+    } else if (i != v->from && i < in->len && !reached_get(in, i)) {
+        scan_again(v->rt, in, g, i);
     }
     return 0;
 }
@@ -568,14 +701,15 @@ static void unite(rcyi_incr_t *in, size_t a, size_t b)
     in->ring[rb] = t;
 }
 
+/* S is P[top, len): a suspect's S index is its slot less top. */
 static void unite_child(rcy_object_t *child, visit_t *v)
 {
     rcy_gc_head_t *g = p_child(child, v);
     if (g == NULL)
         return;
     size_t i = p_index(g);
-    if (i >= v->in->reached)
-        unite(v->in, v->from, i - v->in->reached);
+    if (i >= v->in->top && i < v->in->len)
+        unite(v->in, v->from, i - v->in->top);
 }
 
 static int visit_union(rcy_object_t *child, const char *label, intptr_t index, void *arg)
@@ -591,7 +725,19 @@ static int visit_union(rcy_object_t *child, const char *label, intptr_t index, v
 /* ---- The phases --------------------------------------------------------
    Each runs until its budget is spent (rcyi_pacer_exhausted: never when
    finishing synchronously) or its work is done, charging one unit per
-   object visited and one per edge traversed, where they happen. */
+   object visited and one per edge traversed, where they happen: counted
+   locally over a chunk of at most CHUNK_UNITS units (or the step's budget
+   left, if less), charged once a chunk. */
+
+#define CHUNK_UNITS 256
+
+static inline int64_t chunk_budget(const rcyi_incr_t *in)
+{
+    const rcyi_pacer_t *p = &in->pacer;
+    if (p->in_step && p->step_left < CHUNK_UNITS)
+        return p->step_left > 0 ? p->step_left : 1;
+    return CHUNK_UNITS;
+}
 
 /* Gives P room for cap entries, wide ones if `wide` (converting the
    narrow entries in place, from the end: an 8-byte entry i covers narrow
@@ -620,156 +766,225 @@ static bool p_grow(rcy_runtime_t *rt, rcyi_incr_t *in, size_t cap, bool wide)
     return true;
 }
 
+/* Records that P object `from` is late (FIXUP visits it). The list is at
+   most LATE_DEN-th of P's capacity: beyond (or short of memory) FIXUP
+   visits every object of P instead. */
+#define LATE_DEN 16
+static RCYI_NOINLINE void late_push(rcy_runtime_t *rt, rcyi_incr_t *in, size_t from)
+{
+    if (in->late_all)
+        return;
+    if (in->nlate == in->late_cap) {
+        size_t cap = in->late_cap ? 2 * in->late_cap : 1024;
+        void *late = cap <= in->cap / LATE_DEN + 1024 && from <= UINT32_MAX
+                         ? incr_realloc(rt, in->late, cap, sizeof(uint32_t))
+                         : NULL;
+        if (late == NULL) {
+            in->late_all = true;
+            return;
+        }
+        in->late = late;
+        in->late_cap = cap;
+    }
+    in->late[in->nlate++] = (uint32_t)from;
+}
+
+/* Takes the old generation's objects into P from the end of its list
+   (pending) and counts their references at once (update_refs and
+   subtract_refs in one walk, as a full collection's
+   update_and_subtract_refs): an object's hint is its reference count, less
+   the references of the objects taken after it; the references an object
+   makes to objects taken after it are counted by FIXUP. The list's order
+   is mostly the last pass's scan order (or allocation order), in which a
+   referenced object mostly comes after what refers to it: taken from the
+   end, it is mostly in P already, and FIXUP has little to do. */
 static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
+    visit_t v;
+    visit_init(&v, rt, in);
+    rt->walk = INCR_WALK;
     while (!rcyi_list_is_empty(&in->pending) && !step_over(in)) {
         if (in->len == in->cap && !p_grow(rt, in, in->cap + in->cap / 4 + 1024, in->wide)) /* rarely */
-            return;
-        rcy_gc_head_t *g = rcyi_gc_next(&in->pending);
+            goto given_up;
+        rcy_gc_head_t *g = rcyi_gc_prev(&in->pending);
         if (in->len == 0 && !in->wide) /* P's base: 32 GB below the first object */
             in->base = (uintptr_t)g > ((uintptr_t)1 << 35) ? (uintptr_t)g - ((uintptr_t)1 << 35) : 0;
         if (!in->wide && !p_fits(in, rcyi_from_gc(g)) && !p_grow(rt, in, in->cap, true))
-            return; /* (given up, g still on pending) */
-        /* A batch of objects leaves pending at once (one relink for the
-           batch, one charge): at most SNAP_BATCH, the step's budget left
-           and P's room; it stops before an object that would make P wide
-           (the next round widens it). No code runs within a batch. */
-        size_t batch = SNAP_BATCH;
-        if (p->in_step && p->step_left < (int64_t)batch)
-            batch = p->step_left > 0 ? (size_t)p->step_left : 1;
-        if (batch > in->cap - in->len)
-            batch = in->cap - in->len;
-        size_t n = 0;
-        while (n < batch && g != &in->pending) {
+            goto given_up; /* (g still on pending) */
+        /* A chunk of objects: at most the chunk's work and P's room; it
+           stops before an object that would make P wide (the next round
+           widens it). */
+        int64_t budget = chunk_budget(in), work = 0;
+        size_t room = in->cap - in->len;
+        while (work < budget && room > 0 && g != &in->pending) {
             rcy_object_t *o = rcyi_from_gc(g);
             if (RCY_UNLIKELY(!in->wide && !p_fits(in, o)))
                 break;
 #if defined(__GNUC__) || defined(__clang__)
             /* The list is mostly in allocation order: what the walk
-               reaches next is a little ahead in memory (gc.c's
-               PREFETCH_AHEAD). */
-            __builtin_prefetch((const char *)g + 2048, 1, 3);
+               reaches next is a little behind in memory (gc.c's
+               update_refs, walking backward). */
+            __builtin_prefetch((const char *)g - 2048, 1, 3);
 #endif
-            rcy_gc_head_t *next = rcyi_gc_next(g);
+            rcy_gc_head_t *prev = rcyi_gc_prev(g);
             if (RCY_UNLIKELY(o->refcnt <= 0))
                 rcyi_fatal(o, rcyi_is_freed(o) ? "a freed object is still tracked by the collector"
                                                : "a tracked object has a reference count <= 0");
+            /* Off pending before its traverse runs. */
+            in->pending.prev = (uintptr_t)prev;
+            rcyi_gc_set_next(prev, &in->pending);
             if (RCY_LIKELY(!in->wide))
                 ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
             else
                 ((rcy_object_t **)in->objs)[in->len] = o;
             p_set_index(g, in->len);
             hint_set(g, (uintptr_t)o->refcnt);
-            in->len++;
-            n++;
-            g = next;
+            v.from = in->len++;
+            room--;
+            v.edges = 0;
+            traverse(o, visit_subtract, &v);
+            work += 1 + (int64_t)v.edges;
+            g = prev;
         }
-        in->pending.next = (uintptr_t)g;
-        rcyi_gc_set_prev(g, &in->pending);
-        rcyi_pacer_charge(p, n);
+        rcyi_pacer_charge(p, (uint64_t)work);
     }
+    subtract_flush(&v, false);
+    rt->walk = NULL;
     if (rcyi_list_is_empty(&in->pending)) {
         in->snapshot = in->len;
-        in->phase = SUBTRACT;
+        in->phase = FIXUP;
         in->pos = 0;
     }
+    return;
+given_up:
+    rt->walk = NULL; /* (the ring's children are left: the pass is given up) */
 }
 
-/* The objects a phase visits next, asked for early (as gc.c does): P is in
-   the old generation's list order, mostly allocation order. */
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH_P(in, i)                                                                          \
-    do {                                                                                           \
-        rcy_object_t *ahead_ = (i) + 16 < (in)->len ? p_get((in), (i) + 16) : NULL;               \
-        if (ahead_ != NULL)                                                                        \
-            __builtin_prefetch((const char *)ahead_ - sizeof(rcy_gc_head_t), 1, 3);                \
-    } while (0)
-#else
-#define PREFETCH_P(in, i) ((void)0)
-#endif
-
-static void phase_subtract(rcy_runtime_t *rt, rcyi_incr_t *in)
+/* The late objects' references to objects of P taken after them. */
+static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0, 0, {NULL}};
+    visit_t v;
+    visit_init(&v, rt, in);
+    size_t n = in->late_all ? in->len : in->nlate;
     rt->walk = INCR_WALK;
-    while (in->pos < in->len && !step_over(in)) {
-        PREFETCH_P(in, in->pos);
-        rcy_object_t *o = p_get(in, in->pos++);
-        if (o == NULL)
-            continue;
-        v.edges = 0;
-        traverse(o, visit_subtract, &v);
-        rcyi_pacer_charge(p, 1 + v.edges);
+    while (in->pos < n && !step_over(in)) {
+        int64_t budget = chunk_budget(in), work = 0;
+        while (work < budget && in->pos < n) {
+            size_t i = in->late_all ? in->pos : in->late[in->pos];
+            in->pos++;
+            rcy_object_t *o = p_get(in, i);
+            if (o == NULL)
+                continue;
+            v.from = i;
+            v.edges = 0;
+            traverse(o, visit_late, &v);
+            work += 1 + (int64_t)v.edges;
+        }
+        rcyi_pacer_charge(p, (uint64_t)work);
     }
-    subtract_flush(&v);
+    subtract_flush(&v, true);
     rt->walk = NULL;
-    if (in->pos == in->len) {
+    if (in->pos == n) {
+        rcyi_free(rt, in->late);
+        in->late = NULL;
+        in->nlate = in->late_cap = 0;
+        in->reach = incr_realloc(rt, NULL, (in->len >> 6) + 1, sizeof(uint64_t));
+        if (in->reach == NULL) {
+            in->st.out_of_memory++;
+            rcyi_incr_abort(rt);
+            return;
+        }
+        memset(in->reach, 0, ((in->len >> 6) + 1) * sizeof(uint64_t));
         in->phase = SCAN;
-        in->pos = in->reached = in->mark = 0;
+        in->pos = 0;
+        in->end = in->top = in->len;
         in->zeros = in->len - in->freed; /* every object of P, none reached yet */
     }
 }
 
+/* P in list order (move_unreachable over an array): an object reached (its
+   bit set by the object scanned that referred to it) or a root (hint > 0)
+   is scanned, what it references marked reached, and it goes back to the
+   old generation; what is neither stays in P, suspected. */
 static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0, 0, {NULL}};
+    visit_t v;
+    visit_init(&v, rt, in);
     rt->walk = INCR_WALK;
-    while (!step_over(in)) {
-        if (in->pos == in->reached) {
-            /* The front is scanned: the next root, if any (the mark
-               cursor examines each object of P once, skipping the
-               front). */
-            if (in->mark < in->reached)
-                in->mark = in->reached;
-            if (in->mark >= in->len || in->zeros == 0)
-                break;
-            PREFETCH_P(in, in->mark);
-            rcy_object_t *o = p_get(in, in->mark);
-            if (o != NULL && hint_get(rcyi_as_gc(o)) > 0) {
-                if (in->mark != in->reached)
-                    swap(in, in->mark, in->reached);
-                in->reached++;
-                in->zeros--;
+    const size_t len = in->len; /* (P's length; the end may grow: scan_again) */
+    while (in->pos < in->end && !step_over(in)) {
+        int64_t budget = chunk_budget(in), work = 0;
+        size_t pos = in->pos; /* (no traverse reads it) */
+        while (work < budget && pos < in->end) {
+            size_t q = pos++, i = q_slot(len, q);
+#if defined(__GNUC__) || defined(__clang__)
+            if (q + 16 < len) {
+                /* The object 16 places on, asked for early (as gc.c does). */
+                rcy_object_t *ahead = p_get(in, i - 16);
+                if (ahead != NULL)
+                    __builtin_prefetch((const char *)ahead - sizeof(rcy_gc_head_t), 1, 3);
             }
-            in->mark++;
-            rcyi_pacer_charge(p, 1);
-            continue;
+#endif
+            rcy_object_t *o = p_get(in, i);
+            if (o == NULL)
+                continue;
+            if (i < len && !reached_get(in, i)) {
+                work++;
+                if (hint_get(rcyi_as_gc(o)) == 0) {
+                    /* Not reached yet: suspected, unless reached later;
+                       packed at the end of P, behind the cursor (the
+                       slots between are empty), so that S is P[top, len)
+                       once the scan is done. */
+                    size_t t = --in->top;
+                    if (t != i) {
+                        if (RCY_LIKELY(!in->wide))
+                            ((uint32_t *)in->objs)[t] = ((uint32_t *)in->objs)[i];
+                        else
+                            ((rcy_object_t **)in->objs)[t] = o;
+                        p_clear(in, i);
+                        p_set_index(rcyi_as_gc(o), t);
+                        in->reach[t >> 6] &= ~((uint64_t)1 << (t & 63)); /* (the bit of what was there) */
+                    }
+                    continue;
+                }
+                in->zeros--; /* a root */
+            }
+            v.edges = 0;
+            v.from = i;
+            v.ahead = i < len ? i : 0;
+            /* Once every object of P is reached, what the rest references
+               is reached already: no traverse, only the return (compat
+               mode's move_unreachable stops traversing so). */
+            if (in->zeros > 0)
+                traverse(o, visit_reach, &v);
+            p_clear(in, i);
+            /* On a list of their own until the pass ends, not between the
+               promotions: the next pass's P is then in this scan's order,
+               where what an object refers to mostly comes after it. */
+            relink(rcyi_as_gc(o), &in->scanned);
+            in->returned++;
+            work += 1 + (int64_t)v.edges;
         }
-        PREFETCH_P(in, in->pos);
-        size_t i = in->pos++;
-        rcy_object_t *o = p_get(in, i);
-        if (o == NULL)
-            continue;
-        v.edges = 0;
-        /* Once every object of P is reached, what the rest references is
-           reached already: no traverse, only the return (compat mode's
-           move_unreachable stops traversing so). */
-        if (in->zeros > 0)
-            traverse(o, visit_reach, &v);
-        p_clear(in, i);
-        /* On a list of their own until the pass ends, not between the
-           promotions: the next pass's P is then in this scan's order,
-           where the front's end is mostly where the next reached object
-           already is (no swap). */
-        relink(rcyi_as_gc(o), &in->scanned);
-        in->returned++;
-        rcyi_pacer_charge(p, 1 + v.edges);
+        in->pos = pos;
+        rcyi_pacer_charge(p, (uint64_t)work);
     }
     rt->walk = NULL;
-    if (in->pos == in->reached && (in->mark >= in->len || in->zeros == 0)) {
-        in->m = in->len - in->reached;
+    if (in->pos == in->end) {
+        rcyi_free(rt, in->reach);
+        in->reach = NULL;
+        in->m = in->len - in->top;
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
         in->pos = 0;
         /* GROUP's two arrays of 4-byte indices take one slot of P per
-           suspect, in the front, which the scan has emptied. Where S is
-           larger than the front (more than half of the old generation
+           suspect, in P[0, top), which the scan has emptied. Where S is
+           larger than that (more than half of the old generation
            suspected) it is collected as one region instead: a pause like
            compat mode's full collection, but no memory beyond P. */
-        in->one = in->m * 2 * sizeof(uint32_t) > in->reached * p_elem(in) || in->m >= UINT32_MAX;
+        in->one = in->m * 2 * sizeof(uint32_t) > in->top * p_elem(in) || in->m >= UINT32_MAX;
         if (in->one) {
             in->phase = COLLECT;
         } else if (in->m > 0) {
@@ -786,7 +1001,7 @@ static void phase_group_clear(rcyi_incr_t *in)
         size_t end = in->pos + 512 < in->m ? in->pos + 512 : in->m;
         for (size_t j = in->pos; j < end; j++) {
             in->parent[j] = in->ring[j] = (uint32_t)j;
-            in->suspects += p_get(in, in->reached + j) != NULL; /* for the report */
+            in->suspects += p_get(in, in->top + j) != NULL; /* for the report */
         }
         rcyi_pacer_charge(p, (end - in->pos) / 8 + 1);
         in->pos = end;
@@ -800,11 +1015,12 @@ static void phase_group_clear(rcyi_incr_t *in)
 static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
-    visit_t v = {rt, in, 0, 0, 0, {NULL}};
+    visit_t v;
+    visit_init(&v, rt, in);
     rt->walk = INCR_WALK;
     while (in->pos < in->m && !step_over(in)) {
         size_t j = in->pos++;
-        rcy_object_t *o = p_get(in, in->reached + j);
+        rcy_object_t *o = p_get(in, in->top + j);
         if (o == NULL)
             continue;
         v.edges = 0;
@@ -889,9 +1105,9 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     size_t gathered = 0;
     if (in->one) {
         for (; in->pos < in->m; in->pos++) {
-            rcy_object_t *o = p_get(in, in->reached + in->pos);
+            rcy_object_t *o = p_get(in, in->top + in->pos);
             if (o != NULL) {
-                p_clear(in, in->reached + in->pos);
+                p_clear(in, in->top + in->pos);
                 relink(rcyi_as_gc(o), &region);
                 gathered++;
             }
@@ -901,13 +1117,13 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
         size_t j = in->pos++;
-        if (p_get(in, in->reached + j) == NULL)
+        if (p_get(in, in->top + j) == NULL)
             continue;
         size_t k = j, n = 0;
         do {
-            rcy_object_t *o = p_get(in, in->reached + k);
+            rcy_object_t *o = p_get(in, in->top + k);
             if (o != NULL) {
-                p_clear(in, in->reached + k);
+                p_clear(in, in->top + k);
                 relink(rcyi_as_gc(o), &region);
                 n++;
             }
@@ -980,7 +1196,7 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     rcyi_list_merge(old, &in->pending);
     in->phase = SNAPSHOT;
-    in->pos = in->len = in->reached = in->m = in->mark = in->freed = 0;
+    in->pos = in->len = in->end = in->top = in->m = in->freed = 0;
     in->t_start = now_seconds();
     in->in_steps = 0.0;
     in->steps = in->collected = in->uncollectable = in->candidates = 0;
@@ -1106,7 +1322,7 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
     while (in->phase != IDLE && !step_over(in)) {
         switch (in->phase) {
         case SNAPSHOT: phase_snapshot(rt, in); break;
-        case SUBTRACT: phase_subtract(rt, in); break;
+        case FIXUP: phase_fixup(rt, in); break;
         case SCAN: phase_scan(rt, in); break;
         case GROUP_CLEAR: phase_group_clear(in); break;
         case GROUP: phase_group(rt, in); break;

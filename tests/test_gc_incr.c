@@ -194,6 +194,86 @@ TEST(test_pass_collects_old_garbage)
     test_runtime_end(rt);
 }
 
+/* A pass takes the old generation into its array from the list's end and
+   counts each reference to an object taken before the referrer at once;
+   the referrers of objects taken later (here: chains built backward, each
+   new node referring to the one before, so that every node refers to one
+   earlier in the list) are counted again once all is taken, from a list
+   of them, or, when they are too many for it (n large), by visiting every
+   object again. Either way the count is exact: a pass that starts after
+   the garbage was dropped finds all of it, and the live chain is intact
+   (and scanned, not suspected). (Every node is also held from outside while the young collections
+   promote it, so that they leave the list in allocation order: they
+   would otherwise put referrers first, as a pass's scan does.) */
+static void late_references(long n)
+{
+    rcy_runtime_t *rt = incr_runtime(50);
+    rcy_type_t *t = node_type_with(rt, "Node", NULL, NULL);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    node_t *live = NULL, *first = NULL, *last = NULL;
+    rcy_object_t **held = calloc((size_t)(2 * n), sizeof *held);
+    CHECK(held != NULL);
+    if (held == NULL)
+        return;
+    rcy_gc_disable(rt); /* no pass before the garbage is made */
+    for (long i = 0; i < n; i++) {
+        node_t *x = node_new(t, i);
+        node_set_a(x, live);
+        rcy_xdecref(OB(live));
+        live = x;
+        held[i] = rcy_newref(OB(x));
+    }
+    enum { WATCHED = 8 };
+    rcy_object_t *watch[WATCHED];
+    for (long i = 0; i < n; i++) {
+        node_t *x = node_new(t, -i);
+        node_set_a(x, last);
+        if (first == NULL)
+            first = x;
+        else
+            rcy_decref(OB(last));
+        last = x;
+        held[n + i] = rcy_newref(OB(x));
+        if (i % (n / WATCHED) == 0 && i / (n / WATCHED) < WATCHED)
+            watch[i / (n / WATCHED)] = rcy_weakref_new(OB(x), NULL, NULL);
+    }
+    node_set_a(first, last); /* the garbage chain closed into a cycle */
+    rcy_decref(OB(last));
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1); /* everything in generation 2, in allocation order */
+    for (long i = 0; i < 2 * n; i++)
+        rcy_decref(held[i]); /* the second chain is old garbage, before any pass */
+    free(held);
+    rcy_gc_enable(rt);
+    CHECK(!istats(rt).in_pass);
+    CHECK_EQ(istats(rt).passes, 0);
+    run_until_passes(rt, t, ring, 1, 2000000);
+    CHECK_EQ(istats(rt).passes, 1);
+    /* The live chain refers backward in the list's order: its objects are
+       passed before they are reached, and scanned again at the end, not
+       left suspected. */
+    CHECK(istats(rt).last_suspects <= (uint64_t)(n + n / 4));
+    for (int i = 0; i < WATCHED; i++) {
+        rcy_object_t *x = rcy_weakref_get(watch[i]);
+        CHECK(x == NULL); /* collected by the first pass */
+        rcy_xdecref(x);
+        rcy_decref(watch[i]);
+    }
+    long k = n;
+    for (node_t *p = live; p != NULL; p = (node_t *)p->a)
+        CHECK_EQ(p->value, --k);
+    CHECK_EQ(k, 0);
+    rcy_decref(OB(live));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+TEST(test_pass_counts_late_references)
+{
+    late_references(400);  /* a list of the late referrers */
+    late_references(6000); /* too many for it: every object visited again */
+}
+
 /* The case that defeats a write barrier: while a pass runs, references are
    moved between old containers by plain pointer stores, no count
    changing, in every direction (from containers the pass has not scanned
@@ -700,7 +780,7 @@ TEST(test_wide_array)
 }
 
 /* More than half of the old generation suspected (most of it dropped as
-   one cycle): GROUP's arrays do not fit in P's scanned front, and S is
+   one cycle): GROUP's arrays do not fit in the slots of P the scan emptied, and S is
    collected as one region, whole, without growing the young collections'
    array for it. */
 TEST(test_large_suspected_set_is_one_region)
@@ -842,6 +922,7 @@ int main(void)
     unsetenv("RCY_GC_INCR_PAUSE_US");
     RUN(test_mode_api);
     RUN(test_pass_collects_old_garbage);
+    RUN(test_pass_counts_late_references);
     RUN(test_moves_without_refcount_traffic);
     RUN(test_finalizers_weakrefs_legacy_in_a_pass);
     RUN(test_what_gives_a_pass_up);
