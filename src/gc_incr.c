@@ -631,6 +631,8 @@ static inline size_t q_slot(size_t len, size_t q) { return q < len ? len - 1 - q
 static void scan_again(rcy_runtime_t *rt, rcyi_incr_t *in, rcy_gc_head_t *g, size_t i)
 {
     if (in->end == in->cap) {
+        /* (start_pass left room for these: growing P copies it, 4 ms at
+           1e7 objects, more than a step may take.) */
         size_t bytes, cap = in->cap + in->cap / 8 + 1024;
         void *objs = rcyi_size_mul(cap, p_elem(in), &bytes) ? incr_realloc(rt, in->objs, cap, p_elem(in)) : NULL;
         if (objs == NULL)
@@ -1209,6 +1211,9 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
        promotions since: an upper bound but for objects that died), so that
        it is not copied while it grows (peak memory). */
     size_t want = (size_t)(rt->long_lived_total + rt->long_lived_pending) + 1024;
+    /* And room for what SCAN moves to P's end (scan_again): pages not
+       written are not resident, so the room costs no memory unless used. */
+    want += want / 16;
     in->wide = false;
     in->base = 0;
     if (want > in->cap) {
