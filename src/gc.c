@@ -390,10 +390,7 @@ static void update_refs(rcy_runtime_t *rt, rcy_gc_head_t *young, scan_state_t *s
    visit function, a constant at each call site, is inlined: the passes
    make no indirect call for them, and a dict's str keys cost a check
    each, not a call. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, void *arg)
+static RCYI_ALWAYS_INLINE void traverse(rcy_object_t *o, rcy_visit_fn visit, void *arg)
 {
     intptr_t n;
     rcy_object_t **items;
@@ -666,11 +663,8 @@ static inline void scan_one(rcy_gc_head_t **prevp, rcy_gc_head_t *g, bool with_c
     }
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan,
-                                       bool keep_kept)
+static RCYI_ALWAYS_INLINE void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan,
+                                                   bool keep_kept)
 {
     rcy_gc_head_t *prev = young;
     /* The objects of young in their list order first, from the array: the

@@ -85,7 +85,6 @@ enum { IDLE = 0, SNAPSHOT, FIXUP, SCAN, GROUP_CLEAR, GROUP, COLLECT, RELEASE, DO
 #define CHECK_MIN 32            /* ... and at least this many */
 #define STEP_MIN_US 100         /* a young collection that leaves less than this (to the deadline) gets no step */
 #define STARVED_MAX 8           /* young collections in a row with no time left before a minimum step */
-#define SNAP_BATCH 64           /* objects SNAPSHOT moves into P between two checks of the step */
 #define REGION_MAX 256          /* objects gathered for one region collection (whole components) */
 #define CREDIT_DEN 16           /* a pass's work is credited within 1/16 of the live size in promotions */
 #define WORK_PER_OBJECT 8       /* the first pass's estimate of its work per object */
@@ -492,10 +491,7 @@ static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
 
 /* o's references, visited (rcyi_ref_table: the references of lists,
    tuples and dicts are visited here, the visit inlined, as in gc.c). */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void traverse(rcy_object_t *o, rcy_visit_fn visit, visit_t *v)
+static RCYI_ALWAYS_INLINE void traverse(rcy_object_t *o, rcy_visit_fn visit, visit_t *v)
 {
     intptr_t n;
     rcy_object_t **items;
@@ -530,10 +526,7 @@ static RCYI_NOINLINE void late_push(rcy_runtime_t *rt, rcyi_incr_t *in, size_t f
    makes `from` late (FIXUP visits it again once every object is in P).
    FIXUP (`fixing`, a constant where it is inlined) counts exactly the
    references SNAPSHOT left: to the children snapshotted after `from`. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v, bool fixing)
+static RCYI_ALWAYS_INLINE void subtract_one(rcy_object_t *child, size_t from, visit_t *v, bool fixing)
 {
     child_alive(child);
     if (!rcyi_is_gc(child))
@@ -561,10 +554,7 @@ static inline void subtract_one(rcy_object_t *child, size_t from, visit_t *v, bo
    flight instead of one. Decrements commute; the ring is emptied before
    the step ends (subtract_flush), so no child is held across the
    program. Returns the child due now (NULL: none) and its referrer. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline rcy_object_t *ring_push(visit_t *v, rcy_object_t *child, size_t *due_from)
+static RCYI_ALWAYS_INLINE rcy_object_t *ring_push(visit_t *v, rcy_object_t *child, size_t *due_from)
 {
     v->edges++;
 #if defined(__GNUC__) || defined(__clang__)
@@ -580,10 +570,7 @@ static inline rcy_object_t *ring_push(visit_t *v, rcy_object_t *child, size_t *d
     return due;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline int visit_counting(rcy_object_t *child, void *arg, bool fixing)
+static RCYI_ALWAYS_INLINE int visit_counting(rcy_object_t *child, void *arg, bool fixing)
 {
     size_t from;
     rcy_object_t *due = ring_push(arg, child, &from);

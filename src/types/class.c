@@ -90,11 +90,7 @@ static inline int keys_find(const rcyi_class_t *c, const rcy_object_t *key)
 
 /* The pieces of the attribute calls' fast paths, inlined into each (clang
    would otherwise keep a shared copy, and a call and a stack frame). */
-#if defined(__GNUC__) || defined(__clang__)
-#define FAST_INLINE static inline __attribute__((always_inline))
-#else
-#define FAST_INLINE static inline
-#endif
+#define FAST_INLINE static RCYI_ALWAYS_INLINE
 
 /* ---- Class objects --------------------------------------------------- */
 
