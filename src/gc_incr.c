@@ -56,6 +56,19 @@
  * component is whole in one weakly connected component of S. Garbage made
  * during the pass, or held by younger garbage, waits for the next pass.
  *
+ * Full and recent passes. Between passes the old generation is split in
+ * two lists: `mature`, the objects the passes kept, and the old
+ * generation's own list, what was promoted since the last pass began (and
+ * what its regions left alive, and a recent pass's few survivors). A full
+ * pass takes both (mature first: the last scan's order); a recent pass,
+ * started on external bytes (pacing.h, RCYI_START_RECENT), the second
+ * alone: at the cost of those objects it frees the garbage a loop makes
+ * of objects holding buffers, which die soon after their promotion. It is
+ * sound for the same reason (the mature objects are outside its P: their
+ * references are roots). Whatever gives a pass up merges `mature` back
+ * too (rcyi_incr_abort, which walks of the lists call even between
+ * passes), so that the lists hold every tracked object again.
+ *
  * Objects in P are on no list. Every untrack goes through rcyi_list_remove,
  * which sends a tagged header here (rcyi_incr_forget: the slot of P is
  * cleared). Whatever walks the lists outside the collector (heap walks,
