@@ -157,6 +157,7 @@ typedef struct rcyi_incr_s {
     uint64_t ext_floor;    /* the last completed pass's ext_start less its ext_freed */
     uint64_t ticks_floor;  /* young collections when it started */
     uint64_t ext_full;     /* ext_floor after the last full pass (or full collection) */
+    uint64_t ext_settled;  /* the lower of the last two ext_floor */
     uint64_t recent_ticks; /* young collections the last recent pass took (0: none yet) */
     size_t ext_seen;   /* rt->ext_bytes already credited */
     uint64_t promoted_all;   /* objects promoted into the old generation, in incremental mode */
@@ -342,7 +343,7 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
         rcyi_list_init(&in->mature);
         in->live_last = (uint64_t)rt->long_lived_total;
         in->rebase = true;
-        in->ext_seen = in->ext_floor = in->ext_full = 0; /* bytes charged before count as growth */
+        in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = 0; /* bytes charged before count as growth */
     }
     return rt->incr;
 }
@@ -1294,6 +1295,7 @@ static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
     s.bytes_per_obj = in->bytes_per_obj;
     s.ext_floor = in->ext_floor;
     s.ext_full = in->ext_full;
+    s.ext_settled = in->ext_settled;
     s.floor_ticks = in->ticks - in->ticks_floor;
     uint64_t rwork = (in->recent_bound * in->work_per_obj_fp >> 8) + 1;
     s.recent_ticks = in->recent_ticks > 0 ? in->recent_ticks : rwork / (per > 0 ? per : 1) + 1;
@@ -1395,7 +1397,9 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     uint64_t ticks = in->ticks - in->ticks_at_start + 1;
     intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
     in->recent_bound = (uint64_t)(promoted > 0 ? promoted : 0) + (stay ? (uint64_t)kept : in->survivors);
-    in->ext_floor = in->ext_start > in->ext_freed ? in->ext_start - in->ext_freed : 0;
+    uint64_t floor = in->ext_start > in->ext_freed ? in->ext_start - in->ext_freed : 0;
+    in->ext_settled = floor < in->ext_floor ? floor : in->ext_floor;
+    in->ext_floor = floor;
     in->ticks_floor = in->ticks_at_start;
     if (in->recent) {
         /* Part of the old generation: compat mode's counters and the
@@ -1429,7 +1433,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->rebase = true; /* at the next generation-1 collection */
         in->grown = in->grown_ticks = 0;
         in->ticks_last = in->ticks;
-        in->ext_full = in->ext_floor;
+        in->ext_full = in->ext_settled = in->ext_floor;
     }
 
     rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
@@ -1632,7 +1636,7 @@ void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
     in->rebase = false;
     in->grown = in->grown_ticks = 0;
     in->ticks_last = in->ticks;
-    in->ext_seen = in->ext_floor = in->ext_full = rt->ext_bytes;
+    in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = rt->ext_bytes;
     in->ticks_floor = in->ticks;
     /* The old generation (every tracked object but the permanent ones
        now) is mature: a recent pass examines what is promoted from here. */

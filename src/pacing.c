@@ -222,10 +222,10 @@ int rcyi_sched_start(const rcyi_sched_t *s)
     /* External bytes over what the last pass left, at their rate since it
        started, by the end of a recent pass. */
     uint64_t base = heap_bytes(s);
-    /* What recent passes leave grew by as much since the last full pass:
+    /* What recent passes leave grew by a quarter since the last full pass:
        older garbage (or live bytes, which a full pass then counts in its
        floor). */
-    if (s->ext_floor > s->ext_full && s->ext_floor - s->ext_full > base / 8 + 65536)
+    if (s->ext_settled > s->ext_full && s->ext_settled - s->ext_full > base / 4 + 65536)
         return RCYI_START_BYTES;
     if (s->ext_now > s->ext_floor) {
         double bytes = (double)(s->ext_now - s->ext_floor);

@@ -147,10 +147,10 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
      kept), where a program's external garbage is (objects holding buffers
      die young or soon after their promotion), at the cost of those
      objects alone;
-   - a full pass when what the recent passes leave (their floor) grew,
-     since the last full pass, by 1/8 of the heap's bytes
-     (RCYI_START_BYTES): the garbage holding the bytes is older (or the
-     bytes are live, and the full pass's floor counts them);
+   - a full pass when what the recent passes leave (the lower of their
+     last two floors) grew, since the last full pass, by 1/4 of the heap's
+     bytes (RCYI_START_BYTES): the garbage holding the bytes is older (or
+     the bytes are live, and the full pass's floor counts them);
    - the backstop: the tracked heap outgrew the last pass's live size by
      1/4 (RCYI_SCHED_GROWTH_NUM/DEN) plus the young generations' size,
      once compat mode would have collected too (the count past its
@@ -184,6 +184,8 @@ typedef struct rcyi_sched_s {
                                start less those it freed */
     uint64_t floor_ticks;   /* young collections since that pass started */
     uint64_t ext_full;      /* ... what the last full pass (or full collection) left */
+    uint64_t ext_settled;   /* the lower of the last two floors (one pass's also counts the garbage made
+                               during it, which the next frees) */
     uint64_t bytes_per_obj; /* the heap's bytes per object (> 0) */
     uint64_t ext_per_promotion_fp; /* external bytes the last recent pass freed per object promoted in the
                                       window it examined, 8 fixed-point bits (0: none yet) */

@@ -389,21 +389,27 @@ TEST(test_external_bytes_start_a_recent_pass)
     CHECK(!rcyi_sched_backstop(&s));
 }
 
-/* What the recent passes leave (their floor) grew over what the last full
-   pass left by an eighth of the heap's bytes: older garbage, or live
+/* What the recent passes leave (the lower of their last two floors: one
+   pass's counts the garbage made during it) grew over what the last full
+   pass left by a quarter of the heap's bytes: older garbage, or live
    bytes: a full pass, whatever the bytes outstanding now. */
 TEST(test_external_bytes_floor_rise_starts_a_full_pass)
 {
     rcyi_sched_t s = sched_base();
     s.ext_full = 0;
     s.recent_ticks = 10;
-    /* Heap bytes 64,000,000 + floor: floor > (64,000,000 + floor) / 8 +
-       65,536 from 9,217,756 on (integer division). */
-    s.ext_floor = s.ext_now = 9217755;
+    /* Heap bytes 64,000,000 + floor (20,000,000): 21,000,000 + 65,536. */
+    s.ext_floor = s.ext_now = 20000000;
+    s.ext_settled = 21065536;
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
-    s.ext_floor = s.ext_now = 9217757;
+    s.ext_settled++;
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
-    s.ext_full = 2;
+    s.ext_full = 1;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* One floor alone that high: not yet (the settled one is lower). */
+    s.ext_full = 0;
+    s.ext_floor = s.ext_now = 30000000;
+    s.ext_settled = 1000;
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
 }
 
