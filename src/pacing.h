@@ -137,7 +137,7 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
      past its threshold by then (RCYI_START_GROWTH; the rate is measured
      over two generation-1 collections at least);
    - or when the external bytes outstanding grew, or at their rate would
-     grow by the end of the pass (5/4 of its expected length), by 1/8 of
+     grow by the end of a recent pass (5/4 of the last one's length), by 1/8 of
      the heap's bytes (tracked and external), counted from what the last
      pass of either kind left: the external bytes at its start less those
      it freed (so that what was charged during a pass counts as growth,
@@ -156,7 +156,8 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
      once compat mode would have collected too (the count past its
      threshold: tracked growth beyond 1/4 implies the 25 % rule, since
      every object of the old generation was promoted); or the external
-     bytes outstanding grew, over what the last pass left, by the heap's
+     bytes outstanding grew, over what the last pass or the last full pass
+     left (the lower), by the heap's
      bytes or by what compat mode would let accumulate, whichever is more
      (rcyi_sched_bytes_allowed: the garbage a pass that is running makes
      waits for the next, so while a full pass runs they grow at the
