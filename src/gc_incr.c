@@ -43,7 +43,9 @@
  *             the collector's own region collection (rcyi_gc_collect_region:
  *             trial deletion of that list against everything else, then
  *             the PEP 442 pipeline, weak references and legacy finalizers
- *             exactly as in any collection);
+ *             exactly as in any collection); S as one region is gathered
+ *             and counted in one walk over P instead (collect_one, then
+ *             rcyi_gc_collect_region_counted from move_unreachable on);
  *   RELEASE   P's pages are given back in pieces before P is freed.
  *
  * Why it is sound: a region collection treats every reference from
