@@ -517,11 +517,13 @@ static rcy_type_t *node_type_with(rcy_runtime_t *rt, const char *name, rcy_final
    once, a resurrected object survives with what it reaches, callbacks of
    weak references outside the garbage run, those inside do not, legacy
    cycles go to garbage. big: a garbage cycle of that many plain nodes
-   dropped with them, so that S is collected as one region (whose trial
-   deletion the pass begins itself: collect_one in gc_incr.c). */
-static void finalizers_weakrefs_legacy(long big)
+   dropped with them, so many that GROUP's arrays would cost more than an
+   eighth of the heap and 4 MiB (group_arrays): S is collected as one
+   region, whose trial deletion the pass begins itself (collect_one in
+   gc_incr.c); steps of `step` units. */
+static void finalizers_weakrefs_legacy(long big, size_t step)
 {
-    rcy_runtime_t *rt = incr_runtime(25);
+    rcy_runtime_t *rt = incr_runtime(step);
     rcy_type_t *t = node_type_new(rt, "Node");
     rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
     rcy_type_t *rtype = node_type_with(rt, "Res", fin_resurrect, NULL);
@@ -604,9 +606,9 @@ static void finalizers_weakrefs_legacy(long big)
     test_runtime_end(rt);
 }
 
-TEST(test_finalizers_weakrefs_legacy_in_a_pass) { finalizers_weakrefs_legacy(0); }
+TEST(test_finalizers_weakrefs_legacy_in_a_pass) { finalizers_weakrefs_legacy(0, 25); }
 
-TEST(test_finalizers_weakrefs_legacy_in_one_region) { finalizers_weakrefs_legacy(4000); }
+TEST(test_finalizers_weakrefs_legacy_in_one_region) { finalizers_weakrefs_legacy(600000, 20000); }
 
 /* Heap walks, a full collection, freeze and a switch to compat mode give a
    pass up: every object back on the lists, nothing freed or run; the
