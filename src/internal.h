@@ -945,6 +945,15 @@ typedef struct rcyi_region_result_s {
    rt->collecting and handles counters, stats and gc callbacks. */
 RCYI_FUNC void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
                                       rcyi_region_result_t *res);
+/* The same for a region whose trial deletion the caller began (the
+   incremental pass's one large region, gc_incr.c): every member has
+   COLLECTING set and gc_refs its reference count less the references
+   from the other members (update_refs and subtract_refs done, in one
+   walk), the list is linked forward only (prev holds gc_refs, head->prev
+   is the last member), `candidates` members, `zeros` of them at gc_refs 0.
+   The rest, from move_unreachable on, is rcyi_gc_collect_region's. */
+RCYI_FUNC void rcyi_gc_collect_region_counted(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
+                                              intptr_t candidates, intptr_t zeros, rcyi_region_result_t *res);
 
 /* ---- gc_incr.c ------------------------------------------------------- */
 
