@@ -274,6 +274,120 @@ TEST(test_pass_counts_late_references)
     late_references(6000); /* too many for it: every object visited again */
 }
 
+/* An allocator that counts the blocks grown to `big` bytes or more, but
+   for a block's doubling in place of the same entries (a pass's array
+   made wide: 8-byte entries, which sanitizer builds' allocators, whose
+   blocks lie far apart, need). Each block keeps its size in front. */
+typedef struct grow_count_s {
+    size_t big;
+    unsigned long grown;
+} grow_count_t;
+
+enum { GROW_HEAD = 16 }; /* keeps the blocks 16-byte aligned */
+
+static void *gc_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    unsigned char *b = malloc(GROW_HEAD + size);
+    if (b == NULL)
+        return NULL;
+    memcpy(b, &size, sizeof size);
+    return b + GROW_HEAD;
+}
+
+static void *gc_realloc(void *ctx, void *ptr, size_t size)
+{
+    grow_count_t *c = ctx;
+    if (ptr == NULL)
+        return gc_malloc(ctx, size);
+    unsigned char *b = (unsigned char *)ptr - GROW_HEAD;
+    size_t old;
+    memcpy(&old, b, sizeof old);
+    if (size >= c->big && size > old && size != 2 * old)
+        c->grown++;
+    unsigned char *n = realloc(b, GROW_HEAD + size);
+    if (n == NULL)
+        return NULL;
+    memcpy(n, &size, sizeof size);
+    return n + GROW_HEAD;
+}
+
+static void gc_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    if (ptr != NULL)
+        free((unsigned char *)ptr - GROW_HEAD);
+}
+
+/* The objects SCAN reaches after its cursor passed them go to P's end;
+   P is sized when the pass starts with room for a sixteenth more, so
+   that the first of them does not grow it: growing P copies it inside a
+   step (40 MB at 1e7 objects, 4 ms: the regression fixed by ebdf79a).
+   Here a backward chain of 2,000 live nodes (scanned again, as in
+   late_references) sits beside 40,000 old roots: more than the 1,024
+   objects of slack the estimate of P's size had before, fewer than a
+   sixteenth of P. */
+TEST(test_scanned_again_does_not_grow_the_pass_array)
+{
+    enum { CHAIN = 2000, ROOTS = 40000 };
+    grow_count_t c = {4 * (CHAIN + ROOTS), 0};
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = 500;
+    cfg.allocator.malloc_fn = gc_malloc;
+    cfg.allocator.realloc_fn = gc_realloc;
+    cfg.allocator.free_fn = gc_free;
+    cfg.allocator.ctx = &c;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    CHECK(rt != NULL);
+    if (rt == NULL)
+        return;
+    rcy_gc_set_threshold(rt, 20, 3, 3);
+    rcy_type_t *t = node_type_with(rt, "Node", NULL, NULL);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    rcy_object_t **chain = calloc(CHAIN, sizeof *chain);
+    rcy_object_t **roots = calloc(ROOTS, sizeof *roots);
+    CHECK(chain != NULL && roots != NULL);
+    if (chain == NULL || roots == NULL)
+        return;
+    rcy_gc_disable(rt);
+    node_t *live = NULL;
+    for (long i = 0; i < CHAIN; i++) {
+        node_t *x = node_new(t, i);
+        node_set_a(x, live);
+        rcy_xdecref(OB(live));
+        live = x;
+        chain[i] = rcy_newref(OB(x)); /* held while promoted: the list stays in allocation order */
+    }
+    for (long i = 0; i < ROOTS; i++)
+        roots[i] = OB(node_new(t, -i));
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1); /* everything in generation 2 */
+    for (long i = 0; i < CHAIN; i++)
+        rcy_decref(chain[i]);
+    free(chain);
+    c.grown = 0; /* (the young collections' array grew for the two above) */
+    rcy_gc_enable(rt);
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, p0 + 1, 4000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= p0 + 1);
+    CHECK(s.last_snapshot >= CHAIN + ROOTS);
+    CHECK(s.last_suspects <= CHAIN / 4); /* the chain was scanned (again), not suspected */
+    CHECK_EQ(c.grown, 0UL);              /* P was not grown */
+    long k = CHAIN;
+    for (node_t *p = live; p != NULL; p = (node_t *)p->a)
+        CHECK_EQ(p->value, --k);
+    CHECK_EQ(k, 0);
+    rcy_decref(OB(live));
+    for (long i = 0; i < ROOTS; i++)
+        rcy_decref(roots[i]);
+    free(roots);
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 /* The case that defeats a write barrier: while a pass runs, references are
    moved between old containers by plain pointer stores, no count
    changing, in every direction (from containers the pass has not scanned
@@ -923,6 +1037,7 @@ int main(void)
     RUN(test_mode_api);
     RUN(test_pass_collects_old_garbage);
     RUN(test_pass_counts_late_references);
+    RUN(test_scanned_again_does_not_grow_the_pass_array);
     RUN(test_moves_without_refcount_traffic);
     RUN(test_finalizers_weakrefs_legacy_in_a_pass);
     RUN(test_what_gives_a_pass_up);
