@@ -102,6 +102,7 @@ typedef struct rcyi_incr_s {
     size_t end;              /* SCAN: P[0, len) and the objects scanned again, P[len, end) */
     size_t top;              /* SCAN: what it passed unreached is packed in P[top, len), then S */
     uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned) */
+    size_t zeroed;           /* FIXUP's end: words of reach zeroed so far (zero_reach) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
     uint32_t *late;          /* SNAPSHOT: the P objects FIXUP visits (phase_snapshot) */
@@ -109,7 +110,9 @@ typedef struct rcyi_incr_s {
     bool late_all;           /* ... too many: FIXUP visits every object of P */
     uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
                                 each, in P[0, top) (emptied by SCAN): no memory of their own */
-    bool one;                /* S is larger than P[0, top): collected as one region, no arrays */
+    uint32_t *groups;        /* GROUP: parent and ring in an array of their own, where S is larger
+                                than P[0, top) but the arrays are affordable (group_arrays) */
+    bool one;                /* S is collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
     int64_t step_work;
@@ -378,6 +381,8 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->wide = false;
     in->base = 0;
     in->parent = in->ring = NULL;
+    rcyi_free(rt, in->groups);
+    in->groups = NULL;
     rcyi_free(rt, in->late);
     in->late = NULL;
     in->nlate = in->late_cap = 0;
@@ -850,7 +855,28 @@ given_up:
     rt->walk = NULL; /* (the ring's children are left: the pass is given up) */
 }
 
-/* The late objects' references to objects of P taken after them. */
+/* SCAN's bitmap, zeroed in pieces of ZERO_WORDS words (32 KiB) with the
+   clock read after each: its first writes fault its pages in (1.3 MB at
+   1e7 objects, 0.9-1.0 ms of the kernel's time here at once, which made
+   the step that ended FIXUP a pause of 1.3-2.5 ms). Charged as RELEASE
+   charges a page, six units each 4 KiB. Returns whether it is all zero. */
+#define ZERO_WORDS 4096
+static bool zero_reach(rcyi_incr_t *in)
+{
+    size_t words = (in->len >> 6) + 1;
+    while (in->zeroed < words && !step_over(in)) {
+        size_t k = words - in->zeroed < ZERO_WORDS ? words - in->zeroed : ZERO_WORDS;
+        memset(in->reach + in->zeroed, 0, k * sizeof(uint64_t));
+        in->zeroed += k;
+        rcyi_pacer_charge(&in->pacer, 6 * (k * sizeof(uint64_t) / 4096) + 1);
+        if (in->deadline != 0.0 && in->zeroed < words && clock_check(in))
+            break; /* (a piece costs more than its units say: the clock decides) */
+    }
+    return in->zeroed == words;
+}
+
+/* The late objects' references to objects of P taken after them; then
+   SCAN's bitmap. */
 static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     rcyi_pacer_t *p = &in->pacer;
@@ -875,7 +901,9 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     subtract_flush(&v, true);
     rt->walk = NULL;
-    if (in->pos == n) {
+    if (in->pos < n)
+        return;
+    if (in->reach == NULL) {
         rcyi_free(rt, in->late);
         in->late = NULL;
         in->nlate = in->late_cap = 0;
@@ -885,12 +913,41 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
             rcyi_incr_abort(rt);
             return;
         }
-        memset(in->reach, 0, ((in->len >> 6) + 1) * sizeof(uint64_t));
-        in->phase = SCAN;
-        in->pos = 0;
-        in->end = in->top = in->len;
-        in->zeros = in->len - in->freed; /* every object of P, none reached yet */
+        in->zeroed = 0;
     }
+    if (!zero_reach(in))
+        return;
+    in->phase = SCAN;
+    in->pos = 0;
+    in->end = in->top = in->len;
+    in->zeros = in->len - in->freed; /* every object of P, none reached yet */
+}
+
+/* The arrays of GROUP for a suspected set S larger than P[0, top): 8
+   bytes a suspect, allocated when that is at most an eighth of the old
+   generation's bytes (P itself is 4 bytes an object) or at most 4 MiB.
+   A suspected set that large is mostly garbage (a small heap's passes,
+   or the garbage made while a long pass ran): collected as one region,
+   it made pauses of 2-3.5 ms at 30,000 suspects and 77 ms at 200,000
+   (bigcycle after its drop), where union-find splits it into components
+   collected a few hundred objects at a time. A larger S (a dropped
+   cycle of most of the heap, one component anyway) is one region, no
+   arrays: no memory beyond P. */
+#define GROUP_ARRAYS_MIN ((size_t)4 << 20)
+static bool group_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    size_t bytes;
+    if (in->m >= UINT32_MAX || !rcyi_size_mul(in->m, 2 * sizeof(uint32_t), &bytes))
+        return false;
+    size_t bpo = (size_t)in->bytes_per_obj, heap = in->len > SIZE_MAX / bpo ? SIZE_MAX : in->len * bpo;
+    if (bytes > GROUP_ARRAYS_MIN && bytes > heap / 8)
+        return false;
+    in->groups = incr_realloc(rt, NULL, 2 * in->m, sizeof(uint32_t));
+    if (in->groups == NULL)
+        return false;
+    in->parent = in->groups;
+    in->ring = in->groups + in->m;
+    return true;
 }
 
 /* P in list order (move_unreachable over an array): an object reached (its
@@ -971,14 +1028,16 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         /* GROUP's two arrays of 4-byte indices take one slot of P per
            suspect, in P[0, top), which the scan has emptied. Where S is
            larger than that (more than half of the old generation
-           suspected) it is collected as one region instead: a pause like
-           compat mode's full collection, but no memory beyond P. */
-        in->one = in->m * 2 * sizeof(uint32_t) > in->top * p_elem(in) || in->m >= UINT32_MAX;
-        if (in->one) {
-            in->phase = COLLECT;
-        } else if (in->m > 0) {
+           suspected) they get an array of their own if it is affordable
+           (group_arrays); else S is collected as one region: a pause
+           like compat mode's full collection, but no memory beyond P. */
+        in->one = false;
+        if (in->m * 2 * sizeof(uint32_t) <= in->top * p_elem(in) && in->m < UINT32_MAX) {
             in->parent = (uint32_t *)(void *)in->objs;
             in->ring = in->parent + in->m;
+        } else if (!group_arrays(rt, in)) {
+            in->one = true;
+            in->phase = COLLECT;
         }
     }
 }
@@ -1040,12 +1099,17 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
    (its pages freed one by one), more than a step may take. The whole
    pages inside P's block are dropped RELEASE_CHUNK bytes at a time
    (madvise MADV_DONTNEED: they read as zeros from then on, which P no
-   longer needs: its objects are all gone); its free is then cheap.
-   Elsewhere than Linux, P is freed at once. */
-#define RELEASE_CHUNK ((size_t)1 << 18)
+   longer needs: its objects are all gone), the clock read after each
+   piece: a piece of 256 KiB took 100-360 us of the kernel's time with the
+   other core busy (load 4-5), 64 KiB a quarter of that; its free is then
+   cheap. Elsewhere than Linux, P is freed at once. */
+#define RELEASE_CHUNK ((size_t)1 << 16)
 
-static void release_begin(rcyi_incr_t *in)
+static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
+    rcyi_free(rt, in->groups);
+    in->groups = NULL;
+    in->parent = in->ring = NULL;
     in->phase = RELEASE;
     in->len = 0; /* nothing of P holds an object any more */
     in->pos = 0;
@@ -1070,6 +1134,8 @@ static void phase_release(rcyi_incr_t *in)
         uint64_t before = total * in->pos / size;
         in->pos += n;
         rcyi_pacer_charge(&in->pacer, total * in->pos / size - before);
+        if (in->deadline != 0.0 && in->pos < size && clock_check(in))
+            break; /* (the kernel's time varies more than the units say: the clock decides) */
     }
     if (in->pos < size)
         return;
@@ -1139,7 +1205,7 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->survivors += (size_t)(res.candidates - res.unreachable);
     }
     if (in->phase == COLLECT && in->pos == in->m)
-        release_begin(in); /* then the caller completes the pass */
+        release_begin(rt, in); /* then the caller completes the pass */
 }
 
 /* ---- Passes ------------------------------------------------------------ */
