@@ -122,6 +122,7 @@ typedef struct scan_state_s {
     rcy_gc_head_t **order;
     size_t norder;
     size_t nkept; /* after move_unreachable of generation 0: the first entries, untagged, are the objects it kept */
+    size_t nfound; /* after move_unreachable of any other set: the first entries are the objects it moved out of it */
     bool young_child;
 } scan_state_t;
 
@@ -666,6 +667,11 @@ static inline void scan_one(rcy_gc_head_t **prevp, rcy_gc_head_t *g, bool with_c
 static RCYI_ALWAYS_INLINE void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_head_t *unreachable, scan_state_t *scan,
                                                    bool keep_kept)
 {
+    /* Otherwise the array keeps at its start, in their order, the objects
+       the scan moves to unreachable (and those it untracks: found <= i, as
+       kept <= i): the list's addresses, which the next walk of the list asks
+       for ahead (collect_core). */
+    bool keep_found = !keep_kept;
     rcy_gc_head_t *prev = young;
     /* The objects of young in their list order first, from the array: the
        scan meets each of them once, in that order (it only ever unlinks
@@ -673,7 +679,7 @@ static RCYI_ALWAYS_INLINE void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_
        unreachable after them), so order[i] is prev's successor when the
        scan reaches it. Then the list from there: what was moved back. */
     rcy_gc_head_t **order = scan->order;
-    size_t n = order != NULL ? scan->norder : 0, i = 0, kept = 0;
+    size_t n = order != NULL ? scan->norder : 0, i = 0, kept = 0, found = 0;
     /* keep_kept: the array keeps the objects the scan keeps, in their
        order, at its start (kept <= i: only entries already read are
        written), for record_hints. */
@@ -685,6 +691,10 @@ static RCYI_ALWAYS_INLINE void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_
         if (keep_kept) {
             order[kept] = g;
             kept += prev == g;
+        }
+        if (keep_found) {
+            order[found] = g;
+            found += prev != g;
         }
     }
     for (; i < n; i++) {
@@ -699,6 +709,7 @@ static RCYI_ALWAYS_INLINE void move_unreachable_in(rcy_gc_head_t *young, rcy_gc_
             order[kept++] = g;
     }
     scan->nkept = kept;
+    scan->nfound = found;
     rcy_gc_head_t *g = rcyi_gc_next(prev);
     while (g != young) {
         if (scan->zeros == 0 && scan->unreachable == 0) {
@@ -1034,7 +1045,17 @@ static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t 
     /* Objects with legacy finalizers, and all they reach, can't be freed. */
     rcy_gc_head_t finalizers;
     rcyi_list_init(&finalizers);
-    intptr_t plain = rcyi_move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final);
+    /* The list of the unreachable objects, in the order move_unreachable
+       left their addresses at the start of the array (untracked survivors
+       among them; and a list object moved back out of it is still there):
+       the walk below runs over the set's blocks a third time, long after
+       the scan, one cache miss after another (a generation-1 collection of
+       bench_pauses ring at 1e7: 57-71 us for its 4,480 objects, 27-28 with
+       the addresses asked for ahead). Not for generation 0, whose array
+       holds the survivors for record_hints. */
+    rcy_gc_head_t *const *found = scan.order != NULL && young != &rt->gens[0].head ? scan.order : NULL;
+    intptr_t plain = rcyi_move_legacy_finalizers(rt, &unreachable, &finalizers, rt->tearing_down_final, found,
+                                                 found != NULL ? scan.nfound : 0);
     rcyi_move_legacy_finalizer_reachable(&finalizers);
     rt->walk = NULL;
     if (plain >= 0 && !rcyi_list_is_empty(&finalizers))

@@ -924,7 +924,7 @@ RCYI_FUNC bool rcyi_finalize_for_death(rcy_object_t *o);
 /* The steps of a collection that deal with finalizers (gc.c, collect_main). */
 RCYI_FUNC intptr_t rcyi_plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable);
 RCYI_FUNC intptr_t rcyi_move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                               bool ignore_legacy);
+                                               bool ignore_legacy, rcy_gc_head_t *const *ahead, size_t nahead);
 RCYI_FUNC void rcyi_move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
 RCYI_FUNC void rcyi_finalize_garbage(rcy_gc_head_t *collectable);
 RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
