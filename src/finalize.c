@@ -176,18 +176,37 @@ intptr_t rcyi_plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable)
     return n;
 }
 
+#define MOVE_AHEAD 8
+
 /* Strips the unreachable tags from every object and moves those with a
    legacy finalizer to finalizers (COLLECTING cleared). At teardown's last
    pass (ignore_legacy) nothing is moved: those cycles are cleared too.
    Returns what rcyi_plain_garbage would return for the objects left (the same
-   pass answers it). */
+   pass answers it). ahead[0..nahead-1], when not NULL, are the addresses of
+   the list's objects in their order, give or take a few (collect_core):
+   each is asked for MOVE_AHEAD objects before the walk reaches it, never
+   read. */
 intptr_t rcyi_move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                     bool ignore_legacy)
+                                     bool ignore_legacy, rcy_gc_head_t *const *ahead, size_t nahead)
 {
     intptr_t n = 0;
     bool plain = true;
     rcy_gc_head_t *next;
+    size_t i = 0;
     for (rcy_gc_head_t *g = rcyi_gc_next(unreachable); g != unreachable; g = next) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (i + MOVE_AHEAD < nahead) {
+            /* Header and object of the object MOVE_AHEAD places ahead in
+               the list (two lines wherever the block starts). */
+            __builtin_prefetch(ahead[i + MOVE_AHEAD], 1, 3);
+            __builtin_prefetch((const char *)ahead[i + MOVE_AHEAD] + 31, 1, 3);
+        }
+        i++;
+#else
+        (void)ahead;
+        (void)nahead;
+        (void)i;
+#endif
         g->next &= ~RCYI_NEXT_UNREACHABLE;
         next = rcyi_gc_next(g);
         rcy_object_t *o = rcyi_from_gc(g);

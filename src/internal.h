@@ -924,7 +924,7 @@ RCYI_FUNC bool rcyi_finalize_for_death(rcy_object_t *o);
 /* The steps of a collection that deal with finalizers (gc.c, collect_main). */
 RCYI_FUNC intptr_t rcyi_plain_garbage(rcy_runtime_t *rt, rcy_gc_head_t *unreachable);
 RCYI_FUNC intptr_t rcyi_move_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *unreachable, rcy_gc_head_t *finalizers,
-                                               bool ignore_legacy);
+                                               bool ignore_legacy, rcy_gc_head_t *const *ahead, size_t nahead);
 RCYI_FUNC void rcyi_move_legacy_finalizer_reachable(rcy_gc_head_t *finalizers);
 RCYI_FUNC void rcyi_finalize_garbage(rcy_gc_head_t *collectable);
 RCYI_FUNC void rcyi_handle_legacy_finalizers(rcy_runtime_t *rt, rcy_gc_head_t *finalizers, rcy_gc_head_t *old,
@@ -945,6 +945,15 @@ typedef struct rcyi_region_result_s {
    rt->collecting and handles counters, stats and gc callbacks. */
 RCYI_FUNC void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
                                       rcyi_region_result_t *res);
+/* The same for a region whose trial deletion the caller began (the
+   incremental pass's one large region, gc_incr.c): every member has
+   COLLECTING set and gc_refs its reference count less the references
+   from the other members (update_refs and subtract_refs done, in one
+   walk), the list is linked forward only (prev holds gc_refs, head->prev
+   is the last member), `candidates` members, `zeros` of them at gc_refs 0.
+   The rest, from move_unreachable on, is rcyi_gc_collect_region's. */
+RCYI_FUNC void rcyi_gc_collect_region_counted(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
+                                              intptr_t candidates, intptr_t zeros, rcyi_region_result_t *res);
 
 /* ---- gc_incr.c ------------------------------------------------------- */
 

@@ -516,10 +516,14 @@ static rcy_type_t *node_type_with(rcy_runtime_t *rt, const char *name, rcy_final
 /* What a pass finds goes through the usual rules: PEP 442 finalizers run
    once, a resurrected object survives with what it reaches, callbacks of
    weak references outside the garbage run, those inside do not, legacy
-   cycles go to garbage. */
-TEST(test_finalizers_weakrefs_legacy_in_a_pass)
+   cycles go to garbage. big: a garbage cycle of that many plain nodes
+   dropped with them, so many that GROUP's arrays would cost more than an
+   eighth of the heap and 4 MiB (group_arrays): S is collected as one
+   region, whose trial deletion the pass begins itself (collect_one in
+   gc_incr.c); steps of `step` units. */
+static void finalizers_weakrefs_legacy(long big, size_t step)
 {
-    rcy_runtime_t *rt = incr_runtime(25);
+    rcy_runtime_t *rt = incr_runtime(step);
     rcy_type_t *t = node_type_new(rt, "Node");
     rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
     rcy_type_t *rtype = node_type_with(rt, "Res", fin_resurrect, NULL);
@@ -552,16 +556,28 @@ TEST(test_finalizers_weakrefs_legacy_in_a_pass)
     node_set_a(l1, l2);
     node_set_a(l2, l1);
     rcy_decref(OB(l2));
+    node_t *first = big > 0 ? node_new(t, -1) : NULL, *prev = first;
+    for (long i = 1; i < big; i++) {
+        node_t *n = node_new(t, -1 - i);
+        node_set_a(prev, n);
+        prev = n;
+        rcy_decref(OB(n));
+    }
+    if (first != NULL)
+        node_set_a(prev, first);
     rcy_gc_collect(rt, 1);
     rcy_gc_collect(rt, 1);
     for (int i = 0; i < N; i++)
         rcy_decref(OB(cycles[i]));
     rcy_decref(OB(r));
     rcy_decref(OB(l1));
+    rcy_xdecref(OB(first));
 
     uint64_t p0 = istats(rt).passes;
     run_until_passes(rt, t, ring, p0 + 2, 4000000);
     CHECK(istats(rt).passes >= p0 + 2);
+    if (big > 0)
+        CHECK(istats(rt).largest_component >= (uint64_t)big + 2 * N);
     CHECK_EQ(finalized, 2 * N + 1);
     CHECK_EQ(callbacks_run, N);
     for (int i = 0; i < N; i++) {
@@ -589,6 +605,10 @@ TEST(test_finalizers_weakrefs_legacy_in_a_pass)
     rcy_decref(OB(ring));
     test_runtime_end(rt);
 }
+
+TEST(test_finalizers_weakrefs_legacy_in_a_pass) { finalizers_weakrefs_legacy(0, 25); }
+
+TEST(test_finalizers_weakrefs_legacy_in_one_region) { finalizers_weakrefs_legacy(600000, 20000); }
 
 /* Heap walks, a full collection, freeze and a switch to compat mode give a
    pass up: every object back on the lists, nothing freed or run; the
@@ -1218,6 +1238,7 @@ int main(void)
     RUN(test_scanned_again_does_not_grow_the_pass_array);
     RUN(test_moves_without_refcount_traffic);
     RUN(test_finalizers_weakrefs_legacy_in_a_pass);
+    RUN(test_finalizers_weakrefs_legacy_in_one_region);
     RUN(test_what_gives_a_pass_up);
     RUN(test_external_bytes);
     RUN(test_external_garbage_stays_bounded);
