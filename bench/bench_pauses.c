@@ -383,6 +383,7 @@ int main(int argc, char **argv)
         bench_emit("pauses", kase, n, "incr_time_stops", (double)is.time_stops);
         bench_emit("pauses", kase, n, "incr_no_time", (double)is.no_time);
         bench_emit("pauses", kase, n, "incr_early_starts", (double)is.early_starts);
+        bench_emit("pauses", kase, n, "incr_recent_passes", (double)is.recent_passes);
     }
     if (m.floating != NULL && p.nfloating > 0) {
         double mx = 0;

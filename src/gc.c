@@ -933,7 +933,7 @@ static collect_result_t collect_main(rcy_runtime_t *rt, int generation)
     if (stats) {
         rcyi_printf(rt, "gc: collecting generation %d...\n", generation);
         rcyi_printf(rt, "gc: objects in each generation: %zu %zu %zu\n", rcyi_list_size(&rt->gens[0].head),
-                    rcyi_list_size(&rt->gens[1].head), rcyi_list_size(&rt->gens[2].head));
+                    rcyi_list_size(&rt->gens[1].head), rcyi_list_size(&rt->gens[2].head) + rcyi_incr_held(rt));
         rcyi_printf(rt, "gc: objects in permanent generation: %zu\n", rcyi_list_size(&rt->permanent));
     }
 

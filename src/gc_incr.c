@@ -58,6 +58,19 @@
  * component is whole in one weakly connected component of S. Garbage made
  * during the pass, or held by younger garbage, waits for the next pass.
  *
+ * Full and recent passes. Between passes the old generation is split in
+ * two lists: `mature`, the objects the passes kept, and the old
+ * generation's own list, what was promoted since the last pass began (and
+ * what its regions left alive, and a recent pass's few survivors). A full
+ * pass takes both (mature first: the last scan's order); a recent pass,
+ * started on external bytes (pacing.h, RCYI_START_RECENT), the second
+ * alone: at the cost of those objects it frees the garbage a loop makes
+ * of objects holding buffers, which die soon after their promotion. It is
+ * sound for the same reason (the mature objects are outside its P: their
+ * references are roots). Whatever gives a pass up merges `mature` back
+ * too (rcyi_incr_abort, which walks of the lists call even between
+ * passes), so that the lists hold every tracked object again.
+ *
  * Objects in P are on no list. Every untrack goes through rcyi_list_remove,
  * which sends a tagged header here (rcyi_incr_forget: the slot of P is
  * cleared). Whatever walks the lists outside the collector (heap walks,
@@ -135,8 +148,24 @@ typedef struct rcyi_incr_s {
     unsigned starved; /* young collections in a row that left no time for the step */
 
     /* Across passes. */
+    rcy_gc_head_t mature;  /* between passes and during a recent one: the old objects the passes kept (the
+                              old generation's older part); the old generation's list then holds the ones
+                              promoted since the last pass began (and what its regions left alive) */
+    bool recent;           /* the pass examines the old generation's list alone, not `mature` */
+    uint64_t recent_bound; /* objects on that list, at most (the size of a recent pass's P) */
+    uint64_t kept_recent;  /* ... of them, those the last recent pass kept there (counted as pending then) */
+    size_t ext_start;      /* rt->ext_bytes when the pass started */
+    uint64_t ext_freed;    /* external bytes released within its steps */
+    uint64_t ext_floor;    /* the last completed pass's ext_start less its ext_freed */
+    uint64_t ticks_floor;  /* young collections when it started */
+    uint64_t ext_full;     /* ext_floor after the last full pass (or full collection) */
+    uint64_t ext_settled;  /* the lower of the last two ext_floor */
+    uint64_t recent_ticks; /* young collections the last recent pass took (0: none yet) */
     size_t ext_seen;   /* rt->ext_bytes already credited */
-    size_t ext_last;   /* rt->ext_bytes at the end of the last pass */
+    uint64_t promoted_all;   /* objects promoted into the old generation, in incremental mode */
+    uint64_t promoted_start; /* ... when the last pass started */
+    uint64_t window;         /* ... since the one before it: what the pass's old generation's list got */
+    uint64_t ext_per_promotion_fp; /* the last recent pass's ext_freed per object of its window, 8 bits */
     uint64_t live_last; /* the old generation's live size after the last pass (or full collection) */
     uint64_t census_last; /* the old generation's census then (rebase: not known yet) */
     bool rebase;          /* census_last is to be read at the next generation-1 collection */
@@ -313,9 +342,10 @@ static rcyi_incr_t *state(rcy_runtime_t *rt)
         in->bytes_per_obj = 64;
         rcyi_list_init(&in->pending);
         rcyi_list_init(&in->scanned);
+        rcyi_list_init(&in->mature);
         in->live_last = (uint64_t)rt->long_lived_total;
         in->rebase = true;
-        in->ext_last = in->ext_seen = 0; /* bytes charged before count as growth */
+        in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = 0; /* bytes charged before count as growth */
     }
     return rt->incr;
 }
@@ -395,11 +425,28 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->one = false;
 }
 
+/* The old generation whole on its list again: `mature` in front (the
+   last scan's order, then what was promoted since). */
+static void mature_back(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    if (rcyi_list_is_empty(&in->mature))
+        return;
+    rcyi_list_merge(old, &in->mature);
+    rcyi_list_merge(&in->mature, old);
+    in->recent_bound = (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
+    in->kept_recent = 0;
+}
+
 void rcyi_incr_abort(rcy_runtime_t *rt)
 {
     rcyi_incr_t *in = rt->incr;
-    if (in == NULL || in->phase == IDLE)
+    if (in == NULL)
         return;
+    if (in->phase == IDLE) {
+        mature_back(rt, in);
+        return;
+    }
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
     for (size_t i = p_first(in); i < p_end(in); i++) {
         rcy_object_t *o = p_get(in, i);
@@ -414,14 +461,18 @@ void rcyi_incr_abort(rcy_runtime_t *rt)
     rcyi_pacer_end(&in->pacer);
     in->phase = IDLE;
     in->st.aborted++;
+    mature_back(rt, in);
 }
 
 size_t rcyi_incr_held(const rcy_runtime_t *rt)
 {
     const rcyi_incr_t *in = rt->incr;
-    if (in == NULL || in->phase == IDLE)
+    if (in == NULL)
         return 0;
-    size_t n = rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
+    size_t n = rcyi_list_size(&in->mature);
+    if (in->phase == IDLE)
+        return n;
+    n += rcyi_list_size(&in->pending) + rcyi_list_size(&in->scanned);
     for (size_t i = p_first(in); i < p_end(in); i++)
         n += p_get(in, i) != NULL;
     return n;
@@ -1363,15 +1414,27 @@ static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
     uint64_t est = work / (per > 0 ? per : 1) + 1;
     s.pass_ticks = in->pass_ticks > est ? in->pass_ticks : est;
     s.ext_now = rt->ext_bytes;
-    s.ext_last = in->ext_last;
-    s.ext_ticks = in->ticks - in->ticks_last;
+    s.ext_per_promotion_fp = in->ext_per_promotion_fp;
     s.bytes_per_obj = in->bytes_per_obj;
+    s.ext_floor = in->ext_floor;
+    s.ext_full = in->ext_full;
+    s.ext_settled = in->ext_settled;
+    s.floor_ticks = in->ticks - in->ticks_floor;
+    uint64_t rwork = (in->recent_bound * in->work_per_obj_fp >> 8) + 1;
+    s.recent_ticks = in->recent_ticks > 0 ? in->recent_ticks : rwork / (per > 0 ? per : 1) + 1;
     return s;
 }
 
-static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
+static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in, bool recent)
 {
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
+    /* A recent pass takes the old generation's list alone (what was
+       promoted since the last pass began); a full one `mature` first. With
+       nothing mature (no pass or full collection yet, or after a pass
+       given up), a recent pass would be a full one: it is. */
+    in->recent = recent && !rcyi_list_is_empty(&in->mature);
+    if (!in->recent)
+        rcyi_list_merge(&in->mature, &in->pending);
     rcyi_list_merge(old, &in->pending);
     in->phase = SNAPSHOT;
     in->pos = in->len = in->end = in->top = in->m = in->freed = 0;
@@ -1386,7 +1449,8 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     /* P at the size the old generation should have (its survivors and the
        promotions since: an upper bound but for objects that died), so that
        it is not copied while it grows (peak memory). */
-    size_t want = (size_t)(rt->long_lived_total + rt->long_lived_pending) + 1024;
+    uint64_t old_size = in->recent ? in->recent_bound : (uint64_t)(rt->long_lived_total + rt->long_lived_pending);
+    size_t want = (size_t)old_size + 1024;
     /* And room for what SCAN moves to P's end (scan_again): pages not
        written are not resident, so the room costs no memory unless used. */
     want += want / 16;
@@ -1409,7 +1473,11 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
        collections after it are free of steps); the bank cap and the
        trickle bound it the other way. */
     rcyi_sched_t sc = sched_now(rt, in);
-    uint64_t live = sc.total + sc.pending;
+    in->ext_start = rt->ext_bytes;
+    in->ext_freed = 0;
+    in->window = in->promoted_all - in->promoted_start;
+    in->promoted_start = in->promoted_all;
+    uint64_t live = in->recent ? in->recent_bound : sc.total + sc.pending;
     uint64_t work = (live * in->work_per_obj_fp >> 8) + 1;
     uint64_t promotions = sc.total / CREDIT_DEN;
     uint64_t room = rcyi_sched_allowed(&sc) > sc.grown ? rcyi_sched_allowed(&sc) - sc.grown : 0;
@@ -1424,37 +1492,72 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 
 static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
-    /* The old generation: what the scan returned, in its order, then what
-       was promoted meanwhile (and what the regions left alive). */
+    /* What the scan returned, in its order, joins `mature` (is all of it,
+       after a full pass); the old generation's list keeps what was
+       promoted meanwhile and what the regions left alive: the next recent
+       pass's. A recent pass's survivors stay there for the next one too
+       (objects promoted shortly before it began may be alive then and die
+       soon after) while they are few: at most a sixteenth of the old
+       generation's live size, so that a recent pass never examines more
+       than that and its garbage. */
+    intptr_t kept = (intptr_t)(in->returned + in->survivors);
+    bool stay = in->recent && (uint64_t)kept <= in->live_last / 16;
     rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    rcyi_list_merge(old, &in->scanned);
-    rcyi_list_merge(&in->scanned, old);
+    if (stay) {
+        rcyi_list_merge(old, &in->scanned);
+        rcyi_list_merge(&in->scanned, old);
+    } else {
+        rcyi_list_merge(&in->scanned, &in->mature);
+    }
     free_arrays(rt, in);
     double now = now_seconds();
     in->phase = IDLE;
     uint64_t work = in->pacer.pass_work;
-    if (in->snapshot > 0)
-        in->work_per_obj_fp = (work << 8) / in->snapshot + 1;
     rcyi_pacer_end(&in->pacer);
     /* The pass's length in young collections, and its work per young
        collection (what the next pass's length is estimated from);
        a backstop's synchronous finish says nothing of either. */
     uint64_t ticks = in->ticks - in->ticks_at_start + 1;
-    if (!in->sync) {
-        in->pass_ticks = ticks;
-        in->units_per_tick = work / ticks + 1;
-    }
-
-    /* Counters: one collection of the oldest generation. */
-    rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
     intptr_t promoted = rt->long_lived_pending - in->pending_at_start;
-    rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
-    rt->long_lived_pending = promoted > 0 ? promoted : 0;
-    in->live_last = (uint64_t)rt->long_lived_total;
-    in->rebase = true; /* at the next generation-1 collection */
-    in->grown = in->grown_ticks = 0;
-    in->ticks_last = in->ticks;
-    in->ext_last = rt->ext_bytes;
+    in->recent_bound = (uint64_t)(promoted > 0 ? promoted : 0) + (stay ? (uint64_t)kept : in->survivors);
+    uint64_t floor = in->ext_start > in->ext_freed ? in->ext_start - in->ext_freed : 0;
+    in->ext_settled = floor < in->ext_floor ? floor : in->ext_floor;
+    in->ext_floor = floor;
+    in->ticks_floor = in->ticks_at_start;
+    if (in->recent) {
+        /* Part of the old generation: compat mode's counters and the
+           tracked heap's baseline stay the last full pass's. */
+        if (!in->sync)
+            in->recent_ticks = ticks;
+        if (in->window > 0)
+            in->ext_per_promotion_fp = ((uint64_t)in->ext_freed << 8) / in->window;
+        /* Compat mode's 25 % rule counts the objects that survived the
+           young collections since the last full collection: of those this
+           pass examined (its window, and what the last recent pass kept,
+           counted then), only the ones it kept still count, as the
+           survivors of a generation (CPython's own count). */
+        intptr_t before = in->pending_at_start - (intptr_t)in->window - (intptr_t)in->kept_recent;
+        rt->long_lived_pending = (before > 0 ? before : 0) + kept + (promoted > 0 ? promoted : 0);
+        in->kept_recent = stay ? (uint64_t)kept : 0;
+        in->st.recent_passes++;
+    } else {
+        if (in->snapshot > 0)
+            in->work_per_obj_fp = (work << 8) / in->snapshot + 1;
+        if (!in->sync) {
+            in->pass_ticks = ticks;
+            in->units_per_tick = work / ticks + 1;
+        }
+        in->kept_recent = 0;
+        /* Counters: one collection of the oldest generation. */
+        rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
+        rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
+        rt->long_lived_pending = promoted > 0 ? promoted : 0;
+        in->live_last = (uint64_t)rt->long_lived_total;
+        in->rebase = true; /* at the next generation-1 collection */
+        in->grown = in->grown_ticks = 0;
+        in->ticks_last = in->ticks;
+        in->ext_full = in->ext_settled = in->ext_floor;
+    }
 
     rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
     st->collections++;
@@ -1500,6 +1603,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     double t0 = now_seconds();
+    size_t ext0 = rt->ext_bytes; /* what the steps release is what the pass freed */
     while (in->phase != IDLE && !step_over(in)) {
         switch (in->phase) {
         case SNAPSHOT: phase_snapshot(rt, in); break;
@@ -1518,12 +1622,16 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->in_steps += d;
             in->steps++;
             in->st.steps++;
+            if (ext0 > rt->ext_bytes)
+                in->ext_freed += ext0 - rt->ext_bytes;
             complete_pass(rt, in);
             return;
         }
     }
     if (in->phase != IDLE) {
         double d = now_seconds() - t0;
+        if (ext0 > rt->ext_bytes)
+            in->ext_freed += ext0 - rt->ext_bytes;
         in->in_steps += d;
         in->steps++;
         in->st.steps++;
@@ -1540,6 +1648,10 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
     if (in == NULL)
         return;
     in->ticks++;
+    if (promoted > 0) {
+        in->recent_bound += (uint64_t)promoted;
+        in->promoted_all += (uint64_t)promoted;
+    }
     if (generation >= 1) {
         /* The young generations are empty: the census is the old
            generation's. The baseline after a pass is read here too (what
@@ -1564,7 +1676,7 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
             return;
         if (why == RCYI_START_GROWTH)
             in->st.early_starts++;
-        start_pass(rt, in);
+        start_pass(rt, in, why == RCYI_START_RECENT);
         in->ext_seen = rt->ext_bytes;
     }
     /* Credit: this collection's promotions, the external bytes charged
@@ -1647,7 +1759,14 @@ void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
     in->rebase = false;
     in->grown = in->grown_ticks = 0;
     in->ticks_last = in->ticks;
-    in->ext_last = in->ext_seen = rt->ext_bytes;
+    in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = rt->ext_bytes;
+    in->ticks_floor = in->ticks;
+    /* The old generation (every tracked object but the permanent ones
+       now) is mature: a recent pass examines what is promoted from here. */
+    if (rt->gc_mode == RCY_GC_INCREMENTAL && !rt->tearing_down) {
+        rcyi_list_merge(&rt->gens[RCY_NUM_GENERATIONS - 1].head, &in->mature);
+        in->recent_bound = in->kept_recent = 0;
+    }
 }
 
 /* ---- Public ------------------------------------------------------------ */

@@ -167,13 +167,34 @@ uint64_t rcyi_sched_allowed(const rcyi_sched_t *s)
     return sat_add(fraction(s->live_last, RCYI_SCHED_GROWTH_NUM, RCYI_SCHED_GROWTH_DEN), s->slack);
 }
 
+/* The heap's bytes: the old generation's at the last full pass, and the
+   external bytes the last pass left. */
+static uint64_t heap_bytes(const rcyi_sched_t *s)
+{
+    uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
+    return sat_add(sat_mul(s->live_last, bpo), s->ext_floor);
+}
+
+uint64_t rcyi_sched_bytes_allowed(const rcyi_sched_t *s)
+{
+    /* The external bytes may double the heap's bytes, or grow by what
+       compat mode (which bounds them only through its 25 % rule on
+       promotions) would let accumulate: the bytes per promotion the last
+       recent pass freed, over compat mode's window. */
+    uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
+    uint64_t base = heap_bytes(s);
+    uint64_t compat = sat_mul(s->total / 4, s->ext_per_promotion_fp) >> 8;
+    if (s->ext_per_promotion_fp > 0 && s->total / 4 > UINT64_MAX / s->ext_per_promotion_fp)
+        compat = UINT64_MAX;
+    return sat_add(base > compat ? base : compat, sat_mul(s->slack, bpo));
+}
+
 static bool bytes_backstop(const rcyi_sched_t *s)
 {
-    /* The external bytes may double the heap's bytes at the last pass
-       (compat mode does not bound them at all). */
-    uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
-    uint64_t base = sat_add(sat_mul(s->live_last, bpo), s->ext_last);
-    return s->ext_now > s->ext_last && s->ext_now - s->ext_last > sat_add(base, sat_mul(s->slack, bpo));
+    /* (From the lower of the two floors: a recent pass's leaves older
+       garbage behind.) */
+    uint64_t floor = s->ext_floor < s->ext_full ? s->ext_floor : s->ext_full;
+    return s->ext_now > floor && s->ext_now - floor > rcyi_sched_bytes_allowed(s);
 }
 
 int rcyi_sched_start(const rcyi_sched_t *s)
@@ -198,17 +219,25 @@ int rcyi_sched_start(const rcyi_sched_t *s)
     }
     if (counted && s->grown > allowed)
         return RCYI_START_GROWTH;
-    uint64_t bpo = s->bytes_per_obj == 0 ? 1 : s->bytes_per_obj;
-    uint64_t base = sat_add(sat_mul(s->live_last, bpo), s->ext_last);
-    if (s->ext_now > s->ext_last) {
-        double bytes = (double)(s->ext_now - s->ext_last);
-        if (s->ext_ticks > 0)
-            bytes += bytes / (double)s->ext_ticks * ahead;
+    /* External bytes over what the last pass left, at their rate since it
+       started, by the end of a recent pass. */
+    uint64_t base = heap_bytes(s);
+    /* What recent passes leave grew by a quarter since the last full pass:
+       older garbage (or live bytes, which a full pass then counts in its
+       floor). */
+    if (s->ext_settled > s->ext_full && s->ext_settled - s->ext_full > base / 4 + 65536)
+        return RCYI_START_BYTES;
+    if (s->ext_now > s->ext_floor) {
+        double bytes = (double)(s->ext_now - s->ext_floor);
+        double len = 1.25 * (double)s->recent_ticks;
+        if (s->floor_ticks > 0)
+            bytes += bytes / (double)s->floor_ticks * len;
         if (bytes > (double)(base / 8 + 65536))
-            return RCYI_START_BYTES;
+            return RCYI_START_RECENT;
     }
     return bytes_backstop(s) ? RCYI_START_BYTES : RCYI_START_NO;
 }
+
 
 bool rcyi_sched_backstop(const rcyi_sched_t *s)
 {

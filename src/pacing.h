@@ -136,18 +136,34 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
      collections), would reach the allowed growth, and the count would be
      past its threshold by then (RCYI_START_GROWTH; the rate is measured
      over two generation-1 collections at least);
-   - or when external bytes grew, or at their rate since the last pass
-     would grow over 5/4 of a pass, by 1/8 of the heap's bytes at the last
-     pass (RCYI_START_BYTES: where a program makes external garbage that
-     fast, passes run back to back, since what is made during a pass
-     waits for the next one);
+   - or when the external bytes outstanding grew, or at their rate would
+     grow by the end of a recent pass (5/4 of the last one's length), by 1/8 of
+     the heap's bytes (tracked and external), counted from what the last
+     pass of either kind left: the external bytes at its start less those
+     it freed (so that what was charged during a pass counts as growth,
+     since the garbage made then waits for the next one). Such a pass is
+     a recent one (RCYI_START_RECENT): it examines only the objects
+     promoted since the last pass began (and those the last recent pass
+     kept), where a program's external garbage is (objects holding buffers
+     die young or soon after their promotion), at the cost of those
+     objects alone;
+   - a full pass when what the recent passes leave (the lower of their
+     last two floors) grew, since the last full pass, by 1/4 of the heap's
+     bytes (RCYI_START_BYTES): the garbage holding the bytes is older (or
+     the bytes are live, and the full pass's floor counts them);
    - the backstop: the tracked heap outgrew the last pass's live size by
      1/4 (RCYI_SCHED_GROWTH_NUM/DEN) plus the young generations' size,
      once compat mode would have collected too (the count past its
      threshold: tracked growth beyond 1/4 implies the 25 % rule, since
      every object of the old generation was promoted); or the external
-     bytes grew by the heap's bytes at the last pass (they may double
-     it). */
+     bytes outstanding grew, over what the last pass or the last full pass
+     left (the lower), by the heap's
+     bytes or by what compat mode would let accumulate, whichever is more
+     (rcyi_sched_bytes_allowed: the garbage a pass that is running makes
+     waits for the next, so while a full pass runs they grow at the
+     program's rate; compat mode lets them grow over its whole window of a
+     quarter of the survivors in promotions, at the rate the last recent
+     pass measured by what it freed). */
 
 #define RCYI_SCHED_GROWTH_NUM 1 /* the growth allowed: 1/4 of the live size (compat's 25 % rule) */
 #define RCYI_SCHED_GROWTH_DEN 4
@@ -164,13 +180,24 @@ typedef struct rcyi_sched_s {
     uint64_t pass_ticks; /* young collections a pass is expected to take */
     uint64_t gen1_every; /* young collections per generation-1 collection (threshold1 + 1, >= 1) */
     /* External bytes. */
-    uint64_t ext_now, ext_last; /* charged now, and when the last pass ended */
-    uint64_t ext_ticks;         /* young collections since it ended */
-    uint64_t bytes_per_obj;     /* the heap's bytes per object (> 0) */
+    uint64_t ext_now;       /* charged now */
+    uint64_t ext_floor;     /* what the last pass (of either kind, or full collection) left: the bytes at its
+                               start less those it freed */
+    uint64_t floor_ticks;   /* young collections since that pass started */
+    uint64_t ext_full;      /* ... what the last full pass (or full collection) left */
+    uint64_t ext_settled;   /* the lower of the last two floors (one pass's also counts the garbage made
+                               during it, which the next frees) */
+    uint64_t bytes_per_obj; /* the heap's bytes per object (> 0) */
+    uint64_t ext_per_promotion_fp; /* external bytes the last recent pass freed per object promoted in the
+                                      window it examined, 8 fixed-point bits (0: none yet) */
+    uint64_t recent_ticks;  /* young collections a recent pass is expected to take */
 } rcyi_sched_t;
 
-enum { RCYI_START_NO = 0, RCYI_START_COMPAT, RCYI_START_GROWTH, RCYI_START_BYTES };
+enum { RCYI_START_NO = 0, RCYI_START_COMPAT, RCYI_START_GROWTH, RCYI_START_BYTES, RCYI_START_RECENT };
 
+
+/* The growth of the external bytes the backstop allows. */
+RCYI_PACER_FUNC uint64_t rcyi_sched_bytes_allowed(const rcyi_sched_t *s);
 /* The growth of the tracked heap the backstop allows, in objects. */
 RCYI_PACER_FUNC uint64_t rcyi_sched_allowed(const rcyi_sched_t *s);
 /* Whether a pass should start now (RCYI_START_NO: not yet), and why. */

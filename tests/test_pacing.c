@@ -351,32 +351,109 @@ TEST(test_start_on_extrapolated_growth)
     CHECK(!rcyi_sched_backstop(&s));
 }
 
-/* External bytes: a pass starts when they grew by an eighth of the
-   heap's bytes at the last pass (64,001,000 here) and 64 KiB, or would at
-   their rate so far within 5/4 of a pass; the backstop fires when they
-   grew by all of them and the slack's worth, whatever the count. */
-TEST(test_external_bytes_schedule)
+/* External bytes: a pass starts when the bytes outstanding grew over what
+   the last pass left (the floor) by an eighth of the heap's bytes (its
+   objects' and the floor: 64,001,000 here) and 64 KiB, or would at their
+   rate since that pass started within 5/4 of the pass to start: a recent
+   one (over the objects promoted since the last pass began). */
+TEST(test_external_bytes_start_a_recent_pass)
 {
     rcyi_sched_t s = sched_base();
-    s.ext_last = 1000;
+    s.ext_floor = s.ext_full = 1000;
+    s.recent_ticks = 100;
     s.ext_now = 1000 + 64001000 / 8 + 65536;
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
     s.ext_now++;
-    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_RECENT);
     /* 4,000,000 over 100 young collections: 9,000,000 by the end of a
-       pass (125 more), past 8,065,661. */
+       recent pass (125 more), past 8,065,661. */
     s.ext_now = 1000 + 4000000;
-    s.ext_ticks = 100;
-    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
-    s.ext_ticks = 200; /* at half the rate: 6,500,000 */
+    s.floor_ticks = 100;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_RECENT);
+    s.floor_ticks = 200; /* at half the rate: 6,500,000 */
     CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
-    s.ext_now = 1000 + 64000000 + 1000 + 64 * 7700;
+    /* A recent pass of 10 young collections: 4,500,000, not yet (a full
+       pass's length, pass_ticks, does not count). */
+    s.floor_ticks = 100;
+    s.recent_ticks = 10;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* Compat mode's rule comes first. */
+    s.count = 11;
+    s.pending = 250000;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_COMPAT);
+    s.count = 5;
+    s.pending = 0;
+    /* Released bytes (below the floor): nothing. */
+    s.ext_now = 10;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    CHECK(!rcyi_sched_backstop(&s));
+}
+
+/* What the recent passes leave (the lower of their last two floors: one
+   pass's counts the garbage made during it) grew over what the last full
+   pass left by a quarter of the heap's bytes: older garbage, or live
+   bytes: a full pass, whatever the bytes outstanding now. */
+TEST(test_external_bytes_floor_rise_starts_a_full_pass)
+{
+    rcyi_sched_t s = sched_base();
+    s.ext_full = 0;
+    s.recent_ticks = 10;
+    /* Heap bytes 64,000,000 + floor (20,000,000): 21,000,000 + 65,536. */
+    s.ext_floor = s.ext_now = 20000000;
+    s.ext_settled = 21065536;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    s.ext_settled++;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_BYTES);
+    s.ext_full = 1;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* One floor alone that high: not yet (the settled one is lower). */
+    s.ext_full = 0;
+    s.ext_floor = s.ext_now = 30000000;
+    s.ext_settled = 1000;
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+}
+
+/* The backstop: the bytes outstanding over the lower floor grew by the
+   heap's bytes and the slack's worth (64,001,000 + 492,800), or by what
+   compat mode would let accumulate if more: the bytes per promotion the
+   last recent pass freed, over a quarter of the old generation in
+   promotions (250,000 here); whatever the count. */
+TEST(test_external_bytes_backstop)
+{
+    rcyi_sched_t s = sched_base();
+    s.ext_floor = s.ext_full = 1000;
+    CHECK_EQ(rcyi_sched_bytes_allowed(&s), 64001000 + 492800);
+    s.ext_now = 1000 + 64001000 + 492800;
     CHECK(!rcyi_sched_backstop(&s));
     s.ext_now++;
     CHECK(rcyi_sched_backstop(&s));
-    /* Released bytes (below the last pass's): nothing. */
-    s.ext_now = 10;
-    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_NO);
+    /* (A recent pass starts, and the backstop then finishes it at once.) */
+    CHECK_EQ(rcyi_sched_start(&s), RCYI_START_RECENT);
+    /* From the lower floor: recent passes left more than the full pass
+       (the heap's bytes count the last pass's floor: 66,000,000). */
+    s.ext_floor = 2000000;
+    s.ext_now = 1000 + 66000000 + 492800;
+    CHECK(!rcyi_sched_backstop(&s));
+    s.ext_now++;
+    CHECK(rcyi_sched_backstop(&s));
+    s.ext_full = 2000000;
+    CHECK(!rcyi_sched_backstop(&s));
+    /* 300 bytes freed per promotion: compat mode would let 75,000,000
+       accumulate, more than the heap's bytes. */
+    s.ext_floor = s.ext_full = 1000;
+    s.ext_per_promotion_fp = 300 << 8;
+    CHECK_EQ(rcyi_sched_bytes_allowed(&s), 75000000 + 492800);
+    s.ext_now = 1000 + 75000000 + 492800;
+    CHECK(!rcyi_sched_backstop(&s));
+    s.ext_now++;
+    CHECK(rcyi_sched_backstop(&s));
+    /* ... 200 bytes: 50,000,000, less than the heap's: the heap's. */
+    s.ext_per_promotion_fp = 200 << 8;
+    CHECK_EQ(rcyi_sched_bytes_allowed(&s), 64001000 + 492800);
+    /* Saturation instead of overflow. */
+    s.ext_per_promotion_fp = UINT64_MAX;
+    s.total = UINT64_MAX;
+    CHECK_EQ(rcyi_sched_bytes_allowed(&s), UINT64_MAX);
     CHECK(!rcyi_sched_backstop(&s));
 }
 
@@ -393,6 +470,8 @@ int main(void)
     RUN(test_random_ledger);
     RUN(test_start_as_compat_mode_collects);
     RUN(test_start_on_extrapolated_growth);
-    RUN(test_external_bytes_schedule);
+    RUN(test_external_bytes_start_a_recent_pass);
+    RUN(test_external_bytes_floor_rise_starts_a_full_pass);
+    RUN(test_external_bytes_backstop);
     return harness_summary();
 }
