@@ -1200,6 +1200,26 @@ static void phase_release(rcyi_incr_t *in)
     in->phase = DONE;
 }
 
+/* A region's counts, in the pass's report and at once in the oldest
+   generation's stats: a pass given up after some of its regions (by an
+   explicit full collection, a heap walk, a finalizer that walks) has
+   freed what it freed, and the stats count every object the collector
+   freed (test_threads: the generations' collected add up to the garbage
+   made); only a completed pass counts as a collection. rt->incr may have
+   been given up during the region (in->phase is IDLE): the report is
+   then not made. */
+static void count_region(rcy_runtime_t *rt, rcyi_incr_t *in, const rcyi_region_result_t *res)
+{
+    in->collected += res->collected;
+    in->uncollectable += res->uncollectable;
+    in->candidates += res->candidates;
+    in->survivors += (size_t)(res->candidates - res->unreachable);
+    rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
+    st->collected += res->collected;
+    st->uncollectable += res->uncollectable;
+    st->candidates += res->candidates;
+}
+
 /* COLLECT when S is one region (in->one): S is gathered into the region
    and its trial deletion begun in the same walk, update_refs and
    subtract_refs fused as in a full collection (update_and_subtract_refs):
@@ -1320,10 +1340,7 @@ static void collect_one(rcy_runtime_t *rt, rcyi_incr_t *in)
         rcyi_region_result_t res;
         rcyi_gc_collect_region_counted(rt, &region, &rt->gens[RCY_NUM_GENERATIONS - 1].head, v.candidates,
                                        v.zeros, &res);
-        in->collected += res.collected;
-        in->uncollectable += res.uncollectable;
-        in->candidates += res.candidates;
-        in->survivors += (size_t)(res.candidates - res.unreachable);
+        count_region(rt, in, &res);
     }
 }
 
@@ -1370,13 +1387,7 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     if (gathered > 0) {
         rcyi_region_result_t res;
         rcyi_gc_collect_region(rt, &region, &rt->gens[RCY_NUM_GENERATIONS - 1].head, &res);
-        /* rt->incr may have been given up meanwhile (in->phase is IDLE):
-           the counts still belong to this pass's report, which is not
-           made. */
-        in->collected += res.collected;
-        in->uncollectable += res.uncollectable;
-        in->candidates += res.candidates;
-        in->survivors += (size_t)(res.candidates - res.unreachable);
+        count_region(rt, in, &res);
     }
     if (in->phase == COLLECT && in->pos == in->m)
         release_begin(rt, in); /* then the caller completes the pass */
@@ -1560,10 +1571,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 
     rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
-    st->collections++;
-    st->collected += in->collected;
-    st->uncollectable += in->uncollectable;
-    st->candidates += in->candidates;
+    st->collections++; /* (its counts were added as its regions were collected: count_region) */
     st->duration += in->in_steps;
 
     in->st.passes++;

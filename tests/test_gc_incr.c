@@ -1037,6 +1037,81 @@ TEST(test_many_suspects_collected_in_bounded_regions)
     test_runtime_end(rt);
 }
 
+/* A pass given up by an explicit full collection after some of its
+   regions were collected: what they freed is in the oldest generation's
+   stats all the same (the generations' collected add up to every object
+   the collector freed, as test_threads checks), and the pass does not
+   count as a collection. */
+TEST(test_given_up_pass_counts_what_it_freed)
+{
+    rcy_runtime_t *rt = incr_runtime(300);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    rcy_type_t *ft = node_type_with(rt, "Finalized", fin_plain, NULL);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 500, PAIRS = 2000 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t **pairs = calloc(PAIRS, sizeof *pairs);
+    CHECK(pairs != NULL);
+    if (pairs == NULL)
+        return;
+    for (long i = 0; i < PAIRS; i++) {
+        node_t *x = node_new(ft, i), *y = node_new(ft, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(y));
+        pairs[i] = x;
+    }
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1); /* all old */
+    rcy_gc_stats_t before[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(before);
+    rcy_gc_get_stats(rt, before);
+    finalized = 0;
+    for (long i = 0; i < PAIRS; i++)
+        rcy_decref(OB(pairs[i]));
+    free(pairs);
+    /* Churn until a pass has freed some of the pairs, not all. */
+    long churned = 0;
+    while (churned < 4000000 && !(finalized > 0 && istats(rt).in_pass)) {
+        churn(t, ring, 10);
+        churned += 10;
+    }
+    CHECK(finalized > 0 && finalized < 2 * PAIRS);
+    CHECK(istats(rt).in_pass);
+    uint64_t passes = istats(rt).passes, aborted = istats(rt).aborted;
+    rcy_gc_stats_t mid[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(mid);
+    rcy_gc_get_stats(rt, mid);
+    CHECK(mid[2].collected - before[2].collected >= finalized); /* counted as they were freed */
+    rcy_gc_collect(rt, 2); /* gives the pass up, frees the rest */
+    CHECK_EQ(istats(rt).aborted, aborted + 1);
+    CHECK_EQ(istats(rt).passes, passes);
+    CHECK_EQ(finalized, 2 * PAIRS);
+    rcy_gc_stats_t after[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(after);
+    rcy_gc_get_stats(rt, after);
+    intptr_t freed = 0;
+    for (int g = 0; g < RCY_GC_GENERATIONS; g++)
+        freed += after[g].collected - before[g].collected;
+    /* The pairs and each churn iteration's young self-cycle, every one
+       counted once. */
+    CHECK_EQ(freed, 2 * PAIRS + churned);
+    CHECK_EQ(after[2].collections, mid[2].collections + 1); /* the full collection, not the pass */
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 /* A program that makes old garbage fast (pairs that live long enough to
    be promoted, then die in a cycle) over a large live heap, with steps of
    100 units (a pass takes thousands of young collections): the tracked
@@ -1247,6 +1322,7 @@ int main(void)
     RUN(test_wide_array);
     RUN(test_large_suspected_set_is_one_region);
     RUN(test_many_suspects_collected_in_bounded_regions);
+    RUN(test_given_up_pass_counts_what_it_freed);
     RUN(test_fast_growth_starts_a_pass_early);
     return harness_summary();
 }
