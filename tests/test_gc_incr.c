@@ -965,6 +965,34 @@ TEST(test_large_suspected_set_is_one_region)
     test_runtime_end(rt);
 }
 
+/* A live chain of `live` nodes of t (its head returned) and `npairs`
+   two-node cycles of ft, all made old (two generation-1 collections);
+   *pairs holds one reference to each cycle, for the caller to drop (NULL
+   when short of memory: the cycles are then not made). */
+static node_t *chain_and_old_pairs(rcy_runtime_t *rt, rcy_type_t *t, rcy_type_t *ft, long live, long npairs,
+                                   node_t ***pairs)
+{
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < live; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t **held = calloc((size_t)npairs, sizeof *held);
+    for (long i = 0; held != NULL && i < npairs; i++) {
+        node_t *x = node_new(ft, i), *y = node_new(ft, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(y));
+        held[i] = x;
+    }
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1); /* all old */
+    *pairs = held;
+    return head;
+}
+
 /* A suspected set larger than half of the old generation, made of many
    small components (2,000 old two-node cycles beside 500 live nodes, as
    in a small heap's passes or the garbage made while a long pass ran):
@@ -1002,26 +1030,11 @@ TEST(test_many_suspects_collected_in_bounded_regions)
     enum { LIVE = 500, PAIRS = 2000 };
     collections_started = fin_seen_at = fin_distinct = fin_runs = 0;
     rcy_gc_callback_add(rt, count_starts, NULL);
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
-    node_t **pairs = calloc(PAIRS, sizeof *pairs);
+    node_t **pairs = NULL;
+    node_t *head = chain_and_old_pairs(rt, t, ft, LIVE, PAIRS, &pairs);
     CHECK(pairs != NULL);
     if (pairs == NULL)
         return;
-    for (long i = 0; i < PAIRS; i++) {
-        node_t *x = node_new(ft, i), *y = node_new(ft, -i);
-        node_set_a(x, y);
-        node_set_a(y, x);
-        rcy_decref(OB(y));
-        pairs[i] = x;
-    }
-    rcy_gc_collect(rt, 1);
-    rcy_gc_collect(rt, 1); /* all old */
     for (long i = 0; i < PAIRS; i++)
         rcy_decref(OB(pairs[i]));
     free(pairs);
@@ -1052,26 +1065,11 @@ TEST(test_given_up_pass_counts_what_it_freed)
     rcy_type_t *ft = node_type_with(rt, "Finalized", fin_plain, NULL);
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 500, PAIRS = 2000 };
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
-    node_t **pairs = calloc(PAIRS, sizeof *pairs);
+    node_t **pairs = NULL;
+    node_t *head = chain_and_old_pairs(rt, t, ft, LIVE, PAIRS, &pairs);
     CHECK(pairs != NULL);
     if (pairs == NULL)
         return;
-    for (long i = 0; i < PAIRS; i++) {
-        node_t *x = node_new(ft, i), *y = node_new(ft, -i);
-        node_set_a(x, y);
-        node_set_a(y, x);
-        rcy_decref(OB(y));
-        pairs[i] = x;
-    }
-    rcy_gc_collect(rt, 1);
-    rcy_gc_collect(rt, 1); /* all old */
     rcy_gc_stats_t before[RCY_GC_GENERATIONS];
     rcy_gc_stats_init(before);
     rcy_gc_get_stats(rt, before);
