@@ -1114,7 +1114,10 @@ static void collect_core(rcy_runtime_t *rt, rcy_gc_head_t *young, rcy_gc_head_t 
     *out = res;
 }
 
-void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old, rcyi_region_result_t *res)
+/* Both region collections: counted NULL, the whole trial deletion;
+   else its counts so far (rcyi_gc_collect_region_counted). */
+static void collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old, const counted_t *counted,
+                           rcyi_region_result_t *res)
 {
     bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !rt->tearing_down_final;
     collect_result_t r;
@@ -1124,7 +1127,7 @@ void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_hea
        beside the pass's own array (peak memory). */
     bool fixed = rt->scan_order_fixed;
     rt->scan_order_fixed = true;
-    collect_core(rt, region, old, -1, false, false, saveall, now_seconds(), NULL, &r);
+    collect_core(rt, region, old, -1, false, false, saveall, now_seconds(), counted, &r);
     rt->scan_order_fixed = fixed;
 #if RCY_DEBUG >= 1
     rcyi_validate_list_tail(rt, old, 2 * (size_t)r.candidates + 64);
@@ -1135,20 +1138,16 @@ void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_hea
     res->unreachable = r.unreachable;
 }
 
+void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old, rcyi_region_result_t *res)
+{
+    collect_region(rt, region, old, NULL, res);
+}
+
 void rcyi_gc_collect_region_counted(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
                                     intptr_t candidates, intptr_t zeros, rcyi_region_result_t *res)
 {
-    bool saveall = (rt->debug & RCY_DEBUG_SAVEALL) != 0 && !rt->tearing_down_final;
-    collect_result_t r;
     counted_t counted = {candidates, zeros};
-    collect_core(rt, region, old, -1, false, false, saveall, now_seconds(), &counted, &r);
-#if RCY_DEBUG >= 1
-    rcyi_validate_list_tail(rt, old, 2 * (size_t)r.candidates + 64);
-#endif
-    res->collected = r.collected;
-    res->uncollectable = r.uncollectable;
-    res->candidates = r.candidates;
-    res->unreachable = r.unreachable;
+    collect_region(rt, region, old, &counted, res);
 }
 
 static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info)

@@ -32,6 +32,20 @@ static rcy_runtime_t *incr_runtime(size_t step)
     return rt;
 }
 
+/* incr_runtime's, with the allocator `a` (NULL when it cannot be made). */
+static rcy_runtime_t *hooked_runtime(size_t step, rcy_allocator_t a)
+{
+    rcy_config_t cfg;
+    rcy_config_init(&cfg);
+    cfg.gc_mode = RCY_GC_INCREMENTAL;
+    cfg.incr_step_work = step;
+    cfg.allocator = a;
+    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    if (rt != NULL)
+        rcy_gc_set_threshold(rt, 20, 3, 3);
+    return rt;
+}
+
 static rcy_gc_incr_stats_t istats(rcy_runtime_t *rt)
 {
     rcy_gc_incr_stats_t s;
@@ -331,19 +345,10 @@ TEST(test_scanned_again_does_not_grow_the_pass_array)
 {
     enum { CHAIN = 2000, ROOTS = 40000 };
     grow_count_t c = {4 * (CHAIN + ROOTS), 0};
-    rcy_config_t cfg;
-    rcy_config_init(&cfg);
-    cfg.gc_mode = RCY_GC_INCREMENTAL;
-    cfg.incr_step_work = 500;
-    cfg.allocator.malloc_fn = gc_malloc;
-    cfg.allocator.realloc_fn = gc_realloc;
-    cfg.allocator.free_fn = gc_free;
-    cfg.allocator.ctx = &c;
-    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    rcy_runtime_t *rt = hooked_runtime(500, (rcy_allocator_t){gc_malloc, gc_realloc, gc_free, &c});
     CHECK(rt != NULL);
     if (rt == NULL)
         return;
-    rcy_gc_set_threshold(rt, 20, 3, 3);
     rcy_type_t *t = node_type_with(rt, "Node", NULL, NULL);
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     rcy_object_t **chain = calloc(CHAIN, sizeof *chain);
@@ -866,19 +871,10 @@ static void *odd_realloc(void *ctx, void *ptr, size_t size)
 TEST(test_wide_array)
 {
     odd_alloc_t a = {0};
-    rcy_config_t cfg;
-    rcy_config_init(&cfg);
-    cfg.gc_mode = RCY_GC_INCREMENTAL;
-    cfg.incr_step_work = 200;
-    cfg.allocator.malloc_fn = odd_malloc;
-    cfg.allocator.realloc_fn = odd_realloc;
-    cfg.allocator.free_fn = odd_free;
-    cfg.allocator.ctx = &a;
-    rcy_runtime_t *rt = rcy_runtime_new(&cfg);
+    rcy_runtime_t *rt = hooked_runtime(200, (rcy_allocator_t){odd_malloc, odd_realloc, odd_free, &a});
     CHECK(rt != NULL);
     if (rt == NULL)
         return;
-    rcy_gc_set_threshold(rt, 20, 3, 3);
     rcy_type_t *t = node_type_new(rt, "Node");
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 3000, CYCLES = 400 };
