@@ -78,18 +78,33 @@ static int intact(const blob_t *b, uintptr_t seed)
 
 #define NOBJ 20000
 
+/* How many objects a test of plain allocations makes: n, and in the
+   Valgrind layer (RCY_TEST_SCALE), whose build has no pools (free lists
+   off), at least `valgrind` (harness_scaled). Without pools the objects
+   are malloc's blocks, and what the test shows there (each object intact
+   whatever its neighbours do, every size) a few thousand objects show as
+   well as n; with pools, where the number of objects decides how many
+   pools and arenas fill, empty and change class, always n. */
+static long plain_scaled(rcy_runtime_t *rt, long n, long valgrind)
+{
+    return rcy_freelists_enabled(rt) ? n : harness_scaled(n, valgrind);
+}
+
 TEST(test_every_size_scrambled)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
     rcy_type_t *types[2] = {blob_type(rt, 0), blob_type(rt, 1)};
-    blob_t **objs = calloc(NOBJ, sizeof *objs);
-    uintptr_t *seeds = calloc(NOBJ, sizeof *seeds);
+    /* 5,000 under Valgrind: about 17,500 objects made over the rounds,
+       sizes drawn from 700, so every size still comes up. */
+    const int nobj = (int)plain_scaled(rt, NOBJ, 5000);
+    blob_t **objs = calloc((size_t)nobj, sizeof *objs);
+    uintptr_t *seeds = calloc((size_t)nobj, sizeof *seeds);
     CHECK(objs != NULL && seeds != NULL);
     uint64_t x = 12345;
     size_t live = rcy_runtime_live_objects(rt);
     for (int round = 0; round < 6; round++) {
         /* Fill the holes with objects of sizes from 1 to 700 bytes. */
-        for (int i = 0; i < NOBJ; i++) {
+        for (int i = 0; i < nobj; i++) {
             if (objs[i] != NULL)
                 continue;
             x = x * 6364136223846793005u + 1442695040888963407u;
@@ -99,11 +114,11 @@ TEST(test_every_size_scrambled)
             CHECK(objs[i] != NULL);
         }
         int bad = 0;
-        for (int i = 0; i < NOBJ; i++)
+        for (int i = 0; i < nobj; i++)
             bad += !intact(objs[i], seeds[i]);
         CHECK_EQ(bad, 0);
         /* Free a scrambled half (all of them in the last round). */
-        for (int i = 0; i < NOBJ; i++) {
+        for (int i = 0; i < nobj; i++) {
             x = x * 6364136223846793005u + 1442695040888963407u;
             if (round == 5 || ((x >> 35) & 1)) {
                 rcy_decref(&objs[i]->ob.ob);
@@ -123,8 +138,9 @@ TEST(test_pools_change_size)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
     rcy_type_t *t = blob_type(rt, 1);
-    enum { N = 100000 };
-    blob_t **objs = calloc(N, sizeof *objs);
+    /* 5,000 of each size under Valgrind (no pools: plain_scaled). */
+    const int N = (int)plain_scaled(rt, 100000, 5000);
+    blob_t **objs = calloc((size_t)N, sizeof *objs);
     CHECK(objs != NULL);
     for (int size = 8; size <= 264; size += 64) {
         for (int i = 0; i < N; i++)
