@@ -62,12 +62,17 @@
  * two lists: `mature`, the objects the passes kept, and the old
  * generation's own list, what was promoted since the last pass began (and
  * what its regions left alive, and a recent pass's few survivors). A full
- * pass takes both (mature first: the last scan's order); a recent pass,
- * started on external bytes (pacing.h, RCYI_START_RECENT), the second
- * alone: at the cost of those objects it frees the garbage a loop makes
- * of objects holding buffers, which die soon after their promotion. It is
- * sound for the same reason (the mature objects are outside its P: their
- * references are roots). Whatever gives a pass up merges `mature` back
+ * pass takes both (mature first: the last scan's order); a recent pass
+ * the second alone: at the cost of those objects it frees the garbage
+ * that dies soon after its promotion (the generational hypothesis, one
+ * level up), such as a loop's objects holding buffers. A pass is recent
+ * when started on external bytes (pacing.h, RCYI_START_RECENT), and when
+ * started by compat mode's rule while fewer than RCYI_SCHED_RECENT_MAX
+ * recent passes ran since the whole old generation was last examined and
+ * the heap has not grown by half the backstop's allowance since
+ * (rcyi_sched_recent). It is sound for the same reason as a full pass
+ * (the mature objects are outside its P: their references are roots).
+ * Whatever gives a pass up merges `mature` back
  * too (rcyi_incr_abort, which walks of the lists call even between
  * passes), so that the lists hold every tracked object again.
  *
@@ -152,6 +157,7 @@ typedef struct rcyi_incr_s {
                               old generation's older part); the old generation's list then holds the ones
                               promoted since the last pass began (and what its regions left alive) */
     bool recent;           /* the pass examines the old generation's list alone, not `mature` */
+    uint64_t recent_in_row; /* recent passes completed since the last full pass or full collection */
     uint64_t recent_bound; /* objects on that list, at most (the size of a recent pass's P) */
     uint64_t kept_recent;  /* ... of them, those the last recent pass kept there (counted as pending then) */
     size_t ext_start;      /* rt->ext_bytes when the pass started */
@@ -1433,6 +1439,7 @@ static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
     s.floor_ticks = in->ticks - in->ticks_floor;
     uint64_t rwork = (in->recent_bound * in->work_per_obj_fp >> 8) + 1;
     s.recent_ticks = in->recent_ticks > 0 ? in->recent_ticks : rwork / (per > 0 ? per : 1) + 1;
+    s.recent_in_row = in->recent_in_row;
     return s;
 }
 
@@ -1550,6 +1557,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
         intptr_t before = in->pending_at_start - (intptr_t)in->window - (intptr_t)in->kept_recent;
         rt->long_lived_pending = (before > 0 ? before : 0) + kept + (promoted > 0 ? promoted : 0);
         in->kept_recent = stay ? (uint64_t)kept : 0;
+        in->recent_in_row++;
         in->st.recent_passes++;
     } else {
         if (in->snapshot > 0)
@@ -1559,6 +1567,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->units_per_tick = work / ticks + 1;
         }
         in->kept_recent = 0;
+        in->recent_in_row = 0;
         /* Counters: one collection of the oldest generation. */
         rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
         rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
@@ -1684,7 +1693,7 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
             return;
         if (why == RCYI_START_GROWTH)
             in->st.early_starts++;
-        start_pass(rt, in, why == RCYI_START_RECENT);
+        start_pass(rt, in, rcyi_sched_recent(&sc, why));
         in->ext_seen = rt->ext_bytes;
     }
     /* Credit: this collection's promotions, the external bytes charged
@@ -1769,6 +1778,7 @@ void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
     in->ticks_last = in->ticks;
     in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = rt->ext_bytes;
     in->ticks_floor = in->ticks;
+    in->recent_in_row = 0; /* the whole old generation examined */
     /* The old generation (every tracked object but the permanent ones
        now) is mature: a recent pass examines what is promoted from here. */
     if (rt->gc_mode == RCY_GC_INCREMENTAL && !rt->tearing_down) {
