@@ -132,6 +132,8 @@ typedef struct rcyi_incr_s {
                                 each, in P[0, top) (emptied by SCAN): no memory of their own */
     uint32_t *groups;        /* GROUP: parent and ring in an array of their own, where S is larger
                                 than P[0, top) but the arrays are affordable (group_arrays) */
+    size_t groups_bytes;     /* ... its size */
+    size_t groups_pos;       /* RELEASE: bytes of it whose pages were dropped so far */
     bool one;                /* S is collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
@@ -421,6 +423,7 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->parent = in->ring = NULL;
     rcyi_free(rt, in->groups);
     in->groups = NULL;
+    in->groups_bytes = in->groups_pos = 0;
     rcyi_free(rt, in->late);
     in->late = NULL;
     in->nlate = in->late_cap = 0;
@@ -1004,6 +1007,8 @@ static bool group_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->groups = incr_realloc(rt, NULL, 2 * in->m, sizeof(uint32_t));
     if (in->groups == NULL)
         return false;
+    in->groups_bytes = bytes;
+    in->groups_pos = 0;
     in->parent = in->groups;
     in->ring = in->groups + in->m;
     return true;
@@ -1152,57 +1157,73 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* RELEASE: P's memory given back to the system in pieces, between
-   clock checks, before it is freed: freeing 4 bytes per old object at
-   once (40 MB at 1e7 objects) costs about 1 ms of the kernel's time
-   (its pages freed one by one), more than a step may take. The whole
-   pages inside P's block are dropped RELEASE_CHUNK bytes at a time
-   (madvise MADV_DONTNEED: they read as zeros from then on, which P no
-   longer needs: its objects are all gone), the clock read after each
-   piece: a piece of 256 KiB took 100-360 us of the kernel's time with the
-   other core busy (load 4-5), 64 KiB a quarter of that; its free is then
-   cheap. Elsewhere than Linux, P is freed at once. */
+/* RELEASE: P's memory, and GROUP's own arrays if it had them, given back
+   to the system in pieces, between clock checks, before they are freed:
+   freeing 4 bytes per old object at once (40 MB at 1e7 objects) costs
+   about 1 ms of the kernel's time (its pages freed one by one), more than
+   a step may take, and GROUP's 3 MB for the 400,000 suspects of a recent
+   pass of the pauses workload 330-360 us (a step 250-360 us past its
+   deadline, the pause 1.1-1.2 ms). The whole pages inside each block are
+   dropped RELEASE_CHUNK bytes at a time (madvise MADV_DONTNEED: they read
+   as zeros from then on, which neither needs: P's objects are all gone,
+   the components collected), the clock read after each piece: a piece of
+   256 KiB took 100-360 us of the kernel's time with the other core busy
+   (load 4-5), 64 KiB a quarter of that; the blocks' free (at the pass's
+   end) is then cheap. Elsewhere than Linux, they are freed at once. */
 #define RELEASE_CHUNK ((size_t)1 << 16)
 
 static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
-    rcyi_free(rt, in->groups);
-    in->groups = NULL;
-    in->parent = in->ring = NULL;
+    (void)rt;
+    in->parent = in->ring = NULL; /* (groups, if any, is freed with P: free_arrays) */
     in->phase = RELEASE;
     in->len = 0; /* nothing of P holds an object any more */
     in->pos = 0;
+    in->groups_pos = 0;
+}
+
+/* Drops the whole pages inside [block, block + bytes) from *pos (bytes
+   into them) on, charging 6 units a 4 KiB page of the block in
+   proportion to the bytes dropped (about what the kernel's work costs:
+   16 ns a unit here, some 100 ns a page), so that the total depends on
+   the block's size alone, not on where it lies nor on where steps
+   stopped. Returns whether all are dropped. */
+static bool release_pages(rcyi_incr_t *in, const void *block, size_t bytes, size_t *pos)
+{
+    uint64_t total = (uint64_t)bytes / 4096 * 6 + 1;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    uintptr_t lo = ((uintptr_t)block + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)block + bytes) & ~(uintptr_t)(page - 1);
+    size_t size = hi > lo ? (size_t)(hi - lo) : 0;
+    while (*pos < size && !step_over(in)) {
+        size_t n = size - *pos < RELEASE_CHUNK ? size - *pos : RELEASE_CHUNK;
+        (void)madvise((void *)(lo + *pos), n, MADV_DONTNEED);
+        uint64_t before = total * *pos / size;
+        *pos += n;
+        rcyi_pacer_charge(&in->pacer, total * *pos / size - before);
+        if (in->deadline != 0.0 && *pos < size && clock_check(in))
+            break; /* (the kernel's time varies more than the units say: the clock decides) */
+    }
+    if (*pos < size)
+        return false;
+    if (size == 0)
+        rcyi_pacer_charge(&in->pacer, total);
+#else
+    (void)block;
+    (void)pos;
+    rcyi_pacer_charge(&in->pacer, total);
+#endif
+    return true;
 }
 
 static void phase_release(rcyi_incr_t *in)
 {
-#if defined(__linux__) && defined(MADV_DONTNEED)
-    long ps = sysconf(_SC_PAGESIZE);
-    size_t page = ps > 0 ? (size_t)ps : 4096;
-    uintptr_t lo = ((uintptr_t)in->objs + page - 1) & ~(uintptr_t)(page - 1);
-    uintptr_t hi = ((uintptr_t)in->objs + in->cap * p_elem(in)) & ~(uintptr_t)(page - 1);
-    size_t size = hi > lo ? (size_t)(hi - lo) : 0;
-    /* Charged about what the kernel's work costs (16 ns a unit here,
-       some 100 ns a 4 KiB page), in proportion to the bytes dropped so
-       far, so that the total depends on P's size alone, not on where
-       its block lies nor on where steps stopped. */
-    uint64_t total = (uint64_t)(in->cap * p_elem(in)) / 4096 * 6 + 1;
-    while (in->pos < size && !step_over(in)) {
-        size_t n = size - in->pos < RELEASE_CHUNK ? size - in->pos : RELEASE_CHUNK;
-        (void)madvise((void *)(lo + in->pos), n, MADV_DONTNEED);
-        uint64_t before = total * in->pos / size;
-        in->pos += n;
-        rcyi_pacer_charge(&in->pacer, total * in->pos / size - before);
-        if (in->deadline != 0.0 && in->pos < size && clock_check(in))
-            break; /* (the kernel's time varies more than the units say: the clock decides) */
-    }
-    if (in->pos < size)
+    if (!release_pages(in, in->objs, in->cap * p_elem(in), &in->pos))
         return;
-    if (size == 0)
-        rcyi_pacer_charge(&in->pacer, total);
-#else
-    rcyi_pacer_charge(&in->pacer, (uint64_t)(in->cap * p_elem(in)) / 4096 * 6 + 1);
-#endif
+    if (in->groups != NULL && !release_pages(in, in->groups, in->groups_bytes, &in->groups_pos))
+        return;
     in->phase = DONE;
 }
 
