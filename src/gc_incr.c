@@ -121,7 +121,10 @@ typedef struct rcyi_incr_s {
     size_t pos;              /* the current phase's cursor */
     size_t end;              /* SCAN: P[0, len) and the objects scanned again, P[len, end) */
     size_t top;              /* SCAN: what it passed unreached is packed in P[top, len), then S */
-    uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned) */
+    uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned); kept
+                                (unused) until RELEASE gives its pages back */
+    size_t reach_bytes;      /* ... its size */
+    size_t reach_pos;        /* RELEASE: bytes of it whose pages were dropped so far */
     size_t zeroed;           /* FIXUP's end: words of reach zeroed so far (zero_reach) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
@@ -430,6 +433,7 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->late_all = false;
     rcyi_free(rt, in->reach);
     in->reach = NULL;
+    in->reach_bytes = in->reach_pos = 0;
     in->len = in->cap = in->pos = in->end = in->top = in->m = 0;
     in->one = false;
 }
@@ -975,6 +979,7 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
             rcyi_incr_abort(rt);
             return;
         }
+        in->reach_bytes = ((in->len >> 6) + 1) * sizeof(uint64_t);
         in->zeroed = 0;
     }
     if (!zero_reach(in))
@@ -1083,8 +1088,8 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     rt->walk = NULL;
     if (in->pos == in->end) {
-        rcyi_free(rt, in->reach);
-        in->reach = NULL;
+        /* (The bitmap, 1.3 MB at 1e7, is not freed here: RELEASE gives
+           its pages back in pieces, as P's.) */
         in->m = in->len - in->top;
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
@@ -1157,7 +1162,7 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* RELEASE: P's memory, and GROUP's own arrays if it had them, given back
+/* RELEASE: P's memory, SCAN's bitmap, and GROUP's own arrays if it had them, given back
    to the system in pieces, between clock checks, before they are freed:
    freeing 4 bytes per old object at once (40 MB at 1e7 objects) costs
    about 1 ms of the kernel's time (its pages freed one by one), more than
@@ -1179,7 +1184,7 @@ static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->phase = RELEASE;
     in->len = 0; /* nothing of P holds an object any more */
     in->pos = 0;
-    in->groups_pos = 0;
+    in->groups_pos = in->reach_pos = 0;
 }
 
 /* Drops the whole pages inside [block, block + bytes) from *pos (bytes
@@ -1220,6 +1225,8 @@ static bool release_pages(rcyi_incr_t *in, const void *block, size_t bytes, size
 
 static void phase_release(rcyi_incr_t *in)
 {
+    if (in->reach != NULL && !release_pages(in, in->reach, in->reach_bytes, &in->reach_pos))
+        return;
     if (!release_pages(in, in->objs, in->cap * p_elem(in), &in->pos))
         return;
     if (in->groups != NULL && !release_pages(in, in->groups, in->groups_bytes, &in->groups_pos))
