@@ -33,9 +33,13 @@
  *
  * Case bigcycle: the resident heap is one cycle of N 2-slot objects
  * instead of the tree, dropped once the steady state starts: the next
- * collection of the oldest generation (a pass's region, in incremental
- * mode) must free one garbage component of N objects at once, the pause
- * that no pacing bounds (auto_max_us).
+ * collection of the oldest generation that examines it (a full pass's
+ * region, in incremental mode: the recent passes before it do not look at
+ * the mature objects) must free one garbage component of N objects at
+ * once, the pause that no pacing bounds (auto_max_us). Its ITERATIONS
+ * default to 2N (at least 2,000,000), so that in either mode the cycle is
+ * freed within the run; dropped_freed_at is the mutator's iteration at the
+ * end of the collection that freed it (-1: not freed in the run).
  *
  * Run with RCY_GC_MODE=incremental (run.py --variant), the oldest
  * generation is collected by passes whose steps run inside the young
@@ -90,6 +94,8 @@ typedef struct pauses_s {
     FILE *trace;           /* BENCH_TRACE: one line per pause */
     char *cold;            /* BENCH_COLD: written over before every pause */
     long iteration;        /* the mutator's current iteration (for the trace) */
+    long big;              /* bigcycle: the dropped cycle's size (0: other cases) */
+    long dropped_at;       /* ... the iteration at which a collection freed it (-1: not yet) */
 } pauses_t;
 
 static void report(const char *kase, long n, const char *prefix, int g, double *v, size_t k)
@@ -123,6 +129,8 @@ static int on_collect(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info
     int g = info->generation;
     if (g == RCY_GC_GENERATIONS - 1)
         p->old_done = true;
+    if (g == RCY_GC_GENERATIONS - 1 && p->big > 0 && p->dropped_at < 0 && info->collected >= p->big)
+        p->dropped_at = p->iteration;
     if (p->len[g] == p->cap[g]) {
         p->cap[g] = p->cap[g] ? 2 * p->cap[g] : 1024;
         p->cpu[g] = realloc(p->cpu[g], p->cap[g] * sizeof(double));
@@ -266,8 +274,11 @@ int main(int argc, char **argv)
         bench_die("usage: bench_pauses ring N [ITERATIONS]");
     const char *kase = argv[1];
     long n = strtol(argv[2], NULL, 10);
-    long iterations = argc > 3 ? strtol(argv[3], NULL, 10) : (n > 1000000 ? n : 1000000);
     bool bigcycle = strcmp(kase, "bigcycle") == 0;
+    long least = bigcycle ? 2 * n : n; /* (bigcycle: the cycle freed within the run, above) */
+    long iterations = argc > 3 ? strtol(argv[3], NULL, 10) : (least > 1000000 ? least : 1000000);
+    if (bigcycle && argc <= 3 && iterations < 2000000)
+        iterations = 2000000;
     if ((strcmp(kase, "ring") != 0 && strcmp(kase, "buffers") != 0 && !bigcycle) || n <= 0 || iterations <= 0)
         bench_die("usage: bench_pauses ring|buffers|bigcycle N [ITERATIONS]");
 
@@ -302,6 +313,8 @@ int main(int argc, char **argv)
 
     pauses_t p;
     memset(&p, 0, sizeof p);
+    p.big = bigcycle ? n : 0;
+    p.dropped_at = -1;
     const char *fl = getenv("BENCH_FLOATING");
     if (fl != NULL && strcmp(fl, "1") == 0)
         m.floating = &p;
@@ -366,6 +379,8 @@ int main(int argc, char **argv)
         free(p.per[g]);
     }
     bench_emit("pauses", kase, n, "gc_cpu_s", p.total_cpu);
+    if (bigcycle)
+        bench_emit("pauses", kase, n, "dropped_freed_at", (double)p.dropped_at);
     bench_emit("pauses", kase, n, "peak_rss_mb", bench_peak_rss() / 1048576.0);
     if (rcy_gc_get_mode(rt) == RCY_GC_INCREMENTAL) {
         rcy_gc_incr_stats_t is;

@@ -4,10 +4,13 @@ which are registered only once the resident tree is built (automatic
 collection off), collected into the oldest generation (and collection back
 on) and the ring filled.
 
-    python3 bench_pauses.py ring|buffers N [ITERATIONS]
+    python3 bench_pauses.py ring|buffers|bigcycle N [ITERATIONS]
 
 Case buffers: every tenth object (those that die in a cycle) also holds a
 bytearray(4096), the buffer bench_pauses.c charges as external bytes.
+Case bigcycle: the resident heap is one cycle of N objects, dropped when the
+steady state starts; ITERATIONS default to 2N (at least 2,000,000), as in
+bench_pauses.c, and dropped_freed says whether a collection freed it.
 """
 import gc
 import sys
@@ -30,7 +33,7 @@ RING = 20000
 
 pauses = {0: [], 1: [], 2: []}
 wall_pauses = {0: [], 1: [], 2: []}
-state = {"c0": 0.0, "w0": 0.0, "cpu": 0.0, "wall": 0.0}
+state = {"c0": 0.0, "w0": 0.0, "cpu": 0.0, "wall": 0.0, "big": 0, "freed": 0}
 
 
 def on_collect(phase, info):
@@ -41,6 +44,8 @@ def on_collect(phase, info):
     c = cpu() - state["c0"]
     w = now() - state["w0"]
     pauses[info["generation"]].append(c)
+    if info["generation"] == 2 and info["collected"] >= state["big"] > 0:
+        state["freed"] = 1
     wall_pauses[info["generation"]].append(w)
     state["cpu"] += c
     state["wall"] += w
@@ -80,7 +85,9 @@ def mutate(ring, start, stop, buffers=False):
 def main():
     case = sys.argv[1]
     n = int(sys.argv[2])
-    iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(n, 1000000)
+    # (bigcycle: 2n, at least 2,000,000, as bench_pauses.c: the cycle freed within the run)
+    least = 2 * n if sys.argv[1] == "bigcycle" else n
+    iterations = int(sys.argv[3]) if len(sys.argv) > 3 else max(least, 2000000 if sys.argv[1] == "bigcycle" else 1000000)
     assert case in ("ring", "buffers", "bigcycle")
     buffers = case == "buffers"
     ring = [0] * RING
@@ -103,6 +110,7 @@ def main():
 
     gc.callbacks.append(on_collect)
     if case == "bigcycle":
+        state["big"] = n
         root = None
     t = Timer()
     mutate(ring, RING, RING + iterations, buffers)
@@ -121,6 +129,8 @@ def main():
         emit("pauses", case, n, "auto_p99_us", allp[(99 * len(allp) + 99) // 100 - 1] * 1e6)
         emit("pauses", case, n, "auto_max_us", allp[-1] * 1e6)
     emit("pauses", case, n, "gc_cpu_s", state["cpu"])
+    if case == "bigcycle":
+        emit("pauses", case, n, "dropped_freed", state["freed"])
     emit("pauses", case, n, "peak_rss_mb", peak_rss() / 1048576.0)
     emit("pauses", case, n, "gc_share_pct", 100.0 * state["cpu"] / run_cpu)
     emit("pauses", case, n, "wall_gc_share_pct", 100.0 * state["wall"] / run_wall)

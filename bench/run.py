@@ -102,7 +102,7 @@ WORKLOADS = [
      "heap": ["gen0_count", "gen1_count", "gen2_count", "gen0_ns_per_examined", "gen1_ns_per_examined",
               "gen2_ns_per_examined", "mutator_s", "iterations", "rss_mb", "huge_mb", "peak_rss_mb",
               "incr_passes", "incr_steps", "incr_backstops", "incr_early_starts", "incr_largest_component",
-              "incr_last_suspects"],
+              "incr_last_suspects", "incr_recent_passes", "dropped_freed_at", "dropped_freed"],
      "reps": 3},
     {"name": "churn", "prog": "churn", "twin": "churn.py",
      "cases": ["tuple", "list", "dict", "instance"], "sizes": [1000000], "long": SIZES,

@@ -1825,7 +1825,7 @@ typedef struct rcy_gc_incr_stats_s {
     uint64_t no_time;         /**< young collections with credit but no time left for a step */
     uint64_t early_starts;    /**< passes started before compat mode would collect: the tracked heap grew fast enough to reach the backstop before a pass could end */
     uint64_t wide_passes;     /**< passes whose array needed 8-byte entries (objects more than 64 GB apart) */
-    uint64_t recent_passes;   /**< of the passes completed, recent ones: over the objects promoted since the last pass began alone (started on external bytes) */
+    uint64_t recent_passes;   /**< of the passes completed, recent ones: over the objects promoted since the last pass began alone (started on external bytes, or by the 25 % rule between full passes: docs/design.md, "Recent passes") */
 } rcy_gc_incr_stats_t;
 
 /** Zeroes out and sets its size field. NULL is ignored. */

@@ -62,12 +62,17 @@
  * two lists: `mature`, the objects the passes kept, and the old
  * generation's own list, what was promoted since the last pass began (and
  * what its regions left alive, and a recent pass's few survivors). A full
- * pass takes both (mature first: the last scan's order); a recent pass,
- * started on external bytes (pacing.h, RCYI_START_RECENT), the second
- * alone: at the cost of those objects it frees the garbage a loop makes
- * of objects holding buffers, which die soon after their promotion. It is
- * sound for the same reason (the mature objects are outside its P: their
- * references are roots). Whatever gives a pass up merges `mature` back
+ * pass takes both (mature first: the last scan's order); a recent pass
+ * the second alone: at the cost of those objects it frees the garbage
+ * that dies soon after its promotion (the generational hypothesis, one
+ * level up), such as a loop's objects holding buffers. A pass is recent
+ * when started on external bytes (pacing.h, RCYI_START_RECENT), and when
+ * started by compat mode's rule while fewer than RCYI_SCHED_RECENT_MAX
+ * recent passes ran since the whole old generation was last examined and
+ * the heap has not grown by half the backstop's allowance since
+ * (rcyi_sched_recent). It is sound for the same reason as a full pass
+ * (the mature objects are outside its P: their references are roots).
+ * Whatever gives a pass up merges `mature` back
  * too (rcyi_incr_abort, which walks of the lists call even between
  * passes), so that the lists hold every tracked object again.
  *
@@ -116,7 +121,10 @@ typedef struct rcyi_incr_s {
     size_t pos;              /* the current phase's cursor */
     size_t end;              /* SCAN: P[0, len) and the objects scanned again, P[len, end) */
     size_t top;              /* SCAN: what it passed unreached is packed in P[top, len), then S */
-    uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned) */
+    uint64_t *reach;         /* SCAN: a bit per slot of P[0, len): reached (from an object scanned); kept
+                                (unused) until RELEASE gives its pages back */
+    size_t reach_bytes;      /* ... its size */
+    size_t reach_pos;        /* RELEASE: bytes of it whose pages were dropped so far */
     size_t zeroed;           /* FIXUP's end: words of reach zeroed so far (zero_reach) */
     size_t zeros;            /* SCAN: objects of P not reached yet (when 0, the rest is only relinked) */
     size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
@@ -127,6 +135,8 @@ typedef struct rcyi_incr_s {
                                 each, in P[0, top) (emptied by SCAN): no memory of their own */
     uint32_t *groups;        /* GROUP: parent and ring in an array of their own, where S is larger
                                 than P[0, top) but the arrays are affordable (group_arrays) */
+    size_t groups_bytes;     /* ... its size */
+    size_t groups_pos;       /* RELEASE: bytes of it whose pages were dropped so far */
     bool one;                /* S is collected as one region, no arrays */
     size_t m;                /* |S| (with the slots freed since) */
     rcyi_pacer_t pacer;
@@ -152,6 +162,7 @@ typedef struct rcyi_incr_s {
                               old generation's older part); the old generation's list then holds the ones
                               promoted since the last pass began (and what its regions left alive) */
     bool recent;           /* the pass examines the old generation's list alone, not `mature` */
+    uint64_t recent_in_row; /* recent passes completed since the last full pass or full collection */
     uint64_t recent_bound; /* objects on that list, at most (the size of a recent pass's P) */
     uint64_t kept_recent;  /* ... of them, those the last recent pass kept there (counted as pending then) */
     size_t ext_start;      /* rt->ext_bytes when the pass started */
@@ -415,12 +426,14 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->parent = in->ring = NULL;
     rcyi_free(rt, in->groups);
     in->groups = NULL;
+    in->groups_bytes = in->groups_pos = 0;
     rcyi_free(rt, in->late);
     in->late = NULL;
     in->nlate = in->late_cap = 0;
     in->late_all = false;
     rcyi_free(rt, in->reach);
     in->reach = NULL;
+    in->reach_bytes = in->reach_pos = 0;
     in->len = in->cap = in->pos = in->end = in->top = in->m = 0;
     in->one = false;
 }
@@ -966,6 +979,7 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
             rcyi_incr_abort(rt);
             return;
         }
+        in->reach_bytes = ((in->len >> 6) + 1) * sizeof(uint64_t);
         in->zeroed = 0;
     }
     if (!zero_reach(in))
@@ -998,6 +1012,8 @@ static bool group_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->groups = incr_realloc(rt, NULL, 2 * in->m, sizeof(uint32_t));
     if (in->groups == NULL)
         return false;
+    in->groups_bytes = bytes;
+    in->groups_pos = 0;
     in->parent = in->groups;
     in->ring = in->groups + in->m;
     return true;
@@ -1072,8 +1088,8 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
     rt->walk = NULL;
     if (in->pos == in->end) {
-        rcyi_free(rt, in->reach);
-        in->reach = NULL;
+        /* (The bitmap, 1.3 MB at 1e7, is not freed here: RELEASE gives
+           its pages back in pieces, as P's.) */
         in->m = in->len - in->top;
         in->suspects = 0; /* counted by GROUP_CLEAR */
         in->phase = GROUP_CLEAR;
@@ -1146,57 +1162,75 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* RELEASE: P's memory given back to the system in pieces, between
-   clock checks, before it is freed: freeing 4 bytes per old object at
-   once (40 MB at 1e7 objects) costs about 1 ms of the kernel's time
-   (its pages freed one by one), more than a step may take. The whole
-   pages inside P's block are dropped RELEASE_CHUNK bytes at a time
-   (madvise MADV_DONTNEED: they read as zeros from then on, which P no
-   longer needs: its objects are all gone), the clock read after each
-   piece: a piece of 256 KiB took 100-360 us of the kernel's time with the
-   other core busy (load 4-5), 64 KiB a quarter of that; its free is then
-   cheap. Elsewhere than Linux, P is freed at once. */
+/* RELEASE: P's memory, SCAN's bitmap, and GROUP's own arrays if it had them, given back
+   to the system in pieces, between clock checks, before they are freed:
+   freeing 4 bytes per old object at once (40 MB at 1e7 objects) costs
+   about 1 ms of the kernel's time (its pages freed one by one), more than
+   a step may take, and GROUP's 3 MB for the 400,000 suspects of a recent
+   pass of the pauses workload 330-360 us (a step 250-360 us past its
+   deadline, the pause 1.1-1.2 ms). The whole pages inside each block are
+   dropped RELEASE_CHUNK bytes at a time (madvise MADV_DONTNEED: they read
+   as zeros from then on, which neither needs: P's objects are all gone,
+   the components collected), the clock read after each piece: a piece of
+   256 KiB took 100-360 us of the kernel's time with the other core busy
+   (load 4-5), 64 KiB a quarter of that; the blocks' free (at the pass's
+   end) is then cheap. Elsewhere than Linux, they are freed at once. */
 #define RELEASE_CHUNK ((size_t)1 << 16)
 
 static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
-    rcyi_free(rt, in->groups);
-    in->groups = NULL;
-    in->parent = in->ring = NULL;
+    (void)rt;
+    in->parent = in->ring = NULL; /* (groups, if any, is freed with P: free_arrays) */
     in->phase = RELEASE;
     in->len = 0; /* nothing of P holds an object any more */
     in->pos = 0;
+    in->groups_pos = in->reach_pos = 0;
+}
+
+/* Drops the whole pages inside [block, block + bytes) from *pos (bytes
+   into them) on, charging 6 units a 4 KiB page of the block in
+   proportion to the bytes dropped (about what the kernel's work costs:
+   16 ns a unit here, some 100 ns a page), so that the total depends on
+   the block's size alone, not on where it lies nor on where steps
+   stopped. Returns whether all are dropped. */
+static bool release_pages(rcyi_incr_t *in, const void *block, size_t bytes, size_t *pos)
+{
+    uint64_t total = (uint64_t)bytes / 4096 * 6 + 1;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    uintptr_t lo = ((uintptr_t)block + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)block + bytes) & ~(uintptr_t)(page - 1);
+    size_t size = hi > lo ? (size_t)(hi - lo) : 0;
+    while (*pos < size && !step_over(in)) {
+        size_t n = size - *pos < RELEASE_CHUNK ? size - *pos : RELEASE_CHUNK;
+        (void)madvise((void *)(lo + *pos), n, MADV_DONTNEED);
+        uint64_t before = total * *pos / size;
+        *pos += n;
+        rcyi_pacer_charge(&in->pacer, total * *pos / size - before);
+        if (in->deadline != 0.0 && *pos < size && clock_check(in))
+            break; /* (the kernel's time varies more than the units say: the clock decides) */
+    }
+    if (*pos < size)
+        return false;
+    if (size == 0)
+        rcyi_pacer_charge(&in->pacer, total);
+#else
+    (void)block;
+    (void)pos;
+    rcyi_pacer_charge(&in->pacer, total);
+#endif
+    return true;
 }
 
 static void phase_release(rcyi_incr_t *in)
 {
-#if defined(__linux__) && defined(MADV_DONTNEED)
-    long ps = sysconf(_SC_PAGESIZE);
-    size_t page = ps > 0 ? (size_t)ps : 4096;
-    uintptr_t lo = ((uintptr_t)in->objs + page - 1) & ~(uintptr_t)(page - 1);
-    uintptr_t hi = ((uintptr_t)in->objs + in->cap * p_elem(in)) & ~(uintptr_t)(page - 1);
-    size_t size = hi > lo ? (size_t)(hi - lo) : 0;
-    /* Charged about what the kernel's work costs (16 ns a unit here,
-       some 100 ns a 4 KiB page), in proportion to the bytes dropped so
-       far, so that the total depends on P's size alone, not on where
-       its block lies nor on where steps stopped. */
-    uint64_t total = (uint64_t)(in->cap * p_elem(in)) / 4096 * 6 + 1;
-    while (in->pos < size && !step_over(in)) {
-        size_t n = size - in->pos < RELEASE_CHUNK ? size - in->pos : RELEASE_CHUNK;
-        (void)madvise((void *)(lo + in->pos), n, MADV_DONTNEED);
-        uint64_t before = total * in->pos / size;
-        in->pos += n;
-        rcyi_pacer_charge(&in->pacer, total * in->pos / size - before);
-        if (in->deadline != 0.0 && in->pos < size && clock_check(in))
-            break; /* (the kernel's time varies more than the units say: the clock decides) */
-    }
-    if (in->pos < size)
+    if (in->reach != NULL && !release_pages(in, in->reach, in->reach_bytes, &in->reach_pos))
         return;
-    if (size == 0)
-        rcyi_pacer_charge(&in->pacer, total);
-#else
-    rcyi_pacer_charge(&in->pacer, (uint64_t)(in->cap * p_elem(in)) / 4096 * 6 + 1);
-#endif
+    if (!release_pages(in, in->objs, in->cap * p_elem(in), &in->pos))
+        return;
+    if (in->groups != NULL && !release_pages(in, in->groups, in->groups_bytes, &in->groups_pos))
+        return;
     in->phase = DONE;
 }
 
@@ -1433,6 +1467,7 @@ static rcyi_sched_t sched_now(const rcy_runtime_t *rt, const rcyi_incr_t *in)
     s.floor_ticks = in->ticks - in->ticks_floor;
     uint64_t rwork = (in->recent_bound * in->work_per_obj_fp >> 8) + 1;
     s.recent_ticks = in->recent_ticks > 0 ? in->recent_ticks : rwork / (per > 0 ? per : 1) + 1;
+    s.recent_in_row = in->recent_in_row;
     return s;
 }
 
@@ -1550,6 +1585,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
         intptr_t before = in->pending_at_start - (intptr_t)in->window - (intptr_t)in->kept_recent;
         rt->long_lived_pending = (before > 0 ? before : 0) + kept + (promoted > 0 ? promoted : 0);
         in->kept_recent = stay ? (uint64_t)kept : 0;
+        in->recent_in_row++;
         in->st.recent_passes++;
     } else {
         if (in->snapshot > 0)
@@ -1559,6 +1595,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->units_per_tick = work / ticks + 1;
         }
         in->kept_recent = 0;
+        in->recent_in_row = 0;
         /* Counters: one collection of the oldest generation. */
         rt->gens[RCY_NUM_GENERATIONS - 1].count = 0;
         rt->long_lived_total = (intptr_t)(in->returned + in->survivors);
@@ -1684,7 +1721,7 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
             return;
         if (why == RCYI_START_GROWTH)
             in->st.early_starts++;
-        start_pass(rt, in, why == RCYI_START_RECENT);
+        start_pass(rt, in, rcyi_sched_recent(&sc, why));
         in->ext_seen = rt->ext_bytes;
     }
     /* Credit: this collection's promotions, the external bytes charged
@@ -1769,6 +1806,7 @@ void rcyi_incr_full_collection_done(rcy_runtime_t *rt)
     in->ticks_last = in->ticks;
     in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = rt->ext_bytes;
     in->ticks_floor = in->ticks;
+    in->recent_in_row = 0; /* the whole old generation examined */
     /* The old generation (every tracked object but the permanent ones
        now) is mature: a recent pass examines what is promoted from here. */
     if (rt->gc_mode == RCY_GC_INCREMENTAL && !rt->tearing_down) {

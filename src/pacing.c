@@ -239,6 +239,15 @@ int rcyi_sched_start(const rcyi_sched_t *s)
 }
 
 
+bool rcyi_sched_recent(const rcyi_sched_t *s, int why)
+{
+    if (why == RCYI_START_RECENT)
+        return true;
+    if (why != RCYI_START_COMPAT || s->recent_in_row >= RCYI_SCHED_RECENT_MAX)
+        return false;
+    return s->grown <= rcyi_sched_allowed(s) / 2;
+}
+
 bool rcyi_sched_backstop(const rcyi_sched_t *s)
 {
     return bytes_backstop(s) || (s->count > s->threshold && s->grown > rcyi_sched_allowed(s));

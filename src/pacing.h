@@ -151,6 +151,17 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
      last two floors) grew, since the last full pass, by 1/4 of the heap's
      bytes (RCYI_START_BYTES): the garbage holding the bytes is older (or
      the bytes are live, and the full pass's floor counts them);
+   - which kind of pass (rcyi_sched_recent): one started on external
+     bytes is recent (above); one started by compat mode's rule is recent
+     too, while fewer than RCYI_SCHED_RECENT_MAX recent passes ran since
+     the oldest generation was last examined whole (a full pass or a full
+     collection) and the tracked heap grew since by at most half the
+     growth the backstop allows (the recent passes keep it down: what
+     dies is mostly young); any other is full. Garbage among the mature
+     objects so waits at most RCYI_SCHED_RECENT_MAX + 1 passes while the
+     heap does not grow, and as soon as it grows (the growth rule, the
+     backstop, which always measures from the last full pass's live size)
+     the passes are full;
    - the backstop: the tracked heap outgrew the last pass's live size by
      1/4 (RCYI_SCHED_GROWTH_NUM/DEN) plus the young generations' size,
      once compat mode would have collected too (the count past its
@@ -167,6 +178,7 @@ RCYI_PACER_FUNC bool rcyi_pacer_consistent(const rcyi_pacer_t *p);
 
 #define RCYI_SCHED_GROWTH_NUM 1 /* the growth allowed: 1/4 of the live size (compat's 25 % rule) */
 #define RCYI_SCHED_GROWTH_DEN 4
+#define RCYI_SCHED_RECENT_MAX 2 /* recent passes at most between two examinations of the whole old generation */
 
 typedef struct rcyi_sched_s {
     /* Compat mode's rule for a full collection. */
@@ -191,6 +203,8 @@ typedef struct rcyi_sched_s {
     uint64_t ext_per_promotion_fp; /* external bytes the last recent pass freed per object promoted in the
                                       window it examined, 8 fixed-point bits (0: none yet) */
     uint64_t recent_ticks;  /* young collections a recent pass is expected to take */
+    /* The kind of pass. */
+    uint64_t recent_in_row; /* recent passes completed since the last full pass or full collection */
 } rcyi_sched_t;
 
 enum { RCYI_START_NO = 0, RCYI_START_COMPAT, RCYI_START_GROWTH, RCYI_START_BYTES, RCYI_START_RECENT };
@@ -202,6 +216,11 @@ RCYI_PACER_FUNC uint64_t rcyi_sched_bytes_allowed(const rcyi_sched_t *s);
 RCYI_PACER_FUNC uint64_t rcyi_sched_allowed(const rcyi_sched_t *s);
 /* Whether a pass should start now (RCYI_START_NO: not yet), and why. */
 RCYI_PACER_FUNC int rcyi_sched_start(const rcyi_sched_t *s);
+/* Whether a pass that starts now for `why` (rcyi_sched_start's answer)
+   is a recent one: always for RCYI_START_RECENT; for RCYI_START_COMPAT
+   while recent_in_row < RCYI_SCHED_RECENT_MAX and grown is at most half of
+   rcyi_sched_allowed; never otherwise. */
+RCYI_PACER_FUNC bool rcyi_sched_recent(const rcyi_sched_t *s, int why);
 /* Whether the backstop must finish the pass now. */
 RCYI_PACER_FUNC bool rcyi_sched_backstop(const rcyi_sched_t *s);
 

@@ -8,14 +8,20 @@
  * stats, external bytes, and the backstop.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* mincore (test_pass_arrays_released_before_freed) */
 #include "harness.h"
 #include "node.h"
 
 #include "../src/internal.h" /* rt->scan_order_cap (test_large_suspected_set_is_one_region) */
+#include "../src/pacing.h"   /* RCYI_SCHED_RECENT_MAX */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 /* A runtime in incremental mode with steps of `step` work units and small
    thresholds, so that young collections (and so steps) are frequent. */
@@ -70,6 +76,13 @@ static void churn(rcy_type_t *t, list_t *l, long n)
         rcy_decref(OB(y));
     }
 }
+
+/* The passes that have completed once old garbage dropped when p0 had
+   is freed, whatever ran then: the pass in progress (it may have begun
+   before the garbage was old), at most RCYI_SCHED_RECENT_MAX recent passes
+   (the garbage may be mature: a pass kept it before it died, and recent
+   passes do not examine the mature objects), then a full pass. */
+static uint64_t old_garbage_found_by(uint64_t p0) { return p0 + RCYI_SCHED_RECENT_MAX + 2; }
 
 /* Churns until `passes` passes have completed (at most max iterations). */
 static void run_until_passes(rcy_runtime_t *rt, rcy_type_t *t, list_t *ring, uint64_t passes, long max)
@@ -193,9 +206,9 @@ TEST(test_pass_collects_old_garbage)
     uint64_t p0 = istats(rt).passes;
     int stops0 = log.stops;
 
-    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 2000000);
     rcy_gc_incr_stats_t s = istats(rt);
-    CHECK(s.passes >= p0 + 2);
+    CHECK(s.passes >= old_garbage_found_by(p0));
     CHECK(s.steps > s.passes); /* passes of more than one step */
     /* The cycles are gone (the ring's and churn's objects aside). */
     CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
@@ -591,9 +604,9 @@ static void finalizers_weakrefs_legacy(long big, size_t step)
     rcy_decref(OB(l1));
     rcy_xdecref(OB(first));
 
-    uint64_t p0 = istats(rt).passes;
-    run_until_passes(rt, t, ring, p0 + 2, 4000000);
-    CHECK(istats(rt).passes >= p0 + 2);
+    uint64_t p0 = istats(rt).passes, within = old_garbage_found_by(p0);
+    run_until_passes(rt, t, ring, within, 4000000);
+    CHECK(istats(rt).passes >= within);
     if (big > 0)
         CHECK(istats(rt).largest_component >= (uint64_t)big); /* (one region: S whole, + 2 * N) */
     CHECK_EQ(finalized, 2 * N + 1);
@@ -916,9 +929,9 @@ TEST(test_wide_array)
     for (int i = 0; i < CYCLES; i++)
         rcy_decref(OB(cyc[i]));
     uint64_t p0 = istats(rt).passes;
-    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 2000000);
     rcy_gc_incr_stats_t s = istats(rt);
-    CHECK(s.passes >= p0 + 2);
+    CHECK(s.passes >= old_garbage_found_by(p0));
     CHECK(s.wide_passes >= 1);
     CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
     long n = 0;
@@ -962,9 +975,9 @@ TEST(test_large_suspected_set_is_one_region)
     rcy_decref(OB(first)); /* one garbage cycle of 8,000: 8 times the live heap */
     uint64_t p0 = istats(rt).passes;
     /* (A pass in progress may have started before the cycle was old.) */
-    run_until_passes(rt, t, ring, p0 + 2, 2000000);
+    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 2000000);
     rcy_gc_incr_stats_t s = istats(rt);
-    CHECK(s.passes >= p0 + 2);
+    CHECK(s.passes >= old_garbage_found_by(p0));
     CHECK(s.largest_component >= BIG);
     CHECK(rcy_runtime_live_objects(rt) <= live_before - BIG + 64 + 64);
     /* The region's collection walked it as a list: the young collections'
@@ -1053,8 +1066,8 @@ TEST(test_many_suspects_collected_in_bounded_regions)
         rcy_decref(OB(pairs[i]));
     free(pairs);
     uint64_t p0 = istats(rt).passes;
-    run_until_passes(rt, t, ring, p0 + 2, 4000000);
-    CHECK(istats(rt).passes >= p0 + 2);
+    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 4000000);
+    CHECK(istats(rt).passes >= old_garbage_found_by(p0));
     CHECK_EQ(fin_runs, 2 * PAIRS);
     CHECK(fin_distinct >= 20); /* one region would have run them all in one step */
     long n = 0;
@@ -1065,6 +1078,217 @@ TEST(test_many_suspects_collected_in_bounded_regions)
     rcy_decref(OB(head));
     rcy_decref(OB(ring));
     test_runtime_end(rt);
+}
+
+/* Between two examinations of the whole old generation, the passes that
+   compat mode's rule starts are recent while the heap does not grow
+   (rcyi_sched_recent): a garbage cycle that was mature when it died (a
+   full collection had examined it) waits for the first full pass, the one
+   after RCYI_SCHED_RECENT_MAX recent passes, while the recent passes free
+   the garbage of what was promoted meanwhile (every tenth object of the
+   ring dies in a cycle after its promotion). */
+TEST(test_recent_passes_between_full_passes)
+{
+    rcy_runtime_t *rt = incr_runtime(4000); /* passes of a few steps: no early start on growth (full) */
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 2000 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    rcy_type_t *wt = node_type_with(rt, "Watched", NULL, NULL); /* (weak references) */
+    node_t *x = node_new(wt, -1), *y = node_new(wt, -2);
+    node_set_a(x, y);
+    node_set_a(y, x);
+    rcy_decref(OB(y));
+    rcy_object_t *watch = rcy_weakref_new(OB(x), NULL, NULL);
+    CHECK(watch != NULL);
+    rcy_gc_collect(rt, 2); /* all mature */
+    rcy_decref(OB(x));     /* mature garbage */
+    size_t live_before = rcy_runtime_live_objects(rt);
+    uint64_t p0 = istats(rt).passes, r0 = istats(rt).recent_passes;
+    long made = 0;
+    for (uint64_t k = 1; k <= RCYI_SCHED_RECENT_MAX + 1; k++) {
+        for (long i = 0; i < 4000000 && istats(rt).passes < p0 + k; i++, made++) {
+            node_t *n = node_new(t, made);
+            if (made % 10 == 0)
+                node_set_b(n, n);
+            RCY_XSETREF(ring->items[made % 64], OB(n));
+            rcy_decref(OB(n));
+        }
+        rcy_gc_incr_stats_t s = istats(rt);
+        CHECK_EQ(s.passes, p0 + k);
+        rcy_object_t *o = rcy_weakref_get(watch);
+        if (k <= RCYI_SCHED_RECENT_MAX) {
+            CHECK_EQ(s.recent_passes, r0 + k); /* recent: the cycle not examined */
+            CHECK(o != NULL);
+        } else {
+            CHECK_EQ(s.recent_passes, r0 + RCYI_SCHED_RECENT_MAX); /* full: freed */
+            CHECK(o == NULL);
+        }
+        rcy_xdecref(o);
+        /* What died after its promotion did not accumulate: at most what
+           the ring holds, the young generations and what one pass (the
+           last, or the one running) has yet to free. */
+        CHECK(rcy_runtime_live_objects(rt) <= live_before + 64 + 200 + 200);
+    }
+    CHECK(made > 1000);
+    rcy_decref(watch);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* A heap that grew since the whole old generation was last examined (by
+   more than half of what the backstop allows) gets a full pass at once:
+   mature garbage dropped then is freed by the next pass that starts. */
+TEST(test_growth_makes_the_next_pass_full)
+{
+    rcy_runtime_t *rt = incr_runtime(4000); /* (passes of a few steps: no early start on growth) */
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 2000, GROWTH = 420 };
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    rcy_type_t *wt = node_type_with(rt, "Watched", NULL, NULL); /* (weak references) */
+    node_t *x = node_new(wt, -1), *y = node_new(wt, -2);
+    node_set_a(x, y);
+    node_set_a(y, x);
+    rcy_decref(OB(y));
+    rcy_object_t *watch = rcy_weakref_new(OB(x), NULL, NULL);
+    CHECK(watch != NULL);
+    rcy_gc_collect(rt, 2); /* all mature; the live size 2,002 (and the ring) */
+    /* 420 more live objects, promoted: the heap grows by more than half
+       of the backstop's allowance (645 here: a quarter of the live size,
+       and the young generations' size) but not by all of it, and it is
+       compat mode's rule that starts the next pass: a full one. */
+    rcy_gc_disable(rt);
+    for (long i = 0; i < GROWTH; i++) {
+        node_t *n = node_new(t, LIVE + i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1);
+    rcy_gc_enable(rt);
+    CHECK(!istats(rt).in_pass);
+    rcy_decref(OB(x)); /* mature garbage */
+    uint64_t p0 = istats(rt).passes, r0 = istats(rt).recent_passes;
+    run_until_passes(rt, t, ring, p0 + 1, 4000000);
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK_EQ(s.passes, p0 + 1);
+    CHECK_EQ(s.recent_passes, r0);
+    rcy_object_t *o = rcy_weakref_get(watch);
+    CHECK(o == NULL);
+    rcy_xdecref(o);
+    rcy_decref(watch);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE + GROWTH);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
+/* A completed pass's large arrays (P, and GROUP's own arrays: 4,000
+   suspects beside 500 live objects) have their pages given back in
+   RELEASE, in pieces between clock checks, before they are freed: freeing
+   GROUP's 3 MB at the end of a recent pass at 1e7 once took 330-360 us of
+   the kernel's time in one step, past its deadline. The allocator hook
+   checks with mincore, at each free of a block of 16 KiB or more, that no
+   whole page inside it is resident. */
+#if defined(__linux__)
+typedef struct resident_count_s {
+    unsigned long big_frees, resident_frees;
+    bool watching;
+} resident_count_t;
+
+static void *rc_malloc(void *ctx, size_t size) { return gc_malloc(ctx, size); }
+
+static void *rc_realloc(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    if (ptr == NULL)
+        return gc_malloc(ctx, size);
+    unsigned char *b = (unsigned char *)ptr - GROW_HEAD, *n = realloc(b, GROW_HEAD + size);
+    if (n == NULL)
+        return NULL;
+    memcpy(n, &size, sizeof size);
+    return n + GROW_HEAD;
+}
+
+static void rc_free(void *ctx, void *ptr)
+{
+    resident_count_t *c = ctx;
+    if (ptr == NULL)
+        return;
+    size_t size;
+    memcpy(&size, (unsigned char *)ptr - GROW_HEAD, sizeof size);
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    uintptr_t lo = ((uintptr_t)ptr + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)ptr + size) & ~(uintptr_t)(page - 1);
+    if (c->watching && size >= 16384 && hi > lo) {
+        unsigned char vec[1024];
+        size_t pages = (hi - lo) / page, resident = 0;
+        for (size_t at = 0; at < pages; at += sizeof vec) {
+            size_t k = pages - at < sizeof vec ? pages - at : sizeof vec;
+            if (mincore((void *)(lo + at * page), k * page, vec) == 0)
+                for (size_t j = 0; j < k; j++)
+                    resident += vec[j] & 1;
+        }
+        c->big_frees++;
+        c->resident_frees += resident > 0;
+    }
+    free((unsigned char *)ptr - GROW_HEAD);
+}
+#endif
+
+TEST(test_pass_arrays_released_before_freed)
+{
+#if defined(__linux__)
+    resident_count_t c = {0, 0, false};
+    rcy_runtime_t *rt = hooked_runtime(300, (rcy_allocator_t){rc_malloc, rc_realloc, rc_free, &c});
+    CHECK(rt != NULL);
+    if (rt == NULL)
+        return;
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    node_t **pairs = NULL;
+    node_t *head = chain_and_old_pairs(rt, t, t, 500, 2000, &pairs);
+    CHECK(pairs != NULL);
+    if (pairs == NULL)
+        return;
+    for (long i = 0; i < 2000; i++)
+        rcy_decref(OB(pairs[i]));
+    free(pairs);
+    uint64_t p0 = istats(rt).passes;
+    c.watching = true;
+    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 4000000);
+    c.watching = false;
+    CHECK(istats(rt).passes >= old_garbage_found_by(p0));
+    CHECK_EQ(istats(rt).aborted, 0);
+    CHECK(c.big_frees >= 2); /* P and GROUP's arrays, at least once */
+    CHECK_EQ(c.resident_frees, 0);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+#endif
 }
 
 /* A pass given up by an explicit full collection after some of its
@@ -1353,5 +1577,8 @@ int main(void)
     RUN(test_many_suspects_collected_in_bounded_regions);
     RUN(test_given_up_pass_counts_what_it_freed);
     RUN(test_fast_growth_starts_a_pass_early);
+    RUN(test_recent_passes_between_full_passes);
+    RUN(test_growth_makes_the_next_pass_full);
+    RUN(test_pass_arrays_released_before_freed);
     return harness_summary();
 }

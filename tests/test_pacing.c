@@ -389,6 +389,31 @@ TEST(test_external_bytes_start_a_recent_pass)
     CHECK(!rcyi_sched_backstop(&s));
 }
 
+/* The kind of pass: on external bytes, recent; on compat mode's rule,
+   recent while fewer than RCYI_SCHED_RECENT_MAX recent passes ran since
+   the whole old generation was examined and the heap grew by at most half
+   the backstop's allowance (257,700 here: 128,850); otherwise full. */
+TEST(test_recent_or_full_pass)
+{
+    rcyi_sched_t s = sched_base();
+    CHECK(rcyi_sched_recent(&s, RCYI_START_COMPAT));
+    CHECK(rcyi_sched_recent(&s, RCYI_START_RECENT));
+    CHECK(!rcyi_sched_recent(&s, RCYI_START_GROWTH));
+    CHECK(!rcyi_sched_recent(&s, RCYI_START_BYTES));
+    s.recent_in_row = RCYI_SCHED_RECENT_MAX - 1;
+    CHECK(rcyi_sched_recent(&s, RCYI_START_COMPAT));
+    s.recent_in_row = RCYI_SCHED_RECENT_MAX;
+    CHECK(!rcyi_sched_recent(&s, RCYI_START_COMPAT));
+    CHECK(rcyi_sched_recent(&s, RCYI_START_RECENT)); /* bytes: their own rules (the floors) */
+    s.recent_in_row = 0;
+    s.grown = 128850;
+    CHECK(rcyi_sched_recent(&s, RCYI_START_COMPAT));
+    s.grown = 128851;
+    CHECK(!rcyi_sched_recent(&s, RCYI_START_COMPAT));
+    /* (Growth that far also starts passes early: RCYI_START_GROWTH, full.) */
+    CHECK(!rcyi_sched_recent(&s, RCYI_START_NO));
+}
+
 /* What the recent passes leave (the lower of their last two floors: one
    pass's counts the garbage made during it) grew over what the last full
    pass left by a quarter of the heap's bytes: older garbage, or live
@@ -471,6 +496,7 @@ int main(void)
     RUN(test_start_as_compat_mode_collects);
     RUN(test_start_on_extrapolated_growth);
     RUN(test_external_bytes_start_a_recent_pass);
+    RUN(test_recent_or_full_pass);
     RUN(test_external_bytes_floor_rise_starts_a_full_pass);
     RUN(test_external_bytes_backstop);
     return harness_summary();
