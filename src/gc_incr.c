@@ -130,6 +130,7 @@ typedef struct rcyi_incr_s {
     size_t freed;            /* SNAPSHOT, FIXUP: slots of P cleared by untracking */
     uint32_t *late;          /* SNAPSHOT: the P objects FIXUP visits (phase_snapshot) */
     size_t nlate, late_cap;
+    size_t late_pos;         /* RELEASE: bytes of it whose pages were dropped so far */
     bool late_all;           /* ... too many: FIXUP visits every object of P */
     uint32_t *parent, *ring; /* GROUP: union-find over S, and each set as a ring, 4 bytes a suspect
                                 each, in P[0, top) (emptied by SCAN): no memory of their own */
@@ -429,7 +430,7 @@ static void free_arrays(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->groups_bytes = in->groups_pos = 0;
     rcyi_free(rt, in->late);
     in->late = NULL;
-    in->nlate = in->late_cap = 0;
+    in->nlate = in->late_cap = in->late_pos = 0;
     in->late_all = false;
     rcyi_free(rt, in->reach);
     in->reach = NULL;
@@ -970,9 +971,9 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
     if (in->pos < n)
         return;
     if (in->reach == NULL) {
-        rcyi_free(rt, in->late);
-        in->late = NULL;
-        in->nlate = in->late_cap = 0;
+        /* (The late list, up to a sixteenth of P, is not freed here:
+           RELEASE gives its pages back in pieces, as P's.) */
+        in->nlate = 0;
         in->reach = incr_realloc(rt, NULL, (in->len >> 6) + 1, sizeof(uint64_t));
         if (in->reach == NULL) {
             in->st.out_of_memory++;
@@ -1162,7 +1163,7 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
-/* RELEASE: P's memory, SCAN's bitmap, and GROUP's own arrays if it had them, given back
+/* RELEASE: P's memory, SNAPSHOT's late list, SCAN's bitmap, and GROUP's own arrays if it had them, given back
    to the system in pieces, between clock checks, before they are freed:
    freeing 4 bytes per old object at once (40 MB at 1e7 objects) costs
    about 1 ms of the kernel's time (its pages freed one by one), more than
@@ -1184,7 +1185,7 @@ static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->phase = RELEASE;
     in->len = 0; /* nothing of P holds an object any more */
     in->pos = 0;
-    in->groups_pos = in->reach_pos = 0;
+    in->groups_pos = in->reach_pos = in->late_pos = 0;
 }
 
 /* Drops the whole pages inside [block, block + bytes) from *pos (bytes
@@ -1192,9 +1193,13 @@ static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
    proportion to the bytes dropped (about what the kernel's work costs:
    16 ns a unit here, some 100 ns a page), so that the total depends on
    the block's size alone, not on where it lies nor on where steps
-   stopped. Returns whether all are dropped. */
+   stopped. Returns whether all are dropped; *pos is then SIZE_MAX, so
+   that a step that comes back to it (the next block's pages not all
+   dropped yet) charges nothing again. */
 static bool release_pages(rcyi_incr_t *in, const void *block, size_t bytes, size_t *pos)
 {
+    if (*pos == SIZE_MAX)
+        return true;
     uint64_t total = (uint64_t)bytes / 4096 * 6 + 1;
 #if defined(__linux__) && defined(MADV_DONTNEED)
     long ps = sysconf(_SC_PAGESIZE);
@@ -1217,14 +1222,16 @@ static bool release_pages(rcyi_incr_t *in, const void *block, size_t bytes, size
         rcyi_pacer_charge(&in->pacer, total);
 #else
     (void)block;
-    (void)pos;
     rcyi_pacer_charge(&in->pacer, total);
 #endif
+    *pos = SIZE_MAX;
     return true;
 }
 
 static void phase_release(rcyi_incr_t *in)
 {
+    if (in->late != NULL && !release_pages(in, in->late, in->late_cap * sizeof(uint32_t), &in->late_pos))
+        return;
     if (in->reach != NULL && !release_pages(in, in->reach, in->reach_bytes, &in->reach_pos))
         return;
     if (!release_pages(in, in->objs, in->cap * p_elem(in), &in->pos))

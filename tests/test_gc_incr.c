@@ -1291,6 +1291,51 @@ TEST(test_pass_arrays_released_before_freed)
 #endif
 }
 
+/* Steps of one work unit still finish passes: every phase makes progress
+   in a step, and RELEASE, which gives back several blocks' pages (SCAN's
+   bitmap, the late list, P), charges a block's pages once, not again each
+   time a step comes back to it for the next block (it did for a block of
+   less than a page: its charge took the whole of such a step every time,
+   and P's pages were never reached). */
+TEST(test_one_unit_steps_finish_passes)
+{
+    rcy_runtime_t *rt = incr_runtime(1);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    enum { LIVE = 1000, CYCLES = 50 }; /* (P then spans whole pages: its room for 1,024 more, 9 KB) */
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < LIVE; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    node_t *cyc[CYCLES];
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *x = node_new(t, i), *y = node_new(t, -i);
+        node_set_a(x, y);
+        node_set_a(y, x);
+        rcy_decref(OB(y));
+        cyc[i] = x;
+    }
+    rcy_gc_collect(rt, 1);
+    rcy_gc_collect(rt, 1);
+    size_t live_before = rcy_runtime_live_objects(rt);
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i]));
+    uint64_t p0 = istats(rt).passes;
+    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 20000000);
+    CHECK(istats(rt).passes >= old_garbage_found_by(p0));
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, LIVE);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 /* A pass given up by an explicit full collection after some of its
    regions were collected: what they freed is in the oldest generation's
    stats all the same (the generations' collected add up to every object
@@ -1584,5 +1629,6 @@ int main(void)
     RUN(test_recent_passes_between_full_passes);
     RUN(test_growth_makes_the_next_pass_full);
     RUN(test_pass_arrays_released_before_freed);
+    RUN(test_one_unit_steps_finish_passes);
     return harness_summary();
 }
