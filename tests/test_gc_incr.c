@@ -91,6 +91,36 @@ static void run_until_passes(rcy_runtime_t *rt, rcy_type_t *t, list_t *ring, uin
         churn(t, ring, 100);
 }
 
+/* A chain of `live` nodes of t, values 0 to live - 1 from its head
+   (returned; *tail, if not NULL, its last node, borrowed). */
+static node_t *live_chain(rcy_type_t *t, long live, node_t **tail)
+{
+    node_t *head = node_new(t, 0), *cur = head;
+    for (long i = 1; i < live; i++) {
+        node_t *n = node_new(t, i);
+        node_set_a(cur, n);
+        cur = n;
+        rcy_decref(OB(n));
+    }
+    if (tail != NULL)
+        *tail = cur;
+    return head;
+}
+
+/* The end of a test that kept a live_chain: the chain intact (values 0
+   to live - 1), then it and the ring dropped and the runtime ended with
+   no object alive. */
+static void end_with_chain(rcy_runtime_t *rt, node_t *head, long live, list_t *ring)
+{
+    long n = 0;
+    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
+        CHECK_EQ(q->value, n++);
+    CHECK_EQ(n, live);
+    rcy_decref(OB(head));
+    rcy_decref(OB(ring));
+    test_runtime_end(rt);
+}
+
 static rcy_type_t *node_type_with(rcy_runtime_t *rt, const char *name, rcy_finalize_fn fin, rcy_finalize_fn del);
 
 /* The size of a long loop that only repeats what a shorter one shows
@@ -911,13 +941,7 @@ TEST(test_wide_array)
     rcy_type_t *t = node_type_new(rt, "Node");
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 3000, CYCLES = 400 };
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
+    node_t *head = live_chain(t, LIVE, NULL);
     node_t *cyc[CYCLES];
     for (int i = 0; i < CYCLES; i++) {
         node_t *x = node_new(t, i), *y = node_new(t, -i);
@@ -936,13 +960,7 @@ TEST(test_wide_array)
     CHECK(s.passes >= old_garbage_found_by(p0));
     CHECK(s.wide_passes >= 1);
     CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
 }
 
 /* More than half of the old generation suspected (most of it dropped as
@@ -956,13 +974,7 @@ TEST(test_large_suspected_set_is_one_region)
     rcy_type_t *t = node_type_new(rt, "Node");
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 1000, BIG = 8000 };
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
+    node_t *head = live_chain(t, LIVE, NULL);
     node_t *first = node_new(t, -1), *prev = first;
     for (long i = 1; i < BIG; i++) {
         node_t *n = node_new(t, -1 - i);
@@ -985,13 +997,7 @@ TEST(test_large_suspected_set_is_one_region)
     /* The region's collection walked it as a list: the young collections'
        array (at most a few hundred objects here) did not grow for it. */
     CHECK_EQ(rt->scan_order_cap, order_cap);
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
 }
 
 /* A live chain of `live` nodes of t (its head returned) and `npairs`
@@ -1001,13 +1007,7 @@ TEST(test_large_suspected_set_is_one_region)
 static node_t *chain_and_old_pairs(rcy_runtime_t *rt, rcy_type_t *t, rcy_type_t *ft, long live, long npairs,
                                    node_t ***pairs)
 {
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < live; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
+    node_t *head = live_chain(t, live, NULL);
     node_t **held = calloc((size_t)npairs, sizeof *held);
     for (long i = 0; held != NULL && i < npairs; i++) {
         node_t *x = node_new(ft, i), *y = node_new(ft, -i);
@@ -1072,14 +1072,22 @@ TEST(test_many_suspects_collected_in_bounded_regions)
     CHECK(istats(rt).passes >= old_garbage_found_by(p0));
     CHECK_EQ(fin_runs, 2 * PAIRS);
     CHECK(fin_distinct >= 20); /* one region would have run them all in one step */
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
     rcy_gc_callback_remove(rt, count_starts, NULL);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
+}
+
+/* A two-node cycle of a type with weak references: one node returned
+   (the caller's reference), *watch a weak reference to it. */
+static node_t *watched_pair(rcy_runtime_t *rt, rcy_object_t **watch)
+{
+    rcy_type_t *wt = node_type_with(rt, "Watched", NULL, NULL);
+    node_t *x = node_new(wt, -1), *y = node_new(wt, -2);
+    node_set_a(x, y);
+    node_set_a(y, x);
+    rcy_decref(OB(y));
+    *watch = rcy_weakref_new(OB(x), NULL, NULL);
+    CHECK(*watch != NULL);
+    return x;
 }
 
 /* Between two examinations of the whole old generation, the passes that
@@ -1095,20 +1103,9 @@ TEST(test_recent_passes_between_full_passes)
     rcy_type_t *t = node_type_new(rt, "Node");
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 2000 };
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
-    rcy_type_t *wt = node_type_with(rt, "Watched", NULL, NULL); /* (weak references) */
-    node_t *x = node_new(wt, -1), *y = node_new(wt, -2);
-    node_set_a(x, y);
-    node_set_a(y, x);
-    rcy_decref(OB(y));
-    rcy_object_t *watch = rcy_weakref_new(OB(x), NULL, NULL);
-    CHECK(watch != NULL);
+    node_t *head = live_chain(t, LIVE, NULL);
+    rcy_object_t *watch;
+    node_t *x = watched_pair(rt, &watch);
     rcy_gc_collect(rt, 2); /* all mature */
     rcy_decref(OB(x));     /* mature garbage */
     size_t live_before = rcy_runtime_live_objects(rt);
@@ -1140,13 +1137,7 @@ TEST(test_recent_passes_between_full_passes)
     }
     CHECK(made > 1000);
     rcy_decref(watch);
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
 }
 
 /* A heap that grew since the whole old generation was last examined (by
@@ -1158,20 +1149,9 @@ TEST(test_growth_makes_the_next_pass_full)
     rcy_type_t *t = node_type_new(rt, "Node");
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 2000, GROWTH = 420 };
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
-    rcy_type_t *wt = node_type_with(rt, "Watched", NULL, NULL); /* (weak references) */
-    node_t *x = node_new(wt, -1), *y = node_new(wt, -2);
-    node_set_a(x, y);
-    node_set_a(y, x);
-    rcy_decref(OB(y));
-    rcy_object_t *watch = rcy_weakref_new(OB(x), NULL, NULL);
-    CHECK(watch != NULL);
+    node_t *cur, *head = live_chain(t, LIVE, &cur);
+    rcy_object_t *watch;
+    node_t *x = watched_pair(rt, &watch);
     rcy_gc_collect(rt, 2); /* all mature; the live size 2,002 (and the ring) */
     /* 420 more live objects, promoted: the heap grows by more than half
        of the backstop's allowance (645 here: a quarter of the live size,
@@ -1198,13 +1178,7 @@ TEST(test_growth_makes_the_next_pass_full)
     CHECK(o == NULL);
     rcy_xdecref(o);
     rcy_decref(watch);
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE + GROWTH);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE + GROWTH, ring);
 }
 
 /* A completed pass's large arrays (P, and GROUP's own arrays: 4,000
@@ -1219,8 +1193,6 @@ typedef struct resident_count_s {
     unsigned long big_frees, resident_frees;
     bool watching;
 } resident_count_t;
-
-static void *rc_malloc(void *ctx, size_t size) { return gc_malloc(ctx, size); }
 
 static void *rc_realloc(void *ctx, void *ptr, size_t size)
 {
@@ -1265,7 +1237,7 @@ TEST(test_pass_arrays_released_before_freed)
 {
 #if defined(__linux__)
     resident_count_t c = {0, 0, false};
-    rcy_runtime_t *rt = hooked_runtime(300, (rcy_allocator_t){rc_malloc, rc_realloc, rc_free, &c});
+    rcy_runtime_t *rt = hooked_runtime(300, (rcy_allocator_t){gc_malloc, rc_realloc, rc_free, &c});
     CHECK(rt != NULL);
     if (rt == NULL)
         return;
@@ -1287,9 +1259,7 @@ TEST(test_pass_arrays_released_before_freed)
     CHECK_EQ(istats(rt).aborted, 0);
     CHECK(c.big_frees >= 2); /* P and GROUP's arrays, at least once */
     CHECK_EQ(c.resident_frees, 0);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, 500, ring);
 #endif
 }
 
@@ -1305,37 +1275,20 @@ TEST(test_one_unit_steps_finish_passes)
     rcy_type_t *t = node_type_new(rt, "Node");
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
     enum { LIVE = 1000, CYCLES = 50 }; /* (P then spans whole pages: its room for 1,024 more, 9 KB) */
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
-    node_t *cyc[CYCLES];
-    for (int i = 0; i < CYCLES; i++) {
-        node_t *x = node_new(t, i), *y = node_new(t, -i);
-        node_set_a(x, y);
-        node_set_a(y, x);
-        rcy_decref(OB(y));
-        cyc[i] = x;
-    }
-    rcy_gc_collect(rt, 1);
-    rcy_gc_collect(rt, 1);
+    node_t **cyc = NULL;
+    node_t *head = chain_and_old_pairs(rt, t, t, LIVE, CYCLES, &cyc);
+    CHECK(cyc != NULL);
+    if (cyc == NULL)
+        return;
     size_t live_before = rcy_runtime_live_objects(rt);
     for (int i = 0; i < CYCLES; i++)
         rcy_decref(OB(cyc[i]));
+    free(cyc);
     uint64_t p0 = istats(rt).passes;
     run_until_passes(rt, t, ring, old_garbage_found_by(p0), 20000000);
     CHECK(istats(rt).passes >= old_garbage_found_by(p0));
     CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
 }
 
 /* A pass given up by an explicit full collection after some of its
@@ -1389,13 +1342,7 @@ TEST(test_given_up_pass_counts_what_it_freed)
        counted once. */
     CHECK_EQ(freed, 2 * PAIRS + churned);
     CHECK_EQ(after[2].collections, mid[2].collections + 1); /* the full collection, not the pass */
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
 }
 
 /* A program that makes old garbage fast (pairs that live long enough to
@@ -1428,13 +1375,7 @@ TEST(test_fast_growth_starts_a_pass_early)
     const long LIVE = loop_scaled(40000, 4000, 10000), PAIRS = 10 * LIVE;
     enum { HOLD = 400 };
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), HOLD);
-    node_t *head = node_new(t, 0), *cur = head;
-    for (long i = 1; i < LIVE; i++) {
-        node_t *n = node_new(t, i);
-        node_set_a(cur, n);
-        cur = n;
-        rcy_decref(OB(n));
-    }
+    node_t *head = live_chain(t, LIVE, NULL);
     rcy_gc_collect(rt, 2);
     size_t base = rcy_runtime_live_objects(rt);
     size_t most = base;
@@ -1456,13 +1397,7 @@ TEST(test_fast_growth_starts_a_pass_early)
        the 2 * PAIRS objects made. */
     CHECK(most < base + LIVE / 2 + 2 * HOLD + 4096);
     CHECK_EQ(rcy_gc_collect(rt, 2) >= 0, 1);
-    long n = 0;
-    for (node_t *q = head; q != NULL; q = (node_t *)q->a)
-        CHECK_EQ(q->value, n++);
-    CHECK_EQ(n, LIVE);
-    rcy_decref(OB(head));
-    rcy_decref(OB(ring));
-    test_runtime_end(rt);
+    end_with_chain(rt, head, LIVE, ring);
 }
 
 TEST(test_backstop)
