@@ -1178,9 +1178,8 @@ static void phase_group(rcy_runtime_t *rt, rcyi_incr_t *in)
    end) is then cheap. Elsewhere than Linux, they are freed at once. */
 #define RELEASE_CHUNK ((size_t)1 << 16)
 
-static void release_begin(rcy_runtime_t *rt, rcyi_incr_t *in)
+static void release_begin(rcyi_incr_t *in)
 {
-    (void)rt;
     in->parent = in->ring = NULL; /* (groups, if any, is freed with P: free_arrays) */
     in->phase = RELEASE;
     in->len = 0; /* nothing of P holds an object any more */
@@ -1399,7 +1398,7 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
     if (in->one) {
         collect_one(rt, in);
         if (in->phase == COLLECT)
-            release_begin(rt, in); /* then the caller completes the pass */
+            release_begin(in); /* then the caller completes the pass */
         return;
     }
     while (in->pos < in->m && gathered < REGION_MAX && !step_over(in)) {
@@ -1431,7 +1430,7 @@ static void phase_collect(rcy_runtime_t *rt, rcyi_incr_t *in)
         count_region(rt, in, &res);
     }
     if (in->phase == COLLECT && in->pos == in->m)
-        release_begin(rt, in); /* then the caller completes the pass */
+        release_begin(in); /* then the caller completes the pass */
 }
 
 /* ---- Passes ------------------------------------------------------------ */
