@@ -10,8 +10,8 @@
 #   make test    every layer, six in all, each announced as "[i/6] layer" with
 #                the time so far: [1/6] the debug build with ASan and UBSan,
 #                [2/6] the optimized build, [3/6] test_threads under
-#                ThreadSanitizer, [4/6] the GC-stress build (the suite twice:
-#                poisoning on, then off), [5/6] the fuzz targets (30 s each
+#                ThreadSanitizer, [4/6] the GC-stress build (the suite three
+#                times: poisoning on, off, incremental mode), [5/6] the fuzz targets (30 s each
 #                under libFuzzer, the seed corpus replayed first), [6/6] Valgrind
 #                (ctest -T memcheck over every C test program, scaled)
 #                (docs/testing.md). Each layer also runs alone: make test-debug,
@@ -110,28 +110,36 @@ test-tsan:
 	@$(call quietly,$(BUILD)/tsan/build.log,$(CMAKE) -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCY_TSAN=ON && $(CMAKE) --build $(BUILD)/tsan -j $(JOBS) --target test_threads)
 	cd $(BUILD)/tsan && ctest --output-on-failure -R '^test_threads$$'
 
-# The whole suite with a collection on every container allocation, twice:
-# with poisoning on (the debug default: freed objects stay recognisable in
+# The whole suite with a collection on every container allocation, three
+# times: with poisoning on (the debug default: freed objects stay recognisable in
 # quarantine), then with RCY_POISON=0, which turns it off in every runtime
 # whose configuration leaves it to the build, so that every free reaches
 # the allocator and AddressSanitizer sees any later use.
+#
+# Third, the suite in incremental mode (RCY_GC_MODE=incremental, steps of
+# 7 work units: a step after every collection), also alone as make
+# test-stress-incremental (its tests 77-81 s on 3 December, the build
+# aside; 17 minutes when first measured, on a loaded machine). Left out
+# there: the tests that assert compat mode's timing of old garbage or its
+# allocation counts (docs/testing.md, "Incremental mode"), and `layers`,
+# which is no test of a mode.
+stress-build = $(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON && $(CMAKE) --build $(BUILD)/stress -j $(JOBS)
+stress-incremental-ctest = cd $(BUILD)/stress && RCY_GC_MODE=incremental RCY_GC_INCR_STEP=7 ctest --output-on-failure -j $(JOBS) -E '^(test_oom|test_retained|test_runtime|layers)$$'
 test-stress:
 	$(call say,stress build (a collection at every container allocation): configure and build (log: $(BUILD)/stress/build.log))
-	@$(call quietly,$(BUILD)/stress/build.log,$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON && $(CMAKE) --build $(BUILD)/stress -j $(JOBS))
-	$(call say,stress build: ctest with poisoning on (1 of 2))
+	@$(call quietly,$(BUILD)/stress/build.log,$(stress-build))
+	$(call say,stress build: ctest with poisoning on (1 of 3))
 	cd $(BUILD)/stress && ctest --output-on-failure -j $(JOBS)
-	$(call say,stress build: ctest with RCY_POISON=0 (2 of 2))
+	$(call say,stress build: ctest with RCY_POISON=0 (2 of 3))
 	cd $(BUILD)/stress && RCY_POISON=0 ctest --output-on-failure -j $(JOBS)
+	$(call say,stress build: ctest in incremental mode (3 of 3))
+	$(stress-incremental-ctest)
 
-# The stress build's suite in incremental mode (RCY_GC_MODE=incremental, steps of 7 work units:
-# a step after every collection), not part of `make test` (its tests 77 s at -j1 on 3 December,
-# the build aside; 17 minutes when first measured, on a loaded machine). Left out: the tests that assert compat mode's timing of old garbage or its
-# allocation counts (docs/testing.md, "Incremental mode"), and `layers`, which is no test of a mode.
 test-stress-incremental:
 	$(call say,stress build (a collection at every container allocation): configure and build (log: $(BUILD)/stress/build.log))
-	@$(call quietly,$(BUILD)/stress/build.log,$(CMAKE) -S . -B $(BUILD)/stress -DCMAKE_BUILD_TYPE=Debug -DRCY_SANITIZE=ON -DRCY_GC_STRESS=ON && $(CMAKE) --build $(BUILD)/stress -j $(JOBS))
+	@$(call quietly,$(BUILD)/stress/build.log,$(stress-build))
 	$(call say,stress build: ctest in incremental mode)
-	cd $(BUILD)/stress && RCY_GC_MODE=incremental RCY_GC_INCR_STEP=7 ctest --output-on-failure -j $(JOBS) -E '^(test_oom|test_retained|test_runtime|layers)$$'
+	$(stress-incremental-ctest)
 
 # Benchmarks side by side with CPython, on the release build: bench/run.py
 # prints the table and writes it with the raw results (every sample, every
