@@ -365,21 +365,26 @@ static void *gc_malloc(void *ctx, size_t size)
     return b + GROW_HEAD;
 }
 
+/* A block of gc_malloc's made `size` bytes (its size kept in front). */
+static void *sized_realloc(void *ptr, size_t size)
+{
+    unsigned char *n = realloc((unsigned char *)ptr - GROW_HEAD, GROW_HEAD + size);
+    if (n == NULL)
+        return NULL;
+    memcpy(n, &size, sizeof size);
+    return n + GROW_HEAD;
+}
+
 static void *gc_realloc(void *ctx, void *ptr, size_t size)
 {
     grow_count_t *c = ctx;
     if (ptr == NULL)
         return gc_malloc(ctx, size);
-    unsigned char *b = (unsigned char *)ptr - GROW_HEAD;
     size_t old;
-    memcpy(&old, b, sizeof old);
+    memcpy(&old, (unsigned char *)ptr - GROW_HEAD, sizeof old);
     if (size >= c->big && size > old && size != 2 * old)
         c->grown++;
-    unsigned char *n = realloc(b, GROW_HEAD + size);
-    if (n == NULL)
-        return NULL;
-    memcpy(n, &size, sizeof size);
-    return n + GROW_HEAD;
+    return sized_realloc(ptr, size);
 }
 
 static void gc_free(void *ctx, void *ptr)
@@ -1196,14 +1201,7 @@ typedef struct resident_count_s {
 
 static void *rc_realloc(void *ctx, void *ptr, size_t size)
 {
-    (void)ctx;
-    if (ptr == NULL)
-        return gc_malloc(ctx, size);
-    unsigned char *b = (unsigned char *)ptr - GROW_HEAD, *n = realloc(b, GROW_HEAD + size);
-    if (n == NULL)
-        return NULL;
-    memcpy(n, &size, sizeof size);
-    return n + GROW_HEAD;
+    return ptr == NULL ? gc_malloc(ctx, size) : sized_realloc(ptr, size);
 }
 
 static void rc_free(void *ctx, void *ptr)
@@ -1229,7 +1227,7 @@ static void rc_free(void *ctx, void *ptr)
         c->big_frees++;
         c->resident_frees += resident > 0;
     }
-    free((unsigned char *)ptr - GROW_HEAD);
+    gc_free(ctx, ptr);
 }
 #endif
 
