@@ -23,6 +23,20 @@
 #define HARNESS_GC_STRESS 0
 #endif
 
+/* 1 when AddressSanitizer instruments the test (GCC defines
+   __SANITIZE_ADDRESS__, clang answers __has_feature), else 0: ASan
+   replaces malloc, so glibc's malloc statistics stay at 0. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HARNESS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HARNESS_ASAN 1
+#endif
+#endif
+#ifndef HARNESS_ASAN
+#define HARNESS_ASAN 0
+#endif
+
 /* RCY_TEST_SCALE in the environment, a number in (0, 1] (default 1),
    scales down the tests that build millions of objects, for slow runs:
    make test-valgrind sets 0.01. Returns n scaled, and at least min. */
