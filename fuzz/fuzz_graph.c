@@ -1336,10 +1336,34 @@ static void adopt_unchecked(void)
             m->garb = actual[id];
         }
         /* Weak references the collector cleared (those to resurrected
-           garbage, those finalizers made to the final garbage). */
-        if (alive(id) && (m->kind == K_WEAKREF || m->kind == K_FINREG) && m->referent > 0 &&
-            !rcy_weakref_is_alive(m->ptr))
+           garbage, those finalizers made to the final garbage), and
+           registrations whose callback ran (on_callback leaves the model's
+           referent to this adoption). A registration is no weak reference
+           to rcy_weakref_is_alive: rcy_finalize_alive tells for it. */
+        if (alive(id) && m->referent > 0 &&
+            ((m->kind == K_WEAKREF && !rcy_weakref_is_alive(m->ptr)) ||
+             (m->kind == K_FINREG && !rcy_finalize_alive(m->ptr))))
             m->referent = 0;
+    }
+    /* A registration that finalizers made to the final garbage is cleared
+       without its callback and stays registered (finalize.alive, as in
+       CPython): only its referent's weak-reference count tells. Those
+       cleared are the oldest of the referent's (the clearing happens at
+       one point of the collection: a registration made after it, by code
+       that ran later in the same collection, keeps its referent). */
+    static size_t expected[MAXOBJ];
+    memset(expected, 0, sizeof expected);
+    for (int w = 1; w < F.nobj; w++)
+        if (alive(w) && (M(w)->kind == K_WEAKREF || M(w)->kind == K_FINREG) && M(w)->referent > 0)
+            expected[M(w)->referent]++;
+    for (int w = 1; w < F.nobj; w++) {
+        mobj_t *x = M(w);
+        int r = x->referent;
+        if (!alive(w) || x->kind != K_FINREG || r <= 0 || !alive(r) ||
+            (M(r)->kind != K_NODE && M(r)->kind != K_LEAF) || rcy_weakref_count(M(r)->ptr) >= expected[r])
+            continue;
+        expected[r]--;
+        x->referent = 0;
     }
 }
 
