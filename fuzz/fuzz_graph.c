@@ -1317,6 +1317,16 @@ static void check_collection(const rcy_gc_info_t *info)
         M(id)->young = M(id)->u0 = M(id)->lh = false;
 }
 
+/* to[r]: the model's weak references and registrations to object r
+   (MAXOBJ entries). */
+static void count_weak_to(size_t *to)
+{
+    memset(to, 0, MAXOBJ * sizeof *to);
+    for (int w = 1; w < F.nobj; w++)
+        if (alive(w) && (M(w)->kind == K_WEAKREF || M(w)->kind == K_FINREG) && M(w)->referent > 0)
+            to[M(w)->referent]++;
+}
+
 /* After an automatic collection of incremental mode (not predicted): the
    model adopts what the collector decided, the rest is checked as always. */
 static void adopt_unchecked(void)
@@ -1352,10 +1362,7 @@ static void adopt_unchecked(void)
        one point of the collection: a registration made after it, by code
        that ran later in the same collection, keeps its referent). */
     static size_t expected[MAXOBJ];
-    memset(expected, 0, sizeof expected);
-    for (int w = 1; w < F.nobj; w++)
-        if (alive(w) && (M(w)->kind == K_WEAKREF || M(w)->kind == K_FINREG) && M(w)->referent > 0)
-            expected[M(w)->referent]++;
+    count_weak_to(expected);
     for (int w = 1; w < F.nobj; w++) {
         mobj_t *x = M(w);
         int r = x->referent;
@@ -1427,10 +1434,7 @@ static void check_heap(void)
     size_t live = 0, tracked = 0, per_type[T_NTYPES] = {0}, weak_live = 0;
     static size_t weakrefs_to[MAXOBJ];
     REQUIRE(F.ntmp == 0 && F.depth == 0 && !F.rt_collecting && !F.in_gc, "harness state leaked", 0);
-    memset(weakrefs_to, 0, sizeof weakrefs_to);
-    for (int w = 1; w < F.nobj; w++)
-        if (alive(w) && (M(w)->kind == K_WEAKREF || M(w)->kind == K_FINREG) && M(w)->referent > 0)
-            weakrefs_to[M(w)->referent]++;
+    count_weak_to(weakrefs_to);
     for (int id = 1; id < F.nobj; id++) {
         mobj_t *m = M(id);
         if (m->state != S_ALIVE)
