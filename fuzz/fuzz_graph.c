@@ -50,7 +50,8 @@
  * replays the corpus so): passes over the oldest generation run in steps
  * inside the automatic collections, interleaved with the operations, and
  * operation 20 also moves a reference from one node's slot to another's by
- * plain stores, no count changing (what defeats a write barrier). Explicit
+ * plain stores, no count changing (what defeats a write barrier), or gives
+ * the pass idle time (rcy_gc_incr_step, to its end or for up to 60 us). Explicit
  * collections are predicted and checked as above (they run no step); the
  * automatic ones are not predicted (a step may collect any old garbage):
  * the model adopts their outcome (the garbage list, weak references the
@@ -1374,6 +1375,27 @@ static void adopt_unchecked(void)
     }
 }
 
+/* rcy_gc_incr_step: its pass's regions may free old garbage and run code,
+   as an automatic collection's step does, so the model adopts its outcome
+   as after one (not predicted: the step is inside no collection's
+   callbacks unless it completes the pass, and then those adopt). */
+static void idle_step(size_t max_us)
+{
+    bool checked = F.checks;
+    if (checked) {
+        F.unchecked = true;
+        F.checks = false;
+    }
+    int r = rcy_gc_incr_step(F.rt, max_us);
+    TRACE("  idle step of %zu us: %d\n", max_us, r);
+    REQUIRE(r == 0 || r == 1, "rcy_gc_incr_step failed", 0);
+    if (checked && F.unchecked) {
+        adopt_unchecked();
+        F.unchecked = false;
+        F.checks = true;
+    }
+}
+
 /* The first callback (registered first): starts and checks a collection. */
 static int gc_first(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
 {
@@ -1973,6 +1995,10 @@ static void op(unsigned code)
                 M(src)->slot[ks] = 0;
                 TRACE("  raw move %d.%d -> %d.%d\n", src, ks, dst, kd);
             }
+            break;
+        }
+        if (F.incr && (r & 128)) {
+            idle_step(k % 4 == 0 ? 0 : k % 61); /* the program's idle time given to the pass */
             break;
         }
         if (src > 0 && F.roots[r % NROOTS] > 0)

@@ -1800,6 +1800,27 @@ RCY_API int rcy_gc_charge_external(rcy_object_t *obj, size_t bytes);
     nothing changed). Never allocates, collects or runs code. */
 RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
 
+/**
+ * Runs the oldest generation's pass of incremental mode in the program's
+ * idle time (an event loop waiting for input, a frame finished early): for
+ * at most max_us microseconds of the calling thread's CPU time, or to the
+ * pass's end if max_us is 0. A pass is started first if one is due (by
+ * the rules that start one after a young collection: idle time does not
+ * make passes more frequent). The work is not paid by credit; it lowers
+ * the credit of the automatic steps that follow by at most one step, so
+ * that a program idle often leaves its young collections little to do.
+ * Like an automatic step, it may run finalizers, weak-reference callbacks
+ * and gc callbacks (for a pass it completes: one collection of generation
+ * 2, start and stop); the step itself is reported to no callback. The
+ * bound is kept as a step keeps the pause target: the clock is read every
+ * few microseconds' worth of work, and one object's traverse is never cut.
+ * Without a thread CPU clock, one step's work (incr_step_work) is done
+ * instead of max_us. Returns 1 when it completed a pass, 0 when work is
+ * left, no pass was due, the mode is compat, or a collection or heap walk
+ * is running (collections never nest); RCY_EINVAL for NULL.
+ */
+RCY_API int rcy_gc_incr_step(rcy_runtime_t *rt, size_t max_us);
+
 /** Statistics of incremental mode (zeros in a runtime that never used it). */
 typedef struct rcy_gc_incr_stats_s {
     size_t size;              /**< sizeof(rcy_gc_incr_stats_t), set by rcy_gc_incr_stats_init */
@@ -1826,6 +1847,7 @@ typedef struct rcy_gc_incr_stats_s {
     uint64_t early_starts;    /**< passes started before compat mode would collect: the tracked heap grew fast enough to reach the backstop before a pass could end */
     uint64_t wide_passes;     /**< passes whose array needed 8-byte entries (objects more than 64 GB apart) */
     uint64_t recent_passes;   /**< of the passes completed, recent ones: over the objects promoted since the last pass began alone (started on external bytes, or by the 25 % rule between full passes: docs/design.md, "Recent passes") */
+    uint64_t idle_steps;      /**< calls of rcy_gc_incr_step that ran a pass (counted in steps too) */
 } rcy_gc_incr_stats_t;
 
 /** Zeroes out and sets its size field. NULL is ignored. */

@@ -1172,6 +1172,22 @@ static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_
     }
 }
 
+/* A pass that a step completed: one collection of the oldest generation,
+   reported as such to the callbacks (with `report`: not at teardown; its
+   work was done in its steps). Returns whether one completed. */
+static bool report_completed_pass(rcy_runtime_t *rt, bool report)
+{
+    rcy_gc_info_t pass;
+    if (!rcyi_incr_take_completed(rt, &pass))
+        return false;
+    if (report) {
+        rcy_gc_info_t start = {pass.generation, 0, 0, 0, 0.0, 0, 0.0};
+        invoke_callbacks(rt, RCY_GC_START, &start);
+        invoke_callbacks(rt, RCY_GC_STOP, &pass);
+    }
+    return true;
+}
+
 /* automatic: a collection the allocator triggered, after which incremental
    mode may run a step of its pass over the oldest generation (inside the
    collection's callbacks, so that they time it; gc_incr.c). */
@@ -1204,14 +1220,7 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
     info.pass_duration = res.duration;
     if (!shutdown)
         invoke_callbacks(rt, RCY_GC_STOP, &info);
-    /* A pass that a step completed: one collection of the oldest
-       generation, reported as such (its work was done in its steps). */
-    rcy_gc_info_t pass;
-    if (rcyi_incr_take_completed(rt, &pass) && !shutdown) {
-        rcy_gc_info_t start = {pass.generation, 0, 0, 0, 0.0, 0, 0.0};
-        invoke_callbacks(rt, RCY_GC_START, &start);
-        invoke_callbacks(rt, RCY_GC_STOP, &pass);
-    }
+    report_completed_pass(rt, !shutdown);
     rt->collecting = false;
     RCYI_VALIDATE_HEAP(rt, "after a collection");
     return res.collected + res.uncollectable;
@@ -1220,6 +1229,19 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
 intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
 {
     return collect(rt, generation, shutdown, false);
+}
+
+int rcyi_gc_incr_step(rcy_runtime_t *rt, size_t max_us)
+{
+    if (rt->collecting || rt->walk != NULL || rt->tearing_down || rt->gc_mode != RCY_GC_INCREMENTAL)
+        return 0;
+    RCYI_VALIDATE_HEAP(rt, "before an idle step");
+    rt->collecting = true;
+    rcyi_incr_idle(rt, max_us);
+    bool completed = report_completed_pass(rt, true);
+    rt->collecting = false;
+    RCYI_VALIDATE_HEAP(rt, "after an idle step");
+    return completed ? 1 : 0;
 }
 
 /* ---- Automatic collection -------------------------------------------- */

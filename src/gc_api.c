@@ -47,6 +47,14 @@ intptr_t rcy_gc_collect(rcy_runtime_t *rt, int generation)
     return rcyi_gc_collect(rt, generation, false);
 }
 
+int rcy_gc_incr_step(rcy_runtime_t *rt, size_t max_us)
+{
+    if (rt == NULL)
+        return RCY_EINVAL;
+    RCYI_CHECK_RT(rt);
+    return rcyi_gc_incr_step(rt, max_us);
+}
+
 int rcy_gc_get_count(const rcy_runtime_t *rt, int counts[RCY_GC_GENERATIONS])
 {
     if (rt == NULL || counts == NULL)

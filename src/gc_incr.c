@@ -1691,6 +1691,21 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
     }
 }
 
+/* Starts a pass if the schedule says one is due now (*sc: the schedule it
+   read); false if none is. */
+static bool start_if_due(rcy_runtime_t *rt, rcyi_incr_t *in, rcyi_sched_t *sc)
+{
+    *sc = sched_now(rt, in);
+    int why = rcyi_sched_start(sc);
+    if (why == RCYI_START_NO)
+        return false;
+    if (why == RCYI_START_GROWTH)
+        in->st.early_starts++;
+    start_pass(rt, in, rcyi_sched_recent(sc, why));
+    in->ext_seen = rt->ext_bytes;
+    return true;
+}
+
 void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start)
 {
     if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
@@ -1720,15 +1735,9 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
     rcyi_sched_t sc;
     bool decided = false;
     if (in->phase == IDLE) {
-        sc = sched_now(rt, in);
         decided = true;
-        int why = rcyi_sched_start(&sc);
-        if (why == RCYI_START_NO)
+        if (!start_if_due(rt, in, &sc))
             return;
-        if (why == RCYI_START_GROWTH)
-            in->st.early_starts++;
-        start_pass(rt, in, rcyi_sched_recent(&sc, why));
-        in->ext_seen = rt->ext_bytes;
     }
     /* Credit: this collection's promotions, the external bytes charged
        since the last one, the trickle. */
@@ -1787,6 +1796,44 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
         run(rt, in);
         rcyi_pacer_step_end(&in->pacer);
     }
+    in->deadline = 0.0;
+}
+
+void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us)
+{
+    if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
+        return;
+    rcyi_incr_t *in = state(rt);
+    if (in == NULL)
+        return;
+    rcyi_sched_t sc;
+    /* Only a pass that is due (the schedule after a young collection):
+       idle time does not make passes more frequent. */
+    if (in->phase == IDLE && !start_if_due(rt, in, &sc))
+        return;
+    in->st.idle_steps++;
+    double now = max_us > 0 ? rcyi_incr_cpu_now() : 0.0;
+    if (max_us == 0 || now == 0.0) {
+        /* To the pass's end (or, without a thread CPU clock, one step's
+           work: no time bound can be kept). */
+        if (max_us == 0)
+            in->sync = true;
+        else if (!rcyi_pacer_idle_begin(&in->pacer, in->step_work))
+            return;
+        in->deadline = 0.0;
+        run(rt, in);
+        if (max_us != 0)
+            rcyi_pacer_step_end(&in->pacer);
+        return;
+    }
+    /* Bounded by the time alone: a work budget no step reaches. */
+    in->deadline = now + (double)max_us * 1e-6;
+    in->step_t0 = now;
+    (void)rcyi_pacer_idle_begin(&in->pacer, INT64_MAX / 8);
+    in->step_budget = in->pacer.step_left;
+    in->check_at = in->pacer.step_left - in->check_units;
+    run(rt, in);
+    rcyi_pacer_step_end(&in->pacer);
     in->deadline = 0.0;
 }
 

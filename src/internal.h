@@ -904,6 +904,11 @@ RCYI_FUNC void rcyi_gc_collect_shutdown(rcy_runtime_t *rt);
 /* Runs one collection of `generation` (callbacks unless shutdown). Returns
    collected + uncollectable, or 0 when a collection is already running. */
 RCYI_FUNC intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown);
+/* rcy_gc_incr_step: an idle step of incremental mode (rcyi_incr_idle)
+   framed as a collection (none nests, none runs during a heap walk: then
+   0), the callbacks told of a pass it completed. Returns 1 when it
+   completed one, else 0. */
+RCYI_FUNC int rcyi_gc_incr_step(rcy_runtime_t *rt, size_t max_us);
 /* Releases the collector's own allocations (teardown, after the last collection). */
 RCYI_FUNC void rcyi_gc_fini(rcy_runtime_t *rt);
 /* Moves the permanent generation back into the oldest (rcy_gc_unfreeze,
@@ -979,6 +984,12 @@ RCYI_FUNC size_t rcyi_incr_held(const rcy_runtime_t *rt);
    collection began, before its start callbacks: the step's time budget is
    the pause target less what the collection has taken so far. */
 RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start);
+/* rcy_gc_incr_step's work, inside the collection state that
+   rcyi_gc_incr_step sets up: starts a pass if one is due (as after a young
+   collection), then runs it for max_us microseconds of the thread's CPU
+   time (0: to its end) whatever the credit (rcyi_pacer_idle_begin).
+   Incremental mode only; nothing otherwise. */
+RCYI_FUNC void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us);
 /* The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), or
    0 where there is no such clock (steps are then bounded by work alone). */
 RCYI_FUNC double rcyi_incr_cpu_now(void);

@@ -109,6 +109,16 @@ bool rcyi_pacer_step_begin(rcyi_pacer_t *p)
     return true;
 }
 
+bool rcyi_pacer_idle_begin(rcyi_pacer_t *p, int64_t budget)
+{
+    if (p->in_step)
+        return false;
+    p->step_left = budget < 1 ? 1 : budget;
+    p->in_step = true;
+    p->steps++;
+    return true;
+}
+
 /* Debt beyond one step is forgiven (and counted). */
 static void cap_debt(rcyi_pacer_t *p)
 {

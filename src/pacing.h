@@ -83,6 +83,14 @@ RCYI_PACER_FUNC void rcyi_pacer_tick(rcyi_pacer_t *p);
    balance is <= 0. The step may then charge up to its budget,
    min(balance, step_max). */
 RCYI_PACER_FUNC bool rcyi_pacer_step_begin(rcyi_pacer_t *p);
+/* Starts a step of `budget` units (at least 1) whatever the balance: a
+   step the program's idle time pays for (rcy_gc_incr_step), not credit.
+   Its work is charged and its debt capped at one step when it ends, as
+   any step's: it lowers the credit of the steps that follow by at most
+   one step's budget, and what it did beyond that is forgiven (counted),
+   so that the pass's pace afterwards is the schedule's again. False (no
+   step) while a step runs. */
+RCYI_PACER_FUNC bool rcyi_pacer_idle_begin(rcyi_pacer_t *p, int64_t budget);
 /* Charges `units` of work done (within a step, or outside one for work a
    synchronous finish does: then it is counted but not limited). The
    collector charges every object and edge: the common case is inline. */

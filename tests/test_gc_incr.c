@@ -196,6 +196,19 @@ static int on_gc(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *i
     return 0;
 }
 
+/* n two-node cycles of t (values 1,000,000 + i and 2,000,000 + i); cyc[i]
+   holds the only outside reference to the i-th. */
+static void two_node_cycles(rcy_type_t *t, node_t **cyc, int n)
+{
+    for (int i = 0; i < n; i++) {
+        node_t *a = node_new(t, 1000000 + i), *b = node_new(t, 2000000 + i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        rcy_decref(OB(b));
+        cyc[i] = a;
+    }
+}
+
 /* Old cycles dropped while the program runs are found by a pass made of
    many steps; the live heap is intact; the pass is one generation-2
    collection in the stats and the callbacks. */
@@ -218,13 +231,7 @@ TEST(test_pass_collects_old_garbage)
         rcy_decref(OB(n));
     }
     node_t *cyc[CYCLES];
-    for (int i = 0; i < CYCLES; i++) {
-        node_t *a = node_new(t, 1000000 + i), *b = node_new(t, 2000000 + i);
-        node_set_a(a, b);
-        node_set_a(b, a);
-        rcy_decref(OB(b));
-        cyc[i] = a;
-    }
+    two_node_cycles(t, cyc, CYCLES);
     rcy_gc_collect(rt, 1);
     rcy_gc_collect(rt, 1); /* everything in generation 2 */
     size_t live_before = rcy_runtime_live_objects(rt);
@@ -1537,6 +1544,118 @@ TEST(test_external_garbage_stays_bounded)
     CHECK(most_compat > 20 * most);
 }
 
+/* Promotes `n` new live objects (kept in *keep, a list grown here) with
+   explicit generation-1 collections (automatic collection is off), enough
+   of them (4: generation 2's threshold is 3) for compat mode's rule. */
+static void promote_live(rcy_runtime_t *rt, rcy_type_t *t, rcy_object_t *keep, long n)
+{
+    for (long i = 0; i < n; i++) {
+        node_t *x = node_new(t, -1);
+        CHECK_EQ(rcy_list_append(keep, OB(x)), 0);
+        rcy_decref(OB(x));
+    }
+    for (int i = 0; i < 4; i++)
+        rcy_gc_collect(rt, 1);
+}
+
+static int idle_from_callback(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)phase;
+    (void)info;
+    int *calls = arg;
+    CHECK_EQ(rcy_gc_incr_step(rt, 0), 0); /* inside a collection: collections never nest */
+    ++*calls;
+    return 0;
+}
+
+/* rcy_gc_incr_step: idle time runs the pass. With automatic collection
+   off (no step runs but these), a pass starts only when one is due, a
+   call with 0 finishes it (one generation-2 collection for the stats and
+   the callbacks), and calls of a few microseconds each resume it where the
+   last stopped until it completes; old garbage is found as by automatic
+   steps, the live heap kept; compat mode, a collection in progress and
+   NULL get nothing done. */
+TEST(test_idle_steps)
+{
+    CHECK_EQ(rcy_gc_incr_step(NULL, 0), RCY_EINVAL);
+    rcy_runtime_t *rt = test_runtime(NULL); /* compat mode: nothing to do */
+    CHECK_EQ(rcy_gc_incr_step(rt, 0), 0);
+    CHECK_EQ(rcy_gc_incr_step(rt, 100), 0);
+    CHECK_EQ(istats(rt).idle_steps, 0);
+    test_runtime_end(rt);
+
+    rt = incr_runtime(50);
+    rcy_gc_disable(rt);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    pass_log_t log = {0};
+    rcy_gc_callback_add(rt, on_gc, &log);
+    const long live = harness_scaled(60000, 3000);
+    enum { CYCLES = 200 };
+    node_t *head = live_chain(t, live, NULL);
+    rcy_object_t *keep = rcy_list_new(rt);
+    node_t *cyc[CYCLES];
+    two_node_cycles(t, cyc, CYCLES);
+    rcy_gc_collect(rt, 2); /* all of it old and mature */
+    CHECK_EQ(rcy_gc_incr_step(rt, 0), 0); /* no pass due */
+    CHECK_EQ(rcy_gc_incr_step(rt, 100), 0);
+    CHECK_EQ(istats(rt).idle_steps, 0);
+    CHECK_EQ(istats(rt).passes_started, 0);
+    for (int i = 0; i < CYCLES; i++)
+        rcy_decref(OB(cyc[i])); /* old garbage, among the mature objects */
+    size_t live_before = rcy_runtime_live_objects(rt);
+
+    /* Each round makes a pass due (promotions past a quarter of the old
+       generation) and one call runs all of it. */
+    uint64_t p0 = istats(rt).passes;
+    int rounds = 0, starts0 = log.starts;
+    while (istats(rt).passes < old_garbage_found_by(p0) && rounds < 10) {
+        promote_live(rt, t, keep, (long)(rcy_runtime_live_objects(rt) / 4) + 1);
+        int stops = log.stops;
+        CHECK_EQ(rcy_gc_incr_step(rt, 0), 1);
+        CHECK_EQ(log.stops, stops + 1);
+        CHECK_EQ(log.last.generation, 2);
+        CHECK_EQ(istats(rt).in_pass, 0);
+        rounds++;
+    }
+    rcy_gc_incr_stats_t s = istats(rt);
+    CHECK(s.passes >= old_garbage_found_by(p0));
+    CHECK_EQ(s.idle_steps, (uint64_t)rounds);
+    CHECK_EQ(s.passes, (uint64_t)rounds);
+    CHECK_EQ(log.starts - starts0, rounds);
+    /* The cycles are gone; what was promoted is alive. */
+    CHECK_EQ(rcy_runtime_live_objects(rt), live_before - 2 * CYCLES + (size_t)rcy_list_size_fast(keep));
+
+    /* Time-bounded calls resume the pass; the program runs between them
+       (new young garbage, a new old cycle dropped). */
+    promote_live(rt, t, keep, (long)(rcy_runtime_live_objects(rt) / 4) + 1);
+    long calls = 0;
+    int r = 0;
+    while (r == 0 && calls < 1000000) {
+        r = rcy_gc_incr_step(rt, 20);
+        calls++;
+        node_t *y = node_new(t, -2);
+        node_set_b(y, y);
+        rcy_decref(OB(y));
+    }
+    CHECK_EQ(r, 1);
+    CHECK(calls > 1); /* a pass over the whole heap takes more than 20 us */
+    s = istats(rt);
+    CHECK_EQ(s.idle_steps, (uint64_t)(rounds + calls));
+    CHECK(s.last_steps >= 2);
+    CHECK(s.time_stops >= 1);
+
+    /* From a gc callback (a collection is running): nothing. */
+    int cb_calls = 0;
+    rcy_gc_callback_add(rt, idle_from_callback, &cb_calls);
+    rcy_gc_collect(rt, 0);
+    CHECK_EQ(cb_calls, 2);
+    rcy_gc_callback_remove(rt, idle_from_callback, &cb_calls);
+
+    rcy_gc_callback_remove(rt, on_gc, &log);
+    rcy_decref(keep);
+    end_with_chain(rt, head, live, (list_t *)rcy_list_new(rt));
+}
+
 int main(void)
 {
     /* The tests choose their mode (the GC-stress run of the suite in
@@ -1565,5 +1684,6 @@ int main(void)
     RUN(test_growth_makes_the_next_pass_full);
     RUN(test_pass_arrays_released_before_freed);
     RUN(test_one_unit_steps_finish_passes);
+    RUN(test_idle_steps);
     return harness_summary();
 }

@@ -139,6 +139,52 @@ TEST(test_step_budget_and_debt_cap)
     CHECK(rcyi_pacer_consistent(&p));
 }
 
+/* An idle step's budget is the caller's, not the balance's: it runs in
+   debt, its work is charged once, and when it ends the debt is capped at
+   one step as any step's (the rest forgiven and counted), so that credit
+   pays one step back before the next paced step. */
+TEST(test_idle_step)
+{
+    rcyi_pacer_t p;
+    rcyi_pacer_init(&p, 100, 0, 64);
+    rcyi_pacer_begin(&p, 1000, 10); /* k = 100 */
+    CHECK(!rcyi_pacer_step_begin(&p)); /* no credit: no paced step */
+    CHECK(rcyi_pacer_idle_begin(&p, 5000));
+    CHECK_EQ(p.step_left, 5000);
+    CHECK(!rcyi_pacer_idle_begin(&p, 10)); /* steps do not nest */
+    CHECK(!rcyi_pacer_step_begin(&p));
+    for (int i = 0; i < 49; i++)
+        rcyi_pacer_charge(&p, 100);
+    CHECK(!rcyi_pacer_exhausted(&p));
+    rcyi_pacer_charge(&p, 100);
+    CHECK(rcyi_pacer_exhausted(&p));
+    CHECK_EQ(p.balance, -5000); /* in debt while it runs */
+    rcyi_pacer_step_end(&p);
+    CHECK_EQ(p.balance, -100);
+    CHECK_EQ(p.charged, 5000);
+    CHECK_EQ(p.forgiven, 4900);
+    CHECK_EQ(p.pass_work, 5000);
+    CHECK_EQ(p.steps, 1);
+    CHECK(rcyi_pacer_consistent(&p));
+    /* One promotion pays the step's debt back, the next earns a step. */
+    rcyi_pacer_promoted(&p, 1);
+    CHECK_EQ(p.balance, 0);
+    CHECK(!rcyi_pacer_step_begin(&p));
+    rcyi_pacer_promoted(&p, 1);
+    CHECK(rcyi_pacer_step_begin(&p));
+    CHECK_EQ(p.step_left, 100);
+    rcyi_pacer_step_end(&p);
+    /* With credit banked, an idle step spends it first: no debt forgiven. */
+    rcyi_pacer_promoted(&p, 10); /* 1,000 more */
+    CHECK(rcyi_pacer_idle_begin(&p, 0)); /* a budget below 1 is 1 */
+    CHECK_EQ(p.step_left, 1);
+    rcyi_pacer_charge(&p, 300);
+    rcyi_pacer_step_end(&p);
+    CHECK_EQ(p.balance, 800);
+    CHECK_EQ(p.forgiven, 4900);
+    CHECK(rcyi_pacer_consistent(&p));
+}
+
 /* Credit beyond RCYI_PACER_BANK steps is forfeited and counted. */
 /* A step stopped before its budget is spent (its time is up:
    rcyi_pacer_step_stop) is exhausted at once and keeps the credit it did
@@ -489,6 +535,7 @@ int main(void)
     RUN(test_credit_from_bytes_has_no_drift);
     RUN(test_trickle);
     RUN(test_step_budget_and_debt_cap);
+    RUN(test_idle_step);
     RUN(test_bank_cap);
     RUN(test_step_stop_keeps_credit);
     RUN(test_charge_outside_a_step);
