@@ -302,6 +302,12 @@ static int run_finalizer(frt_t *r, rcy_object_t *self, uint8_t prog, bool legacy
         REQUIRE(n >= 0, "collect from a finalizer failed");
         if (nested)
             REQUIRE(n == 0, "a nested collection did something");
+        if (prog & 128) {
+            int done = rcy_gc_incr_step(r->rt, 0);
+            REQUIRE(done == 0 || done == 1, "incr_step from a finalizer failed");
+            if (nested)
+                REQUIRE(done == 0, "an idle step inside a collection did something");
+        }
     }
     if (prog & 8) { /* the heap-walking tools refuse to run during a collection */
         rcy_objarray_t a = {0};
@@ -1371,6 +1377,14 @@ static void op_gc(int k)
     switch (w % 8) {
     case 0:
     case 1: {
+        if (w % 8 == 1 && (w & 128)) {
+            /* Idle time for incremental mode's pass: to its end, or a few
+               microseconds (nothing in compat mode). */
+            int done = rcy_gc_incr_step(rt, (w >> 3) % 4 == 0 ? 0 : 5 * ((w >> 3) % 16));
+            REQUIRE(done == 0 || done == 1, "incr_step failed");
+            REQUIRE(done == 0 || rcy_gc_get_mode(rt) == RCY_GC_INCREMENTAL, "an idle step did something in compat mode");
+            break;
+        }
         intptr_t n = rcy_gc_collect(rt, (int)((w >> 3) % 3));
         REQUIRE(n >= 0, "collect failed");
         break;
