@@ -62,6 +62,13 @@
  * writes over 64 MiB before every collection, outside its timing, so that
  * each pause starts on caches full of other data (what a preempted pause
  * resumes on): the pauses then measure the collector's memory-bound cost.
+ * BENCH_IDLE=US[:EVERY] (incremental mode; EVERY default 10,000): the
+ * program is idle every EVERY iterations (an event loop between frames)
+ * and gives that time to the collector, rcy_gc_incr_step(rt, US), so that
+ * passes run there and not in the young collections' pauses: idle_calls,
+ * idle_passes (those that completed a pass), idle_cpu_s and idle_max_us
+ * (the thread's CPU time in them, which gc_cpu_s does not count) and
+ * collector_cpu_s (both: the collector's whole CPU time).
  *
  * Reports per generation the number of pauses and their median, 99th
  * percentile and maximum in microseconds of the thread's CPU time
@@ -158,6 +165,10 @@ typedef struct mutator_s {
     bool buffers;
     pauses_t *floating; /* BENCH_FLOATING: measure after each old collection */
     long *iteration;    /* where the trace reads the current iteration */
+    long idle_every;    /* BENCH_IDLE: idle time every idle_every iterations (0: none) */
+    size_t idle_us;     /* ... of at most idle_us (rcy_gc_incr_step) */
+    long idle_calls, idle_passes;
+    double idle_cpu, idle_max; /* the thread's CPU time in them, s */
 } mutator_t;
 
 /* Case buffers: a 2-slot object owning a buffer outside the heap, charged
@@ -237,6 +248,16 @@ static void mutate(mutator_t *m, long from, long to)
 {
     for (long i = from; i < to; i++) {
         *m->iteration = i;
+        if (m->idle_every > 0 && i % m->idle_every == 0) {
+            /* BENCH_IDLE: the program waits here (an event loop between
+               frames); the wait is given to the collector. */
+            bench_time_t t = bench_start();
+            m->idle_passes += rcy_gc_incr_step(m->rt, m->idle_us) == 1;
+            bench_time_t d = bench_since(t);
+            m->idle_calls++;
+            m->idle_cpu += d.cpu;
+            m->idle_max = d.cpu > m->idle_max ? d.cpu : m->idle_max;
+        }
         if (m->floating != NULL && m->floating->old_done) {
             /* BENCH_FLOATING: what the last pass (or full collection) left. */
             pauses_t *p = m->floating;
@@ -291,6 +312,9 @@ int main(int argc, char **argv)
     m.bufnode = bufnode_type_new(rt);
     m.buffers = strcmp(kase, "buffers") == 0;
     m.floating = NULL;
+    m.idle_every = m.idle_calls = m.idle_passes = 0;
+    m.idle_us = 0;
+    m.idle_cpu = m.idle_max = 0.0;
     long iteration_before = 0;
     m.iteration = &iteration_before;
     m.key = rcy_str_new(rt, "prev");
@@ -325,6 +349,15 @@ int main(int argc, char **argv)
     const char *cold = getenv("BENCH_COLD");
     if (cold != NULL && strcmp(cold, "1") == 0 && (p.cold = malloc(COLD_BYTES)) == NULL)
         bench_die("out of memory");
+    const char *idle = getenv("BENCH_IDLE");
+    if (idle != NULL && *idle != '\0') {
+        char *end;
+        long us = strtol(idle, &end, 10), every = *end == ':' ? strtol(end + 1, &end, 10) : 10000;
+        if (us <= 0 || every <= 0 || *end != '\0')
+            bench_die("BENCH_IDLE: US or US:EVERY, both > 0");
+        m.idle_us = (size_t)us;
+        m.idle_every = every;
+    }
     rcy_gc_callback_add(rt, on_collect, &p);
     if (bigcycle) {
         rcy_decref(root); /* one garbage component of n objects */
@@ -379,6 +412,13 @@ int main(int argc, char **argv)
         free(p.per[g]);
     }
     bench_emit("pauses", kase, n, "gc_cpu_s", p.total_cpu);
+    if (m.idle_every > 0) {
+        bench_emit("pauses", kase, n, "idle_calls", (double)m.idle_calls);
+        bench_emit("pauses", kase, n, "idle_passes", (double)m.idle_passes);
+        bench_emit("pauses", kase, n, "idle_cpu_s", m.idle_cpu);
+        bench_emit("pauses", kase, n, "idle_max_us", m.idle_max * 1e6);
+        bench_emit("pauses", kase, n, "collector_cpu_s", p.total_cpu + m.idle_cpu);
+    }
     if (bigcycle)
         bench_emit("pauses", kase, n, "dropped_freed_at", (double)p.dropped_at);
     bench_emit("pauses", kase, n, "peak_rss_mb", bench_peak_rss() / 1048576.0);
@@ -399,6 +439,7 @@ int main(int argc, char **argv)
         bench_emit("pauses", kase, n, "incr_no_time", (double)is.no_time);
         bench_emit("pauses", kase, n, "incr_early_starts", (double)is.early_starts);
         bench_emit("pauses", kase, n, "incr_recent_passes", (double)is.recent_passes);
+        bench_emit("pauses", kase, n, "incr_idle_steps", (double)is.idle_steps);
     }
     if (m.floating != NULL && p.nfloating > 0) {
         double mx = 0;
