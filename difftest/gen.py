@@ -65,7 +65,7 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True, bound=True
     ops = [
         ("new", 22), ("set", 32), ("get", 6), ("mov", 3), ("drop", 10), ("weak", 10),
         ("deref", 3), ("collect", 10), ("threshold", 1.5), ("toggle", 1.5), ("freeze", 0.2),
-        ("gcclear", 2), ("unsurvive", 2), ("cycle", 5), ("saveall", 0.4),
+        ("gcclear", 2), ("unsurvive", 2), ("cycle", 5), ("saveall", 0.4), ("idle", 3),
     ]
     if timeless:
         ops = [(o, w) for o, w in ops if o not in TIMED_OPS]
@@ -188,6 +188,9 @@ def generate(seed, steps=60, legacy=True, resurrect=True, alloc=True, bound=True
             lines.append("gcclear")
         elif op == "unsurvive":
             lines.append("unsurvive")
+        elif op == "idle":
+            # Idle time for incremental mode's pass (0: to its end).
+            lines.append("idle %d" % rnd.choice((0, 1, 5, 20, 100)))
     # Leave something to collect at the end.
     for r in range(NROOTS):
         if rnd.random() < 0.5:

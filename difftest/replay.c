@@ -816,6 +816,17 @@ static void run_line(char *text, long step)
         armed = 0;
         ret = rcy_gc_collect(rt, (int)a[0]);
         armed = 1;
+    } else if (strcmp(name, "idle") == 0) {
+        /* rcy_gc_incr_step: nothing in compat mode (CPython has no such
+           call: the twin does nothing); in incremental mode a pass in
+           progress or due runs for a[0] us (0: to its end). Its result is
+           not recorded (it depends on the mode). */
+        NEED(1);
+        if (a[0] < 0)
+            die("step %ld: bad idle time", step);
+        armed = 0;
+        (void)rcy_gc_incr_step(rt, (size_t)a[0]);
+        armed = 1;
     } else if (strcmp(name, "freeze") == 0) {
         NEED(0);
         rcy_gc_freeze(rt);
@@ -940,9 +951,10 @@ int main(int argc, char **argv)
         rcy_gc_incr_stats_t is;
         rcy_gc_incr_stats_init(&is);
         rcy_gc_get_incr_stats(rt, &is);
-        fprintf(stderr, "replay: passes %llu (started %llu, given up %llu, backstops %llu), steps %llu\n",
+        fprintf(stderr, "replay: passes %llu (started %llu, given up %llu, backstops %llu), steps %llu (idle %llu)\n",
                 (unsigned long long)is.passes, (unsigned long long)is.passes_started,
-                (unsigned long long)is.aborted, (unsigned long long)is.backstops, (unsigned long long)is.steps);
+                (unsigned long long)is.aborted, (unsigned long long)is.backstops, (unsigned long long)is.steps,
+                (unsigned long long)is.idle_steps);
     }
     if (final_only)
         print_final_record();

@@ -75,7 +75,7 @@ SLOTNAMES = ("a", "b", "c")
 OPS = {
     "threshold": 3, "enable": 0, "disable": 0, "new": 2, "set": 3, "get": 3,
     "mov": 2, "drop": 1, "weak": 3, "deref": 2, "collect": 1, "freeze": 0,
-    "gcclear": 0, "unsurvive": 0, "saveall": 1,
+    "gcclear": 0, "unsurvive": 0, "saveall": 1, "idle": 1,
 }
 OPCODE = {name: i for i, name in enumerate(sorted(OPS))}
 
@@ -440,6 +440,7 @@ def run(ops, classes):
     COLLECT, FREEZE, THRESHOLD, ENABLE, DISABLE, GCCLEAR, UNSURV, SAVEALL = (
         OP["collect"], OP["freeze"], OP["threshold"], OP["enable"], OP["disable"],
         OP["gcclear"], OP["unsurvive"], OP["saveall"])
+    IDLE = OP["idle"]
     gc_set_debug = gc.set_debug
     DEBUG_SAVEALL = gc.DEBUG_SAVEALL
     nslots = {cls: n for cls, (_, n, _, _) in zip(classes, CLASSES)}
@@ -599,6 +600,8 @@ def run(ops, classes):
             gc_disable()
         elif code == SAVEALL:
             gc_set_debug(DEBUG_SAVEALL if a else 0)
+        elif code == IDLE:
+            pass  # rcy_gc_incr_step: no such call in CPython, nothing in compat mode
         elif code == GCCLEAR:
             # gc.garbage.clear(), which releases the entries last first;
             # spelled out so that entries appended by the finalizers it
