@@ -106,6 +106,10 @@ def caps():
         # Before 3.9 one resurrected object kept the whole garbage alive
         # (check_garbage/revive_garbage; bpo-38379 changed it).
         "partial_resurrection": v >= (3, 9),
+        # Before 3.9 a dead bound method went to a free list without
+        # leaving count0 (bpo-37340 removed it), so a bound-method
+        # callback's method counts differently.
+        "method_freelist": v < (3, 9),
     }
 
 
