@@ -1816,7 +1816,9 @@ RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
  * few microseconds' worth of work, and one object's traverse is never cut.
  * Without a thread CPU clock, one step's work (incr_step_work) is done
  * instead of max_us. It runs while automatic collection is disabled
- * (rcy_gc_disable) too, as rcy_gc_collect does. Returns 1 when it completed a pass, 0 when work is
+ * (rcy_gc_disable) too, as rcy_gc_collect does. It allocates the pass's
+ * arrays when it starts one (short of memory the pass is given up, nothing
+ * freed). Returns 1 when it completed a pass, 0 when work is
  * left, no pass was due, the mode is compat, or a collection or heap walk
  * is running (collections never nest); RCY_EINVAL for NULL.
  */
