@@ -1626,6 +1626,22 @@ typedef rcy_object_t *(*rcy_cfunction_fn)(rcy_object_t *self, rcy_object_t *cons
  */
 RCY_API rcy_object_t *rcy_cfunction_new(rcy_runtime_t *rt, rcy_cfunction_fn fn, rcy_object_t *self);
 
+/**
+ * rcy_cfunction_new with a name (CPython's __name__), copied into the
+ * object: its description is then CPython's repr, "<built-in function
+ * NAME>", or bound "<built-in method NAME of TYPE object at ADDRESS>", which
+ * heap reports, referrer chains and DEBUG_SAVEALL listings show (an
+ * unnamed function's names only its address). name NULL: unnamed, as
+ * rcy_cfunction_new. Also RCY_EINVAL for a name rcy_type_new would refuse
+ * (empty, not well-formed UTF-8, a control character).
+ */
+RCY_API rcy_object_t *rcy_cfunction_new_named(rcy_runtime_t *rt, const char *name, rcy_cfunction_fn fn,
+                                              rcy_object_t *self);
+
+/** A C function's name (valid while o lives; NULL when o is unnamed or
+    not a C function). */
+RCY_API const char *rcy_cfunction_name(const rcy_object_t *o);
+
 /** The object a C function is bound to (borrowed; NULL when unbound or
     when o is not a C function). */
 RCY_API rcy_object_t *rcy_cfunction_self(const rcy_object_t *o);

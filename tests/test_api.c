@@ -708,6 +708,68 @@ TEST(test_call_basics)
     test_runtime_end(rt);
 }
 
+/* Named C functions: CPython's reprs, the name copied, bad names refused,
+   and a named function in a cycle through its bound object collected. */
+TEST(test_call_named)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    char name[] = "add";
+    rcy_object_t *add = rcy_cfunction_new_named(rt, name, c_add, NULL);
+    CHECK(add != NULL && rcy_type(add) == rcy_cfunction_type(rt));
+    name[0] = 'X'; /* copied: the caller's buffer is not kept */
+    CHECK(rcy_cfunction_name(add) != NULL && strcmp(rcy_cfunction_name(add), "add") == 0);
+    char buf[128];
+    rcy_describe(add, buf, sizeof buf);
+    CHECK(strcmp(buf, "<built-in function add>") == 0);
+    rcy_object_t *two = rcy_int_new(rt, 2), *forty = rcy_int_new(rt, 40);
+    rcy_object_t *args[] = {two, forty};
+    rcy_object_t *r = rcy_call(add, args, 2);
+    CHECK(r != NULL && int_of(r) == 42);
+    rcy_xdecref(r);
+    /* Unnamed ones, and what is not a C function, have no name. */
+    rcy_object_t *anon = rcy_cfunction_new_named(rt, NULL, c_add, NULL);
+    CHECK(anon != NULL && rcy_cfunction_name(anon) == NULL);
+    rcy_describe(anon, buf, sizeof buf);
+    CHECK(strncmp(buf, "<built-in function at ", 22) == 0);
+    CHECK(rcy_cfunction_name(two) == NULL && rcy_cfunction_name(NULL) == NULL);
+    /* A UTF-8 name is kept as it is. */
+    rcy_object_t *uni = rcy_cfunction_new_named(rt, "caf\xc3\xa9", c_add, NULL);
+    CHECK(uni != NULL && strcmp(rcy_cfunction_name(uni), "caf\xc3\xa9") == 0);
+    /* Refused with RCY_EINVAL, nothing made: the names rcy_type_new refuses. */
+    const char *bad[] = {"", "a\nb", "tab\there", "\xff", "caf\xc3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rcy_error_clear(rt);
+        CHECK(rcy_cfunction_new_named(rt, bad[i], c_add, NULL) == NULL);
+        CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    }
+    rcy_error_clear(rt);
+    CHECK(rcy_cfunction_new_named(rt, "f", NULL, NULL) == NULL);
+    CHECK_EQ(rcy_last_error(rt), RCY_EINVAL);
+    rcy_error_clear(rt);
+    CHECK(rcy_cfunction_new_named(NULL, "f", c_add, NULL) == NULL);
+    /* Bound: CPython's method repr; a cycle self -> function -> self is
+       collected (the name changes nothing of the traversal). */
+    rcy_object_t *holder = rcy_list_new(rt);
+    rcy_object_t *m = rcy_cfunction_new_named(rt, "append", c_add, holder);
+    CHECK(m != NULL && rcy_cfunction_self(m) == holder);
+    rcy_describe(m, buf, sizeof buf);
+    char want[128];
+    snprintf(want, sizeof want, "<built-in method append of list object at %p>", (void *)holder);
+    CHECK(strcmp(buf, want) == 0);
+    CHECK(rcy_list_append(holder, m) == 0);
+    rcy_object_t *wr = rcy_weakref_new(m, NULL, NULL);
+    CHECK(wr != NULL);
+    rcy_decref(m);
+    rcy_decref(holder);
+    CHECK(rcy_weakref_is_alive(wr));
+    CHECK(rcy_gc_collect(rt, 0) >= 2);
+    CHECK(!rcy_weakref_is_alive(wr));
+    rcy_object_t *objs[] = {add, anon, uni, two, forty, wr};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rcy_decref(objs[i]);
+    test_runtime_end(rt);
+}
+
 /* A user type with a call slot that calls its own field: a cycle of
    callables calling each other without end fails with RCY_EDEPTH. */
 typedef struct fwd_s {
@@ -1548,6 +1610,7 @@ int main(void)
     RUN(test_get_ref);
     RUN(test_contains_mutating);
     RUN(test_call_basics);
+    RUN(test_call_named);
     RUN(test_call_slot_recursion);
     RUN(test_call_weakref);
     RUN(test_callable_callback_one_way);

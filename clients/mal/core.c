@@ -1039,7 +1039,7 @@ static rcy_object_t *core_type_name(int argc, ARGS)
     X("show-largest-retainers", core_show_largest_retainers, 0, 1, 10) \
     X("type-name", core_type_name, 1, 1, 10)
 
-/* Each core function becomes a recycle C function (rcy_cfunction_new) whose
+/* Each core function becomes a recycle C function (rcy_cfunction_new_named) whose
    C wrapper checks the arity, so that the function may read its min_args
    arguments. */
 #define CORE_WRAP(name, cname, lo, hi, step)                                                       \
@@ -1068,7 +1068,7 @@ int mal_core_install(mal_env_t *env)
         if (e->step > mal.step)
             continue;
         rcy_object_t *sym = mal_sym(e->name);
-        rcy_object_t *b = sym ? mal_builtin_new(e->fn) : NULL;
+        rcy_object_t *b = sym ? mal_builtin_new(e->name, e->fn) : NULL;
         int rc = b ? mal_env_set(env, sym, b) : -1;
         rcy_xdecref(sym);
         rcy_xdecref(b);

@@ -188,8 +188,9 @@ rcy_object_t *mal_vec_wrap(rcy_object_t *list, int kind, rcy_object_t *meta);
 rcy_object_t *mal_map_new(void);        /* an empty map, to be filled by mal_map_put */
 int mal_map_put(rcy_object_t *map, rcy_object_t *key, rcy_object_t *val); /* while building */
 rcy_object_t *mal_map_copy(rcy_object_t *map);
-/* A builtin: fn wrapped by rcy_cfunction_new, unbound. */
-rcy_object_t *mal_builtin_new(rcy_cfunction_fn fn);
+/* A builtin: fn wrapped by rcy_cfunction_new_named, unbound, named as
+   mal's namespace names it (heap reports show "<built-in function +>"). */
+rcy_object_t *mal_builtin_new(const char *name, rcy_cfunction_fn fn);
 /* 1 if a builtin named name accepts nargs arguments (lo..hi, hi -1: any),
    else 0 with the error thrown. */
 int mal_arity_ok(const char *name, size_t nargs, int lo, int hi);

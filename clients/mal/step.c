@@ -645,7 +645,7 @@ static int set_up(int argc, char **argv)
 #if STEP >= 6
     {
         rcy_object_t *sym = mal_sym("eval");
-        rcy_object_t *b = sym ? mal_builtin_new(core_eval) : NULL;
+        rcy_object_t *b = sym ? mal_builtin_new("eval", core_eval) : NULL;
         int rc = b ? mal_env_set(mal.repl_env, sym, b) : -1;
         rcy_xdecref(sym);
         rcy_xdecref(b);

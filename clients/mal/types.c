@@ -325,9 +325,9 @@ rcy_object_t *mal_map_copy(rcy_object_t *map)
     return m;
 }
 
-rcy_object_t *mal_builtin_new(rcy_cfunction_fn fn)
+rcy_object_t *mal_builtin_new(const char *name, rcy_cfunction_fn fn)
 {
-    rcy_object_t *b = rcy_cfunction_new(mal.rt, fn, NULL);
+    rcy_object_t *b = rcy_cfunction_new_named(mal.rt, name, fn, NULL);
     return b ? b : mal_throw_rcy("function");
 }
 
@@ -365,7 +365,8 @@ rcy_object_t *mal_builtin_with_meta(rcy_object_t *b, rcy_object_t *meta)
     rcy_object_t *t = rcy_tuple_new(mal.rt, 2, items);
     if (t == NULL)
         return mal_throw_rcy("with-meta");
-    rcy_object_t *f = rcy_cfunction_new(mal.rt, call_with_meta, t);
+    /* Named as the builtin it calls (its name lives in items[0], which t holds). */
+    rcy_object_t *f = rcy_cfunction_new_named(mal.rt, rcy_cfunction_name(items[0]), call_with_meta, t);
     rcy_decref(t);
     return f ? f : mal_throw_rcy("with-meta");
 }
