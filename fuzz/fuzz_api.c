@@ -5,7 +5,8 @@
  * ints, floats, strs (from fuzzed bytes), tuples, lists, dicts, classes
  * and their instances (with PEP 442 and legacy finalizers that run small
  * programs), weak references, weak-value and weak-key maps, finalize
- * registrations, the gc-module calls, the leak tools (census, typestats,
+ * registrations, C functions and calls (callable callbacks and
+ * registrations among them), the gc-module calls, the leak tools (census, typestats,
  * growth, by_type, roots, external counts, leaking objects, chains and
  * their formatting, the DOT writer into memory), equality, hashing and
  * reprs, and misuse that must fail cleanly: wrong types, bad indexes,
@@ -388,6 +389,130 @@ static int weak_cb(rcy_object_t *wr, void *arg)
     return (prog & 4) ? -1 : 0;
 }
 
+/* ---- C functions --------------------------------------------------------- */
+
+/* The harness's C functions, by kind (make_cfunction): each returns what
+   the model expects of it (call_expect), and needs a runtime to make
+   anything, its bound object's or its first argument's. */
+#define FZ_ERROR (RCY_ECORRUPT - 7) /* a program's own error code */
+
+static rcy_runtime_t *cf_runtime(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    return self != NULL ? rcy_object_runtime(self) : nargs > 0 ? rcy_object_runtime(args[0]) : NULL;
+}
+
+/* 0: its first argument, else its bound object, else NULL without an error. */
+static rcy_object_t *cf_first(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    return nargs > 0 ? rcy_newref(args[0]) : rcy_xnewref(self);
+}
+
+/* 1: a tuple of its arguments (NULL with ENOMEM when that fails). */
+static rcy_object_t *cf_tuple(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    rcy_runtime_t *rt = cf_runtime(self, args, nargs);
+    return rt != NULL ? rcy_tuple_new(rt, (intptr_t)nargs, args) : NULL;
+}
+
+/* 2: fails with the program's own error. */
+static rcy_object_t *cf_fail(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    rcy_runtime_t *rt = cf_runtime(self, args, nargs);
+    if (rt != NULL)
+        REQUIRE(rcy_error_set(rt, FZ_ERROR, "fuzz: a C function failed") == FZ_ERROR, "error_set");
+    return NULL;
+}
+
+/* 3: a collection inside the call (none nested deeper than finalizers
+   go), then as cf_first. */
+static rcy_object_t *cf_collect(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    rcy_runtime_t *rt = cf_runtime(self, args, nargs);
+    if (rt != NULL && F.depth < MAXDEPTH) {
+        F.depth++;
+        NO_FAIL_BEGIN;
+        REQUIRE(rcy_gc_collect(rt, (int)(nargs % 3)) >= 0, "collect from a C function");
+        NO_FAIL_END;
+        F.depth--;
+    }
+    return cf_first(self, args, nargs);
+}
+
+/* 4: calls its first argument with the others (fewer each time: the
+   nesting ends). */
+static rcy_object_t *cf_call(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    (void)self;
+    return nargs > 0 ? rcy_call(args[0], args + 1, nargs - 1) : NULL;
+}
+
+static const rcy_cfunction_fn cf_kinds[] = {cf_first, cf_tuple, cf_fail, cf_collect, cf_call};
+#define NCF ((unsigned)(sizeof cf_kinds / sizeof cf_kinds[0]))
+
+static int cf_kind(const rcy_object_t *f)
+{
+    rcy_cfunction_fn fn = rcy_cfunction_function(f);
+    for (unsigned i = 0; i < NCF; i++)
+        if (cf_kinds[i] == fn)
+            return (int)i;
+    return -1;
+}
+
+/* A finalize registration's callable (op_weak): bound to the int of its
+   registration, counted as finalize_cb counts the C form. */
+static rcy_object_t *cf_registration(rcy_object_t *self, rcy_object_t *const *args, size_t nargs)
+{
+    int64_t n;
+    REQUIRE(self != NULL && rcy_int_value(self, &n) == 0, "a registration's callable lost its index");
+    REQUIRE(nargs <= 2, "a registration's callable got arguments it was not given");
+    for (size_t i = 0; i < nargs; i++)
+        REQUIRE(args[i] != NULL && rcy_getrefcount(args[i]) >= 1, "a registration's argument is gone");
+    REQUIRE(finalize_cb((void *)(intptr_t)n) == 0, "finalize_cb");
+    return rcy_none(rcy_object_runtime(self));
+}
+
+/* Calls f (of kind `kind`, bound to self) with args, and checks the result
+   against what the kind does. */
+static void call_expect(rcy_runtime_t *rt, rcy_object_t *f, int kind, rcy_object_t *self, rcy_object_t *const *args,
+                        size_t nargs)
+{
+    rcy_error_clear(rt);
+    rcy_object_t *r = rcy_call(f, args, nargs);
+    int e = r == NULL ? rcy_last_error(rt) : 0;
+    bool has_rt = self != NULL || nargs > 0;
+    TRACE("  call of a kind-%d C function with %zu arguments: %p (error %d)\n", kind, nargs, (void *)r, e);
+    switch (kind) {
+    case 0:
+    case 3:
+        if (nargs > 0)
+            REQUIRE(r == args[0], "a C function did not return its first argument");
+        else if (self != NULL)
+            REQUIRE(r == self, "a C function did not return its bound object");
+        else
+            REQUIRE(r == NULL && e == RCY_ECALLBACK, "NULL without an error is not RCY_ECALLBACK");
+        break;
+    case 1:
+        if (!has_rt) {
+            REQUIRE(r == NULL && e == RCY_ECALLBACK, "NULL without an error is not RCY_ECALLBACK");
+        } else if (r == NULL) {
+            REQUIRE(e == RCY_ENOMEM, "a tuple of the arguments failed without ENOMEM");
+        } else {
+            REQUIRE(rcy_is_tuple(r) && rcy_tuple_len(r) == (intptr_t)nargs, "the arguments' tuple");
+            for (size_t i = 0; i < nargs; i++)
+                REQUIRE(rcy_tuple_get(r, (intptr_t)i) == args[i], "the arguments' tuple holds other items");
+        }
+        break;
+    case 2:
+        REQUIRE(r == NULL && e == (has_rt ? FZ_ERROR : RCY_ECALLBACK), "a failing C function's error");
+        break;
+    default: /* whatever the call of its first argument gave */
+        REQUIRE(r != NULL || e < 0, "a call failed without an error");
+        break;
+    }
+    rcy_xdecref(r);
+    rcy_error_clear(rt);
+}
+
 /* ---- Checks -------------------------------------------------------------- */
 
 /* The DOT text is one digraph, with balanced quotes and braces. */
@@ -543,6 +668,67 @@ static rcy_object_t *new_instance(int k, int c)
     return o;
 }
 
+/* What rcy_cfunction_new_named accepts as a name (rcy_type_new's rule). */
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    const uint8_t *p = (const uint8_t *)name;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] == 0x7F || (p[i] == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F))
+            return false;
+    return n > 0 && utf8_ok(p, n);
+}
+
+/* A C function of runtime k (make_value): a kind, a name from the input
+   (bad ones refused), perhaps bound to a slot's object (one of another
+   runtime refused), then called a few times with slots' objects. */
+static rcy_object_t *make_cfunction(int k, unsigned b)
+{
+    rcy_runtime_t *rt = RT(k);
+    int kind = (int)((b >> 5) % NCF);
+    unsigned w = byte();
+    char name[8] = {0};
+    bool named = !(w & 1);
+    if (named) {
+        size_t n = byte() % 6;
+        for (size_t i = 0; i < n; i++)
+            name[i] = (char)byte();
+    }
+    rcy_object_t *self = NULL;
+    if (w & 2) {
+        int si = pick(byte());
+        self = si >= 0 ? F.s[si].o : NULL;
+    }
+    bool good = !named || name_ok(name), foreign = self != NULL && rcy_object_runtime(self) != rt;
+    rcy_object_t *f = rcy_cfunction_new_named(rt, named ? name : NULL, cf_kinds[kind], self);
+    TRACE("  C function of kind %d, %s name, %s: %p\n", kind, named ? (good ? "a good" : "a bad") : "no",
+          self == NULL ? "unbound" : foreign ? "bound across runtimes" : "bound", (void *)f);
+    if (f == NULL) {
+        int e = rcy_last_error(rt);
+        REQUIRE(!good ? e == RCY_EINVAL : foreign ? e == RCY_ERUNTIME : e == RCY_ENOMEM, "cfunction_new error");
+        return NULL;
+    }
+    REQUIRE(good && !foreign, "a bad name or a foreign object accepted");
+    REQUIRE(rcy_is_callable(f) && rcy_is_cfunction(f) && rcy_cfunction_self(f) == self, "a C function's self");
+    REQUIRE(cf_kind(f) == kind, "a C function's function");
+    const char *got = rcy_cfunction_name(f);
+    REQUIRE(named ? got != NULL && got != name && strcmp(got, name) == 0 : got == NULL, "a C function's name");
+    char buf[96];
+    REQUIRE(rcy_describe(f, buf, sizeof buf) >= 0, "describe of a C function");
+    REQUIRE(strncmp(buf, self == NULL ? "<built-in function " : "<built-in method ", self == NULL ? 19 : 17) == 0,
+            "a C function's description");
+    for (unsigned c = 0, ncalls = (w >> 2) & 3; c < ncalls; c++) {
+        rcy_object_t *args[3];
+        size_t nargs = byte() % 4;
+        for (size_t i = 0; i < nargs; i++) {
+            int ai = pick_rt(byte(), k);
+            args[i] = ai >= 0 ? F.s[ai].o : f;
+        }
+        call_expect(rt, f, kind, self, args, nargs);
+    }
+    return f;
+}
+
 /* A new atom or container of runtime k, chosen by b; NULL if the
    allocation failed (checked). */
 static rcy_object_t *make_value(int k, unsigned b)
@@ -597,7 +783,12 @@ static rcy_object_t *make_value(int k, unsigned b)
         }
         break;
     }
-    case 4: o = rcy_list_new(rt); break;
+    case 4:
+        /* (A quarter of them C functions: their own checks.) */
+        if (((b >> 3) & 3) == 3)
+            return make_cfunction(k, b);
+        o = rcy_list_new(rt);
+        break;
     case 5: o = rcy_dict_new(rt); break;
     case 6:
         o = new_instance(k, (int)((b >> 3) % 3));
@@ -977,12 +1168,22 @@ static void op_weak(int k)
             return;
         rcy_object_t *t = F.s[ti].o;
         bool weakable = rcy_is_instance(t) || rcy_is_class(t);
-        rcy_object_t *wr = rcy_weakref_new(t, (w & 4) ? weak_cb : NULL, (void *)(uintptr_t)(w >> 3));
+        /* With bit 7, a slot's C function as the callback, if there is one
+           (of any runtime: another's is refused). */
+        int ci = (w & 4) && (w & 0x80) ? pick_where(w, rcy_is_cfunction) : -1;
+        rcy_object_t *wr = ci >= 0 ? rcy_weakref_new_callable(t, F.s[ci].o)
+                                   : rcy_weakref_new(t, (w & 4) ? weak_cb : NULL, (void *)(uintptr_t)(w >> 3));
         if (wr == NULL) {
             int e = rcy_last_error(rt);
-            REQUIRE(weakable ? e == RCY_ENOMEM : (e == RCY_ETYPE || e == RCY_ENOMEM), "weakref_new error");
+            if (ci >= 0 && F.s[ci].rt != k)
+                REQUIRE(e == RCY_ERUNTIME || e == RCY_ETYPE || e == RCY_ENOMEM, "weakref_new_callable error");
+            else
+                REQUIRE(weakable ? e == RCY_ENOMEM : (e == RCY_ETYPE || e == RCY_ENOMEM), "weakref_new error");
             return;
         }
+        REQUIRE(ci < 0 || F.s[ci].rt == k, "a callback of another runtime accepted");
+        if (ci >= 0)
+            TRACE("  weak reference with a kind-%d C function as callback\n", cf_kind(F.s[ci].o));
         REQUIRE(rcy_weakref_count(t) >= 1, "weakref_count");
         int si = (int)(byte() % NSLOT);
         unsigned ser = F.s[ti].serial;
@@ -1084,7 +1285,24 @@ static void op_weak(int k)
         rcy_object_t *t = F.s[ti].o;
         if (w % 4 == 2 && F.nreg < MAXREG) {
             int n = F.nreg;
-            rcy_object_t *f = rcy_finalize_register(t, finalize_cb, (void *)(intptr_t)n);
+            rcy_object_t *f;
+            if (w & 0x80) {
+                /* A callable registration: a C function bound to its
+                   index, with up to two atoms as arguments (never the
+                   object itself, which would then never die). */
+                NO_FAIL_BEGIN;
+                rcy_object_t *idx = rcy_int_new(rt, n);
+                rcy_object_t *cf = rcy_cfunction_new_named(rt, "fz_finalize", cf_registration, idx);
+                rcy_object_t *args[2] = {idx, rcy_none(rt)};
+                NO_FAIL_END;
+                REQUIRE(idx != NULL && cf != NULL, "a registration's callable");
+                f = rcy_finalize_register_callable(t, cf, args, (w >> 3) % 3);
+                TRACE("  callable finalize registration %d with %u arguments: %p\n", n, (w >> 3) % 3, (void *)f);
+                rcy_decref(cf);
+                rcy_decref(idx);
+            } else {
+                f = rcy_finalize_register(t, finalize_cb, (void *)(intptr_t)n);
+            }
             if (f == NULL) {
                 int e = rcy_last_error(rt);
                 REQUIRE(e == RCY_ENOMEM || (e == RCY_ETYPE && !rcy_is_instance(t) && !rcy_is_class(t)),
