@@ -6,7 +6,9 @@
  * and their instances (with PEP 442 and legacy finalizers that run small
  * programs), weak references, weak-value and weak-key maps, finalize
  * registrations, C functions and calls (callable callbacks and
- * registrations among them), the gc-module calls, the leak tools (census, typestats,
+ * registrations among them), the gc-module calls, the mode switched at
+ * any moment, external bytes, the heap tools of retained sizes, snapshots,
+ * dumps and allocation sites, the pending error's value, the leak tools (census, typestats,
  * growth, by_type, roots, external counts, leaking objects, chains and
  * their formatting, the DOT writer into memory), equality, hashing and
  * reprs, and misuse that must fail cleanly: wrong types, bad indexes,
@@ -21,7 +23,7 @@
  * plus invariants between operations (a weak reference to an object a slot
  * still holds is alive and returns it, the census sums to the live
  * objects, every slot's object is found by by_type, external counts cover
- * the slots), and at the end: every PEP 442 finalizer ran exactly once,
+ * the slots, the heap validates), and at the end: every PEP 442 finalizer ran exactly once,
  * every finalize registration was called at most once and exactly once
  * unless detached or excluded from exit, and teardown leaves no object
  * alive. The allocator fails on demand (never inside collections or user
@@ -74,6 +76,8 @@ typedef struct frt_s {
     unsigned char fin_calls[MAXID], legacy_calls[MAXID], resurrected[MAXID];
     bool has_fin[MAXID]; /* instance of the PEP 442 class */
     long output_bytes;
+    rcy_snapshot_t *snap; /* op_heap's last snapshot, freed before teardown */
+    size_t external;      /* bytes charged (rcy_gc_charge_external) and not released */
 } frt_t;
 
 static struct fuzz_s {
@@ -324,6 +328,14 @@ static int run_finalizer(frt_t *r, rcy_object_t *self, uint8_t prog, bool legacy
             rcy_objarray_release(&a);
         if (r->res != NULL)
             REQUIRE(rcy_census_count(r->rt, "list") >= 1, "the census misses the resurrection list");
+        /* So do validation and snapshots (the lists are the collection's).
+           (Outside one they would walk the heap at every death of a chain:
+           check_all validates after each operation instead.) */
+        if (r->collecting) {
+            REQUIRE(rcy_gc_validate(r->rt) == RCY_ESTATE, "validation ran inside a collection");
+            REQUIRE(rcy_snapshot_take(r->rt) == NULL && rcy_last_error(r->rt) == RCY_ESTATE,
+                    "a snapshot was taken inside a collection");
+        }
     }
     if (prog & 16)
         ret = -1; /* an error, reported through the hook */
@@ -613,6 +625,9 @@ static void check_runtime(int k)
     rcy_runtime_memory_init(&mem);
     REQUIRE(rcy_runtime_memory(r->rt, &mem) == 0, "runtime_memory failed");
     REQUIRE(mem.objects == rcy_runtime_live_objects(r->rt), "runtime_memory objects differ");
+    /* The whole heap, after every operation (what a heap walk numbered in
+       the headers must have been restored). */
+    REQUIRE(rcy_gc_validate(r->rt) == 0, "heap validation failed between operations");
     /* Every distinct mortal object a slot holds is live (and counted). */
     size_t held = 0;
     for (int i = 0; i < NSLOT; i++) {
@@ -1592,6 +1607,8 @@ static void op_tools(int k)
 }
 
 /* The gc module. */
+static void op_heap(int k);
+
 static void op_gc(int k)
 {
     rcy_runtime_t *rt = RT(k);
@@ -1619,7 +1636,9 @@ static void op_gc(int k)
         break;
     }
     case 3:
-        if (w & 8) {
+        if ((w & 0xF0) == 0xF0) {
+            op_heap(k);
+        } else if (w & 8) {
             REQUIRE(rcy_gc_freeze(rt) == 0, "freeze");
             REQUIRE(rcy_gc_get_freeze_count(rt) > 0, "nothing frozen");
         } else {
@@ -1880,6 +1899,208 @@ static void op_deep(int k)
     slot_take((int)(byte() % NSLOT), head, k);
 }
 
+/* Writes into memory what out-taking printers write; the text is checked
+   to be one NUL-free string and dropped. */
+#define PRINT_INTO_MEMORY(call, what)                                                              \
+    do {                                                                                           \
+        char *text_ = NULL;                                                                        \
+        size_t len_ = 0;                                                                           \
+        FILE *f_ = open_memstream(&text_, &len_);                                                  \
+        if (f_ != NULL) {                                                                          \
+            int rc_ = (call);                                                                      \
+            fclose(f_);                                                                            \
+            REQUIRE_OK(rc_, what);                                                                 \
+            REQUIRE(text_ == NULL || strlen(text_) == len_, what " wrote a NUL byte");             \
+            free(text_);                                                                           \
+        }                                                                                          \
+    } while (0)
+
+/* Issue 18's heap tools (retained sizes, largest retainers, snapshots and
+   their differences, stable ids, the heap dump and report, allocation
+   sites), heap validation, the collector's mode switched at any moment,
+   external bytes, and the pending error's value. Every heap walk numbers
+   the containers in their headers and must restore them: check_all's
+   validation after the operation sees any it did not. */
+static void op_heap(int k)
+{
+    frt_t *r = &F.r[k];
+    rcy_runtime_t *rt = r->rt;
+    unsigned w = byte();
+    int oi = pick_rt(byte(), k);
+    rcy_object_t *o = oi >= 0 ? F.s[oi].o : NULL;
+    TRACE("  heap %u on runtime %d, slot %d\n", w % 8, k, oi);
+    switch (w % 8) {
+    case 0: { /* the mode, switched now (a pass in progress is given up) */
+        rcy_gc_mode_t m = (w >> 3) & 1 ? RCY_GC_INCREMENTAL : RCY_GC_COMPAT;
+        REQUIRE(rcy_gc_set_mode(rt, m) == 0 && rcy_gc_get_mode(rt) == m, "set_mode");
+        REQUIRE(rcy_gc_set_mode(rt, (rcy_gc_mode_t)7) == RCY_EINVAL && rcy_gc_get_mode(rt) == m, "set_mode 7");
+        if ((w >> 4) & 1) {
+            int done = rcy_gc_incr_step(rt, 5 * ((w >> 5) % 8));
+            REQUIRE(done == 0 || (done == 1 && m == RCY_GC_INCREMENTAL), "incr_step after set_mode");
+        }
+        break;
+    }
+    case 1: { /* external bytes: charged, released, never below zero */
+        if (o == NULL)
+            return;
+        size_t bytes = (size_t)word() << ((w >> 3) % 8);
+        if ((w >> 6) & 1 || r->external == 0) {
+            REQUIRE(rcy_gc_charge_external(o, bytes) == 0, "charge_external");
+            r->external += bytes;
+        } else {
+            REQUIRE(rcy_gc_release_external(o, r->external + 1) == RCY_EINVAL, "released more than charged");
+            size_t part = bytes % (r->external + 1);
+            REQUIRE(rcy_gc_release_external(o, part) == 0, "release_external");
+            r->external -= part;
+        }
+        REQUIRE(rcy_gc_charge_external(NULL, 1) == RCY_EINVAL, "charge_external NULL");
+        break;
+    }
+    case 2: /* the whole heap is consistent */
+        REQUIRE(rcy_gc_validate(rt) == 0, "heap validation failed");
+        break;
+    case 3: { /* one object's retained size */
+        if (o == NULL)
+            return;
+        rcy_retained_t ret;
+        rcy_retained_init(&ret);
+        int rc = rcy_retained_size(o, &ret);
+        REQUIRE(rc == 0 || rc == RCY_ENOMEM || (rc == RCY_EINVAL && rcy_is_immortal(o)), "retained_size");
+        if (rc == 0) {
+            REQUIRE(ret.objects >= 1 && ret.bytes >= ret.self_bytes, "retained size below the object's own");
+            REQUIRE(ret.is_root && ret.dominator == NULL, "an object the harness holds is no root");
+        }
+        rcy_xdecref(ret.dominator);
+        rcy_retained_t bad;
+        rcy_retained_init(&bad);
+        bad.size = 1;
+        REQUIRE(rcy_retained_size(o, &bad) == RCY_EINVAL, "retained_size with a wrong size field");
+        break;
+    }
+    case 4: { /* the largest retainers, and their table */
+        size_t n = byte() % 5;
+        rcy_retainers_t rs;
+        int rc = rcy_largest_retainers(rt, n, &rs);
+        REQUIRE_OK(rc, "largest_retainers");
+        if (rc == 0) {
+            REQUIRE(rs.len <= (n ? n : 10), "more retainers than asked for");
+            for (size_t i = 0; i < rs.len; i++) {
+                rcy_retainer_t *x = &rs.items[i];
+                REQUIRE(x->obj != NULL && rcy_object_runtime(x->obj) == rt, "a retainer of another runtime");
+                REQUIRE(x->objects >= 1 && x->bytes >= x->self_bytes, "a retainer below its own size");
+                REQUIRE(i == 0 || rs.items[i - 1].bytes >= x->bytes, "retainers not sorted by bytes");
+                REQUIRE(strcmp(x->type_name, rcy_type_name(rcy_type(x->obj))) == 0, "a retainer's type name");
+                REQUIRE(rcy_retainer_root_kind_name(x->root_kind) != NULL, "root kind name");
+            }
+            rcy_retainers_release(&rs);
+        }
+        PRINT_INTO_MEMORY(rcy_show_largest_retainers(rt, n, f_), "show_largest_retainers");
+        break;
+    }
+    case 5: { /* snapshots, their difference, stable ids */
+        if (o != NULL) {
+            uint64_t id = rcy_object_id(o);
+            REQUIRE(id != 0 || rcy_last_error(rt) == RCY_ENOMEM, "object_id failed without ENOMEM");
+            if (id != 0) {
+                REQUIRE(rcy_object_id(o) == id, "an object's id changed");
+                rcy_object_t *back = rcy_object_from_id(rt, id);
+                REQUIRE(back == o, "object_from_id did not find a live object");
+                rcy_decref(back);
+            }
+        }
+        rcy_snapshot_t *now = rcy_snapshot_take(rt);
+        if (now == NULL) {
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "snapshot_take failed without ENOMEM");
+            break;
+        }
+        REQUIRE(rcy_snapshot_len(now) >= 1 && rcy_snapshot_bytes(now) >= rcy_snapshot_len(now), "an empty snapshot");
+        if (r->snap != NULL) {
+            rcy_snapshot_diff_t d;
+            size_t limit = byte() % 4;
+            int rc = rcy_snapshot_diff(r->snap, now, limit, &d);
+            REQUIRE_OK(rc, "snapshot_diff");
+            if (rc == 0) {
+                size_t nn = 0;
+                for (size_t i = 0; i < d.n_new_by_type; i++)
+                    nn += d.new_by_type[i].count;
+                REQUIRE(limit != 0 ? nn <= d.new_objects : nn == d.new_objects, "new objects by type do not sum");
+                REQUIRE(limit == 0 || d.n_grown <= limit, "more grown retainers than the limit");
+                for (size_t i = 0; i < d.n_grown; i++)
+                    REQUIRE(d.grown[i].delta > 0 && d.grown[i].bytes_after > d.grown[i].bytes_before, "a grown row");
+                PRINT_INTO_MEMORY(rcy_snapshot_diff_show(&d, f_), "snapshot_diff_show");
+                rcy_snapshot_diff_release(&d);
+            }
+        }
+        if ((w >> 3) & 1) {
+            rcy_snapshot_free(now);
+        } else {
+            rcy_snapshot_free(r->snap);
+            r->snap = now;
+        }
+        break;
+    }
+    case 6: { /* the heap dump and the report (into /dev/null: the whole
+                 writer runs), the census by site */
+        int rc = (w >> 3) & 1 ? rcy_heap_report(rt, "/dev/null") : rcy_heap_dump(rt, "/dev/null");
+        REQUIRE_OK(rc, "heap dump or report");
+        rc = rcy_heap_dump(rt, "/nonexistent-dir/x"); /* (the walk comes first: it may fail for memory) */
+        REQUIRE(rc == RCY_ESTATE || rc == RCY_ENOMEM, "a dump into no file");
+        rcy_typestats_t ts;
+        rc = rcy_census_by_site(rt, (w >> 4) % 3, &ts);
+        REQUIRE_OK(rc, "census_by_site");
+        if (rc == 0) {
+            for (size_t i = 1; i < ts.len; i++)
+                REQUIRE(ts.items[i - 1].bytes >= ts.items[i].bytes, "census by site not sorted by bytes");
+            rcy_typestats_release(&ts);
+        }
+        PRINT_INTO_MEMORY(rcy_census_show_by_site(rt, 0, f_), "census_show_by_site");
+        break;
+    }
+    default: {
+        if ((w >> 3) & 1) { /* allocation sites: on and off, one recorded by hand */
+            if (rcy_sites_is_tracing(rt)) {
+                REQUIRE(rcy_sites_stop(rt) == 0 && !rcy_sites_is_tracing(rt), "sites_stop");
+                if (o != NULL)
+                    REQUIRE(rcy_object_site(o) == NULL, "a site outlived its recording");
+            } else {
+                rcy_sites_options_t opts;
+                rcy_sites_options_init(&opts);
+                opts.sample = (w >> 4) % 3;
+                int rc = rcy_sites_start(rt, &opts);
+                REQUIRE_OK(rc, "sites_start");
+                REQUIRE(rc != 0 || rcy_sites_is_tracing(rt), "sites_start did not start");
+                if (rc == 0 && o != NULL) {
+                    REQUIRE(rcy_record_site(o, "fuzz_api.c", 7) == o, "record_site");
+                    const char *site = rcy_object_site(o);
+                    REQUIRE(site == NULL || strchr(site, ':') != NULL, "a site without a line");
+                }
+            }
+        } else { /* the pending error's value, fetched and restored */
+            if (o == NULL)
+                return;
+            NO_FAIL_BEGIN;
+            REQUIRE(rcy_error_set_value(rt, FZ_ERROR, "fuzz: with a value", o) == FZ_ERROR, "error_set_value");
+            REQUIRE(rcy_error_value(rt) == o && rcy_last_error(rt) == FZ_ERROR, "error_value");
+            rcy_error_state_t st;
+            rcy_error_fetch(rt, &st);
+            REQUIRE(rcy_last_error(rt) == 0 && rcy_error_value(rt) == NULL, "error_fetch left an error");
+            rcy_error_restore(rt, &st);
+            REQUIRE(rcy_error_value(rt) == o && rcy_last_error(rt) == FZ_ERROR, "error_restore");
+            REQUIRE(rcy_error_message(rt) != NULL && strcmp(rcy_error_message(rt), "fuzz: with a value") == 0,
+                    "error_message");
+            int other = pick_rt(byte(), (k + 1) % NRT);
+            if (other >= 0)
+                REQUIRE(rcy_error_set_value(rt, FZ_ERROR, NULL, F.s[other].o) == RCY_ERUNTIME &&
+                            rcy_error_value(rt) == o,
+                        "an error value of another runtime");
+            rcy_error_clear(rt);
+            NO_FAIL_END;
+        }
+        break;
+    }
+    }
+}
+
 static void op(unsigned code)
 {
     int k = (int)(byte() % NRT);
@@ -1996,6 +2217,8 @@ static void teardown(void)
         for (int c = 0; c < 3; c++)
             rcy_xdecref(r->cls[c]);
         rcy_growth_free(r->growth);
+        rcy_snapshot_free(r->snap); /* before its runtime */
+        r->snap = NULL;
         F.tearing_down = true;
         rcy_runtime_destroy(r->rt);
         F.tearing_down = false;
