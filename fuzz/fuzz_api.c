@@ -2146,6 +2146,8 @@ static void op(unsigned code)
                 int rt = F.s[i].rt;
                 slot_take(j, o, rt);
             }
+        } else if ((w >> 2) & 1) { /* (half of what dropped the resurrected list) */
+            op_heap(k);
         } else { /* drop the resurrected */
             frt_t *r = &F.r[k];
             rcy_object_t *l = rcy_list_new(r->rt);
