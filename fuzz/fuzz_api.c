@@ -217,6 +217,10 @@ static int pick_where(unsigned b, int (*pred)(const rcy_object_t *))
 
 static rcy_runtime_t *RT(int k) { return F.r[k].rt; }
 
+/* The objects that support weak references: instances, classes and C
+   functions. */
+static bool weakable(const rcy_object_t *o) { return rcy_is_instance(o) || rcy_is_class(o) || rcy_is_cfunction(o); }
+
 /* ---- UTF-8, as the library must judge it -------------------------------- */
 
 static bool utf8_ok(const uint8_t *s, size_t n)
@@ -1182,7 +1186,7 @@ static void op_weak(int k)
         if (ti < 0)
             return;
         rcy_object_t *t = F.s[ti].o;
-        bool weakable = rcy_is_instance(t) || rcy_is_class(t);
+        bool can = weakable(t);
         /* With bit 7, a slot's C function as the callback, if there is one
            (of any runtime: another's is refused). */
         int ci = (w & 4) && (w & 0x80) ? pick_where(w, rcy_is_cfunction) : -1;
@@ -1193,7 +1197,7 @@ static void op_weak(int k)
             if (ci >= 0 && F.s[ci].rt != k)
                 REQUIRE(e == RCY_ERUNTIME || e == RCY_ETYPE || e == RCY_ENOMEM, "weakref_new_callable error");
             else
-                REQUIRE(weakable ? e == RCY_ENOMEM : (e == RCY_ETYPE || e == RCY_ENOMEM), "weakref_new error");
+                REQUIRE(can ? e == RCY_ENOMEM : (e == RCY_ETYPE || e == RCY_ENOMEM), "weakref_new error");
             return;
         }
         REQUIRE(ci < 0 || F.s[ci].rt == k, "a callback of another runtime accepted");
@@ -1320,7 +1324,7 @@ static void op_weak(int k)
             }
             if (f == NULL) {
                 int e = rcy_last_error(rt);
-                REQUIRE(e == RCY_ENOMEM || (e == RCY_ETYPE && !rcy_is_instance(t) && !rcy_is_class(t)),
+                REQUIRE(e == RCY_ENOMEM || (e == RCY_ETYPE && !weakable(t)),
                         "finalize_register error");
                 return;
             }
@@ -1767,10 +1771,10 @@ static void op_misuse(int k)
         }
         if (!rcy_is_class(o))
             REQUIRE(rcy_instance_new(o) == NULL && rcy_last_error(rt) == RCY_ETYPE, "instance of a non-class");
-        if (!rcy_is_instance(o) && !rcy_is_class(o)) {
+        if (!rcy_is_instance(o) && !rcy_is_class(o))
             REQUIRE(rcy_setattr(o, "a", o) == RCY_ETYPE, "setattr on an object without attributes");
+        if (!weakable(o))
             REQUIRE(rcy_weakref_new(o, NULL, NULL) == NULL && rcy_last_error(rt) == RCY_ETYPE, "weakref to an atom");
-        }
         if (!rcy_is_weakmap(o))
             REQUIRE(rcy_weakmap_set(o, o, o) == RCY_EINVAL, "weakmap_set of a non-map");
         if (!rcy_is_weakref(o))
