@@ -1633,7 +1633,10 @@ RCY_API rcy_object_t *rcy_cfunction_new(rcy_runtime_t *rt, rcy_cfunction_fn fn, 
  * heap reports, referrer chains and DEBUG_SAVEALL listings show (an
  * unnamed function's names only its address). name NULL: unnamed, as
  * rcy_cfunction_new. Also RCY_EINVAL for a name rcy_type_new would refuse
- * (empty, not well-formed UTF-8, a control character).
+ * (empty, not well-formed UTF-8, a control character). The name is copied
+ * after the allocation, which may collect: it must stay valid through the
+ * call, as self must stay alive (another C function's name, say, only
+ * while the caller holds that function).
  */
 RCY_API rcy_object_t *rcy_cfunction_new_named(rcy_runtime_t *rt, const char *name, rcy_cfunction_fn fn,
                                               rcy_object_t *self);
