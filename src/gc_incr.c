@@ -1104,7 +1104,8 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->one = false;
         if (in->m * 2 * sizeof(uint32_t) <= in->top * p_elem(in) && in->m < UINT32_MAX) {
             in->parent = (uint32_t *)(void *)in->objs;
-            in->ring = in->parent + in->m;
+            /* (An empty pass may have no P at all: no offset to NULL.) */
+            in->ring = in->m > 0 ? in->parent + in->m : in->parent;
         } else if (!group_arrays(rt, in)) {
             in->one = true;
             in->phase = COLLECT;
