@@ -8,7 +8,12 @@
  * registrations, C functions and calls (callable callbacks and
  * registrations among them), the gc-module calls, the mode switched at
  * any moment, external bytes, the heap tools of retained sizes, snapshots,
- * dumps and allocation sites, the pending error's value, the leak tools (census, typestats,
+ * dumps and allocation sites, the pending error's value, lookups by new
+ * reference (dict, tuple, attributes), tuple slices and contains, packing
+ * (borrowed and stolen, with NULLs and foreign objects), attributes by str
+ * object, weak maps cleared, the _ex forms of weak references and finalize
+ * registrations (their release hooks counted: exactly once, after the call),
+ * interning with a length, the leak tools (census, typestats,
  * growth, by_type, roots, external counts, leaking objects, chains and
  * their formatting, the DOT writer into memory), equality, hashing and
  * reprs, and misuse that must fail cleanly: wrong types, bad indexes,
@@ -48,6 +53,7 @@
 #define NSLOT 24    /* harness slots */
 #define MAXID 512   /* instance ids per runtime */
 #define MAXREG 256  /* finalize registrations per input */
+#define MAXWEX 256  /* weak references with a release hook per input */
 #define MAXOPS 1500 /* operations per input */
 #define MAXDEPTH 3  /* nesting of finalizers that act */
 
@@ -86,9 +92,15 @@ static struct fuzz_s {
     unsigned serial;
     struct {
         bool used, detached, atexit;
+        bool ex, released; /* made by rcy_finalize_register_ex; its release hook ran */
         int calls;
     } reg[MAXREG];
     int nreg;
+    int detaching; /* 1 + the registration rcy_finalize_detach is detaching, else 0 */
+    struct {
+        bool called, released; /* rcy_weakref_new_ex: its callback, then its release hook */
+    } wex[MAXWEX];
+    int nwex;
     int depth;
     bool fail_ok; /* allocations may fail (top-level operations only) */
     bool tearing_down;
@@ -377,6 +389,43 @@ static int finalize_cb(void *arg)
     REQUIRE(F.reg[k].calls == 1, "a finalize registration was called twice");
     TRACE("    finalize callback %d\n", k);
     return 0;
+}
+
+/* The release hook of a registration made by rcy_finalize_register_ex
+   (arg as finalize_cb's): once, after its call, or when it is detached
+   or dropped unrun at teardown. */
+static void reg_release(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    REQUIRE(k >= 0 && k < F.nreg && F.reg[k].used && F.reg[k].ex, "a release hook with an unknown argument");
+    REQUIRE(!F.reg[k].released, "a registration's release hook ran twice");
+    REQUIRE(F.reg[k].calls == 1 || F.detaching == k + 1 || F.tearing_down,
+            "a registration's release hook ran before its call, detach or teardown");
+    F.reg[k].released = true;
+    TRACE("    release hook of registration %d\n", k);
+}
+
+/* The callback and release hook of a weak reference made by
+   rcy_weakref_new_ex: arg is its index in F.wex. The callback runs at
+   most once and before the release hook, which runs exactly once. */
+static int weak_cb_ex(rcy_object_t *wr, void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    REQUIRE(i >= 0 && i < F.nwex, "a weak-reference callback with an unknown argument");
+    REQUIRE(!F.wex[i].called && !F.wex[i].released, "a weak-reference callback ran twice or after its release");
+    REQUIRE(!rcy_weakref_is_alive(wr), "a weak-reference callback before its reference was cleared");
+    F.wex[i].called = true;
+    TRACE("    weak-reference callback %d (with a release hook)\n", i);
+    return 0;
+}
+
+static void weak_release(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    REQUIRE(i >= 0 && i < F.nwex, "a weak reference's release hook with an unknown argument");
+    REQUIRE(!F.wex[i].released, "a weak reference's release hook ran twice");
+    F.wex[i].released = true;
+    TRACE("    release hook of weak reference %d\n", i);
 }
 
 /* A weak-reference callback; arg is its program. */
@@ -1356,7 +1405,9 @@ static void op_weak(int k)
                 break;
             }
             case 1: {
+                F.detaching = n + 1; /* (an ex registration's release hook runs inside) */
                 int rc = rcy_finalize_detach(f);
+                F.detaching = 0;
                 REQUIRE(rc == (pending ? 1 : 0), "finalize_detach result");
                 if (rc == 1)
                     F.reg[n].detached = true;
@@ -2105,6 +2156,347 @@ static void op_heap(int k)
     }
 }
 
+/* ---- The rest of the API ------------------------------------------------ */
+
+/* rcy_tuple_pack_steal (which 0), rcy_list_pack (1) or rcy_list_pack_steal
+   (2) of the n (0-3) items it[] (the steal forms get new references). */
+static rcy_object_t *pack_call(rcy_runtime_t *rt, int which, int n, rcy_object_t *const *it)
+{
+    rcy_object_t *(*f)(rcy_runtime_t *, intptr_t, ...) =
+        which == 0 ? rcy_tuple_pack_steal : which == 1 ? rcy_list_pack : rcy_list_pack_steal;
+    rcy_object_t *a[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < n; i++)
+        a[i] = which == 1 ? it[i] : rcy_xnewref(it[i]);
+    switch (n) {
+    case 0: return f(rt, 0);
+    case 1: return f(rt, 1, a[0]);
+    case 2: return f(rt, 2, a[0], a[1]);
+    default: return f(rt, 3, a[0], a[1], a[2]);
+    }
+}
+
+/* Attributes by str object (rcy_setattr_str and its two friends) beside
+   rcy_hasattr and rcy_getattr_ref, with the name interned, a fresh str, a
+   str of another runtime, or not a str at all. */
+static void op_attr_str(int k, unsigned w)
+{
+    int oi = pick_where(byte(), rcy_is_instance);
+    if (oi < 0 || F.s[oi].rt != k)
+        return;
+    rcy_runtime_t *rt = RT(k);
+    static const char *const names[3] = {"a", "b", "next"};
+    const char *cname = names[(w >> 3) % 3];
+    rcy_object_t *o = F.s[oi].o;
+    if ((w >> 5) & 1)
+        o = rcy_instance_class(o);
+    int vi = pick_rt(byte(), k);
+    unsigned form = byte() % 4;
+    rcy_object_t *name = form == 0   ? rcy_str_intern(rt, cname)
+                         : form == 1 ? rcy_str_new(rt, cname)
+                         : form == 2 ? rcy_str_new(RT((k + 1) % NRT), cname)
+                                     : rcy_int_new(rt, 7);
+    if (name == NULL) {
+        REQUIRE(rcy_last_error(form == 2 ? RT((k + 1) % NRT) : rt) == RCY_ENOMEM, "a name failed without ENOMEM");
+        return;
+    }
+    TRACE("  attr_str %u of %p (%s, name form %u), value slot %d\n", (w >> 6) % 3, (void *)o, cname, form, vi);
+    rcy_object_t *before = rcy_getattr(o, cname); /* borrowed: compared only before anything runs */
+    REQUIRE(rcy_hasattr(o, cname) == (before != NULL), "hasattr disagrees with getattr");
+    rcy_object_t *out = (rcy_object_t *)&out;
+    int last = rcy_last_error(rt);
+    int rc = rcy_getattr_ref(o, cname, &out);
+    REQUIRE(rc == (before != NULL) && out == before, "getattr_ref disagrees with getattr");
+    if (rc == 0)
+        REQUIRE(rcy_last_error(rt) == last, "getattr_ref recorded an absent attribute");
+    rcy_xdecref(out);
+    switch ((w >> 6) % 3) {
+    case 0:
+        if (vi < 0)
+            break;
+        rc = rcy_setattr_str(o, name, F.s[vi].o);
+        if (form == 2) {
+            REQUIRE(rc == RCY_ERUNTIME && rcy_getattr(o, cname) == before, "setattr_str with another runtime's name");
+        } else if (form == 3) {
+            REQUIRE(rc == RCY_ETYPE && rcy_getattr(o, cname) == before, "setattr_str with a name not a str");
+        } else {
+            REQUIRE_OK(rc, "setattr_str");
+            if (rc == 0) {
+                REQUIRE(rcy_getattr(o, cname) == F.s[vi].o, "getattr after setattr_str");
+                REQUIRE(rcy_hasattr(o, cname) == 1, "hasattr after setattr_str");
+                rc = rcy_getattr_ref(o, cname, &out);
+                REQUIRE(rc == 1 && out == F.s[vi].o, "getattr_ref after setattr_str");
+                rcy_decref(out);
+            }
+        }
+        break;
+    case 1: {
+        rcy_object_t *got = rcy_getattr_str(o, name);
+        if (form >= 2)
+            REQUIRE(got == NULL && rcy_last_error(rt) == (form == 2 ? RCY_EKEY : RCY_ETYPE),
+                    "getattr_str with another runtime's name or one not a str");
+        else
+            REQUIRE(got == before && (got != NULL || rcy_last_error(rt) == RCY_EKEY), "getattr_str disagrees with getattr");
+        break;
+    }
+    default:
+        rc = rcy_delattr_str(o, name);
+        if (form >= 2) {
+            REQUIRE(rc == (form == 2 ? RCY_EKEY : RCY_ETYPE), "delattr_str with another runtime's name or one not a str");
+            REQUIRE(rcy_getattr(o, cname) == before, "a refused delattr_str changed the attribute");
+        } else {
+            REQUIRE(rc == 0 || rc == RCY_EKEY, "delattr_str result");
+            if (rc == RCY_EKEY)
+                REQUIRE(rcy_getattr(o, cname) == before, "a failed delattr_str changed the attribute");
+            if (rc == 0 && rcy_is_instance(o))
+                REQUIRE(rcy_getattr(o, cname) == rcy_getattr(rcy_instance_class(o), cname),
+                        "after delattr_str an instance sees its class's attribute");
+        }
+        break;
+    }
+    rcy_decref(name);
+}
+
+/* The calls no other operation makes: dict and tuple lookups by new
+   reference, tuple slices, packing, attributes by str object, clearing a
+   weak map, the _ex forms of weak references and finalize registrations
+   (with release hooks the model counts), interning with a length, and
+   the small queries. */
+static void op_more(int k)
+{
+    rcy_runtime_t *rt = RT(k);
+    unsigned w = byte();
+    TRACE("  more %u\n", w % 8);
+    switch (w % 8) {
+    case 0: { /* d[key] by new reference, and `key in d` */
+        int di = pick_where(byte(), rcy_is_dict);
+        int ki = pick_rt(byte(), k);
+        if (di < 0 || F.s[di].rt != k || ki < 0 || too_wide(F.s[ki].o))
+            return;
+        rcy_object_t *d = F.s[di].o, *key = F.s[ki].o;
+        int64_t h;
+        int hr = rcy_hash(key, &h);
+        rcy_object_t *expect = hr == 0 ? rcy_dict_get(d, key) : NULL;
+        bool known = hr == 0 && (expect != NULL || rcy_last_error(rt) == RCY_EKEY);
+        int last = rcy_last_error(rt);
+        rcy_object_t *out = (rcy_object_t *)&out;
+        int rc = rcy_dict_get_ref(d, key, &out);
+        if (known) {
+            REQUIRE(rc == (expect != NULL) && out == expect, "dict_get_ref disagrees with dict_get");
+            if (rc == 0)
+                REQUIRE(rcy_last_error(rt) == last, "dict_get_ref recorded an absent key");
+            REQUIRE(rcy_dict_contains(d, key) == rc, "dict_contains disagrees with dict_get_ref");
+        } else {
+            REQUIRE(rc < 0 && out == NULL, "dict_get_ref of a key that cannot be looked up");
+            REQUIRE(hr == 0 || rc == hr, "dict_get_ref's error differs from the hash's");
+            REQUIRE(rcy_dict_contains(d, key) < 0, "dict_contains of a key that cannot be looked up");
+        }
+        rcy_xdecref(out);
+        break;
+    }
+    case 1: { /* tuple items by new reference, contains, slices */
+        int ti = pick_where(byte(), rcy_is_tuple);
+        if (ti < 0)
+            return;
+        k = F.s[ti].rt;
+        rt = RT(k);
+        rcy_object_t *t = F.s[ti].o;
+        intptr_t len = rcy_tuple_len(t), idx = (intptr_t)(int8_t)byte(), a = (intptr_t)(int8_t)byte();
+        bool in = idx >= -len && idx < len;
+        rcy_object_t *expect = in ? rcy_tuple_get(t, idx) : NULL;
+        int last = rcy_last_error(rt);
+        rcy_object_t *out = (rcy_object_t *)&out;
+        int rc = rcy_tuple_get_ref(t, idx, &out);
+        REQUIRE(rc == (in ? 1 : 0) && out == expect, "tuple_get_ref disagrees with tuple_get");
+        if (!in)
+            REQUIRE(rcy_last_error(rt) == last, "tuple_get_ref recorded an absent index");
+        rcy_xdecref(out);
+        if (in && !too_wide(t)) {
+            rc = rcy_tuple_contains(t, expect);
+            REQUIRE(rc == 1 || rc == RCY_EDEPTH, "tuple_contains misses an item it holds");
+        }
+        rcy_object_t *sl = rcy_tuple_slice(t, a, idx);
+        if (sl == NULL) {
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "tuple_slice failed without ENOMEM");
+            break;
+        }
+        intptr_t lo = a < 0 ? (a + len < 0 ? 0 : a + len) : (a > len ? len : a);
+        intptr_t hi = idx < 0 ? (idx + len < 0 ? 0 : idx + len) : (idx > len ? len : idx);
+        intptr_t n = hi > lo ? hi - lo : 0;
+        REQUIRE(rcy_tuple_len(sl) == n, "tuple_slice length");
+        if (n == len)
+            REQUIRE(sl == t, "the whole slice of a tuple is not the tuple");
+        for (intptr_t i = 0; i < n; i++)
+            REQUIRE(rcy_tuple_item_fast(sl, i) == rcy_tuple_item_fast(t, lo + i), "tuple_slice item");
+        slot_take((int)(byte() % NSLOT), sl, k);
+        break;
+    }
+    case 2: { /* packing: borrowed and stolen, with NULLs and objects of other runtimes */
+        int which = (int)((w >> 3) % 3), n = (int)((w >> 5) % 4);
+        rcy_object_t *it[3] = {NULL, NULL, NULL};
+        bool null_arg = false, foreign = false;
+        for (int i = 0; i < n; i++) {
+            unsigned b = byte();
+            int j = (b & 0x80) ? pick(b) : pick_rt(b, k);
+            it[i] = j >= 0 ? F.s[j].o : NULL;
+            null_arg |= it[i] == NULL;
+            foreign |= it[i] != NULL && F.s[j].rt != k;
+        }
+        rcy_object_t *p = pack_call(rt, which, n, it);
+        TRACE("  pack %d of %d items%s%s: %p\n", which, n, null_arg ? ", a NULL" : "", foreign ? ", foreign" : "",
+              (void *)p);
+        if (p == NULL) {
+            int e = rcy_last_error(rt);
+            REQUIRE(null_arg ? e == RCY_EINVAL : foreign ? (e == RCY_ERUNTIME || e == RCY_ENOMEM) : e == RCY_ENOMEM,
+                    "pack error");
+            break;
+        }
+        REQUIRE(!null_arg && !foreign, "pack accepted a NULL or another runtime's object");
+        bool list = which != 0;
+        REQUIRE(list ? rcy_list_len(p) == n : rcy_tuple_len(p) == n, "pack length");
+        for (int i = 0; i < n; i++)
+            REQUIRE((list ? rcy_list_item_fast(p, i) : rcy_tuple_item_fast(p, i)) == it[i], "pack item");
+        slot_take((int)(byte() % NSLOT), p, k);
+        break;
+    }
+    case 3:
+        op_attr_str(k, w);
+        break;
+    case 4: { /* a weak map cleared */
+        int mi = pick_where(byte(), rcy_is_weakmap);
+        if (mi < 0)
+            return;
+        rcy_object_t *m = F.s[mi].o;
+        REQUIRE(rcy_weakmap_clear(m) == 0, "weakmap_clear");
+        REQUIRE(rcy_weakmap_len(m) == 0, "a cleared weak map has entries");
+        REQUIRE(rcy_weakmap_clear(NULL) == RCY_EINVAL, "weakmap_clear NULL");
+        break;
+    }
+    case 5: { /* a weak reference with a release hook */
+        int ti = pick_rt(byte(), k);
+        if (ti < 0 || F.nwex >= MAXWEX)
+            return;
+        rcy_object_t *t = F.s[ti].o;
+        int i = F.nwex;
+        if ((w >> 3) & 1) { /* no callback: refused, the hook not run */
+            REQUIRE(rcy_weakref_new_ex(t, NULL, (void *)(intptr_t)i, weak_release) == NULL &&
+                        rcy_last_error(rt) == RCY_EINVAL,
+                    "weakref_new_ex without a callback");
+            REQUIRE(!F.wex[i].released, "a refused weakref_new_ex ran its hook");
+            return;
+        }
+        rcy_object_t *wr = rcy_weakref_new_ex(t, weak_cb_ex, (void *)(intptr_t)i, weak_release);
+        if (wr == NULL) {
+            int e = rcy_last_error(rt);
+            REQUIRE(weakable(t) ? e == RCY_ENOMEM : (e == RCY_ETYPE || e == RCY_ENOMEM), "weakref_new_ex error");
+            REQUIRE(!F.wex[i].released, "a failed weakref_new_ex ran its hook");
+            return;
+        }
+        F.nwex++;
+        TRACE("  weak reference %d with a release hook: %p\n", i, (void *)wr);
+        int si = (int)(byte() % NSLOT);
+        unsigned ser = F.s[ti].serial;
+        if (si == ti) {
+            rcy_decref(wr);
+            REQUIRE(F.wex[i].released, "a weak reference died without its release hook");
+            return;
+        }
+        slot_take(si, wr, k);
+        F.s[si].ref_slot = ti;
+        F.s[si].ref_serial = ser;
+        break;
+    }
+    case 6: { /* a finalize registration with a release hook */
+        int ti = pick_rt(byte(), k);
+        if (ti < 0 || F.nreg >= MAXREG)
+            return;
+        rcy_object_t *t = F.s[ti].o;
+        int n = F.nreg;
+        bool hook = ((w >> 3) & 1) == 0;
+        rcy_object_t *f = rcy_finalize_register_ex(t, finalize_cb, (void *)(intptr_t)n, hook ? reg_release : NULL);
+        if (f == NULL) {
+            int e = rcy_last_error(rt);
+            REQUIRE(e == RCY_ENOMEM || (e == RCY_ETYPE && !weakable(t)), "finalize_register_ex error");
+            return;
+        }
+        F.nreg++;
+        F.reg[n].used = true;
+        F.reg[n].atexit = true;
+        F.reg[n].ex = hook;
+        TRACE("  finalize registration %d%s: %p\n", n, hook ? " with a release hook" : "", (void *)f);
+        REQUIRE(rcy_finalize_alive(f), "a new registration is not alive");
+        int si = (int)(byte() % NSLOT);
+        slot_take(si, f, k);
+        F.s[si].reg = n;
+        break;
+    }
+    default: { /* interning with a length, and the small queries */
+        char buf[8];
+        size_t len = byte() % 8;
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (char)byte();
+        rcy_object_t *s = rcy_str_intern_len(rt, buf, len);
+        if (!utf8_ok((const uint8_t *)buf, len)) {
+            REQUIRE(s == NULL && rcy_last_error(rt) == RCY_EINVAL, "str_intern_len of invalid UTF-8");
+        } else if (s == NULL) {
+            REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "str_intern_len failed without ENOMEM");
+        } else {
+            REQUIRE(rcy_str_is_interned(s) == 1, "an interned str is not interned");
+            REQUIRE(rcy_str_intern_len(rt, buf, len) == s, "the same text interned twice gave two strs");
+            rcy_object_t *fresh = rcy_str_new_len(rt, buf, len);
+            if (fresh != NULL) {
+                REQUIRE(rcy_equal(fresh, s) == 1, "a str differs from its interned twin");
+                REQUIRE(fresh == s || rcy_str_is_interned(fresh) == 0, "a fresh str says it is interned");
+                rcy_decref(fresh);
+            }
+            rcy_decref(s); /* (harmless: interned strs are immortal) */
+        }
+        REQUIRE(rcy_str_intern_len(rt, NULL, 1) == NULL && rcy_last_error(rt) == RCY_EINVAL, "str_intern_len NULL");
+        REQUIRE(rcy_str_is_interned(NULL) == 0, "str_is_interned NULL");
+        int fl = rcy_freelists_enabled(rt);
+        REQUIRE(fl == 0 || fl == 1, "freelists_enabled");
+        REQUIRE(fl == 1 || rcy_freelists_size(rt) == 0, "free lists hold objects while not in use");
+        int j = pick_rt(byte(), k);
+        if (j >= 0) {
+            REQUIRE(rcy_str_is_interned(F.s[j].o) == (rcy_is_str(F.s[j].o) ? rcy_str_is_interned(F.s[j].o) : 0),
+                    "str_is_interned of an object not a str");
+            void *frames[8];
+            int nf = rcy_object_backtrace(F.s[j].o, frames, 8);
+            REQUIRE(nf >= 0 && nf <= 8, "object_backtrace");
+        }
+        REQUIRE(rcy_object_backtrace(NULL, NULL, 0) == RCY_EINVAL, "object_backtrace NULL");
+        REQUIRE(rcy_type_new_sized(rt, NULL, 1) == NULL && rcy_last_error(rt) == RCY_EINVAL,
+                "type_new_sized with an unknown spec size");
+        REQUIRE(rcy_class_new_sized(rt, "X", NULL, 1) == NULL && rcy_last_error(rt) == RCY_EINVAL,
+                "class_new_sized with an unknown spec size");
+        if ((w >> 3) & 1) { /* growth by allocation site */
+            rcy_growth_t *g = rcy_growth_new_by_site(rt);
+            if (g == NULL) {
+                REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "growth_new_by_site failed without ENOMEM");
+                break;
+            }
+            rcy_growth_options_t opts;
+            rcy_growth_options_init(&opts);
+            opts.limit = (w >> 4) % 4;
+            for (int round = 0; round < 2; round++) {
+                rcy_growth_report_t rep;
+                int rc = rcy_growth(g, &opts, &rep);
+                REQUIRE_OK(rc, "growth by site");
+                if (rc != 0)
+                    continue;
+                REQUIRE(opts.limit == 0 || rep.len <= opts.limit, "growth rows over the limit");
+                for (size_t i = 0; i < rep.len; i++)
+                    REQUIRE(rep.items[i].name != NULL && strchr(rep.items[i].name, ':') != NULL,
+                            "a growth row by site is not file:line");
+                rcy_growth_report_release(&rep);
+                opts.since = RCY_GROWTH_SINCE_LAST;
+            }
+            rcy_growth_free(g);
+        }
+        break;
+    }
+    }
+}
+
 static void op(unsigned code)
 {
     int k = (int)(byte() % NRT);
@@ -2152,6 +2544,8 @@ static void op(unsigned code)
             }
         } else if ((w >> 2) & 1) { /* (half of what dropped the resurrected list) */
             op_heap(k);
+        } else if ((w >> 3) & 1) { /* (half of the rest) */
+            op_more(k);
         } else { /* drop the resurrected */
             frt_t *r = &F.r[k];
             rcy_object_t *l = rcy_list_new(r->rt);
@@ -2238,7 +2632,11 @@ static void teardown(void)
         REQUIRE(F.reg[n].calls <= 1, "a registration was called twice");
         if (!F.reg[n].detached && F.reg[n].atexit)
             REQUIRE(F.reg[n].calls == 1, "a registration was neither called nor detached");
+        if (F.reg[n].ex)
+            REQUIRE(F.reg[n].released, "a registration's release hook never ran");
     }
+    for (int i = 0; i < F.nwex; i++)
+        REQUIRE(F.wex[i].released, "a weak reference's release hook never ran");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
