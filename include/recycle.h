@@ -2989,6 +2989,9 @@ typedef struct rcy_runtime_memory_s {
     size_t freelist_objects; /**< dead objects kept by the free lists (rcy_freelists_size) */
     size_t freelist_bytes;   /**< their bytes */
     size_t quarantined;      /**< freed objects held in the poisoning quarantine */
+    size_t collector_bytes;  /**< the collector's own working arrays: the young collections' (which a full
+                                  collection and rcy_memory_trim give back down to 16 KiB) and an incremental
+                                  pass's (freed as it ends) */
     /** Process-wide figures of the C allocator (glibc's mallinfo2; 0 elsewhere). */
     size_t malloc_in_use;    /**< bytes handed out by malloc (uordblks + hblkhd) */
     size_t malloc_free;      /**< bytes malloc keeps free for reuse (fordblks) */
@@ -3007,7 +3010,9 @@ RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *ou
 
 /**
  * Gives free memory back to the system: empties the built-in free lists
- * (as a full collection does), unmaps the small-object allocator's spare
+ * (as a full collection does), shrinks the young collections' working
+ * arrays to their first size (as a full collection does too; not from
+ * inside a collection), unmaps the small-object allocator's spare
  * arenas (up to four empty arenas, 4 to 8 MiB, kept mapped for reuse), then
  * asks the C allocator to return its free pages (glibc's malloc_trim(0)). Runs
  * no collection and no user code. Returns 1 if memory was returned, 0 if

@@ -1222,6 +1222,8 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
         invoke_callbacks(rt, RCY_GC_STOP, &info);
     report_completed_pass(rt, !shutdown);
     rt->collecting = false;
+    if (generation == RCY_NUM_GENERATIONS - 1 && !shutdown)
+        rcyi_gc_shrink_scratch(rt); /* (its arrays served their largest set) */
     RCYI_VALIDATE_HEAP(rt, "after a collection");
     return res.collected + res.uncollectable;
 }
@@ -1379,6 +1381,41 @@ void rcyi_gc_collect_shutdown(rcy_runtime_t *rt)
     rt->tearing_down_final = true;
     rcyi_gc_garbage_clear(rt);
     collect_until_quiet(rt);
+}
+
+size_t rcyi_gc_scratch_bytes(const rcy_runtime_t *rt)
+{
+    return (rt->scan_order_cap + rt->young_hints_cap) * sizeof(rcy_gc_head_t *);
+}
+
+/* Reallocates *arr (of *cap entries) to cap entries; keeps it when the
+   allocator refuses. */
+static void shrink_array(rcy_runtime_t *rt, rcy_gc_head_t ***arr, size_t *cap, size_t to)
+{
+    if (*arr == NULL || *cap <= to)
+        return;
+    rcy_gc_head_t **p = rt->alloc.realloc_fn(rt->alloc.ctx, *arr, to * sizeof **arr);
+    if (p == NULL)
+        return;
+    *arr = p;
+    *cap = to;
+}
+
+void rcyi_gc_shrink_scratch(rcy_runtime_t *rt)
+{
+    if (rt->collecting || rt->walk != NULL)
+        return;
+    /* The scan order is a collection's scratch: nothing in it outlives
+       one. A full collection of a large heap grows it to SCAN_ORDER_MAX
+       (8 MiB) before it walks the lists instead, and it stayed so for the
+       runtime's life; the next young collections grow it again to what
+       they need (by doubling, a few reallocations). */
+    shrink_array(rt, &rt->scan_order, &rt->scan_order_cap, SCAN_ORDER_FIRST);
+    /* The hints describe generation 1: keep what they hold. */
+    size_t want = SCAN_ORDER_FIRST;
+    while (want < rt->young_hints_len)
+        want *= 2;
+    shrink_array(rt, &rt->young_hints, &rt->young_hints_cap, want);
 }
 
 void rcyi_gc_fini(rcy_runtime_t *rt)

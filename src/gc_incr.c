@@ -492,6 +492,14 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     return n;
 }
 
+size_t rcyi_incr_scratch_bytes(const rcy_runtime_t *rt)
+{
+    const rcyi_incr_t *in = rt->incr;
+    if (in == NULL || in->phase == IDLE)
+        return 0;
+    return in->cap * p_elem(in) + in->reach_bytes + in->late_cap * sizeof(uint32_t) + in->groups_bytes;
+}
+
 void rcyi_incr_forget(rcy_gc_head_t *g)
 {
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;

@@ -959,6 +959,14 @@ RCYI_FUNC void rcyi_gc_collect_region(rcy_runtime_t *rt, rcy_gc_head_t *region, 
    The rest, from move_unreachable on, is rcyi_gc_collect_region's. */
 RCYI_FUNC void rcyi_gc_collect_region_counted(rcy_runtime_t *rt, rcy_gc_head_t *region, rcy_gc_head_t *old,
                                               intptr_t candidates, intptr_t zeros, rcyi_region_result_t *res);
+/* The bytes of the young collections' working arrays (the scan order and
+   generation 1's hints). */
+RCYI_FUNC size_t rcyi_gc_scratch_bytes(const rcy_runtime_t *rt);
+/* Gives those arrays back down to their first size (the hints to what
+   they hold): after a full collection, and from rcy_memory_trim. Nothing
+   when a collection or a heap walk is running, or when memory for the
+   smaller block is refused (the larger one is kept). */
+RCYI_FUNC void rcyi_gc_shrink_scratch(rcy_runtime_t *rt);
 
 /* ---- gc_incr.c ------------------------------------------------------- */
 
@@ -974,6 +982,9 @@ RCYI_FUNC void rcyi_incr_fini(rcy_runtime_t *rt);
 RCYI_FUNC void rcyi_incr_abort(rcy_runtime_t *rt);
 /* The tracked objects an incremental pass holds off the generation lists. */
 RCYI_FUNC size_t rcyi_incr_held(const rcy_runtime_t *rt);
+/* The bytes of an incremental pass's arrays (P, its bitmap, the late list,
+   GROUP's arrays): 0 between passes. */
+RCYI_FUNC size_t rcyi_incr_scratch_bytes(const rcy_runtime_t *rt);
 /* After every automatic young collection (inside its callbacks), of
    `generation`, with the objects it promoted into the oldest generation
    (after a generation-1 collection the young generations are empty, which

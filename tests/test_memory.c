@@ -132,10 +132,58 @@ TEST(trim_empties_the_free_lists)
     test_runtime_end(rt);
 }
 
+/* The young collections' working arrays (the scan order, generation 1's
+   hints): a collection of a large set grows them, and they stayed at that
+   size for the runtime's life (8 MiB after any full collection of more
+   than a million objects); a full collection and rcy_memory_trim give them
+   back to their first size, and the collections after grow them again. */
+TEST(collector_arrays_given_back)
+{
+    rcy_runtime_t *rt = test_runtime(NULL);
+    rcy_runtime_memory_t m;
+    rcy_runtime_memory_init(&m);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    size_t first = m.collector_bytes;
+    CHECK(first > 0 && first <= 16384);
+    long n = harness_scaled(200000, 20000);
+    rcy_gc_disable(rt); /* (and no collection at every allocation in the stress build) */
+    rcy_object_t *big = rcy_list_new(rt);
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *l = rcy_list_new(rt);
+        CHECK_EQ(rcy_list_append(big, l), 0);
+        rcy_decref(l);
+    }
+    /* One young collection of all of them: its scan order holds them. */
+    CHECK_EQ(rcy_gc_collect(rt, 1), 0);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes >= (size_t)n * sizeof(void *));
+    CHECK_EQ(rcy_memory_trim(rt), 1);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes <= first);
+    /* A full collection grows it over the whole heap, then gives it back. */
+    CHECK_EQ(rcy_gc_collect(rt, 2), 0);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes <= first);
+    /* And the young collections still find their garbage, growing it
+       again: n cycles, each a list holding itself. */
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *l = rcy_list_new(rt);
+        CHECK_EQ(rcy_list_append(l, l), 0);
+        rcy_decref(l);
+    }
+    CHECK_EQ(rcy_gc_collect(rt, 1), n);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes >= (size_t)n * sizeof(void *));
+    rcy_decref(big);
+    rcy_gc_enable(rt);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     RUN(process_memory_figures);
     RUN(runtime_memory_figures);
     RUN(trim_empties_the_free_lists);
+    RUN(collector_arrays_given_back);
     return harness_summary();
 }

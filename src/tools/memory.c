@@ -119,6 +119,7 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
         }
     }
     out->quarantined = rt->quarantine_len;
+    out->collector_bytes = rcyi_gc_scratch_bytes(rt) + rcyi_incr_scratch_bytes(rt);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     struct mallinfo2 mi = mallinfo2();
     out->malloc_in_use = mi.uordblks + mi.hblkhd;
@@ -134,7 +135,9 @@ int rcy_memory_trim(rcy_runtime_t *rt)
     RCYI_CHECK_RT(rt);
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
-    int released = rcyi_pool_trim(rt) > 0;
+    size_t scratch = rcyi_gc_scratch_bytes(rt);
+    rcyi_gc_shrink_scratch(rt);
+    int released = rcyi_pool_trim(rt) > 0 || rcyi_gc_scratch_bytes(rt) < scratch;
 #ifdef __GLIBC__
     return malloc_trim(0) || released ? 1 : 0;
 #else
