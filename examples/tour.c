@@ -421,8 +421,9 @@ static void tour_memory(rcy_runtime_t *rt)
     rcy_runtime_memory_t m;
     rcy_runtime_memory_init(&m);
     rcy_runtime_memory(rt, &m);
-    printf("  runtime: %zu objects (%zu bytes), %zu tracked, free lists %zu objects (%zu bytes)\n", m.objects,
-           m.object_bytes, m.tracked, m.freelist_objects, m.freelist_bytes);
+    printf("  runtime: %zu objects (%zu bytes), %zu tracked, free lists %zu objects (%zu bytes), collector's arrays "
+           "%zu bytes\n",
+           m.objects, m.object_bytes, m.tracked, m.freelist_objects, m.freelist_bytes, m.collector_bytes);
     int trimmed = rcy_memory_trim(rt);
     rcy_runtime_memory(rt, &m);
     printf("  trim: free lists emptied (%zu left), malloc_trim %s\n", m.freelist_objects,
