@@ -581,9 +581,12 @@ struct rcy_runtime_s {
        the headers of the set collected in list order, so that the passes
        after the first walk an array, fetching ahead, instead of chasing the
        list's links. Kept between collections (at most SCAN_ORDER_MAX
-       entries), freed at teardown. */
+       entries), shrunk after a full collection to what the young
+       collections since the last one needed (young_peak) and by
+       rcy_memory_trim to its first size, freed at teardown. */
     rcy_gc_head_t **scan_order;
     size_t scan_order_cap;
+    size_t young_peak; /* the largest set a young collection examined since the last shrink */
     bool scan_order_fixed; /* set while a region of incremental mode is collected: the array does not grow */
     /* The addresses of generation 1's objects in list order, as the
        generation-0 collections that promoted them left them (gc.c,
@@ -962,11 +965,12 @@ RCYI_FUNC void rcyi_gc_collect_region_counted(rcy_runtime_t *rt, rcy_gc_head_t *
 /* The bytes of the young collections' working arrays (the scan order and
    generation 1's hints). */
 RCYI_FUNC size_t rcyi_gc_scratch_bytes(const rcy_runtime_t *rt);
-/* Gives those arrays back down to their first size (the hints to what
-   they hold): after a full collection, and from rcy_memory_trim. Nothing
-   when a collection or a heap walk is running, or when memory for the
-   smaller block is refused (the larger one is kept). */
-RCYI_FUNC void rcyi_gc_shrink_scratch(rcy_runtime_t *rt);
+/* Gives those arrays back: the scan order down to what the young
+   collections since the last shrink needed (after a full collection), or
+   to its first size (`all`: rcy_memory_trim), the hints to what they hold.
+   Nothing when a collection or a heap walk is running, or when memory for
+   the smaller block is refused (the larger one is kept). */
+RCYI_FUNC void rcyi_gc_shrink_scratch(rcy_runtime_t *rt, bool all);
 
 /* ---- gc_incr.c ------------------------------------------------------- */
 

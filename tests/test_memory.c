@@ -133,10 +133,12 @@ TEST(trim_empties_the_free_lists)
 }
 
 /* The young collections' working arrays (the scan order, generation 1's
-   hints): a collection of a large set grows them, and they stayed at that
-   size for the runtime's life (8 MiB after any full collection of more
-   than a million objects); a full collection and rcy_memory_trim give them
-   back to their first size, and the collections after grow them again. */
+   hints): a collection of a large set grows them (a young one, or a full
+   one while objects are frozen, or the resurrection check of one that
+   found much garbage with finalizers), and they stayed at that size for
+   the runtime's life (up to 8 MiB); a full collection gives them back to
+   what the young collections since needed, rcy_memory_trim to their first
+   size, and the collections after grow them again. */
 TEST(collector_arrays_given_back)
 {
     rcy_runtime_t *rt = test_runtime(NULL);
@@ -160,20 +162,41 @@ TEST(collector_arrays_given_back)
     CHECK_EQ(rcy_memory_trim(rt), 1);
     CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
     CHECK(m.collector_bytes <= first);
-    /* A full collection grows it over the whole heap, then gives it back. */
-    CHECK_EQ(rcy_gc_collect(rt, 2), 0);
-    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
-    CHECK(m.collector_bytes <= first);
-    /* And the young collections still find their garbage, growing it
-       again: n cycles, each a list holding itself. */
-    for (long i = 0; i < n; i++) {
+    /* A full collection while objects are frozen (which walks the lists as
+       a young collection does) grows it over the heap, then gives it back. */
+    CHECK_EQ(rcy_gc_freeze(rt), 0);
+    long half = n / 2;
+    for (long i = 0; i < half; i++) {
         rcy_object_t *l = rcy_list_new(rt);
         CHECK_EQ(rcy_list_append(l, l), 0);
         rcy_decref(l);
     }
-    CHECK_EQ(rcy_gc_collect(rt, 1), n);
+    CHECK_EQ(rcy_gc_collect(rt, 2), half);
     CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
-    CHECK(m.collector_bytes >= (size_t)n * sizeof(void *));
+    CHECK(m.collector_bytes <= first);
+    CHECK_EQ(rcy_gc_unfreeze(rt), 0);
+    /* And the young collections still find their garbage, growing it
+       again: q cycles, each a list holding itself. */
+    long q = n / 4;
+    for (long i = 0; i < q; i++) {
+        rcy_object_t *l = rcy_list_new(rt);
+        CHECK_EQ(rcy_list_append(l, l), 0);
+        rcy_decref(l);
+    }
+    CHECK_EQ(rcy_gc_collect(rt, 1), q);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes >= (size_t)q * sizeof(void *));
+    /* A full collection after such young collections keeps what they
+       needed (a doubling of the first size), not what it grew to over the
+       whole heap (n lists and big). */
+    CHECK_EQ(rcy_gc_collect(rt, 2), 0);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes >= (size_t)q * sizeof(void *));
+    CHECK(m.collector_bytes <= 2 * ((size_t)q + 16) * sizeof(void *) + first);
+    CHECK(m.collector_bytes < (size_t)n * sizeof(void *));
+    CHECK_EQ(rcy_memory_trim(rt), 1);
+    CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
+    CHECK(m.collector_bytes <= first);
     rcy_decref(big);
     rcy_gc_enable(rt);
     test_runtime_end(rt);

@@ -136,7 +136,7 @@ int rcy_memory_trim(rcy_runtime_t *rt)
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
     size_t scratch = rcyi_gc_scratch_bytes(rt);
-    rcyi_gc_shrink_scratch(rt);
+    rcyi_gc_shrink_scratch(rt, true);
     int released = rcyi_pool_trim(rt) > 0 || rcyi_gc_scratch_bytes(rt) < scratch;
 #ifdef __GLIBC__
     return malloc_trim(0) || released ? 1 : 0;
