@@ -1737,7 +1737,20 @@ static void op_gc(int k)
         break;
     }
     default: {
-        REQUIRE(rcy_memory_trim(rt) >= 0, "memory_trim");
+        {
+            /* Trim gives the collector's arrays back (an incremental
+               pass's stay until it ends); a second trim has nothing more. */
+            rcy_runtime_memory_t m0, m1;
+            rcy_runtime_memory_init(&m0);
+            rcy_runtime_memory_init(&m1);
+            REQUIRE(rcy_runtime_memory(rt, &m0) == 0, "runtime_memory");
+            REQUIRE(rcy_memory_trim(rt) >= 0, "memory_trim");
+            REQUIRE(rcy_runtime_memory(rt, &m1) == 0, "runtime_memory");
+            REQUIRE(m1.collector_bytes <= m0.collector_bytes, "memory_trim grew the collector's arrays");
+            REQUIRE(rcy_memory_trim(rt) >= 0, "memory_trim");
+            REQUIRE(rcy_runtime_memory(rt, &m0) == 0, "runtime_memory");
+            REQUIRE(m0.collector_bytes == m1.collector_bytes, "a second memory_trim changed the collector's arrays");
+        }
         int oi = pick_rt(byte(), k);
         if (oi < 0)
             break;
