@@ -2989,12 +2989,13 @@ typedef struct rcy_runtime_memory_s {
     size_t freelist_objects; /**< dead objects kept by the free lists (rcy_freelists_size) */
     size_t freelist_bytes;   /**< their bytes */
     size_t quarantined;      /**< freed objects held in the poisoning quarantine */
-    size_t collector_bytes;  /**< the collector's own working arrays: the young collections' (which a full
-                                  collection and rcy_memory_trim give back down to 16 KiB) and an incremental
-                                  pass's (freed as it ends) */
     /** Process-wide figures of the C allocator (glibc's mallinfo2; 0 elsewhere). */
     size_t malloc_in_use;    /**< bytes handed out by malloc (uordblks + hblkhd) */
     size_t malloc_free;      /**< bytes malloc keeps free for reuse (fordblks) */
+    /** Since 4 December 2026 (a caller whose size field ends before it gets the fields before it). */
+    size_t collector_bytes;  /**< the collector's own working arrays: the young collections' (which a full
+                                  collection gives back to what the young collections need, rcy_memory_trim
+                                  down to 16 KiB) and an incremental pass's (freed as it ends) */
 } rcy_runtime_memory_t;
 
 /** Zeroes *out and sets its size field. NULL is ignored. */
@@ -3003,8 +3004,11 @@ RCY_API void rcy_runtime_memory_init(rcy_runtime_memory_t *out);
 /**
  * Fills *out, which rcy_runtime_memory_init prepared (its size field is
  * kept). Walks the generation lists. Returns 0, RCY_EINVAL (also for a size
- * field that is not sizeof(rcy_runtime_memory_t): *out untouched), or
- * RCY_ESTATE inside a heap walk (from a traverse slot; see rcy_traverse_fn).
+ * field that is neither sizeof(rcy_runtime_memory_t) nor the size the
+ * struct had before collector_bytes, offsetof(rcy_runtime_memory_t,
+ * collector_bytes), whose fields alone are then written: *out untouched),
+ * or RCY_ESTATE inside a heap walk (from a traverse slot; see
+ * rcy_traverse_fn).
  */
 RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out);
 

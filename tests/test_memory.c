@@ -3,7 +3,9 @@
    and rcy_memory_trim giving free memory back. */
 #include "harness.h"
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static char *volatile sink; /* where a block escapes to */
 
@@ -78,6 +80,21 @@ TEST(runtime_memory_figures)
         CHECK_EQ(m.freelist_objects, 0);
         CHECK_EQ(m.freelist_bytes, 0);
     }
+    /* A caller built against the header before collector_bytes: its size
+       is accepted and nothing past its fields is written. */
+    union {
+        rcy_runtime_memory_t m;
+        unsigned char bytes[sizeof(rcy_runtime_memory_t)];
+    } old;
+    memset(old.bytes, 0xAB, sizeof old.bytes);
+    old.m.size = offsetof(rcy_runtime_memory_t, collector_bytes);
+    CHECK_EQ(rcy_runtime_memory(rt, &old.m), 0);
+    CHECK_EQ(old.m.size, offsetof(rcy_runtime_memory_t, collector_bytes));
+    CHECK_EQ(old.m.objects, rcy_runtime_live_objects(rt));
+    for (size_t i = offsetof(rcy_runtime_memory_t, collector_bytes); i < sizeof old.bytes; i++)
+        CHECK_EQ(old.bytes[i], 0xAB);
+    old.m.size = offsetof(rcy_runtime_memory_t, collector_bytes) - 1;
+    CHECK_EQ(rcy_runtime_memory(rt, &old.m), RCY_EINVAL);
     rcy_decref(s);
     test_runtime_end(rt);
 }

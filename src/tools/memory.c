@@ -7,6 +7,7 @@
  */
 #include "types/types.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef __GLIBC__
@@ -90,15 +91,24 @@ void rcy_runtime_memory_init(rcy_runtime_memory_t *out)
     out->size = sizeof *out;
 }
 
-int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
+/* The struct's size before collector_bytes was added (a caller built
+   against that header): its fields are filled, nothing past them. */
+#define RUNTIME_MEMORY_SIZE_0 offsetof(rcy_runtime_memory_t, collector_bytes)
+
+int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *caller)
 {
-    if (rt == NULL || out == NULL || !RCYI_SIZE_OK(out))
+    if (rt == NULL || caller == NULL || (caller->size != sizeof *caller && caller->size != RUNTIME_MEMORY_SIZE_0))
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
+    size_t size = caller->size;
+    rcy_runtime_memory_t full, *out = &full;
     rcy_runtime_memory_init(out);
     /* During a heap walk the lists may hold the collector's marks. */
-    if (rt->walk != NULL)
+    if (rt->walk != NULL) {
+        full.size = size;
+        memcpy(caller, &full, size);
         return RCY_ESTATE;
+    }
     out->objects = rcyi_live_objects(rt, &out->object_bytes);
     for (int i = 0; i < RCY_NUM_GENERATIONS; i++)
         out->tracked += rcyi_list_size(&rt->gens[i].head);
@@ -125,6 +135,8 @@ int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *out)
     out->malloc_in_use = mi.uordblks + mi.hblkhd;
     out->malloc_free = mi.fordblks;
 #endif
+    full.size = size;
+    memcpy(caller, &full, size);
     return 0;
 }
 
