@@ -199,6 +199,33 @@ static void slot_take(int i, rcy_object_t *o, int k)
 
 static void slot_clear(int i) { slot_take(i, NULL, 0); }
 
+/* Stores the new weak reference wr to slot ti's object (runtime k) into
+   the slot the next byte chooses, remembering its referent; the slot of
+   the referent itself is not taken: wr is released at once. Returns
+   whether wr was stored. */
+static bool weakref_to_slot(rcy_object_t *wr, int ti, int k)
+{
+    int si = (int)(byte() % NSLOT);
+    unsigned ser = F.s[ti].serial;
+    if (si == ti) {
+        rcy_decref(wr);
+        return false;
+    }
+    slot_take(si, wr, k);
+    F.s[si].ref_slot = ti;
+    F.s[si].ref_serial = ser;
+    return true;
+}
+
+/* Stores the new finalize registration f, number n, into the slot the
+   next byte chooses. */
+static void registration_to_slot(rcy_object_t *f, int n, int k)
+{
+    int si = (int)(byte() % NSLOT);
+    slot_take(si, f, k);
+    F.s[si].reg = n;
+}
+
 /* The slot chosen by b, or -1 if it is empty. */
 static int pick(unsigned b)
 {
@@ -897,6 +924,16 @@ static void op_tuple(int k)
 
 static bool too_wide(const rcy_object_t *o);
 
+/* Python's slice [a:b] of a sequence of len items: its first index in
+   *lo, its length returned (negative bounds from the end, clamped). */
+static intptr_t slice_bounds(intptr_t len, intptr_t a, intptr_t b, intptr_t *lo)
+{
+    intptr_t l = a < 0 ? (a + len < 0 ? 0 : a + len) : (a > len ? len : a);
+    intptr_t h = b < 0 ? (b + len < 0 ? 0 : b + len) : (b > len ? len : b);
+    *lo = l;
+    return h > l ? h - l : 0;
+}
+
 /* The newer list calls (issue 14): new-reference getters, contains, the
    bulk operations, clear and pack, each checked against the list as it was
    (item and l are held by slots; nothing here runs user code before the
@@ -932,9 +969,7 @@ static void op_list_more(int k, rcy_object_t *l, intptr_t len, rcy_object_t *ite
             REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "list_slice failed without ENOMEM");
             break;
         }
-        intptr_t lo = a < 0 ? (a + len < 0 ? 0 : a + len) : (a > len ? len : a);
-        intptr_t hi = idx < 0 ? (idx + len < 0 ? 0 : idx + len) : (idx > len ? len : idx);
-        intptr_t n = hi > lo ? hi - lo : 0;
+        intptr_t lo, n = slice_bounds(len, a, idx, &lo);
         REQUIRE(rcy_list_size_fast(sl) == n, "list_slice length");
         for (intptr_t i = 0; i < n; i++)
             REQUIRE(rcy_list_item_fast(sl, i) == rcy_list_item_fast(l, lo + i), "list_slice item");
@@ -1253,15 +1288,7 @@ static void op_weak(int k)
         if (ci >= 0)
             TRACE("  weak reference with a kind-%d C function as callback\n", cf_kind(F.s[ci].o));
         REQUIRE(rcy_weakref_count(t) >= 1, "weakref_count");
-        int si = (int)(byte() % NSLOT);
-        unsigned ser = F.s[ti].serial;
-        if (si == ti) {
-            rcy_decref(wr);
-            return;
-        }
-        slot_take(si, wr, k);
-        F.s[si].ref_slot = ti;
-        F.s[si].ref_serial = ser;
+        (void)weakref_to_slot(wr, ti, k);
     } else if (w % 4 == 1) { /* a weak map operation */
         int mi = pick_where(byte(), rcy_is_weakmap);
         if (mi < 0 || F.s[mi].rt != k)
@@ -1381,9 +1408,7 @@ static void op_weak(int k)
             F.reg[n].used = true;
             F.reg[n].atexit = true;
             REQUIRE(rcy_finalize_alive(f), "a new registration is not alive");
-            int si = (int)(byte() % NSLOT);
-            slot_take(si, f, k);
-            F.s[si].reg = n;
+            registration_to_slot(f, n, k);
         } else {
             int fi = -1;
             for (int i = 0; i < NSLOT && fi < 0; i++)
@@ -2332,9 +2357,7 @@ static void op_more(int k)
             REQUIRE(rcy_last_error(rt) == RCY_ENOMEM, "tuple_slice failed without ENOMEM");
             break;
         }
-        intptr_t lo = a < 0 ? (a + len < 0 ? 0 : a + len) : (a > len ? len : a);
-        intptr_t hi = idx < 0 ? (idx + len < 0 ? 0 : idx + len) : (idx > len ? len : idx);
-        intptr_t n = hi > lo ? hi - lo : 0;
+        intptr_t lo, n = slice_bounds(len, a, idx, &lo);
         REQUIRE(rcy_tuple_len(sl) == n, "tuple_slice length");
         if (n == len)
             REQUIRE(sl == t, "the whole slice of a tuple is not the tuple");
@@ -2406,16 +2429,8 @@ static void op_more(int k)
         }
         F.nwex++;
         TRACE("  weak reference %d with a release hook: %p\n", i, (void *)wr);
-        int si = (int)(byte() % NSLOT);
-        unsigned ser = F.s[ti].serial;
-        if (si == ti) {
-            rcy_decref(wr);
+        if (!weakref_to_slot(wr, ti, k))
             REQUIRE(F.wex[i].released, "a weak reference died without its release hook");
-            return;
-        }
-        slot_take(si, wr, k);
-        F.s[si].ref_slot = ti;
-        F.s[si].ref_serial = ser;
         break;
     }
     case 6: { /* a finalize registration with a release hook */
@@ -2437,9 +2452,7 @@ static void op_more(int k)
         F.reg[n].ex = hook;
         TRACE("  finalize registration %d%s: %p\n", n, hook ? " with a release hook" : "", (void *)f);
         REQUIRE(rcy_finalize_alive(f), "a new registration is not alive");
-        int si = (int)(byte() % NSLOT);
-        slot_take(si, f, k);
-        F.s[si].reg = n;
+        registration_to_slot(f, n, k);
         break;
     }
     default: { /* interning with a length, and the small queries */

@@ -3015,8 +3015,9 @@ RCY_API int rcy_runtime_memory(const rcy_runtime_t *rt, rcy_runtime_memory_t *ou
 /**
  * Gives free memory back to the system: empties the built-in free lists
  * (as a full collection does), shrinks the young collections' working
- * arrays to their first size (as a full collection does too; not from
- * inside a collection), unmaps the small-object allocator's spare
+ * arrays to their first size (a full collection shrinks them to what the
+ * young collections since needed; neither from inside a collection),
+ * unmaps the small-object allocator's spare
  * arenas (up to four empty arenas, 4 to 8 MiB, kept mapped for reuse), then
  * asks the C allocator to return its free pages (glibc's malloc_trim(0)). Runs
  * no collection and no user code. Returns 1 if memory was returned, 0 if

@@ -149,6 +149,16 @@ TEST(trim_empties_the_free_lists)
     test_runtime_end(rt);
 }
 
+/* n garbage cycles, each a list holding itself. */
+static void make_self_cycles(rcy_runtime_t *rt, long n)
+{
+    for (long i = 0; i < n; i++) {
+        rcy_object_t *l = rcy_list_new(rt);
+        CHECK_EQ(rcy_list_append(l, l), 0);
+        rcy_decref(l);
+    }
+}
+
 /* The young collections' working arrays (the scan order, generation 1's
    hints): a collection of a large set grows them (a young one, or a full
    one while objects are frozen, or the resurrection check of one that
@@ -183,11 +193,7 @@ TEST(collector_arrays_given_back)
        a young collection does) grows it over the heap, then gives it back. */
     CHECK_EQ(rcy_gc_freeze(rt), 0);
     long half = n / 2;
-    for (long i = 0; i < half; i++) {
-        rcy_object_t *l = rcy_list_new(rt);
-        CHECK_EQ(rcy_list_append(l, l), 0);
-        rcy_decref(l);
-    }
+    make_self_cycles(rt, half);
     CHECK_EQ(rcy_gc_collect(rt, 2), half);
     CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
     CHECK(m.collector_bytes <= first);
@@ -195,11 +201,7 @@ TEST(collector_arrays_given_back)
     /* And the young collections still find their garbage, growing it
        again: q cycles, each a list holding itself. */
     long q = n / 4;
-    for (long i = 0; i < q; i++) {
-        rcy_object_t *l = rcy_list_new(rt);
-        CHECK_EQ(rcy_list_append(l, l), 0);
-        rcy_decref(l);
-    }
+    make_self_cycles(rt, q);
     CHECK_EQ(rcy_gc_collect(rt, 1), q);
     CHECK_EQ(rcy_runtime_memory(rt, &m), 0);
     CHECK(m.collector_bytes >= (size_t)q * sizeof(void *));
