@@ -44,7 +44,10 @@
  * Run with RCY_GC_MODE=incremental (run.py --variant), the oldest
  * generation is collected by passes whose steps run inside the young
  * collections (their pauses include them); a pass's own generation-2
- * callbacks bracket no work. The figures that judge the mode, in both
+ * callbacks bracket no work. So is generation 1, by young passes whose
+ * steps run inside the generation-0 collections: in that mode the
+ * gen1_* figures are those empty brackets (RCY_GC_INCR_YOUNG=0 runs
+ * generation-1 collections at once instead). The figures that judge the mode, in both
  * modes: auto_p99_us and auto_max_us, over every automatic pause of any
  * generation; gc_cpu_s, the CPU time of all of them; peak_rss_mb (VmHWM);
  * and, in incremental mode, the passes, steps, backstops and the largest
@@ -440,6 +443,14 @@ int main(int argc, char **argv)
         bench_emit("pauses", kase, n, "incr_early_starts", (double)is.early_starts);
         bench_emit("pauses", kase, n, "incr_recent_passes", (double)is.recent_passes);
         bench_emit("pauses", kase, n, "incr_idle_steps", (double)is.idle_steps);
+        /* Generation 1 run as young passes: their steps run inside the
+           generation-0 collections (whose pauses include them); a young
+           pass's own generation-1 callbacks, like a pass's, bracket no
+           work. */
+        bench_emit("pauses", kase, n, "incr_young_passes", (double)is.young_passes);
+        bench_emit("pauses", kase, n, "incr_young_steps", (double)is.young_steps);
+        bench_emit("pauses", kase, n, "incr_young_finished", (double)is.young_finished);
+        bench_emit("pauses", kase, n, "incr_young_max_step_us", is.young_max_step_seconds * 1e6);
     }
     if (m.floating != NULL && p.nfloating > 0) {
         double mx = 0;

@@ -1870,6 +1870,16 @@ typedef struct rcy_gc_incr_stats_s {
     uint64_t wide_passes;     /**< passes whose array needed 8-byte entries (objects more than 64 GB apart) */
     uint64_t recent_passes;   /**< of the passes completed, recent ones: over the objects promoted since the last pass began alone (started on external bytes, or by the 25 % rule between full passes: docs/design.md, "Recent passes") */
     uint64_t idle_steps;      /**< calls of rcy_gc_incr_step that ran a pass (counted in steps too) */
+    /* The young pass: generation-1 collections run in steps (docs/design.md, "The young pass"); the fields
+       above are the old generation's passes'. Appended: the struct's older size is still accepted. */
+    uint64_t young_passes;    /**< young passes completed (each one collection of generation 1) */
+    uint64_t young_steps;     /**< their steps */
+    uint64_t young_finished;  /**< young passes finished at once because the next was due before their steps ended */
+    uint64_t young_aborted;   /**< young passes given up (an explicit collection, a heap walk, freeze, mode switch) */
+    uint64_t young_last_snapshot; /**< the last completed young pass: objects it examined */
+    uint64_t young_last_collected; /**< ... objects it freed */
+    double young_max_step_seconds; /**< the longest step of a young pass (wall clock), finishes at once aside */
+    int young_in_pass;        /**< a young pass is in progress */
 } rcy_gc_incr_stats_t;
 
 /** Zeroes out and sets its size field. NULL is ignored. */
@@ -1877,7 +1887,9 @@ RCY_API void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out);
 
 /** Copies the incremental statistics into out, which rcy_gc_incr_stats_init
     prepared. 0, or RCY_EINVAL for NULL or a wrong size field (nothing
-    written). Never allocates. */
+    written): sizeof(rcy_gc_incr_stats_t), or its size before the young
+    pass's fields, offsetof(rcy_gc_incr_stats_t, young_passes), whose
+    fields alone are then written. Never allocates. */
 RCY_API int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out);
 
 /**

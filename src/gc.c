@@ -1172,29 +1172,35 @@ static void invoke_callbacks(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_
     }
 }
 
-/* A pass that a step completed: one collection of the oldest generation,
-   reported as such to the callbacks (with `report`: not at teardown; its
-   work was done in its steps). Returns whether one completed. */
+/* The passes that steps completed: a young pass is one collection of
+   generation 1, an old one of the oldest generation, each reported as such
+   to the callbacks (with `report`: not at teardown; its work was done in
+   its steps). Returns whether a pass of the oldest generation completed. */
 static bool report_completed_pass(rcy_runtime_t *rt, bool report)
 {
     rcy_gc_info_t pass;
-    if (!rcyi_incr_take_completed(rt, &pass))
-        return false;
-    if (report) {
-        rcy_gc_info_t start = {pass.generation, 0, 0, 0, 0.0, 0, 0.0};
-        invoke_callbacks(rt, RCY_GC_START, &start);
-        invoke_callbacks(rt, RCY_GC_STOP, &pass);
+    bool old = false;
+    while (rcyi_incr_take_completed(rt, &pass)) {
+        old = old || pass.generation == RCY_NUM_GENERATIONS - 1;
+        if (report) {
+            rcy_gc_info_t start = {pass.generation, 0, 0, 0, 0.0, 0, 0.0};
+            invoke_callbacks(rt, RCY_GC_START, &start);
+            invoke_callbacks(rt, RCY_GC_STOP, &pass);
+        }
     }
-    return true;
+    return old;
 }
 
 /* automatic: a collection the allocator triggered, after which incremental
-   mode may run a step of its pass over the oldest generation (inside the
-   collection's callbacks, so that they time it; gc_incr.c). */
-static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool automatic)
+   mode may run a step of its passes (inside the collection's callbacks, so
+   that they time it; gc_incr.c); young_due: a generation-0 collection that
+   starts a young pass (incremental mode's generation-1 collection). */
+static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool automatic, bool young_due)
 {
     if (rt->collecting || rt->walk != NULL)
         return 0; /* collections never nest, nor run during a heap walk */
+    if (generation == 1)
+        rcyi_incr_abort_young(rt); /* its objects are generation 1's again: this collection examines them */
     if (generation == RCY_NUM_GENERATIONS - 1)
         rcyi_incr_abort(rt); /* a full collection supersedes a pass */
     RCYI_VALIDATE_HEAP(rt, "before a collection");
@@ -1211,7 +1217,7 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
     if (generation == RCY_NUM_GENERATIONS - 1)
         rcyi_incr_full_collection_done(rt);
     else if (step)
-        rcyi_incr_after_young(rt, generation, rt->long_lived_pending - pending, cpu_start);
+        rcyi_incr_after_young(rt, generation, rt->long_lived_pending - pending, cpu_start, young_due);
     info.collected = res.collected;
     info.uncollectable = res.uncollectable;
     info.candidates = res.candidates;
@@ -1232,7 +1238,7 @@ static intptr_t collect(rcy_runtime_t *rt, int generation, bool shutdown, bool a
 
 intptr_t rcyi_gc_collect(rcy_runtime_t *rt, int generation, bool shutdown)
 {
-    return collect(rt, generation, shutdown, false);
+    return collect(rt, generation, shutdown, false, false);
 }
 
 int rcyi_gc_incr_step(rcy_runtime_t *rt, size_t max_us)
@@ -1264,12 +1270,19 @@ static void collect_generations(rcy_runtime_t *rt)
                passes that the young collections step (gc_incr.c). */
             if (i == RCY_NUM_GENERATIONS - 1 && rt->gc_mode == RCY_GC_INCREMENTAL)
                 continue;
-            collect(rt, i, false, true);
+            /* ... and generation 1 by young passes: the generation-0
+               collection now, then a pass over generation 1 that its
+               steps run. */
+            if (i == 1 && rcyi_incr_young_ready(rt)) {
+                collect(rt, 0, false, true, true);
+                return;
+            }
+            collect(rt, i, false, true, false);
             return;
         }
     }
 #ifdef RCY_GC_STRESS
-    collect(rt, 0, false, true);
+    collect(rt, 0, false, true, false);
 #endif
 }
 

@@ -137,10 +137,11 @@ int rcy_gc_get_objects(rcy_runtime_t *rt, int generation, rcy_objarray_t *out)
         return rcyi_set_error(rt, RCY_EINVAL);
     if (!rcyi_walk_begin(rt, "rcy_gc_get_objects"))
         return rcyi_set_error(rt, RCY_ESTATE);
-    /* The objects of an incremental pass belong to generation 2 and are on
-       no list: a walk that includes generation 2 gives the pass up, so that
-       it sees them there. */
-    if (generation < 0 || generation == RCY_NUM_GENERATIONS - 1)
+    /* The objects of an incremental pass are on no list: those of the old
+       generation's belong to generation 2, those of a young pass to
+       generation 1 (its collection not done yet). A walk that includes
+       either gives the passes up, so that it sees them there. */
+    if (generation != 0)
         rcyi_incr_abort(rt);
     int lo = generation < 0 ? 0 : generation;
     int hi = generation < 0 ? RCY_NUM_GENERATIONS - 1 : generation;

@@ -193,6 +193,15 @@ typedef struct rcyi_incr_s {
     bool completed; /* a pass completed: its callbacks are due */
     rcy_gc_info_t done;
     rcy_gc_incr_stats_t st;
+
+    /* The young pass ("The young pass", above): rt->incr is the old
+       generation's pass and the schedule; its yp the young pass, an
+       instance of its own whose fields of the schedule are unused. */
+    bool young;             /* this is the young pass */
+    uintptr_t tag;          /* its P objects' tag: RCYI_NEXT_INCR_YOUNG for the young pass, 0 for the old */
+    struct rcyi_incr_s *yp; /* (the old pass's) the young pass; NULL: none (short of memory, or RCY_GC_INCR_YOUNG=0) */
+    uint64_t yp_promoted;   /* (the old pass's) what young passes promoted that no step has credited yet */
+    bool yp_census;         /* (the old pass's) a young pass completed: the census is read at the next step */
 } rcyi_incr_t;
 
 static double now_seconds(void)
@@ -255,9 +264,16 @@ static inline bool step_over(rcyi_incr_t *in)
 
 /* ---- Header encoding of P objects ------------------------------------- */
 
-static inline bool in_p(const rcy_gc_head_t *g) { return (g->next & RCYI_NEXT_INCR) != 0; }
-static inline size_t p_index(const rcy_gc_head_t *g) { return (size_t)(g->next >> 2); }
-static inline void p_set_index(rcy_gc_head_t *g, size_t i) { g->next = ((uintptr_t)i << 2) | RCYI_NEXT_INCR; }
+/* In this pass's P (the other pass's objects are outside it, as any). */
+static inline bool in_p(const rcyi_incr_t *in, const rcy_gc_head_t *g)
+{
+    return (g->next & (RCYI_NEXT_INCR | RCYI_NEXT_INCR_YOUNG)) == (RCYI_NEXT_INCR | in->tag);
+}
+static inline size_t p_index(const rcy_gc_head_t *g) { return (size_t)(g->next >> 3); }
+static inline void p_set_index(const rcyi_incr_t *in, rcy_gc_head_t *g, size_t i)
+{
+    g->next = ((uintptr_t)i << 3) | in->tag | RCYI_NEXT_INCR;
+}
 static inline uintptr_t hint_get(const rcy_gc_head_t *g) { return g->prev >> 2; }
 static inline void hint_set(rcy_gc_head_t *g, uintptr_t h) { g->prev = (g->prev & RCYI_PREV_FINALIZED) | (h << 2); }
 /* The hint less one, at 0 at the least (the flags below it unchanged). */
@@ -335,30 +351,46 @@ static uint64_t census(const rcy_runtime_t *rt)
 
 /* ---- Mode ----------------------------------------------------------- */
 
+/* A pass's state, zeroed and set up (NULL: short of memory). */
+static rcyi_incr_t *pass_new(rcy_runtime_t *rt, bool young)
+{
+    int saved = rt->last_error;
+    rcyi_incr_t *in = rcyi_malloc(rt, sizeof(rcyi_incr_t));
+    rt->last_error = saved;
+    if (in == NULL)
+        return NULL;
+    memset(in, 0, sizeof(rcyi_incr_t));
+    in->young = young;
+    in->tag = young ? RCYI_NEXT_INCR_YOUNG : 0;
+    in->step_work = rt->incr_step_work > 0 ? (int64_t)rt->incr_step_work : STEP_WORK_DEFAULT;
+    in->pause = (double)rt->incr_pause_us * 1e-6;
+    rcyi_pacer_init(&in->pacer, in->step_work, in->step_work / 64 + 1, 64);
+    in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
+    in->units_per_tick = UNITS_PER_TICK;
+    in->check_units = CHECK_UNITS / 4;
+    in->bytes_per_obj = 64;
+    rcyi_list_init(&in->pending);
+    rcyi_list_init(&in->scanned);
+    rcyi_list_init(&in->mature);
+    in->st.size = sizeof in->st;
+    return in;
+}
+
 static rcyi_incr_t *state(rcy_runtime_t *rt)
 {
     if (rt->incr == NULL) {
-        int saved = rt->last_error;
-        rt->incr = rcyi_malloc(rt, sizeof(rcyi_incr_t));
-        rt->last_error = saved;
-        if (rt->incr == NULL)
+        rcyi_incr_t *in = pass_new(rt, false);
+        if (in == NULL)
             return NULL;
-        memset(rt->incr, 0, sizeof(rcyi_incr_t));
-        rcyi_incr_t *in = rt->incr;
-        in->step_work = rt->incr_step_work > 0 ? (int64_t)rt->incr_step_work : STEP_WORK_DEFAULT;
-        in->pause = (double)rt->incr_pause_us * 1e-6;
-        rcyi_pacer_init(&in->pacer, in->step_work, in->step_work / 64 + 1, 64);
-        in->work_per_obj_fp = (uint64_t)WORK_PER_OBJECT << 8;
-        in->units_per_tick = UNITS_PER_TICK;
-        in->check_units = CHECK_UNITS / 4;
-        in->bytes_per_obj = 64;
-        rcyi_list_init(&in->pending);
-        rcyi_list_init(&in->scanned);
-        rcyi_list_init(&in->mature);
         in->live_last = (uint64_t)rt->long_lived_total;
         in->rebase = true;
         in->ext_seen = in->ext_floor = in->ext_full = in->ext_settled = 0; /* bytes charged before count as growth */
+        rt->incr = in;
     }
+    /* (Short of memory, generation-1 collections run as in compat mode
+       until a later young collection gets it.) */
+    if (rt->incr->yp == NULL && rt->incr_young)
+        rt->incr->yp = pass_new(rt, true);
     return rt->incr;
 }
 
@@ -390,6 +422,10 @@ void rcyi_incr_init(rcy_runtime_t *rt, const rcy_config_t *cfg)
         if (*end == '\0' && v >= 0 && v < ((long long)1 << 40))
             rt->incr_pause_us = (size_t)v;
     }
+    /* A test knob too: 0 runs generation-1 collections at once, as in
+       compat mode, instead of as young passes. */
+    env = getenv("RCY_GC_INCR_YOUNG");
+    rt->incr_young = !(env != NULL && strcmp(env, "0") == 0);
     rt->incr = NULL;
     /* The state now rather than at the first collection (which would then
        allocate, where compat mode does not); if this fails, the first step
@@ -404,6 +440,7 @@ void rcyi_incr_fini(rcy_runtime_t *rt)
     if (in == NULL)
         return;
     rcyi_incr_abort(rt);
+    rcyi_free(rt, in->yp);
     rcyi_free(rt, in);
     rt->incr = NULL;
 }
@@ -452,37 +489,46 @@ static void mature_back(rcy_runtime_t *rt, rcyi_incr_t *in)
     in->kept_recent = 0;
 }
 
+/* Gives one pass up: the old pass's objects go back to the old
+   generation, the young pass's to generation 1 (as if its collection had
+   not begun; what its regions left alive was promoted already). */
+static void abort_one(rcy_runtime_t *rt, rcyi_incr_t *in)
+{
+    if (in->phase == IDLE) {
+        if (!in->young)
+            mature_back(rt, in);
+        return;
+    }
+    rcy_gc_head_t *back = &rt->gens[in->young ? 1 : RCY_NUM_GENERATIONS - 1].head;
+    for (size_t i = p_first(in); i < p_end(in); i++) {
+        rcy_object_t *o = p_get(in, i);
+        if (o != NULL) {
+            p_clear(in, i);
+            relink(rcyi_as_gc(o), back);
+        }
+    }
+    rcyi_list_merge(&in->pending, back);
+    rcyi_list_merge(&in->scanned, back);
+    free_arrays(rt, in);
+    rcyi_pacer_end(&in->pacer);
+    in->phase = IDLE;
+    in->st.aborted++;
+    if (!in->young)
+        mature_back(rt, in);
+}
+
 void rcyi_incr_abort(rcy_runtime_t *rt)
 {
     rcyi_incr_t *in = rt->incr;
     if (in == NULL)
         return;
-    if (in->phase == IDLE) {
-        mature_back(rt, in);
-        return;
-    }
-    rcy_gc_head_t *old = &rt->gens[RCY_NUM_GENERATIONS - 1].head;
-    for (size_t i = p_first(in); i < p_end(in); i++) {
-        rcy_object_t *o = p_get(in, i);
-        if (o != NULL) {
-            p_clear(in, i);
-            relink(rcyi_as_gc(o), old);
-        }
-    }
-    rcyi_list_merge(&in->pending, old);
-    rcyi_list_merge(&in->scanned, old);
-    free_arrays(rt, in);
-    rcyi_pacer_end(&in->pacer);
-    in->phase = IDLE;
-    in->st.aborted++;
-    mature_back(rt, in);
+    if (in->yp != NULL)
+        abort_one(rt, in->yp);
+    abort_one(rt, in);
 }
 
-size_t rcyi_incr_held(const rcy_runtime_t *rt)
+static size_t held_one(const rcyi_incr_t *in)
 {
-    const rcyi_incr_t *in = rt->incr;
-    if (in == NULL)
-        return 0;
     size_t n = rcyi_list_size(&in->mature);
     if (in->phase == IDLE)
         return n;
@@ -492,18 +538,35 @@ size_t rcyi_incr_held(const rcy_runtime_t *rt)
     return n;
 }
 
+size_t rcyi_incr_held(const rcy_runtime_t *rt)
+{
+    const rcyi_incr_t *in = rt->incr;
+    if (in == NULL)
+        return 0;
+    return held_one(in) + (in->yp != NULL ? held_one(in->yp) : 0);
+}
+
+static size_t scratch_one(const rcyi_incr_t *in)
+{
+    if (in->phase == IDLE)
+        return 0;
+    return in->cap * p_elem(in) + in->reach_bytes + in->late_cap * sizeof(uint32_t) + in->groups_bytes;
+}
+
 size_t rcyi_incr_scratch_bytes(const rcy_runtime_t *rt)
 {
     const rcyi_incr_t *in = rt->incr;
-    if (in == NULL || in->phase == IDLE)
+    if (in == NULL)
         return 0;
-    return in->cap * p_elem(in) + in->reach_bytes + in->late_cap * sizeof(uint32_t) + in->groups_bytes;
+    return scratch_one(in) + (in->yp != NULL ? scratch_one(in->yp) : 0);
 }
 
 void rcyi_incr_forget(rcy_gc_head_t *g)
 {
     rcy_runtime_t *rt = rcyi_from_gc(g)->type->rt;
     rcyi_incr_t *in = rt->incr;
+    if (in != NULL && (g->next & RCYI_NEXT_INCR_YOUNG) != 0)
+        in = in->yp;
     size_t i = p_index(g);
     if (RCY_UNLIKELY(in == NULL || i < p_first(in) || i >= p_end(in) || p_get(in, i) != rcyi_from_gc(g)))
         rcyi_fatal(rcyi_from_gc(g), "an object of the incremental pass is not where its header says");
@@ -563,7 +626,7 @@ static inline rcy_gc_head_t *p_child(rcy_object_t *child, visit_t *v)
     if (!rcyi_is_gc(child))
         return NULL;
     rcy_gc_head_t *g = rcyi_as_gc(child);
-    if (!in_p(g))
+    if (!in_p(v->in, g))
         return NULL;
     child_ours(child, v);
     return g;
@@ -612,7 +675,7 @@ static RCYI_ALWAYS_INLINE void subtract_one(rcy_object_t *child, size_t from, vi
     if (!rcyi_is_gc(child))
         return;
     rcy_gc_head_t *g = rcyi_as_gc(child);
-    if (in_p(g)) {
+    if (in_p(v->in, g)) {
         child_ours(child, v);
         bool later = p_index(g) > from;
         if (later == fixing) {
@@ -712,7 +775,7 @@ static void scan_again(rcy_runtime_t *rt, rcyi_incr_t *in, rcy_gc_head_t *g, siz
     else
         ((rcy_object_t **)in->objs)[in->end] = ((rcy_object_t **)in->objs)[i];
     p_clear(in, i);
-    p_set_index(g, in->end++);
+    p_set_index(in, g, in->end++);
     in->zeros--;
 }
 
@@ -819,7 +882,7 @@ static bool p_grow(rcy_runtime_t *rt, rcyi_incr_t *in, size_t cap, bool wide)
     void *objs = rcyi_size_mul(cap, elem, &bytes) ? incr_realloc(rt, in->objs, cap, elem) : NULL;
     if (objs == NULL) {
         in->st.out_of_memory++;
-        rcyi_incr_abort(rt);
+        abort_one(rt, in);
         return false;
     }
     in->objs = objs;
@@ -907,7 +970,7 @@ static void phase_snapshot(rcy_runtime_t *rt, rcyi_incr_t *in)
                 ((uint32_t *)in->objs)[in->len] = (uint32_t)(((uintptr_t)o - in->base) >> 4);
             else
                 ((rcy_object_t **)in->objs)[in->len] = o;
-            p_set_index(g, in->len);
+            p_set_index(in, g, in->len);
             hint_set(g, (uintptr_t)o->refcnt);
             v.from = in->len++;
             room--;
@@ -985,7 +1048,7 @@ static void phase_fixup(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->reach = incr_realloc(rt, NULL, (in->len >> 6) + 1, sizeof(uint64_t));
         if (in->reach == NULL) {
             in->st.out_of_memory++;
-            rcyi_incr_abort(rt);
+            abort_one(rt, in);
             return;
         }
         in->reach_bytes = ((in->len >> 6) + 1) * sizeof(uint64_t);
@@ -1069,7 +1132,7 @@ static void phase_scan(rcy_runtime_t *rt, rcyi_incr_t *in)
                         else
                             ((rcy_object_t **)in->objs)[t] = o;
                         p_clear(in, i);
-                        p_set_index(rcyi_as_gc(o), t);
+                        p_set_index(in, rcyi_as_gc(o), t);
                         in->reach[t >> 6] &= ~((uint64_t)1 << (t & 63)); /* (the bit of what was there) */
                     }
                     continue;
@@ -1263,7 +1326,7 @@ static void count_region(rcy_runtime_t *rt, rcyi_incr_t *in, const rcyi_region_r
     in->uncollectable += res->uncollectable;
     in->candidates += res->candidates;
     in->survivors += (size_t)(res->candidates - res->unreachable);
-    rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
+    rcy_gc_stats_t *st = &rt->stats[in->young ? 1 : RCY_NUM_GENERATIONS - 1];
     st->collected += res->collected;
     st->uncollectable += res->uncollectable;
     st->candidates += res->candidates;
@@ -1285,6 +1348,7 @@ static void count_region(rcy_runtime_t *rt, rcyi_incr_t *in, const rcyi_region_r
    from move_unreachable: the outcome is the same. */
 typedef struct one_visit_s {
     rcy_runtime_t *rt;
+    const rcyi_incr_t *in;
     intptr_t candidates; /* members initialised */
     intptr_t zeros;      /* ... whose gc_refs fell to 0 */
     unsigned ring_pos;
@@ -1307,7 +1371,7 @@ static RCYI_ALWAYS_INLINE void one_decref(rcy_object_t *child, one_visit_t *v)
         return;
     rcy_gc_head_t *g = rcyi_as_gc(child);
     if (!(g->prev & RCYI_PREV_COLLECTING)) {
-        if (!in_p(g))
+        if (!in_p(v->in, g))
             return; /* outside the region (untracked included) */
         if (RCY_UNLIKELY(!rcyi_same_runtime(child, v->rt)))
             rcyi_fatal_because(child, "a traverse reports this object of another runtime",
@@ -1350,6 +1414,7 @@ static void collect_one(rcy_runtime_t *rt, rcyi_incr_t *in)
     one_visit_t v;
     memset(&v, 0, sizeof v);
     v.rt = rt;
+    v.in = in;
     size_t gathered = 0;
     rt->walk = INCR_WALK;
     for (size_t j = in->top; j < in->len; j++) {
@@ -1658,6 +1723,121 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
         rt->clear_freelists(rt);
 }
 
+/* ---- The young pass ------------------------------------------------------ */
+
+/* A generation-1 collection begun as a pass (rcyi_incr_after_young, after
+   the generation-0 collection that CPython's rule would have made a
+   generation-1 one): generation 1, which now holds generation 0's
+   survivors too, is taken whole into the pass, and the counters are set
+   as that collection sets them. */
+static void start_young(rcy_runtime_t *rt, rcyi_incr_t *y)
+{
+    rcyi_list_merge(&rt->gens[1].head, &y->pending);
+    rt->gens[1].count = 0;
+    rt->gens[0].count = 0;
+    rt->gens[RCY_NUM_GENERATIONS - 1].count += 1;
+    y->phase = SNAPSHOT;
+    y->pos = y->len = y->end = y->top = y->m = y->freed = 0;
+    y->t_start = now_seconds();
+    y->in_steps = 0.0;
+    y->steps = y->collected = y->uncollectable = y->candidates = 0;
+    y->snapshot = y->returned = y->survivors = y->suspects = y->largest_group = 0;
+    y->sync = false;
+    y->starved = 0;
+    y->wide = false;
+    y->base = 0;
+    /* P at the last young pass's size (SNAPSHOT grows it if need be). */
+    size_t want = y->st.last_snapshot + y->st.last_snapshot / 16 + 1024;
+    if (want > y->cap) {
+        void *objs = incr_realloc(rt, y->objs, want, sizeof(uint32_t));
+        if (objs != NULL) {
+            y->objs = objs;
+            y->cap = want;
+        }
+    }
+    rcyi_pacer_begin(&y->pacer, 1, 1);
+    y->st.passes_started++;
+}
+
+/* A young pass done: one generation-1 collection. What its scan returned
+   is promoted to the old generation's list (as the regions' survivors
+   were), counted as that collection counts them. */
+static void complete_young(rcy_runtime_t *rt, rcyi_incr_t *y)
+{
+    rcyi_list_merge(&y->scanned, &rt->gens[RCY_NUM_GENERATIONS - 1].head);
+    free_arrays(rt, y);
+    double now = now_seconds();
+    y->phase = IDLE;
+    uint64_t work = y->pacer.pass_work;
+    rcyi_pacer_end(&y->pacer);
+    intptr_t promoted = (intptr_t)(y->returned + y->survivors);
+    rt->long_lived_pending += promoted;
+    rcyi_incr_t *in = rt->incr;
+    in->yp_promoted += (uint64_t)promoted;
+    in->yp_census = true;
+
+    rcy_gc_stats_t *st = &rt->stats[1];
+    st->collections++; /* (its counts were added region by region: count_region) */
+    st->duration += y->in_steps;
+    y->st.passes++;
+    if (y->sync)
+        y->st.backstops++;
+    y->st.last_steps = (uint64_t)y->steps;
+    y->st.last_work = work;
+    y->st.work += work;
+    y->st.last_snapshot = y->snapshot;
+    y->st.last_suspects = y->suspects;
+    y->st.last_largest_component = y->largest_group;
+    y->st.last_collected = (uint64_t)y->collected;
+    y->st.last_duration = now - y->t_start;
+    if (y->largest_group > y->st.largest_component)
+        y->st.largest_component = y->largest_group;
+
+    y->done = (rcy_gc_info_t){0};
+    y->done.generation = 1;
+    y->done.collected = y->collected;
+    y->done.uncollectable = y->uncollectable;
+    y->done.candidates = y->candidates;
+    y->done.duration = y->in_steps;
+    y->done.steps = y->steps;
+    y->done.pass_duration = now - y->t_start;
+    y->completed = true;
+    if (rt->debug & RCY_DEBUG_STATS)
+        rcyi_printf(rt,
+                    "gc: young pass done, %zd unreachable, %zd uncollectable, %zd steps, %.4fs in steps, "
+                    "%.4fs elapsed\n",
+                    (ptrdiff_t)(y->collected + y->uncollectable), (ptrdiff_t)y->uncollectable,
+                    (ptrdiff_t)y->steps, y->in_steps, y->done.pass_duration);
+}
+
+static void run(rcy_runtime_t *rt, rcyi_incr_t *in);
+
+/* Finishes the young pass in progress now (the next generation-1
+   collection is due, or an explicit collection of generation 1 or 2). */
+static void finish_young(rcy_runtime_t *rt, rcyi_incr_t *y)
+{
+    if (y == NULL || y->phase == IDLE)
+        return;
+    y->sync = true;
+    y->deadline = 0.0;
+    run(rt, y);
+}
+
+bool rcyi_incr_young_ready(rcy_runtime_t *rt)
+{
+    if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down || !rt->incr_young)
+        return false;
+    rcyi_incr_t *in = state(rt);
+    return in != NULL && in->yp != NULL;
+}
+
+void rcyi_incr_abort_young(rcy_runtime_t *rt)
+{
+    rcyi_incr_t *in = rt->incr;
+    if (in != NULL && in->yp != NULL)
+        abort_one(rt, in->yp);
+}
+
 /* Runs phases until the budget is spent (or, when finishing synchronously,
    until the pass is done or given up). */
 static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
@@ -1684,7 +1864,10 @@ static void run(rcy_runtime_t *rt, rcyi_incr_t *in)
             in->st.steps++;
             if (ext0 > rt->ext_bytes)
                 in->ext_freed += ext0 - rt->ext_bytes;
-            complete_pass(rt, in);
+            if (in->young)
+                complete_young(rt, in);
+            else
+                complete_pass(rt, in);
             return;
         }
     }
@@ -1715,7 +1898,60 @@ static bool start_if_due(rcy_runtime_t *rt, rcyi_incr_t *in, rcyi_sched_t *sc)
     return true;
 }
 
-void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start)
+/* The time of a step after a young collection that began at cpu_start:
+   sets its deadline; false when it gets no step (see below). */
+static bool step_time(rcyi_incr_t *in, double cpu_start)
+{
+    if (in->pause <= 0.0 || cpu_start <= 0.0)
+        return true; /* (bounded by its work alone) */
+    /* The step's time: the pause target less what this collection
+       took so far (its callbacks included), less a margin for the
+       clock's granularity and the step's end (PAUSE_MARGIN_US, at most
+       a fifth of the target: measured here, a step ends 9 us past its
+       deadline at the median, 68 us at the 99th percentile, up to 350
+       us once in a while in SNAPSHOT). A young collection that
+       leaves less than STEP_MIN_US (at most a tenth of the target) to
+       that deadline gets no step
+       (counted in no_time): a step never makes a pause longer than
+       the target, and a young collection that takes most of it
+       is not topped up with a short step
+       that would mostly pay its cold start. Only after
+       STARVED_MAX such collections in a row does one get a minimum
+       step (one clock interval, about CHECK_US), so that a pass
+       progresses even where every young collection alone exceeds the
+       target. */
+    double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 5 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 5;
+    in->deadline = cpu_start + in->pause - margin;
+    double least = STEP_MIN_US * 1e-6 < in->pause / 10 ? STEP_MIN_US * 1e-6 : in->pause / 10;
+    in->step_t0 = rcyi_incr_cpu_now();
+    if (in->step_t0 + least > in->deadline) {
+        in->st.no_time++;
+        if (++in->starved < STARVED_MAX) {
+            in->deadline = 0.0;
+            return false;
+        }
+    }
+    in->starved = 0;
+    return true;
+}
+
+/* A step of the young pass: bounded by the pause target and its work
+   budget, not by credit (it is a young collection's work, which compat
+   mode does at once). */
+static void young_step(rcy_runtime_t *rt, rcyi_incr_t *y, double cpu_start)
+{
+    if (y->phase == IDLE || !step_time(y, cpu_start))
+        return;
+    if (rcyi_pacer_idle_begin(&y->pacer, y->step_work)) {
+        y->step_budget = y->pacer.step_left;
+        y->check_at = y->pacer.step_left - y->check_units;
+        run(rt, y);
+        rcyi_pacer_step_end(&y->pacer);
+    }
+    y->deadline = 0.0;
+}
+
+void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start, bool young_due)
 {
     if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
         return;
@@ -1723,15 +1959,33 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
     if (in == NULL)
         return;
     in->ticks++;
+    /* The young pass first: its garbage is the young generations', which
+       compat mode would free now. One due while the last one still runs
+       finishes that one first (counted in its backstops). */
+    rcyi_incr_t *y = in->yp;
+    if (y != NULL) {
+        if (young_due) {
+            finish_young(rt, y);
+            start_young(rt, y);
+        }
+        young_step(rt, y, cpu_start);
+    }
+    if (in->yp_promoted > 0) {
+        promoted += (intptr_t)in->yp_promoted;
+        in->yp_promoted = 0;
+    }
     if (promoted > 0) {
         in->recent_bound += (uint64_t)promoted;
         in->promoted_all += (uint64_t)promoted;
     }
-    if (generation >= 1) {
-        /* The young generations are empty: the census is the old
+    if (generation >= 1 || in->yp_census) {
+        /* The young generations are empty (or, after a young pass, hold
+           what the few young collections since its start kept, within
+           the slack): the census is the old
            generation's. The baseline after a pass is read here too (what
            this collection promoted, the young generations' content, is
            within the slack). */
+        in->yp_census = false;
         uint64_t c = census(rt);
         if (in->rebase) {
             in->census_last = c;
@@ -1769,36 +2023,8 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
     }
     if (in->pacer.balance <= 0)
         return; /* no credit: no step */
-    if (in->pause > 0.0 && cpu_start > 0.0) {
-        /* The step's time: the pause target less what this collection
-           took so far (its callbacks included), less a margin for the
-           clock's granularity and the step's end (PAUSE_MARGIN_US, at most
-           a fifth of the target: measured here, a step ends 9 us past its
-           deadline at the median, 68 us at the 99th percentile, up to 350
-           us once in a while in SNAPSHOT). A young collection that
-           leaves less than STEP_MIN_US (at most a tenth of the target) to
-           that deadline gets no step
-           (counted in no_time): a step never makes a pause longer than
-           the target, and a generation-1 collection that takes most of it
-           (700-900 us at 1e7 here) is not topped up with a short step
-           that would mostly pay its cold start. Only after
-           STARVED_MAX such collections in a row does one get a minimum
-           step (one clock interval, about CHECK_US), so that a pass
-           progresses even where every young collection alone exceeds the
-           target. */
-        double margin = PAUSE_MARGIN_US * 1e-6 < in->pause / 5 ? PAUSE_MARGIN_US * 1e-6 : in->pause / 5;
-        in->deadline = cpu_start + in->pause - margin;
-        double least = STEP_MIN_US * 1e-6 < in->pause / 10 ? STEP_MIN_US * 1e-6 : in->pause / 10;
-        in->step_t0 = rcyi_incr_cpu_now();
-        if (in->step_t0 + least > in->deadline) {
-            in->st.no_time++;
-            if (++in->starved < STARVED_MAX) {
-                in->deadline = 0.0;
-                return;
-            }
-        }
-        in->starved = 0;
-    }
+    if (!step_time(in, cpu_start))
+        return;
     if (rcyi_pacer_step_begin(&in->pacer)) {
         in->step_budget = in->pacer.step_left;
         in->check_at = in->pacer.step_left - in->check_units;
@@ -1815,13 +2041,29 @@ void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us)
     rcyi_incr_t *in = state(rt);
     if (in == NULL)
         return;
+    double now = max_us > 0 ? rcyi_incr_cpu_now() : 0.0;
+    /* The young pass first, in the same time. */
+    rcyi_incr_t *y = in->yp;
+    if (y != NULL && y->phase != IDLE) {
+        if (max_us == 0 || now == 0.0) {
+            finish_young(rt, y);
+        } else {
+            y->deadline = now + (double)max_us * 1e-6;
+            y->step_t0 = now;
+            (void)rcyi_pacer_idle_begin(&y->pacer, INT64_MAX / 8);
+            y->step_budget = y->pacer.step_left;
+            y->check_at = y->pacer.step_left - y->check_units;
+            run(rt, y);
+            rcyi_pacer_step_end(&y->pacer);
+            y->deadline = 0.0;
+        }
+    }
     rcyi_sched_t sc;
     /* Only a pass that is due (the schedule after a young collection):
        idle time does not make passes more frequent. */
     if (in->phase == IDLE && !start_if_due(rt, in, &sc))
         return;
     in->st.idle_steps++;
-    double now = max_us > 0 ? rcyi_incr_cpu_now() : 0.0;
     if (max_us == 0 || now == 0.0) {
         /* To the pass's end (or, without a thread CPU clock, one step's
            work: no time bound can be kept). */
@@ -1849,7 +2091,11 @@ void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us)
 bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info)
 {
     rcyi_incr_t *in = rt->incr;
-    if (in == NULL || !in->completed)
+    if (in == NULL)
+        return false;
+    if (in->yp != NULL && in->yp->completed)
+        in = in->yp; /* (the young pass's first: it completed first, or in the same step) */
+    if (!in->completed)
         return false;
     in->completed = false;
     *info = in->done;
@@ -1938,18 +2184,34 @@ void rcy_gc_incr_stats_init(rcy_gc_incr_stats_t *out)
     out->size = sizeof *out;
 }
 
-int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *out)
+#define INCR_STATS_SIZE_0 offsetof(rcy_gc_incr_stats_t, young_passes)
+
+int rcy_gc_get_incr_stats(const rcy_runtime_t *rt, rcy_gc_incr_stats_t *caller)
 {
-    if (rt == NULL || out == NULL || out->size != sizeof *out)
+    if (rt == NULL || caller == NULL || (caller->size != sizeof *caller && caller->size != INCR_STATS_SIZE_0))
         return RCY_EINVAL;
     RCYI_CHECK_RT(rt);
+    size_t size = caller->size;
+    rcy_gc_incr_stats_t full, *out = &full;
     if (rt->incr == NULL) {
         rcy_gc_incr_stats_init(out);
     } else {
         *out = rt->incr->st;
-        out->size = sizeof *out;
         out->in_pass = rt->incr->phase != IDLE;
+        const rcyi_incr_t *y = rt->incr->yp;
+        if (y != NULL) {
+            out->young_passes = y->st.passes;
+            out->young_steps = y->st.steps;
+            out->young_finished = y->st.backstops;
+            out->young_aborted = y->st.aborted;
+            out->young_last_snapshot = y->st.last_snapshot;
+            out->young_last_collected = y->st.last_collected;
+            out->young_max_step_seconds = y->st.max_step_seconds;
+            out->young_in_pass = y->phase != IDLE;
+        }
     }
     out->external_bytes = rt->ext_bytes;
+    out->size = size;
+    memcpy(caller, out, size);
     return 0;
 }

@@ -199,12 +199,15 @@ typedef struct rcy_gc_head_s {
 #define RCYI_PREV_SHIFT 2
 #define RCYI_PREV_MASK_FLAGS ((uintptr_t)3)
 #define RCYI_NEXT_UNREACHABLE ((uintptr_t)1)
-/* next of an object in the incremental pass's array (gc_incr.c): its index
-   there shifted left by 2, with this bit; such an object is on no list.
+/* next of an object in an incremental pass's array (gc_incr.c): its index
+   there shifted left by 3, with this bit, and RCYI_NEXT_INCR_YOUNG for the
+   young pass's array (a generation-1 collection run as a pass) rather
+   than the old generation's; such an object is on no list.
    A heap tool's walk (src/tools/refchain.c) gives the pass up, then tags
    the next of every tracked object so with its node number while it runs,
    and puts every link back before it returns. */
 #define RCYI_NEXT_INCR ((uintptr_t)2)
+#define RCYI_NEXT_INCR_YOUNG ((uintptr_t)4)
 
 static inline rcy_gc_head_t *rcyi_as_gc(const rcy_object_t *o) { return ((rcy_gc_head_t *)(uintptr_t)o) - 1; }
 static inline rcy_object_t *rcyi_from_gc(rcy_gc_head_t *g) { return (rcy_object_t *)(g + 1); }
@@ -518,6 +521,7 @@ struct rcy_runtime_s {
     int gc_mode;
     size_t incr_step_work;
     size_t incr_pause_us;
+    bool incr_young; /* generation-1 collections run as young passes (RCY_GC_INCR_YOUNG, default on) */
     struct rcyi_incr_s *incr;
     size_t ext_bytes;
     rcy_objarray_t garbage;      /* gc.garbage: strong references */
@@ -992,13 +996,26 @@ RCYI_FUNC size_t rcyi_incr_scratch_bytes(const rcy_runtime_t *rt);
 /* After every automatic young collection (inside its callbacks), of
    `generation`, with the objects it promoted into the oldest generation
    (after a generation-1 collection the young generations are empty, which
-   is when the old generation's size is read): earns credit, starts a
+   is when the old generation's size is read): with young_due (a
+   generation-0 collection that CPython's rule would have made a
+   generation-1 one), finishes the young pass in progress and starts one
+   over generation 1; runs a step of the young pass; then, for the old
+   generation's pass, earns credit, starts a
    pass when one is due, runs a step when there is credit, finishes the pass
    synchronously when the backstop says so. Incremental mode only.
    cpu_start is the thread's CPU time (rcyi_incr_cpu_now) when the young
    collection began, before its start callbacks: the step's time budget is
    the pause target less what the collection has taken so far. */
-RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start);
+RCYI_FUNC void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted, double cpu_start,
+                                     bool young_due);
+/* Whether generation-1 collections run as young passes now: incremental
+   mode, not disabled (RCY_GC_INCR_YOUNG=0), and the young pass's state
+   allocated (this allocates it). */
+RCYI_FUNC bool rcyi_incr_young_ready(rcy_runtime_t *rt);
+/* Gives the young pass up (rcyi_incr_abort gives both up): its objects go
+   back to generation 1's list, for an explicit collection of generation
+   1 to examine. */
+RCYI_FUNC void rcyi_incr_abort_young(rcy_runtime_t *rt);
 /* rcy_gc_incr_step's work, inside the collection state that
    rcyi_gc_incr_step sets up: starts a pass if one is due (as after a young
    collection), then runs it for max_us microseconds of the thread's CPU
@@ -1008,7 +1025,8 @@ RCYI_FUNC void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us);
 /* The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), or
    0 where there is no such clock (steps are then bounded by work alone). */
 RCYI_FUNC double rcyi_incr_cpu_now(void);
-/* When a pass completed since the last call: its callback info, once. */
+/* When a pass completed since the last call: its callback info, once
+   (the young pass's first, if both did). */
 RCYI_FUNC bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info);
 /* A full collection ran: the live size the next pass is paced from. */
 RCYI_FUNC void rcyi_incr_full_collection_done(rcy_runtime_t *rt);

@@ -695,7 +695,7 @@ TEST(test_what_gives_a_pass_up)
     rcy_runtime_t *rt = incr_runtime(5);
     rcy_type_t *t = node_type_new(rt, "Node");
     rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
-    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 512); /* (churn 500 below: objects that outlive a young pass) */
     finalized = 0;
     enum { N = 500 };
     list_t *keep = (list_t *)rcy_new_var(list_type_new(rt), N);
@@ -704,8 +704,8 @@ TEST(test_what_gives_a_pass_up)
     rcy_gc_collect(rt, 1);
     rcy_gc_collect(rt, 1);
     /* Into a pass. */
-    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
-        churn(t, ring, 10);
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 500)
+        churn(t, ring, 500);
     CHECK(istats(rt).in_pass);
     churn(t, ring, 40); /* a few steps into it */
     uint64_t aborted = istats(rt).aborted;
@@ -722,8 +722,8 @@ TEST(test_what_gives_a_pass_up)
 
     /* Into another: an explicit full collection gives it up and collects
        as in compat mode. */
-    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
-        churn(t, ring, 10);
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 500)
+        churn(t, ring, 500);
     CHECK(istats(rt).in_pass);
     for (int i = 0; i < N / 2; i++) {
         node_t *x = (node_t *)keep->items[i];
@@ -737,14 +737,14 @@ TEST(test_what_gives_a_pass_up)
     CHECK_EQ(istats(rt).aborted, aborted + 2);
 
     /* Freeze and a switch to compat mode. */
-    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
-        churn(t, ring, 10);
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 500)
+        churn(t, ring, 500);
     CHECK(istats(rt).in_pass);
     CHECK_EQ(rcy_gc_freeze(rt), 0);
     CHECK(!istats(rt).in_pass);
     CHECK_EQ(rcy_gc_unfreeze(rt), 0);
-    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 10)
-        churn(t, ring, 10);
+    for (long i = 0; i < 1000000 && !istats(rt).in_pass; i += 500)
+        churn(t, ring, 500);
     CHECK(istats(rt).in_pass);
     CHECK_EQ(rcy_gc_set_mode(rt, RCY_GC_COMPAT), 0);
     CHECK(!istats(rt).in_pass);
@@ -1279,7 +1279,7 @@ TEST(test_one_unit_steps_finish_passes)
 {
     rcy_runtime_t *rt = incr_runtime(1);
     rcy_type_t *t = node_type_new(rt, "Node");
-    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 64);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), 512); /* (churn 500 below: objects that outlive a young pass) */
     enum { LIVE = 1000, CYCLES = 50 }; /* (P then spans whole pages: its room for 1,024 more, 9 KB) */
     node_t **cyc = NULL;
     node_t *head = chain_and_old_pairs(rt, t, t, LIVE, CYCLES, &cyc);
@@ -1291,9 +1291,12 @@ TEST(test_one_unit_steps_finish_passes)
         rcy_decref(OB(cyc[i]));
     free(cyc);
     uint64_t p0 = istats(rt).passes;
-    run_until_passes(rt, t, ring, old_garbage_found_by(p0), 20000000);
+    /* (Objects that outlive the young passes, whose one-unit steps finish
+       them only when the next is due: promoted, they bring the passes.) */
+    for (long i = 0; i < 20000000 && istats(rt).passes < old_garbage_found_by(p0); i += 500)
+        churn(t, ring, 500);
     CHECK(istats(rt).passes >= old_garbage_found_by(p0));
-    CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 64 + 64);
+    CHECK(rcy_runtime_live_objects(rt) <= live_before - 2 * CYCLES + 512 + 64); /* (the ring full, young garbage) */
     end_with_chain(rt, head, LIVE, ring);
 }
 
@@ -1657,6 +1660,268 @@ TEST(test_idle_steps)
     end_with_chain(rt, head, live, NULL);
 }
 
+/* ---- Young passes ------------------------------------------------------ */
+
+typedef struct young_log_s {
+    int starts, stops;
+    intptr_t steps; /* of the young passes reported */
+    rcy_gc_info_t last;
+} young_log_t;
+
+static int on_gen1(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)rt;
+    young_log_t *log = arg;
+    if (info->generation != 1)
+        return 0;
+    if (phase == RCY_GC_START) {
+        log->starts++;
+        CHECK_EQ(info->collected, 0);
+        CHECK_EQ(info->steps, 0);
+    } else {
+        log->stops++;
+        log->steps += info->steps;
+        log->last = *info;
+    }
+    return 0;
+}
+
+typedef struct young_outcome_s {
+    int finalized_young;      /* finalizers run by the young collections and a last explicit one of generation 1 */
+    size_t old_fin;           /* then: Fin objects in generation 2 */
+    size_t young_fin;         /* ... and in generations 0 and 1 */
+    intptr_t gen1_collections; /* automatic generation-1 collections (young passes in incremental mode) */
+    int finalized_all;        /* finalizers run once the live cycles are dropped and a full collection ran */
+} young_outcome_t;
+
+static size_t count_type(rcy_runtime_t *rt, int generation, rcy_type_t *t)
+{
+    rcy_objarray_t objs = {0};
+    CHECK_EQ(rcy_gc_get_objects(rt, generation, &objs), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < objs.len; i++)
+        n += rcy_type(objs.items[i]) == t;
+    rcy_objarray_release(&objs);
+    return n;
+}
+
+/* CYCLES two-node cycles of finalized nodes made one after another, each
+   held a while by a ring of RING (so that most die in generation 1), every
+   tenth kept alive for good (held by a list in generation 2); young
+   collections only when threshold2 is high (old passes as well when it is
+   2); then an explicit collection of generation 1, and a full one once
+   the rest is dropped. */
+static young_outcome_t young_program(rcy_gc_mode_t mode, size_t step, int threshold2)
+{
+    rcy_runtime_t *rt = incr_runtime(step);
+    CHECK_EQ(rcy_gc_set_mode(rt, mode), 0);
+    rcy_gc_set_threshold(rt, 50, 5, threshold2);
+    rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
+    enum { CYCLES = 3000, KEPT = CYCLES / 10, RING = 60 }; /* (a cycle outlives 2 generation-0 collections, not 6) */
+    list_t *keep = (list_t *)rcy_new_var(list_type_new(rt), KEPT);
+    list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), RING);
+    rcy_gc_collect(rt, 2);
+    young_log_t log = {0};
+    rcy_gc_callback_add(rt, on_gen1, &log);
+    rcy_gc_stats_t st0[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st0);
+    CHECK_EQ(rcy_gc_get_stats(rt, st0), 0);
+    rcy_gc_incr_stats_t is0 = istats(rt);
+    finalized = 0;
+    for (int i = 0; i < CYCLES; i++) {
+        node_t *a = node_new(ft, i), *b = node_new(ft, -i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        if (i % 10 == 0)
+            keep->items[i / 10] = OB(rcy_newref(OB(a)));
+        RCY_XSETREF(ring->items[i % RING], OB(a));
+        rcy_decref(OB(a));
+        rcy_decref(OB(b));
+    }
+    young_outcome_t out = {0};
+    rcy_gc_stats_t st[RCY_GC_GENERATIONS];
+    rcy_gc_stats_init(st);
+    CHECK_EQ(rcy_gc_get_stats(rt, st), 0);
+    out.gen1_collections = st[1].collections - st0[1].collections;
+    CHECK(out.gen1_collections >= 10);
+    CHECK(st[1].collected - st0[1].collected >= 2 * 1000); /* most of the garbage died in generation 1 */
+    rcy_gc_incr_stats_t is = istats(rt);
+    if (mode == RCY_GC_INCREMENTAL && getenv("RCY_GC_INCR_YOUNG") == NULL) {
+        /* Every generation-1 collection was a young pass, reported as one
+           collection of generation 1 with its steps. */
+        CHECK_EQ((intptr_t)(is.young_passes - is0.young_passes), out.gen1_collections);
+        CHECK_EQ(log.stops, (int)out.gen1_collections);
+        CHECK_EQ(log.starts, log.stops);
+        CHECK(log.steps >= log.stops); /* (the steps of the pass in progress are not reported yet) */
+        CHECK(log.steps <= (intptr_t)(is.young_steps - is0.young_steps));
+        CHECK(log.last.steps >= 1);
+        CHECK(log.last.pass_duration >= log.last.duration);
+        if (step < 1000)
+            CHECK(is.young_steps - is0.young_steps > is.young_passes - is0.young_passes); /* passes of several steps */
+    } else if (mode == RCY_GC_INCREMENTAL) {
+        CHECK_EQ(is.young_passes, is0.young_passes);
+    }
+    if (threshold2 > 1000)
+        CHECK_EQ(st[2].collections, st0[2].collections); /* no pass of the old generation, no full collection */
+    /* An explicit generation-1 collection examines what a young pass in
+       progress held (the pass is given up): no garbage is left young, and
+       the live cycles are intact. */
+    uint64_t aborted = istats(rt).young_aborted;
+    bool in_pass = istats(rt).young_in_pass != 0;
+    rcy_gc_collect(rt, 1);
+    CHECK_EQ(istats(rt).young_aborted, aborted + (in_pass ? 1 : 0));
+    CHECK(!istats(rt).young_in_pass);
+    out.finalized_young = finalized;
+    out.young_fin = count_type(rt, 0, ft) + count_type(rt, 1, ft);
+    CHECK_EQ(out.young_fin, 0);
+    out.old_fin = count_type(rt, 2, ft);
+    CHECK(out.old_fin >= 2 * (KEPT + RING) - 2); /* (the ring's and the kept: one cycle is both) */
+    CHECK_EQ(rcy_gc_validate(rt), 0);
+    for (int i = 0; i < KEPT; i++) {
+        node_t *a = (node_t *)keep->items[i];
+        CHECK_EQ(a->value, 10 * i);
+        CHECK_EQ(((node_t *)a->a)->value, -10 * i);
+    }
+    rcy_gc_callback_remove(rt, on_gen1, &log);
+    rcy_decref(OB(keep));
+    rcy_decref(OB(ring));
+    rcy_gc_collect(rt, 2);
+    out.finalized_all = finalized;
+    CHECK_EQ(out.finalized_all, 2 * CYCLES);
+    test_runtime_end(rt);
+    return out;
+}
+
+/* Incremental mode's generation-1 collections are young passes: the
+   generation-0 collection that CPython's rule makes a generation-1 one
+   starts a pass over generation 1, whose steps run in the generation-0
+   collections after it. Each completed one counts as one collection of
+   generation 1 (stats, callbacks with its steps) and frees the cycles
+   that died in generation 1, running their finalizers; no old pass or
+   full collection is involved; whatever the steps, with old passes
+   running beside the young ones, and with RCY_GC_INCR_YOUNG=0 (which runs
+   generation-1 collections at once), every finalizer runs once and the
+   live cycles are intact. */
+TEST(test_young_passes_collect_generation_1)
+{
+    (void)young_program(RCY_GC_COMPAT, 40, 1000000);
+    const size_t steps[] = {1, 40, 400000};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++)
+        for (int old = 0; old < 2; old++)
+            (void)young_program(RCY_GC_INCREMENTAL, steps[k], old ? 2 : 1000000);
+    setenv("RCY_GC_INCR_YOUNG", "0", 1);
+    (void)young_program(RCY_GC_INCREMENTAL, 40, 1000000);
+    unsetenv("RCY_GC_INCR_YOUNG");
+}
+
+/* One young pass finds exactly what the generation-1 collection at its
+   trigger finds (compat mode's, same program): cycles that died in
+   generation 1, whatever the program does while the pass runs (here it
+   makes and drops more cycles, which the pass may or may not see: only
+   those in generation 1 at the trigger are counted); it promotes the
+   live objects of generation 1 to generation 2. */
+static void one_young_collection(rcy_gc_mode_t mode, size_t step, int *found, size_t *promoted)
+{
+    rcy_runtime_t *rt = incr_runtime(step);
+    CHECK_EQ(rcy_gc_set_mode(rt, mode), 0);
+    rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
+    rcy_type_t *lt = node_type_with(rt, "Live", NULL, NULL);
+    rcy_type_t *t = node_type_new(rt, "Node");
+    enum { K = 400, LIVE = 300 };
+    list_t *hold = (list_t *)rcy_new_var(list_type_new(rt), K + LIVE);
+    rcy_gc_collect(rt, 2); /* hold is old */
+    rcy_gc_disable(rt);
+    for (int i = 0; i < K; i++) {
+        node_t *a = node_new(ft, i), *b = node_new(ft, -i);
+        node_set_a(a, b);
+        node_set_a(b, a);
+        hold->items[i] = OB(a);
+        rcy_decref(OB(b));
+    }
+    for (int i = 0; i < LIVE; i++)
+        hold->items[K + i] = OB(node_new(lt, i));
+    rcy_gc_collect(rt, 0); /* all of it into generation 1 */
+    for (int i = 0; i < K; i++)
+        RCY_CLEAR(hold->items[i]); /* garbage in generation 1 */
+    finalized = 0;
+    young_log_t log = {0};
+    rcy_gc_callback_add(rt, on_gen1, &log);
+    /* The next automatic collection is the generation-1 one; the program
+       goes on making garbage (self-cycles of another type) until that
+       collection, a young pass in incremental mode, has completed. */
+    rcy_gc_set_threshold(rt, 100, 0, 1000000);
+    rcy_gc_enable(rt);
+    for (long i = 0; i < 1000000 && log.stops == 0; i++) {
+        node_t *x = node_new(t, i);
+        node_set_a(x, x);
+        rcy_decref(OB(x));
+    }
+    CHECK_EQ(log.stops, 1);
+    *found = finalized;
+    CHECK(log.last.collected >= 2 * K);
+    rcy_gc_callback_remove(rt, on_gen1, &log);
+    *promoted = count_type(rt, 2, lt);
+    rcy_decref(OB(hold));
+    test_runtime_end(rt);
+}
+
+TEST(test_young_pass_finds_what_generation_1_would)
+{
+    int found_compat = 0;
+    size_t promoted_compat = 0;
+    one_young_collection(RCY_GC_COMPAT, 40, &found_compat, &promoted_compat);
+    CHECK_EQ(found_compat, 2 * 400);
+    CHECK_EQ(promoted_compat, 300);
+    const size_t steps[] = {1, 5, 40, 400000};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        int found = 0;
+        size_t promoted = 0;
+        one_young_collection(RCY_GC_INCREMENTAL, steps[k], &found, &promoted);
+        CHECK_EQ(found, found_compat);
+        CHECK_EQ(promoted, promoted_compat);
+    }
+}
+
+/* A heap walk, freeze and a mode switch give a young pass up: its objects
+   are generation 1's again (the walk sees them there), nothing is freed
+   or run, and a later young pass starts over. */
+TEST(test_what_gives_a_young_pass_up)
+{
+    rcy_runtime_t *rt = incr_runtime(5);
+    rcy_gc_set_threshold(rt, 50, 5, 1000000);
+    rcy_type_t *ft = node_type_with(rt, "Fin", fin_plain, NULL);
+    enum { N = 2000 };
+    list_t *keep = (list_t *)rcy_new_var(list_type_new(rt), N);
+    rcy_gc_collect(rt, 2);
+    finalized = 0;
+    int i = 0;
+    for (int round = 0; round < 3; round++) {
+        /* Live nodes until a young pass is under way. */
+        for (; i < N && !istats(rt).young_in_pass; i++)
+            keep->items[i] = OB(node_new(ft, i));
+        CHECK(istats(rt).young_in_pass);
+        uint64_t aborted = istats(rt).young_aborted;
+        if (round == 0) {
+            size_t young = count_type(rt, 1, ft) + count_type(rt, 0, ft);
+            size_t old = count_type(rt, 2, ft);
+            CHECK_EQ(young + old, (size_t)i);
+        } else if (round == 1) {
+            CHECK_EQ(rcy_gc_freeze(rt), 0);
+            CHECK_EQ(rcy_gc_unfreeze(rt), 0);
+        } else {
+            CHECK_EQ(rcy_gc_set_mode(rt, RCY_GC_COMPAT), 0);
+        }
+        CHECK_EQ(istats(rt).young_aborted, aborted + 1);
+        CHECK(!istats(rt).young_in_pass);
+        CHECK_EQ(rcy_gc_validate(rt), 0);
+        CHECK_EQ(finalized, 0);
+    }
+    rcy_decref(OB(keep));
+    rcy_gc_collect(rt, 2);
+    CHECK_EQ(finalized, i);
+    test_runtime_end(rt);
+}
+
 int main(void)
 {
     /* The tests choose their mode (the GC-stress run of the suite in
@@ -1686,5 +1951,8 @@ int main(void)
     RUN(test_pass_arrays_released_before_freed);
     RUN(test_one_unit_steps_finish_passes);
     RUN(test_idle_steps);
+    RUN(test_young_passes_collect_generation_1);
+    RUN(test_young_pass_finds_what_generation_1_would);
+    RUN(test_what_gives_a_young_pass_up);
     return harness_summary();
 }
