@@ -1763,7 +1763,19 @@ RCY_API int rcy_gc_get_debug(const rcy_runtime_t *rt);
  * automatic collection of the oldest generation stops the world for time
  * proportional to the heap.
  *
- * RCY_GC_INCREMENTAL: generations 0 and 1 work as in compat mode; the
+ * RCY_GC_INCREMENTAL: generation 0 works as in compat mode; a collection
+ * of generation 1 is a young pass: at the point where compat mode would
+ * run one, generation 0 is collected and generation 1 (with its
+ * survivors) taken into a pass of bounded steps run after the
+ * generation-0 collections that follow; it frees what that collection
+ * would have found (the frees come a few young collections later),
+ * promotes what is alive at its end, and counts as one collection of
+ * generation 1 in rcy_gc_get_stats and the callbacks (after the young
+ * collection whose step completed it, with steps and pass_duration set).
+ * An explicit collection of generation 1 or 2 gives a young pass in
+ * progress up first (its objects are generation 1's again). The
+ * environment variable RCY_GC_INCR_YOUNG=0, read when a runtime is
+ * created, runs generation-1 collections at once instead. The
  * oldest generation is collected by passes made of bounded steps, each run
  * at the end of an automatic young collection (inside its callbacks), with
  * the program running between steps. A pass ends with exact trial deletion
@@ -1782,15 +1794,16 @@ RCY_API int rcy_gc_get_debug(const rcy_runtime_t *rt);
  * (plus external bytes, rcy_gc_charge_external) outgrows the last pass's
  * survivors by 25 %, the pass is finished at once (a longer pause, never
  * more memory). Heap walks (rcy_gc_get_objects, rcy_gc_get_referrers, the
- * tools), rcy_gc_freeze/unfreeze and rcy_gc_validate give a pass in
- * progress up (its objects go back to the oldest generation; nothing is
- * freed or run) and see every tracked object.
+ * tools), rcy_gc_freeze/unfreeze and rcy_gc_validate give the passes in
+ * progress up (their objects go back to the oldest generation, a young
+ * pass's to generation 1; nothing is freed or run) and see every tracked
+ * object.
  */
 typedef enum rcy_gc_mode_e { RCY_GC_COMPAT = 0, RCY_GC_INCREMENTAL = 1 } rcy_gc_mode_t;
 
 /**
- * Sets the mode. Switching to compat gives up a pass in progress (its
- * objects go back to the oldest generation; nothing is freed or run).
+ * Sets the mode. Switching to compat gives up the passes in progress
+ * (their objects go back to their generations; nothing is freed or run).
  * Returns 0, RCY_EINVAL (NULL, unknown mode) or RCY_ESTATE inside a heap
  * walk. Does not collect or allocate.
  */
@@ -1823,7 +1836,9 @@ RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
  * Runs the oldest generation's pass of incremental mode in the program's
  * idle time (an event loop waiting for input, a frame finished early): for
  * at most max_us microseconds of the calling thread's CPU time, or to the
- * pass's end if max_us is 0. A pass is started first if one is due (by
+ * pass's end if max_us is 0; a young pass in progress runs first, within
+ * the same time (it completes as one collection of generation 1, reported
+ * to the callbacks). A pass is started first if one is due (by
  * the rules that start one after a young collection: idle time does not
  * make passes more frequent). The work is not paid by credit; it lowers
  * the credit of the automatic steps that follow by at most one step, so
@@ -1837,7 +1852,7 @@ RCY_API int rcy_gc_release_external(rcy_object_t *obj, size_t bytes);
  * instead of max_us. It runs while automatic collection is disabled
  * (rcy_gc_disable) too, as rcy_gc_collect does. It allocates the pass's
  * arrays when it starts one (short of memory the pass is given up, nothing
- * freed). Returns 1 when it completed a pass, 0 when work is
+ * freed). Returns 1 when it completed a pass of the oldest generation, 0 when work is
  * left, no pass was due, the mode is compat, or a collection or heap walk
  * is running (collections never nest); RCY_EINVAL for NULL.
  */
@@ -1874,7 +1889,7 @@ typedef struct rcy_gc_incr_stats_s {
        above are the old generation's passes'. Appended: the struct's older size is still accepted. */
     uint64_t young_passes;    /**< young passes completed (each one collection of generation 1) */
     uint64_t young_steps;     /**< their steps */
-    uint64_t young_finished;  /**< young passes finished at once because the next was due before their steps ended */
+    uint64_t young_finished;  /**< young passes finished at once: the next was due before their steps ended (or rcy_gc_incr_step(rt, 0)) */
     uint64_t young_aborted;   /**< young passes given up (an explicit collection, a heap walk, freeze, mode switch) */
     uint64_t young_last_snapshot; /**< the last completed young pass: objects it examined */
     uint64_t young_last_collected; /**< ... objects it freed */

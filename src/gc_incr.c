@@ -1616,6 +1616,44 @@ static void start_pass(rcy_runtime_t *rt, rcyi_incr_t *in, bool recent)
     in->st.passes_started++;
 }
 
+/* A completed pass, one collection of `generation`: its stats, its report
+   to the callbacks (taken by rcyi_incr_take_completed), the debug line. */
+static void record_pass(rcy_runtime_t *rt, rcyi_incr_t *in, int generation, uint64_t work, double now)
+{
+    rcy_gc_stats_t *st = &rt->stats[generation];
+    st->collections++; /* (its counts were added as its regions were collected: count_region) */
+    st->duration += in->in_steps;
+
+    in->st.passes++;
+    in->st.last_steps = (uint64_t)in->steps;
+    in->st.last_work = work;
+    in->st.work += work;
+    in->st.last_snapshot = in->snapshot;
+    in->st.last_suspects = in->suspects;
+    in->st.last_largest_component = in->largest_group;
+    in->st.last_collected = (uint64_t)in->collected;
+    in->st.last_duration = now - in->t_start;
+    if (in->largest_group > in->st.largest_component)
+        in->st.largest_component = in->largest_group;
+
+    in->done = (rcy_gc_info_t){0};
+    in->done.generation = generation;
+    in->done.collected = in->collected;
+    in->done.uncollectable = in->uncollectable;
+    in->done.candidates = in->candidates;
+    in->done.duration = in->in_steps;
+    in->done.steps = in->steps;
+    in->done.pass_duration = now - in->t_start;
+    in->completed = true;
+
+    if (rt->debug & RCY_DEBUG_STATS)
+        rcyi_printf(rt,
+                    "gc: %s pass done, %zd unreachable, %zd uncollectable, %zd steps, %.4fs in steps, "
+                    "%.4fs elapsed\n",
+                    in->young ? "young" : "incremental", (ptrdiff_t)(in->collected + in->uncollectable),
+                    (ptrdiff_t)in->uncollectable, (ptrdiff_t)in->steps, in->in_steps, in->done.pass_duration);
+}
+
 static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
 {
     /* What the scan returned, in its order, joins `mature` (is all of it,
@@ -1687,38 +1725,7 @@ static void complete_pass(rcy_runtime_t *rt, rcyi_incr_t *in)
         in->ext_full = in->ext_settled = in->ext_floor;
     }
 
-    rcy_gc_stats_t *st = &rt->stats[RCY_NUM_GENERATIONS - 1];
-    st->collections++; /* (its counts were added as its regions were collected: count_region) */
-    st->duration += in->in_steps;
-
-    in->st.passes++;
-    in->st.last_steps = (uint64_t)in->steps;
-    in->st.last_work = work;
-    in->st.work += work;
-    in->st.last_snapshot = in->snapshot;
-    in->st.last_suspects = in->suspects;
-    in->st.last_largest_component = in->largest_group;
-    in->st.last_collected = (uint64_t)in->collected;
-    in->st.last_duration = now - in->t_start;
-    if (in->largest_group > in->st.largest_component)
-        in->st.largest_component = in->largest_group;
-
-    in->done = (rcy_gc_info_t){0};
-    in->done.generation = RCY_NUM_GENERATIONS - 1;
-    in->done.collected = in->collected;
-    in->done.uncollectable = in->uncollectable;
-    in->done.candidates = in->candidates;
-    in->done.duration = in->in_steps;
-    in->done.steps = in->steps;
-    in->done.pass_duration = now - in->t_start;
-    in->completed = true;
-
-    if (rt->debug & RCY_DEBUG_STATS)
-        rcyi_printf(rt,
-                    "gc: incremental pass done, %zd unreachable, %zd uncollectable, %zd steps, %.4fs in steps, "
-                    "%.4fs elapsed\n",
-                    (ptrdiff_t)(in->collected + in->uncollectable), (ptrdiff_t)in->uncollectable,
-                    (ptrdiff_t)in->steps, in->in_steps, in->done.pass_duration);
+    record_pass(rt, in, RCY_NUM_GENERATIONS - 1, work, now);
     if (rt->clear_freelists != NULL)
         rt->clear_freelists(rt);
 }
@@ -1776,38 +1783,9 @@ static void complete_young(rcy_runtime_t *rt, rcyi_incr_t *y)
     in->yp_promoted += (uint64_t)promoted;
     in->yp_census = true;
 
-    rcy_gc_stats_t *st = &rt->stats[1];
-    st->collections++; /* (its counts were added region by region: count_region) */
-    st->duration += y->in_steps;
-    y->st.passes++;
     if (y->sync)
-        y->st.backstops++;
-    y->st.last_steps = (uint64_t)y->steps;
-    y->st.last_work = work;
-    y->st.work += work;
-    y->st.last_snapshot = y->snapshot;
-    y->st.last_suspects = y->suspects;
-    y->st.last_largest_component = y->largest_group;
-    y->st.last_collected = (uint64_t)y->collected;
-    y->st.last_duration = now - y->t_start;
-    if (y->largest_group > y->st.largest_component)
-        y->st.largest_component = y->largest_group;
-
-    y->done = (rcy_gc_info_t){0};
-    y->done.generation = 1;
-    y->done.collected = y->collected;
-    y->done.uncollectable = y->uncollectable;
-    y->done.candidates = y->candidates;
-    y->done.duration = y->in_steps;
-    y->done.steps = y->steps;
-    y->done.pass_duration = now - y->t_start;
-    y->completed = true;
-    if (rt->debug & RCY_DEBUG_STATS)
-        rcyi_printf(rt,
-                    "gc: young pass done, %zd unreachable, %zd uncollectable, %zd steps, %.4fs in steps, "
-                    "%.4fs elapsed\n",
-                    (ptrdiff_t)(y->collected + y->uncollectable), (ptrdiff_t)y->uncollectable,
-                    (ptrdiff_t)y->steps, y->in_steps, y->done.pass_duration);
+        y->st.backstops++; /* (finished at once: the next was due) */
+    record_pass(rt, y, 1, work, now);
 }
 
 static void run(rcy_runtime_t *rt, rcyi_incr_t *in);
@@ -2034,39 +2012,12 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
     in->deadline = 0.0;
 }
 
-void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us)
+/* Runs a pass in idle time that began at `now` (0: no thread CPU clock):
+   to its end for max_us 0, until now + max_us otherwise (or, without the
+   clock, one step's work: no time bound can be kept). */
+static void idle_run(rcy_runtime_t *rt, rcyi_incr_t *in, size_t max_us, double now)
 {
-    if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
-        return;
-    rcyi_incr_t *in = state(rt);
-    if (in == NULL)
-        return;
-    double now = max_us > 0 ? rcyi_incr_cpu_now() : 0.0;
-    /* The young pass first, in the same time. */
-    rcyi_incr_t *y = in->yp;
-    if (y != NULL && y->phase != IDLE) {
-        if (max_us == 0 || now == 0.0) {
-            finish_young(rt, y);
-        } else {
-            y->deadline = now + (double)max_us * 1e-6;
-            y->step_t0 = now;
-            (void)rcyi_pacer_idle_begin(&y->pacer, INT64_MAX / 8);
-            y->step_budget = y->pacer.step_left;
-            y->check_at = y->pacer.step_left - y->check_units;
-            run(rt, y);
-            rcyi_pacer_step_end(&y->pacer);
-            y->deadline = 0.0;
-        }
-    }
-    rcyi_sched_t sc;
-    /* Only a pass that is due (the schedule after a young collection):
-       idle time does not make passes more frequent. */
-    if (in->phase == IDLE && !start_if_due(rt, in, &sc))
-        return;
-    in->st.idle_steps++;
     if (max_us == 0 || now == 0.0) {
-        /* To the pass's end (or, without a thread CPU clock, one step's
-           work: no time bound can be kept). */
         if (max_us == 0)
             in->sync = true;
         else if (!rcyi_pacer_idle_begin(&in->pacer, in->step_work))
@@ -2086,6 +2037,26 @@ void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us)
     run(rt, in);
     rcyi_pacer_step_end(&in->pacer);
     in->deadline = 0.0;
+}
+
+void rcyi_incr_idle(rcy_runtime_t *rt, size_t max_us)
+{
+    if (rt->gc_mode != RCY_GC_INCREMENTAL || rt->tearing_down)
+        return;
+    rcyi_incr_t *in = state(rt);
+    if (in == NULL)
+        return;
+    double now = max_us > 0 ? rcyi_incr_cpu_now() : 0.0;
+    /* The young pass first, in the same time. */
+    if (in->yp != NULL && in->yp->phase != IDLE)
+        idle_run(rt, in->yp, max_us, now);
+    rcyi_sched_t sc;
+    /* Only a pass that is due (the schedule after a young collection):
+       idle time does not make passes more frequent. */
+    if (in->phase == IDLE && !start_if_due(rt, in, &sc))
+        return;
+    in->st.idle_steps++;
+    idle_run(rt, in, max_us, now);
 }
 
 bool rcyi_incr_take_completed(rcy_runtime_t *rt, rcy_gc_info_t *info)

@@ -177,23 +177,29 @@ TEST(test_mode_api)
 
 typedef struct pass_log_s {
     int starts, stops;
+    intptr_t steps; /* of the passes reported */
     rcy_gc_info_t last;
 } pass_log_t;
 
-static int on_gc(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+/* A pass's callbacks: a start that brackets no work, then the stop. */
+static void log_pass(pass_log_t *log, rcy_gc_phase_t phase, const rcy_gc_info_t *info)
 {
-    (void)rt;
-    pass_log_t *log = arg;
-    if (info->generation != 2)
-        return 0;
     if (phase == RCY_GC_START) {
         log->starts++;
         CHECK_EQ(info->collected, 0);
         CHECK_EQ(info->steps, 0);
     } else {
         log->stops++;
+        log->steps += info->steps;
         log->last = *info;
     }
+}
+
+static int on_gc(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
+{
+    (void)rt;
+    if (info->generation == 2)
+        log_pass(arg, phase, info);
     return 0;
 }
 
@@ -1662,27 +1668,13 @@ TEST(test_idle_steps)
 
 /* ---- Young passes ------------------------------------------------------ */
 
-typedef struct young_log_s {
-    int starts, stops;
-    intptr_t steps; /* of the young passes reported */
-    rcy_gc_info_t last;
-} young_log_t;
-
+/* In incremental mode every automatic collection of generation 1 is a
+   young pass's report. */
 static int on_gen1(rcy_runtime_t *rt, rcy_gc_phase_t phase, const rcy_gc_info_t *info, void *arg)
 {
     (void)rt;
-    young_log_t *log = arg;
-    if (info->generation != 1)
-        return 0;
-    if (phase == RCY_GC_START) {
-        log->starts++;
-        CHECK_EQ(info->collected, 0);
-        CHECK_EQ(info->steps, 0);
-    } else {
-        log->stops++;
-        log->steps += info->steps;
-        log->last = *info;
-    }
+    if (info->generation == 1)
+        log_pass(arg, phase, info);
     return 0;
 }
 
@@ -1721,7 +1713,7 @@ static young_outcome_t young_program(rcy_gc_mode_t mode, size_t step, int thresh
     list_t *keep = (list_t *)rcy_new_var(list_type_new(rt), KEPT);
     list_t *ring = (list_t *)rcy_new_var(list_type_new(rt), RING);
     rcy_gc_collect(rt, 2);
-    young_log_t log = {0};
+    pass_log_t log = {0};
     rcy_gc_callback_add(rt, on_gen1, &log);
     rcy_gc_stats_t st0[RCY_GC_GENERATIONS];
     rcy_gc_stats_init(st0);
@@ -1744,7 +1736,8 @@ static young_outcome_t young_program(rcy_gc_mode_t mode, size_t step, int thresh
     CHECK_EQ(rcy_gc_get_stats(rt, st), 0);
     out.gen1_collections = st[1].collections - st0[1].collections;
     CHECK(out.gen1_collections >= 10);
-    CHECK(st[1].collected - st0[1].collected >= 2 * 1000); /* most of the garbage died in generation 1 */
+    if (!HARNESS_GC_STRESS) /* (where a collection runs at every allocation, it dies in generation 0) */
+        CHECK(st[1].collected - st0[1].collected >= 2 * 1000); /* most of the garbage died in generation 1 */
     rcy_gc_incr_stats_t is = istats(rt);
     if (mode == RCY_GC_INCREMENTAL && getenv("RCY_GC_INCR_YOUNG") == NULL) {
         /* Every generation-1 collection was a young pass, reported as one
@@ -1844,7 +1837,7 @@ static void one_young_collection(rcy_gc_mode_t mode, size_t step, int *found, si
     for (int i = 0; i < K; i++)
         RCY_CLEAR(hold->items[i]); /* garbage in generation 1 */
     finalized = 0;
-    young_log_t log = {0};
+    pass_log_t log = {0};
     rcy_gc_callback_add(rt, on_gen1, &log);
     /* The next automatic collection is the generation-1 one; the program
        goes on making garbage (self-cycles of another type) until that
