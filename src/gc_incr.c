@@ -1942,11 +1942,17 @@ void rcyi_incr_after_young(rcy_runtime_t *rt, int generation, intptr_t promoted,
        finishes that one first (counted in its backstops). */
     rcyi_incr_t *y = in->yp;
     if (y != NULL) {
+        bool finished = false;
         if (young_due) {
+            finished = y->phase != IDLE;
             finish_young(rt, y);
             start_young(rt, y);
         }
-        young_step(rt, y, cpu_start);
+        /* (After a finish, which took this pause's time, the new pass's
+           steps begin with the next collection: it never completes in
+           the same pause, whose report would replace the finished one's.) */
+        if (!finished)
+            young_step(rt, y, cpu_start);
     }
     if (in->yp_promoted > 0) {
         promoted += (intptr_t)in->yp_promoted;
